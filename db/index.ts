@@ -1,0 +1,67 @@
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import type { ExtractTablesWithRelations } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import * as schema from "./schema";
+
+export { schema };
+type Schema = typeof schema;
+/** The database handle every service takes: PGlite and postgres.js share this type. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** Services accept either, so callers decide the transaction boundary. */
+export type DbOrTx = Db | Tx;
+
+export interface DbHandle {
+  db: Db;
+  kind: "pglite" | "postgres";
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const migrationsFolder = path.join(/*turbopackIgnore: true*/ process.cwd(), "db", "migrations");
+
+/** Opens a database: postgres.js when `url` is given, else PGlite in `dataDir` (in memory if omitted). */
+export function openDb(opts: { url?: string; dataDir?: string; max?: number }): DbHandle {
+  if (opts.url) {
+    const client = postgres(opts.url, { max: opts.max ?? 10, onnotice: () => {} });
+    const db = drizzlePostgres({ client, schema }) as unknown as Db;
+    return {
+      db,
+      kind: "postgres",
+      migrate: () => migratePostgres(drizzlePostgres({ client, schema }), { migrationsFolder }),
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  const client = new PGlite(opts.dataDir);
+  const pdb = drizzlePglite({ client, schema });
+  return {
+    db: pdb as unknown as Db,
+    kind: "pglite",
+    migrate: () => migratePglite(pdb, { migrationsFolder }),
+    close: () => client.close(),
+  };
+}
+
+const globalForDb = globalThis as unknown as { __stratusDb?: DbHandle };
+
+/**
+ * The process-wide database. Cached on globalThis because server.ts (run by tsx) and the Next.js
+ * bundle each load this module: both must share one PGlite instance (one per data dir per process).
+ */
+export function dbHandle(): DbHandle {
+  if (!globalForDb.__stratusDb) {
+    const url = process.env.DATABASE_URL;
+    globalForDb.__stratusDb = openDb(url ? { url } : { dataDir: path.resolve(/*turbopackIgnore: true*/ process.env.DATA_DIR ?? ".data") });
+  }
+  return globalForDb.__stratusDb;
+}
+
+export function getDb(): Db {
+  return dbHandle().db;
+}

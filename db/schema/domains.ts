@@ -1,0 +1,28 @@
+import { relations } from "drizzle-orm";
+import { type AnyPgColumn, index, integer, pgTable, text, unique, uuid } from "drizzle-orm/pg-core";
+import { createdAt, id, updatedAt } from "./columns";
+import { accounts } from "./accounts";
+
+/**
+ * Domains form a tree under ROOT. `path` is the materialised path of ids ("/<root>/<child>/…/"),
+ * so a subtree is `path LIKE '<prefix>%'` and renames never touch it.
+ */
+export const domains = pgTable(
+  "domains",
+  {
+    id: id(),
+    parentId: uuid("parent_id").references((): AnyPgColumn => domains.id, { onDelete: "restrict" }),
+    name: text("name").notNull(),
+    path: text("path").notNull().unique(),
+    level: integer("level").notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [unique("domains_parent_name_unique").on(t.parentId, t.name).nullsNotDistinct(), index("domains_path_idx").on(t.path)],
+);
+
+export const domainsRelations = relations(domains, ({ one, many }) => ({
+  parent: one(domains, { fields: [domains.parentId], references: [domains.id], relationName: "parent" }),
+  children: many(domains, { relationName: "parent" }),
+  accounts: many(accounts),
+}));

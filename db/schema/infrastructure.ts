@@ -1,0 +1,152 @@
+import { relations } from "drizzle-orm";
+import { bigint, index, integer, numeric, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { createdAt, id, updatedAt } from "./columns";
+
+export const hypervisorType = pgEnum("hypervisor_type", ["simulator", "kvm"]);
+export const allocationState = pgEnum("allocation_state", ["enabled", "disabled"]);
+export const hostState = pgEnum("host_state", ["enabled", "disabled", "maintenance"]);
+/** Connection status, set by the orchestrator's heartbeat (later issues); independent of the admin state. */
+export const hostStatus = pgEnum("host_status", ["up", "disconnected", "down"]);
+export const allocationAlgorithm = pgEnum("allocation_algorithm", ["first_fit", "random", "user_dispersing"]);
+export const storagePoolType = pgEnum("storage_pool_type", ["simulator", "local_dir"]);
+
+export const zones = pgTable("zones", {
+  id: id(),
+  name: text("name").notNull().unique(),
+  description: text("description"),
+  state: allocationState("state").notNull().default("enabled"),
+  allocationAlgorithm: allocationAlgorithm("allocation_algorithm").notNull().default("first_fit"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const pods = pgTable(
+  "pods",
+  {
+    id: id(),
+    zoneId: uuid("zone_id")
+      .notNull()
+      .references(() => zones.id, { onDelete: "restrict" }),
+    name: text("name").notNull(),
+    state: allocationState("state").notNull().default("enabled"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("pods_zone_idx").on(t.zoneId)],
+);
+
+export const clusters = pgTable(
+  "clusters",
+  {
+    id: id(),
+    podId: uuid("pod_id")
+      .notNull()
+      .references(() => pods.id, { onDelete: "restrict" }),
+    zoneId: uuid("zone_id")
+      .notNull()
+      .references(() => zones.id, { onDelete: "restrict" }),
+    name: text("name").notNull(),
+    hypervisorType: hypervisorType("hypervisor_type").notNull(),
+    cpuOvercommit: numeric("cpu_overcommit", { precision: 6, scale: 2, mode: "number" }).notNull().default(1),
+    memoryOvercommit: numeric("memory_overcommit", { precision: 6, scale: 2, mode: "number" }).notNull().default(1),
+    state: allocationState("state").notNull().default("enabled"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("clusters_pod_idx").on(t.podId)],
+);
+
+export const hosts = pgTable(
+  "hosts",
+  {
+    id: id(),
+    clusterId: uuid("cluster_id")
+      .notNull()
+      .references(() => clusters.id, { onDelete: "restrict" }),
+    podId: uuid("pod_id")
+      .notNull()
+      .references(() => pods.id, { onDelete: "restrict" }),
+    zoneId: uuid("zone_id")
+      .notNull()
+      .references(() => zones.id, { onDelete: "restrict" }),
+    name: text("name").notNull().unique(),
+    hypervisorType: hypervisorType("hypervisor_type").notNull(),
+    /** Where the driver reaches the host: a libvirt URI for KVM, a label for the simulator. */
+    address: text("address").notNull(),
+    cpuCores: integer("cpu_cores").notNull(),
+    cpuMhz: integer("cpu_mhz").notNull(),
+    memoryMib: bigint("memory_mib", { mode: "number" }).notNull(),
+    tags: text("tags").array().notNull().default([]),
+    state: hostState("state").notNull().default("enabled"),
+    status: hostStatus("status").notNull().default("up"),
+    /** Capacity reserved by placed VMs; the planner reserves with a conditional update. */
+    cpuUsedMhz: bigint("cpu_used_mhz", { mode: "number" }).notNull().default(0),
+    memoryUsedMib: bigint("memory_used_mib", { mode: "number" }).notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("hosts_cluster_idx").on(t.clusterId), index("hosts_zone_idx").on(t.zoneId)],
+);
+
+export const storagePools = pgTable(
+  "storage_pools",
+  {
+    id: id(),
+    zoneId: uuid("zone_id")
+      .notNull()
+      .references(() => zones.id, { onDelete: "restrict" }),
+    /** NULL means zone-wide. */
+    clusterId: uuid("cluster_id").references(() => clusters.id, { onDelete: "restrict" }),
+    name: text("name").notNull().unique(),
+    type: storagePoolType("type").notNull(),
+    path: text("path").notNull(),
+    capacityGib: bigint("capacity_gib", { mode: "number" }).notNull(),
+    usedGib: bigint("used_gib", { mode: "number" }).notNull().default(0),
+    tags: text("tags").array().notNull().default([]),
+    state: hostState("state").notNull().default("enabled"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("storage_pools_zone_idx").on(t.zoneId)],
+);
+
+export const secondaryStores = pgTable("secondary_stores", {
+  id: id(),
+  zoneId: uuid("zone_id")
+    .notNull()
+    .references(() => zones.id, { onDelete: "restrict" }),
+  name: text("name").notNull().unique(),
+  path: text("path").notNull(),
+  capacityGib: bigint("capacity_gib", { mode: "number" }).notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const zonesRelations = relations(zones, ({ many }) => ({
+  pods: many(pods),
+  clusters: many(clusters),
+  hosts: many(hosts),
+  storagePools: many(storagePools),
+  secondaryStores: many(secondaryStores),
+}));
+export const podsRelations = relations(pods, ({ one, many }) => ({
+  zone: one(zones, { fields: [pods.zoneId], references: [zones.id] }),
+  clusters: many(clusters),
+}));
+export const clustersRelations = relations(clusters, ({ one, many }) => ({
+  pod: one(pods, { fields: [clusters.podId], references: [pods.id] }),
+  zone: one(zones, { fields: [clusters.zoneId], references: [zones.id] }),
+  hosts: many(hosts),
+}));
+export const hostsRelations = relations(hosts, ({ one }) => ({
+  cluster: one(clusters, { fields: [hosts.clusterId], references: [clusters.id] }),
+  pod: one(pods, { fields: [hosts.podId], references: [pods.id] }),
+  zone: one(zones, { fields: [hosts.zoneId], references: [zones.id] }),
+}));
+export const storagePoolsRelations = relations(storagePools, ({ one }) => ({
+  zone: one(zones, { fields: [storagePools.zoneId], references: [zones.id] }),
+  cluster: one(clusters, { fields: [storagePools.clusterId], references: [clusters.id] }),
+}));
+export const secondaryStoresRelations = relations(secondaryStores, ({ one }) => ({
+  zone: one(zones, { fields: [secondaryStores.zoneId], references: [zones.id] }),
+}));

@@ -1,0 +1,108 @@
+import { randomUUID } from "node:crypto";
+import { isNull } from "drizzle-orm";
+import type { Db } from "./index";
+import {
+  accounts,
+  clusters,
+  computeOfferings,
+  diskOfferings,
+  domains,
+  hosts,
+  pods,
+  secondaryStores,
+  storagePools,
+  users,
+  zones,
+} from "./schema";
+import { hashPassword } from "../server/auth/password";
+import { createCounters, defaultAccountLimits } from "../server/services/limits";
+
+/** The demo logins, also listed in the README. Change them after first start on a shared machine. */
+export const demoLogins = [
+  { role: "root admin", username: "admin", password: "stratus-admin" },
+  { role: "reseller (domain admin of Acme Cloud)", username: "reseller", password: "stratus-reseller" },
+  { role: "tenant (account acme-dev)", username: "tenant", password: "stratus-tenant" },
+] as const;
+
+/** True when the database has no ROOT domain yet, i.e. this is the first start. */
+export async function needsSeed(db: Db): Promise<boolean> {
+  const root = await db.select({ id: domains.id }).from(domains).where(isNull(domains.parentId)).limit(1);
+  return root.length === 0;
+}
+
+async function addDomain(tx: Db, parent: { id: string; path: string; level: number } | null, name: string) {
+  const id = randomUUID();
+  const row = { id, parentId: parent?.id ?? null, name, path: `${parent?.path ?? "/"}${id}/`, level: parent ? parent.level + 1 : 0 };
+  await tx.insert(domains).values(row);
+  await createCounters(tx, { domainId: id });
+  return row;
+}
+
+async function addAccount(
+  tx: Db,
+  domainId: string,
+  name: string,
+  type: "user" | "domain_admin" | "root_admin",
+  user: { username: string; passwordHash: string; firstName?: string },
+) {
+  const id = randomUUID();
+  await tx.insert(accounts).values({ id, domainId, name, type });
+  await createCounters(tx, { accountId: id }, type === "user" ? defaultAccountLimits : {});
+  await tx.insert(users).values({ accountId: id, username: user.username, passwordHash: user.passwordHash, firstName: user.firstName });
+  return id;
+}
+
+/**
+ * Seeds ROOT and the root admin, and with `demo` a whole demo cloud: a simulator zone with 4 hosts,
+ * storage, offerings, a reseller domain with a tenant account, and a sibling domain.
+ */
+export async function seed(db: Db, opts: { demo: boolean }) {
+  // Hash before the transaction: no slow work while it is open (PGlite has one connection).
+  const [adminHash, resellerHash, tenantHash, globexHash] = await Promise.all(
+    [...demoLogins.map((l) => l.password), "stratus-globex"].map((p) => hashPassword(p)),
+  );
+  await db.transaction(async (t) => {
+    const tx = t as unknown as Db;
+    const root = await addDomain(tx, null, "ROOT");
+    await addAccount(tx, root.id, "admin", "root_admin", { username: "admin", passwordHash: adminHash!, firstName: "Root" });
+    if (!opts.demo) return;
+
+    const acme = await addDomain(tx, root, "Acme Cloud");
+    await addAccount(tx, acme.id, "acme-admins", "domain_admin", { username: "reseller", passwordHash: resellerHash!, firstName: "Rita" });
+    await addAccount(tx, acme.id, "acme-dev", "user", { username: "tenant", passwordHash: tenantHash!, firstName: "Tom" });
+    const globex = await addDomain(tx, root, "Globex");
+    await addAccount(tx, globex.id, "globex-ops", "user", { username: "globex", passwordHash: globexHash! });
+
+    const [zone] = await tx.insert(zones).values({ name: "Zone 1", description: "Simulator zone" }).returning();
+    const [pod] = await tx.insert(pods).values({ zoneId: zone!.id, name: "Pod 1" }).returning();
+    const [cluster] = await tx
+      .insert(clusters)
+      .values({ zoneId: zone!.id, podId: pod!.id, name: "Cluster 1", hypervisorType: "simulator", cpuOvercommit: 2, memoryOvercommit: 1 })
+      .returning();
+    await tx.insert(hosts).values(
+      [1, 2, 3, 4].map((n) => ({
+        zoneId: zone!.id,
+        podId: pod!.id,
+        clusterId: cluster!.id,
+        name: `sim-host-${n}`,
+        hypervisorType: "simulator" as const,
+        address: `sim://host-${n}`,
+        cpuCores: 32,
+        cpuMhz: 2400,
+        memoryMib: 131072,
+        tags: n === 4 ? ["ssd", "gpu"] : ["ssd"],
+      })),
+    );
+    await tx.insert(storagePools).values({ zoneId: zone!.id, clusterId: cluster!.id, name: "primary-1", type: "simulator", path: "sim://primary-1", capacityGib: 10240, tags: ["ssd"] });
+    await tx.insert(secondaryStores).values({ zoneId: zone!.id, name: "secondary-1", path: "sim://secondary-1", capacityGib: 20480 });
+    await tx.insert(computeOfferings).values([
+      { name: "Small", displayText: "1 vCPU, 1 GiB", cpuCores: 1, cpuMhz: 1000, memoryMib: 1024 },
+      { name: "Medium", displayText: "2 vCPUs, 4 GiB", cpuCores: 2, cpuMhz: 2000, memoryMib: 4096 },
+      { name: "Large", displayText: "4 vCPUs, 8 GiB, HA", cpuCores: 4, cpuMhz: 2000, memoryMib: 8192, haEnabled: true },
+    ]);
+    await tx.insert(diskOfferings).values([
+      { name: "Small disk", displayText: "20 GiB", sizeGib: 20 },
+      { name: "Custom disk", displayText: "Choose 1–1024 GiB", customSize: true, minGib: 1, maxGib: 1024 },
+    ]);
+  });
+}

@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { idSchema, nameSchema, optionalText, passwordSchema, usernameSchema } from "./common";
+
+export const createDomainInput = z.object({ parentId: idSchema, name: nameSchema });
+export const renameDomainInput = z.object({ id: idSchema, name: nameSchema });
+export const moveDomainInput = z.object({ id: idSchema, parentId: idSchema });
+export const domainIdInput = z.object({ id: idSchema });
+
+const userFields = {
+  username: usernameSchema,
+  password: passwordSchema,
+  email: z.string().trim().email({ message: "Must be a valid email address" }).max(254).optional().or(z.literal("").transform(() => undefined)),
+  firstName: optionalText(64),
+  lastName: optionalText(64),
+};
+
+export const createAccountInput = z.object({
+  domainId: idSchema,
+  name: nameSchema,
+  type: z.enum(["user", "domain_admin", "root_admin"]).default("user"),
+  ...userFields,
+});
+export const accountIdInput = z.object({ id: idSchema });
+export const renameAccountInput = z.object({ id: idSchema, name: nameSchema });
+export const setAccountStateInput = z.object({ id: idSchema, state: z.enum(["enabled", "disabled", "locked"]) });
+
+export const createUserInput = z.object({ accountId: idSchema, ...userFields });
+export const updateUserInput = z.object({
+  id: idSchema,
+  email: userFields.email,
+  firstName: optionalText(64),
+  lastName: optionalText(64),
+});
+export const userIdInput = z.object({ id: idSchema });
+export const setUserStateInput = z.object({ id: idSchema, state: z.enum(["enabled", "disabled", "locked"]) });
+export const resetPasswordInput = z.object({ id: idSchema, password: passwordSchema });
+export const changeOwnPasswordInput = z.object({ currentPassword: z.string().min(1, { message: "Current password is required" }), newPassword: passwordSchema });
+
+export type CreateDomainInput = z.infer<typeof createDomainInput>;
+export type CreateAccountInput = z.infer<typeof createAccountInput>;
+export type CreateUserInput = z.infer<typeof createUserInput>;

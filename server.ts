@@ -1,0 +1,74 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import { createServer } from "node:http";
+import path from "node:path";
+import next from "next";
+import { dbHandle } from "./db";
+import { demoLogins, needsSeed, seed } from "./db/seed";
+import { env } from "./server/env";
+
+/**
+ * The Stratus server: migrates and (on first start) seeds the database, then serves Next.js.
+ * Later issues hang the console WebSocket and the orchestrator on this same process.
+ */
+
+/** A stable auth secret without configuration: generated once into the data directory. */
+function ensureAuthSecret(dataDir: string) {
+  if (process.env.NEXTAUTH_SECRET) return;
+  fs.mkdirSync(dataDir, { recursive: true });
+  const file = path.join(dataDir, "auth-secret");
+  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
+  process.env.NEXTAUTH_SECRET = fs.readFileSync(file, "utf8").trim();
+}
+
+async function main() {
+  const e = env();
+  const dataDir = path.resolve(e.DATA_DIR);
+  ensureAuthSecret(dataDir);
+  // next-auth v4 needs an origin; without NEXTAUTH_URL take it from the request's Host header.
+  if (!process.env.NEXTAUTH_URL) process.env.AUTH_TRUST_HOST ??= "true";
+
+  const handle = dbHandle();
+  console.log(`[stratus] database: ${handle.kind === "pglite" ? `PGlite in ${dataDir}` : "PostgreSQL (DATABASE_URL)"}`);
+  await handle.migrate();
+  if (await needsSeed(handle.db)) {
+    await seed(handle.db, { demo: e.SEED_DEMO === "1" });
+    console.log("[stratus] first start: seeded the database. Logins:");
+    for (const l of e.SEED_DEMO === "1" ? demoLogins : demoLogins.slice(0, 1)) {
+      console.log(`  ${l.role.padEnd(40)} ${l.username} / ${l.password}`);
+    }
+  }
+
+  const dev = e.NODE_ENV !== "production";
+  const app = next({ dev, hostname: "localhost", port: e.PORT });
+  await app.prepare();
+  const requestHandler = app.getRequestHandler();
+  const upgradeHandler = app.getUpgradeHandler();
+
+  const server = createServer((req, res) => {
+    // The login throttle keys on this; overwrite whatever the client sent.
+    req.headers["x-stratus-client-ip"] = req.socket.remoteAddress ?? "unknown";
+    void requestHandler(req, res);
+  });
+  server.on("upgrade", (req, socket, head) => {
+    void upgradeHandler(req, socket, head);
+  });
+
+  server.listen(e.PORT, e.HOSTNAME, () => {
+    console.log(`[stratus] ready on http://localhost:${e.PORT} (${dev ? "development" : "production"})`);
+  });
+
+  const shutdown = (signal: string) => {
+    console.log(`[stratus] ${signal}: shutting down`);
+    server.close();
+    void handle.close().finally(() => process.exit(0));
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+main().catch((err) => {
+  console.error("[stratus] failed to start:", err);
+  process.exit(1);
+});

@@ -1,0 +1,17 @@
+import { getServerSession } from "next-auth";
+import { getDb } from "@/db";
+import { authOptions } from "@/server/auth/options";
+import { resolveCaller } from "@/server/auth/session";
+import type { Caller } from "@/server/authz/caller";
+import type { Context } from "./trpc";
+
+/** The signed-in caller of this request (null when signed out or the session was ended). */
+export async function currentCaller(): Promise<Caller | null> {
+  const session = (await getServerSession(authOptions)) as { uid?: string; sv?: number } | null;
+  if (!session?.uid) return null;
+  return resolveCaller(getDb(), session.uid, session.sv ?? 0);
+}
+
+export async function createRequestContext(): Promise<Context> {
+  return { db: getDb(), caller: await currentCaller() };
+}

@@ -1,0 +1,23 @@
+import { createCallerFactory, createTRPCRouter } from "./trpc";
+import { accountRouter } from "./routers/account";
+import { domainRouter } from "./routers/domain";
+import { eventRouter } from "./routers/event";
+import { limitRouter } from "./routers/limit";
+import { sessionRouter } from "./routers/session";
+import { userRouter } from "./routers/user";
+import { infrastructureRouters } from "./routers/infrastructure";
+import { offeringRouters } from "./routers/offering";
+
+export const appRouter = createTRPCRouter({
+  session: sessionRouter,
+  domain: domainRouter,
+  account: accountRouter,
+  user: userRouter,
+  limit: limitRouter,
+  event: eventRouter,
+  ...infrastructureRouters,
+  ...offeringRouters,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

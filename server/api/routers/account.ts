@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { createTRPCRouter, permissionProcedure } from "@/server/api/trpc";
+import { accountIdInput, createAccountInput, renameAccountInput, setAccountStateInput } from "@/lib/validation/identity";
+import { idSchema } from "@/lib/validation/common";
+import { pageInput } from "@/server/services/paging";
+import * as accounts from "@/server/services/accounts";
+
+export const accountRouter = createTRPCRouter({
+  list: permissionProcedure("account.read")
+    .input(pageInput.extend({ domainId: idSchema.optional(), includeSubdomains: z.boolean().default(true) }))
+    .query(({ ctx, input }) => accounts.listAccounts(ctx.db, ctx.caller, input)),
+  get: permissionProcedure("account.read")
+    .input(accountIdInput)
+    .query(({ ctx, input }) => accounts.getAccountInScope(ctx.db, ctx.caller, input.id)),
+  create: permissionProcedure("account.manage")
+    .input(createAccountInput)
+    .mutation(({ ctx, input }) => accounts.createAccount(ctx.db, ctx.caller, input)),
+  rename: permissionProcedure("account.manage")
+    .input(renameAccountInput)
+    .mutation(({ ctx, input }) => accounts.renameAccount(ctx.db, ctx.caller, input)),
+  setState: permissionProcedure("account.manage")
+    .input(setAccountStateInput)
+    .mutation(({ ctx, input }) => accounts.setAccountState(ctx.db, ctx.caller, input)),
+  delete: permissionProcedure("account.manage")
+    .input(accountIdInput)
+    .mutation(({ ctx, input }) => accounts.deleteAccount(ctx.db, ctx.caller, input.id)),
+});

@@ -1,0 +1,66 @@
+import { eq } from "drizzle-orm";
+import type { Db } from "@/db";
+import { accounts, domains, users } from "@/db/schema";
+import { recordEvent } from "@/server/services/events";
+import { dummyHash, verifyPassword } from "./password";
+import { loginLimits } from "./rate-limit";
+
+export type LoginResult =
+  | { ok: true; userId: string; sessionVersion: number }
+  | { ok: false; reason: "invalid" | "disabled" | "throttled" };
+
+/**
+ * Checks a username and password. Throttled per username and per client IP before any hash is
+ * computed; unknown usernames cost the same as known ones; disabled or locked users and accounts
+ * are refused even with the right password.
+ */
+export async function authenticate(db: Db, username: string, password: string, ip: string): Promise<LoginResult> {
+  const limits = loginLimits();
+  const userKey = username.trim().toLowerCase();
+  if (!limits.ip.attempt(ip) || !limits.user.attempt(userKey)) return { ok: false, reason: "throttled" };
+  const [row] = await db
+    .select({
+      id: users.id,
+      passwordHash: users.passwordHash,
+      state: users.state,
+      sessionVersion: users.sessionVersion,
+      accountId: accounts.id,
+      accountState: accounts.state,
+      domainId: domains.id,
+      domainPath: domains.path,
+    })
+    .from(users)
+    .innerJoin(accounts, eq(accounts.id, users.accountId))
+    .innerJoin(domains, eq(domains.id, accounts.domainId))
+    .where(eq(users.username, username.trim()));
+  const valid = await verifyPassword(password, row?.passwordHash ?? (await dummyHash()));
+  if (!row || !valid) {
+    if (row) {
+      await recordEvent(db, {
+        type: "USER.LOGIN.FAILED",
+        level: "warn",
+        description: `Failed login for ${username} from ${ip}`,
+        accountId: row.accountId,
+        domainId: row.domainId,
+        domainPath: row.domainPath,
+        resourceType: "user",
+        resourceId: row.id,
+      });
+    }
+    return { ok: false, reason: "invalid" };
+  }
+  if (row.state !== "enabled" || row.accountState !== "enabled") return { ok: false, reason: "disabled" };
+  limits.user.reset(userKey);
+  await db.update(users).set({ lastLoginAt: new Date() }).where(eq(users.id, row.id));
+  await recordEvent(db, {
+    type: "USER.LOGIN",
+    description: `${username} logged in from ${ip}`,
+    actorUserId: row.id,
+    accountId: row.accountId,
+    domainId: row.domainId,
+    domainPath: row.domainPath,
+    resourceType: "user",
+    resourceId: row.id,
+  });
+  return { ok: true, userId: row.id, sessionVersion: row.sessionVersion };
+}

@@ -1,0 +1,46 @@
+import { and, eq, like, type SQL, type AnyColumn } from "drizzle-orm";
+
+export type AccountType = "user" | "domain_admin" | "root_admin";
+
+/** Who is calling, resolved from the session on every request (never trusted from the client). */
+export interface Caller {
+  userId: string;
+  username: string;
+  accountId: string;
+  accountName: string;
+  accountType: AccountType;
+  domainId: string;
+  /** Materialised path of the caller's domain, "/<root>/…/<own>/". */
+  domainPath: string;
+}
+
+export const isRootAdmin = (c: Caller) => c.accountType === "root_admin";
+export const isDomainAdmin = (c: Caller) => c.accountType === "domain_admin";
+export const isAdmin = (c: Caller) => c.accountType !== "user";
+
+/** True when `path` is the caller's domain or below it. Root admin sees every domain. */
+export function domainInScope(c: Caller, path: string): boolean {
+  if (isRootAdmin(c)) return true;
+  if (isDomainAdmin(c)) return path.startsWith(c.domainPath);
+  return false;
+}
+
+/** SQL condition restricting a domain-path column to the caller's subtree (undefined: no limit). */
+export function domainPathCondition(c: Caller, pathColumn: AnyColumn): SQL | undefined {
+  if (isRootAdmin(c)) return undefined;
+  return like(pathColumn, `${escapeLike(c.domainPath)}%`);
+}
+
+/**
+ * Condition for rows owned by an account: admins see their subtree (via a domain path column),
+ * users their own account only.
+ */
+export function ownedCondition(c: Caller, cols: { accountId: AnyColumn; domainPath: AnyColumn }): SQL | undefined {
+  if (isRootAdmin(c)) return undefined;
+  if (isDomainAdmin(c)) return domainPathCondition(c, cols.domainPath);
+  return and(eq(cols.accountId, c.accountId));
+}
+
+export function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (m) => `\\${m}`);
+}

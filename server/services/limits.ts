@@ -1,0 +1,183 @@
+import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
+import type { DbOrTx } from "@/db";
+import { accounts, domains, resourceCounters } from "@/db/schema";
+import { resourceLabels, resourceTypes, type ResourceType } from "@/lib/resource-types";
+
+export { resourceLabels, resourceTypes, type ResourceType };
+import { ServiceError, badRequest, notFound } from "./errors";
+
+export type Deltas = Partial<Record<ResourceType, number>>;
+export type Limits = Partial<Record<ResourceType, number | null>>;
+
+
+/** CloudStack-like defaults for a new account; domains start unlimited. */
+export const defaultAccountLimits: Record<ResourceType, number> = {
+  instances: 20,
+  vcpus: 40,
+  memory_mib: 81920,
+  volumes: 20,
+  primary_storage_gib: 400,
+  snapshots: 20,
+  templates: 20,
+  public_ips: 20,
+  networks: 20,
+};
+
+export class LimitExceededError extends ServiceError {
+  constructor(
+    readonly resourceType: ResourceType,
+    readonly owner: { kind: "account" | "domain"; name: string },
+    readonly max: number,
+    readonly used: number,
+    readonly requested: number,
+  ) {
+    super(
+      "PRECONDITION_FAILED",
+      `${resourceLabels[resourceType]} limit reached for ${owner.kind} ${owner.name}: ${used} of ${max} in use, ${requested} more requested`,
+      resourceType,
+    );
+  }
+}
+
+/** Creates the counter rows of a new account or domain (call in the creating transaction). */
+export async function createCounters(db: DbOrTx, owner: { accountId: string } | { domainId: string }, limits: Limits = {}) {
+  await db.insert(resourceCounters).values(
+    resourceTypes.map((t) => ({
+      accountId: "accountId" in owner ? owner.accountId : null,
+      domainId: "domainId" in owner ? owner.domainId : null,
+      resourceType: t,
+      max: limits[t] ?? null,
+    })),
+  );
+}
+
+/** Ids of a domain and its ancestors, from its materialised path. */
+export function pathIds(path: string): string[] {
+  return path.split("/").filter(Boolean);
+}
+
+async function ownerChain(db: DbOrTx, accountId: string) {
+  const [row] = await db
+    .select({ name: accounts.name, path: domains.path })
+    .from(accounts)
+    .innerJoin(domains, eq(domains.id, accounts.domainId))
+    .where(eq(accounts.id, accountId));
+  if (!row) throw notFound("Account");
+  return { accountName: row.name, domainIds: pathIds(row.path) };
+}
+
+/**
+ * Consumes `deltas` from an account and every ancestor domain, atomically: the counter rows are
+ * locked in id order (so concurrent consumers never deadlock), every limit is checked, then every
+ * row is incremented. Must run inside the caller's transaction; throws LimitExceededError (and the
+ * caller's transaction rolls back) when any limit would be exceeded.
+ */
+export async function consume(tx: DbOrTx, accountId: string, deltas: Deltas) {
+  const types = (Object.keys(deltas) as ResourceType[]).filter((t) => (deltas[t] ?? 0) !== 0);
+  if (types.length === 0) return;
+  for (const t of types) if ((deltas[t] ?? 0) < 0) throw badRequest(`Cannot consume a negative amount of ${t}`);
+  const { accountName, domainIds } = await ownerChain(tx, accountId);
+  const rows = await tx
+    .select({
+      id: resourceCounters.id,
+      accountId: resourceCounters.accountId,
+      domainId: resourceCounters.domainId,
+      resourceType: resourceCounters.resourceType,
+      max: resourceCounters.max,
+      used: resourceCounters.used,
+    })
+    .from(resourceCounters)
+    .where(
+      and(
+        or(eq(resourceCounters.accountId, accountId), inArray(resourceCounters.domainId, domainIds)),
+        inArray(resourceCounters.resourceType, types),
+      ),
+    )
+    .orderBy(asc(resourceCounters.id))
+    .for("update");
+  for (const r of rows) {
+    const d = deltas[r.resourceType] ?? 0;
+    if (r.max !== null && r.used + d > r.max) {
+      const owner = r.accountId
+        ? { kind: "account" as const, name: accountName }
+        : { kind: "domain" as const, name: await domainName(tx, r.domainId!) };
+      throw new LimitExceededError(r.resourceType, owner, r.max, r.used, d);
+    }
+  }
+  await applyDeltas(tx, rows.map((r) => r.id), deltas, 1);
+}
+
+/** Gives back what `consume` took (on release, destroy, or a failed allocation's cleanup). */
+export async function release(tx: DbOrTx, accountId: string, deltas: Deltas) {
+  const types = (Object.keys(deltas) as ResourceType[]).filter((t) => (deltas[t] ?? 0) !== 0);
+  if (types.length === 0) return;
+  const { domainIds } = await ownerChain(tx, accountId);
+  const rows = await tx
+    .select({ id: resourceCounters.id })
+    .from(resourceCounters)
+    .where(
+      and(
+        or(eq(resourceCounters.accountId, accountId), inArray(resourceCounters.domainId, domainIds)),
+        inArray(resourceCounters.resourceType, types),
+      ),
+    )
+    .orderBy(asc(resourceCounters.id))
+    .for("update");
+  await applyDeltas(tx, rows.map((r) => r.id), deltas, -1);
+}
+
+async function applyDeltas(tx: DbOrTx, ids: string[], deltas: Deltas, sign: 1 | -1) {
+  if (ids.length === 0) return;
+  const cases = sql.join(
+    (Object.entries(deltas) as [ResourceType, number][]).map(
+      ([t, d]) => sql`when ${t}::resource_type then ${sign * d}::bigint`,
+    ),
+    sql` `,
+  );
+  await tx
+    .update(resourceCounters)
+    .set({ used: sql`${resourceCounters.used} + (case ${resourceCounters.resourceType} ${cases} else 0 end)` })
+    .where(inArray(resourceCounters.id, ids));
+}
+
+async function domainName(db: DbOrTx, id: string) {
+  const [d] = await db.select({ name: domains.name }).from(domains).where(eq(domains.id, id));
+  return d?.name ?? id;
+}
+
+export interface LimitRow {
+  resourceType: ResourceType;
+  label: string;
+  max: number | null;
+  used: number;
+}
+
+function toRows(rows: { resourceType: ResourceType; max: number | null; used: number }[]): LimitRow[] {
+  const byType = new Map(rows.map((r) => [r.resourceType, r]));
+  return resourceTypes.map((t) => ({
+    resourceType: t,
+    label: resourceLabels[t],
+    max: byType.get(t)?.max ?? null,
+    used: byType.get(t)?.used ?? 0,
+  }));
+}
+
+export async function accountLimits(db: DbOrTx, accountId: string): Promise<LimitRow[]> {
+  const rows = await db.select().from(resourceCounters).where(eq(resourceCounters.accountId, accountId));
+  return toRows(rows);
+}
+
+export async function domainLimits(db: DbOrTx, domainId: string): Promise<LimitRow[]> {
+  const rows = await db.select().from(resourceCounters).where(eq(resourceCounters.domainId, domainId));
+  return toRows(rows);
+}
+
+/** Sets limits on one owner's counters (NULL = unlimited). Authorisation is the caller's job. */
+export async function writeLimits(db: DbOrTx, owner: { accountId: string } | { domainId: string }, limits: Limits) {
+  for (const [t, max] of Object.entries(limits) as [ResourceType, number | null | undefined][]) {
+    if (max === undefined) continue;
+    const ownerCond =
+      "accountId" in owner ? eq(resourceCounters.accountId, owner.accountId) : eq(resourceCounters.domainId, owner.domainId);
+    await db.update(resourceCounters).set({ max }).where(and(ownerCond, eq(resourceCounters.resourceType, t)));
+  }
+}
