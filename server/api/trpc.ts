@@ -11,6 +11,9 @@ export interface Context {
   caller: Caller | null;
 }
 
+/** "field.path: message; …" — what a user reads when input is rejected. */
+const zodMessage = (e: ZodError) => e.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`).join("; ");
+
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
@@ -22,7 +25,7 @@ const t = initTRPC.context<Context>().create({
     return {
       ...shape,
       // Bad input: a message naming the field. Internal faults: a generic message, never a stack.
-      message: zod ? zod.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`).join("; ") : shape.message,
+      message: zod ? zodMessage(zod) : shape.message,
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
@@ -39,6 +42,9 @@ const errorMapping = t.middleware(async ({ next, path }) => {
   const result = await next();
   if (!result.ok) {
     const err = result.error;
+    if (err.cause instanceof ZodError) {
+      throw new TRPCError({ code: "BAD_REQUEST", message: zodMessage(err.cause), cause: err.cause });
+    }
     if (err.cause instanceof ServiceError) {
       throw new TRPCError({ code: err.cause.code, message: err.cause.message, cause: err.cause });
     }

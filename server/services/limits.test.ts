@@ -1,0 +1,90 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DbHandle } from "@/db";
+import { resourceCounters } from "@/db/schema";
+import { openTestDb, testDbKind } from "@/test/db";
+import { seedTenancy } from "@/test/fixtures";
+import { accountLimits, consume, domainLimits, LimitExceededError, release, writeLimits } from "./limits";
+import { createAccount } from "./accounts";
+
+let h: DbHandle;
+let t: Awaited<ReturnType<typeof seedTenancy>>;
+
+beforeAll(async () => {
+  h = await openTestDb();
+  t = await seedTenancy(h.db);
+});
+afterAll(() => h.close());
+
+const used = (rows: { resourceType: string; used: number }[], type: string) => rows.find((r) => r.resourceType === type)!.used;
+
+describe(`limits on ${testDbKind()}`, () => {
+  it("counts an account's use on the account and every ancestor domain", async () => {
+    const a = t.tenantAccount.id;
+    await h.db.transaction((tx) => consume(tx, a, { instances: 2, vcpus: 4 }));
+    expect(used(await accountLimits(h.db, a), "instances")).toBe(2);
+    expect(used(await domainLimits(h.db, t.domains.acme.id), "vcpus")).toBe(4);
+    expect(used(await domainLimits(h.db, t.domains.root.id), "instances")).toBe(2);
+    expect(used(await domainLimits(h.db, t.domains.globex.id), "instances")).toBe(0);
+    await h.db.transaction((tx) => release(tx, a, { instances: 2, vcpus: 4 }));
+    expect(used(await accountLimits(h.db, a), "instances")).toBe(0);
+    expect(used(await domainLimits(h.db, t.domains.root.id), "vcpus")).toBe(0);
+  });
+
+  it("refuses a consume over the account limit and leaves every counter unchanged", async () => {
+    const a = t.tenantAccount.id;
+    await writeLimits(h.db, { accountId: a }, { public_ips: 1 });
+    await h.db.transaction((tx) => consume(tx, a, { public_ips: 1 }));
+    const err = await h.db.transaction((tx) => consume(tx, a, { public_ips: 1, networks: 1 })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LimitExceededError);
+    expect((err as Error).message).toMatch(/Public IPs limit reached for account acme-dev: 1 of 1 in use/);
+    expect(used(await accountLimits(h.db, a), "networks")).toBe(0);
+    expect(used(await domainLimits(h.db, t.domains.acme.id), "networks")).toBe(0);
+    await h.db.transaction((tx) => release(tx, a, { public_ips: 1 }));
+  });
+
+  it("enforces an ancestor domain's limit on its accounts", async () => {
+    await writeLimits(h.db, { domainId: t.domains.acme.id }, { templates: 3 });
+    await h.db.transaction((tx) => consume(tx, t.tenantAccount.id, { templates: 3 }));
+    const err = await h.db.transaction((tx) => consume(tx, t.tenantAccount.id, { templates: 1 })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LimitExceededError);
+    expect((err as LimitExceededError).owner).toEqual({ kind: "domain", name: "Acme Cloud" });
+    await h.db.transaction((tx) => release(tx, t.tenantAccount.id, { templates: 3 }));
+  });
+
+  it("100 concurrent consumes against a limit of 10 grant exactly 10, and the counters are exact", async () => {
+    const { account } = await createAccount(h.db, t.callers.admin, {
+      domainId: t.domains.initech.id,
+      name: "race",
+      type: "user",
+      username: "race-user",
+      password: "password-race",
+    });
+    await writeLimits(h.db, { accountId: account.id }, { instances: 10, vcpus: null, memory_mib: null });
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, () => h.db.transaction((tx) => consume(tx, account.id, { instances: 1, vcpus: 2, memory_mib: 512 }))),
+    );
+    const ok = results.filter((r) => r.status === "fulfilled").length;
+    const refused = results.filter((r) => r.status === "rejected" && r.reason instanceof LimitExceededError).length;
+    expect(ok).toBe(10);
+    expect(refused).toBe(90);
+    const acc = await accountLimits(h.db, account.id);
+    expect(used(acc, "instances")).toBe(10);
+    expect(used(acc, "vcpus")).toBe(20);
+    expect(used(acc, "memory_mib")).toBe(5120);
+    const initech = await domainLimits(h.db, t.domains.initech.id);
+    expect(used(initech, "instances")).toBe(10);
+    expect(used(initech, "vcpus")).toBe(20);
+  });
+
+  it("keeps used non-negative: releasing more than was consumed is an error, not silent drift", async () => {
+    const err = await h.db.transaction((tx) => release(tx, t.tenantAccount.id, { snapshots: 1 })).catch((e: unknown) => e);
+    expect(err).toBeTruthy();
+    const [row] = await h.db
+      .select()
+      .from(resourceCounters)
+      .where(eq(resourceCounters.accountId, t.tenantAccount.id));
+    expect(row).toBeDefined();
+    expect(used(await accountLimits(h.db, t.tenantAccount.id), "snapshots")).toBe(0);
+  });
+});
