@@ -1,0 +1,114 @@
+import { TRPCError } from "@trpc/server";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Db, DbHandle } from "@/db";
+import { openTestDb, testDbKind } from "@/test/db";
+import { api, seedTenancy } from "@/test/fixtures";
+import type { Caller } from "@/server/authz/caller";
+import { appRouter } from "./root";
+import { authzProbes, type Victim } from "./authz-probes";
+
+/**
+ * Every tRPC procedure, called by a user of another account and by a reseller of a sibling domain
+ * with inputs aimed at the victim's objects (tenant "acme-dev" in domain "Acme Cloud"), must neither
+ * return nor change anything of the victim's. A procedure without a probe fails the test: add one
+ * in authz-probes.ts with every new procedure.
+ */
+let h: DbHandle;
+let victim: Victim;
+let attackers: Record<string, Caller>;
+
+/** Every table but the audit log, as text: any cross-scope change shows up as a difference. */
+async function snapshot(db: Db): Promise<string> {
+  const tables = await db.execute<{ tablename: string }>(
+    sql`select tablename from pg_tables where schemaname = 'public' and tablename not in ('events') order by tablename`,
+  );
+  const names = ((tables as { rows?: { tablename: string }[] }).rows ?? (tables as unknown as { tablename: string }[])).map((r) => r.tablename);
+  const parts: string[] = [];
+  for (const n of names) {
+    const res = await db.execute(sql.raw(`select * from "${n}" order by 1`));
+    const rows = (res as { rows?: unknown[] }).rows ?? (res as unknown as unknown[]);
+    parts.push(`${n}:${JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}`);
+  }
+  return parts.join("\n");
+}
+
+beforeAll(async () => {
+  h = await openTestDb();
+  const t = await seedTenancy(h.db);
+  victim = await authzProbes.setUp(h.db, t);
+  attackers = { "user of another account": t.callers.tenant2, "reseller of a sibling domain": t.callers.reseller2 };
+});
+afterAll(() => h.close());
+
+function procedurePaths(): string[] {
+  return Object.keys((appRouter._def as unknown as { procedures: Record<string, unknown> }).procedures).sort();
+}
+
+async function call(caller: Caller, path: string, input: unknown): Promise<{ ok: true; data: unknown } | { ok: false; code: string }> {
+  const segments = path.split(".");
+  let fn: unknown = api(h.db, caller);
+  for (const s of segments) fn = (fn as Record<string, unknown>)[s];
+  try {
+    const data = await (fn as (i: unknown) => Promise<unknown>)(input);
+    return { ok: true, data };
+  } catch (e) {
+    if (e instanceof TRPCError) return { ok: false, code: e.code };
+    throw e;
+  }
+}
+
+describe(`authorisation of every procedure on ${testDbKind()}`, () => {
+  it("has a probe for every procedure of the router", () => {
+    const missing = procedurePaths().filter((p) => !(p in authzProbes.inputs));
+    expect(missing, "add these procedures to server/api/authz-probes.ts").toEqual([]);
+  });
+
+  it("no procedure returns or changes another tenant's objects", async () => {
+    const before = await snapshot(h.db);
+    const leaks: string[] = [];
+    for (const [who, caller] of Object.entries(attackers)) {
+      for (const path of procedurePaths()) {
+        const probe = authzProbes.inputs[path];
+        if (!probe) continue;
+        const result = await call(caller, path, probe(victim));
+        if (result.ok) {
+          const text = JSON.stringify(result.data);
+          const leaked = victim.secrets.filter((s) => text.includes(s));
+          if (leaked.length) leaks.push(`${path} as ${who} returned ${leaked.join(", ")}`);
+        } else if (!["NOT_FOUND", "FORBIDDEN", "BAD_REQUEST", "PRECONDITION_FAILED"].includes(result.code)) {
+          leaks.push(`${path} as ${who} failed with ${result.code}`);
+        }
+      }
+    }
+    expect(leaks).toEqual([]);
+    expect(await snapshot(h.db)).toBe(before);
+  });
+
+  it("an object of another tenant is NOT_FOUND, never FORBIDDEN, for procedures the caller may use", async () => {
+    const wrong: string[] = [];
+    const tenant2 = attackers["user of another account"]!;
+    const reseller2 = attackers["reseller of a sibling domain"]!;
+    for (const path of authzProbes.targeted) {
+      for (const caller of [tenant2, reseller2]) {
+        const r = await call(caller, path, authzProbes.inputs[path]!(victim));
+        if (!r.ok && r.code === "FORBIDDEN" && authzProbes.permitted(caller, path)) wrong.push(`${path} as ${caller.username}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("signed-out callers get UNAUTHORIZED from everything but session.me", async () => {
+    for (const path of procedurePaths()) {
+      if (path === "session.me") continue;
+      const segments = path.split(".");
+      let fn: unknown = api(h.db, null);
+      for (const s of segments) fn = (fn as Record<string, unknown>)[s];
+      const code = await (fn as (i: unknown) => Promise<unknown>)(authzProbes.inputs[path]?.(victim)).then(
+        () => "OK",
+        (e: unknown) => (e instanceof TRPCError ? e.code : String(e)),
+      );
+      expect(code, path).toBe("UNAUTHORIZED");
+    }
+  });
+});
