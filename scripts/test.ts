@@ -1,0 +1,105 @@
+/**
+ * `npm test`: every suite, in order, with one summary at the end.
+ *   typecheck         tsc --noEmit
+ *   vitest (PGlite)   unit and integration tests on embedded PostgreSQL
+ *   vitest (Postgres) the same against a real server, when TEST_DATABASE_URL is set
+ *   e2e (Chromium)    next build, then Playwright against the built app, when Chromium is installed
+ * A suite that cannot run says why and is skipped; with REQUIRE_ALL=1 (CI) a skip is a failure.
+ * TEST_SUITES=typecheck,pglite,postgres,e2e picks suites.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+const requireAll = process.env.REQUIRE_ALL === "1";
+const chosen = process.env.TEST_SUITES?.split(",").map((s) => s.trim());
+const resultsDir = path.resolve(".test-results");
+fs.rmSync(resultsDir, { recursive: true, force: true });
+fs.mkdirSync(resultsDir, { recursive: true });
+
+interface Outcome {
+  suite: string;
+  status: "passed" | "failed" | "skipped";
+  passed: number;
+  failed: number;
+  skipped: number;
+  note?: string;
+}
+const outcomes: Outcome[] = [];
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
+  console.log(`\n$ ${[cmd, ...args].join(" ")}`);
+  const r = spawnSync(cmd, args, { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...env } });
+  return r.status ?? 1;
+}
+
+function vitestCounts(file: string) {
+  try {
+    const j = JSON.parse(fs.readFileSync(file, "utf8")) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
+    return { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + j.numTodoTests };
+  } catch {
+    return { passed: 0, failed: 1, skipped: 0 };
+  }
+}
+
+function playwrightCounts(file: string) {
+  try {
+    const j = JSON.parse(fs.readFileSync(file, "utf8")) as { stats: { expected: number; unexpected: number; flaky: number; skipped: number } };
+    return { passed: j.stats.expected + j.stats.flaky, failed: j.stats.unexpected, skipped: j.stats.skipped };
+  } catch {
+    return { passed: 0, failed: 1, skipped: 0 };
+  }
+}
+
+function suite(name: string, key: string, body: () => Omit<Outcome, "suite"> | string) {
+  if (chosen && !chosen.includes(key)) return;
+  console.log(`\n━━ ${name} ━━`);
+  const r = body();
+  if (typeof r === "string") {
+    console.log(`SKIPPED ${name}: ${r}`);
+    outcomes.push({ suite: name, status: requireAll ? "failed" : "skipped", passed: 0, failed: requireAll ? 1 : 0, skipped: 1, note: r });
+  } else {
+    outcomes.push({ suite: name, ...r });
+  }
+}
+
+suite("typecheck", "typecheck", () => {
+  const code = run("npx", ["tsc", "--noEmit"]);
+  return { status: code === 0 ? "passed" : "failed", passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 };
+});
+
+function vitest(name: string, key: string, env: NodeJS.ProcessEnv) {
+  const out = path.join(resultsDir, `vitest-${key}.json`);
+  const code = run("npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile=${out}`], env);
+  const c = vitestCounts(out);
+  if (code !== 0 && c.failed === 0) c.failed = 1;
+  if (c.skipped > 0 && requireAll) c.failed += c.skipped;
+  return { status: code === 0 && c.failed === 0 ? "passed" : "failed", ...c } as const;
+}
+
+suite("vitest on PGlite", "pglite", () => vitest("PGlite", "pglite", { TEST_DB: "pglite" }));
+
+suite("vitest on PostgreSQL", "postgres", () => {
+  if (!process.env.TEST_DATABASE_URL) return "TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/postgres)";
+  return vitest("PostgreSQL", "postgres", { TEST_DB: "postgres" });
+});
+
+suite("e2e in Chromium", "e2e", () => {
+  const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+  if (!fs.existsSync(chromium)) return `Chromium not found at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH)`;
+  if (run("npx", ["next", "build"]) !== 0) return { status: "failed", passed: 0, failed: 1, skipped: 0, note: "next build failed" };
+  const out = path.join(resultsDir, "e2e.json");
+  const code = run("npx", ["playwright", "test"], { E2E_JSON: "1", PLAYWRIGHT_JSON_OUTPUT_NAME: out });
+  const c = playwrightCounts(out);
+  if (code !== 0 && c.failed === 0) c.failed = 1;
+  if (c.skipped > 0 && requireAll) c.failed += c.skipped;
+  return { status: code === 0 && c.failed === 0 ? "passed" : "failed", ...c };
+});
+
+console.log("\n━━ summary ━━");
+for (const o of outcomes) {
+  console.log(`${o.status.toUpperCase().padEnd(8)} ${o.suite.padEnd(24)} ${o.passed} passed, ${o.failed} failed, ${o.skipped} skipped${o.note ? ` (${o.note})` : ""}`);
+}
+const total = outcomes.reduce((a, o) => ({ passed: a.passed + o.passed, failed: a.failed + o.failed, skipped: a.skipped + o.skipped }), { passed: 0, failed: 0, skipped: 0 });
+console.log(`tests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+process.exit(outcomes.some((o) => o.status === "failed") ? 1 : 0);
