@@ -20,6 +20,8 @@ export type DbOrTx = Db | Tx;
 export interface DbHandle {
   db: Db;
   kind: "pglite" | "postgres";
+  /** LISTEN on a channel (NOTIFY is sent with pg_notify inside transactions); returns unlisten. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   migrate(): Promise<void>;
   close(): Promise<void>;
 }
@@ -34,6 +36,10 @@ export function openDb(opts: { url?: string; dataDir?: string; max?: number }): 
     return {
       db,
       kind: "postgres",
+      listen: async (channel, onNotify) => {
+        const sub = await client.listen(channel, () => onNotify());
+        return () => sub.unlisten();
+      },
       migrate: () => migratePostgres(drizzlePostgres({ client, schema }), { migrationsFolder }),
       close: () => client.end({ timeout: 5 }),
     };
@@ -43,6 +49,10 @@ export function openDb(opts: { url?: string; dataDir?: string; max?: number }): 
   return {
     db: pdb as unknown as Db,
     kind: "pglite",
+    listen: async (channel, onNotify) => {
+      const unsub = await client.listen(channel, () => onNotify());
+      return () => unsub();
+    },
     migrate: () => migratePglite(pdb, { migrationsFolder }),
     close: () => client.close(),
   };

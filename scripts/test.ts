@@ -27,7 +27,7 @@ interface Outcome {
 }
 const outcomes: Outcome[] = [];
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
+function run(cmd: string, args: string[], env: Record<string, string> = {}): number {
   console.log(`\n$ ${[cmd, ...args].join(" ")}`);
   const r = spawnSync(cmd, args, { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...env } });
   return r.status ?? 1;
@@ -68,7 +68,7 @@ suite("typecheck", "typecheck", () => {
   return { status: code === 0 ? "passed" : "failed", passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 };
 });
 
-function vitest(name: string, key: string, env: NodeJS.ProcessEnv) {
+function vitest(key: string, env: Record<string, string>) {
   const out = path.join(resultsDir, `vitest-${key}.json`);
   const code = run("npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile=${out}`], env);
   const c = vitestCounts(out);
@@ -77,11 +77,11 @@ function vitest(name: string, key: string, env: NodeJS.ProcessEnv) {
   return { status: code === 0 && c.failed === 0 ? "passed" : "failed", ...c } as const;
 }
 
-suite("vitest on PGlite", "pglite", () => vitest("PGlite", "pglite", { TEST_DB: "pglite" }));
+suite("vitest on PGlite", "pglite", () => vitest("pglite", { TEST_DB: "pglite" }));
 
 suite("vitest on PostgreSQL", "postgres", () => {
   if (!process.env.TEST_DATABASE_URL) return "TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/postgres)";
-  return vitest("PostgreSQL", "postgres", { TEST_DB: "postgres" });
+  return vitest("postgres", { TEST_DB: "postgres" });
 });
 
 suite("e2e in Chromium", "e2e", () => {

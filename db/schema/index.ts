@@ -5,3 +5,8 @@ export * from "./limits";
 export * from "./infrastructure";
 export * from "./offerings";
 export * from "./events";
+export * from "./templates";
+export * from "./instances";
+export * from "./jobs";
+export * from "./usage";
+export * from "./simulator";

@@ -1,5 +1,5 @@
 import { relations } from "drizzle-orm";
-import { bigint, index, integer, numeric, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { bigint, index, integer, numeric, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt } from "./columns";
 
 export const hypervisorType = pgEnum("hypervisor_type", ["simulator", "kvm"]);
@@ -82,6 +82,8 @@ export const hosts = pgTable(
     /** Capacity reserved by placed VMs; the planner reserves with a conditional update. */
     cpuUsedMhz: bigint("cpu_used_mhz", { mode: "number" }).notNull().default(0),
     memoryUsedMib: bigint("memory_used_mib", { mode: "number" }).notNull().default(0),
+    /** Last time the reconciler heard from the host's driver. */
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -28,8 +28,8 @@ export const optionalText = (max = 255) =>
     .string()
     .trim()
     .max(max, { message: `At most ${max} characters` })
-    .optional()
-    .transform((v) => (v === "" ? undefined : v));
+    .transform((v) => (v === "" ? undefined : v))
+    .optional();
 
 export const tagsSchema = z
   .array(z.string().trim().min(1).max(64).regex(/^[a-zA-Z0-9._-]+$/, { message: "Tags may contain letters, digits, '.', '_' and '-'" }))

@@ -1,0 +1,84 @@
+import { relations, sql } from "drizzle-orm";
+import { bigserial, boolean, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { createdAt, id, updatedAt } from "./columns";
+import { hosts, zones } from "./infrastructure";
+import { computeOfferings } from "./offerings";
+import { accounts } from "./accounts";
+import { domains } from "./domains";
+import { templates } from "./templates";
+
+/** The VM state machine's states (server/orchestrator/vm-state.ts says which moves are allowed). */
+export const vmStates = [
+  "allocated",
+  "starting",
+  "running",
+  "stopping",
+  "stopped",
+  "migrating",
+  "error",
+  "unknown",
+  "destroyed",
+  "expunging",
+  "expunged",
+] as const;
+export const vmState = pgEnum("vm_state", vmStates);
+
+export const instances = pgTable(
+  "instances",
+  {
+    id: id(),
+    /** Global sequence, used for the hypervisor-side name `i-<number>`: never a user's string. */
+    number: bigserial("number", { mode: "number" }).notNull().unique(),
+    name: text("name").notNull(),
+    accountId: uuid("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "restrict" }),
+    domainId: uuid("domain_id")
+      .notNull()
+      .references(() => domains.id, { onDelete: "restrict" }),
+    /** Copied from the domain (and rewritten on domain moves) so scope filters need no join. */
+    domainPath: text("domain_path").notNull(),
+    zoneId: uuid("zone_id")
+      .notNull()
+      .references(() => zones.id, { onDelete: "restrict" }),
+    hostId: uuid("host_id").references(() => hosts.id, { onDelete: "restrict" }),
+    lastHostId: uuid("last_host_id").references(() => hosts.id, { onDelete: "set null" }),
+    computeOfferingId: uuid("compute_offering_id")
+      .notNull()
+      .references(() => computeOfferings.id, { onDelete: "restrict" }),
+    templateId: uuid("template_id")
+      .notNull()
+      .references(() => templates.id, { onDelete: "restrict" }),
+    state: vmState("state").notNull().default("allocated"),
+    cpuCores: integer("cpu_cores").notNull(),
+    cpuMhz: integer("cpu_mhz").notNull(),
+    memoryMib: integer("memory_mib").notNull(),
+    /** True while hostId's capacity counters include this VM (released on stop or destroy). */
+    capacityReserved: boolean("capacity_reserved").notNull().default(false),
+    /** Placeholder for the networks issue. */
+    ipAddress: text("ip_address"),
+    destroyedAt: timestamp("destroyed_at", { withTimezone: true }),
+    /** When a destroyed VM is expunged (CloudStack's expunge delay). */
+    expungeAfter: timestamp("expunge_after", { withTimezone: true }),
+    stateChangedAt: timestamp("state_changed_at", { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("instances_account_name_unique").on(t.accountId, t.name).where(sql`${t.state} <> 'expunged'`),
+    index("instances_account_created_idx").on(t.accountId, t.createdAt),
+    index("instances_domain_path_idx").on(t.domainPath),
+    index("instances_host_idx").on(t.hostId),
+    index("instances_state_idx").on(t.state),
+    index("instances_created_idx").on(t.createdAt),
+  ],
+);
+
+export const instancesRelations = relations(instances, ({ one }) => ({
+  account: one(accounts, { fields: [instances.accountId], references: [accounts.id] }),
+  domain: one(domains, { fields: [instances.domainId], references: [domains.id] }),
+  zone: one(zones, { fields: [instances.zoneId], references: [zones.id] }),
+  host: one(hosts, { fields: [instances.hostId], references: [hosts.id] }),
+  offering: one(computeOfferings, { fields: [instances.computeOfferingId], references: [computeOfferings.id] }),
+  template: one(templates, { fields: [instances.templateId], references: [templates.id] }),
+}));

@@ -1,0 +1,40 @@
+import { boolean, doublePrecision, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { createdAt, id } from "./columns";
+
+/**
+ * The simulator's own truth: which VMs each simulated hypervisor runs. It is the "hypervisor", not
+ * Stratus's view: the reconciler compares instances against it. Kept in the database (not process
+ * memory) so it survives restarts and is shared by every Stratus process, as a real host would be.
+ */
+export const simulatorVms = pgTable(
+  "simulator_vms",
+  {
+    hostId: uuid("host_id").notNull(),
+    name: text("name").notNull(),
+    state: text("state").notNull(),
+    cpuCores: integer("cpu_cores").notNull(),
+    memoryMib: integer("memory_mib").notNull(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.hostId, t.name] })],
+);
+
+/** Injected failures: by operation (and host), with a probability, or for the next N calls. */
+export const simulatorFaults = pgTable("simulator_faults", {
+  id: id(),
+  operation: text("operation").notNull(),
+  hostId: uuid("host_id"),
+  probability: doublePrecision("probability").notNull().default(1),
+  /** NULL: until removed; N: the next N matching calls, then gone. */
+  remaining: integer("remaining"),
+  transient: boolean("transient").notNull().default(false),
+  message: text("message").notNull(),
+  createdAt: createdAt(),
+});
+
+/** Per-operation latency in ms, one row (id "default"). */
+export const simulatorSettings = pgTable("simulator_settings", {
+  id: text("id").primaryKey(),
+  latencyMs: jsonb("latency_ms").$type<Record<string, number>>().notNull().default({}),
+});

@@ -1,0 +1,164 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { DbOrTx } from "@/db";
+import { jobs } from "@/db/schema";
+import { isUniqueViolation, ServiceError } from "@/server/services/errors";
+
+export type Job = typeof jobs.$inferSelect;
+export const JOB_CHANNEL = "stratus_jobs";
+
+export interface EnqueueInput {
+  type: string;
+  resourceType: string;
+  resourceId: string;
+  accountId?: string | null;
+  domainPath?: string | null;
+  userId?: string | null;
+  input?: Record<string, unknown>;
+  maxAttempts?: number;
+}
+
+/**
+ * Queues a job inside the caller's transaction, so the job exists if and only if the state change
+ * it carries out committed. Wakes workers in every process (NOTIFY is delivered on commit).
+ * A resource with a job in flight refuses a second one (partial unique index).
+ */
+export async function enqueueJob(tx: DbOrTx, job: EnqueueInput): Promise<Job> {
+  try {
+    const [row] = await tx
+      .insert(jobs)
+      .values({
+        type: job.type,
+        resourceType: job.resourceType,
+        resourceId: job.resourceId,
+        accountId: job.accountId ?? null,
+        domainPath: job.domainPath ?? null,
+        userId: job.userId ?? null,
+        input: job.input ?? {},
+        maxAttempts: job.maxAttempts ?? 5,
+      })
+      .returning();
+    await tx.execute(sql`select pg_notify(${JOB_CHANNEL}, ${row!.id})`);
+    localWake();
+    return row!;
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new ServiceError("CONFLICT", "Another operation is already in progress on this resource; wait for it to finish");
+    throw e;
+  }
+}
+
+/** Records a job that completed inside the API call itself (quick DB-only operations), for the audit trail. */
+export async function recordCompletedJob(tx: DbOrTx, job: EnqueueInput, result: Record<string, unknown> = {}): Promise<Job> {
+  const now = new Date();
+  const [row] = await tx
+    .insert(jobs)
+    .values({
+      type: job.type,
+      resourceType: job.resourceType,
+      resourceId: job.resourceId,
+      accountId: job.accountId ?? null,
+      domainPath: job.domainPath ?? null,
+      userId: job.userId ?? null,
+      input: job.input ?? {},
+      status: "succeeded",
+      progress: 100,
+      result,
+      attempts: 1,
+      startedAt: now,
+      finishedAt: now,
+    })
+    .returning();
+  return row!;
+}
+
+/**
+ * Claims the next runnable job for `owner`: a queued job whose time has come, or a running job
+ * whose lease expired (its worker died). Row lock with SKIP LOCKED, so concurrent claimers in any
+ * number of processes never take the same job.
+ */
+export async function claimJob(db: DbOrTx, owner: string, leaseMs: number, types?: readonly string[]): Promise<Job | null> {
+  const typeFilter = types?.length ? sql`and type in (${sql.join(types.map((t) => sql`${t}`), sql`, `)})` : sql``;
+  const res = await db.execute(sql`
+    update jobs set
+      status = 'running',
+      locked_by = ${owner},
+      lease_until = now() + (${leaseMs} * interval '1 millisecond'),
+      attempts = attempts + 1,
+      started_at = coalesce(started_at, now())
+    where id = (
+      select id from jobs
+      where ((status = 'queued' and run_after <= now()) or (status = 'running' and lease_until < now())) ${typeFilter}
+      order by run_after, created_at
+      limit 1
+      for update skip locked
+    )
+    returning id`);
+  const rows = (res as { rows?: { id: string }[] }).rows ?? (res as unknown as { id: string }[]);
+  const id = rows[0]?.id;
+  if (!id) return null;
+  const [job] = await db.select().from(jobs).where(eq(jobs.id, id));
+  return job ?? null;
+}
+
+/** Extends the lease; false when another worker took the job over (our lease had expired). */
+export async function renewLease(db: DbOrTx, jobId: string, owner: string, leaseMs: number): Promise<boolean> {
+  const rows = await db
+    .update(jobs)
+    .set({ leaseUntil: sql`now() + (${leaseMs} * interval '1 millisecond')` })
+    .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner), eq(jobs.status, "running")))
+    .returning({ id: jobs.id });
+  return rows.length > 0;
+}
+
+export async function markStepDone(db: DbOrTx, jobId: string, owner: string, step: string) {
+  await db
+    .update(jobs)
+    .set({ steps: sql`array_append(${jobs.steps}, ${step})` })
+    .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner)));
+}
+
+export async function setProgress(db: DbOrTx, jobId: string, owner: string, progress: number, message?: string) {
+  await db
+    .update(jobs)
+    .set({ progress: Math.max(0, Math.min(100, Math.round(progress))), progressMessage: message ?? null })
+    .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner)));
+}
+
+/** Marks the job done; guarded by the owner so a worker that lost its lease cannot finish it twice. */
+export async function completeJob(db: DbOrTx, jobId: string, owner: string, result: unknown): Promise<boolean> {
+  const rows = await db
+    .update(jobs)
+    .set({ status: "succeeded", progress: 100, result: result ?? {}, finishedAt: new Date(), leaseUntil: null })
+    .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner), eq(jobs.status, "running")))
+    .returning({ id: jobs.id });
+  return rows.length > 0;
+}
+
+export async function failJob(db: DbOrTx, jobId: string, owner: string, error: string): Promise<boolean> {
+  const rows = await db
+    .update(jobs)
+    .set({ status: "failed", error, finishedAt: new Date(), leaseUntil: null })
+    .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner), eq(jobs.status, "running")))
+    .returning({ id: jobs.id });
+  return rows.length > 0;
+}
+
+/** Puts a job back in the queue after a transient failure, with exponential backoff. */
+export async function retryJob(db: DbOrTx, jobId: string, owner: string, error: string, attempt: number) {
+  const delayMs = Math.min(60_000, 500 * 2 ** Math.max(0, attempt - 1));
+  await db
+    .update(jobs)
+    .set({ status: "queued", error, lockedBy: null, leaseUntil: null, runAfter: sql`now() + (${delayMs} * interval '1 millisecond')` })
+    .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner)));
+}
+
+// In-process wake-up, so a job enqueued by this process starts at once even before NOTIFY arrives.
+const g = globalThis as unknown as { __stratusJobWake?: Set<() => void> };
+g.__stratusJobWake ??= new Set();
+export function onLocalWake(fn: () => void): () => void {
+  g.__stratusJobWake!.add(fn);
+  return () => g.__stratusJobWake!.delete(fn);
+}
+function localWake() {
+  // After the current transaction has had a chance to commit.
+  setTimeout(() => g.__stratusJobWake!.forEach((fn) => fn()), 0);
+}

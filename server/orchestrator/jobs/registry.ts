@@ -1,0 +1,44 @@
+import type { Db, Tx } from "@/db";
+import type { Job } from "./queue";
+
+export interface JobContext {
+  job: Job;
+  db: Db;
+  /** Which process runs the job (recorded in jobs.locked_by). */
+  owner: string;
+  /**
+   * Runs `fn` unless this step completed in an earlier attempt (a job resumed after a crash skips
+   * finished steps). Steps must be idempotent up to their completion mark.
+   */
+  step<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
+  progress(pct: number, message?: string): Promise<void>;
+  /**
+   * Final state change and job completion in one transaction: `fn` writes the state (and usage),
+   * and the job is marked succeeded in the same commit, so neither happens without the other.
+   */
+  finish(fn: (tx: Tx) => Promise<unknown>): Promise<void>;
+}
+
+export interface JobHandler {
+  run(ctx: JobContext): Promise<void>;
+  /**
+   * Called in the transaction that marks the job failed (permanent error or attempts exhausted):
+   * put the resource in a truthful state (Error, or back to Stopped) and release what it held.
+   */
+  onFailure?(tx: Tx, job: Job, error: Error): Promise<void>;
+}
+
+const g = globalThis as unknown as { __stratusJobHandlers?: Map<string, JobHandler> };
+g.__stratusJobHandlers ??= new Map();
+
+export function registerJobHandler(type: string, handler: JobHandler) {
+  g.__stratusJobHandlers!.set(type, handler);
+}
+
+export function jobHandler(type: string): JobHandler | undefined {
+  return g.__stratusJobHandlers!.get(type);
+}
+
+export function registeredJobTypes(): string[] {
+  return [...g.__stratusJobHandlers!.keys()];
+}

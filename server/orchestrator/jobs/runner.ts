@@ -1,0 +1,147 @@
+import { eq } from "drizzle-orm";
+import type { Db } from "@/db";
+import { jobs } from "@/db/schema";
+import { isTransient } from "./errors";
+import { jobHandler, registeredJobTypes, type JobContext } from "./registry";
+import { claimJob, completeJob, failJob, type Job, markStepDone, onLocalWake, renewLease, retryJob, setProgress } from "./queue";
+
+export interface WorkerOptions {
+  db: Db;
+  /** Identifies this process in jobs.locked_by, e.g. "host:pid:abcd". */
+  owner: string;
+  concurrency?: number;
+  leaseMs?: number;
+  pollMs?: number;
+  /** Subscribes to cross-process wake-ups (LISTEN); returns unsubscribe. */
+  listen?: (onNotify: () => void) => Promise<() => Promise<void>>;
+  log?: (msg: string, err?: unknown) => void;
+}
+
+/** A lease renewed at a third of its length survives two missed heartbeats. */
+const DEFAULT_LEASE_MS = 30_000;
+
+/**
+ * Job workers: `concurrency` loops that claim and run jobs. They sleep until woken by an enqueue
+ * in this process, a NOTIFY from another, or the poll interval (for delayed retries and expired
+ * leases). stop() stops claiming and waits for running jobs to finish.
+ */
+export function startWorkers(opts: WorkerOptions) {
+  const { db, owner } = opts;
+  const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+  const pollMs = opts.pollMs ?? 1000;
+  const log = opts.log ?? ((m: string, e?: unknown) => (e ? console.error(`[jobs] ${m}`, e) : console.log(`[jobs] ${m}`)));
+  let stopping = false;
+  let wakers: (() => void)[] = [];
+  const wakeAll = () => {
+    const w = wakers;
+    wakers = [];
+    w.forEach((fn) => fn());
+  };
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      wakers.push(done);
+    });
+
+  const offLocal = onLocalWake(wakeAll);
+  let unlisten: (() => Promise<void>) | undefined;
+  void opts.listen?.(wakeAll).then((u) => (unlisten = u), (e) => log("LISTEN failed; falling back to polling", e));
+
+  async function loop() {
+    while (!stopping) {
+      let job: Job | null = null;
+      try {
+        job = await claimJob(db, owner, leaseMs, registeredJobTypes());
+      } catch (e) {
+        log("claim failed", e);
+      }
+      if (!job) {
+        await sleep(pollMs);
+        continue;
+      }
+      await runJob(db, job, owner, leaseMs, log);
+    }
+  }
+
+  const loops = Array.from({ length: opts.concurrency ?? 4 }, () => loop());
+  return {
+    owner,
+    wake: wakeAll,
+    async stop() {
+      stopping = true;
+      offLocal();
+      wakeAll();
+      await Promise.allSettled(loops);
+      await unlisten?.().catch(() => {});
+    },
+  };
+}
+
+/** Runs one claimed job to completion, retry or failure. Exported for tests. */
+export async function runJob(db: Db, job: Job, owner: string, leaseMs: number, log: (m: string, e?: unknown) => void) {
+  const handler = jobHandler(job.type);
+  if (!handler) {
+    await failJob(db, job.id, owner, `No handler for job type ${job.type}`);
+    return;
+  }
+  const steps = new Set(job.steps);
+  let finished = false;
+  const heartbeat = setInterval(() => {
+    void renewLease(db, job.id, owner, leaseMs).then(
+      (ok) => !ok && log(`lost the lease of job ${job.id}; another worker took it over`),
+      (e) => log(`heartbeat of job ${job.id} failed`, e),
+    );
+  }, Math.max(1000, Math.floor(leaseMs / 3)));
+  const ctx: JobContext = {
+    job,
+    db,
+    owner,
+    async step(name, fn) {
+      if (steps.has(name)) return undefined;
+      const out = await fn();
+      await markStepDone(db, job.id, owner, name);
+      steps.add(name);
+      return out;
+    },
+    progress: (pct, message) => setProgress(db, job.id, owner, pct, message),
+    async finish(fn) {
+      await db.transaction(async (tx) => {
+        const result = await fn(tx);
+        const done = await completeJob(tx, job.id, owner, result ?? {});
+        // Lost the lease: roll the final state change back; the new owner finishes the job.
+        if (!done) throw new Error(`job ${job.id} is no longer ours`);
+      });
+      finished = true;
+    },
+  };
+  try {
+    await handler.run(ctx);
+    if (!finished) await completeJob(db, job.id, owner, {});
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (isTransient(err) && job.attempts < job.maxAttempts) {
+      log(`job ${job.type} ${job.id} attempt ${job.attempts} failed (will retry): ${err.message}`);
+      await retryJob(db, job.id, owner, err.message, job.attempts).catch((x) => log("retry failed", x));
+    } else {
+      log(`job ${job.type} ${job.id} failed: ${err.message}`);
+      await db
+        .transaction(async (tx) => {
+          if (!(await failJob(tx, job.id, owner, err.message))) return;
+          await handler.onFailure?.(tx, job, err);
+        })
+        .catch((x) => log(`could not record the failure of job ${job.id}`, x));
+    }
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+/** Jobs of this owner left running by a previous life of the same process id are reclaimed via leases. */
+export async function jobById(db: Db, id: string) {
+  const [j] = await db.select().from(jobs).where(eq(jobs.id, id));
+  return j ?? null;
+}
