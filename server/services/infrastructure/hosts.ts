@@ -1,0 +1,290 @@
+import { and, asc, count, eq, getTableColumns, ilike, lte, ne, or, sql, type SQL } from "drizzle-orm";
+import type { Db, DbOrTx } from "@/db";
+import { clusters, hosts, pods, zones } from "@/db/schema";
+import { type Caller, escapeLike } from "@/server/authz/caller";
+import {
+  type CreateHostInput,
+  hostAddressProblem,
+  type HostState,
+  type HypervisorType,
+  type UpdateHostInput,
+} from "@/lib/validation/infrastructure";
+import { badRequest, conflict, isUniqueViolation, notFound } from "../errors";
+import type { PageInput } from "../paging";
+import { assertInfra, changes, defined, infraEvent, isFkViolation, notEmpty, pageJoined, parentNotFound } from "./common";
+import { lockCluster } from "./clusters";
+
+export type Host = typeof hosts.$inferSelect;
+
+/** Total capacity the planner may reserve: physical capacity × the cluster's over-provisioning factor. */
+export const cpuTotalSql = sql<number>`floor(${hosts.cpuCores} * ${hosts.cpuMhz} * ${clusters.cpuOvercommit})::float8`.mapWith(Number);
+export const memoryTotalSql = sql<number>`floor(${hosts.memoryMib} * ${clusters.memoryOvercommit})::float8`.mapWith(Number);
+
+const hostRow = {
+  ...getTableColumns(hosts),
+  clusterName: clusters.name,
+  podName: pods.name,
+  zoneName: zones.name,
+  cpuOvercommit: clusters.cpuOvercommit,
+  memoryOvercommit: clusters.memoryOvercommit,
+  cpuTotalMhz: cpuTotalSql,
+  memoryTotalMib: memoryTotalSql,
+};
+export type HostRow = Host & {
+  clusterName: string;
+  podName: string;
+  zoneName: string;
+  cpuOvercommit: number;
+  memoryOvercommit: number;
+  cpuTotalMhz: number;
+  memoryTotalMib: number;
+};
+
+function hostQuery(db: DbOrTx) {
+  return db
+    .select(hostRow)
+    .from(hosts)
+    .innerJoin(clusters, eq(clusters.id, hosts.clusterId))
+    .innerJoin(pods, eq(pods.id, hosts.podId))
+    .innerJoin(zones, eq(zones.id, hosts.zoneId));
+}
+
+export async function getHost(db: DbOrTx, caller: Caller, id: string): Promise<HostRow> {
+  assertInfra(caller, "read");
+  const [h] = await hostQuery(db).where(eq(hosts.id, id));
+  if (!h) throw notFound("Host");
+  return h;
+}
+
+export async function listHosts(
+  db: DbOrTx,
+  caller: Caller,
+  input: PageInput & { zoneId?: string; podId?: string; clusterId?: string; state?: HostState; hypervisorType?: HypervisorType; tag?: string },
+) {
+  assertInfra(caller, "read");
+  const conds: (SQL | undefined)[] = [];
+  if (input.zoneId) conds.push(eq(hosts.zoneId, input.zoneId));
+  if (input.podId) conds.push(eq(hosts.podId, input.podId));
+  if (input.clusterId) conds.push(eq(hosts.clusterId, input.clusterId));
+  if (input.state) conds.push(eq(hosts.state, input.state));
+  if (input.hypervisorType) conds.push(eq(hosts.hypervisorType, input.hypervisorType));
+  if (input.tag) conds.push(sql`${input.tag} = any(${hosts.tags})`);
+  if (input.search) {
+    const q = `%${escapeLike(input.search)}%`;
+    conds.push(or(ilike(hosts.name, q), ilike(hosts.address, q), ilike(clusters.name, q), sql`array_to_string(${hosts.tags}, ' ') ilike ${q}`));
+  }
+  const where = and(...conds);
+  return pageJoined<HostRow>(
+    input,
+    {
+      name: hosts.name,
+      clusterName: clusters.name,
+      podName: pods.name,
+      zoneName: zones.name,
+      hypervisorType: hosts.hypervisorType,
+      state: hosts.state,
+      status: hosts.status,
+      cpuCores: hosts.cpuCores,
+      cpuMhz: hosts.cpuMhz,
+      memoryMib: hosts.memoryMib,
+      cpuUsedMhz: hosts.cpuUsedMhz,
+      memoryUsedMib: hosts.memoryUsedMib,
+      cpuTotalMhz: cpuTotalSql,
+      memoryTotalMib: memoryTotalSql,
+      createdAt: hosts.createdAt,
+    },
+    [asc(hosts.name)],
+    hosts.id,
+    (order, limit, offset) =>
+      hostQuery(db)
+        .where(where)
+        .orderBy(...order)
+        .limit(limit)
+        .offset(offset),
+    async () =>
+      (
+        await db
+          .select({ n: count() })
+          .from(hosts)
+          .innerJoin(clusters, eq(clusters.id, hosts.clusterId))
+          .where(where)
+      )[0]?.n ?? 0,
+  );
+}
+
+/** Two host rows for one machine would double its capacity: addresses are unique. */
+async function assertAddressFree(tx: DbOrTx, address: string, exceptId?: string) {
+  const [taken] = await tx
+    .select({ name: hosts.name })
+    .from(hosts)
+    .where(and(eq(hosts.address, address), exceptId ? ne(hosts.id, exceptId) : undefined));
+  if (taken) throw conflict(`Host ${taken.name} already has the address ${address}`, "address");
+}
+
+export async function createHost(db: Db, caller: Caller, input: CreateHostInput): Promise<Host> {
+  assertInfra(caller, "manage");
+  const problem = hostAddressProblem(input.hypervisorType, input.address);
+  if (problem) throw badRequest(problem, "address");
+  try {
+    return await db.transaction(async (tx) => {
+      const cluster = await lockCluster(tx, input.clusterId);
+      if (!cluster) throw parentNotFound("Cluster", "clusterId");
+      if (cluster.hypervisorType !== input.hypervisorType) {
+        throw badRequest(
+          `Cluster ${cluster.name} is a ${cluster.hypervisorType} cluster; its hosts must use the ${cluster.hypervisorType} hypervisor too`,
+          "hypervisorType",
+        );
+      }
+      await assertAddressFree(tx, input.address);
+      const [h] = await tx
+        .insert(hosts)
+        .values({
+          clusterId: cluster.id,
+          podId: cluster.podId,
+          zoneId: cluster.zoneId,
+          name: input.name,
+          hypervisorType: input.hypervisorType,
+          address: input.address,
+          cpuCores: input.cpuCores,
+          cpuMhz: input.cpuMhz,
+          memoryMib: input.memoryMib,
+          tags: input.tags,
+        })
+        .returning();
+      await infraEvent(tx, caller, {
+        type: "HOST.CREATE",
+        description: `Added ${input.hypervisorType} host ${h!.name} (${input.cpuCores} × ${input.cpuMhz} MHz, ${input.memoryMib} MiB) to cluster ${cluster.name}`,
+        resourceType: "host",
+        resourceId: h!.id,
+        details: { address: input.address, tags: input.tags },
+      });
+      return h!;
+    });
+  } catch (e) {
+    if (isUniqueViolation(e)) throw conflict(`A host named "${input.name}" already exists`, "name");
+    throw e;
+  }
+}
+
+/**
+ * Edits a host. Capacity may shrink only down to what VMs have reserved; the update is conditional,
+ * so a reservation made meanwhile by the planner cannot be overtaken.
+ */
+export async function updateHost(db: Db, caller: Caller, input: UpdateHostInput): Promise<Host> {
+  assertInfra(caller, "manage");
+  const h = await getHost(db, caller, input.id);
+  const patch = defined({
+    name: input.name,
+    address: input.address,
+    cpuCores: input.cpuCores,
+    cpuMhz: input.cpuMhz,
+    memoryMib: input.memoryMib,
+    tags: input.tags,
+  });
+  const diff = changes(h, patch);
+  if (Object.keys(diff).length === 0) return h;
+  if (patch.address !== undefined) {
+    const problem = hostAddressProblem(h.hypervisorType, patch.address);
+    if (problem) throw badRequest(problem, "address");
+  }
+  const cores = patch.cpuCores ?? h.cpuCores;
+  const mhz = patch.cpuMhz ?? h.cpuMhz;
+  const memory = patch.memoryMib ?? h.memoryMib;
+  const cpuTotal = Math.floor(cores * mhz * h.cpuOvercommit);
+  const memoryTotal = Math.floor(memory * h.memoryOvercommit);
+  const cpuTooSmall = (used: number) =>
+    badRequest(
+      `CPU capacity would be ${cpuTotal.toLocaleString("en-US")} MHz (cores × MHz × ${h.cpuOvercommit}), below the ${used.toLocaleString("en-US")} MHz already reserved by VMs`,
+      patch.cpuCores !== undefined ? "cpuCores" : "cpuMhz",
+    );
+  const memoryTooSmall = (used: number) =>
+    badRequest(
+      `Memory capacity would be ${memoryTotal.toLocaleString("en-US")} MiB (× ${h.memoryOvercommit}), below the ${used.toLocaleString("en-US")} MiB already reserved by VMs`,
+      "memoryMib",
+    );
+  if (cpuTotal < h.cpuUsedMhz) throw cpuTooSmall(h.cpuUsedMhz);
+  if (memoryTotal < h.memoryUsedMib) throw memoryTooSmall(h.memoryUsedMib);
+  try {
+    return await db.transaction(async (tx) => {
+      if (patch.address !== undefined) await assertAddressFree(tx, patch.address, h.id);
+      const [updated] = await tx
+        .update(hosts)
+        .set(patch)
+        .where(and(eq(hosts.id, h.id), lte(hosts.cpuUsedMhz, cpuTotal), lte(hosts.memoryUsedMib, memoryTotal)))
+        .returning();
+      if (!updated) {
+        const [now] = await tx.select().from(hosts).where(eq(hosts.id, h.id));
+        if (!now) throw notFound("Host");
+        throw now.cpuUsedMhz > cpuTotal ? cpuTooSmall(now.cpuUsedMhz) : memoryTooSmall(now.memoryUsedMib);
+      }
+      await infraEvent(tx, caller, {
+        type: "HOST.UPDATE",
+        description: `Updated host ${h.name}${diff.name ? ` (renamed to ${patch.name})` : ""}`,
+        resourceType: "host",
+        resourceId: h.id,
+        details: { changes: diff },
+      });
+      return updated;
+    });
+  } catch (e) {
+    if (isUniqueViolation(e)) throw conflict(`A host named "${input.name}" already exists`, "name");
+    throw e;
+  }
+}
+
+const stateVerb: Record<HostState, { type: string; verb: string }> = {
+  enabled: { type: "ENABLE", verb: "Enabled" },
+  disabled: { type: "DISABLE", verb: "Disabled" },
+  maintenance: { type: "MAINTENANCE", verb: "Put into maintenance" },
+};
+
+/**
+ * Enabled hosts take new VMs; disabled ones keep their VMs but take no new ones; maintenance also
+ * takes none and is where an admin empties a host (migrating VMs) before working on or removing it.
+ */
+export async function setHostState(db: Db, caller: Caller, input: { id: string; state: HostState }): Promise<Host> {
+  assertInfra(caller, "manage");
+  const h = await getHost(db, caller, input.id);
+  if (h.state === input.state) return h;
+  const { type, verb } = stateVerb[input.state];
+  return db.transaction(async (tx) => {
+    const [updated] = await tx.update(hosts).set({ state: input.state }).where(eq(hosts.id, h.id)).returning();
+    if (!updated) throw notFound("Host");
+    await infraEvent(tx, caller, {
+      type: `HOST.${type}`,
+      description: `${verb} host ${h.name}${h.state === "maintenance" ? " (left maintenance)" : ""}`,
+      resourceType: "host",
+      resourceId: h.id,
+      details: { from: h.state, to: input.state },
+    });
+    return updated;
+  });
+}
+
+/** Removes a host that no VM uses; the delete is conditional on it still being empty. */
+export async function deleteHost(db: Db, caller: Caller, id: string): Promise<void> {
+  assertInfra(caller, "manage");
+  const h = await getHost(db, caller, id);
+  const inUse = (cpu: number, mem: number) =>
+    notEmpty(
+      `Host ${h.name} still has ${cpu.toLocaleString("en-US")} MHz of CPU and ${mem.toLocaleString("en-US")} MiB of memory reserved by VMs; put it in maintenance and migrate its VMs first`,
+    );
+  if (h.cpuUsedMhz > 0 || h.memoryUsedMib > 0) throw inUse(h.cpuUsedMhz, h.memoryUsedMib);
+  try {
+    await db.transaction(async (tx) => {
+      const [gone] = await tx
+        .delete(hosts)
+        .where(and(eq(hosts.id, h.id), eq(hosts.cpuUsedMhz, 0), eq(hosts.memoryUsedMib, 0)))
+        .returning({ id: hosts.id });
+      if (!gone) {
+        const [now] = await tx.select().from(hosts).where(eq(hosts.id, h.id));
+        if (!now) throw notFound("Host");
+        throw inUse(now.cpuUsedMhz, now.memoryUsedMib);
+      }
+      await infraEvent(tx, caller, { type: "HOST.DELETE", description: `Removed host ${h.name} from cluster ${h.clusterName}`, resourceType: "host", resourceId: h.id });
+    });
+  } catch (e) {
+    if (isFkViolation(e)) throw notEmpty(`Host ${h.name} is still referenced by VMs or volumes; put it in maintenance and migrate its VMs first`);
+    throw e;
+  }
+}
