@@ -1,0 +1,80 @@
+"use client";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+import { CreateAccountDialog } from "@/components/resource/create-account-dialog";
+import { accountTypeLabel, formatDateTime } from "@/components/resource/format";
+import type { AccountRow } from "@/components/resource/router-types";
+import { Toaster } from "@/components/resource/toast";
+import { useCan } from "@/components/shell/caller-context";
+import { Badge, StateBadge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { type Column, DataTable, useTableState } from "@/components/ui/data-table";
+import { PageHeader } from "@/components/ui/page-header";
+import { useTRPC } from "@/lib/trpc/client";
+
+const typeTone = { root_admin: "red", domain_admin: "amber", user: "gray" } as const;
+
+export function AccountsList() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const canManage = useCan("account.manage");
+  const table = useTableState({ sort: "name" });
+  const list = useQuery(trpc.account.list.queryOptions(table.query, { placeholderData: keepPreviousData }));
+  const [adding, setAdding] = useState(false);
+
+  const columns: Column<AccountRow>[] = [
+    {
+      key: "name",
+      header: "Name",
+      sortable: true,
+      cell: (a) => (
+        <Link href={`/accounts/${a.id}`} className="font-medium text-brand-700 hover:underline">
+          {a.name}
+        </Link>
+      ),
+    },
+    { key: "type", header: "Type", sortable: true, cell: (a) => <Badge tone={typeTone[a.type]}>{accountTypeLabel[a.type]}</Badge> },
+    { key: "state", header: "State", sortable: true, cell: (a) => <StateBadge state={a.state} /> },
+    {
+      key: "domainName",
+      header: "Domain",
+      sortable: true,
+      cell: (a) => (
+        <Link href={`/domains/${a.domainId}`} className="text-slate-700 hover:underline">
+          {a.domainName}
+        </Link>
+      ),
+    },
+    { key: "createdAt", header: "Created", sortable: true, className: "hidden md:table-cell whitespace-nowrap text-slate-500", cell: (a) => formatDateTime(a.createdAt) },
+  ];
+
+  return (
+    <>
+      <PageHeader
+        title="Accounts"
+        crumbs={[{ label: "Administration" }, { label: "Accounts" }]}
+        description="Accounts own resources; their users share them. Every account belongs to a domain."
+        actions={canManage ? <Button onClick={() => setAdding(true)}>Add account</Button> : undefined}
+      />
+      <DataTable
+        label="accounts"
+        columns={columns}
+        rows={list.data?.items}
+        total={list.data?.total}
+        table={table}
+        rowKey={(a) => a.id}
+        isLoading={list.isPending}
+        error={list.error}
+        onRetry={() => list.refetch()}
+        searchPlaceholder="Search account or domain…"
+        emptyTitle="No accounts yet"
+        emptyHint="Create an account with its first user to let a tenant sign in."
+        emptyAction={canManage ? <Button size="sm" onClick={() => setAdding(true)}>Add account</Button> : undefined}
+      />
+      <CreateAccountDialog open={adding} onClose={() => setAdding(false)} onCreated={(id) => router.push(`/accounts/${id}`)} />
+      <Toaster />
+    </>
+  );
+}

@@ -1,0 +1,47 @@
+import { defineConfig, type ReporterDescription } from "@playwright/test";
+
+/**
+ * End-to-end tests in Debian's Chromium (never a downloaded browser, DESIGN.md §7). The web server is
+ * a production build (`next build` must have run) on a fresh, seeded data directory.
+ */
+const reporter: ReporterDescription[] = [["list"]];
+if (process.env.E2E_JSON === "1") reporter.push(["json", { outputFile: "test-results/e2e.json" }]);
+
+export default defineConfig({
+  testDir: "e2e",
+  testMatch: "**/*.spec.ts",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter,
+  outputDir: "test-results/e2e",
+  use: {
+    baseURL: "http://localhost:3100",
+    headless: true,
+    trace: "off",
+    screenshot: "off",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  projects: [{ name: "chromium" }],
+  webServer: {
+    command: "npx tsx scripts/e2e-server.ts",
+    url: "http://localhost:3100/login",
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "pipe",
+    stderr: "pipe",
+  },
+});

@@ -1,0 +1,35 @@
+/**
+ * Starts the Stratus server for the Playwright specs: a fresh data directory (seeded with the demo
+ * cloud on start) and port 3100, in production mode. Run `next build` first.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+const dataDir = path.resolve(process.env.E2E_DATA_DIR ?? ".test-data/e2e");
+fs.rmSync(dataDir, { recursive: true, force: true });
+fs.mkdirSync(dataDir, { recursive: true });
+
+// Always PGlite in the fresh folder: a DATABASE_URL from the shell would point the specs at a shared database.
+const { DATABASE_URL: _ignored, ...inherited } = process.env;
+
+const child = spawn("npx", ["tsx", "server.ts"], {
+  stdio: "inherit",
+  env: {
+    ...inherited,
+    PORT: "3100",
+    DATA_DIR: dataDir,
+    NODE_ENV: "production",
+    NEXT_TELEMETRY_DISABLED: "1",
+    SEED_DEMO: "1",
+  },
+});
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    child.kill(signal);
+  });
+}
+child.on("exit", (code, signal) => {
+  process.exit(code ?? (signal ? 1 : 0));
+});
