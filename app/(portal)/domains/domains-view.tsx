@@ -130,8 +130,9 @@ function DomainDetail({
         const parentId = node?.parentId;
         setDeleting(false);
         toast(`Domain ${domain.data?.name ?? ""} deleted`);
-        await queryClient.invalidateQueries({ queryKey: trpc.domain.pathKey() });
+        // Select the parent first, so the deleted domain's detail is not refetched (and "not found").
         if (parentId) onSelect(parentId);
+        await queryClient.invalidateQueries({ queryKey: trpc.domain.pathKey() });
       },
     }),
   );
