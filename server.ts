@@ -6,10 +6,12 @@ import next from "next";
 import { dbHandle } from "./db";
 import { demoLogins, needsSeed, seed } from "./db/seed";
 import { env } from "./server/env";
+import { startOrchestrator } from "./server/orchestrator";
 
 /**
  * The Stratus server: migrates and (on first start) seeds the database, then serves Next.js.
- * Later issues hang the console WebSocket and the orchestrator on this same process.
+ * The orchestrator (job workers, reconciler, expunge scheduler) runs in this same process; the
+ * console WebSocket will hang on its upgrade event.
  */
 
 /** A stable auth secret without configuration: generated once into the data directory. */
@@ -39,6 +41,8 @@ async function main() {
     }
   }
 
+  const orchestrator = startOrchestrator(handle);
+
   const dev = e.NODE_ENV !== "production";
   const app = next({ dev, hostname: "localhost", port: e.PORT });
   await app.prepare();
@@ -61,7 +65,10 @@ async function main() {
   const shutdown = (signal: string) => {
     console.log(`[stratus] ${signal}: shutting down`);
     server.close();
-    void handle.close().finally(() => process.exit(0));
+    void orchestrator
+      .stop()
+      .then(() => handle.close())
+      .finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 5000).unref();
   };
   process.on("SIGINT", () => shutdown("SIGINT"));

@@ -11,6 +11,7 @@ import {
   pods,
   secondaryStores,
   storagePools,
+  templates,
   users,
   zones,
 } from "./schema";
@@ -99,6 +100,11 @@ export async function seed(db: Db, opts: { demo: boolean }) {
       { name: "Small", displayText: "1 vCPU, 1 GiB", cpuCores: 1, cpuMhz: 1000, memoryMib: 1024 },
       { name: "Medium", displayText: "2 vCPUs, 4 GiB", cpuCores: 2, cpuMhz: 2000, memoryMib: 4096 },
       { name: "Large", displayText: "4 vCPUs, 8 GiB, HA", cpuCores: 4, cpuMhz: 2000, memoryMib: 8192, haEnabled: true },
+    ]);
+    await tx.insert(templates).values([
+      { name: "Debian 12", displayText: "Debian 12 Bookworm (simulated)", osType: "Debian GNU/Linux 12 (64-bit)", hypervisorType: "simulator", format: "simulator", sizeGib: 10, path: "sim://templates/debian-12" },
+      { name: "Ubuntu 24.04", displayText: "Ubuntu 24.04 LTS (simulated)", osType: "Ubuntu 24.04 (64-bit)", hypervisorType: "simulator", format: "simulator", sizeGib: 10, path: "sim://templates/ubuntu-24.04" },
+      { name: "Tiny Linux", displayText: "A minimal BusyBox guest (simulated)", osType: "Other Linux (64-bit)", hypervisorType: "simulator", format: "simulator", sizeGib: 1, path: "sim://templates/tiny" },
     ]);
     await tx.insert(diskOfferings).values([
       { name: "Small disk", displayText: "20 GiB", sizeGib: 20 },

@@ -5,6 +5,8 @@ import { eventRouter } from "./routers/event";
 import { limitRouter } from "./routers/limit";
 import { sessionRouter } from "./routers/session";
 import { userRouter } from "./routers/user";
+import { instanceRouter } from "./routers/instance";
+import { jobRouter } from "./routers/job";
 import { infrastructureRouters } from "./routers/infrastructure";
 import { offeringRouters } from "./routers/offering";
 
@@ -15,6 +17,8 @@ export const appRouter = createTRPCRouter({
   user: userRouter,
   limit: limitRouter,
   event: eventRouter,
+  instance: instanceRouter,
+  job: jobRouter,
   ...infrastructureRouters,
   ...offeringRouters,
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { and, asc, count, eq, inArray, like, sql } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
-import { accounts, computeOfferings, diskOfferings, domains, events, resourceCounters } from "@/db/schema";
+import { accounts, computeOfferings, diskOfferings, domains, events, instances, jobs, resourceCounters } from "@/db/schema";
 import { type Caller, domainInScope, domainPathCondition, escapeLike, isRootAdmin } from "@/server/authz/caller";
 import type { CreateDomainInput } from "@/lib/validation/identity";
 import { badRequest, conflict, isUniqueViolation, notFound } from "./errors";
@@ -137,10 +137,13 @@ export async function moveDomain(db: Db, caller: Caller, input: { id: string; pa
         })
         .where(subtree);
       await tx.update(domains).set({ parentId: parent.id }).where(eq(domains.id, d.id));
-      await tx
-        .update(events)
-        .set({ domainPath: sql`${newPrefix} || substr(${events.domainPath}, ${oldPrefix.length + 1})` })
-        .where(like(events.domainPath, `${escapeLike(oldPrefix)}%`));
+      // Copies of the path kept for scope filters follow the subtree.
+      for (const t of [events, instances, jobs] as const) {
+        await tx
+          .update(t)
+          .set({ domainPath: sql`${newPrefix} || substr(${t.domainPath}, ${oldPrefix.length + 1})` })
+          .where(like(t.domainPath, `${escapeLike(oldPrefix)}%`));
+      }
       await recordEvent(tx, {
         type: "DOMAIN.MOVE",
         description: `Moved domain ${d.name} under ${parent.name}`,

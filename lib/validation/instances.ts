@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { vmStates } from "../../db/schema/instances";
+import { idSchema } from "./common";
+
+/** VM names become hostnames: letters, digits and hyphens, starting with a letter (RFC 1123). */
+export const vmNameSchema = z
+  .string()
+  .trim()
+  .min(1, { message: "Name is required" })
+  .max(63, { message: "Name must be at most 63 characters" })
+  .regex(/^[a-zA-Z]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/, { message: "Use letters, digits and hyphens; start with a letter, do not end with a hyphen" });
+
+export const deployInstanceInput = z.object({
+  zoneId: idSchema,
+  templateId: idSchema,
+  computeOfferingId: idSchema,
+  name: vmNameSchema,
+  count: z.number().int().min(1, { message: "Deploy at least 1" }).max(20, { message: "At most 20 at once" }).default(1),
+});
+export const instanceIdInput = z.object({ id: idSchema });
+export const stopInstanceInput = z.object({ id: idSchema, force: z.boolean().default(false) });
+export const changeOfferingInput = z.object({ id: idSchema, computeOfferingId: idSchema });
+export const bulkInstanceInput = z.object({
+  ids: z.array(idSchema).min(1, { message: "Select at least one instance" }).max(100),
+  action: z.enum(["start", "stop", "reboot", "destroy"]),
+});
+export const listInstancesInput = z.object({
+  search: z.string().trim().max(200).optional(),
+  sort: z.string().max(64).optional(),
+  dir: z.enum(["asc", "desc"]).default("desc"),
+  page: z.number().int().min(1).default(1),
+  pageSize: z.number().int().min(1).max(200).default(20),
+  state: z.enum(vmStates).optional(),
+  zoneId: idSchema.optional(),
+  accountId: idSchema.optional(),
+  domainId: idSchema.optional(),
+  includeExpunged: z.boolean().default(false),
+});
+
+export type DeployInstanceInput = z.infer<typeof deployInstanceInput>;
+export type ListInstancesInput = z.infer<typeof listInstancesInput>;

@@ -1,0 +1,28 @@
+import { createTRPCRouter, protectedProcedure } from "@/server/api/trpc";
+import {
+  bulkInstanceInput,
+  changeOfferingInput,
+  deployInstanceInput,
+  instanceIdInput,
+  listInstancesInput,
+  stopInstanceInput,
+} from "@/lib/validation/instances";
+import { deployChoices } from "@/server/services/instances/access";
+import * as ops from "@/server/services/instances/operations";
+import { getInstanceDetail, listInstances } from "@/server/services/instances/queries";
+
+/** Every signed-in caller runs VMs in its own account; admins also see their scope's VMs. */
+export const instanceRouter = createTRPCRouter({
+  list: protectedProcedure.input(listInstancesInput).query(({ ctx, input }) => listInstances(ctx.db, ctx.caller, input)),
+  get: protectedProcedure.input(instanceIdInput).query(({ ctx, input }) => getInstanceDetail(ctx.db, ctx.caller, input.id)),
+  deployChoices: protectedProcedure.query(({ ctx }) => deployChoices(ctx.db, ctx.caller)),
+  deploy: protectedProcedure.input(deployInstanceInput).mutation(({ ctx, input }) => ops.deployInstances(ctx.db, ctx.caller, input)),
+  start: protectedProcedure.input(instanceIdInput).mutation(({ ctx, input }) => ops.startInstance(ctx.db, ctx.caller, input.id)),
+  stop: protectedProcedure.input(stopInstanceInput).mutation(({ ctx, input }) => ops.stopInstance(ctx.db, ctx.caller, input.id, input.force)),
+  reboot: protectedProcedure.input(instanceIdInput).mutation(({ ctx, input }) => ops.rebootInstance(ctx.db, ctx.caller, input.id)),
+  destroy: protectedProcedure.input(instanceIdInput).mutation(({ ctx, input }) => ops.destroyInstance(ctx.db, ctx.caller, input.id)),
+  recover: protectedProcedure.input(instanceIdInput).mutation(({ ctx, input }) => ops.recoverInstance(ctx.db, ctx.caller, input.id)),
+  expunge: protectedProcedure.input(instanceIdInput).mutation(({ ctx, input }) => ops.expungeInstance(ctx.db, ctx.caller, input.id)),
+  changeOffering: protectedProcedure.input(changeOfferingInput).mutation(({ ctx, input }) => ops.changeOffering(ctx.db, ctx.caller, input)),
+  bulk: protectedProcedure.input(bulkInstanceInput).mutation(({ ctx, input }) => ops.bulkAction(ctx.db, ctx.caller, input)),
+});

@@ -1,0 +1,81 @@
+/**
+ * The narrow interface every hypervisor driver implements. Drivers know nothing of users, accounts
+ * or permissions: they get a host and a VM spec, and are idempotent (creating what exists, stopping
+ * what is stopped, or destroying what is gone succeeds).
+ */
+export interface HostRef {
+  id: string;
+  name: string;
+  address: string;
+  hypervisorType: "simulator" | "kvm";
+}
+
+export interface VmSpec {
+  /** Hypervisor-side name, Stratus-generated (`i-<number>`); never user input. */
+  name: string;
+  cpuCores: number;
+  cpuMhz: number;
+  memoryMib: number;
+  template: { id: string; path: string; format: string; sizeGib: number };
+  displayName: string;
+}
+
+export type DriverVmState = "running" | "stopped" | "paused";
+
+export interface DriverVm {
+  name: string;
+  state: DriverVmState;
+}
+
+export interface HostFacts {
+  cpuCores: number;
+  cpuMhz: number;
+  memoryMib: number;
+  hypervisorVersion?: string;
+  cpuModel?: string;
+}
+
+export interface VmStats {
+  name: string;
+  cpuPercent: number;
+  memoryMib: number;
+  diskReadBytes: number;
+  diskWriteBytes: number;
+  netRxBytes: number;
+  netTxBytes: number;
+}
+
+export interface ConsoleEndpoint {
+  host: string;
+  port: number;
+  password?: string;
+}
+
+export interface HypervisorDriver {
+  /** Checks the host answers and reports its facts; throws (transient) when it does not. */
+  ping(host: HostRef): Promise<HostFacts>;
+  /** Defines the VM (disks, devices) without starting it. */
+  create(host: HostRef, vm: VmSpec): Promise<void>;
+  start(host: HostRef, vm: VmSpec): Promise<void>;
+  /** Graceful (ACPI) unless `force`; a graceful stop that times out falls back to a forced one. */
+  stop(host: HostRef, name: string, opts: { force: boolean; timeoutMs?: number }): Promise<void>;
+  reboot(host: HostRef, name: string): Promise<void>;
+  /** Removes the VM and its disks from the host (expunge). */
+  destroy(host: HostRef, name: string): Promise<void>;
+  getState(host: HostRef, name: string): Promise<DriverVmState | "missing">;
+  /** Every VM the host knows, in one call (the reconciler's cycle). */
+  list(host: HostRef): Promise<DriverVm[]>;
+  stats(host: HostRef): Promise<VmStats[]>;
+  consoleEndpoint(host: HostRef, name: string): Promise<ConsoleEndpoint>;
+}
+
+/** A driver failure; `transient` ones are retried by the job runner. */
+export class DriverError extends Error {
+  constructor(
+    message: string,
+    readonly transient = false,
+  ) {
+    super(message);
+    this.name = "DriverError";
+  }
+}

@@ -1,0 +1,76 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { DbHandle } from "@/db";
+import { registerDriver } from "./drivers/registry";
+import { SimulatorDriver } from "./drivers/simulator/driver";
+import { registerVmHandlers } from "./jobs/handlers/vm";
+import { JOB_CHANNEL } from "./jobs/queue";
+import { startWorkers } from "./jobs/runner";
+import { reconcileAll } from "./sync/reconciler";
+import { dueForExpunge, expungeInstance } from "@/server/services/instances/operations";
+
+export interface OrchestratorOptions {
+  concurrency?: number;
+  reconcileIntervalMs?: number;
+  expungeIntervalMs?: number;
+  /** Set false to run only job workers (tests that drive the reconciler by hand). */
+  background?: boolean;
+}
+
+const g = globalThis as unknown as { __stratusSimulator?: SimulatorDriver };
+
+/** The simulator driver of this process (admins change its latency and faults at run time). */
+export const simulatorDriver = () => g.__stratusSimulator;
+
+/** Registers drivers and job handlers (idempotent); enough to run jobs in tests. */
+export function registerOrchestrator(handle: DbHandle) {
+  g.__stratusSimulator ??= new SimulatorDriver(handle.db);
+  registerDriver("simulator", g.__stratusSimulator);
+  registerVmHandlers();
+}
+
+/**
+ * Starts the orchestrator inside this process: job workers, the reconciler loop and the expunge
+ * scheduler. Several processes may run it against one PostgreSQL: jobs are claimed with row locks.
+ */
+export function startOrchestrator(handle: DbHandle, opts: OrchestratorOptions = {}) {
+  registerOrchestrator(handle);
+  const owner = `${hostname()}:${process.pid}:${randomBytes(2).toString("hex")}`;
+  const workers = startWorkers({
+    db: handle.db,
+    owner,
+    concurrency: opts.concurrency ?? Number(process.env.STRATUS_JOB_CONCURRENCY ?? 8),
+    listen: (cb) => handle.listen(JOB_CHANNEL, cb),
+  });
+  const timers: NodeJS.Timeout[] = [];
+  if (opts.background !== false) {
+    const reportedUnknown = new Set<string>();
+    let reconciling = false;
+    timers.push(
+      setInterval(() => {
+        if (reconciling) return;
+        reconciling = true;
+        void reconcileAll(handle.db, { reportedUnknown })
+          .catch((e: unknown) => console.error("[reconciler] cycle failed", e))
+          .finally(() => (reconciling = false));
+      }, opts.reconcileIntervalMs ?? Number(process.env.STRATUS_RECONCILE_INTERVAL_MS ?? 30_000)),
+    );
+    timers.push(
+      setInterval(() => {
+        void dueForExpunge(handle.db)
+          .then(async (due) => {
+            for (const vm of due) await expungeInstance(handle.db, null, vm.id, vm).catch(() => undefined);
+          })
+          .catch((e: unknown) => console.error("[expunge] scheduler failed", e));
+      }, opts.expungeIntervalMs ?? 60_000),
+    );
+  }
+  console.log(`[orchestrator] started as ${owner}`);
+  return {
+    owner,
+    async stop() {
+      timers.forEach(clearInterval);
+      await workers.stop();
+    },
+  };
+}

@@ -1,0 +1,230 @@
+import { eq } from "drizzle-orm";
+import type { Db, Tx } from "@/db";
+import { hosts, instances, templates } from "@/db/schema";
+import { orchestratorConfig } from "@/server/orchestrator/config";
+import { driverFor } from "@/server/orchestrator/drivers/registry";
+import type { HostRef, VmSpec } from "@/server/orchestrator/drivers/types";
+import { releaseFromHost } from "@/server/orchestrator/planner/planner";
+import { assertTransition, type VmState } from "@/server/orchestrator/vm-state";
+import { recordVmEvent } from "@/server/services/instances/events";
+import { release } from "@/server/services/limits";
+import { recordUsage, type UsageType } from "@/server/usage/recorder";
+import type { Job } from "../queue";
+import { registerJobHandler, type JobContext, type JobHandler } from "../registry";
+
+type Instance = typeof instances.$inferSelect;
+
+/** The hypervisor-side name: Stratus-generated, never a user's string. */
+export const vmInternalName = (vm: Pick<Instance, "number">) => `i-${vm.number}`;
+
+async function loadVm(db: Db | Tx, id: string) {
+  const [vm] = await db.select().from(instances).where(eq(instances.id, id));
+  if (!vm) throw new Error(`Instance ${id} no longer exists`);
+  return vm;
+}
+
+async function hostRef(db: Db, hostId: string | null): Promise<HostRef | null> {
+  if (!hostId) return null;
+  const [h] = await db.select().from(hosts).where(eq(hosts.id, hostId));
+  return h ? { id: h.id, name: h.name, address: h.address, hypervisorType: h.hypervisorType } : null;
+}
+
+async function vmSpec(db: Db, vm: Instance): Promise<VmSpec> {
+  const [t] = await db.select().from(templates).where(eq(templates.id, vm.templateId));
+  return {
+    name: vmInternalName(vm),
+    displayName: vm.name,
+    cpuCores: vm.cpuCores,
+    cpuMhz: vm.cpuMhz,
+    memoryMib: vm.memoryMib,
+    template: { id: t!.id, path: t!.path, format: t!.format, sizeGib: t!.sizeGib },
+  };
+}
+
+/**
+ * Moves the VM along `path` (each hop checked by the state machine), only if it is still in
+ * `path[0]`, and applies `set`. Returns null when the VM is no longer where the job left it.
+ */
+async function advance(tx: Tx, vm: Instance, path: VmState[], set: Partial<typeof instances.$inferInsert> = {}) {
+  for (let i = 1; i < path.length; i++) assertTransition(path[i - 1]!, path[i]!);
+  const from = path[0]!;
+  if (vm.state !== from) return null;
+  const [row] = await tx
+    .update(instances)
+    .set({ ...set, state: path[path.length - 1]!, stateChangedAt: new Date() })
+    .where(eq(instances.id, vm.id))
+    .returning();
+  return row ?? null;
+}
+
+const usage = (tx: Tx, job: Job, type: UsageType, vm: Instance) => recordUsage(tx, type, vm, { key: `${job.id}:${type}` });
+
+async function releaseCapacity(tx: Tx, vm: Instance) {
+  if (vm.capacityReserved && vm.hostId) await releaseFromHost(tx, vm.hostId, vm);
+}
+
+const deltas = (vm: Instance) => ({ instances: 1, vcpus: vm.cpuCores, memory_mib: vm.memoryMib });
+
+function requireHost(h: HostRef | null, vm: Instance): HostRef {
+  if (!h) throw new Error(`Instance ${vm.name} has no host`);
+  return h;
+}
+
+/** Defines and starts the VM on its reserved host, then marks it Running (deploy and start). */
+async function bringUp(ctx: JobContext, vm: Instance) {
+  const host = requireHost(await hostRef(ctx.db, vm.hostId), vm);
+  const spec = await vmSpec(ctx.db, vm);
+  const driver = driverFor(host);
+  if (vm.lastHostId && vm.lastHostId !== vm.hostId) {
+    const old = await hostRef(ctx.db, vm.lastHostId);
+    if (old) await ctx.step("leave-old-host", () => driverFor(old).destroy(old, spec.name).catch(() => undefined));
+  }
+  await ctx.progress(20, `Defining the VM on ${host.name}`);
+  await ctx.step("define", () => driver.create(host, spec));
+  await ctx.progress(60, `Starting the VM on ${host.name}`);
+  await ctx.step("start", () => driver.start(host, spec));
+  await ctx.progress(90, "Recording the new state");
+  await ctx.finish(async (tx) => {
+    const current = await loadVm(tx, vm.id);
+    const running = await advance(tx, current, ["starting", "running"], { lastHostId: current.hostId });
+    if (!running) return { state: current.state };
+    await usage(tx, ctx.job, "VM.START", running);
+    await recordVmEvent(tx, running, "VM.RUNNING", `${vm.name} is running on ${host.name}`);
+    return { state: "running", hostId: host.id };
+  });
+}
+
+/** A failed deploy leaves the VM in Error; a failed start of an existing VM puts it back to Stopped. */
+function bringUpFailure(to: "error" | "stopped"): JobHandler["onFailure"] {
+  return async (tx, job, err) => {
+    const vm = await loadVm(tx, job.resourceId);
+    const moved = await advance(tx, vm, ["starting", to], { capacityReserved: false });
+    if (moved) await releaseCapacity(tx, vm);
+    await recordVmEvent(tx, vm, "VM.START.FAILED", `${vm.name} failed to start: ${err.message}`, { level: "error" });
+  };
+}
+
+const deploy: JobHandler = {
+  run: async (ctx) => bringUp(ctx, await loadVm(ctx.db, ctx.job.resourceId)),
+  onFailure: bringUpFailure("error"),
+};
+
+const start: JobHandler = {
+  run: async (ctx) => bringUp(ctx, await loadVm(ctx.db, ctx.job.resourceId)),
+  onFailure: bringUpFailure("stopped"),
+};
+
+const stop: JobHandler = {
+  async run(ctx) {
+    const vm = await loadVm(ctx.db, ctx.job.resourceId);
+    const force = (ctx.job.input as { force?: boolean }).force === true;
+    const host = await hostRef(ctx.db, vm.hostId);
+    if (host) {
+      await ctx.progress(30, force ? "Forcing the VM off" : "Asking the guest to shut down");
+      await ctx.step("stop", () => driverFor(host).stop(host, vmInternalName(vm), { force, timeoutMs: orchestratorConfig.stopTimeoutMs }));
+    }
+    await ctx.finish(async (tx) => {
+      const current = await loadVm(tx, vm.id);
+      const release = orchestratorConfig.releaseCapacityOnStop;
+      const stopped = await advance(tx, current, [current.state === "stopping" ? "stopping" : current.state, "stopped"], release ? { capacityReserved: false } : {});
+      if (!stopped) return { state: current.state };
+      if (release) await releaseCapacity(tx, current);
+      if (current.state === "stopping" || current.state === "unknown") await usage(tx, ctx.job, "VM.STOP", stopped);
+      await recordVmEvent(tx, stopped, "VM.STOPPED", `${vm.name} is stopped`);
+      return { state: "stopped" };
+    });
+  },
+  async onFailure(tx, job, err) {
+    const vm = await loadVm(tx, job.resourceId);
+    // The stop did not happen: the VM is still running (the reconciler corrects it if not).
+    await advance(tx, vm, ["stopping", "running"]);
+    await recordVmEvent(tx, vm, "VM.STOP.FAILED", `${vm.name} could not be stopped: ${err.message}`, { level: "error" });
+  },
+};
+
+const reboot: JobHandler = {
+  async run(ctx) {
+    const vm = await loadVm(ctx.db, ctx.job.resourceId);
+    const host = requireHost(await hostRef(ctx.db, vm.hostId), vm);
+    await ctx.progress(40, "Rebooting");
+    await ctx.step("reboot", () => driverFor(host).reboot(host, vmInternalName(vm)));
+    await ctx.finish(async (tx) => {
+      await recordVmEvent(tx, vm, "VM.REBOOTED", `${vm.name} rebooted`);
+      return { state: "running" };
+    });
+  },
+  async onFailure(tx, job, err) {
+    const vm = await loadVm(tx, job.resourceId);
+    await recordVmEvent(tx, vm, "VM.REBOOT.FAILED", `${vm.name} could not be rebooted: ${err.message}`, { level: "error" });
+  },
+};
+
+/** Destroy: stop if needed, then Destroyed; limits and capacity are given back, usage recorded. */
+const destroy: JobHandler = {
+  async run(ctx) {
+    const vm = await loadVm(ctx.db, ctx.job.resourceId);
+    const host = await hostRef(ctx.db, vm.hostId);
+    if (host && (vm.state === "stopping" || vm.state === "unknown" || vm.state === "error")) {
+      await ctx.progress(30, "Stopping the VM");
+      await ctx.step("stop", () => driverFor(host).stop(host, vmInternalName(vm), { force: true }));
+    }
+    await ctx.finish(async (tx) => {
+      const current = await loadVm(tx, vm.id);
+      const path: VmState[] = current.state === "stopping" ? ["stopping", "stopped", "destroyed"] : [current.state, "destroyed"];
+      const expungeAfter = new Date(Date.now() + orchestratorConfig.expungeDelaySeconds * 1000);
+      const destroyed = await advance(tx, current, path, { capacityReserved: false, destroyedAt: new Date(), expungeAfter });
+      if (!destroyed) return { state: current.state };
+      await releaseCapacity(tx, current);
+      await release(tx, current.accountId, deltas(current));
+      if (current.state === "stopping") await usage(tx, ctx.job, "VM.STOP", destroyed);
+      await usage(tx, ctx.job, "VM.DESTROY", destroyed);
+      await recordVmEvent(tx, destroyed, "VM.DESTROYED", `${vm.name} is destroyed; recoverable until ${expungeAfter.toISOString()}`);
+      return { state: "destroyed", expungeAfter };
+    });
+  },
+  async onFailure(tx, job, err) {
+    const vm = await loadVm(tx, job.resourceId);
+    await advance(tx, vm, ["stopping", "running"]);
+    await recordVmEvent(tx, vm, "VM.DESTROY.FAILED", `${vm.name} could not be destroyed: ${err.message}`, { level: "error" });
+  },
+};
+
+/** Expunge: remove the VM and its disks from the hypervisor, then Expunged for good. */
+const expunge: JobHandler = {
+  async run(ctx) {
+    const vm = await loadVm(ctx.db, ctx.job.resourceId);
+    for (const hostId of new Set([vm.hostId, vm.lastHostId].filter((x): x is string => !!x))) {
+      const host = await hostRef(ctx.db, hostId);
+      if (host) await ctx.step(`remove-from-${hostId}`, () => driverFor(host).destroy(host, vmInternalName(vm)));
+    }
+    await ctx.progress(80, "Removed from the hypervisor");
+    await ctx.finish(async (tx) => {
+      const current = await loadVm(tx, vm.id);
+      const from = (ctx.job.input as { from?: string }).from;
+      const expunged = await advance(tx, current, ["expunging", "expunged"], { hostId: null, capacityReserved: false });
+      if (!expunged) return { state: current.state };
+      if (from === "error") {
+        // An Error VM was never destroyed: its limits and any capacity are given back now.
+        await releaseCapacity(tx, current);
+        await release(tx, current.accountId, deltas(current));
+      }
+      await usage(tx, ctx.job, "VM.EXPUNGE", expunged);
+      await recordVmEvent(tx, expunged, "VM.EXPUNGED", `${vm.name} is expunged`);
+      return { state: "expunged" };
+    });
+  },
+  async onFailure(tx, job, err) {
+    const vm = await loadVm(tx, job.resourceId);
+    await advance(tx, vm, ["expunging", "error"]);
+    await recordVmEvent(tx, vm, "VM.EXPUNGE.FAILED", `${vm.name} could not be expunged: ${err.message}`, { level: "error" });
+  },
+};
+
+export function registerVmHandlers() {
+  registerJobHandler("vm.deploy", deploy);
+  registerJobHandler("vm.start", start);
+  registerJobHandler("vm.stop", stop);
+  registerJobHandler("vm.reboot", reboot);
+  registerJobHandler("vm.destroy", destroy);
+  registerJobHandler("vm.expunge", expunge);
+}

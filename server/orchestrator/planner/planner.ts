@@ -1,0 +1,134 @@
+import { and, eq, inArray, notInArray, sql, type SQL } from "drizzle-orm";
+import type { DbOrTx } from "@/db";
+import { clusters, hosts, instances, pods, zones } from "@/db/schema";
+import { ServiceError } from "@/server/services/errors";
+import { type Candidate, rankCandidates, type Strategy } from "./rank";
+
+export interface PlacementRequest {
+  zoneId: string;
+  accountId: string;
+  cpuCores: number;
+  cpuMhz: number;
+  memoryMib: number;
+  hostTags: readonly string[];
+  /** Try this host first (a stopped VM's last host), if it is still feasible. */
+  preferredHostId?: string | null;
+}
+
+export class InsufficientCapacityError extends ServiceError {
+  constructor(detail: string) {
+    super("PRECONDITION_FAILED", `No host has room for this VM: ${detail}`);
+    this.name = "InsufficientCapacityError";
+  }
+}
+
+const cpuCapacity = sql`(${hosts.cpuCores}::bigint * ${hosts.cpuMhz} * ${clusters.cpuOvercommit})`;
+const memCapacity = sql`(${hosts.memoryMib} * ${clusters.memoryOvercommit})`;
+
+/** Feasibility steps of the chain, as SQL conditions: each a small, named rule. */
+const feasibility = {
+  inZone: (r: PlacementRequest) => eq(hosts.zoneId, r.zoneId),
+  allocatable: () =>
+    and(eq(hosts.state, "enabled"), eq(hosts.status, "up"), eq(clusters.state, "enabled"), eq(pods.state, "enabled"), eq(zones.state, "enabled")),
+  tagged: (r: PlacementRequest) => (r.hostTags.length ? sql`${hosts.tags} @> ${sql`${`{${r.hostTags.join(",")}}`}::text[]`}` : undefined),
+  fits: (r: PlacementRequest) =>
+    and(
+      sql`${hosts.cpuUsedMhz} + ${r.cpuCores * r.cpuMhz} <= ${cpuCapacity}`,
+      sql`${hosts.memoryUsedMib} + ${r.memoryMib} <= ${memCapacity}`,
+    ),
+  notAvoided: (avoid: Set<string>) => (avoid.size ? notInArray(hosts.id, [...avoid]) : undefined),
+};
+
+/** How many candidates one round considers; a round that finds them all full re-queries. */
+const ROUND = 32;
+
+async function candidates(db: DbOrTx, r: PlacementRequest, strategy: Strategy, avoid: Set<string>): Promise<Candidate[]> {
+  const conds: (SQL | undefined)[] = [feasibility.inZone(r), feasibility.allocatable(), feasibility.tagged(r), feasibility.fits(r), feasibility.notAvoided(avoid)];
+  const accountVms =
+    strategy === "user_dispersing"
+      ? sql<number>`(select count(*)::int from ${instances} where ${instances.hostId} = ${hosts.id} and ${instances.accountId} = ${r.accountId} and ${instances.capacityReserved})`
+      : sql<number>`0`;
+  const order =
+    strategy === "first_fit" ? sql`${hosts.name}, ${hosts.id}` : strategy === "random" ? sql`random()` : sql`${accountVms}, ${memCapacity} - ${hosts.memoryUsedMib} desc`;
+  const rows = await db
+    .select({
+      id: hosts.id,
+      name: hosts.name,
+      cpuFreeMhz: sql<number>`(${cpuCapacity} - ${hosts.cpuUsedMhz})::float8`,
+      memoryFreeMib: sql<number>`(${memCapacity} - ${hosts.memoryUsedMib})::float8`,
+      accountVms,
+    })
+    .from(hosts)
+    .innerJoin(clusters, eq(clusters.id, hosts.clusterId))
+    .innerJoin(pods, eq(pods.id, hosts.podId))
+    .innerJoin(zones, eq(zones.id, hosts.zoneId))
+    .where(and(...conds))
+    .orderBy(order)
+    .limit(ROUND);
+  return rows.map((row) => ({ ...row, cpuFreeMhz: Number(row.cpuFreeMhz), memoryFreeMib: Number(row.memoryFreeMib), accountVms: Number(row.accountVms) }));
+}
+
+/**
+ * Reserves the request's CPU and memory on one host, if it still fits: a conditional update, so
+ * under any concurrency a host's reserved total never exceeds capacity × over-provisioning.
+ */
+export async function reserveOnHost(db: DbOrTx, hostId: string, r: Pick<PlacementRequest, "cpuCores" | "cpuMhz" | "memoryMib">): Promise<boolean> {
+  const cpu = r.cpuCores * r.cpuMhz;
+  const rows = await db.execute(sql`
+    update hosts set cpu_used_mhz = hosts.cpu_used_mhz + ${cpu}, memory_used_mib = hosts.memory_used_mib + ${r.memoryMib}
+    from clusters
+    where hosts.id = ${hostId} and clusters.id = hosts.cluster_id
+      and hosts.cpu_used_mhz + ${cpu} <= hosts.cpu_cores::bigint * hosts.cpu_mhz * clusters.cpu_overcommit
+      and hosts.memory_used_mib + ${r.memoryMib} <= hosts.memory_mib * clusters.memory_overcommit
+    returning hosts.id`);
+  const list = (rows as { rows?: unknown[] }).rows ?? (rows as unknown as unknown[]);
+  return list.length > 0;
+}
+
+export async function releaseFromHost(db: DbOrTx, hostId: string, r: Pick<PlacementRequest, "cpuCores" | "cpuMhz" | "memoryMib">) {
+  await db
+    .update(hosts)
+    .set({
+      cpuUsedMhz: sql`greatest(${hosts.cpuUsedMhz} - ${r.cpuCores * r.cpuMhz}, 0)`,
+      memoryUsedMib: sql`greatest(${hosts.memoryUsedMib} - ${r.memoryMib}, 0)`,
+    })
+    .where(eq(hosts.id, hostId));
+}
+
+/**
+ * The planner: zone → pod → cluster → host feasibility, ranked by the zone's strategy, then an
+ * atomic reservation. A host that turns out full (another deploy won the race) joins the avoid
+ * set and the next candidate is tried; a new round re-reads the hosts.
+ */
+export async function planAndReserve(db: DbOrTx, r: PlacementRequest): Promise<{ hostId: string; hostName: string }> {
+  const [zone] = await db.select({ algorithm: zones.allocationAlgorithm, name: zones.name }).from(zones).where(eq(zones.id, r.zoneId));
+  if (!zone) throw new ServiceError("NOT_FOUND", "Zone not found");
+  const strategy = zone.algorithm;
+  const avoid = new Set<string>();
+  if (r.preferredHostId) {
+    const [preferred] = await candidatesById(db, r, [r.preferredHostId]);
+    if (preferred && (await reserveOnHost(db, preferred.id, r))) return { hostId: preferred.id, hostName: preferred.name };
+    avoid.add(r.preferredHostId);
+  }
+  for (let round = 0; round < 8; round++) {
+    const ranked = rankCandidates(strategy, await candidates(db, r, strategy, avoid));
+    if (ranked.length === 0) break;
+    for (const c of ranked) {
+      if (await reserveOnHost(db, c.id, r)) return { hostId: c.id, hostName: c.name };
+      avoid.add(c.id);
+    }
+  }
+  const tags = r.hostTags.length ? ` with host tags ${r.hostTags.join(", ")}` : "";
+  throw new InsufficientCapacityError(`${r.cpuCores} vCPU × ${r.cpuMhz} MHz and ${r.memoryMib} MiB${tags} in zone ${zone.name}`);
+}
+
+async function candidatesById(db: DbOrTx, r: PlacementRequest, ids: string[]) {
+  const rows = await db
+    .select({ id: hosts.id, name: hosts.name })
+    .from(hosts)
+    .innerJoin(clusters, eq(clusters.id, hosts.clusterId))
+    .innerJoin(pods, eq(pods.id, hosts.podId))
+    .innerJoin(zones, eq(zones.id, hosts.zoneId))
+    .where(and(inArray(hosts.id, ids), feasibility.inZone(r), feasibility.allocatable(), feasibility.tagged(r)));
+  return rows;
+}

@@ -1,0 +1,57 @@
+import { vmStates } from "@/db/schema/instances";
+
+export type VmState = (typeof vmStates)[number];
+
+/**
+ * The VM state machine: every state change goes through `assertTransition`. Allowed moves follow
+ * CloudStack's VirtualMachine.State, plus Unknown for VMs on a host that stopped answering.
+ */
+const allowed: Record<VmState, readonly VmState[]> = {
+  allocated: ["starting", "error", "destroyed"],
+  starting: ["running", "stopped", "error", "unknown"],
+  running: ["stopping", "stopped", "migrating", "error", "unknown"],
+  stopping: ["stopped", "running", "error", "unknown"],
+  stopped: ["starting", "running", "destroyed", "error", "unknown"],
+  migrating: ["running", "error", "unknown"],
+  error: ["starting", "stopped", "running", "destroyed", "expunging"],
+  unknown: ["running", "stopped", "error", "destroyed"],
+  destroyed: ["stopped", "expunging"],
+  expunging: ["expunged", "error"],
+  expunged: [],
+};
+
+export class IllegalTransitionError extends Error {
+  constructor(
+    readonly from: VmState,
+    readonly to: VmState,
+  ) {
+    super(`A VM cannot go from ${from} to ${to}`);
+    this.name = "IllegalTransitionError";
+  }
+}
+
+export function canTransition(from: VmState, to: VmState): boolean {
+  return allowed[from].includes(to);
+}
+
+export function assertTransition(from: VmState, to: VmState) {
+  if (!canTransition(from, to)) throw new IllegalTransitionError(from, to);
+}
+
+/** The user-facing operations and the states each may start from. */
+export const operations = {
+  start: ["stopped", "error"],
+  stop: ["running", "unknown", "error"],
+  reboot: ["running"],
+  destroy: ["allocated", "running", "stopped", "error", "unknown"],
+  recover: ["destroyed"],
+  expunge: ["destroyed", "error"],
+  changeOffering: ["stopped"],
+} as const satisfies Record<string, readonly VmState[]>;
+export type VmOperation = keyof typeof operations;
+
+export function operationAllowed(op: VmOperation, state: VmState): boolean {
+  return (operations[op] as readonly VmState[]).includes(state);
+}
+
+export const allowedTransitions = allowed;

@@ -1,0 +1,70 @@
+import { and, eq, isNull, or } from "drizzle-orm";
+import type { DbOrTx } from "@/db";
+import { accounts, computeOfferings, domains, instances, templates, zones } from "@/db/schema";
+import { type Caller, domainInScope } from "@/server/authz/caller";
+import { notFound, badRequest } from "@/server/services/errors";
+import { pathIds } from "@/server/services/limits";
+
+export type Instance = typeof instances.$inferSelect;
+
+/** Can the caller see this instance? Users: own account; resellers: subtree; root: all. */
+export function instanceVisible(caller: Caller, vm: Pick<Instance, "accountId" | "domainPath">): boolean {
+  if (caller.accountType === "user") return vm.accountId === caller.accountId;
+  return domainInScope(caller, vm.domainPath);
+}
+
+/** An instance in the caller's scope, or NOT_FOUND. Expunged instances are gone. */
+export async function getInstanceInScope(db: DbOrTx, caller: Caller, id: string): Promise<Instance> {
+  const [vm] = await db.select().from(instances).where(eq(instances.id, id));
+  if (!vm || vm.state === "expunged" || !instanceVisible(caller, vm)) throw notFound("Instance");
+  return vm;
+}
+
+/** The account that will own a new VM, with its domain (for scope and usage). */
+export async function ownerOf(db: DbOrTx, accountId: string) {
+  const [row] = await db
+    .select({ id: accounts.id, name: accounts.name, domainId: domains.id, domainPath: domains.path })
+    .from(accounts)
+    .innerJoin(domains, eq(domains.id, accounts.domainId))
+    .where(eq(accounts.id, accountId));
+  if (!row) throw notFound("Account");
+  return row;
+}
+
+/** A template the owner may use in this zone: public or its own, active, for the zone (or all zones). */
+export async function usableTemplate(db: DbOrTx, owner: { id: string }, templateId: string, zoneId: string) {
+  const [t] = await db
+    .select()
+    .from(templates)
+    .where(and(eq(templates.id, templateId), or(eq(templates.isPublic, true), eq(templates.accountId, owner.id))));
+  if (!t) throw notFound("Template");
+  if (t.state !== "active") throw badRequest(`Template ${t.name} is inactive; choose another`, "templateId");
+  if (t.zoneId !== null && t.zoneId !== zoneId) throw badRequest(`Template ${t.name} is not available in this zone`, "templateId");
+  return t;
+}
+
+export async function enabledZone(db: DbOrTx, zoneId: string) {
+  const [z] = await db.select().from(zones).where(eq(zones.id, zoneId));
+  if (!z) throw notFound("Zone");
+  if (z.state !== "enabled") throw badRequest(`Zone ${z.name} is disabled for new instances`, "zoneId");
+  return z;
+}
+
+/** Zones, templates and offerings a caller may deploy with (for the deploy wizard). */
+export async function deployChoices(db: DbOrTx, caller: Caller) {
+  const ancestors = pathIds(caller.domainPath);
+  const [zoneRows, templateRows, offeringRows] = await Promise.all([
+    db.select({ id: zones.id, name: zones.name, description: zones.description }).from(zones).where(eq(zones.state, "enabled")).orderBy(zones.name),
+    db
+      .select()
+      .from(templates)
+      .where(and(eq(templates.state, "active"), or(eq(templates.isPublic, true), eq(templates.accountId, caller.accountId))))
+      .orderBy(templates.name),
+    db
+      .select()
+      .from(computeOfferings)
+      .where(and(eq(computeOfferings.state, "active"), or(isNull(computeOfferings.domainId), ...ancestors.map((id) => eq(computeOfferings.domainId, id)))))
+      .orderBy(computeOfferings.cpuCores, computeOfferings.memoryMib),
+  ]);
+  return { zones: zoneRows, templates: templateRows, offerings: offeringRows };
+}

@@ -1,0 +1,254 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Db, Tx } from "@/db";
+import { instances } from "@/db/schema";
+import type { Caller } from "@/server/authz/caller";
+import type { DeployInstanceInput } from "@/lib/validation/instances";
+import { orchestratorConfig } from "@/server/orchestrator/config";
+import { enqueueJob, recordCompletedJob } from "@/server/orchestrator/jobs/queue";
+import { planAndReserve, releaseFromHost } from "@/server/orchestrator/planner/planner";
+import { assertTransition, operationAllowed, type VmOperation, type VmState } from "@/server/orchestrator/vm-state";
+import { recordUsage } from "@/server/usage/recorder";
+import { conflict, isUniqueViolation, ServiceError } from "@/server/services/errors";
+import { consume, release } from "@/server/services/limits";
+import { usableComputeOffering } from "@/server/services/offerings/compute";
+import { enabledZone, getInstanceInScope, type Instance, ownerOf, usableTemplate } from "./access";
+import { recordVmEvent } from "./events";
+
+const vmDeltas = (vm: { cpuCores: number; memoryMib: number }) => ({ instances: 1, vcpus: vm.cpuCores, memory_mib: vm.memoryMib });
+const jobFor = (vm: Instance, caller: Caller, type: string, input: Record<string, unknown> = {}) => ({
+  type,
+  resourceType: "instance",
+  resourceId: vm.id,
+  accountId: vm.accountId,
+  domainPath: vm.domainPath,
+  userId: caller.userId,
+  input,
+});
+
+/**
+ * Moves a VM from an allowed state to `to` inside `tx`, guarded by the state it was read in (a
+ * concurrent change makes the update match nothing, and the caller gets a clear conflict).
+ */
+async function moveState(tx: Tx, vm: Instance, to: VmState, set: Partial<typeof instances.$inferInsert> = {}): Promise<Instance> {
+  assertTransition(vm.state, to);
+  const [row] = await tx
+    .update(instances)
+    .set({ ...set, state: to, stateChangedAt: new Date() })
+    .where(and(eq(instances.id, vm.id), eq(instances.state, vm.state)))
+    .returning();
+  if (!row) throw conflict(`Instance ${vm.name} changed state meanwhile; reload and try again`);
+  return row;
+}
+
+function requireOperation(vm: Instance, op: VmOperation) {
+  if (!operationAllowed(op, vm.state)) {
+    const label = op === "changeOffering" ? "change the offering of" : op;
+    throw new ServiceError("CONFLICT", `Cannot ${label} instance ${vm.name} while it is ${vm.state}`);
+  }
+}
+
+/**
+ * Deploys `count` VMs in one transaction: limits consumed, a host reserved for each by the
+ * planner, the instance rows (Starting), their events, usage and vm.deploy jobs. Any refusal
+ * (limit, capacity, name clash) rolls everything back: nothing half-made.
+ */
+export async function deployInstances(db: Db, caller: Caller, input: DeployInstanceInput) {
+  const owner = await ownerOf(db, caller.accountId);
+  const zone = await enabledZone(db, input.zoneId);
+  const offering = await usableComputeOffering(db, input.computeOfferingId, owner.domainPath);
+  const template = await usableTemplate(db, owner, input.templateId, zone.id);
+  const names = input.count === 1 ? [input.name] : Array.from({ length: input.count }, (_, i) => `${input.name}-${i + 1}`);
+  try {
+    return await db.transaction(async (tx) => {
+      await consume(tx, owner.id, { instances: names.length, vcpus: offering.cpuCores * names.length, memory_mib: offering.memoryMib * names.length });
+      const out: { id: string; name: string; jobId: string }[] = [];
+      for (const name of names) {
+        const host = await planAndReserve(tx, {
+          zoneId: zone.id,
+          accountId: owner.id,
+          cpuCores: offering.cpuCores,
+          cpuMhz: offering.cpuMhz,
+          memoryMib: offering.memoryMib,
+          hostTags: offering.hostTags,
+        });
+        const [vm] = await tx
+          .insert(instances)
+          .values({
+            name,
+            accountId: owner.id,
+            domainId: owner.domainId,
+            domainPath: owner.domainPath,
+            zoneId: zone.id,
+            hostId: host.hostId,
+            lastHostId: host.hostId,
+            computeOfferingId: offering.id,
+            templateId: template.id,
+            state: "starting",
+            cpuCores: offering.cpuCores,
+            cpuMhz: offering.cpuMhz,
+            memoryMib: offering.memoryMib,
+            capacityReserved: true,
+          })
+          .returning();
+        await recordVmEvent(tx, vm!, "VM.CREATE", `Deploying ${name} (${offering.name}, ${template.name}) on ${host.hostName}`, { actor: caller });
+        await recordUsage(tx, "VM.CREATE", vm!);
+        const job = await enqueueJob(tx, jobFor(vm!, caller, "vm.deploy"));
+        out.push({ id: vm!.id, name, jobId: job.id });
+      }
+      return out;
+    });
+  } catch (e) {
+    if (isUniqueViolation(e)) throw conflict(`An instance named "${input.name}" already exists in your account`, "name");
+    throw e;
+  }
+}
+
+/** Start a stopped VM: reserve capacity again (its last host first) and queue vm.start. */
+export async function startInstance(db: Db, caller: Caller, id: string) {
+  const vm = await getInstanceInScope(db, caller, id);
+  requireOperation(vm, "start");
+  return db.transaction(async (tx) => {
+    let hostId = vm.hostId;
+    if (!vm.capacityReserved) {
+      const host = await planAndReserve(tx, {
+        zoneId: vm.zoneId,
+        accountId: vm.accountId,
+        cpuCores: vm.cpuCores,
+        cpuMhz: vm.cpuMhz,
+        memoryMib: vm.memoryMib,
+        hostTags: await offeringTags(tx, vm.computeOfferingId),
+        preferredHostId: vm.lastHostId,
+      });
+      hostId = host.hostId;
+    }
+    const moved = await moveState(tx, vm, "starting", { hostId, capacityReserved: true });
+    await recordVmEvent(tx, moved, "VM.START", `Starting ${vm.name}`, { actor: caller });
+    return { jobId: (await enqueueJob(tx, jobFor(moved, caller, "vm.start"))).id };
+  });
+}
+
+async function offeringTags(tx: Tx, offeringId: string): Promise<string[]> {
+  const rows = await tx.execute(sql`select host_tags from compute_offerings where id = ${offeringId}`);
+  const list = ((rows as { rows?: { host_tags: string[] }[] }).rows ?? (rows as unknown as { host_tags: string[] }[]));
+  return list[0]?.host_tags ?? [];
+}
+
+export async function stopInstance(db: Db, caller: Caller, id: string, force: boolean) {
+  const vm = await getInstanceInScope(db, caller, id);
+  requireOperation(vm, "stop");
+  return db.transaction(async (tx) => {
+    const moved = vm.state === "running" ? await moveState(tx, vm, "stopping") : vm;
+    await recordVmEvent(tx, moved, "VM.STOP", `${force ? "Force-stopping" : "Stopping"} ${vm.name}`, { actor: caller });
+    return { jobId: (await enqueueJob(tx, jobFor(moved, caller, "vm.stop", { force, from: vm.state }))).id };
+  });
+}
+
+export async function rebootInstance(db: Db, caller: Caller, id: string) {
+  const vm = await getInstanceInScope(db, caller, id);
+  requireOperation(vm, "reboot");
+  return db.transaction(async (tx) => {
+    await recordVmEvent(tx, vm, "VM.REBOOT", `Rebooting ${vm.name}`, { actor: caller });
+    return { jobId: (await enqueueJob(tx, jobFor(vm, caller, "vm.reboot"))).id };
+  });
+}
+
+/**
+ * Destroy: the VM stays recoverable for the expunge delay. A running VM is stopped by the job
+ * first; limits and capacity are given back when it reaches Destroyed.
+ */
+export async function destroyInstance(db: Db, caller: Caller, id: string) {
+  const vm = await getInstanceInScope(db, caller, id);
+  requireOperation(vm, "destroy");
+  return db.transaction(async (tx) => {
+    const moved = vm.state === "running" ? await moveState(tx, vm, "stopping") : vm;
+    await recordVmEvent(tx, moved, "VM.DESTROY", `Destroying ${vm.name}`, { actor: caller });
+    return { jobId: (await enqueueJob(tx, jobFor(moved, caller, "vm.destroy", { from: vm.state }))).id };
+  });
+}
+
+/** Recover a destroyed VM to Stopped; its limits are counted again (and may refuse). */
+export async function recoverInstance(db: Db, caller: Caller, id: string) {
+  const vm = await getInstanceInScope(db, caller, id);
+  requireOperation(vm, "recover");
+  return db.transaction(async (tx) => {
+    await consume(tx, vm.accountId, vmDeltas(vm));
+    const moved = await moveState(tx, vm, "stopped", { destroyedAt: null, expungeAfter: null });
+    await recordVmEvent(tx, moved, "VM.RECOVER", `Recovered ${vm.name}`, { actor: caller });
+    await recordUsage(tx, "VM.CREATE", moved, { details: { recovered: true } });
+    return { jobId: (await recordCompletedJob(tx, jobFor(moved, caller, "vm.recover"))).id };
+  });
+}
+
+export async function expungeInstance(db: Db, caller: Caller | null, id: string, vmRow?: Instance) {
+  const vm = vmRow ?? (await getInstanceInScope(db, caller!, id));
+  requireOperation(vm, "expunge");
+  return db.transaction(async (tx) => {
+    const moved = await moveState(tx, vm, "expunging");
+    await recordVmEvent(tx, moved, "VM.EXPUNGE", `Expunging ${vm.name}`, { actor: caller });
+    const job = await enqueueJob(tx, {
+      type: "vm.expunge",
+      resourceType: "instance",
+      resourceId: vm.id,
+      accountId: vm.accountId,
+      domainPath: vm.domainPath,
+      userId: caller?.userId ?? null,
+      input: { from: vm.state },
+    });
+    return { jobId: job.id };
+  });
+}
+
+/** Change the compute offering of a stopped VM: the difference is checked against limits. */
+export async function changeOffering(db: Db, caller: Caller, input: { id: string; computeOfferingId: string }) {
+  const vm = await getInstanceInScope(db, caller, input.id);
+  requireOperation(vm, "changeOffering");
+  const offering = await usableComputeOffering(db, input.computeOfferingId, vm.domainPath);
+  if (offering.id === vm.computeOfferingId) throw new ServiceError("BAD_REQUEST", `${vm.name} already uses ${offering.name}`, "computeOfferingId");
+  return db.transaction(async (tx) => {
+    const more = { vcpus: Math.max(0, offering.cpuCores - vm.cpuCores), memory_mib: Math.max(0, offering.memoryMib - vm.memoryMib) };
+    const less = { vcpus: Math.max(0, vm.cpuCores - offering.cpuCores), memory_mib: Math.max(0, vm.memoryMib - offering.memoryMib) };
+    await consume(tx, vm.accountId, more);
+    await release(tx, vm.accountId, less);
+    if (vm.capacityReserved && vm.hostId) await releaseFromHost(tx, vm.hostId, vm);
+    const [updated] = await tx
+      .update(instances)
+      .set({ computeOfferingId: offering.id, cpuCores: offering.cpuCores, cpuMhz: offering.cpuMhz, memoryMib: offering.memoryMib, capacityReserved: false })
+      .where(and(eq(instances.id, vm.id), eq(instances.state, "stopped")))
+      .returning();
+    if (!updated) throw conflict(`Instance ${vm.name} changed state meanwhile; reload and try again`);
+    await recordVmEvent(tx, updated, "VM.UPGRADE", `Changed ${vm.name} to ${offering.name}`, { actor: caller });
+    await recordUsage(tx, "VM.UPGRADE", updated, { details: { from: vm.computeOfferingId, to: offering.id } });
+    return { jobId: (await recordCompletedJob(tx, jobFor(updated, caller, "vm.changeOffering", { computeOfferingId: offering.id }))).id };
+  });
+}
+
+/** Bulk actions: each VM independently; the result says which ones were refused and why. */
+export async function bulkAction(db: Db, caller: Caller, input: { ids: string[]; action: "start" | "stop" | "reboot" | "destroy" }) {
+  const results: { id: string; ok: boolean; jobId?: string; error?: string }[] = [];
+  for (const id of input.ids) {
+    try {
+      const r =
+        input.action === "start"
+          ? await startInstance(db, caller, id)
+          : input.action === "stop"
+            ? await stopInstance(db, caller, id, false)
+            : input.action === "reboot"
+              ? await rebootInstance(db, caller, id)
+              : await destroyInstance(db, caller, id);
+      results.push({ id, ok: true, jobId: r.jobId });
+    } catch (e) {
+      results.push({ id, ok: false, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return results;
+}
+
+/** Used by the expunge scheduler: destroyed VMs whose delay has passed and that have no job. */
+export async function dueForExpunge(db: Db, limit = 100) {
+  return db
+    .select()
+    .from(instances)
+    .where(and(eq(instances.state, "destroyed"), sql`${instances.expungeAfter} <= now()`, sql`not exists (select 1 from jobs where jobs.resource_id = ${instances.id} and jobs.status in ('queued', 'running'))`))
+    .limit(limit);
+}
+

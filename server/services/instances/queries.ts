@@ -1,0 +1,116 @@
+import { and, asc, count, desc, eq, ilike, inArray, like, ne, or, type SQL } from "drizzle-orm";
+import type { DbOrTx } from "@/db";
+import { accounts, computeOfferings, hosts, instances, jobs, templates, zones } from "@/db/schema";
+import { type Caller, escapeLike, isAdmin, ownedCondition } from "@/server/authz/caller";
+import type { ListInstancesInput } from "@/lib/validation/instances";
+import { getAccountInScope } from "@/server/services/accounts";
+import { getDomainInScope } from "@/server/services/domains";
+import { listEvents } from "@/server/services/events";
+import { getInstanceInScope } from "./access";
+
+const sortable = {
+  name: instances.name,
+  state: instances.state,
+  createdAt: instances.createdAt,
+  zoneName: zones.name,
+  offeringName: computeOfferings.name,
+  accountName: accounts.name,
+  hostName: hosts.name,
+} as const;
+
+const columns = {
+  id: instances.id,
+  name: instances.name,
+  state: instances.state,
+  cpuCores: instances.cpuCores,
+  memoryMib: instances.memoryMib,
+  ipAddress: instances.ipAddress,
+  createdAt: instances.createdAt,
+  stateChangedAt: instances.stateChangedAt,
+  zoneId: instances.zoneId,
+  zoneName: zones.name,
+  offeringName: computeOfferings.name,
+  templateName: templates.name,
+  accountId: instances.accountId,
+  accountName: accounts.name,
+  hostId: instances.hostId,
+  hostName: hosts.name,
+};
+
+/** Instances in the caller's scope, one page, with the names the list shows. */
+export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<ListInstancesInput>) {
+  const conds: (SQL | undefined)[] = [ownedCondition(caller, { accountId: instances.accountId, domainPath: instances.domainPath })];
+  if (!input.includeExpunged) conds.push(ne(instances.state, "expunged"));
+  if (input.state) conds.push(eq(instances.state, input.state));
+  if (input.zoneId) conds.push(eq(instances.zoneId, input.zoneId));
+  if (input.accountId) conds.push(eq(instances.accountId, (await getAccountInScope(db, caller, input.accountId)).id));
+  if (input.domainId) conds.push(like(instances.domainPath, `${escapeLike((await getDomainInScope(db, caller, input.domainId)).path)}%`));
+  if (input.search) {
+    const q = `%${escapeLike(input.search)}%`;
+    conds.push(or(ilike(instances.name, q), ilike(instances.ipAddress, q)));
+  }
+  const where = and(...conds);
+  const page = input.page ?? 1;
+  const pageSize = input.pageSize ?? 20;
+  const col = input.sort ? sortable[input.sort as keyof typeof sortable] : undefined;
+  const dir = input.dir === "asc" ? asc : desc;
+  const order = col ? [dir(col), desc(instances.id)] : [desc(instances.createdAt), desc(instances.id)];
+  const [rows, [total]] = await Promise.all([
+    db
+      .select(columns)
+      .from(instances)
+      .innerJoin(zones, eq(zones.id, instances.zoneId))
+      .innerJoin(computeOfferings, eq(computeOfferings.id, instances.computeOfferingId))
+      .innerJoin(templates, eq(templates.id, instances.templateId))
+      .innerJoin(accounts, eq(accounts.id, instances.accountId))
+      .leftJoin(hosts, eq(hosts.id, instances.hostId))
+      .where(where)
+      .orderBy(...order)
+      .limit(pageSize)
+      .offset((page - 1) * pageSize),
+    db.select({ n: count() }).from(instances).where(where),
+  ]);
+  const active = rows.length
+    ? await db
+        .select({ id: jobs.id, resourceId: jobs.resourceId, type: jobs.type, progress: jobs.progress })
+        .from(jobs)
+        .where(and(inArray(jobs.resourceId, rows.map((r) => r.id)), inArray(jobs.status, ["queued", "running"])))
+    : [];
+  const jobByVm = new Map(active.map((j) => [j.resourceId, j]));
+  const admin = isAdmin(caller);
+  return {
+    items: rows.map((r) => ({ ...r, hostId: admin ? r.hostId : null, hostName: admin ? r.hostName : null, activeJob: jobByVm.get(r.id) ?? null })),
+    total: total?.n ?? 0,
+    page,
+    pageSize,
+  };
+}
+
+/** One instance with what its page shows: names, the job in flight, recent jobs and events. */
+export async function getInstanceDetail(db: DbOrTx, caller: Caller, id: string) {
+  const vm = await getInstanceInScope(db, caller, id);
+  const [[names], recentJobs, events] = await Promise.all([
+    db
+      .select({ zoneName: zones.name, offeringName: computeOfferings.name, templateName: templates.name, osType: templates.osType, accountName: accounts.name, hostName: hosts.name })
+      .from(instances)
+      .innerJoin(zones, eq(zones.id, instances.zoneId))
+      .innerJoin(computeOfferings, eq(computeOfferings.id, instances.computeOfferingId))
+      .innerJoin(templates, eq(templates.id, instances.templateId))
+      .innerJoin(accounts, eq(accounts.id, instances.accountId))
+      .leftJoin(hosts, eq(hosts.id, instances.hostId))
+      .where(eq(instances.id, vm.id)),
+    db.select().from(jobs).where(eq(jobs.resourceId, vm.id)).orderBy(desc(jobs.createdAt)).limit(10),
+    listEvents(db, caller, { resourceId: vm.id, pageSize: 50 }),
+  ]);
+  const admin = isAdmin(caller);
+  return {
+    ...vm,
+    ...names!,
+    hostId: admin ? vm.hostId : null,
+    hostName: admin ? (names?.hostName ?? null) : null,
+    lastHostId: admin ? vm.lastHostId : null,
+    activeJob: recentJobs.find((j) => j.status === "queued" || j.status === "running") ?? null,
+    recentJobs,
+    events: events.items,
+  };
+}
