@@ -13,7 +13,13 @@ export interface NavSection {
 
 /** The navigation, filtered by the caller's permissions (the server still checks every call). */
 export const navigation: NavSection[] = [
-  { items: [{ href: "/", label: "Dashboard" }, { href: "/events", label: "Events", permission: "event.read" }] },
+  {
+    items: [
+      { href: "/", label: "Dashboard" },
+      { href: "/instances", label: "Instances" },
+      { href: "/events", label: "Events", permission: "event.read" },
+    ],
+  },
   {
     title: "Administration",
     items: [
@@ -32,6 +38,8 @@ export const navigation: NavSection[] = [
       { href: "/infrastructure/clusters", label: "Clusters", permission: "infra.read" },
       { href: "/infrastructure/hosts", label: "Hosts", permission: "infra.read" },
       { href: "/infrastructure/storage", label: "Storage", permission: "infra.read" },
+      { href: "/infrastructure/capacity", label: "Capacity", permission: "infra.read" },
+      { href: "/infrastructure/simulator", label: "Simulator", permission: "infra.manage" },
     ],
   },
 ];
