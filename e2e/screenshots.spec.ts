@@ -13,6 +13,8 @@ test("identity pages, as root admin", async ({ page }) => {
   await login(page, logins.admin.username, logins.admin.password);
   const shot = (name: string) => page.screenshot({ path: `${dir}/stratus-${name}.png`, fullPage: true });
 
+  await expect(page.getByRole("list", { name: "Resource limits" })).toBeVisible();
+  await expect(page.getByRole("region", { name: "Summary" }).getByText("Domains")).toBeVisible();
   await shot("dashboard");
   await page.goto("/domains");
   await selectDomain(page, "Acme Cloud");

@@ -1,0 +1,31 @@
+import { expect, test } from "@playwright/test";
+import { login, logins } from "./fixtures";
+
+test("an admin edits an account's limits and the tenant sees them", async ({ page }) => {
+  await login(page, logins.admin.username, logins.admin.password);
+  await page.goto("/accounts");
+  await page.getByRole("table", { name: "accounts" }).getByRole("link", { name: "acme-dev" }).click();
+  await expect(page.getByRole("heading", { name: "acme-dev", level: 1 })).toBeVisible();
+
+  await page.getByRole("button", { name: "Edit limits" }).click();
+  const form = page.getByRole("form", { name: "Edit limits" });
+  const instances = form.getByLabel("Instances", { exact: true });
+  await expect(instances).toHaveValue("20");
+  await instances.fill("-1");
+  await form.getByRole("button", { name: "Save limits" }).click();
+  await expect(form.getByText("Cannot be negative")).toBeVisible();
+
+  await instances.fill("5");
+  await form.getByLabel("Unlimited Snapshots").check();
+  await expect(form.getByLabel("Snapshots", { exact: true })).toBeDisabled();
+  await form.getByRole("button", { name: "Save limits" }).click();
+  await expect(form).toBeHidden();
+  const bars = page.getByRole("list", { name: "Resource limits" });
+  await expect(bars.getByTestId("limit-instances")).toContainText("0 / 5");
+  await expect(bars.getByTestId("limit-snapshots")).toContainText("0 / Unlimited");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(/\/login/);
+  await login(page, logins.tenant.username, logins.tenant.password);
+  await expect(page.getByRole("list", { name: "Resource limits" }).getByTestId("limit-instances")).toContainText("0 / 5");
+});
