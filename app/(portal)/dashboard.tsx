@@ -56,7 +56,7 @@ function AdminSummary() {
           <div className="mt-1 text-2xl font-semibold tabular-nums text-slate-900">
             {t.pending ? <Skeleton className="h-8 w-10" /> : (t.value ?? "—")}
           </div>
-          <p className="mt-1 text-xs text-brand-700 opacity-0 transition-opacity group-hover:opacity-100">Manage {t.label.toLowerCase()} →</p>
+          <p aria-hidden="true" className="mt-1 text-xs text-brand-700 opacity-0 transition-opacity group-hover:opacity-100">Manage {t.label.toLowerCase()} →</p>
         </Link>
       ))}
     </section>
