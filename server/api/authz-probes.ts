@@ -1,6 +1,10 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db";
-import { users } from "@/db/schema";
+import { clusters, hosts, pods, secondaryStores, storagePools, users } from "@/db/schema";
+import { createComputeOffering } from "@/server/services/offerings/compute";
+import { createDiskOffering } from "@/server/services/offerings/disk";
+import { deployInstances } from "@/server/services/instances/operations";
+import { deployChoicesByName } from "@/test/orchestrator";
 import type { Caller } from "@/server/authz/caller";
 import { can, type Permission } from "@/server/authz/permissions";
 import type { seedTenancy } from "@/test/fixtures";
@@ -49,19 +53,85 @@ const inputs: Record<string, Probe> = {
   "limit.setForAccount": (v) => ({ accountId: v.accountId, limits: { instances: 0 } }),
   "limit.setForDomain": (v) => ({ domainId: v.subDomainId, limits: { instances: 0 } }),
   "event.list": (v) => ({ resourceId: v.accountId }),
+  ...offeringProbes("computeOffering", { cpuCores: 1, cpuMhz: 1000, memoryMib: 512 }),
+  ...offeringProbes("diskOffering", { sizeGib: 5 }),
+  "instance.list": (v) => ({ accountId: v.accountId }),
+  "instance.get": (v) => ({ id: v.ids.instance }),
+  "instance.deployChoices": () => undefined,
+  "instance.deploy": (v) => ({ zoneId: v.ids.zone, templateId: v.ids.template, computeOfferingId: v.ids.computeOffering, name: "intruder" }),
+  "instance.start": (v) => ({ id: v.ids.instance }),
+  "instance.stop": (v) => ({ id: v.ids.instance, force: true }),
+  "instance.reboot": (v) => ({ id: v.ids.instance }),
+  "instance.destroy": (v) => ({ id: v.ids.instance }),
+  "instance.recover": (v) => ({ id: v.ids.instance }),
+  "instance.expunge": (v) => ({ id: v.ids.instance }),
+  "instance.changeOffering": (v) => ({ id: v.ids.instance, computeOfferingId: v.ids.computeOffering }),
+  "instance.bulk": (v) => ({ ids: [v.ids.instance], action: "destroy" }),
+  "job.get": (v) => ({ id: v.ids.job }),
+  // Infrastructure: root admin only; the probes aim at real objects so a missing check would show.
+  ...infraProbes("zone", "zone", { name: "intruder" }, { state: "disabled" }),
+  "zone.capacity": () => undefined,
+  ...infraProbes("pod", "pod", { zoneId: "zone", name: "intruder" }, { state: "disabled" }),
+  ...infraProbes("cluster", "cluster", { podId: "pod", name: "intruder", hypervisorType: "simulator" }, { state: "disabled" }),
+  ...infraProbes(
+    "host",
+    "host",
+    { clusterId: "cluster", hypervisorType: "simulator", name: "intruder", address: "sim://intruder", cpuCores: 1, cpuMhz: 1000, memoryMib: 1024 },
+    { state: "maintenance" },
+  ),
+  ...infraProbes("storagePool", "storagePool", { zoneId: "zone", name: "intruder", type: "simulator", path: "sim://x", capacityGib: 1 }, { state: "maintenance" }),
+  ...infraProbes("secondaryStore", "secondaryStore", { zoneId: "zone", name: "intruder", path: "sim://x", capacityGib: 1 }, null),
 };
+
+/** The six offering procedures, aimed at an offering scoped to the victim's domain. */
+function offeringProbes(r: "computeOffering" | "diskOffering", size: Record<string, number>): Record<string, Probe> {
+  return {
+    [`${r}.list`]: () => ({ search: "acme" }),
+    [`${r}.get`]: (v) => ({ id: v.ids[r] }),
+    [`${r}.create`]: (v) => ({ name: "intruder", domainId: v.domainId, ...size }),
+    [`${r}.update`]: (v) => ({ id: v.ids[r], name: "hijacked", ...size }),
+    [`${r}.setState`]: (v) => ({ id: v.ids[r], state: "inactive" }),
+    [`${r}.delete`]: (v) => ({ id: v.ids[r] }),
+  };
+}
+
+/** list/get/create/update/setState/delete of an infrastructure resource; `refs` name ids in Victim.ids. */
+function infraProbes(r: string, idKey: string, create: Record<string, unknown>, state: Record<string, unknown> | null): Record<string, Probe> {
+  const resolve = (v: Victim, o: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(o).map(([k, val]) => [k, k.endsWith("Id") && typeof val === "string" ? v.ids[val] : val]));
+  return {
+    [`${r}.list`]: () => ({}),
+    [`${r}.get`]: (v) => ({ id: v.ids[idKey] }),
+    [`${r}.create`]: (v) => resolve(v, create),
+    [`${r}.update`]: (v) => ({ id: v.ids[idKey], name: "hijacked" }),
+    ...(state ? { [`${r}.setState`]: (v: Victim) => ({ id: v.ids[idKey], ...state }) } : {}),
+    [`${r}.delete`]: (v) => ({ id: v.ids[idKey] }),
+  };
+}
 
 /** Procedures whose input names a victim object (so the refusal must be NOT_FOUND when permitted). */
 const targeted = Object.keys(inputs).filter((p) => !["session.me", "domain.tree", "limit.mine", "user.changeOwnPassword"].includes(p));
 
 /** The permission each procedure needs, for telling a permission refusal from a scope refusal. */
-const permissionOf: Record<string, Permission | null> = {
+const permissionOf: Record<string, Permission | null | undefined> = {
   "domain.get": "domain.read",
   "account.list": "account.read",
   "account.get": "account.read",
   "limit.forAccount": "limit.read",
   "event.list": "event.read",
+  "computeOffering.get": "offering.read",
+  "diskOffering.get": "offering.read",
+  "computeOffering.list": "offering.read",
+  "diskOffering.list": "offering.read",
+  "zone.get": "infra.read",
+  "pod.get": "infra.read",
+  "cluster.get": "infra.read",
+  "host.get": "infra.read",
+  "storagePool.get": "infra.read",
+  "secondaryStore.get": "infra.read",
 };
+// Instances and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
+for (const p of Object.keys(inputs)) if (p.startsWith("instance.") || p.startsWith("job.")) permissionOf[p] = null;
 
 export const authzProbes = {
   inputs,
@@ -70,24 +140,42 @@ export const authzProbes = {
     const explicit = permissionOf[path];
     if (explicit !== undefined) return explicit === null || can(caller.accountType, explicit);
     const [resource] = path.split(".");
-    const manage = `${resource}.manage` as Permission;
+    const manage = (resource === "computeOffering" || resource === "diskOffering" ? "offering.manage" : ["zone", "pod", "cluster", "host", "storagePool", "secondaryStore"].includes(resource!) ? "infra.manage" : `${resource}.manage`) as Permission;
     return can(caller.accountType, manage);
   },
   async setUp(db: Db, t: Tenancy): Promise<Victim> {
     const [u] = await db.select({ id: users.id }).from(users).where(eq(users.username, "tenant"));
-    const ids = {
+    const admin = t.callers.admin;
+    const compute = await createComputeOffering(db, admin, { name: "Acme secret compute", domainId: t.domains.acme.id, cpuCores: 1, cpuMhz: 1000, memoryMib: 512, haEnabled: false, cpuCap: false, hostTags: [] });
+    const disk = await createDiskOffering(db, admin, { name: "Acme secret disk", domainId: t.domains.acme.id, sizeGib: 5, customSize: false, storageTags: [] });
+    const choices = await deployChoicesByName(db);
+    const [vm] = await deployInstances(db, t.callers.tenant, { ...choices, name: "acme-secret-vm", count: 1 });
+    const one = async <T extends { id: string }>(rows: Promise<T[]>) => (await rows)[0]!.id;
+    const ids: Record<string, string> = {
       domain: t.domains.acme.id,
       subDomain: t.domains.teamA.id,
       account: t.tenantAccount.id,
       user: u!.id,
+      computeOffering: compute.id,
+      diskOffering: disk.id,
+      instance: vm!.id,
+      job: vm!.jobId,
+      zone: choices.zoneId,
+      template: choices.templateId,
+      pod: await one(db.select({ id: pods.id }).from(pods)),
+      cluster: await one(db.select({ id: clusters.id }).from(clusters)),
+      host: await one(db.select({ id: hosts.id }).from(hosts)),
+      storagePool: await one(db.select({ id: storagePools.id }).from(storagePools)),
+      secondaryStore: await one(db.select({ id: secondaryStores.id }).from(secondaryStores)),
     };
+    const secretIds = [ids.domain, ids.subDomain, ids.account, ids.user, ids.computeOffering, ids.diskOffering, ids.instance, ids.job] as string[];
     return {
-      domainId: ids.domain,
-      subDomainId: ids.subDomain,
-      accountId: ids.account,
-      userId: ids.user,
+      domainId: t.domains.acme.id,
+      subDomainId: t.domains.teamA.id,
+      accountId: t.tenantAccount.id,
+      userId: u!.id,
       ids,
-      secrets: [...Object.values(ids), "acme-dev", "Acme Cloud", "Team A"],
+      secrets: [...secretIds, "acme-dev", "Acme Cloud", "Team A", "Acme secret compute", "Acme secret disk", "acme-secret-vm"],
     };
   },
 };
