@@ -72,11 +72,12 @@ async function ownerChain(db: DbOrTx, accountId: string) {
  * row is incremented. Must run inside the caller's transaction; throws LimitExceededError (and the
  * caller's transaction rolls back) when any limit would be exceeded.
  */
-export async function consume(tx: DbOrTx, accountId: string, deltas: Deltas) {
+export async function consume(tx: DbOrTx, accountId: string, deltas: Deltas, known?: { accountName: string; domainPath: string }) {
   const types = (Object.keys(deltas) as ResourceType[]).filter((t) => (deltas[t] ?? 0) !== 0);
   if (types.length === 0) return;
   for (const t of types) if ((deltas[t] ?? 0) < 0) throw badRequest(`Cannot consume a negative amount of ${t}`);
-  const { accountName, domainIds } = await ownerChain(tx, accountId);
+  // Callers that already know the owner's domain path save a query while the locks are held.
+  const { accountName, domainIds } = known ? { accountName: known.accountName, domainIds: pathIds(known.domainPath) } : await ownerChain(tx, accountId);
   const rows = await tx
     .select({
       id: resourceCounters.id,

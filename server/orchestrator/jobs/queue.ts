@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { jobs } from "@/db/schema";
 import { isUniqueViolation, ServiceError } from "@/server/services/errors";
@@ -77,26 +77,58 @@ export async function recordCompletedJob(tx: DbOrTx, job: EnqueueInput, result: 
  */
 export async function claimJob(db: DbOrTx, owner: string, leaseMs: number, types?: readonly string[]): Promise<Job | null> {
   const typeFilter = types?.length ? sql`and type in (${sql.join(types.map((t) => sql`${t}`), sql`, `)})` : sql``;
-  const res = await db.execute(sql`
-    update jobs set
-      status = 'running',
-      locked_by = ${owner},
-      lease_until = now() + (${leaseMs} * interval '1 millisecond'),
-      attempts = attempts + 1,
-      started_at = coalesce(started_at, now())
-    where id = (
-      select id from jobs
-      where ((status = 'queued' and run_after <= now()) or (status = 'running' and lease_until < now())) ${typeFilter}
-      order by run_after, created_at
-      limit 1
-      for update skip locked
-    )
-    returning id`);
-  const rows = (res as { rows?: { id: string }[] }).rows ?? (res as unknown as { id: string }[]);
-  const id = rows[0]?.id;
-  if (!id) return null;
-  const [job] = await db.select().from(jobs).where(eq(jobs.id, id));
-  return job ?? null;
+  const claim = async (runnable: SQL, order: SQL) => {
+    const res = await db.execute(sql`
+      update jobs set
+        status = 'running',
+        locked_by = ${owner},
+        lease_until = now() + (${leaseMs} * interval '1 millisecond'),
+        attempts = attempts + 1,
+        started_at = coalesce(started_at, now())
+      where id = (select id from jobs where ${runnable} ${typeFilter} order by ${order} limit 1 for update skip locked)
+      returning *`);
+    const rows = (res as { rows?: Record<string, unknown>[] }).rows ?? (res as unknown as Record<string, unknown>[]);
+    return rows[0] ? toJob(rows[0]) : null;
+  };
+  return (
+    (await claim(sql`status = 'queued' and run_after <= now()`, sql`run_after, created_at`)) ??
+    (await claim(sql`status = 'running' and lease_until < now()`, sql`lease_until`))
+  );
+}
+
+/** Maps a raw `returning *` row (snake_case, driver-typed) to the drizzle row shape. */
+function toJob(r: Record<string, unknown>): Job {
+  const date = (v: unknown) => (v == null ? null : v instanceof Date ? v : new Date(String(v)));
+  return {
+    id: String(r.id),
+    type: String(r.type),
+    status: r.status as Job["status"],
+    resourceType: String(r.resource_type),
+    resourceId: String(r.resource_id),
+    accountId: (r.account_id as string | null) ?? null,
+    domainPath: (r.domain_path as string | null) ?? null,
+    userId: (r.user_id as string | null) ?? null,
+    input: (typeof r.input === "string" ? JSON.parse(r.input) : r.input) as Job["input"],
+    result: (typeof r.result === "string" ? JSON.parse(r.result) : (r.result ?? null)) as Job["result"],
+    error: (r.error as string | null) ?? null,
+    progress: Number(r.progress),
+    progressMessage: (r.progress_message as string | null) ?? null,
+    steps: parseTextArray(r.steps),
+    attempts: Number(r.attempts),
+    maxAttempts: Number(r.max_attempts),
+    runAfter: date(r.run_after)!,
+    lockedBy: (r.locked_by as string | null) ?? null,
+    leaseUntil: date(r.lease_until),
+    createdAt: date(r.created_at)!,
+    startedAt: date(r.started_at),
+    finishedAt: date(r.finished_at),
+  };
+}
+
+function parseTextArray(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map(String);
+  if (typeof v === "string" && v.startsWith("{")) return v.slice(1, -1).split(",").filter(Boolean).map((x) => x.replace(/^"|"$/g, ""));
+  return [];
 }
 
 /** Extends the lease; false when another worker took the job over (our lease had expired). */

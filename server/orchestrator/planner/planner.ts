@@ -1,4 +1,4 @@
-import { and, eq, inArray, notInArray, sql, type SQL } from "drizzle-orm";
+import { and, eq, notInArray, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { clusters, hosts, instances, pods, zones } from "@/db/schema";
 import { ServiceError } from "@/server/services/errors";
@@ -96,39 +96,46 @@ export async function releaseFromHost(db: DbOrTx, hostId: string, r: Pick<Placem
 }
 
 /**
- * The planner: zone → pod → cluster → host feasibility, ranked by the zone's strategy, then an
- * atomic reservation. A host that turns out full (another deploy won the race) joins the avoid
- * set and the next candidate is tried; a new round re-reads the hosts.
+ * The planner, first half: zone → pod → cluster → host feasibility, ranked by the zone's strategy
+ * (a stopped VM's last host first when it still qualifies). Reads only; takes no locks.
  */
-export async function planAndReserve(db: DbOrTx, r: PlacementRequest): Promise<{ hostId: string; hostName: string }> {
-  const [zone] = await db.select({ algorithm: zones.allocationAlgorithm, name: zones.name }).from(zones).where(eq(zones.id, r.zoneId));
+export async function rankHosts(db: DbOrTx, r: PlacementRequest, avoid: Set<string> = new Set()): Promise<Candidate[]> {
+  const [zone] = await db.select({ algorithm: zones.allocationAlgorithm }).from(zones).where(eq(zones.id, r.zoneId));
   if (!zone) throw new ServiceError("NOT_FOUND", "Zone not found");
-  const strategy = zone.algorithm;
-  const avoid = new Set<string>();
-  if (r.preferredHostId) {
-    const [preferred] = await candidatesById(db, r, [r.preferredHostId]);
-    if (preferred && (await reserveOnHost(db, preferred.id, r))) return { hostId: preferred.id, hostName: preferred.name };
-    avoid.add(r.preferredHostId);
+  const ranked = rankCandidates(zone.algorithm, await candidates(db, r, zone.algorithm, avoid));
+  if (r.preferredHostId && !avoid.has(r.preferredHostId)) {
+    const i = ranked.findIndex((c) => c.id === r.preferredHostId);
+    if (i > 0) ranked.unshift(...ranked.splice(i, 1));
   }
-  for (let round = 0; round < 8; round++) {
-    const ranked = rankCandidates(strategy, await candidates(db, r, strategy, avoid));
-    if (ranked.length === 0) break;
-    for (const c of ranked) {
+  return ranked;
+}
+
+/**
+ * The planner, second half: reserve on the best candidate with a conditional update. A host that
+ * turns out full (another deploy won the race) joins the avoid set and the next one is tried; when
+ * a round is used up the hosts are read again. Call it late in the transaction: the reservation
+ * row-locks the host until commit.
+ */
+export async function reserveAmong(db: DbOrTx, r: PlacementRequest, ranked: Candidate[]): Promise<{ hostId: string; hostName: string }> {
+  const avoid = new Set<string>();
+  let round = ranked;
+  for (let i = 0; i < 8 && round.length > 0; i++) {
+    for (const c of round) {
       if (await reserveOnHost(db, c.id, r)) return { hostId: c.id, hostName: c.name };
       avoid.add(c.id);
     }
+    round = await rankHosts(db, r, avoid);
   }
-  const tags = r.hostTags.length ? ` with host tags ${r.hostTags.join(", ")}` : "";
-  throw new InsufficientCapacityError(`${r.cpuCores} vCPU × ${r.cpuMhz} MHz and ${r.memoryMib} MiB${tags} in zone ${zone.name}`);
+  throw await insufficient(db, r);
 }
 
-async function candidatesById(db: DbOrTx, r: PlacementRequest, ids: string[]) {
-  const rows = await db
-    .select({ id: hosts.id, name: hosts.name })
-    .from(hosts)
-    .innerJoin(clusters, eq(clusters.id, hosts.clusterId))
-    .innerJoin(pods, eq(pods.id, hosts.podId))
-    .innerJoin(zones, eq(zones.id, hosts.zoneId))
-    .where(and(inArray(hosts.id, ids), feasibility.inZone(r), feasibility.allocatable(), feasibility.tagged(r)));
-  return rows;
+export async function insufficient(db: DbOrTx, r: PlacementRequest) {
+  const [zone] = await db.select({ name: zones.name }).from(zones).where(eq(zones.id, r.zoneId));
+  const tags = r.hostTags.length ? ` with host tags ${r.hostTags.join(", ")}` : "";
+  return new InsufficientCapacityError(`${r.cpuCores} vCPU × ${r.cpuMhz} MHz and ${r.memoryMib} MiB${tags} in zone ${zone?.name ?? r.zoneId}`);
+}
+
+/** Rank and reserve in one call (for callers with nothing else to do in between). */
+export async function planAndReserve(db: DbOrTx, r: PlacementRequest): Promise<{ hostId: string; hostName: string }> {
+  return reserveAmong(db, r, await rankHosts(db, r));
 }

@@ -5,7 +5,7 @@ import type { Caller } from "@/server/authz/caller";
 import type { DeployInstanceInput } from "@/lib/validation/instances";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { enqueueJob, recordCompletedJob } from "@/server/orchestrator/jobs/queue";
-import { planAndReserve, releaseFromHost } from "@/server/orchestrator/planner/planner";
+import { insufficient, planAndReserve, rankHosts, releaseFromHost, reserveAmong } from "@/server/orchestrator/planner/planner";
 import { assertTransition, operationAllowed, type VmOperation, type VmState } from "@/server/orchestrator/vm-state";
 import { recordUsage } from "@/server/usage/recorder";
 import { conflict, isUniqueViolation, ServiceError } from "@/server/services/errors";
@@ -58,19 +58,23 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
   const offering = await usableComputeOffering(db, input.computeOfferingId, owner.domainPath);
   const template = await usableTemplate(db, owner, input.templateId, zone.id);
   const names = input.count === 1 ? [input.name] : Array.from({ length: input.count }, (_, i) => `${input.name}-${i + 1}`);
+  const request = {
+    zoneId: zone.id,
+    accountId: owner.id,
+    cpuCores: offering.cpuCores,
+    cpuMhz: offering.cpuMhz,
+    memoryMib: offering.memoryMib,
+    hostTags: offering.hostTags,
+  };
   try {
     return await db.transaction(async (tx) => {
-      await consume(tx, owner.id, { instances: names.length, vcpus: offering.cpuCores * names.length, memory_mib: offering.memoryMib * names.length });
-      const out: { id: string; name: string; jobId: string }[] = [];
+      // Order matters for throughput: unlocked reads and inserts first; the row locks of the host
+      // reservation and of the limit counters (shared by every deploy of the account and domain)
+      // are taken last, so they are held only for the last few statements and the commit.
+      const ranked = await rankHosts(tx, request);
+      if (ranked.length === 0) throw await insufficient(tx, request);
+      const out: { id: string; name: string; jobId: string; hostId: string | null }[] = [];
       for (const name of names) {
-        const host = await planAndReserve(tx, {
-          zoneId: zone.id,
-          accountId: owner.id,
-          cpuCores: offering.cpuCores,
-          cpuMhz: offering.cpuMhz,
-          memoryMib: offering.memoryMib,
-          hostTags: offering.hostTags,
-        });
         const [vm] = await tx
           .insert(instances)
           .values({
@@ -79,8 +83,8 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
             domainId: owner.domainId,
             domainPath: owner.domainPath,
             zoneId: zone.id,
-            hostId: host.hostId,
-            lastHostId: host.hostId,
+            hostId: ranked[0]!.id,
+            lastHostId: ranked[0]!.id,
             computeOfferingId: offering.id,
             templateId: template.id,
             state: "starting",
@@ -90,12 +94,22 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
             capacityReserved: true,
           })
           .returning();
-        await recordVmEvent(tx, vm!, "VM.CREATE", `Deploying ${name} (${offering.name}, ${template.name}) on ${host.hostName}`, { actor: caller });
+        await recordVmEvent(tx, vm!, "VM.CREATE", `Deploying ${name} (${offering.name}, ${template.name})`, { actor: caller });
         await recordUsage(tx, "VM.CREATE", vm!);
         const job = await enqueueJob(tx, jobFor(vm!, caller, "vm.deploy"));
-        out.push({ id: vm!.id, name, jobId: job.id });
+        out.push({ id: vm!.id, name, jobId: job.id, hostId: vm!.hostId });
       }
-      return out;
+      for (const vm of out) {
+        const host = await reserveAmong(tx, request, ranked);
+        if (host.hostId !== vm.hostId) await tx.update(instances).set({ hostId: host.hostId, lastHostId: host.hostId }).where(eq(instances.id, vm.id));
+      }
+      await consume(
+        tx,
+        owner.id,
+        { instances: names.length, vcpus: offering.cpuCores * names.length, memory_mib: offering.memoryMib * names.length },
+        { accountName: owner.name, domainPath: owner.domainPath },
+      );
+      return out.map(({ id, name, jobId }) => ({ id, name, jobId }));
     });
   } catch (e) {
     if (isUniqueViolation(e)) throw conflict(`An instance named "${input.name}" already exists in your account`, "name");
