@@ -1,0 +1,46 @@
+/**
+ * A bare orchestrator process for the multi-process tests: job workers (no Next.js, no reconciler)
+ * against the PostgreSQL database at DATABASE_URL. Its owner id and lease come from the environment
+ * so a test can tell processes apart and recover quickly after killing one with SIGKILL:
+ *   DATABASE_URL=postgres://… STRATUS_WORKER_OWNER=a STRATUS_LEASE_MS=1500 npx tsx scripts/orchestrator-worker.ts
+ * Prints "ready <owner>" once it claims jobs; SIGTERM stops it after its running jobs.
+ */
+import { openDb } from "@/db";
+import { registerOrchestrator } from "@/server/orchestrator";
+import { JOB_CHANNEL } from "@/server/orchestrator/jobs/queue";
+import { startWorkers } from "@/server/orchestrator/jobs/runner";
+
+async function main() {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error("DATABASE_URL is required (the worker shares a PostgreSQL database with other processes)");
+  const owner = process.env.STRATUS_WORKER_OWNER ?? `worker:${process.pid}`;
+  const leaseMs = Number(process.env.STRATUS_LEASE_MS ?? 30_000);
+  const concurrency = Number(process.env.STRATUS_JOB_CONCURRENCY ?? 4);
+  const pollMs = Number(process.env.STRATUS_POLL_MS ?? 200);
+  const handle = openDb({ url, max: concurrency + 4 });
+  registerOrchestrator(handle);
+  const workers = startWorkers({
+    db: handle.db,
+    owner,
+    concurrency,
+    leaseMs,
+    pollMs,
+    listen: (cb) => handle.listen(JOB_CHANNEL, cb),
+    log: (m, e) => console.log(`[worker ${owner}] ${m}${e ? `: ${e instanceof Error ? e.message : String(e)}` : ""}`),
+  });
+  console.log(`ready ${owner}`);
+  const stop = () => {
+    void workers
+      .stop()
+      .then(() => handle.close())
+      .finally(() => process.exit(0));
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+main().catch((e: unknown) => {
+  console.error("[worker] failed to start:", e);
+  process.exit(1);
+});
