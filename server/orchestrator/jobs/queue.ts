@@ -141,10 +141,10 @@ export async function renewLease(db: DbOrTx, jobId: string, owner: string, lease
   return rows.length > 0;
 }
 
-export async function markStepDone(db: DbOrTx, jobId: string, owner: string, step: string) {
+export async function markStepDone(db: DbOrTx, jobId: string, owner: string, step: string, then?: { progress: number; message: string }) {
   await db
     .update(jobs)
-    .set({ steps: sql`array_append(${jobs.steps}, ${step})` })
+    .set({ steps: sql`array_append(${jobs.steps}, ${step})`, ...(then ? { progress: then.progress, progressMessage: then.message } : {}) })
     .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner)));
 }
 

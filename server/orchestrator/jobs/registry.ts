@@ -10,7 +10,7 @@ export interface JobContext {
    * Runs `fn` unless this step completed in an earlier attempt (a job resumed after a crash skips
    * finished steps). Steps must be idempotent up to their completion mark.
    */
-  step<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
+  step<T>(name: string, fn: () => Promise<T>, then?: { progress: number; message: string }): Promise<T | undefined>;
   progress(pct: number, message?: string): Promise<void>;
   /**
    * Final state change and job completion in one transaction: `fn` writes the state (and usage),

@@ -100,10 +100,10 @@ export async function runJob(db: Db, job: Job, owner: string, leaseMs: number, l
     job,
     db,
     owner,
-    async step(name, fn) {
+    async step(name, fn, then) {
       if (steps.has(name)) return undefined;
       const out = await fn();
-      await markStepDone(db, job.id, owner, name);
+      await markStepDone(db, job.id, owner, name, then);
       steps.add(name);
       return out;
     },

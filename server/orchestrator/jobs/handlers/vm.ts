@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Db, Tx } from "@/db";
 import { hosts, instances, templates } from "@/db/schema";
 import { orchestratorConfig } from "@/server/orchestrator/config";
@@ -29,17 +29,31 @@ async function hostRef(db: Db, hostId: string | null): Promise<HostRef | null> {
   return h ? { id: h.id, name: h.name, address: h.address, hypervisorType: h.hypervisorType } : null;
 }
 
-async function vmSpec(db: Db, vm: Instance): Promise<VmSpec> {
-  const [t] = await db.select().from(templates).where(eq(templates.id, vm.templateId));
+/** The VM, its host and its spec in one query (the hot path of every deploy). */
+async function loadWithHost(db: Db, id: string) {
+  const [row] = await db
+    .select({ vm: instances, host: hosts, template: templates })
+    .from(instances)
+    .innerJoin(templates, eq(templates.id, instances.templateId))
+    .leftJoin(hosts, eq(hosts.id, instances.hostId))
+    .where(eq(instances.id, id));
+  if (!row) throw new Error(`Instance ${id} no longer exists`);
+  const h = row.host;
+  const host: HostRef | null = h ? { id: h.id, name: h.name, address: h.address, hypervisorType: h.hypervisorType } : null;
+  return { vm: row.vm, host, spec: specOf(row.vm, row.template) };
+}
+
+function specOf(vm: Instance, t: typeof templates.$inferSelect): VmSpec {
   return {
     name: vmInternalName(vm),
     displayName: vm.name,
     cpuCores: vm.cpuCores,
     cpuMhz: vm.cpuMhz,
     memoryMib: vm.memoryMib,
-    template: { id: t!.id, path: t!.path, format: t!.format, sizeGib: t!.sizeGib },
+    template: { id: t.id, path: t.path, format: t.format, sizeGib: t.sizeGib },
   };
 }
+
 
 /**
  * Moves the VM along `path` (each hop checked by the state machine), only if it is still in
@@ -71,23 +85,25 @@ function requireHost(h: HostRef | null, vm: Instance): HostRef {
 }
 
 /** Defines and starts the VM on its reserved host, then marks it Running (deploy and start). */
-async function bringUp(ctx: JobContext, vm: Instance) {
-  const host = requireHost(await hostRef(ctx.db, vm.hostId), vm);
-  const spec = await vmSpec(ctx.db, vm);
+async function bringUp(ctx: JobContext) {
+  const { vm, host: maybeHost, spec } = await loadWithHost(ctx.db, ctx.job.resourceId);
+  const host = requireHost(maybeHost, vm);
   const driver = driverFor(host);
   if (vm.lastHostId && vm.lastHostId !== vm.hostId) {
     const old = await hostRef(ctx.db, vm.lastHostId);
     if (old) await ctx.step("leave-old-host", () => driverFor(old).destroy(old, spec.name).catch(() => undefined));
   }
   await ctx.progress(20, `Defining the VM on ${host.name}`);
-  await ctx.step("define", () => driver.create(host, spec));
-  await ctx.progress(60, `Starting the VM on ${host.name}`);
-  await ctx.step("start", () => driver.start(host, spec));
-  await ctx.progress(90, "Recording the new state");
+  await ctx.step("define", () => driver.create(host, spec), { progress: 60, message: `Starting the VM on ${host.name}` });
+  await ctx.step("start", () => driver.start(host, spec), { progress: 90, message: "Recording the new state" });
   await ctx.finish(async (tx) => {
-    const current = await loadVm(tx, vm.id);
-    const running = await advance(tx, current, ["starting", "running"], { lastHostId: current.hostId });
-    if (!running) return { state: current.state };
+    // Guarded by the state: if anything moved the VM meanwhile, leave it to the reconciler.
+    const [running] = await tx
+      .update(instances)
+      .set({ state: "running", lastHostId: host.id, stateChangedAt: new Date() })
+      .where(and(eq(instances.id, vm.id), eq(instances.state, "starting")))
+      .returning();
+    if (!running) return { state: "changed meanwhile" };
     await usage(tx, ctx.job, "VM.START", running);
     await recordVmEvent(tx, running, "VM.RUNNING", `${vm.name} is running on ${host.name}`);
     return { state: "running", hostId: host.id };
@@ -105,12 +121,12 @@ function bringUpFailure(to: "error" | "stopped"): JobHandler["onFailure"] {
 }
 
 const deploy: JobHandler = {
-  run: async (ctx) => bringUp(ctx, await loadVm(ctx.db, ctx.job.resourceId)),
+  run: bringUp,
   onFailure: bringUpFailure("error"),
 };
 
 const start: JobHandler = {
-  run: async (ctx) => bringUp(ctx, await loadVm(ctx.db, ctx.job.resourceId)),
+  run: bringUp,
   onFailure: bringUpFailure("stopped"),
 };
 
