@@ -45,11 +45,12 @@ export function CreateAccountDialog({
       setFormError(null);
     }
   }, [open, defaultDomainId, reset]);
-  // Until the tree loads the select has no options; then default to the caller's own top domain.
+  // Until the tree loads the select has no options; then (re)apply the value so the select shows it,
+  // defaulting to the given domain or the caller's own top domain.
   useEffect(() => {
     const first = tree.data?.[0];
-    if (open && first && !getValues("domainId")) setValue("domainId", defaultDomainId ?? first.id);
-  }, [open, tree.data, defaultDomainId, getValues, setValue]);
+    if (open && first) setValue("domainId", getValues("domainId") || defaultDomainId || first.id, { shouldValidate: formState.isSubmitted });
+  }, [open, tree.data, defaultDomainId, getValues, setValue, formState.isSubmitted]);
 
   const create = useMutation(
     trpc.account.create.mutationOptions({
@@ -83,7 +84,7 @@ export function CreateAccountDialog({
           <Button variant="secondary" onClick={onClose}>
             Cancel
           </Button>
-          <Button type="submit" form="create-account-form" loading={create.isPending}>
+          <Button type="submit" form="create-account-form" loading={create.isPending} disabled={!tree.data}>
             Create account
           </Button>
         </>

@@ -52,8 +52,8 @@ export function CreateUserDialog({ open, onClose, accountId }: { open: boolean; 
   }, [open, accountId, reset]);
   useEffect(() => {
     const first = accounts.data?.items[0];
-    if (open && first && !getValues("accountId")) setValue("accountId", first.id);
-  }, [open, accounts.data, getValues, setValue]);
+    if (open && first) setValue("accountId", getValues("accountId") || first.id, { shouldValidate: formState.isSubmitted });
+  }, [open, accounts.data, getValues, setValue, formState.isSubmitted]);
 
   const create = useMutation(
     trpc.user.create.mutationOptions({
@@ -77,7 +77,7 @@ export function CreateUserDialog({ open, onClose, accountId }: { open: boolean; 
           <Button variant="secondary" onClick={onClose}>
             Cancel
           </Button>
-          <Button type="submit" form="create-user-form" loading={create.isPending}>
+          <Button type="submit" form="create-user-form" loading={create.isPending} disabled={!accountId && !accounts.data}>
             Create user
           </Button>
         </>
