@@ -1,4 +1,4 @@
-import { and, eq, inArray, notExists, sql } from "drizzle-orm";
+import { and, eq, inArray, lt, notExists, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db";
 import { hosts, instances, jobs } from "@/db/schema";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
@@ -48,6 +48,9 @@ export async function reconcileHost(db: Db, host: Host, opts: ReconcileOptions =
   const ref: HostRef = { id: host.id, name: host.name, address: host.address, hypervisorType: host.hypervisorType };
   const report: HostReport = { hostId: host.id, status: host.status, changed: [], unknownVms: [] };
   let listed: DriverVm[];
+  // A listing is a snapshot: a VM whose state changed after it was taken (a job finished meanwhile)
+  // is judged by the next cycle, not by this stale picture.
+  const listedAt = new Date();
   try {
     listed = await driverFor(ref).list(ref);
   } catch (e) {
@@ -69,6 +72,7 @@ export async function reconcileHost(db: Db, host: Host, opts: ReconcileOptions =
       and(
         eq(instances.hostId, host.id),
         inArray(instances.state, ["running", "stopped", "unknown"]),
+        lt(instances.stateChangedAt, listedAt),
         notExists(db.select({ one: sql`1` }).from(jobs).where(and(eq(jobs.resourceId, instances.id), inArray(jobs.status, ["queued", "running"])))),
       ),
     );
