@@ -1,0 +1,50 @@
+"use client";
+import { Badge, type Tone } from "@/components/ui/badge";
+import { Spinner } from "@/components/ui/states";
+import { vmStates } from "@/db/schema/instances";
+import { operations, type VmOperation, type VmState } from "@/server/orchestrator/vm-state";
+
+export { operations, vmStates, type VmOperation, type VmState };
+
+const tones: Record<VmState, Tone> = {
+  allocated: "gray",
+  starting: "blue",
+  running: "green",
+  stopping: "blue",
+  stopped: "gray",
+  migrating: "blue",
+  error: "red",
+  unknown: "amber",
+  destroyed: "red",
+  expunging: "red",
+  expunged: "gray",
+};
+
+/** States a VM passes through on the way to another: the UI polls while a VM is in one. */
+export const transitionalStates: readonly VmState[] = ["starting", "stopping", "migrating", "expunging"];
+
+export const stateLabel = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** May `op` start from this state? (The server checks again; this only enables buttons.) */
+export function canOperate(op: VmOperation, state: VmState): boolean {
+  return (operations[op] as readonly VmState[]).includes(state);
+}
+
+/** A VM's state as a coloured badge; a spinner in transitional states. */
+export function InstanceStateBadge({ state, testId }: { state: VmState; testId?: string }) {
+  return (
+    <Badge tone={tones[state]} className="gap-1 whitespace-nowrap">
+      {transitionalStates.includes(state) && <Spinner className="size-3" />}
+      <span data-testid={testId}>{stateLabel(state)}</span>
+    </Badge>
+  );
+}
+
+/** "2 vCPUs · 4 GiB" for cores and MiB. */
+export function formatSize(cpuCores: number, memoryMib: number): string {
+  return `${cpuCores} vCPU${cpuCores === 1 ? "" : "s"} · ${formatMemory(memoryMib)}`;
+}
+
+export function formatMemory(mib: number): string {
+  return mib >= 1024 && mib % 1024 === 0 ? `${mib / 1024} GiB` : mib >= 1024 ? `${(mib / 1024).toFixed(1)} GiB` : `${mib} MiB`;
+}

@@ -1,0 +1,166 @@
+"use client";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
+import type { RouterOutputs } from "@/components/resource/router-types";
+import { cn } from "@/components/ui/cn";
+import { Spinner } from "@/components/ui/states";
+import { useTRPC } from "@/lib/trpc/client";
+
+export type Job = RouterOutputs["job"]["get"];
+export type JobStatus = Job["status"];
+
+/** How often a job in flight is polled (ms). */
+export const JOB_POLL_MS = 700;
+
+export const isJobActive = (status: JobStatus | undefined) => status === "queued" || status === "running";
+
+const jobVerbs: Record<string, string> = {
+  "vm.deploy": "Deploying",
+  "vm.start": "Starting",
+  "vm.stop": "Stopping",
+  "vm.reboot": "Rebooting",
+  "vm.destroy": "Destroying",
+  "vm.recover": "Recovering",
+  "vm.expunge": "Expunging",
+  "vm.changeOffering": "Changing offering",
+};
+const jobNouns: Record<string, string> = {
+  "vm.deploy": "Deploy",
+  "vm.start": "Start",
+  "vm.stop": "Stop",
+  "vm.reboot": "Reboot",
+  "vm.destroy": "Destroy",
+  "vm.recover": "Recover",
+  "vm.expunge": "Expunge",
+  "vm.changeOffering": "Change offering",
+};
+
+/** "Stopping", "Deploying"… for a job type; unknown types read as the type itself. */
+export const jobVerb = (type: string) => jobVerbs[type] ?? type;
+/** "Stop", "Deploy"… for a job type (job history). */
+export const jobNoun = (type: string) => jobNouns[type] ?? type;
+
+/**
+ * Follows one job: polls job.get every JOB_POLL_MS while it is queued or running, then stops.
+ * When it finishes, instance and limit queries are invalidated (the VM's state and the account's
+ * use changed) and `onDone` is called once with the final job.
+ */
+export function useJob(jobId: string | null | undefined, onDone?: (job: Job) => void) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const query = useQuery({
+    ...trpc.job.get.queryOptions({ id: jobId ?? "" }),
+    enabled: !!jobId,
+    staleTime: 0,
+    refetchInterval: (q) => (q.state.data && !isJobActive(q.state.data.status) ? false : JOB_POLL_MS),
+  });
+  const job = query.data;
+  const onDoneRef = useRef(onDone);
+  onDoneRef.current = onDone;
+  const reported = useRef<string | null>(null);
+  useEffect(() => {
+    if (!job || isJobActive(job.status) || reported.current === job.id) return;
+    reported.current = job.id;
+    void Promise.all([
+      queryClient.invalidateQueries({ queryKey: trpc.instance.pathKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.limit.pathKey() }),
+    ]).then(() => onDoneRef.current?.(job));
+  }, [job, queryClient, trpc]);
+  return query;
+}
+
+/** A thin progress bar with an accessible value. */
+export function ProgressBar({ value, label, tone = "brand", className }: { value: number; label: string; tone?: "brand" | "red" | "green"; className?: string }) {
+  const pct = Math.max(0, Math.min(100, value));
+  return (
+    <div
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={pct}
+      className={cn("h-1.5 w-full overflow-hidden rounded-full bg-slate-100", className)}
+    >
+      <div
+        className={cn(
+          "h-full rounded-full transition-[width] duration-500 ease-out",
+          tone === "red" ? "bg-red-500" : tone === "green" ? "bg-emerald-500" : "bg-brand-500",
+        )}
+        style={{ width: `${Math.max(pct, 4)}%` }}
+      />
+    </div>
+  );
+}
+
+/**
+ * A job in flight, then its outcome: a progress bar with the job's message while it runs; a success
+ * line or the error (with a dismiss button) when it is done. `subject` names what it works on.
+ */
+export function JobProgress({
+  jobId,
+  subject,
+  onDone,
+  onDismiss,
+  className,
+}: {
+  jobId: string;
+  subject: string;
+  onDone?: (job: Job) => void;
+  onDismiss?: () => void;
+  className?: string;
+}) {
+  const query = useJob(jobId, onDone);
+  const job = query.data;
+  if (query.error) {
+    return (
+      <div role="alert" className={cn("rounded-md border border-red-200 bg-red-50 p-3 text-sm text-red-800", className)}>
+        Could not follow the job: {query.error.message}
+      </div>
+    );
+  }
+  if (!job || isJobActive(job.status)) {
+    const verb = job ? jobVerb(job.type) : "Working on";
+    const progress = job?.progress ?? 0;
+    const message = job?.status === "queued" ? "Waiting for a worker…" : (job?.progressMessage ?? "Starting…");
+    return (
+      <div className={cn("rounded-md border border-brand-100 bg-brand-50/60 p-3", className)} data-testid="job-progress" aria-live="polite">
+        <div className="flex items-center gap-2 text-sm font-medium text-slate-800">
+          <Spinner className="size-4 text-brand-600" />
+          <span>
+            {verb} {subject}
+          </span>
+          <span className="ml-auto tabular-nums text-slate-500">{progress}%</span>
+        </div>
+        <ProgressBar value={progress} label={`${verb} ${subject}`} className="mt-2" />
+        <p className="mt-1.5 text-xs text-slate-600">{message}</p>
+      </div>
+    );
+  }
+  const ok = job.status === "succeeded";
+  return (
+    <div
+      role={ok ? "status" : "alert"}
+      data-testid="job-result"
+      className={cn(
+        "flex items-start gap-2 rounded-md border p-3 text-sm",
+        ok ? "border-emerald-200 bg-emerald-50 text-emerald-800" : "border-red-200 bg-red-50 text-red-800",
+        className,
+      )}
+    >
+      <span aria-hidden="true" className="font-semibold">
+        {ok ? "✓" : "!"}
+      </span>
+      <div className="flex-1">
+        <p className="font-medium">
+          {jobNoun(job.type)} of {subject} {ok ? "finished" : "failed"}
+        </p>
+        {!ok && job.error && <p className="mt-0.5">{job.error}</p>}
+      </div>
+      {onDismiss && (
+        <button type="button" aria-label="Dismiss" onClick={onDismiss} className="opacity-60 hover:opacity-100">
+          ×
+        </button>
+      )}
+    </div>
+  );
+}
