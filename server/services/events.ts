@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, ilike, lte, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, ilike, like, lte, or, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { events } from "@/db/schema";
 import { type Caller, escapeLike, ownedCondition } from "@/server/authz/caller";
@@ -41,7 +41,8 @@ export async function listEvents(
 ) {
   const conds: (SQL | undefined)[] = [ownedCondition(caller, { accountId: events.accountId, domainPath: events.domainPath })];
   if (input.level) conds.push(eq(events.level, input.level));
-  if (input.type) conds.push(eq(events.type, input.type));
+  // A prefix, so "VM" finds every VM event and "USER.LOGIN" both logins and failures.
+  if (input.type) conds.push(like(events.type, `${escapeLike(input.type)}%`));
   if (input.resourceId) conds.push(eq(events.resourceId, input.resourceId));
   if (input.from) conds.push(gte(events.createdAt, input.from));
   if (input.to) conds.push(lte(events.createdAt, input.to));

@@ -116,7 +116,7 @@ export async function setUserState(db: Db, caller: Caller, input: { id: string; 
         ...(input.state !== "enabled" ? { sessionVersion: sql`${users.sessionVersion} + 1` } : {}),
       })
       .where(eq(users.id, u.id));
-    await recordEvent(tx, event(caller, u, `USER.${input.state.toUpperCase()}`, `User ${u.username} is now ${input.state}`));
+    await recordEvent(tx, event(caller, u, `USER.${input.state === "enabled" ? "ENABLE" : input.state === "disabled" ? "DISABLE" : "LOCK"}`, `User ${u.username} is now ${input.state}`));
   });
   return { ...u, state: input.state };
 }
