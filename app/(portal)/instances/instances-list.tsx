@@ -126,6 +126,7 @@ export function InstancesList() {
             }}
             className="max-w-60"
           />
+          <div className="w-36">
           <Select
             aria-label="State"
             value={state}
@@ -133,7 +134,6 @@ export function InstancesList() {
               setState(e.target.value as VmStateFilter | "");
               resetPaging();
             }}
-            className="w-36"
           >
             <option value="">All states</option>
             {vmStates
@@ -144,6 +144,8 @@ export function InstancesList() {
                 </option>
               ))}
           </Select>
+          </div>
+          <div className="w-36">
           <Select
             aria-label="Zone"
             value={zoneId}
@@ -151,7 +153,6 @@ export function InstancesList() {
               setZoneId(e.target.value);
               resetPaging();
             }}
-            className="w-36"
           >
             <option value="">All zones</option>
             {choices.data?.zones.map((z) => (
@@ -160,8 +161,10 @@ export function InstancesList() {
               </option>
             ))}
           </Select>
+          </div>
           {admin && (
             <>
+              <div className="w-48">
               <Select
                 aria-label="Domain"
                 value={domainId}
@@ -170,7 +173,6 @@ export function InstancesList() {
                   setAccountId("");
                   resetPaging();
                 }}
-                className="w-48"
               >
                 <option value="">All domains</option>
                 {domainNames.map((d) => (
@@ -179,6 +181,8 @@ export function InstancesList() {
                   </option>
                 ))}
               </Select>
+              </div>
+              <div className="w-44">
               <Select
                 aria-label="Account"
                 value={accountId}
@@ -186,7 +190,6 @@ export function InstancesList() {
                   setAccountId(e.target.value);
                   resetPaging();
                 }}
-                className="w-44"
               >
                 <option value="">All accounts</option>
                 {accounts.data?.items.map((a) => (
@@ -195,6 +198,7 @@ export function InstancesList() {
                   </option>
                 ))}
               </Select>
+              </div>
             </>
           )}
           {filtered && (

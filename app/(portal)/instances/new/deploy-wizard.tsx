@@ -217,7 +217,7 @@ export function DeployWizard() {
                   />
                 )}
               </Field>
-              <Field label="Count" error={errors.count} hint={count > 1 ? `Named ${name.trim() || "name"}-1 … -${count}` : "1 to 20"}>
+              <Field label="Count" error={errors.count} hint={count > 1 ? "Named name-1, name-2…" : "1 to 20"}>
                 {(id) => (
                   <Input
                     id={id}
@@ -334,7 +334,7 @@ function RadioCards({ label, name, value, onChange, items }: { label: string; na
                 )}
               </span>
               {it.body && <span className="mt-0.5 block text-slate-700">{it.body}</span>}
-              {it.meta && <span className="mt-0.5 block truncate text-xs text-slate-500">{it.meta}</span>}
+              {it.meta && <span className="mt-0.5 block text-xs text-slate-500">{it.meta}</span>}
               {it.disabledReason && <span className="mt-1 block text-xs font-medium text-red-600">{it.disabledReason}</span>}
             </span>
           </label>
