@@ -10,3 +10,4 @@ export * from "./instances";
 export * from "./jobs";
 export * from "./usage";
 export * from "./simulator";
+export * from "./metrics";

@@ -1,5 +1,5 @@
 import { relations } from "drizzle-orm";
-import { bigint, index, integer, numeric, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, numeric, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt } from "./columns";
 
 export const hypervisorType = pgEnum("hypervisor_type", ["simulator", "kvm"]);
@@ -9,6 +9,8 @@ export const hostState = pgEnum("host_state", ["enabled", "disabled", "maintenan
 export const hostStatus = pgEnum("host_status", ["up", "disconnected", "down"]);
 export const allocationAlgorithm = pgEnum("allocation_algorithm", ["first_fit", "random", "user_dispersing"]);
 export const storagePoolType = pgEnum("storage_pool_type", ["simulator", "local_dir"]);
+/** libvirt domain type: kvm (hardware acceleration) or qemu (TCG emulation). */
+export const libvirtDomainType = pgEnum("libvirt_domain_type", ["kvm", "qemu"]);
 
 export const zones = pgTable("zones", {
   id: id(),
@@ -84,6 +86,14 @@ export const hosts = pgTable(
     memoryUsedMib: bigint("memory_used_mib", { mode: "number" }).notNull().default(0),
     /** Last time the reconciler heard from the host's driver. */
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
+    /** Facts read from the hypervisor when the host is added (KVM: libvirt's capabilities). */
+    cpuModel: text("cpu_model"),
+    hypervisorVersion: text("hypervisor_version"),
+    libvirtVersion: text("libvirt_version"),
+    /** Whether KVM acceleration works there (probed); null when unknown (simulator). */
+    kvmAccelerated: boolean("kvm_accelerated"),
+    /** Admin override of the libvirt domain type; null = kvm when accelerated, else qemu. */
+    domainType: libvirtDomainType("domain_type"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

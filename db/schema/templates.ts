@@ -1,7 +1,7 @@
 import { relations } from "drizzle-orm";
 import { bigint, boolean, index, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt } from "./columns";
-import { hypervisorType, zones } from "./infrastructure";
+import { hypervisorType, secondaryStores, zones } from "./infrastructure";
 import { offeringState } from "./offerings";
 import { accounts } from "./accounts";
 import { domains } from "./domains";
@@ -28,6 +28,8 @@ export const templates = pgTable(
     accountId: uuid("account_id").references(() => accounts.id, { onDelete: "cascade" }),
     domainId: uuid("domain_id").references(() => domains.id, { onDelete: "restrict" }),
     zoneId: uuid("zone_id").references(() => zones.id, { onDelete: "restrict" }),
+    /** The secondary store holding the image (registered templates); path is then inside it. */
+    secondaryStoreId: uuid("secondary_store_id").references(() => secondaryStores.id, { onDelete: "restrict" }),
     state: offeringState("state").notNull().default("active"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

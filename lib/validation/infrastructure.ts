@@ -113,8 +113,10 @@ const hostFields = {
   cpuMhz: positiveInt("CPU MHz", 100_000),
   memoryMib: positiveInt("Memory (MiB)", 1_073_741_824),
 };
+/** libvirt domain type override of a KVM host: null = automatic (kvm when acceleration works, else qemu). */
+export const domainTypeSchema = z.enum(["kvm", "qemu"], { error: "Domain type must be kvm or qemu" }).nullable();
 export const createHostInput = z
-  .object({ clusterId: idSchema, hypervisorType: hypervisorTypeSchema, ...hostFields, tags: tagsSchema })
+  .object({ clusterId: idSchema, hypervisorType: hypervisorTypeSchema, ...hostFields, tags: tagsSchema, domainType: domainTypeSchema.optional() })
   .superRefine((v, ctx) => {
     const problem = hostAddressProblem(v.hypervisorType, v.address);
     if (problem) ctx.addIssue({ code: "custom", path: ["address"], message: problem });
@@ -127,6 +129,7 @@ export const updateHostInput = z.object({
   cpuMhz: hostFields.cpuMhz.optional(),
   memoryMib: hostFields.memoryMib.optional(),
   tags: tagsEdit.optional(),
+  domainType: domainTypeSchema.optional(),
 });
 export const setHostStateInput = z.object({
   id: idSchema,

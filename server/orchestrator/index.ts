@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { DbHandle } from "@/db";
 import { registerDriver } from "./drivers/registry";
 import { SimulatorDriver } from "./drivers/simulator/driver";
+import { LibvirtDriver } from "./drivers/libvirt/driver";
 import { registerVmHandlers } from "./jobs/handlers/vm";
 import { JOB_CHANNEL } from "./jobs/queue";
 import { startWorkers } from "./jobs/runner";
@@ -17,7 +18,7 @@ export interface OrchestratorOptions {
   background?: boolean;
 }
 
-const g = globalThis as unknown as { __stratusSimulator?: SimulatorDriver };
+const g = globalThis as unknown as { __stratusSimulator?: SimulatorDriver; __stratusLibvirt?: LibvirtDriver };
 
 /** The simulator driver of this process (admins change its latency and faults at run time). */
 export const simulatorDriver = () => g.__stratusSimulator;
@@ -26,6 +27,8 @@ export const simulatorDriver = () => g.__stratusSimulator;
 export function registerOrchestrator(handle: DbHandle) {
   g.__stratusSimulator ??= new SimulatorDriver(handle.db);
   registerDriver("simulator", g.__stratusSimulator);
+  g.__stratusLibvirt ??= new LibvirtDriver();
+  registerDriver("kvm", g.__stratusLibvirt);
   registerVmHandlers();
 }
 

@@ -8,6 +8,8 @@ export interface HostRef {
   name: string;
   address: string;
   hypervisorType: "simulator" | "kvm";
+  /** libvirt domain type for this host: "kvm" where acceleration works, "qemu" (TCG) otherwise. */
+  domainType?: "kvm" | "qemu";
 }
 
 export interface VmSpec {
@@ -18,6 +20,8 @@ export interface VmSpec {
   memoryMib: number;
   template: { id: string; path: string; format: string; sizeGib: number };
   displayName: string;
+  /** Where the VM's volumes live (real hypervisors): a primary storage directory on the host. */
+  storage?: { poolId: string; primaryPath: string; rootDiskGib: number };
 }
 
 export type DriverVmState = "running" | "stopped" | "paused";
@@ -33,6 +37,9 @@ export interface HostFacts {
   memoryMib: number;
   hypervisorVersion?: string;
   cpuModel?: string;
+  libvirtVersion?: string;
+  /** Whether hardware acceleration (KVM) works on the host. */
+  kvmAccelerated?: boolean;
 }
 
 export interface VmStats {

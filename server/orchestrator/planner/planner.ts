@@ -11,6 +11,8 @@ export interface PlacementRequest {
   cpuMhz: number;
   memoryMib: number;
   hostTags: readonly string[];
+  /** Only hosts of this hypervisor (the template's); any when unset. */
+  hypervisorType?: "simulator" | "kvm";
   /** Try this host first (a stopped VM's last host), if it is still feasible. */
   preferredHostId?: string | null;
 }
@@ -28,6 +30,7 @@ const memCapacity = sql`(${hosts.memoryMib} * ${clusters.memoryOvercommit})`;
 /** Feasibility steps of the chain, as SQL conditions: each a small, named rule. */
 const feasibility = {
   inZone: (r: PlacementRequest) => eq(hosts.zoneId, r.zoneId),
+  hypervisor: (r: PlacementRequest) => (r.hypervisorType ? eq(hosts.hypervisorType, r.hypervisorType) : undefined),
   allocatable: () =>
     and(eq(hosts.state, "enabled"), eq(hosts.status, "up"), eq(clusters.state, "enabled"), eq(pods.state, "enabled"), eq(zones.state, "enabled")),
   tagged: (r: PlacementRequest) => (r.hostTags.length ? sql`${hosts.tags} @> ${sql`${`{${r.hostTags.join(",")}}`}::text[]`}` : undefined),
@@ -43,7 +46,7 @@ const feasibility = {
 const ROUND = 32;
 
 async function candidates(db: DbOrTx, r: PlacementRequest, strategy: Strategy, avoid: Set<string>): Promise<Candidate[]> {
-  const conds: (SQL | undefined)[] = [feasibility.inZone(r), feasibility.allocatable(), feasibility.tagged(r), feasibility.fits(r), feasibility.notAvoided(avoid)];
+  const conds: (SQL | undefined)[] = [feasibility.inZone(r), feasibility.hypervisor(r), feasibility.allocatable(), feasibility.tagged(r), feasibility.fits(r), feasibility.notAvoided(avoid)];
   const accountVms =
     strategy === "user_dispersing"
       ? sql<number>`(select count(*)::int from ${instances} where ${instances.hostId} = ${hosts.id} and ${instances.accountId} = ${r.accountId} and ${instances.capacityReserved})`

@@ -2,6 +2,7 @@ import { and, eq, inArray, lt, notExists, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db";
 import { hosts, instances, jobs } from "@/db/schema";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
+import { hostRefOf } from "@/server/orchestrator/drivers/host-ref";
 import type { DriverVm, HostRef } from "@/server/orchestrator/drivers/types";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { releaseFromHost } from "@/server/orchestrator/planner/planner";
@@ -45,7 +46,7 @@ async function sync(tx: Tx, vm: Instance, to: VmState, set: Partial<typeof insta
  * with the driver's truth. VMs with a job in flight are left to their job.
  */
 export async function reconcileHost(db: Db, host: Host, opts: ReconcileOptions = {}): Promise<HostReport> {
-  const ref: HostRef = { id: host.id, name: host.name, address: host.address, hypervisorType: host.hypervisorType };
+  const ref: HostRef = hostRefOf(host);
   const report: HostReport = { hostId: host.id, status: host.status, changed: [], unknownVms: [] };
   let listed: DriverVm[];
   // A listing is a snapshot: a VM whose state changed after it was taken (a job finished meanwhile)

@@ -5,6 +5,8 @@ import type { Db } from "@/db";
 import { events, hosts, storagePools } from "@/db/schema";
 import { openTestDb } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
+import { registerDriver } from "@/server/orchestrator/drivers/registry";
+import { DriverError, type HypervisorDriver } from "@/server/orchestrator/drivers/types";
 
 /** Hosts, primary storage pools and secondary stores through the real router. */
 let close: () => Promise<void>;
@@ -16,7 +18,20 @@ let simCluster: string;
 let kvmCluster: string;
 let otherZoneCluster: string;
 
+/**
+ * Adding a KVM host asks its libvirt for its facts: these hosts are not real, so a stand-in answers
+ * for 10.0.0.x (with the sizes the tests expect) and refuses anything else. Real libvirt is tested in
+ * server/orchestrator/drivers/libvirt/.
+ */
+const kvmStandIn = {
+  async ping(host) {
+    if (!/10\.0\.0\.|\/\/v\//.test(host.address)) throw new DriverError(`cannot connect to ${host.address}`, true);
+    return { cpuCores: 16, cpuMhz: 3000, memoryMib: 65536, cpuModel: "Test CPU", hypervisorVersion: "QEMU 7.2", libvirtVersion: "9.0.0", kvmAccelerated: true };
+  },
+} as Partial<HypervisorDriver> as HypervisorDriver;
+
 beforeAll(async () => {
+  registerDriver("kvm", kvmStandIn);
   const h = await openTestDb();
   close = h.close;
   db = h.db;

@@ -10,6 +10,8 @@ import {
   type UpdateHostInput,
 } from "@/lib/validation/infrastructure";
 import { badRequest, conflict, isUniqueViolation, notFound } from "../errors";
+import { driverFor } from "@/server/orchestrator/drivers/registry";
+import type { HostFacts, HostRef } from "@/server/orchestrator/drivers/types";
 import type { PageInput } from "../paging";
 import { assertInfra, changes, defined, infraEvent, isFkViolation, notEmpty, pageJoined, parentNotFound } from "./common";
 import { lockCluster } from "./clusters";
@@ -121,10 +123,41 @@ async function assertAddressFree(tx: DbOrTx, address: string, exceptId?: string)
   if (taken) throw conflict(`Host ${taken.name} already has the address ${address}`, "address");
 }
 
+/**
+ * Asks a KVM host's libvirt for its facts (outside any transaction: it is network I/O). The
+ * connection must work for the host to be added; capacity then comes from libvirt, not the form.
+ */
+export async function probeKvmHost(address: string, name: string) {
+  const ref: HostRef = { id: "new", name, address, hypervisorType: "kvm" };
+  try {
+    return await driverFor(ref).ping(ref);
+  } catch (e) {
+    throw badRequest(`Cannot use libvirt at ${address}: ${e instanceof Error ? e.message : String(e)}`, "address");
+  }
+}
+
+function factsColumns(f: HostFacts) {
+  return {
+    cpuCores: f.cpuCores,
+    cpuMhz: f.cpuMhz,
+    memoryMib: f.memoryMib,
+    cpuModel: f.cpuModel ?? null,
+    hypervisorVersion: f.hypervisorVersion ?? null,
+    libvirtVersion: f.libvirtVersion ?? null,
+    kvmAccelerated: f.kvmAccelerated ?? null,
+  };
+}
+
 export async function createHost(db: Db, caller: Caller, input: CreateHostInput): Promise<Host> {
   assertInfra(caller, "manage");
   const problem = hostAddressProblem(input.hypervisorType, input.address);
   if (problem) throw badRequest(problem, "address");
+  let facts: ReturnType<typeof factsColumns> | null = null;
+  if (input.hypervisorType === "kvm") {
+    // Cheap checks first (no network I/O for a form mistake); they are made again under the lock.
+    const [c] = await db.select({ hypervisorType: clusters.hypervisorType }).from(clusters).where(eq(clusters.id, input.clusterId));
+    if (c && c.hypervisorType === input.hypervisorType) facts = factsColumns(await probeKvmHost(input.address, input.name));
+  }
   try {
     return await db.transaction(async (tx) => {
       const cluster = await lockCluster(tx, input.clusterId);
@@ -149,14 +182,17 @@ export async function createHost(db: Db, caller: Caller, input: CreateHostInput)
           cpuMhz: input.cpuMhz,
           memoryMib: input.memoryMib,
           tags: input.tags,
+          domainType: input.hypervisorType === "kvm" ? (input.domainType ?? null) : null,
+          ...facts,
+          lastSeenAt: facts ? new Date() : null,
         })
         .returning();
       await infraEvent(tx, caller, {
         type: "HOST.CREATE",
-        description: `Added ${input.hypervisorType} host ${h!.name} (${input.cpuCores} × ${input.cpuMhz} MHz, ${input.memoryMib} MiB) to cluster ${cluster.name}`,
+        description: `Added ${input.hypervisorType} host ${h!.name} (${h!.cpuCores} × ${h!.cpuMhz} MHz, ${h!.memoryMib} MiB${h!.hypervisorVersion ? `, ${h!.hypervisorVersion}` : ""}) to cluster ${cluster.name}`,
         resourceType: "host",
         resourceId: h!.id,
-        details: { address: input.address, tags: input.tags },
+        details: { address: input.address, tags: input.tags, ...(facts ?? {}) },
       });
       return h!;
     });
@@ -180,6 +216,7 @@ export async function updateHost(db: Db, caller: Caller, input: UpdateHostInput)
     cpuMhz: input.cpuMhz,
     memoryMib: input.memoryMib,
     tags: input.tags,
+    domainType: h.hypervisorType === "kvm" ? input.domainType : undefined,
   });
   const diff = changes(h, patch);
   if (Object.keys(diff).length === 0) return h;

@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db";
-import { instances } from "@/db/schema";
+import { instances, templates } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import type { DeployInstanceInput } from "@/lib/validation/instances";
 import { orchestratorConfig } from "@/server/orchestrator/config";
@@ -65,6 +65,7 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
     cpuMhz: offering.cpuMhz,
     memoryMib: offering.memoryMib,
     hostTags: offering.hostTags,
+    hypervisorType: template.hypervisorType,
   };
   try {
     return await db.transaction(async (tx) => {
@@ -131,6 +132,7 @@ export async function startInstance(db: Db, caller: Caller, id: string) {
         cpuMhz: vm.cpuMhz,
         memoryMib: vm.memoryMib,
         hostTags: await offeringTags(tx, vm.computeOfferingId),
+        hypervisorType: await templateHypervisor(tx, vm.templateId),
         preferredHostId: vm.lastHostId,
       });
       hostId = host.hostId;
@@ -139,6 +141,11 @@ export async function startInstance(db: Db, caller: Caller, id: string) {
     await recordVmEvent(tx, moved, "VM.START", `Starting ${vm.name}`, { actor: caller });
     return { jobId: (await enqueueJob(tx, jobFor(moved, caller, "vm.start"))).id };
   });
+}
+
+async function templateHypervisor(tx: Tx, templateId: string) {
+  const [t] = await tx.select({ h: templates.hypervisorType }).from(templates).where(eq(templates.id, templateId));
+  return t?.h;
 }
 
 async function offeringTags(tx: Tx, offeringId: string): Promise<string[]> {

@@ -3,6 +3,7 @@ import type { Db, Tx } from "@/db";
 import { hosts, instances, templates } from "@/db/schema";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
+import { hostRefOf, primaryStorageFor } from "@/server/orchestrator/drivers/host-ref";
 import type { HostRef, VmSpec } from "@/server/orchestrator/drivers/types";
 import { releaseFromHost } from "@/server/orchestrator/planner/planner";
 import { assertTransition, type VmState } from "@/server/orchestrator/vm-state";

@@ -1,0 +1,138 @@
+/**
+ * Domain XML from typed data. Every text value and attribute goes through `esc`, so no name, path
+ * or label can close an element or open a new one; numbers are checked to be finite integers.
+ */
+export function esc(value: string | number): string {
+  const s = String(value);
+  // XML 1.0 forbids most control characters even when escaped: drop them.
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "").replace(/[&<>"']/g, (c) =>
+    c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === '"' ? "&quot;" : "&apos;",
+  );
+}
+
+function int(name: string, n: number, min = 0): number {
+  if (!Number.isInteger(n) || n < min) throw new Error(`Domain XML: ${name} must be an integer ≥ ${min}, got ${n}`);
+  return n;
+}
+
+/** A tiny element builder: attributes and text are escaped, children are elements. */
+type Child = XmlNode | null | undefined | false;
+export interface XmlNode {
+  tag: string;
+  attrs: Record<string, string | number | undefined>;
+  children: Child[];
+  text?: string | number;
+}
+export function el(tag: string, attrs: XmlNode["attrs"] = {}, ...children: (Child | string | number)[]): XmlNode {
+  if (!/^[a-z][a-z0-9_:-]*$/i.test(tag)) throw new Error(`Domain XML: bad element name ${tag}`);
+  const texts = children.filter((c): c is string | number => typeof c === "string" || typeof c === "number");
+  const nodes = children.filter((c): c is Child => typeof c !== "string" && typeof c !== "number");
+  return { tag, attrs, children: nodes, text: texts.length ? texts.join("") : undefined };
+}
+export function render(node: XmlNode, indent = ""): string {
+  const attrs = Object.entries(node.attrs)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => {
+      if (!/^[a-z][a-z0-9_:-]*$/i.test(k)) throw new Error(`Domain XML: bad attribute name ${k}`);
+      return ` ${k}="${esc(v!)}"`;
+    })
+    .join("");
+  const kids = node.children.filter((c): c is XmlNode => !!c);
+  if (kids.length === 0 && node.text === undefined) return `${indent}<${node.tag}${attrs}/>`;
+  if (kids.length === 0) return `${indent}<${node.tag}${attrs}>${esc(node.text!)}</${node.tag}>`;
+  return `${indent}<${node.tag}${attrs}>\n${kids.map((k) => render(k, indent + "  ")).join("\n")}\n${indent}</${node.tag}>`;
+}
+
+export interface DiskDef {
+  path: string;
+  format: "qcow2" | "raw";
+  /** vda, vdb, … */
+  target: string;
+  readonly?: boolean;
+}
+export type NicDef =
+  | { type: "user"; mac: string }
+  | { type: "network"; source: string; mac: string }
+  | { type: "bridge"; source: string; mac: string };
+
+export interface DomainDef {
+  /** Stratus-generated (i-<number>). */
+  name: string;
+  domainType: "kvm" | "qemu";
+  vcpus: number;
+  memoryMib: number;
+  /** Shown in libvirt as the domain's title; any string (escaped). */
+  title?: string;
+  /** SMBIOS system serial: the guest reads its hostname from it. */
+  hostname?: string;
+  disks: DiskDef[];
+  nics: NicDef[];
+  vnc: { listen: string; password?: string };
+  serialLogPath?: string;
+  metadata?: Record<string, string>;
+}
+
+export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const MAC_RE = /^52:54:00(:[0-9a-f]{2}){3}$/;
+const TARGET_RE = /^(vd|sd|hd)[a-z]$/;
+
+export function domainXml(d: DomainDef): string {
+  if (!NAME_RE.test(d.name)) throw new Error(`Domain XML: bad domain name ${JSON.stringify(d.name)}`);
+  if (d.domainType !== "kvm" && d.domainType !== "qemu") throw new Error("Domain XML: domain type must be kvm or qemu");
+  for (const disk of d.disks) {
+    if (!disk.path.startsWith("/")) throw new Error(`Domain XML: disk path must be absolute: ${disk.path}`);
+    if (!TARGET_RE.test(disk.target)) throw new Error(`Domain XML: bad disk target ${disk.target}`);
+  }
+  for (const nic of d.nics) if (!MAC_RE.test(nic.mac)) throw new Error(`Domain XML: bad MAC ${nic.mac}`);
+  const node = el(
+    "domain",
+    { type: d.domainType },
+    el("name", {}, d.name),
+    d.title ? el("title", {}, d.title) : null,
+    d.metadata
+      ? el("metadata", {}, el("stratus:instance", { "xmlns:stratus": "https://stratus.dev/xmlns/instance/1", ...d.metadata }))
+      : null,
+    el("memory", { unit: "MiB" }, int("memory", d.memoryMib, 16)),
+    el("currentMemory", { unit: "MiB" }, int("memory", d.memoryMib, 16)),
+    el("vcpu", { placement: "static" }, int("vcpus", d.vcpus, 1)),
+    d.hostname ? el("sysinfo", { type: "smbios" }, el("system", {}, el("entry", { name: "manufacturer" }, "Stratus"), el("entry", { name: "serial" }, d.hostname))) : null,
+    el("os", {}, el("type", { arch: "x86_64", machine: "pc" }, "hvm"), el("boot", { dev: "hd" }), d.hostname ? el("smbios", { mode: "sysinfo" }) : null),
+    el("features", {}, el("acpi"), el("apic")),
+    d.domainType === "kvm" ? el("cpu", { mode: "host-passthrough" }) : null,
+    el("clock", { offset: "utc" }),
+    el("on_poweroff", {}, "destroy"),
+    el("on_reboot", {}, "restart"),
+    el("on_crash", {}, "destroy"),
+    el(
+      "devices",
+      {},
+      ...d.disks.map((disk) =>
+        el(
+          "disk",
+          { type: "file", device: "disk" },
+          el("driver", { name: "qemu", type: disk.format, cache: "none", discard: "unmap" }),
+          el("source", { file: disk.path }),
+          el("target", { dev: disk.target, bus: "virtio" }),
+          disk.readonly ? el("readonly") : null,
+        ),
+      ),
+      ...d.nics.map((nic) =>
+        el(
+          "interface",
+          { type: nic.type },
+          el("mac", { address: nic.mac }),
+          nic.type === "network" ? el("source", { network: nic.source }) : nic.type === "bridge" ? el("source", { bridge: nic.source }) : null,
+          el("model", { type: "virtio" }),
+        ),
+      ),
+      el("serial", { type: "pty" }, d.serialLogPath ? el("log", { file: d.serialLogPath, append: "off" }) : null, el("target", { port: 0 })),
+      el("console", { type: "pty" }, el("target", { type: "serial", port: 0 })),
+      el("input", { type: "tablet", bus: "usb" }),
+      el("graphics", { type: "vnc", port: -1, autoport: "yes", listen: d.vnc.listen, passwd: d.vnc.password }, el("listen", { type: "address", address: d.vnc.listen })),
+      el("video", {}, el("model", { type: "vga", vram: 16384, heads: 1 })),
+      el("memballoon", { model: "virtio" }, el("stats", { period: 10 })),
+    ),
+  );
+  return render(node) + "\n";
+}
