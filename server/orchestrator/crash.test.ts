@@ -159,4 +159,30 @@ describe(`a worker dies mid-job and another finishes it (${testDbKind()})`, () =
       expect(await capacityViolations(h.db)).toEqual([]);
     });
   }
+
+  it("a job whose workers keep dying is failed cleanly once its attempts are used up, not resumed for ever", async () => {
+    const tenant = api(h.db, t.callers.tenant);
+    const before = { instances: await used("instances"), reserved: (await h.db.select().from(hosts)).reduce((s, x) => s + Number(x.memoryUsedMib), 0) };
+    const [d] = await tenant.instance.deploy({ ...(await deployChoicesByName(h.db)), name: "poison" });
+    const { maxAttempts } = await jobRow(d!.jobId);
+    // maxAttempts claims, each by a worker that dies at once (its lease runs out).
+    for (let i = 1; i <= maxAttempts; i++) {
+      expect((await claimJob(h.db, `dying-${i}`, 1))?.id).toBe(d!.jobId);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const workers = testWorkers(h, "last-worker");
+    const job = await waitForJob(h.db, d!.jobId);
+    await workers.stop();
+    expect(job.status).toBe("failed");
+    expect(job.lockedBy).toBe("last-worker");
+    expect(job.attempts).toBe(maxAttempts + 1);
+    expect(job.error).toMatch(/^Interrupted \d+ times/);
+    const vm = await vmRow(d!.id);
+    expect([vm.state, vm.capacityReserved]).toEqual(["error", false]);
+    // Capacity back; the limit still counted until the Error VM is destroyed or expunged.
+    expect((await h.db.select().from(hosts)).reduce((s, x) => s + Number(x.memoryUsedMib), 0)).toBe(before.reserved);
+    expect(await used("instances")).toBe(before.instances + 1);
+    expect(await usageSequence(h.db, vm.id)).toEqual(["VM.CREATE"]);
+    expect(await capacityViolations(h.db)).toEqual([]);
+  });
 });

@@ -119,6 +119,12 @@ export async function runJob(db: Db, job: Job, owner: string, leaseMs: number, l
     },
   };
   try {
+    // Claimed again after its workers died mid-run more often than it may be attempted (only a
+    // lease expiry makes attempts exceed maxAttempts): a job that kills its process must not be
+    // resumed for ever. Fail it; onFailure puts the resource in a truthful state.
+    if (job.attempts > job.maxAttempts) {
+      throw new Error(`Interrupted ${job.attempts - 1} times (the process running it stopped each time); gave up`);
+    }
     await handler.run(ctx);
     if (!finished) await completeJob(db, job.id, owner, {});
   } catch (e) {
