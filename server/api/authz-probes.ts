@@ -53,6 +53,12 @@ const inputs: Record<string, Probe> = {
   "limit.setForAccount": (v) => ({ accountId: v.accountId, limits: { instances: 0 } }),
   "limit.setForDomain": (v) => ({ domainId: v.subDomainId, limits: { instances: 0 } }),
   "event.list": (v) => ({ resourceId: v.accountId }),
+  "simulator.get": () => undefined,
+  "simulator.setLatency": () => ({ operation: "start", ms: 5 }),
+  "simulator.addFault": () => ({ operation: "start", probability: 1, transient: false, message: "intruder" }),
+  "simulator.removeFault": (v) => ({ id: v.accountId }),
+  "simulator.reset": () => ({ latency: true }),
+  "capacity.summary": () => undefined,
   ...offeringProbes("computeOffering", { cpuCores: 1, cpuMhz: 1000, memoryMib: 512 }),
   ...offeringProbes("diskOffering", { sizeGib: 5 }),
   "instance.list": (v) => ({ accountId: v.accountId }),
@@ -110,7 +116,9 @@ function infraProbes(r: string, idKey: string, create: Record<string, unknown>, 
 }
 
 /** Procedures whose input names a victim object (so the refusal must be NOT_FOUND when permitted). */
-const targeted = Object.keys(inputs).filter((p) => !["session.me", "domain.tree", "limit.mine", "user.changeOwnPassword"].includes(p));
+const targeted = Object.keys(inputs).filter(
+  (p) => !["session.me", "domain.tree", "limit.mine", "user.changeOwnPassword", "simulator.get", "simulator.setLatency", "simulator.addFault", "simulator.reset", "capacity.summary"].includes(p),
+);
 
 /** The permission each procedure needs, for telling a permission refusal from a scope refusal. */
 const permissionOf: Record<string, Permission | null | undefined> = {
@@ -129,6 +137,7 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "host.get": "infra.read",
   "storagePool.get": "infra.read",
   "secondaryStore.get": "infra.read",
+  "simulator.removeFault": "infra.manage",
 };
 // Instances and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
 for (const p of Object.keys(inputs)) if (p.startsWith("instance.") || p.startsWith("job.")) permissionOf[p] = null;

@@ -9,6 +9,8 @@ import { instanceRouter } from "./routers/instance";
 import { jobRouter } from "./routers/job";
 import { infrastructureRouters } from "./routers/infrastructure";
 import { offeringRouters } from "./routers/offering";
+import { simulatorRouter } from "./routers/simulator";
+import { capacityRouter } from "./routers/capacity";
 
 export const appRouter = createTRPCRouter({
   session: sessionRouter,
@@ -21,6 +23,8 @@ export const appRouter = createTRPCRouter({
   job: jobRouter,
   ...infrastructureRouters,
   ...offeringRouters,
+  simulator: simulatorRouter,
+  capacity: capacityRouter,
 });
 
 export type AppRouter = typeof appRouter;
