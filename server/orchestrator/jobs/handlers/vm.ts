@@ -27,7 +27,7 @@ async function loadVm(db: Db | Tx, id: string) {
 async function hostRef(db: Db, hostId: string | null): Promise<HostRef | null> {
   if (!hostId) return null;
   const [h] = await db.select().from(hosts).where(eq(hosts.id, hostId));
-  return h ? { id: h.id, name: h.name, address: h.address, hypervisorType: h.hypervisorType } : null;
+  return h ? hostRefOf(h) : null;
 }
 
 /** The VM, its host and its spec in one query (the hot path of every deploy). */
@@ -40,8 +40,14 @@ async function loadWithHost(db: Db, id: string) {
     .where(eq(instances.id, id));
   if (!row) throw new Error(`Instance ${id} no longer exists`);
   const h = row.host;
-  const host: HostRef | null = h ? { id: h.id, name: h.name, address: h.address, hypervisorType: h.hypervisorType } : null;
-  return { vm: row.vm, host, spec: specOf(row.vm, row.template) };
+  const host: HostRef | null = h ? hostRefOf(h) : null;
+  const spec = specOf(row.vm, row.template);
+  if (h && h.hypervisorType !== "simulator") {
+    // Real hypervisors keep volumes on the host's primary storage (a local directory).
+    const pool = await primaryStorageFor(db, h);
+    if (pool) spec.storage = { poolId: pool.id, primaryPath: pool.path, rootDiskGib: row.template.sizeGib };
+  }
+  return { vm: row.vm, host, spec };
 }
 
 function specOf(vm: Instance, t: typeof templates.$inferSelect): VmSpec {
