@@ -15,6 +15,8 @@ export interface PlacementRequest {
   hypervisorType?: "simulator" | "kvm";
   /** Try this host first (a stopped VM's last host), if it is still feasible. */
   preferredHostId?: string | null;
+  /** The zone's allocation algorithm, when the caller has already read the zone. */
+  strategy?: Strategy;
 }
 
 export class InsufficientCapacityError extends ServiceError {
@@ -103,9 +105,13 @@ export async function releaseFromHost(db: DbOrTx, hostId: string, r: Pick<Placem
  * (a stopped VM's last host first when it still qualifies). Reads only; takes no locks.
  */
 export async function rankHosts(db: DbOrTx, r: PlacementRequest, avoid: Set<string> = new Set()): Promise<Candidate[]> {
-  const [zone] = await db.select({ algorithm: zones.allocationAlgorithm }).from(zones).where(eq(zones.id, r.zoneId));
-  if (!zone) throw new ServiceError("NOT_FOUND", "Zone not found");
-  const ranked = rankCandidates(zone.algorithm, await candidates(db, r, zone.algorithm, avoid));
+  let strategy = r.strategy;
+  if (!strategy) {
+    const [zone] = await db.select({ algorithm: zones.allocationAlgorithm }).from(zones).where(eq(zones.id, r.zoneId));
+    if (!zone) throw new ServiceError("NOT_FOUND", "Zone not found");
+    strategy = zone.algorithm;
+  }
+  const ranked = rankCandidates(strategy, await candidates(db, r, strategy, avoid));
   if (r.preferredHostId && !avoid.has(r.preferredHostId)) {
     const i = ranked.findIndex((c) => c.id === r.preferredHostId);
     if (i > 0) ranked.unshift(...ranked.splice(i, 1));
