@@ -74,6 +74,12 @@ const inputs: Record<string, Probe> = {
   "instance.changeOffering": (v) => ({ id: v.ids.instance, computeOfferingId: v.ids.computeOffering }),
   "instance.bulk": (v) => ({ ids: [v.ids.instance], action: "destroy" }),
   "job.get": (v) => ({ id: v.ids.job }),
+  "metrics.forInstance": (v) => ({ id: v.ids.instance, minutes: 60 }),
+  "metrics.forHost": (v) => ({ id: v.ids.host, minutes: 60 }),
+  "template.list": () => ({ search: "" }),
+  "template.register": (v) => ({ name: "intruder", osType: "Linux", hypervisorType: "simulator", format: "simulator", secondaryStoreId: v.ids.secondaryStore, path: "intruder" }),
+  "template.update": (v) => ({ id: v.ids.template, name: "hijacked" }),
+  "template.delete": (v) => ({ id: v.ids.template }),
   // Infrastructure: root admin only; the probes aim at real objects so a missing check would show.
   ...infraProbes("zone", "zone", { name: "intruder" }, { state: "disabled" }),
   "zone.capacity": () => undefined,
@@ -138,6 +144,12 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "storagePool.get": "infra.read",
   "secondaryStore.get": "infra.read",
   "simulator.removeFault": "infra.manage",
+  "metrics.forInstance": null,
+  "metrics.forHost": "infra.read",
+  "template.list": null,
+  "template.register": "infra.manage",
+  "template.update": "infra.manage",
+  "template.delete": "infra.manage",
 };
 // Instances and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
 for (const p of Object.keys(inputs)) if (p.startsWith("instance.") || p.startsWith("job.")) permissionOf[p] = null;

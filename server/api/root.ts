@@ -11,6 +11,8 @@ import { infrastructureRouters } from "./routers/infrastructure";
 import { offeringRouters } from "./routers/offering";
 import { simulatorRouter } from "./routers/simulator";
 import { capacityRouter } from "./routers/capacity";
+import { metricsRouter } from "./routers/metrics";
+import { templateRouter } from "./routers/template";
 
 export const appRouter = createTRPCRouter({
   session: sessionRouter,
@@ -25,6 +27,8 @@ export const appRouter = createTRPCRouter({
   ...offeringRouters,
   simulator: simulatorRouter,
   capacity: capacityRouter,
+  template: templateRouter,
+  metrics: metricsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -8,12 +8,16 @@ import { registerVmHandlers } from "./jobs/handlers/vm";
 import { JOB_CHANNEL } from "./jobs/queue";
 import { startWorkers } from "./jobs/runner";
 import { reconcileAll } from "./sync/reconciler";
+import { startMetrics } from "./metrics/collector";
 import { dueForExpunge, expungeInstance } from "@/server/services/instances/operations";
 
 export interface OrchestratorOptions {
   concurrency?: number;
   reconcileIntervalMs?: number;
   expungeIntervalMs?: number;
+  /** Metrics sampling interval and retention (default 30 s and 7 days; see metrics/collector.ts). */
+  metricsIntervalMs?: number;
+  metricsRetentionMs?: number;
   /** Set false to run only job workers (tests that drive the reconciler by hand). */
   background?: boolean;
 }
@@ -46,7 +50,10 @@ export function startOrchestrator(handle: DbHandle, opts: OrchestratorOptions = 
     listen: (cb) => handle.listen(JOB_CHANNEL, cb),
   });
   const timers: NodeJS.Timeout[] = [];
+  let stopMetrics = () => {};
   if (opts.background !== false) {
+    // VM and host metrics: one stats call per host per interval, kept for the retention limit.
+    stopMetrics = startMetrics(handle.db, { intervalMs: opts.metricsIntervalMs, retentionMs: opts.metricsRetentionMs });
     const reportedUnknown = new Set<string>();
     let reconciling = false;
     timers.push(
@@ -73,6 +80,7 @@ export function startOrchestrator(handle: DbHandle, opts: OrchestratorOptions = 
     owner,
     async stop() {
       timers.forEach(clearInterval);
+      stopMetrics();
       await workers.stop();
     },
   };

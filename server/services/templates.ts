@@ -1,0 +1,175 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { and, asc, count, eq, ilike, ne, or, sql, type SQL } from "drizzle-orm";
+import type { Db, DbOrTx } from "@/db";
+import { instances, secondaryStores, templates, zones } from "@/db/schema";
+import { type Caller, escapeLike } from "@/server/authz/caller";
+import { can } from "@/server/authz/permissions";
+import type { ListTemplatesInput, RegisterTemplateInput, UpdateTemplateInput } from "@/lib/validation/templates";
+import { qemuImg } from "@/server/orchestrator/drivers/libvirt/run";
+import { recordEvent } from "./events";
+import { badRequest, conflict, forbidden, isUniqueViolation, notFound, ServiceError } from "./errors";
+import { changes, defined, isFkViolation } from "./infrastructure/common";
+
+export type Template = typeof templates.$inferSelect;
+
+function assertAdmin(caller: Caller) {
+  if (!can(caller.accountType, "infra.manage")) throw forbidden("Only the root administrator can register or change templates");
+}
+
+/** Templates a caller may see: everything for the root admin; public ones and its account's own for others. */
+function scope(caller: Caller): SQL | undefined {
+  if (can(caller.accountType, "infra.manage")) return undefined;
+  return and(eq(templates.state, "active"), or(eq(templates.isPublic, true), eq(templates.accountId, caller.accountId)));
+}
+
+export async function listTemplates(db: DbOrTx, caller: Caller, input: ListTemplatesInput = {}) {
+  const conds: (SQL | undefined)[] = [scope(caller)];
+  if (input?.zoneId) conds.push(or(eq(templates.zoneId, input.zoneId), sql`${templates.zoneId} is null`));
+  if (input?.hypervisorType) conds.push(eq(templates.hypervisorType, input.hypervisorType));
+  if (input?.search) conds.push(ilike(templates.name, `%${escapeLike(input.search)}%`));
+  const admin = can(caller.accountType, "infra.manage");
+  const rows = await db
+    .select({
+      id: templates.id,
+      name: templates.name,
+      displayText: templates.displayText,
+      osType: templates.osType,
+      hypervisorType: templates.hypervisorType,
+      format: templates.format,
+      sizeGib: templates.sizeGib,
+      isPublic: templates.isPublic,
+      state: templates.state,
+      zoneId: templates.zoneId,
+      zoneName: zones.name,
+      createdAt: templates.createdAt,
+      // Storage details are the operator's business.
+      path: admin ? templates.path : sql<string>`''`,
+      secondaryStoreId: templates.secondaryStoreId,
+      secondaryStoreName: admin ? secondaryStores.name : sql<string | null>`null`,
+      instances: admin ? sql<number>`(select count(*)::int from ${instances} where ${instances.templateId} = ${templates.id} and ${instances.state} <> 'expunged')` : sql<number>`0`,
+    })
+    .from(templates)
+    .leftJoin(zones, eq(zones.id, templates.zoneId))
+    .leftJoin(secondaryStores, eq(secondaryStores.id, templates.secondaryStoreId))
+    .where(and(...conds))
+    .orderBy(asc(templates.name), asc(templates.id));
+  return rows.map((r) => ({ ...r, instances: Number(r.instances) }));
+}
+
+/** Resolves `p` inside the store's directory; anything that would leave it is refused. */
+export function resolveInStore(storePath: string, p: string) {
+  const root = path.resolve(storePath);
+  const full = path.isAbsolute(p) ? path.resolve(p) : path.resolve(root, p);
+  if (full !== root && !full.startsWith(root + path.sep)) throw badRequest(`The image must lie inside the secondary store (${root})`, "path");
+  if (full === root) throw badRequest("Path must name an image file, not the store itself", "path");
+  return full;
+}
+
+/** Checks a KVM image with qemu-img (outside any transaction); returns its virtual size in bytes. */
+async function inspectImage(file: string, format: "qcow2" | "raw"): Promise<number> {
+  try {
+    const st = await fs.stat(file);
+    if (!st.isFile()) throw badRequest(`${file} is not a file`, "path");
+  } catch (e) {
+    if (e instanceof Error && e.name === "ServiceError") throw e;
+    throw badRequest(`No image at ${file} on the secondary store`, "path");
+  }
+  let info: { "virtual-size": number; "backing-filename"?: string };
+  try {
+    info = JSON.parse((await qemuImg(["info", "-U", "-f", format, "--output=json", "--", file], { timeoutMs: 30_000 })).stdout);
+  } catch (e) {
+    throw badRequest(`${file} is not a ${format} image: ${e instanceof Error ? e.message : String(e)}`, "format");
+  }
+  if (info["backing-filename"]) throw badRequest(`${file} has a backing file; flatten it (qemu-img convert) before registering it`, "path");
+  return info["virtual-size"];
+}
+
+/** Registers a template from an image already on a zone's secondary store (root admin). */
+export async function registerTemplate(db: Db, caller: Caller, input: RegisterTemplateInput): Promise<Template> {
+  assertAdmin(caller);
+  const [store] = await db.select().from(secondaryStores).where(eq(secondaryStores.id, input.secondaryStoreId));
+  if (!store) throw new ServiceError("NOT_FOUND", "Secondary store not found", "secondaryStoreId");
+  const file = input.hypervisorType === "kvm" ? resolveInStore(store.path, input.path) : input.path;
+  let sizeGib = input.sizeGib;
+  if (input.hypervisorType === "kvm") {
+    const bytes = await inspectImage(file, input.format === "raw" ? "raw" : "qcow2");
+    const imageGib = Math.max(1, Math.ceil(bytes / 1024 ** 3));
+    if (sizeGib !== undefined && sizeGib < imageGib) throw badRequest(`Size must be at least the image's ${imageGib} GiB`, "sizeGib");
+    sizeGib ??= imageGib;
+  }
+  try {
+    return await db.transaction(async (tx) => {
+      const [t] = await tx
+        .insert(templates)
+        .values({
+          name: input.name,
+          displayText: input.displayText ?? null,
+          osType: input.osType,
+          hypervisorType: input.hypervisorType,
+          format: input.format,
+          sizeGib: sizeGib ?? 1,
+          path: file,
+          isPublic: input.isPublic,
+          zoneId: store.zoneId,
+          secondaryStoreId: store.id,
+        })
+        .returning();
+      await recordEvent(tx, {
+        type: "TEMPLATE.REGISTER",
+        description: `Registered ${input.hypervisorType} template ${t!.name} (${input.format}, ${t!.sizeGib} GiB) from ${store.name}`,
+        resourceType: "template",
+        resourceId: t!.id,
+        actorUserId: caller.userId,
+        details: { path: file, osType: input.osType },
+      });
+      return t!;
+    });
+  } catch (e) {
+    if (isUniqueViolation(e)) throw conflict(`A template named "${input.name}" already exists`, "name");
+    throw e;
+  }
+}
+
+export async function updateTemplate(db: Db, caller: Caller, input: UpdateTemplateInput): Promise<Template> {
+  assertAdmin(caller);
+  const [t] = await db.select().from(templates).where(eq(templates.id, input.id));
+  if (!t) throw notFound("Template");
+  const patch = defined({ name: input.name, displayText: input.displayText, osType: input.osType, isPublic: input.isPublic, state: input.state });
+  const diff = changes(t, patch);
+  if (Object.keys(diff).length === 0) return t;
+  return db.transaction(async (tx) => {
+    const [u] = await tx.update(templates).set(patch).where(eq(templates.id, t.id)).returning();
+    await recordEvent(tx, { type: "TEMPLATE.UPDATE", description: `Updated template ${t.name}`, resourceType: "template", resourceId: t.id, actorUserId: caller.userId, details: { changes: diff } });
+    return u!;
+  });
+}
+
+/**
+ * Deletes a template no VM uses. One that only expunged VMs still reference (their records keep
+ * it for history) is made inactive instead: nobody can deploy from it any more.
+ */
+export async function deleteTemplate(db: Db, caller: Caller, id: string): Promise<{ deleted: boolean; deactivated: boolean }> {
+  assertAdmin(caller);
+  const [t] = await db.select().from(templates).where(eq(templates.id, id));
+  if (!t) throw notFound("Template");
+  const [{ n } = { n: 0 }] = await db
+    .select({ n: count() })
+    .from(instances)
+    .where(and(eq(instances.templateId, id), ne(instances.state, "expunged")));
+  if (n > 0) throw conflict(`Template ${t.name} is used by ${n} instance${n === 1 ? "" : "s"}; destroy and expunge them first`);
+  try {
+    return await db.transaction(async (tx) => {
+      await tx.delete(templates).where(eq(templates.id, id));
+      await recordEvent(tx, { type: "TEMPLATE.DELETE", description: `Deleted template ${t.name}`, resourceType: "template", resourceId: id, actorUserId: caller.userId });
+      return { deleted: true, deactivated: false };
+    });
+  } catch (e) {
+    if (!isFkViolation(e)) throw e;
+    await db.transaction(async (tx) => {
+      await tx.update(templates).set({ state: "inactive" }).where(eq(templates.id, id));
+      await recordEvent(tx, { type: "TEMPLATE.DEACTIVATE", description: `Template ${t.name} is kept for the records of expunged instances and made inactive`, resourceType: "template", resourceId: id, actorUserId: caller.userId });
+    });
+    return { deleted: false, deactivated: true };
+  }
+}
