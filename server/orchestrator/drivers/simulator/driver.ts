@@ -1,7 +1,8 @@
 import { and, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "@/db";
 import { hosts, simulatorFaults, simulatorSettings, simulatorVms } from "@/db/schema";
-import { DriverError, type DriverVm, type DriverVmState, type HostFacts, type HostRef, type HypervisorDriver, type VmSpec, type VmStats } from "../types";
+import { DriverError, type ConsoleEndpoint, type DriverVm, type DriverVmState, type HostFacts, type HostRef, type HypervisorDriver, type VmSpec, type VmStats } from "../types";
+import { SimulatorConsoles } from "./rfb/consoles";
 
 export const simulatorOperations = ["ping", "create", "start", "stop", "reboot", "destroy", "list", "getState", "stats"] as const;
 export type SimulatorOperation = (typeof simulatorOperations)[number];
@@ -15,11 +16,23 @@ type Fault = typeof simulatorFaults.$inferSelect;
  */
 export class SimulatorDriver implements HypervisorDriver {
   private cache: { at: number; latency: Record<string, number>; faults: Fault[] } | null = null;
+  /** Display names seen in create/start (the console shows them; simulator_vms has none). */
+  private readonly displayNames = new Map<string, string>();
+  /** One RFB (VNC) server per running VM whose console was asked for, in this process. */
+  readonly consoles: SimulatorConsoles;
 
   constructor(
     private readonly db: Db,
     private readonly cacheMs = 500,
-  ) {}
+  ) {
+    this.consoles = new SimulatorConsoles(async (hostId, name) => {
+      const [row] = await this.db
+        .select({ state: simulatorVms.state, startedAt: simulatorVms.startedAt })
+        .from(simulatorVms)
+        .where(and(eq(simulatorVms.hostId, hostId), eq(simulatorVms.name, name)));
+      return row ?? null;
+    });
+  }
 
   /** Forget cached settings (after an admin change in this process). */
   invalidate() {
@@ -68,6 +81,7 @@ export class SimulatorDriver implements HypervisorDriver {
 
   async create(host: HostRef, vm: VmSpec) {
     await this.enter("create", host);
+    this.displayNames.set(`${host.id}/${vm.name}`, vm.displayName);
     await this.db
       .insert(simulatorVms)
       .values({ hostId: host.id, name: vm.name, state: "stopped", cpuCores: vm.cpuCores, memoryMib: vm.memoryMib })
@@ -76,6 +90,7 @@ export class SimulatorDriver implements HypervisorDriver {
 
   async start(host: HostRef, vm: VmSpec) {
     await this.enter("start", host);
+    this.displayNames.set(`${host.id}/${vm.name}`, vm.displayName);
     const rows = await this.db
       .update(simulatorVms)
       .set({ state: "running", startedAt: sql`case when ${simulatorVms.state} = 'running' then ${simulatorVms.startedAt} else now() end`, cpuCores: vm.cpuCores, memoryMib: vm.memoryMib })
@@ -90,6 +105,7 @@ export class SimulatorDriver implements HypervisorDriver {
       .update(simulatorVms)
       .set({ state: "stopped", startedAt: null })
       .where(and(eq(simulatorVms.hostId, host.id), eq(simulatorVms.name, name)));
+    this.consoles.stop(host.id, name);
   }
 
   async reboot(host: HostRef, name: string) {
@@ -105,6 +121,8 @@ export class SimulatorDriver implements HypervisorDriver {
   async destroy(host: HostRef, name: string) {
     await this.enter("destroy", host);
     await this.db.delete(simulatorVms).where(and(eq(simulatorVms.hostId, host.id), eq(simulatorVms.name, name)));
+    this.consoles.stop(host.id, name);
+    this.displayNames.delete(`${host.id}/${name}`);
   }
 
   async getState(host: HostRef, name: string): Promise<DriverVmState | "missing"> {
@@ -142,7 +160,17 @@ export class SimulatorDriver implements HypervisorDriver {
     });
   }
 
-  async consoleEndpoint(host: HostRef, name: string): Promise<never> {
-    throw new DriverError(`The simulator has no console for ${name} on ${host.name} yet`);
+  /**
+   * The VM's console: a small RFB server on 127.0.0.1 drawing its text screen, started on first
+   * use with a random VNC password, and stopped when the VM stops or goes away.
+   */
+  async consoleEndpoint(host: HostRef, name: string): Promise<ConsoleEndpoint> {
+    try {
+      const displayName = this.displayNames.get(`${host.id}/${name}`) ?? name;
+      const { port, password } = await this.consoles.endpoint(host.id, name, { displayName, internalName: name, hostName: host.name });
+      return { host: "127.0.0.1", port, password };
+    } catch (e) {
+      throw new DriverError(`No console for ${name} on ${host.name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 }
