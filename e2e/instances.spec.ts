@@ -69,6 +69,8 @@ test("a tenant runs a VM through its lifecycle; only its scope sees it", async (
     const resellerRow = reseller.page.getByTestId(`instance-row-${name}`);
     await expect(resellerRow).toBeVisible();
     await expect(resellerRow).toContainText("acme-dev");
+    // Hosts are infrastructure: a reseller does not see where its tenants' VMs run.
+    await expect(resellerRow).not.toContainText(/sim-host-\d/);
     await reseller.close();
 
     const admin = await sessionOf(browser, baseURL, logins.admin);

@@ -31,6 +31,8 @@ export function InstancesList() {
   const trpc = useTRPC();
   const caller = useCaller();
   const admin = caller.accountType !== "user";
+  // Hosts are infrastructure: only the root admin sees them (as in CloudStack).
+  const rootAdmin = caller.accountType === "root_admin";
   const table = useTableState({ sort: "createdAt", dir: "desc" });
   const [state, setState] = useState<VmStateFilter | "">("");
   const [zoneId, setZoneId] = useState("");
@@ -98,7 +100,7 @@ export function InstancesList() {
       </button>
     </th>
   );
-  const colCount = 8 + (admin ? 2 : 0);
+  const colCount = 8 + (admin ? 1 : 0) + (rootAdmin ? 1 : 0);
 
   return (
     <>
@@ -273,7 +275,7 @@ export function InstancesList() {
                     IP address
                   </th>
                   {admin && sortHeader("accountName", "Account")}
-                  {admin && sortHeader("hostName", "Host", "hidden lg:table-cell")}
+                  {rootAdmin && sortHeader("hostName", "Host", "hidden lg:table-cell")}
                   {sortHeader("createdAt", "Created", "hidden md:table-cell")}
                   <th scope="col" className="px-3 py-2.5 text-right font-medium text-slate-600">
                     <span className="sr-only">Actions</span>
@@ -296,6 +298,7 @@ export function InstancesList() {
                         key={r.id}
                         row={r}
                         admin={admin}
+                        rootAdmin={rootAdmin}
                         selected={selected.has(r.id)}
                         onToggle={() => toggle(r.id)}
                         onAction={(action) => setPending({ target: { id: r.id, name: r.name }, action })}
@@ -353,12 +356,14 @@ export function InstancesList() {
 function InstanceRow({
   row: r,
   admin,
+  rootAdmin,
   selected,
   onToggle,
   onAction,
 }: {
   row: Row;
   admin: boolean;
+  rootAdmin: boolean;
   selected: boolean;
   onToggle: () => void;
   onAction: (action: VmOperation) => void;
@@ -396,7 +401,7 @@ function InstanceRow({
       <td className="hidden px-3 py-2.5 text-slate-700 md:table-cell">{r.zoneName}</td>
       <td className="hidden px-3 py-2.5 font-mono text-xs text-slate-500 lg:table-cell">{r.ipAddress ?? "—"}</td>
       {admin && <td className="px-3 py-2.5 text-slate-700">{r.accountName}</td>}
-      {admin && <td className="hidden px-3 py-2.5 text-slate-700 lg:table-cell">{r.hostName ?? <span className="text-slate-400">—</span>}</td>}
+      {rootAdmin && <td className="hidden px-3 py-2.5 text-slate-700 lg:table-cell">{r.hostName ?? <span className="text-slate-400">—</span>}</td>}
       <td className="hidden whitespace-nowrap px-3 py-2.5 text-slate-500 md:table-cell" title={formatDateTime(r.createdAt)}>
         {formatRelative(r.createdAt)}
       </td>

@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, ilike, inArray, like, ne, or, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { accounts, computeOfferings, hosts, instances, jobs, templates, zones } from "@/db/schema";
-import { type Caller, escapeLike, isAdmin, ownedCondition } from "@/server/authz/caller";
+import { type Caller, escapeLike, isRootAdmin, ownedCondition } from "@/server/authz/caller";
 import type { ListInstancesInput } from "@/lib/validation/instances";
 import { getAccountInScope } from "@/server/services/accounts";
 import { getDomainInScope } from "@/server/services/domains";
@@ -52,7 +52,8 @@ export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<L
   const where = and(...conds);
   const page = input.page ?? 1;
   const pageSize = input.pageSize ?? 20;
-  const col = input.sort ? sortable[input.sort as keyof typeof sortable] : undefined;
+  const sortKey = input.sort === "hostName" && !isRootAdmin(caller) ? undefined : input.sort;
+  const col = sortKey ? sortable[sortKey as keyof typeof sortable] : undefined;
   const dir = input.dir === "asc" ? asc : desc;
   const order = col ? [dir(col), desc(instances.id)] : [desc(instances.createdAt), desc(instances.id)];
   const [rows, [total]] = await Promise.all([
@@ -77,7 +78,7 @@ export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<L
         .where(and(inArray(jobs.resourceId, rows.map((r) => r.id)), inArray(jobs.status, ["queued", "running"])))
     : [];
   const jobByVm = new Map(active.map((j) => [j.resourceId, j]));
-  const admin = isAdmin(caller);
+  const admin = isRootAdmin(caller); // hosts are infrastructure: only the root admin sees them (as in CloudStack)
   return {
     items: rows.map((r) => ({ ...r, hostId: admin ? r.hostId : null, hostName: admin ? r.hostName : null, activeJob: jobByVm.get(r.id) ?? null })),
     total: total?.n ?? 0,
@@ -102,7 +103,7 @@ export async function getInstanceDetail(db: DbOrTx, caller: Caller, id: string) 
     db.select().from(jobs).where(eq(jobs.resourceId, vm.id)).orderBy(desc(jobs.createdAt)).limit(10),
     listEvents(db, caller, { resourceId: vm.id, pageSize: 50 }),
   ]);
-  const admin = isAdmin(caller);
+  const admin = isRootAdmin(caller); // hosts are infrastructure: only the root admin sees them (as in CloudStack)
   return {
     ...vm,
     ...names!,

@@ -189,7 +189,7 @@ export function InstanceDetail({ id }: { id: string }) {
                 </>
               )}
             </Item>
-            {admin && (
+            {caller.accountType === "root_admin" && (
               <Item label="Host">
                 {vm.hostName ?? <span className="text-slate-400">None</span>}
                 {!vm.hostName && <span className="block text-xs text-slate-500">Placed when it starts</span>}
