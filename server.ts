@@ -5,6 +5,8 @@ import path from "node:path";
 import next from "next";
 import { dbHandle } from "./db";
 import { demoLogins, needsSeed, seed } from "./db/seed";
+import { closeAllConsoles } from "./server/console/registry";
+import { createConsoleProxy } from "./server/console/proxy";
 import { env } from "./server/env";
 import { startOrchestrator } from "./server/orchestrator";
 
@@ -54,7 +56,10 @@ async function main() {
     req.headers["x-stratus-client-ip"] = req.socket.remoteAddress ?? "unknown";
     void requestHandler(req, res);
   });
+  const consoles = createConsoleProxy({ db: handle.db });
   server.on("upgrade", (req, socket, head) => {
+    // Route handlers cannot take upgrades: consoles are handled here, the rest (hot reload) by Next.
+    if (consoles.handleUpgrade(req, socket, head)) return;
     void upgradeHandler(req, socket, head);
   });
 
@@ -65,6 +70,8 @@ async function main() {
   const shutdown = (signal: string) => {
     console.log(`[stratus] ${signal}: shutting down`);
     server.close();
+    closeAllConsoles();
+    consoles.close();
     void orchestrator
       .stop()
       .then(() => handle.close())

@@ -74,6 +74,7 @@ const inputs: Record<string, Probe> = {
   "instance.changeOffering": (v) => ({ id: v.ids.instance, computeOfferingId: v.ids.computeOffering }),
   "instance.bulk": (v) => ({ ids: [v.ids.instance], action: "destroy" }),
   "job.get": (v) => ({ id: v.ids.job }),
+  "console.ticket": (v) => ({ id: v.ids.instance }),
   "metrics.forInstance": (v) => ({ id: v.ids.instance, minutes: 60 }),
   "metrics.forHost": (v) => ({ id: v.ids.host, minutes: 60 }),
   "template.list": () => ({ search: "" }),
@@ -152,7 +153,7 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "template.delete": "infra.manage",
 };
 // Instances and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
-for (const p of Object.keys(inputs)) if (p.startsWith("instance.") || p.startsWith("job.")) permissionOf[p] = null;
+for (const p of Object.keys(inputs)) if (p.startsWith("instance.") || p.startsWith("job.") || p.startsWith("console.")) permissionOf[p] = null;
 
 export const authzProbes = {
   inputs,

@@ -13,6 +13,7 @@ import { simulatorRouter } from "./routers/simulator";
 import { capacityRouter } from "./routers/capacity";
 import { metricsRouter } from "./routers/metrics";
 import { templateRouter } from "./routers/template";
+import { consoleRouter } from "./routers/console";
 
 export const appRouter = createTRPCRouter({
   session: sessionRouter,
@@ -29,6 +30,7 @@ export const appRouter = createTRPCRouter({
   capacity: capacityRouter,
   template: templateRouter,
   metrics: metricsRouter,
+  console: consoleRouter,
 });
 
 export type AppRouter = typeof appRouter;

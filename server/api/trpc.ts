@@ -9,6 +9,8 @@ import { ServiceError } from "@/server/services/errors";
 export interface Context {
   db: Db;
   caller: Caller | null;
+  /** The caller's sign-in (id and version from the session JWT), for things bound to it such as console tickets. */
+  session?: { id: string | null; version: number } | null;
 }
 
 /** "field.path: message; …" — what a user reads when input is rejected. */

@@ -1,6 +1,8 @@
+import { randomBytes } from "node:crypto";
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { getDb } from "@/db";
+import { signOutSession } from "@/server/console/registry";
 import { authenticate } from "./login";
 
 /** Login error codes the login page turns into messages. */
@@ -38,11 +40,19 @@ export const authOptions: NextAuthOptions = {
       if (user) {
         token.uid = user.id;
         token.sv = (user as { sessionVersion?: number }).sessionVersion ?? 0;
+        // One id per sign-in: console tickets are bound to it, and sign-out ends its consoles.
+        token.sid = randomBytes(16).toString("base64url");
       }
       return token;
     },
     session({ session, token }) {
-      return { ...session, uid: token.uid as string, sv: token.sv as number };
+      return { ...session, uid: token.uid as string, sv: token.sv as number, sid: token.sid as string | undefined };
+    },
+  },
+  events: {
+    signOut({ token }) {
+      const t = token as { sid?: unknown; exp?: unknown } | null;
+      if (typeof t?.sid === "string") signOutSession(t.sid, typeof t.exp === "number" ? t.exp * 1000 : Date.now() + 12 * 3600_000);
     },
   },
 };

@@ -1,0 +1,358 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import net from "node:net";
+import type { Duplex } from "node:stream";
+import { eq } from "drizzle-orm";
+import { decode } from "next-auth/jwt";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { Db } from "@/db";
+import { hosts } from "@/db/schema";
+import { resolveCaller } from "@/server/auth/session";
+import type { Caller } from "@/server/authz/caller";
+import { driverFor } from "@/server/orchestrator/drivers/registry";
+import type { HostRef } from "@/server/orchestrator/drivers/types";
+import { vmInternalName } from "@/server/orchestrator/jobs/handlers/vm";
+import { getInstanceInScope, type Instance } from "@/server/services/instances/access";
+import { recordVmEvent } from "@/server/services/instances/events";
+import { ServiceError } from "@/server/services/errors";
+import { ByteQueue } from "./byte-queue";
+import { consoleConfig } from "./config";
+import { addConsole, CLOSE, isSignedOut, removeConsole } from "./registry";
+import { downstreamHandshake, upstreamHandshake } from "./rfb-handshake";
+import { redeemTicket } from "./tickets";
+
+/**
+ * The console WebSocket: `/api/console/<instanceId>?ticket=…`, taken on the HTTP server's upgrade
+ * event. Before anything is connected it checks the session cookie (a next-auth JWT), redeems the
+ * ticket (single use; it must name this VM, this user and this login), re-reads the user and the
+ * VM, and asks the VM's driver where its VNC server is. No host or port ever comes from the
+ * browser: the proxy connects only to what the driver reports for a known, running VM.
+ * While open, the session is re-checked every few seconds and closed when the VM stops, moves or
+ * goes away, when the user signs out or loses access, or after an idle time without input.
+ */
+export const CONSOLE_PATH = /^\/api\/console\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/?$/i;
+export const SESSION_COOKIES = ["__Secure-next-auth.session-token", "next-auth.session-token"];
+
+export interface ConsoleProxyOptions {
+  db: Db;
+  /** The next-auth secret (read when a request comes, as server.ts may set it after start-up). */
+  secret?: () => string | undefined;
+  log?: (msg: string) => void;
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 502: "Bad Gateway" };
+
+function refuse(socket: Duplex, status: number, message: string) {
+  const body = `${message}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  socket.destroy();
+}
+
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of (header ?? "").split(";")) {
+    const i = part.indexOf("=");
+    if (i < 0) continue;
+    const k = part.slice(0, i).trim();
+    let v = part.slice(i + 1).trim();
+    try {
+      v = decodeURIComponent(v);
+    } catch {
+      /* keep as is */
+    }
+    if (k) out.set(k, v);
+  }
+  return out;
+}
+
+/** The session token of the cookie header (next-auth splits large ones into name.0, name.1, …). */
+function sessionToken(cookies: Map<string, string>): string | null {
+  for (const name of SESSION_COOKIES) {
+    const whole = cookies.get(name);
+    if (whole) return whole;
+    const chunks: string[] = [];
+    for (let i = 0; cookies.has(`${name}.${i}`); i++) chunks.push(cookies.get(`${name}.${i}`)!);
+    if (chunks.length) return chunks.join("");
+  }
+  return null;
+}
+
+interface Session {
+  userId: string;
+  sessionVersion: number;
+  sessionId: string;
+  expiresAtMs: number;
+}
+
+async function sessionOf(req: IncomingMessage, secret: string | undefined): Promise<Session | null> {
+  const token = sessionToken(parseCookies(req.headers.cookie));
+  if (!token || !secret) return null;
+  try {
+    const jwt = await decode({ token, secret });
+    if (!jwt || typeof jwt.uid !== "string" || typeof jwt.sid !== "string") return null;
+    const exp = typeof jwt.exp === "number" ? jwt.exp * 1000 : 0;
+    if (exp && exp <= Date.now()) return null;
+    return { userId: jwt.uid, sessionVersion: typeof jwt.sv === "number" ? jwt.sv : 0, sessionId: jwt.sid, expiresAtMs: exp };
+  } catch {
+    return null;
+  }
+}
+
+/** Where the VM runs, for its driver. */
+async function hostOf(db: Db, hostId: string): Promise<HostRef | null> {
+  const [h] = await db.select().from(hosts).where(eq(hosts.id, hostId));
+  return h ? { id: h.id, name: h.name, address: h.address, hypervisorType: h.hypervisorType } : null;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(t)),
+    new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`${what} timed out`)), ms);
+    }),
+  ]);
+}
+
+/** True when a browser→VM WebSocket message is only FramebufferUpdateRequests (not user input). */
+export function onlyUpdateRequests(b: Buffer): boolean {
+  if (b.length === 0 || b.length % 10 !== 0) return false;
+  for (let i = 0; i < b.length; i += 10) if (b[i] !== 3) return false;
+  return true;
+}
+
+/** Connects to the VM's VNC server and finishes its security handshake. */
+async function connectUpstream(endpoint: { host: string; port: number; password?: string }) {
+  const sock = net.connect({ host: endpoint.host, port: endpoint.port });
+  sock.setNoDelay(true);
+  const q = new ByteQueue();
+  const onData = (d: Buffer) => q.push(d);
+  const onEnd = () => q.fail(new Error("The VM's console closed the connection"));
+  sock.on("data", onData);
+  sock.on("close", onEnd);
+  sock.on("error", (e) => q.fail(e));
+  try {
+    await withTimeout(upstreamHandshake(q, (b) => sock.write(b), endpoint.password), 10_000, "Connecting to the VM's console");
+  } catch (e) {
+    sock.destroy();
+    throw e;
+  }
+  // Hold the stream until the browser's side is ready (nothing flows before ClientInit anyway).
+  sock.pause();
+  sock.off("data", onData);
+  sock.off("close", onEnd);
+  return { sock, leftover: q.drain() };
+}
+
+export function createConsoleProxy(opts: ConsoleProxyOptions) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024, perMessageDeflate: false });
+  const log = opts.log ?? ((m: string) => console.log(`[console] ${m}`));
+  const secret = opts.secret ?? (() => process.env.NEXTAUTH_SECRET);
+
+  /** Everything checked before the WebSocket is accepted; a Refusal says why not. */
+  async function authorise(req: IncomingMessage, instanceId: string, ticket: string) {
+    const session = await sessionOf(req, secret());
+    if (!session) {
+      // The ticket is spent even so: a ticket travels with its cookie or not at all.
+      redeemTicket(ticket, { userId: "", sessionVersion: -1, sessionId: "", instanceId });
+      throw new Refusal(401, "Sign in to open a console");
+    }
+    const redeemed = redeemTicket(ticket, { userId: session.userId, sessionVersion: session.sessionVersion, sessionId: session.sessionId, instanceId });
+    if (!redeemed.ok) throw new Refusal(403, redeemed.reason === "expired" ? "The console ticket expired; open the console again" : "Invalid console ticket");
+    if (isSignedOut(session.sessionId)) throw new Refusal(401, "Signed out");
+    const caller = await resolveCaller(opts.db, session.userId, session.sessionVersion);
+    if (!caller) throw new Refusal(403, "Access revoked");
+    let vm: Instance;
+    try {
+      vm = await getInstanceInScope(opts.db, caller, instanceId);
+    } catch (e) {
+      if (e instanceof ServiceError) throw new Refusal(404, e.message);
+      throw e;
+    }
+    if (vm.state !== "running" || !vm.hostId) throw new Refusal(409, `Instance ${vm.name} is ${vm.state}`);
+    const host = await hostOf(opts.db, vm.hostId);
+    if (!host) throw new Refusal(409, `Instance ${vm.name} has no host`);
+    return { session, caller, vm, host };
+  }
+
+  /** Takes the upgrade if it is a console URL (true); otherwise leaves it to the caller (false). */
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (!url.pathname.startsWith("/api/console/")) return false;
+    void (async () => {
+      socket.on("error", () => undefined);
+      const m = CONSOLE_PATH.exec(url.pathname);
+      if (!m) return refuse(socket, 404, "No such console");
+      const origin = req.headers.origin;
+      if (origin) {
+        let sameHost = false;
+        try {
+          sameHost = new URL(origin).host === req.headers.host;
+        } catch {
+          sameHost = false;
+        }
+        if (!sameHost) return refuse(socket, 403, "Cross-origin console connections are refused");
+      }
+      const ticket = url.searchParams.get("ticket");
+      if (!ticket) return refuse(socket, 401, "A console ticket is required");
+      const instanceId = m[1]!.toLowerCase();
+      let ctx: Awaited<ReturnType<typeof authorise>>;
+      let upstream: Awaited<ReturnType<typeof connectUpstream>>;
+      try {
+        ctx = await authorise(req, instanceId, ticket);
+        const endpoint = await driverFor(ctx.host).consoleEndpoint(ctx.host, vmInternalName(ctx.vm));
+        upstream = await connectUpstream(endpoint).catch((e: unknown) => {
+          throw new Refusal(502, `Could not reach the VM's console: ${e instanceof Error ? e.message : String(e)}`);
+        });
+      } catch (e) {
+        if (e instanceof Refusal) return refuse(socket, e.status, e.message);
+        log(`console of ${instanceId} failed: ${e instanceof Error ? e.message : String(e)}`);
+        return refuse(socket, 502, "Could not open the VM's console");
+      }
+      if (socket.destroyed) {
+        upstream.sock.destroy();
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        void runSession(ws, ctx, upstream).catch((e: unknown) => log(`session error: ${e instanceof Error ? e.message : String(e)}`));
+      });
+    })().catch((e: unknown) => {
+      log(`upgrade failed: ${e instanceof Error ? e.message : String(e)}`);
+      if (!socket.destroyed) refuse(socket, 502, "Could not open the VM's console");
+    });
+    return true;
+  }
+
+  async function runSession(
+    ws: WebSocket,
+    ctx: { session: Session; caller: Caller; vm: Instance; host: HostRef },
+    upstream: { sock: net.Socket; leftover: Buffer },
+  ) {
+    const { sock } = upstream;
+    const id = randomUUID();
+    const opened = Date.now();
+    let lastInput = Date.now();
+    let closed = false;
+    let piping = false;
+    const fromBrowser = new ByteQueue();
+    const vm = ctx.vm;
+
+    const close = (code: number, reason: string) => {
+      if (closed) return;
+      closed = true;
+      clearInterval(checker);
+      removeConsole(id);
+      sock.destroy();
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+      else ws.terminate();
+      const seconds = Math.round((Date.now() - opened) / 1000);
+      log(`closed ${vm.name} for ${ctx.caller.username}: ${reason}`);
+      void recordVmEvent(opts.db, vm, "VM.CONSOLE.CLOSE", `Console of ${vm.name} closed after ${seconds} s: ${reason}`, {
+        actor: ctx.caller,
+        details: { consoleSessionId: id, reason, code, seconds },
+      }).catch(() => undefined);
+    };
+
+    /** Why the session must end now, or null while it may go on. */
+    const verdict = async (): Promise<{ code: number; reason: string } | null> => {
+      if (isSignedOut(ctx.session.sessionId)) return CLOSE.loggedOut;
+      if (ctx.session.expiresAtMs && ctx.session.expiresAtMs <= Date.now()) return CLOSE.loggedOut;
+      const caller = await resolveCaller(opts.db, ctx.session.userId, ctx.session.sessionVersion);
+      if (!caller) return CLOSE.accessRevoked;
+      let now: Instance;
+      try {
+        now = await getInstanceInScope(opts.db, caller, vm.id);
+      } catch {
+        return CLOSE.accessRevoked;
+      }
+      if (now.state !== "running") return { code: CLOSE.vmStopped.code, reason: now.state === "destroyed" ? "VM destroyed" : CLOSE.vmStopped.reason };
+      if (now.hostId !== vm.hostId) return { code: CLOSE.vmStopped.code, reason: "VM moved to another host" };
+      if (Date.now() - lastInput > consoleConfig.idleMs) return CLOSE.idle;
+      return null;
+    };
+
+    let checking = false;
+    const checker = setInterval(() => {
+      if (checking || closed) return;
+      checking = true;
+      void verdict()
+        .then((v) => v && close(v.code, v.reason))
+        .catch(() => undefined)
+        .finally(() => (checking = false));
+    }, consoleConfig.checkMs);
+    checker.unref();
+
+    addConsole({ id, userId: ctx.session.userId, sessionId: ctx.session.sessionId, instanceId: vm.id, close });
+
+    ws.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+      if (!isBinary) return close(CLOSE.error.code, "Text frames are not part of RFB");
+      const b = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      if (!piping) return fromBrowser.push(b);
+      if (!onlyUpdateRequests(b)) lastInput = Date.now();
+      sock.write(b);
+    });
+    ws.on("close", () => close(1000, "Closed by the browser"));
+    ws.on("error", () => close(CLOSE.error.code, CLOSE.error.reason));
+    sock.on("close", () => {
+      if (closed) return;
+      // Say why if the VM stopped; otherwise the console itself went away.
+      void verdict()
+        .then((v) => close(v?.code ?? CLOSE.upstreamClosed.code, v?.reason ?? CLOSE.upstreamClosed.reason))
+        .catch(() => close(CLOSE.upstreamClosed.code, CLOSE.upstreamClosed.reason));
+    });
+    sock.on("error", () => undefined);
+    if (sock.destroyed) return close(CLOSE.upstreamClosed.code, CLOSE.upstreamClosed.reason);
+
+    try {
+      await withTimeout(
+        downstreamHandshake(fromBrowser, (b) => ws.send(b)),
+        15_000,
+        "The browser's RFB handshake",
+      );
+    } catch (e) {
+      return close(CLOSE.error.code, e instanceof Error ? e.message.slice(0, 120) : CLOSE.error.reason);
+    }
+    if (closed) return;
+    piping = true;
+    const early = fromBrowser.drain();
+    if (early.length) sock.write(early);
+    if (upstream.leftover.length) ws.send(upstream.leftover);
+    let paused = false;
+    sock.on("data", (d: Buffer) => {
+      ws.send(d, () => {
+        if (paused && ws.bufferedAmount < 1 << 20) {
+          paused = false;
+          sock.resume();
+        }
+      });
+      if (ws.bufferedAmount > 8 << 20) {
+        paused = true;
+        sock.pause();
+      }
+    });
+    sock.resume();
+    log(`opened ${vm.name} for ${ctx.caller.username}`);
+    await recordVmEvent(opts.db, vm, "VM.CONSOLE.OPEN", `Console of ${vm.name} opened by ${ctx.caller.username}`, {
+      actor: ctx.caller,
+      details: { consoleSessionId: id, hostId: vm.hostId },
+    }).catch(() => undefined);
+  }
+
+  return {
+    handleUpgrade,
+    close() {
+      wss.close();
+    },
+  };
+}
