@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { usageEvents } from "@/db/schema";
 
@@ -35,4 +36,19 @@ export async function recordUsage(tx: DbOrTx, type: UsageType, vm: UsageSubject,
       idempotencyKey: opts.key ?? `${vm.id}:${type}:${randomUUID()}`,
     })
     .onConflictDoNothing({ target: usageEvents.idempotencyKey });
+}
+
+/**
+ * Whether the VM is billed as running: its last VM.START/VM.STOP/VM.DESTROY fact is a start. Used
+ * where Stratus could not see a transition happen (a VM found running or stopped after its host
+ * came back), so the usage log never shows two starts or two stops in a row.
+ */
+export async function billedAsRunning(tx: DbOrTx, vmId: string): Promise<boolean> {
+  const [last] = await tx
+    .select({ type: usageEvents.type })
+    .from(usageEvents)
+    .where(and(eq(usageEvents.resourceId, vmId), inArray(usageEvents.type, ["VM.START", "VM.STOP", "VM.DESTROY"])))
+    .orderBy(desc(usageEvents.createdAt))
+    .limit(1);
+  return last?.type === "VM.START";
 }

@@ -159,7 +159,8 @@ export async function setProgress(db: DbOrTx, jobId: string, owner: string, prog
 export async function completeJob(db: DbOrTx, jobId: string, owner: string, result: unknown): Promise<boolean> {
   const rows = await db
     .update(jobs)
-    .set({ status: "succeeded", progress: 100, result: result ?? {}, finishedAt: new Date(), leaseUntil: null })
+    // error: a message from a retried attempt no longer describes a job that succeeded.
+    .set({ status: "succeeded", progress: 100, result: result ?? {}, error: null, finishedAt: new Date(), leaseUntil: null })
     .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner), eq(jobs.status, "running")))
     .returning({ id: jobs.id });
   return rows.length > 0;

@@ -9,7 +9,7 @@ import { releaseFromHost } from "@/server/orchestrator/planner/planner";
 import { assertTransition, type VmState } from "@/server/orchestrator/vm-state";
 import { recordEvent } from "@/server/services/events";
 import { recordVmEvent } from "@/server/services/instances/events";
-import { recordUsage } from "@/server/usage/recorder";
+import { billedAsRunning, recordUsage } from "@/server/usage/recorder";
 
 type Instance = typeof instances.$inferSelect;
 type Host = typeof hosts.$inferSelect;
@@ -116,7 +116,7 @@ async function applyTruth(tx: Tx, vm: Instance, to: VmState, host: Host, actual:
     const row = await sync(tx, vm, "stopped", release ? { capacityReserved: false } : {});
     if (!row) return false;
     if (release) await releaseFromHost(tx, host.id, vm);
-    if (vm.state === "running" || vm.state === "unknown") await recordUsage(tx, "VM.STOP", row, { key: `reconcile:${vm.id}:${vm.stateChangedAt.getTime()}:VM.STOP` });
+    if (await billedAsRunning(tx, vm.id)) await recordUsage(tx, "VM.STOP", row, { key: `reconcile:${vm.id}:${vm.stateChangedAt.getTime()}:VM.STOP` });
     await recordVmEvent(tx, row, "VM.STOPPED.OUT_OF_BAND", `${vm.name} is ${actual} on ${host.name} although Stratus had it ${vm.state}; now Stopped`, { level: "warn" });
     return true;
   }
@@ -129,7 +129,7 @@ async function applyTruth(tx: Tx, vm: Instance, to: VmState, host: Host, actual:
       .set({ cpuUsedMhz: sql`${hosts.cpuUsedMhz} + ${vm.cpuCores * vm.cpuMhz}`, memoryUsedMib: sql`${hosts.memoryUsedMib} + ${vm.memoryMib}` })
       .where(eq(hosts.id, host.id));
   }
-  if (vm.state === "stopped") await recordUsage(tx, "VM.START", row, { key: `reconcile:${vm.id}:${vm.stateChangedAt.getTime()}:VM.START` });
+  if (!(await billedAsRunning(tx, vm.id))) await recordUsage(tx, "VM.START", row, { key: `reconcile:${vm.id}:${vm.stateChangedAt.getTime()}:VM.START` });
   await recordVmEvent(tx, row, "VM.RUNNING.OUT_OF_BAND", `${vm.name} runs on ${host.name} although Stratus had it ${vm.state}; now Running`, { level: "warn" });
   return true;
 }
