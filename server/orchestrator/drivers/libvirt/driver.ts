@@ -35,6 +35,12 @@ export function macFor(name: string) {
   return `52:54:00:${[h[0]!, h[1]!, h[2]!].map((b) => b.toString(16).padStart(2, "0")).join(":")}`;
 }
 
+/** A stable UUID for a domain name (name-based, version-5 style), so define is idempotent. */
+export function uuidFor(name: string) {
+  const h = createHash("sha1").update(`stratus-domain:${name}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 /**
  * The libvirt/KVM driver. It talks to each host's libvirtd with `virsh -c <uri>` and handles disk
  * images with `qemu-img`; every value it passes is one argv element (execFile, no shell) and the
@@ -184,6 +190,7 @@ export class LibvirtDriver implements HypervisorDriver {
     const volume = await this.rootVolume(spec);
     const xml = domainXml({
       name,
+      uuid: uuidFor(name),
       domainType: host.domainType ?? "qemu",
       vcpus: spec.cpuCores,
       memoryMib: spec.memoryMib,

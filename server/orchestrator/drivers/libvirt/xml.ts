@@ -59,6 +59,8 @@ export type NicDef =
 export interface DomainDef {
   /** Stratus-generated (i-<number>). */
   name: string;
+  /** Stable per name, so a redefinition (changed offering) replaces the domain instead of clashing. */
+  uuid: string;
   domainType: "kvm" | "qemu";
   vcpus: number;
   memoryMib: number;
@@ -84,11 +86,13 @@ export function domainXml(d: DomainDef): string {
     if (!disk.path.startsWith("/")) throw new Error(`Domain XML: disk path must be absolute: ${disk.path}`);
     if (!TARGET_RE.test(disk.target)) throw new Error(`Domain XML: bad disk target ${disk.target}`);
   }
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(d.uuid)) throw new Error(`Domain XML: bad UUID ${d.uuid}`);
   for (const nic of d.nics) if (!MAC_RE.test(nic.mac)) throw new Error(`Domain XML: bad MAC ${nic.mac}`);
   const node = el(
     "domain",
     { type: d.domainType },
     el("name", {}, d.name),
+    el("uuid", {}, d.uuid),
     d.title ? el("title", {}, d.title) : null,
     d.metadata
       ? el("metadata", {}, el("stratus:instance", { "xmlns:stratus": "https://stratus.dev/xmlns/instance/1", ...d.metadata }))

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { macFor, uuidFor } from "./driver";
+import { parseDomStats, parseNodeInfo } from "./parse";
+import { domainXml, esc } from "./xml";
+
+const base = {
+  name: "i-7",
+  uuid: uuidFor("i-7"),
+  domainType: "qemu" as const,
+  vcpus: 2,
+  memoryMib: 256,
+  disks: [{ path: "/var/lib/stratus/primary/i-7-root.qcow2", format: "qcow2" as const, target: "vda" }],
+  nics: [{ type: "user" as const, mac: macFor("i-7") }],
+  vnc: { listen: "127.0.0.1" },
+};
+
+describe("domain XML", () => {
+  it("escapes every value, so user strings cannot add elements", () => {
+    expect(esc(`<a href="x">&'`)).toBe("&lt;a href=&quot;x&quot;&gt;&amp;&apos;");
+    const evil = `x</title><devices><disk type='file'><source file='/etc/shadow'/></disk></devices><title>`;
+    const xml = domainXml({ ...base, title: evil, hostname: evil });
+    expect(xml).not.toContain("/etc/shadow'/>");
+    expect(xml.match(/<disk /g)).toHaveLength(1);
+    expect(xml).toContain("&lt;/title&gt;");
+  });
+
+  it("refuses names, paths and numbers it cannot trust", () => {
+    expect(() => domainXml({ ...base, name: "i-1'/><x" })).toThrow(/bad domain name/);
+    expect(() => domainXml({ ...base, disks: [{ ...base.disks[0]!, path: "relative.qcow2" }] })).toThrow(/absolute/);
+    expect(() => domainXml({ ...base, vcpus: 1.5 })).toThrow(/vcpus/);
+    expect(() => domainXml({ ...base, memoryMib: Number.NaN })).toThrow(/memory/);
+  });
+
+  it("describes the VM: type, sizes, disk, NIC, VNC on the host, serial log, ACPI", () => {
+    const xml = domainXml({ ...base, serialLogPath: "/p/i-7-serial.log", title: "web & db" });
+    expect(xml).toContain(`<domain type="qemu">`);
+    expect(xml).toContain(`<memory unit="MiB">256</memory>`);
+    expect(xml).toContain(`<vcpu placement="static">2</vcpu>`);
+    expect(xml).toContain(`<source file="/var/lib/stratus/primary/i-7-root.qcow2"/>`);
+    expect(xml).toMatch(/<graphics type="vnc" port="-1" autoport="yes" listen="127.0.0.1"/);
+    expect(xml).toContain(`<log file="/p/i-7-serial.log" append="off"/>`);
+    expect(xml).toContain("<acpi/>");
+    expect(xml).toContain("<title>web &amp; db</title>");
+    expect(uuidFor("i-7")).toBe(uuidFor("i-7"));
+    expect(uuidFor("i-7")).not.toBe(uuidFor("i-8"));
+  });
+});
+
+describe("virsh output", () => {
+  it("parses nodeinfo and domstats", () => {
+    expect(parseNodeInfo("CPU model:           x86_64\nCPU(s):              2\nCPU frequency:       2700 MHz\nMemory size:         9267416 KiB\n")).toEqual({ cpuModel: "x86_64", cpus: 2, mhz: 2700, memoryKib: 9267416 });
+    const s = parseDomStats("Domain: 'i-1'\n  state.state=1\n  block.count=1\n  block.0.rd.bytes=42\n\nDomain: 'i-2'\n  state.state=5\n");
+    expect(s.get("i-1")!.get("block.0.rd.bytes")).toBe("42");
+    expect(s.get("i-2")!.get("state.state")).toBe("5");
+  });
+});
