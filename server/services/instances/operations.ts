@@ -10,6 +10,7 @@ import { assertTransition, operationAllowed, type VmOperation, type VmState } fr
 import { recordUsage } from "@/server/usage/recorder";
 import { conflict, isUniqueViolation, ServiceError } from "@/server/services/errors";
 import { consume, release } from "@/server/services/limits";
+import { retryOnDeadlock } from "@/server/services/retry";
 import { usableComputeOffering } from "@/server/services/offerings/compute";
 import { enabledZone, getInstanceInScope, type Instance, ownerOf, usableTemplate } from "./access";
 import { recordVmEvent } from "./events";
@@ -68,7 +69,7 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
     hypervisorType: template.hypervisorType,
   };
   try {
-    return await db.transaction(async (tx) => {
+    return await retryOnDeadlock(() => db.transaction(async (tx) => {
       // Order matters for throughput: unlocked reads and inserts first; the row locks of the host
       // reservation and of the limit counters (shared by every deploy of the account and domain)
       // are taken last, so they are held only for the last few statements and the commit.
@@ -111,7 +112,7 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
         { accountName: owner.name, domainPath: owner.domainPath },
       );
       return out.map(({ id, name, jobId }) => ({ id, name, jobId }));
-    });
+    }));
   } catch (e) {
     if (isUniqueViolation(e)) throw conflict(`An instance named "${input.name}" already exists in your account`, "name");
     throw e;
