@@ -5,11 +5,13 @@ import { defineConfig, type ReporterDescription } from "@playwright/test";
  * a production build (`next build` must have run) on a fresh, seeded data directory.
  */
 const reporter: ReporterDescription[] = [["list"]];
-if (process.env.E2E_JSON === "1") reporter.push(["json", { outputFile: "test-results/e2e.json" }]);
+if (process.env.E2E_JSON === "1") reporter.push(["json", { outputFile: process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ?? "test-results/e2e.json" }]);
 
 export default defineConfig({
   testDir: "e2e",
   testMatch: "**/*.spec.ts",
+  // Page screenshots are a tool for people, not a test: only with SCREENSHOTS=<folder>.
+  testIgnore: process.env.SCREENSHOTS ? [] : ["**/screenshots.spec.ts"],
   fullyParallel: false,
   workers: 1,
   retries: 0,

@@ -6,7 +6,7 @@ import { login, logins, selectDomain } from "./fixtures";
  * Runs only with SCREENSHOTS=<folder> (e.g. SCREENSHOTS=/tmp npx playwright test screenshots).
  */
 const dir = process.env.SCREENSHOTS;
-test.skip(!dir, "set SCREENSHOTS=<folder> to render page screenshots");
+if (!dir) throw new Error("set SCREENSHOTS=<folder> to render page screenshots");
 
 test("identity pages, as root admin", async ({ page }) => {
   await page.setViewportSize({ width: 1366, height: 900 });
