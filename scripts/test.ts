@@ -3,9 +3,10 @@
  *   typecheck         tsc --noEmit
  *   vitest (PGlite)   unit and integration tests on embedded PostgreSQL
  *   vitest (Postgres) the same against a real server, when TEST_DATABASE_URL is set
+ *   libvirt           real VMs: the libvirt integration tests, when `virsh -c qemu:///system version` answers
  *   e2e (Chromium)    next build, then Playwright against the built app, when Chromium is installed
  * A suite that cannot run says why and is skipped; with REQUIRE_ALL=1 (CI) a skip is a failure.
- * TEST_SUITES=typecheck,pglite,postgres,e2e picks suites.
+ * TEST_SUITES=typecheck,pglite,postgres,libvirt,e2e picks suites.
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -68,9 +69,9 @@ suite("typecheck", "typecheck", () => {
   return { status: code === 0 ? "passed" : "failed", passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 };
 });
 
-function vitest(key: string, env: Record<string, string>) {
+function vitest(key: string, env: Record<string, string>, files: string[] = []) {
   const out = path.join(resultsDir, `vitest-${key}.json`);
-  const code = run("npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile=${out}`], env);
+  const code = run("npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile=${out}`, ...files], env);
   const c = vitestCounts(out);
   if (code !== 0 && c.failed === 0) c.failed = 1;
   if (c.skipped > 0 && requireAll) c.failed += c.skipped;
@@ -82,6 +83,16 @@ suite("vitest on PGlite", "pglite", () => vitest("pglite", { TEST_DB: "pglite" }
 suite("vitest on PostgreSQL", "postgres", () => {
   if (!process.env.TEST_DATABASE_URL) return "TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/postgres)";
   return vitest("postgres", { TEST_DB: "postgres" });
+});
+
+suite("libvirt (real VMs)", "libvirt", () => {
+  const probe = spawnSync("virsh", ["-c", "qemu:///system", "version"], { encoding: "utf8", timeout: 30_000 });
+  if (probe.error || probe.status !== 0) {
+    const why = probe.error ? `virsh is not installed (${probe.error.message})` : (probe.stderr || "").trim().split("\n")[0];
+    return `libvirtd is not reachable at qemu:///system: ${why} (apt-get install libvirt-daemon-system qemu-system-x86, then virtlogd -d && libvirtd -d as root)`;
+  }
+  if (run("bash", ["scripts/build-test-image.sh"]) !== 0) return { status: "failed", passed: 0, failed: 1, skipped: 0, note: "building the test image failed" };
+  return vitest("libvirt", { TEST_DB: "pglite", STRATUS_LIBVIRT_TESTS: "1" }, ["server/orchestrator/drivers/libvirt/"]);
 });
 
 suite("e2e in Chromium", "e2e", () => {
