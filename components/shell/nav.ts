@@ -38,6 +38,7 @@ export const navigation: NavSection[] = [
       { href: "/infrastructure/clusters", label: "Clusters", permission: "infra.read" },
       { href: "/infrastructure/hosts", label: "Hosts", permission: "infra.read" },
       { href: "/infrastructure/storage", label: "Storage", permission: "infra.read" },
+      { href: "/infrastructure/templates", label: "Templates", permission: "infra.manage" },
       { href: "/infrastructure/capacity", label: "Capacity", permission: "infra.read" },
       { href: "/infrastructure/simulator", label: "Simulator", permission: "infra.manage" },
     ],
