@@ -67,10 +67,11 @@ async function ownerChain(db: DbOrTx, accountId: string) {
 }
 
 /**
- * Consumes `deltas` from an account and every ancestor domain, atomically: the counter rows are
- * locked in id order (so concurrent consumers never deadlock), every limit is checked, then every
- * row is incremented. Must run inside the caller's transaction; throws LimitExceededError (and the
- * caller's transaction rolls back) when any limit would be exceeded.
+ * Consumes `deltas` from an account and every ancestor domain, atomically, in one conditional
+ * update: every counter row of the owner chain is incremented only if it stays within its limit
+ * (PostgreSQL re-checks the condition after waiting for a concurrent consumer's lock). If any row
+ * refused, fewer rows come back than exist; the refusal is explained and thrown, and the caller's
+ * transaction rolls the other increments back. Must run inside the caller's transaction.
  */
 export async function consume(tx: DbOrTx, accountId: string, deltas: Deltas, known?: { accountName: string; domainPath: string }) {
   const types = (Object.keys(deltas) as ResourceType[]).filter((t) => (deltas[t] ?? 0) !== 0);
@@ -78,34 +79,34 @@ export async function consume(tx: DbOrTx, accountId: string, deltas: Deltas, kno
   for (const t of types) if ((deltas[t] ?? 0) < 0) throw badRequest(`Cannot consume a negative amount of ${t}`);
   // Callers that already know the owner's domain path save a query while the locks are held.
   const { accountName, domainIds } = known ? { accountName: known.accountName, domainIds: pathIds(known.domainPath) } : await ownerChain(tx, accountId);
-  const rows = await tx
-    .select({
-      id: resourceCounters.id,
-      accountId: resourceCounters.accountId,
-      domainId: resourceCounters.domainId,
-      resourceType: resourceCounters.resourceType,
-      max: resourceCounters.max,
-      used: resourceCounters.used,
-    })
+  const owners = or(eq(resourceCounters.accountId, accountId), inArray(resourceCounters.domainId, domainIds));
+  const delta = sql`(case ${resourceCounters.resourceType} ${sql.join(
+    types.map((t) => sql`when ${t}::resource_type then ${deltas[t]}::bigint`),
+    sql` `,
+  )} else 0 end)`;
+  // The sub-select locks the rows in id order, so concurrent consumers never deadlock.
+  const locked = tx
+    .select({ id: resourceCounters.id })
     .from(resourceCounters)
-    .where(
-      and(
-        or(eq(resourceCounters.accountId, accountId), inArray(resourceCounters.domainId, domainIds)),
-        inArray(resourceCounters.resourceType, types),
-      ),
-    )
+    .where(and(owners, inArray(resourceCounters.resourceType, types)))
     .orderBy(asc(resourceCounters.id))
     .for("update");
+  const updated = await tx
+    .update(resourceCounters)
+    .set({ used: sql`${resourceCounters.used} + ${delta}` })
+    .where(and(inArray(resourceCounters.id, locked), sql`(${resourceCounters.max} is null or ${resourceCounters.used} + ${delta} <= ${resourceCounters.max})`))
+    .returning({ id: resourceCounters.id });
+  const expected = (1 + domainIds.length) * types.length;
+  if (updated.length === expected) return;
+  // Refused: say which limit, reading the counters as they are now (after our own increments).
+  const rows = await tx.select().from(resourceCounters).where(and(owners, inArray(resourceCounters.resourceType, types)));
+  const mine = new Set(updated.map((u) => u.id));
   for (const r of rows) {
-    const d = deltas[r.resourceType] ?? 0;
-    if (r.max !== null && r.used + d > r.max) {
-      const owner = r.accountId
-        ? { kind: "account" as const, name: accountName }
-        : { kind: "domain" as const, name: await domainName(tx, r.domainId!) };
-      throw new LimitExceededError(r.resourceType, owner, r.max, r.used, d);
-    }
+    if (mine.has(r.id) || r.max === null) continue;
+    const owner = r.accountId ? { kind: "account" as const, name: accountName } : { kind: "domain" as const, name: await domainName(tx, r.domainId!) };
+    throw new LimitExceededError(r.resourceType, owner, r.max, r.used, deltas[r.resourceType] ?? 0);
   }
-  await applyDeltas(tx, rows.map((r) => r.id), deltas, 1);
+  throw new ServiceError("CONFLICT", "Resource counters are missing for this account; ask an administrator to recount them");
 }
 
 /** Gives back what `consume` took (on release, destroy, or a failed allocation's cleanup). */

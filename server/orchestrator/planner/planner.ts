@@ -77,12 +77,19 @@ async function candidates(db: DbOrTx, r: PlacementRequest, strategy: Strategy, a
  * Reserves the request's CPU and memory on one host, if it still fits: a conditional update, so
  * under any concurrency a host's reserved total never exceeds capacity × over-provisioning.
  */
-export async function reserveOnHost(db: DbOrTx, hostId: string, r: Pick<PlacementRequest, "cpuCores" | "cpuMhz" | "memoryMib">): Promise<boolean> {
+export async function reserveOnHost(
+  db: DbOrTx,
+  hostId: string,
+  r: Pick<PlacementRequest, "cpuCores" | "cpuMhz" | "memoryMib">,
+  opts: { skipLocked?: boolean } = {},
+): Promise<boolean> {
   const cpu = r.cpuCores * r.cpuMhz;
+  // skipLocked: a host another deploy is reserving right now is passed over instead of waited for.
+  const target = opts.skipLocked ? sql`(select id from hosts where id = ${hostId} for update skip locked)` : sql`${hostId}`;
   const rows = await db.execute(sql`
     update hosts set cpu_used_mhz = hosts.cpu_used_mhz + ${cpu}, memory_used_mib = hosts.memory_used_mib + ${r.memoryMib}
     from clusters
-    where hosts.id = ${hostId} and clusters.id = hosts.cluster_id
+    where hosts.id = ${target} and clusters.id = hosts.cluster_id
       and hosts.cpu_used_mhz + ${cpu} <= hosts.cpu_cores::bigint * hosts.cpu_mhz * clusters.cpu_overcommit
       and hosts.memory_used_mib + ${r.memoryMib} <= hosts.memory_mib * clusters.memory_overcommit
     returning hosts.id`);
@@ -129,6 +136,11 @@ export async function reserveAmong(db: DbOrTx, r: PlacementRequest, ranked: Cand
   const avoid = new Set<string>();
   let round = ranked;
   for (let i = 0; i < 8 && round.length > 0; i++) {
+    // First without waiting: concurrent deploys spread over the best hosts instead of queueing on
+    // the first one's row lock. Then, for hosts that were busy or full, waiting for the lock.
+    for (const c of round) {
+      if (await reserveOnHost(db, c.id, r, { skipLocked: true })) return { hostId: c.id, hostName: c.name };
+    }
     for (const c of round) {
       if (await reserveOnHost(db, c.id, r)) return { hostId: c.id, hostName: c.name };
       avoid.add(c.id);
