@@ -46,8 +46,9 @@ function Chart({ title, data, lines, unit, format }: { title: string; data: Reco
 /**
  * CPU, memory, disk and network charts of one instance, from metrics.forInstance (scoped like
  * instance.get). Include it on the instance page: `<InstanceMetrics instanceId={vm.id} />`.
+ * With `hideWhenEmpty` nothing is drawn until the window holds a sample (e.g. a stopped VM).
  */
-export function InstanceMetrics({ instanceId }: { instanceId: string }) {
+export function InstanceMetrics({ instanceId, hideWhenEmpty = false }: { instanceId: string; hideWhenEmpty?: boolean }) {
   const trpc = useTRPC();
   const [minutes, setMinutes] = useState<number>(60);
   const q = useQuery({ ...trpc.metrics.forInstance.queryOptions({ id: instanceId, minutes }), refetchInterval: REFRESH_MS });
@@ -66,6 +67,7 @@ export function InstanceMetrics({ instanceId }: { instanceId: string }) {
       ))}
     </div>
   );
+  if (hideWhenEmpty && (q.isPending || (q.isSuccess && q.data.samples.length === 0))) return null;
   let body: React.ReactNode;
   if (q.isPending) body = <Loading label="Loading metrics…" />;
   else if (q.isError) body = <ErrorState error={q.error} onRetry={() => void q.refetch()} />;

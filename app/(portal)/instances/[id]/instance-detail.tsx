@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { formatDateTime, formatRelative } from "@/components/resource/format";
 import { InstanceActionDialog, operationLabel } from "@/components/resource/instance-actions";
+import { InstanceMetrics } from "@/components/resource/instance-metrics";
 import { canOperate, formatSize, InstanceStateBadge, transitionalStates, type VmOperation } from "@/components/resource/instance-state";
 import { type Job, JobProgress, jobNoun } from "@/components/resource/job-progress";
 import type { RouterOutputs } from "@/components/resource/router-types";
@@ -199,6 +200,8 @@ export function InstanceDetail({ id }: { id: string }) {
             <Item label="Created">{formatDateTime(vm.createdAt)}</Item>
           </dl>
         </Card>
+
+        {!destroyed && <InstanceMetrics instanceId={vm.id} hideWhenEmpty={vm.state !== "running"} />}
 
         <div className="grid gap-6 xl:grid-cols-2">
           <Card title="Events">
