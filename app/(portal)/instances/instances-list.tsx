@@ -323,7 +323,7 @@ export function InstancesList() {
           </div>
         )}
         <div className="flex items-center justify-between border-t border-slate-200 px-4 py-2 text-sm text-slate-600">
-          <span>{list.data ? `${list.data.total} instance${list.data.total === 1 ? "" : "s"}` : " "}</span>
+          <span>{list.data ? `${list.data.total.toLocaleString()}${list.data.totalCapped ? "+" : ""} instance${list.data.total === 1 ? "" : "s"}` : " "}</span>
           <div className="flex items-center gap-2">
             <button type="button" className="rounded px-2 py-1 hover:bg-slate-100 disabled:opacity-40" disabled={ts.page <= 1} onClick={() => table.setPage(ts.page - 1)}>
               Previous

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, ilike, inArray, like, ne, or, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, ilike, inArray, like, ne, or, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { accounts, computeOfferings, hosts, instances, jobs, templates, zones } from "@/db/schema";
 import { type Caller, escapeLike, isRootAdmin, ownedCondition } from "@/server/authz/caller";
@@ -7,6 +7,8 @@ import { getAccountInScope } from "@/server/services/accounts";
 import { getDomainInScope } from "@/server/services/domains";
 import { listEvents } from "@/server/services/events";
 import { getInstanceInScope } from "./access";
+
+const COUNT_CAP = 10_000;
 
 const sortable = {
   name: instances.name,
@@ -69,7 +71,9 @@ export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<L
       .orderBy(...order)
       .limit(pageSize)
       .offset((page - 1) * pageSize),
-    db.select({ n: count() }).from(instances).where(where),
+    // Counting stops at COUNT_CAP: past it the UI says "10,000+", and a first page stays fast
+    // however many VMs the scope holds.
+    db.select({ n: count() }).from(db.select({ one: sql`1` }).from(instances).where(where).limit(COUNT_CAP + 1).as("capped")),
   ]);
   const active = rows.length
     ? await db
@@ -81,7 +85,8 @@ export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<L
   const admin = isRootAdmin(caller); // hosts are infrastructure: only the root admin sees them (as in CloudStack)
   return {
     items: rows.map((r) => ({ ...r, hostId: admin ? r.hostId : null, hostName: admin ? r.hostName : null, activeJob: jobByVm.get(r.id) ?? null })),
-    total: total?.n ?? 0,
+    total: Math.min(total?.n ?? 0, COUNT_CAP),
+    totalCapped: (total?.n ?? 0) > COUNT_CAP,
     page,
     pageSize,
   };
