@@ -139,6 +139,11 @@ export function InstanceDetail({ id }: { id: string }) {
                   {actionButton("stop")}
                   {actionButton("reboot")}
                 </div>
+                {vm.state === "running" && (
+                  <Link href={`/instances/${vm.id}/console`} className="inline-flex h-9 items-center rounded-md bg-white px-3.5 text-sm font-medium text-slate-800 shadow-xs ring-1 ring-slate-300 ring-inset hover:bg-slate-50">
+                    Console
+                  </Link>
+                )}
                 {actionButton("changeOffering")}
                 {actionButton("destroy", "danger")}
                 {vm.state === "error" && actionButton("expunge", "danger")}
