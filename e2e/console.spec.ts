@@ -86,7 +86,7 @@ test("a tenant opens a simulator VM's console: the screen shows the VM, typing a
     expect(s.width).toBeGreaterThan(600);
     expect(s.foreground).toBeGreaterThan(0.01);
     expect(s.colours).toBeGreaterThan(2);
-    await page.screenshot({ path: "test-results/e2e/console-connected.png" });
+    await page.screenshot({ path: test.info().outputPath("console-connected.png") });
   });
 
   await test.step("keys typed on the canvas reach the VM and change the screen", async () => {
@@ -106,7 +106,7 @@ test("a tenant opens a simulator VM's console: the screen shows the VM, typing a
     await expect.poll(() => showsText(page, ROW.terminal + 2, "$ pasted words_"), { timeout: 10_000 }).toBe(true);
     await page.getByRole("button", { name: "Ctrl-Alt-Del" }).click();
     await expect.poll(() => showsText(page, ROW.terminal + 2, "[Ctrl-Alt-Del received: the simulator does not reboot]"), { timeout: 10_000 }).toBe(true);
-    await page.screenshot({ path: "test-results/e2e/console-typed.png" });
+    await page.screenshot({ path: test.info().outputPath("console-typed.png") });
   });
 
   await test.step("reconnect opens a fresh session on the same screen", async () => {
