@@ -412,6 +412,11 @@ function InstanceRow({
               {operationLabel[quick]}
             </Button>
           )}
+          {r.state === "running" && (
+            <Link href={`/instances/${r.id}/console`} title={`Console of ${r.name}`} className="inline-flex h-8 items-center rounded-md px-2.5 text-sm font-medium text-brand-700 hover:bg-slate-100">
+              Console
+            </Link>
+          )}
           <RowMenu
             label={`More actions for ${r.name}`}
             actions={more.map((op) => ({
