@@ -11,6 +11,7 @@ export function Dialog({
   children,
   footer,
   wide,
+  extraWide,
 }: {
   open: boolean;
   onClose: () => void;
@@ -18,6 +19,8 @@ export function Dialog({
   children: React.ReactNode;
   footer?: React.ReactNode;
   wide?: boolean;
+  /** Wider still, for charts. */
+  extraWide?: boolean;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
@@ -34,7 +37,7 @@ export function Dialog({
       aria-labelledby="dialog-title"
       className={cn(
         "m-auto w-full rounded-lg p-0 shadow-xl backdrop:bg-slate-900/40",
-        wide ? "max-w-2xl" : "max-w-md",
+        extraWide ? "max-w-5xl" : wide ? "max-w-2xl" : "max-w-md",
       )}
     >
       {open && (

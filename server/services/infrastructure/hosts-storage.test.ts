@@ -5,6 +5,7 @@ import type { Db } from "@/db";
 import { events, hosts, storagePools } from "@/db/schema";
 import { openTestDb } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
+import { hostRefOf } from "@/server/orchestrator/drivers/host-ref";
 import { registerDriver } from "@/server/orchestrator/drivers/registry";
 import { DriverError, type HypervisorDriver } from "@/server/orchestrator/drivers/types";
 
@@ -140,6 +141,31 @@ describe("hosts", () => {
     const e2 = await rejects(() => admin.host.update({ id: h!.id, memoryMib: 30000 }));
     expect(e2.message).toContain("below the 40,000 MiB already reserved");
     expect((await admin.host.update({ id: h!.id, memoryMib: 40000 })).memoryMib).toBe(40000); // 48,000 MiB with × 1.2
+  });
+
+  it("keeps a KVM host's libvirt domain type override (kvm, qemu or automatic) and ignores it on other hypervisors", async () => {
+    const forced = await admin.host.create(kvmHost({ name: "kvm-tcg", address: "qemu+ssh://root@10.0.0.7/system", domainType: "qemu" }));
+    expect(forced).toMatchObject({ domainType: "qemu", kvmAccelerated: true });
+    // The driver gets the override, not what the probe found.
+    expect(hostRefOf(forced).domainType).toBe("qemu");
+    const toKvm = await admin.host.update({ id: forced.id, domainType: "kvm" });
+    expect(toKvm.domainType).toBe("kvm");
+    // Leaving it out changes nothing; null goes back to automatic (kvm here: acceleration works).
+    expect((await admin.host.update({ id: forced.id, name: "kvm-forced" })).domainType).toBe("kvm");
+    const auto = await admin.host.update({ id: forced.id, domainType: null });
+    expect(auto.domainType).toBeNull();
+    expect(hostRefOf(auto).domainType).toBe("kvm");
+    expect(hostRefOf({ ...auto, kvmAccelerated: false }).domainType).toBe("qemu");
+    expect((await admin.host.get({ id: forced.id })).domainType).toBeNull();
+
+    const bad = await rejects(() => admin.host.update({ id: forced.id, domainType: "xen" as never }));
+    expect(bad.code).toBe("BAD_REQUEST");
+    expect(bad.message).toContain("domainType: Domain type must be kvm or qemu");
+    const sim = await admin.host.create({ clusterId: simCluster, hypervisorType: "simulator", name: "sim-typed", address: "sim://typed", cpuCores: 4, cpuMhz: 2000, memoryMib: 4096, tags: [], domainType: "kvm" });
+    expect(sim.domainType).toBeNull();
+    expect((await admin.host.update({ id: sim.id, domainType: "qemu" })).domainType).toBeNull();
+    await admin.host.delete({ id: sim.id });
+    await admin.host.delete({ id: forced.id });
   });
 
   it("moves a host through disabled and maintenance and back, with events", async () => {

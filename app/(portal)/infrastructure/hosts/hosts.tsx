@@ -3,6 +3,8 @@ import { zodResolver } from "@hookform/resolvers/zod";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useForm } from "react-hook-form";
+import { formatDateTime, formatRelative } from "@/components/resource/format";
+import { HostLoad } from "@/components/resource/instance-metrics";
 import { Badge, StateBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { DataTable, type Column, useTableState } from "@/components/ui/data-table";
@@ -53,6 +55,8 @@ export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter })
   const [state, setState] = useState("");
   const [notice, setNotice] = useState<NoticeValue>(null);
   const dialogs = useRowDialogs<HostRow>();
+  /** The host whose details and load are shown (its fresh row from the list when there is one). */
+  const [detailsOf, setDetailsOf] = useState<HostRow | null>(null);
   const zones = useZoneOptions();
   const clusters = useClusterOptions();
   const list = useQuery(
@@ -102,7 +106,16 @@ export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter })
       sortable: true,
       cell: (h) => (
         <div>
-          <div className="font-medium text-slate-900">{h.name}</div>
+          {/* The name opens the host's details: libvirt's facts and its load. */}
+          <button
+            type="button"
+            className="text-left font-medium text-brand-700 hover:underline"
+            aria-label={`Details of host ${h.name}`}
+            title="Details and load"
+            onClick={() => setDetailsOf(h)}
+          >
+            {h.name}
+          </button>
           <div className="font-mono text-xs text-slate-500">{h.address}</div>
         </div>
       ),
@@ -264,6 +277,19 @@ export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter })
           />
         )}
       </Dialog>
+      <Dialog
+        open={detailsOf !== null}
+        onClose={() => setDetailsOf(null)}
+        title={`Host ${detailsOf?.name ?? ""}`}
+        extraWide
+        footer={
+          <Button variant="secondary" onClick={() => setDetailsOf(null)}>
+            Close
+          </Button>
+        }
+      >
+        {detailsOf && <HostDetails host={list.data?.items.find((h) => h.id === detailsOf.id) ?? detailsOf} />}
+      </Dialog>
       <DeleteDialog
         noun="host"
         name={dialogs.deleting?.name}
@@ -307,7 +333,7 @@ const addressHint = {
   simulator: "A label for the simulated host, e.g. sim://host-5",
 } as const;
 
-const createFields = ["clusterId", "hypervisorType", "name", "address", "cpuCores", "cpuMhz", "memoryMib", "tags"] as const;
+const createFields = ["clusterId", "hypervisorType", "name", "address", "cpuCores", "cpuMhz", "memoryMib", "tags", "domainType"] as const;
 
 function CreateHostForm({
   clusters,
@@ -334,6 +360,7 @@ function CreateHostForm({
       cpuMhz: 2400,
       memoryMib: 32768,
       tags: [] as string[],
+      domainType: null as DomainType | null,
     },
   });
   const done = useHostSaved(onClose, onSaved);
@@ -392,6 +419,7 @@ function CreateHostForm({
           {(id) => <Input id={id} className="font-mono" invalid={!!errors.address} spellCheck={false} {...register("address")} />}
         </Field>
         <HardwareFields register={register} errors={errors} />
+        {hypervisor === "kvm" && <DomainTypeField register={register} error={errors.domainType?.message} />}
       </div>
       <FormError message={formError} />
       <FormButtons onClose={onClose} loading={create.isPending} label="Create host" />
@@ -399,7 +427,7 @@ function CreateHostForm({
   );
 }
 
-const editFields = ["name", "address", "cpuCores", "cpuMhz", "memoryMib", "tags"] as const;
+const editFields = ["name", "address", "cpuCores", "cpuMhz", "memoryMib", "tags", "domainType"] as const;
 const editHostSchema = updateHostInput.omit({ id: true });
 
 function EditHostForm({ host, onClose, onSaved }: { host: HostRow; onClose: () => void; onSaved: (name: string) => void }) {
@@ -407,7 +435,15 @@ function EditHostForm({ host, onClose, onSaved }: { host: HostRow; onClose: () =
   const [formError, setFormError] = useState<string | null>(null);
   const { register, handleSubmit, setError, formState } = useForm({
     resolver: zodResolver(editHostSchema),
-    defaultValues: { name: host.name, address: host.address, cpuCores: host.cpuCores, cpuMhz: host.cpuMhz, memoryMib: host.memoryMib, tags: host.tags },
+    defaultValues: {
+      name: host.name,
+      address: host.address,
+      cpuCores: host.cpuCores,
+      cpuMhz: host.cpuMhz,
+      memoryMib: host.memoryMib,
+      tags: host.tags,
+      domainType: host.domainType,
+    },
   });
   const done = useHostSaved(onClose, onSaved);
   const update = useMutation(
@@ -433,6 +469,7 @@ function EditHostForm({ host, onClose, onSaved }: { host: HostRow; onClose: () =
           {(id) => <Input id={id} className="font-mono" invalid={!!errors.address} spellCheck={false} {...register("address")} />}
         </Field>
         <HardwareFields register={register} errors={errors} />
+        {host.hypervisorType === "kvm" && <DomainTypeField register={register} error={errors.domainType?.message} host={host} />}
       </div>
       {(host.cpuUsedMhz > 0 || host.memoryUsedMib > 0) && (
         <p className="text-xs text-slate-500">
@@ -470,5 +507,91 @@ function HardwareFields({
         {(id) => <Input id={id} placeholder="ssd, gpu" invalid={!!errors.tags} {...register("tags", { setValueAs: parseTags })} />}
       </Field>
     </>
+  );
+}
+
+type DomainType = NonNullable<HostRow["domainType"]>;
+
+/** The domain type VMs get on a KVM host: the admin's override, else kvm when acceleration works. */
+const effectiveDomainType = (h: Pick<HostRow, "domainType" | "kvmAccelerated">): DomainType => h.domainType ?? (h.kvmAccelerated ? "kvm" : "qemu");
+
+/** libvirt domain type override of a KVM host: automatic (empty → null), kvm or qemu (TCG). */
+function DomainTypeField({
+  register,
+  error,
+  host,
+}: {
+  register: (name: "domainType", o: { setValueAs: (v: unknown) => unknown }) => object;
+  error?: string;
+  host?: Pick<HostRow, "domainType" | "kvmAccelerated">;
+}) {
+  const auto = host ? `Automatic uses ${effectiveDomainType({ domainType: null, kvmAccelerated: host.kvmAccelerated })} on this host (KVM acceleration ${host.kvmAccelerated ? "works" : "is not available"}).` : "Automatic: kvm where KVM acceleration works, else qemu.";
+  return (
+    <Field label="Domain type" error={error} hint={`How libvirt runs this host's VMs. ${auto}`}>
+      {(id) => (
+        <Select id={id} invalid={!!error} {...register("domainType", { setValueAs: (v: unknown) => (v === "" || v == null ? null : v) })}>
+          <option value="">Automatic</option>
+          <option value="kvm">kvm (hardware acceleration)</option>
+          <option value="qemu">qemu (TCG emulation, slow)</option>
+        </Select>
+      )}
+    </Field>
+  );
+}
+
+/** A host's facts (what libvirt reported when it was added) and its load over the last hours. */
+function HostDetails({ host }: { host: HostRow }) {
+  const kvm = host.hypervisorType === "kvm";
+  const na = <span className="text-slate-400">—</span>;
+  return (
+    <div className="space-y-4">
+      <dl data-testid="host-facts" className="grid grid-cols-1 gap-x-6 gap-y-3 text-sm sm:grid-cols-2 lg:grid-cols-4">
+        <Fact label="Address">
+          <span className="break-all font-mono text-xs">{host.address}</span>
+        </Fact>
+        <Fact label="State">
+          <span className="flex flex-wrap gap-1">
+            <StateBadge state={host.state} />
+            <StateBadge state={host.status} />
+          </span>
+        </Fact>
+        <Fact label="Last seen">{host.lastSeenAt ? <span title={formatDateTime(host.lastSeenAt)}>{formatRelative(host.lastSeenAt)}</span> : na}</Fact>
+        <Fact label="Cluster">
+          {host.zoneName} / {host.podName} / {host.clusterName}
+        </Fact>
+        <Fact label="CPU">
+          {host.cpuCores} × {host.cpuMhz.toLocaleString("en-US")} MHz
+          {host.cpuModel && <span className="block text-xs text-slate-500">{host.cpuModel}</span>}
+        </Fact>
+        <Fact label="Memory">{formatMib(host.memoryMib)}</Fact>
+        {kvm && (
+          <>
+            <Fact label="Versions">
+              {host.hypervisorVersion ?? na}
+              {host.libvirtVersion && <span className="block text-xs text-slate-500">libvirt {host.libvirtVersion}</span>}
+            </Fact>
+            <Fact label="Domain type">
+              <span data-testid="host-domain-type">{effectiveDomainType(host)}</span>
+              <span className="block text-xs text-slate-500">
+                {host.domainType ? "set by an admin" : "automatic"}; KVM acceleration {host.kvmAccelerated ? "works" : host.kvmAccelerated === false ? "is not available" : "unknown"}
+              </span>
+            </Fact>
+          </>
+        )}
+      </dl>
+      <section aria-label={`Load of host ${host.name}`}>
+        <h3 className="mb-2 text-sm font-semibold text-slate-800">Load, last 6 hours</h3>
+        <HostLoad hostId={host.id} />
+      </section>
+    </div>
+  );
+}
+
+function Fact({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div>
+      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
+      <dd className="mt-1 text-slate-700">{children}</dd>
+    </div>
   );
 }
