@@ -98,6 +98,10 @@ suite("libvirt (real VMs)", "libvirt", () => {
 suite("e2e in Chromium", "e2e", () => {
   const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
   if (!fs.existsSync(chromium)) return `Chromium not found at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH)`;
+  // e2e/libvirt.spec.ts runs a real VM from the tiny test image: the libvirt suite above builds it;
+  // when only this suite runs, build it here (the spec fails, never skips, without it or libvirtd).
+  const image = path.resolve(process.env.STRATUS_TEST_IMAGE ?? ".cache/test-image/tiny.qcow2");
+  if (!fs.existsSync(image) && spawnSync("virsh", ["-c", "qemu:///system", "version"], { timeout: 30_000 }).status === 0) run("bash", ["scripts/build-test-image.sh"]);
   if (run("npx", ["next", "build"]) !== 0) return { status: "failed", passed: 0, failed: 1, skipped: 0, note: "next build failed" };
   const out = path.join(resultsDir, "e2e.json");
   const code = run("npx", ["playwright", "test"], { E2E_JSON: "1", PLAYWRIGHT_JSON_OUTPUT_NAME: out });
