@@ -47,7 +47,7 @@ const log = (m: string) => console.error(`[bench] ${m}`);
 async function openBenchDb(): Promise<{ h: DbHandle; kind: string; drop: () => Promise<void> }> {
   const base = process.env.DATABASE_URL;
   if (!base) return { h: openDb({}), kind: "pglite", drop: async () => {} };
-  const name = `stratus_bench_${randomBytes(4).toString("hex")}`;
+  const name = process.env.BENCH_KEEP_DB === "1" ? "stratus_bench_kept" : `stratus_bench_${randomBytes(4).toString("hex")}`;
   const admin = postgres(base, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   await admin.end();
@@ -144,8 +144,8 @@ async function main() {
     if (filler > 0) {
       log(`inserting ${filler} synthetic instances for the list measurement`);
       await db.execute(sql`
-        insert into instances (name, account_id, domain_id, domain_path, zone_id, compute_offering_id, template_id, state, cpu_cores, cpu_mhz, memory_mib)
-        select 'filler-' || g, a.id, a.domain_id, d.path, ${zone!.id}, ${offering!.id}, ${template!.id}, 'stopped', 1, 1000, 1024
+        insert into instances (name, account_id, domain_id, domain_path, zone_id, compute_offering_id, template_id, state, cpu_cores, cpu_mhz, memory_mib, created_at)
+        select 'filler-' || g, a.id, a.domain_id, d.path, ${zone!.id}, ${offering!.id}, ${template!.id}, 'stopped', 1, 1000, 1024, now() - g * interval '1 second'
         from generate_series(1, ${filler}) g, accounts a join domains d on d.id = a.domain_id where a.id = ${acc!.id}`);
       await db.execute(sql`analyze instances`);
     }
@@ -176,7 +176,8 @@ async function main() {
     console.log(JSON.stringify(result));
   } finally {
     await h.close();
-    await drop();
+    if (process.env.BENCH_KEEP_DB === "1") console.error(`[bench] kept the database (BENCH_KEEP_DB=1)`);
+    else await drop();
   }
 }
 

@@ -66,11 +66,13 @@ export const instances = pgTable(
   },
   (t) => [
     uniqueIndex("instances_account_name_unique").on(t.accountId, t.name).where(sql`${t.state} <> 'expunged'`),
-    index("instances_account_created_idx").on(t.accountId, t.createdAt),
+    // Lists page newest first with id as tie-breaker: both in the index, so a first page reads
+    // 20 index entries whatever the population.
+    index("instances_account_created_idx").on(t.accountId, t.createdAt, t.id),
     index("instances_domain_path_idx").on(t.domainPath),
     index("instances_host_idx").on(t.hostId),
     index("instances_state_idx").on(t.state),
-    index("instances_created_idx").on(t.createdAt),
+    index("instances_created_idx").on(t.createdAt, t.id),
   ],
 );
 
