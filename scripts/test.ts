@@ -92,7 +92,9 @@ suite("libvirt (real VMs)", "libvirt", () => {
     return `libvirtd is not reachable at qemu:///system: ${why} (apt-get install libvirt-daemon-system qemu-system-x86, then virtlogd -d && libvirtd -d as root)`;
   }
   if (run("bash", ["scripts/build-test-image.sh"]) !== 0) return { status: "failed", passed: 0, failed: 1, skipped: 0, note: "building the test image failed" };
-  return vitest("libvirt", { TEST_DB: "pglite", STRATUS_LIBVIRT_TESTS: "1" }, ["server/orchestrator/drivers/libvirt/", "server/console/libvirt-console"]);
+  // One file at a time: each test file has its own database, so two files running at once would
+  // both name their first VM i-1 on the one libvirtd.
+  return vitest("libvirt", { TEST_DB: "pglite", STRATUS_LIBVIRT_TESTS: "1" }, ["--no-file-parallelism", "server/orchestrator/drivers/libvirt/", "server/console/libvirt-console"]);
 });
 
 suite("e2e in Chromium", "e2e", () => {
