@@ -27,7 +27,7 @@ done
 # The versioned kernel package behind the linux-image-cloud-amd64 metapackage.
 kpkg="$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
 [ -n "$kpkg" ] || { echo "build-test-image: cannot resolve linux-image-cloud-amd64 (apt-get update?)" >&2; exit 1; }
-stamp="$kpkg $(apt-cache policy busybox-static | awk '/Candidate/ {print $2}') v4"
+stamp="$kpkg $(apt-cache policy busybox-static | awk '/Candidate/ {print $2}') v5"
 if [ -f "$out" ] && [ -f "$out.stamp" ] && [ "$(cat "$out.stamp")" = "$stamp" ]; then
   echo "build-test-image: $out is up to date ($stamp)"
   exit 0
@@ -88,6 +88,8 @@ echo "$banner" > /dev/ttyS0
 echo "$banner" > /dev/tty0
 # A heartbeat on the serial console, and a shell on it for debugging.
 while true; do sleep 30; echo "STRATUS-TINY-GUEST $name up $(cut -d' ' -f1 /proc/uptime)s" > /dev/ttyS0; done &
+# A shell on the VGA console too, so what is typed in the browser console shows on the screen.
+setsid sh -c 'exec sh -i </dev/tty1 >/dev/tty1 2>&1' &
 exec setsid cttyhack sh -c 'exec sh </dev/ttyS0 >/dev/ttyS0 2>&1'
 EOF
 chmod +x "$root/init"
