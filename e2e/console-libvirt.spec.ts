@@ -129,10 +129,12 @@ test("a tenant opens the console of a real libvirt VM in the browser", async ({ 
     const s = await canvasStats(page);
     expect(s.width).toBeGreaterThanOrEqual(640);
     expect(s.colours).toBeGreaterThanOrEqual(2);
-    // Keyboard input reaches QEMU without breaking the session.
+    // A command typed in the browser runs in the guest's VGA shell and changes its screen.
+    const before = await canvasStats(page);
     await page.getByTestId("console-screen").locator("canvas").click();
-    await page.keyboard.type("echo hi");
+    await page.keyboard.type("echo stratus-console-typed");
     await page.keyboard.press("Enter");
+    await expect.poll(async () => (await canvasStats(page)).lit, { timeout: 30_000 }).toBeGreaterThan(before.lit * 1.05);
     await expect(page.getByTestId("console-status")).toHaveAttribute("data-status", "connected");
     await page.screenshot({ path: test.info().outputPath("console-libvirt.png") });
   });
