@@ -3,14 +3,14 @@
  * steps by hand (qemu-img create of the overlay, virsh define, virsh start), over several runs.
  * Needs root, a running libvirtd (qemu:///system) and the tiny image (scripts/build-test-image.sh).
  * Prints a final JSON line: {"runs","stratusMedianMs","virshMedianMs","overheadRatio",…}.
- *   BENCH_RUNS (default 7)
+ *   BENCH_RUNS (default 7); DATABASE_URL: run on a fresh database on that PostgreSQL server.
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { openDb } from "@/db";
+import { openBenchDb } from "./bench-db";
 import { instances, pods, zones } from "@/db/schema";
 import { seed } from "@/db/seed";
 import { macFor, uuidFor } from "@/server/orchestrator/drivers/libvirt/driver";
@@ -47,7 +47,7 @@ async function main() {
   fs.mkdirSync(secondary);
   fs.copyFileSync(image, path.join(secondary, "tiny.qcow2"));
 
-  const h = openDb({});
+  const { h, kind, drop } = await openBenchDb();
   await h.migrate();
   await seed(h.db, { demo: true });
   const admin = api(h.db, await callerFor(h.db, "admin"));
@@ -130,11 +130,13 @@ async function main() {
   if (process.env.BENCH_DEBUG) console.log(JSON.stringify(timing));
   await workers.stop();
   await h.close();
+  await drop();
   fs.rmSync(dir, { recursive: true, force: true });
   const s = median(stratus);
   const v = median(byHand);
   console.log(
     JSON.stringify({
+      db: kind,
       runs,
       stratusMedianMs: Math.round(s),
       virshMedianMs: Math.round(v),

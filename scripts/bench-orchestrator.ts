@@ -7,12 +7,10 @@
  * instance list as the root admin would load it. PGlite by default; a fresh database on the
  * PostgreSQL server at DATABASE_URL when set. Prints a final JSON line.
  */
-import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { eq, sql } from "drizzle-orm";
-import postgres from "postgres";
-import { type DbHandle, openDb } from "../db";
+import { openBenchDb } from "./bench-db";
 import { accounts, clusters, computeOfferings, hosts, jobs, pods, resourceCounters, templates, zones } from "../db/schema";
 import { seed } from "../db/seed";
 import { resolveCaller } from "../server/auth/session";
@@ -43,26 +41,6 @@ const pct = (xs: number[], p: number) => {
 };
 const round = (x: number) => Math.round(x * 100) / 100;
 const log = (m: string) => console.error(`[bench] ${m}`);
-
-async function openBenchDb(): Promise<{ h: DbHandle; kind: string; drop: () => Promise<void> }> {
-  const base = process.env.DATABASE_URL;
-  if (!base) return { h: openDb({}), kind: "pglite", drop: async () => {} };
-  const name = process.env.BENCH_KEEP_DB === "1" ? "stratus_bench_kept" : `stratus_bench_${randomBytes(4).toString("hex")}`;
-  const admin = postgres(base, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    h: openDb({ url: url.toString(), max: 24 }),
-    kind: "postgres",
-    drop: async () => {
-      const a = postgres(base, { max: 1, onnotice: () => {} });
-      await a.unsafe(`drop database if exists ${name} with (force)`);
-      await a.end();
-    },
-  };
-}
 
 async function main() {
   const { h, kind, drop } = await openBenchDb();
@@ -176,8 +154,7 @@ async function main() {
     console.log(JSON.stringify(result));
   } finally {
     await h.close();
-    if (process.env.BENCH_KEEP_DB === "1") console.error(`[bench] kept the database (BENCH_KEEP_DB=1)`);
-    else await drop();
+    await drop();
   }
 }
 
