@@ -20,12 +20,25 @@ export const badRequest = (message: string, field?: string) => new ServiceError(
 export const conflict = (message: string, field?: string) => new ServiceError("CONFLICT", message, field);
 export const forbidden = (message: string) => new ServiceError("FORBIDDEN", message);
 
-/** PostgreSQL unique_violation, whichever driver raised it. */
-export function isUniqueViolation(err: unknown): boolean {
+/** The PostgreSQL error code (SQLSTATE) of an error, whichever driver raised it, looking through `cause`s. */
+export function pgErrorCode(err: unknown): string | undefined {
   let e: unknown = err;
   for (let i = 0; i < 4 && e; i++) {
-    if (typeof e === "object" && e !== null && "code" in e && (e as { code: unknown }).code === "23505") return true;
+    const code = typeof e === "object" && e !== null && "code" in e ? (e as { code: unknown }).code : undefined;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
     e = (e as { cause?: unknown }).cause;
   }
-  return false;
+  return undefined;
 }
+
+/** unique_violation. */
+export const isUniqueViolation = (err: unknown) => pgErrorCode(err) === "23505";
+
+/**
+ * A reference blocked the change: foreign_key_violation (23503, NO ACTION keys) or
+ * restrict_violation (23001, what our `onDelete: "restrict"` keys raise when a referenced row is deleted).
+ */
+export const isForeignKeyViolation = (err: unknown) => ["23503", "23001"].includes(pgErrorCode(err) ?? "");
+
+/** deadlock_detected or serialization_failure: the whole transaction may simply be run again. */
+export const isRetryableConflict = (err: unknown) => ["40P01", "40001"].includes(pgErrorCode(err) ?? "");

@@ -1,13 +1,4 @@
-/** PostgreSQL's deadlock_detected and serialization_failure: the transaction may simply be run again. */
-function isRetryable(err: unknown): boolean {
-  let e: unknown = err;
-  for (let i = 0; i < 4 && e; i++) {
-    const code = typeof e === "object" && e !== null && "code" in e ? (e as { code: unknown }).code : undefined;
-    if (code === "40P01" || code === "40001") return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
-}
+import { isRetryableConflict as isRetryable } from "./errors";
 
 /**
  * Runs a whole transaction again when PostgreSQL aborted it as a deadlock victim (e.g. two

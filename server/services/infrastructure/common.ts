@@ -19,20 +19,7 @@ export function assertInfra(caller: Caller, action: "read" | "manage") {
   }
 }
 
-/**
- * A reference blocked the change, whichever driver raised it (possibly wrapped in `cause`):
- * foreign_key_violation (23503, NO ACTION keys) or restrict_violation (23001, which is what our
- * `onDelete: "restrict"` keys raise when a referenced row is deleted).
- */
-export function isFkViolation(err: unknown): boolean {
-  let e: unknown = err;
-  for (let i = 0; i < 4 && e; i++) {
-    const code = typeof e === "object" && e !== null && "code" in e ? (e as { code: unknown }).code : undefined;
-    if (code === "23503" || code === "23001") return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
-}
+export { isForeignKeyViolation as isFkViolation } from "@/server/services/errors";
 
 /** NOT_FOUND for a parent object named in a form field (so the form can show it beside the select). */
 export const parentNotFound = (what: string, field: string) => new ServiceError("NOT_FOUND", `${what} not found`, field);

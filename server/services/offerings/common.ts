@@ -46,19 +46,9 @@ export interface ScopeInfo {
 
 export const PUBLIC_SCOPE = "Public";
 
-/**
- * PostgreSQL foreign_key_violation (23503, NO ACTION keys) or restrict_violation (23001, what an
- * ON DELETE RESTRICT key raises), whichever driver raised it (possibly wrapped in `cause`).
- */
-export function isForeignKeyViolation(err: unknown): boolean {
-  let e: unknown = err;
-  for (let i = 0; i < 4 && e; i++) {
-    const code = typeof e === "object" && e !== null && "code" in e ? (e as { code: unknown }).code : undefined;
-    if (code === "23503" || code === "23001") return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
-}
+import { isForeignKeyViolation } from "@/server/services/errors";
+
+export { isForeignKeyViolation };
 
 /** The SQL condition for offerings the caller may see (undefined: no limit). Needs `domains` left-joined. */
 export function visibleCondition(caller: Caller, t: OfferingTable): SQL | undefined {
