@@ -135,7 +135,7 @@ export function DataTable<T>({
         </div>
       )}
       <div className="flex items-center justify-between border-t border-slate-200 px-4 py-2 text-sm text-slate-600">
-        <span>{total !== undefined ? `${total} ${label}` : " "}</span>
+        <span>{total !== undefined ? `${total.toLocaleString()} ${total === 1 ? label.replace(/s$/, "") : label}` : " "}</span>
         <div className="flex items-center gap-2">
           <button type="button" className="rounded px-2 py-1 hover:bg-slate-100 disabled:opacity-40" disabled={state.page <= 1} onClick={() => table.setPage(state.page - 1)}>
             Previous
