@@ -2,16 +2,15 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import net from "node:net";
 import type { Duplex } from "node:stream";
-import { eq } from "drizzle-orm";
 import { decode } from "next-auth/jwt";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Db } from "@/db";
-import { hosts } from "@/db/schema";
 import { resolveCaller } from "@/server/auth/session";
 import type { Caller } from "@/server/authz/caller";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import type { HostRef } from "@/server/orchestrator/drivers/types";
-import { vmInternalName } from "@/server/orchestrator/jobs/handlers/vm";
+import { vmInternalName } from "@/server/orchestrator/vm-name";
+import { loadHostRef } from "@/server/orchestrator/drivers/host-ref";
 import { getInstanceInScope, type Instance } from "@/server/services/instances/access";
 import { recordVmEvent } from "@/server/services/instances/events";
 import { ServiceError } from "@/server/services/errors";
@@ -109,11 +108,8 @@ async function sessionOf(req: IncomingMessage, secret: string | undefined): Prom
   }
 }
 
-/** Where the VM runs, for its driver. */
-async function hostOf(db: Db, hostId: string): Promise<HostRef | null> {
-  const [h] = await db.select().from(hosts).where(eq(hosts.id, hostId));
-  return h ? { id: h.id, name: h.name, address: h.address, hypervisorType: h.hypervisorType } : null;
-}
+/** Where the VM runs, for its driver (the same view the jobs use, with libvirt's domain type). */
+const hostOf = loadHostRef;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;

@@ -8,7 +8,7 @@ import { killAllWorkers, spawnWorker } from "@/test/processes";
 import { capacityViolations, deployChoicesByName, setSimLatency, testWorkers, usageSequence, waitFor, waitForJob } from "@/test/orchestrator";
 import { registerOrchestrator, simulatorDriver } from "@/server/orchestrator";
 import type { HostRef, VmSpec } from "@/server/orchestrator/drivers/types";
-import { vmInternalName } from "@/server/orchestrator/jobs/handlers/vm";
+import { vmInternalName } from "@/server/orchestrator/vm-name";
 import { claimJob, markStepDone } from "@/server/orchestrator/jobs/queue";
 import { accountLimits } from "@/server/services/limits";
 

@@ -5,7 +5,7 @@ import { events, hosts, instances, simulatorFaults, simulatorVms } from "@/db/sc
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { capacityViolations, clearFaults, deployChoicesByName, injectFault, testWorkers, usageSequence, waitForJob } from "@/test/orchestrator";
-import { vmInternalName } from "@/server/orchestrator/jobs/handlers/vm";
+import { vmInternalName } from "@/server/orchestrator/vm-name";
 import { accountLimits } from "@/server/services/limits";
 
 /** Injected simulator faults: each error path leaves a truthful VM, released capacity, and a cause. */

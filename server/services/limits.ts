@@ -56,14 +56,20 @@ export function pathIds(path: string): string[] {
   return path.split("/").filter(Boolean);
 }
 
-async function ownerChain(db: DbOrTx, accountId: string) {
+/** An account with its domain (id and materialised path): who owns, and whose limits count. */
+export async function accountOwner(db: DbOrTx, accountId: string) {
   const [row] = await db
-    .select({ name: accounts.name, path: domains.path })
+    .select({ id: accounts.id, name: accounts.name, domainId: domains.id, domainPath: domains.path })
     .from(accounts)
     .innerJoin(domains, eq(domains.id, accounts.domainId))
     .where(eq(accounts.id, accountId));
   if (!row) throw notFound("Account");
-  return { accountName: row.name, domainIds: pathIds(row.path) };
+  return row;
+}
+
+async function ownerChain(db: DbOrTx, accountId: string) {
+  const owner = await accountOwner(db, accountId);
+  return { accountName: owner.name, domainIds: pathIds(owner.domainPath) };
 }
 
 /**

@@ -16,6 +16,13 @@ export function hostRefOf(h: HostRow): HostRef {
   };
 }
 
+/** The driver's view of a host, read by id (null when the host is gone). */
+export async function loadHostRef(db: DbOrTx, hostId: string | null): Promise<HostRef | null> {
+  if (!hostId) return null;
+  const [h] = await db.select().from(hosts).where(eq(hosts.id, hostId));
+  return h ? hostRefOf(h) : null;
+}
+
 /** The primary storage a VM's volumes go to on a host: an enabled local directory of its cluster, else a zone-wide one. */
 export async function primaryStorageFor(db: DbOrTx, host: { clusterId: string; zoneId: string }) {
   const [pool] = await db

@@ -17,6 +17,17 @@ export interface EnqueueInput {
   maxAttempts?: number;
 }
 
+/** The columns every job row takes from its EnqueueInput. */
+const jobRow = (job: EnqueueInput) => ({
+  type: job.type,
+  resourceType: job.resourceType,
+  resourceId: job.resourceId,
+  accountId: job.accountId ?? null,
+  domainPath: job.domainPath ?? null,
+  userId: job.userId ?? null,
+  input: job.input ?? {},
+});
+
 /**
  * Queues a job inside the caller's transaction, so the job exists if and only if the state change
  * it carries out committed. Wakes workers in every process (NOTIFY is delivered on commit).
@@ -26,16 +37,7 @@ export async function enqueueJob(tx: DbOrTx, job: EnqueueInput): Promise<Job> {
   try {
     const [row] = await tx
       .insert(jobs)
-      .values({
-        type: job.type,
-        resourceType: job.resourceType,
-        resourceId: job.resourceId,
-        accountId: job.accountId ?? null,
-        domainPath: job.domainPath ?? null,
-        userId: job.userId ?? null,
-        input: job.input ?? {},
-        maxAttempts: job.maxAttempts ?? 5,
-      })
+      .values({ ...jobRow(job), maxAttempts: job.maxAttempts ?? 5 })
       .returning();
     await tx.execute(sql`select pg_notify(${JOB_CHANNEL}, ${row!.id})`);
     localWake();
@@ -52,13 +54,7 @@ export async function recordCompletedJob(tx: DbOrTx, job: EnqueueInput, result: 
   const [row] = await tx
     .insert(jobs)
     .values({
-      type: job.type,
-      resourceType: job.resourceType,
-      resourceId: job.resourceId,
-      accountId: job.accountId ?? null,
-      domainPath: job.domainPath ?? null,
-      userId: job.userId ?? null,
-      input: job.input ?? {},
+      ...jobRow(job),
       status: "succeeded",
       progress: 100,
       result,

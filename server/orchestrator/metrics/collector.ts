@@ -2,6 +2,7 @@ import { and, eq, inArray, lt } from "drizzle-orm";
 import type { Db } from "@/db";
 import { hostMetrics, hosts, instances, vmMetrics } from "@/db/schema";
 import { hostRefOf } from "@/server/orchestrator/drivers/host-ref";
+import { vmInternalName } from "@/server/orchestrator/vm-name";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 
 export interface MetricsOptions {
@@ -29,7 +30,7 @@ export async function collectHost(db: Db, host: typeof hosts.$inferSelect, at = 
     .select({ id: instances.id, number: instances.number, cpuCores: instances.cpuCores })
     .from(instances)
     .where(and(eq(instances.hostId, host.id), inArray(instances.state, ["running", "stopping", "starting", "unknown"])));
-  const byName = new Map(vms.map((v) => [`i-${v.number}`, v]));
+  const byName = new Map(vms.map((v) => [vmInternalName(v), v]));
   const rows = stats
     .map((s) => ({ s, vm: byName.get(s.name) }))
     .filter((x): x is { s: (typeof stats)[number]; vm: (typeof vms)[number] } => !!x.vm)

@@ -8,7 +8,7 @@ import { capacityViolations, clearFaults, deployChoicesByName, injectFault, test
 import { simulatorDriver } from "@/server/orchestrator";
 import { registerDriver } from "@/server/orchestrator/drivers/registry";
 import type { HostRef } from "@/server/orchestrator/drivers/types";
-import { vmInternalName } from "@/server/orchestrator/jobs/handlers/vm";
+import { vmInternalName } from "@/server/orchestrator/vm-name";
 import { reconcileAll, reconcileHost } from "./reconciler";
 
 /** The reconciler brings Stratus's view in line with what the (simulated) hypervisors report. */

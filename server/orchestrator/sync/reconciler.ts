@@ -3,6 +3,7 @@ import type { Db, Tx } from "@/db";
 import { hosts, instances, jobs } from "@/db/schema";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import { hostRefOf } from "@/server/orchestrator/drivers/host-ref";
+import { vmInternalName } from "@/server/orchestrator/vm-name";
 import type { DriverVm, HostRef } from "@/server/orchestrator/drivers/types";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { releaseFromHost } from "@/server/orchestrator/planner/planner";
@@ -28,7 +29,6 @@ export interface HostReport {
   unknownVms: string[];
 }
 
-const internalName = (vm: Pick<Instance, "number">) => `i-${vm.number}`;
 
 /** Guarded state change by the reconciler: only if the VM is still where we saw it. */
 async function sync(tx: Tx, vm: Instance, to: VmState, set: Partial<typeof instances.$inferInsert> = {}) {
@@ -79,7 +79,7 @@ export async function reconcileHost(db: Db, host: Host, opts: ReconcileOptions =
     );
   const truth = new Map(listed.map((v) => [v.name, v.state]));
   for (const vm of onHost) {
-    const actual = truth.get(internalName(vm));
+    const actual = truth.get(vmInternalName(vm));
     const isRunning = actual === "running" || actual === "paused";
     let to: VmState | null = null;
     if ((vm.state === "running" || vm.state === "unknown") && !isRunning) to = "stopped";
@@ -90,7 +90,7 @@ export async function reconcileHost(db: Db, host: Host, opts: ReconcileOptions =
   }
 
   const known = new Set(
-    (await db.select({ number: instances.number }).from(instances).where(and(eq(instances.hostId, host.id), sql`${instances.state} <> 'expunged'`))).map((r) => internalName(r)),
+    (await db.select({ number: instances.number }).from(instances).where(and(eq(instances.hostId, host.id), sql`${instances.state} <> 'expunged'`))).map((r) => vmInternalName(r)),
   );
   for (const v of listed) {
     if (known.has(v.name)) continue;

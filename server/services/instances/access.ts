@@ -1,9 +1,9 @@
 import { and, eq, isNull, or } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
-import { accounts, computeOfferings, domains, instances, templates, zones } from "@/db/schema";
+import { computeOfferings, instances, templates, zones } from "@/db/schema";
 import { type Caller, domainInScope } from "@/server/authz/caller";
 import { notFound, badRequest } from "@/server/services/errors";
-import { pathIds } from "@/server/services/limits";
+import { accountOwner, pathIds } from "@/server/services/limits";
 
 export type Instance = typeof instances.$inferSelect;
 
@@ -21,15 +21,7 @@ export async function getInstanceInScope(db: DbOrTx, caller: Caller, id: string)
 }
 
 /** The account that will own a new VM, with its domain (for scope and usage). */
-export async function ownerOf(db: DbOrTx, accountId: string) {
-  const [row] = await db
-    .select({ id: accounts.id, name: accounts.name, domainId: domains.id, domainPath: domains.path })
-    .from(accounts)
-    .innerJoin(domains, eq(domains.id, accounts.domainId))
-    .where(eq(accounts.id, accountId));
-  if (!row) throw notFound("Account");
-  return row;
-}
+export const ownerOf = accountOwner;
 
 /** A template the owner may use in this zone: public or its own, active, for the zone (or all zones). */
 export async function usableTemplate(db: DbOrTx, owner: { id: string }, templateId: string, zoneId: string) {

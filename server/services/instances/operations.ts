@@ -1,9 +1,8 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db";
-import { instances, templates } from "@/db/schema";
+import { computeOfferings, instances, templates } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import type { DeployInstanceInput } from "@/lib/validation/instances";
-import { orchestratorConfig } from "@/server/orchestrator/config";
 import { enqueueJob, recordCompletedJob } from "@/server/orchestrator/jobs/queue";
 import { insufficient, planAndReserve, rankHosts, releaseFromHost, reserveAmong } from "@/server/orchestrator/planner/planner";
 import { assertTransition, operationAllowed, type VmOperation, type VmState } from "@/server/orchestrator/vm-state";
@@ -150,9 +149,8 @@ async function templateHypervisor(tx: Tx, templateId: string) {
 }
 
 async function offeringTags(tx: Tx, offeringId: string): Promise<string[]> {
-  const rows = await tx.execute(sql`select host_tags from compute_offerings where id = ${offeringId}`);
-  const list = ((rows as { rows?: { host_tags: string[] }[] }).rows ?? (rows as unknown as { host_tags: string[] }[]));
-  return list[0]?.host_tags ?? [];
+  const [o] = await tx.select({ hostTags: computeOfferings.hostTags }).from(computeOfferings).where(eq(computeOfferings.id, offeringId));
+  return o?.hostTags ?? [];
 }
 
 export async function stopInstance(db: Db, caller: Caller, id: string, force: boolean) {

@@ -3,7 +3,8 @@ import type { Db, Tx } from "@/db";
 import { hosts, instances, templates } from "@/db/schema";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
-import { hostRefOf, primaryStorageFor } from "@/server/orchestrator/drivers/host-ref";
+import { hostRefOf, loadHostRef, primaryStorageFor } from "@/server/orchestrator/drivers/host-ref";
+import { vmInternalName } from "@/server/orchestrator/vm-name";
 import type { HostRef, VmSpec } from "@/server/orchestrator/drivers/types";
 import { releaseFromHost } from "@/server/orchestrator/planner/planner";
 import { assertTransition, type VmState } from "@/server/orchestrator/vm-state";
@@ -16,7 +17,6 @@ import { registerJobHandler, type JobContext, type JobHandler } from "../registr
 type Instance = typeof instances.$inferSelect;
 
 /** The hypervisor-side name: Stratus-generated, never a user's string. */
-export const vmInternalName = (vm: Pick<Instance, "number">) => `i-${vm.number}`;
 
 async function loadVm(db: Db | Tx, id: string) {
   const [vm] = await db.select().from(instances).where(eq(instances.id, id));
@@ -24,11 +24,7 @@ async function loadVm(db: Db | Tx, id: string) {
   return vm;
 }
 
-async function hostRef(db: Db, hostId: string | null): Promise<HostRef | null> {
-  if (!hostId) return null;
-  const [h] = await db.select().from(hosts).where(eq(hosts.id, hostId));
-  return h ? hostRefOf(h) : null;
-}
+const hostRef = loadHostRef;
 
 /** The VM, its host and its spec in one query (the hot path of every deploy). */
 async function loadWithHost(db: Db, id: string) {
