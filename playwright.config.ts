@@ -4,6 +4,8 @@ import { defineConfig, type ReporterDescription } from "@playwright/test";
  * End-to-end tests in Debian's Chromium (never a downloaded browser, DESIGN.md §7). The web server is
  * a production build (`next build` must have run) on a fresh, seeded data directory.
  */
+// E2E_PORT lets several checkouts run their specs at once on one machine.
+const port = process.env.E2E_PORT ?? "3100";
 const reporter: ReporterDescription[] = [["list"]];
 if (process.env.E2E_JSON === "1") reporter.push(["json", { outputFile: process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ?? "test-results/e2e.json" }]);
 
@@ -20,7 +22,7 @@ export default defineConfig({
   reporter,
   outputDir: "test-results/e2e",
   use: {
-    baseURL: "http://localhost:3100",
+    baseURL: `http://localhost:${port}`,
     headless: true,
     trace: "off",
     screenshot: "off",
@@ -40,7 +42,7 @@ export default defineConfig({
   projects: [{ name: "chromium" }],
   webServer: {
     command: "npx tsx scripts/e2e-server.ts",
-    url: "http://localhost:3100/login",
+    url: `http://localhost:${port}/login`,
     reuseExistingServer: false,
     timeout: 120_000,
     stdout: "pipe",

@@ -1,6 +1,6 @@
 /**
  * Starts the Stratus server for the Playwright specs: a fresh data directory (seeded with the demo
- * cloud on start) and port 3100, in production mode. Run `next build` first.
+ * cloud on start) and port 3100 (or E2E_PORT), in production mode. Run `next build` first.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -17,7 +17,7 @@ const child = spawn("npx", ["tsx", "server.ts"], {
   stdio: "inherit",
   env: {
     ...inherited,
-    PORT: "3100",
+    PORT: process.env.E2E_PORT ?? "3100",
     DATA_DIR: dataDir,
     NODE_ENV: "production",
     NEXT_TELEMETRY_DISABLED: "1",
