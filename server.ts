@@ -5,10 +5,12 @@ import path from "node:path";
 import next from "next";
 import { dbHandle } from "./db";
 import { demoLogins, needsSeed, seed } from "./db/seed";
+import { stampClientIp, trustedProxies } from "./server/auth/client-ip";
 import { closeAllConsoles } from "./server/console/registry";
 import { createConsoleProxy } from "./server/console/proxy";
 import { env } from "./server/env";
 import { startOrchestrator } from "./server/orchestrator";
+import { upgradeRouter } from "./server/upgrade";
 
 /**
  * The Stratus server: migrates and (on first start) seeds the database, then serves Next.js.
@@ -51,17 +53,15 @@ async function main() {
   const requestHandler = app.getRequestHandler();
   const upgradeHandler = app.getUpgradeHandler();
 
+  const proxies = trustedProxies(e.STRATUS_TRUSTED_PROXIES);
   const server = createServer((req, res) => {
     // The login throttle keys on this; overwrite whatever the client sent.
-    req.headers["x-stratus-client-ip"] = req.socket.remoteAddress ?? "unknown";
+    stampClientIp(req, proxies);
     void requestHandler(req, res);
   });
   const consoles = createConsoleProxy({ db: handle.db });
-  server.on("upgrade", (req, socket, head) => {
-    // Route handlers cannot take upgrades: consoles are handled here, the rest (hot reload) by Next.
-    if (consoles.handleUpgrade(req, socket, head)) return;
-    void upgradeHandler(req, socket, head);
-  });
+  // Route handlers cannot take upgrades: consoles are handled here, hot reload (dev) by Next, the rest 404.
+  server.on("upgrade", upgradeRouter({ consoles, dev, next: upgradeHandler }));
 
   server.listen(e.PORT, e.HOSTNAME, () => {
     console.log(`[stratus] ready on http://localhost:${e.PORT} (${dev ? "development" : "production"})`);

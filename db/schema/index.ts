@@ -11,3 +11,4 @@ export * from "./jobs";
 export * from "./usage";
 export * from "./simulator";
 export * from "./metrics";
+export * from "./sessions";

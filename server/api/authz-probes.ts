@@ -4,6 +4,7 @@ import { clusters, hosts, pods, secondaryStores, storagePools, users } from "@/d
 import { createComputeOffering } from "@/server/services/offerings/compute";
 import { createDiskOffering } from "@/server/services/offerings/disk";
 import { deployInstances } from "@/server/services/instances/operations";
+import { startSession } from "@/server/auth/session";
 import { deployChoicesByName } from "@/test/orchestrator";
 import type { Caller } from "@/server/authz/caller";
 import { can, type Permission } from "@/server/authz/permissions";
@@ -28,6 +29,9 @@ type Probe = (v: Victim) => unknown;
  */
 const inputs: Record<string, Probe> = {
   "session.me": () => undefined,
+  "session.list": () => undefined,
+  "session.end": (v) => ({ id: v.ids.session }),
+  "session.endOthers": () => undefined,
   "domain.tree": () => undefined,
   "domain.get": (v) => ({ id: v.domainId }),
   "domain.create": (v) => ({ parentId: v.domainId, name: "intruder" }),
@@ -124,7 +128,7 @@ function infraProbes(r: string, idKey: string, create: Record<string, unknown>, 
 
 /** Procedures whose input names a victim object (so the refusal must be NOT_FOUND when permitted). */
 const targeted = Object.keys(inputs).filter(
-  (p) => !["session.me", "domain.tree", "limit.mine", "user.changeOwnPassword", "simulator.get", "simulator.setLatency", "simulator.addFault", "simulator.reset", "capacity.summary"].includes(p),
+  (p) => !["session.me", "session.list", "session.endOthers", "domain.tree", "limit.mine", "user.changeOwnPassword", "simulator.get", "simulator.setLatency", "simulator.addFault", "simulator.reset", "capacity.summary"].includes(p),
 );
 
 /** The permission each procedure needs, for telling a permission refusal from a scope refusal. */
@@ -153,7 +157,7 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "template.delete": "infra.manage",
 };
 // Instances and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
-for (const p of Object.keys(inputs)) if (p.startsWith("instance.") || p.startsWith("job.") || p.startsWith("console.")) permissionOf[p] = null;
+for (const p of Object.keys(inputs)) if (p.startsWith("instance.") || p.startsWith("job.") || p.startsWith("console.") || p.startsWith("session.")) permissionOf[p] = null;
 
 export const authzProbes = {
   inputs,
@@ -189,15 +193,16 @@ export const authzProbes = {
       host: await one(db.select({ id: hosts.id }).from(hosts)),
       storagePool: await one(db.select({ id: storagePools.id }).from(storagePools)),
       secondaryStore: await one(db.select({ id: secondaryStores.id }).from(secondaryStores)),
+      session: await startSession(db, { userId: u!.id, sessionVersion: 0, ip: "192.0.2.1", userAgent: "victim" }),
     };
-    const secretIds = [ids.domain, ids.subDomain, ids.account, ids.user, ids.computeOffering, ids.diskOffering, ids.instance, ids.job] as string[];
+    const secretIds = [ids.domain, ids.subDomain, ids.account, ids.user, ids.computeOffering, ids.diskOffering, ids.instance, ids.job, ids.session] as string[];
     return {
       domainId: t.domains.acme.id,
       subDomainId: t.domains.teamA.id,
       accountId: t.tenantAccount.id,
       userId: u!.id,
       ids,
-      secrets: [...secretIds, "acme-dev", "Acme Cloud", "Team A", "Acme secret compute", "Acme secret disk", "acme-secret-vm"],
+      secrets: [...secretIds, "acme-dev", "Acme Cloud", "Team A", "Acme secret compute", "Acme secret disk", "acme-secret-vm", "192.0.2.1"],
     };
   },
 };

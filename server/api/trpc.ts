@@ -11,6 +11,8 @@ export interface Context {
   caller: Caller | null;
   /** The caller's sign-in (id and version from the session JWT), for things bound to it such as console tickets. */
   session?: { id: string | null; version: number } | null;
+  /** The client's address (server.ts sets it from the socket or a trusted proxy), for the throttle. */
+  ip?: string;
 }
 
 /** "field.path: message; …" — what a user reads when input is rejected. */

@@ -3,21 +3,29 @@ import type { Db } from "@/db";
 import { accounts, domains, users } from "@/db/schema";
 import { recordEvent } from "@/server/services/events";
 import { dummyHash, verifyPassword } from "./password";
-import { loginLimits } from "./rate-limit";
+import { startSession } from "./session";
+import { beginAttempt, forgiveAttempt, sleep, throttlePolicy, type ThrottlePolicy } from "./throttle";
 
 export type LoginResult =
-  | { ok: true; userId: string; sessionVersion: number }
+  | { ok: true; userId: string; sessionVersion: number; sessionId: string }
   | { ok: false; reason: "invalid" | "disabled" | "throttled" };
 
 /**
- * Checks a username and password. Throttled per username and per client IP before any hash is
- * computed; unknown usernames cost the same as known ones; disabled or locked users and accounts
- * are refused even with the right password.
+ * Checks a username and password and, when they are right, starts a session (a `sessions` row).
+ * Throttled per (username, address) and per address before any hash is computed (server/auth/
+ * throttle.ts); unknown usernames cost the same as known ones; disabled or locked users and
+ * accounts are refused even with the right password.
  */
-export async function authenticate(db: Db, username: string, password: string, ip: string): Promise<LoginResult> {
-  const limits = loginLimits();
-  const userKey = username.trim().toLowerCase();
-  if (!limits.ip.attempt(ip) || !limits.user.attempt(userKey)) return { ok: false, reason: "throttled" };
+export async function authenticate(
+  db: Db,
+  username: string,
+  password: string,
+  ip: string,
+  opts: { userAgent?: string; policy?: ThrottlePolicy } = {},
+): Promise<LoginResult> {
+  const verdict = await beginAttempt(db, username, ip, opts.policy ?? throttlePolicy());
+  if (!verdict.allowed) return { ok: false, reason: "throttled" };
+  if (verdict.delayMs) await sleep(verdict.delayMs);
   const [row] = await db
     .select({
       id: users.id,
@@ -50,7 +58,8 @@ export async function authenticate(db: Db, username: string, password: string, i
     return { ok: false, reason: "invalid" };
   }
   if (row.state !== "enabled" || row.accountState !== "enabled") return { ok: false, reason: "disabled" };
-  limits.user.reset(userKey);
+  await forgiveAttempt(db, username, ip);
+  const sessionId = await startSession(db, { userId: row.id, sessionVersion: row.sessionVersion, ip, userAgent: opts.userAgent ?? "" });
   await db.update(users).set({ lastLoginAt: new Date() }).where(eq(users.id, row.id));
   await recordEvent(db, {
     type: "USER.LOGIN",
@@ -62,5 +71,5 @@ export async function authenticate(db: Db, username: string, password: string, i
     resourceType: "user",
     resourceId: row.id,
   });
-  return { ok: true, userId: row.id, sessionVersion: row.sessionVersion };
+  return { ok: true, userId: row.id, sessionVersion: row.sessionVersion, sessionId };
 }

@@ -1,9 +1,10 @@
-import { randomBytes } from "node:crypto";
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { getDb } from "@/db";
-import { signOutSession } from "@/server/console/registry";
+import { env } from "@/server/env";
+import { CLIENT_IP_HEADER } from "./client-ip";
 import { authenticate } from "./login";
+import { endSession } from "./session";
 
 /** Login error codes the login page turns into messages. */
 export const loginErrors = {
@@ -12,14 +13,14 @@ export const loginErrors = {
   throttled: "Too many login attempts; wait a few minutes and try again",
 } as const;
 
-function clientIp(headers: Record<string, unknown> | undefined): string {
-  // server.ts overwrites x-stratus-client-ip with the socket's address, so a browser cannot forge it.
-  const v = headers?.["x-stratus-client-ip"];
-  return typeof v === "string" && v ? v : "unknown";
+function header(headers: Record<string, unknown> | undefined, name: string): string {
+  const v = headers?.[name];
+  return typeof v === "string" ? v : "";
 }
 
 export const authOptions: NextAuthOptions = {
-  session: { strategy: "jwt", maxAge: 12 * 60 * 60 },
+  // The JWT lives as long as the absolute session lifetime; the sessions row decides before that.
+  session: { strategy: "jwt", maxAge: env().STRATUS_SESSION_MAX_HOURS * 3600 },
   pages: { signIn: "/login" },
   providers: [
     CredentialsProvider({
@@ -29,19 +30,22 @@ export const authOptions: NextAuthOptions = {
         const username = credentials?.username ?? "";
         const password = credentials?.password ?? "";
         if (!username || !password) throw new Error("invalid");
-        const result = await authenticate(getDb(), username, password, clientIp(req?.headers));
+        // server.ts overwrites the client-address header (from the socket, or a trusted proxy's X-Forwarded-For).
+        const ip = header(req?.headers, CLIENT_IP_HEADER) || "unknown";
+        const result = await authenticate(getDb(), username, password, ip, { userAgent: header(req?.headers, "user-agent") });
         if (!result.ok) throw new Error(result.reason);
-        return { id: result.userId, name: username, sessionVersion: result.sessionVersion };
+        return { id: result.userId, name: username, sessionVersion: result.sessionVersion, sid: result.sessionId };
       },
     }),
   ],
   callbacks: {
     jwt({ token, user }) {
       if (user) {
-        token.uid = user.id;
-        token.sv = (user as { sessionVersion?: number }).sessionVersion ?? 0;
-        // One id per sign-in: console tickets are bound to it, and sign-out ends its consoles.
-        token.sid = randomBytes(16).toString("base64url");
+        const u = user as { id: string; sessionVersion?: number; sid?: string };
+        token.uid = u.id;
+        token.sv = u.sessionVersion ?? 0;
+        // The sessions row of this sign-in: every request checks it (server/auth/session.ts).
+        token.sid = u.sid;
       }
       return token;
     },
@@ -50,9 +54,9 @@ export const authOptions: NextAuthOptions = {
     },
   },
   events: {
-    signOut({ token }) {
-      const t = token as { sid?: unknown; exp?: unknown } | null;
-      if (typeof t?.sid === "string") signOutSession(t.sid, typeof t.exp === "number" ? t.exp * 1000 : Date.now() + 12 * 3600_000);
+    async signOut({ token }) {
+      const sid = (token as { sid?: unknown } | null)?.sid;
+      if (typeof sid === "string") await endSession(getDb(), sid, "signed_out");
     },
   },
 };

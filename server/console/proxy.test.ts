@@ -2,6 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { and, eq } from "drizzle-orm";
 import { encode } from "next-auth/jwt";
+import { endSession } from "@/server/auth/session";
+import { signInAs } from "@/test/sessions";
 import { TRPCError } from "@trpc/server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -15,7 +17,7 @@ import { deployChoicesByName, testWorkers, waitFor, waitForJob } from "@/test/or
 import { BACKGROUND, CELL_H, ROW, textMask } from "@/server/orchestrator/drivers/simulator/rfb/screen";
 import { createConsoleProxy } from "./proxy";
 import { ByteQueue } from "./byte-queue";
-import { openConsoles, signOutSession } from "./registry";
+import { openConsoles } from "./registry";
 import { RfbTestClient, type Transport } from "./rfb-test-client";
 import { issueTicket } from "./tickets";
 
@@ -44,10 +46,9 @@ interface Login {
   cookie: string;
 }
 
-async function login(caller: Caller, sid: string): Promise<Login> {
-  const [u] = await h.db.select({ sv: users.sessionVersion }).from(users).where(eq(users.id, caller.userId));
-  const token = await encode({ token: { uid: caller.userId, sv: u!.sv, sid, name: caller.username }, secret: SECRET });
-  return { caller, sid, cookie: `next-auth.session-token=${token}` };
+/** A sign-in (a sessions row and its JWT cookie); the label only names it in the test. */
+async function login(caller: Caller, _label: string): Promise<Login> {
+  return signInAs(h.db, caller, SECRET);
 }
 
 /** A ticket from the real tRPC procedure, as this sign-in. */
@@ -186,7 +187,7 @@ describe(`console proxy (${testDbKind()})`, () => {
 
   it("refuses an expired ticket", async () => {
     const [u] = await h.db.select({ sv: users.sessionVersion }).from(users).where(eq(users.id, tenant.caller.userId));
-    const { ticket } = issueTicket({ userId: tenant.caller.userId, sessionVersion: u!.sv, sessionId: tenant.sid, instanceId: vm1.id }, 1);
+    const { ticket } = await issueTicket(h.db, { userId: tenant.caller.userId, sessionVersion: u!.sv, sessionId: tenant.sid, instanceId: vm1.id }, 1);
     await new Promise((r) => setTimeout(r, 20));
     expect(await refusal(`/api/console/${vm1.id}?ticket=${ticket}`, { cookie: tenant.cookie })).toBe(403);
   });
@@ -251,7 +252,7 @@ describe(`console proxy (${testDbKind()})`, () => {
     const l = await login(t.callers.tenant, "tenant-login-signout");
     const { transport } = await openConsole(l, vm1.id);
     const spare = await ticketFor(l, vm1.id);
-    signOutSession(l.sid, Date.now() + 60_000);
+    await endSession(h.db, l.sid, "signed_out");
     await transport.closed;
     expect(closeInfoOf(transport)).toEqual({ code: 4004, reason: "Signed out" });
     expect(await refusal(`${spare.path}?ticket=${spare.ticket}`, { cookie: l.cookie })).toBe(401);

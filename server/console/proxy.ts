@@ -5,8 +5,9 @@ import type { Duplex } from "node:stream";
 import { decode } from "next-auth/jwt";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Db } from "@/db";
-import { resolveCaller } from "@/server/auth/session";
+import { checkSession, type SessionCheck } from "@/server/auth/session";
 import type { Caller } from "@/server/authz/caller";
+import { env } from "@/server/env";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import type { HostRef } from "@/server/orchestrator/drivers/types";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
@@ -16,7 +17,7 @@ import { recordVmEvent } from "@/server/services/instances/events";
 import { ServiceError } from "@/server/services/errors";
 import { ByteQueue } from "./byte-queue";
 import { consoleConfig } from "./config";
-import { addConsole, CLOSE, isSignedOut, removeConsole } from "./registry";
+import { addConsole, CLOSE, openConsolesOf, removeConsole } from "./registry";
 import { downstreamHandshake, upstreamHandshake } from "./rfb-handshake";
 import { redeemTicket } from "./tickets";
 
@@ -28,6 +29,7 @@ import { redeemTicket } from "./tickets";
  * browser: the proxy connects only to what the driver reports for a known, running VM.
  * While open, the session is re-checked every few seconds and closed when the VM stops, moves or
  * goes away, when the user signs out or loses access, or after an idle time without input.
+ * The session is checked by server/auth/session.ts's checkSession, as for every other request.
  */
 export const CONSOLE_PATH = /^\/api\/console\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/?$/i;
 export const SESSION_COOKIES = ["__Secure-next-auth.session-token", "next-auth.session-token"];
@@ -37,6 +39,8 @@ export interface ConsoleProxyOptions {
   /** The next-auth secret (read when a request comes, as server.ts may set it after start-up). */
   secret?: () => string | undefined;
   log?: (msg: string) => void;
+  /** Open consoles allowed per user in this process (default STRATUS_CONSOLE_MAX_PER_USER). */
+  maxPerUser?: () => number;
 }
 
 class Refusal extends Error {
@@ -155,20 +159,31 @@ export function createConsoleProxy(opts: ConsoleProxyOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024, perMessageDeflate: false });
   const log = opts.log ?? ((m: string) => console.log(`[console] ${m}`));
   const secret = opts.secret ?? (() => process.env.NEXTAUTH_SECRET);
+  const maxPerUser = opts.maxPerUser ?? (() => env().STRATUS_CONSOLE_MAX_PER_USER);
+  /** Consoles being opened (authorised, not yet registered), per user, for the cap. */
+  const opening = new Map<string, number>();
+  const adjustOpening = (userId: string, by: number) => {
+    const n = (opening.get(userId) ?? 0) + by;
+    if (n > 0) opening.set(userId, n);
+    else opening.delete(userId);
+  };
+  const claimsOf = (s: Session) => ({ uid: s.userId, sv: s.sessionVersion, sid: s.sessionId });
+  /** What an ended session means for a console: signed out (or expired), or access revoked. */
+  const closeFor = (check: Exclude<SessionCheck, { ok: true }>) => (check.reason === "revoked" ? CLOSE.accessRevoked : CLOSE.loggedOut);
 
   /** Everything checked before the WebSocket is accepted; a Refusal says why not. */
   async function authorise(req: IncomingMessage, instanceId: string, ticket: string) {
     const session = await sessionOf(req, secret());
     if (!session) {
       // The ticket is spent even so: a ticket travels with its cookie or not at all.
-      redeemTicket(ticket, { userId: "", sessionVersion: -1, sessionId: "", instanceId });
+      await redeemTicket(opts.db, ticket, { userId: "", sessionVersion: -1, sessionId: "", instanceId });
       throw new Refusal(401, "Sign in to open a console");
     }
-    const redeemed = redeemTicket(ticket, { userId: session.userId, sessionVersion: session.sessionVersion, sessionId: session.sessionId, instanceId });
+    const redeemed = await redeemTicket(opts.db, ticket, { userId: session.userId, sessionVersion: session.sessionVersion, sessionId: session.sessionId, instanceId });
     if (!redeemed.ok) throw new Refusal(403, redeemed.reason === "expired" ? "The console ticket expired; open the console again" : "Invalid console ticket");
-    if (isSignedOut(session.sessionId)) throw new Refusal(401, "Signed out");
-    const caller = await resolveCaller(opts.db, session.userId, session.sessionVersion);
-    if (!caller) throw new Refusal(403, "Access revoked");
+    const check = await checkSession(opts.db, claimsOf(session));
+    if (!check.ok) throw check.reason === "revoked" ? new Refusal(403, "Access revoked") : new Refusal(401, "Signed out");
+    const caller = check.caller;
     let vm: Instance;
     try {
       vm = await getInstanceInScope(opts.db, caller, instanceId);
@@ -207,20 +222,38 @@ export function createConsoleProxy(opts: ConsoleProxyOptions) {
       let upstream: Awaited<ReturnType<typeof connectUpstream>>;
       try {
         ctx = await authorise(req, instanceId, ticket);
-        const endpoint = await driverFor(ctx.host).consoleEndpoint(ctx.host, vmInternalName(ctx.vm));
-        upstream = await connectUpstream(endpoint).catch((e: unknown) => {
-          throw new Refusal(502, `Could not reach the VM's console: ${e instanceof Error ? e.message : String(e)}`);
-        });
       } catch (e) {
         if (e instanceof Refusal) return refuse(socket, e.status, e.message);
         log(`console of ${instanceId} failed: ${e instanceof Error ? e.message : String(e)}`);
         return refuse(socket, 502, "Could not open the VM's console");
       }
+      const userId = ctx.session.userId;
+      const cap = maxPerUser();
+      if (openConsolesOf(userId) + (opening.get(userId) ?? 0) >= cap) {
+        // Accept, then close with a reason the browser can show (an HTTP refusal is opaque to it).
+        log(`refused a console of ${ctx.vm.name} for ${ctx.caller.username}: ${cap} already open`);
+        return wss.handleUpgrade(req, socket, head, (ws) => ws.close(CLOSE.tooMany.code, `${CLOSE.tooMany.reason}: at most ${cap} per user; close one first`));
+      }
+      adjustOpening(userId, 1);
+      try {
+        const endpoint = await driverFor(ctx.host).consoleEndpoint(ctx.host, vmInternalName(ctx.vm));
+        upstream = await connectUpstream(endpoint).catch((e: unknown) => {
+          throw new Refusal(502, `Could not reach the VM's console: ${e instanceof Error ? e.message : String(e)}`);
+        });
+      } catch (e) {
+        adjustOpening(userId, -1);
+        if (e instanceof Refusal) return refuse(socket, e.status, e.message);
+        log(`console of ${instanceId} failed: ${e instanceof Error ? e.message : String(e)}`);
+        return refuse(socket, 502, "Could not open the VM's console");
+      }
       if (socket.destroyed) {
+        adjustOpening(userId, -1);
         upstream.sock.destroy();
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
+        // runSession registers the console at once (synchronously), so the cap counts it from here.
+        adjustOpening(userId, -1);
         void runSession(ws, ctx, upstream).catch((e: unknown) => log(`session error: ${e instanceof Error ? e.message : String(e)}`));
       });
     })().catch((e: unknown) => {
@@ -262,10 +295,10 @@ export function createConsoleProxy(opts: ConsoleProxyOptions) {
 
     /** Why the session must end now, or null while it may go on. */
     const verdict = async (): Promise<{ code: number; reason: string } | null> => {
-      if (isSignedOut(ctx.session.sessionId)) return CLOSE.loggedOut;
       if (ctx.session.expiresAtMs && ctx.session.expiresAtMs <= Date.now()) return CLOSE.loggedOut;
-      const caller = await resolveCaller(opts.db, ctx.session.userId, ctx.session.sessionVersion);
-      if (!caller) return CLOSE.accessRevoked;
+      const check = await checkSession(opts.db, claimsOf(ctx.session));
+      if (!check.ok) return closeFor(check);
+      const caller = check.caller;
       let now: Instance;
       try {
         now = await getInstanceInScope(opts.db, caller, vm.id);

@@ -1,6 +1,7 @@
 /**
- * Open console sessions of this process, and the sessions (logins) that were signed out, on
- * globalThis: the next-auth sign-out event runs inside Next.js's bundle, the proxy in server.ts.
+ * Open console sessions of this process, on globalThis: the next-auth sign-out event runs inside
+ * Next.js's bundle, the proxy in server.ts. Whether a sign-in was ended lives in the database
+ * (server/auth/session.ts); this only closes this process's consoles at once.
  */
 export interface OpenConsole {
   id: string;
@@ -12,17 +13,16 @@ export interface OpenConsole {
 
 interface Registry {
   open: Map<string, OpenConsole>;
-  /** Signed-out session ids → when their JWT would have expired (ms). */
-  signedOut: Map<string, number>;
 }
 
 const g = globalThis as unknown as { __stratusConsoles?: Registry };
-const reg = (): Registry => (g.__stratusConsoles ??= { open: new Map(), signedOut: new Map() });
+const reg = (): Registry => (g.__stratusConsoles ??= { open: new Map() });
 
 export const CLOSE = {
   upstreamClosed: { code: 4000, reason: "The VM's console closed (the VM stopped or restarted)" },
   vmStopped: { code: 4001, reason: "VM stopped" },
   accessRevoked: { code: 4003, reason: "Access revoked" },
+  tooMany: { code: 4029, reason: "Too many open consoles" },
   loggedOut: { code: 4004, reason: "Signed out" },
   idle: { code: 4008, reason: "Closed after being idle" },
   error: { code: 4010, reason: "Console connection failed" },
@@ -39,16 +39,15 @@ export function removeConsole(id: string) {
 
 export const openConsoles = () => [...reg().open.values()];
 
-/** Called on sign-out: closes that login's consoles and refuses its cookie from now on. */
-export function signOutSession(sessionId: string, expiresAtMs: number) {
-  const r = reg();
-  const now = Date.now();
-  for (const [k, exp] of r.signedOut) if (exp <= now) r.signedOut.delete(k);
-  r.signedOut.set(sessionId, expiresAtMs);
-  for (const c of [...r.open.values()]) if (c.sessionId === sessionId) c.close(CLOSE.loggedOut.code, CLOSE.loggedOut.reason);
+/** Closes this process's consoles of sessions that just ended (other processes notice at their next check). */
+export function closeConsolesOfSessions(sessionIds: string[]) {
+  if (!sessionIds.length) return;
+  const ids = new Set(sessionIds);
+  for (const c of [...reg().open.values()]) if (ids.has(c.sessionId)) c.close(CLOSE.loggedOut.code, CLOSE.loggedOut.reason);
 }
 
-export const isSignedOut = (sessionId: string) => reg().signedOut.has(sessionId);
+/** How many consoles this user has open in this process. */
+export const openConsolesOf = (userId: string) => [...reg().open.values()].filter((c) => c.userId === userId).length;
 
 /** Closes every console of a VM (e.g. when it stops); returns how many were closed. */
 export function closeConsolesOf(instanceId: string, code: number = CLOSE.vmStopped.code, reason: string = CLOSE.vmStopped.reason) {

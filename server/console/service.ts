@@ -13,6 +13,6 @@ export async function requestConsoleTicket(db: Db, caller: Caller, session: { id
   const vm = await getInstanceInScope(db, caller, instanceId);
   if (vm.state !== "running" || !vm.hostId) throw conflict(`Instance ${vm.name} is ${vm.state}; start it to open its console`);
   if (!session?.id) throw new ServiceError("PRECONDITION_FAILED", "Your sign-in predates consoles; sign out and in again to open one");
-  const { ticket, expiresAt } = issueTicket({ userId: caller.userId, sessionVersion: session.version, sessionId: session.id, instanceId: vm.id });
+  const { ticket, expiresAt } = await issueTicket(db, { userId: caller.userId, sessionVersion: session.version, sessionId: session.id, instanceId: vm.id });
   return { ticket, expiresAt, path: `/api/console/${vm.id}`, instanceName: vm.name };
 }

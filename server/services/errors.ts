@@ -2,7 +2,7 @@
  * Errors services throw; the tRPC layer maps them to status codes. `field` names the input field a
  * user mistake is about, so forms can show the message beside it.
  */
-export type ServiceErrorCode = "NOT_FOUND" | "BAD_REQUEST" | "CONFLICT" | "FORBIDDEN" | "PRECONDITION_FAILED";
+export type ServiceErrorCode = "NOT_FOUND" | "BAD_REQUEST" | "CONFLICT" | "FORBIDDEN" | "PRECONDITION_FAILED" | "TOO_MANY_REQUESTS";
 
 export class ServiceError extends Error {
   constructor(

@@ -3,8 +3,10 @@ import type { Db, DbOrTx } from "@/db";
 import { accounts, domains, users } from "@/db/schema";
 import { type Caller, domainInScope, domainPathCondition, escapeLike } from "@/server/authz/caller";
 import { hashPassword, verifyPassword } from "@/server/auth/password";
+import { endOtherSessions } from "@/server/auth/session";
+import { beginAttempt, forgiveAttempt, sleep } from "@/server/auth/throttle";
 import type { CreateUserInput } from "@/lib/validation/identity";
-import { badRequest, conflict, isUniqueViolation, notFound } from "./errors";
+import { badRequest, conflict, isUniqueViolation, notFound, ServiceError } from "./errors";
 import { recordEvent } from "./events";
 import { getAccountInScope } from "./accounts";
 import { pageArray, type PageInput } from "./paging";
@@ -130,17 +132,32 @@ export async function resetPassword(db: Db, caller: Caller, input: { id: string;
   });
 }
 
-export async function changeOwnPassword(db: Db, caller: Caller, input: { currentPassword: string; newPassword: string }) {
+/**
+ * Changes the caller's own password. The current-password check is throttled like a sign-in (it
+ * is a password oracle otherwise); the change ends the user's other sessions, not this one.
+ */
+export async function changeOwnPassword(
+  db: Db,
+  caller: Caller,
+  input: { currentPassword: string; newPassword: string },
+  client: { ip?: string; sessionId?: string | null } = {},
+) {
+  const ip = client.ip ?? "unknown";
+  const verdict = await beginAttempt(db, caller.username, ip);
+  if (!verdict.allowed) throw new ServiceError("TOO_MANY_REQUESTS", "Too many wrong passwords; wait a few minutes and try again", "currentPassword");
+  if (verdict.delayMs) await sleep(verdict.delayMs);
   const [row] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, caller.userId));
   if (!row || !(await verifyPassword(input.currentPassword, row.passwordHash))) {
     throw badRequest("Current password is incorrect", "currentPassword");
   }
+  await forgiveAttempt(db, caller.username, ip);
   const passwordHash = await hashPassword(input.newPassword);
-  await db.transaction(async (tx) => {
+  const ended = await db.transaction(async (tx) => {
     await tx.update(users).set({ passwordHash }).where(eq(users.id, caller.userId));
+    const n = await endOtherSessions(tx, caller.userId, client.sessionId, "password_changed");
     await recordEvent(tx, {
       type: "USER.PASSWORD.CHANGE",
-      description: `User ${caller.username} changed their password`,
+      description: `User ${caller.username} changed their password${n ? `; ${n} other session${n === 1 ? "" : "s"} ended` : ""}`,
       actorUserId: caller.userId,
       accountId: caller.accountId,
       domainId: caller.domainId,
@@ -148,7 +165,9 @@ export async function changeOwnPassword(db: Db, caller: Caller, input: { current
       resourceType: "user",
       resourceId: caller.userId,
     });
+    return n;
   });
+  return { endedSessions: ended };
 }
 
 export async function deleteUser(db: Db, caller: Caller, id: string) {

@@ -32,5 +32,5 @@ export const userRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => users.deleteUser(ctx.db, ctx.caller, input.id)),
   changeOwnPassword: protectedProcedure
     .input(changeOwnPasswordInput)
-    .mutation(({ ctx, input }) => users.changeOwnPassword(ctx.db, ctx.caller, input)),
+    .mutation(({ ctx, input }) => users.changeOwnPassword(ctx.db, ctx.caller, input, { ip: ctx.ip, sessionId: ctx.session?.id })),
 });
