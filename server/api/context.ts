@@ -1,25 +1,30 @@
-import { getServerSession } from "next-auth";
 import { headers } from "next/headers";
-import { getDb } from "@/db";
+import { getDb, type Db } from "@/db";
 import { CLIENT_IP_HEADER } from "@/server/auth/client-ip";
-import { authOptions } from "@/server/auth/options";
-import { checkSession, type SessionClaims } from "@/server/auth/session";
+import { checkSession } from "@/server/auth/session";
+import { claimsFromCookie } from "@/server/auth/session-cookie";
 import type { Caller } from "@/server/authz/caller";
 import type { Context } from "./trpc";
 
-/** The signed-in caller of this request (null when signed out or the session was ended). */
-export async function currentCaller(): Promise<Caller | null> {
-  const check = await checkSession(getDb(), (await getServerSession(authOptions)) as SessionClaims | null);
-  return check.ok ? check.caller : null;
-}
-
-export async function createRequestContext(opts?: { req?: Request }): Promise<Context> {
-  const check = await checkSession(getDb(), (await getServerSession(authOptions)) as SessionClaims | null);
-  const reqHeaders = opts?.req?.headers ?? (await headers());
+/**
+ * A request's context from its headers: the session cookie's claims, checked by checkSession (the
+ * same reading and the same check as server pages and the console proxy).
+ */
+export async function contextFromHeaders(db: Db, h: Headers): Promise<Context> {
+  const check = await checkSession(db, await claimsFromCookie(h.get("cookie")));
   return {
-    db: getDb(),
+    db,
     caller: check.ok ? check.caller : null,
     session: check.ok ? check.session : null,
-    ip: reqHeaders.get(CLIENT_IP_HEADER) ?? "unknown",
+    ip: h.get(CLIENT_IP_HEADER) ?? "unknown",
   };
+}
+
+/** The signed-in caller of this server-rendered request (null when signed out or the session was ended). */
+export async function currentCaller(): Promise<Caller | null> {
+  return (await contextFromHeaders(getDb(), await headers())).caller;
+}
+
+export async function createRequestContext(opts: { req: Request }): Promise<Context> {
+  return contextFromHeaders(getDb(), opts.req.headers);
 }

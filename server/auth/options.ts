@@ -1,6 +1,6 @@
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
-import { getDb } from "@/db";
+import { getDb, type Db } from "@/db";
 import { env } from "@/server/env";
 import { CLIENT_IP_HEADER } from "./client-ip";
 import { authenticate } from "./login";
@@ -16,6 +16,12 @@ export const loginErrors = {
 function header(headers: Record<string, unknown> | undefined, name: string): string {
   const v = headers?.[name];
   return typeof v === "string" ? v : "";
+}
+
+/** next-auth's sign-out event: the JWT's session row ends, so a copy of the cookie is worth nothing. */
+export async function onSignOut(db: Db, token: unknown) {
+  const sid = (token as { sid?: unknown } | null)?.sid;
+  if (typeof sid === "string") await endSession(db, sid, "signed_out");
 }
 
 export const authOptions: NextAuthOptions = {
@@ -54,9 +60,6 @@ export const authOptions: NextAuthOptions = {
     },
   },
   events: {
-    async signOut({ token }) {
-      const sid = (token as { sid?: unknown } | null)?.sid;
-      if (typeof sid === "string") await endSession(getDb(), sid, "signed_out");
-    },
+    signOut: ({ token }) => onSignOut(getDb(), token),
   },
 };

@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import net from "node:net";
 import type { Duplex } from "node:stream";
-import { decode } from "next-auth/jwt";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Db } from "@/db";
+import { claimsFromCookie } from "@/server/auth/session-cookie";
 import { checkSession, type SessionCheck } from "@/server/auth/session";
 import type { Caller } from "@/server/authz/caller";
 import { env } from "@/server/env";
@@ -32,7 +32,6 @@ import { redeemTicket } from "./tickets";
  * The session is checked by server/auth/session.ts's checkSession, as for every other request.
  */
 export const CONSOLE_PATH = /^\/api\/console\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/?$/i;
-export const SESSION_COOKIES = ["__Secure-next-auth.session-token", "next-auth.session-token"];
 
 export interface ConsoleProxyOptions {
   db: Db;
@@ -62,35 +61,6 @@ function refuse(socket: Duplex, status: number, message: string) {
   socket.destroy();
 }
 
-export function parseCookies(header: string | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of (header ?? "").split(";")) {
-    const i = part.indexOf("=");
-    if (i < 0) continue;
-    const k = part.slice(0, i).trim();
-    let v = part.slice(i + 1).trim();
-    try {
-      v = decodeURIComponent(v);
-    } catch {
-      /* keep as is */
-    }
-    if (k) out.set(k, v);
-  }
-  return out;
-}
-
-/** The session token of the cookie header (next-auth splits large ones into name.0, name.1, …). */
-function sessionToken(cookies: Map<string, string>): string | null {
-  for (const name of SESSION_COOKIES) {
-    const whole = cookies.get(name);
-    if (whole) return whole;
-    const chunks: string[] = [];
-    for (let i = 0; cookies.has(`${name}.${i}`); i++) chunks.push(cookies.get(`${name}.${i}`)!);
-    if (chunks.length) return chunks.join("");
-  }
-  return null;
-}
-
 interface Session {
   userId: string;
   sessionVersion: number;
@@ -99,17 +69,8 @@ interface Session {
 }
 
 async function sessionOf(req: IncomingMessage, secret: string | undefined): Promise<Session | null> {
-  const token = sessionToken(parseCookies(req.headers.cookie));
-  if (!token || !secret) return null;
-  try {
-    const jwt = await decode({ token, secret });
-    if (!jwt || typeof jwt.uid !== "string" || typeof jwt.sid !== "string") return null;
-    const exp = typeof jwt.exp === "number" ? jwt.exp * 1000 : 0;
-    if (exp && exp <= Date.now()) return null;
-    return { userId: jwt.uid, sessionVersion: typeof jwt.sv === "number" ? jwt.sv : 0, sessionId: jwt.sid, expiresAtMs: exp };
-  } catch {
-    return null;
-  }
+  const c = await claimsFromCookie(req.headers.cookie, secret);
+  return c && { userId: c.uid, sessionVersion: c.sv, sessionId: c.sid, expiresAtMs: c.expiresAtMs };
 }
 
 /** Where the VM runs, for its driver (the same view the jobs use, with libvirt's domain type). */
