@@ -17,9 +17,14 @@ const alive = new Set<WorkerProcess>();
  * Starts `npx tsx scripts/orchestrator-worker.ts` against `url` and waits for its "ready" line.
  * Every process started here is tracked: call killAllWorkers() in afterAll so none outlives the test.
  */
-export async function spawnWorker(url: string, owner: string, env: Record<string, string> = {}, readyTimeoutMs = 30_000): Promise<WorkerProcess> {
+export function spawnWorker(url: string, owner: string, env: Record<string, string> = {}, readyTimeoutMs = 30_000): Promise<WorkerProcess> {
+  return spawnScript("scripts/orchestrator-worker.ts", url, owner, env, readyTimeoutMs);
+}
+
+/** Starts `npx tsx <script>` (which prints "ready <owner>") against `url`; tracked like spawnWorker. */
+export async function spawnScript(script: string, url: string, owner: string, env: Record<string, string> = {}, readyTimeoutMs = 30_000): Promise<WorkerProcess> {
   const root = path.resolve(import.meta.dirname, "..");
-  const child = spawn("npx", ["tsx", "scripts/orchestrator-worker.ts"], {
+  const child = spawn("npx", ["tsx", script], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: url, STRATUS_WORKER_OWNER: owner, ...env },
     stdio: ["ignore", "pipe", "pipe"],
