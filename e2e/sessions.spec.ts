@@ -58,8 +58,11 @@ test("Settings lists the user's sessions and signs out all others", async ({ bro
       await page.setViewportSize({ width: 1280, height: 900 });
       await page.screenshot({ path: `${dir}/stratus-settings-sessions-1280.png`, fullPage: true });
       await page.setViewportSize({ width: 390, height: 844 });
+      await page.reload();
+      await expect(list.getByText("Safari on macOS")).toBeVisible();
       await page.screenshot({ path: `${dir}/stratus-settings-sessions-390.png`, fullPage: true });
       await page.setViewportSize({ width: 1280, height: 900 });
+      await page.reload();
     }
 
     await page.getByRole("button", { name: "Sign out all others" }).click();
