@@ -47,7 +47,8 @@ export async function beginAttempt(db: DbOrTx, username: string, ip: string, pol
   const k = keysOf(username, ip);
   const now = new Date();
   const stale = new Date(now.getTime() - policy.windowMs);
-  const windowOver = sql`${loginThrottle.windowStart} <= ${stale}`;
+  // Dates inside raw SQL go as ISO text with a cast (postgres.js does not serialise a Date there).
+  const windowOver = sql`${loginThrottle.windowStart} <= ${stale.toISOString()}::timestamptz`;
   const rows = await db
     .insert(loginThrottle)
     .values([k.pair, k.addr, k.user].map((key) => ({ key, windowStart: now, count: 1 })))
@@ -55,7 +56,7 @@ export async function beginAttempt(db: DbOrTx, username: string, ip: string, pol
       target: loginThrottle.key,
       set: {
         count: sql`case when ${windowOver} then 1 else ${loginThrottle.count} + 1 end`,
-        windowStart: sql`case when ${windowOver} then ${now} else ${loginThrottle.windowStart} end`,
+        windowStart: sql`case when ${windowOver} then ${now.toISOString()}::timestamptz else ${loginThrottle.windowStart} end`,
       },
     })
     .returning({ key: loginThrottle.key, count: loginThrottle.count });
