@@ -9,6 +9,7 @@ import {
   type HypervisorType,
   type UpdateHostInput,
 } from "@/lib/validation/infrastructure";
+import { libvirtKeyDir } from "@/server/env";
 import { badRequest, conflict, isUniqueViolation, notFound } from "../errors";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import type { HostFacts, HostRef } from "@/server/orchestrator/drivers/types";
@@ -150,7 +151,7 @@ function factsColumns(f: HostFacts) {
 
 export async function createHost(db: Db, caller: Caller, input: CreateHostInput): Promise<Host> {
   assertInfra(caller, "manage");
-  const problem = hostAddressProblem(input.hypervisorType, input.address);
+  const problem = hostAddressProblem(input.hypervisorType, input.address, libvirtKeyDir());
   if (problem) throw badRequest(problem, "address");
   let facts: ReturnType<typeof factsColumns> | null = null;
   if (input.hypervisorType === "kvm") {
@@ -221,7 +222,7 @@ export async function updateHost(db: Db, caller: Caller, input: UpdateHostInput)
   const diff = changes(h, patch);
   if (Object.keys(diff).length === 0) return h;
   if (patch.address !== undefined) {
-    const problem = hostAddressProblem(h.hypervisorType, patch.address);
+    const problem = hostAddressProblem(h.hypervisorType, patch.address, libvirtKeyDir());
     if (problem) throw badRequest(problem, "address");
   }
   const cores = patch.cpuCores ?? h.cpuCores;

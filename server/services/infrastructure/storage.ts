@@ -6,7 +6,7 @@ import {
   type CreateSecondaryStoreInput,
   type CreateStoragePoolInput,
   type HostState,
-  poolPathProblem,
+  storagePathProblem,
   type UpdateSecondaryStoreInput,
   type UpdateStoragePoolInput,
 } from "@/lib/validation/infrastructure";
@@ -98,7 +98,7 @@ export async function listStoragePools(
 
 export async function createStoragePool(db: Db, caller: Caller, input: CreateStoragePoolInput): Promise<StoragePool> {
   assertInfra(caller, "manage");
-  const problem = poolPathProblem(input.type, input.path);
+  const problem = storagePathProblem(input.type, input.path);
   if (problem) throw badRequest(problem, "path");
   try {
     return await db.transaction(async (tx) => {
@@ -146,7 +146,7 @@ export async function updateStoragePool(db: Db, caller: Caller, input: UpdateSto
   const diff = changes(p, patch);
   if (Object.keys(diff).length === 0) return p;
   if (patch.path !== undefined) {
-    const problem = poolPathProblem(p.type, patch.path);
+    const problem = storagePathProblem(p.type, patch.path);
     if (problem) throw badRequest(problem, "path");
   }
   const capacity = patch.capacityGib ?? p.capacityGib;
@@ -278,8 +278,15 @@ export async function listSecondaryStores(db: DbOrTx, caller: Caller, input: Pag
   );
 }
 
+/** The service checks paths itself too: it is also called without the router's schema (jobs, scripts, tests). */
+function assertSecondaryPath(path: string | undefined) {
+  const problem = path === undefined ? null : storagePathProblem("secondary", path);
+  if (problem) throw badRequest(problem, "path");
+}
+
 export async function createSecondaryStore(db: Db, caller: Caller, input: CreateSecondaryStoreInput): Promise<SecondaryStore> {
   assertInfra(caller, "manage");
+  assertSecondaryPath(input.path);
   try {
     return await db.transaction(async (tx) => {
       const zone = await lockZone(tx, input.zoneId);
@@ -305,6 +312,7 @@ export async function createSecondaryStore(db: Db, caller: Caller, input: Create
 
 export async function updateSecondaryStore(db: Db, caller: Caller, input: UpdateSecondaryStoreInput): Promise<SecondaryStore> {
   assertInfra(caller, "manage");
+  assertSecondaryPath(input.path);
   const s = await getSecondaryStore(db, caller, input.id);
   const patch = defined({ name: input.name, path: input.path, capacityGib: input.capacityGib });
   const diff = changes(s, patch);
