@@ -35,3 +35,26 @@ export const tagsSchema = z
   .array(z.string().trim().min(1).max(64).regex(/^[a-zA-Z0-9._-]+$/, { message: "Tags may contain letters, digits, '.', '_' and '-'" }))
   .max(32)
   .default([]);
+
+/**
+ * The list input every table sends (search, sort, page), for a list sortable by `sortKeys`. The
+ * sort key is validated against that list: an unknown key (or "__proto__") is BAD_REQUEST naming
+ * `sort`, so a user string is never looked up in an object or reaches SQL. It is typed as a string
+ * on the way in (tables keep their column keys as strings) and as one of the keys on the way out.
+ */
+export function listInputOf<const K extends readonly [string, ...string[]]>(sortKeys: K, defaultDir: "asc" | "desc" = "asc") {
+  const message = `Sort must be one of: ${sortKeys.join(", ")}`;
+  return z.object({
+    search: z.string().trim().max(200).optional(),
+    sort: z
+      .string({ error: message })
+      .pipe(z.enum(sortKeys, { error: message }))
+      .optional(),
+    dir: z.enum(["asc", "desc"], { error: "Direction must be asc or desc" }).default(defaultDir),
+    page: z.number().int().min(1).default(1),
+    pageSize: z.number().int().min(1).max(200).default(20),
+  });
+}
+
+/** The keys of a sort map ({ key: column }), as the tuple `listInputOf` takes. */
+export const sortKeysOf = <M extends Record<string, unknown>>(map: M) => Object.keys(map) as [keyof M & string, ...(keyof M & string)[]];

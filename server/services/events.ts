@@ -33,6 +33,9 @@ export async function recordEvent(db: DbOrTx, e: EventInput) {
   });
 }
 
+/** Sort keys of the event list (the router validates `sort` against them) and their columns. */
+export const eventSort = { createdAt: events.createdAt, type: events.type, level: events.level };
+
 /** Events the caller may see: own account (user), subtree (reseller), all (root). */
 export async function listEvents(
   db: DbOrTx,
@@ -50,5 +53,5 @@ export async function listEvents(
     const q = `%${escapeLike(input.search)}%`;
     conds.push(or(ilike(events.description, q), ilike(events.type, q)));
   }
-  return pageOf(db, events, and(...conds), input, { createdAt: events.createdAt, type: events.type, level: events.level }, desc(events.createdAt));
+  return pageOf(db, events, and(...conds), input, eventSort, desc(events.createdAt));
 }

@@ -59,6 +59,25 @@ export async function getHost(db: DbOrTx, caller: Caller, id: string): Promise<H
   return h;
 }
 
+/** Sort keys of the list (the router validates `sort` against them) and their columns. */
+export const hostSort = {
+    name: hosts.name,
+    clusterName: clusters.name,
+    podName: pods.name,
+    zoneName: zones.name,
+    hypervisorType: hosts.hypervisorType,
+    state: hosts.state,
+    status: hosts.status,
+    cpuCores: hosts.cpuCores,
+    cpuMhz: hosts.cpuMhz,
+    memoryMib: hosts.memoryMib,
+    cpuUsedMhz: hosts.cpuUsedMhz,
+    memoryUsedMib: hosts.memoryUsedMib,
+    cpuTotalMhz: cpuTotalSql,
+    memoryTotalMib: memoryTotalSql,
+    createdAt: hosts.createdAt,
+  };
+
 export async function listHosts(
   db: DbOrTx,
   caller: Caller,
@@ -79,23 +98,7 @@ export async function listHosts(
   const where = and(...conds);
   return pageJoined<HostRow>(
     input,
-    {
-      name: hosts.name,
-      clusterName: clusters.name,
-      podName: pods.name,
-      zoneName: zones.name,
-      hypervisorType: hosts.hypervisorType,
-      state: hosts.state,
-      status: hosts.status,
-      cpuCores: hosts.cpuCores,
-      cpuMhz: hosts.cpuMhz,
-      memoryMib: hosts.memoryMib,
-      cpuUsedMhz: hosts.cpuUsedMhz,
-      memoryUsedMib: hosts.memoryUsedMib,
-      cpuTotalMhz: cpuTotalSql,
-      memoryTotalMib: memoryTotalSql,
-      createdAt: hosts.createdAt,
-    },
+    hostSort,
     [asc(hosts.name)],
     hosts.id,
     (order, limit, offset) =>

@@ -45,6 +45,18 @@ export async function getStoragePool(db: DbOrTx, caller: Caller, id: string): Pr
   return p;
 }
 
+/** Sort keys of the list (the router validates `sort` against them) and their columns. */
+export const storagePoolSort = {
+    name: storagePools.name,
+    zoneName: zones.name,
+    clusterName: clusters.name,
+    type: storagePools.type,
+    state: storagePools.state,
+    capacityGib: storagePools.capacityGib,
+    usedGib: storagePools.usedGib,
+    createdAt: storagePools.createdAt,
+  };
+
 export async function listStoragePools(
   db: DbOrTx,
   caller: Caller,
@@ -66,16 +78,7 @@ export async function listStoragePools(
   const where = and(...conds);
   return pageJoined<StoragePoolRow>(
     input,
-    {
-      name: storagePools.name,
-      zoneName: zones.name,
-      clusterName: clusters.name,
-      type: storagePools.type,
-      state: storagePools.state,
-      capacityGib: storagePools.capacityGib,
-      usedGib: storagePools.usedGib,
-      createdAt: storagePools.createdAt,
-    },
+    storagePoolSort,
     [asc(storagePools.name)],
     storagePools.id,
     (order, limit, offset) =>
@@ -250,6 +253,9 @@ export async function getSecondaryStore(db: DbOrTx, caller: Caller, id: string):
   return s;
 }
 
+/** Sort keys of the list (the router validates `sort` against them) and their columns. */
+export const secondaryStoreSort = { name: secondaryStores.name, zoneName: zones.name, path: secondaryStores.path, capacityGib: secondaryStores.capacityGib, createdAt: secondaryStores.createdAt };
+
 export async function listSecondaryStores(db: DbOrTx, caller: Caller, input: PageInput & { zoneId?: string }) {
   assertInfra(caller, "read");
   const conds: (SQL | undefined)[] = [];
@@ -261,7 +267,7 @@ export async function listSecondaryStores(db: DbOrTx, caller: Caller, input: Pag
   const where = and(...conds);
   return pageJoined<SecondaryStoreRow>(
     input,
-    { name: secondaryStores.name, zoneName: zones.name, path: secondaryStores.path, capacityGib: secondaryStores.capacityGib, createdAt: secondaryStores.createdAt },
+    secondaryStoreSort,
     [asc(secondaryStores.name)],
     secondaryStores.id,
     (order, limit, offset) =>
