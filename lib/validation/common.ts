@@ -3,13 +3,25 @@ import { z } from "zod";
 /** Client-safe input schemas (zod only): the server validates with them, forms reuse them. */
 export const idSchema = z.string().uuid({ message: "Must be a valid id" });
 
+/**
+ * Characters no name or label may hold: control characters (Unicode Cc: C0, DEL and C1), format
+ * characters (Cf: zero-width characters, bidi overrides that make a name display as something
+ * else) and line/paragraph separators (Zl, Zp) that break log lines and table rows.
+ */
+export const INVISIBLE_CHARS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/** A trimmed, printable text field: no control, format or separator characters, not empty unless `optional`. */
+export const printable = (label: string, max: number) =>
+  z
+    .string({ error: `${label} is required` })
+    .trim()
+    .max(max, { message: `${label} must be at most ${max} characters` })
+    .refine((v) => !INVISIBLE_CHARS.test(v), { message: `${label} cannot contain control, invisible formatting or line-separator characters` });
+
 /** Names of domains, accounts, offerings, infrastructure: printable, no slashes (paths use them). */
-export const nameSchema = z
-  .string()
-  .trim()
-  .min(1, { message: "Name is required" })
-  .max(64, { message: "Name must be at most 64 characters" })
-  .regex(/^[^/\\\u0000-\u001f]+$/, { message: "Name cannot contain slashes or control characters" });
+export const nameSchema = printable("Name", 64)
+  .refine((v) => v.length > 0, { message: "Name is required" })
+  .refine((v) => !/[/\\]/.test(v), { message: "Name cannot contain slashes" });
 
 export const usernameSchema = z
   .string()
@@ -23,11 +35,8 @@ export const passwordSchema = z
   .min(8, { message: "Password must be at least 8 characters" })
   .max(256, { message: "Password must be at most 256 characters" });
 
-export const optionalText = (max = 255) =>
-  z
-    .string()
-    .trim()
-    .max(max, { message: `At most ${max} characters` })
+export const optionalText = (max = 255, label = "Text") =>
+  printable(label, max)
     .transform((v) => (v === "" ? undefined : v))
     .optional();
 

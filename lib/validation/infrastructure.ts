@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idSchema, nameSchema, tagsSchema } from "./common";
+import { idSchema, nameSchema, printable, tagsSchema } from "./common";
 
 /**
  * Input schemas for zones, pods, clusters, hosts and storage (root admin). Client-safe: the forms
@@ -36,7 +36,7 @@ const overcommit = (label: string) =>
     .max(10, { error: `${label} must be between 1 and 10` })
     .refine((v) => Math.abs(v * 100 - Math.round(v * 100)) < 1e-6, { error: `${label} can have at most two decimals` });
 
-const description = z.string().trim().max(255, { error: "Description must be at most 255 characters" });
+const description = printable("Description", 255);
 
 /** Something a driver can reach: no spaces or control characters. */
 const locator = (label: string) =>
