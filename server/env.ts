@@ -28,6 +28,24 @@ const envSchema = z.object({
   STRATUS_LOGIN_BACKSTOP_DELAY_MS: z.coerce.number().int().min(0).max(30_000).default(3000),
   /** Open console sessions allowed per user (per portal process). */
   STRATUS_CONSOLE_MAX_PER_USER: z.coerce.number().int().min(1).default(8),
+  /**
+   * Origins (scheme://host[:port], comma-separated) besides the portal's own that may send tRPC
+   * mutations, e.g. a second hostname behind the same proxy. Empty: same origin only.
+   */
+  STRATUS_ALLOWED_ORIGINS: z
+    .string()
+    .default("")
+    .transform((s) => s.split(",").map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().url().transform((o) => new URL(o).origin))),
+  /**
+   * Directory holding the ssh keys and known_hosts files that KVM host URIs may name
+   * (qemu+ssh://…/system?keyfile=<dir>/<file>). Unset: URIs cannot name key files.
+   */
+  STRATUS_LIBVIRT_KEY_DIR: z
+    .string()
+    .regex(/^\/[^\0]*$/, { error: "must be an absolute path" })
+    .transform((d) => d.replace(/\/+$/, ""))
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -44,3 +62,6 @@ export function env(): Env {
   }
   return cached;
 }
+
+/** The key directory host URIs may name files in; "" when none is configured (key files refused). */
+export const libvirtKeyDir = () => env().STRATUS_LIBVIRT_KEY_DIR ?? "";

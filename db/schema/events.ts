@@ -21,6 +21,11 @@ export const events = pgTable(
     resourceType: text("resource_type"),
     resourceId: uuid("resource_id"),
     details: jsonb("details"),
+    /**
+     * The host an event's text names (a VM's host), kept apart so the text can be shown without it
+     * to tenants and resellers: hosts are infrastructure, only the root admin sees them.
+     */
+    hostName: text("host_name"),
     createdAt: createdAt(),
   },
   (t) => [

@@ -10,8 +10,8 @@ const userFields = {
   username: usernameSchema,
   password: passwordSchema,
   email: z.string().trim().email({ message: "Must be a valid email address" }).max(254).optional().or(z.literal("").transform(() => undefined)),
-  firstName: optionalText(64),
-  lastName: optionalText(64),
+  firstName: optionalText(64, "First name"),
+  lastName: optionalText(64, "Last name"),
 };
 
 export const createAccountInput = z.object({
@@ -28,8 +28,8 @@ export const createUserInput = z.object({ accountId: idSchema, ...userFields });
 export const updateUserInput = z.object({
   id: idSchema,
   email: userFields.email,
-  firstName: optionalText(64),
-  lastName: optionalText(64),
+  firstName: optionalText(64, "First name"),
+  lastName: optionalText(64, "Last name"),
 });
 export const userIdInput = z.object({ id: idSchema });
 export const setUserStateInput = z.object({ id: idSchema, state: z.enum(["enabled", "disabled", "locked"]) });

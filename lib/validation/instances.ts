@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { vmStates } from "../../db/schema/instances";
-import { idSchema } from "./common";
+import { idSchema, listInputOf } from "./common";
 
 /** VM names become hostnames: letters, digits and hyphens, starting with a letter (RFC 1123). */
 export const vmNameSchema = z
@@ -24,12 +24,10 @@ export const bulkInstanceInput = z.object({
   ids: z.array(idSchema).min(1, { message: "Select at least one instance" }).max(100),
   action: z.enum(["start", "stop", "reboot", "destroy"]),
 });
-export const listInstancesInput = z.object({
-  search: z.string().trim().max(200).optional(),
-  sort: z.string().max(64).optional(),
-  dir: z.enum(["asc", "desc"]).default("desc"),
-  page: z.number().int().min(1).default(1),
-  pageSize: z.number().int().min(1).max(200).default(20),
+/** Columns the instance list may be sorted by (hostName: root admins only; others get the default order). */
+export const instanceSortKeys = ["name", "state", "createdAt", "zoneName", "offeringName", "accountName", "hostName"] as const;
+export type InstanceSortKey = (typeof instanceSortKeys)[number];
+export const listInstancesInput = listInputOf(instanceSortKeys, "desc").extend({
   state: z.enum(vmStates).optional(),
   zoneId: idSchema.optional(),
   accountId: idSchema.optional(),

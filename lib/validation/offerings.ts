@@ -30,7 +30,7 @@ const scopeSchema = idSchema.nullable().default(null);
 
 const computeFields = {
   name: nameSchema,
-  displayText: optionalText(255),
+  displayText: optionalText(255, "Description"),
   cpuCores: wholeNumber("vCPUs", offeringLimits.cpuCores.min, offeringLimits.cpuCores.max),
   cpuMhz: wholeNumber("CPU speed", offeringLimits.cpuMhz.min, offeringLimits.cpuMhz.max, " MHz"),
   memoryMib: wholeNumber("Memory", offeringLimits.memoryMib.min, offeringLimits.memoryMib.max, " MiB"),
@@ -47,7 +47,7 @@ const gib = (label: string) => wholeNumber(label, offeringLimits.gib.min, offeri
 
 const diskFields = {
   name: nameSchema,
-  displayText: optionalText(255),
+  displayText: optionalText(255, "Description"),
   customSize: z.boolean().default(false),
   sizeGib: gib("Size"),
   minGib: gib("Minimum size"),

@@ -1,13 +1,13 @@
 import { z } from "zod";
-import { idSchema, nameSchema } from "./common";
+import { idSchema, nameSchema, printable } from "./common";
 import { hypervisorTypeSchema } from "./infrastructure";
 
 /** Template inputs (client-safe: the admin templates page validates with the same schemas). */
 export const templateFormats = ["qcow2", "raw", "simulator"] as const;
 export const templateFormatSchema = z.enum(templateFormats, { error: "Format must be qcow2, raw or simulator" });
 
-const osType = z.string().trim().min(1, "OS type is required").max(100, "OS type must be at most 100 characters");
-const displayText = z.string().trim().max(255, "Description must be at most 255 characters").optional();
+const osType = printable("OS type", 100).refine((v) => v.length > 0, "OS type is required");
+const displayText = printable("Description", 255).optional();
 
 export const registerTemplateInput = z
   .object({

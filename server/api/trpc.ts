@@ -4,7 +4,7 @@ import { ZodError } from "zod";
 import type { Db } from "@/db";
 import type { Caller } from "@/server/authz/caller";
 import { can, type Permission } from "@/server/authz/permissions";
-import { ServiceError } from "@/server/services/errors";
+import { isDatabaseUnavailable, ServiceError } from "@/server/services/errors";
 
 export interface Context {
   db: Db;
@@ -18,24 +18,37 @@ export interface Context {
 /** "field.path: message; …" — what a user reads when input is rejected. */
 const zodMessage = (e: ZodError) => e.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`).join("; ");
 
+/** Seconds a client should wait before retrying while the database is unreachable. */
+export const DB_RETRY_AFTER_SECONDS = 5;
+export const DB_UNAVAILABLE_MESSAGE = `The database is briefly unavailable; please retry in ${DB_RETRY_AFTER_SECONDS} seconds`;
+export const INTERNAL_MESSAGE = "Something went wrong on the server; the error was logged";
+
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
+  /**
+   * The one place every error is shaped, whether a procedure threw it or creating the context did
+   * (the session lookup runs SQL before any procedure): input mistakes name the field; a database
+   * that cannot be reached is 503 with a retry hint; any other fault is a generic message. The
+   * details (SQL, parameters, stacks) go to the server log only (the route's onError).
+   */
   errorFormatter({ shape, error }) {
     const zod = error.cause instanceof ZodError ? error.cause : null;
     const field =
       error.cause instanceof ServiceError
         ? error.cause.field
         : zod?.issues[0]?.path.map(String).join(".") || undefined;
+    const unavailable = error.code === "SERVICE_UNAVAILABLE" || isDatabaseUnavailable(error.cause ?? error);
+    const internal = !unavailable && error.code === "INTERNAL_SERVER_ERROR";
     return {
       ...shape,
-      // Bad input: a message naming the field. Internal faults: a generic message, never a stack.
-      message: zod ? zodMessage(zod) : shape.message,
+      message: zod ? zodMessage(zod) : unavailable ? DB_UNAVAILABLE_MESSAGE : internal ? INTERNAL_MESSAGE : shape.message,
       data: {
-        code: shape.data.code,
-        httpStatus: shape.data.httpStatus,
+        code: unavailable ? ("SERVICE_UNAVAILABLE" as const) : shape.data.code,
+        httpStatus: unavailable ? 503 : shape.data.httpStatus,
         path: shape.data.path,
         field,
         fieldErrors: zod ? Object.fromEntries(zod.issues.map((i) => [i.path.join("."), i.message])) : undefined,
+        retryAfterSeconds: unavailable ? DB_RETRY_AFTER_SECONDS : undefined,
       },
     };
   },
@@ -53,8 +66,13 @@ const errorMapping = t.middleware(async ({ next, path }) => {
       throw new TRPCError({ code: err.cause.code, message: err.cause.message, cause: err.cause });
     }
     if (err.code === "INTERNAL_SERVER_ERROR") {
-      console.error(`[trpc] ${path} failed:`, err.cause ?? err);
-      throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on the server; the error was logged" });
+      const cause = err.cause ?? err;
+      if (isDatabaseUnavailable(cause)) {
+        console.error(`[trpc] ${path}: database unavailable:`, cause);
+        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: DB_UNAVAILABLE_MESSAGE, cause });
+      }
+      console.error(`[trpc] ${path} failed:`, cause);
+      throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: INTERNAL_MESSAGE });
     }
   }
   return result;

@@ -42,3 +42,25 @@ export const isForeignKeyViolation = (err: unknown) => ["23503", "23001"].includ
 
 /** deadlock_detected or serialization_failure: the whole transaction may simply be run again. */
 export const isRetryableConflict = (err: unknown) => ["40P01", "40001"].includes(pgErrorCode(err) ?? "");
+
+/** SQLSTATEs that mean "the server is not there right now", not "this statement is wrong". */
+const UNAVAILABLE_SQLSTATE = /^(08...|57P01|57P02|57P03|53300)$/;
+/** Socket errors (node) and connection states (postgres.js) of a database that cannot be reached. */
+const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT"]);
+
+/**
+ * Is this (or what caused it) a database that is briefly unreachable: PostgreSQL restarting or
+ * refusing connections, a dropped connection, a closed PGlite? Such errors are answered with 503
+ * and a retry hint rather than as a fault.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 6 && e && typeof e === "object"; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_CODES.has(code))) return true;
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === "string" && /^PGlite is closed/.test(message)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

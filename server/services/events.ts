@@ -1,7 +1,7 @@
-import { and, desc, eq, gte, ilike, like, lte, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, ilike, like, lte, or, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { events } from "@/db/schema";
-import { type Caller, escapeLike, ownedCondition } from "@/server/authz/caller";
+import { type Caller, escapeLike, isRootAdmin, ownedCondition } from "@/server/authz/caller";
 import { pageOf, type PageInput } from "./paging";
 
 export interface EventInput {
@@ -15,6 +15,8 @@ export interface EventInput {
   resourceType?: string;
   resourceId?: string | null;
   details?: Record<string, unknown>;
+  /** The host the description names, if any: shown to the root admin only. */
+  hostName?: string | null;
 }
 
 /** Records an audit event; call it inside the transaction that makes the change. */
@@ -30,8 +32,12 @@ export async function recordEvent(db: DbOrTx, e: EventInput) {
     resourceType: e.resourceType ?? null,
     resourceId: e.resourceId ?? null,
     details: e.details ?? null,
+    hostName: e.hostName ?? null,
   });
 }
+
+/** Sort keys of the event list (the router validates `sort` against them) and their columns. */
+export const eventSort = { createdAt: events.createdAt, type: events.type, level: events.level };
 
 /** Events the caller may see: own account (user), subtree (reseller), all (root). */
 export async function listEvents(
@@ -46,9 +52,26 @@ export async function listEvents(
   if (input.resourceId) conds.push(eq(events.resourceId, input.resourceId));
   if (input.from) conds.push(gte(events.createdAt, input.from));
   if (input.to) conds.push(lte(events.createdAt, input.to));
+  const root = isRootAdmin(caller);
   if (input.search) {
     const q = `%${escapeLike(input.search)}%`;
-    conds.push(or(ilike(events.description, q), ilike(events.type, q)));
+    // Others search the text they are shown, so a search cannot find out which host ran a VM.
+    const text = root ? events.description : sql<string>`replace(${events.description}, coalesce(${events.hostName}, ''), '')`;
+    conds.push(or(ilike(text, q), ilike(events.type, q)));
   }
-  return pageOf(db, events, and(...conds), input, { createdAt: events.createdAt, type: events.type, level: events.level }, desc(events.createdAt));
+  const page = await pageOf(db, events, and(...conds), input, eventSort, desc(events.createdAt));
+  return root ? page : { ...page, items: page.items.map(withoutHost) };
+}
+
+/**
+ * An event as a tenant or reseller sees it: the host's name taken out of its text ("vm-1 is
+ * running on sim-host-1" → "vm-1 is running"; a driver error naming it says "its host").
+ */
+export function withoutHost<E extends { description: string; hostName: string | null }>(e: E): E {
+  return e.hostName ? { ...e, description: redactHost(e.description, e.hostName), hostName: null } : e;
+}
+
+/** `text` without the host name `host` (for callers other than the root admin). */
+export function redactHost(text: string, host: string): string {
+  return text.replaceAll(` on ${host}`, "").replaceAll(`host ${host}`, "host").replaceAll(host, "its host");
 }

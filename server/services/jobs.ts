@@ -1,8 +1,9 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
-import { jobs } from "@/db/schema";
-import { type Caller, ownedCondition } from "@/server/authz/caller";
+import { hosts, instances, jobs } from "@/db/schema";
+import { type Caller, isRootAdmin, ownedCondition } from "@/server/authz/caller";
 import { notFound } from "./errors";
+import { redactHost } from "./events";
 
 /** A job the caller may follow: its own account's (user), its subtree's (reseller), any (root). */
 export async function getJobInScope(db: DbOrTx, caller: Caller, id: string) {
@@ -26,5 +27,13 @@ export async function getJobInScope(db: DbOrTx, caller: Caller, id: string) {
     .from(jobs)
     .where(and(eq(jobs.id, id), ownedCondition(caller, { accountId: jobs.accountId, domainPath: jobs.domainPath })));
   if (!job) throw notFound("Job");
-  return { ...job, lockedBy: caller.accountType === "root_admin" ? job.lockedBy : null };
+  if (isRootAdmin(caller)) return job;
+  // Hosts are infrastructure: a VM job's messages name its host ("Defining the VM on sim-host-1"), which only the root admin sees.
+  const [vm] =
+    job.resourceType === "instance" && job.resourceId
+      ? await db.select({ host: hosts.name }).from(instances).innerJoin(hosts, eq(hosts.id, sql`coalesce(${instances.hostId}, ${instances.lastHostId})`)).where(eq(instances.id, job.resourceId))
+      : [];
+  const hide = (t: string | null) => (t && vm ? redactHost(t, vm.host) : t);
+  const result = job.result && typeof job.result === "object" && !Array.isArray(job.result) ? Object.fromEntries(Object.entries(job.result).filter(([k]) => k !== "hostId")) : job.result;
+  return { ...job, lockedBy: null, progressMessage: hide(job.progressMessage), error: hide(job.error), result };
 }

@@ -1,17 +1,25 @@
 import { asc, count, desc, type AnyColumn, type SQL } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
-import { z } from "zod";
 import type { DbOrTx } from "@/db";
 
-/** The list input every table in the UI sends: search, sort, page. */
-export const pageInput = z.object({
-  search: z.string().trim().max(200).optional(),
-  sort: z.string().max(64).optional(),
-  dir: z.enum(["asc", "desc"]).default("asc"),
-  page: z.number().int().min(1).default(1),
-  pageSize: z.number().int().min(1).max(200).default(20),
-});
-export type PageInput = Partial<z.input<typeof pageInput>>;
+export { listInputOf, sortKeysOf } from "@/lib/validation/common";
+
+/** What a list service takes: search, page, and a sort key the router validated against the list's keys. */
+export interface PageInput<K extends string = string> {
+  search?: string;
+  sort?: K;
+  dir?: "asc" | "desc";
+  page?: number;
+  pageSize?: number;
+}
+
+/**
+ * The column for a sort key, or undefined. The router's enum already refused unknown keys; this
+ * looks at own properties only anyway, so no key ("__proto__", "constructor") can reach a prototype.
+ */
+export function sortColumn<V>(sortable: Record<string, V>, key: string | undefined): V | undefined {
+  return key !== undefined && Object.hasOwn(sortable, key) ? sortable[key] : undefined;
+}
 
 export interface Page<T> {
   items: T[];
@@ -34,7 +42,7 @@ export async function pageOf<T extends PgTable>(
 ): Promise<Page<T["$inferSelect"]>> {
   const page = input.page ?? 1;
   const pageSize = input.pageSize ?? 20;
-  const col = input.sort ? sortable[input.sort] : undefined;
+  const col = sortColumn(sortable, input.sort);
   const order = col ? (input.dir === "desc" ? desc(col) : asc(col)) : fallback;
   const [items, [total]] = await Promise.all([
     db
@@ -53,10 +61,11 @@ export async function pageOf<T extends PgTable>(
 export function pageArray<T>(rows: T[], input: PageInput, key: (row: T, sort: string) => unknown): Page<T> {
   const page = input.page ?? 1;
   const pageSize = input.pageSize ?? 20;
-  const sorted = input.sort
+  const sort = input.sort;
+  const sorted = sort
     ? [...rows].sort((a, b) => {
-        const x = key(a, input.sort!);
-        const y = key(b, input.sort!);
+        const x = key(a, sort);
+        const y = key(b, sort);
         const c = x == null ? -1 : y == null ? 1 : x < y ? -1 : x > y ? 1 : 0;
         return input.dir === "desc" ? -c : c;
       })

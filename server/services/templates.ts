@@ -66,6 +66,22 @@ export function resolveInStore(storePath: string, p: string) {
   return full;
 }
 
+/**
+ * The image's real location, which must still be inside the store's real directory: a symlink in
+ * the store must not register a file from elsewhere (such as /etc/shadow) as a template.
+ */
+async function realPathInStore(storePath: string, file: string) {
+  let root: string;
+  let real: string;
+  try {
+    [root, real] = await Promise.all([fs.realpath(path.resolve(storePath)), fs.realpath(file)]);
+  } catch {
+    throw badRequest(`No image at ${file} on the secondary store`, "path");
+  }
+  if (!real.startsWith(root + path.sep)) throw badRequest(`The image must lie inside the secondary store (${storePath})`, "path");
+  return file;
+}
+
 /** Checks a KVM image with qemu-img (outside any transaction); returns its virtual size in bytes. */
 async function inspectImage(file: string, format: "qcow2" | "raw"): Promise<number> {
   try {
@@ -90,7 +106,7 @@ export async function registerTemplate(db: Db, caller: Caller, input: RegisterTe
   assertAdmin(caller);
   const [store] = await db.select().from(secondaryStores).where(eq(secondaryStores.id, input.secondaryStoreId));
   if (!store) throw new ServiceError("NOT_FOUND", "Secondary store not found", "secondaryStoreId");
-  const file = input.hypervisorType === "kvm" ? resolveInStore(store.path, input.path) : input.path;
+  const file = input.hypervisorType === "kvm" ? await realPathInStore(store.path, resolveInStore(store.path, input.path)) : input.path;
   let sizeGib = input.sizeGib;
   if (input.hypervisorType === "kvm") {
     const bytes = await inspectImage(file, input.format === "raw" ? "raw" : "qcow2");

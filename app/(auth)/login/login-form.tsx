@@ -4,6 +4,7 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
+import { safeCallbackPath } from "@/lib/safe-redirect";
 
 const messages: Record<string, string> = {
   invalid: "Wrong username or password",
@@ -29,8 +30,7 @@ export function LoginForm() {
     const res = await signIn("credentials", { username, password, redirect: false });
     setBusy(false);
     if (!res || res.error) return setError(messages[res?.error ?? ""] ?? "Sign-in failed; try again");
-    const next = params.get("callbackUrl");
-    router.replace(next && next.startsWith("/") && !next.startsWith("//") ? next : "/");
+    router.replace(safeCallbackPath(params.get("callbackUrl"), window.location.origin));
     router.refresh();
   }
 

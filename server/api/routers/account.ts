@@ -2,12 +2,15 @@ import { z } from "zod";
 import { createTRPCRouter, permissionProcedure } from "@/server/api/trpc";
 import { accountIdInput, createAccountInput, renameAccountInput, setAccountStateInput } from "@/lib/validation/identity";
 import { idSchema } from "@/lib/validation/common";
-import { pageInput } from "@/server/services/paging";
+import { listInputOf } from "@/server/services/paging";
 import * as accounts from "@/server/services/accounts";
+
+/** Columns of the account list a client may sort by. */
+const accountSortKeys = ["name", "type", "state", "domainName", "createdAt"] as const;
 
 export const accountRouter = createTRPCRouter({
   list: permissionProcedure("account.read")
-    .input(pageInput.extend({ domainId: idSchema.optional(), includeSubdomains: z.boolean().default(true) }))
+    .input(listInputOf(accountSortKeys).extend({ domainId: idSchema.optional(), includeSubdomains: z.boolean().default(true) }))
     .query(({ ctx, input }) => accounts.listAccounts(ctx.db, ctx.caller, input)),
   get: permissionProcedure("account.read")
     .input(accountIdInput)

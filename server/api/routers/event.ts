@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { createTRPCRouter, permissionProcedure } from "@/server/api/trpc";
 import { idSchema } from "@/lib/validation/common";
-import { pageInput } from "@/server/services/paging";
-import { listEvents } from "@/server/services/events";
+import { listInputOf, sortKeysOf } from "@/server/services/paging";
+import { eventSort, listEvents } from "@/server/services/events";
 
 export const eventRouter = createTRPCRouter({
   list: permissionProcedure("event.read")
     .input(
-      pageInput.extend({
+      listInputOf(sortKeysOf(eventSort)).extend({
         level: z.enum(["info", "warn", "error"]).optional(),
         type: z.string().max(64).optional(),
         resourceId: idSchema.optional(),

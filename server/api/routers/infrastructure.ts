@@ -24,7 +24,7 @@ import {
   updateStoragePoolInput,
   updateZoneInput,
 } from "@/lib/validation/infrastructure";
-import { pageInput } from "@/server/services/paging";
+import { listInputOf, sortKeysOf } from "@/server/services/paging";
 import { zoneCapacity } from "@/server/services/infrastructure/capacity";
 import * as clusters from "@/server/services/infrastructure/clusters";
 import * as hosts from "@/server/services/infrastructure/hosts";
@@ -38,7 +38,7 @@ const allocationState = z.enum(allocationStates).optional();
 
 const zoneRouter = createTRPCRouter({
   list: read()
-    .input(pageInput.extend({ state: allocationState }))
+    .input(listInputOf(sortKeysOf(zones.zoneSort)).extend({ state: allocationState }))
     .query(({ ctx, input }) => zones.listZones(ctx.db, ctx.caller, input)),
   get: read()
     .input(infraIdInput)
@@ -62,7 +62,7 @@ const zoneRouter = createTRPCRouter({
 
 const podRouter = createTRPCRouter({
   list: read()
-    .input(pageInput.extend({ zoneId: idSchema.optional(), state: allocationState }))
+    .input(listInputOf(sortKeysOf(pods.podSort)).extend({ zoneId: idSchema.optional(), state: allocationState }))
     .query(({ ctx, input }) => pods.listPods(ctx.db, ctx.caller, input)),
   get: read()
     .input(infraIdInput)
@@ -84,7 +84,7 @@ const podRouter = createTRPCRouter({
 const clusterRouter = createTRPCRouter({
   list: read()
     .input(
-      pageInput.extend({
+      listInputOf(sortKeysOf(clusters.clusterSort)).extend({
         zoneId: idSchema.optional(),
         podId: idSchema.optional(),
         hypervisorType: hypervisorTypeSchema.optional(),
@@ -112,7 +112,7 @@ const clusterRouter = createTRPCRouter({
 const hostRouter = createTRPCRouter({
   list: read()
     .input(
-      pageInput.extend({
+      listInputOf(sortKeysOf(hosts.hostSort)).extend({
         zoneId: idSchema.optional(),
         podId: idSchema.optional(),
         clusterId: idSchema.optional(),
@@ -142,7 +142,7 @@ const hostRouter = createTRPCRouter({
 const storagePoolRouter = createTRPCRouter({
   list: read()
     .input(
-      pageInput.extend({
+      listInputOf(sortKeysOf(storage.storagePoolSort)).extend({
         zoneId: idSchema.optional(),
         clusterId: idSchema.optional(),
         scope: z.enum(["zone", "cluster"]).optional(),
@@ -169,7 +169,7 @@ const storagePoolRouter = createTRPCRouter({
 
 const secondaryStoreRouter = createTRPCRouter({
   list: read()
-    .input(pageInput.extend({ zoneId: idSchema.optional() }))
+    .input(listInputOf(sortKeysOf(storage.secondaryStoreSort)).extend({ zoneId: idSchema.optional() }))
     .query(({ ctx, input }) => storage.listSecondaryStores(ctx.db, ctx.caller, input)),
   get: read()
     .input(infraIdInput)

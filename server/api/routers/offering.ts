@@ -9,13 +9,16 @@ import {
   updateDiskOfferingInput,
 } from "@/lib/validation/offerings";
 import * as offerings from "@/server/services/offerings";
-import { pageInput } from "@/server/services/paging";
+import { listInputOf, sortKeysOf } from "@/server/services/paging";
+import { computeKind } from "@/server/services/offerings/compute";
+import { diskKind } from "@/server/services/offerings/disk";
 
-const listInput = pageInput.extend(offeringListFilters);
+const computeListInput = listInputOf(sortKeysOf(computeKind.sortable)).extend(offeringListFilters);
+const diskListInput = listInputOf(sortKeysOf(diskKind.sortable)).extend(offeringListFilters);
 
 const computeOffering = createTRPCRouter({
   list: permissionProcedure("offering.read")
-    .input(listInput)
+    .input(computeListInput)
     .query(({ ctx, input }) => offerings.listComputeOfferings(ctx.db, ctx.caller, input)),
   get: permissionProcedure("offering.read")
     .input(offeringIdInput)
@@ -36,7 +39,7 @@ const computeOffering = createTRPCRouter({
 
 const diskOffering = createTRPCRouter({
   list: permissionProcedure("offering.read")
-    .input(listInput)
+    .input(diskListInput)
     .query(({ ctx, input }) => offerings.listDiskOfferings(ctx.db, ctx.caller, input)),
   get: permissionProcedure("offering.read")
     .input(offeringIdInput)

@@ -8,12 +8,15 @@ import {
   userIdInput,
 } from "@/lib/validation/identity";
 import { idSchema } from "@/lib/validation/common";
-import { pageInput } from "@/server/services/paging";
+import { listInputOf } from "@/server/services/paging";
 import * as users from "@/server/services/users";
+
+/** Columns of the user list a client may sort by. */
+const userSortKeys = ["username", "email", "firstName", "lastName", "accountName", "domainName", "state", "lastLoginAt", "createdAt"] as const;
 
 export const userRouter = createTRPCRouter({
   list: permissionProcedure("user.manage")
-    .input(pageInput.extend({ accountId: idSchema.optional() }))
+    .input(listInputOf(userSortKeys).extend({ accountId: idSchema.optional() }))
     .query(({ ctx, input }) => users.listUsers(ctx.db, ctx.caller, input)),
   create: permissionProcedure("user.manage")
     .input(createUserInput)

@@ -33,6 +33,19 @@ export async function getCluster(db: DbOrTx, caller: Caller, id: string): Promis
   return c;
 }
 
+/** Sort keys of the list (the router validates `sort` against them) and their columns. */
+export const clusterSort = {
+    name: clusters.name,
+    podName: pods.name,
+    zoneName: zones.name,
+    hypervisorType: clusters.hypervisorType,
+    cpuOvercommit: clusters.cpuOvercommit,
+    memoryOvercommit: clusters.memoryOvercommit,
+    state: clusters.state,
+    hostCount: clusterAggregates.hostCount,
+    createdAt: clusters.createdAt,
+  };
+
 export async function listClusters(
   db: DbOrTx,
   caller: Caller,
@@ -51,17 +64,7 @@ export async function listClusters(
   const where = and(...conds);
   return pageJoined<ClusterRow>(
     input,
-    {
-      name: clusters.name,
-      podName: pods.name,
-      zoneName: zones.name,
-      hypervisorType: clusters.hypervisorType,
-      cpuOvercommit: clusters.cpuOvercommit,
-      memoryOvercommit: clusters.memoryOvercommit,
-      state: clusters.state,
-      hostCount: clusterAggregates.hostCount,
-      createdAt: clusters.createdAt,
-    },
+    clusterSort,
     [asc(zones.name), asc(pods.name), asc(clusters.name)],
     clusters.id,
     (order, limit, offset) =>

@@ -4,7 +4,7 @@ import type { Caller } from "@/server/authz/caller";
 import { can } from "@/server/authz/permissions";
 import { forbidden, ServiceError } from "../errors";
 import { recordEvent } from "../events";
-import type { Page, PageInput } from "../paging";
+import { type Page, type PageInput, sortColumn } from "../paging";
 
 /**
  * Helpers shared by the infrastructure services (zones, pods, clusters, hosts, storage). These are
@@ -79,7 +79,7 @@ export async function pageJoined<T>(
 ): Promise<Page<T>> {
   const page = input.page ?? 1;
   const pageSize = input.pageSize ?? 20;
-  const col = input.sort && Object.hasOwn(sortable, input.sort) ? sortable[input.sort] : undefined;
+  const col = sortColumn(sortable, input.sort);
   const order = col ? [input.dir === "desc" ? desc(col) : asc(col), asc(tieBreak)] : [...fallback, asc(tieBreak)];
   const [items, total] = await Promise.all([run(order, pageSize, (page - 1) * pageSize), countRows()]);
   return { items, total, page, pageSize };

@@ -9,6 +9,7 @@ import {
   type HypervisorType,
   type UpdateHostInput,
 } from "@/lib/validation/infrastructure";
+import { libvirtKeyDir } from "@/server/env";
 import { badRequest, conflict, isUniqueViolation, notFound } from "../errors";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import type { HostFacts, HostRef } from "@/server/orchestrator/drivers/types";
@@ -58,6 +59,25 @@ export async function getHost(db: DbOrTx, caller: Caller, id: string): Promise<H
   return h;
 }
 
+/** Sort keys of the list (the router validates `sort` against them) and their columns. */
+export const hostSort = {
+    name: hosts.name,
+    clusterName: clusters.name,
+    podName: pods.name,
+    zoneName: zones.name,
+    hypervisorType: hosts.hypervisorType,
+    state: hosts.state,
+    status: hosts.status,
+    cpuCores: hosts.cpuCores,
+    cpuMhz: hosts.cpuMhz,
+    memoryMib: hosts.memoryMib,
+    cpuUsedMhz: hosts.cpuUsedMhz,
+    memoryUsedMib: hosts.memoryUsedMib,
+    cpuTotalMhz: cpuTotalSql,
+    memoryTotalMib: memoryTotalSql,
+    createdAt: hosts.createdAt,
+  };
+
 export async function listHosts(
   db: DbOrTx,
   caller: Caller,
@@ -78,23 +98,7 @@ export async function listHosts(
   const where = and(...conds);
   return pageJoined<HostRow>(
     input,
-    {
-      name: hosts.name,
-      clusterName: clusters.name,
-      podName: pods.name,
-      zoneName: zones.name,
-      hypervisorType: hosts.hypervisorType,
-      state: hosts.state,
-      status: hosts.status,
-      cpuCores: hosts.cpuCores,
-      cpuMhz: hosts.cpuMhz,
-      memoryMib: hosts.memoryMib,
-      cpuUsedMhz: hosts.cpuUsedMhz,
-      memoryUsedMib: hosts.memoryUsedMib,
-      cpuTotalMhz: cpuTotalSql,
-      memoryTotalMib: memoryTotalSql,
-      createdAt: hosts.createdAt,
-    },
+    hostSort,
     [asc(hosts.name)],
     hosts.id,
     (order, limit, offset) =>
@@ -150,7 +154,7 @@ function factsColumns(f: HostFacts) {
 
 export async function createHost(db: Db, caller: Caller, input: CreateHostInput): Promise<Host> {
   assertInfra(caller, "manage");
-  const problem = hostAddressProblem(input.hypervisorType, input.address);
+  const problem = hostAddressProblem(input.hypervisorType, input.address, libvirtKeyDir());
   if (problem) throw badRequest(problem, "address");
   let facts: ReturnType<typeof factsColumns> | null = null;
   if (input.hypervisorType === "kvm") {
@@ -221,7 +225,7 @@ export async function updateHost(db: Db, caller: Caller, input: UpdateHostInput)
   const diff = changes(h, patch);
   if (Object.keys(diff).length === 0) return h;
   if (patch.address !== undefined) {
-    const problem = hostAddressProblem(h.hypervisorType, patch.address);
+    const problem = hostAddressProblem(h.hypervisorType, patch.address, libvirtKeyDir());
     if (problem) throw badRequest(problem, "address");
   }
   const cores = patch.cpuCores ?? h.cpuCores;

@@ -24,6 +24,9 @@ export async function getPod(db: DbOrTx, caller: Caller, id: string): Promise<Po
   return p;
 }
 
+/** Sort keys of the list (the router validates `sort` against them) and their columns. */
+export const podSort = { name: pods.name, zoneName: zones.name, state: pods.state, createdAt: pods.createdAt, clusterCount: podCounts.clusterCount, hostCount: podCounts.hostCount };
+
 export async function listPods(db: DbOrTx, caller: Caller, input: PageInput & { zoneId?: string; state?: AllocationState }) {
   assertInfra(caller, "read");
   const conds: (SQL | undefined)[] = [];
@@ -36,7 +39,7 @@ export async function listPods(db: DbOrTx, caller: Caller, input: PageInput & { 
   const where = and(...conds);
   return pageJoined<PodRow>(
     input,
-    { name: pods.name, zoneName: zones.name, state: pods.state, createdAt: pods.createdAt, clusterCount: podCounts.clusterCount, hostCount: podCounts.hostCount },
+    podSort,
     [asc(zones.name), asc(pods.name)],
     pods.id,
     (order, limit, offset) =>

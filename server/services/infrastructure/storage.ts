@@ -6,7 +6,7 @@ import {
   type CreateSecondaryStoreInput,
   type CreateStoragePoolInput,
   type HostState,
-  poolPathProblem,
+  storagePathProblem,
   type UpdateSecondaryStoreInput,
   type UpdateStoragePoolInput,
 } from "@/lib/validation/infrastructure";
@@ -45,6 +45,18 @@ export async function getStoragePool(db: DbOrTx, caller: Caller, id: string): Pr
   return p;
 }
 
+/** Sort keys of the list (the router validates `sort` against them) and their columns. */
+export const storagePoolSort = {
+    name: storagePools.name,
+    zoneName: zones.name,
+    clusterName: clusters.name,
+    type: storagePools.type,
+    state: storagePools.state,
+    capacityGib: storagePools.capacityGib,
+    usedGib: storagePools.usedGib,
+    createdAt: storagePools.createdAt,
+  };
+
 export async function listStoragePools(
   db: DbOrTx,
   caller: Caller,
@@ -66,16 +78,7 @@ export async function listStoragePools(
   const where = and(...conds);
   return pageJoined<StoragePoolRow>(
     input,
-    {
-      name: storagePools.name,
-      zoneName: zones.name,
-      clusterName: clusters.name,
-      type: storagePools.type,
-      state: storagePools.state,
-      capacityGib: storagePools.capacityGib,
-      usedGib: storagePools.usedGib,
-      createdAt: storagePools.createdAt,
-    },
+    storagePoolSort,
     [asc(storagePools.name)],
     storagePools.id,
     (order, limit, offset) =>
@@ -98,7 +101,7 @@ export async function listStoragePools(
 
 export async function createStoragePool(db: Db, caller: Caller, input: CreateStoragePoolInput): Promise<StoragePool> {
   assertInfra(caller, "manage");
-  const problem = poolPathProblem(input.type, input.path);
+  const problem = storagePathProblem(input.type, input.path);
   if (problem) throw badRequest(problem, "path");
   try {
     return await db.transaction(async (tx) => {
@@ -146,7 +149,7 @@ export async function updateStoragePool(db: Db, caller: Caller, input: UpdateSto
   const diff = changes(p, patch);
   if (Object.keys(diff).length === 0) return p;
   if (patch.path !== undefined) {
-    const problem = poolPathProblem(p.type, patch.path);
+    const problem = storagePathProblem(p.type, patch.path);
     if (problem) throw badRequest(problem, "path");
   }
   const capacity = patch.capacityGib ?? p.capacityGib;
@@ -250,6 +253,9 @@ export async function getSecondaryStore(db: DbOrTx, caller: Caller, id: string):
   return s;
 }
 
+/** Sort keys of the list (the router validates `sort` against them) and their columns. */
+export const secondaryStoreSort = { name: secondaryStores.name, zoneName: zones.name, path: secondaryStores.path, capacityGib: secondaryStores.capacityGib, createdAt: secondaryStores.createdAt };
+
 export async function listSecondaryStores(db: DbOrTx, caller: Caller, input: PageInput & { zoneId?: string }) {
   assertInfra(caller, "read");
   const conds: (SQL | undefined)[] = [];
@@ -261,7 +267,7 @@ export async function listSecondaryStores(db: DbOrTx, caller: Caller, input: Pag
   const where = and(...conds);
   return pageJoined<SecondaryStoreRow>(
     input,
-    { name: secondaryStores.name, zoneName: zones.name, path: secondaryStores.path, capacityGib: secondaryStores.capacityGib, createdAt: secondaryStores.createdAt },
+    secondaryStoreSort,
     [asc(secondaryStores.name)],
     secondaryStores.id,
     (order, limit, offset) =>
@@ -278,8 +284,15 @@ export async function listSecondaryStores(db: DbOrTx, caller: Caller, input: Pag
   );
 }
 
+/** The service checks paths itself too: it is also called without the router's schema (jobs, scripts, tests). */
+function assertSecondaryPath(path: string | undefined) {
+  const problem = path === undefined ? null : storagePathProblem("secondary", path);
+  if (problem) throw badRequest(problem, "path");
+}
+
 export async function createSecondaryStore(db: Db, caller: Caller, input: CreateSecondaryStoreInput): Promise<SecondaryStore> {
   assertInfra(caller, "manage");
+  assertSecondaryPath(input.path);
   try {
     return await db.transaction(async (tx) => {
       const zone = await lockZone(tx, input.zoneId);
@@ -305,6 +318,7 @@ export async function createSecondaryStore(db: Db, caller: Caller, input: Create
 
 export async function updateSecondaryStore(db: Db, caller: Caller, input: UpdateSecondaryStoreInput): Promise<SecondaryStore> {
   assertInfra(caller, "manage");
+  assertSecondaryPath(input.path);
   const s = await getSecondaryStore(db, caller, input.id);
   const patch = defined({ name: input.name, path: input.path, capacityGib: input.capacityGib });
   const diff = changes(s, patch);

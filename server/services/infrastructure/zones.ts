@@ -27,6 +27,17 @@ export async function getZone(db: DbOrTx, caller: Caller, id: string): Promise<Z
   return z;
 }
 
+/** Sort keys of the list (the router validates `sort` against them) and their columns. */
+export const zoneSort = {
+    name: zones.name,
+    state: zones.state,
+    allocationAlgorithm: zones.allocationAlgorithm,
+    createdAt: zones.createdAt,
+    podCount: zoneCounts.podCount,
+    clusterCount: zoneCounts.clusterCount,
+    hostCount: zoneCounts.hostCount,
+  };
+
 export async function listZones(db: DbOrTx, caller: Caller, input: PageInput & { state?: AllocationState }) {
   assertInfra(caller, "read");
   const conds: (SQL | undefined)[] = [];
@@ -38,15 +49,7 @@ export async function listZones(db: DbOrTx, caller: Caller, input: PageInput & {
   const where = and(...conds);
   return pageJoined<ZoneRow>(
     input,
-    {
-      name: zones.name,
-      state: zones.state,
-      allocationAlgorithm: zones.allocationAlgorithm,
-      createdAt: zones.createdAt,
-      podCount: zoneCounts.podCount,
-      clusterCount: zoneCounts.clusterCount,
-      hostCount: zoneCounts.hostCount,
-    },
+    zoneSort,
     [asc(zones.name)],
     zones.id,
     (order, limit, offset) =>

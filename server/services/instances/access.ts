@@ -47,8 +47,19 @@ export async function deployChoices(db: DbOrTx, caller: Caller) {
   const ancestors = pathIds(caller.domainPath);
   const [zoneRows, templateRows, offeringRows] = await Promise.all([
     db.select({ id: zones.id, name: zones.name, description: zones.description }).from(zones).where(eq(zones.state, "enabled")).orderBy(zones.name),
+    // What the deploy form shows, never where the image lies (paths and stores are for root admins, on the templates page).
     db
-      .select()
+      .select({
+        id: templates.id,
+        name: templates.name,
+        displayText: templates.displayText,
+        osType: templates.osType,
+        hypervisorType: templates.hypervisorType,
+        format: templates.format,
+        sizeGib: templates.sizeGib,
+        zoneId: templates.zoneId,
+        isPublic: templates.isPublic,
+      })
       .from(templates)
       .where(and(eq(templates.state, "active"), or(eq(templates.isPublic, true), eq(templates.accountId, caller.accountId))))
       .orderBy(templates.name),

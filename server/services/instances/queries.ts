@@ -2,10 +2,11 @@ import { and, asc, count, desc, eq, ilike, inArray, like, ne, or, sql, type SQL 
 import type { DbOrTx } from "@/db";
 import { accounts, computeOfferings, hosts, instances, jobs, templates, zones } from "@/db/schema";
 import { type Caller, escapeLike, isRootAdmin, ownedCondition } from "@/server/authz/caller";
-import type { ListInstancesInput } from "@/lib/validation/instances";
+import type { InstanceSortKey, ListInstancesInput } from "@/lib/validation/instances";
 import { getAccountInScope } from "@/server/services/accounts";
 import { getDomainInScope } from "@/server/services/domains";
 import { listEvents } from "@/server/services/events";
+import { sortColumn } from "@/server/services/paging";
 import { getInstanceInScope } from "./access";
 
 const COUNT_CAP = 10_000;
@@ -18,7 +19,7 @@ const sortable = {
   offeringName: computeOfferings.name,
   accountName: accounts.name,
   hostName: hosts.name,
-} as const;
+} satisfies Record<InstanceSortKey, unknown>;
 
 const columns = {
   id: instances.id,
@@ -55,7 +56,7 @@ export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<L
   const page = input.page ?? 1;
   const pageSize = input.pageSize ?? 20;
   const sortKey = input.sort === "hostName" && !isRootAdmin(caller) ? undefined : input.sort;
-  const col = sortKey ? sortable[sortKey as keyof typeof sortable] : undefined;
+  const col = sortColumn(sortable, sortKey);
   const dir = input.dir === "asc" ? asc : desc;
   const order = col ? [dir(col), desc(instances.id)] : [desc(instances.createdAt), desc(instances.id)];
   const [rows, [total]] = await Promise.all([

@@ -8,7 +8,7 @@ import { getDomainInScope, type Domain } from "../domains";
 import { conflict, isUniqueViolation, notFound, ServiceError } from "../errors";
 import { recordEvent } from "../events";
 import { pathIds } from "../limits";
-import type { Page, PageInput } from "../paging";
+import { type Page, type PageInput, sortColumn } from "../paging";
 
 /**
  * What compute and disk offerings share: scope (public or a domain subtree), visibility, who may
@@ -100,7 +100,7 @@ export async function listOfferings<T extends OfferingTable>(
   const where = and(...conds);
   const page = input.page ?? 1;
   const pageSize = input.pageSize ?? 20;
-  const col = input.sort ? kind.sortable[input.sort] : undefined;
+  const col = sortColumn(kind.sortable, input.sort);
   const order = col ? [input.dir === "desc" ? desc(col) : asc(col), asc(t.name), asc(t.id)] : [asc(t.name), asc(t.id)];
   const [rows, [total]] = await Promise.all([
     db

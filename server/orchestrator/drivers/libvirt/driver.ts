@@ -4,11 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { DriverError, type ConsoleEndpoint, type DriverVm, type DriverVmState, type HostFacts, type HostRef, type HypervisorDriver, type VmSpec, type VmStats } from "../types";
 import { domainState, parseCapabilities, parseDomBlkList, parseDomState, parseDomStats, parseNodeInfo, parseVersion, parseVncDisplay, sumCounter } from "./parse";
-import { isConnectionTrouble, qemuImg, ToolError, virsh } from "./run";
+import { allowedUriProblem, isConnectionTrouble, qemuImg, ToolError, virsh } from "./run";
 import { domainXml, NAME_RE, type NicDef } from "./xml";
-
-/** A libvirt connection URI as hosts are registered with (validated again here: it becomes an argument). */
-const URI_RE = /^qemu(\+[a-z]+)?:\/\/[^\s]*\/system(\?\S*)?$/;
 
 export interface LibvirtDriverOptions {
   /** NIC of new VMs until Stratus manages networks: "user", "network:<name>", "bridge:<name>" or "none". */
@@ -26,7 +23,7 @@ const serialLogName = (vm: string) => `${vm}-serial.log`;
 
 /** Is the URI this machine's own libvirtd (the disks are then local files for qemu-img)? */
 export function isLocalUri(uri: string) {
-  return /^qemu:\/\/\/system/.test(uri) || /^qemu\+(unix)?:\/\/\/system/.test(uri);
+  return uri === "qemu:///system";
 }
 
 /** A locally administered, stable MAC derived from the VM's name. */
@@ -58,7 +55,8 @@ export class LibvirtDriver implements HypervisorDriver {
   constructor(private readonly opts: LibvirtDriverOptions = {}) {}
 
   private uri(host: HostRef) {
-    if (!URI_RE.test(host.address)) throw new DriverError(`Host ${host.name}: ${JSON.stringify(host.address)} is not a libvirt URI such as qemu:///system`);
+    const problem = allowedUriProblem(host.address);
+    if (problem) throw new DriverError(`Host ${host.name}: ${problem}`);
     return host.address;
   }
 

@@ -116,9 +116,9 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
   });
 
   it("adds the local host by its URI, storing libvirt's capabilities and taking capacity from them", async () => {
-    const bad = await admin.host.create({ clusterId: (await h.db.select().from(clusters).where(eq(clusters.name, "KVM local")))[0]!.id, hypervisorType: "kvm", name: "nowhere", address: "qemu+tcp://127.0.0.1:9/system", cpuCores: 1, cpuMhz: 1, memoryMib: 1, tags: [] }).catch((e: Error) => e);
+    const bad = await admin.host.create({ clusterId: (await h.db.select().from(clusters).where(eq(clusters.name, "KVM local")))[0]!.id, hypervisorType: "kvm", name: "nowhere", address: "qemu+ssh://nobody@127.0.0.1:9/system", cpuCores: 1, cpuMhz: 1, memoryMib: 1, tags: [] }).catch((e: Error) => e);
     expect(bad).toBeInstanceOf(Error);
-    expect((bad as Error).message).toMatch(/Cannot use libvirt at qemu\+tcp:\/\/127\.0\.0\.1:9\/system/);
+    expect((bad as Error).message).toMatch(/Cannot use libvirt at qemu\+ssh:\/\/nobody@127\.0\.0\.1:9\/system/);
 
     const [c] = await h.db.select().from(clusters).where(eq(clusters.name, "KVM local"));
     const host = await admin.host.create({ clusterId: c!.id, hypervisorType: "kvm", name: "local-kvm", address: URI, cpuCores: 1, cpuMhz: 1, memoryMib: 1, tags: [] });
@@ -281,7 +281,7 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
     const [c] = await h.db.select().from(clusters).where(eq(clusters.name, "KVM local"));
     const [ghost] = await h.db
       .insert(hosts)
-      .values({ clusterId: c!.id, podId: c!.podId, zoneId: c!.zoneId, name: "ghost", hypervisorType: "kvm", address: "qemu+tcp://127.0.0.1:9/system", cpuCores: 1, cpuMhz: 1000, memoryMib: 1024, lastSeenAt: new Date() })
+      .values({ clusterId: c!.id, podId: c!.podId, zoneId: c!.zoneId, name: "ghost", hypervisorType: "kvm", address: "qemu+ssh://nobody@127.0.0.1:9/system", cpuCores: 1, cpuMhz: 1000, memoryMib: 1024, lastSeenAt: new Date() })
       .returning();
     const first = await reconcileHost(h.db, ghost!, { downAfterMs: 60_000 });
     expect(first.status).toBe("disconnected");

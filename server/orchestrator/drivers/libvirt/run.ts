@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { libvirtUriProblem } from "@/lib/validation/infrastructure";
+import { libvirtKeyDir } from "@/server/env";
 import { DriverError } from "../types";
 
 /**
@@ -53,8 +55,19 @@ export function run(cmd: string, args: readonly string[], opts: { timeoutMs?: nu
   });
 }
 
-/** `virsh -c <uri> <args…>`: the URI is validated by the caller, and is a single argument. */
+/**
+ * Why a libvirt URI may not be used (null when it may): the rule host addresses are validated
+ * with, applied with the configured key directory. Checked again here, where virsh gets the URI,
+ * because some URIs (qemu+ext, ?command=) make virsh run a program as soon as it connects.
+ */
+export function allowedUriProblem(uri: string): string | null {
+  return libvirtUriProblem(uri, libvirtKeyDir());
+}
+
+/** `virsh -c <uri> <args…>`: the URI is one argument, and only an allowed one reaches virsh. */
 export function virsh(uri: string, args: readonly string[], opts: { timeoutMs?: number } = {}) {
+  const problem = allowedUriProblem(uri);
+  if (problem) return Promise.reject(new ToolError(`Refusing the libvirt URI ${JSON.stringify(uri)}: ${problem}`, false, "", "URI"));
   return run("virsh", ["-q", "-c", uri, ...args], opts);
 }
 

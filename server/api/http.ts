@@ -1,0 +1,74 @@
+import { fetchRequestHandler, type FetchCreateContextFn } from "@trpc/server/adapters/fetch";
+import { appRouter, type AppRouter } from "@/server/api/root";
+import { createRequestContext } from "@/server/api/context";
+import { DB_RETRY_AFTER_SECONDS, INTERNAL_MESSAGE } from "@/server/api/trpc";
+import { env } from "@/server/env";
+import { isDatabaseUnavailable } from "@/server/services/errors";
+
+/**
+ * Why a request may not run a mutation (null when it may). Browsers send cookies with cross-site
+ * requests, so a mutation must come from a page of this portal: its Origin (sent by browsers on
+ * every POST) must be the portal's own, NEXTAUTH_URL's, or one in STRATUS_ALLOWED_ORIGINS, and its
+ * body JSON (a cross-site HTML form can only send form encodings and text/plain without a CORS
+ * preflight, which we never grant). A client without Origin or Sec-Fetch-Site (curl, scripts) is
+ * not a browser carrying someone's cookies and passes.
+ */
+export function mutationRequestProblem(req: Request, allowed: readonly string[] = allowedOrigins()): string | null {
+  const contentType = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (contentType !== "application/json") return "Mutations must send Content-Type: application/json";
+  const origin = req.headers.get("origin");
+  if (origin === null) {
+    const site = req.headers.get("sec-fetch-site");
+    return site === null || site === "same-origin" || site === "none" ? null : "Cross-site requests may not change anything";
+  }
+  let o: URL;
+  try {
+    o = new URL(origin);
+  } catch {
+    return "Cross-site requests may not change anything";
+  }
+  // Same origin: the host the browser addressed (Host header), on either scheme a proxy may terminate.
+  const host = req.headers.get("host");
+  if (host && o.host === host) return null;
+  if (allowed.includes(o.origin)) return null;
+  return "Cross-site requests may not change anything";
+}
+
+function allowedOrigins(): string[] {
+  const e = env();
+  return [...e.STRATUS_ALLOWED_ORIGINS, ...(e.NEXTAUTH_URL ? [new URL(e.NEXTAUTH_URL).origin] : [])];
+}
+
+/** A tRPC-shaped JSON error the client understands, for requests refused before tRPC runs. */
+function refuse(status: number, code: string, message: string) {
+  return Response.json({ error: { json: { message, code: -32003, data: { code, httpStatus: status } } } }, { status });
+}
+
+/**
+ * The tRPC HTTP endpoint: checks where a mutation comes from, then runs the router. Errors from
+ * creating the context (the session lookup) and from procedures both go through the router's one
+ * error formatter; this adds Retry-After when the database is unreachable and logs every fault.
+ */
+export async function handleTrpcRequest(req: Request, createContext: FetchCreateContextFn<AppRouter> = createRequestContext) {
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    const problem = mutationRequestProblem(req);
+    if (problem) return refuse(403, "FORBIDDEN", problem);
+  }
+  return fetchRequestHandler({
+    endpoint: "/api/trpc",
+    req,
+    router: appRouter,
+    createContext,
+    // Procedure faults were logged by the error middleware (which replaced their messages);
+    // faults creating the context still carry the raw message, and are logged here.
+    onError({ error, path }) {
+      if (error.code === "INTERNAL_SERVER_ERROR" && error.message !== INTERNAL_MESSAGE) {
+        console.error(`[trpc] ${path ?? "request"} failed:`, error.cause ?? error);
+      }
+    },
+    responseMeta({ errors }) {
+      const unavailable = errors.some((e) => e.code === "SERVICE_UNAVAILABLE" || isDatabaseUnavailable(e.cause ?? e));
+      return unavailable ? { headers: new Headers({ "Retry-After": String(DB_RETRY_AFTER_SECONDS) }) } : {};
+    },
+  });
+}
