@@ -168,7 +168,7 @@ export const authzProbes = {
   async setUp(db: Db, t: Tenancy): Promise<Victim> {
     const [u] = await db.select({ id: users.id }).from(users).where(eq(users.username, "tenant"));
     const admin = t.callers.admin;
-    const compute = await createComputeOffering(db, admin, { name: "Acme secret compute", domainId: t.domains.acme.id, cpuCores: 1, cpuMhz: 1000, memoryMib: 512, haEnabled: false, cpuCap: false, hostTags: [] });
+    const compute = await createComputeOffering(db, admin, { name: "Acme secret compute", domainId: t.domains.acme.id, cpuCores: 1, cpuMhz: 1000, memoryMib: 512, cpuCap: false, hostTags: [] });
     const disk = await createDiskOffering(db, admin, { name: "Acme secret disk", domainId: t.domains.acme.id, sizeGib: 5, customSize: false, storageTags: [] });
     const choices = await deployChoicesByName(db);
     const [vm] = await deployInstances(db, t.callers.tenant, { ...choices, name: "acme-secret-vm", count: 1 });

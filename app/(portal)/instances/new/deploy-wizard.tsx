@@ -191,7 +191,6 @@ export function DeployWizard() {
                 return {
                   id: o.id,
                   title: o.name,
-                  badge: o.haEnabled ? <Badge tone="blue">HA</Badge> : undefined,
                   body: formatSize(o.cpuCores, o.memoryMib),
                   meta: `${o.cpuMhz} MHz${o.displayText ? ` · ${o.displayText}` : ""}`,
                   disabledReason: fit.ok ? undefined : `Does not fit: ${fit.reason}`,
