@@ -40,6 +40,7 @@ const inputs: Record<string, Probe> = {
   "account.rename": (v) => ({ id: v.accountId, name: "hijacked" }),
   "account.setState": (v) => ({ id: v.accountId, state: "disabled" }),
   "account.delete": (v) => ({ id: v.accountId }),
+  "account.deletionPreview": (v) => ({ id: v.accountId }),
   "user.list": (v) => ({ accountId: v.accountId }),
   "user.create": (v) => ({ accountId: v.accountId, username: "intruder2", password: "password-intruder" }),
   "user.update": (v) => ({ id: v.userId, email: "evil@example.com" }),
