@@ -118,7 +118,7 @@ export function ComputeOfferings() {
       <PageHeader
         title="Compute offerings"
         crumbs={[{ label: "Offerings" }, { label: "Compute" }]}
-        description="Instance sizes: vCPUs, CPU speed, memory, high availability and host tags. Public offerings are visible to every domain; scoped ones to a domain and its sub-domains."
+        description="Instance sizes: vCPUs, CPU speed, memory and host tags. Public offerings are visible to every domain; scoped ones to a domain and its sub-domains."
         actions={mayManage && <Button onClick={() => dialogs.setCreating(true)}>Add offering</Button>}
       />
       <Notice notice={notice} onDismiss={() => setNotice(null)} />
