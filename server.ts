@@ -4,6 +4,7 @@ import { createServer } from "node:http";
 import path from "node:path";
 import next from "next";
 import { dbHandle } from "./db";
+import { DataDirLockedError } from "./db/lock";
 import { demoLogins, needsSeed, seed } from "./db/seed";
 import { stampClientIp, trustedProxies } from "./server/auth/client-ip";
 import { closeAllConsoles } from "./server/console/registry";
@@ -83,6 +84,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error("[stratus] failed to start:", err);
+  // A data directory held by another process is an operator's situation, not a crash: no stack.
+  console.error("[stratus] failed to start:", err instanceof DataDirLockedError ? err.message : err);
   process.exit(1);
 });

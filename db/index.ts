@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import * as schema from "./schema";
+import { lockDataDir, releaseDataDirLock } from "./lock";
 
 export { schema };
 type Schema = typeof schema;
@@ -44,6 +45,9 @@ export function openDb(opts: { url?: string; dataDir?: string; max?: number }): 
       close: () => client.end({ timeout: 5 }),
     };
   }
+  // Two processes on one PGlite directory corrupt it: refuse at once if another process holds it.
+  const dataDir = opts.dataDir && !/^[a-z]+:\/\//.test(opts.dataDir) ? opts.dataDir : undefined;
+  if (dataDir) lockDataDir(dataDir);
   const client = new PGlite(opts.dataDir);
   const pdb = drizzlePglite({ client, schema });
   return {
@@ -54,7 +58,10 @@ export function openDb(opts: { url?: string; dataDir?: string; max?: number }): 
       return () => unsub();
     },
     migrate: () => migratePglite(pdb, { migrationsFolder }),
-    close: () => client.close(),
+    close: async () => {
+      await client.close();
+      if (dataDir) releaseDataDirLock(dataDir);
+    },
   };
 }
 

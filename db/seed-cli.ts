@@ -1,8 +1,16 @@
-import { dbHandle } from "./index";
+import { dbHandle, type DbHandle } from "./index";
+import { DataDirLockedError } from "./lock";
 import { demoLogins, needsSeed, seed } from "./seed";
 
 /** `npm run db:seed`: migrate and seed an empty database (what server.ts does on first start). */
-const h = dbHandle();
+let h: DbHandle;
+try {
+  h = dbHandle();
+} catch (e) {
+  if (!(e instanceof DataDirLockedError)) throw e;
+  console.error(e.message);
+  process.exit(1);
+}
 await h.migrate();
 if (await needsSeed(h.db)) {
   await seed(h.db, { demo: process.env.SEED_DEMO !== "0" });

@@ -99,7 +99,7 @@ export async function seed(db: Db, opts: { demo: boolean }) {
     await tx.insert(computeOfferings).values([
       { name: "Small", displayText: "1 vCPU, 1 GiB", cpuCores: 1, cpuMhz: 1000, memoryMib: 1024 },
       { name: "Medium", displayText: "2 vCPUs, 4 GiB", cpuCores: 2, cpuMhz: 2000, memoryMib: 4096 },
-      { name: "Large", displayText: "4 vCPUs, 8 GiB, HA", cpuCores: 4, cpuMhz: 2000, memoryMib: 8192, haEnabled: true },
+      { name: "Large", displayText: "4 vCPUs, 8 GiB", cpuCores: 4, cpuMhz: 2000, memoryMib: 8192 },
     ]);
     await tx.insert(templates).values([
       { name: "Debian 12", displayText: "Debian 12 Bookworm (simulated)", osType: "Debian GNU/Linux 12 (64-bit)", hypervisorType: "simulator", format: "simulator", sizeGib: 10, path: "sim://templates/debian-12" },

@@ -60,7 +60,7 @@ async function main() {
   const store = await admin.secondaryStore.create({ zoneId: z!.id, name: "bench secondary", path: secondary, capacityGib: 20 });
   await admin.host.create({ clusterId: cluster.id, hypervisorType: "kvm", name: "bench-kvm", address: URI, cpuCores: 1, cpuMhz: 1, memoryMib: 1, tags: [] });
   const t = await admin.template.register({ name: "Tiny", osType: "Linux", hypervisorType: "kvm", format: "qcow2", secondaryStoreId: store.id, path: "tiny.qcow2", isPublic: true });
-  const o = await admin.computeOffering.create({ name: "Bench", cpuCores: 1, cpuMhz: 500, memoryMib: 128, haEnabled: false, cpuCap: false, hostTags: [] });
+  const o = await admin.computeOffering.create({ name: "Bench", cpuCores: 1, cpuMhz: 500, memoryMib: 128, cpuCap: false, hostTags: [] });
 
   async function stratusRun(i: number) {
     const t0 = performance.now();

@@ -23,6 +23,7 @@ const jobVerbs: Record<string, string> = {
   "vm.recover": "Recovering",
   "vm.expunge": "Expunging",
   "vm.changeOffering": "Changing offering",
+  "account.cleanup": "Deleting",
 };
 const jobNouns: Record<string, string> = {
   "vm.deploy": "Deploy",
@@ -33,6 +34,7 @@ const jobNouns: Record<string, string> = {
   "vm.recover": "Recover",
   "vm.expunge": "Expunge",
   "vm.changeOffering": "Change offering",
+  "account.cleanup": "Deletion",
 };
 
 /** "Stopping", "Deploying"… for a job type; unknown types read as the type itself. */
@@ -121,7 +123,8 @@ export function JobProgress({
   if (!job || isJobActive(job.status)) {
     const verb = job ? jobVerb(job.type) : "Working on";
     const progress = job?.progress ?? 0;
-    const message = job?.status === "queued" ? "Waiting for a worker…" : (job?.progressMessage ?? "Starting…");
+    // A job that waits on others (an account's cleanup) is queued between looks: keep its message.
+    const message = job?.progressMessage ?? (job?.status === "queued" ? "Waiting for a worker…" : "Starting…");
     return (
       <div className={cn("rounded-md border border-brand-100 bg-brand-50/60 p-3", className)} data-testid="job-progress" aria-live="polite">
         <div className="flex items-center gap-2 text-sm font-medium text-slate-800">

@@ -22,6 +22,7 @@ const stateTones: Record<string, Tone> = {
   down: "red",
   error: "red",
   maintenance: "amber",
+  removing: "amber",
   disconnected: "amber",
   warn: "amber",
   info: "blue",

@@ -1,11 +1,12 @@
-import { relations } from "drizzle-orm";
-import { type AnyPgColumn, index, integer, pgTable, text, unique, uuid } from "drizzle-orm/pg-core";
+import { relations, sql } from "drizzle-orm";
+import { type AnyPgColumn, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt } from "./columns";
 import { accounts } from "./accounts";
 
 /**
  * Domains form a tree under ROOT. `path` is the materialised path of ids ("/<root>/<child>/…/"),
- * so a subtree is `path LIKE '<prefix>%'` and renames never touch it.
+ * so a subtree is `path LIKE '<prefix>%'` and renames never touch it. A deleted domain is marked
+ * removed (its removed accounts, their usage facts and events still point at it) and frees its name.
  */
 export const domains = pgTable(
   "domains",
@@ -15,10 +16,14 @@ export const domains = pgTable(
     name: text("name").notNull(),
     path: text("path").notNull().unique(),
     level: integer("level").notNull(),
+    removedAt: timestamp("removed_at", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [unique("domains_parent_name_unique").on(t.parentId, t.name).nullsNotDistinct(), index("domains_path_idx").on(t.path)],
+  (t) => [
+    uniqueIndex("domains_parent_name_unique").on(t.parentId, t.name).where(sql`${t.removedAt} is null`),
+    index("domains_path_idx").on(t.path),
+  ],
 );
 
 export const domainsRelations = relations(domains, ({ one, many }) => ({

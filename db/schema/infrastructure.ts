@@ -5,7 +5,7 @@ import { createdAt, id, updatedAt } from "./columns";
 export const hypervisorType = pgEnum("hypervisor_type", ["simulator", "kvm"]);
 export const allocationState = pgEnum("allocation_state", ["enabled", "disabled"]);
 export const hostState = pgEnum("host_state", ["enabled", "disabled", "maintenance"]);
-/** Connection status, set by the orchestrator's heartbeat (later issues); independent of the admin state. */
+/** Connection status, set by the reconciler from the host's answers (up, then disconnected, then down); independent of the admin state. */
 export const hostStatus = pgEnum("host_status", ["up", "disconnected", "down"]);
 export const allocationAlgorithm = pgEnum("allocation_algorithm", ["first_fit", "random", "user_dispersing"]);
 export const storagePoolType = pgEnum("storage_pool_type", ["simulator", "local_dir"]);

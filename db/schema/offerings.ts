@@ -15,7 +15,6 @@ export const computeOfferings = pgTable(
     cpuCores: integer("cpu_cores").notNull(),
     cpuMhz: integer("cpu_mhz").notNull(),
     memoryMib: integer("memory_mib").notNull(),
-    haEnabled: boolean("ha_enabled").notNull().default(false),
     cpuCap: boolean("cpu_cap").notNull().default(false),
     hostTags: text("host_tags").array().notNull().default([]),
     domainId: uuid("domain_id").references(() => domains.id, { onDelete: "restrict" }),

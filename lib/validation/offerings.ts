@@ -34,7 +34,6 @@ const computeFields = {
   cpuCores: wholeNumber("vCPUs", offeringLimits.cpuCores.min, offeringLimits.cpuCores.max),
   cpuMhz: wholeNumber("CPU speed", offeringLimits.cpuMhz.min, offeringLimits.cpuMhz.max, " MHz"),
   memoryMib: wholeNumber("Memory", offeringLimits.memoryMib.min, offeringLimits.memoryMib.max, " MiB"),
-  haEnabled: z.boolean().default(false),
   cpuCap: z.boolean().default(false),
   hostTags: tagsSchema,
 };

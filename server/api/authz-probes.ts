@@ -44,6 +44,7 @@ const inputs: Record<string, Probe> = {
   "account.rename": (v) => ({ id: v.accountId, name: "hijacked" }),
   "account.setState": (v) => ({ id: v.accountId, state: "disabled" }),
   "account.delete": (v) => ({ id: v.accountId }),
+  "account.deletionPreview": (v) => ({ id: v.accountId }),
   "user.list": (v) => ({ accountId: v.accountId }),
   "user.create": (v) => ({ accountId: v.accountId, username: "intruder2", password: "password-intruder" }),
   "user.update": (v) => ({ id: v.userId, email: "evil@example.com" }),
@@ -172,7 +173,7 @@ export const authzProbes = {
   async setUp(db: Db, t: Tenancy): Promise<Victim> {
     const [u] = await db.select({ id: users.id }).from(users).where(eq(users.username, "tenant"));
     const admin = t.callers.admin;
-    const compute = await createComputeOffering(db, admin, { name: "Acme secret compute", domainId: t.domains.acme.id, cpuCores: 1, cpuMhz: 1000, memoryMib: 512, haEnabled: false, cpuCap: false, hostTags: [] });
+    const compute = await createComputeOffering(db, admin, { name: "Acme secret compute", domainId: t.domains.acme.id, cpuCores: 1, cpuMhz: 1000, memoryMib: 512, cpuCap: false, hostTags: [] });
     const disk = await createDiskOffering(db, admin, { name: "Acme secret disk", domainId: t.domains.acme.id, sizeGib: 5, customSize: false, storageTags: [] });
     const choices = await deployChoicesByName(db);
     const [vm] = await deployInstances(db, t.callers.tenant, { ...choices, name: "acme-secret-vm", count: 1 });

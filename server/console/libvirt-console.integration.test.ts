@@ -105,7 +105,7 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("console of a real lib
     const store = await admin.secondaryStore.create({ zoneId: z!.id, name: "console secondary", path: secondary, capacityGib: 20 });
     await admin.host.create({ clusterId: cluster.id, hypervisorType: "kvm", name: "console-kvm", address: URI, cpuCores: 1, cpuMhz: 1, memoryMib: 1, tags: [] });
     const tpl = await admin.template.register({ name: "Tiny console guest", osType: "Other Linux (64-bit)", hypervisorType: "kvm", format: "qcow2", secondaryStoreId: store.id, path: "templates/tiny.qcow2", isPublic: true });
-    const o = await admin.computeOffering.create({ name: "Tiny console", cpuCores: 1, cpuMhz: 500, memoryMib: 128, haEnabled: false, cpuCap: false, hostTags: [] });
+    const o = await admin.computeOffering.create({ name: "Tiny console", cpuCores: 1, cpuMhz: 500, memoryMib: 128, cpuCap: false, hostTags: [] });
     const [d] = await api(h.db, t.callers.tenant).instance.deploy({ zoneId: z!.id, templateId: tpl.id, computeOfferingId: o.id, name: "console-vm", count: 1 });
     vmId = d!.id;
     const j = await waitForJob(h.db, d!.jobId, 120_000);

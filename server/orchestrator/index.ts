@@ -5,6 +5,7 @@ import { registerDriver } from "./drivers/registry";
 import { SimulatorDriver } from "./drivers/simulator/driver";
 import { LibvirtDriver } from "./drivers/libvirt/driver";
 import { registerVmHandlers } from "./jobs/handlers/vm";
+import { registerAccountHandlers } from "./jobs/handlers/account";
 import { JOB_CHANNEL } from "./jobs/queue";
 import { startWorkers } from "./jobs/runner";
 import { reconcileAll } from "./sync/reconciler";
@@ -34,6 +35,7 @@ export function registerOrchestrator(handle: DbHandle) {
   g.__stratusLibvirt ??= new LibvirtDriver();
   registerDriver("kvm", g.__stratusLibvirt);
   registerVmHandlers();
+  registerAccountHandlers();
 }
 
 /**

@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { and, eq, gt, ilike, or, sql, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, ilike, inArray, isNull, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
-import { accounts, domains, resourceCounters, users } from "@/db/schema";
+import { accounts, domains, instances, jobs, users } from "@/db/schema";
 import { type Caller, domainInScope, domainPathCondition, escapeLike, isRootAdmin } from "@/server/authz/caller";
 import { hashPassword } from "@/server/auth/password";
 import type { CreateAccountInput } from "@/lib/validation/identity";
-import { badRequest, conflict, forbidden, isUniqueViolation, notFound } from "./errors";
+import { badRequest, conflict, forbidden, isUniqueViolation, notFound, ServiceError } from "./errors";
 import { recordEvent } from "./events";
-import { createCounters, defaultAccountLimits, resourceLabels } from "./limits";
-import { getDomainInScope } from "./domains";
+import { enqueueJob } from "@/server/orchestrator/jobs/queue";
+import { createCounters, defaultAccountLimits } from "./limits";
+import { getDomainInScope, lockLiveDomain } from "./domains";
 import { pageArray, type PageInput } from "./paging";
 
 export type Account = typeof accounts.$inferSelect;
@@ -20,15 +21,23 @@ const accountColumns = {
   name: accounts.name,
   type: accounts.type,
   state: accounts.state,
+  removedAt: accounts.removedAt,
   createdAt: accounts.createdAt,
   updatedAt: accounts.updatedAt,
   domainPath: domains.path,
   domainName: domains.name,
 };
 
-/** An account the caller may see (own account for users, subtree for resellers), or NOT_FOUND. */
+/**
+ * An account the caller may see (own account for users, subtree for resellers), or NOT_FOUND.
+ * A removed account is gone (its row stays only for the history that names it).
+ */
 export async function getAccountInScope(db: DbOrTx, caller: Caller, id: string): Promise<AccountWithDomain> {
-  const [a] = await db.select(accountColumns).from(accounts).innerJoin(domains, eq(domains.id, accounts.domainId)).where(eq(accounts.id, id));
+  const [a] = await db
+    .select(accountColumns)
+    .from(accounts)
+    .innerJoin(domains, eq(domains.id, accounts.domainId))
+    .where(and(eq(accounts.id, id), isNull(accounts.removedAt)));
   if (!a) throw notFound("Account");
   const visible = caller.accountType === "user" ? a.id === caller.accountId : domainInScope(caller, a.domainPath);
   if (!visible) throw notFound("Account");
@@ -42,12 +51,17 @@ async function getManagedAccount(db: DbOrTx, caller: Caller, id: string) {
   return a;
 }
 
+/** An account being deleted takes no more changes: only its deletion may be run again. */
+export function refuseIfRemoving(a: Pick<Account, "name" | "state">) {
+  if (a.state === "removing") throw conflict(`Account ${a.name} is being deleted`, "id");
+}
+
 export async function listAccounts(
   db: DbOrTx,
   caller: Caller,
   input: PageInput & { domainId?: string; includeSubdomains?: boolean },
 ) {
-  const conds: (SQL | undefined)[] = [domainPathCondition(caller, domains.path)];
+  const conds: (SQL | undefined)[] = [domainPathCondition(caller, domains.path), isNull(accounts.removedAt)];
   if (input.domainId) {
     const d = await getDomainInScope(db, caller, input.domainId);
     conds.push(input.includeSubdomains ? sql`${domains.path} like ${`${escapeLike(d.path)}%`}` : eq(accounts.domainId, d.id));
@@ -76,6 +90,7 @@ export async function createAccount(db: Db, caller: Caller, input: CreateAccount
   const accountId = randomUUID();
   try {
     return await db.transaction(async (tx) => {
+      await lockLiveDomain(tx, domain.id);
       const [account] = await tx
         .insert(accounts)
         .values({ id: accountId, domainId: domain.id, name: input.name, type: input.type })
@@ -117,6 +132,7 @@ export async function createAccount(db: Db, caller: Caller, input: CreateAccount
 export async function renameAccount(db: Db, caller: Caller, input: { id: string; name: string }) {
   const a = await getAccountInScope(db, caller, input.id);
   if (caller.accountType === "user") throw notFound("Account");
+  refuseIfRemoving(a);
   try {
     return await db.transaction(async (tx) => {
       const [updated] = await tx.update(accounts).set({ name: input.name }).where(eq(accounts.id, a.id)).returning();
@@ -141,8 +157,15 @@ export async function renameAccount(db: Db, caller: Caller, input: { id: string;
 /** Enable, disable or lock an account. Disabling or locking ends its users' sessions. */
 export async function setAccountState(db: Db, caller: Caller, input: { id: string; state: Account["state"] }) {
   const a = await getManagedAccount(db, caller, input.id);
+  refuseIfRemoving(a);
   return db.transaction(async (tx) => {
-    const [updated] = await tx.update(accounts).set({ state: input.state }).where(eq(accounts.id, a.id)).returning();
+    // Guarded: a deletion that started meanwhile is not undone by enabling the account.
+    const [updated] = await tx
+      .update(accounts)
+      .set({ state: input.state })
+      .where(and(eq(accounts.id, a.id), inArray(accounts.state, ["enabled", "disabled", "locked"])))
+      .returning();
+    if (!updated) throw conflict(`Account ${a.name} is being deleted`, "id");
     if (input.state !== "enabled") {
       await tx.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.accountId, a.id));
     }
@@ -160,30 +183,98 @@ export async function setAccountState(db: Db, caller: Caller, input: { id: strin
   });
 }
 
-/**
- * Deletes an account that owns nothing. An account that still owns resources is refused with a
- * list of what it owns (the orchestrator issue turns this into a cleanup job).
- */
-export async function deleteAccount(db: Db, caller: Caller, id: string) {
+export const ACCOUNT_CLEANUP_JOB = "account.cleanup";
+
+/** The account's latest cleanup job, if it has one (to follow or retry a deletion). */
+export async function latestCleanupJob(db: DbOrTx, accountId: string) {
+  const [j] = await db
+    .select({ id: jobs.id, status: jobs.status, error: jobs.error, progress: jobs.progress, progressMessage: jobs.progressMessage })
+    .from(jobs)
+    .where(and(eq(jobs.resourceId, accountId), eq(jobs.type, ACCOUNT_CLEANUP_JOB)))
+    .orderBy(desc(jobs.createdAt))
+    .limit(1);
+  return j ?? null;
+}
+
+/** The account page's view: the account and, while it is being deleted, the job doing it. */
+export async function getAccountDetail(db: DbOrTx, caller: Caller, id: string) {
+  const a = await getAccountInScope(db, caller, id);
+  const cleanup = a.state === "removing" ? await latestCleanupJob(db, a.id) : null;
+  return { ...a, cleanup };
+}
+
+/** What deleting the account destroys, for the confirmation: its instances (by state) and users. */
+export async function accountDeletionPreview(db: DbOrTx, caller: Caller, id: string) {
   const a = await getManagedAccount(db, caller, id);
-  const inUse = await db
-    .select({ resourceType: resourceCounters.resourceType, used: resourceCounters.used })
-    .from(resourceCounters)
-    .where(and(eq(resourceCounters.accountId, a.id), gt(resourceCounters.used, 0)));
-  if (inUse.length) {
-    const what = inUse.map((r) => `${r.used} ${resourceLabels[r.resourceType].toLowerCase()}`).join(", ");
-    throw badRequest(`Account ${a.name} still owns resources (${what}); release them before deleting it`, "id");
-  }
-  await db.transaction(async (tx) => {
-    await tx.delete(accounts).where(eq(accounts.id, a.id));
-    await recordEvent(tx, {
-      type: "ACCOUNT.DELETE",
-      description: `Deleted account ${a.name}`,
-      actorUserId: caller.userId,
-      domainId: a.domainId,
-      domainPath: a.domainPath,
-      resourceType: "account",
-      resourceId: a.id,
+  const [vms, [u]] = await Promise.all([
+    db
+      .select({ state: instances.state, n: count() })
+      .from(instances)
+      .where(and(eq(instances.accountId, a.id), ne(instances.state, "expunged")))
+      .groupBy(instances.state),
+    db.select({ n: count() }).from(users).where(eq(users.accountId, a.id)),
+  ]);
+  const byState = Object.fromEntries(vms.map((r) => [r.state, r.n])) as Partial<Record<(typeof vms)[number]["state"], number>>;
+  return {
+    id: a.id,
+    name: a.name,
+    instances: vms.reduce((sum, r) => sum + r.n, 0),
+    running: byState.running ?? 0,
+    users: u?.n ?? 0,
+  };
+}
+
+/**
+ * Deletes an account the way CloudStack does: at once the account goes to `removing` (its users
+ * are signed out and cannot sign in; nothing new can be created in it), and an account.cleanup job
+ * destroys and expunges its instances, gives back every counter, removes its users and marks the
+ * account removed. Returns the job to follow. Asking again while it runs returns the same job;
+ * after a failed cleanup it starts a new one.
+ */
+export async function deleteAccount(db: Db, caller: Caller, id: string): Promise<{ jobId: string }> {
+  const a = await getManagedAccount(db, caller, id);
+  const [live] = await db
+    .select({ n: count() })
+    .from(instances)
+    .where(and(eq(instances.accountId, a.id), ne(instances.state, "expunged")));
+  try {
+    return await db.transaction(async (tx) => {
+      const [marked] = await tx
+        .update(accounts)
+        .set({ state: "removing" })
+        .where(and(eq(accounts.id, a.id), isNull(accounts.removedAt)))
+        .returning({ id: accounts.id });
+      if (!marked) throw notFound("Account");
+      // Sessions end now, not at their next expiry.
+      await tx.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.accountId, a.id));
+      const job = await enqueueJob(tx, {
+        type: ACCOUNT_CLEANUP_JOB,
+        resourceType: "account",
+        resourceId: a.id,
+        accountId: a.id,
+        domainPath: a.domainPath,
+        userId: caller.userId,
+        input: { instances: live?.n ?? 0 },
+        maxAttempts: 10,
+      });
+      await recordEvent(tx, {
+        type: "ACCOUNT.DELETE",
+        description: `Deleting account ${a.name}: its ${live?.n ?? 0} instance(s) are destroyed and expunged, then its users and the account are removed`,
+        actorUserId: caller.userId,
+        accountId: a.id,
+        domainId: a.domainId,
+        domainPath: a.domainPath,
+        resourceType: "account",
+        resourceId: a.id,
+      });
+      return { jobId: job.id };
     });
-  });
+  } catch (e) {
+    // A cleanup already in flight (one job per resource): follow it instead of starting another.
+    if (e instanceof ServiceError && e.code === "CONFLICT") {
+      const running = await latestCleanupJob(db, a.id);
+      if (running && (running.status === "queued" || running.status === "running")) return { jobId: running.id };
+    }
+    throw e;
+  }
 }

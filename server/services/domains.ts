@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { and, asc, count, eq, inArray, like, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, isNull, like, sql } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { accounts, computeOfferings, diskOfferings, domains, events, instances, jobs, resourceCounters } from "@/db/schema";
 import { type Caller, domainInScope, domainPathCondition, escapeLike, isRootAdmin } from "@/server/authz/caller";
@@ -10,9 +10,12 @@ import { createCounters, LimitExceededError, pathIds, type ResourceType } from "
 
 export type Domain = typeof domains.$inferSelect;
 
-/** A domain the caller may see, or NOT_FOUND (never FORBIDDEN: do not reveal it exists). */
+/** A domain the caller may see, or NOT_FOUND (never FORBIDDEN: do not reveal it exists). A removed domain is gone. */
 export async function getDomainInScope(db: DbOrTx, caller: Caller, id: string): Promise<Domain> {
-  const [d] = await db.select().from(domains).where(eq(domains.id, id));
+  const [d] = await db
+    .select()
+    .from(domains)
+    .where(and(eq(domains.id, id), isNull(domains.removedAt)));
   if (!d || !domainInScope(caller, d.path)) throw notFound("Domain");
   return d;
 }
@@ -38,7 +41,7 @@ export async function listDomainTree(db: DbOrTx, caller: Caller): Promise<Domain
   const rows = await db
     .select()
     .from(domains)
-    .where(domainPathCondition(caller, domains.path))
+    .where(and(domainPathCondition(caller, domains.path), isNull(domains.removedAt)))
     .orderBy(asc(domains.level), asc(domains.name))
     .limit(5000);
   if (rows.length === 0) return [];
@@ -46,7 +49,7 @@ export async function listDomainTree(db: DbOrTx, caller: Caller): Promise<Domain
   const accountCounts = await db
     .select({ domainId: accounts.domainId, n: count() })
     .from(accounts)
-    .where(inArray(accounts.domainId, ids))
+    .where(and(inArray(accounts.domainId, ids), isNull(accounts.removedAt)))
     .groupBy(accounts.domainId);
   const byDomain = new Map(accountCounts.map((a) => [a.domainId, a.n]));
   const children = new Map<string, number>();
@@ -68,6 +71,7 @@ export async function createDomain(db: Db, caller: Caller, input: CreateDomainIn
   const id = randomUUID();
   try {
     return await db.transaction(async (tx) => {
+      await lockLiveDomain(tx, parent.id);
       const [d] = await tx
         .insert(domains)
         .values({ id, parentId: parent.id, name: input.name, path: `${parent.path}${id}/`, level: parent.level + 1 })
@@ -189,22 +193,31 @@ async function transferSubtreeUse(tx: DbOrTx, d: Domain, oldAncestors: string[],
   }
 }
 
+/**
+ * Deletes an empty domain: no sub-domains, no accounts (an account being deleted still counts until
+ * its cleanup is done), no offerings. The row is marked removed, not deleted: removed accounts and
+ * the history (events, usage facts, expunged instances) still point at it; its name is free again.
+ */
 export async function deleteDomain(db: Db, caller: Caller, id: string): Promise<void> {
   const d = await getManagedSubdomain(db, caller, id);
-  const [[children], [accts], [offers], [disks]] = await Promise.all([
-    db.select({ n: count() }).from(domains).where(eq(domains.parentId, d.id)),
-    db.select({ n: count() }).from(accounts).where(eq(accounts.domainId, d.id)),
-    db.select({ n: count() }).from(computeOfferings).where(eq(computeOfferings.domainId, d.id)),
-    db.select({ n: count() }).from(diskOfferings).where(eq(diskOfferings.domainId, d.id)),
-  ]);
-  const blockers = [
-    children!.n ? `${children!.n} sub-domain(s)` : "",
-    accts!.n ? `${accts!.n} account(s)` : "",
-    offers!.n + disks!.n ? `${offers!.n + disks!.n} offering(s)` : "",
-  ].filter(Boolean);
-  if (blockers.length) throw badRequest(`Domain ${d.name} still has ${blockers.join(", ")}; delete them first`, "id");
   await db.transaction(async (tx) => {
-    await tx.delete(domains).where(eq(domains.id, d.id));
+    // FOR UPDATE: an account or sub-domain being created here (lockLiveDomain, FOR SHARE) either
+    // committed before the counts below see it, or waits and then finds the domain removed.
+    const [locked] = await tx.select({ id: domains.id }).from(domains).where(and(eq(domains.id, d.id), isNull(domains.removedAt))).for("update");
+    if (!locked) throw notFound("Domain");
+    const [[children], [accts], [offers], [disks]] = await Promise.all([
+      tx.select({ n: count() }).from(domains).where(and(eq(domains.parentId, d.id), isNull(domains.removedAt))),
+      tx.select({ n: count() }).from(accounts).where(and(eq(accounts.domainId, d.id), isNull(accounts.removedAt))),
+      tx.select({ n: count() }).from(computeOfferings).where(eq(computeOfferings.domainId, d.id)),
+      tx.select({ n: count() }).from(diskOfferings).where(eq(diskOfferings.domainId, d.id)),
+    ]);
+    const blockers = [
+      children!.n ? `${children!.n} sub-domain(s)` : "",
+      accts!.n ? `${accts!.n} account(s)` : "",
+      offers!.n + disks!.n ? `${offers!.n + disks!.n} offering(s)` : "",
+    ].filter(Boolean);
+    if (blockers.length) throw badRequest(`Domain ${d.name} still has ${blockers.join(", ")}; delete them first`, "id");
+    await tx.update(domains).set({ removedAt: new Date() }).where(eq(domains.id, d.id));
     await recordEvent(tx, {
       type: "DOMAIN.DELETE",
       description: `Deleted domain ${d.name}`,
@@ -215,4 +228,10 @@ export async function deleteDomain(db: Db, caller: Caller, id: string): Promise<
       resourceId: d.id,
     });
   });
+}
+
+/** Inside a creating transaction: the domain still exists (not removed meanwhile), locked FOR SHARE until commit. */
+export async function lockLiveDomain(tx: DbOrTx, id: string): Promise<void> {
+  const [d] = await tx.select({ id: domains.id }).from(domains).where(and(eq(domains.id, id), isNull(domains.removedAt))).for("share");
+  if (!d) throw notFound("Domain");
 }

@@ -90,7 +90,9 @@ describe(`domains on ${testDbKind()}`, () => {
     expect((e as TRPCError).message).toMatch(/still has 1 sub-domain\(s\), 2 account\(s\)/);
     const empty = await api(h.db, t.callers.reseller).domain.create({ parentId: t.domains.acme.id, name: "Empty" });
     await api(h.db, t.callers.reseller).domain.delete({ id: empty.id });
-    expect(await h.db.select().from(domains).where(eq(domains.id, empty.id))).toHaveLength(0);
+    // Marked removed (history may name it), gone from every view.
+    expect((await h.db.select().from(domains).where(eq(domains.id, empty.id)))[0]!.removedAt).not.toBeNull();
+    expect(await codeOf(api(h.db, t.callers.reseller).domain.get({ id: empty.id }))).toBe("NOT_FOUND");
   });
 });
 
@@ -153,15 +155,16 @@ describe(`accounts and users on ${testDbKind()}`, () => {
     expect(await authenticate(h.db, "locky", "password-new1", "10.0.0.2")).toEqual({ ok: false, reason: "disabled" });
   });
 
-  it("refuses to delete an account that owns resources, and deletes an empty one with its users", async () => {
+  it("deleting an account puts it in removing at once and queues its cleanup job (server/services/account-deletion.test.ts runs it)", async () => {
     const admin = api(h.db, t.callers.admin);
     const { account, user } = await admin.account.create({ domainId: t.domains.globex.id, name: "owner", type: "user", username: "owner", password: "password-owner" });
     await h.db.transaction((tx) => consume(tx, account.id, { volumes: 1 }));
-    const e = await admin.account.delete({ id: account.id }).catch((err: TRPCError) => err);
-    expect((e as TRPCError).message).toMatch(/still owns resources \(1 volumes\)/);
-    const empty = await admin.account.create({ domainId: t.domains.globex.id, name: "empty", type: "user", username: "empty", password: "password-empty" });
-    await admin.account.delete({ id: empty.account.id });
-    expect(await h.db.select().from(users).where(eq(users.id, empty.user.id))).toHaveLength(0);
+    const { jobId } = await admin.account.delete({ id: account.id });
+    const detail = await admin.account.get({ id: account.id });
+    expect(detail.state).toBe("removing");
+    expect(detail.cleanup?.id).toBe(jobId);
+    expect(await authenticate(h.db, "owner", "password-owner", "10.0.0.9")).toEqual({ ok: false, reason: "disabled" });
+    // Its users stay until the cleanup removes them.
     expect(await h.db.select().from(users).where(eq(users.id, user.id))).toHaveLength(1);
   });
 

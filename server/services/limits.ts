@@ -67,6 +67,19 @@ export async function accountOwner(db: DbOrTx, accountId: string) {
   return row;
 }
 
+/**
+ * Nothing new is created in an account being deleted. Locks its row FOR SHARE, so either a deletion
+ * waits for this transaction (and its cleanup then finds what it created) or this transaction
+ * waits for the deletion and sees it. Call inside the creating transaction.
+ */
+export async function lockOpenAccount(tx: DbOrTx, accountId: string) {
+  const [a] = await tx.select({ name: accounts.name, state: accounts.state }).from(accounts).where(eq(accounts.id, accountId)).for("share");
+  if (!a) throw notFound("Account");
+  if (a.state === "removing" || a.state === "removed") {
+    throw new ServiceError("PRECONDITION_FAILED", `Account ${a.name} is being deleted; nothing new can be created in it`);
+  }
+}
+
 async function ownerChain(db: DbOrTx, accountId: string) {
   const owner = await accountOwner(db, accountId);
   return { accountName: owner.name, domainIds: pathIds(owner.domainPath) };
@@ -83,6 +96,7 @@ export async function consume(tx: DbOrTx, accountId: string, deltas: Deltas, kno
   const types = (Object.keys(deltas) as ResourceType[]).filter((t) => (deltas[t] ?? 0) !== 0);
   if (types.length === 0) return;
   for (const t of types) if ((deltas[t] ?? 0) < 0) throw badRequest(`Cannot consume a negative amount of ${t}`);
+  await lockOpenAccount(tx, accountId);
   // Callers that already know the owner's domain path save a query while the locks are held.
   const { accountName, domainIds } = known ? { accountName: known.accountName, domainIds: pathIds(known.domainPath) } : await ownerChain(tx, accountId);
   const owners = or(eq(resourceCounters.accountId, accountId), inArray(resourceCounters.domainId, domainIds));

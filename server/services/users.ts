@@ -8,7 +8,8 @@ import { beginAttempt, forgiveAttempt, sleep } from "@/server/auth/throttle";
 import type { CreateUserInput } from "@/lib/validation/identity";
 import { badRequest, conflict, isUniqueViolation, notFound, ServiceError } from "./errors";
 import { recordEvent } from "./events";
-import { getAccountInScope } from "./accounts";
+import { getAccountInScope, refuseIfRemoving } from "./accounts";
+import { lockOpenAccount } from "./limits";
 import { pageArray, type PageInput } from "./paging";
 
 /** What lists and forms may show of a user: never the password hash. */
@@ -79,9 +80,12 @@ export async function listUsers(db: DbOrTx, caller: Caller, input: PageInput & {
 
 export async function createUser(db: Db, caller: Caller, input: CreateUserInput) {
   const a = await getAccountInScope(db, caller, input.accountId);
+  refuseIfRemoving(a);
   const passwordHash = await hashPassword(input.password);
   try {
     return await db.transaction(async (tx) => {
+      // A deletion that started meanwhile would miss this user: refuse inside the transaction too.
+      await lockOpenAccount(tx, a.id);
       const [u] = await tx
         .insert(users)
         .values({ accountId: a.id, username: input.username, passwordHash, email: input.email, firstName: input.firstName, lastName: input.lastName })

@@ -4,10 +4,12 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { CreateAccountDialog } from "@/components/resource/create-account-dialog";
+import { DeleteAccountDialog } from "@/components/resource/delete-account-dialog";
 import { accountTypeLabel, formatDateTime } from "@/components/resource/format";
 import type { AccountRow } from "@/components/resource/router-types";
-import { Toaster } from "@/components/resource/toast";
-import { useCan } from "@/components/shell/caller-context";
+import { RowMenu } from "@/components/resource/row-menu";
+import { toast, Toaster } from "@/components/resource/toast";
+import { useCaller, useCan } from "@/components/shell/caller-context";
 import { Badge, StateBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { type Column, DataTable, useTableState } from "@/components/ui/data-table";
@@ -23,6 +25,8 @@ export function AccountsList() {
   const table = useTableState({ sort: "name" });
   const list = useQuery(trpc.account.list.queryOptions(table.query, { placeholderData: keepPreviousData }));
   const [adding, setAdding] = useState(false);
+  const caller = useCaller();
+  const [deleting, setDeleting] = useState<AccountRow | null>(null);
 
   const columns: Column<AccountRow>[] = [
     {
@@ -48,6 +52,22 @@ export function AccountsList() {
       ),
     },
     { key: "createdAt", header: "Created", sortable: true, className: "hidden md:table-cell whitespace-nowrap text-slate-500", cell: (a) => formatDateTime(a.createdAt) },
+    {
+      key: "actions",
+      header: "",
+      className: "w-12 text-right",
+      cell: (a) =>
+        canManage && a.id !== caller.accountId ? (
+          <RowMenu
+            label={`Actions for ${a.name}`}
+            actions={[
+              { label: "Open", onSelect: () => router.push(`/accounts/${a.id}`) },
+              // A deletion in flight is followed on the account's page; a failed one is retried from there too.
+              { label: "Delete…", danger: true, disabled: a.state === "removing", onSelect: () => setDeleting(a) },
+            ]}
+          />
+        ) : null,
+    },
   ];
 
   return (
@@ -73,6 +93,14 @@ export function AccountsList() {
         emptyHint="Create an account with its first user to let a tenant sign in."
         emptyAction={canManage ? <Button size="sm" onClick={() => setAdding(true)}>Add account</Button> : undefined}
       />
+      {deleting && (
+        <DeleteAccountDialog
+          account={deleting}
+          open
+          onClose={() => setDeleting(null)}
+          onDeleted={() => toast(`Account ${deleting.name} deleted`)}
+        />
+      )}
       <CreateAccountDialog open={adding} onClose={() => setAdding(false)} onCreated={(id) => router.push(`/accounts/${id}`)} />
       <Toaster />
     </>

@@ -14,7 +14,11 @@ export const accountRouter = createTRPCRouter({
     .query(({ ctx, input }) => accounts.listAccounts(ctx.db, ctx.caller, input)),
   get: permissionProcedure("account.read")
     .input(accountIdInput)
-    .query(({ ctx, input }) => accounts.getAccountInScope(ctx.db, ctx.caller, input.id)),
+    .query(({ ctx, input }) => accounts.getAccountDetail(ctx.db, ctx.caller, input.id)),
+  /** What a deletion would destroy, for its confirmation. */
+  deletionPreview: permissionProcedure("account.manage")
+    .input(accountIdInput)
+    .query(({ ctx, input }) => accounts.accountDeletionPreview(ctx.db, ctx.caller, input.id)),
   create: permissionProcedure("account.manage")
     .input(createAccountInput)
     .mutation(({ ctx, input }) => accounts.createAccount(ctx.db, ctx.caller, input)),
@@ -24,6 +28,7 @@ export const accountRouter = createTRPCRouter({
   setState: permissionProcedure("account.manage")
     .input(setAccountStateInput)
     .mutation(({ ctx, input }) => accounts.setAccountState(ctx.db, ctx.caller, input)),
+  /** Starts the account's cleanup job; returns it to follow. */
   delete: permissionProcedure("account.manage")
     .input(accountIdInput)
     .mutation(({ ctx, input }) => accounts.deleteAccount(ctx.db, ctx.caller, input.id)),

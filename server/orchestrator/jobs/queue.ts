@@ -180,6 +180,20 @@ export async function retryJob(db: DbOrTx, jobId: string, owner: string, error: 
     .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner)));
 }
 
+/** Puts a waiting job back in the queue for `delayMs`; the claim that ran it does not count as an attempt. */
+export async function deferJob(db: DbOrTx, jobId: string, owner: string, delayMs: number) {
+  await db
+    .update(jobs)
+    .set({
+      status: "queued",
+      attempts: sql`greatest(${jobs.attempts} - 1, 0)`,
+      lockedBy: null,
+      leaseUntil: null,
+      runAfter: sql`now() + (${delayMs} * interval '1 millisecond')`,
+    })
+    .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner), eq(jobs.status, "running")));
+}
+
 // In-process wake-up, so a job enqueued by this process starts at once even before NOTIFY arrives.
 const g = globalThis as unknown as { __stratusJobWake?: Set<() => void> };
 g.__stratusJobWake ??= new Set();

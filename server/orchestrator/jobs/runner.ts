@@ -1,9 +1,9 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db";
 import { jobs } from "@/db/schema";
-import { isTransient } from "./errors";
+import { isJobWaiting, isTransient } from "./errors";
 import { jobHandler, registeredJobTypes, type JobContext } from "./registry";
-import { claimJob, completeJob, failJob, type Job, markStepDone, onLocalWake, renewLease, retryJob, setProgress } from "./queue";
+import { claimJob, completeJob, deferJob, failJob, type Job, markStepDone, onLocalWake, renewLease, retryJob, setProgress } from "./queue";
 
 export interface WorkerOptions {
   db: Db;
@@ -129,7 +129,9 @@ export async function runJob(db: Db, job: Job, owner: string, leaseMs: number, l
     if (!finished) await completeJob(db, job.id, owner, {});
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
-    if (isTransient(err) && job.attempts < job.maxAttempts) {
+    if (isJobWaiting(err)) {
+      await deferJob(db, job.id, owner, err.delayMs).catch((x) => log("defer failed", x));
+    } else if (isTransient(err) && job.attempts < job.maxAttempts) {
       log(`job ${job.type} ${job.id} attempt ${job.attempts} failed (will retry): ${err.message}`);
       await retryJob(db, job.id, owner, err.message, job.attempts).catch((x) => log("retry failed", x));
     } else {

@@ -184,7 +184,7 @@ describe("hosts", () => {
     const e = await rejects(() => admin.host.delete({ id: h!.id }));
     expect(e.code).toBe("PRECONDITION_FAILED");
     expect(e.message).toBe(
-      "Host kvm-1 still has 30,000 MHz of CPU and 40,000 MiB of memory reserved by VMs; put it in maintenance and migrate its VMs first",
+      "Host kvm-1 still has 30,000 MHz of CPU and 40,000 MiB of memory reserved by VMs; put it in maintenance, then stop or destroy its VMs first",
     );
     await db.update(hosts).set({ cpuUsedMhz: 0, memoryUsedMib: 0 }).where(eq(hosts.id, h!.id));
     await admin.host.delete({ id: h!.id });
@@ -232,7 +232,7 @@ describe("primary storage pools", () => {
     expect((await admin.storagePool.setState({ id: p!.id, state: "maintenance" })).state).toBe("maintenance");
     const del = await rejects(() => admin.storagePool.delete({ id: p!.id }));
     expect(del.code).toBe("PRECONDITION_FAILED");
-    expect(del.message).toContain("still has 150 GiB used by volumes; put it in maintenance and migrate its volumes first");
+    expect(del.message).toContain("still has 150 GiB used by VM disks; put it in maintenance, then destroy and expunge the VMs whose disks it holds");
     await db.update(storagePools).set({ usedGib: 0 }).where(eq(storagePools.id, p!.id));
     await admin.storagePool.delete({ id: p!.id });
     const types = (await db.select().from(events).where(eq(events.resourceId, p!.id))).map((e) => e.type).sort();

@@ -281,7 +281,7 @@ const stateVerb: Record<HostState, { type: string; verb: string }> = {
 
 /**
  * Enabled hosts take new VMs; disabled ones keep their VMs but take no new ones; maintenance also
- * takes none and is where an admin empties a host (migrating VMs) before working on or removing it.
+ * takes none and is where an admin empties a host (stopping or destroying its VMs) before working on or removing it.
  */
 export async function setHostState(db: Db, caller: Caller, input: { id: string; state: HostState }): Promise<Host> {
   assertInfra(caller, "manage");
@@ -308,7 +308,7 @@ export async function deleteHost(db: Db, caller: Caller, id: string): Promise<vo
   const h = await getHost(db, caller, id);
   const inUse = (cpu: number, mem: number) =>
     notEmpty(
-      `Host ${h.name} still has ${cpu.toLocaleString("en-US")} MHz of CPU and ${mem.toLocaleString("en-US")} MiB of memory reserved by VMs; put it in maintenance and migrate its VMs first`,
+      `Host ${h.name} still has ${cpu.toLocaleString("en-US")} MHz of CPU and ${mem.toLocaleString("en-US")} MiB of memory reserved by VMs; put it in maintenance, then stop or destroy its VMs first`,
     );
   if (h.cpuUsedMhz > 0 || h.memoryUsedMib > 0) throw inUse(h.cpuUsedMhz, h.memoryUsedMib);
   try {
@@ -325,7 +325,7 @@ export async function deleteHost(db: Db, caller: Caller, id: string): Promise<vo
       await infraEvent(tx, caller, { type: "HOST.DELETE", description: `Removed host ${h.name} from cluster ${h.clusterName}`, resourceType: "host", resourceId: h.id });
     });
   } catch (e) {
-    if (isFkViolation(e)) throw notEmpty(`Host ${h.name} is still referenced by VMs or volumes; put it in maintenance and migrate its VMs first`);
+    if (isFkViolation(e)) throw notEmpty(`Host ${h.name} still has VMs (destroyed ones until they are expunged); destroy and expunge them first`);
     throw e;
   }
 }

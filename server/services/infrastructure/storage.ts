@@ -214,7 +214,7 @@ export async function deleteStoragePool(db: Db, caller: Caller, id: string): Pro
   const p = await getStoragePool(db, caller, id);
   const inUse = (used: number) =>
     notEmpty(
-      `Storage pool ${p.name} still has ${used.toLocaleString("en-US")} GiB used by volumes; put it in maintenance and migrate its volumes first`,
+      `Storage pool ${p.name} still has ${used.toLocaleString("en-US")} GiB used by VM disks; put it in maintenance, then destroy and expunge the VMs whose disks it holds`,
     );
   if (p.usedGib > 0) throw inUse(p.usedGib);
   try {
@@ -236,7 +236,7 @@ export async function deleteStoragePool(db: Db, caller: Caller, id: string): Pro
       });
     });
   } catch (e) {
-    if (isFkViolation(e)) throw notEmpty(`Storage pool ${p.name} is still referenced by volumes; put it in maintenance and migrate its volumes first`);
+    if (isFkViolation(e)) throw notEmpty(`Storage pool ${p.name} still holds VM disks; destroy and expunge the VMs whose disks it holds first`);
     throw e;
   }
 }

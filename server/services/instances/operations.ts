@@ -15,13 +15,15 @@ import { enabledZone, getInstanceInScope, type Instance, ownerOf, usableTemplate
 import { recordVmEvent } from "./events";
 
 const vmDeltas = (vm: { cpuCores: number; memoryMib: number }) => ({ instances: 1, vcpus: vm.cpuCores, memory_mib: vm.memoryMib });
-const jobFor = (vm: Instance, caller: Caller, type: string, input: Record<string, unknown> = {}) => ({
+/** A caller acting through the API, or (null) the system on behalf of `actorUserId` (scheduler, an account's cleanup). */
+const actorOf = (caller: Caller | null, actorUserId: string | null = null) => caller?.userId ?? actorUserId;
+const jobFor = (vm: Instance, caller: Caller | string | null, type: string, input: Record<string, unknown> = {}) => ({
   type,
   resourceType: "instance",
   resourceId: vm.id,
   accountId: vm.accountId,
   domainPath: vm.domainPath,
-  userId: caller.userId,
+  userId: typeof caller === "string" || caller === null ? caller : caller.userId,
   input,
 });
 
@@ -174,15 +176,17 @@ export async function rebootInstance(db: Db, caller: Caller, id: string) {
 
 /**
  * Destroy: the VM stays recoverable for the expunge delay. A running VM is stopped by the job
- * first; limits and capacity are given back when it reaches Destroyed.
+ * first; limits and capacity are given back when it reaches Destroyed. Without a caller (the
+ * system: an account's cleanup) the VM row is given and `actorUserId` is who asked for it.
  */
-export async function destroyInstance(db: Db, caller: Caller, id: string) {
-  const vm = await getInstanceInScope(db, caller, id);
+export async function destroyInstance(db: Db, caller: Caller | null, id: string, vmRow?: Instance, actorUserId?: string | null) {
+  const vm = vmRow ?? (await getInstanceInScope(db, caller!, id));
   requireOperation(vm, "destroy");
+  const actor = actorOf(caller, actorUserId);
   return db.transaction(async (tx) => {
     const moved = vm.state === "running" ? await moveState(tx, vm, "stopping") : vm;
-    await recordVmEvent(tx, moved, "VM.DESTROY", `Destroying ${vm.name}`, { actor: caller });
-    return { jobId: (await enqueueJob(tx, jobFor(moved, caller, "vm.destroy", { from: vm.state }))).id };
+    await recordVmEvent(tx, moved, "VM.DESTROY", `Destroying ${vm.name}`, { actor });
+    return { jobId: (await enqueueJob(tx, jobFor(moved, actor, "vm.destroy", { from: vm.state }))).id };
   });
 }
 
@@ -199,21 +203,14 @@ export async function recoverInstance(db: Db, caller: Caller, id: string) {
   });
 }
 
-export async function expungeInstance(db: Db, caller: Caller | null, id: string, vmRow?: Instance) {
+export async function expungeInstance(db: Db, caller: Caller | null, id: string, vmRow?: Instance, actorUserId?: string | null) {
   const vm = vmRow ?? (await getInstanceInScope(db, caller!, id));
   requireOperation(vm, "expunge");
+  const actor = actorOf(caller, actorUserId);
   return db.transaction(async (tx) => {
     const moved = await moveState(tx, vm, "expunging");
-    await recordVmEvent(tx, moved, "VM.EXPUNGE", `Expunging ${vm.name}`, { actor: caller });
-    const job = await enqueueJob(tx, {
-      type: "vm.expunge",
-      resourceType: "instance",
-      resourceId: vm.id,
-      accountId: vm.accountId,
-      domainPath: vm.domainPath,
-      userId: caller?.userId ?? null,
-      input: { from: vm.state },
-    });
+    await recordVmEvent(tx, moved, "VM.EXPUNGE", `Expunging ${vm.name}`, { actor });
+    const job = await enqueueJob(tx, jobFor(vm, actor, "vm.expunge", { from: vm.state }));
     return { jobId: job.id };
   });
 }

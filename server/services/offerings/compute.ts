@@ -62,7 +62,6 @@ export async function createComputeOffering(db: Db, caller: Caller, input: Creat
           cpuCores: input.cpuCores,
           cpuMhz: input.cpuMhz,
           memoryMib: input.memoryMib,
-          haEnabled: input.haEnabled,
           cpuCap: input.cpuCap,
           hostTags: input.hostTags,
           domainId: scope?.id ?? null,
@@ -109,13 +108,12 @@ export async function updateComputeOffering(db: Db, caller: Caller, input: Updat
           cpuCores: input.cpuCores,
           cpuMhz: input.cpuMhz,
           memoryMib: input.memoryMib,
-          haEnabled: input.haEnabled,
           cpuCap: input.cpuCap,
           hostTags: input.hostTags,
         })
         .where(eq(computeOfferings.id, o.id));
       await offeringEvent(tx, caller, computeKind, o, "UPDATE", `Updated compute offering ${input.name === o.name ? o.name : `${o.name} (now ${input.name})`}`, {
-        before: { name: o.name, cpuCores: o.cpuCores, cpuMhz: o.cpuMhz, memoryMib: o.memoryMib, haEnabled: o.haEnabled, cpuCap: o.cpuCap, hostTags: o.hostTags },
+        before: { name: o.name, cpuCores: o.cpuCores, cpuMhz: o.cpuMhz, memoryMib: o.memoryMib, cpuCap: o.cpuCap, hostTags: o.hostTags },
       });
     });
   } catch (e) {

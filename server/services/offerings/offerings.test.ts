@@ -254,7 +254,7 @@ describe(`offerings on ${testDbKind()}`, () => {
       const resize = await refusal(as.reseller.computeOffering.update({ ...compute("In use", null, { memoryMib: 4096 }), id: o.id }));
       expect(resize).toMatchObject({ code: "PRECONDITION_FAILED", field: "memoryMib" });
       expect(resize.message).toMatch(/in use \(offering_users_test\)/);
-      expect((await as.reseller.computeOffering.update({ ...compute("Still in use", null), id: o.id, haEnabled: true })).haEnabled).toBe(true);
+      expect((await as.reseller.computeOffering.update({ ...compute("Still in use", null), id: o.id, cpuCap: true })).cpuCap).toBe(true);
       expect((await as.reseller.computeOffering.setState({ id: o.id, state: "inactive" })).state).toBe("inactive");
       // Once nothing uses it, it can go.
       await h.db.execute(sql`delete from offering_users_test`);

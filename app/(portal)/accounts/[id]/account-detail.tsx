@@ -5,7 +5,9 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { useForm } from "react-hook-form";
+import { DeleteAccountDialog } from "@/components/resource/delete-account-dialog";
 import { accountTypeLabel, formatDateTime } from "@/components/resource/format";
+import { JobProgress } from "@/components/resource/job-progress";
 import { LimitsEditor } from "@/components/resource/limits-editor";
 import { errorMessage } from "@/components/resource/router-types";
 import { toast, Toaster } from "@/components/resource/toast";
@@ -58,16 +60,12 @@ export function AccountDetail({ id }: { id: string }) {
       },
     }),
   );
-  const remove = useMutation(
-    trpc.account.delete.mutationOptions({
-      onSuccess: async () => {
-        toast(`Account ${account.data?.name ?? ""} deleted`);
-        setDeleting(false);
-        await invalidate();
-        router.push("/accounts");
-      },
-    }),
-  );
+  const deleted = async () => {
+    toast(`Account ${account.data?.name ?? ""} deleted`);
+    setDeleting(false);
+    await invalidate();
+    router.push("/accounts");
+  };
   const setLimits = useMutation(
     trpc.limit.setForAccount.mutationOptions({
       onSuccess: async () => {
@@ -111,6 +109,7 @@ export function AccountDetail({ id }: { id: string }) {
 
   const a = account.data;
   const own = a.id === caller.accountId;
+  const removing = a.state === "removing";
   const manageable = canManage && !own;
 
   return (
@@ -120,7 +119,13 @@ export function AccountDetail({ id }: { id: string }) {
         crumbs={[...crumbs, { label: a.name }]}
         description={`${accountTypeLabel[a.type]} account in domain ${a.domainName}`}
         actions={
-          manageable ? (
+          manageable && removing ? (
+            a.cleanup?.status === "failed" ? (
+              <Button variant="danger" onClick={() => setDeleting(true)}>
+                Delete again
+              </Button>
+            ) : undefined
+          ) : manageable ? (
             <>
               {(["enabled", "disabled", "locked"] as const)
                 .filter((s) => s !== a.state)
@@ -139,13 +144,7 @@ export function AccountDetail({ id }: { id: string }) {
               <Button variant="secondary" onClick={() => setRenaming(true)}>
                 Rename
               </Button>
-              <Button
-                variant="danger"
-                onClick={() => {
-                  remove.reset();
-                  setDeleting(true);
-                }}
-              >
+              <Button variant="danger" onClick={() => setDeleting(true)}>
                 Delete
               </Button>
             </>
@@ -154,6 +153,22 @@ export function AccountDetail({ id }: { id: string }) {
       />
 
       <div className="space-y-6">
+        {removing && (
+          <Card title="Being deleted">
+            <div className="space-y-2 p-4 text-sm text-slate-700">
+              <p>Its users cannot sign in and nothing new can be created in it. Its instances are destroyed and expunged, then its users and the account are removed.</p>
+              {a.cleanup ? (
+                <JobProgress jobId={a.cleanup.id} subject={`account ${a.name}`} onDone={(job) => {
+                    // The delete dialog, when open, follows the same job and reports it.
+                    if (deleting) return;
+                    if (job.status === "succeeded") void deleted();
+                    else void account.refetch();
+                  }} />
+              ) : null}
+              {a.cleanup?.status === "failed" && manageable && <p className="text-slate-500">Fix the cause, then use Delete again to carry on.</p>}
+            </div>
+          </Card>
+        )}
         <Card>
           <dl className="grid grid-cols-2 gap-4 p-4 text-sm md:grid-cols-4">
             <div>
@@ -221,24 +236,7 @@ export function AccountDetail({ id }: { id: string }) {
         error={setState.error ? errorMessage(setState.error) : null}
         onConfirm={() => pendingState && setState.mutate({ id: a.id, state: pendingState })}
       />
-      <ConfirmDialog
-        open={deleting}
-        onClose={() => setDeleting(false)}
-        title={`Delete account ${a.name}?`}
-        message={
-          <div className="space-y-2">
-            <p>The account and all its users are removed for good.</p>
-            <p className="text-slate-500">
-              An account that still owns resources (instances, volumes, IPs…) is refused for now; release them first. Automatic cleanup comes with the orchestrator.
-            </p>
-          </div>
-        }
-        confirmLabel="Delete account"
-        danger
-        loading={remove.isPending}
-        error={remove.error ? errorMessage(remove.error) : null}
-        onConfirm={() => remove.mutate({ id: a.id })}
-      />
+      <DeleteAccountDialog account={a} open={deleting} onClose={() => setDeleting(false)} onDeleted={() => void deleted()} />
       <RenameAccountDialog open={renaming} onClose={() => setRenaming(false)} id={a.id} name={a.name} />
       <Toaster />
     </>

@@ -298,7 +298,7 @@ export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter })
         onConfirm={() => dialogs.deleting && remove.mutate({ id: dialogs.deleting.id })}
         loading={remove.isPending}
         error={remove.error ? errorMessage(remove.error) : null}
-        hint="A host whose capacity VMs still reserve cannot be removed: put it in maintenance and migrate its VMs first."
+        hint="A host whose capacity VMs still reserve cannot be removed: put it in maintenance, then stop or destroy its VMs first."
       />
     </>
   );

@@ -51,7 +51,7 @@ import {
 const poolTypeLabel: Record<string, string> = { simulator: "Simulator", local_dir: "Local directory" };
 const stateText: Record<HostState, string> = { enabled: "enabled", disabled: "disabled", maintenance: "in maintenance" };
 
-/** Primary storage pools (VM disks) and secondary stores (templates, ISOs, snapshots) on one page. */
+/** Primary storage pools (VM disks) and secondary stores (templates) on one page. */
 export function Storage({ initialFilter = {} }: { initialFilter?: InitialFilter }) {
   const [zoneId, setZoneId] = useState(idOrEmpty(initialFilter.zoneId));
   const [notice, setNotice] = useState<NoticeValue>(null);
@@ -62,7 +62,7 @@ export function Storage({ initialFilter = {} }: { initialFilter?: InitialFilter 
       <PageHeader
         title="Storage"
         crumbs={[infraCrumb, { label: "Storage" }]}
-        description="Primary storage holds VM disks, for a whole zone or one cluster; secondary storage holds templates, ISOs and snapshots for a zone."
+        description="Primary storage holds VM disks, for a whole zone or one cluster; secondary storage holds templates for a zone."
         actions={
           <FilterSelect
             label="Filter storage by zone"
@@ -268,7 +268,7 @@ function PrimaryPools({
         onConfirm={() => dialogs.deleting && remove.mutate({ id: dialogs.deleting.id })}
         loading={remove.isPending}
         error={remove.error ? errorMessage(remove.error) : null}
-        hint="A pool that volumes still use cannot be deleted: put it in maintenance and migrate its volumes first."
+        hint="A pool that VM disks still use cannot be deleted: put it in maintenance, then destroy and expunge the VMs whose disks it holds."
       />
     </section>
   );
@@ -433,7 +433,7 @@ function EditPoolForm({ pool, onClose, onSaved }: { pool: StoragePoolRow; onClos
         <Field
           label="Capacity (GiB)"
           error={errors.capacityGib?.message}
-          hint={pool.usedGib > 0 ? `Volumes use ${formatGib(pool.usedGib)}; capacity cannot go below that.` : "1 TiB = 1024 GiB"}
+          hint={pool.usedGib > 0 ? `VM disks use ${formatGib(pool.usedGib)}; capacity cannot go below that.` : "1 TiB = 1024 GiB"}
         >
           {(id) => <Input id={id} type="number" min={1} step={1} invalid={!!errors.capacityGib} {...register("capacityGib", { valueAsNumber: true })} />}
         </Field>
@@ -509,7 +509,7 @@ function SecondaryStores({ zoneId, noZones, setNotice }: { zoneId: string; noZon
         onRetry={() => list.refetch()}
         searchPlaceholder="Search by name, path or zone…"
         emptyTitle={zoneId ? "No secondary storage in this zone" : "No secondary storage yet"}
-        emptyHint="Each zone needs secondary storage for its templates, ISOs and snapshots."
+        emptyHint="Each zone needs secondary storage for its templates."
       />
       <Dialog
         open={dialogs.creating || dialogs.editing !== null}

@@ -189,10 +189,7 @@ export function InstanceDetail({ id }: { id: string }) {
               {vm.ipAddress ? (
                 <span className="font-mono text-slate-800">{vm.ipAddress}</span>
               ) : (
-                <>
-                  <span className="text-slate-400">Not assigned</span>
-                  <span className="block text-xs text-slate-500">Addresses come with guest networks.</span>
-                </>
+                <span className="text-slate-400">Not assigned</span>
               )}
             </Item>
             {caller.accountType === "root_admin" && (

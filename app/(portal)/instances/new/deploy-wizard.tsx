@@ -7,7 +7,6 @@ import { fits, type LimitUse } from "@/components/resource/instance-fit";
 import { formatMemory, formatSize } from "@/components/resource/instance-state";
 import { errorMessage, type RouterOutputs } from "@/components/resource/router-types";
 import { toast, Toaster } from "@/components/resource/toast";
-import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
 import { Field, Input } from "@/components/ui/field";
@@ -191,7 +190,6 @@ export function DeployWizard() {
                 return {
                   id: o.id,
                   title: o.name,
-                  badge: o.haEnabled ? <Badge tone="blue">HA</Badge> : undefined,
                   body: formatSize(o.cpuCores, o.memoryMib),
                   meta: `${o.cpuMhz} MHz${o.displayText ? ` · ${o.displayText}` : ""}`,
                   disabledReason: fit.ok ? undefined : `Does not fit: ${fit.reason}`,

@@ -32,7 +32,7 @@ import {
   useScopeOptions,
 } from "./offering-shared";
 
-const formFields = ["name", "displayText", "cpuCores", "cpuMhz", "memoryMib", "haEnabled", "cpuCap", "hostTags", "domainId"] as const;
+const formFields = ["name", "displayText", "cpuCores", "cpuMhz", "memoryMib", "cpuCap", "hostTags", "domainId"] as const;
 
 export function ComputeOfferings() {
   const trpc = useTRPC();
@@ -83,9 +83,8 @@ export function ComputeOfferings() {
       key: "flags",
       header: "Options",
       cell: (o) =>
-        o.haEnabled || o.cpuCap ? (
+        o.cpuCap ? (
           <span className="flex gap-1">
-            {o.haEnabled && <Badge tone="blue">HA</Badge>}
             {o.cpuCap && <Badge tone="amber">CPU cap</Badge>}
           </span>
         ) : (
@@ -119,7 +118,7 @@ export function ComputeOfferings() {
       <PageHeader
         title="Compute offerings"
         crumbs={[{ label: "Offerings" }, { label: "Compute" }]}
-        description="Instance sizes: vCPUs, CPU speed, memory, high availability and host tags. Public offerings are visible to every domain; scoped ones to a domain and its sub-domains."
+        description="Instance sizes: vCPUs, CPU speed, memory and host tags. Public offerings are visible to every domain; scoped ones to a domain and its sub-domains."
         actions={mayManage && <Button onClick={() => dialogs.setCreating(true)}>Add offering</Button>}
       />
       <Notice notice={notice} onDismiss={() => setNotice(null)} />
@@ -208,12 +207,11 @@ function ComputeOfferingForm({ offering, onClose, onSaved }: { offering: Compute
           cpuCores: offering.cpuCores,
           cpuMhz: offering.cpuMhz,
           memoryMib: offering.memoryMib,
-          haEnabled: offering.haEnabled,
           cpuCap: offering.cpuCap,
           hostTags: offering.hostTags,
           domainId: offering.domainId,
         }
-      : { name: "", displayText: "", cpuCores: 1, cpuMhz: 2000, memoryMib: 1024, haEnabled: false, cpuCap: false, hostTags: [], domainId: scopes.defaultScope || null },
+      : { name: "", displayText: "", cpuCores: 1, cpuMhz: 2000, memoryMib: 1024, cpuCap: false, hostTags: [], domainId: scopes.defaultScope || null },
   });
   const done = async (name: string) => {
     await queryClient.invalidateQueries({ queryKey: trpc.computeOffering.pathKey() });
@@ -283,7 +281,6 @@ function ComputeOfferingForm({ offering, onClose, onSaved }: { offering: Compute
           {(id) => <Input id={id} placeholder="ssd, gpu" invalid={!!errors.hostTags} {...register("hostTags", { setValueAs: parseTags })} />}
         </Field>
         <div className="space-y-2 sm:col-span-2">
-          <Checkbox label="Highly available (restart on another host if its host fails)" {...register("haEnabled")} />
           <Checkbox label="Cap CPU use at the offered speed" {...register("cpuCap")} />
         </div>
       </div>

@@ -197,8 +197,8 @@ export function DeleteOfferingDialog({
       onConfirm={() => row && onConfirm(row)}
       message={
         <>
-          Delete the {noun} <strong>{row?.name}</strong> ({row?.domainId === null ? "public" : row?.domainName})? An offering that instances or
-          volumes still use cannot be deleted; deactivate it instead so nothing new uses it.
+          Delete the {noun} <strong>{row?.name}</strong> ({row?.domainId === null ? "public" : row?.domainName})? An offering still in use cannot
+          be deleted; deactivate it instead so nothing new uses it.
         </>
       }
     />

@@ -107,7 +107,7 @@ export function DiskOfferings() {
       <PageHeader
         title="Disk offerings"
         crumbs={[{ label: "Offerings" }, { label: "Disk" }]}
-        description="Volume sizes, fixed or chosen by the user within bounds, and the storage tags that place them. Public offerings are visible to every domain; scoped ones to a domain and its sub-domains."
+        description="Disk sizes, fixed or a custom range, with storage tags. Public offerings are visible to every domain; scoped ones to a domain and its sub-domains."
         actions={mayManage && <Button onClick={() => dialogs.setCreating(true)}>Add offering</Button>}
       />
       <Notice notice={notice} onDismiss={() => setNotice(null)} />
@@ -123,7 +123,7 @@ export function DiskOfferings() {
         onRetry={() => list.refetch()}
         searchPlaceholder="Search by name, description or domain…"
         emptyTitle={state ? `No ${state} disk offerings` : "No disk offerings yet"}
-        emptyHint={mayManage ? "Add an offering so users can create data volumes." : undefined}
+        emptyHint={mayManage ? "Add an offering to define a disk size and its storage tags." : undefined}
         toolbar={
           <StateFilter
             value={state}
@@ -274,7 +274,7 @@ function DiskOfferingForm({ offering, onClose, onSaved }: { offering: DiskOfferi
             {(id) => <Input id={id} type="number" min={1} step={1} invalid={!!errors.sizeGib} {...register("sizeGib", gib)} />}
           </Field>
         )}
-        <Field label="Storage tags" error={tagError(errors.storageTags)} hint="Comma-separated; volumes only go to storage pools with every tag." className="sm:col-span-2">
+        <Field label="Storage tags" error={tagError(errors.storageTags)} hint="Comma-separated storage pool tags, e.g. ssd." className="sm:col-span-2">
           {(id) => <Input id={id} placeholder="ssd" invalid={!!errors.storageTags} {...register("storageTags", { setValueAs: parseTags })} />}
         </Field>
       </div>

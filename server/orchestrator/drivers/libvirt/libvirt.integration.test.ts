@@ -84,8 +84,8 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
     const cluster = await admin.cluster.create({ podId: p!.id, name: "KVM local", hypervisorType: "kvm" });
     await admin.storagePool.create({ zoneId, clusterId: cluster.id, name: "local primary", type: "local_dir", path: primary, capacityGib: 20 });
     const store = await admin.secondaryStore.create({ zoneId, name: "local secondary", path: secondary, capacityGib: 20 });
-    const o = await admin.computeOffering.create({ name: "Tiny KVM", cpuCores: 1, cpuMhz: 500, memoryMib: 128, haEnabled: false, cpuCap: false, hostTags: [] });
-    const o2 = await admin.computeOffering.create({ name: "Tiny KVM+", cpuCores: 1, cpuMhz: 500, memoryMib: 192, haEnabled: false, cpuCap: false, hostTags: [] });
+    const o = await admin.computeOffering.create({ name: "Tiny KVM", cpuCores: 1, cpuMhz: 500, memoryMib: 128, cpuCap: false, hostTags: [] });
+    const o2 = await admin.computeOffering.create({ name: "Tiny KVM+", cpuCores: 1, cpuMhz: 500, memoryMib: 192, cpuCap: false, hostTags: [] });
     offeringId = o.id;
     biggerOfferingId = o2.id;
     (globalThis as { __store?: string }).__store = store.id;

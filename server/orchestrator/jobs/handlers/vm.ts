@@ -194,7 +194,8 @@ const destroy: JobHandler = {
       const destroyed = await advance(tx, current, path, { capacityReserved: false, destroyedAt: new Date(), expungeAfter });
       if (!destroyed) return { state: current.state };
       await releaseCapacity(tx, current);
-      await release(tx, current.accountId, deltas(current));
+      // An Error VM left by a failed expunge was destroyed before: its limits were given back then.
+      if (current.destroyedAt === null) await release(tx, current.accountId, deltas(current));
       if (current.state === "stopping") await usage(tx, ctx.job, "VM.STOP", destroyed);
       await usage(tx, ctx.job, "VM.DESTROY", destroyed);
       await recordVmEvent(tx, destroyed, "VM.DESTROYED", `${vm.name} is destroyed; recoverable until ${expungeAfter.toISOString()}`);
@@ -222,11 +223,10 @@ const expunge: JobHandler = {
       const from = (ctx.job.input as { from?: string }).from;
       const expunged = await advance(tx, current, ["expunging", "expunged"], { hostId: null, capacityReserved: false });
       if (!expunged) return { state: current.state };
-      if (from === "error") {
-        // An Error VM was never destroyed: its limits and any capacity are given back now.
-        await releaseCapacity(tx, current);
-        await release(tx, current.accountId, deltas(current));
-      }
+      if (from === "error") await releaseCapacity(tx, current);
+      // A VM never destroyed (an Error VM) still counts against its limits; one destroyed before
+      // (an Error VM left by a failed expunge) gave them back then.
+      if (current.destroyedAt === null) await release(tx, current.accountId, deltas(current));
       await usage(tx, ctx.job, "VM.EXPUNGE", expunged);
       await recordVmEvent(tx, expunged, "VM.EXPUNGED", `${vm.name} is expunged`);
       return { state: "expunged" };

@@ -1,0 +1,167 @@
+import { and, eq, gt, gte, inArray, ne, sql } from "drizzle-orm";
+import type { Db, Tx } from "@/db";
+import { accounts, domains, instances, jobs, resourceCounters, templates, users } from "@/db/schema";
+import { operationAllowed } from "@/server/orchestrator/vm-state";
+import { ACCOUNT_CLEANUP_JOB } from "@/server/services/accounts";
+import { ServiceError } from "@/server/services/errors";
+import { recordEvent } from "@/server/services/events";
+import { destroyInstance, expungeInstance } from "@/server/services/instances/operations";
+import { type Deltas, release, type ResourceType } from "@/server/services/limits";
+import { JobWaiting } from "../errors";
+import type { Job } from "../queue";
+import { registerJobHandler, type JobHandler } from "../registry";
+
+/** How long the cleanup sleeps (off its worker) between looks at its instances' jobs. */
+const WAIT_MS = 1000;
+
+async function loadAccount(db: Db | Tx, id: string) {
+  const [a] = await db
+    .select({ id: accounts.id, name: accounts.name, state: accounts.state, domainId: accounts.domainId, domainPath: domains.path })
+    .from(accounts)
+    .innerJoin(domains, eq(domains.id, accounts.domainId))
+    .where(eq(accounts.id, id));
+  if (!a) throw new Error(`Account ${id} no longer exists`);
+  return a;
+}
+
+/** The account's instances that are not expunged yet, each with whether a job is working on it. */
+async function liveInstances(db: Db | Tx, accountId: string) {
+  return db
+    .select({
+      vm: instances,
+      busy: sql<boolean>`exists (select 1 from ${jobs} where ${jobs.resourceId} = ${instances.id} and ${jobs.status} in ('queued', 'running'))`,
+    })
+    .from(instances)
+    .where(and(eq(instances.accountId, accountId), ne(instances.state, "expunged")));
+}
+
+/**
+ * account.cleanup: brings every instance of a `removing` account to Expunged through the ordinary
+ * VM operations (vm.destroy, then vm.expunge: the hypervisor's VMs and disks go, limits and
+ * capacity are given back, usage is recorded), waiting off its worker while those jobs run. Each
+ * run looks at the database afresh, so a run resumed after a crash simply carries on. When nothing
+ * is left: whatever use the account's counters still show is given back (at every ancestor domain
+ * too), its users are deleted and the account is marked removed, in one transaction with the
+ * job's completion.
+ */
+const cleanup: JobHandler = {
+  async run(ctx) {
+    const account = await loadAccount(ctx.db, ctx.job.resourceId);
+    if (account.state === "removed") return;
+    if (account.state !== "removing") throw new Error(`Account ${account.name} is ${account.state}, not being deleted`);
+    const live = await liveInstances(ctx.db, account.id);
+    if (live.length > 0) {
+      await failOnFailedOperations(ctx.db, ctx.job, live.map((l) => l.vm));
+      const waitingOn: string[] = [];
+      for (const { vm, busy } of live) {
+        if (busy) {
+          waitingOn.push(vm.name);
+          continue;
+        }
+        const actor = ctx.job.userId;
+        try {
+          // Destroyed or Error VMs are expunged now (no expunge delay for a deleted account).
+          if (operationAllowed("expunge", vm.state)) await expungeInstance(ctx.db, null, vm.id, vm, actor);
+          else if (operationAllowed("destroy", vm.state)) await destroyInstance(ctx.db, null, vm.id, vm, actor);
+          waitingOn.push(vm.name);
+        } catch (e) {
+          // Changed meanwhile (the scheduler or an admin started a job on it): look again next time.
+          if (!(e instanceof ServiceError && e.code === "CONFLICT")) throw e;
+          waitingOn.push(vm.name);
+        }
+      }
+      const total = Math.max(Number((ctx.job.input as { instances?: number }).instances ?? 0), live.length);
+      const done = total - live.length;
+      await ctx.progress(5 + (85 * done) / Math.max(total, 1), `${done} of ${total} instance(s) removed; destroying and expunging ${preview(waitingOn)}`);
+      throw new JobWaiting(WAIT_MS);
+    }
+    await ctx.progress(92, "Releasing limits and removing users");
+    await ctx.finish(async (tx) => {
+      // The account row first, then its counters: the order `consume` takes them in.
+      const [locked] = await tx.select({ state: accounts.state }).from(accounts).where(eq(accounts.id, account.id)).for("update");
+      if (locked?.state === "removed") return { state: "removed" };
+      // Something created meanwhile (a deploy that committed just before the deletion): next round.
+      if ((await liveInstances(tx, account.id)).length > 0) throw new JobWaiting(WAIT_MS);
+      const leftover = await releaseAll(tx, account.id);
+      const removedUsers = await tx.delete(users).where(eq(users.accountId, account.id)).returning({ id: users.id });
+      await tx.update(templates).set({ state: "inactive" }).where(eq(templates.accountId, account.id));
+      await tx.update(accounts).set({ state: "removed", removedAt: new Date() }).where(eq(accounts.id, account.id));
+      await recordEvent(tx, {
+        type: "ACCOUNT.DELETE.COMPLETE",
+        description:
+          `Deleted account ${account.name}: instances expunged, ${removedUsers.length} user(s) removed` +
+          (Object.keys(leftover).length ? `; gave back use its instances did not account for (${describe(leftover)})` : ""),
+        level: Object.keys(leftover).length ? "warn" : "info",
+        actorUserId: ctx.job.userId,
+        accountId: account.id,
+        domainId: account.domainId,
+        domainPath: account.domainPath,
+        resourceType: "account",
+        resourceId: account.id,
+        details: Object.keys(leftover).length ? { leftover } : undefined,
+      });
+      return { state: "removed", users: removedUsers.length };
+    });
+  },
+  async onFailure(tx, job, err) {
+    // The account stays `removing` (no sign-in, nothing new); deleting it again retries the cleanup.
+    const a = await loadAccount(tx, job.resourceId);
+    await recordEvent(tx, {
+      type: "ACCOUNT.DELETE.FAILED",
+      level: "error",
+      description: `Deleting account ${a.name} stopped: ${err.message}`,
+      actorUserId: job.userId,
+      accountId: a.id,
+      domainId: a.domainId,
+      domainPath: a.domainPath,
+      resourceType: "account",
+      resourceId: a.id,
+    });
+  },
+};
+
+/** A destroy or expunge this cleanup waits for failed: stop, saying which VM and why. */
+async function failOnFailedOperations(db: Db, job: Job, vms: (typeof instances.$inferSelect)[]) {
+  const [failed] = await db
+    .select({ resourceId: jobs.resourceId, type: jobs.type, error: jobs.error })
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.accountId, job.resourceId),
+        inArray(jobs.type, ["vm.destroy", "vm.expunge"]),
+        eq(jobs.status, "failed"),
+        gte(jobs.createdAt, job.createdAt),
+        inArray(
+          jobs.resourceId,
+          vms.map((v) => v.id),
+        ),
+      ),
+    )
+    .limit(1);
+  if (!failed) return;
+  const name = vms.find((v) => v.id === failed.resourceId)?.name ?? failed.resourceId;
+  const verb = failed.type === "vm.destroy" ? "destroy" : "expunge";
+  throw new Error(`Could not ${verb} instance ${name}: ${failed.error ?? "unknown error"}. Fix the cause, then delete the account again.`);
+}
+
+/** Gives back whatever use the account's counters still show, at the account and every ancestor. */
+async function releaseAll(tx: Tx, accountId: string): Promise<Deltas> {
+  const rows = await tx
+    .select({ resourceType: resourceCounters.resourceType, used: resourceCounters.used })
+    .from(resourceCounters)
+    .where(and(eq(resourceCounters.accountId, accountId), gt(resourceCounters.used, 0)));
+  const leftover: Deltas = Object.fromEntries(rows.map((r) => [r.resourceType, r.used])) as Partial<Record<ResourceType, number>>;
+  await release(tx, accountId, leftover);
+  return leftover;
+}
+
+const describe = (d: Deltas) =>
+  Object.entries(d)
+    .map(([t, n]) => `${n} ${t}`)
+    .join(", ");
+
+const preview = (names: string[]) => (names.length <= 3 ? names.join(", ") : `${names.slice(0, 3).join(", ")} and ${names.length - 3} more`);
+
+export function registerAccountHandlers() {
+  registerJobHandler(ACCOUNT_CLEANUP_JOB, cleanup);
+}
