@@ -14,12 +14,13 @@ export interface WorkerProcess {
 const alive = new Set<WorkerProcess>();
 
 /**
- * Starts `npx tsx scripts/orchestrator-worker.ts` against `url` and waits for its "ready" line.
+ * Starts `npx tsx scripts/orchestrator-worker.ts` (or another `script` that prints "ready <owner>")
+ * against `url` and waits for its "ready" line.
  * Every process started here is tracked: call killAllWorkers() in afterAll so none outlives the test.
  */
-export async function spawnWorker(url: string, owner: string, env: Record<string, string> = {}, readyTimeoutMs = 30_000): Promise<WorkerProcess> {
+export async function spawnWorker(url: string, owner: string, env: Record<string, string> = {}, readyTimeoutMs = 30_000, script = "scripts/orchestrator-worker.ts"): Promise<WorkerProcess> {
   const root = path.resolve(import.meta.dirname, "..");
-  const child = spawn("npx", ["tsx", "scripts/orchestrator-worker.ts"], {
+  const child = spawn("npx", ["tsx", script], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: url, STRATUS_WORKER_OWNER: owner, ...env },
     stdio: ["ignore", "pipe", "pipe"],
