@@ -5,7 +5,7 @@ import path from "node:path";
 import { DriverError, type ConsoleEndpoint, type DriverVm, type DriverVmState, type HostFacts, type HostRef, type HypervisorDriver, type VmSpec, type VmStats } from "../types";
 import { domainState, parseCapabilities, parseDomBlkList, parseDomState, parseDomStats, parseNodeInfo, parseVersion, parseVncDisplay, sumCounter } from "./parse";
 import { isConnectionTrouble, qemuImg, ToolError, virsh } from "./run";
-import { domainXml, NAME_RE, type NicDef } from "./xml";
+import { cpuTuneFor, domainXml, NAME_RE, type NicDef } from "./xml";
 
 /** A libvirt connection URI as hosts are registered with (validated again here: it becomes an argument). */
 const URI_RE = /^qemu(\+[a-z]+)?:\/\/[^\s]*\/system(\?\S*)?$/;
@@ -194,6 +194,7 @@ export class LibvirtDriver implements HypervisorDriver {
       domainType: host.domainType ?? "qemu",
       vcpus: spec.cpuCores,
       memoryMib: spec.memoryMib,
+      cpuTune: cpuTuneFor(spec.cpuCapPercent),
       title: spec.displayName,
       hostname: spec.displayName,
       disks: [{ path: volume, format: "qcow2", target: "vda" }],
