@@ -147,26 +147,28 @@ async function hostSilent(db: Db, host: Host, error: string, downAfterMs: number
   const lastSeen = host.lastSeenAt ?? host.createdAt;
   const silentFor = Date.now() - lastSeen.getTime();
   const status: Host["status"] = silentFor >= downAfterMs ? "down" : "disconnected";
-  if (status === host.status) return status;
-  const changed = await retryOnDeadlock(() =>
-    db.transaction(async (tx) => {
-      const [updated] = await tx
-        .update(hosts)
-        .set({ status })
-        .where(and(eq(hosts.id, host.id), eq(hosts.status, host.status)))
-        .returning({ id: hosts.id });
-      if (!updated) return false;
-      await recordEvent(tx, {
-        type: status === "down" ? "HOST.DOWN" : "HOST.DISCONNECTED",
-        level: status === "down" ? "error" : "warn",
-        description: `Host ${host.name} is ${status}: ${error}`,
-        resourceType: "host",
-        resourceId: host.id,
-      });
-      return true;
-    }),
-  );
-  if (changed && status === "down") await unknownOnDownHost(db, host, lastSeen, report);
+  if (status !== host.status) {
+    await retryOnDeadlock(() =>
+      db.transaction(async (tx) => {
+        const [updated] = await tx
+          .update(hosts)
+          .set({ status })
+          .where(and(eq(hosts.id, host.id), eq(hosts.status, host.status)))
+          .returning({ id: hosts.id });
+        if (!updated) return;
+        await recordEvent(tx, {
+          type: status === "down" ? "HOST.DOWN" : "HOST.DISCONNECTED",
+          level: status === "down" ? "error" : "warn",
+          description: `Host ${host.name} is ${status}: ${error}`,
+          resourceType: "host",
+          resourceId: host.id,
+        });
+      }),
+    );
+  }
+  // Every cycle while Down (cheap when nothing runs there): a process that died between the two
+  // steps, or a VM a job moved meanwhile, is still brought to Unknown.
+  if (status === "down") await unknownOnDownHost(db, host, lastSeen, report);
   return status;
 }
 
