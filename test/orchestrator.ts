@@ -65,15 +65,10 @@ export async function waitFor<T>(what: string, check: () => Promise<T | null | u
   }
 }
 
-const usageRank = ["VM.CREATE", "VM.START", "VM.STOP", "VM.UPGRADE", "VM.DESTROY", "VM.EXPUNGE"];
-
-/**
- * The usage events of a resource, as types in time order. Facts written in one transaction share
- * its timestamp (now()); among those, lifecycle order (a stop comes before the destroy it is part of).
- */
+/** The usage events of a resource, as types in the order they were recorded (their sequence). */
 export async function usageSequence(db: Db, resourceId: string) {
-  const rows = await db.select({ type: usageEvents.type, at: usageEvents.createdAt }).from(usageEvents).where(eq(usageEvents.resourceId, resourceId));
-  return rows.sort((a, b) => a.at.getTime() - b.at.getTime() || usageRank.indexOf(a.type) - usageRank.indexOf(b.type)).map((r) => r.type);
+  const rows = await db.select({ type: usageEvents.type }).from(usageEvents).where(eq(usageEvents.resourceId, resourceId)).orderBy(usageEvents.seq);
+  return rows.map((r) => r.type);
 }
 
 /**

@@ -14,7 +14,8 @@ export interface WorkerProcess {
 const alive = new Set<WorkerProcess>();
 
 /**
- * Starts `npx tsx scripts/orchestrator-worker.ts` against `url` and waits for its "ready" line.
+ * Starts `npx tsx scripts/orchestrator-worker.ts` (or another `script` that prints "ready <owner>")
+ * against `url` and waits for its "ready" line.
  * Every process started here is tracked: call killAllWorkers() in afterAll so none outlives the test.
  */
 export function spawnWorker(url: string, owner: string, env: Record<string, string> = {}, readyTimeoutMs = 30_000): Promise<WorkerProcess> {

@@ -14,6 +14,8 @@ export const simulatorVms = pgTable(
     state: text("state").notNull(),
     cpuCores: integer("cpu_cores").notNull(),
     memoryMib: integer("memory_mib").notNull(),
+    /** The most CPU (percent of one vCPU's time) the VM may use: its offering's cap; NULL = uncapped. */
+    cpuCapPercent: doublePrecision("cpu_cap_percent"),
     startedAt: timestamp("started_at", { withTimezone: true }),
     createdAt: createdAt(),
   },

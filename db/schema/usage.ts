@@ -1,4 +1,5 @@
-import { index, jsonb, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { bigint, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id } from "./columns";
 
 /**
@@ -20,7 +21,17 @@ export const usageEvents = pgTable(
     templateId: uuid("template_id"),
     details: jsonb("details"),
     idempotencyKey: text("idempotency_key").notNull().unique(),
+    seq: bigint("seq", { mode: "number" }).notNull().generatedAlwaysAsIdentity(),
+    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull().defaultNow(),
+    xactId: bigint("xact_id", { mode: "number" })
+      .notNull()
+      .default(sql`(pg_current_xact_id()::text)::bigint`),
     createdAt: createdAt(),
   },
-  (t) => [index("usage_events_account_created_idx").on(t.accountId, t.createdAt), index("usage_events_resource_idx").on(t.resourceId)],
+  (t) => [
+    index("usage_events_account_seq_idx").on(t.accountId, t.seq),
+    index("usage_events_resource_seq_idx").on(t.resourceId, t.seq),
+    index("usage_events_seq_idx").on(t.seq),
+    index("usage_events_xact_idx").on(t.xactId),
+  ],
 );

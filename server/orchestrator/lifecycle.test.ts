@@ -23,7 +23,7 @@ afterAll(async () => {
 
 const vmRow = async (id: string) => (await h.db.select().from(instances).where(eq(instances.id, id)))[0]!;
 const usageTypes = async (id: string) =>
-  (await h.db.select({ type: usageEvents.type }).from(usageEvents).where(eq(usageEvents.resourceId, id)).orderBy(usageEvents.createdAt)).map((r) => r.type);
+  (await h.db.select({ type: usageEvents.type }).from(usageEvents).where(eq(usageEvents.resourceId, id)).orderBy(usageEvents.seq)).map((r) => r.type);
 const used = async (type: string) => (await accountLimits(h.db, t.tenantAccount.id)).find((r) => r.resourceType === type)!.used;
 
 describe(`VM lifecycle on the simulator (${testDbKind()})`, () => {

@@ -2,6 +2,7 @@ import { asc, eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { clusters, hosts, instances, pods, zones } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
+import { storageByZone, type UsedTotal } from "./infrastructure/capacity";
 import { assertInfra } from "./infrastructure/common";
 
 /** One resource's figures: reserved by VMs, what the planner may reserve (× factor), and the hardware. */
@@ -38,6 +39,9 @@ export interface ZoneCapacitySummary {
   vms: number;
   cpuMhz: CapacityFigure;
   memoryMib: CapacityFigure;
+  /** GiB: root disks counted on primary storage, and registered templates on secondary storage. */
+  primaryStorageGib: UsedTotal;
+  secondaryStorageGib: UsedTotal;
   clusters: ClusterCapacity[];
 }
 
@@ -82,6 +86,7 @@ export async function capacitySummary(db: DbOrTx, caller: Caller): Promise<ZoneC
     .leftJoin(hosts, eq(hosts.clusterId, clusters.id))
     .orderBy(asc(zones.name), asc(clusters.name), asc(hosts.name))
     .limit(20_000);
+  const storage = await storageByZone(db);
 
   const out: ZoneCapacitySummary[] = [];
   const zoneById = new Map<string, ZoneCapacitySummary>();
@@ -89,7 +94,18 @@ export async function capacitySummary(db: DbOrTx, caller: Caller): Promise<ZoneC
   for (const r of rows) {
     let zone = zoneById.get(r.zoneId);
     if (!zone) {
-      zone = { id: r.zoneId, name: r.zoneName, state: r.zoneState, vms: 0, cpuMhz: zero(), memoryMib: zero(), clusters: [] };
+      const st = storage.get(r.zoneId);
+      zone = {
+        id: r.zoneId,
+        name: r.zoneName,
+        state: r.zoneState,
+        vms: 0,
+        cpuMhz: zero(),
+        memoryMib: zero(),
+        primaryStorageGib: st?.primaryStorageGib ?? { used: 0, total: 0 },
+        secondaryStorageGib: st?.secondaryStorageGib ?? { used: 0, total: 0 },
+        clusters: [],
+      };
       zoneById.set(r.zoneId, zone);
       out.push(zone);
     }

@@ -16,11 +16,11 @@ export interface UsageSubject {
 }
 
 /**
- * Writes a billing fact in the caller's transaction. `key` identifies the fact: a job passes
+ * Writes a billing fact in the caller's transaction (numbered by `seq` at insert; read them in seq order). `key` identifies the fact: a job passes
  * `<jobId>:<type>`, so a job resumed after a crash or retried cannot record it twice (the
  * unique key swallows the repeat); API transactions commit once and pass nothing.
  */
-export async function recordUsage(tx: DbOrTx, type: UsageType, vm: UsageSubject, opts: { key?: string; details?: Record<string, unknown> } = {}) {
+export async function recordUsage(tx: DbOrTx, type: UsageType, vm: UsageSubject, opts: { key?: string; details?: Record<string, unknown>; occurredAt?: Date } = {}) {
   await tx
     .insert(usageEvents)
     .values({
@@ -33,6 +33,8 @@ export async function recordUsage(tx: DbOrTx, type: UsageType, vm: UsageSubject,
       offeringId: vm.computeOfferingId,
       templateId: vm.templateId,
       details: opts.details ?? null,
+      // When it happened, if not now: a host that went silent stopped billing when last seen.
+      ...(opts.occurredAt ? { occurredAt: opts.occurredAt } : {}),
       idempotencyKey: opts.key ?? `${vm.id}:${type}:${randomUUID()}`,
     })
     .onConflictDoNothing({ target: usageEvents.idempotencyKey });
@@ -48,7 +50,7 @@ export async function billedAsRunning(tx: DbOrTx, vmId: string): Promise<boolean
     .select({ type: usageEvents.type })
     .from(usageEvents)
     .where(and(eq(usageEvents.resourceId, vmId), inArray(usageEvents.type, ["VM.START", "VM.STOP", "VM.DESTROY"])))
-    .orderBy(desc(usageEvents.createdAt))
+    .orderBy(desc(usageEvents.seq))
     .limit(1);
   return last?.type === "VM.START";
 }

@@ -18,6 +18,11 @@ export interface VmSpec {
   cpuCores: number;
   cpuMhz: number;
   memoryMib: number;
+  /**
+   * The offering caps CPU use: each vCPU may use at most this percent of one host core (offering
+   * MHz ÷ host MHz × 100). Absent when uncapped, or when the offering is as fast as the host.
+   */
+  cpuCapPercent?: number;
   template: { id: string; path: string; format: string; sizeGib: number };
   displayName: string;
   /** Where the VM's volumes live (real hypervisors): a primary storage directory on the host. */

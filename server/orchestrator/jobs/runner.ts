@@ -1,6 +1,8 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db";
 import { jobs } from "@/db/schema";
+import { isRetryableConflict } from "@/server/services/errors";
+import { retryOnDeadlock } from "@/server/services/retry";
 import { isJobWaiting, isTransient } from "./errors";
 import { jobHandler, registeredJobTypes, type JobContext } from "./registry";
 import { claimJob, completeJob, deferJob, failJob, type Job, markStepDone, onLocalWake, renewLease, retryJob, setProgress } from "./queue";
@@ -15,6 +17,12 @@ export interface WorkerOptions {
   /** Subscribes to cross-process wake-ups (LISTEN); returns unsubscribe. */
   listen?: (onNotify: () => void) => Promise<() => Promise<void>>;
   log?: (msg: string, err?: unknown) => void;
+}
+
+class LostLease extends Error {
+  constructor(jobId: string) {
+    super(`job ${jobId} is no longer ours`);
+  }
 }
 
 /** A lease renewed at a third of its length survives two missed heartbeats. */
@@ -103,18 +111,21 @@ export async function runJob(db: Db, job: Job, owner: string, leaseMs: number, l
     async step(name, fn, then) {
       if (steps.has(name)) return undefined;
       const out = await fn();
-      await markStepDone(db, job.id, owner, name, then);
+      await retryOnDeadlock(() => markStepDone(db, job.id, owner, name, then));
       steps.add(name);
       return out;
     },
     progress: (pct, message) => setProgress(db, job.id, owner, pct, message),
     async finish(fn) {
-      await db.transaction(async (tx) => {
-        const result = await fn(tx);
-        const done = await completeJob(tx, job.id, owner, result ?? {});
-        // Lost the lease: roll the final state change back; the new owner finishes the job.
-        if (!done) throw new Error(`job ${job.id} is no longer ours`);
-      });
+      // The job row is locked last (the global lock order: instance, host, pool, counters, job).
+      await retryOnDeadlock(() =>
+        db.transaction(async (tx) => {
+          const result = await fn(tx);
+          const done = await completeJob(tx, job.id, owner, result ?? {});
+          // Lost the lease: roll the final state change back; the new owner finishes the job.
+          if (!done) throw new Error(`job ${job.id} is no longer ours`);
+        }),
+      );
       finished = true;
     },
   };
@@ -131,17 +142,21 @@ export async function runJob(db: Db, job: Job, owner: string, leaseMs: number, l
     const err = e instanceof Error ? e : new Error(String(e));
     if (isJobWaiting(err)) {
       await deferJob(db, job.id, owner, err.delayMs).catch((x) => log("defer failed", x));
-    } else if (isTransient(err) && job.attempts < job.maxAttempts) {
+    } else if ((isTransient(err) || isRetryableConflict(err)) && job.attempts < job.maxAttempts) {
+      // A deadlock or serialization victim that outlived the transaction's own retries is retried as
+      // a whole job: nothing of the aborted transaction was committed.
       log(`job ${job.type} ${job.id} attempt ${job.attempts} failed (will retry): ${err.message}`);
       await retryJob(db, job.id, owner, err.message, job.attempts).catch((x) => log("retry failed", x));
     } else {
       log(`job ${job.type} ${job.id} failed: ${err.message}`);
-      await db
-        .transaction(async (tx) => {
-          if (!(await failJob(tx, job.id, owner, err.message))) return;
+      await retryOnDeadlock(() =>
+        db.transaction(async (tx) => {
+          // onFailure locks the resource first, the job row after it (the global lock order); a job
+          // that is no longer ours rolls the truthful state back to its new owner.
           await handler.onFailure?.(tx, job, err);
-        })
-        .catch((x) => log(`could not record the failure of job ${job.id}`, x));
+          if (!(await failJob(tx, job.id, owner, err.message))) throw new LostLease(job.id);
+        }),
+      ).catch((x) => !(x instanceof LostLease) && log(`could not record the failure of job ${job.id}`, x));
     }
   } finally {
     clearInterval(heartbeat);

@@ -85,7 +85,7 @@ export async function reserveOnHost(
 ): Promise<boolean> {
   const cpu = r.cpuCores * r.cpuMhz;
   // skipLocked: a host another deploy is reserving right now is passed over instead of waited for.
-  const target = opts.skipLocked ? sql`(select id from hosts where id = ${hostId} for update skip locked)` : sql`${hostId}`;
+  const target = opts.skipLocked ? sql`(select id from hosts where id = ${hostId} for no key update skip locked)` : sql`${hostId}`;
   const rows = await db.execute(sql`
     update hosts set cpu_used_mhz = hosts.cpu_used_mhz + ${cpu}, memory_used_mib = hosts.memory_used_mib + ${r.memoryMib}
     from clusters

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
 import { events, hosts, instances, simulatorVms, usageEvents } from "@/db/schema";
@@ -116,7 +116,8 @@ describe(`reconciler (${testDbKind()})`, () => {
     expect((await reconcileAll(h.db)).filter((r) => r.hostId !== host1.id).every((r) => r.status === "up")).toBe(true);
 
     // Silent for longer than the down delay.
-    await h.db.update(hosts).set({ lastSeenAt: new Date(Date.now() - 10 * 60_000) }).where(eq(hosts.id, host1.id));
+    const lastSeen = new Date(Date.now() - 10 * 60_000);
+    await h.db.update(hosts).set({ lastSeenAt: lastSeen }).where(eq(hosts.id, host1.id));
     report = await reconcileHost(h.db, await hostRow(host1.id));
     expect(report.status).toBe("down");
     expect(report.changed.map((x) => x.to)).toEqual(["unknown", "unknown", "unknown"]);
@@ -125,6 +126,10 @@ describe(`reconciler (${testDbKind()})`, () => {
     for (const v of vms) {
       expect((await vmRow(v.id)).state).toBe("unknown");
       expect(await eventsOf(v.id, "VM.UNKNOWN")).toHaveLength(1);
+      // Billing stopped when the host was last seen, not when Stratus noticed (10 minutes later).
+      const [stop] = await h.db.select().from(usageEvents).where(and(eq(usageEvents.resourceId, v.id), eq(usageEvents.type, "VM.STOP"))).orderBy(desc(usageEvents.seq)).limit(1);
+      expect(stop!.occurredAt.getTime()).toBe(lastSeen.getTime());
+      expect(await usageSequence(h.db, v.id).then((seq) => seq.at(-1))).toBe("VM.STOP");
     }
     // Still silent: nothing more happens.
     expect((await reconcileHost(h.db, await hostRow(host1.id))).changed).toEqual([]);
@@ -146,12 +151,14 @@ describe(`reconciler (${testDbKind()})`, () => {
       ["running", true],
       ["stopped", false],
     ]);
-    // c was running before its host went silent: one stop fact; a and b never stopped: none more.
+    // c was running before its host went silent: one stop fact (when last seen), none more when
+    // found stopped. a and b are billed again from when they were seen running: one start each.
     expect(await usageSequence(h.db, c!.id)).toEqual(["VM.CREATE", "VM.START", "VM.STOP"]);
-    expect(await countUsage(a!.id, "VM.STOP")).toBe(1);
-    expect(await countUsage(b!.id, "VM.STOP")).toBe(1);
+    expect(await usageSequence(h.db, a!.id)).toEqual(["VM.CREATE", "VM.START", "VM.STOP", "VM.START", "VM.STOP", "VM.START"]);
+    expect(await usageSequence(h.db, b!.id)).toEqual(["VM.CREATE", "VM.START", "VM.STOP", "VM.START", "VM.STOP", "VM.START"]);
     await reconcileAll(h.db);
     expect(await countUsage(c!.id, "VM.STOP")).toBe(1);
+    expect(await countUsage(a!.id, "VM.STOP")).toBe(2);
     expect(await capacityViolations(h.db)).toEqual([]);
   });
 
@@ -185,7 +192,7 @@ describe(`reconciler (${testDbKind()})`, () => {
     await reconcileAll(h.db);
     expect((await vmRow(a.id)).state).toBe("running");
     // Exactly one stop and one start since the earlier facts: no phantom stop/start pair.
-    expect(await usageSequence(h.db, a.id)).toEqual(["VM.CREATE", "VM.START", "VM.STOP", "VM.START", "VM.STOP", "VM.START"]);
+    expect(await usageSequence(h.db, a.id)).toEqual(["VM.CREATE", "VM.START", "VM.STOP", "VM.START", "VM.STOP", "VM.START", "VM.STOP", "VM.START"]);
     expect(await capacityViolations(h.db)).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { releaseFromHost } from "@/server/orchestrator/planner/planner";
 import { assertTransition, type VmState } from "@/server/orchestrator/vm-state";
 import { recordEvent } from "@/server/services/events";
 import { recordVmEvent } from "@/server/services/instances/events";
+import { retryOnDeadlock } from "@/server/services/retry";
 import { billedAsRunning, recordUsage } from "@/server/usage/recorder";
 
 type Instance = typeof instances.$inferSelect;
@@ -58,12 +59,15 @@ export async function reconcileHost(db: Db, host: Host, opts: ReconcileOptions =
     report.status = await hostSilent(db, host, e instanceof Error ? e.message : String(e), opts.downAfterMs ?? 90_000, report);
     return report;
   }
-  await db.transaction(async (tx) => {
-    await tx.update(hosts).set({ status: "up", lastSeenAt: new Date() }).where(eq(hosts.id, host.id));
-    if (host.status !== "up") {
-      await recordEvent(tx, { type: "HOST.UP", description: `Host ${host.name} answers again`, resourceType: "host", resourceId: host.id });
-    }
-  });
+  // The heartbeat: the host row alone, in its own short transaction (never with VM rows).
+  await retryOnDeadlock(() =>
+    db.transaction(async (tx) => {
+      await tx.update(hosts).set({ status: "up", lastSeenAt: listedAt }).where(eq(hosts.id, host.id));
+      if (host.status !== "up") {
+        await recordEvent(tx, { type: "HOST.UP", description: `Host ${host.name} answers again`, resourceType: "host", resourceId: host.id });
+      }
+    }),
+  );
   report.status = "up";
 
   const onHost = await db
@@ -85,7 +89,7 @@ export async function reconcileHost(db: Db, host: Host, opts: ReconcileOptions =
     if ((vm.state === "running" || vm.state === "unknown") && !isRunning) to = "stopped";
     else if ((vm.state === "stopped" || vm.state === "unknown") && isRunning) to = "running";
     if (!to) continue;
-    const changed = await db.transaction(async (tx) => applyTruth(tx, vm, to, host, actual ?? "missing"));
+    const changed = await retryOnDeadlock(() => db.transaction(async (tx) => applyTruth(tx, vm, to, host, actual ?? "missing")));
     if (changed) report.changed.push({ vm: vm.name, from: vm.state, to });
   }
 
@@ -134,38 +138,68 @@ async function applyTruth(tx: Tx, vm: Instance, to: VmState, host: Host, actual:
   return true;
 }
 
-/** A host that did not answer: Disconnected at once, Down once silent for `downAfterMs`. */
+/**
+ * A host that did not answer: Disconnected at once, Down once silent for `downAfterMs`. The host's
+ * status is its own short transaction (it never holds a host row while waiting for VM rows); the
+ * VMs of a Down host are then marked Unknown one transaction each, VM row first.
+ */
 async function hostSilent(db: Db, host: Host, error: string, downAfterMs: number, report: HostReport): Promise<Host["status"]> {
-  const silentFor = Date.now() - (host.lastSeenAt?.getTime() ?? host.createdAt.getTime());
+  const lastSeen = host.lastSeenAt ?? host.createdAt;
+  const silentFor = Date.now() - lastSeen.getTime();
   const status: Host["status"] = silentFor >= downAfterMs ? "down" : "disconnected";
-  if (status === host.status) return status;
-  await db.transaction(async (tx) => {
-    const [updated] = await tx
-      .update(hosts)
-      .set({ status })
-      .where(and(eq(hosts.id, host.id), eq(hosts.status, host.status)))
-      .returning({ id: hosts.id });
-    if (!updated) return;
-    await recordEvent(tx, {
-      type: status === "down" ? "HOST.DOWN" : "HOST.DISCONNECTED",
-      level: status === "down" ? "error" : "warn",
-      description: `Host ${host.name} is ${status}: ${error}`,
-      resourceType: "host",
-      resourceId: host.id,
-    });
-    if (status !== "down") return;
-    // Its VMs may or may not still run: Unknown, never silently Stopped.
-    const affected = await tx
-      .update(instances)
-      .set({ state: "unknown", stateChangedAt: new Date() })
-      .where(and(eq(instances.hostId, host.id), inArray(instances.state, ["running", "starting", "stopping"])))
-      .returning();
-    for (const vm of affected) {
-      await recordVmEvent(tx, vm, "VM.UNKNOWN", `${vm.name}'s host ${host.name} is down; its state is unknown`, { level: "warn" });
-      report.changed.push({ vm: vm.name, from: "running", to: "unknown" });
-    }
-  });
+  if (status !== host.status) {
+    await retryOnDeadlock(() =>
+      db.transaction(async (tx) => {
+        const [updated] = await tx
+          .update(hosts)
+          .set({ status })
+          .where(and(eq(hosts.id, host.id), eq(hosts.status, host.status)))
+          .returning({ id: hosts.id });
+        if (!updated) return;
+        await recordEvent(tx, {
+          type: status === "down" ? "HOST.DOWN" : "HOST.DISCONNECTED",
+          level: status === "down" ? "error" : "warn",
+          description: `Host ${host.name} is ${status}: ${error}`,
+          resourceType: "host",
+          resourceId: host.id,
+        });
+      }),
+    );
+  }
+  // Every cycle while Down (cheap when nothing runs there): a process that died between the two
+  // steps, or a VM a job moved meanwhile, is still brought to Unknown.
+  if (status === "down") await unknownOnDownHost(db, host, lastSeen, report);
   return status;
+}
+
+/**
+ * The VMs of a Down host may or may not still run: Unknown, never silently Stopped. Billing stops
+ * at the moment the host was last seen (not when Stratus noticed): a VM.STOP fact dated then; it
+ * starts again (VM.START) when the host is seen running the VM.
+ */
+async function unknownOnDownHost(db: Db, host: Host, lastSeen: Date, report: HostReport) {
+  const affected = await db
+    .select()
+    .from(instances)
+    .where(and(eq(instances.hostId, host.id), inArray(instances.state, ["running", "starting", "stopping"])));
+  for (const vm of affected) {
+    const row = await retryOnDeadlock(() =>
+      db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(instances)
+          .set({ state: "unknown", stateChangedAt: new Date() })
+          .where(and(eq(instances.id, vm.id), eq(instances.state, vm.state), eq(instances.hostId, host.id)))
+          .returning();
+        if (!row) return null;
+        if (await billedAsRunning(tx, vm.id)) {
+          await recordUsage(tx, "VM.STOP", row, { key: `host-down:${vm.id}:${lastSeen.getTime()}:VM.STOP`, occurredAt: lastSeen, details: { reason: "host down", hostId: host.id } });
+        }
+        await recordVmEvent(tx, row, "VM.UNKNOWN", `${vm.name}'s host ${host.name} is down; its state is unknown`, { level: "warn" });
+        return row;
+      }),
+    );
+    if (row) report.changed.push({ vm: vm.name, from: vm.state, to: "unknown" });
+  }
 }
 
 /** One cycle over every host, a few at a time. */

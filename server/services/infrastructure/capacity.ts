@@ -1,6 +1,6 @@
 import { asc, eq, sql, type AnyColumn } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
-import { clusters, hosts, secondaryStores, storagePools, zones } from "@/db/schema";
+import { clusters, hosts, secondaryStores, storagePools, templates, zones } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import { notFound } from "../errors";
 import { assertInfra } from "./common";
@@ -20,9 +20,45 @@ export interface ZoneCapacity {
   cpuMhz: UsedTotal;
   /** MiB; total = Σ memory × the cluster's memory over-provisioning factor. */
   memoryMib: UsedTotal;
+  /** Used = the root disks counted on the zone's pools (deploy adds, expunge gives back). */
   primaryStorageGib: UsedTotal;
-  /** Secondary stores record no use yet: used is 0 until templates and snapshots land there. */
+  /** Used = the sizes of the templates registered on the zone's secondary stores. */
   secondaryStorageGib: UsedTotal;
+}
+
+/**
+ * Primary and secondary storage per zone: pools' counted root disks against their capacity, and
+ * registered templates' sizes against the secondary stores' capacity. One place for both pages.
+ */
+export async function storageByZone(db: DbOrTx, zoneId?: string): Promise<Map<string, { primaryStorageGib: UsedTotal; secondaryStorageGib: UsedTotal }>> {
+  const [poolAgg, storeAgg, templateAgg] = await Promise.all([
+    db
+      .select({ zoneId: storagePools.zoneId, used: num(sql`sum(${storagePools.usedGib})`), total: num(sql`sum(${storagePools.capacityGib})`) })
+      .from(storagePools)
+      .where(zoneId ? eq(storagePools.zoneId, zoneId) : undefined)
+      .groupBy(storagePools.zoneId),
+    db
+      .select({ zoneId: secondaryStores.zoneId, total: num(sql`sum(${secondaryStores.capacityGib})`) })
+      .from(secondaryStores)
+      .where(zoneId ? eq(secondaryStores.zoneId, zoneId) : undefined)
+      .groupBy(secondaryStores.zoneId),
+    db
+      .select({ zoneId: secondaryStores.zoneId, used: num(sql`sum(${templates.sizeGib})`) })
+      .from(templates)
+      .innerJoin(secondaryStores, eq(secondaryStores.id, templates.secondaryStoreId))
+      .where(zoneId ? eq(secondaryStores.zoneId, zoneId) : undefined)
+      .groupBy(secondaryStores.zoneId),
+  ]);
+  const out = new Map<string, { primaryStorageGib: UsedTotal; secondaryStorageGib: UsedTotal }>();
+  const get = (z: string) => {
+    let v = out.get(z);
+    if (!v) out.set(z, (v = { primaryStorageGib: { used: 0, total: 0 }, secondaryStorageGib: { used: 0, total: 0 } }));
+    return v;
+  };
+  for (const p of poolAgg) get(p.zoneId).primaryStorageGib = { used: p.used, total: p.total };
+  for (const st of storeAgg) get(st.zoneId).secondaryStorageGib.total = st.total;
+  for (const t of templateAgg) get(t.zoneId).secondaryStorageGib.used = t.used;
+  return out;
 }
 
 const num = (expr: ReturnType<typeof sql>) => sql<number>`coalesce(${expr}, 0)::float8`.mapWith(Number);
@@ -41,7 +77,7 @@ export async function zoneCapacity(db: DbOrTx, caller: Caller, input: { zoneId?:
     .limit(1000);
   if (input.zoneId && zoneRows.length === 0) throw notFound("Zone");
   const zoneFilter = (col: AnyColumn) => (input.zoneId ? eq(col, input.zoneId) : undefined);
-  const [hostAgg, poolAgg, storeAgg] = await Promise.all([
+  const [hostAgg, storage] = await Promise.all([
     db
       .select({
         zoneId: hosts.zoneId,
@@ -58,23 +94,12 @@ export async function zoneCapacity(db: DbOrTx, caller: Caller, input: { zoneId?:
       .innerJoin(clusters, eq(clusters.id, hosts.clusterId))
       .where(zoneFilter(hosts.zoneId))
       .groupBy(hosts.zoneId),
-    db
-      .select({ zoneId: storagePools.zoneId, used: num(sql`sum(${storagePools.usedGib})`), total: num(sql`sum(${storagePools.capacityGib})`) })
-      .from(storagePools)
-      .where(zoneFilter(storagePools.zoneId))
-      .groupBy(storagePools.zoneId),
-    db
-      .select({ zoneId: secondaryStores.zoneId, total: num(sql`sum(${secondaryStores.capacityGib})`) })
-      .from(secondaryStores)
-      .where(zoneFilter(secondaryStores.zoneId))
-      .groupBy(secondaryStores.zoneId),
+    storageByZone(db, input.zoneId),
   ]);
   const hostsBy = new Map(hostAgg.map((r) => [r.zoneId, r]));
-  const poolsBy = new Map(poolAgg.map((r) => [r.zoneId, r]));
-  const storesBy = new Map(storeAgg.map((r) => [r.zoneId, r]));
   return zoneRows.map((z) => {
     const h = hostsBy.get(z.id);
-    const p = poolsBy.get(z.id);
+    const st = storage.get(z.id);
     return {
       zoneId: z.id,
       zoneName: z.name,
@@ -82,8 +107,8 @@ export async function zoneCapacity(db: DbOrTx, caller: Caller, input: { zoneId?:
       hosts: { total: h?.total ?? 0, enabled: h?.enabled ?? 0, disabled: h?.disabled ?? 0, maintenance: h?.maintenance ?? 0 },
       cpuMhz: { used: h?.cpuUsed ?? 0, total: h?.cpuTotal ?? 0 },
       memoryMib: { used: h?.memoryUsed ?? 0, total: h?.memoryTotal ?? 0 },
-      primaryStorageGib: { used: p?.used ?? 0, total: p?.total ?? 0 },
-      secondaryStorageGib: { used: 0, total: storesBy.get(z.id)?.total ?? 0 },
+      primaryStorageGib: st?.primaryStorageGib ?? { used: 0, total: 0 },
+      secondaryStorageGib: st?.secondaryStorageGib ?? { used: 0, total: 0 },
     };
   });
 }

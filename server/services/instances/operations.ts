@@ -6,6 +6,7 @@ import type { DeployInstanceInput } from "@/lib/validation/instances";
 import { enqueueJob, recordCompletedJob } from "@/server/orchestrator/jobs/queue";
 import { insufficient, planAndReserve, rankHosts, releaseFromHost, reserveAmong } from "@/server/orchestrator/planner/planner";
 import { assertTransition, operationAllowed, type VmOperation, type VmState } from "@/server/orchestrator/vm-state";
+import { reserveRootDisk } from "@/server/orchestrator/planner/storage";
 import { recordUsage } from "@/server/usage/recorder";
 import { conflict, isUniqueViolation, ServiceError } from "@/server/services/errors";
 import { consume, release } from "@/server/services/limits";
@@ -41,6 +42,25 @@ async function moveState(tx: Tx, vm: Instance, to: VmState, set: Partial<typeof 
   if (!row) throw conflict(`Instance ${vm.name} changed state meanwhile; reload and try again`);
   return row;
 }
+
+/**
+ * Row locks are taken in one global order by every transaction that changes VMs — the instance
+ * row first, then host rows, then storage pools, then limit counters, then job rows — so two
+ * mutations may wait on each other but never in a cycle (docs/architecture.md, "Lock order").
+ * This takes the first of them: the VM's row, still in the state the caller read, or a conflict.
+ */
+export async function lockInState(tx: Tx, vm: Instance): Promise<Instance> {
+  const [row] = await tx
+    .select()
+    .from(instances)
+    .where(and(eq(instances.id, vm.id), eq(instances.state, vm.state)))
+    .for("no key update");
+  if (!row) throw conflict(`Instance ${vm.name} changed state meanwhile; reload and try again`);
+  return row;
+}
+
+/** A mutation's transaction, run again if PostgreSQL chose it as a deadlock or serialization victim. */
+const mutate = <T>(db: Db, fn: (tx: Tx) => Promise<T>) => retryOnDeadlock(() => db.transaction(fn));
 
 function requireOperation(vm: Instance, op: VmOperation) {
   if (!operationAllowed(op, vm.state)) {
@@ -102,9 +122,15 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
         const job = await enqueueJob(tx, jobFor(vm!, caller, "vm.deploy"));
         out.push({ id: vm!.id, name, jobId: job.id, hostId: vm!.hostId });
       }
+      // Hosts for every VM first, then their root disks' pools, then the counters: the global lock
+      // order (a multi-VM deploy taking host, pool, host, pool… could deadlock with another).
       for (const vm of out) {
         const host = await reserveAmong(tx, request, ranked);
-        if (host.hostId !== vm.hostId) await tx.update(instances).set({ hostId: host.hostId, lastHostId: host.hostId }).where(eq(instances.id, vm.id));
+        vm.hostId = host.hostId;
+      }
+      for (const vm of out) {
+        const poolId = await reserveRootDisk(tx, vm.hostId!, template.sizeGib);
+        await tx.update(instances).set({ hostId: vm.hostId, lastHostId: vm.hostId, storagePoolId: poolId, rootDiskGib: template.sizeGib }).where(eq(instances.id, vm.id));
       }
       await consume(
         tx,
@@ -124,9 +150,10 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
 export async function startInstance(db: Db, caller: Caller, id: string) {
   const vm = await getInstanceInScope(db, caller, id);
   requireOperation(vm, "start");
-  return db.transaction(async (tx) => {
-    let hostId = vm.hostId;
-    if (!vm.capacityReserved) {
+  return mutate(db, async (tx) => {
+    const locked = await lockInState(tx, vm);
+    let hostId = locked.hostId;
+    if (!locked.capacityReserved) {
       const host = await planAndReserve(tx, {
         zoneId: vm.zoneId,
         accountId: vm.accountId,
@@ -139,7 +166,7 @@ export async function startInstance(db: Db, caller: Caller, id: string) {
       });
       hostId = host.hostId;
     }
-    const moved = await moveState(tx, vm, "starting", { hostId, capacityReserved: true });
+    const moved = await moveState(tx, locked, "starting", { hostId, capacityReserved: true });
     await recordVmEvent(tx, moved, "VM.START", `Starting ${vm.name}`, { actor: caller });
     return { jobId: (await enqueueJob(tx, jobFor(moved, caller, "vm.start"))).id };
   });
@@ -158,8 +185,9 @@ async function offeringTags(tx: Tx, offeringId: string): Promise<string[]> {
 export async function stopInstance(db: Db, caller: Caller, id: string, force: boolean) {
   const vm = await getInstanceInScope(db, caller, id);
   requireOperation(vm, "stop");
-  return db.transaction(async (tx) => {
-    const moved = vm.state === "running" ? await moveState(tx, vm, "stopping") : vm;
+  return mutate(db, async (tx) => {
+    const locked = await lockInState(tx, vm);
+    const moved = locked.state === "running" ? await moveState(tx, locked, "stopping") : locked;
     await recordVmEvent(tx, moved, "VM.STOP", `${force ? "Force-stopping" : "Stopping"} ${vm.name}`, { actor: caller });
     return { jobId: (await enqueueJob(tx, jobFor(moved, caller, "vm.stop", { force, from: vm.state }))).id };
   });
@@ -168,7 +196,8 @@ export async function stopInstance(db: Db, caller: Caller, id: string, force: bo
 export async function rebootInstance(db: Db, caller: Caller, id: string) {
   const vm = await getInstanceInScope(db, caller, id);
   requireOperation(vm, "reboot");
-  return db.transaction(async (tx) => {
+  return mutate(db, async (tx) => {
+    await lockInState(tx, vm);
     await recordVmEvent(tx, vm, "VM.REBOOT", `Rebooting ${vm.name}`, { actor: caller });
     return { jobId: (await enqueueJob(tx, jobFor(vm, caller, "vm.reboot"))).id };
   });
@@ -183,8 +212,11 @@ export async function destroyInstance(db: Db, caller: Caller | null, id: string,
   const vm = vmRow ?? (await getInstanceInScope(db, caller!, id));
   requireOperation(vm, "destroy");
   const actor = actorOf(caller, actorUserId);
-  return db.transaction(async (tx) => {
-    const moved = vm.state === "running" ? await moveState(tx, vm, "stopping") : vm;
+  return mutate(db, async (tx) => {
+    // Locked in the state read: a second destroy of a VM that a first one already destroyed is a
+    // conflict here, not a job that fails.
+    const locked = await lockInState(tx, vm);
+    const moved = locked.state === "running" ? await moveState(tx, locked, "stopping") : locked;
     await recordVmEvent(tx, moved, "VM.DESTROY", `Destroying ${vm.name}`, { actor });
     return { jobId: (await enqueueJob(tx, jobFor(moved, actor, "vm.destroy", { from: vm.state }))).id };
   });
@@ -194,9 +226,9 @@ export async function destroyInstance(db: Db, caller: Caller | null, id: string,
 export async function recoverInstance(db: Db, caller: Caller, id: string) {
   const vm = await getInstanceInScope(db, caller, id);
   requireOperation(vm, "recover");
-  return db.transaction(async (tx) => {
-    await consume(tx, vm.accountId, vmDeltas(vm));
+  return mutate(db, async (tx) => {
     const moved = await moveState(tx, vm, "stopped", { destroyedAt: null, expungeAfter: null });
+    await consume(tx, vm.accountId, vmDeltas(vm));
     await recordVmEvent(tx, moved, "VM.RECOVER", `Recovered ${vm.name}`, { actor: caller });
     await recordUsage(tx, "VM.CREATE", moved, { details: { recovered: true } });
     return { jobId: (await recordCompletedJob(tx, jobFor(moved, caller, "vm.recover"))).id };
@@ -207,7 +239,7 @@ export async function expungeInstance(db: Db, caller: Caller | null, id: string,
   const vm = vmRow ?? (await getInstanceInScope(db, caller!, id));
   requireOperation(vm, "expunge");
   const actor = actorOf(caller, actorUserId);
-  return db.transaction(async (tx) => {
+  return mutate(db, async (tx) => {
     const moved = await moveState(tx, vm, "expunging");
     await recordVmEvent(tx, moved, "VM.EXPUNGE", `Expunging ${vm.name}`, { actor });
     const job = await enqueueJob(tx, jobFor(vm, actor, "vm.expunge", { from: vm.state }));
@@ -221,18 +253,19 @@ export async function changeOffering(db: Db, caller: Caller, input: { id: string
   requireOperation(vm, "changeOffering");
   const offering = await usableComputeOffering(db, input.computeOfferingId, vm.domainPath);
   if (offering.id === vm.computeOfferingId) throw new ServiceError("BAD_REQUEST", `${vm.name} already uses ${offering.name}`, "computeOfferingId");
-  return db.transaction(async (tx) => {
-    const more = { vcpus: Math.max(0, offering.cpuCores - vm.cpuCores), memory_mib: Math.max(0, offering.memoryMib - vm.memoryMib) };
-    const less = { vcpus: Math.max(0, vm.cpuCores - offering.cpuCores), memory_mib: Math.max(0, vm.memoryMib - offering.memoryMib) };
-    await consume(tx, vm.accountId, more);
-    await release(tx, vm.accountId, less);
-    if (vm.capacityReserved && vm.hostId) await releaseFromHost(tx, vm.hostId, vm);
+  return mutate(db, async (tx) => {
+    const locked = await lockInState(tx, vm);
     const [updated] = await tx
       .update(instances)
       .set({ computeOfferingId: offering.id, cpuCores: offering.cpuCores, cpuMhz: offering.cpuMhz, memoryMib: offering.memoryMib, capacityReserved: false })
       .where(and(eq(instances.id, vm.id), eq(instances.state, "stopped")))
       .returning();
     if (!updated) throw conflict(`Instance ${vm.name} changed state meanwhile; reload and try again`);
+    if (locked.capacityReserved && locked.hostId) await releaseFromHost(tx, locked.hostId, locked);
+    const more = { vcpus: Math.max(0, offering.cpuCores - vm.cpuCores), memory_mib: Math.max(0, offering.memoryMib - vm.memoryMib) };
+    const less = { vcpus: Math.max(0, vm.cpuCores - offering.cpuCores), memory_mib: Math.max(0, vm.memoryMib - offering.memoryMib) };
+    await consume(tx, vm.accountId, more);
+    await release(tx, vm.accountId, less);
     await recordVmEvent(tx, updated, "VM.UPGRADE", `Changed ${vm.name} to ${offering.name}`, { actor: caller });
     await recordUsage(tx, "VM.UPGRADE", updated, { details: { from: vm.computeOfferingId, to: offering.id } });
     return { jobId: (await recordCompletedJob(tx, jobFor(updated, caller, "vm.changeOffering", { computeOfferingId: offering.id }))).id };

@@ -15,6 +15,7 @@ type Figure = Zone["cpuMhz"];
 const fmt = (n: number, digits = 1) => n.toLocaleString("en-US", { maximumFractionDigits: digits });
 const mhz = (v: number) => (v >= 10_000 ? `${fmt(v / 1000)} GHz` : `${fmt(v, 0)} MHz`);
 const mib = (v: number) => (v >= 1024 * 1024 ? `${fmt(v / 1024 / 1024)} TiB` : v >= 1024 ? `${fmt(v / 1024)} GiB` : `${fmt(v, 0)} MiB`);
+const gib = (v: number) => (v >= 1024 ? `${fmt(v / 1024)} TiB` : `${fmt(v, 0)} GiB`);
 const pct = (f: Figure) => (f.total > 0 ? Math.round((f.used / f.total) * 1000) / 10 : 0);
 
 /** Green below 70 %, amber below 90 %, red above: an admin sees the hot spots at a glance. */
@@ -97,6 +98,9 @@ function ZoneCard({ zone }: { zone: Zone }) {
       <div className="grid gap-4 p-4 md:grid-cols-2">
         <UsageBar label="CPU" figure={zone.cpuMhz} unit={mhz} />
         <UsageBar label="Memory" figure={zone.memoryMib} unit={mib} />
+        {/* Storage has no over-provisioning: its physical size is its total. */}
+        <UsageBar label="Primary storage" figure={{ ...zone.primaryStorageGib, physical: zone.primaryStorageGib.total }} unit={gib} />
+        <UsageBar label="Secondary storage" figure={{ ...zone.secondaryStorageGib, physical: zone.secondaryStorageGib.total }} unit={gib} />
       </div>
       <div className="px-2 pb-2">
         <HostChart zone={zone} />

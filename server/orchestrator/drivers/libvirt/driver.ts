@@ -5,7 +5,7 @@ import path from "node:path";
 import { DriverError, type ConsoleEndpoint, type DriverVm, type DriverVmState, type HostFacts, type HostRef, type HypervisorDriver, type VmSpec, type VmStats } from "../types";
 import { domainState, parseCapabilities, parseDomBlkList, parseDomState, parseDomStats, parseNodeInfo, parseVersion, parseVncDisplay, sumCounter } from "./parse";
 import { allowedUriProblem, isConnectionTrouble, qemuImg, ToolError, virsh } from "./run";
-import { domainXml, NAME_RE, type NicDef } from "./xml";
+import { cpuTuneFor, domainXml, NAME_RE, type NicDef } from "./xml";
 
 export interface LibvirtDriverOptions {
   /** NIC of new VMs until Stratus manages networks: "user", "network:<name>", "bridge:<name>" or "none". */
@@ -192,6 +192,7 @@ export class LibvirtDriver implements HypervisorDriver {
       domainType: host.domainType ?? "qemu",
       vcpus: spec.cpuCores,
       memoryMib: spec.memoryMib,
+      cpuTune: cpuTuneFor(spec.cpuCapPercent),
       title: spec.displayName,
       hostname: spec.displayName,
       disks: [{ path: volume, format: "qcow2", target: "vda" }],

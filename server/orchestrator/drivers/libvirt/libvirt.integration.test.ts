@@ -14,7 +14,9 @@ import path from "node:path";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
-import { clusters, events, hosts, instances, jobs, pods, zones } from "@/db/schema";
+import { clusters, events, hosts, instances, jobs, pods, storagePools, zones } from "@/db/schema";
+import { cpuCapPercent } from "@/server/orchestrator/jobs/handlers/vm";
+import { cpuTuneFor } from "@/server/orchestrator/drivers/libvirt/xml";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { collectHost } from "@/server/orchestrator/metrics/collector";
 import { reconcileHost } from "@/server/orchestrator/sync/reconciler";
@@ -276,6 +278,40 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
     const [host] = await h.db.select().from(hosts).where(eq(hosts.id, hostId));
     expect(host!.cpuUsedMhz).toBe(0); // capacity given back
   }, 60_000);
+
+  it("caps a capped offering's guest with a <cputune> quota that the running domain enforces", async () => {
+    const [host] = await h.db.select().from(hosts).where(eq(hosts.id, hostId));
+    // A quarter of one host core per vCPU.
+    const mhz = Math.max(1, Math.floor(host!.cpuMhz / 4));
+    const capped = await admin.computeOffering.create({ name: "Tiny KVM capped", cpuCores: 1, cpuMhz: mhz, memoryMib: 128, haEnabled: false, cpuCap: true, hostTags: [] });
+    const expected = cpuTuneFor(cpuCapPercent(mhz, host!.cpuMhz))!;
+    expect(expected.quotaUs).toBeGreaterThanOrEqual(24_000);
+    expect(expected.quotaUs).toBeLessThanOrEqual(25_000);
+    const [d] = await tenant.instance.deploy({ zoneId, templateId, computeOfferingId: capped.id, name: "tiny-capped", count: 1 });
+    const j = await job(d!.jobId);
+    expect(j.status).toBe("succeeded");
+    const [vm] = await h.db.select().from(instances).where(eq(instances.id, d!.id));
+    const name = internal(vm!.number);
+    try {
+      const xml = virsh("dumpxml", "--domain", name);
+      expect(xml).toMatch(new RegExp(`<cputune>\\s*<period>${expected.periodUs}</period>\\s*<quota>${expected.quotaUs}</quota>`));
+      // The running guest's scheduler parameters (cgroup CPU bandwidth) carry the cap.
+      const sched = virsh("schedinfo", "--domain", name);
+      expect(sched).toMatch(new RegExp(`vcpu_quota\\s*:\\s*${expected.quotaUs}\\b`));
+      expect(sched).toMatch(new RegExp(`vcpu_period\\s*:\\s*${expected.periodUs}\\b`));
+      // Its root disk is counted on the local pool until it is expunged.
+      const [pool] = await h.db.select().from(storagePools).where(eq(storagePools.name, "local primary"));
+      expect(pool!.usedGib).toBeGreaterThanOrEqual(1);
+      await job((await tenant.instance.destroy({ id: d!.id })).jobId);
+      expect((await job((await tenant.instance.expunge({ id: d!.id })).jobId)).status).toBe("succeeded");
+      const [after] = await h.db.select().from(storagePools).where(eq(storagePools.id, pool!.id));
+      expect(after!.usedGib).toBe(pool!.usedGib - 1);
+    } finally {
+      try {
+        virsh("destroy", "--domain", name);
+      } catch {}
+    }
+  }, 120_000);
 
   it("a host whose libvirt does not answer becomes Disconnected, then Down", async () => {
     const [c] = await h.db.select().from(clusters).where(eq(clusters.name, "KVM local"));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { macFor, uuidFor } from "./driver";
 import { parseDomStats, parseNodeInfo } from "./parse";
-import { domainXml, esc } from "./xml";
+import { cpuTuneFor, domainXml, esc } from "./xml";
 
 const base = {
   name: "i-7",
@@ -52,5 +52,19 @@ describe("virsh output", () => {
     const s = parseDomStats("Domain: 'i-1'\n  state.state=1\n  block.count=1\n  block.0.rd.bytes=42\n\nDomain: 'i-2'\n  state.state=5\n");
     expect(s.get("i-1")!.get("block.0.rd.bytes")).toBe("42");
     expect(s.get("i-2")!.get("state.state")).toBe("5");
+  });
+});
+
+describe("CPU cap", () => {
+  it("caps each vCPU at the offering's share of a host core with <cputune> period and quota", () => {
+    // A 1000 MHz offering on a 2500 MHz host: 40 % of every 100 ms period.
+    expect(cpuTuneFor(40)).toEqual({ periodUs: 100_000, quotaUs: 40_000 });
+    const xml = domainXml({ ...base, cpuTune: cpuTuneFor(40) });
+    expect(xml).toMatch(/<cputune>\s*<period>100000<\/period>\s*<quota>40000<\/quota>\s*<\/cputune>/);
+    // libvirt refuses quotas under 1 ms; an offering as fast as the host needs no cap.
+    expect(cpuTuneFor(0.2)).toEqual({ periodUs: 100_000, quotaUs: 1000 });
+    expect(cpuTuneFor(100)).toBeUndefined();
+    expect(cpuTuneFor(undefined)).toBeUndefined();
+    expect(domainXml(base)).not.toContain("cputune");
   });
 });

@@ -64,6 +64,11 @@ export interface DomainDef {
   domainType: "kvm" | "qemu";
   vcpus: number;
   memoryMib: number;
+  /**
+   * CPU cap: the most each vCPU may run in every `periodUs` (CFS bandwidth, libvirt's <cputune>
+   * period/quota); absent = uncapped.
+   */
+  cpuTune?: { periodUs: number; quotaUs: number };
   /** Shown in libvirt as the domain's title; any string (escaped). */
   title?: string;
   /** SMBIOS system serial: the guest reads its hostname from it. */
@@ -78,6 +83,18 @@ export interface DomainDef {
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const MAC_RE = /^52:54:00(:[0-9a-f]{2}){3}$/;
 const TARGET_RE = /^(vd|sd|hd)[a-z]$/;
+
+/** CFS period of a capped VM (libvirt's default, 100 ms). */
+export const CPU_PERIOD_US = 100_000;
+
+/**
+ * The <cputune> of a VM whose offering caps its CPU at `percent` of one host core per vCPU
+ * (offering MHz ÷ host MHz): quota = period × share, at least libvirt's minimum of 1 ms.
+ */
+export function cpuTuneFor(percent: number | undefined): DomainDef["cpuTune"] {
+  if (percent === undefined || !(percent > 0) || percent >= 100) return undefined;
+  return { periodUs: CPU_PERIOD_US, quotaUs: Math.max(1000, Math.round((CPU_PERIOD_US * percent) / 100)) };
+}
 
 export function domainXml(d: DomainDef): string {
   if (!NAME_RE.test(d.name)) throw new Error(`Domain XML: bad domain name ${JSON.stringify(d.name)}`);
@@ -100,6 +117,9 @@ export function domainXml(d: DomainDef): string {
     el("memory", { unit: "MiB" }, int("memory", d.memoryMib, 16)),
     el("currentMemory", { unit: "MiB" }, int("memory", d.memoryMib, 16)),
     el("vcpu", { placement: "static" }, int("vcpus", d.vcpus, 1)),
+    d.cpuTune
+      ? el("cputune", {}, el("period", {}, int("cputune period", d.cpuTune.periodUs, 1000)), el("quota", {}, int("cputune quota", d.cpuTune.quotaUs, 1000)))
+      : null,
     d.hostname ? el("sysinfo", { type: "smbios" }, el("system", {}, el("entry", { name: "manufacturer" }, "Stratus"), el("entry", { name: "serial" }, d.hostname))) : null,
     el("os", {}, el("type", { arch: "x86_64", machine: "pc" }, "hvm"), el("boot", { dev: "hd" }), d.hostname ? el("smbios", { mode: "sysinfo" }) : null),
     el("features", {}, el("acpi"), el("apic")),

@@ -84,8 +84,8 @@ export class SimulatorDriver implements HypervisorDriver {
     this.displayNames.set(`${host.id}/${vm.name}`, vm.displayName);
     await this.db
       .insert(simulatorVms)
-      .values({ hostId: host.id, name: vm.name, state: "stopped", cpuCores: vm.cpuCores, memoryMib: vm.memoryMib })
-      .onConflictDoUpdate({ target: [simulatorVms.hostId, simulatorVms.name], set: { cpuCores: vm.cpuCores, memoryMib: vm.memoryMib } });
+      .values({ hostId: host.id, name: vm.name, state: "stopped", cpuCores: vm.cpuCores, memoryMib: vm.memoryMib, cpuCapPercent: vm.cpuCapPercent ?? null })
+      .onConflictDoUpdate({ target: [simulatorVms.hostId, simulatorVms.name], set: { cpuCores: vm.cpuCores, memoryMib: vm.memoryMib, cpuCapPercent: vm.cpuCapPercent ?? null } });
   }
 
   async start(host: HostRef, vm: VmSpec) {
@@ -93,7 +93,7 @@ export class SimulatorDriver implements HypervisorDriver {
     this.displayNames.set(`${host.id}/${vm.name}`, vm.displayName);
     const rows = await this.db
       .update(simulatorVms)
-      .set({ state: "running", startedAt: sql`case when ${simulatorVms.state} = 'running' then ${simulatorVms.startedAt} else now() end`, cpuCores: vm.cpuCores, memoryMib: vm.memoryMib })
+      .set({ state: "running", startedAt: sql`case when ${simulatorVms.state} = 'running' then ${simulatorVms.startedAt} else now() end`, cpuCores: vm.cpuCores, memoryMib: vm.memoryMib, cpuCapPercent: vm.cpuCapPercent ?? null })
       .where(and(eq(simulatorVms.hostId, host.id), eq(simulatorVms.name, vm.name)))
       .returning({ name: simulatorVms.name });
     if (rows.length === 0) throw new DriverError(`VM ${vm.name} is not defined on ${host.name}`);
@@ -148,9 +148,13 @@ export class SimulatorDriver implements HypervisorDriver {
       // Plausible, smoothly varying figures derived from the name and the clock.
       const seed = [...r.name].reduce((a, c) => a + c.charCodeAt(0), 0);
       const up = (now - (r.startedAt?.getTime() ?? now)) / 1000;
+      // What the guest would use uncapped: mostly light, with a busy spell every few minutes.
+      const demand = 20 + 15 * Math.sin(now / 60_000 + seed) + (Math.sin(now / 180_000 + seed) > 0.6 ? 60 : 0);
+      // A capped VM never gets more than its cap, as CFS bandwidth control enforces on a real host.
+      const cpu = r.cpuCapPercent === null ? demand : Math.min(demand, r.cpuCapPercent);
       return {
         name: r.name,
-        cpuPercent: Math.round((20 + 15 * Math.sin(now / 60_000 + seed)) * 10) / 10,
+        cpuPercent: Math.floor(cpu * 10) / 10,
         memoryMib: Math.round(r.memoryMib * (0.4 + 0.1 * Math.sin(seed))),
         diskReadBytes: Math.round(up * 40_000),
         diskWriteBytes: Math.round(up * 25_000),

@@ -1,16 +1,17 @@
 import { and, eq } from "drizzle-orm";
 import type { Db, Tx } from "@/db";
-import { hosts, instances, templates } from "@/db/schema";
+import { computeOfferings, hosts, instances, storagePools, templates } from "@/db/schema";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import { hostRefOf, loadHostRef, primaryStorageFor } from "@/server/orchestrator/drivers/host-ref";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
 import type { HostRef, VmSpec } from "@/server/orchestrator/drivers/types";
 import { releaseFromHost } from "@/server/orchestrator/planner/planner";
+import { releaseRootDisk } from "@/server/orchestrator/planner/storage";
 import { assertTransition, type VmState } from "@/server/orchestrator/vm-state";
 import { recordVmEvent } from "@/server/services/instances/events";
 import { release } from "@/server/services/limits";
-import { recordUsage, type UsageType } from "@/server/usage/recorder";
+import { billedAsRunning, recordUsage, type UsageType } from "@/server/usage/recorder";
 import type { Job } from "../queue";
 import { registerJobHandler, type JobContext, type JobHandler } from "../registry";
 
@@ -24,26 +25,53 @@ async function loadVm(db: Db | Tx, id: string) {
   return vm;
 }
 
+/**
+ * The VM row, locked: the first lock of every final or failure transaction, so they follow the
+ * global order (instance, then host, then storage pool, then counters, then the job row).
+ */
+async function lockVm(tx: Tx, id: string) {
+  const [vm] = await tx.select().from(instances).where(eq(instances.id, id)).for("no key update");
+  if (!vm) throw new Error(`Instance ${id} no longer exists`);
+  return vm;
+}
+
 const hostRef = loadHostRef;
 
 /** The VM, its host and its spec in one query (the hot path of every deploy). */
 async function loadWithHost(db: Db, id: string) {
   const [row] = await db
-    .select({ vm: instances, host: hosts, template: templates })
+    .select({ vm: instances, host: hosts, template: templates, cpuCap: computeOfferings.cpuCap })
     .from(instances)
     .innerJoin(templates, eq(templates.id, instances.templateId))
+    .innerJoin(computeOfferings, eq(computeOfferings.id, instances.computeOfferingId))
     .leftJoin(hosts, eq(hosts.id, instances.hostId))
     .where(eq(instances.id, id));
   if (!row) throw new Error(`Instance ${id} no longer exists`);
   const h = row.host;
   const host: HostRef | null = h ? hostRefOf(h) : null;
   const spec = specOf(row.vm, row.template);
+  spec.cpuCapPercent = h && row.cpuCap ? cpuCapPercent(row.vm.cpuMhz, h.cpuMhz) : undefined;
   if (h && h.hypervisorType !== "simulator") {
-    // Real hypervisors keep volumes on the host's primary storage (a local directory).
-    const pool = await primaryStorageFor(db, h);
+    // Real hypervisors keep volumes on primary storage (a local directory): the pool the deploy
+    // counted the root disk on, else the host's first.
+    const pool = (row.vm.storagePoolId ? await localPool(db, row.vm.storagePoolId) : null) ?? (await primaryStorageFor(db, h));
     if (pool) spec.storage = { poolId: pool.id, primaryPath: pool.path, rootDiskGib: row.template.sizeGib };
   }
   return { vm: row.vm, host, spec };
+}
+
+/** A capped vCPU's share of one host core, in percent; undefined when the offering is not slower than the host. */
+export function cpuCapPercent(offeringMhz: number, hostMhz: number): number | undefined {
+  if (!(hostMhz > 0) || offeringMhz >= hostMhz) return undefined;
+  return (100 * offeringMhz) / hostMhz;
+}
+
+async function localPool(db: Db, id: string) {
+  const [p] = await db
+    .select({ id: storagePools.id, path: storagePools.path })
+    .from(storagePools)
+    .where(and(eq(storagePools.id, id), eq(storagePools.type, "local_dir")));
+  return p ?? null;
 }
 
 function specOf(vm: Instance, t: typeof templates.$inferSelect): VmSpec {
@@ -56,7 +84,6 @@ function specOf(vm: Instance, t: typeof templates.$inferSelect): VmSpec {
     template: { id: t.id, path: t.path, format: t.format, sizeGib: t.sizeGib },
   };
 }
-
 
 /**
  * Moves the VM along `path` (each hop checked by the state machine), only if it is still in
@@ -100,6 +127,7 @@ async function bringUp(ctx: JobContext) {
   await ctx.step("define", () => driver.create(host, spec), { progress: 60, message: `Starting the VM on ${host.name}` });
   await ctx.step("start", () => driver.start(host, spec), { progress: 90, message: "Recording the new state" });
   await ctx.finish(async (tx) => {
+    await lockVm(tx, vm.id);
     // Guarded by the state: if anything moved the VM meanwhile, leave it to the reconciler.
     const [running] = await tx
       .update(instances)
@@ -116,7 +144,7 @@ async function bringUp(ctx: JobContext) {
 /** A failed deploy leaves the VM in Error; a failed start of an existing VM puts it back to Stopped. */
 function bringUpFailure(to: "error" | "stopped"): JobHandler["onFailure"] {
   return async (tx, job, err) => {
-    const vm = await loadVm(tx, job.resourceId);
+    const vm = await lockVm(tx, job.resourceId);
     const moved = await advance(tx, vm, ["starting", to], { capacityReserved: false });
     if (moved) await releaseCapacity(tx, vm);
     await recordVmEvent(tx, vm, "VM.START.FAILED", `${vm.name} failed to start: ${err.message}`, { level: "error" });
@@ -143,18 +171,19 @@ const stop: JobHandler = {
       await ctx.step("stop", () => driverFor(host).stop(host, vmInternalName(vm), { force, timeoutMs: orchestratorConfig.stopTimeoutMs }));
     }
     await ctx.finish(async (tx) => {
-      const current = await loadVm(tx, vm.id);
+      const current = await lockVm(tx, vm.id);
       const release = orchestratorConfig.releaseCapacityOnStop;
       const stopped = await advance(tx, current, [current.state === "stopping" ? "stopping" : current.state, "stopped"], release ? { capacityReserved: false } : {});
       if (!stopped) return { state: current.state };
       if (release) await releaseCapacity(tx, current);
-      if (current.state === "stopping" || current.state === "unknown") await usage(tx, ctx.job, "VM.STOP", stopped);
+      // From Unknown the host's going Down may already have ended the billed period.
+      if (current.state === "stopping" || (current.state === "unknown" && (await billedAsRunning(tx, vm.id)))) await usage(tx, ctx.job, "VM.STOP", stopped);
       await recordVmEvent(tx, stopped, "VM.STOPPED", `${vm.name} is stopped`);
       return { state: "stopped" };
     });
   },
   async onFailure(tx, job, err) {
-    const vm = await loadVm(tx, job.resourceId);
+    const vm = await lockVm(tx, job.resourceId);
     // The stop did not happen: the VM is still running (the reconciler corrects it if not).
     await advance(tx, vm, ["stopping", "running"]);
     await recordVmEvent(tx, vm, "VM.STOP.FAILED", `${vm.name} could not be stopped: ${err.message}`, { level: "error" });
@@ -188,7 +217,8 @@ const destroy: JobHandler = {
       await ctx.step("stop", () => driverFor(host).stop(host, vmInternalName(vm), { force: true }));
     }
     await ctx.finish(async (tx) => {
-      const current = await loadVm(tx, vm.id);
+      const current = await lockVm(tx, vm.id);
+      if (current.state === "destroyed") return { state: current.state };
       const path: VmState[] = current.state === "stopping" ? ["stopping", "stopped", "destroyed"] : [current.state, "destroyed"];
       const expungeAfter = new Date(Date.now() + orchestratorConfig.expungeDelaySeconds * 1000);
       const destroyed = await advance(tx, current, path, { capacityReserved: false, destroyedAt: new Date(), expungeAfter });
@@ -196,14 +226,14 @@ const destroy: JobHandler = {
       await releaseCapacity(tx, current);
       // An Error VM left by a failed expunge was destroyed before: its limits were given back then.
       if (current.destroyedAt === null) await release(tx, current.accountId, deltas(current));
-      if (current.state === "stopping") await usage(tx, ctx.job, "VM.STOP", destroyed);
+      if (current.state === "stopping" || (current.state === "unknown" && (await billedAsRunning(tx, vm.id)))) await usage(tx, ctx.job, "VM.STOP", destroyed);
       await usage(tx, ctx.job, "VM.DESTROY", destroyed);
       await recordVmEvent(tx, destroyed, "VM.DESTROYED", `${vm.name} is destroyed; recoverable until ${expungeAfter.toISOString()}`);
       return { state: "destroyed", expungeAfter };
     });
   },
   async onFailure(tx, job, err) {
-    const vm = await loadVm(tx, job.resourceId);
+    const vm = await lockVm(tx, job.resourceId);
     await advance(tx, vm, ["stopping", "running"]);
     await recordVmEvent(tx, vm, "VM.DESTROY.FAILED", `${vm.name} could not be destroyed: ${err.message}`, { level: "error" });
   },
@@ -219,11 +249,14 @@ const expunge: JobHandler = {
     }
     await ctx.progress(80, "Removed from the hypervisor");
     await ctx.finish(async (tx) => {
-      const current = await loadVm(tx, vm.id);
+      const current = await lockVm(tx, vm.id);
       const from = (ctx.job.input as { from?: string }).from;
-      const expunged = await advance(tx, current, ["expunging", "expunged"], { hostId: null, capacityReserved: false });
+      const expunged = await advance(tx, current, ["expunging", "expunged"], { hostId: null, capacityReserved: false, storagePoolId: null });
       if (!expunged) return { state: current.state };
+      // An Error VM was never destroyed: any capacity it holds is given back now.
       if (from === "error") await releaseCapacity(tx, current);
+      // Its root disk is gone from the pool (instance, host, pool, counters: the lock order).
+      if (current.storagePoolId) await releaseRootDisk(tx, current.storagePoolId, current.rootDiskGib);
       // A VM never destroyed (an Error VM) still counts against its limits; one destroyed before
       // (an Error VM left by a failed expunge) gave them back then.
       if (current.destroyedAt === null) await release(tx, current.accountId, deltas(current));
@@ -233,7 +266,7 @@ const expunge: JobHandler = {
     });
   },
   async onFailure(tx, job, err) {
-    const vm = await loadVm(tx, job.resourceId);
+    const vm = await lockVm(tx, job.resourceId);
     await advance(tx, vm, ["expunging", "error"]);
     await recordVmEvent(tx, vm, "VM.EXPUNGE.FAILED", `${vm.name} could not be expunged: ${err.message}`, { level: "error" });
   },
