@@ -29,8 +29,8 @@ describe(`CPU cap on the simulator (${testDbKind()})`, () => {
     const admin = api(h.db, t.callers.admin);
     const tenant = api(h.db, t.callers.tenant);
     // The seeded hosts run at 2400 MHz: a 240 MHz vCPU may use 10 % of a core.
-    await admin.computeOffering.create({ name: "Capped", cpuCores: 1, cpuMhz: 240, memoryMib: 512, haEnabled: false, cpuCap: true, hostTags: [] });
-    await admin.computeOffering.create({ name: "Uncapped", cpuCores: 1, cpuMhz: 240, memoryMib: 512, haEnabled: false, cpuCap: false, hostTags: [] });
+    await admin.computeOffering.create({ name: "Capped", cpuCores: 1, cpuMhz: 240, memoryMib: 512, cpuCap: true, hostTags: [] });
+    await admin.computeOffering.create({ name: "Uncapped", cpuCores: 1, cpuMhz: 240, memoryMib: 512, cpuCap: false, hostTags: [] });
     const [capped] = await tenant.instance.deploy({ ...(await deployChoicesByName(h.db, "Capped")), name: "capped" });
     const [free] = await tenant.instance.deploy({ ...(await deployChoicesByName(h.db, "Uncapped")), name: "free" });
     for (const d of [capped!, free!]) expect((await waitForJob(h.db, d.jobId)).status).toBe("succeeded");

@@ -4,7 +4,7 @@ import type { DbHandle } from "@/db";
 import { jobs } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { seedTenancy } from "@/test/fixtures";
-import { killAllWorkers, spawnWorker, type WorkerProcess } from "@/test/processes";
+import { killAllWorkers, spawnScript, type WorkerProcess } from "@/test/processes";
 import { capacityViolations } from "@/test/orchestrator";
 import { accountOwner, writeLimits } from "@/server/services/limits";
 import { callerFor } from "@/test/fixtures";
@@ -54,8 +54,8 @@ describe.skipIf(!pg)("no deadlocks under ordinary concurrent use (PostgreSQL; PG
     const env = { TRAFFIC_MS: "15000", TRAFFIC_LOOPS: "4" };
     const script = "test/traffic-process.ts";
     const [p, q] = await Promise.all([
-      spawnWorker(h.url!, "dl-p", { ...env, TRAFFIC_OWNER: "dl-p", TRAFFIC_USERS: "tenant,globex" }, 40_000, script),
-      spawnWorker(h.url!, "dl-q", { ...env, TRAFFIC_OWNER: "dl-q", TRAFFIC_USERS: "globex,tenant2" }, 40_000, script),
+      spawnScript(script, h.url!, "dl-p", { ...env, TRAFFIC_OWNER: "dl-p", TRAFFIC_USERS: "tenant,globex" }, 40_000),
+      spawnScript(script, h.url!, "dl-q", { ...env, TRAFFIC_OWNER: "dl-q", TRAFFIC_USERS: "globex,tenant2" }, 40_000),
     ]);
     const before = await deadlocks(h);
     await h.db.execute(sql`select pg_notify('traffic_go', 'go')`);

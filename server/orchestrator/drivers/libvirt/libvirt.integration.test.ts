@@ -283,7 +283,7 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
     const [host] = await h.db.select().from(hosts).where(eq(hosts.id, hostId));
     // A quarter of one host core per vCPU.
     const mhz = Math.max(1, Math.floor(host!.cpuMhz / 4));
-    const capped = await admin.computeOffering.create({ name: "Tiny KVM capped", cpuCores: 1, cpuMhz: mhz, memoryMib: 128, haEnabled: false, cpuCap: true, hostTags: [] });
+    const capped = await admin.computeOffering.create({ name: "Tiny KVM capped", cpuCores: 1, cpuMhz: mhz, memoryMib: 128, cpuCap: true, hostTags: [] });
     const expected = cpuTuneFor(cpuCapPercent(mhz, host!.cpuMhz))!;
     expect(expected.quotaUs).toBeGreaterThanOrEqual(24_000);
     expect(expected.quotaUs).toBeLessThanOrEqual(25_000);
