@@ -196,25 +196,32 @@ export function createConsoleProxy(opts: ConsoleProxyOptions) {
         return wss.handleUpgrade(req, socket, head, (ws) => ws.close(CLOSE.tooMany.code, `${CLOSE.tooMany.reason}: at most ${cap} per user; close one first`));
       }
       adjustOpening(userId, 1);
+      // Released once the console is registered, or if the socket goes away before that (a bad handshake).
+      let pending = true;
+      const release = () => {
+        if (pending) adjustOpening(userId, -1);
+        pending = false;
+      };
+      socket.once("close", release);
       try {
         const endpoint = await driverFor(ctx.host).consoleEndpoint(ctx.host, vmInternalName(ctx.vm));
         upstream = await connectUpstream(endpoint).catch((e: unknown) => {
           throw new Refusal(502, `Could not reach the VM's console: ${e instanceof Error ? e.message : String(e)}`);
         });
       } catch (e) {
-        adjustOpening(userId, -1);
+        release();
         if (e instanceof Refusal) return refuse(socket, e.status, e.message);
         log(`console of ${instanceId} failed: ${e instanceof Error ? e.message : String(e)}`);
         return refuse(socket, 502, "Could not open the VM's console");
       }
       if (socket.destroyed) {
-        adjustOpening(userId, -1);
+        release();
         upstream.sock.destroy();
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
         // runSession registers the console at once (synchronously), so the cap counts it from here.
-        adjustOpening(userId, -1);
+        release();
         void runSession(ws, ctx, upstream).catch((e: unknown) => log(`session error: ${e instanceof Error ? e.message : String(e)}`));
       });
     })().catch((e: unknown) => {
