@@ -21,7 +21,7 @@ const tmpDir = () => {
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 /** Runs a Stratus entry point as a separate process on `dataDir`; resolves with its exit code, output and run time. */
-function run(script: string, dataDir: string, timeoutMs = 60_000) {
+function run(script: string, dataDir: string, timeoutMs = 150_000) {
   const started = Date.now();
   const { DATABASE_URL: _ignored, ...env } = process.env;
   const child = spawn("npx", ["tsx", script], {
@@ -55,7 +55,7 @@ async function deadPid(): Promise<number> {
   return child.pid!;
 }
 
-describe("the embedded database is one process's", () => {
+describe("the embedded database is one process's", { timeout: 300_000 }, () => {
   it("a second server or seed on a data directory in use exits at once, naming the holder's pid", async () => {
     const dir = tmpDir();
     const holder = openDb({ dataDir: dir });
@@ -73,7 +73,8 @@ describe("the embedded database is one process's", () => {
         // database only once it has opened it).
         expect(r.out).not.toContain("[stratus] database:");
         expect(r.out).not.toContain("ready on");
-        expect(r.ms).toBeLessThan(60_000);
+        // No wait for the holder either (a loaded machine makes tsx's start-up itself take long).
+        expect(r.ms).toBeLessThan(120_000);
       }
       // The refused processes left the holder's lock alone and the holder still works.
       expect((JSON.parse(fs.readFileSync(path.join(dir, LOCK_FILE), "utf8")) as { pid: number }).pid).toBe(process.pid);
