@@ -13,13 +13,13 @@ import { callerFor } from "@/test/fixtures";
  * Ordinary concurrent use must not deadlock: two Stratus processes (each with job workers, a fast
  * reconciler loop and API traffic: deploy, stop, start, destroy, expunge from three accounts) on
  * one PostgreSQL, no faults injected. Any 500, failed job or reconciler error fails the test.
- * PostgreSQL only: PGlite is a single connection, so its transactions never wait on each other.
+ * PostgreSQL only (a `.postgres.test.ts` file, which the PGlite run leaves out): PGlite is a single
+ * connection, so its transactions never wait on each other.
  */
-const pg = testDbKind() === "postgres";
 let h: DbHandle & { url?: string };
 
 beforeAll(async () => {
-  if (!pg) return;
+  if (testDbKind() !== "postgres") throw new Error("deadlock.postgres.test.ts needs TEST_DB=postgres");
   h = await openTestDb();
   await seedTenancy(h.db);
   for (const username of ["tenant", "globex", "tenant2"]) {
@@ -49,7 +49,7 @@ const resultOf = (w: WorkerProcess): TrafficResult => {
   return JSON.parse(line.slice("RESULT ".length)) as TrafficResult;
 };
 
-describe.skipIf(!pg)("no deadlocks under ordinary concurrent use (PostgreSQL; PGlite is one connection and cannot deadlock)", () => {
+describe("no deadlocks under ordinary concurrent use", () => {
   it("two processes of deploy/stop/start/destroy/expunge traffic, jobs and reconcilers: no 500, no failed job", async () => {
     const env = { TRAFFIC_MS: "15000", TRAFFIC_LOOPS: "4" };
     const script = "test/traffic-process.ts";
