@@ -9,7 +9,7 @@ import { ConfirmDialog } from "@/components/ui/dialog";
 import { StateBadge } from "@/components/ui/badge";
 import { useTRPC } from "@/lib/trpc/client";
 import { formatDateTime, formatRelative } from "./format";
-import { RowMenu, type MenuAction } from "./row-menu";
+import { RowMenu, type MenuAction } from "@/components/ui/row-menu";
 import { errorMessage, type UserRow } from "./router-types";
 import { CreateUserDialog, EditUserDialog, ResetPasswordDialog } from "./user-dialogs";
 import { toast } from "./toast";
@@ -51,9 +51,9 @@ export function UsersTable({ accountId, addLabel = "Add user" }: { accountId?: s
 
   const actions = (u: UserRow): MenuAction[] => [
     { label: "Edit", onSelect: () => setEditing(u) },
-    { label: "Enable", onSelect: () => open({ kind: "state", user: u, state: "enabled" }), disabled: u.state === "enabled" },
-    { label: "Disable", onSelect: () => open({ kind: "state", user: u, state: "disabled" }), disabled: u.state === "disabled" },
-    { label: "Lock", onSelect: () => open({ kind: "state", user: u, state: "locked" }), disabled: u.state === "locked" },
+    { label: "Enable", onSelect: () => open({ kind: "state", user: u, state: "enabled" }), disabled: u.state === "enabled" && "Already enabled" },
+    { label: "Disable", onSelect: () => open({ kind: "state", user: u, state: "disabled" }), disabled: u.state === "disabled" && "Already disabled" },
+    { label: "Lock", onSelect: () => open({ kind: "state", user: u, state: "locked" }), disabled: u.state === "locked" && "Already locked" },
     { label: "Reset password", onSelect: () => setResetting(u) },
     { label: "Delete", danger: true, onSelect: () => open({ kind: "delete", user: u }) },
   ];
@@ -109,13 +109,9 @@ export function UsersTable({ accountId, addLabel = "Add user" }: { accountId?: s
       <DataTable
         label="users"
         columns={columns}
-        rows={list.data?.items}
-        total={list.data?.total}
+        query={list}
         table={table}
         rowKey={(u) => u.id}
-        isLoading={list.isPending}
-        error={list.error}
-        onRetry={() => list.refetch()}
         searchPlaceholder="Search username, email, account…"
         emptyTitle="No users yet"
         toolbar={

@@ -3,6 +3,7 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
 import { useState } from "react";
+import { Toaster } from "@/components/resource/toast";
 import { cn } from "@/components/ui/cn";
 import { CallerProvider, type SessionCaller } from "./caller-context";
 import { visibleNavigation } from "./nav";
@@ -70,7 +71,8 @@ export function AppShell({ caller, children }: { caller: SessionCaller; children
               </button>
             </div>
           </header>
-          <main className="mx-auto w-full max-w-7xl flex-1 p-4 sm:p-6">{children}</main>
+          <main className="mx-auto w-full max-w-7xl min-w-0 flex-1 p-4 sm:p-6">{children}</main>
+          <Toaster />
         </div>
       </div>
     </CallerProvider>

@@ -34,6 +34,8 @@ export const listInstancesInput = z.object({
   zoneId: idSchema.optional(),
   accountId: idSchema.optional(),
   domainId: idSchema.optional(),
+  /** The VMs on one host (root admin only: hosts are infrastructure). */
+  hostId: idSchema.optional(),
   includeExpunged: z.boolean().default(false),
 });
 

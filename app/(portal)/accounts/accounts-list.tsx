@@ -6,7 +6,6 @@ import { useState } from "react";
 import { CreateAccountDialog } from "@/components/resource/create-account-dialog";
 import { accountTypeLabel, formatDateTime } from "@/components/resource/format";
 import type { AccountRow } from "@/components/resource/router-types";
-import { Toaster } from "@/components/resource/toast";
 import { useCan } from "@/components/shell/caller-context";
 import { Badge, StateBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -61,20 +60,15 @@ export function AccountsList() {
       <DataTable
         label="accounts"
         columns={columns}
-        rows={list.data?.items}
-        total={list.data?.total}
+        query={list}
         table={table}
         rowKey={(a) => a.id}
-        isLoading={list.isPending}
-        error={list.error}
-        onRetry={() => list.refetch()}
         searchPlaceholder="Search account or domain…"
         emptyTitle="No accounts yet"
         emptyHint="Create an account with its first user to let a tenant sign in."
         emptyAction={canManage ? <Button size="sm" onClick={() => setAdding(true)}>Add account</Button> : undefined}
       />
       <CreateAccountDialog open={adding} onClose={() => setAdding(false)} onCreated={(id) => router.push(`/accounts/${id}`)} />
-      <Toaster />
     </>
   );
 }

@@ -7,7 +7,7 @@ import { displayPath, DomainTree } from "@/components/resource/domain-tree";
 import { accountTypeLabel, formatDateTime } from "@/components/resource/format";
 import { LimitsEditor } from "@/components/resource/limits-editor";
 import { errorMessage, type DomainNode } from "@/components/resource/router-types";
-import { toast, Toaster } from "@/components/resource/toast";
+import { toast } from "@/components/resource/toast";
 import { useCaller, useCan } from "@/components/shell/caller-context";
 import { Badge, StateBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -74,7 +74,6 @@ export function DomainsView({ initialId }: { initialId?: string }) {
         </div>
       </div>
       <CreateDomainDialog parent={adding} nodes={nodes} onClose={() => setAdding(null)} onCreated={select} />
-      <Toaster />
     </>
   );
 }

@@ -6,9 +6,9 @@ import { formatDateTime, formatRelative } from "@/components/resource/format";
 import { type ActionTarget, InstanceActionDialog, operationLabel } from "@/components/resource/instance-actions";
 import { canOperate, formatSize, InstanceStateBadge, stateLabel, transitionalStates, type VmOperation, vmStates } from "@/components/resource/instance-state";
 import { jobVerb, ProgressBar } from "@/components/resource/job-progress";
-import { RowMenu } from "@/components/resource/row-menu";
+import { RowMenu } from "@/components/ui/row-menu";
 import { errorMessage, type RouterOutputs } from "@/components/resource/router-types";
-import { toast, Toaster } from "@/components/resource/toast";
+import { toast } from "@/components/resource/toast";
 import { useCaller } from "@/components/shell/caller-context";
 import { Button } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
@@ -348,7 +348,6 @@ export function InstancesList() {
           setSelected(new Set());
         }}
       />
-      <Toaster />
     </>
   );
 }
@@ -422,7 +421,7 @@ function InstanceRow({
             actions={more.map((op) => ({
               label: operationLabel[op],
               danger: op === "destroy" || op === "expunge",
-              disabled: !can(op),
+              disabled: can(op) ? null : job ? "Wait for the job in progress" : `Not possible while ${r.state}`,
               onSelect: () => onAction(op),
             }))}
           />

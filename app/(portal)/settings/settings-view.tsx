@@ -5,7 +5,7 @@ import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { z } from "zod";
 import { accountTypeLabel } from "@/components/resource/format";
-import { toast, Toaster } from "@/components/resource/toast";
+import { toast } from "@/components/resource/toast";
 import { useCaller } from "@/components/shell/caller-context";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
@@ -40,7 +40,6 @@ export function SettingsView() {
         </Card>
         <ChangePasswordCard />
       </div>
-      <Toaster />
     </>
   );
 }

@@ -8,7 +8,7 @@ import { useForm } from "react-hook-form";
 import { accountTypeLabel, formatDateTime } from "@/components/resource/format";
 import { LimitsEditor } from "@/components/resource/limits-editor";
 import { errorMessage } from "@/components/resource/router-types";
-import { toast, Toaster } from "@/components/resource/toast";
+import { toast } from "@/components/resource/toast";
 import { UsersTable } from "@/components/resource/users-table";
 import { useCaller, useCan } from "@/components/shell/caller-context";
 import { Badge, StateBadge } from "@/components/ui/badge";
@@ -240,7 +240,6 @@ export function AccountDetail({ id }: { id: string }) {
         onConfirm={() => remove.mutate({ id: a.id })}
       />
       <RenameAccountDialog open={renaming} onClose={() => setRenaming(false)} id={a.id} name={a.name} />
-      <Toaster />
     </>
   );
 }

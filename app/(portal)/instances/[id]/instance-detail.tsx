@@ -9,7 +9,7 @@ import { InstanceMetrics } from "@/components/resource/instance-metrics";
 import { canOperate, formatSize, InstanceStateBadge, transitionalStates, type VmOperation } from "@/components/resource/instance-state";
 import { type Job, JobProgress, jobNoun } from "@/components/resource/job-progress";
 import type { RouterOutputs } from "@/components/resource/router-types";
-import { toast, Toaster } from "@/components/resource/toast";
+import { toast } from "@/components/resource/toast";
 import { useCaller } from "@/components/shell/caller-context";
 import { Badge, type Tone } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -102,7 +102,6 @@ export function InstanceDetail({ id }: { id: string }) {
             <ErrorState error={vmQuery.error} onRetry={() => vmQuery.refetch()} />
           )}
         </Card>
-        <Toaster />
       </>
     );
   }
@@ -227,7 +226,6 @@ export function InstanceDetail({ id }: { id: string }) {
           setShownJob(jobId);
         }}
       />
-      <Toaster />
     </>
   );
 }

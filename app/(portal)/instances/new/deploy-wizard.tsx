@@ -6,7 +6,7 @@ import { useEffect, useState } from "react";
 import { fits, type LimitUse } from "@/components/resource/instance-fit";
 import { formatMemory, formatSize } from "@/components/resource/instance-state";
 import { errorMessage, type RouterOutputs } from "@/components/resource/router-types";
-import { toast, Toaster } from "@/components/resource/toast";
+import { toast } from "@/components/resource/toast";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
@@ -267,7 +267,6 @@ export function DeployWizard() {
           </Card>
         </aside>
       </form>
-      <Toaster />
     </>
   );
 }
