@@ -169,9 +169,13 @@ export function NumberField<TIn extends FieldValues, TOut extends FieldValues>({
   max,
   step,
   nullable,
-}: FieldProps<TIn, TOut> & { min?: number; max?: number; step?: number; nullable?: boolean }) {
+  optional,
+}: FieldProps<TIn, TOut> & { min?: number; max?: number; step?: number; nullable?: boolean; optional?: boolean }) {
   const error = errorOf(form, name);
-  const options = nullable ? { setValueAs: (v: unknown) => (v === "" || v == null ? null : Number(v)), shouldUnregister: true } : { valueAsNumber: true as const };
+  // An empty input is null (`nullable`, and the field drops out of the values while hidden) or absent (`optional`).
+  const empty = nullable ? null : undefined;
+  const options =
+    nullable || optional ? { setValueAs: (v: unknown) => (v === "" || v == null ? empty : Number(v)), shouldUnregister: nullable } : { valueAsNumber: true as const };
   return (
     <Field label={label} error={error} hint={hint} className={className}>
       {(id) => <Input id={id} type="number" inputMode="decimal" min={min} max={max} step={step} invalid={!!error} {...form.register(name, options)} />}
