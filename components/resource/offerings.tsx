@@ -1,12 +1,10 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
-import { useMemo } from "react";
 import { deletion, type useConfirm } from "@/components/resource/confirm";
 import { type RouterKey, useResourceMutation } from "@/components/resource/mutations";
 import { useCaller } from "@/components/shell/caller-context";
 import { Badge } from "@/components/ui/badge";
 import type { MenuAction } from "@/components/ui/row-menu";
-import { useTRPC } from "@/lib/trpc/client";
+import { useDomainOptions } from "./options";
 
 /** What the compute and disk offering pages share: scope choices, the scope badge, row actions. */
 
@@ -30,18 +28,11 @@ export const scopeText = (row: { domainId: string | null; domainName: string }) 
  * subtree, labelled with its path. The default is public for the root admin, its own domain otherwise.
  */
 export function useScopeOptions() {
-  const trpc = useTRPC();
   const caller = useCaller();
-  const tree = useQuery(trpc.domain.tree.queryOptions());
-  const data = useMemo(() => {
-    if (!tree.data) return undefined;
-    const names = new Map(tree.data.map((n) => [n.id, n.name]));
-    const domains = tree.data
-      .map((n) => ({ value: n.id, label: n.path.split("/").filter(Boolean).map((id) => names.get(id)).filter(Boolean).join(" / ") }))
-      .sort((a, b) => a.label.localeCompare(b.label));
-    return caller.accountType === "root_admin" ? [{ value: "", label: "Public (every domain)" }, ...domains] : domains;
-  }, [tree.data, caller.accountType]);
-  return { data, error: tree.error, refetch: tree.refetch, defaultScope: caller.accountType === "root_admin" ? null : caller.domainId };
+  const domains = useDomainOptions();
+  const root = caller.accountType === "root_admin";
+  const data = domains.data && (root ? [{ value: "", label: "Public (every domain)" }, ...domains.data] : domains.data);
+  return { ...domains, data, defaultScope: root ? null : caller.domainId };
 }
 
 /** Edit, Activate/Deactivate and Delete; read-only rows say who manages them. */

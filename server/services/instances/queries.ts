@@ -31,6 +31,7 @@ const columns = {
   stateChangedAt: instances.stateChangedAt,
   zoneId: instances.zoneId,
   zoneName: zones.name,
+  computeOfferingId: instances.computeOfferingId,
   offeringName: computeOfferings.name,
   templateName: templates.name,
   accountId: instances.accountId,

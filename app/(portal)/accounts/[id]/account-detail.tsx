@@ -154,6 +154,11 @@ export function AccountDetail({ id }: { id: string }) {
       />
 
       <div className="space-y-6">
+        <nav aria-label="Related" className="-mt-3 flex flex-wrap gap-4 text-sm">
+          <Link href={`/events?accountId=${a.id}`} className="font-medium text-brand-700 hover:underline">
+            Events of this account
+          </Link>
+        </nav>
         <Card>
           <dl className="grid grid-cols-2 gap-4 p-4 text-sm md:grid-cols-4">
             <div>

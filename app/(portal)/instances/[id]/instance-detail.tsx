@@ -4,9 +4,9 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { formatDateTime, formatRelative } from "@/components/resource/format";
-import { InstanceActionDialog, operationLabel } from "@/components/resource/instance-actions";
+import { InstanceActionDialog, operationLabel, whyNot } from "@/components/resource/instance-actions";
 import { InstanceMetrics } from "@/components/resource/instance-metrics";
-import { canOperate, formatSize, InstanceStateBadge, transitionalStates, type VmOperation } from "@/components/resource/instance-state";
+import { formatSize, InstanceStateBadge, transitionalStates, type VmOperation } from "@/components/resource/instance-state";
 import { type Job, JobProgress, jobNoun } from "@/components/resource/job-progress";
 import type { RouterOutputs } from "@/components/resource/router-types";
 import { toast } from "@/components/resource/toast";
@@ -107,13 +107,9 @@ export function InstanceDetail({ id }: { id: string }) {
   }
 
   const vm = vmQuery.data;
-  const busy = !!vm.activeJob;
   const destroyed = vm.state === "destroyed";
-  const can = (op: VmOperation) => !busy && canOperate(op, vm.state);
-  const whyNot = (op: VmOperation) =>
-    busy ? "Wait for the job in progress to finish" : can(op) ? undefined : `Not possible while the instance is ${vm.state}${op === "changeOffering" ? "; stop it first" : ""}`;
   const actionButton = (op: VmOperation, variant: "secondary" | "danger" = "secondary") => (
-    <Button key={op} variant={variant} disabled={!can(op)} title={whyNot(op)} onClick={() => setAction(op)}>
+    <Button key={op} variant={variant} disabled={!!whyNot(op, vm)} title={whyNot(op, vm) ?? undefined} onClick={() => setAction(op)}>
       {operationLabel[op]}
     </Button>
   );
@@ -196,7 +192,13 @@ export function InstanceDetail({ id }: { id: string }) {
             </Item>
             {caller.accountType === "root_admin" && (
               <Item label="Host">
-                {vm.hostName ?? <span className="text-slate-400">None</span>}
+                {vm.hostName && vm.hostId ? (
+                  <Link href={`/infrastructure/hosts/${vm.hostId}`} className="text-brand-700 hover:underline">
+                    {vm.hostName}
+                  </Link>
+                ) : (
+                  <span className="text-slate-500">None</span>
+                )}
                 {!vm.hostName && <span className="block text-xs text-slate-500">Placed when it starts</span>}
               </Item>
             )}
@@ -208,7 +210,14 @@ export function InstanceDetail({ id }: { id: string }) {
         {!destroyed && <InstanceMetrics instanceId={vm.id} hideWhenEmpty={vm.state !== "running"} />}
 
         <div className="grid gap-6 xl:grid-cols-2">
-          <Card title="Events">
+          <Card
+            title="Events"
+            actions={
+              <Link href={`/events?resourceId=${vm.id}`} className="text-sm font-medium text-brand-700 hover:underline">
+                All events of {vm.name}
+              </Link>
+            }
+          >
             <EventsTable events={vm.events} />
           </Card>
           <Card title="Recent jobs">

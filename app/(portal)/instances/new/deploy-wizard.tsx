@@ -6,8 +6,7 @@ import { useEffect, useState } from "react";
 import { fits, type LimitUse } from "@/components/resource/instance-fit";
 import { formatMemory, formatSize } from "@/components/resource/instance-state";
 import { errorMessage, type RouterOutputs } from "@/components/resource/router-types";
-import { toast } from "@/components/resource/toast";
-import { Badge } from "@/components/ui/badge";
+import { toast, toastJob } from "@/components/resource/toast";
 import { Button } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
 import { Field, Input } from "@/components/ui/field";
@@ -66,7 +65,9 @@ export function DeployWizard() {
           queryClient.invalidateQueries({ queryKey: trpc.instance.pathKey() }),
           queryClient.invalidateQueries({ queryKey: trpc.limit.pathKey() }),
         ]);
-        toast(made.length === 1 ? `Deploying ${made[0]!.name}…` : `Deploying ${made.length} instances…`);
+        // One toast that follows the job to its end; several deploys are followed in the list's rows.
+        if (made.length === 1) toastJob(made[0]!.jobId, made[0]!.name);
+        else toast(`${made.length} instances queued: the list shows their progress`);
         if (made.length === 1) router.push(`/instances/${made[0]!.id}`);
         else router.push("/instances");
       },
@@ -81,19 +82,24 @@ export function DeployWizard() {
     }),
   );
 
+  // What keeps the form from being deployed, checked as the user types (the same rules the server applies).
+  const problems: Partial<Record<FieldName, string>> = {};
+  if (!zoneId) problems.zoneId = "Choose a zone";
+  if (!templateId) problems.templateId = "Choose a template";
+  if (!offeringId) problems.computeOfferingId = "Choose a compute offering";
+  else if (offeringFit && !offeringFit.ok) problems.computeOfferingId = `${offering?.name} does not fit your limits: ${offeringFit.reason}`;
+  const n = vmNameSchema.safeParse(name);
+  if (!n.success) problems.name = n.error.issues[0]?.message ?? "Invalid name";
+  if (!countOk) problems.count = "Deploy between 1 and 20 at once";
+  /** An error beside its field: the server's, or the live check once the user has typed there. */
+  const shown = (f: FieldName, typed: boolean) => errors[f] ?? (typed ? problems[f] : undefined);
+  const nameValid = n.success;
+
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
-    const next: Partial<Record<FieldName, string>> = {};
-    if (!zoneId) next.zoneId = "Choose a zone";
-    if (!templateId) next.templateId = "Choose a template";
-    if (!offeringId) next.computeOfferingId = "Choose a compute offering";
-    else if (offeringFit && !offeringFit.ok) next.computeOfferingId = `${offering?.name} does not fit your limits: ${offeringFit.reason}`;
-    const n = vmNameSchema.safeParse(name);
-    if (!n.success) next.name = n.error.issues[0]?.message ?? "Invalid name";
-    if (!countOk) next.count = "Deploy between 1 and 20 at once";
-    setErrors(next);
+    setErrors({});
     setFormError(null);
-    if (Object.keys(next).length > 0 || !zoneId || !templateId || !offeringId) return;
+    if (Object.keys(problems).length > 0 || !zoneId || !templateId || !offeringId) return;
     deploy.mutate({ zoneId, templateId, computeOfferingId: offeringId, name: name.trim(), count });
   };
 
@@ -191,7 +197,6 @@ export function DeployWizard() {
                 return {
                   id: o.id,
                   title: o.name,
-                  badge: o.haEnabled ? <Badge tone="blue">HA</Badge> : undefined,
                   body: formatSize(o.cpuCores, o.memoryMib),
                   meta: `${o.cpuMhz} MHz${o.displayText ? ` · ${o.displayText}` : ""}`,
                   disabledReason: fit.ok ? undefined : `Does not fit: ${fit.reason}`,
@@ -202,12 +207,12 @@ export function DeployWizard() {
 
           <Step n={4} title="Name and count">
             <div className="grid gap-4 sm:grid-cols-[1fr_8rem]">
-              <Field label="Name" error={errors.name} hint="Becomes the hostname: letters, digits and hyphens, starting with a letter.">
+              <Field label="Name" error={shown("name", name !== "")} hint="Becomes the hostname: letters, digits and hyphens, starting with a letter.">
                 {(id) => (
                   <Input
                     id={id}
                     value={name}
-                    invalid={!!errors.name}
+                    invalid={!!shown("name", name !== "")}
                     autoComplete="off"
                     placeholder="web-1"
                     onChange={(e) => {
@@ -217,7 +222,7 @@ export function DeployWizard() {
                   />
                 )}
               </Field>
-              <Field label="Count" error={errors.count} hint={count > 1 ? "Named name-1, name-2…" : "1 to 20"}>
+              <Field label="Count" error={shown("count", true)} hint={count > 1 ? "Named name-1, name-2…" : "1 to 20"}>
                 {(id) => (
                   <Input
                     id={id}
@@ -225,7 +230,7 @@ export function DeployWizard() {
                     min={1}
                     max={20}
                     value={countText}
-                    invalid={!!errors.count}
+                    invalid={!!shown("count", true)}
                     onChange={(e) => {
                       setCountText(e.target.value);
                       setErrors((er) => ({ ...er, count: undefined }));
@@ -243,7 +248,7 @@ export function DeployWizard() {
               <SummaryRow label="Zone" value={zone?.name} />
               <SummaryRow label="Template" value={template?.name} />
               <SummaryRow label="Offering" value={offering ? `${offering.name} (${formatSize(offering.cpuCores, offering.memoryMib)})` : undefined} />
-              <SummaryRow label="Name" value={name.trim() ? (countOk && count > 1 ? `${name.trim()}-1 … ${name.trim()}-${count}` : name.trim()) : undefined} />
+              <SummaryRow label="Name" value={nameValid ? (countOk && count > 1 ? `${name.trim()}-1 … ${name.trim()}-${count}` : name.trim()) : undefined} />
             </dl>
             {offering && countOk && limits.data && (
               <div className="border-t border-slate-100 p-4">
@@ -257,7 +262,14 @@ export function DeployWizard() {
                   {formError}
                 </p>
               )}
-              <Button type="submit" className="w-full" loading={deploy.isPending}>
+              {Object.keys(problems).length > 0 && (
+                <ul id="deploy-reasons" aria-label="Before you can deploy" className="list-inside list-disc text-sm text-red-700" data-testid="submit-reason">
+                  {Object.values(problems).map((p) => (
+                    <li key={p}>{p}</li>
+                  ))}
+                </ul>
+              )}
+              <Button type="submit" className="w-full" loading={deploy.isPending} disabled={Object.keys(problems).length > 0} aria-describedby={Object.keys(problems).length > 0 ? "deploy-reasons" : undefined}>
                 {countOk && count > 1 ? `Deploy ${count} instances` : "Deploy"}
               </Button>
               <Link href="/instances" className="block text-center text-sm text-slate-600 hover:text-slate-900 hover:underline">
