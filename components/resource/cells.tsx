@@ -4,7 +4,7 @@ import { cn } from "@/components/ui/cn";
 /** Table cells the resource pages share. */
 
 /** "—" for a value that is not there (muted, but readable: WCAG AA contrast). */
-export const None = ({ children = "—" }: { children?: React.ReactNode }) => <span className="text-slate-500">{children}</span>;
+export const None = ({ children = "—" }: { children?: React.ReactNode }) => <span className="text-slate-600">{children}</span>;
 
 export function Tags({ tags }: { tags: string[] }) {
   if (tags.length === 0) return <None />;

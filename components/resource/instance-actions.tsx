@@ -224,10 +224,10 @@ function ChangeOfferingChoices({ target, value, onChange }: { target: ActionTarg
               <span className="flex items-center gap-2">
                 <input type="radio" name="change-offering" className="absolute inset-0 size-full cursor-pointer appearance-none opacity-0 disabled:cursor-not-allowed" value={o.id} checked={value === o.id} disabled={disabled} onChange={() => onChange(o.id)} aria-label={o.name} />
                 <span className="font-medium text-slate-900">{o.name}</span>
-                {isCurrent && <span className="ml-auto text-xs text-slate-500">current</span>}
+                {isCurrent && <span className="ml-auto text-xs text-slate-600">current</span>}
               </span>
               <span className="text-slate-600">{formatSize(o.cpuCores, o.memoryMib)}</span>
-              {!fit.ok && !isCurrent && <span className="mt-1 text-xs text-red-600">Does not fit: {fit.reason}</span>}
+              {!fit.ok && !isCurrent && <span className="mt-1 text-xs text-red-700">Does not fit: {fit.reason}</span>}
             </label>
           );
         })}

@@ -66,12 +66,12 @@ export function UsersTable({ accountId, addLabel = "Add user" }: { accountId?: s
       cell: (u) => (
         <span className="font-medium text-slate-900">
           {u.username}
-          {u.id === caller.userId && <span className="ml-1.5 text-xs font-normal text-slate-500">(you)</span>}
+          {u.id === caller.userId && <span className="ml-1.5 text-xs font-normal text-slate-600">(you)</span>}
         </span>
       ),
     },
-    { key: "name", header: "Name", cell: (u) => fullName(u) || <span className="text-slate-400">—</span>, className: "hidden md:table-cell" },
-    { key: "email", header: "Email", sortable: true, cell: (u) => u.email ?? <span className="text-slate-400">—</span>, className: "hidden lg:table-cell" },
+    { key: "name", header: "Name", cell: (u) => fullName(u) || <span className="text-slate-500">—</span>, className: "hidden md:table-cell" },
+    { key: "email", header: "Email", sortable: true, cell: (u) => u.email ?? <span className="text-slate-500">—</span>, className: "hidden lg:table-cell" },
     ...(accountId
       ? []
       : ([

@@ -31,7 +31,7 @@ export function AppShell({ caller, children }: { caller: SessionCaller; children
           <nav aria-label="Main" className="space-y-5 px-3 py-2">
             {sections.map((s, i) => (
               <div key={s.title ?? i}>
-                {s.title && <p className="px-2 pb-1 text-xs font-semibold uppercase tracking-wide text-slate-500">{s.title}</p>}
+                {s.title && <p className="px-2 pb-1 text-xs font-semibold uppercase tracking-wide text-slate-400">{s.title}</p>}
                 <ul className="space-y-0.5">
                   {s.items.map((item) => (
                     <li key={item.href}>
@@ -60,7 +60,7 @@ export function AppShell({ caller, children }: { caller: SessionCaller; children
               ☰
             </button>
             <div className="ml-auto flex items-center gap-3 text-sm">
-              <span className="hidden text-slate-500 sm:inline">
+              <span className="hidden text-slate-600 sm:inline">
                 {caller.accountName} · {roleLabel[caller.accountType]}
               </span>
               <Link href="/settings" className="font-medium text-slate-800 hover:underline" data-testid="current-user">

@@ -250,13 +250,13 @@ export function DataTable<T>({
       <div className="flex flex-wrap items-center justify-between gap-2 border-t border-slate-200 px-4 py-2 text-sm text-slate-700">
         <span>{total !== undefined ? `${total.toLocaleString("en-US")}${query.data?.totalCapped ? "+" : ""} ${total === 1 ? one : many}` : " "}</span>
         <nav aria-label={`Pages of ${label}`} className="flex items-center gap-2">
-          <button type="button" className="rounded px-2 py-1 hover:bg-slate-100 disabled:text-slate-500" disabled={state.page <= 1} onClick={() => table.setPage(state.page - 1)}>
+          <button type="button" className="rounded px-2 py-1 hover:bg-slate-100 disabled:text-slate-600" disabled={state.page <= 1} onClick={() => table.setPage(state.page - 1)}>
             Previous
           </button>
           <span>
             Page {state.page} of {pages}
           </span>
-          <button type="button" className="rounded px-2 py-1 hover:bg-slate-100 disabled:text-slate-500" disabled={state.page >= pages} onClick={() => table.setPage(state.page + 1)}>
+          <button type="button" className="rounded px-2 py-1 hover:bg-slate-100 disabled:text-slate-600" disabled={state.page >= pages} onClick={() => table.setPage(state.page + 1)}>
             Next
           </button>
         </nav>

@@ -109,7 +109,7 @@ export function RowMenu({ label, actions }: { label: string; actions: MenuAction
                   }}
                   className={cn(
                     "block w-full px-3 py-1.5 text-left text-sm focus:bg-slate-100 focus:outline-none",
-                    a.disabled ? "cursor-not-allowed text-slate-500" : a.danger ? "text-red-700 hover:bg-red-50" : "text-slate-800 hover:bg-slate-50",
+                    a.disabled ? "cursor-not-allowed text-slate-600" : a.danger ? "text-red-700 hover:bg-red-50" : "text-slate-800 hover:bg-slate-50",
                   )}
                 >
                   {a.label}

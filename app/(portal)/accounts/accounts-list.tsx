@@ -46,7 +46,7 @@ export function AccountsList() {
         </Link>
       ),
     },
-    { key: "createdAt", header: "Created", sortable: true, className: "hidden md:table-cell whitespace-nowrap text-slate-500", cell: (a) => formatDateTime(a.createdAt) },
+    { key: "createdAt", header: "Created", sortable: true, className: "hidden md:table-cell whitespace-nowrap text-slate-600", cell: (a) => formatDateTime(a.createdAt) },
   ];
 
   return (

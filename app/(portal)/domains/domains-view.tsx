@@ -81,7 +81,7 @@ export function DomainsView({ initialId }: { initialId?: string }) {
 function Stat({ label, value }: { label: string; value: React.ReactNode }) {
   return (
     <div className="rounded-md bg-slate-50 px-3 py-2">
-      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
+      <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">{label}</dt>
       <dd className="mt-0.5 text-lg font-semibold text-slate-900 tabular-nums">{value}</dd>
     </div>
   );
@@ -171,7 +171,7 @@ function DomainDetail({
         <div className="flex flex-wrap items-start justify-between gap-4 p-4">
           <div className="min-w-0">
             <h2 className="truncate text-lg font-semibold text-slate-900">{d.name}</h2>
-            <p className="mt-0.5 truncate text-sm text-slate-500" title="Path">
+            <p className="mt-0.5 truncate text-sm text-slate-600" title="Path">
               {displayPath(nodes, d.id) || d.name}
             </p>
             <div className="mt-2 flex flex-wrap gap-1.5">

@@ -224,7 +224,7 @@ function BulkDialog({ action, rows, onClose, onDone }: { action: BulkAction | nu
             ))}
           </ul>
           {skipped > 0 && (
-            <p className="text-slate-500">
+            <p className="text-slate-600">
               {skipped} selected instance{skipped === 1 ? " is" : "s are"} skipped: not in a state that allows this, or busy with another job.
             </p>
           )}

@@ -32,7 +32,7 @@ export function SettingsView() {
               ["Role", accountTypeLabel[caller.accountType]],
             ].map(([k, v]) => (
               <div key={k} className="flex justify-between gap-4 px-4 py-3">
-                <dt className="text-slate-500">{k}</dt>
+                <dt className="text-slate-600">{k}</dt>
                 <dd className="font-medium text-slate-900">{v}</dd>
               </div>
             ))}

@@ -162,19 +162,19 @@ export function AccountDetail({ id }: { id: string }) {
         <Card>
           <dl className="grid grid-cols-2 gap-4 p-4 text-sm md:grid-cols-4">
             <div>
-              <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">State</dt>
+              <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">State</dt>
               <dd className="mt-1">
                 <StateBadge state={a.state} />
               </dd>
             </div>
             <div>
-              <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">Type</dt>
+              <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">Type</dt>
               <dd className="mt-1">
                 <Badge tone={a.type === "user" ? "gray" : "amber"}>{accountTypeLabel[a.type]}</Badge>
               </dd>
             </div>
             <div>
-              <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">Domain</dt>
+              <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">Domain</dt>
               <dd className="mt-1">
                 <Link href={`/domains/${a.domainId}`} className="font-medium text-brand-700 hover:underline">
                   {a.domainName}
@@ -182,11 +182,11 @@ export function AccountDetail({ id }: { id: string }) {
               </dd>
             </div>
             <div>
-              <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">Created</dt>
+              <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">Created</dt>
               <dd className="mt-1 text-slate-700">{formatDateTime(a.createdAt)}</dd>
             </div>
           </dl>
-          {own && <p className="border-t border-slate-100 px-4 py-2 text-xs text-slate-500">This is your own account: its state is managed by your parent domain&apos;s administrator.</p>}
+          {own && <p className="border-t border-slate-100 px-4 py-2 text-xs text-slate-600">This is your own account: its state is managed by your parent domain&apos;s administrator.</p>}
         </Card>
 
         {canManageUsers && (
@@ -233,7 +233,7 @@ export function AccountDetail({ id }: { id: string }) {
         message={
           <div className="space-y-2">
             <p>The account and all its users are removed for good.</p>
-            <p className="text-slate-500">
+            <p className="text-slate-600">
               An account that still owns resources (instances, volumes, IPs…) is refused for now; release them first. Automatic cleanup comes with the orchestrator.
             </p>
           </div>

@@ -32,7 +32,7 @@ function UsageBar({ label, figure, unit }: { label: string; figure: Figure; unit
     <div className="min-w-0">
       <div className="mb-1 flex items-baseline justify-between gap-2 text-xs">
         <span className="font-medium text-slate-700">{label}</span>
-        <span className="tabular-nums text-slate-500">
+        <span className="tabular-nums text-slate-600">
           {unit(figure.used)} / {unit(figure.total)} · {fmt(p)} %
         </span>
       </div>
@@ -48,7 +48,7 @@ function UsageBar({ label, figure, unit }: { label: string; figure: Figure; unit
         <div className={`h-full ${barColor(p)}`} style={{ width: `${Math.min(100, p)}%` }} />
         {physicalAt < 100 && <div className="absolute inset-y-0 w-0.5 bg-slate-700" style={{ left: `${physicalAt}%` }} title={`Physical: ${unit(figure.physical)}`} />}
       </div>
-      {figure.physical !== figure.total && <p className="mt-0.5 text-[11px] text-slate-400">Physical {unit(figure.physical)}</p>}
+      {figure.physical !== figure.total && <p className="mt-0.5 text-[11px] text-slate-500">Physical {unit(figure.physical)}</p>}
     </div>
   );
 }
@@ -87,7 +87,7 @@ function ZoneCard({ zone }: { zone: Zone }) {
     <Card
       title={zone.name}
       actions={
-        <div className="flex items-center gap-2 text-xs text-slate-500">
+        <div className="flex items-center gap-2 text-xs text-slate-600">
           <span>{zone.vms} VMs</span>
           <StateBadge state={zone.state} />
           <span className="inline-block size-2.5 rounded-full" style={{ background: chartColor(worst) }} aria-hidden="true" />
@@ -109,9 +109,9 @@ function ZoneCard({ zone }: { zone: Zone }) {
             <div key={c.id} className="p-4">
               <div className="mb-2 flex flex-wrap items-baseline justify-between gap-2">
                 <h3 className="text-sm font-semibold text-slate-800">
-                  {c.name} <span className="font-normal text-slate-500">· {c.podName}</span>
+                  {c.name} <span className="font-normal text-slate-600">· {c.podName}</span>
                 </h3>
-                <span className="text-xs text-slate-500">
+                <span className="text-xs text-slate-600">
                   over-provisioning CPU × {fmt(c.cpuOvercommit, 2)}, memory × {fmt(c.memoryOvercommit, 2)} · {c.hosts.length} hosts · {c.vms} VMs
                 </span>
               </div>
@@ -122,7 +122,7 @@ function ZoneCard({ zone }: { zone: Zone }) {
               {c.hosts.length > 0 && (
                 <table className="mt-3 w-full table-fixed text-sm">
                   <thead>
-                    <tr className="text-left text-xs text-slate-500">
+                    <tr className="text-left text-xs text-slate-600">
                       <th className="w-40 py-1 font-medium">Host</th>
                       <th className="w-16 py-1 font-medium">VMs</th>
                       <th className="py-1 font-medium">CPU</th>

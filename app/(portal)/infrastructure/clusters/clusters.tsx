@@ -48,7 +48,7 @@ export function Clusters({ initialFilter = {} }: { initialFilter?: InitialFilter
       hideBelow: "xl",
       cell: (c) => <span className="text-xs whitespace-nowrap text-slate-700">CPU {formatFactor(c.cpuOvercommit)} · memory {formatFactor(c.memoryOvercommit)}</span>,
     },
-    { key: "hostCount", header: "Hosts", sortable: true, cell: (c) => <Link className="text-brand-700 hover:underline" href={`/infrastructure/hosts?clusterId=${c.id}`} aria-label={`Hosts of cluster ${c.name}`}>{c.hostCount}</Link> },
+    { key: "hostCount", header: "Hosts", sortable: true, cell: (c) => <Link className="text-brand-700 hover:underline" href={`/infrastructure/hosts?clusterId=${c.id}`} aria-label={`${c.hostCount} hosts of cluster ${c.name}`}>{c.hostCount}</Link> },
     { key: "cpu", header: "CPU", hideBelow: "lg", cell: (c) => <UsageBar compact label={`CPU of cluster ${c.name}`} used={c.cpuUsedMhz} total={c.cpuTotalMhz} format={formatMhz} /> },
     { key: "memory", header: "Memory", hideBelow: "lg", cell: (c) => <UsageBar compact label={`Memory of cluster ${c.name}`} used={c.memoryUsedMib} total={c.memoryTotalMib} format={formatMib} /> },
     { key: "state", header: "State", sortable: true, cell: (c) => <StateBadge state={c.state} /> },

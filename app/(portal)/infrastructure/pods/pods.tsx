@@ -36,8 +36,8 @@ export function Pods({ initialFilter = {} }: { initialFilter?: InitialFilter }) 
     { key: "name", header: "Name", sortable: true, cell: (p) => <span className="font-medium text-slate-900">{p.name}</span> },
     { key: "zoneName", header: "Zone", sortable: true, cell: (p) => p.zoneName },
     { key: "state", header: "State", sortable: true, cell: (p) => <StateBadge state={p.state} /> },
-    { key: "clusterCount", header: "Clusters", sortable: true, cell: (p) => <Link className="text-brand-700 hover:underline" href={`/infrastructure/clusters?podId=${p.id}`} aria-label={`Clusters of pod ${p.name}`}>{p.clusterCount}</Link> },
-    { key: "hostCount", header: "Hosts", sortable: true, cell: (p) => <Link className="text-brand-700 hover:underline" href={`/infrastructure/hosts?podId=${p.id}`} aria-label={`Hosts of pod ${p.name}`}>{p.hostCount}</Link> },
+    { key: "clusterCount", header: "Clusters", sortable: true, cell: (p) => <Link className="text-brand-700 hover:underline" href={`/infrastructure/clusters?podId=${p.id}`} aria-label={`${p.clusterCount} clusters of pod ${p.name}`}>{p.clusterCount}</Link> },
+    { key: "hostCount", header: "Hosts", sortable: true, cell: (p) => <Link className="text-brand-700 hover:underline" href={`/infrastructure/hosts?podId=${p.id}`} aria-label={`${p.hostCount} hosts of pod ${p.name}`}>{p.hostCount}</Link> },
   ];
   const noZones = zones.data?.length === 0;
 

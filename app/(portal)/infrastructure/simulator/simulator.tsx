@@ -47,14 +47,14 @@ function LatencyRow({ op, current, onSave, saving }: { op: SimulatorOperationNam
     <tr>
       <td className="py-1.5 pr-3">
         <span className="font-medium text-slate-800">{op}</span>
-        <span className="ml-2 text-xs text-slate-500">{operationHelp[op]}</span>
+        <span className="ml-2 text-xs text-slate-600">{operationHelp[op]}</span>
       </td>
       <td className="py-1.5 pr-3">
         <label className="sr-only" htmlFor={`latency-${op}`}>
           Latency of {op} in milliseconds
         </label>
         <Input id={`latency-${op}`} type="number" min={0} max={MAX_LATENCY_MS} step={50} value={value} invalid={invalid} onChange={(e) => setValue(e.target.value)} className="w-32" />
-        {invalid && <p className="mt-0.5 text-xs text-red-600">0 to {MAX_LATENCY_MS.toLocaleString("en-US")} ms, whole number</p>}
+        {invalid && <p className="mt-0.5 text-xs text-red-700">0 to {MAX_LATENCY_MS.toLocaleString("en-US")} ms, whole number</p>}
       </td>
       <td className="py-1.5">
         <Button size="sm" variant="secondary" disabled={!changed} loading={saving} onClick={() => onSave(n)}>
@@ -138,7 +138,7 @@ function AddFaultForm({ hosts, onAdded }: { hosts: Sim["hosts"]; onAdded: (text:
         </Button>
       </div>
       {errors.form && (
-        <p role="alert" className="text-sm text-red-600 sm:col-span-2 lg:col-span-3">
+        <p role="alert" className="text-sm text-red-700 sm:col-span-2 lg:col-span-3">
           {errors.form}
         </p>
       )}
@@ -202,7 +202,7 @@ export function Simulator() {
           <Card title="Latency per operation">
             <table className="m-4 text-sm">
               <thead>
-                <tr className="text-left text-xs text-slate-500">
+                <tr className="text-left text-xs text-slate-600">
                   <th className="pb-1 font-medium">Operation</th>
                   <th className="pb-1 font-medium">Delay (ms)</th>
                   <th />
@@ -231,13 +231,13 @@ export function Simulator() {
                   <li key={f.id} className="flex flex-wrap items-center justify-between gap-2 px-4 py-2 text-sm">
                     <div className="min-w-0">
                       <span className="font-medium text-slate-800">{f.operation}</span>
-                      <span className="ml-2 text-slate-500">{f.hostName ?? "all hosts"}</span>
+                      <span className="ml-2 text-slate-600">{f.hostName ?? "all hosts"}</span>
                       <span className="ml-2 inline-flex gap-1 align-middle">
                         {f.probability < 1 && <Badge tone="blue">p = {f.probability}</Badge>}
                         {f.remaining !== null ? <Badge tone="amber">next {f.remaining}</Badge> : <Badge tone="red">until removed</Badge>}
                         {f.transient && <Badge tone="gray">transient</Badge>}
                       </span>
-                      <p className="truncate text-xs text-slate-500">“{f.message}”</p>
+                      <p className="truncate text-xs text-slate-600">“{f.message}”</p>
                     </div>
                     <Button size="sm" variant="ghost" loading={removeFault.isPending && removeFault.variables?.id === f.id} onClick={() => removeFault.mutate({ id: f.id })} aria-label={`Remove the ${f.operation} fault`}>
                       Remove
@@ -269,7 +269,7 @@ export function Simulator() {
                 </div>
                 <table className="w-full text-sm">
                   <thead>
-                    <tr className="border-t border-slate-200 text-left text-xs text-slate-500">
+                    <tr className="border-t border-slate-200 text-left text-xs text-slate-600">
                       <th className="px-4 py-2 font-medium">Host</th>
                       <th className="px-4 py-2 font-medium">Zone / cluster</th>
                       <th className="px-4 py-2 font-medium">Status</th>

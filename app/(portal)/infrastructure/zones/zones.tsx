@@ -39,9 +39,9 @@ export function Zones() {
     { key: "name", header: "Name", sortable: true, cell: (z) => <TwoLine main={z.name} sub={z.description} /> },
     { key: "state", header: "State", sortable: true, cell: (z) => <StateBadge state={z.state} /> },
     { key: "allocationAlgorithm", header: "Allocation", sortable: true, hideBelow: "md", cell: (z) => allocationLabel[z.allocationAlgorithm] ?? z.allocationAlgorithm },
-    { key: "podCount", header: "Pods", sortable: true, cell: (z) => <Link className={link} href={`/infrastructure/pods?zoneId=${z.id}`} aria-label={`Pods of zone ${z.name}`}>{z.podCount}</Link> },
-    { key: "clusterCount", header: "Clusters", sortable: true, hideBelow: "md", cell: (z) => <Link className={link} href={`/infrastructure/clusters?zoneId=${z.id}`} aria-label={`Clusters of zone ${z.name}`}>{z.clusterCount}</Link> },
-    { key: "hostCount", header: "Hosts", sortable: true, cell: (z) => <Link className={link} href={`/infrastructure/hosts?zoneId=${z.id}`} aria-label={`Hosts of zone ${z.name}`}>{z.hostCount}</Link> },
+    { key: "podCount", header: "Pods", sortable: true, cell: (z) => <Link className={link} href={`/infrastructure/pods?zoneId=${z.id}`} aria-label={`${z.podCount} pods of zone ${z.name}`}>{z.podCount}</Link> },
+    { key: "clusterCount", header: "Clusters", sortable: true, hideBelow: "md", cell: (z) => <Link className={link} href={`/infrastructure/clusters?zoneId=${z.id}`} aria-label={`${z.clusterCount} clusters of zone ${z.name}`}>{z.clusterCount}</Link> },
+    { key: "hostCount", header: "Hosts", sortable: true, cell: (z) => <Link className={link} href={`/infrastructure/hosts?zoneId=${z.id}`} aria-label={`${z.hostCount} hosts of zone ${z.name}`}>{z.hostCount}</Link> },
     {
       key: "storage",
       header: "Storage",

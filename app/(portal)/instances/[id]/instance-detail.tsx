@@ -165,19 +165,19 @@ export function InstanceDetail({ id }: { id: string }) {
           <dl data-testid="instance-summary" className="grid grid-cols-1 gap-x-6 gap-y-4 p-4 text-sm sm:grid-cols-2 lg:grid-cols-4">
             <Item label="State">
               <InstanceStateBadge state={vm.state} testId="instance-state" />
-              <span className="ml-2 text-xs text-slate-500" title={formatDateTime(vm.stateChangedAt)}>
+              <span className="ml-2 text-xs text-slate-600" title={formatDateTime(vm.stateChangedAt)}>
                 since {formatRelative(vm.stateChangedAt)}
               </span>
             </Item>
             <Item label="Compute offering">
               <span className="font-medium text-slate-800">{vm.offeringName}</span>
-              <span className="block text-xs text-slate-500">
+              <span className="block text-xs text-slate-600">
                 {formatSize(vm.cpuCores, vm.memoryMib)} · {vm.cpuMhz} MHz
               </span>
             </Item>
             <Item label="Template">
               <span className="text-slate-800">{vm.templateName}</span>
-              <span className="block text-xs text-slate-500">{vm.osType}</span>
+              <span className="block text-xs text-slate-600">{vm.osType}</span>
             </Item>
             <Item label="Zone">{vm.zoneName}</Item>
             <Item label="IP address">
@@ -185,8 +185,8 @@ export function InstanceDetail({ id }: { id: string }) {
                 <span className="font-mono text-slate-800">{vm.ipAddress}</span>
               ) : (
                 <>
-                  <span className="text-slate-400">Not assigned</span>
-                  <span className="block text-xs text-slate-500">Addresses come with guest networks.</span>
+                  <span className="text-slate-500">Not assigned</span>
+                  <span className="block text-xs text-slate-600">Addresses come with guest networks.</span>
                 </>
               )}
             </Item>
@@ -197,9 +197,9 @@ export function InstanceDetail({ id }: { id: string }) {
                     {vm.hostName}
                   </Link>
                 ) : (
-                  <span className="text-slate-500">None</span>
+                  <span className="text-slate-600">None</span>
                 )}
-                {!vm.hostName && <span className="block text-xs text-slate-500">Placed when it starts</span>}
+                {!vm.hostName && <span className="block text-xs text-slate-600">Placed when it starts</span>}
               </Item>
             )}
             {admin && <Item label="Account">{vm.accountName}</Item>}
@@ -242,7 +242,7 @@ export function InstanceDetail({ id }: { id: string }) {
 function Item({ label, children }: { label: string; children: React.ReactNode }) {
   return (
     <div>
-      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
+      <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">{label}</dt>
       <dd className="mt-1 text-slate-700">{children}</dd>
     </div>
   );
@@ -271,7 +271,7 @@ function EventsTable({ events }: { events: EventRow[] }) {
         <tbody className="divide-y divide-slate-100">
           {events.map((e) => (
             <tr key={e.id}>
-              <td className="whitespace-nowrap px-4 py-2 text-slate-500" title={formatDateTime(e.createdAt)}>
+              <td className="whitespace-nowrap px-4 py-2 text-slate-600" title={formatDateTime(e.createdAt)}>
                 {formatRelative(e.createdAt)}
               </td>
               <td className="whitespace-nowrap px-4 py-2">
@@ -317,7 +317,7 @@ function JobsTable({ jobs }: { jobs: JobRow[] }) {
             <tr key={j.id}>
               <td className="px-4 py-2">
                 <span className="font-medium text-slate-800">{jobNoun(j.type)}</span>
-                {j.error && <span className="block max-w-xs text-xs text-red-600">{j.error}</span>}
+                {j.error && <span className="block max-w-xs text-xs text-red-700">{j.error}</span>}
               </td>
               <td className="whitespace-nowrap px-4 py-2">
                 <Badge tone={statusTone[j.status]}>
@@ -325,10 +325,10 @@ function JobsTable({ jobs }: { jobs: JobRow[] }) {
                   {j.status === "running" ? ` ${j.progress}%` : ""}
                 </Badge>
               </td>
-              <td className="whitespace-nowrap px-4 py-2 text-slate-500" title={formatDateTime(j.startedAt ?? j.createdAt)}>
+              <td className="whitespace-nowrap px-4 py-2 text-slate-600" title={formatDateTime(j.startedAt ?? j.createdAt)}>
                 {formatRelative(j.startedAt ?? j.createdAt)}
               </td>
-              <td className="whitespace-nowrap px-4 py-2 tabular-nums text-slate-500">{duration(j.startedAt ?? j.createdAt, j.finishedAt)}</td>
+              <td className="whitespace-nowrap px-4 py-2 tabular-nums text-slate-600">{duration(j.startedAt ?? j.createdAt, j.finishedAt)}</td>
             </tr>
           ))}
         </tbody>

@@ -157,7 +157,7 @@ export function DeployWizard() {
 
           <Step n={2} title="Template" error={errors.templateId}>
             {templates.length === 0 ? (
-              <p className="text-sm text-slate-500">No template is available in this zone.</p>
+              <p className="text-sm text-slate-600">No template is available in this zone.</p>
             ) : (
               <RadioCards
                 label="Template"
@@ -252,7 +252,7 @@ export function DeployWizard() {
             </dl>
             {offering && countOk && limits.data && (
               <div className="border-t border-slate-100 p-4">
-                <p className="mb-2 text-xs font-medium uppercase tracking-wide text-slate-500">Your limits after this</p>
+                <p className="mb-2 text-xs font-medium uppercase tracking-wide text-slate-600">Your limits after this</p>
                 <AfterBars limits={limits.data} add={{ instances: count, vcpus: offering.cpuCores * count, memory_mib: offering.memoryMib * count }} />
               </div>
             )}
@@ -298,7 +298,7 @@ function Step({ n, title, error, aside, children }: { n: number; title: string; 
       </div>
       {children}
       {error && (
-        <p role="alert" className="mt-2 text-sm text-red-600">
+        <p role="alert" className="mt-2 text-sm text-red-700">
           {error}
         </p>
       )}
@@ -345,8 +345,8 @@ function RadioCards({ label, name, value, onChange, items }: { label: string; na
                 )}
               </span>
               {it.body && <span className="mt-0.5 block text-slate-700">{it.body}</span>}
-              {it.meta && <span className="mt-0.5 block text-xs text-slate-500">{it.meta}</span>}
-              {it.disabledReason && <span className="mt-1 block text-xs font-medium text-red-600">{it.disabledReason}</span>}
+              {it.meta && <span className="mt-0.5 block text-xs text-slate-600">{it.meta}</span>}
+              {it.disabledReason && <span className="mt-1 block text-xs font-medium text-red-700">{it.disabledReason}</span>}
             </span>
           </label>
         );
@@ -369,8 +369,8 @@ function OsIcon({ name }: { name: string }) {
 function SummaryRow({ label, value }: { label: string; value: string | undefined }) {
   return (
     <div className="flex justify-between gap-3">
-      <dt className="text-slate-500">{label}</dt>
-      <dd className={cn("text-right", value ? "font-medium text-slate-800" : "text-slate-400")}>{value ?? "Not chosen"}</dd>
+      <dt className="text-slate-600">{label}</dt>
+      <dd className={cn("text-right", value ? "font-medium text-slate-800" : "text-slate-500")}>{value ?? "Not chosen"}</dd>
     </div>
   );
 }
@@ -391,7 +391,7 @@ function LeftSummary({ limits }: { limits: LimitUse[] }) {
     })
     .filter(Boolean);
   if (parts.length === 0) return null;
-  return <span className="text-xs text-slate-500">{parts.join(" · ")}</span>;
+  return <span className="text-xs text-slate-600">{parts.join(" · ")}</span>;
 }
 
 /** Use after the deploy, against each limit: the new part drawn lighter. */
@@ -409,7 +409,7 @@ function AfterBars({ limits, add }: { limits: LimitUse[]; add: Record<(typeof sh
           <li key={s.type}>
             <div className="flex justify-between text-xs">
               <span className="text-slate-600">{s.label}</span>
-              <span className={cn("tabular-nums", over ? "font-medium text-red-600" : "text-slate-500")}>
+              <span className={cn("tabular-nums", over ? "font-medium text-red-700" : "text-slate-600")}>
                 {s.fmt(after)} / {max === null ? "Unlimited" : s.fmt(max)}
               </span>
             </div>
