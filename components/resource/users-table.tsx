@@ -9,7 +9,7 @@ import { ConfirmDialog } from "@/components/ui/dialog";
 import { StateBadge } from "@/components/ui/badge";
 import { useTRPC } from "@/lib/trpc/client";
 import { formatDateTime, formatRelative } from "./format";
-import { RowMenu, type MenuAction } from "@/components/ui/row-menu";
+import type { MenuAction } from "@/components/ui/row-menu";
 import { errorMessage, type UserRow } from "./router-types";
 import { CreateUserDialog, EditUserDialog, ResetPasswordDialog } from "./user-dialogs";
 import { toast } from "./toast";
@@ -95,12 +95,6 @@ export function UsersTable({ accountId, addLabel = "Add user" }: { accountId?: s
       className: "hidden md:table-cell whitespace-nowrap",
       cell: (u) => <span title={formatDateTime(u.lastLoginAt)}>{formatRelative(u.lastLoginAt)}</span>,
     },
-    {
-      key: "actions",
-      header: "",
-      className: "w-12 text-right",
-      cell: (u) => (u.id === caller.userId ? null : <RowMenu label={`Actions for ${u.username}`} actions={actions(u)} />),
-    },
   ];
 
   const p = pending;
@@ -112,6 +106,8 @@ export function UsersTable({ accountId, addLabel = "Add user" }: { accountId?: s
         query={list}
         table={table}
         rowKey={(u) => u.id}
+        rowName={(u) => u.username}
+        rowActions={(u) => (u.id === caller.userId ? [] : actions(u))}
         searchPlaceholder="Search username, email, account…"
         emptyTitle="No users yet"
         toolbar={

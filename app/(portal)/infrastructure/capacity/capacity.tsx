@@ -1,4 +1,6 @@
 "use client";
+import Link from "next/link";
+import { count } from "@/components/resource/format";
 import { useQuery } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import { Bar, BarChart, CartesianGrid, Legend, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
@@ -112,7 +114,7 @@ function ZoneCard({ zone }: { zone: Zone }) {
                   {c.name} <span className="font-normal text-slate-600">· {c.podName}</span>
                 </h3>
                 <span className="text-xs text-slate-600">
-                  over-provisioning CPU × {fmt(c.cpuOvercommit, 2)}, memory × {fmt(c.memoryOvercommit, 2)} · {c.hosts.length} hosts · {c.vms} VMs
+                  over-provisioning CPU × {fmt(c.cpuOvercommit, 2)}, memory × {fmt(c.memoryOvercommit, 2)} · {count(c.hosts.length, "host")} · {count(c.vms, "VM")}
                 </span>
               </div>
               <div className="grid gap-3 md:grid-cols-2">
@@ -120,7 +122,8 @@ function ZoneCard({ zone }: { zone: Zone }) {
                 <UsageBar label="Memory" figure={c.memoryMib} unit={mib} />
               </div>
               {c.hosts.length > 0 && (
-                <table className="mt-3 w-full table-fixed text-sm">
+                <div className="relative overflow-x-auto">
+                <table className="mt-3 w-full min-w-[32rem] table-fixed text-sm">
                   <thead>
                     <tr className="text-left text-xs text-slate-600">
                       <th className="w-40 py-1 font-medium">Host</th>
@@ -133,7 +136,9 @@ function ZoneCard({ zone }: { zone: Zone }) {
                     {c.hosts.map((h) => (
                       <tr key={h.id} className="align-top">
                         <td className="truncate py-1.5 pr-2">
-                          <span className="font-medium text-slate-800">{h.name}</span>
+                          <Link href={`/infrastructure/hosts/${h.id}`} className="font-medium text-brand-700 hover:underline">
+                            {h.name}
+                          </Link>
                           <span className="ml-1 inline-flex gap-1 align-middle">
                             {h.state !== "enabled" && <StateBadge state={h.state} />}
                             {h.status !== "up" && <StateBadge state={h.status} />}
@@ -150,6 +155,7 @@ function ZoneCard({ zone }: { zone: Zone }) {
                     ))}
                   </tbody>
                 </table>
+                </div>
               )}
             </div>
           ))}

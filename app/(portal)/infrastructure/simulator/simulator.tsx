@@ -200,12 +200,15 @@ export function Simulator() {
       ) : (
         <div className="grid gap-6 xl:grid-cols-2">
           <Card title="Latency per operation">
+            <div className="relative overflow-x-auto">
             <table className="m-4 text-sm">
               <thead>
                 <tr className="text-left text-xs text-slate-600">
                   <th className="pb-1 font-medium">Operation</th>
                   <th className="pb-1 font-medium">Delay (ms)</th>
-                  <th />
+                  <th>
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -220,6 +223,7 @@ export function Simulator() {
                 ))}
               </tbody>
             </table>
+            </div>
           </Card>
 
           <Card title={`Injected faults (${sim.data.faults.length})`}>
@@ -267,6 +271,7 @@ export function Simulator() {
                     </BarChart>
                   </ResponsiveContainer>
                 </div>
+                <div className="relative overflow-x-auto">
                 <table className="w-full text-sm">
                   <thead>
                     <tr className="border-t border-slate-200 text-left text-xs text-slate-600">
@@ -296,6 +301,7 @@ export function Simulator() {
                     ))}
                   </tbody>
                 </table>
+                </div>
               </>
             )}
           </Card>

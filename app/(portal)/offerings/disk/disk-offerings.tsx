@@ -18,7 +18,6 @@ import { createDiskOfferingInput, type OfferingState, updateDiskOfferingInput } 
 
 type Row = RouterOutputs["diskOffering"]["list"]["items"][number];
 const changes = ["diskOffering"] as const;
-const editSchema = updateDiskOfferingInput.omit({ id: true });
 const describeSize = (o: Row) => (o.customSize ? `Custom, ${o.minGib}–${o.maxGib} GiB` : `${o.sizeGib} GiB`);
 
 export function DiskOfferings() {
@@ -74,10 +73,10 @@ export function DiskOfferings() {
           wide
           onClose={() => setForm(null)}
           title={`Edit disk offering ${row.name}`}
-          schema={editSchema}
-          defaultValues={{ name: row.name, displayText: row.displayText ?? "", customSize: row.customSize, sizeGib: row.sizeGib, minGib: row.minGib, maxGib: row.maxGib, storageTags: row.storageTags }}
+          schema={updateDiskOfferingInput}
+          defaultValues={{ id: row.id, name: row.name, displayText: row.displayText ?? "", customSize: row.customSize, sizeGib: row.sizeGib, minGib: row.minGib, maxGib: row.maxGib, storageTags: row.storageTags }}
           submitLabel="Save changes"
-          onSubmit={(v) => client.diskOffering.update.mutate({ id: row.id, ...v })}
+          onSubmit={(v) => client.diskOffering.update.mutate(v)}
           invalidate={changes}
           success={(o) => `Disk offering ${o.name} saved`}
         >
