@@ -1,4 +1,6 @@
 "use client";
+import { count } from "@/components/resource/format";
+import { toast } from "@/components/resource/toast";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import { useState } from "react";
@@ -29,14 +31,6 @@ const operationHelp: Record<SimulatorOperationName, string> = {
   stats: "VM statistics",
 };
 
-function Notice({ notice }: { notice: { tone: "ok" | "error"; text: string } | null }) {
-  if (!notice) return null;
-  return (
-    <div role={notice.tone === "error" ? "alert" : "status"} className={`mb-4 rounded-md border p-3 text-sm ${notice.tone === "error" ? "border-red-200 bg-red-50 text-red-800" : "border-emerald-200 bg-emerald-50 text-emerald-800"}`}>
-      {notice.text}
-    </div>
-  );
-}
 
 function LatencyRow({ op, current, onSave, saving }: { op: SimulatorOperationName; current: number; onSave: (ms: number) => void; saving: boolean }) {
   const [value, setValue] = useState(String(current));
@@ -149,34 +143,33 @@ function AddFaultForm({ hosts, onAdded }: { hosts: Sim["hosts"]; onAdded: (text:
 export function Simulator() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [notice, setNotice] = useState<{ tone: "ok" | "error"; text: string } | null>(null);
   const sim = useQuery(trpc.simulator.get.queryOptions(undefined, { refetchInterval: 5000 }));
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.simulator.pathKey() });
   const setLatency = useMutation(
     trpc.simulator.setLatency.mutationOptions({
       onSuccess: async (r) => {
         await invalidate();
-        setNotice({ tone: "ok", text: `Latency of ${r.operation} set to ${r.ms} ms` });
+        toast(`Latency of ${r.operation} set to ${r.ms} ms`);
       },
-      onError: (e) => setNotice({ tone: "error", text: errorText(e) }),
+      onError: (e) => toast(errorText(e), "error"),
     }),
   );
   const removeFault = useMutation(
     trpc.simulator.removeFault.mutationOptions({
       onSuccess: async () => {
         await invalidate();
-        setNotice({ tone: "ok", text: "Fault removed" });
+        toast("Fault removed");
       },
-      onError: (e) => setNotice({ tone: "error", text: errorText(e) }),
+      onError: (e) => toast(errorText(e), "error"),
     }),
   );
   const reset = useMutation(
     trpc.simulator.reset.mutationOptions({
       onSuccess: async (r) => {
         await invalidate();
-        setNotice({ tone: "ok", text: `Simulator reset: ${r.faultsRemoved} fault(s) removed, latency cleared` });
+        toast(`Simulator reset: ${count(r.faultsRemoved, "fault")} removed, latency cleared`);
       },
-      onError: (e) => setNotice({ tone: "error", text: errorText(e) }),
+      onError: (e) => toast(errorText(e), "error"),
     }),
   );
 
@@ -192,7 +185,6 @@ export function Simulator() {
           </Button>
         }
       />
-      <Notice notice={notice} />
       {sim.isPending ? (
         <Loading />
       ) : sim.isError ? (
@@ -250,7 +242,7 @@ export function Simulator() {
                 ))}
               </ul>
             )}
-            <AddFaultForm hosts={sim.data.hosts} onAdded={(text) => setNotice({ tone: "ok", text })} />
+            <AddFaultForm hosts={sim.data.hosts} onAdded={(text) => toast(text)} />
           </Card>
 
           <Card title="Simulated VMs per host" className="xl:col-span-2">
