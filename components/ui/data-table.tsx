@@ -129,7 +129,6 @@ export function DataTable<T>({
   const [one, many] = noun ?? [label.replace(/s$/, ""), label];
   const selectedRows = selection ? (rows ?? []).filter((r) => selection.has(rowKey(r))) : [];
   const allSelected = !!rows && rows.length > 0 && selectedRows.length === rows.length;
-  const colCount = columns.length + (selection ? 1 : 0) + (rowActions ? 1 : 0);
   const th = "px-3 py-2.5 text-left font-medium text-slate-700";
   return (
     <div className="rounded-lg border border-slate-200 bg-white shadow-xs">
@@ -206,11 +205,13 @@ export function DataTable<T>({
               {query.isPending && !rows
                 ? Array.from({ length: 4 }, (_, i) => (
                     <tr key={i}>
-                      {Array.from({ length: colCount }, (_, j) => (
-                        <td key={j} className="px-3 py-3">
+                      {selection && <td className="w-10 px-3 py-3" />}
+                      {columns.map((c) => (
+                        <td key={c.key} className={cn("px-3 py-3", c.hideBelow && hideBelow[c.hideBelow])}>
                           <Skeleton className="h-4 w-20" />
                         </td>
                       ))}
+                      {rowActions && <td className="px-3 py-3" />}
                     </tr>
                   ))
                 : rows?.map((row) => {

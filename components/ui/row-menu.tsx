@@ -1,5 +1,6 @@
 "use client";
 import { useEffect, useId, useRef, useState } from "react";
+import { createPortal } from "react-dom";
 import { cn } from "@/components/ui/cn";
 
 export interface MenuAction {
@@ -24,6 +25,7 @@ export function RowMenu({ label, actions }: { label: string; actions: MenuAction
   const button = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLDivElement>(null);
   const baseId = useId();
+  const inside = (t: EventTarget | null) => !!t && (!!ref.current?.contains(t as Node) || !!menu.current?.contains(t as Node));
   const close = (refocus: boolean) => {
     setOpen(false);
     if (refocus) button.current?.focus();
@@ -31,7 +33,7 @@ export function RowMenu({ label, actions }: { label: string; actions: MenuAction
   useEffect(() => {
     if (!open) return;
     menu.current?.querySelector<HTMLButtonElement>("[role=menuitem]:not([aria-disabled=true])")?.focus();
-    const onDown = (e: MouseEvent) => ref.current && !ref.current.contains(e.target as Node) && setOpen(false);
+    const onDown = (e: MouseEvent) => !inside(e.target) && setOpen(false);
     const onScroll = (e: Event) => !menu.current?.contains(e.target as Node) && setOpen(false);
     document.addEventListener("mousedown", onDown);
     window.addEventListener("scroll", onScroll, true);
@@ -65,7 +67,7 @@ export function RowMenu({ label, actions }: { label: string; actions: MenuAction
       ref={ref}
       className="relative inline-block text-left"
       onKeyDown={onKeyDown}
-      onBlur={(e) => open && !ref.current?.contains(e.relatedTarget as Node) && setOpen(false)}
+      onBlur={(e) => open && !inside(e.relatedTarget) && setOpen(false)}
     >
       <button
         ref={button}
@@ -85,7 +87,9 @@ export function RowMenu({ label, actions }: { label: string; actions: MenuAction
       >
         <span aria-hidden="true">⋯</span>
       </button>
-      {open && (
+      {/* In a portal: a sticky table cell is a stacking context that later rows would paint over. */}
+      {open &&
+        createPortal(
         <div
           ref={menu}
           role="menu"
@@ -122,8 +126,9 @@ export function RowMenu({ label, actions }: { label: string; actions: MenuAction
               </div>
             );
           })}
-        </div>
-      )}
+        </div>,
+          document.body,
+        )}
     </div>
   );
 }
