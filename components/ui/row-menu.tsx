@@ -127,7 +127,8 @@ export function RowMenu({ label, actions }: { label: string; actions: MenuAction
             );
           })}
         </div>,
-          document.body,
+          // Inside the page's main landmark (screen readers find it where the row is), else the body.
+          document.querySelector("main") ?? document.body,
         )}
     </div>
   );
