@@ -45,10 +45,18 @@ test("a tenant runs a VM through its lifecycle; only its scope sees it", async (
 
     // The only zone is chosen already; nothing else is.
     await expect(page.getByRole("radiogroup", { name: "Zone" }).getByRole("radio", { name: "Zone 1" })).toBeChecked();
-    // Deploying with nothing chosen names what is missing.
-    await page.getByRole("button", { name: "Deploy", exact: true }).click();
-    await expect(page.getByText("Choose a template")).toBeVisible();
-    await expect(page.getByText("Name is required")).toBeVisible();
+    // Nothing chosen: the Deploy button is disabled and says what is missing beside it.
+    const deployButton = page.getByRole("button", { name: "Deploy", exact: true });
+    await expect(deployButton).toBeDisabled();
+    const reasons = page.getByRole("list", { name: "Before you can deploy" });
+    await expect(reasons).toContainText("Choose a template");
+    await expect(reasons).toContainText("Name is required");
+    // A bad name or count is explained beside the field while typing, not after pressing Deploy.
+    await page.getByLabel("Name", { exact: true }).fill("1-bad");
+    await expect(page.getByText("Use letters, digits and hyphens; start with a letter, do not end with a hyphen").first()).toBeVisible();
+    await page.getByRole("spinbutton", { name: "Count" }).fill("30");
+    await expect(page.getByText("Deploy between 1 and 20 at once").first()).toBeVisible();
+    await page.getByRole("spinbutton", { name: "Count" }).fill("1");
 
     await page.getByRole("radiogroup", { name: "Template" }).getByRole("radio", { name: "Tiny Linux" }).check();
     await page.getByRole("radiogroup", { name: "Compute offering" }).getByRole("radio", { name: "Small" }).check();
@@ -86,7 +94,7 @@ test("a tenant runs a VM through its lifecycle; only its scope sees it", async (
 
     const globex = await sessionOf(browser, baseURL, logins.globex);
     await searchInstances(globex.page, name);
-    await expect(globex.page.getByText("No instances match these filters")).toBeVisible();
+    await expect(globex.page.getByText(/^No instances match/)).toBeVisible();
     await expect(globex.page.getByTestId(`instance-row-${name}`)).toHaveCount(0);
     await globex.page.goto(vmUrl);
     await expect(globex.page.getByText("Instance not found")).toBeVisible();
@@ -97,10 +105,23 @@ test("a tenant runs a VM through its lifecycle; only its scope sees it", async (
     await searchInstances(page, name);
     const row = page.getByTestId(`instance-row-${name}`);
     await expect(row).toContainText("Running");
-    await row.getByRole("button", { name: `Stop ${name}` }).click();
+    // The row menu offers what the instance page offers; what is not possible now says why.
+    await row.getByRole("button", { name: `Actions for ${name}` }).click();
+    const menu = page.getByRole("menu", { name: `Actions for ${name}` });
+    await expect(menu.getByRole("menuitem")).toHaveText(["Start", "Stop", "Reboot", "Console", "Change offering", "Destroy", "Recover", "Expunge"]);
+    await expect(menu.getByRole("menuitem", { name: "Start" })).toHaveAttribute("aria-disabled", "true");
+    await expect(menu).toContainText("Not possible while the instance is running");
+    await expect(menu.getByRole("menuitem", { name: "Change offering" })).toHaveAttribute("aria-disabled", "true");
+    await menu.getByRole("menuitem", { name: "Stop" }).click();
     await confirm(page, `Stop ${name}?`, "Stop instance", /shut down/);
     await expect(row).toContainText("Stopped", { timeout: 30_000 });
-    await expect(row.getByRole("button", { name: `Start ${name}` })).toBeVisible();
+    // The toast followed the job to its end.
+    await expect(page.getByTestId("toast").filter({ hasText: `Stop of ${name} finished` })).toBeVisible();
+    await row.getByRole("button", { name: `Actions for ${name}` }).click();
+    await expect(menu.getByRole("menuitem", { name: "Start" })).not.toHaveAttribute("aria-disabled", "true");
+    await expect(menu.getByRole("menuitem", { name: "Change offering" })).not.toHaveAttribute("aria-disabled", "true");
+    await page.keyboard.press("Escape");
+    await expect(menu).toBeHidden();
   });
 
   await test.step("starts and reboots it on its page", async () => {
@@ -138,7 +159,7 @@ test("a tenant runs a VM through its lifecycle; only its scope sees it", async (
     await confirm(page, `Expunge ${name}?`, "Expunge instance", /permanent/);
     await expect(page).toHaveURL(/\/instances$/, { timeout: 30_000 });
     await page.getByLabel("Search instances").fill(name);
-    await expect(page.getByText("No instances match these filters")).toBeVisible();
+    await expect(page.getByText(/^No instances match/)).toBeVisible();
     await page.goto(vmUrl);
     await expect(page.getByText("Instance not found")).toBeVisible();
   });

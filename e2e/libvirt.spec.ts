@@ -146,25 +146,23 @@ test("an admin adds the local libvirt host and the tiny template; a tenant runs 
     const cpus = Number(/CPU\(s\):\s+(\d+)/.exec(virsh("nodeinfo"))![1]);
     await expect(row).toContainText(new RegExp(`${cpus} × [\\d,]+ MHz`));
 
-    await row.getByRole("button", { name: `Details of host ${names.host}` }).click();
-    const details = dialog(a, `Host ${names.host}`);
+    // The host's own page: libvirt's facts, its VMs and its load.
+    await row.getByRole("link", { name: names.host }).click();
+    await expect(a).toHaveURL(/\/infrastructure\/hosts\/[0-9a-f-]{36}$/);
+    const details = a.getByRole("main");
     await expect(details.getByTestId("host-facts")).toContainText(/QEMU \d/);
     await expect(details.getByTestId("host-facts")).toContainText(/libvirt \d+\.\d+/);
     // This machine hides its broken /dev/kvm: VMs run under TCG.
     if (!fs.existsSync("/dev/kvm")) await expect(details.getByTestId("host-domain-type")).toHaveText("qemu");
-    await details.getByRole("button", { name: "Close" }).click();
-    await expect(details).toBeHidden();
 
     // The admin may force the domain type; qemu (TCG) works on any host.
-    await row.getByRole("button", { name: `Edit host ${names.host}` }).click();
+    await a.getByRole("toolbar", { name: "Host actions" }).getByRole("button", { name: "Edit" }).click();
     const edit = dialog(a, `Edit host ${names.host}`);
     await edit.getByLabel("Domain type").selectOption("qemu");
     await edit.getByRole("button", { name: "Save changes" }).click();
     await expect(edit).toBeHidden();
-    await row.getByRole("button", { name: `Details of host ${names.host}` }).click();
     await expect(details.getByTestId("host-domain-type")).toHaveText("qemu");
     await expect(details.getByTestId("host-facts")).toContainText("set by an admin");
-    await details.getByRole("button", { name: "Close" }).click();
   });
 
   await test.step("admin: local-directory primary storage and a secondary store", async () => {
@@ -257,14 +255,15 @@ test("an admin adds the local libvirt host and the tiny template; a tenant runs 
   await test.step("admin: the host's load shows the running VM", async () => {
     await a.goto("/infrastructure/hosts");
     const row = a.getByRole("table", { name: "hosts" }).getByRole("row").filter({ hasText: names.host });
-    await row.getByRole("button", { name: `Details of host ${names.host}` }).click();
-    const details = dialog(a, `Host ${names.host}`);
+    await row.getByRole("link", { name: names.host }).click();
+    const details = a.getByRole("main");
+    // The host's page lists the VM running on it.
+    await expect(details.getByRole("table", { name: "VMs on this host" })).toContainText(names.vm);
     const load = details.getByTestId("host-load");
     await expect(load).toBeVisible({ timeout: 30_000 });
     await expect(load.getByTestId("metrics-running-vms")).toBeVisible();
     await expect(load.getByTestId("metrics-host-cpu").locator("path.recharts-line-curve")).toHaveAttribute("d", /M[^M]*[LC]/, { timeout: 30_000 });
     await a.screenshot({ path: "test-results/e2e/libvirt-host-load.png" });
-    await details.getByRole("button", { name: "Close" }).click();
   });
 
   await test.step("tenant: stops it (ACPI power-off), destroys and expunges it; the domain is gone", async () => {

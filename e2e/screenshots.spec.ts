@@ -58,3 +58,28 @@ test("identity pages, as root admin", async ({ page }) => {
   await expect(page.getByRole("heading", { name: "ROOT", level: 2 })).toBeVisible();
   await shot("domains-mobile");
 });
+
+test("resource pages at 1280 px and on a phone, as root admin", async ({ page }) => {
+  test.setTimeout(180_000);
+  await login(page, logins.admin.username, logins.admin.password);
+  const pages = ["/infrastructure/zones", "/infrastructure/hosts", "/infrastructure/storage", "/offerings/compute", "/events", "/instances", "/infrastructure/hosts"];
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    for (const path of pages.slice(0, 6)) {
+      await page.goto(path);
+      await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+      await expect(page.locator(".animate-pulse")).toHaveCount(0);
+      await page.screenshot({ path: `${dir}/kit-${width}-${path.replace(/\//g, "_")}.png`, fullPage: true });
+    }
+    await page.goto("/infrastructure/hosts");
+    await page.getByRole("table", { name: "hosts" }).getByRole("link", { name: "sim-host-1", exact: true }).click();
+    await expect(page.getByRole("table", { name: "VMs on this host" })).toBeVisible();
+    await page.screenshot({ path: `${dir}/kit-${width}-host-page.png`, fullPage: true });
+    await page.goto("/infrastructure/hosts");
+    await page.getByRole("button", { name: "Actions for host sim-host-1" }).click();
+    await page.screenshot({ path: `${dir}/kit-${width}-host-menu.png` });
+    await page.keyboard.press("Escape");
+    await page.getByRole("button", { name: "Add host" }).click();
+    await page.screenshot({ path: `${dir}/kit-${width}-add-host.png` });
+  }
+});

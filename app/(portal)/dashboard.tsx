@@ -52,7 +52,7 @@ function AdminSummary() {
           href={t.href}
           className="group rounded-lg border border-slate-200 bg-white p-4 shadow-xs transition-colors hover:border-brand-500/40 hover:bg-brand-50/40"
         >
-          <p className="text-sm font-medium text-slate-500">{t.label}</p>
+          <p className="text-sm font-medium text-slate-600">{t.label}</p>
           <div className="mt-1 text-2xl font-semibold tabular-nums text-slate-900">
             {t.pending ? <Skeleton className="h-8 w-10" /> : (t.value ?? "—")}
           </div>

@@ -117,7 +117,7 @@ export function CreateAccountDialog({
         </Field>
         <div className="sm:col-span-2">
           <h3 className="border-t border-slate-200 pt-4 text-sm font-semibold text-slate-800">First user</h3>
-          <p className="text-xs text-slate-500">Every account starts with one user; add more later.</p>
+          <p className="text-xs text-slate-600">Every account starts with one user; add more later.</p>
         </div>
         <Field label="Username" error={errors.username?.message}>
           {(id) => <Input id={id} autoComplete="off" invalid={Boolean(errors.username)} {...register("username")} />}

@@ -1,5 +1,6 @@
 "use client";
 import { useEffect, useMemo, useState } from "react";
+import { count } from "@/components/resource/format";
 import { cn } from "@/components/ui/cn";
 import { Select } from "@/components/ui/field";
 import type { DomainNode } from "./router-types";
@@ -80,7 +81,7 @@ export function DomainTree({
     const open = isOpen(n.id);
     const active = n.id === selectedId;
     return (
-      <li key={n.id} role="treeitem" aria-label={n.name} aria-selected={active} aria-expanded={kids.length ? open : undefined}>
+      <li key={n.id} role="treeitem" aria-labelledby={`domain-${n.id}`} aria-selected={active} aria-expanded={kids.length ? open : undefined}>
         <div
           className={cn(
             "group flex items-center gap-1 rounded-md pr-2 text-sm",
@@ -94,7 +95,7 @@ export function DomainTree({
               tabIndex={-1}
               aria-label={`${open ? "Collapse" : "Expand"} ${n.name}`}
               onClick={() => toggle(n.id)}
-              className="flex size-6 shrink-0 items-center justify-center rounded text-slate-400 hover:bg-slate-200 hover:text-slate-700"
+              className="flex size-6 shrink-0 items-center justify-center rounded text-slate-600 hover:bg-slate-200 hover:text-slate-700"
             >
               <span aria-hidden="true" className={cn("inline-block text-[10px] transition-transform", open && "rotate-90")}>
                 ▶
@@ -112,11 +113,17 @@ export function DomainTree({
             }}
             className="flex min-w-0 flex-1 items-center justify-between gap-2 py-1.5 text-left"
           >
-            <span className={cn("truncate", active && "font-medium")}>{n.name}</span>
-            <span aria-hidden="true" className="shrink-0 text-xs text-slate-400 tabular-nums" title={`${n.accountCount} account(s)`}>
-              {n.accountCount > 0 ? n.accountCount : ""}
+            <span id={`domain-${n.id}`} className={cn("truncate", active && "font-medium")}>
+              {n.name}
             </span>
           </button>
+          {/* Outside the button: its name is exactly what it shows, the domain's name. */}
+          {n.accountCount > 0 && (
+            <span className="shrink-0 text-xs text-slate-600 tabular-nums" title={count(n.accountCount, "account")}>
+              {n.accountCount}
+              <span className="sr-only"> {n.accountCount === 1 ? "account" : "accounts"}</span>
+            </span>
+          )}
         </div>
         {kids.length > 0 && open && (
           <ul role="group">{kids.map((k) => renderNode(k, depth + 1))}</ul>

@@ -19,3 +19,21 @@ export function formatRelative(d: Date | string | null | undefined, now = Date.n
 }
 
 export const accountTypeLabel = { root_admin: "Root admin", domain_admin: "Domain admin", user: "User" } as const;
+
+const num = (n: number, digits = 1) => n.toLocaleString("en-US", { maximumFractionDigits: digits });
+
+/** 2400 → "2,400 MHz"; 153600 → "153.6 GHz". */
+export const formatMhz = (mhz: number) => (mhz >= 10_000 ? `${num(mhz / 1000)} GHz` : `${num(mhz, 0)} MHz`);
+/** Memory as people read it: "512 MiB", "4 GiB", "1.5 GiB", "1.5 TiB" (one rule for every page). */
+export const formatMib = (mib: number) =>
+  mib >= 1024 * 1024 ? `${num(mib / 1024 / 1024)} TiB` : mib >= 1024 ? `${num(mib / 1024)} GiB` : `${num(mib, 0)} MiB`;
+/** GiB of storage: "500 GiB", "10 TiB". */
+export const formatGib = (gib: number) => (gib >= 1024 ? `${num(gib / 1024)} TiB` : `${num(gib, 0)} GiB`);
+/** An over-provisioning factor: "× 2", "× 1.25". */
+export const formatFactor = (f: number) => `× ${num(f, 2)}`;
+
+/** "1 account", "3 accounts"; `plural` when the noun is irregular. */
+export const count = (n: number, noun: string, plural = `${noun}s`) => `${n.toLocaleString("en-US")} ${n === 1 ? noun : plural}`;
+
+/** Timestamps written into text by the server ("…until 2026-11-30T05:40:00.000Z") as people read them. */
+export const humanizeTimes = (text: string) => text.replace(/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})\b/g, (iso) => formatDateTime(iso));

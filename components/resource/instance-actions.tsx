@@ -2,15 +2,16 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { errorMessage } from "@/components/resource/router-types";
-import { toast } from "@/components/resource/toast";
+import { toastJob } from "@/components/resource/toast";
 import { Button } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
 import { ConfirmDialog, Dialog } from "@/components/ui/dialog";
 import { Checkbox } from "@/components/ui/field";
 import { ErrorState, Loading } from "@/components/ui/states";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
+import type { MenuAction } from "@/components/ui/row-menu";
 import { fits } from "./instance-fit";
-import { formatSize, type VmOperation } from "./instance-state";
+import { canOperate, formatSize, type VmOperation, type VmState } from "./instance-state";
 
 export interface ActionTarget {
   id: string;
@@ -31,15 +32,22 @@ export const operationLabel: Record<VmOperation, string> = {
   expunge: "Expunge",
   changeOffering: "Change offering",
 };
-const progressive: Record<VmOperation, string> = {
-  start: "Starting",
-  stop: "Stopping",
-  reboot: "Rebooting",
-  destroy: "Destroying",
-  recover: "Recovered",
-  expunge: "Expunging",
-  changeOffering: "Changed the offering of",
-};
+
+/** Why an operation is not possible on this instance now, or null when it is. */
+export function whyNot(op: VmOperation, vm: { state: VmState; activeJob: unknown }): string | null {
+  if (vm.activeJob) return "Wait for the job in progress to finish";
+  if (canOperate(op, vm.state)) return null;
+  return `Not possible while the instance is ${vm.state}${op === "changeOffering" ? "; stop it first" : ""}`;
+}
+
+/** The operations of an instance's page, in its order: the row menu offers the same ones. */
+export const pageOperations: VmOperation[] = ["start", "stop", "reboot", "changeOffering", "destroy", "recover", "expunge"];
+
+/** An instance's actions as a row menu: the same as on its page, disabled with the reason. */
+export function instanceMenu(vm: { id: string; state: VmState; activeJob: unknown }, onAction: (op: VmOperation) => void, openConsole: () => void): MenuAction[] {
+  const ops = pageOperations.map((op) => ({ label: operationLabel[op], danger: op === "destroy" || op === "expunge", disabled: whyNot(op, vm), onSelect: () => onAction(op) }));
+  return [...ops.slice(0, 3), { label: "Console", disabled: vm.state === "running" ? null : "Only while the instance is running", onSelect: openConsole }, ...ops.slice(3)];
+}
 
 /**
  * Asks before one operation on one instance, runs it, and reports the job it started through
@@ -88,7 +96,8 @@ export function InstanceActionDialog({
     },
     onSuccess: async ({ jobId }) => {
       if (!target || !action) return;
-      toast(`${progressive[action]} ${target.name}${action === "recover" || action === "changeOffering" ? "" : "…"}`);
+      // A page that shows the job itself (the instance page) says so there; elsewhere a toast follows it.
+      if (!onStarted) toastJob(jobId, target.name);
       await Promise.all([
         queryClient.invalidateQueries({ queryKey: trpc.instance.pathKey() }),
         queryClient.invalidateQueries({ queryKey: trpc.limit.pathKey() }),
@@ -215,10 +224,10 @@ function ChangeOfferingChoices({ target, value, onChange }: { target: ActionTarg
               <span className="flex items-center gap-2">
                 <input type="radio" name="change-offering" className="absolute inset-0 size-full cursor-pointer appearance-none opacity-0 disabled:cursor-not-allowed" value={o.id} checked={value === o.id} disabled={disabled} onChange={() => onChange(o.id)} aria-label={o.name} />
                 <span className="font-medium text-slate-900">{o.name}</span>
-                {isCurrent && <span className="ml-auto text-xs text-slate-500">current</span>}
+                {isCurrent && <span className="ml-auto text-xs text-slate-600">current</span>}
               </span>
               <span className="text-slate-600">{formatSize(o.cpuCores, o.memoryMib)}</span>
-              {!fit.ok && !isCurrent && <span className="mt-1 text-xs text-red-600">Does not fit: {fit.reason}</span>}
+              {!fit.ok && !isCurrent && <span className="mt-1 text-xs text-red-700">Does not fit: {fit.reason}</span>}
             </label>
           );
         })}

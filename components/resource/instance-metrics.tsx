@@ -14,14 +14,38 @@ const windows = [
   { minutes: 1440, label: "24 h" },
 ] as const;
 
-const time = (d: Date | string) => new Date(d).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+const clock = (ms: number) => new Date(ms).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+const clockSeconds = (ms: number) => new Date(ms).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+
+type Point = { t: number } & Record<string, number | null>;
+
+/**
+ * Samples on a real time axis, with an empty point inside every gap longer than three sampling
+ * intervals, so a pause in collection (a stopped VM, a silent host) shows as a break in the line.
+ */
+export function withGaps<T extends Record<string, number>>(samples: ({ t: number } & T)[]): Point[] {
+  if (samples.length < 3) return samples;
+  const steps = samples.slice(1).map((s, i) => s.t - samples[i]!.t).sort((a, b) => a - b);
+  const step = steps[Math.floor(steps.length / 2)]!;
+  const out: Point[] = [];
+  samples.forEach((s, i) => {
+    const prev = samples[i - 1];
+    if (prev && s.t - prev.t > 3 * step) {
+      const gap: Point = { t: prev.t + step };
+      for (const k of Object.keys(s)) if (k !== "t") gap[k] = null;
+      out.push(gap);
+    }
+    out.push(s);
+  });
+  return out;
+}
 export function formatBytesRate(bps: number) {
   if (bps >= 1024 ** 2) return `${(bps / 1024 ** 2).toFixed(1)} MiB/s`;
   if (bps >= 1024) return `${(bps / 1024).toFixed(1)} KiB/s`;
   return `${Math.round(bps)} B/s`;
 }
 
-function Chart({ title, data, lines, unit, format }: { title: string; data: Record<string, number | string>[]; lines: { key: string; label: string; color: string }[]; unit?: string; format?: (v: number) => string }) {
+function Chart({ title, data, lines, unit, format }: { title: string; data: Point[]; lines: { key: string; label: string; color: string }[]; unit?: string; format?: (v: number) => string }) {
   return (
     <figure className="min-w-0" aria-label={title} data-testid={`metrics-${title.toLowerCase().replace(/[^a-z]+/g, "-")}`}>
       <figcaption className="mb-1 text-xs font-medium text-slate-600">{title}</figcaption>
@@ -29,12 +53,13 @@ function Chart({ title, data, lines, unit, format }: { title: string; data: Reco
         <ResponsiveContainer width="100%" height="100%">
           <LineChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-            <XAxis dataKey="time" tick={{ fontSize: 10 }} minTickGap={24} />
-            <YAxis tick={{ fontSize: 10 }} width={56} unit={unit} tickFormatter={format} />
-            <Tooltip formatter={(v) => (format ? format(Number(v)) : `${v}${unit ?? ""}`)} />
+            <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={clock} tick={{ fontSize: 10, fill: "#475569" }} minTickGap={24} />
+            {/* Wide enough for "1023.9 KiB/s": labels are never clipped. */}
+            <YAxis tick={{ fontSize: 10, fill: "#475569" }} width={format ? 80 : 64} unit={unit} tickFormatter={format} />
+            <Tooltip labelFormatter={(t) => clockSeconds(Number(t))} formatter={(v) => (format ? format(Number(v)) : `${v}${unit ?? ""}`)} />
             {lines.length > 1 && <Legend wrapperStyle={{ fontSize: 11 }} />}
             {lines.map((l) => (
-              <Line key={l.key} type="monotone" dataKey={l.key} name={l.label} stroke={l.color} dot={false} isAnimationActive={false} strokeWidth={1.5} />
+              <Line key={l.key} type="monotone" dataKey={l.key} name={l.label} stroke={l.color} dot={false} connectNulls={false} isAnimationActive={false} strokeWidth={1.5} />
             ))}
           </LineChart>
         </ResponsiveContainer>
@@ -73,15 +98,15 @@ export function InstanceMetrics({ instanceId, hideWhenEmpty = false }: { instanc
   else if (q.isError) body = <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
   else if (q.data.samples.length === 0) body = <EmptyState title="No metrics yet" hint="Samples are taken every 30 seconds while the instance runs." />;
   else {
-    const data = q.data.samples.map((s) => ({
-      time: time(s.at),
+    const data = withGaps(q.data.samples.map((s) => ({
+      t: new Date(s.at).getTime(),
       cpu: s.cpuPercent,
       memory: s.memoryMib,
       read: s.diskReadBps,
       write: s.diskWriteBps,
       rx: s.netRxBps,
       tx: s.netTxBps,
-    }));
+    })));
     body = (
       <div className="grid gap-4 md:grid-cols-2">
         <Chart title="CPU" data={data} unit="%" lines={[{ key: "cpu", label: "CPU", color: "#2563eb" }]} />
@@ -121,7 +146,7 @@ export function HostLoad({ hostId }: { hostId: string }) {
   if (q.isPending) return <Loading label="Loading host load…" />;
   if (q.isError) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
   if (q.data.samples.length === 0) return <EmptyState title="No load samples yet" />;
-  const data = q.data.samples.map((s) => ({ time: time(s.at), cpu: s.cpuPercent, memory: s.memoryMib, vms: s.runningVms }));
+  const data = withGaps(q.data.samples.map((s) => ({ t: new Date(s.at).getTime(), cpu: s.cpuPercent, memory: s.memoryMib, vms: s.runningVms })));
   return (
     <div className="grid gap-4 md:grid-cols-3" data-testid="host-load">
       <Chart title="Host CPU" data={data} unit="%" lines={[{ key: "cpu", label: "CPU", color: "#2563eb" }]} />

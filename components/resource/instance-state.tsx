@@ -1,4 +1,5 @@
 "use client";
+import { formatMib } from "@/components/resource/format";
 import { Badge, type Tone } from "@/components/ui/badge";
 import { Spinner } from "@/components/ui/states";
 import { vmStates } from "@/db/schema/instances";
@@ -45,6 +46,5 @@ export function formatSize(cpuCores: number, memoryMib: number): string {
   return `${cpuCores} vCPU${cpuCores === 1 ? "" : "s"} · ${formatMemory(memoryMib)}`;
 }
 
-export function formatMemory(mib: number): string {
-  return mib >= 1024 && mib % 1024 === 0 ? `${mib / 1024} GiB` : mib >= 1024 ? `${(mib / 1024).toFixed(1)} GiB` : `${mib} MiB`;
-}
+/** Memory of a VM or offering: the one memory format of the portal. */
+export const formatMemory = formatMib;

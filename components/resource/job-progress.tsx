@@ -132,7 +132,7 @@ export function JobProgress({
           <span>
             {verb} {subject}
           </span>
-          <span className="ml-auto tabular-nums text-slate-500">{progress}%</span>
+          <span className="ml-auto tabular-nums text-slate-600">{progress}%</span>
         </div>
         <ProgressBar value={progress} label={`${verb} ${subject}`} className="mt-2" />
         <p className="mt-1.5 text-xs text-slate-600">{message}</p>

@@ -19,7 +19,7 @@ export function LimitBars({ rows }: { rows: LimitRow[] }) {
           <li key={r.resourceType} data-testid={`limit-${r.resourceType}`}>
             <div className="flex items-baseline justify-between text-sm">
               <span className="font-medium text-slate-700">{r.label}</span>
-              <span className="tabular-nums text-slate-500">
+              <span className="tabular-nums text-slate-600">
                 {r.used.toLocaleString()} / {r.max === null ? "Unlimited" : r.max.toLocaleString()}
               </span>
             </div>

@@ -70,7 +70,7 @@ export function LimitsEditor({
       <div>
         <LimitBars rows={rows} />
         <div className="flex items-center justify-between gap-3 border-t border-slate-100 px-4 py-3">
-          <p className="text-xs text-slate-500">{editable ? "Use counts against this limit and every ancestor domain's." : readOnlyReason}</p>
+          <p className="text-xs text-slate-600">{editable ? "Use counts against this limit and every ancestor domain's." : readOnlyReason}</p>
           {editable && (
             <Button variant="secondary" size="sm" onClick={() => setEditing(true)}>
               Edit limits

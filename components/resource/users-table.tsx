@@ -9,7 +9,7 @@ import { ConfirmDialog } from "@/components/ui/dialog";
 import { StateBadge } from "@/components/ui/badge";
 import { useTRPC } from "@/lib/trpc/client";
 import { formatDateTime, formatRelative } from "./format";
-import { RowMenu, type MenuAction } from "./row-menu";
+import type { MenuAction } from "@/components/ui/row-menu";
 import { errorMessage, type UserRow } from "./router-types";
 import { CreateUserDialog, EditUserDialog, ResetPasswordDialog } from "./user-dialogs";
 import { toast } from "./toast";
@@ -51,9 +51,9 @@ export function UsersTable({ accountId, addLabel = "Add user" }: { accountId?: s
 
   const actions = (u: UserRow): MenuAction[] => [
     { label: "Edit", onSelect: () => setEditing(u) },
-    { label: "Enable", onSelect: () => open({ kind: "state", user: u, state: "enabled" }), disabled: u.state === "enabled" },
-    { label: "Disable", onSelect: () => open({ kind: "state", user: u, state: "disabled" }), disabled: u.state === "disabled" },
-    { label: "Lock", onSelect: () => open({ kind: "state", user: u, state: "locked" }), disabled: u.state === "locked" },
+    { label: "Enable", onSelect: () => open({ kind: "state", user: u, state: "enabled" }), disabled: u.state === "enabled" && "Already enabled" },
+    { label: "Disable", onSelect: () => open({ kind: "state", user: u, state: "disabled" }), disabled: u.state === "disabled" && "Already disabled" },
+    { label: "Lock", onSelect: () => open({ kind: "state", user: u, state: "locked" }), disabled: u.state === "locked" && "Already locked" },
     { label: "Reset password", onSelect: () => setResetting(u) },
     { label: "Delete", danger: true, onSelect: () => open({ kind: "delete", user: u }) },
   ];
@@ -66,12 +66,12 @@ export function UsersTable({ accountId, addLabel = "Add user" }: { accountId?: s
       cell: (u) => (
         <span className="font-medium text-slate-900">
           {u.username}
-          {u.id === caller.userId && <span className="ml-1.5 text-xs font-normal text-slate-500">(you)</span>}
+          {u.id === caller.userId && <span className="ml-1.5 text-xs font-normal text-slate-600">(you)</span>}
         </span>
       ),
     },
-    { key: "name", header: "Name", cell: (u) => fullName(u) || <span className="text-slate-400">—</span>, className: "hidden md:table-cell" },
-    { key: "email", header: "Email", sortable: true, cell: (u) => u.email ?? <span className="text-slate-400">—</span>, className: "hidden lg:table-cell" },
+    { key: "name", header: "Name", cell: (u) => fullName(u) || <span className="text-slate-500">—</span>, className: "hidden md:table-cell" },
+    { key: "email", header: "Email", sortable: true, cell: (u) => u.email ?? <span className="text-slate-500">—</span>, className: "hidden lg:table-cell" },
     ...(accountId
       ? []
       : ([
@@ -95,12 +95,6 @@ export function UsersTable({ accountId, addLabel = "Add user" }: { accountId?: s
       className: "hidden md:table-cell whitespace-nowrap",
       cell: (u) => <span title={formatDateTime(u.lastLoginAt)}>{formatRelative(u.lastLoginAt)}</span>,
     },
-    {
-      key: "actions",
-      header: "",
-      className: "w-12 text-right",
-      cell: (u) => (u.id === caller.userId ? null : <RowMenu label={`Actions for ${u.username}`} actions={actions(u)} />),
-    },
   ];
 
   const p = pending;
@@ -109,13 +103,11 @@ export function UsersTable({ accountId, addLabel = "Add user" }: { accountId?: s
       <DataTable
         label="users"
         columns={columns}
-        rows={list.data?.items}
-        total={list.data?.total}
+        query={list}
         table={table}
         rowKey={(u) => u.id}
-        isLoading={list.isPending}
-        error={list.error}
-        onRetry={() => list.refetch()}
+        rowName={(u) => u.username}
+        rowActions={(u) => (u.id === caller.userId ? [] : actions(u))}
         searchPlaceholder="Search username, email, account…"
         emptyTitle="No users yet"
         toolbar={

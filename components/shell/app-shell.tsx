@@ -3,6 +3,7 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
 import { useState } from "react";
+import { Toaster } from "@/components/resource/toast";
 import { cn } from "@/components/ui/cn";
 import { CallerProvider, type SessionCaller } from "./caller-context";
 import { visibleNavigation } from "./nav";
@@ -30,7 +31,7 @@ export function AppShell({ caller, children }: { caller: SessionCaller; children
           <nav aria-label="Main" className="space-y-5 px-3 py-2">
             {sections.map((s, i) => (
               <div key={s.title ?? i}>
-                {s.title && <p className="px-2 pb-1 text-xs font-semibold uppercase tracking-wide text-slate-500">{s.title}</p>}
+                {s.title && <p className="px-2 pb-1 text-xs font-semibold uppercase tracking-wide text-slate-400">{s.title}</p>}
                 <ul className="space-y-0.5">
                   {s.items.map((item) => (
                     <li key={item.href}>
@@ -59,7 +60,7 @@ export function AppShell({ caller, children }: { caller: SessionCaller; children
               ☰
             </button>
             <div className="ml-auto flex items-center gap-3 text-sm">
-              <span className="hidden text-slate-500 sm:inline">
+              <span className="hidden text-slate-600 sm:inline">
                 {caller.accountName} · {roleLabel[caller.accountType]}
               </span>
               <Link href="/settings" className="font-medium text-slate-800 hover:underline" data-testid="current-user">
@@ -70,7 +71,8 @@ export function AppShell({ caller, children }: { caller: SessionCaller; children
               </button>
             </div>
           </header>
-          <main className="mx-auto w-full max-w-7xl flex-1 p-4 sm:p-6">{children}</main>
+          <main className="mx-auto w-full max-w-7xl min-w-0 flex-1 p-4 sm:p-6">{children}</main>
+          <Toaster />
         </div>
       </div>
     </CallerProvider>

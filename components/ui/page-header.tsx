@@ -10,7 +10,7 @@ export function PageHeader({ title, crumbs = [], actions, description }: { title
   return (
     <div className="mb-6">
       {crumbs.length > 0 && (
-        <nav aria-label="Breadcrumb" className="mb-1 text-sm text-slate-500">
+        <nav aria-label="Breadcrumb" className="mb-1 text-sm text-slate-600">
           <ol className="flex flex-wrap items-center gap-1">
             {crumbs.map((c, i) => (
               <li key={`${c.label}-${i}`} className="flex items-center gap-1">
@@ -30,7 +30,7 @@ export function PageHeader({ title, crumbs = [], actions, description }: { title
       <div className="flex flex-wrap items-center justify-between gap-3">
         <div>
           <h1 className="text-2xl font-semibold tracking-tight">{title}</h1>
-          {description && <p className="mt-1 text-sm text-slate-500">{description}</p>}
+          {description && <p className="mt-1 text-sm text-slate-600">{description}</p>}
         </div>
         {actions && <div className="flex flex-wrap gap-2">{actions}</div>}
       </div>

@@ -11,7 +11,7 @@ export function Spinner({ className }: { className?: string }) {
 
 export function Loading({ label = "Loading…" }: { label?: string }) {
   return (
-    <div role="status" className="flex items-center justify-center gap-2 py-10 text-sm text-slate-500">
+    <div role="status" className="flex items-center justify-center gap-2 py-10 text-sm text-slate-600">
       <Spinner /> {label}
     </div>
   );
@@ -21,7 +21,7 @@ export function EmptyState({ title, hint, action }: { title: string; hint?: stri
   return (
     <div className="flex flex-col items-center justify-center gap-2 py-12 text-center">
       <p className="font-medium text-slate-700">{title}</p>
-      {hint && <p className="max-w-md text-sm text-slate-500">{hint}</p>}
+      {hint && <p className="max-w-md text-sm text-slate-600">{hint}</p>}
       {action}
     </div>
   );

@@ -32,6 +32,8 @@ export const listInstancesInput = listInputOf(instanceSortKeys, "desc").extend({
   zoneId: idSchema.optional(),
   accountId: idSchema.optional(),
   domainId: idSchema.optional(),
+  /** The VMs on one host (root admin only: hosts are infrastructure). */
+  hostId: idSchema.optional(),
   includeExpunged: z.boolean().default(false),
 });
 

@@ -1,8 +1,12 @@
-import { and, desc, eq, gte, ilike, like, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, ilike, inArray, like, lte, or, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
-import { events } from "@/db/schema";
+import { accounts, events } from "@/db/schema";
 import { type Caller, escapeLike, isRootAdmin, ownedCondition } from "@/server/authz/caller";
+import type { EventFilters } from "@/lib/validation/events";
+import { getAccountInScope } from "./accounts";
+import { getDomainInScope } from "./domains";
 import { pageOf, type PageInput } from "./paging";
+import { getUserInScope } from "./users";
 
 export interface EventInput {
   type: string;
@@ -39,13 +43,15 @@ export async function recordEvent(db: DbOrTx, e: EventInput) {
 /** Sort keys of the event list (the router validates `sort` against them) and their columns. */
 export const eventSort = { createdAt: events.createdAt, type: events.type, level: events.level };
 
-/** Events the caller may see: own account (user), subtree (reseller), all (root). */
-export async function listEvents(
-  db: DbOrTx,
-  caller: Caller,
-  input: PageInput & { level?: "info" | "warn" | "error"; type?: string; resourceId?: string; from?: Date; to?: Date },
-) {
+/**
+ * Events the caller may see: own account (user), subtree (reseller), all (root), with the name of
+ * the account each belongs to. An account, domain or user filter outside the scope is NOT_FOUND.
+ */
+export async function listEvents(db: DbOrTx, caller: Caller, input: PageInput & EventFilters) {
   const conds: (SQL | undefined)[] = [ownedCondition(caller, { accountId: events.accountId, domainPath: events.domainPath })];
+  if (input.accountId) conds.push(eq(events.accountId, (await getAccountInScope(db, caller, input.accountId)).id));
+  if (input.domainId) conds.push(like(events.domainPath, `${escapeLike((await getDomainInScope(db, caller, input.domainId)).path)}%`));
+  if (input.userId) conds.push(eq(events.actorUserId, (await getUserInScope(db, caller, input.userId)).id));
   if (input.level) conds.push(eq(events.level, input.level));
   // A prefix, so "VM" finds every VM event and "USER.LOGIN" both logins and failures.
   if (input.type) conds.push(like(events.type, `${escapeLike(input.type)}%`));
@@ -60,7 +66,11 @@ export async function listEvents(
     conds.push(or(ilike(text, q), ilike(events.type, q)));
   }
   const page = await pageOf(db, events, and(...conds), input, eventSort, desc(events.createdAt));
-  return root ? page : { ...page, items: page.items.map(withoutHost) };
+  const ids = [...new Set(page.items.map((e) => e.accountId).filter((id): id is string => !!id))];
+  const names = ids.length ? await db.select({ id: accounts.id, name: accounts.name }).from(accounts).where(inArray(accounts.id, ids)) : [];
+  const nameOf = new Map(names.map((a) => [a.id, a.name]));
+  const items = page.items.map((e) => ({ ...e, accountName: e.accountId ? (nameOf.get(e.accountId) ?? null) : null }));
+  return { ...page, items: root ? items : items.map(withoutHost) };
 }
 
 /**

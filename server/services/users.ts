@@ -30,14 +30,15 @@ const publicColumns = {
   domainName: domains.name,
 };
 
-async function getUserInScope(db: DbOrTx, caller: Caller, id: string) {
+/** A user the caller may see (a tenant: only its own account's), or NOT_FOUND. */
+export async function getUserInScope(db: DbOrTx, caller: Caller, id: string) {
   const [u] = await db
     .select(publicColumns)
     .from(users)
     .innerJoin(accounts, eq(accounts.id, users.accountId))
     .innerJoin(domains, eq(domains.id, accounts.domainId))
     .where(eq(users.id, id));
-  if (!u || !domainInScope(caller, u.domainPath)) throw notFound("User");
+  if (!u || !domainInScope(caller, u.domainPath) || (caller.accountType === "user" && u.accountId !== caller.accountId)) throw notFound("User");
   return u;
 }
 

@@ -7,8 +7,7 @@ import { CreateAccountDialog } from "@/components/resource/create-account-dialog
 import { DeleteAccountDialog } from "@/components/resource/delete-account-dialog";
 import { accountTypeLabel, formatDateTime } from "@/components/resource/format";
 import type { AccountRow } from "@/components/resource/router-types";
-import { RowMenu } from "@/components/resource/row-menu";
-import { toast, Toaster } from "@/components/resource/toast";
+import { toast } from "@/components/resource/toast";
 import { useCaller, useCan } from "@/components/shell/caller-context";
 import { Badge, StateBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -51,23 +50,7 @@ export function AccountsList() {
         </Link>
       ),
     },
-    { key: "createdAt", header: "Created", sortable: true, className: "hidden md:table-cell whitespace-nowrap text-slate-500", cell: (a) => formatDateTime(a.createdAt) },
-    {
-      key: "actions",
-      header: "",
-      className: "w-12 text-right",
-      cell: (a) =>
-        canManage && a.id !== caller.accountId ? (
-          <RowMenu
-            label={`Actions for ${a.name}`}
-            actions={[
-              { label: "Open", onSelect: () => router.push(`/accounts/${a.id}`) },
-              // A deletion in flight is followed on the account's page; a failed one is retried from there too.
-              { label: "Delete…", danger: true, disabled: a.state === "removing", onSelect: () => setDeleting(a) },
-            ]}
-          />
-        ) : null,
-    },
+    { key: "createdAt", header: "Created", sortable: true, className: "hidden md:table-cell whitespace-nowrap text-slate-600", cell: (a) => formatDateTime(a.createdAt) },
   ];
 
   return (
@@ -81,13 +64,19 @@ export function AccountsList() {
       <DataTable
         label="accounts"
         columns={columns}
-        rows={list.data?.items}
-        total={list.data?.total}
+        query={list}
         table={table}
         rowKey={(a) => a.id}
-        isLoading={list.isPending}
-        error={list.error}
-        onRetry={() => list.refetch()}
+        rowName={(a) => a.name}
+        rowActions={(a) =>
+          canManage && a.id !== caller.accountId
+            ? [
+                { label: "Open", onSelect: () => router.push(`/accounts/${a.id}`) },
+                // A deletion in flight is followed on the account's page; a failed one is retried from there too.
+                { label: "Delete…", danger: true, disabled: a.state === "removing" && "Being deleted", onSelect: () => setDeleting(a) },
+              ]
+            : []
+        }
         searchPlaceholder="Search account or domain…"
         emptyTitle="No accounts yet"
         emptyHint="Create an account with its first user to let a tenant sign in."
@@ -102,7 +91,6 @@ export function AccountsList() {
         />
       )}
       <CreateAccountDialog open={adding} onClose={() => setAdding(false)} onCreated={(id) => router.push(`/accounts/${id}`)} />
-      <Toaster />
     </>
   );
 }

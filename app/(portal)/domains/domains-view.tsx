@@ -7,7 +7,7 @@ import { displayPath, DomainTree } from "@/components/resource/domain-tree";
 import { accountTypeLabel, formatDateTime } from "@/components/resource/format";
 import { LimitsEditor } from "@/components/resource/limits-editor";
 import { errorMessage, type DomainNode } from "@/components/resource/router-types";
-import { toast, Toaster } from "@/components/resource/toast";
+import { toast } from "@/components/resource/toast";
 import { useCaller, useCan } from "@/components/shell/caller-context";
 import { Badge, StateBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -74,7 +74,6 @@ export function DomainsView({ initialId }: { initialId?: string }) {
         </div>
       </div>
       <CreateDomainDialog parent={adding} nodes={nodes} onClose={() => setAdding(null)} onCreated={select} />
-      <Toaster />
     </>
   );
 }
@@ -82,7 +81,7 @@ export function DomainsView({ initialId }: { initialId?: string }) {
 function Stat({ label, value }: { label: string; value: React.ReactNode }) {
   return (
     <div className="rounded-md bg-slate-50 px-3 py-2">
-      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
+      <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">{label}</dt>
       <dd className="mt-0.5 text-lg font-semibold text-slate-900 tabular-nums">{value}</dd>
     </div>
   );
@@ -172,7 +171,7 @@ function DomainDetail({
         <div className="flex flex-wrap items-start justify-between gap-4 p-4">
           <div className="min-w-0">
             <h2 className="truncate text-lg font-semibold text-slate-900">{d.name}</h2>
-            <p className="mt-0.5 truncate text-sm text-slate-500" title="Path">
+            <p className="mt-0.5 truncate text-sm text-slate-600" title="Path">
               {displayPath(nodes, d.id) || d.name}
             </p>
             <div className="mt-2 flex flex-wrap gap-1.5">

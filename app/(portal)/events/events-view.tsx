@@ -1,62 +1,77 @@
 "use client";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useState } from "react";
-import { formatDateTime, formatRelative } from "@/components/resource/format";
+import { None } from "@/components/resource/cells";
+import { FilterSelect, idOrEmpty, useFilters } from "@/components/resource/filters";
+import { formatDateTime, formatRelative, humanizeTimes } from "@/components/resource/format";
+import { useAccountOptions, useDomainOptions, useUserOptions } from "@/components/resource/options";
 import type { EventRow } from "@/components/resource/router-types";
+import { useCaller } from "@/components/shell/caller-context";
 import { Badge, type Tone } from "@/components/ui/badge";
 import { type Column, DataTable, useTableState } from "@/components/ui/data-table";
-import { Input, Select } from "@/components/ui/field";
+import { Input } from "@/components/ui/field";
 import { PageHeader } from "@/components/ui/page-header";
 import { useTRPC } from "@/lib/trpc/client";
+import type { eventLevels } from "@/lib/validation/events";
 
-type Level = "info" | "warn" | "error";
+type Level = (typeof eventLevels)[number];
 const levelTone: Record<Level, Tone> = { info: "blue", warn: "amber", error: "red" };
-
-/** Event types the portal records today, offered as suggestions in the type filter. */
-const knownTypes = [
-  "DOMAIN.CREATE",
-  "DOMAIN.UPDATE",
-  "DOMAIN.MOVE",
-  "DOMAIN.DELETE",
-  "ACCOUNT.CREATE",
-  "ACCOUNT.UPDATE",
-  "ACCOUNT.ENABLE",
-  "ACCOUNT.DISABLE",
-  "ACCOUNT.LOCK",
-  "ACCOUNT.DELETE",
-  "USER.CREATE",
-  "USER.UPDATE",
-  "USER.DELETE",
-  "USER.ENABLE",
-  "USER.DISABLE",
-  "USER.LOCK",
-  "USER.LOGIN",
-  "USER.LOGIN.FAILED",
-  "USER.PASSWORD.RESET",
-  "USER.PASSWORD.CHANGE",
-  "LIMIT.UPDATE",
-  "VM",
-  "VM.CREATE",
-  "VM.RUNNING",
-  "VM.STOPPED",
-  "VM.STOPPED.OUT_OF_BAND",
-  "VM.DESTROYED",
-  "VM.EXPUNGED",
-  "HOST",
+const levels = [
+  { value: "info", label: "Info" },
+  { value: "warn", label: "Warning" },
+  { value: "error", label: "Error" },
 ];
+/** Time presets: how far back from now. */
+const presets = [
+  { value: "15m", label: "Last 15 minutes", ms: 15 * 60_000 },
+  { value: "1h", label: "Last hour", ms: 3_600_000 },
+  { value: "24h", label: "Last 24 hours", ms: 86_400_000 },
+  { value: "7d", label: "Last 7 days", ms: 7 * 86_400_000 },
+  { value: "30d", label: "Last 30 days", ms: 30 * 86_400_000 },
+];
+/** Event types the portal records, offered as suggestions in the type filter (a prefix matches). */
+const knownTypes = ["DOMAIN", "ACCOUNT", "USER", "USER.LOGIN", "LIMIT.UPDATE", "VM", "VM.CREATE", "VM.RUNNING", "VM.STOPPED", "VM.DESTROYED", "VM.EXPUNGED", "HOST", "ZONE", "POD", "CLUSTER"];
 
-export function EventsView() {
+export interface EventsFilter {
+  accountId?: string;
+  domainId?: string;
+  userId?: string;
+  resourceId?: string;
+  time?: string;
+}
+
+/** The audit trail, filtered by level, type, time and (for admins) domain, account and user. */
+export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
   const trpc = useTRPC();
+  const caller = useCaller();
+  const admin = caller.accountType !== "user";
   const table = useTableState({ sort: "createdAt", dir: "desc" });
-  const [level, setLevel] = useState<Level | "">("");
+  const filters = useFilters(
+    {
+      level: "" as Level | "",
+      time: presets.some((p) => p.value === initial.time) ? (initial.time ?? "") : "",
+      domainId: idOrEmpty(initial.domainId),
+      accountId: idOrEmpty(initial.accountId),
+      userId: idOrEmpty(initial.userId),
+      resourceId: idOrEmpty(initial.resourceId),
+    },
+    () => table.setPage(1),
+  );
   const [type, setType] = useState("");
-  const typeFilter = type.trim().toUpperCase();
+  const { time, resourceId, ...rest } = filters.query;
+  const ms = presets.find((p) => p.value === time)?.ms;
+  // Rounded to the minute, so the query (and its cache key) changes once a minute, not on every render.
+  const from = ms ? new Date(Math.floor(Date.now() / 60_000) * 60_000 - ms) : undefined;
   const list = useQuery(
     trpc.event.list.queryOptions(
-      { ...table.query, level: level || undefined, type: typeFilter || undefined },
+      { ...table.query, ...rest, resourceId, from, type: type.trim().toUpperCase() || undefined },
       { placeholderData: keepPreviousData, refetchInterval: 15_000 },
     ),
   );
+  const domains = useDomainOptions(admin);
+  const accounts = useAccountOptions(filters.values.domainId, admin);
+  const users = useUserOptions(filters.values.accountId, admin);
 
   const columns: Column<EventRow>[] = [
     {
@@ -65,68 +80,76 @@ export function EventsView() {
       sortable: true,
       className: "whitespace-nowrap",
       cell: (e) => (
-        <span title={formatRelative(e.createdAt)} className="tabular-nums text-slate-600">
+        <span title={formatRelative(e.createdAt)} className="tabular-nums text-slate-700">
           {formatDateTime(e.createdAt)}
         </span>
       ),
     },
-    { key: "level", header: "Level", sortable: true, cell: (e) => <Badge tone={levelTone[e.level]}>{e.level}</Badge> },
-    { key: "type", header: "Type", sortable: true, className: "whitespace-nowrap", cell: (e) => <code className="text-xs text-slate-700">{e.type}</code> },
-    { key: "description", header: "Description", cell: (e) => <span className="text-slate-800">{e.description}</span> },
+    { key: "level", header: "Level", sortable: true, hideBelow: "sm", cell: (e) => <Badge tone={levelTone[e.level]}>{e.level}</Badge> },
+    { key: "type", header: "Type", sortable: true, hideBelow: "md", className: "whitespace-nowrap", cell: (e) => <code className="text-xs text-slate-800">{e.type}</code> },
+    ...(admin
+      ? [
+          {
+            key: "account",
+            header: "Account",
+            hideBelow: "lg",
+            cell: (e) =>
+              e.accountId && e.accountName ? (
+                <Link href={`/accounts/${e.accountId}`} className="text-brand-700 hover:underline">
+                  {e.accountName}
+                </Link>
+              ) : (
+                <None />
+              ),
+          } satisfies Column<EventRow>,
+        ]
+      : []),
+    { key: "description", header: "Description", cell: (e) => <span className="text-slate-800">{humanizeTimes(e.description)}</span> },
   ];
 
-  const filtered = Boolean(level || typeFilter);
   return (
     <>
       <PageHeader title="Events" crumbs={[{ label: "Events" }]} description="The audit trail: who changed what, and what the system did." />
       <DataTable
         label="events"
         columns={columns}
-        rows={list.data?.items}
-        total={list.data?.total}
+        query={list}
         table={table}
         rowKey={(e) => e.id}
-        isLoading={list.isPending}
-        error={list.error}
-        onRetry={() => list.refetch()}
         searchPlaceholder="Search descriptions…"
-        emptyTitle={filtered ? "No events match these filters" : "No events yet"}
-        toolbar={
+        emptyTitle={filters.active || type ? "No events match these filters" : "No events yet"}
+        filters={
           <>
-            <label className="flex items-center gap-2 text-sm text-slate-600">
-              Level
-              <Select
-                value={level}
-                onChange={(e) => {
-                  setLevel(e.target.value as Level | "");
-                  table.setPage(1);
-                }}
-                className="w-28"
-              >
-                <option value="">All</option>
-                <option value="info">Info</option>
-                <option value="warn">Warning</option>
-                <option value="error">Error</option>
-              </Select>
-            </label>
-            <label className="flex items-center gap-2 text-sm text-slate-600">
-              Type
-              <Input
-                list="event-types"
-                value={type}
-                placeholder="Any type"
-                onChange={(e) => {
-                  setType(e.target.value);
-                  table.setPage(1);
-                }}
-                className="w-48 font-mono text-xs"
-              />
-              <datalist id="event-types">
-                {knownTypes.map((t) => (
-                  <option key={t} value={t} />
-                ))}
-              </datalist>
-            </label>
+            <FilterSelect label="Time" allLabel="Any time" value={filters.values.time} onChange={(v) => filters.set("time", v)} options={presets} />
+            <FilterSelect label="Level" allLabel="All levels" value={filters.values.level} onChange={(v) => filters.set("level", v as Level)} options={levels} />
+            <Input
+              aria-label="Type"
+              list="event-types"
+              value={type}
+              placeholder="Any type"
+              onChange={(e) => {
+                setType(e.target.value);
+                table.setPage(1);
+              }}
+              className="w-full font-mono text-xs sm:w-36"
+            />
+            <datalist id="event-types">
+              {knownTypes.map((t) => (
+                <option key={t} value={t} />
+              ))}
+            </datalist>
+            {admin && (
+              <>
+                <FilterSelect label="Domain" allLabel="All domains" value={filters.values.domainId} onChange={(v) => filters.set("domainId", v, { accountId: "", userId: "" })} options={domains.data ?? []} />
+                <FilterSelect label="Account" allLabel="All accounts" value={filters.values.accountId} onChange={(v) => filters.set("accountId", v, { userId: "" })} options={accounts.data ?? []} />
+                <FilterSelect label="User" allLabel="All users" value={filters.values.userId} onChange={(v) => filters.set("userId", v)} options={users.data ?? []} />
+              </>
+            )}
+            {filters.values.resourceId && (
+              <button type="button" className="rounded-md px-2 py-1 text-sm text-brand-700 ring-1 ring-slate-300 hover:bg-slate-50" onClick={() => filters.set("resourceId", "")}>
+                One object only ×<span className="sr-only"> show events of every object</span>
+              </button>
+            )}
           </>
         }
       />

@@ -6,7 +6,7 @@ import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { z } from "zod";
 import { accountTypeLabel, formatDateTime, formatRelative } from "@/components/resource/format";
-import { toast, Toaster } from "@/components/resource/toast";
+import { toast } from "@/components/resource/toast";
 import { useCaller } from "@/components/shell/caller-context";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -37,7 +37,7 @@ export function SettingsView() {
               ["Role", accountTypeLabel[caller.accountType]],
             ].map(([k, v]) => (
               <div key={k} className="flex justify-between gap-4 px-4 py-3">
-                <dt className="text-slate-500">{k}</dt>
+                <dt className="text-slate-600">{k}</dt>
                 <dd className="font-medium text-slate-900">{v}</dd>
               </div>
             ))}
@@ -48,7 +48,6 @@ export function SettingsView() {
           <SessionsCard />
         </div>
       </div>
-      <Toaster />
     </>
   );
 }

@@ -1,5 +1,4 @@
 "use client";
-import { Toaster } from "@/components/resource/toast";
 import { UsersTable } from "@/components/resource/users-table";
 import { PageHeader } from "@/components/ui/page-header";
 
@@ -12,7 +11,6 @@ export function UsersView() {
         description="People who sign in. Each user belongs to one account and shares its resources."
       />
       <UsersTable />
-      <Toaster />
     </>
   );
 }

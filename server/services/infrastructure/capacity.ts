@@ -86,9 +86,10 @@ export async function zoneCapacity(db: DbOrTx, caller: Caller, input: { zoneId?:
         disabled: sql<number>`(count(*) filter (where ${hosts.state} = 'disabled'))::int`.mapWith(Number),
         maintenance: sql<number>`(count(*) filter (where ${hosts.state} = 'maintenance'))::int`.mapWith(Number),
         cpuUsed: num(sql`sum(${hosts.cpuUsedMhz})`),
-        cpuTotal: num(sql`sum(${cpuTotalSql})`),
+        // A host in maintenance takes no new VMs: its capacity is not counted as available.
+        cpuTotal: num(sql`sum(${cpuTotalSql}) filter (where ${hosts.state} <> 'maintenance')`),
         memoryUsed: num(sql`sum(${hosts.memoryUsedMib})`),
-        memoryTotal: num(sql`sum(${memoryTotalSql})`),
+        memoryTotal: num(sql`sum(${memoryTotalSql}) filter (where ${hosts.state} <> 'maintenance')`),
       })
       .from(hosts)
       .innerJoin(clusters, eq(clusters.id, hosts.clusterId))

@@ -115,6 +115,11 @@ describe("zones", () => {
       primaryStorageGib: { used: 0, total: 10240 },
       secondaryStorageGib: { total: 20480 },
     });
+    // A host in maintenance takes no new VMs: its capacity leaves the totals (its VMs' use stays).
+    await db.update(hosts).set({ state: "maintenance" }).where(eq(hosts.name, "sim-host-2"));
+    const [inMaintenance] = await admin.zone.capacity({ zoneId: z1!.id });
+    expect(inMaintenance).toMatchObject({ hosts: { total: 4, enabled: 3, maintenance: 1 }, cpuMhz: { used: 5000, total: 3 * 32 * 2400 * 2 }, memoryMib: { total: 3 * 131072 } });
+    await db.update(hosts).set({ state: "enabled" }).where(eq(hosts.name, "sim-host-2"));
     const all = await admin.zone.capacity();
     expect(all.length).toBeGreaterThanOrEqual(2);
     const empty = all.find((c) => c.zoneName === "Alpha zone")!;

@@ -32,6 +32,7 @@ const columns = {
   stateChangedAt: instances.stateChangedAt,
   zoneId: instances.zoneId,
   zoneName: zones.name,
+  computeOfferingId: instances.computeOfferingId,
   offeringName: computeOfferings.name,
   templateName: templates.name,
   accountId: instances.accountId,
@@ -47,6 +48,8 @@ export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<L
   if (input.state) conds.push(eq(instances.state, input.state));
   if (input.zoneId) conds.push(eq(instances.zoneId, input.zoneId));
   if (input.accountId) conds.push(eq(instances.accountId, (await getAccountInScope(db, caller, input.accountId)).id));
+  // Only the root admin sees hosts; for anyone else a host filter matches nothing (reveals nothing).
+  if (input.hostId) conds.push(isRootAdmin(caller) ? eq(instances.hostId, input.hostId) : sql`false`);
   if (input.domainId) conds.push(like(instances.domainPath, `${escapeLike((await getDomainInScope(db, caller, input.domainId)).path)}%`));
   if (input.search) {
     const q = `%${escapeLike(input.search)}%`;

@@ -10,7 +10,7 @@ import { accountTypeLabel, formatDateTime } from "@/components/resource/format";
 import { JobProgress } from "@/components/resource/job-progress";
 import { LimitsEditor } from "@/components/resource/limits-editor";
 import { errorMessage } from "@/components/resource/router-types";
-import { toast, Toaster } from "@/components/resource/toast";
+import { toast } from "@/components/resource/toast";
 import { UsersTable } from "@/components/resource/users-table";
 import { useCaller, useCan } from "@/components/shell/caller-context";
 import { Badge, StateBadge } from "@/components/ui/badge";
@@ -153,6 +153,11 @@ export function AccountDetail({ id }: { id: string }) {
       />
 
       <div className="space-y-6">
+        <nav aria-label="Related" className="-mt-3 flex flex-wrap gap-4 text-sm">
+          <Link href={`/events?accountId=${a.id}`} className="font-medium text-brand-700 hover:underline">
+            Events of this account
+          </Link>
+        </nav>
         {removing && (
           <Card title="Being deleted">
             <div className="space-y-2 p-4 text-sm text-slate-700">
@@ -172,19 +177,19 @@ export function AccountDetail({ id }: { id: string }) {
         <Card>
           <dl className="grid grid-cols-2 gap-4 p-4 text-sm md:grid-cols-4">
             <div>
-              <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">State</dt>
+              <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">State</dt>
               <dd className="mt-1">
                 <StateBadge state={a.state} />
               </dd>
             </div>
             <div>
-              <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">Type</dt>
+              <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">Type</dt>
               <dd className="mt-1">
                 <Badge tone={a.type === "user" ? "gray" : "amber"}>{accountTypeLabel[a.type]}</Badge>
               </dd>
             </div>
             <div>
-              <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">Domain</dt>
+              <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">Domain</dt>
               <dd className="mt-1">
                 <Link href={`/domains/${a.domainId}`} className="font-medium text-brand-700 hover:underline">
                   {a.domainName}
@@ -192,11 +197,11 @@ export function AccountDetail({ id }: { id: string }) {
               </dd>
             </div>
             <div>
-              <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">Created</dt>
+              <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">Created</dt>
               <dd className="mt-1 text-slate-700">{formatDateTime(a.createdAt)}</dd>
             </div>
           </dl>
-          {own && <p className="border-t border-slate-100 px-4 py-2 text-xs text-slate-500">This is your own account: its state is managed by your parent domain&apos;s administrator.</p>}
+          {own && <p className="border-t border-slate-100 px-4 py-2 text-xs text-slate-600">This is your own account: its state is managed by your parent domain&apos;s administrator.</p>}
         </Card>
 
         {canManageUsers && (
@@ -238,7 +243,6 @@ export function AccountDetail({ id }: { id: string }) {
       />
       <DeleteAccountDialog account={a} open={deleting} onClose={() => setDeleting(false)} onDeleted={() => void deleted()} />
       <RenameAccountDialog open={renaming} onClose={() => setRenaming(false)} id={a.id} name={a.name} />
-      <Toaster />
     </>
   );
 }

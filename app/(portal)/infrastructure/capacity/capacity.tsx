@@ -1,4 +1,6 @@
 "use client";
+import Link from "next/link";
+import { count } from "@/components/resource/format";
 import { useQuery } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import { Bar, BarChart, CartesianGrid, Legend, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
@@ -33,7 +35,7 @@ function UsageBar({ label, figure, unit }: { label: string; figure: Figure; unit
     <div className="min-w-0">
       <div className="mb-1 flex items-baseline justify-between gap-2 text-xs">
         <span className="font-medium text-slate-700">{label}</span>
-        <span className="tabular-nums text-slate-500">
+        <span className="tabular-nums text-slate-600">
           {unit(figure.used)} / {unit(figure.total)} · {fmt(p)} %
         </span>
       </div>
@@ -49,7 +51,7 @@ function UsageBar({ label, figure, unit }: { label: string; figure: Figure; unit
         <div className={`h-full ${barColor(p)}`} style={{ width: `${Math.min(100, p)}%` }} />
         {physicalAt < 100 && <div className="absolute inset-y-0 w-0.5 bg-slate-700" style={{ left: `${physicalAt}%` }} title={`Physical: ${unit(figure.physical)}`} />}
       </div>
-      {figure.physical !== figure.total && <p className="mt-0.5 text-[11px] text-slate-400">Physical {unit(figure.physical)}</p>}
+      {figure.physical !== figure.total && <p className="mt-0.5 text-[11px] text-slate-500">Physical {unit(figure.physical)}</p>}
     </div>
   );
 }
@@ -88,7 +90,7 @@ function ZoneCard({ zone }: { zone: Zone }) {
     <Card
       title={zone.name}
       actions={
-        <div className="flex items-center gap-2 text-xs text-slate-500">
+        <div className="flex items-center gap-2 text-xs text-slate-600">
           <span>{zone.vms} VMs</span>
           <StateBadge state={zone.state} />
           <span className="inline-block size-2.5 rounded-full" style={{ background: chartColor(worst) }} aria-hidden="true" />
@@ -113,10 +115,10 @@ function ZoneCard({ zone }: { zone: Zone }) {
             <div key={c.id} className="p-4">
               <div className="mb-2 flex flex-wrap items-baseline justify-between gap-2">
                 <h3 className="text-sm font-semibold text-slate-800">
-                  {c.name} <span className="font-normal text-slate-500">· {c.podName}</span>
+                  {c.name} <span className="font-normal text-slate-600">· {c.podName}</span>
                 </h3>
-                <span className="text-xs text-slate-500">
-                  over-provisioning CPU × {fmt(c.cpuOvercommit, 2)}, memory × {fmt(c.memoryOvercommit, 2)} · {c.hosts.length} hosts · {c.vms} VMs
+                <span className="text-xs text-slate-600">
+                  over-provisioning CPU × {fmt(c.cpuOvercommit, 2)}, memory × {fmt(c.memoryOvercommit, 2)} · {count(c.hosts.length, "host")} · {count(c.vms, "VM")}
                 </span>
               </div>
               <div className="grid gap-3 md:grid-cols-2">
@@ -124,9 +126,10 @@ function ZoneCard({ zone }: { zone: Zone }) {
                 <UsageBar label="Memory" figure={c.memoryMib} unit={mib} />
               </div>
               {c.hosts.length > 0 && (
-                <table className="mt-3 w-full table-fixed text-sm">
+                <div className="relative overflow-x-auto">
+                <table className="mt-3 w-full min-w-[32rem] table-fixed text-sm">
                   <thead>
-                    <tr className="text-left text-xs text-slate-500">
+                    <tr className="text-left text-xs text-slate-600">
                       <th className="w-40 py-1 font-medium">Host</th>
                       <th className="w-16 py-1 font-medium">VMs</th>
                       <th className="py-1 font-medium">CPU</th>
@@ -137,7 +140,9 @@ function ZoneCard({ zone }: { zone: Zone }) {
                     {c.hosts.map((h) => (
                       <tr key={h.id} className="align-top">
                         <td className="truncate py-1.5 pr-2">
-                          <span className="font-medium text-slate-800">{h.name}</span>
+                          <Link href={`/infrastructure/hosts/${h.id}`} className="font-medium text-brand-700 hover:underline">
+                            {h.name}
+                          </Link>
                           <span className="ml-1 inline-flex gap-1 align-middle">
                             {h.state !== "enabled" && <StateBadge state={h.state} />}
                             {h.status !== "up" && <StateBadge state={h.status} />}
@@ -154,6 +159,7 @@ function ZoneCard({ zone }: { zone: Zone }) {
                     ))}
                   </tbody>
                 </table>
+                </div>
               )}
             </div>
           ))}

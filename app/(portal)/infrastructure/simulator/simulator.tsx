@@ -1,4 +1,6 @@
 "use client";
+import { count } from "@/components/resource/format";
+import { toast } from "@/components/resource/toast";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import { useState } from "react";
@@ -29,14 +31,6 @@ const operationHelp: Record<SimulatorOperationName, string> = {
   stats: "VM statistics",
 };
 
-function Notice({ notice }: { notice: { tone: "ok" | "error"; text: string } | null }) {
-  if (!notice) return null;
-  return (
-    <div role={notice.tone === "error" ? "alert" : "status"} className={`mb-4 rounded-md border p-3 text-sm ${notice.tone === "error" ? "border-red-200 bg-red-50 text-red-800" : "border-emerald-200 bg-emerald-50 text-emerald-800"}`}>
-      {notice.text}
-    </div>
-  );
-}
 
 function LatencyRow({ op, current, onSave, saving }: { op: SimulatorOperationName; current: number; onSave: (ms: number) => void; saving: boolean }) {
   const [value, setValue] = useState(String(current));
@@ -47,14 +41,14 @@ function LatencyRow({ op, current, onSave, saving }: { op: SimulatorOperationNam
     <tr>
       <td className="py-1.5 pr-3">
         <span className="font-medium text-slate-800">{op}</span>
-        <span className="ml-2 text-xs text-slate-500">{operationHelp[op]}</span>
+        <span className="ml-2 text-xs text-slate-600">{operationHelp[op]}</span>
       </td>
       <td className="py-1.5 pr-3">
         <label className="sr-only" htmlFor={`latency-${op}`}>
           Latency of {op} in milliseconds
         </label>
         <Input id={`latency-${op}`} type="number" min={0} max={MAX_LATENCY_MS} step={50} value={value} invalid={invalid} onChange={(e) => setValue(e.target.value)} className="w-32" />
-        {invalid && <p className="mt-0.5 text-xs text-red-600">0 to {MAX_LATENCY_MS.toLocaleString("en-US")} ms, whole number</p>}
+        {invalid && <p className="mt-0.5 text-xs text-red-700">0 to {MAX_LATENCY_MS.toLocaleString("en-US")} ms, whole number</p>}
       </td>
       <td className="py-1.5">
         <Button size="sm" variant="secondary" disabled={!changed} loading={saving} onClick={() => onSave(n)}>
@@ -138,7 +132,7 @@ function AddFaultForm({ hosts, onAdded }: { hosts: Sim["hosts"]; onAdded: (text:
         </Button>
       </div>
       {errors.form && (
-        <p role="alert" className="text-sm text-red-600 sm:col-span-2 lg:col-span-3">
+        <p role="alert" className="text-sm text-red-700 sm:col-span-2 lg:col-span-3">
           {errors.form}
         </p>
       )}
@@ -149,34 +143,33 @@ function AddFaultForm({ hosts, onAdded }: { hosts: Sim["hosts"]; onAdded: (text:
 export function Simulator() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [notice, setNotice] = useState<{ tone: "ok" | "error"; text: string } | null>(null);
   const sim = useQuery(trpc.simulator.get.queryOptions(undefined, { refetchInterval: 5000 }));
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.simulator.pathKey() });
   const setLatency = useMutation(
     trpc.simulator.setLatency.mutationOptions({
       onSuccess: async (r) => {
         await invalidate();
-        setNotice({ tone: "ok", text: `Latency of ${r.operation} set to ${r.ms} ms` });
+        toast(`Latency of ${r.operation} set to ${r.ms} ms`);
       },
-      onError: (e) => setNotice({ tone: "error", text: errorText(e) }),
+      onError: (e) => toast(errorText(e), "error"),
     }),
   );
   const removeFault = useMutation(
     trpc.simulator.removeFault.mutationOptions({
       onSuccess: async () => {
         await invalidate();
-        setNotice({ tone: "ok", text: "Fault removed" });
+        toast("Fault removed");
       },
-      onError: (e) => setNotice({ tone: "error", text: errorText(e) }),
+      onError: (e) => toast(errorText(e), "error"),
     }),
   );
   const reset = useMutation(
     trpc.simulator.reset.mutationOptions({
       onSuccess: async (r) => {
         await invalidate();
-        setNotice({ tone: "ok", text: `Simulator reset: ${r.faultsRemoved} fault(s) removed, latency cleared` });
+        toast(`Simulator reset: ${count(r.faultsRemoved, "fault")} removed, latency cleared`);
       },
-      onError: (e) => setNotice({ tone: "error", text: errorText(e) }),
+      onError: (e) => toast(errorText(e), "error"),
     }),
   );
 
@@ -192,7 +185,6 @@ export function Simulator() {
           </Button>
         }
       />
-      <Notice notice={notice} />
       {sim.isPending ? (
         <Loading />
       ) : sim.isError ? (
@@ -200,12 +192,15 @@ export function Simulator() {
       ) : (
         <div className="grid gap-6 xl:grid-cols-2">
           <Card title="Latency per operation">
+            <div className="relative overflow-x-auto">
             <table className="m-4 text-sm">
               <thead>
-                <tr className="text-left text-xs text-slate-500">
+                <tr className="text-left text-xs text-slate-600">
                   <th className="pb-1 font-medium">Operation</th>
                   <th className="pb-1 font-medium">Delay (ms)</th>
-                  <th />
+                  <th>
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -220,6 +215,7 @@ export function Simulator() {
                 ))}
               </tbody>
             </table>
+            </div>
           </Card>
 
           <Card title={`Injected faults (${sim.data.faults.length})`}>
@@ -231,13 +227,13 @@ export function Simulator() {
                   <li key={f.id} className="flex flex-wrap items-center justify-between gap-2 px-4 py-2 text-sm">
                     <div className="min-w-0">
                       <span className="font-medium text-slate-800">{f.operation}</span>
-                      <span className="ml-2 text-slate-500">{f.hostName ?? "all hosts"}</span>
+                      <span className="ml-2 text-slate-600">{f.hostName ?? "all hosts"}</span>
                       <span className="ml-2 inline-flex gap-1 align-middle">
                         {f.probability < 1 && <Badge tone="blue">p = {f.probability}</Badge>}
                         {f.remaining !== null ? <Badge tone="amber">next {f.remaining}</Badge> : <Badge tone="red">until removed</Badge>}
                         {f.transient && <Badge tone="gray">transient</Badge>}
                       </span>
-                      <p className="truncate text-xs text-slate-500">“{f.message}”</p>
+                      <p className="truncate text-xs text-slate-600">“{f.message}”</p>
                     </div>
                     <Button size="sm" variant="ghost" loading={removeFault.isPending && removeFault.variables?.id === f.id} onClick={() => removeFault.mutate({ id: f.id })} aria-label={`Remove the ${f.operation} fault`}>
                       Remove
@@ -246,7 +242,7 @@ export function Simulator() {
                 ))}
               </ul>
             )}
-            <AddFaultForm hosts={sim.data.hosts} onAdded={(text) => setNotice({ tone: "ok", text })} />
+            <AddFaultForm hosts={sim.data.hosts} onAdded={(text) => toast(text)} />
           </Card>
 
           <Card title="Simulated VMs per host" className="xl:col-span-2">
@@ -267,9 +263,10 @@ export function Simulator() {
                     </BarChart>
                   </ResponsiveContainer>
                 </div>
+                <div className="relative overflow-x-auto">
                 <table className="w-full text-sm">
                   <thead>
-                    <tr className="border-t border-slate-200 text-left text-xs text-slate-500">
+                    <tr className="border-t border-slate-200 text-left text-xs text-slate-600">
                       <th className="px-4 py-2 font-medium">Host</th>
                       <th className="px-4 py-2 font-medium">Zone / cluster</th>
                       <th className="px-4 py-2 font-medium">Status</th>
@@ -296,6 +293,7 @@ export function Simulator() {
                     ))}
                   </tbody>
                 </table>
+                </div>
               </>
             )}
           </Card>

@@ -4,12 +4,12 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { formatDateTime, formatRelative } from "@/components/resource/format";
-import { InstanceActionDialog, operationLabel } from "@/components/resource/instance-actions";
+import { InstanceActionDialog, operationLabel, whyNot } from "@/components/resource/instance-actions";
 import { InstanceMetrics } from "@/components/resource/instance-metrics";
-import { canOperate, formatSize, InstanceStateBadge, transitionalStates, type VmOperation } from "@/components/resource/instance-state";
+import { formatSize, InstanceStateBadge, transitionalStates, type VmOperation } from "@/components/resource/instance-state";
 import { type Job, JobProgress, jobNoun } from "@/components/resource/job-progress";
 import type { RouterOutputs } from "@/components/resource/router-types";
-import { toast, Toaster } from "@/components/resource/toast";
+import { toast } from "@/components/resource/toast";
 import { useCaller } from "@/components/shell/caller-context";
 import { Badge, type Tone } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -102,19 +102,14 @@ export function InstanceDetail({ id }: { id: string }) {
             <ErrorState error={vmQuery.error} onRetry={() => vmQuery.refetch()} />
           )}
         </Card>
-        <Toaster />
       </>
     );
   }
 
   const vm = vmQuery.data;
-  const busy = !!vm.activeJob;
   const destroyed = vm.state === "destroyed";
-  const can = (op: VmOperation) => !busy && canOperate(op, vm.state);
-  const whyNot = (op: VmOperation) =>
-    busy ? "Wait for the job in progress to finish" : can(op) ? undefined : `Not possible while the instance is ${vm.state}${op === "changeOffering" ? "; stop it first" : ""}`;
   const actionButton = (op: VmOperation, variant: "secondary" | "danger" = "secondary") => (
-    <Button key={op} variant={variant} disabled={!can(op)} title={whyNot(op)} onClick={() => setAction(op)}>
+    <Button key={op} variant={variant} disabled={!!whyNot(op, vm)} title={whyNot(op, vm) ?? undefined} onClick={() => setAction(op)}>
       {operationLabel[op]}
     </Button>
   );
@@ -170,32 +165,38 @@ export function InstanceDetail({ id }: { id: string }) {
           <dl data-testid="instance-summary" className="grid grid-cols-1 gap-x-6 gap-y-4 p-4 text-sm sm:grid-cols-2 lg:grid-cols-4">
             <Item label="State">
               <InstanceStateBadge state={vm.state} testId="instance-state" />
-              <span className="ml-2 text-xs text-slate-500" title={formatDateTime(vm.stateChangedAt)}>
+              <span className="ml-2 text-xs text-slate-600" title={formatDateTime(vm.stateChangedAt)}>
                 since {formatRelative(vm.stateChangedAt)}
               </span>
             </Item>
             <Item label="Compute offering">
               <span className="font-medium text-slate-800">{vm.offeringName}</span>
-              <span className="block text-xs text-slate-500">
+              <span className="block text-xs text-slate-600">
                 {formatSize(vm.cpuCores, vm.memoryMib)} · {vm.cpuMhz} MHz
               </span>
             </Item>
             <Item label="Template">
               <span className="text-slate-800">{vm.templateName}</span>
-              <span className="block text-xs text-slate-500">{vm.osType}</span>
+              <span className="block text-xs text-slate-600">{vm.osType}</span>
             </Item>
             <Item label="Zone">{vm.zoneName}</Item>
             <Item label="IP address">
               {vm.ipAddress ? (
                 <span className="font-mono text-slate-800">{vm.ipAddress}</span>
               ) : (
-                <span className="text-slate-400">Not assigned</span>
+                <span className="text-slate-500">Not assigned</span>
               )}
             </Item>
             {caller.accountType === "root_admin" && (
               <Item label="Host">
-                {vm.hostName ?? <span className="text-slate-400">None</span>}
-                {!vm.hostName && <span className="block text-xs text-slate-500">Placed when it starts</span>}
+                {vm.hostName && vm.hostId ? (
+                  <Link href={`/infrastructure/hosts/${vm.hostId}`} className="text-brand-700 hover:underline">
+                    {vm.hostName}
+                  </Link>
+                ) : (
+                  <span className="text-slate-600">None</span>
+                )}
+                {!vm.hostName && <span className="block text-xs text-slate-600">Placed when it starts</span>}
               </Item>
             )}
             {admin && <Item label="Account">{vm.accountName}</Item>}
@@ -206,7 +207,14 @@ export function InstanceDetail({ id }: { id: string }) {
         {!destroyed && <InstanceMetrics instanceId={vm.id} hideWhenEmpty={vm.state !== "running"} />}
 
         <div className="grid gap-6 xl:grid-cols-2">
-          <Card title="Events">
+          <Card
+            title="Events"
+            actions={
+              <Link href={`/events?resourceId=${vm.id}`} className="text-sm font-medium text-brand-700 hover:underline">
+                All events of {vm.name}
+              </Link>
+            }
+          >
             <EventsTable events={vm.events} />
           </Card>
           <Card title="Recent jobs">
@@ -224,7 +232,6 @@ export function InstanceDetail({ id }: { id: string }) {
           setShownJob(jobId);
         }}
       />
-      <Toaster />
     </>
   );
 }
@@ -232,7 +239,7 @@ export function InstanceDetail({ id }: { id: string }) {
 function Item({ label, children }: { label: string; children: React.ReactNode }) {
   return (
     <div>
-      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
+      <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">{label}</dt>
       <dd className="mt-1 text-slate-700">{children}</dd>
     </div>
   );
@@ -261,7 +268,7 @@ function EventsTable({ events }: { events: EventRow[] }) {
         <tbody className="divide-y divide-slate-100">
           {events.map((e) => (
             <tr key={e.id}>
-              <td className="whitespace-nowrap px-4 py-2 text-slate-500" title={formatDateTime(e.createdAt)}>
+              <td className="whitespace-nowrap px-4 py-2 text-slate-600" title={formatDateTime(e.createdAt)}>
                 {formatRelative(e.createdAt)}
               </td>
               <td className="whitespace-nowrap px-4 py-2">
@@ -307,7 +314,7 @@ function JobsTable({ jobs }: { jobs: JobRow[] }) {
             <tr key={j.id}>
               <td className="px-4 py-2">
                 <span className="font-medium text-slate-800">{jobNoun(j.type)}</span>
-                {j.error && <span className="block max-w-xs text-xs text-red-600">{j.error}</span>}
+                {j.error && <span className="block max-w-xs text-xs text-red-700">{j.error}</span>}
               </td>
               <td className="whitespace-nowrap px-4 py-2">
                 <Badge tone={statusTone[j.status]}>
@@ -315,10 +322,10 @@ function JobsTable({ jobs }: { jobs: JobRow[] }) {
                   {j.status === "running" ? ` ${j.progress}%` : ""}
                 </Badge>
               </td>
-              <td className="whitespace-nowrap px-4 py-2 text-slate-500" title={formatDateTime(j.startedAt ?? j.createdAt)}>
+              <td className="whitespace-nowrap px-4 py-2 text-slate-600" title={formatDateTime(j.startedAt ?? j.createdAt)}>
                 {formatRelative(j.startedAt ?? j.createdAt)}
               </td>
-              <td className="whitespace-nowrap px-4 py-2 tabular-nums text-slate-500">{duration(j.startedAt ?? j.createdAt, j.finishedAt)}</td>
+              <td className="whitespace-nowrap px-4 py-2 tabular-nums text-slate-600">{duration(j.startedAt ?? j.createdAt, j.finishedAt)}</td>
             </tr>
           ))}
         </tbody>

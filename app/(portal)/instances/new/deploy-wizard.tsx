@@ -6,7 +6,7 @@ import { useEffect, useState } from "react";
 import { fits, type LimitUse } from "@/components/resource/instance-fit";
 import { formatMemory, formatSize } from "@/components/resource/instance-state";
 import { errorMessage, type RouterOutputs } from "@/components/resource/router-types";
-import { toast, Toaster } from "@/components/resource/toast";
+import { toast, toastJob } from "@/components/resource/toast";
 import { Button } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
 import { Field, Input } from "@/components/ui/field";
@@ -65,7 +65,9 @@ export function DeployWizard() {
           queryClient.invalidateQueries({ queryKey: trpc.instance.pathKey() }),
           queryClient.invalidateQueries({ queryKey: trpc.limit.pathKey() }),
         ]);
-        toast(made.length === 1 ? `Deploying ${made[0]!.name}…` : `Deploying ${made.length} instances…`);
+        // One toast that follows the job to its end; several deploys are followed in the list's rows.
+        if (made.length === 1) toastJob(made[0]!.jobId, made[0]!.name);
+        else toast(`${made.length} instances queued: the list shows their progress`);
         if (made.length === 1) router.push(`/instances/${made[0]!.id}`);
         else router.push("/instances");
       },
@@ -80,19 +82,24 @@ export function DeployWizard() {
     }),
   );
 
+  // What keeps the form from being deployed, checked as the user types (the same rules the server applies).
+  const problems: Partial<Record<FieldName, string>> = {};
+  if (!zoneId) problems.zoneId = "Choose a zone";
+  if (!templateId) problems.templateId = "Choose a template";
+  if (!offeringId) problems.computeOfferingId = "Choose a compute offering";
+  else if (offeringFit && !offeringFit.ok) problems.computeOfferingId = `${offering?.name} does not fit your limits: ${offeringFit.reason}`;
+  const n = vmNameSchema.safeParse(name);
+  if (!n.success) problems.name = n.error.issues[0]?.message ?? "Invalid name";
+  if (!countOk) problems.count = "Deploy between 1 and 20 at once";
+  /** An error beside its field: the server's, or the live check once the user has typed there. */
+  const shown = (f: FieldName, typed: boolean) => errors[f] ?? (typed ? problems[f] : undefined);
+  const nameValid = n.success;
+
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
-    const next: Partial<Record<FieldName, string>> = {};
-    if (!zoneId) next.zoneId = "Choose a zone";
-    if (!templateId) next.templateId = "Choose a template";
-    if (!offeringId) next.computeOfferingId = "Choose a compute offering";
-    else if (offeringFit && !offeringFit.ok) next.computeOfferingId = `${offering?.name} does not fit your limits: ${offeringFit.reason}`;
-    const n = vmNameSchema.safeParse(name);
-    if (!n.success) next.name = n.error.issues[0]?.message ?? "Invalid name";
-    if (!countOk) next.count = "Deploy between 1 and 20 at once";
-    setErrors(next);
+    setErrors({});
     setFormError(null);
-    if (Object.keys(next).length > 0 || !zoneId || !templateId || !offeringId) return;
+    if (Object.keys(problems).length > 0 || !zoneId || !templateId || !offeringId) return;
     deploy.mutate({ zoneId, templateId, computeOfferingId: offeringId, name: name.trim(), count });
   };
 
@@ -150,7 +157,7 @@ export function DeployWizard() {
 
           <Step n={2} title="Template" error={errors.templateId}>
             {templates.length === 0 ? (
-              <p className="text-sm text-slate-500">No template is available in this zone.</p>
+              <p className="text-sm text-slate-600">No template is available in this zone.</p>
             ) : (
               <RadioCards
                 label="Template"
@@ -200,12 +207,12 @@ export function DeployWizard() {
 
           <Step n={4} title="Name and count">
             <div className="grid gap-4 sm:grid-cols-[1fr_8rem]">
-              <Field label="Name" error={errors.name} hint="Becomes the hostname: letters, digits and hyphens, starting with a letter.">
+              <Field label="Name" error={shown("name", name !== "")} hint="Becomes the hostname: letters, digits and hyphens, starting with a letter.">
                 {(id) => (
                   <Input
                     id={id}
                     value={name}
-                    invalid={!!errors.name}
+                    invalid={!!shown("name", name !== "")}
                     autoComplete="off"
                     placeholder="web-1"
                     onChange={(e) => {
@@ -215,7 +222,7 @@ export function DeployWizard() {
                   />
                 )}
               </Field>
-              <Field label="Count" error={errors.count} hint={count > 1 ? "Named name-1, name-2…" : "1 to 20"}>
+              <Field label="Count" error={shown("count", true)} hint={count > 1 ? "Named name-1, name-2…" : "1 to 20"}>
                 {(id) => (
                   <Input
                     id={id}
@@ -223,7 +230,7 @@ export function DeployWizard() {
                     min={1}
                     max={20}
                     value={countText}
-                    invalid={!!errors.count}
+                    invalid={!!shown("count", true)}
                     onChange={(e) => {
                       setCountText(e.target.value);
                       setErrors((er) => ({ ...er, count: undefined }));
@@ -241,11 +248,11 @@ export function DeployWizard() {
               <SummaryRow label="Zone" value={zone?.name} />
               <SummaryRow label="Template" value={template?.name} />
               <SummaryRow label="Offering" value={offering ? `${offering.name} (${formatSize(offering.cpuCores, offering.memoryMib)})` : undefined} />
-              <SummaryRow label="Name" value={name.trim() ? (countOk && count > 1 ? `${name.trim()}-1 … ${name.trim()}-${count}` : name.trim()) : undefined} />
+              <SummaryRow label="Name" value={nameValid ? (countOk && count > 1 ? `${name.trim()}-1 … ${name.trim()}-${count}` : name.trim()) : undefined} />
             </dl>
             {offering && countOk && limits.data && (
               <div className="border-t border-slate-100 p-4">
-                <p className="mb-2 text-xs font-medium uppercase tracking-wide text-slate-500">Your limits after this</p>
+                <p className="mb-2 text-xs font-medium uppercase tracking-wide text-slate-600">Your limits after this</p>
                 <AfterBars limits={limits.data} add={{ instances: count, vcpus: offering.cpuCores * count, memory_mib: offering.memoryMib * count }} />
               </div>
             )}
@@ -255,7 +262,14 @@ export function DeployWizard() {
                   {formError}
                 </p>
               )}
-              <Button type="submit" className="w-full" loading={deploy.isPending}>
+              {Object.keys(problems).length > 0 && (
+                <ul id="deploy-reasons" aria-label="Before you can deploy" className="list-inside list-disc text-sm text-red-700" data-testid="submit-reason">
+                  {Object.values(problems).map((p) => (
+                    <li key={p}>{p}</li>
+                  ))}
+                </ul>
+              )}
+              <Button type="submit" className="w-full" loading={deploy.isPending} disabled={Object.keys(problems).length > 0} aria-describedby={Object.keys(problems).length > 0 ? "deploy-reasons" : undefined}>
                 {countOk && count > 1 ? `Deploy ${count} instances` : "Deploy"}
               </Button>
               <Link href="/instances" className="block text-center text-sm text-slate-600 hover:text-slate-900 hover:underline">
@@ -265,7 +279,6 @@ export function DeployWizard() {
           </Card>
         </aside>
       </form>
-      <Toaster />
     </>
   );
 }
@@ -285,7 +298,7 @@ function Step({ n, title, error, aside, children }: { n: number; title: string; 
       </div>
       {children}
       {error && (
-        <p role="alert" className="mt-2 text-sm text-red-600">
+        <p role="alert" className="mt-2 text-sm text-red-700">
           {error}
         </p>
       )}
@@ -332,8 +345,8 @@ function RadioCards({ label, name, value, onChange, items }: { label: string; na
                 )}
               </span>
               {it.body && <span className="mt-0.5 block text-slate-700">{it.body}</span>}
-              {it.meta && <span className="mt-0.5 block text-xs text-slate-500">{it.meta}</span>}
-              {it.disabledReason && <span className="mt-1 block text-xs font-medium text-red-600">{it.disabledReason}</span>}
+              {it.meta && <span className="mt-0.5 block text-xs text-slate-600">{it.meta}</span>}
+              {it.disabledReason && <span className="mt-1 block text-xs font-medium text-red-700">{it.disabledReason}</span>}
             </span>
           </label>
         );
@@ -356,8 +369,8 @@ function OsIcon({ name }: { name: string }) {
 function SummaryRow({ label, value }: { label: string; value: string | undefined }) {
   return (
     <div className="flex justify-between gap-3">
-      <dt className="text-slate-500">{label}</dt>
-      <dd className={cn("text-right", value ? "font-medium text-slate-800" : "text-slate-400")}>{value ?? "Not chosen"}</dd>
+      <dt className="text-slate-600">{label}</dt>
+      <dd className={cn("text-right", value ? "font-medium text-slate-800" : "text-slate-500")}>{value ?? "Not chosen"}</dd>
     </div>
   );
 }
@@ -378,7 +391,7 @@ function LeftSummary({ limits }: { limits: LimitUse[] }) {
     })
     .filter(Boolean);
   if (parts.length === 0) return null;
-  return <span className="text-xs text-slate-500">{parts.join(" · ")}</span>;
+  return <span className="text-xs text-slate-600">{parts.join(" · ")}</span>;
 }
 
 /** Use after the deploy, against each limit: the new part drawn lighter. */
@@ -396,7 +409,7 @@ function AfterBars({ limits, add }: { limits: LimitUse[]; add: Record<(typeof sh
           <li key={s.type}>
             <div className="flex justify-between text-xs">
               <span className="text-slate-600">{s.label}</span>
-              <span className={cn("tabular-nums", over ? "font-medium text-red-600" : "text-slate-500")}>
+              <span className={cn("tabular-nums", over ? "font-medium text-red-700" : "text-slate-600")}>
                 {s.fmt(after)} / {max === null ? "Unlimited" : s.fmt(max)}
               </span>
             </div>

@@ -1,292 +1,150 @@
 "use client";
-import { zodResolver } from "@hookform/resolvers/zod";
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { useForm } from "react-hook-form";
+import type { FieldValues } from "react-hook-form";
+import { Tags, TwoLine } from "@/components/resource/cells";
+import { useConfirm } from "@/components/resource/confirm";
+import { StateFilter, useFilters, WhenLoaded } from "@/components/resource/filters";
+import { CheckboxField, FormDialog, type KitForm, NumberField, ReadOnlyField, SelectField, TagsField, TextField } from "@/components/resource/form-dialog";
+import { ScopeBadge, scopeText, useOfferingActions, useScopeOptions } from "@/components/resource/offerings";
+import type { RouterOutputs } from "@/components/resource/router-types";
 import { useCan } from "@/components/shell/caller-context";
 import { StateBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { DataTable, type Column, useTableState } from "@/components/ui/data-table";
-import { Dialog } from "@/components/ui/dialog";
-import { Checkbox, Field, Input } from "@/components/ui/field";
+import { type Column, DataTable, useTableState } from "@/components/ui/data-table";
 import { PageHeader } from "@/components/ui/page-header";
-import { Loading } from "@/components/ui/states";
-import { applyServerError } from "@/lib/form-errors";
-import { useTRPC } from "@/lib/trpc/client";
-import { createDiskOfferingInput } from "@/lib/validation/offerings";
-import {
-  DeleteOfferingDialog,
-  type DiskOfferingRow,
-  errorMessage,
-  FormError,
-  Notice,
-  numberOrNull,
-  parseTags,
-  RowActions,
-  ScopeBadge,
-  ScopeSelect,
-  StateFilter,
-  tagError,
-  Tags,
-  useRowDialogs,
-  useScopeOptions,
-} from "../compute/offering-shared";
+import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
+import { createDiskOfferingInput, type OfferingState, updateDiskOfferingInput } from "@/lib/validation/offerings";
 
-const formFields = ["name", "displayText", "customSize", "sizeGib", "minGib", "maxGib", "storageTags", "domainId"] as const;
-
-const describeSize = (o: DiskOfferingRow) => (o.customSize ? `Custom, ${o.minGib}–${o.maxGib} GiB` : `${o.sizeGib} GiB`);
+type Row = RouterOutputs["diskOffering"]["list"]["items"][number];
+const changes = ["diskOffering"] as const;
+const describeSize = (o: Row) => (o.customSize ? `Custom, ${o.minGib}–${o.maxGib} GiB` : `${o.sizeGib} GiB`);
 
 export function DiskOfferings() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const client = useTRPCClient();
   const mayManage = useCan("offering.manage");
   const table = useTableState({ sort: "name" });
-  const [state, setState] = useState<"" | "active" | "inactive">("");
-  const [notice, setNotice] = useState<{ tone: "ok" | "error"; text: string } | null>(null);
-  const dialogs = useRowDialogs<DiskOfferingRow>();
-  const list = useQuery(trpc.diskOffering.list.queryOptions({ ...table.query, state: state || undefined }, { placeholderData: keepPreviousData }));
-  const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.diskOffering.pathKey() });
-
-  const setOfferingState = useMutation(
-    trpc.diskOffering.setState.mutationOptions({
-      onSuccess: async (o) => {
-        await invalidate();
-        setNotice({ tone: "ok", text: `Disk offering ${o.name} is now ${o.state}` });
-      },
-      onError: (err) => setNotice({ tone: "error", text: errorMessage(err) }),
-    }),
-  );
-  const remove = useMutation(
-    trpc.diskOffering.delete.mutationOptions({
-      onSuccess: async (_, vars) => {
-        const name = dialogs.deleting?.name ?? vars.id;
-        dialogs.setDeleting(null);
-        await invalidate();
-        setNotice({ tone: "ok", text: `Disk offering ${name} deleted` });
-      },
-    }),
+  const filters = useFilters({ state: "" as OfferingState | "" }, () => table.setPage(1));
+  const list = useQuery(trpc.diskOffering.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }));
+  const [form, setForm] = useState<{ row: Row | null } | null>(null);
+  const confirm = useConfirm();
+  const actions = useOfferingActions<Row>(
+    "diskOffering",
+    "Disk offering",
+    { setState: (v) => client.diskOffering.setState.mutate(v), remove: (id) => client.diskOffering.delete.mutate({ id }) },
+    confirm,
+    (row) => setForm({ row }),
   );
 
-  const columns: Column<DiskOfferingRow>[] = [
-    {
-      key: "name",
-      header: "Name",
-      sortable: true,
-      cell: (o) => (
-        <div>
-          <div className="font-medium text-slate-900">{o.name}</div>
-          {o.displayText && <div className="text-xs text-slate-500">{o.displayText}</div>}
-        </div>
-      ),
-    },
+  const columns: Column<Row>[] = [
+    { key: "name", header: "Name", sortable: true, cell: (o) => <TwoLine main={o.name} sub={o.displayText} /> },
     { key: "sizeGib", header: "Size", sortable: true, cell: describeSize },
-    { key: "storageTags", header: "Storage tags", cell: (o) => <Tags tags={o.storageTags} /> },
-    { key: "scope", header: "Scope", sortable: true, cell: (o) => <ScopeBadge row={o} /> },
+    { key: "storageTags", header: "Storage tags", hideBelow: "lg", cell: (o) => <Tags tags={o.storageTags} /> },
+    { key: "scope", header: "Scope", sortable: true, hideBelow: "md", cell: (o) => <ScopeBadge row={o} /> },
     { key: "state", header: "State", sortable: true, cell: (o) => <StateBadge state={o.state} /> },
-    {
-      key: "actions",
-      header: "Actions",
-      className: "text-right",
-      cell: (o) => (
-        <RowActions
-          row={o}
-          busy={setOfferingState.isPending}
-          onEdit={() => dialogs.setEditing(o)}
-          onSetState={(s) => setOfferingState.mutate({ id: o.id, state: s })}
-          onDelete={() => {
-            remove.reset();
-            dialogs.setDeleting(o);
-          }}
-        />
-      ),
-    },
   ];
+  const row = form?.row;
 
   return (
     <>
       <PageHeader
         title="Disk offerings"
         crumbs={[{ label: "Offerings" }, { label: "Disk" }]}
-        description="Disk sizes, fixed or a custom range, with storage tags. Public offerings are visible to every domain; scoped ones to a domain and its sub-domains."
-        actions={mayManage && <Button onClick={() => dialogs.setCreating(true)}>Add offering</Button>}
+        description="Volume sizes, fixed or chosen within bounds, and the storage tags that would place them. Nothing uses disk offerings yet: instances get their root disk from the template."
+        actions={mayManage && <Button onClick={() => setForm({ row: null })}>Add offering</Button>}
       />
-      <Notice notice={notice} onDismiss={() => setNotice(null)} />
       <DataTable
         label="disk offerings"
         columns={columns}
-        rows={list.data?.items}
-        total={list.data?.total}
+        query={list}
         table={table}
         rowKey={(o) => o.id}
-        isLoading={list.isPending}
-        error={list.error}
-        onRetry={() => list.refetch()}
+        rowName={(o) => `disk offering ${o.name}`}
         searchPlaceholder="Search by name, description or domain…"
-        emptyTitle={state ? `No ${state} disk offerings` : "No disk offerings yet"}
-        emptyHint={mayManage ? "Add an offering to define a disk size and its storage tags." : undefined}
-        toolbar={
-          <StateFilter
-            value={state}
-            onChange={(v) => {
-              setState(v);
-              table.setPage(1);
-            }}
-          />
-        }
+        emptyTitle={filters.active ? `No ${filters.values.state} disk offerings` : "No disk offerings yet"}
+        emptyHint="Disk offerings are not used by anything yet: Stratus has no data volumes, and instances get their root disk from the template."
+        filters={<StateFilter kind="offering" value={filters.values.state} onChange={(v) => filters.set("state", v as OfferingState)} />}
+        rowActions={mayManage ? actions : undefined}
       />
-      {mayManage && (
-        <>
-          <DiskOfferingDialog
-            open={dialogs.creating}
-            onClose={() => dialogs.setCreating(false)}
-            onSaved={(name) => setNotice({ tone: "ok", text: `Disk offering ${name} created` })}
-          />
-          <DiskOfferingDialog
-            open={dialogs.editing !== null}
-            offering={dialogs.editing}
-            onClose={() => dialogs.setEditing(null)}
-            onSaved={(name) => setNotice({ tone: "ok", text: `Disk offering ${name} saved` })}
-          />
-          <DeleteOfferingDialog
-            noun="disk offering"
-            row={dialogs.deleting}
-            onClose={() => dialogs.setDeleting(null)}
-            onConfirm={(o) => remove.mutate({ id: o.id })}
-            loading={remove.isPending}
-            error={remove.error ? errorMessage(remove.error) : null}
-          />
-        </>
+      {row ? (
+        <FormDialog
+          open
+          wide
+          onClose={() => setForm(null)}
+          title={`Edit disk offering ${row.name}`}
+          schema={updateDiskOfferingInput}
+          defaultValues={{ id: row.id, name: row.name, displayText: row.displayText ?? "", customSize: row.customSize, sizeGib: row.sizeGib, minGib: row.minGib, maxGib: row.maxGib, storageTags: row.storageTags }}
+          submitLabel="Save changes"
+          onSubmit={(v) => client.diskOffering.update.mutate(v)}
+          invalidate={changes}
+          success={(o) => `Disk offering ${o.name} saved`}
+        >
+          {(f) => (
+            <div className="grid gap-4 sm:grid-cols-2">
+              <TextField form={f} name="name" label="Name" autoFocus />
+              <ReadOnlyField label="Scope" value={scopeText(row)} hint="The scope cannot change; create a new offering in another scope instead." />
+              <SizeFields form={f} />
+            </div>
+          )}
+        </FormDialog>
+      ) : (
+        <NewOffering open={form !== null} onClose={() => setForm(null)} />
       )}
+      {confirm.dialog}
     </>
   );
 }
 
-export function DiskOfferingDialog({
-  open,
-  offering,
-  onClose,
-  onSaved,
-}: {
-  open: boolean;
-  offering?: DiskOfferingRow | null;
-  onClose: () => void;
-  onSaved: (name: string) => void;
-}) {
+function NewOffering({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const client = useTRPCClient();
+  const scopes = useScopeOptions();
   return (
-    <Dialog open={open} onClose={onClose} title={offering ? `Edit disk offering ${offering.name}` : "Add disk offering"} wide>
-      {open && <DiskOfferingForm key={offering?.id ?? "new"} offering={offering ?? null} onClose={onClose} onSaved={onSaved} />}
-    </Dialog>
+    <FormDialog
+      open={open}
+      wide
+      onClose={onClose}
+      title="Add disk offering"
+      schema={createDiskOfferingInput}
+      defaultValues={{ name: "", displayText: "", customSize: false, sizeGib: 20, minGib: 1, maxGib: 1024, storageTags: [], domainId: scopes.defaultScope }}
+      submitLabel="Create offering"
+      onSubmit={(v) => client.diskOffering.create.mutate(v)}
+      invalidate={changes}
+      success={(o) => `Disk offering ${o.name} created`}
+    >
+      {(f) => (
+        <WhenLoaded query={scopes} what="domains">
+          {(options) => (
+            <div className="grid gap-4 sm:grid-cols-2">
+              <TextField form={f} name="name" label="Name" autoFocus />
+              <SelectField form={f} name="domainId" label="Scope" emptyIsNull options={options} hint="Public offerings are visible to every domain; a domain's to it and its sub-domains." />
+              <SizeFields form={f} />
+            </div>
+          )}
+        </WhenLoaded>
+      )}
+    </FormDialog>
   );
 }
 
-function DiskOfferingForm({ offering, onClose, onSaved }: { offering: DiskOfferingRow | null; onClose: () => void; onSaved: (name: string) => void }) {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const scopes = useScopeOptions(offering === null);
-  const [formError, setFormError] = useState<string | null>(null);
-  const { register, handleSubmit, setError, formState, watch } = useForm({
-    resolver: zodResolver(createDiskOfferingInput),
-    defaultValues: offering
-      ? {
-          name: offering.name,
-          displayText: offering.displayText ?? "",
-          customSize: offering.customSize,
-          sizeGib: offering.sizeGib,
-          minGib: offering.minGib,
-          maxGib: offering.maxGib,
-          storageTags: offering.storageTags,
-          domainId: offering.domainId,
-        }
-      : { name: "", displayText: "", customSize: false, sizeGib: 20, minGib: 1, maxGib: 1024, storageTags: [], domainId: scopes.defaultScope || null },
-  });
-  const customSize = watch("customSize");
-  const done = async (name: string) => {
-    await queryClient.invalidateQueries({ queryKey: trpc.diskOffering.pathKey() });
-    onSaved(name);
-    onClose();
-  };
-  const onError = (err: unknown) => setFormError(applyServerError(err, setError, formFields));
-  const create = useMutation(trpc.diskOffering.create.mutationOptions({ onSuccess: (o) => done(o.name), onError }));
-  const update = useMutation(trpc.diskOffering.update.mutationOptions({ onSuccess: (o) => done(o.name), onError }));
-  const errors = formState.errors;
-  // The size fields not shown (fixed vs custom) drop out of the values, so a stale one cannot block the form.
-  const gib = { setValueAs: numberOrNull, shouldUnregister: true };
+type Size = { displayText?: string; customSize: boolean; sizeGib?: number | null; minGib?: number | null; maxGib?: number | null; storageTags: string[] };
 
+/** Everything but the name and scope. The size fields not shown drop out of the values (`nullable`). */
+function SizeFields<TIn extends FieldValues, TOut extends FieldValues>({ form }: { form: KitForm<TIn, TOut> }) {
+  const f = form as unknown as KitForm<Size, Size>;
   return (
-    <form
-      noValidate
-      className="space-y-4"
-      onSubmit={handleSubmit((v) => {
-        setFormError(null);
-        if (offering) {
-          const { domainId: _scope, ...fields } = v;
-          update.mutate({ id: offering.id, ...fields });
-        } else {
-          create.mutate(v);
-        }
-      })}
-    >
-      <div className="grid gap-4 sm:grid-cols-2">
-        <Field label="Name" error={errors.name?.message}>
-          {(id) => <Input id={id} autoFocus invalid={!!errors.name} {...register("name")} />}
-        </Field>
-        {offering ? (
-          <Field label="Scope" hint="The scope cannot change; create a new offering in another scope instead.">
-            {(id) => <Input id={id} value={offering.domainId === null ? "Public" : offering.domainName} disabled readOnly />}
-          </Field>
-        ) : (
-          <Field
-            label="Scope"
-            error={errors.domainId?.message ?? (scopes.error ? errorMessage(scopes.error) : undefined)}
-            hint="Public offerings are visible to every domain; a domain's to it and its sub-domains."
-          >
-            {(id) =>
-              scopes.isLoading ? (
-                <Loading label="Loading domains…" />
-              ) : (
-                <ScopeSelect
-                  id={id}
-                  options={scopes.options}
-                  invalid={!!errors.domainId}
-                  {...register("domainId", { setValueAs: (v: unknown) => (v === "" || v == null ? null : v) })}
-                />
-              )
-            }
-          </Field>
-        )}
-        <Field label="Description" error={errors.displayText?.message} className="sm:col-span-2">
-          {(id) => <Input id={id} placeholder="e.g. 100 GiB SSD" invalid={!!errors.displayText} {...register("displayText")} />}
-        </Field>
-        <div className="sm:col-span-2">
-          <Checkbox label="Custom size (the user chooses a size within bounds)" {...register("customSize")} />
-        </div>
-        {customSize ? (
-          <>
-            <Field label="Minimum size (GiB)" error={errors.minGib?.message}>
-              {(id) => <Input id={id} type="number" min={1} step={1} invalid={!!errors.minGib} {...register("minGib", gib)} />}
-            </Field>
-            <Field label="Maximum size (GiB)" error={errors.maxGib?.message}>
-              {(id) => <Input id={id} type="number" min={1} step={1} invalid={!!errors.maxGib} {...register("maxGib", gib)} />}
-            </Field>
-          </>
-        ) : (
-          <Field label="Size (GiB)" error={errors.sizeGib?.message}>
-            {(id) => <Input id={id} type="number" min={1} step={1} invalid={!!errors.sizeGib} {...register("sizeGib", gib)} />}
-          </Field>
-        )}
-        <Field label="Storage tags" error={tagError(errors.storageTags)} hint="Comma-separated storage pool tags, e.g. ssd." className="sm:col-span-2">
-          {(id) => <Input id={id} placeholder="ssd" invalid={!!errors.storageTags} {...register("storageTags", { setValueAs: parseTags })} />}
-        </Field>
-      </div>
-      <FormError message={formError} />
-      <div className="flex justify-end gap-2 border-t border-slate-200 pt-4">
-        <Button variant="secondary" onClick={onClose}>
-          Cancel
-        </Button>
-        <Button type="submit" loading={create.isPending || update.isPending}>
-          {offering ? "Save changes" : "Create offering"}
-        </Button>
-      </div>
-    </form>
+    <>
+      <TextField form={f} name="displayText" label="Description" placeholder="e.g. 100 GiB SSD" className="sm:col-span-2" />
+      <CheckboxField form={f} name="customSize" label="Custom size (the user chooses a size within bounds)" className="sm:col-span-2" />
+      {f.watch("customSize") ? (
+        <>
+          <NumberField form={f} name="minGib" label="Minimum size (GiB)" min={1} nullable />
+          <NumberField form={f} name="maxGib" label="Maximum size (GiB)" min={1} nullable />
+        </>
+      ) : (
+        <NumberField form={f} name="sizeGib" label="Size (GiB)" min={1} nullable />
+      )}
+      <TagsField form={f} name="storageTags" label="Storage tags" className="sm:col-span-2" hint="Comma-separated; volumes would only go to storage pools with every tag." />
+    </>
   );
 }

@@ -1,0 +1,255 @@
+"use client";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { useState } from "react";
+import { type DefaultValues, type FieldValues, get, type Path, useForm, type UseFormReturn } from "react-hook-form";
+import type { z } from "zod";
+import { type RouterKey, useResourceMutation } from "@/components/resource/mutations";
+import { Button } from "@/components/ui/button";
+import { Dialog } from "@/components/ui/dialog";
+import { Checkbox, Field, Input, Select } from "@/components/ui/field";
+import { applyServerError } from "@/lib/form-errors";
+
+/** A form of the kit: values as typed (TIn) and as the schema outputs them (TOut). */
+export type KitForm<TIn extends FieldValues, TOut extends FieldValues = TIn> = UseFormReturn<TIn, unknown, TOut>;
+
+/**
+ * A dialog with a form driven by the same zod schema as the server. It validates as the user types
+ * (the error beside its field), keeps the submit button disabled with the reason beside it while the
+ * values are invalid, puts the server's refusal beside the field it names (or above the buttons),
+ * and on success refetches what changed and says so in a toast.
+ */
+export function FormDialog<TIn extends FieldValues, TOut extends FieldValues, TData>({
+  open,
+  onClose,
+  title,
+  wide,
+  ...form
+}: FormProps<TIn, TOut, TData> & { open: boolean; title: string; wide?: boolean }) {
+  return (
+    <Dialog open={open} onClose={onClose} title={title} wide={wide}>
+      {open && <KitFormBody onClose={onClose} {...form} />}
+    </Dialog>
+  );
+}
+
+interface FormProps<TIn extends FieldValues, TOut extends FieldValues, TData> {
+  onClose: () => void;
+  schema: z.ZodType<TOut, TIn>;
+  defaultValues: DefaultValues<TIn>;
+  submitLabel: string;
+  onSubmit: (values: TOut) => Promise<TData>;
+  invalidate: readonly RouterKey[];
+  success: (data: TData) => string;
+  /** Called after a successful save (the dialog closes by itself). */
+  onSaved?: (data: TData) => void;
+  children: (form: KitForm<TIn, TOut>) => React.ReactNode;
+}
+
+function KitFormBody<TIn extends FieldValues, TOut extends FieldValues, TData>({
+  onClose,
+  schema,
+  defaultValues,
+  submitLabel,
+  onSubmit,
+  invalidate,
+  success,
+  onSaved,
+  children,
+}: FormProps<TIn, TOut, TData>) {
+  const [formError, setFormError] = useState<string | null>(null);
+  const form = useForm<TIn, unknown, TOut>({ resolver: zodResolver(schema), defaultValues, mode: "all" });
+  const save = useResourceMutation({
+    run: onSubmit,
+    invalidate,
+    success,
+    quietErrors: true,
+    onDone: (data) => {
+      onSaved?.(data);
+      onClose();
+    },
+  });
+  // The first problem of the current values, shown beside the disabled submit button.
+  const values = form.watch();
+  const check = schema.safeParse(values);
+  const reason = check.success ? null : (check.error.issues[0]?.message ?? "Some values are not valid");
+  const reasonId = `${title(submitLabel)}-reason`;
+  return (
+    <form
+      noValidate
+      className="space-y-4"
+      onSubmit={form.handleSubmit((v) => {
+        setFormError(null);
+        save.mutate(v, { onError: (err) => setFormError(applyServerError(err, form.setError, Object.keys(defaultValues))) });
+      })}
+    >
+      {children(form)}
+      {formError && (
+        <p role="alert" className="rounded-md bg-red-50 p-2 text-sm text-red-800">
+          {formError}
+        </p>
+      )}
+      <div className="flex flex-wrap items-center justify-end gap-2 border-t border-slate-200 pt-4">
+        {reason && (
+          <p id={reasonId} className="mr-auto text-sm text-red-700" data-testid="submit-reason">
+            {reason}
+          </p>
+        )}
+        <Button variant="secondary" onClick={onClose}>
+          Cancel
+        </Button>
+        <Button type="submit" loading={save.isPending} disabled={!!reason} aria-describedby={reason ? reasonId : undefined}>
+          {submitLabel}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+const title = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+
+/** The message of a field's error, whether the field or one element of an array field failed. */
+export function firstMessage(err: unknown): string | undefined {
+  if (!err || typeof err !== "object") return undefined;
+  if ("message" in err && typeof err.message === "string" && err.message) return err.message;
+  for (const v of Object.values(err)) {
+    if (v && typeof v === "object" && v !== err) {
+      const m = firstMessage(v);
+      if (m) return m;
+    }
+  }
+  return undefined;
+}
+
+interface FieldProps<TIn extends FieldValues, TOut extends FieldValues> {
+  form: KitForm<TIn, TOut>;
+  name: Path<TIn>;
+  label: string;
+  hint?: string;
+  className?: string;
+}
+
+const errorOf = <TIn extends FieldValues, TOut extends FieldValues>(form: KitForm<TIn, TOut>, name: Path<TIn>) =>
+  firstMessage(get(form.formState.errors, name));
+
+export function TextField<TIn extends FieldValues, TOut extends FieldValues>({
+  form,
+  name,
+  label,
+  hint,
+  className,
+  mono,
+  placeholder,
+  autoFocus,
+}: FieldProps<TIn, TOut> & { mono?: boolean; placeholder?: string; autoFocus?: boolean }) {
+  const error = errorOf(form, name);
+  return (
+    <Field label={label} error={error} hint={hint} className={className}>
+      {(id) => (
+        <Input
+          id={id}
+          autoFocus={autoFocus}
+          placeholder={placeholder}
+          spellCheck={mono ? false : undefined}
+          className={mono ? "font-mono" : undefined}
+          invalid={!!error}
+          {...form.register(name)}
+        />
+      )}
+    </Field>
+  );
+}
+
+export function NumberField<TIn extends FieldValues, TOut extends FieldValues>({
+  form,
+  name,
+  label,
+  hint,
+  className,
+  min,
+  max,
+  step,
+  nullable,
+  optional,
+}: FieldProps<TIn, TOut> & { min?: number; max?: number; step?: number; nullable?: boolean; optional?: boolean }) {
+  const error = errorOf(form, name);
+  // An empty input is null (`nullable`, and the field drops out of the values while hidden) or absent (`optional`).
+  const empty = nullable ? null : undefined;
+  const options =
+    nullable || optional ? { setValueAs: (v: unknown) => (v === "" || v == null ? empty : Number(v)), shouldUnregister: nullable } : { valueAsNumber: true as const };
+  return (
+    <Field label={label} error={error} hint={hint} className={className}>
+      {(id) => <Input id={id} type="number" inputMode="decimal" min={min} max={max} step={step} invalid={!!error} {...form.register(name, options)} />}
+    </Field>
+  );
+}
+
+export interface Option {
+  value: string;
+  label: string;
+}
+
+/** A select; `empty` adds a first option with the value "" (`emptyIsNull` sends it as null). */
+export function SelectField<TIn extends FieldValues, TOut extends FieldValues>({
+  form,
+  name,
+  label,
+  hint,
+  className,
+  options,
+  empty,
+  emptyIsNull,
+  onChange,
+}: FieldProps<TIn, TOut> & { options: Option[]; empty?: string; emptyIsNull?: boolean; onChange?: (value: string) => void }) {
+  const error = errorOf(form, name);
+  return (
+    <Field label={label} error={error} hint={hint} className={className}>
+      {(id) => (
+        <Select
+          id={id}
+          invalid={!!error}
+          {...form.register(name, {
+            setValueAs: emptyIsNull ? (v: unknown) => (v === "" || v == null ? null : v) : undefined,
+            onChange: onChange ? (e: React.ChangeEvent<HTMLSelectElement>) => onChange(e.target.value) : undefined,
+          })}
+        >
+          {empty !== undefined && <option value="">{empty}</option>}
+          {options.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </Select>
+      )}
+    </Field>
+  );
+}
+
+/** "ssd, gpu" → ["ssd", "gpu"]: what tag inputs register with (the schema reports bad tags). */
+export const parseTags = (v: unknown): string[] =>
+  Array.isArray(v) ? v.map(String) : [...new Set(String(v ?? "").split(/[\s,]+/).filter(Boolean))];
+
+export function TagsField<TIn extends FieldValues, TOut extends FieldValues>({ form, name, label, hint, className }: FieldProps<TIn, TOut>) {
+  const error = errorOf(form, name);
+  return (
+    <Field label={label} error={error} hint={hint ?? "Comma-separated, e.g. ssd, gpu"} className={className}>
+      {(id) => <Input id={id} placeholder="ssd, gpu" invalid={!!error} {...form.register(name, { setValueAs: parseTags })} />}
+    </Field>
+  );
+}
+
+export function CheckboxField<TIn extends FieldValues, TOut extends FieldValues>({ form, name, label, className }: Omit<FieldProps<TIn, TOut>, "hint">) {
+  return (
+    <div className={className}>
+      <Checkbox label={label} {...form.register(name)} />
+    </div>
+  );
+}
+
+/** A value shown in a form that cannot change there (a host's cluster, an offering's scope). */
+export function ReadOnlyField({ label, value, hint, className }: { label: string; value: string; hint?: string; className?: string }) {
+  return (
+    <Field label={label} hint={hint} className={className}>
+      {(id) => <Input id={id} value={value} disabled readOnly />}
+    </Field>
+  );
+}

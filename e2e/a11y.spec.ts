@@ -1,0 +1,47 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test } from "@playwright/test";
+import { login } from "./fixtures";
+import { openPage, pagesOf, resolvePath, type Role, roleLogin } from "./pages";
+
+/**
+ * axe-core on every page, as each role, at desktop and phone width: zero violations (WCAG 2.1 AA
+ * rules and axe's best practices). The kit's colours, labels and landmarks are what make this hold.
+ */
+const axe = (page: import("@playwright/test").Page) => new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();
+
+const summary = (v: Awaited<ReturnType<typeof axe>>["violations"]) => v.map((x) => `${x.id}: ${x.nodes.map((n) => n.target.join(" ")).slice(0, 5).join(" | ")}`);
+
+test("the login page", async ({ page }) => {
+  await page.goto("/login");
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+  expect(summary((await axe(page)).violations)).toEqual([]);
+});
+
+for (const role of Object.keys(pagesOf) as Role[]) {
+  test(`every page as ${role}`, async ({ page }) => {
+    test.setTimeout(180_000);
+    const who = roleLogin(role);
+    await login(page, who.username, who.password);
+    const failures: Record<string, string[]> = {};
+    for (const path of pagesOf[role]) {
+      const url = await resolvePath(page, path);
+      await openPage(page, url);
+      const found = summary((await axe(page)).violations);
+      if (found.length) failures[path] = found;
+    }
+    expect(failures).toEqual({});
+  });
+}
+
+test("an open dialog and an open row menu", async ({ page }) => {
+  const who = roleLogin("admin");
+  await login(page, who.username, who.password);
+  await openPage(page, "/infrastructure/hosts");
+  await page.getByRole("button", { name: "Actions for host sim-host-1" }).click();
+  await expect(page.getByRole("menu")).toBeVisible();
+  expect(summary((await axe(page)).violations)).toEqual([]);
+  await page.keyboard.press("Escape");
+  await page.getByRole("button", { name: "Add host" }).click();
+  await expect(page.getByRole("dialog", { name: "Add host" })).toBeVisible();
+  expect(summary((await axe(page)).violations)).toEqual([]);
+});
