@@ -50,7 +50,7 @@ export function Storage({ initialFilter = {} }: { initialFilter?: InitialFilter 
       <PageHeader
         title="Storage"
         crumbs={[infraCrumb, { label: "Storage" }]}
-        description="Primary storage holds VM disks, for a whole zone or one cluster; secondary storage holds templates, ISOs and snapshots for a zone."
+        description="Primary storage holds VM disks, for a whole zone or one cluster; secondary storage holds a zone's templates."
         actions={<FilterSelect label="Filter storage by zone" allLabel="All zones" value={zoneId} onChange={setZoneId} options={(zones.data ?? []).map((z) => ({ value: z.id, label: z.name }))} />}
       />
       <PrimaryPools zoneId={zoneId} initialClusterId={idOrEmpty(initialFilter.clusterId)} noZones={zones.data?.length === 0} />
@@ -125,7 +125,7 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
             label: "Delete",
             danger: true,
             disabled: p.usedGib > 0 ? "Volumes still use it" : null,
-            onSelect: () => confirm.ask(deletion("storage pool", p.name, () => remove.mutateAsync(p), "A pool with volumes cannot be deleted until they are expunged.")),
+            onSelect: () => confirm.ask(deletion("storage pool", p.name, () => remove.mutateAsync(p), "A pool that VM disks still use cannot be deleted: destroy and expunge those VMs first.")),
           },
         ]}
       />
@@ -242,7 +242,7 @@ function SecondaryStores({ zoneId, noZones }: { zoneId: string; noZones: boolean
         rowName={(s) => `secondary store ${s.name}`}
         searchPlaceholder="Search by name, path or zone…"
         emptyTitle={zoneId ? "No secondary storage in this zone" : "No secondary storage yet"}
-        emptyHint="Each zone needs secondary storage for its templates, ISOs and snapshots."
+        emptyHint="Each zone needs secondary storage for its templates."
         rowActions={(s) => [
           { label: "Edit", onSelect: () => setForm({ store: s }) },
           { label: "Delete", danger: true, onSelect: () => confirm.ask(deletion("secondary store", s.name, () => remove.mutateAsync(s), "A store that still holds templates cannot be deleted.")) },
