@@ -14,17 +14,17 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { encode } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { DbHandle } from "@/db";
-import { pods, users, zones } from "@/db/schema";
+import { pods, zones } from "@/db/schema";
 import { createCaller } from "@/server/api/root";
 import type { Caller } from "@/server/authz/caller";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { openTestDb } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { testWorkers, waitFor, waitForJob } from "@/test/orchestrator";
+import { signInAs } from "@/test/sessions";
 import { ByteQueue } from "./byte-queue";
 import { createConsoleProxy } from "./proxy";
 import { RfbTestClient, tcpTransport, type Transport } from "./rfb-test-client";
@@ -45,11 +45,11 @@ let primary = "";
 let vmId = "";
 let domain = "";
 
-async function cookieAndTicket(caller: Caller, sid: string, id: string) {
-  const [u] = await h.db.select({ sv: users.sessionVersion }).from(users).where(eq(users.id, caller.userId));
-  const token = await encode({ token: { uid: caller.userId, sv: u!.sv, sid }, secret: SECRET });
-  const ticket = await createCaller({ db: h.db, caller, session: { id: sid, version: u!.sv } }).console.ticket({ id });
-  return { cookie: `next-auth.session-token=${token}`, ...ticket };
+/** A real sign-in (a sessions row and its JWT cookie) and a console ticket from the tRPC procedure. */
+async function cookieAndTicket(caller: Caller, id: string) {
+  const login = await signInAs(h.db, caller, SECRET);
+  const ticket = await createCaller({ db: h.db, caller, session: { id: login.sid, version: login.sv } }).console.ticket({ id });
+  return { cookie: login.cookie, ...ticket };
 }
 
 function wsTransport(url: string, cookie: string): Promise<Transport & { closeInfo: () => { code: number; reason: string } | null }> {
@@ -150,7 +150,7 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("console of a real lib
       const log = path.join(primary, `${domain}-serial.log`);
       return fs.existsSync(log) && fs.readFileSync(log, "utf8").includes("STRATUS-TINY-GUEST hostname=console-vm ready");
     }, 90_000, 250);
-    const { cookie, ticket, path: p } = await cookieAndTicket(t.callers.tenant, "libvirt-console-login", vmId);
+    const { cookie, ticket, path: p } = await cookieAndTicket(t.callers.tenant, vmId);
     const tr = await wsTransport(`${base}${p}?ticket=${ticket}`, cookie);
     const c = await RfbTestClient.open(tr);
     expect(c.width).toBeGreaterThanOrEqual(640);
