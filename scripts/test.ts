@@ -1,12 +1,13 @@
 /**
  * `npm test`: every suite, in order, with one summary at the end.
  *   typecheck         tsc --noEmit
+ *   lint              ESLint (zero warnings) and Prettier's check
  *   vitest (PGlite)   unit and integration tests on embedded PostgreSQL
  *   vitest (Postgres) the same against a real server, when TEST_DATABASE_URL is set
  *   libvirt           real VMs: the libvirt integration tests, when `virsh -c qemu:///system version` answers
  *   e2e (Chromium)    next build, then Playwright against the built app, when Chromium is installed
  * A suite that cannot run says why and is skipped; with REQUIRE_ALL=1 (CI) a skip is a failure.
- * TEST_SUITES=typecheck,pglite,postgres,libvirt,e2e picks suites.
+ * TEST_SUITES=typecheck,lint,pglite,postgres,libvirt,e2e picks suites.
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -66,6 +67,11 @@ function suite(name: string, key: string, body: () => Omit<Outcome, "suite"> | s
 
 suite("typecheck", "typecheck", () => {
   const code = run("npx", ["tsc", "--noEmit"]);
+  return { status: code === 0 ? "passed" : "failed", passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 };
+});
+
+suite("lint", "lint", () => {
+  const code = run("npx", ["eslint", "--max-warnings", "0", "."]) || run("npx", ["prettier", "--check", "--log-level", "warn", "."]);
   return { status: code === 0 ? "passed" : "failed", passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 };
 });
 

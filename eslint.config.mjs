@@ -1,0 +1,25 @@
+// Lint gate (npm run lint, part of npm test): Next's rules (React, hooks, a11y, core web vitals),
+// typescript-eslint's type-checked rules, and drizzle's guard against update/delete without where.
+import { defineConfig, globalIgnores } from "eslint/config";
+import nextVitals from "eslint-config-next/core-web-vitals";
+import tseslint from "typescript-eslint";
+import drizzle from "eslint-plugin-drizzle";
+
+export default defineConfig([
+  globalIgnores([".next/**", ".next-*/**", "node_modules/**", ".data/**", ".test-data/**", ".test-results/**", "test-results/**", ".cache/**", "db/migrations/**", "next-env.d.ts"]),
+  ...nextVitals,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { drizzle },
+    rules: {
+      "drizzle/enforce-delete-with-where": ["error", { drizzleObjectName: ["db", "tx"] }],
+      "drizzle/enforce-update-with-where": ["error", { drizzleObjectName: ["db", "tx"] }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+    },
+  },
+  {
+    files: ["**/*.mjs", "**/*.js"],
+    extends: [tseslint.configs.disableTypeChecked],
+  },
+]);
