@@ -19,6 +19,12 @@ export default defineConfig([
     },
   },
   {
+    // React's rules only where React runs: a test's `use(…)` or a script's helper is not a hook.
+    files: ["server/**", "db/**", "lib/**", "scripts/**", "test/**", "e2e/**"],
+    ignores: ["**/*.tsx"],
+    rules: Object.fromEntries(Object.keys(nextVitals.find((c) => c.plugins?.["react-hooks"])?.plugins["react-hooks"].rules ?? {}).map((r) => [`react-hooks/${r}`, "off"])),
+  },
+  {
     files: ["**/*.mjs", "**/*.js"],
     extends: [tseslint.configs.disableTypeChecked],
   },
