@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
 import { loginThrottle } from "@/db/schema";
@@ -26,7 +27,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const reset = () => h.db.delete(loginThrottle);
+const reset = () => h.db.delete(loginThrottle).where(sql`true`); // every counter: the whole table is meant
 const policy = (p: Partial<ThrottlePolicy>): ThrottlePolicy => ({ ...throttlePolicy(), ...p });
 
 async function timed<T>(p: Promise<T>): Promise<[T, number]> {
