@@ -46,12 +46,13 @@ const nextConfig: NextConfig = {
   poweredByHeader: false,
   // Lets a second build live beside the main one (e.g. NEXT_DIST_DIR=.next-e2e); serve with the same value.
   distDir: process.env.NEXT_DIST_DIR ?? ".next",
-  async headers() {
-    return [
+  // Next's type asks for a promise; the list itself is static.
+  headers() {
+    return Promise.resolve([
       { source: "/:path*", headers: securityHeaders },
       { source: "/:path*", has: [{ type: "header", key: "x-forwarded-proto", value: "https" }], headers: [hsts] },
       ...(process.env.NEXTAUTH_URL?.startsWith("https://") ? [{ source: "/:path*", headers: [hsts] }] : []),
-    ];
+    ]);
   },
 };
 

@@ -22,9 +22,10 @@ export interface DbHandle {
   db: Db;
   kind: "pglite" | "postgres";
   /** LISTEN on a channel (NOTIFY is sent with pg_notify inside transactions); returns unlisten. */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
-  migrate(): Promise<void>;
-  close(): Promise<void>;
+  // Function-typed properties, not methods: none uses `this`, so `close = h.close` is safe.
+  listen: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
+  migrate: () => Promise<void>;
+  close: () => Promise<void>;
 }
 
 const migrationsFolder = path.join(/*turbopackIgnore: true*/ process.cwd(), "db", "migrations");
@@ -51,7 +52,7 @@ export function openDb(opts: { url?: string; dataDir?: string; max?: number }): 
   const client = new PGlite(opts.dataDir);
   const pdb = drizzlePglite({ client, schema });
   return {
-    db: pdb as unknown as Db,
+    db: pdb,
     kind: "pglite",
     listen: async (channel, onNotify) => {
       const unsub = await client.listen(channel, () => onNotify());

@@ -31,6 +31,7 @@ const median = (xs: number[]) => {
 import { LibvirtDriver } from "@/server/orchestrator/drivers/libvirt/driver";
 const timing: Record<string, number[]> = {};
 if (process.env.BENCH_DEBUG) for (const m of ["create", "start"] as const) {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- patched in place; orig is called with apply(this) below
   const orig = LibvirtDriver.prototype[m];
   (LibvirtDriver.prototype as unknown as Record<string, unknown>)[m] = async function (this: LibvirtDriver, ...a: unknown[]) {
     const t = performance.now();

@@ -10,7 +10,7 @@ import { registerOrchestrator } from "@/server/orchestrator";
 import { JOB_CHANNEL } from "@/server/orchestrator/jobs/queue";
 import { startWorkers } from "@/server/orchestrator/jobs/runner";
 
-async function main() {
+function main() {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL is required (the worker shares a PostgreSQL database with other processes)");
   const owner = process.env.STRATUS_WORKER_OWNER ?? `worker:${process.pid}`;
@@ -26,7 +26,7 @@ async function main() {
     leaseMs,
     pollMs,
     listen: (cb) => handle.listen(JOB_CHANNEL, cb),
-    log: (m, e) => console.log(`[worker ${owner}] ${m}${e ? `: ${e instanceof Error ? e.message : String(e)}` : ""}`),
+    log: (m, e) => console.log(`[worker ${owner}] ${m}${e ? `: ${e instanceof Error ? e.message : JSON.stringify(e)}` : ""}`),
   });
   console.log(`ready ${owner}`);
   const stop = () => {
@@ -40,7 +40,9 @@ async function main() {
   process.on("SIGINT", stop);
 }
 
-main().catch((e: unknown) => {
+try {
+  main();
+} catch (e) {
   console.error("[worker] failed to start:", e);
   process.exit(1);
-});
+}

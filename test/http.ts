@@ -48,7 +48,7 @@ export async function codeOf(p: Promise<unknown>): Promise<string> {
     return "OK";
   } catch (e) {
     if (e instanceof TRPCClientError) return String((e.data as { code?: string } | undefined)?.code ?? e.message);
-    if (e && typeof e === "object" && "code" in e) return String((e as { code: unknown }).code);
+    if (e && typeof e === "object" && "code" in e) return String(e.code);
     throw e;
   }
 }

@@ -50,12 +50,13 @@ export async function injectFault(db: Db, fault: { operation: string; hostId?: s
 }
 
 export async function clearFaults(db: Db) {
-  await db.delete(simulatorFaults);
+  await db.delete(simulatorFaults).where(sql`true`); // every fault: the whole table is meant
   simulatorDriver()?.invalidate();
 }
 
-/** Polls `check` until it returns a truthy value. */
-export async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 20_000, everyMs = 25): Promise<T> {
+type Falsy = null | undefined | false;
+/** Polls `check` (sync or async) until it returns a truthy value. */
+export async function waitFor<T>(what: string, check: () => T | Falsy | Promise<T | Falsy>, timeoutMs = 20_000, everyMs = 25): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

@@ -37,7 +37,7 @@ async function main() {
     pollMs: 100,
     listen: (cb) => handle.listen(JOB_CHANNEL, cb),
     // A job's own failure shows as a failed job; what the runner logs with an error is its plumbing failing.
-    log: (m, e) => void (e && result.workerErrors.push(`${m}: ${e instanceof Error ? e.message : String(e)}`)),
+    log: (m, e) => void (e && result.workerErrors.push(`${m}: ${e instanceof Error ? e.message : JSON.stringify(e)}`)),
   });
 
   const choices = await deployChoicesByName(handle.db);
@@ -51,7 +51,7 @@ async function main() {
   const reconciler = (async () => {
     while (!stopping) {
       for (const host of await handle.db.select().from(hosts)) {
-        await reconcileHost(handle.db, host).catch((e: unknown) => result.reconcileErrors.push(e instanceof Error ? e.message : String(e)));
+        await reconcileHost(handle.db, host).catch((e: unknown) => result.reconcileErrors.push(e instanceof Error ? e.message : JSON.stringify(e)));
       }
       await new Promise((r) => setTimeout(r, 50));
     }

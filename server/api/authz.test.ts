@@ -23,11 +23,11 @@ async function snapshot(db: Db): Promise<string> {
   const tables = await db.execute<{ tablename: string }>(
     sql`select tablename from pg_tables where schemaname = 'public' and tablename not in ('events', 'login_throttle') order by tablename`,
   );
-  const names = ((tables as { rows?: { tablename: string }[] }).rows ?? (tables as unknown as { tablename: string }[])).map((r) => r.tablename);
+  const names = ((tables as { rows?: { tablename: string }[] }).rows ?? (tables as { tablename: string }[])).map((r) => r.tablename);
   const parts: string[] = [];
   for (const n of names) {
     const res = await db.execute(sql.raw(`select * from "${n}" order by 1`));
-    const rows = (res as { rows?: unknown[] }).rows ?? (res as unknown as unknown[]);
+    const rows = (res as { rows?: unknown[] }).rows ?? (res as unknown[]);
     parts.push(`${n}:${JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}`);
   }
   return parts.join("\n");

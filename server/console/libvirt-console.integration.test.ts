@@ -146,7 +146,7 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("console of a real lib
 
   it("shows the guest's screen through the proxy, and closes when the VM is stopped", async () => {
     // The guest prints its banner on the serial log and the VGA screen once booted.
-    await waitFor("the guest's banner", async () => {
+    await waitFor("the guest's banner", () => {
       const log = path.join(primary, `${domain}-serial.log`);
       return fs.existsSync(log) && fs.readFileSync(log, "utf8").includes("STRATUS-TINY-GUEST hostname=console-vm ready");
     }, 90_000, 250);

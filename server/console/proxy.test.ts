@@ -170,7 +170,7 @@ describe(`console proxy (${testDbKind()})`, () => {
     expect(Buffer.from(client.rgba).equals(before)).toBe(false);
     expect(openConsoles().filter((c) => c.instanceId === vm1.id)).toHaveLength(1);
     ws.close();
-    await waitFor("the session to end", async () => openConsoles().length === 0);
+    await waitFor("the session to end", () => openConsoles().length === 0);
     const types = await waitFor("open and close events", async () => {
       const rows = await h.db.select({ type: events.type, actor: events.actorUserId }).from(events).where(and(eq(events.resourceId, vm1.id)));
       const ts = rows.filter((r) => r.type.startsWith("VM.CONSOLE.")).map((r) => `${r.type}:${r.actor === t.callers.tenant.userId}`);

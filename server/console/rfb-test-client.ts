@@ -8,8 +8,9 @@ import { upstreamHandshake } from "./rfb-handshake";
  */
 export interface Transport {
   queue: ByteQueue;
-  write(b: Buffer): void;
-  close(): void;
+  // Function-typed properties: transports are plain objects of closures, so passing t.write along is safe.
+  write: (b: Buffer) => void;
+  close: () => void;
   closed: Promise<void>;
 }
 

@@ -80,6 +80,6 @@ describe("no deadlocks under ordinary concurrent use", () => {
 async function deadlocks(db: DbHandle) {
   await new Promise((r) => setTimeout(r, 600));
   const res = await db.db.execute(sql`select deadlocks::int as n from pg_stat_database where datname = current_database()`);
-  const rows = (res as { rows?: { n: number }[] }).rows ?? (res as unknown as { n: number }[]);
+  const rows = (res as { rows?: { n: number }[] }).rows ?? (res as { n: number }[]);
   return Number(rows[0]?.n ?? 0);
 }

@@ -1,5 +1,5 @@
 import { TRPCError } from "@trpc/server";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
 import { hosts, simulatorVms, zones as zonesTable } from "@/db/schema";
@@ -111,7 +111,7 @@ describe(`simulator administration (${testDbKind()})`, () => {
       ["sim-host-3", 0, 0],
       ["sim-host-4", 0, 0],
     ]);
-    await h.db.delete(simulatorVms);
+    await h.db.delete(simulatorVms).where(sql`true`); // every simulated VM: the whole table is meant
   });
 });
 

@@ -36,7 +36,7 @@ afterAll(async () => {
 
 async function codeOf(p: Promise<unknown>) {
   const e = await p.then(() => null).catch((err: unknown) => err);
-  return e instanceof TRPCError ? e.code : e ? String(e) : "OK";
+  return e instanceof TRPCError ? e.code : e instanceof Error ? String(e) : e ? JSON.stringify(e) : "OK";
 }
 
 type Use = Record<string, number>;
@@ -303,7 +303,7 @@ describe(`account deletion (${testDbKind()})`, () => {
       // The "dead" owner claims the cleanup, destroys the first VM (as the job does), then vanishes.
       expect((await claimJob(h.db, "dead-owner", 300))?.id).toBe(jobId);
       const [row] = await h.db.select().from(instances).where(eq(instances.id, v1));
-      await destroyInstance(h.db, null, v1, row!, t.callers.admin.userId);
+      await destroyInstance(h.db, null, v1, row, t.callers.admin.userId);
       await new Promise((r) => setTimeout(r, 400));
       workers = testWorkers(h, "survivor");
       const job = await waitForJob(h.db, jobId, 30_000);

@@ -179,7 +179,7 @@ export async function setAccountState(db: Db, caller: Caller, input: { id: strin
       resourceType: "account",
       resourceId: a.id,
     });
-    return updated!;
+    return updated;
   });
 }
 

@@ -6,7 +6,7 @@ import { type Caller, domainInScope, domainPathCondition, escapeLike, isRootAdmi
 import type { CreateDomainInput } from "@/lib/validation/identity";
 import { badRequest, conflict, isUniqueViolation, notFound } from "./errors";
 import { recordEvent } from "./events";
-import { createCounters, LimitExceededError, pathIds, type ResourceType } from "./limits";
+import { createCounters, LimitExceededError, pathIds } from "./limits";
 
 export type Domain = typeof domains.$inferSelect;
 
@@ -180,7 +180,7 @@ async function transferSubtreeUse(tx: DbOrTx, d: Domain, oldAncestors: string[],
     .orderBy(asc(resourceCounters.id))
     .for("update");
   for (const r of locked) {
-    const amount = use.get(r.resourceType as ResourceType) ?? 0;
+    const amount = use.get(r.resourceType) ?? 0;
     const joins = joining.includes(r.domainId!);
     if (joins && r.max !== null && r.used + amount > r.max) {
       const [anc] = await tx.select({ name: domains.name }).from(domains).where(eq(domains.id, r.domainId!));

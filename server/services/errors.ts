@@ -24,7 +24,7 @@ export const forbidden = (message: string) => new ServiceError("FORBIDDEN", mess
 export function pgErrorCode(err: unknown): string | undefined {
   let e: unknown = err;
   for (let i = 0; i < 4 && e; i++) {
-    const code = typeof e === "object" && e !== null && "code" in e ? (e as { code: unknown }).code : undefined;
+    const code = typeof e === "object" && e !== null && "code" in e ? e.code : undefined;
     if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
     e = (e as { cause?: unknown }).cause;
   }

@@ -20,7 +20,7 @@ afterAll(() => h.close());
 
 async function codeOf(p: Promise<unknown>) {
   const e = await p.then(() => null).catch((err: unknown) => err);
-  return e instanceof TRPCError ? e.code : e ? String(e) : "OK";
+  return e instanceof TRPCError ? e.code : e instanceof Error ? String(e) : e ? JSON.stringify(e) : "OK";
 }
 
 describe(`domains on ${testDbKind()}`, () => {

@@ -54,7 +54,7 @@ export async function pageOf<T extends PgTable>(
       .offset((page - 1) * pageSize),
     db.select({ n: count() }).from(table as PgTable).where(where),
   ]);
-  return { items: items as T["$inferSelect"][], total: total?.n ?? 0, page, pageSize };
+  return { items, total: total?.n ?? 0, page, pageSize };
 }
 
 /** Sorts and slices an in-memory list the same way, for lists built from joins. */

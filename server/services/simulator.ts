@@ -127,7 +127,7 @@ export async function removeSimulatorFault(db: DbOrTx, caller: Caller, id: strin
 /** Removes every fault (and, with `latency`, every latency): the simulator back to a healthy cloud. */
 export async function resetSimulator(db: DbOrTx, caller: Caller, opts: { latency: boolean }) {
   assertInfra(caller, "manage");
-  const removed = await db.delete(simulatorFaults).returning({ id: simulatorFaults.id });
+  const removed = await db.delete(simulatorFaults).where(sql`true`).returning({ id: simulatorFaults.id }); // every fault: the whole table is meant
   if (opts.latency) await db.update(simulatorSettings).set({ latencyMs: {} }).where(and(eq(simulatorSettings.id, "default")));
   await recordEvent(db, {
     type: "SIMULATOR.RESET",

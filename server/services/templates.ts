@@ -93,7 +93,7 @@ async function inspectImage(file: string, format: "qcow2" | "raw"): Promise<numb
   }
   let info: { "virtual-size": number; "backing-filename"?: string };
   try {
-    info = JSON.parse((await qemuImg(["info", "-U", "-f", format, "--output=json", "--", file], { timeoutMs: 30_000 })).stdout);
+    info = JSON.parse((await qemuImg(["info", "-U", "-f", format, "--output=json", "--", file], { timeoutMs: 30_000 })).stdout) as typeof info;
   } catch (e) {
     throw badRequest(`${file} is not a ${format} image: ${e instanceof Error ? e.message : String(e)}`, "format");
   }

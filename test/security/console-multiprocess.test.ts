@@ -36,7 +36,7 @@ async function startNode(name: string) {
     return { name, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}`, stop: () => p.kill("SIGTERM") };
   }
   const n = await startPortalNode(h.db, { log: () => undefined });
-  return { name, http: `http://127.0.0.1:${n.port}`, ws: `ws://127.0.0.1:${n.port}`, stop: async () => n.close() };
+  return { name, http: `http://127.0.0.1:${n.port}`, ws: `ws://127.0.0.1:${n.port}`, stop: () => Promise.resolve(n.close()) };
 }
 
 beforeAll(async () => {

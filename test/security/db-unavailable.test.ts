@@ -55,18 +55,16 @@ describe("a database that is briefly unreachable", () => {
 
   it("answers a failed query in a procedure with 503 and no SQL", async () => {
     for (const db of [closedPglite, unreachablePg.db]) {
-      const res = await handleTrpcRequest(listRequest(), async () => ({ db, caller: admin }));
+      const res = await handleTrpcRequest(listRequest(), () => Promise.resolve({ db, caller: admin }));
       await expectUnavailable(res, [admin.accountId]);
     }
   });
 
   it("answers any other fault in the context with a generic 500", async () => {
-    const res = await handleTrpcRequest(listRequest(), async () => {
-      throw new Error('Failed query: select "secret" from "users" params: 42');
-    });
+    const res = await handleTrpcRequest(listRequest(), () => Promise.reject(new Error('Failed query: select "secret" from "users" params: 42')));
     const body = await res.text();
     expect(res.status).toBe(500);
-    expect(JSON.parse(body).error.json.message).toBe("Something went wrong on the server; the error was logged");
+    expect((JSON.parse(body) as { error: { json: { message: string } } }).error.json.message).toBe("Something went wrong on the server; the error was logged");
     expect(body).not.toContain("secret");
     expect(body).not.toContain("Failed query");
   });

@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
 import { loginThrottle } from "@/db/schema";
 import { authenticate } from "@/server/auth/login";
 import { CLIENT_IP_HEADER, stampClientIp, trustedProxies } from "@/server/auth/client-ip";
-import { throttlePolicy, type ThrottlePolicy } from "@/server/auth/throttle";
+import { beginAttempt, throttlePolicy, type ThrottlePolicy } from "@/server/auth/throttle";
 import { openTestDb, testDbKind } from "@/test/db";
 import { seedTenancy } from "@/test/fixtures";
 import { codeOf, trpcClient, trpcHandler } from "@/test/http";
@@ -26,7 +27,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const reset = () => h.db.delete(loginThrottle);
+const reset = () => h.db.delete(loginThrottle).where(sql`true`); // every counter: the whole table is meant
 const policy = (p: Partial<ThrottlePolicy>): ThrottlePolicy => ({ ...throttlePolicy(), ...p });
 
 async function timed<T>(p: Promise<T>): Promise<[T, number]> {
@@ -41,9 +42,10 @@ describe(`login throttle (${testDbKind()})`, () => {
     // Far past the per-(user, address) limit, from X, with the default policy.
     for (let i = 0; i < 15; i++) await authenticate(h.db, "admin", `guess-${i}`, "203.0.113.66");
     expect(await authenticate(h.db, "admin", "stratus-admin", "203.0.113.66")).toEqual({ ok: false, reason: "throttled" });
-    const [owner, ms] = await timed(authenticate(h.db, "admin", "stratus-admin", "198.51.100.10"));
-    expect(owner.ok).toBe(true);
-    expect(ms).toBeLessThan(throttlePolicy().backstopDelayMs);
+    // Not slowed either: the verdict for the owner's address carries no delay (asserted on the
+    // verdict, not on wall time, which a loaded machine stretches).
+    expect(await beginAttempt(h.db, "admin", "198.51.100.10", throttlePolicy())).toEqual({ allowed: true, delayMs: 0 });
+    expect((await authenticate(h.db, "admin", "stratus-admin", "198.51.100.10")).ok).toBe(true);
   });
 
   it("limits failures per address across usernames; other addresses are unaffected", async () => {
@@ -78,9 +80,8 @@ describe(`login throttle (${testDbKind()})`, () => {
     const [fromNew, slow] = await timed(authenticate(h.db, "reseller", "stratus-reseller", "198.51.100.31", { policy: p }));
     expect(fromNew.ok).toBe(true);
     expect(slow).toBeGreaterThanOrEqual(1500);
-    const [fromKnown, fast] = await timed(authenticate(h.db, "reseller", "stratus-reseller", "198.51.100.30", { policy: p }));
-    expect(fromKnown.ok).toBe(true);
-    expect(fast).toBeLessThan(1500);
+    expect(await beginAttempt(h.db, "reseller", "198.51.100.30", p)).toEqual({ allowed: true, delayMs: 0 });
+    expect((await authenticate(h.db, "reseller", "stratus-reseller", "198.51.100.30", { policy: p })).ok).toBe(true);
   });
 
   it("user.changeOwnPassword's current-password check is throttled the same way", async () => {

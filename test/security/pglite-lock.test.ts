@@ -96,7 +96,7 @@ describe("the embedded database is one process's", { timeout: 300_000 }, () => {
     expect(fs.existsSync(path.join(dir, LOCK_FILE))).toBe(false);
   });
 
-  it("in-process: a recycled pid (alive but started later) and an unreadable lock are stale; a live holder is not", async () => {
+  it("in-process: a recycled pid (alive but started later) and an unreadable lock are stale; a live holder is not", () => {
     const dir = tmpDir();
     const file = path.join(dir, LOCK_FILE);
     // The parent process is alive, but the lock says it started at another time: another process had that pid.

@@ -27,7 +27,7 @@ process.env.STRATUS_CONSOLE_CHECK_MS = "150";
 
 // Server pages read the request's headers through next/headers; outside Next.js we hand them in.
 let pageHeaders = new Headers();
-vi.mock("next/headers", () => ({ headers: async () => pageHeaders }));
+vi.mock("next/headers", () => ({ headers: () => Promise.resolve(pageHeaders) }));
 
 let h: DbHandle;
 let t: Awaited<ReturnType<typeof seedTenancy>>;

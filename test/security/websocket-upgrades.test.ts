@@ -123,7 +123,7 @@ describe(`WebSocket upgrades (${testDbKind()})`, () => {
     await RfbTestClient.open(adminConsole.transport);
     // Closing one makes room again.
     first.ws.close();
-    await waitFor("the first console to close", async () => openConsoles().filter((c) => c.userId === t.callers.tenant.userId).length === 1);
+    await waitFor("the first console to close", () => openConsoles().filter((c) => c.userId === t.callers.tenant.userId).length === 1);
     const again = await open();
     await RfbTestClient.open(again.transport);
     expect(again.transport.closeInfo).toBeNull();

@@ -83,7 +83,7 @@ export async function claimJob(db: DbOrTx, owner: string, leaseMs: number, types
         started_at = coalesce(started_at, now())
       where id = (select id from jobs where ${runnable} ${typeFilter} order by ${order} limit 1 for update skip locked)
       returning *`);
-    const rows = (res as { rows?: Record<string, unknown>[] }).rows ?? (res as unknown as Record<string, unknown>[]);
+    const rows = (res as { rows?: Record<string, unknown>[] }).rows ?? (res as Record<string, unknown>[]);
     return rows[0] ? toJob(rows[0]) : null;
   };
   return (
@@ -94,7 +94,8 @@ export async function claimJob(db: DbOrTx, owner: string, leaseMs: number, types
 
 /** Maps a raw `returning *` row (snake_case, driver-typed) to the drizzle row shape. */
 function toJob(r: Record<string, unknown>): Job {
-  const date = (v: unknown) => (v == null ? null : v instanceof Date ? v : new Date(String(v)));
+  // PGlite gives Date objects; postgres.js gives raw timestamps as ISO text here.
+  const date = (v: unknown) => (v == null ? null : v instanceof Date ? v : new Date(v as string));
   return {
     id: String(r.id),
     type: String(r.type),

@@ -93,7 +93,7 @@ export async function reserveOnHost(
       and hosts.cpu_used_mhz + ${cpu} <= hosts.cpu_cores::bigint * hosts.cpu_mhz * clusters.cpu_overcommit
       and hosts.memory_used_mib + ${r.memoryMib} <= hosts.memory_mib * clusters.memory_overcommit
     returning hosts.id`);
-  const list = (rows as { rows?: unknown[] }).rows ?? (rows as unknown as unknown[]);
+  const list = (rows as { rows?: unknown[] }).rows ?? (rows as unknown[]);
   return list.length > 0;
 }
 

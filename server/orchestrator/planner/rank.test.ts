@@ -70,6 +70,9 @@ describe("planner ranking (pure)", () => {
     }
     expect(firsts.size).toBe(5);
     // Uniform: each host first about 400 times in 2000; a biased shuffle falls far outside.
-    for (const n of firsts.values()) expect(n).toBeGreaterThan(300), expect(n).toBeLessThan(500);
+    for (const n of firsts.values()) {
+      expect(n).toBeGreaterThan(300);
+      expect(n).toBeLessThan(500);
+    }
   });
 });

@@ -25,9 +25,9 @@ let otherZoneCluster: string;
  * server/orchestrator/drivers/libvirt/.
  */
 const kvmStandIn = {
-  async ping(host) {
-    if (!/10\.0\.0\.|\/\/v\//.test(host.address)) throw new DriverError(`cannot connect to ${host.address}`, true);
-    return { cpuCores: 16, cpuMhz: 3000, memoryMib: 65536, cpuModel: "Test CPU", hypervisorVersion: "QEMU 7.2", libvirtVersion: "9.0.0", kvmAccelerated: true };
+  ping(host) {
+    if (!/10\.0\.0\.|\/\/v\//.test(host.address)) return Promise.reject(new DriverError(`cannot connect to ${host.address}`, true));
+    return Promise.resolve({ cpuCores: 16, cpuMhz: 3000, memoryMib: 65536, cpuModel: "Test CPU", hypervisorVersion: "QEMU 7.2", libvirtVersion: "9.0.0", kvmAccelerated: true });
   },
 } as Partial<HypervisorDriver> as HypervisorDriver;
 

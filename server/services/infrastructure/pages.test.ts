@@ -42,7 +42,7 @@ afterAll(() => close());
 async function renderWithData(page: ReactNode) {
   const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   const trpcClient = createTRPCClient<AppRouter>({
-    links: [unstable_localLink({ router: appRouter, createContext: async () => ({ db, caller: admin }), transformer: superjson })],
+    links: [unstable_localLink({ router: appRouter, createContext: () => Promise.resolve({ db, caller: admin }), transformer: superjson })],
   });
   const tree = h(CallerProvider, {
     caller: { ...admin, permissions: permissionsOf(admin.accountType) },

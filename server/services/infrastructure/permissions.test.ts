@@ -3,7 +3,6 @@ import { count } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "@/db";
 import { events } from "@/db/schema";
-import type { Caller } from "@/server/authz/caller";
 import { infrastructureRouters } from "@/server/api/routers/infrastructure";
 import { listZones } from "@/server/services/infrastructure/zones";
 import { openTestDb } from "@/test/db";
@@ -96,7 +95,7 @@ describe("infrastructure permissions", () => {
   }
 
   it("the services refuse non-admins too (defence in depth)", async () => {
-    await expect(listZones(db, callers.reseller as Caller, {})).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(listZones(db, callers.reseller, {})).rejects.toMatchObject({ code: "FORBIDDEN" });
   });
 
   it("a signed-out caller is UNAUTHORIZED", async () => {

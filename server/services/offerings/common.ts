@@ -200,7 +200,7 @@ export async function lockOffering(tx: DbOrTx, t: OfferingTable, id: string) {
 
 function rowsOf<R>(res: unknown): R[] {
   if (Array.isArray(res)) return res as R[];
-  return ((res as { rows?: R[] }).rows ?? []) as R[];
+  return (res as { rows?: R[] }).rows ?? [];
 }
 
 /**
@@ -239,7 +239,7 @@ export async function setOfferingState<T extends OfferingTable>(
 ): Promise<OfferingView<T>> {
   const o = await getManagedOffering(db, caller, kind, input.id);
   if (o.state === input.state) return o;
-  const t = kind.table as OfferingTable;
+  const t: OfferingTable = kind.table;
   await db.transaction(async (tx) => {
     await tx.update(t).set({ state: input.state }).where(eq(t.id, o.id));
     await offeringEvent(tx, caller, kind, o, verbs[input.state], `${input.state === "active" ? "Activated" : "Deactivated"} ${kind.noun.toLowerCase()} ${o.name}`);
@@ -250,7 +250,7 @@ export async function setOfferingState<T extends OfferingTable>(
 /** Deletes an unused offering; one still referenced (instances, volumes) must be deactivated instead. */
 export async function deleteOffering<T extends OfferingTable>(db: Db, caller: Caller, kind: OfferingKind<T>, id: string): Promise<void> {
   const o = await getManagedOffering(db, caller, kind, id);
-  const t = kind.table as OfferingTable;
+  const t: OfferingTable = kind.table;
   try {
     await db.transaction(async (tx) => {
       await tx.delete(t).where(eq(t.id, o.id));
@@ -269,12 +269,12 @@ export async function deleteOffering<T extends OfferingTable>(db: Db, caller: Ca
  * scoped to that domain or an ancestor. For the orchestrator's deploy/create-volume paths.
  */
 export async function usableOffering<T extends OfferingTable>(db: DbOrTx, kind: OfferingKind<T>, id: string, ownerDomainPath: string): Promise<Row<T>> {
-  const t = kind.table as OfferingTable;
+  const t: OfferingTable = kind.table;
   const [o] = await db
     .select()
     .from(t)
     .where(and(eq(t.id, id), or(isNull(t.domainId), inArray(t.domainId, pathIds(ownerDomainPath)))));
   if (!o) throw notFound(kind.noun);
   if (o.state !== "active") throw new ServiceError("BAD_REQUEST", `${kind.noun} ${o.name} is inactive; choose another one`);
-  return o as Row<T>;
+  return o;
 }

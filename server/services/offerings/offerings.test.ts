@@ -181,7 +181,7 @@ describe(`offerings on ${testDbKind()}`, () => {
       [{ hostTags: ["bad tag"] }, "hostTags.0", /Tags may contain/],
     ];
     for (const [patch, field, message] of cases) {
-      const r = await refusal(as.admin.computeOffering.create({ ...compute("Valid", null), ...patch } as ReturnType<typeof compute>));
+      const r = await refusal(as.admin.computeOffering.create({ ...compute("Valid", null), ...patch }));
       expect(r.code, JSON.stringify(patch)).toBe("BAD_REQUEST");
       expect(r.field).toBe(field);
       expect(r.issues.join(" ")).toMatch(message);

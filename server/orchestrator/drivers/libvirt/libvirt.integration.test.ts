@@ -173,7 +173,7 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
     // Root volume: a qcow2 overlay on the template copied once to primary storage.
     const info = JSON.parse(execFileSync("qemu-img", ["info", "-U", "--output=json", path.join(primary, `${vmName}-root.qcow2`)], { encoding: "utf8" })) as { "backing-filename": string };
     expect(info["backing-filename"]).toBe(path.join(primary, `template-${templateId}.qcow2`));
-    const banner = await waitFor("the guest's banner", async () => bannerCount() > 0, 60_000, 250);
+    const banner = await waitFor("the guest's banner", () => bannerCount() > 0, 60_000, 250);
     expect(banner).toBe(true);
     expect(fs.readFileSync(serialLog(), "utf8")).toContain("STRATUS-TINY-GUEST hostname=tiny-one ready");
   }, 150_000);
@@ -207,11 +207,11 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
     const st = await job((await tenant.instance.start({ id: vmId })).jobId);
     expect(st.status).toBe("succeeded");
     expect(domState(vmName)).toBe("running");
-    await waitFor("the banner after start", async () => bannerCount() >= 1, 60_000, 250);
+    await waitFor("the banner after start", () => bannerCount() >= 1, 60_000, 250);
 
     const r = await job((await tenant.instance.reboot({ id: vmId })).jobId);
     expect(r.status).toBe("succeeded");
-    await waitFor("the banner after the reboot", async () => bannerCount() >= 2, 90_000, 250);
+    await waitFor("the banner after the reboot", () => bannerCount() >= 2, 90_000, 250);
     expect(domState(vmName)).toBe("running");
 
     const t1 = Date.now();

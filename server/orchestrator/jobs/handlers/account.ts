@@ -6,7 +6,7 @@ import { ACCOUNT_CLEANUP_JOB } from "@/server/services/accounts";
 import { ServiceError } from "@/server/services/errors";
 import { recordEvent } from "@/server/services/events";
 import { destroyInstance, expungeInstance } from "@/server/services/instances/operations";
-import { type Deltas, release, type ResourceType } from "@/server/services/limits";
+import { type Deltas, release } from "@/server/services/limits";
 import { JobWaiting } from "../errors";
 import type { Job } from "../queue";
 import { registerJobHandler, type JobHandler } from "../registry";
@@ -150,7 +150,7 @@ async function releaseAll(tx: Tx, accountId: string): Promise<Deltas> {
     .select({ resourceType: resourceCounters.resourceType, used: resourceCounters.used })
     .from(resourceCounters)
     .where(and(eq(resourceCounters.accountId, accountId), gt(resourceCounters.used, 0)));
-  const leftover: Deltas = Object.fromEntries(rows.map((r) => [r.resourceType, r.used])) as Partial<Record<ResourceType, number>>;
+  const leftover: Deltas = Object.fromEntries(rows.map((r) => [r.resourceType, r.used]));
   await release(tx, accountId, leftover);
   return leftover;
 }

@@ -26,7 +26,7 @@ async function open(port: number, password?: string) {
 }
 
 /** Raw bytes from a fresh TCP connection, for the refusal paths. */
-async function raw(port: number) {
+function raw(port: number) {
   const sock = net.connect({ port, host: "127.0.0.1" });
   const q = new ByteQueue();
   sock.on("data", (d: Buffer) => q.push(d));
@@ -97,7 +97,7 @@ describe("RFB server", () => {
 
   it("offers None when no password is set", async () => {
     const { port } = await serve();
-    const r = await raw(port);
+    const r = raw(port);
     expect((await r.q.read(12)).toString()).toBe("RFB 003.008\n");
     r.write("RFB 003.008\n");
     expect([...(await r.q.read(2))]).toEqual([1, 1]);
@@ -108,7 +108,7 @@ describe("RFB server", () => {
 
   it("refuses other protocol versions and security types it did not offer", async () => {
     const { port } = await serve("pa55word");
-    const old = await raw(port);
+    const old = raw(port);
     await old.q.read(12);
     old.write("RFB 003.003\n");
     expect((await old.q.read(1))[0]).toBe(0);
@@ -116,7 +116,7 @@ describe("RFB server", () => {
     expect((await old.q.read(len)).toString()).toMatch(/3\.8 only/);
     await old.closed;
 
-    const none = await raw(port);
+    const none = raw(port);
     await none.q.read(12);
     none.write("RFB 003.008\n");
     expect([...(await none.q.read(2))]).toEqual([1, 2]);
@@ -223,7 +223,7 @@ describe("RFB server", () => {
 describe("simulator consoles", () => {
   it("starts a console for a running VM, and stops it (disconnecting clients) when the VM stops", async () => {
     let truth: VmTruth = { state: "running", startedAt: new Date() };
-    const consoles = new SimulatorConsoles(async () => truth, 50);
+    const consoles = new SimulatorConsoles(() => Promise.resolve(truth), 50);
     const a = await consoles.endpoint("h1", "i-1", { displayName: "a", internalName: "i-1", hostName: "h" });
     const again = await consoles.endpoint("h1", "i-1", { displayName: "a", internalName: "i-1", hostName: "h" });
     expect(again).toEqual(a);
@@ -240,7 +240,7 @@ describe("simulator consoles", () => {
   });
 
   it("starts one server for concurrent first requests", async () => {
-    const consoles = new SimulatorConsoles(async () => ({ state: "running", startedAt: new Date() }), 1000);
+    const consoles = new SimulatorConsoles(() => Promise.resolve({ state: "running", startedAt: new Date() }), 1000);
     const info2 = { displayName: "x", internalName: "i-9", hostName: "h" };
     const [p1, p2] = await Promise.all([consoles.endpoint("h", "i-9", info2), consoles.endpoint("h", "i-9", info2)]);
     expect(p1.port).toBe(p2.port);

@@ -334,9 +334,13 @@ export function encodePixels(rgba: Uint8Array, width: number, r: Rect, pf: Pixel
           (Math.round((rgba[i + 1]! * pf.greenMax) / 255) << pf.greenShift) |
           (Math.round((rgba[i + 2]! * pf.blueMax) / 255) << pf.blueShift)) >>>
         0;
-      if (bpp === 4) pf.bigEndian ? out.writeUInt32BE(v, o) : out.writeUInt32LE(v, o);
-      else if (bpp === 2) pf.bigEndian ? out.writeUInt16BE(v & 0xffff, o) : out.writeUInt16LE(v & 0xffff, o);
-      else out.writeUInt8(v & 0xff, o);
+      if (bpp === 4) {
+        if (pf.bigEndian) out.writeUInt32BE(v, o);
+        else out.writeUInt32LE(v, o);
+      } else if (bpp === 2) {
+        if (pf.bigEndian) out.writeUInt16BE(v & 0xffff, o);
+        else out.writeUInt16LE(v & 0xffff, o);
+      } else out.writeUInt8(v & 0xff, o);
       o += bpp;
     }
   }
