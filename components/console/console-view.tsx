@@ -139,7 +139,10 @@ export function ConsoleView({ instanceId }: { instanceId: string }) {
       setTimeout(() => {
         if (gen !== generation.current) return;
         if (closeStatus) setStatus(closeStatus);
-        else void explain(opened ? "The connection was closed" : "The console could not be opened").then((s) => gen === generation.current && setStatus(s));
+        else
+          void explain(opened ? "The connection was closed" : "The console could not be opened").then(
+            (s) => gen === generation.current && setStatus(s),
+          );
       }, 50);
     });
   }, [explain, instanceId, requestTicket, scale]);
@@ -206,7 +209,12 @@ export function ConsoleView({ instanceId }: { instanceId: string }) {
           <input type="checkbox" checked={scale} onChange={(e) => setScale(e.target.checked)} />
           Scale to window
         </label>
-        <Button variant={connected ? "secondary" : "primary"} size="sm" onClick={() => void connect()} disabled={status.kind === "connecting"}>
+        <Button
+          variant={connected ? "secondary" : "primary"}
+          size="sm"
+          onClick={() => void connect()}
+          disabled={status.kind === "connecting"}
+        >
           Reconnect
         </Button>
         <Link href={`/instances/${instanceId}/console`} target="_blank" className="text-sm font-medium text-brand-700 hover:underline">
@@ -238,7 +246,13 @@ export function ConsoleView({ instanceId }: { instanceId: string }) {
           </Button>
         </form>
       )}
-      <p role="status" aria-live="polite" data-testid="console-status" data-status={status.kind} className="flex items-center gap-2 text-sm text-slate-600">
+      <p
+        role="status"
+        aria-live="polite"
+        data-testid="console-status"
+        data-status={status.kind}
+        className="flex items-center gap-2 text-sm text-slate-600"
+      >
         <Badge tone={view.tone}>{view.label}</Badge>
         <span>{detail}</span>
       </p>

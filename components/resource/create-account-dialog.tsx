@@ -34,14 +34,32 @@ export function CreateAccountDialog({
   const [formError, setFormError] = useState<string | null>(null);
   const form = useForm({
     resolver: zodResolver(createAccountInput),
-    defaultValues: { domainId: defaultDomainId ?? "", name: "", type: "user" as const, username: "", password: "", email: "", firstName: "", lastName: "" },
+    defaultValues: {
+      domainId: defaultDomainId ?? "",
+      name: "",
+      type: "user" as const,
+      username: "",
+      password: "",
+      email: "",
+      firstName: "",
+      lastName: "",
+    },
   });
   const { register, handleSubmit, reset, setError, setValue, getValues, formState } = form;
   const { errors } = formState;
 
   useEffect(() => {
     if (open) {
-      reset({ domainId: defaultDomainId ?? "", name: "", type: "user", username: "", password: "", email: "", firstName: "", lastName: "" });
+      reset({
+        domainId: defaultDomainId ?? "",
+        name: "",
+        type: "user",
+        username: "",
+        password: "",
+        email: "",
+        firstName: "",
+        lastName: "",
+      });
       setFormError(null);
     }
   }, [open, defaultDomainId, reset]);
@@ -49,7 +67,8 @@ export function CreateAccountDialog({
   // defaulting to the given domain or the caller's own top domain.
   useEffect(() => {
     const first = tree.data?.[0];
-    if (open && first) setValue("domainId", getValues("domainId") || defaultDomainId || first.id, { shouldValidate: formState.isSubmitted });
+    if (open && first)
+      setValue("domainId", getValues("domainId") || defaultDomainId || first.id, { shouldValidate: formState.isSubmitted });
   }, [open, tree.data, defaultDomainId, getValues, setValue, formState.isSubmitted]);
 
   const create = useMutation(
@@ -102,11 +121,7 @@ export function CreateAccountDialog({
         <Field label="Account name" error={errors.name?.message}>
           {(id) => <Input id={id} autoFocus invalid={Boolean(errors.name)} {...register("name")} />}
         </Field>
-        <Field
-          label="Account type"
-          error={errors.type?.message}
-          hint="Domain admins manage their domain's sub-domains, accounts and users"
-        >
+        <Field label="Account type" error={errors.type?.message} hint="Domain admins manage their domain's sub-domains, accounts and users">
           {(id) => (
             <Select id={id} invalid={Boolean(errors.type)} {...register("type")}>
               <option value="user">User</option>
@@ -123,7 +138,9 @@ export function CreateAccountDialog({
           {(id) => <Input id={id} autoComplete="off" invalid={Boolean(errors.username)} {...register("username")} />}
         </Field>
         <Field label="Password" error={errors.password?.message} hint="At least 8 characters">
-          {(id) => <Input id={id} type="password" autoComplete="new-password" invalid={Boolean(errors.password)} {...register("password")} />}
+          {(id) => (
+            <Input id={id} type="password" autoComplete="new-password" invalid={Boolean(errors.password)} {...register("password")} />
+          )}
         </Field>
         <Field label="Email" error={errors.email?.message} className="sm:col-span-2">
           {(id) => <Input id={id} type="email" invalid={Boolean(errors.email)} {...register("email")} />}

@@ -94,8 +94,8 @@ export function DeleteAccountDialog({
                   ) : (
                     <>
                       <strong>{plural(preview.data.instances, "instance")}</strong>
-                      {preview.data.running > 0 && ` (${preview.data.running} running)`}: stopped, destroyed and expunged with their disks, without
-                      the usual recovery delay
+                      {preview.data.running > 0 && ` (${preview.data.running} running)`}: stopped, destroyed and expunged with their disks,
+                      without the usual recovery delay
                     </>
                   )}
                 </li>

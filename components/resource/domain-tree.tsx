@@ -81,7 +81,13 @@ export function DomainTree({
     const open = isOpen(n.id);
     const active = n.id === selectedId;
     return (
-      <li key={n.id} role="treeitem" aria-labelledby={`domain-${n.id}`} aria-selected={active} aria-expanded={kids.length ? open : undefined}>
+      <li
+        key={n.id}
+        role="treeitem"
+        aria-labelledby={`domain-${n.id}`}
+        aria-selected={active}
+        aria-expanded={kids.length ? open : undefined}
+      >
         <div
           className={cn(
             "group flex items-center gap-1 rounded-md pr-2 text-sm",
@@ -125,9 +131,7 @@ export function DomainTree({
             </span>
           )}
         </div>
-        {kids.length > 0 && open && (
-          <ul role="group">{kids.map((k) => renderNode(k, depth + 1))}</ul>
-        )}
+        {kids.length > 0 && open && <ul role="group">{kids.map((k) => renderNode(k, depth + 1))}</ul>}
       </li>
     );
   };

@@ -63,7 +63,8 @@ export function StateFilter({ kind, value, onChange }: { kind: keyof typeof stat
 }
 
 /** A filter id from the address bar, or "" when it is not an id (so the API never sees junk). */
-export const idOrEmpty = (v: string | undefined) => (v && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) ? v : "");
+export const idOrEmpty = (v: string | undefined) =>
+  v && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) ? v : "";
 
 /** Renders `children` once the options a form needs are loaded (so selects start on real values). */
 export function WhenLoaded<T>({

@@ -175,10 +175,23 @@ export function NumberField<TIn extends FieldValues, TOut extends FieldValues>({
   // An empty input is null (`nullable`, and the field drops out of the values while hidden) or absent (`optional`).
   const empty = nullable ? null : undefined;
   const options =
-    nullable || optional ? { setValueAs: (v: unknown) => (v === "" || v == null ? empty : Number(v)), shouldUnregister: nullable } : { valueAsNumber: true as const };
+    nullable || optional
+      ? { setValueAs: (v: unknown) => (v === "" || v == null ? empty : Number(v)), shouldUnregister: nullable }
+      : { valueAsNumber: true as const };
   return (
     <Field label={label} error={error} hint={hint} className={className}>
-      {(id) => <Input id={id} type="number" inputMode="decimal" min={min} max={max} step={step} invalid={!!error} {...form.register(name, options)} />}
+      {(id) => (
+        <Input
+          id={id}
+          type="number"
+          inputMode="decimal"
+          min={min}
+          max={max}
+          step={step}
+          invalid={!!error}
+          {...form.register(name, options)}
+        />
+      )}
     </Field>
   );
 }
@@ -226,9 +239,23 @@ export function SelectField<TIn extends FieldValues, TOut extends FieldValues>({
 
 /** "ssd, gpu" → ["ssd", "gpu"]: what tag inputs register with (the schema reports bad tags). */
 export const parseTags = (v: unknown): string[] =>
-  Array.isArray(v) ? v.map(String) : [...new Set(String(v ?? "").split(/[\s,]+/).filter(Boolean))];
+  Array.isArray(v)
+    ? v.map(String)
+    : [
+        ...new Set(
+          String(v ?? "")
+            .split(/[\s,]+/)
+            .filter(Boolean),
+        ),
+      ];
 
-export function TagsField<TIn extends FieldValues, TOut extends FieldValues>({ form, name, label, hint, className }: FieldProps<TIn, TOut>) {
+export function TagsField<TIn extends FieldValues, TOut extends FieldValues>({
+  form,
+  name,
+  label,
+  hint,
+  className,
+}: FieldProps<TIn, TOut>) {
   const error = errorOf(form, name);
   return (
     <Field label={label} error={error} hint={hint ?? "Comma-separated, e.g. ssd, gpu"} className={className}>
@@ -237,7 +264,12 @@ export function TagsField<TIn extends FieldValues, TOut extends FieldValues>({ f
   );
 }
 
-export function CheckboxField<TIn extends FieldValues, TOut extends FieldValues>({ form, name, label, className }: Omit<FieldProps<TIn, TOut>, "hint">) {
+export function CheckboxField<TIn extends FieldValues, TOut extends FieldValues>({
+  form,
+  name,
+  label,
+  className,
+}: Omit<FieldProps<TIn, TOut>, "hint">) {
   return (
     <div className={className}>
       <Checkbox label={label} {...form.register(name)} />

@@ -72,7 +72,17 @@ export function useJob(jobId: string | null | undefined, onDone?: (job: Job) => 
 }
 
 /** A thin progress bar with an accessible value. */
-export function ProgressBar({ value, label, tone = "brand", className }: { value: number; label: string; tone?: "brand" | "red" | "green"; className?: string }) {
+export function ProgressBar({
+  value,
+  label,
+  tone = "brand",
+  className,
+}: {
+  value: number;
+  label: string;
+  tone?: "brand" | "red" | "green";
+  className?: string;
+}) {
   const pct = Math.max(0, Math.min(100, value));
   return (
     <div

@@ -18,16 +18,14 @@ interface LimitRow {
 }
 
 /** One limit as a form holds it: the number as typed (undefined while disabled), or the "Unlimited" box. */
-const limitField = z
-  .object({ unlimited: z.boolean(), max: z.string() })
-  .superRefine((v, ctx) => {
-    if (v.unlimited) return;
-    const text = (v.max ?? "").trim();
-    const n = Number(text);
-    if (text === "") ctx.addIssue({ code: "custom", path: ["max"], message: "Enter a limit or tick Unlimited" });
-    else if (!Number.isInteger(n)) ctx.addIssue({ code: "custom", path: ["max"], message: "Must be a whole number" });
-    else if (n < 0) ctx.addIssue({ code: "custom", path: ["max"], message: "Cannot be negative" });
-  });
+const limitField = z.object({ unlimited: z.boolean(), max: z.string() }).superRefine((v, ctx) => {
+  if (v.unlimited) return;
+  const text = (v.max ?? "").trim();
+  const n = Number(text);
+  if (text === "") ctx.addIssue({ code: "custom", path: ["max"], message: "Enter a limit or tick Unlimited" });
+  else if (!Number.isInteger(n)) ctx.addIssue({ code: "custom", path: ["max"], message: "Must be a whole number" });
+  else if (n < 0) ctx.addIssue({ code: "custom", path: ["max"], message: "Cannot be negative" });
+});
 const formSchema = z.object({ limits: z.record(z.enum(resourceTypes), limitField) });
 type FormValues = z.infer<typeof formSchema>;
 
@@ -70,7 +68,9 @@ export function LimitsEditor({
       <div>
         <LimitBars rows={rows} />
         <div className="flex items-center justify-between gap-3 border-t border-slate-100 px-4 py-3">
-          <p className="text-xs text-slate-600">{editable ? "Use counts against this limit and every ancestor domain's." : readOnlyReason}</p>
+          <p className="text-xs text-slate-600">
+            {editable ? "Use counts against this limit and every ancestor domain's." : readOnlyReason}
+          </p>
           {editable && (
             <Button variant="secondary" size="sm" onClick={() => setEditing(true)}>
               Edit limits
@@ -133,7 +133,11 @@ export function LimitsEditor({
                     {...register(`limits.${r.resourceType}.max`)}
                   />
                   <label className="flex shrink-0 items-center gap-1.5 text-sm text-slate-600">
-                    <input type="checkbox" className="size-4 rounded border-slate-300" {...register(`limits.${r.resourceType}.unlimited`)} />
+                    <input
+                      type="checkbox"
+                      className="size-4 rounded border-slate-300"
+                      {...register(`limits.${r.resourceType}.unlimited`)}
+                    />
                     Unlimited<span className="sr-only"> {r.label}</span>
                   </label>
                 </div>

@@ -110,7 +110,9 @@ export function CreateUserDialog({ open, onClose, accountId }: { open: boolean; 
           {(id) => <Input id={id} autoFocus autoComplete="off" invalid={Boolean(errors.username)} {...register("username")} />}
         </Field>
         <Field label="Password" error={errors.password?.message} hint="At least 8 characters">
-          {(id) => <Input id={id} type="password" autoComplete="new-password" invalid={Boolean(errors.password)} {...register("password")} />}
+          {(id) => (
+            <Input id={id} type="password" autoComplete="new-password" invalid={Boolean(errors.password)} {...register("password")} />
+          )}
         </Field>
         <Field label="Email" error={errors.email?.message} className="sm:col-span-2">
           {(id) => <Input id={id} type="email" invalid={Boolean(errors.email)} {...register("email")} />}
@@ -230,7 +232,16 @@ export function ResetPasswordDialog({ user, onClose }: { user: UserRow | null; o
       <form id="reset-password-form" noValidate className="grid gap-4" onSubmit={handleSubmit((v) => mutation.mutate(v))}>
         <p className="text-sm text-slate-600">The user is signed out everywhere and signs in with the new password.</p>
         <Field label="New password" error={errors.password?.message} hint="At least 8 characters">
-          {(id) => <Input id={id} type="password" autoFocus autoComplete="new-password" invalid={Boolean(errors.password)} {...register("password")} />}
+          {(id) => (
+            <Input
+              id={id}
+              type="password"
+              autoFocus
+              autoComplete="new-password"
+              invalid={Boolean(errors.password)}
+              {...register("password")}
+            />
+          )}
         </Field>
         <FormError message={formError} />
       </form>

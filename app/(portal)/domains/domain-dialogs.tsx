@@ -24,7 +24,11 @@ function FormError({ message }: { message: string | null }) {
 function useInvalidateDomains() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  return () => Promise.all([queryClient.invalidateQueries({ queryKey: trpc.domain.pathKey() }), queryClient.invalidateQueries({ queryKey: trpc.account.pathKey() })]);
+  return () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: trpc.domain.pathKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.account.pathKey() }),
+    ]);
 }
 
 function Footer({ formId, label, loading, onClose }: { formId: string; label: string; loading: boolean; onClose: () => void }) {
@@ -76,7 +80,12 @@ export function CreateDomainDialog({
     }),
   );
   return (
-    <Dialog open={parent !== null} onClose={onClose} title="Add sub-domain" footer={<Footer formId="create-domain-form" label="Create domain" loading={create.isPending} onClose={onClose} />}>
+    <Dialog
+      open={parent !== null}
+      onClose={onClose}
+      title="Add sub-domain"
+      footer={<Footer formId="create-domain-form" label="Create domain" loading={create.isPending} onClose={onClose} />}
+    >
       <form id="create-domain-form" noValidate className="space-y-4" onSubmit={handleSubmit((v) => create.mutate(v))}>
         <div className="text-sm">
           <p className="font-medium text-slate-700">Parent domain</p>
@@ -116,7 +125,12 @@ export function RenameDomainDialog({ domain, onClose }: { domain: DomainNode | n
     }),
   );
   return (
-    <Dialog open={domain !== null} onClose={onClose} title={`Rename ${domain?.name ?? "domain"}`} footer={<Footer formId="rename-domain-form" label="Rename" loading={rename.isPending} onClose={onClose} />}>
+    <Dialog
+      open={domain !== null}
+      onClose={onClose}
+      title={`Rename ${domain?.name ?? "domain"}`}
+      footer={<Footer formId="rename-domain-form" label="Rename" loading={rename.isPending} onClose={onClose} />}
+    >
       <form id="rename-domain-form" noValidate className="space-y-4" onSubmit={handleSubmit((v) => rename.mutate(v))}>
         <Field label="New name" error={formState.errors.name?.message}>
           {(id) => <Input id={id} autoFocus autoComplete="off" invalid={Boolean(formState.errors.name)} {...register("name")} />}
@@ -152,10 +166,16 @@ export function MoveDomainDialog({ domain, nodes, onClose }: { domain: DomainNod
     }),
   );
   return (
-    <Dialog open={domain !== null} onClose={onClose} title={`Move ${domain?.name ?? "domain"}`} footer={<Footer formId="move-domain-form" label="Move" loading={move.isPending} onClose={onClose} />}>
+    <Dialog
+      open={domain !== null}
+      onClose={onClose}
+      title={`Move ${domain?.name ?? "domain"}`}
+      footer={<Footer formId="move-domain-form" label="Move" loading={move.isPending} onClose={onClose} />}
+    >
       <form id="move-domain-form" noValidate className="space-y-4" onSubmit={handleSubmit((v) => move.mutate(v))}>
         <p className="text-sm text-slate-600">
-          The domain moves with its sub-domains and accounts. Their use then counts against the new parent&apos;s limits, which must allow it.
+          The domain moves with its sub-domains and accounts. Their use then counts against the new parent&apos;s limits, which must allow
+          it.
         </p>
         <Field label="New parent domain" error={formState.errors.parentId?.message}>
           {(id) => (

@@ -236,9 +236,15 @@ function DomainDetail({
           <table className="min-w-full divide-y divide-slate-100 text-sm" aria-label="Accounts in this domain">
             <thead className="bg-slate-50">
               <tr>
-                <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">Name</th>
-                <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">Type</th>
-                <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">State</th>
+                <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">
+                  Name
+                </th>
+                <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">
+                  Type
+                </th>
+                <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">
+                  State
+                </th>
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
@@ -270,7 +276,9 @@ function DomainDetail({
             <LimitsEditor
               rows={limits.data.limits}
               editable={limitsEditable}
-              readOnlyReason={isRoot ? "The ROOT domain is always unlimited." : "Your domain's limits are set by your parent domain's administrator."}
+              readOnlyReason={
+                isRoot ? "The ROOT domain is always unlimited." : "Your domain's limits are set by your parent domain's administrator."
+              }
               saving={setLimits.isPending}
               onSave={(l) => setLimits.mutateAsync({ domainId: d.id, limits: l })}
             />
@@ -287,7 +295,8 @@ function DomainDetail({
         title={`Delete domain ${d.name}?`}
         message={
           <p>
-            The domain is removed for good. A domain that still has sub-domains, accounts or offerings is refused; delete or move them first.
+            The domain is removed for good. A domain that still has sub-domains, accounts or offerings is refused; delete or move them
+            first.
           </p>
         }
         confirmLabel="Delete domain"

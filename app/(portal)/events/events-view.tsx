@@ -31,7 +31,23 @@ const presets = [
   { value: "30d", label: "Last 30 days", ms: 30 * 86_400_000 },
 ];
 /** Event types the portal records, offered as suggestions in the type filter (a prefix matches). */
-const knownTypes = ["DOMAIN", "ACCOUNT", "USER", "USER.LOGIN", "LIMIT.UPDATE", "VM", "VM.CREATE", "VM.RUNNING", "VM.STOPPED", "VM.DESTROYED", "VM.EXPUNGED", "HOST", "ZONE", "POD", "CLUSTER"];
+const knownTypes = [
+  "DOMAIN",
+  "ACCOUNT",
+  "USER",
+  "USER.LOGIN",
+  "LIMIT.UPDATE",
+  "VM",
+  "VM.CREATE",
+  "VM.RUNNING",
+  "VM.STOPPED",
+  "VM.DESTROYED",
+  "VM.EXPUNGED",
+  "HOST",
+  "ZONE",
+  "POD",
+  "CLUSTER",
+];
 
 export interface EventsFilter {
   accountId?: string;
@@ -86,7 +102,14 @@ export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
       ),
     },
     { key: "level", header: "Level", sortable: true, hideBelow: "sm", cell: (e) => <Badge tone={levelTone[e.level]}>{e.level}</Badge> },
-    { key: "type", header: "Type", sortable: true, hideBelow: "md", className: "whitespace-nowrap", cell: (e) => <code className="text-xs text-slate-800">{e.type}</code> },
+    {
+      key: "type",
+      header: "Type",
+      sortable: true,
+      hideBelow: "md",
+      className: "whitespace-nowrap",
+      cell: (e) => <code className="text-xs text-slate-800">{e.type}</code>,
+    },
     ...(admin
       ? [
           {
@@ -120,8 +143,20 @@ export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
         emptyTitle={filters.active || type ? "No events match these filters" : "No events yet"}
         filters={
           <>
-            <FilterSelect label="Time" allLabel="Any time" value={filters.values.time} onChange={(v) => filters.set("time", v)} options={presets} />
-            <FilterSelect label="Level" allLabel="All levels" value={filters.values.level} onChange={(v) => filters.set("level", v as Level)} options={levels} />
+            <FilterSelect
+              label="Time"
+              allLabel="Any time"
+              value={filters.values.time}
+              onChange={(v) => filters.set("time", v)}
+              options={presets}
+            />
+            <FilterSelect
+              label="Level"
+              allLabel="All levels"
+              value={filters.values.level}
+              onChange={(v) => filters.set("level", v as Level)}
+              options={levels}
+            />
             <Input
               aria-label="Type"
               list="event-types"
@@ -140,13 +175,35 @@ export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
             </datalist>
             {admin && (
               <>
-                <FilterSelect label="Domain" allLabel="All domains" value={filters.values.domainId} onChange={(v) => filters.set("domainId", v, { accountId: "", userId: "" })} options={domains.data ?? []} />
-                <FilterSelect label="Account" allLabel="All accounts" value={filters.values.accountId} onChange={(v) => filters.set("accountId", v, { userId: "" })} options={accounts.data ?? []} />
-                <FilterSelect label="User" allLabel="All users" value={filters.values.userId} onChange={(v) => filters.set("userId", v)} options={users.data ?? []} />
+                <FilterSelect
+                  label="Domain"
+                  allLabel="All domains"
+                  value={filters.values.domainId}
+                  onChange={(v) => filters.set("domainId", v, { accountId: "", userId: "" })}
+                  options={domains.data ?? []}
+                />
+                <FilterSelect
+                  label="Account"
+                  allLabel="All accounts"
+                  value={filters.values.accountId}
+                  onChange={(v) => filters.set("accountId", v, { userId: "" })}
+                  options={accounts.data ?? []}
+                />
+                <FilterSelect
+                  label="User"
+                  allLabel="All users"
+                  value={filters.values.userId}
+                  onChange={(v) => filters.set("userId", v)}
+                  options={users.data ?? []}
+                />
               </>
             )}
             {filters.values.resourceId && (
-              <button type="button" className="rounded-md px-2 py-1 text-sm text-brand-700 ring-1 ring-slate-300 hover:bg-slate-50" onClick={() => filters.set("resourceId", "")}>
+              <button
+                type="button"
+                className="rounded-md px-2 py-1 text-sm text-brand-700 ring-1 ring-slate-300 hover:bg-slate-50"
+                onClick={() => filters.set("resourceId", "")}
+              >
                 One object only ×<span className="sr-only"> show events of every object</span>
               </button>
             )}

@@ -135,7 +135,10 @@ export function InstanceDetail({ id }: { id: string }) {
                   {actionButton("reboot")}
                 </div>
                 {vm.state === "running" && (
-                  <Link href={`/instances/${vm.id}/console`} className="inline-flex h-9 items-center rounded-md bg-white px-3.5 text-sm font-medium text-slate-800 shadow-xs ring-1 ring-slate-300 ring-inset hover:bg-slate-50">
+                  <Link
+                    href={`/instances/${vm.id}/console`}
+                    className="inline-flex h-9 items-center rounded-md bg-white px-3.5 text-sm font-medium text-slate-800 shadow-xs ring-1 ring-slate-300 ring-inset hover:bg-slate-50"
+                  >
                     Console
                   </Link>
                 )}
@@ -156,7 +159,8 @@ export function InstanceDetail({ id }: { id: string }) {
           <div role="note" className="rounded-md border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900">
             <p className="font-medium">This instance is destroyed.</p>
             <p className="mt-0.5">
-              It can be recovered{vm.expungeAfter ? ` until ${formatDateTime(vm.expungeAfter)}` : " until it is expunged"}; after that it is expunged and gone for good.
+              It can be recovered{vm.expungeAfter ? ` until ${formatDateTime(vm.expungeAfter)}` : " until it is expunged"}; after that it is
+              expunged and gone for good.
             </p>
           </div>
         )}
@@ -325,7 +329,9 @@ function JobsTable({ jobs }: { jobs: JobRow[] }) {
               <td className="whitespace-nowrap px-4 py-2 text-slate-600" title={formatDateTime(j.startedAt ?? j.createdAt)}>
                 {formatRelative(j.startedAt ?? j.createdAt)}
               </td>
-              <td className="whitespace-nowrap px-4 py-2 tabular-nums text-slate-600">{duration(j.startedAt ?? j.createdAt, j.finishedAt)}</td>
+              <td className="whitespace-nowrap px-4 py-2 tabular-nums text-slate-600">
+                {duration(j.startedAt ?? j.createdAt, j.finishedAt)}
+              </td>
             </tr>
           ))}
         </tbody>
