@@ -1,11 +1,11 @@
 "use client";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useEffect } from "react";
 import { useForm } from "react-hook-form";
 import { useCaller } from "@/components/shell/caller-context";
 import { Button } from "@/components/ui/button";
-import { Dialog } from "@/components/ui/dialog";
+import { Dialog, useOpeningState } from "@/components/ui/dialog";
 import { Field, Input, Select } from "@/components/ui/field";
 import { applyServerError } from "@/lib/form-errors";
 import { useTRPC } from "@/lib/trpc/client";
@@ -31,7 +31,7 @@ export function CreateAccountDialog({
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const tree = useQuery({ ...trpc.domain.tree.queryOptions(), enabled: open });
-  const [formError, setFormError] = useState<string | null>(null);
+  const [formError, setFormError] = useOpeningState<string | null>(open, null);
   const form = useForm({
     resolver: zodResolver(createAccountInput),
     defaultValues: {
@@ -60,7 +60,6 @@ export function CreateAccountDialog({
         firstName: "",
         lastName: "",
       });
-      setFormError(null);
     }
   }, [open, defaultDomainId, reset]);
   // Until the tree loads the select has no options; then (re)apply the value so the select shows it,
@@ -109,7 +108,7 @@ export function CreateAccountDialog({
         </>
       }
     >
-      <form id="create-account-form" onSubmit={submit} noValidate className="grid gap-4 sm:grid-cols-2">
+      <form id="create-account-form" onSubmit={(e) => void submit(e)} noValidate className="grid gap-4 sm:grid-cols-2">
         <Field label="Domain" error={errors.domainId?.message} className="sm:col-span-2">
           {(id) => (
             <Select id={id} invalid={Boolean(errors.domainId)} {...register("domainId")}>

@@ -1,11 +1,11 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useEffect } from "react";
 import { errorMessage } from "@/components/resource/router-types";
 import { toastJob } from "@/components/resource/toast";
 import { Button } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
-import { ConfirmDialog, Dialog } from "@/components/ui/dialog";
+import { ConfirmDialog, Dialog, useOpeningState } from "@/components/ui/dialog";
 import { Checkbox } from "@/components/ui/field";
 import { ErrorState, Loading } from "@/components/ui/states";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
@@ -81,9 +81,11 @@ export function InstanceActionDialog({
   const client = useTRPCClient();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [force, setForce] = useState(false);
-  const [offeringId, setOfferingId] = useState<string | null>(null);
   const open = target !== null && action !== null;
+  // A fresh dialog each time it opens, or opens for another action or instance.
+  const opening = open ? `${action}:${target.id}` : null;
+  const [force, setForce] = useOpeningState(opening, false);
+  const [offeringId, setOfferingId] = useOpeningState<string | null>(opening, null);
 
   const run = useMutation({
     mutationFn: async (): Promise<{ jobId: string }> => {
@@ -120,15 +122,10 @@ export function InstanceActionDialog({
     },
   });
 
-  // A fresh dialog each time it opens.
   const { reset } = run;
   useEffect(() => {
-    if (open) {
-      reset();
-      setForce(false);
-      setOfferingId(null);
-    }
-  }, [open, action, target?.id, reset]);
+    if (opening) reset();
+  }, [opening, reset]);
 
   if (!target || !action) return null;
   const name = target.name;
@@ -234,7 +231,7 @@ function ChangeOfferingChoices({
   const choices = useQuery(trpc.instance.deployChoices.queryOptions());
   const limits = useQuery(trpc.limit.mine.queryOptions());
   if (choices.isPending) return <Loading label="Loading offerings…" />;
-  if (choices.error) return <ErrorState error={choices.error} onRetry={() => choices.refetch()} />;
+  if (choices.error) return <ErrorState error={choices.error} onRetry={() => void choices.refetch()} />;
   const current =
     target.cpuCores !== undefined && target.memoryMib !== undefined
       ? { cpuCores: target.cpuCores, memoryMib: target.memoryMib }

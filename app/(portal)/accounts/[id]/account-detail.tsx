@@ -15,7 +15,7 @@ import { UsersTable } from "@/components/resource/users-table";
 import { useCaller, useCan } from "@/components/shell/caller-context";
 import { Badge, StateBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { ConfirmDialog, Dialog } from "@/components/ui/dialog";
+import { ConfirmDialog, Dialog, useOpeningState } from "@/components/ui/dialog";
 import { Field, Input } from "@/components/ui/field";
 import { Card, PageHeader } from "@/components/ui/page-header";
 import { EmptyState, ErrorState, Loading } from "@/components/ui/states";
@@ -105,7 +105,7 @@ export function AccountDetail({ id }: { id: string }) {
               }
             />
           ) : (
-            <ErrorState error={account.error} onRetry={() => account.refetch()} />
+            <ErrorState error={account.error} onRetry={() => void account.refetch()} />
           )}
         </Card>
       </>
@@ -235,7 +235,7 @@ export function AccountDetail({ id }: { id: string }) {
           {limits.isPending ? (
             <Loading />
           ) : limits.error ? (
-            <ErrorState error={limits.error} onRetry={() => limits.refetch()} />
+            <ErrorState error={limits.error} onRetry={() => void limits.refetch()} />
           ) : (
             <LimitsEditor
               rows={limits.data.limits}
@@ -268,16 +268,13 @@ export function AccountDetail({ id }: { id: string }) {
 function RenameAccountDialog({ open, onClose, id, name }: { open: boolean; onClose: () => void; id: string; name: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [formError, setFormError] = useState<string | null>(null);
+  const [formError, setFormError] = useOpeningState<string | null>(open, null);
   const { register, handleSubmit, reset, setError, formState } = useForm({
     resolver: zodResolver(renameAccountInput),
     defaultValues: { id, name },
   });
   useEffect(() => {
-    if (open) {
-      reset({ id, name });
-      setFormError(null);
-    }
+    if (open) reset({ id, name });
   }, [open, id, name, reset]);
   const rename = useMutation(
     trpc.account.rename.mutationOptions({
@@ -305,7 +302,7 @@ function RenameAccountDialog({ open, onClose, id, name }: { open: boolean; onClo
         </>
       }
     >
-      <form id="rename-account-form" noValidate className="space-y-4" onSubmit={handleSubmit((v) => rename.mutate(v))}>
+      <form id="rename-account-form" noValidate className="space-y-4" onSubmit={(e) => void handleSubmit((v) => rename.mutate(v))(e)}>
         <Field label="New name" error={formState.errors.name?.message}>
           {(fid) => <Input id={fid} autoFocus autoComplete="off" invalid={Boolean(formState.errors.name)} {...register("name")} />}
         </Field>
