@@ -4,6 +4,9 @@ import { Select } from "@/components/ui/field";
 import { ErrorState, Loading } from "@/components/ui/states";
 
 /** Filters above a list: their values, what to send to the API, and a reset of the page on change. */
+/** An unset filter ("") that may later hold a T: types the initial value without an assertion. */
+export const unset = <T extends string>(): T | "" => "";
+
 export function useFilters<T extends Record<string, string>>(initial: T, onChange?: () => void) {
   const [values, setValues] = useState<T>(initial);
   const set = <K extends keyof T>(key: K, value: T[K], also?: Partial<T>) => {
@@ -76,7 +79,7 @@ export function WhenLoaded<T>({
   what: string;
   children: (data: T) => React.ReactNode;
 }) {
-  if (query.error) return <ErrorState error={query.error} onRetry={() => query.refetch()} />;
+  if (query.error) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />;
   if (query.data === undefined) return <Loading label={`Loading ${what}…`} />;
   return <>{children(query.data)}</>;
 }

@@ -46,7 +46,7 @@ export function InstancesList() {
   const rootAdmin = caller.accountType === "root_admin";
   const table = useTableState({ sort: "createdAt", dir: "desc" });
   const selection = useSelection();
-  const filters = useFilters({ state: "" as VmStateFilter | "", zoneId: "", domainId: "", accountId: "" }, () => {
+  const filters = useFilters({ state: "", zoneId: "", domainId: "", accountId: "" }, () => {
     table.setPage(1);
     selection.clear();
   });
@@ -193,7 +193,7 @@ export function InstancesList() {
               label="State"
               allLabel="All states"
               value={filters.values.state}
-              onChange={(v) => filters.set("state", v as VmStateFilter)}
+              onChange={(v) => filters.set("state", v)}
               options={stateOptions}
             />
             <FilterSelect

@@ -33,9 +33,8 @@ export function Clusters({ initialFilter = {} }: { initialFilter?: InitialFilter
   const trpc = useTRPC();
   const client = useTRPCClient();
   const table = useTableState({ sort: "name" });
-  const filters = useFilters(
-    { zoneId: idOrEmpty(initialFilter.zoneId), podId: idOrEmpty(initialFilter.podId), state: "" as AllocationState | "" },
-    () => table.setPage(1),
+  const filters = useFilters({ zoneId: idOrEmpty(initialFilter.zoneId), podId: idOrEmpty(initialFilter.podId), state: "" }, () =>
+    table.setPage(1),
   );
   const list = useQuery(trpc.cluster.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }));
   const zones = useZoneOptions();
@@ -146,7 +145,7 @@ export function Clusters({ initialFilter = {} }: { initialFilter?: InitialFilter
               onChange={(v) => filters.set("podId", v)}
               options={podOptions.map((p) => ({ value: p.id, label: `${p.name} (${p.zoneName})` }))}
             />
-            <StateFilter kind="allocation" value={filters.values.state} onChange={(v) => filters.set("state", v as AllocationState)} />
+            <StateFilter kind="allocation" value={filters.values.state} onChange={(v) => filters.set("state", v)} />
           </>
         }
         rowActions={(c) => [

@@ -30,7 +30,7 @@ export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter })
       zoneId: idOrEmpty(initialFilter.zoneId),
       podId: idOrEmpty(initialFilter.podId),
       clusterId: idOrEmpty(initialFilter.clusterId),
-      state: "" as HostState | "",
+      state: "",
     },
     () => table.setPage(1),
   );
@@ -166,7 +166,7 @@ export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter })
               onChange={(v) => filters.set("clusterId", v)}
               options={clusterOptions.map((c) => ({ value: c.id, label: `${c.name} (${c.zoneName})` }))}
             />
-            <StateFilter kind="host" value={filters.values.state} onChange={(v) => filters.set("state", v as HostState)} />
+            <StateFilter kind="host" value={filters.values.state} onChange={(v) => filters.set("state", v)} />
           </>
         }
         rowActions={actions}

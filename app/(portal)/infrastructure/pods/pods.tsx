@@ -20,7 +20,7 @@ export function Pods({ initialFilter = {} }: { initialFilter?: InitialFilter }) 
   const trpc = useTRPC();
   const client = useTRPCClient();
   const table = useTableState({ sort: "name" });
-  const filters = useFilters({ zoneId: idOrEmpty(initialFilter.zoneId), state: "" as AllocationState | "" }, () => table.setPage(1));
+  const filters = useFilters({ zoneId: idOrEmpty(initialFilter.zoneId), state: "" }, () => table.setPage(1));
   const list = useQuery(trpc.pod.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }));
   const zones = useZoneOptions();
   const [form, setForm] = useState<{ pod: PodRow | null } | null>(null);
@@ -103,7 +103,7 @@ export function Pods({ initialFilter = {} }: { initialFilter?: InitialFilter }) 
               onChange={(v) => filters.set("zoneId", v)}
               options={(zones.data ?? []).map((z) => ({ value: z.id, label: z.name }))}
             />
-            <StateFilter kind="allocation" value={filters.values.state} onChange={(v) => filters.set("state", v as AllocationState)} />
+            <StateFilter kind="allocation" value={filters.values.state} onChange={(v) => filters.set("state", v)} />
           </>
         }
         rowActions={(p) => [

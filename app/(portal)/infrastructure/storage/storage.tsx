@@ -71,7 +71,7 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
   const trpc = useTRPC();
   const client = useTRPCClient();
   const table = useTableState({ sort: "name" });
-  const filters = useFilters({ clusterId: initialClusterId, state: "" as HostState | "" }, () => table.setPage(1));
+  const filters = useFilters({ clusterId: initialClusterId, state: "" }, () => table.setPage(1));
   const list = useQuery(
     trpc.storagePool.list.queryOptions(
       { ...table.query, ...filters.query, zoneId: zoneId || undefined },
@@ -149,7 +149,7 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
                 Cluster {list.data?.items[0]?.clusterName ?? "…"} ×<span className="sr-only"> clear cluster filter</span>
               </Button>
             )}
-            <StateFilter kind="host" value={filters.values.state} onChange={(v) => filters.set("state", v as HostState)} />
+            <StateFilter kind="host" value={filters.values.state} onChange={(v) => filters.set("state", v)} />
           </>
         }
         rowActions={(p) => [

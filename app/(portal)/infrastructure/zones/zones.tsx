@@ -24,7 +24,7 @@ export function Zones() {
   const trpc = useTRPC();
   const client = useTRPCClient();
   const table = useTableState({ sort: "name" });
-  const filters = useFilters({ state: "" as AllocationState | "" }, () => table.setPage(1));
+  const filters = useFilters({ state: "" }, () => table.setPage(1));
   const list = useQuery(trpc.zone.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }));
   const [form, setForm] = useState<{ zone: ZoneRow | null } | null>(null);
   const confirm = useConfirm();
@@ -112,9 +112,7 @@ export function Zones() {
         searchPlaceholder="Search by name or description…"
         emptyTitle={filters.active ? `No ${filters.values.state} zones` : "No zones yet"}
         emptyHint="Add a zone, then a pod, a cluster and hosts in it, and storage, before anyone can deploy."
-        filters={
-          <StateFilter kind="allocation" value={filters.values.state} onChange={(v) => filters.set("state", v as AllocationState)} />
-        }
+        filters={<StateFilter kind="allocation" value={filters.values.state} onChange={(v) => filters.set("state", v)} />}
         rowActions={(z) => [
           { label: "Edit", onSelect: () => setForm({ zone: z }) },
           ...stateActions(
