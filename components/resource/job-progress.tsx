@@ -57,8 +57,11 @@ export function useJob(jobId: string | null | undefined, onDone?: (job: Job) => 
     refetchInterval: (q) => (q.state.data && !isJobActive(q.state.data.status) ? false : JOB_POLL_MS),
   });
   const job = query.data;
+  // The latest onDone, kept in step after each render (effects see it; rendering does not read it).
   const onDoneRef = useRef(onDone);
-  onDoneRef.current = onDone;
+  useEffect(() => {
+    onDoneRef.current = onDone;
+  });
   const reported = useRef<string | null>(null);
   useEffect(() => {
     if (!job || isJobActive(job.status) || reported.current === job.id) return;

@@ -65,7 +65,7 @@ export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
   const table = useTableState({ sort: "createdAt", dir: "desc" });
   const filters = useFilters(
     {
-      level: "" as Level | "",
+      level: "",
       time: presets.some((p) => p.value === initial.time) ? (initial.time ?? "") : "",
       domainId: idOrEmpty(initial.domainId),
       accountId: idOrEmpty(initial.accountId),
@@ -154,7 +154,7 @@ export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
               label="Level"
               allLabel="All levels"
               value={filters.values.level}
-              onChange={(v) => filters.set("level", v as Level)}
+              onChange={(v) => filters.set("level", v)}
               options={levels}
             />
             <Input

@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { fits, type LimitUse } from "@/components/resource/instance-fit";
 import { formatMemory, formatSize } from "@/components/resource/instance-state";
 import { errorMessage, type RouterOutputs } from "@/components/resource/router-types";
@@ -31,32 +31,26 @@ export function DeployWizard() {
   const router = useRouter();
   const choices = useQuery(trpc.instance.deployChoices.queryOptions());
   const limits = useQuery(trpc.limit.mine.queryOptions());
-  const [zoneId, setZoneId] = useState<string | null>(null);
-  const [templateId, setTemplateId] = useState<string | null>(null);
+  const [chosenZoneId, setZoneId] = useState<string | null>(null);
+  const [chosenTemplateId, setTemplateId] = useState<string | null>(null);
   const [offeringId, setOfferingId] = useState<string | null>(null);
   const [name, setName] = useState("");
   const [countText, setCountText] = useState("1");
   const [errors, setErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
 
-  // The only zone is chosen for you.
-  useEffect(() => {
-    const zones = choices.data?.zones;
-    if (zones && zones.length >= 1 && zoneId === null) setZoneId(zones[0]!.id);
-  }, [choices.data, zoneId]);
+  // Until you choose, the first zone is chosen for you (the only one, usually).
+  const zoneId = chosenZoneId ?? choices.data?.zones[0]?.id ?? null;
 
   const count = Number(countText);
   const countOk = Number.isInteger(count) && count >= 1 && count <= 20;
   const templates = (choices.data?.templates ?? []).filter((t) => t.zoneId === null || t.zoneId === zoneId);
   const zone = choices.data?.zones.find((z) => z.id === zoneId);
+  // A template that is not offered in the chosen zone is dropped.
+  const templateId = templates.some((t) => t.id === chosenTemplateId) ? chosenTemplateId : null;
   const template = templates.find((t) => t.id === templateId);
   const offering = choices.data?.offerings.find((o) => o.id === offeringId);
   const offeringFit = offering ? fits(limits.data, offering, countOk ? count : 1) : null;
-
-  // A template that is not offered in the chosen zone is dropped.
-  useEffect(() => {
-    if (templateId && !templates.some((t) => t.id === templateId)) setTemplateId(null);
-  }, [templateId, templates]);
 
   const deploy = useMutation(
     trpc.instance.deploy.mutationOptions({
@@ -117,7 +111,7 @@ export function DeployWizard() {
       <>
         <PageHeader title="Deploy instance" crumbs={crumbs} />
         <Card>
-          <ErrorState error={choices.error} onRetry={() => choices.refetch()} />
+          <ErrorState error={choices.error} onRetry={() => void choices.refetch()} />
         </Card>
       </>
     );
@@ -153,6 +147,8 @@ export function DeployWizard() {
               value={zoneId}
               onChange={(v) => {
                 setZoneId(v);
+                // Dropped for good, not just hidden: coming back to this zone does not bring it back.
+                if (!c.templates.some((t) => t.id === chosenTemplateId && (t.zoneId === null || t.zoneId === v))) setTemplateId(null);
                 setErrors((e) => ({ ...e, zoneId: undefined }));
               }}
               items={c.zones.map((z) => ({ id: z.id, title: z.name, body: z.description ?? undefined }))}
