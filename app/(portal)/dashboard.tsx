@@ -26,7 +26,7 @@ export function Dashboard() {
           {limits.isPending ? (
             <Loading />
           ) : limits.error ? (
-            <ErrorState error={limits.error} onRetry={() => limits.refetch()} />
+            <ErrorState error={limits.error} onRetry={() => void limits.refetch()} />
           ) : (
             <LimitBars rows={limits.data} />
           )}

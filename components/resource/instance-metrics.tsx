@@ -81,7 +81,7 @@ function Chart({
             <YAxis tick={{ fontSize: 10, fill: "#475569" }} width={format ? 80 : 64} unit={unit} tickFormatter={format} />
             <Tooltip
               labelFormatter={(t) => clockSeconds(Number(t))}
-              formatter={(v) => (format ? format(Number(v)) : `${v}${unit ?? ""}`)}
+              formatter={(v) => (format ? format(Number(v)) : `${Number(v)}${unit ?? ""}`)}
             />
             {lines.length > 1 && <Legend wrapperStyle={{ fontSize: 11 }} />}
             {lines.map((l) => (

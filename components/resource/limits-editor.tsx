@@ -1,7 +1,7 @@
 "use client";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useEffect, useState } from "react";
-import { useForm } from "react-hook-form";
+import { useForm, useWatch } from "react-hook-form";
 import { z } from "zod";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
@@ -58,7 +58,8 @@ export function LimitsEditor({
   const [editing, setEditing] = useState(false);
   const [formError, setFormError] = useState<string | null>(null);
   const form = useForm<FormValues>({ resolver: zodResolver(formSchema), defaultValues: toForm(rows) });
-  const { register, handleSubmit, watch, reset, setError, formState } = form;
+  const { register, handleSubmit, control, reset, setError, formState } = form;
+  const watched = useWatch({ control, name: "limits" });
   useEffect(() => {
     if (!editing) reset(toForm(rows));
   }, [rows, editing, reset]);
@@ -112,10 +113,10 @@ export function LimitsEditor({
   });
 
   return (
-    <form onSubmit={submit} noValidate aria-label="Edit limits">
+    <form onSubmit={(e) => void submit(e)} noValidate aria-label="Edit limits">
       <div className="grid gap-x-6 gap-y-4 p-4 sm:grid-cols-2 lg:grid-cols-3">
         {rows.map((r) => {
-          const unlimited = watch(`limits.${r.resourceType}.unlimited`);
+          const unlimited = watched[r.resourceType].unlimited;
           const err = formState.errors.limits?.[r.resourceType]?.max?.message;
           return (
             <Field key={r.resourceType} label={r.label} error={err} hint={`In use: ${r.used.toLocaleString()}`}>

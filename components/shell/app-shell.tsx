@@ -76,7 +76,7 @@ export function AppShell({ caller, children }: { caller: SessionCaller; children
               <button
                 type="button"
                 className="rounded-md px-2 py-1 text-slate-600 hover:bg-slate-100"
-                onClick={() => signOut({ callbackUrl: "/login" })}
+                onClick={() => void signOut({ callbackUrl: "/login" })}
               >
                 Sign out
               </button>

@@ -165,7 +165,7 @@ export function DataTable<T>({
         </div>
       )}
       {query.error ? (
-        <ErrorState error={query.error} onRetry={() => query.refetch()} />
+        <ErrorState error={query.error} onRetry={() => void query.refetch()} />
       ) : (
         <div className="relative overflow-x-auto">
           <table className="min-w-full divide-y divide-slate-200 text-sm" aria-label={label}>

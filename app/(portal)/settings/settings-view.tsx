@@ -81,10 +81,12 @@ function ChangePasswordCard() {
         noValidate
         aria-label="Change password"
         className="space-y-4 p-4"
-        onSubmit={handleSubmit(({ currentPassword, newPassword }) => {
-          setFormError(null);
-          change.mutate({ currentPassword, newPassword });
-        })}
+        onSubmit={(e) =>
+          void handleSubmit(({ currentPassword, newPassword }) => {
+            setFormError(null);
+            change.mutate({ currentPassword, newPassword });
+          })(e)
+        }
       >
         <Field label="Current password" error={errors.currentPassword?.message}>
           {(id) => (

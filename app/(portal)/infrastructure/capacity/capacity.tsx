@@ -83,7 +83,7 @@ function HostChart({ zone }: { zone: Zone }) {
           <Tooltip
             formatter={(value, name, item) => {
               const row = item.payload as (typeof data)[number];
-              return [`${value} % (${name === "CPU" ? row.cpuLabel : row.memoryLabel})`, name];
+              return [`${Number(value)} % (${name === "CPU" ? row.cpuLabel : row.memoryLabel})`, name];
             }}
           />
           <Legend />

@@ -49,7 +49,7 @@ export function HostDetail({ id }: { id: string }) {
           {host.error.data?.code === "NOT_FOUND" ? (
             <EmptyState title="Host not found" hint="It does not exist or has been removed." />
           ) : (
-            <ErrorState error={host.error} onRetry={() => host.refetch()} />
+            <ErrorState error={host.error} onRetry={() => void host.refetch()} />
           )}
         </Card>
       </>
