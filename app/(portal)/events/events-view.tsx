@@ -1,9 +1,9 @@
 "use client";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { None } from "@/components/resource/cells";
-import { FilterSelect, idOrEmpty, useFilters } from "@/components/resource/filters";
+import { FilterSelect, idOrEmpty, unset, useFilters } from "@/components/resource/filters";
 import { formatDateTime, formatRelative, humanizeTimes } from "@/components/resource/format";
 import { useAccountOptions, useDomainOptions, useUserOptions } from "@/components/resource/options";
 import type { EventRow } from "@/components/resource/router-types";
@@ -57,6 +57,24 @@ export interface EventsFilter {
   time?: string;
 }
 
+const MINUTE_MS = 60_000;
+const startOfMinute = () => Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
+
+/** The start of the current minute (epoch ms), moving on as each minute begins. */
+function useMinute() {
+  const [minute, setMinute] = useState(startOfMinute);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout>;
+    const tick = () => {
+      setMinute(startOfMinute());
+      timer = setTimeout(tick, MINUTE_MS - (Date.now() % MINUTE_MS));
+    };
+    timer = setTimeout(tick, MINUTE_MS - (Date.now() % MINUTE_MS));
+    return () => clearTimeout(timer);
+  }, []);
+  return minute;
+}
+
 /** The audit trail, filtered by level, type, time and (for admins) domain, account and user. */
 export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
   const trpc = useTRPC();
@@ -65,7 +83,7 @@ export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
   const table = useTableState({ sort: "createdAt", dir: "desc" });
   const filters = useFilters(
     {
-      level: "",
+      level: unset<Level>(),
       time: presets.some((p) => p.value === initial.time) ? (initial.time ?? "") : "",
       domainId: idOrEmpty(initial.domainId),
       accountId: idOrEmpty(initial.accountId),
@@ -78,7 +96,8 @@ export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
   const { time, resourceId, ...rest } = filters.query;
   const ms = presets.find((p) => p.value === time)?.ms;
   // Rounded to the minute, so the query (and its cache key) changes once a minute, not on every render.
-  const from = ms ? new Date(Math.floor(Date.now() / 60_000) * 60_000 - ms) : undefined;
+  const minute = useMinute();
+  const from = ms ? new Date(minute - ms) : undefined;
   const list = useQuery(
     trpc.event.list.queryOptions(
       { ...table.query, ...rest, resourceId, from, type: type.trim().toUpperCase() || undefined },
@@ -154,7 +173,7 @@ export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
               label="Level"
               allLabel="All levels"
               value={filters.values.level}
-              onChange={(v) => filters.set("level", v)}
+              onChange={(v) => filters.set("level", v as Level)}
               options={levels}
             />
             <Input

@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { None } from "@/components/resource/cells";
-import { FilterSelect, useFilters } from "@/components/resource/filters";
+import { FilterSelect, unset, useFilters } from "@/components/resource/filters";
 import { formatDateTime, formatRelative } from "@/components/resource/format";
 import { type ActionTarget, InstanceActionDialog, instanceMenu, operationLabel } from "@/components/resource/instance-actions";
 import {
@@ -46,7 +46,7 @@ export function InstancesList() {
   const rootAdmin = caller.accountType === "root_admin";
   const table = useTableState({ sort: "createdAt", dir: "desc" });
   const selection = useSelection();
-  const filters = useFilters({ state: "", zoneId: "", domainId: "", accountId: "" }, () => {
+  const filters = useFilters({ state: unset<VmStateFilter>(), zoneId: "", domainId: "", accountId: "" }, () => {
     table.setPage(1);
     selection.clear();
   });
@@ -193,7 +193,7 @@ export function InstancesList() {
               label="State"
               allLabel="All states"
               value={filters.values.state}
-              onChange={(v) => filters.set("state", v)}
+              onChange={(v) => filters.set("state", v as VmStateFilter)}
               options={stateOptions}
             />
             <FilterSelect
@@ -306,7 +306,6 @@ function BulkDialog({
     trpc.instance.bulk.mutationOptions({
       onSuccess: async (results) => {
         const names = new Map(rows.map((r) => [r.id, r.name]));
-        const ok = results.filter((r) => r.ok).length;
         const failed = results.filter((r) => !r.ok);
         // Each started job gets a toast that follows it to its end (a handful at most; more are followed in the rows).
         const started = results.filter((r) => r.ok && r.jobId);

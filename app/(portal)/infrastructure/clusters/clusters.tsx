@@ -5,7 +5,7 @@ import { useState } from "react";
 import type { FieldValues } from "react-hook-form";
 import { UsageBar } from "@/components/resource/cells";
 import { deletion, useConfirm } from "@/components/resource/confirm";
-import { FilterSelect, idOrEmpty, StateFilter, useFilters, WhenLoaded } from "@/components/resource/filters";
+import { FilterSelect, idOrEmpty, StateFilter, unset, useFilters, WhenLoaded } from "@/components/resource/filters";
 import { FormDialog, type KitForm, NumberField, ReadOnlyField, SelectField, TextField } from "@/components/resource/form-dialog";
 import { formatFactor, formatMhz, formatMib } from "@/components/resource/format";
 import {
@@ -33,8 +33,9 @@ export function Clusters({ initialFilter = {} }: { initialFilter?: InitialFilter
   const trpc = useTRPC();
   const client = useTRPCClient();
   const table = useTableState({ sort: "name" });
-  const filters = useFilters({ zoneId: idOrEmpty(initialFilter.zoneId), podId: idOrEmpty(initialFilter.podId), state: "" }, () =>
-    table.setPage(1),
+  const filters = useFilters(
+    { zoneId: idOrEmpty(initialFilter.zoneId), podId: idOrEmpty(initialFilter.podId), state: unset<AllocationState>() },
+    () => table.setPage(1),
   );
   const list = useQuery(trpc.cluster.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }));
   const zones = useZoneOptions();
@@ -145,7 +146,7 @@ export function Clusters({ initialFilter = {} }: { initialFilter?: InitialFilter
               onChange={(v) => filters.set("podId", v)}
               options={podOptions.map((p) => ({ value: p.id, label: `${p.name} (${p.zoneName})` }))}
             />
-            <StateFilter kind="allocation" value={filters.values.state} onChange={(v) => filters.set("state", v)} />
+            <StateFilter kind="allocation" value={filters.values.state} onChange={(v) => filters.set("state", v as AllocationState)} />
           </>
         }
         rowActions={(c) => [

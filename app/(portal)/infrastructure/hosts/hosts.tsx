@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useState } from "react";
 import { Tags, UsageBar } from "@/components/resource/cells";
 import { useConfirm } from "@/components/resource/confirm";
-import { FilterSelect, idOrEmpty, StateFilter, useFilters } from "@/components/resource/filters";
+import { FilterSelect, idOrEmpty, StateFilter, unset, useFilters } from "@/components/resource/filters";
 import { formatMhz, formatMib } from "@/components/resource/format";
 import {
   type HostRow,
@@ -30,7 +30,7 @@ export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter })
       zoneId: idOrEmpty(initialFilter.zoneId),
       podId: idOrEmpty(initialFilter.podId),
       clusterId: idOrEmpty(initialFilter.clusterId),
-      state: "",
+      state: unset<HostState>(),
     },
     () => table.setPage(1),
   );
@@ -166,7 +166,7 @@ export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter })
               onChange={(v) => filters.set("clusterId", v)}
               options={clusterOptions.map((c) => ({ value: c.id, label: `${c.name} (${c.zoneName})` }))}
             />
-            <StateFilter kind="host" value={filters.values.state} onChange={(v) => filters.set("state", v)} />
+            <StateFilter kind="host" value={filters.values.state} onChange={(v) => filters.set("state", v as HostState)} />
           </>
         }
         rowActions={actions}

@@ -3,7 +3,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { deletion, useConfirm } from "@/components/resource/confirm";
-import { FilterSelect, idOrEmpty, StateFilter, useFilters, WhenLoaded } from "@/components/resource/filters";
+import { FilterSelect, idOrEmpty, StateFilter, unset, useFilters, WhenLoaded } from "@/components/resource/filters";
 import { FormDialog, ReadOnlyField, SelectField, TextField } from "@/components/resource/form-dialog";
 import { infraCrumb, type InitialFilter, type PodRow, stateActions, useZoneOptions } from "@/components/resource/infrastructure";
 import { useResourceMutation } from "@/components/resource/mutations";
@@ -20,7 +20,7 @@ export function Pods({ initialFilter = {} }: { initialFilter?: InitialFilter }) 
   const trpc = useTRPC();
   const client = useTRPCClient();
   const table = useTableState({ sort: "name" });
-  const filters = useFilters({ zoneId: idOrEmpty(initialFilter.zoneId), state: "" }, () => table.setPage(1));
+  const filters = useFilters({ zoneId: idOrEmpty(initialFilter.zoneId), state: unset<AllocationState>() }, () => table.setPage(1));
   const list = useQuery(trpc.pod.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }));
   const zones = useZoneOptions();
   const [form, setForm] = useState<{ pod: PodRow | null } | null>(null);
@@ -103,7 +103,7 @@ export function Pods({ initialFilter = {} }: { initialFilter?: InitialFilter }) 
               onChange={(v) => filters.set("zoneId", v)}
               options={(zones.data ?? []).map((z) => ({ value: z.id, label: z.name }))}
             />
-            <StateFilter kind="allocation" value={filters.values.state} onChange={(v) => filters.set("state", v)} />
+            <StateFilter kind="allocation" value={filters.values.state} onChange={(v) => filters.set("state", v as AllocationState)} />
           </>
         }
         rowActions={(p) => [

@@ -4,7 +4,7 @@ import { useState } from "react";
 import type { FieldValues } from "react-hook-form";
 import { Tags, TwoLine, UsageBar } from "@/components/resource/cells";
 import { deletion, useConfirm } from "@/components/resource/confirm";
-import { FilterSelect, idOrEmpty, StateFilter, useFilters, WhenLoaded } from "@/components/resource/filters";
+import { FilterSelect, idOrEmpty, StateFilter, unset, useFilters, WhenLoaded } from "@/components/resource/filters";
 import { FormDialog, type KitForm, NumberField, ReadOnlyField, SelectField, TagsField, TextField } from "@/components/resource/form-dialog";
 import { formatGib } from "@/components/resource/format";
 import {
@@ -71,7 +71,7 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
   const trpc = useTRPC();
   const client = useTRPCClient();
   const table = useTableState({ sort: "name" });
-  const filters = useFilters({ clusterId: initialClusterId, state: "" }, () => table.setPage(1));
+  const filters = useFilters({ clusterId: initialClusterId, state: unset<HostState>() }, () => table.setPage(1));
   const list = useQuery(
     trpc.storagePool.list.queryOptions(
       { ...table.query, ...filters.query, zoneId: zoneId || undefined },
@@ -149,7 +149,7 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
                 Cluster {list.data?.items[0]?.clusterName ?? "…"} ×<span className="sr-only"> clear cluster filter</span>
               </Button>
             )}
-            <StateFilter kind="host" value={filters.values.state} onChange={(v) => filters.set("state", v)} />
+            <StateFilter kind="host" value={filters.values.state} onChange={(v) => filters.set("state", v as HostState)} />
           </>
         }
         rowActions={(p) => [

@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useState } from "react";
 import { TwoLine, UsageBar } from "@/components/resource/cells";
 import { deletion, useConfirm } from "@/components/resource/confirm";
-import { StateFilter, useFilters } from "@/components/resource/filters";
+import { StateFilter, unset, useFilters } from "@/components/resource/filters";
 import { FormDialog, SelectField, TextField } from "@/components/resource/form-dialog";
 import { count, formatGib, formatMhz, formatMib } from "@/components/resource/format";
 import { allocationLabel, infraCrumb, options, stateActions, type ZoneCapacity, type ZoneRow } from "@/components/resource/infrastructure";
@@ -24,7 +24,7 @@ export function Zones() {
   const trpc = useTRPC();
   const client = useTRPCClient();
   const table = useTableState({ sort: "name" });
-  const filters = useFilters({ state: "" }, () => table.setPage(1));
+  const filters = useFilters({ state: unset<AllocationState>() }, () => table.setPage(1));
   const list = useQuery(trpc.zone.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }));
   const [form, setForm] = useState<{ zone: ZoneRow | null } | null>(null);
   const confirm = useConfirm();
@@ -112,7 +112,9 @@ export function Zones() {
         searchPlaceholder="Search by name or description…"
         emptyTitle={filters.active ? `No ${filters.values.state} zones` : "No zones yet"}
         emptyHint="Add a zone, then a pod, a cluster and hosts in it, and storage, before anyone can deploy."
-        filters={<StateFilter kind="allocation" value={filters.values.state} onChange={(v) => filters.set("state", v)} />}
+        filters={
+          <StateFilter kind="allocation" value={filters.values.state} onChange={(v) => filters.set("state", v as AllocationState)} />
+        }
         rowActions={(z) => [
           { label: "Edit", onSelect: () => setForm({ zone: z }) },
           ...stateActions(
@@ -183,7 +185,7 @@ function CapacityOverview() {
       {capacity.isPending ? (
         <Loading label="Loading capacity…" />
       ) : capacity.error ? (
-        <ErrorState error={capacity.error} onRetry={() => capacity.refetch()} />
+        <ErrorState error={capacity.error} onRetry={() => void capacity.refetch()} />
       ) : capacity.data.length === 0 ? (
         <EmptyState title="No zones yet" hint="Capacity appears here once a zone has hosts and storage." />
       ) : (

@@ -4,7 +4,7 @@ import { useState } from "react";
 import type { FieldValues } from "react-hook-form";
 import { None, Tags, TwoLine } from "@/components/resource/cells";
 import { useConfirm } from "@/components/resource/confirm";
-import { StateFilter, useFilters, WhenLoaded } from "@/components/resource/filters";
+import { StateFilter, unset, useFilters, WhenLoaded } from "@/components/resource/filters";
 import {
   CheckboxField,
   FormDialog,
@@ -35,7 +35,7 @@ export function ComputeOfferings() {
   const client = useTRPCClient();
   const mayManage = useCan("offering.manage");
   const table = useTableState({ sort: "name" });
-  const filters = useFilters({ state: "" }, () => table.setPage(1));
+  const filters = useFilters({ state: unset<OfferingState>() }, () => table.setPage(1));
   const list = useQuery(
     trpc.computeOffering.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }),
   );
@@ -87,7 +87,7 @@ export function ComputeOfferings() {
         searchPlaceholder="Search by name, description or domain…"
         emptyTitle={filters.active ? `No ${filters.values.state} compute offerings` : "No compute offerings yet"}
         emptyHint={mayManage ? "Add an offering so users can deploy instances of that size." : undefined}
-        filters={<StateFilter kind="offering" value={filters.values.state} onChange={(v) => filters.set("state", v)} />}
+        filters={<StateFilter kind="offering" value={filters.values.state} onChange={(v) => filters.set("state", v as OfferingState)} />}
         rowActions={mayManage ? actions : undefined}
       />
       {row ? (

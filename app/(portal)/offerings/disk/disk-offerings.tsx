@@ -4,7 +4,7 @@ import { useState } from "react";
 import type { FieldValues } from "react-hook-form";
 import { Tags, TwoLine } from "@/components/resource/cells";
 import { useConfirm } from "@/components/resource/confirm";
-import { StateFilter, useFilters, WhenLoaded } from "@/components/resource/filters";
+import { StateFilter, unset, useFilters, WhenLoaded } from "@/components/resource/filters";
 import {
   CheckboxField,
   FormDialog,
@@ -34,7 +34,7 @@ export function DiskOfferings() {
   const client = useTRPCClient();
   const mayManage = useCan("offering.manage");
   const table = useTableState({ sort: "name" });
-  const filters = useFilters({ state: "" }, () => table.setPage(1));
+  const filters = useFilters({ state: unset<OfferingState>() }, () => table.setPage(1));
   const list = useQuery(trpc.diskOffering.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }));
   const [form, setForm] = useState<{ row: Row | null } | null>(null);
   const confirm = useConfirm();
@@ -73,7 +73,7 @@ export function DiskOfferings() {
         searchPlaceholder="Search by name, description or domain…"
         emptyTitle={filters.active ? `No ${filters.values.state} disk offerings` : "No disk offerings yet"}
         emptyHint="Disk offerings are not used by anything yet: Stratus has no data volumes, and instances get their root disk from the template."
-        filters={<StateFilter kind="offering" value={filters.values.state} onChange={(v) => filters.set("state", v)} />}
+        filters={<StateFilter kind="offering" value={filters.values.state} onChange={(v) => filters.set("state", v as OfferingState)} />}
         rowActions={mayManage ? actions : undefined}
       />
       {row ? (
