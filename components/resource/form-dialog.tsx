@@ -1,7 +1,7 @@
 "use client";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useState } from "react";
-import { type DefaultValues, type FieldValues, get, type Path, useForm, type UseFormReturn } from "react-hook-form";
+import { type DefaultValues, type FieldValues, get, type Path, useForm, type UseFormReturn, useWatch } from "react-hook-form";
 import type { z } from "zod";
 import { type RouterKey, useResourceMutation } from "@/components/resource/mutations";
 import { Button } from "@/components/ui/button";
@@ -69,7 +69,7 @@ function KitFormBody<TIn extends FieldValues, TOut extends FieldValues, TData>({
     },
   });
   // The first problem of the current values, shown beside the disabled submit button.
-  const values = form.watch();
+  const values = useWatch({ control: form.control });
   const check = schema.safeParse(values);
   const reason = check.success ? null : (check.error.issues[0]?.message ?? "Some values are not valid");
   const reasonId = `${title(submitLabel)}-reason`;
