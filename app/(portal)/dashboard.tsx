@@ -16,14 +16,17 @@ export function Dashboard() {
   const isAdmin = useCan("account.read");
   return (
     <>
-      <PageHeader title="Dashboard" description={`Signed in as ${caller.username} (${roleLabel[caller.accountType]}), account ${caller.accountName}`} />
+      <PageHeader
+        title="Dashboard"
+        description={`Signed in as ${caller.username} (${roleLabel[caller.accountType]}), account ${caller.accountName}`}
+      />
       <div className="space-y-6">
         {isAdmin && <AdminSummary />}
         <Card title="Your account's limits and use">
           {limits.isPending ? (
             <Loading />
           ) : limits.error ? (
-            <ErrorState error={limits.error} onRetry={() => limits.refetch()} />
+            <ErrorState error={limits.error} onRetry={() => void limits.refetch()} />
           ) : (
             <LimitBars rows={limits.data} />
           )}
@@ -56,7 +59,9 @@ function AdminSummary() {
           <div className="mt-1 text-2xl font-semibold tabular-nums text-slate-900">
             {t.pending ? <Skeleton className="h-8 w-10" /> : (t.value ?? "—")}
           </div>
-          <p aria-hidden="true" className="mt-1 text-xs text-brand-700 opacity-0 transition-opacity group-hover:opacity-100">Manage {t.label.toLowerCase()} →</p>
+          <p aria-hidden="true" className="mt-1 text-xs text-brand-700 opacity-0 transition-opacity group-hover:opacity-100">
+            Manage {t.label.toLowerCase()} →
+          </p>
         </Link>
       ))}
     </section>

@@ -58,6 +58,12 @@ export function ConsoleView({ instanceId }: { instanceId: string }) {
   const rfbRef = useRef<RFB | null>(null);
   const generation = useRef(0);
   const [status, setStatus] = useState<Status>({ kind: "connecting" });
+  // Another instance starts out connecting too (set while rendering, so the old status never shows).
+  const [statusFor, setStatusFor] = useState(instanceId);
+  if (statusFor !== instanceId) {
+    setStatusFor(instanceId);
+    setStatus({ kind: "connecting" });
+  }
   const [scale, setScale] = useState(true);
   const [pasteText, setPasteText] = useState("");
   const [pasteOpen, setPasteOpen] = useState(false);
@@ -80,12 +86,18 @@ export function ConsoleView({ instanceId }: { instanceId: string }) {
     [instanceId, queryClient, trpc],
   );
 
-  const connect = useCallback(async () => {
+  /** Drops the current connection; its late events are ignored (they carry an older generation). */
+  const stop = useCallback(() => {
     const gen = ++generation.current;
     rfbRef.current?.disconnect();
     rfbRef.current = null;
+    return gen;
+  }, []);
+
+  /** Opens a connection; the caller has shown "connecting" (the initial status, or reconnect's). */
+  const connect = useCallback(async () => {
+    const gen = stop();
     screenRef.current?.replaceChildren();
-    setStatus({ kind: "connecting" });
     let t: { ticket: string; path: string };
     try {
       t = await requestTicket({ id: instanceId });
@@ -139,17 +151,18 @@ export function ConsoleView({ instanceId }: { instanceId: string }) {
       setTimeout(() => {
         if (gen !== generation.current) return;
         if (closeStatus) setStatus(closeStatus);
-        else void explain(opened ? "The connection was closed" : "The console could not be opened").then((s) => gen === generation.current && setStatus(s));
+        else
+          void explain(opened ? "The connection was closed" : "The console could not be opened").then(
+            (s) => gen === generation.current && setStatus(s),
+          );
       }, 50);
     });
-  }, [explain, instanceId, requestTicket, scale]);
+  }, [explain, instanceId, requestTicket, scale, stop]);
 
   useEffect(() => {
     void connect();
     return () => {
-      generation.current++;
-      rfbRef.current?.disconnect();
-      rfbRef.current = null;
+      stop();
     };
     // Connect once per instance; reconnect is the button's job.
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -206,7 +219,15 @@ export function ConsoleView({ instanceId }: { instanceId: string }) {
           <input type="checkbox" checked={scale} onChange={(e) => setScale(e.target.checked)} />
           Scale to window
         </label>
-        <Button variant={connected ? "secondary" : "primary"} size="sm" onClick={() => void connect()} disabled={status.kind === "connecting"}>
+        <Button
+          variant={connected ? "secondary" : "primary"}
+          size="sm"
+          onClick={() => {
+            setStatus({ kind: "connecting" });
+            void connect();
+          }}
+          disabled={status.kind === "connecting"}
+        >
           Reconnect
         </Button>
         <Link href={`/instances/${instanceId}/console`} target="_blank" className="text-sm font-medium text-brand-700 hover:underline">
@@ -238,7 +259,13 @@ export function ConsoleView({ instanceId }: { instanceId: string }) {
           </Button>
         </form>
       )}
-      <p role="status" aria-live="polite" data-testid="console-status" data-status={status.kind} className="flex items-center gap-2 text-sm text-slate-600">
+      <p
+        role="status"
+        aria-live="polite"
+        data-testid="console-status"
+        data-status={status.kind}
+        className="flex items-center gap-2 text-sm text-slate-600"
+      >
         <Badge tone={view.tone}>{view.label}</Badge>
         <span>{detail}</span>
       </p>

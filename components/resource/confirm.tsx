@@ -24,6 +24,19 @@ export function useConfirm() {
     setError(null);
     setRequest(r);
   };
+  const confirm = async () => {
+    if (!request) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await request.run();
+      setRequest(null);
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
   const dialog = (
     <ConfirmDialog
       open={request !== null}
@@ -34,19 +47,7 @@ export function useConfirm() {
       danger={request?.danger}
       loading={busy}
       error={error}
-      onConfirm={async () => {
-        if (!request) return;
-        setBusy(true);
-        setError(null);
-        try {
-          await request.run();
-          setRequest(null);
-        } catch (err) {
-          setError(errorMessage(err));
-        } finally {
-          setBusy(false);
-        }
-      }}
+      onConfirm={() => void confirm()}
     />
   );
   return { ask, dialog };

@@ -1,11 +1,11 @@
 "use client";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useEffect } from "react";
 import { useForm } from "react-hook-form";
 import { useCaller } from "@/components/shell/caller-context";
 import { Button } from "@/components/ui/button";
-import { Dialog } from "@/components/ui/dialog";
+import { Dialog, useOpeningState } from "@/components/ui/dialog";
 import { Field, Input, Select } from "@/components/ui/field";
 import { applyServerError } from "@/lib/form-errors";
 import { useTRPC } from "@/lib/trpc/client";
@@ -31,25 +31,43 @@ export function CreateAccountDialog({
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const tree = useQuery({ ...trpc.domain.tree.queryOptions(), enabled: open });
-  const [formError, setFormError] = useState<string | null>(null);
+  const [formError, setFormError] = useOpeningState<string | null>(open, null);
   const form = useForm({
     resolver: zodResolver(createAccountInput),
-    defaultValues: { domainId: defaultDomainId ?? "", name: "", type: "user" as const, username: "", password: "", email: "", firstName: "", lastName: "" },
+    defaultValues: {
+      domainId: defaultDomainId ?? "",
+      name: "",
+      type: "user" as const,
+      username: "",
+      password: "",
+      email: "",
+      firstName: "",
+      lastName: "",
+    },
   });
   const { register, handleSubmit, reset, setError, setValue, getValues, formState } = form;
   const { errors } = formState;
 
   useEffect(() => {
     if (open) {
-      reset({ domainId: defaultDomainId ?? "", name: "", type: "user", username: "", password: "", email: "", firstName: "", lastName: "" });
-      setFormError(null);
+      reset({
+        domainId: defaultDomainId ?? "",
+        name: "",
+        type: "user",
+        username: "",
+        password: "",
+        email: "",
+        firstName: "",
+        lastName: "",
+      });
     }
   }, [open, defaultDomainId, reset]);
   // Until the tree loads the select has no options; then (re)apply the value so the select shows it,
   // defaulting to the given domain or the caller's own top domain.
   useEffect(() => {
     const first = tree.data?.[0];
-    if (open && first) setValue("domainId", getValues("domainId") || defaultDomainId || first.id, { shouldValidate: formState.isSubmitted });
+    if (open && first)
+      setValue("domainId", getValues("domainId") || defaultDomainId || first.id, { shouldValidate: formState.isSubmitted });
   }, [open, tree.data, defaultDomainId, getValues, setValue, formState.isSubmitted]);
 
   const create = useMutation(
@@ -90,7 +108,7 @@ export function CreateAccountDialog({
         </>
       }
     >
-      <form id="create-account-form" onSubmit={submit} noValidate className="grid gap-4 sm:grid-cols-2">
+      <form id="create-account-form" onSubmit={(e) => void submit(e)} noValidate className="grid gap-4 sm:grid-cols-2">
         <Field label="Domain" error={errors.domainId?.message} className="sm:col-span-2">
           {(id) => (
             <Select id={id} invalid={Boolean(errors.domainId)} {...register("domainId")}>
@@ -102,11 +120,7 @@ export function CreateAccountDialog({
         <Field label="Account name" error={errors.name?.message}>
           {(id) => <Input id={id} autoFocus invalid={Boolean(errors.name)} {...register("name")} />}
         </Field>
-        <Field
-          label="Account type"
-          error={errors.type?.message}
-          hint="Domain admins manage their domain's sub-domains, accounts and users"
-        >
+        <Field label="Account type" error={errors.type?.message} hint="Domain admins manage their domain's sub-domains, accounts and users">
           {(id) => (
             <Select id={id} invalid={Boolean(errors.type)} {...register("type")}>
               <option value="user">User</option>
@@ -123,7 +137,9 @@ export function CreateAccountDialog({
           {(id) => <Input id={id} autoComplete="off" invalid={Boolean(errors.username)} {...register("username")} />}
         </Field>
         <Field label="Password" error={errors.password?.message} hint="At least 8 characters">
-          {(id) => <Input id={id} type="password" autoComplete="new-password" invalid={Boolean(errors.password)} {...register("password")} />}
+          {(id) => (
+            <Input id={id} type="password" autoComplete="new-password" invalid={Boolean(errors.password)} {...register("password")} />
+          )}
         </Field>
         <Field label="Email" error={errors.email?.message} className="sm:col-span-2">
           {(id) => <Input id={id} type="email" invalid={Boolean(errors.email)} {...register("email")} />}

@@ -1,10 +1,9 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
 import { JobProgress, type Job } from "@/components/resource/job-progress";
 import { errorMessage } from "@/components/resource/router-types";
 import { Button } from "@/components/ui/button";
-import { Dialog } from "@/components/ui/dialog";
+import { Dialog, useOpeningState } from "@/components/ui/dialog";
 import { Loading } from "@/components/ui/states";
 import { useTRPC } from "@/lib/trpc/client";
 
@@ -29,14 +28,8 @@ export function DeleteAccountDialog({
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [jobId, setJobId] = useState<string | null>(null);
-  const [finished, setFinished] = useState<Job | null>(null);
-  useEffect(() => {
-    if (open) {
-      setJobId(null);
-      setFinished(null);
-    }
-  }, [open]);
+  const [jobId, setJobId] = useOpeningState<string | null>(open, null);
+  const [finished, setFinished] = useOpeningState<Job | null>(open, null);
   const preview = useQuery({ ...trpc.account.deletionPreview.queryOptions({ id: account.id }), enabled: open && !jobId, staleTime: 0 });
   const invalidate = () =>
     Promise.all([
@@ -94,8 +87,8 @@ export function DeleteAccountDialog({
                   ) : (
                     <>
                       <strong>{plural(preview.data.instances, "instance")}</strong>
-                      {preview.data.running > 0 && ` (${preview.data.running} running)`}: stopped, destroyed and expunged with their disks, without
-                      the usual recovery delay
+                      {preview.data.running > 0 && ` (${preview.data.running} running)`}: stopped, destroyed and expunged with their disks,
+                      without the usual recovery delay
                     </>
                   )}
                 </li>

@@ -1,5 +1,5 @@
 "use client";
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { count } from "@/components/resource/format";
 import { cn } from "@/components/ui/cn";
 import { Select } from "@/components/ui/field";
@@ -62,11 +62,15 @@ export function DomainTree({
   // Expanded: the visible top, and every ancestor of the selected node (kept open as selection moves).
   const [expanded, setExpanded] = useState<Set<string>>(() => new Set(roots.map((r) => r.id)));
   const selectedPath = nodes.find((n) => n.id === selectedId)?.path;
-  useEffect(() => {
-    if (!selectedPath) return;
-    const ancestors = selectedPath.split("/").filter((p) => p && p !== selectedId);
-    setExpanded((prev) => (ancestors.every((a) => prev.has(a)) ? prev : new Set([...prev, ...ancestors])));
-  }, [selectedPath, selectedId]);
+  // Opened while rendering, when the selection moves, so the tree never paints with it hidden.
+  const [openedFor, setOpenedFor] = useState<string | undefined>(undefined);
+  if (selectedPath !== openedFor) {
+    setOpenedFor(selectedPath);
+    if (selectedPath) {
+      const ancestors = selectedPath.split("/").filter((p) => p && p !== selectedId);
+      setExpanded((prev) => (ancestors.every((a) => prev.has(a)) ? prev : new Set([...prev, ...ancestors])));
+    }
+  }
   const isOpen = (id: string) => expanded.has(id);
   const toggle = (id: string) =>
     setExpanded((prev) => {
@@ -81,7 +85,13 @@ export function DomainTree({
     const open = isOpen(n.id);
     const active = n.id === selectedId;
     return (
-      <li key={n.id} role="treeitem" aria-labelledby={`domain-${n.id}`} aria-selected={active} aria-expanded={kids.length ? open : undefined}>
+      <li
+        key={n.id}
+        role="treeitem"
+        aria-labelledby={`domain-${n.id}`}
+        aria-selected={active}
+        aria-expanded={kids.length ? open : undefined}
+      >
         <div
           className={cn(
             "group flex items-center gap-1 rounded-md pr-2 text-sm",
@@ -125,9 +135,7 @@ export function DomainTree({
             </span>
           )}
         </div>
-        {kids.length > 0 && open && (
-          <ul role="group">{kids.map((k) => renderNode(k, depth + 1))}</ul>
-        )}
+        {kids.length > 0 && open && <ul role="group">{kids.map((k) => renderNode(k, depth + 1))}</ul>}
       </li>
     );
   };

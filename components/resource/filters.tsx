@@ -4,6 +4,9 @@ import { Select } from "@/components/ui/field";
 import { ErrorState, Loading } from "@/components/ui/states";
 
 /** Filters above a list: their values, what to send to the API, and a reset of the page on change. */
+/** An unset filter ("") that may later hold a T: types the initial value without an assertion. */
+export const unset = <T extends string>(): T | "" => "";
+
 export function useFilters<T extends Record<string, string>>(initial: T, onChange?: () => void) {
   const [values, setValues] = useState<T>(initial);
   const set = <K extends keyof T>(key: K, value: T[K], also?: Partial<T>) => {
@@ -63,7 +66,8 @@ export function StateFilter({ kind, value, onChange }: { kind: keyof typeof stat
 }
 
 /** A filter id from the address bar, or "" when it is not an id (so the API never sees junk). */
-export const idOrEmpty = (v: string | undefined) => (v && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) ? v : "");
+export const idOrEmpty = (v: string | undefined) =>
+  v && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) ? v : "";
 
 /** Renders `children` once the options a form needs are loaded (so selects start on real values). */
 export function WhenLoaded<T>({
@@ -75,7 +79,7 @@ export function WhenLoaded<T>({
   what: string;
   children: (data: T) => React.ReactNode;
 }) {
-  if (query.error) return <ErrorState error={query.error} onRetry={() => query.refetch()} />;
+  if (query.error) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />;
   if (query.data === undefined) return <Loading label={`Loading ${what}…`} />;
   return <>{children(query.data)}</>;
 }

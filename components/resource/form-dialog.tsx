@@ -1,7 +1,7 @@
 "use client";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useState } from "react";
-import { type DefaultValues, type FieldValues, get, type Path, useForm, type UseFormReturn } from "react-hook-form";
+import { type DefaultValues, type FieldValues, get, type Path, useForm, type UseFormReturn, useWatch } from "react-hook-form";
 import type { z } from "zod";
 import { type RouterKey, useResourceMutation } from "@/components/resource/mutations";
 import { Button } from "@/components/ui/button";
@@ -69,7 +69,7 @@ function KitFormBody<TIn extends FieldValues, TOut extends FieldValues, TData>({
     },
   });
   // The first problem of the current values, shown beside the disabled submit button.
-  const values = form.watch();
+  const values = useWatch({ control: form.control });
   const check = schema.safeParse(values);
   const reason = check.success ? null : (check.error.issues[0]?.message ?? "Some values are not valid");
   const reasonId = `${title(submitLabel)}-reason`;
@@ -77,10 +77,12 @@ function KitFormBody<TIn extends FieldValues, TOut extends FieldValues, TData>({
     <form
       noValidate
       className="space-y-4"
-      onSubmit={form.handleSubmit((v) => {
-        setFormError(null);
-        save.mutate(v, { onError: (err) => setFormError(applyServerError(err, form.setError, Object.keys(defaultValues))) });
-      })}
+      onSubmit={(e) =>
+        void form.handleSubmit((v) => {
+          setFormError(null);
+          save.mutate(v, { onError: (err) => setFormError(applyServerError(err, form.setError, Object.keys(defaultValues))) });
+        })(e)
+      }
     >
       {children(form)}
       {formError && (
@@ -175,10 +177,23 @@ export function NumberField<TIn extends FieldValues, TOut extends FieldValues>({
   // An empty input is null (`nullable`, and the field drops out of the values while hidden) or absent (`optional`).
   const empty = nullable ? null : undefined;
   const options =
-    nullable || optional ? { setValueAs: (v: unknown) => (v === "" || v == null ? empty : Number(v)), shouldUnregister: nullable } : { valueAsNumber: true as const };
+    nullable || optional
+      ? { setValueAs: (v: unknown) => (v === "" || v == null ? empty : Number(v)), shouldUnregister: nullable }
+      : { valueAsNumber: true as const };
   return (
     <Field label={label} error={error} hint={hint} className={className}>
-      {(id) => <Input id={id} type="number" inputMode="decimal" min={min} max={max} step={step} invalid={!!error} {...form.register(name, options)} />}
+      {(id) => (
+        <Input
+          id={id}
+          type="number"
+          inputMode="decimal"
+          min={min}
+          max={max}
+          step={step}
+          invalid={!!error}
+          {...form.register(name, options)}
+        />
+      )}
     </Field>
   );
 }
@@ -226,9 +241,15 @@ export function SelectField<TIn extends FieldValues, TOut extends FieldValues>({
 
 /** "ssd, gpu" → ["ssd", "gpu"]: what tag inputs register with (the schema reports bad tags). */
 export const parseTags = (v: unknown): string[] =>
-  Array.isArray(v) ? v.map(String) : [...new Set(String(v ?? "").split(/[\s,]+/).filter(Boolean))];
+  Array.isArray(v) ? v.map(String) : typeof v === "string" ? [...new Set(v.split(/[\s,]+/).filter(Boolean))] : [];
 
-export function TagsField<TIn extends FieldValues, TOut extends FieldValues>({ form, name, label, hint, className }: FieldProps<TIn, TOut>) {
+export function TagsField<TIn extends FieldValues, TOut extends FieldValues>({
+  form,
+  name,
+  label,
+  hint,
+  className,
+}: FieldProps<TIn, TOut>) {
   const error = errorOf(form, name);
   return (
     <Field label={label} error={error} hint={hint ?? "Comma-separated, e.g. ssd, gpu"} className={className}>
@@ -237,7 +258,12 @@ export function TagsField<TIn extends FieldValues, TOut extends FieldValues>({ f
   );
 }
 
-export function CheckboxField<TIn extends FieldValues, TOut extends FieldValues>({ form, name, label, className }: Omit<FieldProps<TIn, TOut>, "hint">) {
+export function CheckboxField<TIn extends FieldValues, TOut extends FieldValues>({
+  form,
+  name,
+  label,
+  className,
+}: Omit<FieldProps<TIn, TOut>, "hint">) {
   return (
     <div className={className}>
       <Checkbox label={label} {...form.register(name)} />

@@ -1,11 +1,11 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useEffect } from "react";
 import { errorMessage } from "@/components/resource/router-types";
 import { toastJob } from "@/components/resource/toast";
 import { Button } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
-import { ConfirmDialog, Dialog } from "@/components/ui/dialog";
+import { ConfirmDialog, Dialog, useOpeningState } from "@/components/ui/dialog";
 import { Checkbox } from "@/components/ui/field";
 import { ErrorState, Loading } from "@/components/ui/states";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
@@ -44,9 +44,22 @@ export function whyNot(op: VmOperation, vm: { state: VmState; activeJob: unknown
 export const pageOperations: VmOperation[] = ["start", "stop", "reboot", "changeOffering", "destroy", "recover", "expunge"];
 
 /** An instance's actions as a row menu: the same as on its page, disabled with the reason. */
-export function instanceMenu(vm: { id: string; state: VmState; activeJob: unknown }, onAction: (op: VmOperation) => void, openConsole: () => void): MenuAction[] {
-  const ops = pageOperations.map((op) => ({ label: operationLabel[op], danger: op === "destroy" || op === "expunge", disabled: whyNot(op, vm), onSelect: () => onAction(op) }));
-  return [...ops.slice(0, 3), { label: "Console", disabled: vm.state === "running" ? null : "Only while the instance is running", onSelect: openConsole }, ...ops.slice(3)];
+export function instanceMenu(
+  vm: { id: string; state: VmState; activeJob: unknown },
+  onAction: (op: VmOperation) => void,
+  openConsole: () => void,
+): MenuAction[] {
+  const ops = pageOperations.map((op) => ({
+    label: operationLabel[op],
+    danger: op === "destroy" || op === "expunge",
+    disabled: whyNot(op, vm),
+    onSelect: () => onAction(op),
+  }));
+  return [
+    ...ops.slice(0, 3),
+    { label: "Console", disabled: vm.state === "running" ? null : "Only while the instance is running", onSelect: openConsole },
+    ...ops.slice(3),
+  ];
 }
 
 /**
@@ -68,9 +81,11 @@ export function InstanceActionDialog({
   const client = useTRPCClient();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [force, setForce] = useState(false);
-  const [offeringId, setOfferingId] = useState<string | null>(null);
   const open = target !== null && action !== null;
+  // A fresh dialog each time it opens, or opens for another action or instance.
+  const opening = open ? `${action}:${target.id}` : null;
+  const [force, setForce] = useOpeningState(opening, false);
+  const [offeringId, setOfferingId] = useOpeningState<string | null>(opening, null);
 
   const run = useMutation({
     mutationFn: async (): Promise<{ jobId: string }> => {
@@ -107,15 +122,10 @@ export function InstanceActionDialog({
     },
   });
 
-  // A fresh dialog each time it opens.
   const { reset } = run;
   useEffect(() => {
-    if (open) {
-      reset();
-      setForce(false);
-      setOfferingId(null);
-    }
-  }, [open, action, target?.id, reset]);
+    if (opening) reset();
+  }, [opening, reset]);
 
   if (!target || !action) return null;
   const name = target.name;
@@ -154,8 +164,15 @@ export function InstanceActionDialog({
     stop: {
       message: (
         <div className="space-y-3">
-          <p>The guest is asked to shut down cleanly. A stopped instance keeps its disks and counts against your limits; its host capacity is released.</p>
-          <Checkbox label="Force stop (power off at once, like pulling the plug)" checked={force} onChange={(e) => setForce(e.target.checked)} />
+          <p>
+            The guest is asked to shut down cleanly. A stopped instance keeps its disks and counts against your limits; its host capacity is
+            released.
+          </p>
+          <Checkbox
+            label="Force stop (power off at once, like pulling the plug)"
+            checked={force}
+            onChange={(e) => setForce(e.target.checked)}
+          />
         </div>
       ),
     },
@@ -165,11 +182,15 @@ export function InstanceActionDialog({
       message: (
         <div className="space-y-2">
           <p>The instance is stopped and destroyed. Its vCPUs and memory stop counting against your limits.</p>
-          <p className="font-medium">It stays recoverable until it is expunged (automatically after the expunge delay, or when you expunge it).</p>
+          <p className="font-medium">
+            It stays recoverable until it is expunged (automatically after the expunge delay, or when you expunge it).
+          </p>
         </div>
       ),
     },
-    recover: { message: <p>The instance comes back stopped, with its disks as they were. Its vCPUs and memory count against your limits again.</p> },
+    recover: {
+      message: <p>The instance comes back stopped, with its disks as they were. Its vCPUs and memory count against your limits again.</p>,
+    },
     expunge: {
       danger: true,
       message: (
@@ -197,16 +218,29 @@ export function InstanceActionDialog({
 }
 
 /** Offerings as radio cards; the current one and those that do not fit are disabled with a reason. */
-function ChangeOfferingChoices({ target, value, onChange }: { target: ActionTarget; value: string | null; onChange: (id: string) => void }) {
+function ChangeOfferingChoices({
+  target,
+  value,
+  onChange,
+}: {
+  target: ActionTarget;
+  value: string | null;
+  onChange: (id: string) => void;
+}) {
   const trpc = useTRPC();
   const choices = useQuery(trpc.instance.deployChoices.queryOptions());
   const limits = useQuery(trpc.limit.mine.queryOptions());
   if (choices.isPending) return <Loading label="Loading offerings…" />;
-  if (choices.error) return <ErrorState error={choices.error} onRetry={() => choices.refetch()} />;
-  const current = target.cpuCores !== undefined && target.memoryMib !== undefined ? { cpuCores: target.cpuCores, memoryMib: target.memoryMib } : undefined;
+  if (choices.error) return <ErrorState error={choices.error} onRetry={() => void choices.refetch()} />;
+  const current =
+    target.cpuCores !== undefined && target.memoryMib !== undefined
+      ? { cpuCores: target.cpuCores, memoryMib: target.memoryMib }
+      : undefined;
   return (
     <div>
-      <p className="mb-3 text-sm text-slate-600">The new size applies the next time the instance starts. Only the difference counts against your limits.</p>
+      <p className="mb-3 text-sm text-slate-600">
+        The new size applies the next time the instance starts. Only the difference counts against your limits.
+      </p>
       <div role="radiogroup" aria-label="Compute offering" className="grid gap-2 sm:grid-cols-2">
         {choices.data.offerings.map((o) => {
           const isCurrent = o.id === target.computeOfferingId;
@@ -222,7 +256,16 @@ function ChangeOfferingChoices({ target, value, onChange }: { target: ActionTarg
               )}
             >
               <span className="flex items-center gap-2">
-                <input type="radio" name="change-offering" className="absolute inset-0 size-full cursor-pointer appearance-none opacity-0 disabled:cursor-not-allowed" value={o.id} checked={value === o.id} disabled={disabled} onChange={() => onChange(o.id)} aria-label={o.name} />
+                <input
+                  type="radio"
+                  name="change-offering"
+                  className="absolute inset-0 size-full cursor-pointer appearance-none opacity-0 disabled:cursor-not-allowed"
+                  value={o.id}
+                  checked={value === o.id}
+                  disabled={disabled}
+                  onChange={() => onChange(o.id)}
+                  aria-label={o.name}
+                />
                 <span className="font-medium text-slate-900">{o.name}</span>
                 {isCurrent && <span className="ml-auto text-xs text-slate-600">current</span>}
               </span>

@@ -25,7 +25,10 @@ type Point = { t: number } & Record<string, number | null>;
  */
 export function withGaps<T extends Record<string, number>>(samples: ({ t: number } & T)[]): Point[] {
   if (samples.length < 3) return samples;
-  const steps = samples.slice(1).map((s, i) => s.t - samples[i]!.t).sort((a, b) => a - b);
+  const steps = samples
+    .slice(1)
+    .map((s, i) => s.t - samples[i]!.t)
+    .sort((a, b) => a - b);
   const step = steps[Math.floor(steps.length / 2)]!;
   const out: Point[] = [];
   samples.forEach((s, i) => {
@@ -45,7 +48,19 @@ export function formatBytesRate(bps: number) {
   return `${Math.round(bps)} B/s`;
 }
 
-function Chart({ title, data, lines, unit, format }: { title: string; data: Point[]; lines: { key: string; label: string; color: string }[]; unit?: string; format?: (v: number) => string }) {
+function Chart({
+  title,
+  data,
+  lines,
+  unit,
+  format,
+}: {
+  title: string;
+  data: Point[];
+  lines: { key: string; label: string; color: string }[];
+  unit?: string;
+  format?: (v: number) => string;
+}) {
   return (
     <figure className="min-w-0" aria-label={title} data-testid={`metrics-${title.toLowerCase().replace(/[^a-z]+/g, "-")}`}>
       <figcaption className="mb-1 text-xs font-medium text-slate-600">{title}</figcaption>
@@ -53,13 +68,34 @@ function Chart({ title, data, lines, unit, format }: { title: string; data: Poin
         <ResponsiveContainer width="100%" height="100%">
           <LineChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-            <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={clock} tick={{ fontSize: 10, fill: "#475569" }} minTickGap={24} />
+            <XAxis
+              dataKey="t"
+              type="number"
+              scale="time"
+              domain={["dataMin", "dataMax"]}
+              tickFormatter={clock}
+              tick={{ fontSize: 10, fill: "#475569" }}
+              minTickGap={24}
+            />
             {/* Wide enough for "1023.9 KiB/s": labels are never clipped. */}
             <YAxis tick={{ fontSize: 10, fill: "#475569" }} width={format ? 80 : 64} unit={unit} tickFormatter={format} />
-            <Tooltip labelFormatter={(t) => clockSeconds(Number(t))} formatter={(v) => (format ? format(Number(v)) : `${v}${unit ?? ""}`)} />
+            <Tooltip
+              labelFormatter={(t) => clockSeconds(Number(t))}
+              formatter={(v) => (format ? format(Number(v)) : `${Number(v)}${unit ?? ""}`)}
+            />
             {lines.length > 1 && <Legend wrapperStyle={{ fontSize: 11 }} />}
             {lines.map((l) => (
-              <Line key={l.key} type="monotone" dataKey={l.key} name={l.label} stroke={l.color} dot={false} connectNulls={false} isAnimationActive={false} strokeWidth={1.5} />
+              <Line
+                key={l.key}
+                type="monotone"
+                dataKey={l.key}
+                name={l.label}
+                stroke={l.color}
+                dot={false}
+                connectNulls={false}
+                isAnimationActive={false}
+                strokeWidth={1.5}
+              />
             ))}
           </LineChart>
         </ResponsiveContainer>
@@ -96,21 +132,29 @@ export function InstanceMetrics({ instanceId, hideWhenEmpty = false }: { instanc
   let body: React.ReactNode;
   if (q.isPending) body = <Loading label="Loading metrics…" />;
   else if (q.isError) body = <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
-  else if (q.data.samples.length === 0) body = <EmptyState title="No metrics yet" hint="Samples are taken every 30 seconds while the instance runs." />;
+  else if (q.data.samples.length === 0)
+    body = <EmptyState title="No metrics yet" hint="Samples are taken every 30 seconds while the instance runs." />;
   else {
-    const data = withGaps(q.data.samples.map((s) => ({
-      t: new Date(s.at).getTime(),
-      cpu: s.cpuPercent,
-      memory: s.memoryMib,
-      read: s.diskReadBps,
-      write: s.diskWriteBps,
-      rx: s.netRxBps,
-      tx: s.netTxBps,
-    })));
+    const data = withGaps(
+      q.data.samples.map((s) => ({
+        t: new Date(s.at).getTime(),
+        cpu: s.cpuPercent,
+        memory: s.memoryMib,
+        read: s.diskReadBps,
+        write: s.diskWriteBps,
+        rx: s.netRxBps,
+        tx: s.netTxBps,
+      })),
+    );
     body = (
       <div className="grid gap-4 md:grid-cols-2">
         <Chart title="CPU" data={data} unit="%" lines={[{ key: "cpu", label: "CPU", color: "#2563eb" }]} />
-        <Chart title={`Memory (of ${q.data.memoryTotalMib} MiB)`} data={data} unit=" MiB" lines={[{ key: "memory", label: "Memory", color: "#7c3aed" }]} />
+        <Chart
+          title={`Memory (of ${q.data.memoryTotalMib} MiB)`}
+          data={data}
+          unit=" MiB"
+          lines={[{ key: "memory", label: "Memory", color: "#7c3aed" }]}
+        />
         <Chart
           title="Disk"
           data={data}
@@ -146,11 +190,18 @@ export function HostLoad({ hostId }: { hostId: string }) {
   if (q.isPending) return <Loading label="Loading host load…" />;
   if (q.isError) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
   if (q.data.samples.length === 0) return <EmptyState title="No load samples yet" />;
-  const data = withGaps(q.data.samples.map((s) => ({ t: new Date(s.at).getTime(), cpu: s.cpuPercent, memory: s.memoryMib, vms: s.runningVms })));
+  const data = withGaps(
+    q.data.samples.map((s) => ({ t: new Date(s.at).getTime(), cpu: s.cpuPercent, memory: s.memoryMib, vms: s.runningVms })),
+  );
   return (
     <div className="grid gap-4 md:grid-cols-3" data-testid="host-load">
       <Chart title="Host CPU" data={data} unit="%" lines={[{ key: "cpu", label: "CPU", color: "#2563eb" }]} />
-      <Chart title={`VM memory (of ${q.data.memoryTotalMib} MiB)`} data={data} unit=" MiB" lines={[{ key: "memory", label: "Memory", color: "#7c3aed" }]} />
+      <Chart
+        title={`VM memory (of ${q.data.memoryTotalMib} MiB)`}
+        data={data}
+        unit=" MiB"
+        lines={[{ key: "memory", label: "Memory", color: "#7c3aed" }]}
+      />
       <Chart title="Running VMs" data={data} lines={[{ key: "vms", label: "VMs", color: "#16a34a" }]} />
     </div>
   );

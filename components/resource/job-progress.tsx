@@ -57,8 +57,11 @@ export function useJob(jobId: string | null | undefined, onDone?: (job: Job) => 
     refetchInterval: (q) => (q.state.data && !isJobActive(q.state.data.status) ? false : JOB_POLL_MS),
   });
   const job = query.data;
+  // The latest onDone, kept in step after each render (effects see it; rendering does not read it).
   const onDoneRef = useRef(onDone);
-  onDoneRef.current = onDone;
+  useEffect(() => {
+    onDoneRef.current = onDone;
+  });
   const reported = useRef<string | null>(null);
   useEffect(() => {
     if (!job || isJobActive(job.status) || reported.current === job.id) return;
@@ -72,7 +75,17 @@ export function useJob(jobId: string | null | undefined, onDone?: (job: Job) => 
 }
 
 /** A thin progress bar with an accessible value. */
-export function ProgressBar({ value, label, tone = "brand", className }: { value: number; label: string; tone?: "brand" | "red" | "green"; className?: string }) {
+export function ProgressBar({
+  value,
+  label,
+  tone = "brand",
+  className,
+}: {
+  value: number;
+  label: string;
+  tone?: "brand" | "red" | "green";
+  className?: string;
+}) {
   const pct = Math.max(0, Math.min(100, value));
   return (
     <div

@@ -1,7 +1,7 @@
 "use client";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useEffect, useState } from "react";
-import { useForm } from "react-hook-form";
+import { useForm, useWatch } from "react-hook-form";
 import { z } from "zod";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
@@ -18,16 +18,14 @@ interface LimitRow {
 }
 
 /** One limit as a form holds it: the number as typed (undefined while disabled), or the "Unlimited" box. */
-const limitField = z
-  .object({ unlimited: z.boolean(), max: z.string() })
-  .superRefine((v, ctx) => {
-    if (v.unlimited) return;
-    const text = (v.max ?? "").trim();
-    const n = Number(text);
-    if (text === "") ctx.addIssue({ code: "custom", path: ["max"], message: "Enter a limit or tick Unlimited" });
-    else if (!Number.isInteger(n)) ctx.addIssue({ code: "custom", path: ["max"], message: "Must be a whole number" });
-    else if (n < 0) ctx.addIssue({ code: "custom", path: ["max"], message: "Cannot be negative" });
-  });
+const limitField = z.object({ unlimited: z.boolean(), max: z.string() }).superRefine((v, ctx) => {
+  if (v.unlimited) return;
+  const text = (v.max ?? "").trim();
+  const n = Number(text);
+  if (text === "") ctx.addIssue({ code: "custom", path: ["max"], message: "Enter a limit or tick Unlimited" });
+  else if (!Number.isInteger(n)) ctx.addIssue({ code: "custom", path: ["max"], message: "Must be a whole number" });
+  else if (n < 0) ctx.addIssue({ code: "custom", path: ["max"], message: "Cannot be negative" });
+});
 const formSchema = z.object({ limits: z.record(z.enum(resourceTypes), limitField) });
 type FormValues = z.infer<typeof formSchema>;
 
@@ -60,7 +58,8 @@ export function LimitsEditor({
   const [editing, setEditing] = useState(false);
   const [formError, setFormError] = useState<string | null>(null);
   const form = useForm<FormValues>({ resolver: zodResolver(formSchema), defaultValues: toForm(rows) });
-  const { register, handleSubmit, watch, reset, setError, formState } = form;
+  const { register, handleSubmit, control, reset, setError, formState } = form;
+  const watched = useWatch({ control, name: "limits" });
   useEffect(() => {
     if (!editing) reset(toForm(rows));
   }, [rows, editing, reset]);
@@ -70,7 +69,9 @@ export function LimitsEditor({
       <div>
         <LimitBars rows={rows} />
         <div className="flex items-center justify-between gap-3 border-t border-slate-100 px-4 py-3">
-          <p className="text-xs text-slate-600">{editable ? "Use counts against this limit and every ancestor domain's." : readOnlyReason}</p>
+          <p className="text-xs text-slate-600">
+            {editable ? "Use counts against this limit and every ancestor domain's." : readOnlyReason}
+          </p>
           {editable && (
             <Button variant="secondary" size="sm" onClick={() => setEditing(true)}>
               Edit limits
@@ -112,10 +113,10 @@ export function LimitsEditor({
   });
 
   return (
-    <form onSubmit={submit} noValidate aria-label="Edit limits">
+    <form onSubmit={(e) => void submit(e)} noValidate aria-label="Edit limits">
       <div className="grid gap-x-6 gap-y-4 p-4 sm:grid-cols-2 lg:grid-cols-3">
         {rows.map((r) => {
-          const unlimited = watch(`limits.${r.resourceType}.unlimited`);
+          const unlimited = watched[r.resourceType].unlimited;
           const err = formState.errors.limits?.[r.resourceType]?.max?.message;
           return (
             <Field key={r.resourceType} label={r.label} error={err} hint={`In use: ${r.used.toLocaleString()}`}>
@@ -133,7 +134,11 @@ export function LimitsEditor({
                     {...register(`limits.${r.resourceType}.max`)}
                   />
                   <label className="flex shrink-0 items-center gap-1.5 text-sm text-slate-600">
-                    <input type="checkbox" className="size-4 rounded border-slate-300" {...register(`limits.${r.resourceType}.unlimited`)} />
+                    <input
+                      type="checkbox"
+                      className="size-4 rounded border-slate-300"
+                      {...register(`limits.${r.resourceType}.unlimited`)}
+                    />
                     Unlimited<span className="sr-only"> {r.label}</span>
                   </label>
                 </div>

@@ -1,10 +1,10 @@
 "use client";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useEffect } from "react";
 import { useForm } from "react-hook-form";
 import { Button } from "@/components/ui/button";
-import { Dialog } from "@/components/ui/dialog";
+import { Dialog, useOpeningState } from "@/components/ui/dialog";
 import { Field, Input, Select } from "@/components/ui/field";
 import { applyServerError } from "@/lib/form-errors";
 import { useTRPC } from "@/lib/trpc/client";
@@ -38,17 +38,14 @@ export function CreateUserDialog({ open, onClose, accountId }: { open: boolean; 
     ...trpc.account.list.queryOptions({ pageSize: 200, sort: "name" }, { placeholderData: keepPreviousData }),
     enabled: open && !accountId,
   });
-  const [formError, setFormError] = useState<string | null>(null);
+  const [formError, setFormError] = useOpeningState<string | null>(open, null);
   const { register, handleSubmit, reset, setError, setValue, getValues, formState } = useForm({
     resolver: zodResolver(createUserInput),
     defaultValues: emptyCreate(accountId ?? ""),
   });
   const { errors } = formState;
   useEffect(() => {
-    if (open) {
-      reset(emptyCreate(accountId ?? ""));
-      setFormError(null);
-    }
+    if (open) reset(emptyCreate(accountId ?? ""));
   }, [open, accountId, reset]);
   useEffect(() => {
     const first = accounts.data?.items[0];
@@ -87,10 +84,12 @@ export function CreateUserDialog({ open, onClose, accountId }: { open: boolean; 
         id="create-user-form"
         noValidate
         className="grid gap-4 sm:grid-cols-2"
-        onSubmit={handleSubmit((v) => {
-          setFormError(null);
-          create.mutate(v);
-        })}
+        onSubmit={(e) =>
+          void handleSubmit((v) => {
+            setFormError(null);
+            create.mutate(v);
+          })(e)
+        }
       >
         {!accountId && (
           <Field label="Account" error={errors.accountId?.message} className="sm:col-span-2">
@@ -110,7 +109,9 @@ export function CreateUserDialog({ open, onClose, accountId }: { open: boolean; 
           {(id) => <Input id={id} autoFocus autoComplete="off" invalid={Boolean(errors.username)} {...register("username")} />}
         </Field>
         <Field label="Password" error={errors.password?.message} hint="At least 8 characters">
-          {(id) => <Input id={id} type="password" autoComplete="new-password" invalid={Boolean(errors.password)} {...register("password")} />}
+          {(id) => (
+            <Input id={id} type="password" autoComplete="new-password" invalid={Boolean(errors.password)} {...register("password")} />
+          )}
         </Field>
         <Field label="Email" error={errors.email?.message} className="sm:col-span-2">
           {(id) => <Input id={id} type="email" invalid={Boolean(errors.email)} {...register("email")} />}
@@ -133,17 +134,14 @@ const editFields = ["email", "firstName", "lastName"] as const;
 export function EditUserDialog({ user, onClose }: { user: UserRow | null; onClose: () => void }) {
   const trpc = useTRPC();
   const invalidate = useInvalidateUsers();
-  const [formError, setFormError] = useState<string | null>(null);
+  const [formError, setFormError] = useOpeningState<string | null>(user, null);
   const { register, handleSubmit, reset, setError, formState } = useForm({
     resolver: zodResolver(updateUserInput),
     defaultValues: { id: "", email: "", firstName: "", lastName: "" },
   });
   const { errors } = formState;
   useEffect(() => {
-    if (user) {
-      reset({ id: user.id, email: user.email ?? "", firstName: user.firstName ?? "", lastName: user.lastName ?? "" });
-      setFormError(null);
-    }
+    if (user) reset({ id: user.id, email: user.email ?? "", firstName: user.firstName ?? "", lastName: user.lastName ?? "" });
   }, [user, reset]);
   const update = useMutation(
     trpc.user.update.mutationOptions({
@@ -171,7 +169,7 @@ export function EditUserDialog({ user, onClose }: { user: UserRow | null; onClos
         </>
       }
     >
-      <form id="edit-user-form" noValidate className="grid gap-4" onSubmit={handleSubmit((v) => update.mutate(v))}>
+      <form id="edit-user-form" noValidate className="grid gap-4" onSubmit={(e) => void handleSubmit((v) => update.mutate(v))(e)}>
         <Field label="Email" error={errors.email?.message}>
           {(id) => <Input id={id} type="email" autoFocus invalid={Boolean(errors.email)} {...register("email")} />}
         </Field>
@@ -190,17 +188,14 @@ export function EditUserDialog({ user, onClose }: { user: UserRow | null; onClos
 /** Set a new password for another user; the user's sessions end. */
 export function ResetPasswordDialog({ user, onClose }: { user: UserRow | null; onClose: () => void }) {
   const trpc = useTRPC();
-  const [formError, setFormError] = useState<string | null>(null);
+  const [formError, setFormError] = useOpeningState<string | null>(user, null);
   const { register, handleSubmit, reset, setError, formState } = useForm({
     resolver: zodResolver(resetPasswordInput),
     defaultValues: { id: "", password: "" },
   });
   const { errors } = formState;
   useEffect(() => {
-    if (user) {
-      reset({ id: user.id, password: "" });
-      setFormError(null);
-    }
+    if (user) reset({ id: user.id, password: "" });
   }, [user, reset]);
   const mutation = useMutation(
     trpc.user.resetPassword.mutationOptions({
@@ -227,10 +222,19 @@ export function ResetPasswordDialog({ user, onClose }: { user: UserRow | null; o
         </>
       }
     >
-      <form id="reset-password-form" noValidate className="grid gap-4" onSubmit={handleSubmit((v) => mutation.mutate(v))}>
+      <form id="reset-password-form" noValidate className="grid gap-4" onSubmit={(e) => void handleSubmit((v) => mutation.mutate(v))(e)}>
         <p className="text-sm text-slate-600">The user is signed out everywhere and signs in with the new password.</p>
         <Field label="New password" error={errors.password?.message} hint="At least 8 characters">
-          {(id) => <Input id={id} type="password" autoFocus autoComplete="new-password" invalid={Boolean(errors.password)} {...register("password")} />}
+          {(id) => (
+            <Input
+              id={id}
+              type="password"
+              autoFocus
+              autoComplete="new-password"
+              invalid={Boolean(errors.password)}
+              {...register("password")}
+            />
+          )}
         </Field>
         <FormError message={formError} />
       </form>

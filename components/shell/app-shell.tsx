@@ -41,7 +41,9 @@ export function AppShell({ caller, children }: { caller: SessionCaller; children
                         aria-current={isActive(item.href) ? "page" : undefined}
                         className={cn(
                           "block rounded-md px-2 py-1.5 text-sm",
-                          isActive(item.href) ? "bg-slate-800 font-medium text-white" : "text-slate-300 hover:bg-slate-800 hover:text-white",
+                          isActive(item.href)
+                            ? "bg-slate-800 font-medium text-white"
+                            : "text-slate-300 hover:bg-slate-800 hover:text-white",
                         )}
                       >
                         {item.label}
@@ -56,7 +58,12 @@ export function AppShell({ caller, children }: { caller: SessionCaller; children
         {menuOpen && <div className="fixed inset-0 z-20 bg-slate-900/40 lg:hidden" onClick={() => setMenuOpen(false)} />}
         <div className="flex min-w-0 flex-1 flex-col">
           <header className="flex h-14 items-center justify-between border-b border-slate-200 bg-white px-4">
-            <button type="button" className="rounded p-1.5 text-slate-600 hover:bg-slate-100 lg:hidden" aria-label="Open menu" onClick={() => setMenuOpen(true)}>
+            <button
+              type="button"
+              className="rounded p-1.5 text-slate-600 hover:bg-slate-100 lg:hidden"
+              aria-label="Open menu"
+              onClick={() => setMenuOpen(true)}
+            >
               ☰
             </button>
             <div className="ml-auto flex items-center gap-3 text-sm">
@@ -66,7 +73,11 @@ export function AppShell({ caller, children }: { caller: SessionCaller; children
               <Link href="/settings" className="font-medium text-slate-800 hover:underline" data-testid="current-user">
                 {caller.username}
               </Link>
-              <button type="button" className="rounded-md px-2 py-1 text-slate-600 hover:bg-slate-100" onClick={() => signOut({ callbackUrl: "/login" })}>
+              <button
+                type="button"
+                className="rounded-md px-2 py-1 text-slate-600 hover:bg-slate-100"
+                onClick={() => void signOut({ callbackUrl: "/login" })}
+              >
                 Sign out
               </button>
             </div>

@@ -5,7 +5,12 @@ import { cn } from "./cn";
 import { Input } from "./field";
 import { EmptyState, ErrorState, Skeleton } from "./states";
 
-const hideBelow = { sm: "hidden sm:table-cell", md: "hidden md:table-cell", lg: "hidden lg:table-cell", xl: "hidden xl:table-cell" } as const;
+const hideBelow = {
+  sm: "hidden sm:table-cell",
+  md: "hidden md:table-cell",
+  lg: "hidden lg:table-cell",
+  xl: "hidden xl:table-cell",
+} as const;
 
 export interface Column<T> {
   key: string;
@@ -39,8 +44,7 @@ export function useTableState(initial: Partial<TableState> = {}) {
     /** What to send to a `*.list` procedure. */
     query: { search: debounced || undefined, sort: state.sort, dir: state.dir, page: state.page, pageSize: state.pageSize },
     setSearch: (search: string) => setState((s) => ({ ...s, search, page: 1 })),
-    toggleSort: (key: string) =>
-      setState((s) => ({ ...s, sort: key, dir: s.sort === key && s.dir === "asc" ? "desc" : "asc", page: 1 })),
+    toggleSort: (key: string) => setState((s) => ({ ...s, sort: key, dir: s.sort === key && s.dir === "asc" ? "desc" : "asc", page: 1 })),
     setPage: (page: number) => setState((s) => ({ ...s, page })),
   };
 }
@@ -148,7 +152,11 @@ export function DataTable<T>({
         {toolbar && <div className="flex flex-wrap gap-2 sm:ml-auto">{toolbar}</div>}
       </div>
       {selection && selectedRows.length > 0 && bulkActions && (
-        <div role="toolbar" aria-label="Bulk actions" className="flex flex-wrap items-center gap-2 border-b border-brand-100 bg-brand-50 px-3 py-2 text-sm">
+        <div
+          role="toolbar"
+          aria-label="Bulk actions"
+          className="flex flex-wrap items-center gap-2 border-b border-brand-100 bg-brand-50 px-3 py-2 text-sm"
+        >
           <span className="font-medium text-brand-800">{selectedRows.length} selected</span>
           {bulkActions(selectedRows)}
           <button type="button" className="ml-auto rounded px-2 py-1 text-slate-700 hover:bg-white" onClick={selection.clear}>
@@ -157,7 +165,7 @@ export function DataTable<T>({
         </div>
       )}
       {query.error ? (
-        <ErrorState error={query.error} onRetry={() => query.refetch()} />
+        <ErrorState error={query.error} onRetry={() => void query.refetch()} />
       ) : (
         <div className="relative overflow-x-auto">
           <table className="min-w-full divide-y divide-slate-200 text-sm" aria-label={label}>
@@ -183,7 +191,11 @@ export function DataTable<T>({
                     aria-sort={c.sortable && state.sort === c.key ? (state.dir === "asc" ? "ascending" : "descending") : undefined}
                   >
                     {c.sortable ? (
-                      <button type="button" className="inline-flex items-center gap-1 whitespace-nowrap hover:text-slate-900" onClick={() => table.toggleSort(c.key)}>
+                      <button
+                        type="button"
+                        className="inline-flex items-center gap-1 whitespace-nowrap hover:text-slate-900"
+                        onClick={() => table.toggleSort(c.key)}
+                      >
                         {c.header}
                         <span aria-hidden="true" className="text-xs">
                           {state.sort === c.key ? (state.dir === "asc" ? "▲" : "▼") : "↕"}
@@ -236,7 +248,12 @@ export function DataTable<T>({
                           </td>
                         ))}
                         {rowActions && (
-                          <td className={cn("sticky right-0 px-3 py-2 text-right", picked ? "bg-brand-50" : "bg-white group-hover:bg-slate-50")}>
+                          <td
+                            className={cn(
+                              "sticky right-0 px-3 py-2 text-right",
+                              picked ? "bg-brand-50" : "bg-white group-hover:bg-slate-50",
+                            )}
+                          >
                             <RowMenu label={`Actions for ${rowName?.(row) ?? key}`} actions={rowActions(row)} />
                           </td>
                         )}
@@ -245,19 +262,33 @@ export function DataTable<T>({
                   })}
             </tbody>
           </table>
-          {rows && rows.length === 0 && <EmptyState title={state.search ? `No ${label} match “${state.search}”` : emptyTitle} hint={emptyHint} action={emptyAction} />}
+          {rows && rows.length === 0 && (
+            <EmptyState title={state.search ? `No ${label} match “${state.search}”` : emptyTitle} hint={emptyHint} action={emptyAction} />
+          )}
         </div>
       )}
       <div className="flex flex-wrap items-center justify-between gap-2 border-t border-slate-200 px-4 py-2 text-sm text-slate-700">
-        <span>{total !== undefined ? `${total.toLocaleString("en-US")}${query.data?.totalCapped ? "+" : ""} ${total === 1 ? one : many}` : " "}</span>
+        <span>
+          {total !== undefined ? `${total.toLocaleString("en-US")}${query.data?.totalCapped ? "+" : ""} ${total === 1 ? one : many}` : " "}
+        </span>
         <nav aria-label={`Pages of ${label}`} className="flex items-center gap-2">
-          <button type="button" className="rounded px-2 py-1 hover:bg-slate-100 disabled:text-slate-600" disabled={state.page <= 1} onClick={() => table.setPage(state.page - 1)}>
+          <button
+            type="button"
+            className="rounded px-2 py-1 hover:bg-slate-100 disabled:text-slate-600"
+            disabled={state.page <= 1}
+            onClick={() => table.setPage(state.page - 1)}
+          >
             Previous
           </button>
           <span>
             Page {state.page} of {pages}
           </span>
-          <button type="button" className="rounded px-2 py-1 hover:bg-slate-100 disabled:text-slate-600" disabled={state.page >= pages} onClick={() => table.setPage(state.page + 1)}>
+          <button
+            type="button"
+            className="rounded px-2 py-1 hover:bg-slate-100 disabled:text-slate-600"
+            disabled={state.page >= pages}
+            onClick={() => table.setPage(state.page + 1)}
+          >
             Next
           </button>
         </nav>

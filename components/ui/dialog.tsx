@@ -1,7 +1,22 @@
 "use client";
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Button } from "./button";
 import { cn } from "./cn";
+
+/**
+ * State that belongs to one opening of a dialog: it goes back to `initial` each time `openedFor`
+ * changes to a truthy value (the dialog opened, or opened for another object). Adjusted during
+ * render rather than in an effect, so the previous opening's value is never painted.
+ */
+export function useOpeningState<T>(openedFor: unknown, initial: T) {
+  const [value, setValue] = useState(initial);
+  const [seen, setSeen] = useState(openedFor);
+  if (seen !== openedFor) {
+    setSeen(openedFor);
+    if (openedFor) setValue(initial);
+  }
+  return [value, setValue] as const;
+}
 
 /** A modal built on the native <dialog> element: focus trap, Escape and backdrop for free. */
 export function Dialog({

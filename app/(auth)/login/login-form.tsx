@@ -22,8 +22,12 @@ export function LoginForm() {
   async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
-    const username = String(form.get("username") ?? "").trim();
-    const password = String(form.get("password") ?? "");
+    const field = (name: string) => {
+      const v = form.get(name);
+      return typeof v === "string" ? v : "";
+    };
+    const username = field("username").trim();
+    const password = field("password");
     if (!username || !password) return setError("Enter your username and password");
     setBusy(true);
     setError(null);
@@ -35,7 +39,7 @@ export function LoginForm() {
   }
 
   return (
-    <form onSubmit={onSubmit} className="space-y-4" noValidate>
+    <form onSubmit={(e) => void onSubmit(e)} className="space-y-4" noValidate>
       <Field label="Username">{(id) => <Input id={id} name="username" autoComplete="username" autoFocus required />}</Field>
       <Field label="Password">{(id) => <Input id={id} name="password" type="password" autoComplete="current-password" required />}</Field>
       {error && (

@@ -1,13 +1,13 @@
 "use client";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useEffect } from "react";
 import { useForm } from "react-hook-form";
 import { displayPath, DomainOptions } from "@/components/resource/domain-tree";
 import type { DomainNode } from "@/components/resource/router-types";
 import { toast } from "@/components/resource/toast";
 import { Button } from "@/components/ui/button";
-import { Dialog } from "@/components/ui/dialog";
+import { Dialog, useOpeningState } from "@/components/ui/dialog";
 import { Field, Input, Select } from "@/components/ui/field";
 import { applyServerError } from "@/lib/form-errors";
 import { useTRPC } from "@/lib/trpc/client";
@@ -24,7 +24,11 @@ function FormError({ message }: { message: string | null }) {
 function useInvalidateDomains() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  return () => Promise.all([queryClient.invalidateQueries({ queryKey: trpc.domain.pathKey() }), queryClient.invalidateQueries({ queryKey: trpc.account.pathKey() })]);
+  return () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: trpc.domain.pathKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.account.pathKey() }),
+    ]);
 }
 
 function Footer({ formId, label, loading, onClose }: { formId: string; label: string; loading: boolean; onClose: () => void }) {
@@ -53,16 +57,13 @@ export function CreateDomainDialog({
 }) {
   const trpc = useTRPC();
   const invalidate = useInvalidateDomains();
-  const [formError, setFormError] = useState<string | null>(null);
+  const [formError, setFormError] = useOpeningState<string | null>(parent, null);
   const { register, handleSubmit, reset, setError, formState } = useForm({
     resolver: zodResolver(createDomainInput),
     defaultValues: { parentId: "", name: "" },
   });
   useEffect(() => {
-    if (parent) {
-      reset({ parentId: parent.id, name: "" });
-      setFormError(null);
-    }
+    if (parent) reset({ parentId: parent.id, name: "" });
   }, [parent, reset]);
   const create = useMutation(
     trpc.domain.create.mutationOptions({
@@ -76,8 +77,13 @@ export function CreateDomainDialog({
     }),
   );
   return (
-    <Dialog open={parent !== null} onClose={onClose} title="Add sub-domain" footer={<Footer formId="create-domain-form" label="Create domain" loading={create.isPending} onClose={onClose} />}>
-      <form id="create-domain-form" noValidate className="space-y-4" onSubmit={handleSubmit((v) => create.mutate(v))}>
+    <Dialog
+      open={parent !== null}
+      onClose={onClose}
+      title="Add sub-domain"
+      footer={<Footer formId="create-domain-form" label="Create domain" loading={create.isPending} onClose={onClose} />}
+    >
+      <form id="create-domain-form" noValidate className="space-y-4" onSubmit={(e) => void handleSubmit((v) => create.mutate(v))(e)}>
         <div className="text-sm">
           <p className="font-medium text-slate-700">Parent domain</p>
           <p className="mt-1 text-slate-600">{parent ? displayPath(nodes, parent.id) : ""}</p>
@@ -94,16 +100,13 @@ export function CreateDomainDialog({
 export function RenameDomainDialog({ domain, onClose }: { domain: DomainNode | null; onClose: () => void }) {
   const trpc = useTRPC();
   const invalidate = useInvalidateDomains();
-  const [formError, setFormError] = useState<string | null>(null);
+  const [formError, setFormError] = useOpeningState<string | null>(domain, null);
   const { register, handleSubmit, reset, setError, formState } = useForm({
     resolver: zodResolver(renameDomainInput),
     defaultValues: { id: "", name: "" },
   });
   useEffect(() => {
-    if (domain) {
-      reset({ id: domain.id, name: domain.name });
-      setFormError(null);
-    }
+    if (domain) reset({ id: domain.id, name: domain.name });
   }, [domain, reset]);
   const rename = useMutation(
     trpc.domain.rename.mutationOptions({
@@ -116,8 +119,13 @@ export function RenameDomainDialog({ domain, onClose }: { domain: DomainNode | n
     }),
   );
   return (
-    <Dialog open={domain !== null} onClose={onClose} title={`Rename ${domain?.name ?? "domain"}`} footer={<Footer formId="rename-domain-form" label="Rename" loading={rename.isPending} onClose={onClose} />}>
-      <form id="rename-domain-form" noValidate className="space-y-4" onSubmit={handleSubmit((v) => rename.mutate(v))}>
+    <Dialog
+      open={domain !== null}
+      onClose={onClose}
+      title={`Rename ${domain?.name ?? "domain"}`}
+      footer={<Footer formId="rename-domain-form" label="Rename" loading={rename.isPending} onClose={onClose} />}
+    >
+      <form id="rename-domain-form" noValidate className="space-y-4" onSubmit={(e) => void handleSubmit((v) => rename.mutate(v))(e)}>
         <Field label="New name" error={formState.errors.name?.message}>
           {(id) => <Input id={id} autoFocus autoComplete="off" invalid={Boolean(formState.errors.name)} {...register("name")} />}
         </Field>
@@ -130,16 +138,13 @@ export function RenameDomainDialog({ domain, onClose }: { domain: DomainNode | n
 export function MoveDomainDialog({ domain, nodes, onClose }: { domain: DomainNode | null; nodes: DomainNode[]; onClose: () => void }) {
   const trpc = useTRPC();
   const invalidate = useInvalidateDomains();
-  const [formError, setFormError] = useState<string | null>(null);
+  const [formError, setFormError] = useOpeningState<string | null>(domain, null);
   const { register, handleSubmit, reset, setError, formState } = useForm({
     resolver: zodResolver(moveDomainInput),
     defaultValues: { id: "", parentId: "" },
   });
   useEffect(() => {
-    if (domain) {
-      reset({ id: domain.id, parentId: domain.parentId ?? "" });
-      setFormError(null);
-    }
+    if (domain) reset({ id: domain.id, parentId: domain.parentId ?? "" });
   }, [domain, reset]);
   const move = useMutation(
     trpc.domain.move.mutationOptions({
@@ -152,10 +157,16 @@ export function MoveDomainDialog({ domain, nodes, onClose }: { domain: DomainNod
     }),
   );
   return (
-    <Dialog open={domain !== null} onClose={onClose} title={`Move ${domain?.name ?? "domain"}`} footer={<Footer formId="move-domain-form" label="Move" loading={move.isPending} onClose={onClose} />}>
-      <form id="move-domain-form" noValidate className="space-y-4" onSubmit={handleSubmit((v) => move.mutate(v))}>
+    <Dialog
+      open={domain !== null}
+      onClose={onClose}
+      title={`Move ${domain?.name ?? "domain"}`}
+      footer={<Footer formId="move-domain-form" label="Move" loading={move.isPending} onClose={onClose} />}
+    >
+      <form id="move-domain-form" noValidate className="space-y-4" onSubmit={(e) => void handleSubmit((v) => move.mutate(v))(e)}>
         <p className="text-sm text-slate-600">
-          The domain moves with its sub-domains and accounts. Their use then counts against the new parent&apos;s limits, which must allow it.
+          The domain moves with its sub-domains and accounts. Their use then counts against the new parent&apos;s limits, which must allow
+          it.
         </p>
         <Field label="New parent domain" error={formState.errors.parentId?.message}>
           {(id) => (

@@ -1,7 +1,7 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { CreateAccountDialog } from "@/components/resource/create-account-dialog";
 import { displayPath, DomainTree } from "@/components/resource/domain-tree";
 import { accountTypeLabel, formatDateTime } from "@/components/resource/format";
@@ -24,13 +24,11 @@ import { CreateDomainDialog, MoveDomainDialog, RenameDomainDialog } from "./doma
 export function DomainsView({ initialId }: { initialId?: string }) {
   const trpc = useTRPC();
   const tree = useQuery(trpc.domain.tree.queryOptions());
-  const [selectedId, setSelectedId] = useState<string | null>(initialId ?? null);
+  const [chosenId, setSelectedId] = useState<string | null>(initialId ?? null);
   const [adding, setAdding] = useState<DomainNode | null>(null);
 
   // With no domain in the URL, show the top of the visible tree (ROOT, or a reseller's own domain).
-  useEffect(() => {
-    if (!selectedId && tree.data?.[0]) setSelectedId(tree.data[0].id);
-  }, [selectedId, tree.data]);
+  const selectedId = chosenId || (tree.data?.[0]?.id ?? null);
 
   const select = (id: string) => {
     setSelectedId(id);
@@ -56,7 +54,7 @@ export function DomainsView({ initialId }: { initialId?: string }) {
               ))}
             </div>
           ) : tree.error ? (
-            <ErrorState error={tree.error} onRetry={() => tree.refetch()} />
+            <ErrorState error={tree.error} onRetry={() => void tree.refetch()} />
           ) : nodes.length === 0 ? (
             <EmptyState title="No domains" />
           ) : (
@@ -152,7 +150,7 @@ function DomainDetail({
             }
           />
         ) : (
-          <ErrorState error={domain.error} onRetry={() => domain.refetch()} />
+          <ErrorState error={domain.error} onRetry={() => void domain.refetch()} />
         )}
       </Card>
     );
@@ -229,16 +227,22 @@ function DomainDetail({
         {accounts.isPending ? (
           <Loading />
         ) : accounts.error ? (
-          <ErrorState error={accounts.error} onRetry={() => accounts.refetch()} />
+          <ErrorState error={accounts.error} onRetry={() => void accounts.refetch()} />
         ) : accounts.data.items.length === 0 ? (
           <EmptyState title="No accounts in this domain" hint="Accounts in sub-domains are listed under their own domain." />
         ) : (
           <table className="min-w-full divide-y divide-slate-100 text-sm" aria-label="Accounts in this domain">
             <thead className="bg-slate-50">
               <tr>
-                <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">Name</th>
-                <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">Type</th>
-                <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">State</th>
+                <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">
+                  Name
+                </th>
+                <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">
+                  Type
+                </th>
+                <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">
+                  State
+                </th>
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
@@ -265,12 +269,14 @@ function DomainDetail({
           {limits.isPending ? (
             <Loading />
           ) : limits.error ? (
-            <ErrorState error={limits.error} onRetry={() => limits.refetch()} />
+            <ErrorState error={limits.error} onRetry={() => void limits.refetch()} />
           ) : (
             <LimitsEditor
               rows={limits.data.limits}
               editable={limitsEditable}
-              readOnlyReason={isRoot ? "The ROOT domain is always unlimited." : "Your domain's limits are set by your parent domain's administrator."}
+              readOnlyReason={
+                isRoot ? "The ROOT domain is always unlimited." : "Your domain's limits are set by your parent domain's administrator."
+              }
               saving={setLimits.isPending}
               onSave={(l) => setLimits.mutateAsync({ domainId: d.id, limits: l })}
             />
@@ -287,7 +293,8 @@ function DomainDetail({
         title={`Delete domain ${d.name}?`}
         message={
           <p>
-            The domain is removed for good. A domain that still has sub-domains, accounts or offerings is refused; delete or move them first.
+            The domain is removed for good. A domain that still has sub-domains, accounts or offerings is refused; delete or move them
+            first.
           </p>
         }
         confirmLabel="Delete domain"

@@ -1,9 +1,9 @@
 "use client";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { None } from "@/components/resource/cells";
-import { FilterSelect, idOrEmpty, useFilters } from "@/components/resource/filters";
+import { FilterSelect, idOrEmpty, unset, useFilters } from "@/components/resource/filters";
 import { formatDateTime, formatRelative, humanizeTimes } from "@/components/resource/format";
 import { useAccountOptions, useDomainOptions, useUserOptions } from "@/components/resource/options";
 import type { EventRow } from "@/components/resource/router-types";
@@ -31,7 +31,23 @@ const presets = [
   { value: "30d", label: "Last 30 days", ms: 30 * 86_400_000 },
 ];
 /** Event types the portal records, offered as suggestions in the type filter (a prefix matches). */
-const knownTypes = ["DOMAIN", "ACCOUNT", "USER", "USER.LOGIN", "LIMIT.UPDATE", "VM", "VM.CREATE", "VM.RUNNING", "VM.STOPPED", "VM.DESTROYED", "VM.EXPUNGED", "HOST", "ZONE", "POD", "CLUSTER"];
+const knownTypes = [
+  "DOMAIN",
+  "ACCOUNT",
+  "USER",
+  "USER.LOGIN",
+  "LIMIT.UPDATE",
+  "VM",
+  "VM.CREATE",
+  "VM.RUNNING",
+  "VM.STOPPED",
+  "VM.DESTROYED",
+  "VM.EXPUNGED",
+  "HOST",
+  "ZONE",
+  "POD",
+  "CLUSTER",
+];
 
 export interface EventsFilter {
   accountId?: string;
@@ -39,6 +55,24 @@ export interface EventsFilter {
   userId?: string;
   resourceId?: string;
   time?: string;
+}
+
+const MINUTE_MS = 60_000;
+const startOfMinute = () => Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
+
+/** The start of the current minute (epoch ms), moving on as each minute begins. */
+function useMinute() {
+  const [minute, setMinute] = useState(startOfMinute);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout>;
+    const tick = () => {
+      setMinute(startOfMinute());
+      timer = setTimeout(tick, MINUTE_MS - (Date.now() % MINUTE_MS));
+    };
+    timer = setTimeout(tick, MINUTE_MS - (Date.now() % MINUTE_MS));
+    return () => clearTimeout(timer);
+  }, []);
+  return minute;
 }
 
 /** The audit trail, filtered by level, type, time and (for admins) domain, account and user. */
@@ -49,7 +83,7 @@ export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
   const table = useTableState({ sort: "createdAt", dir: "desc" });
   const filters = useFilters(
     {
-      level: "" as Level | "",
+      level: unset<Level>(),
       time: presets.some((p) => p.value === initial.time) ? (initial.time ?? "") : "",
       domainId: idOrEmpty(initial.domainId),
       accountId: idOrEmpty(initial.accountId),
@@ -62,7 +96,8 @@ export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
   const { time, resourceId, ...rest } = filters.query;
   const ms = presets.find((p) => p.value === time)?.ms;
   // Rounded to the minute, so the query (and its cache key) changes once a minute, not on every render.
-  const from = ms ? new Date(Math.floor(Date.now() / 60_000) * 60_000 - ms) : undefined;
+  const minute = useMinute();
+  const from = ms ? new Date(minute - ms) : undefined;
   const list = useQuery(
     trpc.event.list.queryOptions(
       { ...table.query, ...rest, resourceId, from, type: type.trim().toUpperCase() || undefined },
@@ -86,7 +121,14 @@ export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
       ),
     },
     { key: "level", header: "Level", sortable: true, hideBelow: "sm", cell: (e) => <Badge tone={levelTone[e.level]}>{e.level}</Badge> },
-    { key: "type", header: "Type", sortable: true, hideBelow: "md", className: "whitespace-nowrap", cell: (e) => <code className="text-xs text-slate-800">{e.type}</code> },
+    {
+      key: "type",
+      header: "Type",
+      sortable: true,
+      hideBelow: "md",
+      className: "whitespace-nowrap",
+      cell: (e) => <code className="text-xs text-slate-800">{e.type}</code>,
+    },
     ...(admin
       ? [
           {
@@ -120,8 +162,20 @@ export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
         emptyTitle={filters.active || type ? "No events match these filters" : "No events yet"}
         filters={
           <>
-            <FilterSelect label="Time" allLabel="Any time" value={filters.values.time} onChange={(v) => filters.set("time", v)} options={presets} />
-            <FilterSelect label="Level" allLabel="All levels" value={filters.values.level} onChange={(v) => filters.set("level", v as Level)} options={levels} />
+            <FilterSelect
+              label="Time"
+              allLabel="Any time"
+              value={filters.values.time}
+              onChange={(v) => filters.set("time", v)}
+              options={presets}
+            />
+            <FilterSelect
+              label="Level"
+              allLabel="All levels"
+              value={filters.values.level}
+              onChange={(v) => filters.set("level", v as Level)}
+              options={levels}
+            />
             <Input
               aria-label="Type"
               list="event-types"
@@ -140,13 +194,35 @@ export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
             </datalist>
             {admin && (
               <>
-                <FilterSelect label="Domain" allLabel="All domains" value={filters.values.domainId} onChange={(v) => filters.set("domainId", v, { accountId: "", userId: "" })} options={domains.data ?? []} />
-                <FilterSelect label="Account" allLabel="All accounts" value={filters.values.accountId} onChange={(v) => filters.set("accountId", v, { userId: "" })} options={accounts.data ?? []} />
-                <FilterSelect label="User" allLabel="All users" value={filters.values.userId} onChange={(v) => filters.set("userId", v)} options={users.data ?? []} />
+                <FilterSelect
+                  label="Domain"
+                  allLabel="All domains"
+                  value={filters.values.domainId}
+                  onChange={(v) => filters.set("domainId", v, { accountId: "", userId: "" })}
+                  options={domains.data ?? []}
+                />
+                <FilterSelect
+                  label="Account"
+                  allLabel="All accounts"
+                  value={filters.values.accountId}
+                  onChange={(v) => filters.set("accountId", v, { userId: "" })}
+                  options={accounts.data ?? []}
+                />
+                <FilterSelect
+                  label="User"
+                  allLabel="All users"
+                  value={filters.values.userId}
+                  onChange={(v) => filters.set("userId", v)}
+                  options={users.data ?? []}
+                />
               </>
             )}
             {filters.values.resourceId && (
-              <button type="button" className="rounded-md px-2 py-1 text-sm text-brand-700 ring-1 ring-slate-300 hover:bg-slate-50" onClick={() => filters.set("resourceId", "")}>
+              <button
+                type="button"
+                className="rounded-md px-2 py-1 text-sm text-brand-700 ring-1 ring-slate-300 hover:bg-slate-50"
+                onClick={() => filters.set("resourceId", "")}
+              >
                 One object only ×<span className="sr-only"> show events of every object</span>
               </button>
             )}

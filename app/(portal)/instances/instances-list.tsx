@@ -4,10 +4,18 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { None } from "@/components/resource/cells";
-import { FilterSelect, useFilters } from "@/components/resource/filters";
+import { FilterSelect, unset, useFilters } from "@/components/resource/filters";
 import { formatDateTime, formatRelative } from "@/components/resource/format";
 import { type ActionTarget, InstanceActionDialog, instanceMenu, operationLabel } from "@/components/resource/instance-actions";
-import { canOperate, formatSize, InstanceStateBadge, stateLabel, transitionalStates, type VmOperation, vmStates } from "@/components/resource/instance-state";
+import {
+  canOperate,
+  formatSize,
+  InstanceStateBadge,
+  stateLabel,
+  transitionalStates,
+  type VmOperation,
+  vmStates,
+} from "@/components/resource/instance-state";
 import { jobVerb, ProgressBar } from "@/components/resource/job-progress";
 import { useAccountOptions, useDomainOptions } from "@/components/resource/options";
 import { errorMessage, type RouterOutputs } from "@/components/resource/router-types";
@@ -38,12 +46,15 @@ export function InstancesList() {
   const rootAdmin = caller.accountType === "root_admin";
   const table = useTableState({ sort: "createdAt", dir: "desc" });
   const selection = useSelection();
-  const filters = useFilters({ state: "" as VmStateFilter | "", zoneId: "", domainId: "", accountId: "" }, () => {
+  const filters = useFilters({ state: unset<VmStateFilter>(), zoneId: "", domainId: "", accountId: "" }, () => {
     table.setPage(1);
     selection.clear();
   });
   const list = useQuery(
-    trpc.instance.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData, refetchInterval: (q) => (busy(q.state.data?.items) ? 1000 : 15_000) }),
+    trpc.instance.list.queryOptions(
+      { ...table.query, ...filters.query },
+      { placeholderData: keepPreviousData, refetchInterval: (q) => (busy(q.state.data?.items) ? 1000 : 15_000) },
+    ),
   );
   const choices = useQuery(trpc.instance.deployChoices.queryOptions());
   const domains = useDomainOptions(admin);
@@ -83,14 +94,66 @@ export function InstancesList() {
         </div>
       ),
     },
-    { key: "offeringName", header: "Offering", sortable: true, hideBelow: "sm", cell: (r) => <><div className="whitespace-nowrap text-slate-800">{r.offeringName}</div><div className="text-xs whitespace-nowrap text-slate-600">{formatSize(r.cpuCores, r.memoryMib)}</div></> },
+    {
+      key: "offeringName",
+      header: "Offering",
+      sortable: true,
+      hideBelow: "sm",
+      cell: (r) => (
+        <>
+          <div className="whitespace-nowrap text-slate-800">{r.offeringName}</div>
+          <div className="text-xs whitespace-nowrap text-slate-600">{formatSize(r.cpuCores, r.memoryMib)}</div>
+        </>
+      ),
+    },
     { key: "zoneName", header: "Zone", sortable: true, hideBelow: "xl", cell: (r) => r.zoneName },
-    { key: "ipAddress", header: "IP address", hideBelow: "xl", cell: (r) => (r.ipAddress ? <span className="font-mono text-xs">{r.ipAddress}</span> : <None />) },
-    ...(admin ? [{ key: "accountName", header: "Account", sortable: true, hideBelow: "md", cell: (r) => <Link href={`/accounts/${r.accountId}`} className="whitespace-nowrap text-brand-700 hover:underline">{r.accountName}</Link> } satisfies Column<Row>] : []),
-    ...(rootAdmin
-      ? [{ key: "hostName", header: "Host", sortable: true, hideBelow: "lg", cell: (r) => (r.hostId && r.hostName ? <Link href={`/infrastructure/hosts/${r.hostId}`} className="whitespace-nowrap text-brand-700 hover:underline">{r.hostName}</Link> : <None />) } satisfies Column<Row>]
+    {
+      key: "ipAddress",
+      header: "IP address",
+      hideBelow: "xl",
+      cell: (r) => (r.ipAddress ? <span className="font-mono text-xs">{r.ipAddress}</span> : <None />),
+    },
+    ...(admin
+      ? [
+          {
+            key: "accountName",
+            header: "Account",
+            sortable: true,
+            hideBelow: "md",
+            cell: (r) => (
+              <Link href={`/accounts/${r.accountId}`} className="whitespace-nowrap text-brand-700 hover:underline">
+                {r.accountName}
+              </Link>
+            ),
+          } satisfies Column<Row>,
+        ]
       : []),
-    { key: "createdAt", header: "Created", sortable: true, hideBelow: "lg", className: "whitespace-nowrap", cell: (r) => <span title={formatDateTime(r.createdAt)}>{formatRelative(r.createdAt)}</span> },
+    ...(rootAdmin
+      ? [
+          {
+            key: "hostName",
+            header: "Host",
+            sortable: true,
+            hideBelow: "lg",
+            cell: (r) =>
+              r.hostId && r.hostName ? (
+                <Link href={`/infrastructure/hosts/${r.hostId}`} className="whitespace-nowrap text-brand-700 hover:underline">
+                  {r.hostName}
+                </Link>
+              ) : (
+                <None />
+              ),
+          } satisfies Column<Row>,
+        ]
+      : []),
+    {
+      key: "createdAt",
+      header: "Created",
+      sortable: true,
+      hideBelow: "lg",
+      className: "whitespace-nowrap",
+      cell: (r) => <span title={formatDateTime(r.createdAt)}>{formatRelative(r.createdAt)}</span>,
+    },
   ];
 
   return (
@@ -100,7 +163,10 @@ export function InstancesList() {
         crumbs={[{ label: "Compute" }, { label: "Instances" }]}
         description={admin ? "Virtual machines in your scope, across the accounts you manage." : "Your account's virtual machines."}
         actions={
-          <Link href="/instances/new" className="inline-flex h-9 items-center rounded-md bg-brand-600 px-3.5 text-sm font-medium text-white shadow-xs hover:bg-brand-700">
+          <Link
+            href="/instances/new"
+            className="inline-flex h-9 items-center rounded-md bg-brand-600 px-3.5 text-sm font-medium text-white shadow-xs hover:bg-brand-700"
+          >
             Deploy instance
           </Link>
         }
@@ -116,15 +182,43 @@ export function InstancesList() {
         selection={selection}
         searchPlaceholder="Search name or IP…"
         emptyTitle={filters.active ? "No instances match these filters" : "No instances yet"}
-        emptyHint={filters.active ? "Change the search or the filters, or clear them." : "Deploy a virtual machine from a template in a few clicks: choose a zone, a template and a size."}
+        emptyHint={
+          filters.active
+            ? "Change the search or the filters, or clear them."
+            : "Deploy a virtual machine from a template in a few clicks: choose a zone, a template and a size."
+        }
         filters={
           <>
-            <FilterSelect label="State" allLabel="All states" value={filters.values.state} onChange={(v) => filters.set("state", v as VmStateFilter)} options={stateOptions} />
-            <FilterSelect label="Zone" allLabel="All zones" value={filters.values.zoneId} onChange={(v) => filters.set("zoneId", v)} options={(choices.data?.zones ?? []).map((z) => ({ value: z.id, label: z.name }))} />
+            <FilterSelect
+              label="State"
+              allLabel="All states"
+              value={filters.values.state}
+              onChange={(v) => filters.set("state", v as VmStateFilter)}
+              options={stateOptions}
+            />
+            <FilterSelect
+              label="Zone"
+              allLabel="All zones"
+              value={filters.values.zoneId}
+              onChange={(v) => filters.set("zoneId", v)}
+              options={(choices.data?.zones ?? []).map((z) => ({ value: z.id, label: z.name }))}
+            />
             {admin && (
               <>
-                <FilterSelect label="Domain" allLabel="All domains" value={filters.values.domainId} onChange={(v) => filters.set("domainId", v, { accountId: "" })} options={domains.data ?? []} />
-                <FilterSelect label="Account" allLabel="All accounts" value={filters.values.accountId} onChange={(v) => filters.set("accountId", v)} options={accounts.data ?? []} />
+                <FilterSelect
+                  label="Domain"
+                  allLabel="All domains"
+                  value={filters.values.domainId}
+                  onChange={(v) => filters.set("domainId", v, { accountId: "" })}
+                  options={domains.data ?? []}
+                />
+                <FilterSelect
+                  label="Account"
+                  allLabel="All accounts"
+                  value={filters.values.accountId}
+                  onChange={(v) => filters.set("accountId", v)}
+                  options={accounts.data ?? []}
+                />
               </>
             )}
           </>
@@ -132,7 +226,11 @@ export function InstancesList() {
         toolbar={
           <span className="flex items-center gap-1.5 text-xs text-slate-600" aria-live="polite">
             {list.isFetching && !list.isPending && <Spinner className="size-3.5" />}
-            {busy(list.data?.items) ? "Live: jobs in progress" : list.dataUpdatedAt ? `Updated ${formatRelative(new Date(list.dataUpdatedAt))}` : ""}
+            {busy(list.data?.items)
+              ? "Live: jobs in progress"
+              : list.dataUpdatedAt
+                ? `Updated ${formatRelative(new Date(list.dataUpdatedAt))}`
+                : ""}
           </span>
         }
         bulkActions={(rows) =>
@@ -155,7 +253,11 @@ export function InstancesList() {
         rowActions={(r) =>
           instanceMenu(
             r,
-            (action) => setPending({ target: { id: r.id, name: r.name, computeOfferingId: r.computeOfferingId, cpuCores: r.cpuCores, memoryMib: r.memoryMib }, action }),
+            (action) =>
+              setPending({
+                target: { id: r.id, name: r.name, computeOfferingId: r.computeOfferingId, cpuCores: r.cpuCores, memoryMib: r.memoryMib },
+                action,
+              }),
             () => router.push(`/instances/${r.id}/console`),
           )
         }
@@ -185,7 +287,17 @@ const bulkCopy: Record<BulkAction, { past: string; message: string }> = {
 };
 
 /** Confirms a bulk action, runs it, and reports which instances were refused and why. */
-function BulkDialog({ action, rows, onClose, onDone }: { action: BulkAction | null; rows: Row[]; onClose: () => void; onDone: () => void }) {
+function BulkDialog({
+  action,
+  rows,
+  onClose,
+  onDone,
+}: {
+  action: BulkAction | null;
+  rows: Row[];
+  onClose: () => void;
+  onDone: () => void;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const eligible = action ? rows.filter((r) => !r.activeJob && canOperate(action, r.state)) : [];
@@ -194,7 +306,6 @@ function BulkDialog({ action, rows, onClose, onDone }: { action: BulkAction | nu
     trpc.instance.bulk.mutationOptions({
       onSuccess: async (results) => {
         const names = new Map(rows.map((r) => [r.id, r.name]));
-        const ok = results.filter((r) => r.ok).length;
         const failed = results.filter((r) => !r.ok);
         // Each started job gets a toast that follows it to its end (a handful at most; more are followed in the rows).
         const started = results.filter((r) => r.ok && r.jobId);
@@ -225,7 +336,8 @@ function BulkDialog({ action, rows, onClose, onDone }: { action: BulkAction | nu
           </ul>
           {skipped > 0 && (
             <p className="text-slate-600">
-              {skipped} selected instance{skipped === 1 ? " is" : "s are"} skipped: not in a state that allows this, or busy with another job.
+              {skipped} selected instance{skipped === 1 ? " is" : "s are"} skipped: not in a state that allows this, or busy with another
+              job.
             </p>
           )}
         </div>

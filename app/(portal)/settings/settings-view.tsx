@@ -65,7 +65,11 @@ function ChangePasswordCard() {
     trpc.user.changeOwnPassword.mutationOptions({
       onSuccess: ({ endedSessions }) => {
         reset();
-        toast(endedSessions ? `Password changed; ${endedSessions} other session${endedSessions === 1 ? "" : "s"} signed out` : "Password changed");
+        toast(
+          endedSessions
+            ? `Password changed; ${endedSessions} other session${endedSessions === 1 ? "" : "s"} signed out`
+            : "Password changed",
+        );
         void queryClient.invalidateQueries({ queryKey: trpc.session.list.queryKey() });
       },
       onError: (err) => setFormError(applyServerError(err, setError, ["currentPassword", "newPassword"])),
@@ -77,19 +81,39 @@ function ChangePasswordCard() {
         noValidate
         aria-label="Change password"
         className="space-y-4 p-4"
-        onSubmit={handleSubmit(({ currentPassword, newPassword }) => {
-          setFormError(null);
-          change.mutate({ currentPassword, newPassword });
-        })}
+        onSubmit={(e) =>
+          void handleSubmit(({ currentPassword, newPassword }) => {
+            setFormError(null);
+            change.mutate({ currentPassword, newPassword });
+          })(e)
+        }
       >
         <Field label="Current password" error={errors.currentPassword?.message}>
-          {(id) => <Input id={id} type="password" autoComplete="current-password" invalid={Boolean(errors.currentPassword)} {...register("currentPassword")} />}
+          {(id) => (
+            <Input
+              id={id}
+              type="password"
+              autoComplete="current-password"
+              invalid={Boolean(errors.currentPassword)}
+              {...register("currentPassword")}
+            />
+          )}
         </Field>
         <Field label="New password" error={errors.newPassword?.message} hint="At least 8 characters">
-          {(id) => <Input id={id} type="password" autoComplete="new-password" invalid={Boolean(errors.newPassword)} {...register("newPassword")} />}
+          {(id) => (
+            <Input id={id} type="password" autoComplete="new-password" invalid={Boolean(errors.newPassword)} {...register("newPassword")} />
+          )}
         </Field>
         <Field label="Confirm new password" error={errors.confirmPassword?.message}>
-          {(id) => <Input id={id} type="password" autoComplete="new-password" invalid={Boolean(errors.confirmPassword)} {...register("confirmPassword")} />}
+          {(id) => (
+            <Input
+              id={id}
+              type="password"
+              autoComplete="new-password"
+              invalid={Boolean(errors.confirmPassword)}
+              {...register("confirmPassword")}
+            />
+          )}
         </Field>
         {formError && (
           <p role="alert" className="rounded-md bg-red-50 p-2 text-sm text-red-700">
@@ -159,7 +183,8 @@ function SessionsCard() {
                   {s.current && <Badge tone="green">This session</Badge>}
                 </p>
                 <p className="mt-0.5 text-slate-500">
-                  <span className="font-mono">{s.ip}</span> · signed in {formatDateTime(s.createdAt)} · last seen {formatRelative(s.lastSeenAt)}
+                  <span className="font-mono">{s.ip}</span> · signed in {formatDateTime(s.createdAt)} · last seen{" "}
+                  {formatRelative(s.lastSeenAt)}
                 </p>
               </div>
               <Button

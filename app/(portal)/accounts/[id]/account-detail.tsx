@@ -15,7 +15,7 @@ import { UsersTable } from "@/components/resource/users-table";
 import { useCaller, useCan } from "@/components/shell/caller-context";
 import { Badge, StateBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { ConfirmDialog, Dialog } from "@/components/ui/dialog";
+import { ConfirmDialog, Dialog, useOpeningState } from "@/components/ui/dialog";
 import { Field, Input } from "@/components/ui/field";
 import { Card, PageHeader } from "@/components/ui/page-header";
 import { EmptyState, ErrorState, Loading } from "@/components/ui/states";
@@ -32,7 +32,8 @@ const stateAction: Record<State, { verb: string; message: string }> = {
   },
   locked: {
     verb: "Lock",
-    message: "Its users are signed out at once and cannot sign in. Use this for an account under investigation; only an administrator can enable it again.",
+    message:
+      "Its users are signed out at once and cannot sign in. Use this for an account under investigation; only an administrator can enable it again.",
   },
 };
 
@@ -50,7 +51,11 @@ export function AccountDetail({ id }: { id: string }) {
   const [deleting, setDeleting] = useState(false);
   const [renaming, setRenaming] = useState(false);
 
-  const invalidate = () => Promise.all([queryClient.invalidateQueries({ queryKey: trpc.account.pathKey() }), queryClient.invalidateQueries({ queryKey: trpc.domain.pathKey() })]);
+  const invalidate = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: trpc.account.pathKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.domain.pathKey() }),
+    ]);
   const setState = useMutation(
     trpc.account.setState.mutationOptions({
       onSuccess: async (a) => {
@@ -100,7 +105,7 @@ export function AccountDetail({ id }: { id: string }) {
               }
             />
           ) : (
-            <ErrorState error={account.error} onRetry={() => account.refetch()} />
+            <ErrorState error={account.error} onRetry={() => void account.refetch()} />
           )}
         </Card>
       </>
@@ -161,16 +166,25 @@ export function AccountDetail({ id }: { id: string }) {
         {removing && (
           <Card title="Being deleted">
             <div className="space-y-2 p-4 text-sm text-slate-700">
-              <p>Its users cannot sign in and nothing new can be created in it. Its instances are destroyed and expunged, then its users and the account are removed.</p>
+              <p>
+                Its users cannot sign in and nothing new can be created in it. Its instances are destroyed and expunged, then its users and
+                the account are removed.
+              </p>
               {a.cleanup ? (
-                <JobProgress jobId={a.cleanup.id} subject={`account ${a.name}`} onDone={(job) => {
+                <JobProgress
+                  jobId={a.cleanup.id}
+                  subject={`account ${a.name}`}
+                  onDone={(job) => {
                     // The delete dialog, when open, follows the same job and reports it.
                     if (deleting) return;
                     if (job.status === "succeeded") void deleted();
                     else void account.refetch();
-                  }} />
+                  }}
+                />
               ) : null}
-              {a.cleanup?.status === "failed" && manageable && <p className="text-slate-500">Fix the cause, then use Delete again to carry on.</p>}
+              {a.cleanup?.status === "failed" && manageable && (
+                <p className="text-slate-500">Fix the cause, then use Delete again to carry on.</p>
+              )}
             </div>
           </Card>
         )}
@@ -201,7 +215,11 @@ export function AccountDetail({ id }: { id: string }) {
               <dd className="mt-1 text-slate-700">{formatDateTime(a.createdAt)}</dd>
             </div>
           </dl>
-          {own && <p className="border-t border-slate-100 px-4 py-2 text-xs text-slate-600">This is your own account: its state is managed by your parent domain&apos;s administrator.</p>}
+          {own && (
+            <p className="border-t border-slate-100 px-4 py-2 text-xs text-slate-600">
+              This is your own account: its state is managed by your parent domain&apos;s administrator.
+            </p>
+          )}
         </Card>
 
         {canManageUsers && (
@@ -217,7 +235,7 @@ export function AccountDetail({ id }: { id: string }) {
           {limits.isPending ? (
             <Loading />
           ) : limits.error ? (
-            <ErrorState error={limits.error} onRetry={() => limits.refetch()} />
+            <ErrorState error={limits.error} onRetry={() => void limits.refetch()} />
           ) : (
             <LimitsEditor
               rows={limits.data.limits}
@@ -250,13 +268,13 @@ export function AccountDetail({ id }: { id: string }) {
 function RenameAccountDialog({ open, onClose, id, name }: { open: boolean; onClose: () => void; id: string; name: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [formError, setFormError] = useState<string | null>(null);
-  const { register, handleSubmit, reset, setError, formState } = useForm({ resolver: zodResolver(renameAccountInput), defaultValues: { id, name } });
+  const [formError, setFormError] = useOpeningState<string | null>(open, null);
+  const { register, handleSubmit, reset, setError, formState } = useForm({
+    resolver: zodResolver(renameAccountInput),
+    defaultValues: { id, name },
+  });
   useEffect(() => {
-    if (open) {
-      reset({ id, name });
-      setFormError(null);
-    }
+    if (open) reset({ id, name });
   }, [open, id, name, reset]);
   const rename = useMutation(
     trpc.account.rename.mutationOptions({
@@ -284,7 +302,7 @@ function RenameAccountDialog({ open, onClose, id, name }: { open: boolean; onClo
         </>
       }
     >
-      <form id="rename-account-form" noValidate className="space-y-4" onSubmit={handleSubmit((v) => rename.mutate(v))}>
+      <form id="rename-account-form" noValidate className="space-y-4" onSubmit={(e) => void handleSubmit((v) => rename.mutate(v))(e)}>
         <Field label="New name" error={formState.errors.name?.message}>
           {(fid) => <Input id={fid} autoFocus autoComplete="off" invalid={Boolean(formState.errors.name)} {...register("name")} />}
         </Field>

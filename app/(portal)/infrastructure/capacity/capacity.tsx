@@ -49,7 +49,13 @@ function UsageBar({ label, figure, unit }: { label: string; figure: Figure; unit
         aria-valuetext={`${unit(figure.used)} of ${unit(figure.total)} (${fmt(p)} %), physical ${unit(figure.physical)}`}
       >
         <div className={`h-full ${barColor(p)}`} style={{ width: `${Math.min(100, p)}%` }} />
-        {physicalAt < 100 && <div className="absolute inset-y-0 w-0.5 bg-slate-700" style={{ left: `${physicalAt}%` }} title={`Physical: ${unit(figure.physical)}`} />}
+        {physicalAt < 100 && (
+          <div
+            className="absolute inset-y-0 w-0.5 bg-slate-700"
+            style={{ left: `${physicalAt}%` }}
+            title={`Physical: ${unit(figure.physical)}`}
+          />
+        )}
       </div>
       {figure.physical !== figure.total && <p className="mt-0.5 text-[11px] text-slate-500">Physical {unit(figure.physical)}</p>}
     </div>
@@ -58,7 +64,13 @@ function UsageBar({ label, figure, unit }: { label: string; figure: Figure; unit
 
 function HostChart({ zone }: { zone: Zone }) {
   const data = zone.clusters.flatMap((c) =>
-    c.hosts.map((h) => ({ name: h.name, cpu: pct(h.cpuMhz), memory: pct(h.memoryMib), cpuLabel: `${mhz(h.cpuMhz.used)} / ${mhz(h.cpuMhz.total)}`, memoryLabel: `${mib(h.memoryMib.used)} / ${mib(h.memoryMib.total)}` })),
+    c.hosts.map((h) => ({
+      name: h.name,
+      cpu: pct(h.cpuMhz),
+      memory: pct(h.memoryMib),
+      cpuLabel: `${mhz(h.cpuMhz.used)} / ${mhz(h.cpuMhz.total)}`,
+      memoryLabel: `${mib(h.memoryMib.used)} / ${mib(h.memoryMib.total)}`,
+    })),
   );
   if (data.length === 0) return null;
   return (
@@ -71,7 +83,7 @@ function HostChart({ zone }: { zone: Zone }) {
           <Tooltip
             formatter={(value, name, item) => {
               const row = item.payload as (typeof data)[number];
-              return [`${value} % (${name === "CPU" ? row.cpuLabel : row.memoryLabel})`, name];
+              return [`${Number(value)} % (${name === "CPU" ? row.cpuLabel : row.memoryLabel})`, name];
             }}
           />
           <Legend />
@@ -118,7 +130,8 @@ function ZoneCard({ zone }: { zone: Zone }) {
                   {c.name} <span className="font-normal text-slate-600">· {c.podName}</span>
                 </h3>
                 <span className="text-xs text-slate-600">
-                  over-provisioning CPU × {fmt(c.cpuOvercommit, 2)}, memory × {fmt(c.memoryOvercommit, 2)} · {count(c.hosts.length, "host")} · {count(c.vms, "VM")}
+                  over-provisioning CPU × {fmt(c.cpuOvercommit, 2)}, memory × {fmt(c.memoryOvercommit, 2)} · {count(c.hosts.length, "host")}{" "}
+                  · {count(c.vms, "VM")}
                 </span>
               </div>
               <div className="grid gap-3 md:grid-cols-2">
@@ -127,38 +140,38 @@ function ZoneCard({ zone }: { zone: Zone }) {
               </div>
               {c.hosts.length > 0 && (
                 <div className="relative overflow-x-auto">
-                <table className="mt-3 w-full min-w-[32rem] table-fixed text-sm">
-                  <thead>
-                    <tr className="text-left text-xs text-slate-600">
-                      <th className="w-40 py-1 font-medium">Host</th>
-                      <th className="w-16 py-1 font-medium">VMs</th>
-                      <th className="py-1 font-medium">CPU</th>
-                      <th className="py-1 pl-4 font-medium">Memory</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {c.hosts.map((h) => (
-                      <tr key={h.id} className="align-top">
-                        <td className="truncate py-1.5 pr-2">
-                          <Link href={`/infrastructure/hosts/${h.id}`} className="font-medium text-brand-700 hover:underline">
-                            {h.name}
-                          </Link>
-                          <span className="ml-1 inline-flex gap-1 align-middle">
-                            {h.state !== "enabled" && <StateBadge state={h.state} />}
-                            {h.status !== "up" && <StateBadge state={h.status} />}
-                          </span>
-                        </td>
-                        <td className="py-1.5 tabular-nums text-slate-600">{h.vms}</td>
-                        <td className="py-1.5">
-                          <UsageBar label="CPU" figure={h.cpuMhz} unit={mhz} />
-                        </td>
-                        <td className="py-1.5 pl-4">
-                          <UsageBar label="Memory" figure={h.memoryMib} unit={mib} />
-                        </td>
+                  <table className="mt-3 w-full min-w-[32rem] table-fixed text-sm">
+                    <thead>
+                      <tr className="text-left text-xs text-slate-600">
+                        <th className="w-40 py-1 font-medium">Host</th>
+                        <th className="w-16 py-1 font-medium">VMs</th>
+                        <th className="py-1 font-medium">CPU</th>
+                        <th className="py-1 pl-4 font-medium">Memory</th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
+                    </thead>
+                    <tbody>
+                      {c.hosts.map((h) => (
+                        <tr key={h.id} className="align-top">
+                          <td className="truncate py-1.5 pr-2">
+                            <Link href={`/infrastructure/hosts/${h.id}`} className="font-medium text-brand-700 hover:underline">
+                              {h.name}
+                            </Link>
+                            <span className="ml-1 inline-flex gap-1 align-middle">
+                              {h.state !== "enabled" && <StateBadge state={h.state} />}
+                              {h.status !== "up" && <StateBadge state={h.status} />}
+                            </span>
+                          </td>
+                          <td className="py-1.5 tabular-nums text-slate-600">{h.vms}</td>
+                          <td className="py-1.5">
+                            <UsageBar label="CPU" figure={h.cpuMhz} unit={mhz} />
+                          </td>
+                          <td className="py-1.5 pl-4">
+                            <UsageBar label="Memory" figure={h.memoryMib} unit={mib} />
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
                 </div>
               )}
             </div>

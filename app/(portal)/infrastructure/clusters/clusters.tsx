@@ -5,10 +5,19 @@ import { useState } from "react";
 import type { FieldValues } from "react-hook-form";
 import { UsageBar } from "@/components/resource/cells";
 import { deletion, useConfirm } from "@/components/resource/confirm";
-import { FilterSelect, idOrEmpty, StateFilter, useFilters, WhenLoaded } from "@/components/resource/filters";
+import { FilterSelect, idOrEmpty, StateFilter, unset, useFilters, WhenLoaded } from "@/components/resource/filters";
 import { FormDialog, type KitForm, NumberField, ReadOnlyField, SelectField, TextField } from "@/components/resource/form-dialog";
 import { formatFactor, formatMhz, formatMib } from "@/components/resource/format";
-import { type ClusterRow, hypervisorLabel, infraCrumb, type InitialFilter, options, stateActions, usePodOptions, useZoneOptions } from "@/components/resource/infrastructure";
+import {
+  type ClusterRow,
+  hypervisorLabel,
+  infraCrumb,
+  type InitialFilter,
+  options,
+  stateActions,
+  usePodOptions,
+  useZoneOptions,
+} from "@/components/resource/infrastructure";
 import { useResourceMutation } from "@/components/resource/mutations";
 import { Badge, StateBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -24,7 +33,10 @@ export function Clusters({ initialFilter = {} }: { initialFilter?: InitialFilter
   const trpc = useTRPC();
   const client = useTRPCClient();
   const table = useTableState({ sort: "name" });
-  const filters = useFilters({ zoneId: idOrEmpty(initialFilter.zoneId), podId: idOrEmpty(initialFilter.podId), state: "" as AllocationState | "" }, () => table.setPage(1));
+  const filters = useFilters(
+    { zoneId: idOrEmpty(initialFilter.zoneId), podId: idOrEmpty(initialFilter.podId), state: unset<AllocationState>() },
+    () => table.setPage(1),
+  );
   const list = useQuery(trpc.cluster.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }));
   const zones = useZoneOptions();
   const pods = usePodOptions();
@@ -35,22 +47,62 @@ export function Clusters({ initialFilter = {} }: { initialFilter?: InitialFilter
     invalidate: changes,
     success: (c) => `Cluster ${c.name} is now ${c.state}`,
   });
-  const remove = useResourceMutation({ run: (c: ClusterRow) => client.cluster.delete.mutate({ id: c.id }), invalidate: changes, success: (_, c) => `Cluster ${c.name} deleted`, quietErrors: true });
+  const remove = useResourceMutation({
+    run: (c: ClusterRow) => client.cluster.delete.mutate({ id: c.id }),
+    invalidate: changes,
+    success: (_, c) => `Cluster ${c.name} deleted`,
+    quietErrors: true,
+  });
 
   const columns: Column<ClusterRow>[] = [
     { key: "name", header: "Name", sortable: true, cell: (c) => <span className="font-medium text-slate-900">{c.name}</span> },
     { key: "podName", header: "Pod / zone", sortable: true, cell: (c) => `${c.podName} / ${c.zoneName}` },
-    { key: "hypervisorType", header: "Hypervisor", sortable: true, hideBelow: "md", cell: (c) => <Badge tone="blue">{hypervisorLabel[c.hypervisorType] ?? c.hypervisorType}</Badge> },
+    {
+      key: "hypervisorType",
+      header: "Hypervisor",
+      sortable: true,
+      hideBelow: "md",
+      cell: (c) => <Badge tone="blue">{hypervisorLabel[c.hypervisorType] ?? c.hypervisorType}</Badge>,
+    },
     {
       key: "cpuOvercommit",
       header: "Over-provisioning",
       sortable: true,
       hideBelow: "xl",
-      cell: (c) => <span className="text-xs whitespace-nowrap text-slate-700">CPU {formatFactor(c.cpuOvercommit)} · memory {formatFactor(c.memoryOvercommit)}</span>,
+      cell: (c) => (
+        <span className="text-xs whitespace-nowrap text-slate-700">
+          CPU {formatFactor(c.cpuOvercommit)} · memory {formatFactor(c.memoryOvercommit)}
+        </span>
+      ),
     },
-    { key: "hostCount", header: "Hosts", sortable: true, cell: (c) => <Link className="text-brand-700 hover:underline" href={`/infrastructure/hosts?clusterId=${c.id}`} aria-label={`${c.hostCount} hosts of cluster ${c.name}`}>{c.hostCount}</Link> },
-    { key: "cpu", header: "CPU", hideBelow: "lg", cell: (c) => <UsageBar compact label={`CPU of cluster ${c.name}`} used={c.cpuUsedMhz} total={c.cpuTotalMhz} format={formatMhz} /> },
-    { key: "memory", header: "Memory", hideBelow: "lg", cell: (c) => <UsageBar compact label={`Memory of cluster ${c.name}`} used={c.memoryUsedMib} total={c.memoryTotalMib} format={formatMib} /> },
+    {
+      key: "hostCount",
+      header: "Hosts",
+      sortable: true,
+      cell: (c) => (
+        <Link
+          className="text-brand-700 hover:underline"
+          href={`/infrastructure/hosts?clusterId=${c.id}`}
+          aria-label={`${c.hostCount} hosts of cluster ${c.name}`}
+        >
+          {c.hostCount}
+        </Link>
+      ),
+    },
+    {
+      key: "cpu",
+      header: "CPU",
+      hideBelow: "lg",
+      cell: (c) => <UsageBar compact label={`CPU of cluster ${c.name}`} used={c.cpuUsedMhz} total={c.cpuTotalMhz} format={formatMhz} />,
+    },
+    {
+      key: "memory",
+      header: "Memory",
+      hideBelow: "lg",
+      cell: (c) => (
+        <UsageBar compact label={`Memory of cluster ${c.name}`} used={c.memoryUsedMib} total={c.memoryTotalMib} format={formatMib} />
+      ),
+    },
     { key: "state", header: "State", sortable: true, cell: (c) => <StateBadge state={c.state} /> },
   ];
   const noPods = pods.data?.length === 0;
@@ -62,7 +114,11 @@ export function Clusters({ initialFilter = {} }: { initialFilter?: InitialFilter
         title="Clusters"
         crumbs={[infraCrumb, { label: "Clusters" }]}
         description="A cluster groups hosts of one hypervisor type within a pod. Its over-provisioning factors multiply its hosts' CPU and memory for the planner (a factor of 2 lets VMs reserve twice the physical capacity)."
-        actions={<Button onClick={() => setForm({ cluster: null })} disabled={noPods} title={noPods ? "Add a pod first" : undefined}>Add cluster</Button>}
+        actions={
+          <Button onClick={() => setForm({ cluster: null })} disabled={noPods} title={noPods ? "Add a pod first" : undefined}>
+            Add cluster
+          </Button>
+        }
       />
       <DataTable
         label="clusters"
@@ -76,15 +132,44 @@ export function Clusters({ initialFilter = {} }: { initialFilter?: InitialFilter
         emptyHint={noPods ? "Add a zone and a pod first, then clusters in the pod." : "Add a cluster to a pod, then hosts to the cluster."}
         filters={
           <>
-            <FilterSelect label="Filter by zone" allLabel="All zones" value={filters.values.zoneId} onChange={(v) => filters.set("zoneId", v, { podId: "" })} options={(zones.data ?? []).map((z) => ({ value: z.id, label: z.name }))} />
-            <FilterSelect label="Filter by pod" allLabel="All pods" value={filters.values.podId} onChange={(v) => filters.set("podId", v)} options={podOptions.map((p) => ({ value: p.id, label: `${p.name} (${p.zoneName})` }))} />
+            <FilterSelect
+              label="Filter by zone"
+              allLabel="All zones"
+              value={filters.values.zoneId}
+              onChange={(v) => filters.set("zoneId", v, { podId: "" })}
+              options={(zones.data ?? []).map((z) => ({ value: z.id, label: z.name }))}
+            />
+            <FilterSelect
+              label="Filter by pod"
+              allLabel="All pods"
+              value={filters.values.podId}
+              onChange={(v) => filters.set("podId", v)}
+              options={podOptions.map((p) => ({ value: p.id, label: `${p.name} (${p.zoneName})` }))}
+            />
             <StateFilter kind="allocation" value={filters.values.state} onChange={(v) => filters.set("state", v as AllocationState)} />
           </>
         }
         rowActions={(c) => [
           { label: "Edit", onSelect: () => setForm({ cluster: c }) },
-          ...stateActions("cluster", c, (state) => setState.mutateAsync({ id: c.id, state: state === "disabled" ? "disabled" : "enabled" }), confirm.ask),
-          { label: "Delete", danger: true, onSelect: () => confirm.ask(deletion("cluster", c.name, () => remove.mutateAsync(c), "A cluster can only be deleted once its hosts and cluster-scoped storage pools are gone.")) },
+          ...stateActions(
+            "cluster",
+            c,
+            (state) => setState.mutateAsync({ id: c.id, state: state === "disabled" ? "disabled" : "enabled" }),
+            confirm.ask,
+          ),
+          {
+            label: "Delete",
+            danger: true,
+            onSelect: () =>
+              confirm.ask(
+                deletion(
+                  "cluster",
+                  c.name,
+                  () => remove.mutateAsync(c),
+                  "A cluster can only be deleted once its hosts and cluster-scoped storage pools are gone.",
+                ),
+              ),
+          },
         ]}
       />
       {form?.cluster ? (
@@ -93,7 +178,11 @@ export function Clusters({ initialFilter = {} }: { initialFilter?: InitialFilter
           onClose={() => setForm(null)}
           title={`Edit cluster ${form.cluster.name}`}
           schema={editSchema}
-          defaultValues={{ name: form.cluster.name, cpuOvercommit: form.cluster.cpuOvercommit, memoryOvercommit: form.cluster.memoryOvercommit }}
+          defaultValues={{
+            name: form.cluster.name,
+            cpuOvercommit: form.cluster.cpuOvercommit,
+            memoryOvercommit: form.cluster.memoryOvercommit,
+          }}
           submitLabel="Save changes"
           onSubmit={(v) => client.cluster.update.mutate({ id: form.cluster!.id, ...v })}
           invalidate={changes}
@@ -107,7 +196,9 @@ export function Clusters({ initialFilter = {} }: { initialFilter?: InitialFilter
               </div>
               <TextField form={f} name="name" label="Name" autoFocus />
               <OvercommitFields form={f} />
-              <p className="text-xs text-slate-600">Lowering a factor below what VMs already reserve keeps them running; the planner just places no more on those hosts.</p>
+              <p className="text-xs text-slate-600">
+                Lowering a factor below what VMs already reserve keeps them running; the planner just places no more on those hosts.
+              </p>
             </>
           )}
         </FormDialog>
@@ -127,9 +218,21 @@ export function Clusters({ initialFilter = {} }: { initialFilter?: InitialFilter
             <WhenLoaded query={pods} what="pods">
               {(ps) => (
                 <>
-                  <SelectField form={f} name="podId" label="Pod" empty="Choose a pod…" options={ps.map((p) => ({ value: p.id, label: `${p.zoneName} / ${p.name}` }))} />
+                  <SelectField
+                    form={f}
+                    name="podId"
+                    label="Pod"
+                    empty="Choose a pod…"
+                    options={ps.map((p) => ({ value: p.id, label: `${p.zoneName} / ${p.name}` }))}
+                  />
                   <TextField form={f} name="name" label="Name" />
-                  <SelectField form={f} name="hypervisorType" label="Hypervisor" hint="Every host of the cluster must run this hypervisor." options={options(hypervisorLabel, hypervisorTypes)} />
+                  <SelectField
+                    form={f}
+                    name="hypervisorType"
+                    label="Hypervisor"
+                    hint="Every host of the cluster must run this hypervisor."
+                    options={options(hypervisorLabel, hypervisorTypes)}
+                  />
                   <OvercommitFields form={f} />
                 </>
               )}
@@ -150,8 +253,24 @@ function OvercommitFields<TIn extends FieldValues, TOut extends FieldValues>({ f
   const f = form as unknown as KitForm<Overcommit, Overcommit>;
   return (
     <div className="grid gap-4 sm:grid-cols-2">
-      <NumberField form={f} name="cpuOvercommit" label="CPU over-provisioning factor" hint="1 to 10, e.g. 2 or 1.5" min={1} max={10} step={0.01} />
-      <NumberField form={f} name="memoryOvercommit" label="Memory over-provisioning factor" hint="1 to 10; 1 means no over-provisioning" min={1} max={10} step={0.01} />
+      <NumberField
+        form={f}
+        name="cpuOvercommit"
+        label="CPU over-provisioning factor"
+        hint="1 to 10, e.g. 2 or 1.5"
+        min={1}
+        max={10}
+        step={0.01}
+      />
+      <NumberField
+        form={f}
+        name="memoryOvercommit"
+        label="Memory over-provisioning factor"
+        hint="1 to 10; 1 means no over-provisioning"
+        min={1}
+        max={10}
+        step={0.01}
+      />
     </div>
   );
 }

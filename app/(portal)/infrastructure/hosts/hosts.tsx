@@ -4,9 +4,16 @@ import Link from "next/link";
 import { useState } from "react";
 import { Tags, UsageBar } from "@/components/resource/cells";
 import { useConfirm } from "@/components/resource/confirm";
-import { FilterSelect, idOrEmpty, StateFilter, useFilters } from "@/components/resource/filters";
+import { FilterSelect, idOrEmpty, StateFilter, unset, useFilters } from "@/components/resource/filters";
 import { formatMhz, formatMib } from "@/components/resource/format";
-import { type HostRow, hypervisorLabel, infraCrumb, type InitialFilter, useClusterOptions, useZoneOptions } from "@/components/resource/infrastructure";
+import {
+  type HostRow,
+  hypervisorLabel,
+  infraCrumb,
+  type InitialFilter,
+  useClusterOptions,
+  useZoneOptions,
+} from "@/components/resource/infrastructure";
 import { Badge, StateBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { type Column, DataTable, useTableState } from "@/components/ui/data-table";
@@ -19,7 +26,12 @@ export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter })
   const trpc = useTRPC();
   const table = useTableState({ sort: "name" });
   const filters = useFilters(
-    { zoneId: idOrEmpty(initialFilter.zoneId), podId: idOrEmpty(initialFilter.podId), clusterId: idOrEmpty(initialFilter.clusterId), state: "" as HostState | "" },
+    {
+      zoneId: idOrEmpty(initialFilter.zoneId),
+      podId: idOrEmpty(initialFilter.podId),
+      clusterId: idOrEmpty(initialFilter.clusterId),
+      state: unset<HostState>(),
+    },
     () => table.setPage(1),
   );
   const list = useQuery(trpc.host.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }));
@@ -57,7 +69,13 @@ export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter })
         </div>
       ),
     },
-    { key: "hypervisorType", header: "Hypervisor", sortable: true, hideBelow: "xl", cell: (h) => <Badge tone="blue">{hypervisorLabel[h.hypervisorType] ?? h.hypervisorType}</Badge> },
+    {
+      key: "hypervisorType",
+      header: "Hypervisor",
+      sortable: true,
+      hideBelow: "xl",
+      cell: (h) => <Badge tone="blue">{hypervisorLabel[h.hypervisorType] ?? h.hypervisorType}</Badge>,
+    },
     {
       key: "state",
       header: "State",
@@ -109,7 +127,11 @@ export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter })
         title="Hosts"
         crumbs={[infraCrumb, { label: "Hosts" }]}
         description="Hypervisor hosts. Capacity shown is what the planner may reserve: physical CPU and memory times the cluster's over-provisioning factor. Put a host in maintenance before working on it."
-        actions={<Button onClick={() => setForm({ host: null })} disabled={noClusters} title={noClusters ? "Add a cluster first" : undefined}>Add host</Button>}
+        actions={
+          <Button onClick={() => setForm({ host: null })} disabled={noClusters} title={noClusters ? "Add a cluster first" : undefined}>
+            Add host
+          </Button>
+        }
       />
       <DataTable
         label="hosts"
@@ -120,7 +142,9 @@ export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter })
         rowName={(h) => `host ${h.name}`}
         searchPlaceholder="Search by name, address, cluster or tag…"
         emptyTitle={filters.active ? "No hosts match these filters" : "No hosts yet"}
-        emptyHint={noClusters ? "Add a zone, a pod and a cluster first, then hosts in the cluster." : "Add a host to a cluster so VMs can run on it."}
+        emptyHint={
+          noClusters ? "Add a zone, a pod and a cluster first, then hosts in the cluster." : "Add a host to a cluster so VMs can run on it."
+        }
         filters={
           <>
             {filters.values.podId && (
@@ -128,14 +152,31 @@ export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter })
                 Pod {list.data?.items[0]?.podName ?? "…"} ×<span className="sr-only"> clear pod filter</span>
               </Button>
             )}
-            <FilterSelect label="Filter by zone" allLabel="All zones" value={filters.values.zoneId} onChange={(v) => filters.set("zoneId", v, { clusterId: "" })} options={(zones.data ?? []).map((z) => ({ value: z.id, label: z.name }))} />
-            <FilterSelect label="Filter by cluster" allLabel="All clusters" value={filters.values.clusterId} onChange={(v) => filters.set("clusterId", v)} options={clusterOptions.map((c) => ({ value: c.id, label: `${c.name} (${c.zoneName})` }))} />
+            <FilterSelect
+              label="Filter by zone"
+              allLabel="All zones"
+              value={filters.values.zoneId}
+              onChange={(v) => filters.set("zoneId", v, { clusterId: "" })}
+              options={(zones.data ?? []).map((z) => ({ value: z.id, label: z.name }))}
+            />
+            <FilterSelect
+              label="Filter by cluster"
+              allLabel="All clusters"
+              value={filters.values.clusterId}
+              onChange={(v) => filters.set("clusterId", v)}
+              options={clusterOptions.map((c) => ({ value: c.id, label: `${c.name} (${c.zoneName})` }))}
+            />
             <StateFilter kind="host" value={filters.values.state} onChange={(v) => filters.set("state", v as HostState)} />
           </>
         }
         rowActions={actions}
       />
-      <HostFormDialog open={form !== null} host={form?.host ?? null} defaultClusterId={filters.values.clusterId} onClose={() => setForm(null)} />
+      <HostFormDialog
+        open={form !== null}
+        host={form?.host ?? null}
+        defaultClusterId={filters.values.clusterId}
+        onClose={() => setForm(null)}
+      />
       {confirm.dialog}
     </>
   );

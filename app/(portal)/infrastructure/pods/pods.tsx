@@ -3,7 +3,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { deletion, useConfirm } from "@/components/resource/confirm";
-import { FilterSelect, idOrEmpty, StateFilter, useFilters, WhenLoaded } from "@/components/resource/filters";
+import { FilterSelect, idOrEmpty, StateFilter, unset, useFilters, WhenLoaded } from "@/components/resource/filters";
 import { FormDialog, ReadOnlyField, SelectField, TextField } from "@/components/resource/form-dialog";
 import { infraCrumb, type InitialFilter, type PodRow, stateActions, useZoneOptions } from "@/components/resource/infrastructure";
 import { useResourceMutation } from "@/components/resource/mutations";
@@ -20,7 +20,7 @@ export function Pods({ initialFilter = {} }: { initialFilter?: InitialFilter }) 
   const trpc = useTRPC();
   const client = useTRPCClient();
   const table = useTableState({ sort: "name" });
-  const filters = useFilters({ zoneId: idOrEmpty(initialFilter.zoneId), state: "" as AllocationState | "" }, () => table.setPage(1));
+  const filters = useFilters({ zoneId: idOrEmpty(initialFilter.zoneId), state: unset<AllocationState>() }, () => table.setPage(1));
   const list = useQuery(trpc.pod.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }));
   const zones = useZoneOptions();
   const [form, setForm] = useState<{ pod: PodRow | null } | null>(null);
@@ -30,14 +30,45 @@ export function Pods({ initialFilter = {} }: { initialFilter?: InitialFilter }) 
     invalidate: changes,
     success: (p) => `Pod ${p.name} is now ${p.state}`,
   });
-  const remove = useResourceMutation({ run: (p: PodRow) => client.pod.delete.mutate({ id: p.id }), invalidate: changes, success: (_, p) => `Pod ${p.name} deleted`, quietErrors: true });
+  const remove = useResourceMutation({
+    run: (p: PodRow) => client.pod.delete.mutate({ id: p.id }),
+    invalidate: changes,
+    success: (_, p) => `Pod ${p.name} deleted`,
+    quietErrors: true,
+  });
 
   const columns: Column<PodRow>[] = [
     { key: "name", header: "Name", sortable: true, cell: (p) => <span className="font-medium text-slate-900">{p.name}</span> },
     { key: "zoneName", header: "Zone", sortable: true, cell: (p) => p.zoneName },
     { key: "state", header: "State", sortable: true, cell: (p) => <StateBadge state={p.state} /> },
-    { key: "clusterCount", header: "Clusters", sortable: true, cell: (p) => <Link className="text-brand-700 hover:underline" href={`/infrastructure/clusters?podId=${p.id}`} aria-label={`${p.clusterCount} clusters of pod ${p.name}`}>{p.clusterCount}</Link> },
-    { key: "hostCount", header: "Hosts", sortable: true, cell: (p) => <Link className="text-brand-700 hover:underline" href={`/infrastructure/hosts?podId=${p.id}`} aria-label={`${p.hostCount} hosts of pod ${p.name}`}>{p.hostCount}</Link> },
+    {
+      key: "clusterCount",
+      header: "Clusters",
+      sortable: true,
+      cell: (p) => (
+        <Link
+          className="text-brand-700 hover:underline"
+          href={`/infrastructure/clusters?podId=${p.id}`}
+          aria-label={`${p.clusterCount} clusters of pod ${p.name}`}
+        >
+          {p.clusterCount}
+        </Link>
+      ),
+    },
+    {
+      key: "hostCount",
+      header: "Hosts",
+      sortable: true,
+      cell: (p) => (
+        <Link
+          className="text-brand-700 hover:underline"
+          href={`/infrastructure/hosts?podId=${p.id}`}
+          aria-label={`${p.hostCount} hosts of pod ${p.name}`}
+        >
+          {p.hostCount}
+        </Link>
+      ),
+    },
   ];
   const noZones = zones.data?.length === 0;
 
@@ -47,7 +78,11 @@ export function Pods({ initialFilter = {} }: { initialFilter?: InitialFilter }) 
         title="Pods"
         crumbs={[infraCrumb, { label: "Pods" }]}
         description="A pod is a rack or a network segment within a zone; it holds clusters. Pod names are unique within their zone."
-        actions={<Button onClick={() => setForm({ pod: null })} disabled={noZones} title={noZones ? "Add a zone first" : undefined}>Add pod</Button>}
+        actions={
+          <Button onClick={() => setForm({ pod: null })} disabled={noZones} title={noZones ? "Add a zone first" : undefined}>
+            Add pod
+          </Button>
+        }
       />
       <DataTable
         label="pods"
@@ -61,14 +96,30 @@ export function Pods({ initialFilter = {} }: { initialFilter?: InitialFilter }) 
         emptyHint={noZones ? "Add a zone first, then pods in it." : "Add a pod to a zone, then clusters in the pod."}
         filters={
           <>
-            <FilterSelect label="Filter by zone" allLabel="All zones" value={filters.values.zoneId} onChange={(v) => filters.set("zoneId", v)} options={(zones.data ?? []).map((z) => ({ value: z.id, label: z.name }))} />
+            <FilterSelect
+              label="Filter by zone"
+              allLabel="All zones"
+              value={filters.values.zoneId}
+              onChange={(v) => filters.set("zoneId", v)}
+              options={(zones.data ?? []).map((z) => ({ value: z.id, label: z.name }))}
+            />
             <StateFilter kind="allocation" value={filters.values.state} onChange={(v) => filters.set("state", v as AllocationState)} />
           </>
         }
         rowActions={(p) => [
           { label: "Edit", onSelect: () => setForm({ pod: p }) },
-          ...stateActions("pod", p, (state) => setState.mutateAsync({ id: p.id, state: state === "disabled" ? "disabled" : "enabled" }), confirm.ask),
-          { label: "Delete", danger: true, onSelect: () => confirm.ask(deletion("pod", p.name, () => remove.mutateAsync(p), "A pod can only be deleted once its clusters are gone.")) },
+          ...stateActions(
+            "pod",
+            p,
+            (state) => setState.mutateAsync({ id: p.id, state: state === "disabled" ? "disabled" : "enabled" }),
+            confirm.ask,
+          ),
+          {
+            label: "Delete",
+            danger: true,
+            onSelect: () =>
+              confirm.ask(deletion("pod", p.name, () => remove.mutateAsync(p), "A pod can only be deleted once its clusters are gone.")),
+          },
         ]}
       />
       {form?.pod ? (
@@ -106,7 +157,13 @@ export function Pods({ initialFilter = {} }: { initialFilter?: InitialFilter }) 
             <WhenLoaded query={zones} what="zones">
               {(zs) => (
                 <>
-                  <SelectField form={f} name="zoneId" label="Zone" empty="Choose a zone…" options={zs.map((z) => ({ value: z.id, label: z.name }))} />
+                  <SelectField
+                    form={f}
+                    name="zoneId"
+                    label="Zone"
+                    empty="Choose a zone…"
+                    options={zs.map((z) => ({ value: z.id, label: z.name }))}
+                  />
                   <TextField form={f} name="name" label="Name" autoFocus />
                 </>
               )}

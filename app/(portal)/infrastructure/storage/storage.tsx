@@ -4,7 +4,7 @@ import { useState } from "react";
 import type { FieldValues } from "react-hook-form";
 import { Tags, TwoLine, UsageBar } from "@/components/resource/cells";
 import { deletion, useConfirm } from "@/components/resource/confirm";
-import { FilterSelect, idOrEmpty, StateFilter, useFilters, WhenLoaded } from "@/components/resource/filters";
+import { FilterSelect, idOrEmpty, StateFilter, unset, useFilters, WhenLoaded } from "@/components/resource/filters";
 import { FormDialog, type KitForm, NumberField, ReadOnlyField, SelectField, TagsField, TextField } from "@/components/resource/form-dialog";
 import { formatGib } from "@/components/resource/format";
 import {
@@ -51,7 +51,15 @@ export function Storage({ initialFilter = {} }: { initialFilter?: InitialFilter 
         title="Storage"
         crumbs={[infraCrumb, { label: "Storage" }]}
         description="Primary storage holds VM disks, for a whole zone or one cluster; secondary storage holds a zone's templates."
-        actions={<FilterSelect label="Filter storage by zone" allLabel="All zones" value={zoneId} onChange={setZoneId} options={(zones.data ?? []).map((z) => ({ value: z.id, label: z.name }))} />}
+        actions={
+          <FilterSelect
+            label="Filter storage by zone"
+            allLabel="All zones"
+            value={zoneId}
+            onChange={setZoneId}
+            options={(zones.data ?? []).map((z) => ({ value: z.id, label: z.name }))}
+          />
+        }
       />
       <PrimaryPools zoneId={zoneId} initialClusterId={idOrEmpty(initialFilter.clusterId)} noZones={zones.data?.length === 0} />
       <SecondaryStores zoneId={zoneId} noZones={zones.data?.length === 0} />
@@ -63,8 +71,13 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
   const trpc = useTRPC();
   const client = useTRPCClient();
   const table = useTableState({ sort: "name" });
-  const filters = useFilters({ clusterId: initialClusterId, state: "" as HostState | "" }, () => table.setPage(1));
-  const list = useQuery(trpc.storagePool.list.queryOptions({ ...table.query, ...filters.query, zoneId: zoneId || undefined }, { placeholderData: keepPreviousData }));
+  const filters = useFilters({ clusterId: initialClusterId, state: unset<HostState>() }, () => table.setPage(1));
+  const list = useQuery(
+    trpc.storagePool.list.queryOptions(
+      { ...table.query, ...filters.query, zoneId: zoneId || undefined },
+      { placeholderData: keepPreviousData },
+    ),
+  );
   const [form, setForm] = useState<{ pool: StoragePoolRow | null } | null>(null);
   const confirm = useConfirm();
   const setState = useResourceMutation({
@@ -72,7 +85,12 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
     invalidate: changes,
     success: (p) => `Storage pool ${p.name} is now ${stateText[p.state]}`,
   });
-  const remove = useResourceMutation({ run: (p: StoragePoolRow) => client.storagePool.delete.mutate({ id: p.id }), invalidate: changes, success: (_, p) => `Storage pool ${p.name} deleted`, quietErrors: true });
+  const remove = useResourceMutation({
+    run: (p: StoragePoolRow) => client.storagePool.delete.mutate({ id: p.id }),
+    invalidate: changes,
+    success: (_, p) => `Storage pool ${p.name} deleted`,
+    quietErrors: true,
+  });
 
   const columns: Column<StoragePoolRow>[] = [
     { key: "name", header: "Name", sortable: true, cell: (p) => <TwoLine main={p.name} sub={p.path} mono /> },
@@ -81,10 +99,25 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
       header: "Scope",
       sortable: true,
       hideBelow: "md",
-      cell: (p) => (p.clusterName === null ? <span><Badge tone="blue">Zone-wide</Badge> {p.zoneName}</span> : `Cluster ${p.clusterName} (${p.zoneName})`),
+      cell: (p) =>
+        p.clusterName === null ? (
+          <span>
+            <Badge tone="blue">Zone-wide</Badge> {p.zoneName}
+          </span>
+        ) : (
+          `Cluster ${p.clusterName} (${p.zoneName})`
+        ),
     },
     { key: "type", header: "Type", sortable: true, hideBelow: "xl", cell: (p) => poolTypeLabel[p.type] ?? p.type },
-    { key: "usedGib", header: "Capacity", sortable: true, hideBelow: "lg", cell: (p) => <UsageBar compact label={`Capacity of storage pool ${p.name}`} used={p.usedGib} total={p.capacityGib} format={formatGib} /> },
+    {
+      key: "usedGib",
+      header: "Capacity",
+      sortable: true,
+      hideBelow: "lg",
+      cell: (p) => (
+        <UsageBar compact label={`Capacity of storage pool ${p.name}`} used={p.usedGib} total={p.capacityGib} format={formatGib} />
+      ),
+    },
     { key: "tags", header: "Tags", hideBelow: "xl", cell: (p) => <Tags tags={p.tags} /> },
     { key: "state", header: "State", sortable: true, cell: (p) => <StateBadge state={p.state} /> },
   ];
@@ -92,8 +125,12 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
   return (
     <section aria-labelledby="primary-heading" className="mb-8">
       <div className="mb-3 flex flex-wrap items-center justify-between gap-3">
-        <h2 id="primary-heading" className="text-lg font-semibold">Primary storage</h2>
-        <Button onClick={() => setForm({ pool: null })} disabled={noZones} title={noZones ? "Add a zone first" : undefined}>Add primary storage</Button>
+        <h2 id="primary-heading" className="text-lg font-semibold">
+          Primary storage
+        </h2>
+        <Button onClick={() => setForm({ pool: null })} disabled={noZones} title={noZones ? "Add a zone first" : undefined}>
+          Add primary storage
+        </Button>
       </div>
       <DataTable
         label="primary storage pools"
@@ -125,7 +162,15 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
             label: "Delete",
             danger: true,
             disabled: p.usedGib > 0 ? "Volumes still use it" : null,
-            onSelect: () => confirm.ask(deletion("storage pool", p.name, () => remove.mutateAsync(p), "A pool that VM disks still use cannot be deleted: destroy and expunge those VMs first.")),
+            onSelect: () =>
+              confirm.ask(
+                deletion(
+                  "storage pool",
+                  p.name,
+                  () => remove.mutateAsync(p),
+                  "A pool that VM disks still use cannot be deleted: destroy and expunge those VMs first.",
+                ),
+              ),
           },
         ]}
       />
@@ -153,7 +198,11 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
                 name="capacityGib"
                 label="Capacity (GiB)"
                 min={1}
-                hint={form.pool!.usedGib > 0 ? `Volumes use ${formatGib(form.pool!.usedGib)}; capacity cannot go below that.` : "1 TiB = 1024 GiB"}
+                hint={
+                  form.pool!.usedGib > 0
+                    ? `Volumes use ${formatGib(form.pool!.usedGib)}; capacity cannot go below that.`
+                    : "1 TiB = 1024 GiB"
+                }
               />
               <TagsField form={f} name="tags" label="Tags" />
             </div>
@@ -171,7 +220,11 @@ function NewPool({ open, zoneId, onClose }: { open: boolean; zoneId: string; onC
   const client = useTRPCClient();
   const zones = useZoneOptions();
   const clusters = useClusterOptions();
-  const both = { data: zones.data && clusters.data ? { zones: zones.data, clusters: clusters.data } : undefined, error: zones.error ?? clusters.error, refetch: () => Promise.all([zones.refetch(), clusters.refetch()]) };
+  const both = {
+    data: zones.data && clusters.data ? { zones: zones.data, clusters: clusters.data } : undefined,
+    error: zones.error ?? clusters.error,
+    refetch: () => Promise.all([zones.refetch(), clusters.refetch()]),
+  };
   return (
     <FormDialog
       open={open}
@@ -179,7 +232,15 @@ function NewPool({ open, zoneId, onClose }: { open: boolean; zoneId: string; onC
       onClose={onClose}
       title="Add primary storage"
       schema={createStoragePoolInput}
-      defaultValues={{ zoneId: zoneId || zones.data?.[0]?.id || "", clusterId: null, name: "", type: "simulator", path: "", capacityGib: 1024, tags: [] }}
+      defaultValues={{
+        zoneId: zoneId || zones.data?.[0]?.id || "",
+        clusterId: null,
+        name: "",
+        type: "simulator",
+        path: "",
+        capacityGib: 1024,
+        tags: [],
+      }}
       submitLabel="Create pool"
       onSubmit={(v) => client.storagePool.create.mutate(v)}
       invalidate={changes}
@@ -189,7 +250,14 @@ function NewPool({ open, zoneId, onClose }: { open: boolean; zoneId: string; onC
         <WhenLoaded query={both} what="zones and clusters">
           {({ zones: zs, clusters: cs }) => (
             <div className="grid gap-4 sm:grid-cols-2">
-              <SelectField form={f} name="zoneId" label="Zone" empty="Choose a zone…" options={zs.map((z) => ({ value: z.id, label: z.name }))} onChange={() => f.setValue("clusterId", null)} />
+              <SelectField
+                form={f}
+                name="zoneId"
+                label="Zone"
+                empty="Choose a zone…"
+                options={zs.map((z) => ({ value: z.id, label: z.name }))}
+                onChange={() => f.setValue("clusterId", null)}
+              />
               <SelectField
                 form={f}
                 name="clusterId"
@@ -197,13 +265,21 @@ function NewPool({ open, zoneId, onClose }: { open: boolean; zoneId: string; onC
                 hint="Zone-wide pools serve every cluster of the zone."
                 empty="Zone-wide (all clusters)"
                 emptyIsNull
-                options={cs.filter((c) => c.zoneId === f.watch("zoneId")).map((c) => ({ value: c.id, label: `Cluster ${c.name} (${c.podName})` }))}
+                options={cs
+                  .filter((c) => c.zoneId === f.watch("zoneId"))
+                  .map((c) => ({ value: c.id, label: `Cluster ${c.name} (${c.podName})` }))}
               />
               <TextField form={f} name="name" label="Name" />
               <SelectField form={f} name="type" label="Type" options={options(poolTypeLabel, storagePoolTypes)} />
               <TextField form={f} name="path" label="Path" mono hint={pathHint[f.watch("type")]} />
               <NumberField form={f} name="capacityGib" label="Capacity (GiB)" min={1} hint="1 TiB = 1024 GiB" />
-              <TagsField form={f} name="tags" label="Tags" className="sm:col-span-2" hint="Comma-separated, e.g. ssd; disk offerings with tags only use pools with every tag." />
+              <TagsField
+                form={f}
+                name="tags"
+                label="Tags"
+                className="sm:col-span-2"
+                hint="Comma-separated, e.g. ssd; disk offerings with tags only use pools with every tag."
+              />
             </div>
           )}
         </WhenLoaded>
@@ -216,22 +292,39 @@ function SecondaryStores({ zoneId, noZones }: { zoneId: string; noZones: boolean
   const trpc = useTRPC();
   const client = useTRPCClient();
   const table = useTableState({ sort: "name" });
-  const list = useQuery(trpc.secondaryStore.list.queryOptions({ ...table.query, zoneId: zoneId || undefined }, { placeholderData: keepPreviousData }));
+  const list = useQuery(
+    trpc.secondaryStore.list.queryOptions({ ...table.query, zoneId: zoneId || undefined }, { placeholderData: keepPreviousData }),
+  );
   const zones = useZoneOptions();
   const [form, setForm] = useState<{ store: SecondaryStoreRow | null } | null>(null);
   const confirm = useConfirm();
-  const remove = useResourceMutation({ run: (s: SecondaryStoreRow) => client.secondaryStore.delete.mutate({ id: s.id }), invalidate: changes, success: (_, s) => `Secondary store ${s.name} deleted`, quietErrors: true });
+  const remove = useResourceMutation({
+    run: (s: SecondaryStoreRow) => client.secondaryStore.delete.mutate({ id: s.id }),
+    invalidate: changes,
+    success: (_, s) => `Secondary store ${s.name} deleted`,
+    quietErrors: true,
+  });
   const columns: Column<SecondaryStoreRow>[] = [
     { key: "name", header: "Name", sortable: true, cell: (s) => <TwoLine main={s.name} sub={s.path} mono /> },
     { key: "zoneName", header: "Zone", sortable: true, cell: (s) => s.zoneName },
-    { key: "capacityGib", header: "Capacity", sortable: true, hideBelow: "sm", cell: (s) => <span className="tabular-nums">{formatGib(s.capacityGib)}</span> },
+    {
+      key: "capacityGib",
+      header: "Capacity",
+      sortable: true,
+      hideBelow: "sm",
+      cell: (s) => <span className="tabular-nums">{formatGib(s.capacityGib)}</span>,
+    },
   ];
   const store = form?.store;
   return (
     <section aria-labelledby="secondary-heading">
       <div className="mb-3 flex flex-wrap items-center justify-between gap-3">
-        <h2 id="secondary-heading" className="text-lg font-semibold">Secondary storage</h2>
-        <Button onClick={() => setForm({ store: null })} disabled={noZones} title={noZones ? "Add a zone first" : undefined}>Add secondary storage</Button>
+        <h2 id="secondary-heading" className="text-lg font-semibold">
+          Secondary storage
+        </h2>
+        <Button onClick={() => setForm({ store: null })} disabled={noZones} title={noZones ? "Add a zone first" : undefined}>
+          Add secondary storage
+        </Button>
       </div>
       <DataTable
         label="secondary stores"
@@ -245,7 +338,14 @@ function SecondaryStores({ zoneId, noZones }: { zoneId: string; noZones: boolean
         emptyHint="Each zone needs secondary storage for its templates."
         rowActions={(s) => [
           { label: "Edit", onSelect: () => setForm({ store: s }) },
-          { label: "Delete", danger: true, onSelect: () => confirm.ask(deletion("secondary store", s.name, () => remove.mutateAsync(s), "A store that still holds templates cannot be deleted.")) },
+          {
+            label: "Delete",
+            danger: true,
+            onSelect: () =>
+              confirm.ask(
+                deletion("secondary store", s.name, () => remove.mutateAsync(s), "A store that still holds templates cannot be deleted."),
+              ),
+          },
         ]}
       />
       {store ? (
@@ -281,7 +381,13 @@ function SecondaryStores({ zoneId, noZones }: { zoneId: string; noZones: boolean
         >
           {(f) => (
             <>
-              <SelectField form={f} name="zoneId" label="Zone" empty="Choose a zone…" options={(zones.data ?? []).map((z) => ({ value: z.id, label: z.name }))} />
+              <SelectField
+                form={f}
+                name="zoneId"
+                label="Zone"
+                empty="Choose a zone…"
+                options={(zones.data ?? []).map((z) => ({ value: z.id, label: z.name }))}
+              />
               <StoreFields form={f} />
             </>
           )}

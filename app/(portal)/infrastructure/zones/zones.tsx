@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useState } from "react";
 import { TwoLine, UsageBar } from "@/components/resource/cells";
 import { deletion, useConfirm } from "@/components/resource/confirm";
-import { StateFilter, useFilters } from "@/components/resource/filters";
+import { StateFilter, unset, useFilters } from "@/components/resource/filters";
 import { FormDialog, SelectField, TextField } from "@/components/resource/form-dialog";
 import { count, formatGib, formatMhz, formatMib } from "@/components/resource/format";
 import { allocationLabel, infraCrumb, options, stateActions, type ZoneCapacity, type ZoneRow } from "@/components/resource/infrastructure";
@@ -24,7 +24,7 @@ export function Zones() {
   const trpc = useTRPC();
   const client = useTRPCClient();
   const table = useTableState({ sort: "name" });
-  const filters = useFilters({ state: "" as AllocationState | "" }, () => table.setPage(1));
+  const filters = useFilters({ state: unset<AllocationState>() }, () => table.setPage(1));
   const list = useQuery(trpc.zone.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }));
   const [form, setForm] = useState<{ zone: ZoneRow | null } | null>(null);
   const confirm = useConfirm();
@@ -33,15 +33,54 @@ export function Zones() {
     invalidate: changes,
     success: (z) => `Zone ${z.name} is now ${z.state}`,
   });
-  const remove = useResourceMutation({ run: (z: ZoneRow) => client.zone.delete.mutate({ id: z.id }), invalidate: changes, success: (_, z) => `Zone ${z.name} deleted`, quietErrors: true });
+  const remove = useResourceMutation({
+    run: (z: ZoneRow) => client.zone.delete.mutate({ id: z.id }),
+    invalidate: changes,
+    success: (_, z) => `Zone ${z.name} deleted`,
+    quietErrors: true,
+  });
 
   const columns: Column<ZoneRow>[] = [
     { key: "name", header: "Name", sortable: true, cell: (z) => <TwoLine main={z.name} sub={z.description} /> },
     { key: "state", header: "State", sortable: true, cell: (z) => <StateBadge state={z.state} /> },
-    { key: "allocationAlgorithm", header: "Allocation", sortable: true, hideBelow: "md", cell: (z) => allocationLabel[z.allocationAlgorithm] ?? z.allocationAlgorithm },
-    { key: "podCount", header: "Pods", sortable: true, cell: (z) => <Link className={link} href={`/infrastructure/pods?zoneId=${z.id}`} aria-label={`${z.podCount} pods of zone ${z.name}`}>{z.podCount}</Link> },
-    { key: "clusterCount", header: "Clusters", sortable: true, hideBelow: "md", cell: (z) => <Link className={link} href={`/infrastructure/clusters?zoneId=${z.id}`} aria-label={`${z.clusterCount} clusters of zone ${z.name}`}>{z.clusterCount}</Link> },
-    { key: "hostCount", header: "Hosts", sortable: true, cell: (z) => <Link className={link} href={`/infrastructure/hosts?zoneId=${z.id}`} aria-label={`${z.hostCount} hosts of zone ${z.name}`}>{z.hostCount}</Link> },
+    {
+      key: "allocationAlgorithm",
+      header: "Allocation",
+      sortable: true,
+      hideBelow: "md",
+      cell: (z) => allocationLabel[z.allocationAlgorithm] ?? z.allocationAlgorithm,
+    },
+    {
+      key: "podCount",
+      header: "Pods",
+      sortable: true,
+      cell: (z) => (
+        <Link className={link} href={`/infrastructure/pods?zoneId=${z.id}`} aria-label={`${z.podCount} pods of zone ${z.name}`}>
+          {z.podCount}
+        </Link>
+      ),
+    },
+    {
+      key: "clusterCount",
+      header: "Clusters",
+      sortable: true,
+      hideBelow: "md",
+      cell: (z) => (
+        <Link className={link} href={`/infrastructure/clusters?zoneId=${z.id}`} aria-label={`${z.clusterCount} clusters of zone ${z.name}`}>
+          {z.clusterCount}
+        </Link>
+      ),
+    },
+    {
+      key: "hostCount",
+      header: "Hosts",
+      sortable: true,
+      cell: (z) => (
+        <Link className={link} href={`/infrastructure/hosts?zoneId=${z.id}`} aria-label={`${z.hostCount} hosts of zone ${z.name}`}>
+          {z.hostCount}
+        </Link>
+      ),
+    },
     {
       key: "storage",
       header: "Storage",
@@ -73,11 +112,25 @@ export function Zones() {
         searchPlaceholder="Search by name or description…"
         emptyTitle={filters.active ? `No ${filters.values.state} zones` : "No zones yet"}
         emptyHint="Add a zone, then a pod, a cluster and hosts in it, and storage, before anyone can deploy."
-        filters={<StateFilter kind="allocation" value={filters.values.state} onChange={(v) => filters.set("state", v as AllocationState)} />}
+        filters={
+          <StateFilter kind="allocation" value={filters.values.state} onChange={(v) => filters.set("state", v as AllocationState)} />
+        }
         rowActions={(z) => [
           { label: "Edit", onSelect: () => setForm({ zone: z }) },
-          ...stateActions("zone", z, (state) => setState.mutateAsync({ id: z.id, state: state === "disabled" ? "disabled" : "enabled" }), confirm.ask),
-          { label: "Delete", danger: true, onSelect: () => confirm.ask(deletion("zone", z.name, () => remove.mutateAsync(z), "A zone can only be deleted once its pods and storage are gone.")) },
+          ...stateActions(
+            "zone",
+            z,
+            (state) => setState.mutateAsync({ id: z.id, state: state === "disabled" ? "disabled" : "enabled" }),
+            confirm.ask,
+          ),
+          {
+            label: "Delete",
+            danger: true,
+            onSelect: () =>
+              confirm.ask(
+                deletion("zone", z.name, () => remove.mutateAsync(z), "A zone can only be deleted once its pods and storage are gone."),
+              ),
+          },
         ]}
       />
       <FormDialog
@@ -85,11 +138,20 @@ export function Zones() {
         onClose={() => setForm(null)}
         title={form?.zone ? `Edit zone ${form.zone.name}` : "Add zone"}
         schema={createZoneInput}
-        defaultValues={{ name: form?.zone?.name ?? "", description: form?.zone?.description ?? "", allocationAlgorithm: form?.zone?.allocationAlgorithm ?? "first_fit" }}
+        defaultValues={{
+          name: form?.zone?.name ?? "",
+          description: form?.zone?.description ?? "",
+          allocationAlgorithm: form?.zone?.allocationAlgorithm ?? "first_fit",
+        }}
         submitLabel={form?.zone ? "Save changes" : "Create zone"}
         onSubmit={(v) =>
           form?.zone
-            ? client.zone.update.mutate({ id: form.zone.id, name: v.name, description: v.description ?? "", allocationAlgorithm: v.allocationAlgorithm })
+            ? client.zone.update.mutate({
+                id: form.zone.id,
+                name: v.name,
+                description: v.description ?? "",
+                allocationAlgorithm: v.allocationAlgorithm,
+              })
             : client.zone.create.mutate(v)
         }
         invalidate={changes}
@@ -99,7 +161,13 @@ export function Zones() {
           <>
             <TextField form={f} name="name" label="Name" autoFocus />
             <TextField form={f} name="description" label="Description" placeholder="e.g. Frankfurt, hall 2" />
-            <SelectField form={f} name="allocationAlgorithm" label="Allocation algorithm" hint="How the planner picks among suitable hosts." options={options(allocationLabel, allocationAlgorithms)} />
+            <SelectField
+              form={f}
+              name="allocationAlgorithm"
+              label="Allocation algorithm"
+              hint="How the planner picks among suitable hosts."
+              options={options(allocationLabel, allocationAlgorithms)}
+            />
           </>
         )}
       </FormDialog>
@@ -117,7 +185,7 @@ function CapacityOverview() {
       {capacity.isPending ? (
         <Loading label="Loading capacity…" />
       ) : capacity.error ? (
-        <ErrorState error={capacity.error} onRetry={() => capacity.refetch()} />
+        <ErrorState error={capacity.error} onRetry={() => void capacity.refetch()} />
       ) : capacity.data.length === 0 ? (
         <EmptyState title="No zones yet" hint="Capacity appears here once a zone has hosts and storage." />
       ) : (
@@ -133,7 +201,13 @@ function CapacityOverview() {
 
 function ZoneCapacityRow({ z }: { z: ZoneCapacity }) {
   const h = z.hosts;
-  const detail = [h.enabled && `${h.enabled} enabled`, h.disabled && `${h.disabled} disabled`, h.maintenance && `${h.maintenance} in maintenance`].filter(Boolean).join(", ");
+  const detail = [
+    h.enabled && `${h.enabled} enabled`,
+    h.disabled && `${h.disabled} disabled`,
+    h.maintenance && `${h.maintenance} in maintenance`,
+  ]
+    .filter(Boolean)
+    .join(", ");
   return (
     <li className="p-4" aria-label={`Capacity of zone ${z.zoneName}`}>
       <div className="mb-3 flex flex-wrap items-center gap-x-3 gap-y-1">
@@ -146,8 +220,20 @@ function ZoneCapacityRow({ z }: { z: ZoneCapacity }) {
       </div>
       <div className="grid gap-x-8 gap-y-3 sm:grid-cols-3">
         <UsageBar caption="CPU" label={`CPU of zone ${z.zoneName}`} used={z.cpuMhz.used} total={z.cpuMhz.total} format={formatMhz} />
-        <UsageBar caption="Memory" label={`Memory of zone ${z.zoneName}`} used={z.memoryMib.used} total={z.memoryMib.total} format={formatMib} />
-        <UsageBar caption="Primary storage" label={`Primary storage of zone ${z.zoneName}`} used={z.primaryStorageGib.used} total={z.primaryStorageGib.total} format={formatGib} />
+        <UsageBar
+          caption="Memory"
+          label={`Memory of zone ${z.zoneName}`}
+          used={z.memoryMib.used}
+          total={z.memoryMib.total}
+          format={formatMib}
+        />
+        <UsageBar
+          caption="Primary storage"
+          label={`Primary storage of zone ${z.zoneName}`}
+          used={z.primaryStorageGib.used}
+          total={z.primaryStorageGib.total}
+          format={formatGib}
+        />
       </div>
     </li>
   );

@@ -42,40 +42,45 @@ export function InstanceDetail({ id }: { id: string }) {
   const [action, setAction] = useState<VmOperation | null>(null);
   /** The job shown in the progress panel: the one just started here, or the one in flight. */
   const [shownJob, setShownJob] = useState<string | null>(null);
+  /** Guards leave() against running twice (the job's end and the NOT_FOUND may both arrive). */
   const leaving = useRef(false);
+  const [left, setLeft] = useState(false);
 
+  // A job in flight is shown as soon as the instance reports it.
   const activeJobId = vmQuery.data?.activeJob?.id ?? null;
-  useEffect(() => {
+  const [seenActiveJob, setSeenActiveJob] = useState<string | null>(null);
+  if (activeJobId !== seenActiveJob) {
+    setSeenActiveJob(activeJobId);
     if (activeJobId) setShownJob(activeJobId);
-  }, [activeJobId]);
+  }
 
   // An expunged instance disappears from the API: once it was expunging, NOT_FOUND means done.
-  const lastName = useRef<string | null>(null);
-  const wasExpunging = useRef(false);
-  if (vmQuery.data) {
-    lastName.current = vmQuery.data.name;
-    if (vmQuery.data.state === "expunging" || vmQuery.data.activeJob?.type === "vm.expunge") wasExpunging.current = true;
-  }
+  const [lastName, setLastName] = useState<string | null>(null);
+  const [wasExpunging, setWasExpunging] = useState(false);
+  const vmNow = vmQuery.data;
+  if (vmNow && vmNow.name !== lastName) setLastName(vmNow.name);
+  if (vmNow && !wasExpunging && (vmNow.state === "expunging" || vmNow.activeJob?.type === "vm.expunge")) setWasExpunging(true);
   const leave = () => {
     if (leaving.current) return;
     leaving.current = true;
-    toast(`${lastName.current ?? "The instance"} was expunged`);
+    toast(`${lastName ?? "The instance"} was expunged`);
     router.push("/instances");
   };
-  const goneAfterExpunge = wasExpunging.current && vmQuery.error?.data?.code === "NOT_FOUND";
+  const goneAfterExpunge = wasExpunging && vmQuery.error?.data?.code === "NOT_FOUND";
   useEffect(() => {
     if (goneAfterExpunge) leave();
   });
 
   const onJobDone = (job: Job) => {
     if (job.type === "vm.expunge" && job.status === "succeeded") {
+      setLeft(true);
       leave();
       return;
     }
     if (job.status === "succeeded") setTimeout(() => setShownJob((j) => (j === job.id ? null : j)), 6000);
   };
 
-  if (vmQuery.isPending || ((leaving.current || goneAfterExpunge) && vmQuery.error)) {
+  if (vmQuery.isPending || ((left || goneAfterExpunge) && vmQuery.error)) {
     return (
       <>
         <PageHeader title="Instance" crumbs={crumbs} />
@@ -99,7 +104,7 @@ export function InstanceDetail({ id }: { id: string }) {
               }
             />
           ) : (
-            <ErrorState error={vmQuery.error} onRetry={() => vmQuery.refetch()} />
+            <ErrorState error={vmQuery.error} onRetry={() => void vmQuery.refetch()} />
           )}
         </Card>
       </>
@@ -135,7 +140,10 @@ export function InstanceDetail({ id }: { id: string }) {
                   {actionButton("reboot")}
                 </div>
                 {vm.state === "running" && (
-                  <Link href={`/instances/${vm.id}/console`} className="inline-flex h-9 items-center rounded-md bg-white px-3.5 text-sm font-medium text-slate-800 shadow-xs ring-1 ring-slate-300 ring-inset hover:bg-slate-50">
+                  <Link
+                    href={`/instances/${vm.id}/console`}
+                    className="inline-flex h-9 items-center rounded-md bg-white px-3.5 text-sm font-medium text-slate-800 shadow-xs ring-1 ring-slate-300 ring-inset hover:bg-slate-50"
+                  >
                     Console
                   </Link>
                 )}
@@ -156,7 +164,8 @@ export function InstanceDetail({ id }: { id: string }) {
           <div role="note" className="rounded-md border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900">
             <p className="font-medium">This instance is destroyed.</p>
             <p className="mt-0.5">
-              It can be recovered{vm.expungeAfter ? ` until ${formatDateTime(vm.expungeAfter)}` : " until it is expunged"}; after that it is expunged and gone for good.
+              It can be recovered{vm.expungeAfter ? ` until ${formatDateTime(vm.expungeAfter)}` : " until it is expunged"}; after that it is
+              expunged and gone for good.
             </p>
           </div>
         )}
@@ -228,7 +237,7 @@ export function InstanceDetail({ id }: { id: string }) {
         action={action}
         onClose={() => setAction(null)}
         onStarted={(jobId, op) => {
-          if (op === "expunge") wasExpunging.current = true;
+          if (op === "expunge") setWasExpunging(true);
           setShownJob(jobId);
         }}
       />
@@ -325,7 +334,9 @@ function JobsTable({ jobs }: { jobs: JobRow[] }) {
               <td className="whitespace-nowrap px-4 py-2 text-slate-600" title={formatDateTime(j.startedAt ?? j.createdAt)}>
                 {formatRelative(j.startedAt ?? j.createdAt)}
               </td>
-              <td className="whitespace-nowrap px-4 py-2 tabular-nums text-slate-600">{duration(j.startedAt ?? j.createdAt, j.finishedAt)}</td>
+              <td className="whitespace-nowrap px-4 py-2 tabular-nums text-slate-600">
+                {duration(j.startedAt ?? j.createdAt, j.finishedAt)}
+              </td>
             </tr>
           ))}
         </tbody>

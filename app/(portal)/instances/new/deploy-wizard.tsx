@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { fits, type LimitUse } from "@/components/resource/instance-fit";
 import { formatMemory, formatSize } from "@/components/resource/instance-state";
 import { errorMessage, type RouterOutputs } from "@/components/resource/router-types";
@@ -31,32 +31,26 @@ export function DeployWizard() {
   const router = useRouter();
   const choices = useQuery(trpc.instance.deployChoices.queryOptions());
   const limits = useQuery(trpc.limit.mine.queryOptions());
-  const [zoneId, setZoneId] = useState<string | null>(null);
-  const [templateId, setTemplateId] = useState<string | null>(null);
+  const [chosenZoneId, setZoneId] = useState<string | null>(null);
+  const [chosenTemplateId, setTemplateId] = useState<string | null>(null);
   const [offeringId, setOfferingId] = useState<string | null>(null);
   const [name, setName] = useState("");
   const [countText, setCountText] = useState("1");
   const [errors, setErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
 
-  // The only zone is chosen for you.
-  useEffect(() => {
-    const zones = choices.data?.zones;
-    if (zones && zones.length >= 1 && zoneId === null) setZoneId(zones[0]!.id);
-  }, [choices.data, zoneId]);
+  // Until you choose, the first zone is chosen for you (the only one, usually).
+  const zoneId = chosenZoneId ?? choices.data?.zones[0]?.id ?? null;
 
   const count = Number(countText);
   const countOk = Number.isInteger(count) && count >= 1 && count <= 20;
   const templates = (choices.data?.templates ?? []).filter((t) => t.zoneId === null || t.zoneId === zoneId);
   const zone = choices.data?.zones.find((z) => z.id === zoneId);
+  // A template that is not offered in the chosen zone is dropped.
+  const templateId = templates.some((t) => t.id === chosenTemplateId) ? chosenTemplateId : null;
   const template = templates.find((t) => t.id === templateId);
   const offering = choices.data?.offerings.find((o) => o.id === offeringId);
   const offeringFit = offering ? fits(limits.data, offering, countOk ? count : 1) : null;
-
-  // A template that is not offered in the chosen zone is dropped.
-  useEffect(() => {
-    if (templateId && !templates.some((t) => t.id === templateId)) setTemplateId(null);
-  }, [templateId, templates]);
 
   const deploy = useMutation(
     trpc.instance.deploy.mutationOptions({
@@ -117,7 +111,7 @@ export function DeployWizard() {
       <>
         <PageHeader title="Deploy instance" crumbs={crumbs} />
         <Card>
-          <ErrorState error={choices.error} onRetry={() => choices.refetch()} />
+          <ErrorState error={choices.error} onRetry={() => void choices.refetch()} />
         </Card>
       </>
     );
@@ -139,7 +133,11 @@ export function DeployWizard() {
 
   return (
     <>
-      <PageHeader title="Deploy instance" crumbs={crumbs} description="Choose where it runs, what it runs and how big it is. It starts as soon as it is deployed." />
+      <PageHeader
+        title="Deploy instance"
+        crumbs={crumbs}
+        description="Choose where it runs, what it runs and how big it is. It starts as soon as it is deployed."
+      />
       <form onSubmit={submit} noValidate aria-label="Deploy instance" className="grid gap-6 lg:grid-cols-[1fr_20rem]">
         <div className="space-y-6">
           <Step n={1} title="Zone" error={errors.zoneId}>
@@ -149,6 +147,8 @@ export function DeployWizard() {
               value={zoneId}
               onChange={(v) => {
                 setZoneId(v);
+                // Dropped for good, not just hidden: coming back to this zone does not bring it back.
+                if (!c.templates.some((t) => t.id === chosenTemplateId && (t.zoneId === null || t.zoneId === v))) setTemplateId(null);
                 setErrors((e) => ({ ...e, zoneId: undefined }));
               }}
               items={c.zones.map((z) => ({ id: z.id, title: z.name, body: z.description ?? undefined }))}
@@ -207,7 +207,11 @@ export function DeployWizard() {
 
           <Step n={4} title="Name and count">
             <div className="grid gap-4 sm:grid-cols-[1fr_8rem]">
-              <Field label="Name" error={shown("name", name !== "")} hint="Becomes the hostname: letters, digits and hyphens, starting with a letter.">
+              <Field
+                label="Name"
+                error={shown("name", name !== "")}
+                hint="Becomes the hostname: letters, digits and hyphens, starting with a letter."
+              >
                 {(id) => (
                   <Input
                     id={id}
@@ -247,13 +251,22 @@ export function DeployWizard() {
             <dl className="space-y-2.5 p-4 text-sm">
               <SummaryRow label="Zone" value={zone?.name} />
               <SummaryRow label="Template" value={template?.name} />
-              <SummaryRow label="Offering" value={offering ? `${offering.name} (${formatSize(offering.cpuCores, offering.memoryMib)})` : undefined} />
-              <SummaryRow label="Name" value={nameValid ? (countOk && count > 1 ? `${name.trim()}-1 … ${name.trim()}-${count}` : name.trim()) : undefined} />
+              <SummaryRow
+                label="Offering"
+                value={offering ? `${offering.name} (${formatSize(offering.cpuCores, offering.memoryMib)})` : undefined}
+              />
+              <SummaryRow
+                label="Name"
+                value={nameValid ? (countOk && count > 1 ? `${name.trim()}-1 … ${name.trim()}-${count}` : name.trim()) : undefined}
+              />
             </dl>
             {offering && countOk && limits.data && (
               <div className="border-t border-slate-100 p-4">
                 <p className="mb-2 text-xs font-medium uppercase tracking-wide text-slate-600">Your limits after this</p>
-                <AfterBars limits={limits.data} add={{ instances: count, vcpus: offering.cpuCores * count, memory_mib: offering.memoryMib * count }} />
+                <AfterBars
+                  limits={limits.data}
+                  add={{ instances: count, vcpus: offering.cpuCores * count, memory_mib: offering.memoryMib * count }}
+                />
               </div>
             )}
             <div className="space-y-3 border-t border-slate-200 bg-slate-50 p-4">
@@ -263,13 +276,24 @@ export function DeployWizard() {
                 </p>
               )}
               {Object.keys(problems).length > 0 && (
-                <ul id="deploy-reasons" aria-label="Before you can deploy" className="list-inside list-disc text-sm text-red-700" data-testid="submit-reason">
+                <ul
+                  id="deploy-reasons"
+                  aria-label="Before you can deploy"
+                  className="list-inside list-disc text-sm text-red-700"
+                  data-testid="submit-reason"
+                >
                   {Object.values(problems).map((p) => (
                     <li key={p}>{p}</li>
                   ))}
                 </ul>
               )}
-              <Button type="submit" className="w-full" loading={deploy.isPending} disabled={Object.keys(problems).length > 0} aria-describedby={Object.keys(problems).length > 0 ? "deploy-reasons" : undefined}>
+              <Button
+                type="submit"
+                className="w-full"
+                loading={deploy.isPending}
+                disabled={Object.keys(problems).length > 0}
+                aria-describedby={Object.keys(problems).length > 0 ? "deploy-reasons" : undefined}
+              >
                 {countOk && count > 1 ? `Deploy ${count} instances` : "Deploy"}
               </Button>
               <Link href="/instances" className="block text-center text-sm text-slate-600 hover:text-slate-900 hover:underline">
@@ -283,12 +307,27 @@ export function DeployWizard() {
   );
 }
 
-function Step({ n, title, error, aside, children }: { n: number; title: string; error?: string; aside?: React.ReactNode; children: React.ReactNode }) {
+function Step({
+  n,
+  title,
+  error,
+  aside,
+  children,
+}: {
+  n: number;
+  title: string;
+  error?: string;
+  aside?: React.ReactNode;
+  children: React.ReactNode;
+}) {
   const id = `step-${n}`;
   return (
     <section aria-labelledby={id} className="rounded-lg border border-slate-200 bg-white p-4 shadow-xs">
       <div className="mb-3 flex flex-wrap items-center gap-3">
-        <span className="flex size-6 items-center justify-center rounded-full bg-brand-600 text-xs font-semibold text-white" aria-hidden="true">
+        <span
+          className="flex size-6 items-center justify-center rounded-full bg-brand-600 text-xs font-semibold text-white"
+          aria-hidden="true"
+        >
           {n}
         </span>
         <h2 id={id} className="text-sm font-semibold text-slate-800">
@@ -317,7 +356,19 @@ interface CardItem {
 }
 
 /** A radio group drawn as cards; each radio is named by its card's title (getByRole("radio", { name })). */
-function RadioCards({ label, name, value, onChange, items }: { label: string; name: string; value: string | null; onChange: (id: string) => void; items: CardItem[] }) {
+function RadioCards({
+  label,
+  name,
+  value,
+  onChange,
+  items,
+}: {
+  label: string;
+  name: string;
+  value: string | null;
+  onChange: (id: string) => void;
+  items: CardItem[];
+}) {
   return (
     <div role="radiogroup" aria-label={label} className="grid gap-3 sm:grid-cols-2 xl:grid-cols-3">
       {items.map((it) => {
@@ -328,18 +379,32 @@ function RadioCards({ label, name, value, onChange, items }: { label: string; na
             key={it.id}
             className={cn(
               "relative flex cursor-pointer gap-3 rounded-lg border p-3 text-sm transition-colors has-[:focus-visible]:ring-2 has-[:focus-visible]:ring-brand-600",
-              checked ? "border-brand-600 bg-brand-50/70 ring-1 ring-brand-600" : "border-slate-200 hover:border-slate-300 hover:bg-slate-50",
+              checked
+                ? "border-brand-600 bg-brand-50/70 ring-1 ring-brand-600"
+                : "border-slate-200 hover:border-slate-300 hover:bg-slate-50",
               disabled && "cursor-not-allowed bg-slate-50 opacity-70 hover:border-slate-200",
             )}
           >
-            <input type="radio" name={name} value={it.id} checked={checked} disabled={disabled} onChange={() => onChange(it.id)} className="absolute inset-0 size-full cursor-pointer appearance-none opacity-0 disabled:cursor-not-allowed" aria-label={it.title} />
+            <input
+              type="radio"
+              name={name}
+              value={it.id}
+              checked={checked}
+              disabled={disabled}
+              onChange={() => onChange(it.id)}
+              className="absolute inset-0 size-full cursor-pointer appearance-none opacity-0 disabled:cursor-not-allowed"
+              aria-label={it.title}
+            />
             {it.icon}
             <span className="min-w-0 flex-1">
               <span className="flex items-center gap-2">
                 <span className="font-medium text-slate-900">{it.title}</span>
                 {it.badge}
                 {checked && (
-                  <span aria-hidden="true" className="ml-auto flex size-4 items-center justify-center rounded-full bg-brand-600 text-[10px] text-white">
+                  <span
+                    aria-hidden="true"
+                    className="ml-auto flex size-4 items-center justify-center rounded-full bg-brand-600 text-[10px] text-white"
+                  >
                     ✓
                   </span>
                 )}
@@ -358,7 +423,11 @@ function RadioCards({ label, name, value, onChange, items }: { label: string; na
 /** A small coloured monogram for a template's OS. */
 function OsIcon({ name }: { name: string }) {
   const n = name.toLowerCase();
-  const tone = n.includes("debian") ? "bg-rose-100 text-rose-700" : n.includes("ubuntu") ? "bg-orange-100 text-orange-700" : "bg-slate-200 text-slate-700";
+  const tone = n.includes("debian")
+    ? "bg-rose-100 text-rose-700"
+    : n.includes("ubuntu")
+      ? "bg-orange-100 text-orange-700"
+      : "bg-slate-200 text-slate-700";
   return (
     <span aria-hidden="true" className={cn("flex size-9 shrink-0 items-center justify-center rounded-md text-sm font-semibold", tone)}>
       {name.slice(0, 1).toUpperCase()}

@@ -4,8 +4,17 @@ import { useState } from "react";
 import type { FieldValues } from "react-hook-form";
 import { None, Tags, TwoLine } from "@/components/resource/cells";
 import { useConfirm } from "@/components/resource/confirm";
-import { StateFilter, useFilters, WhenLoaded } from "@/components/resource/filters";
-import { CheckboxField, FormDialog, type KitForm, NumberField, ReadOnlyField, SelectField, TagsField, TextField } from "@/components/resource/form-dialog";
+import { StateFilter, unset, useFilters, WhenLoaded } from "@/components/resource/filters";
+import {
+  CheckboxField,
+  FormDialog,
+  type KitForm,
+  NumberField,
+  ReadOnlyField,
+  SelectField,
+  TagsField,
+  TextField,
+} from "@/components/resource/form-dialog";
 import { formatMib } from "@/components/resource/format";
 import { ScopeBadge, scopeText, useOfferingActions, useScopeOptions } from "@/components/resource/offerings";
 import type { RouterOutputs } from "@/components/resource/router-types";
@@ -26,8 +35,10 @@ export function ComputeOfferings() {
   const client = useTRPCClient();
   const mayManage = useCan("offering.manage");
   const table = useTableState({ sort: "name" });
-  const filters = useFilters({ state: "" as OfferingState | "" }, () => table.setPage(1));
-  const list = useQuery(trpc.computeOffering.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }));
+  const filters = useFilters({ state: unset<OfferingState>() }, () => table.setPage(1));
+  const list = useQuery(
+    trpc.computeOffering.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }),
+  );
   const [form, setForm] = useState<{ row: Row | null } | null>(null);
   const confirm = useConfirm();
   const actions = useOfferingActions<Row>(
@@ -40,7 +51,16 @@ export function ComputeOfferings() {
 
   const columns: Column<Row>[] = [
     { key: "name", header: "Name", sortable: true, cell: (o) => <TwoLine main={o.name} sub={o.displayText} /> },
-    { key: "cpuCores", header: "CPU", sortable: true, cell: (o) => <span className="whitespace-nowrap">{o.cpuCores} vCPU × {o.cpuMhz} MHz</span> },
+    {
+      key: "cpuCores",
+      header: "CPU",
+      sortable: true,
+      cell: (o) => (
+        <span className="whitespace-nowrap">
+          {o.cpuCores} vCPU × {o.cpuMhz} MHz
+        </span>
+      ),
+    },
     { key: "memoryMib", header: "Memory", sortable: true, cell: (o) => formatMib(o.memoryMib) },
     { key: "flags", header: "Options", hideBelow: "lg", cell: (o) => (o.cpuCap ? <Badge tone="amber">CPU cap</Badge> : <None />) },
     { key: "hostTags", header: "Host tags", hideBelow: "lg", cell: (o) => <Tags tags={o.hostTags} /> },
@@ -77,7 +97,15 @@ export function ComputeOfferings() {
           onClose={() => setForm(null)}
           title={`Edit compute offering ${row.name}`}
           schema={editSchema}
-          defaultValues={{ name: row.name, displayText: row.displayText ?? "", cpuCores: row.cpuCores, cpuMhz: row.cpuMhz, memoryMib: row.memoryMib, cpuCap: row.cpuCap, hostTags: row.hostTags }}
+          defaultValues={{
+            name: row.name,
+            displayText: row.displayText ?? "",
+            cpuCores: row.cpuCores,
+            cpuMhz: row.cpuMhz,
+            memoryMib: row.memoryMib,
+            cpuCap: row.cpuCap,
+            hostTags: row.hostTags,
+          }}
           submitLabel="Save changes"
           onSubmit={(v) => client.computeOffering.update.mutate({ id: row.id, ...v })}
           invalidate={changes}
@@ -86,7 +114,11 @@ export function ComputeOfferings() {
           {(f) => (
             <div className="grid gap-4 sm:grid-cols-2">
               <TextField form={f} name="name" label="Name" autoFocus />
-              <ReadOnlyField label="Scope" value={scopeText(row)} hint="The scope cannot change; create a new offering in another scope instead." />
+              <ReadOnlyField
+                label="Scope"
+                value={scopeText(row)}
+                hint="The scope cannot change; create a new offering in another scope instead."
+              />
               <SizeFields form={f} />
             </div>
           )}
@@ -109,7 +141,16 @@ function NewOffering({ open, onClose }: { open: boolean; onClose: () => void }) 
       onClose={onClose}
       title="Add compute offering"
       schema={createComputeOfferingInput}
-      defaultValues={{ name: "", displayText: "", cpuCores: 1, cpuMhz: 1000, memoryMib: 1024, cpuCap: false, hostTags: [], domainId: scopes.defaultScope }}
+      defaultValues={{
+        name: "",
+        displayText: "",
+        cpuCores: 1,
+        cpuMhz: 1000,
+        memoryMib: 1024,
+        cpuCap: false,
+        hostTags: [],
+        domainId: scopes.defaultScope,
+      }}
       submitLabel="Create offering"
       onSubmit={(v) => client.computeOffering.create.mutate(v)}
       invalidate={changes}
@@ -120,7 +161,14 @@ function NewOffering({ open, onClose }: { open: boolean; onClose: () => void }) 
           {(options) => (
             <div className="grid gap-4 sm:grid-cols-2">
               <TextField form={f} name="name" label="Name" autoFocus />
-              <SelectField form={f} name="domainId" label="Scope" emptyIsNull options={options} hint="Public offerings are visible to every domain; a domain's to it and its sub-domains." />
+              <SelectField
+                form={f}
+                name="domainId"
+                label="Scope"
+                emptyIsNull
+                options={options}
+                hint="Public offerings are visible to every domain; a domain's to it and its sub-domains."
+              />
               <SizeFields form={f} />
             </div>
           )}

@@ -4,8 +4,17 @@ import { useState } from "react";
 import type { FieldValues } from "react-hook-form";
 import { Tags, TwoLine } from "@/components/resource/cells";
 import { useConfirm } from "@/components/resource/confirm";
-import { StateFilter, useFilters, WhenLoaded } from "@/components/resource/filters";
-import { CheckboxField, FormDialog, type KitForm, NumberField, ReadOnlyField, SelectField, TagsField, TextField } from "@/components/resource/form-dialog";
+import { StateFilter, unset, useFilters, WhenLoaded } from "@/components/resource/filters";
+import {
+  CheckboxField,
+  FormDialog,
+  type KitForm,
+  NumberField,
+  ReadOnlyField,
+  SelectField,
+  TagsField,
+  TextField,
+} from "@/components/resource/form-dialog";
 import { ScopeBadge, scopeText, useOfferingActions, useScopeOptions } from "@/components/resource/offerings";
 import type { RouterOutputs } from "@/components/resource/router-types";
 import { useCan } from "@/components/shell/caller-context";
@@ -25,7 +34,7 @@ export function DiskOfferings() {
   const client = useTRPCClient();
   const mayManage = useCan("offering.manage");
   const table = useTableState({ sort: "name" });
-  const filters = useFilters({ state: "" as OfferingState | "" }, () => table.setPage(1));
+  const filters = useFilters({ state: unset<OfferingState>() }, () => table.setPage(1));
   const list = useQuery(trpc.diskOffering.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }));
   const [form, setForm] = useState<{ row: Row | null } | null>(null);
   const confirm = useConfirm();
@@ -74,7 +83,16 @@ export function DiskOfferings() {
           onClose={() => setForm(null)}
           title={`Edit disk offering ${row.name}`}
           schema={updateDiskOfferingInput}
-          defaultValues={{ id: row.id, name: row.name, displayText: row.displayText ?? "", customSize: row.customSize, sizeGib: row.sizeGib, minGib: row.minGib, maxGib: row.maxGib, storageTags: row.storageTags }}
+          defaultValues={{
+            id: row.id,
+            name: row.name,
+            displayText: row.displayText ?? "",
+            customSize: row.customSize,
+            sizeGib: row.sizeGib,
+            minGib: row.minGib,
+            maxGib: row.maxGib,
+            storageTags: row.storageTags,
+          }}
           submitLabel="Save changes"
           onSubmit={(v) => client.diskOffering.update.mutate(v)}
           invalidate={changes}
@@ -83,7 +101,11 @@ export function DiskOfferings() {
           {(f) => (
             <div className="grid gap-4 sm:grid-cols-2">
               <TextField form={f} name="name" label="Name" autoFocus />
-              <ReadOnlyField label="Scope" value={scopeText(row)} hint="The scope cannot change; create a new offering in another scope instead." />
+              <ReadOnlyField
+                label="Scope"
+                value={scopeText(row)}
+                hint="The scope cannot change; create a new offering in another scope instead."
+              />
               <SizeFields form={f} />
             </div>
           )}
@@ -106,7 +128,16 @@ function NewOffering({ open, onClose }: { open: boolean; onClose: () => void }) 
       onClose={onClose}
       title="Add disk offering"
       schema={createDiskOfferingInput}
-      defaultValues={{ name: "", displayText: "", customSize: false, sizeGib: 20, minGib: 1, maxGib: 1024, storageTags: [], domainId: scopes.defaultScope }}
+      defaultValues={{
+        name: "",
+        displayText: "",
+        customSize: false,
+        sizeGib: 20,
+        minGib: 1,
+        maxGib: 1024,
+        storageTags: [],
+        domainId: scopes.defaultScope,
+      }}
       submitLabel="Create offering"
       onSubmit={(v) => client.diskOffering.create.mutate(v)}
       invalidate={changes}
@@ -117,7 +148,14 @@ function NewOffering({ open, onClose }: { open: boolean; onClose: () => void }) 
           {(options) => (
             <div className="grid gap-4 sm:grid-cols-2">
               <TextField form={f} name="name" label="Name" autoFocus />
-              <SelectField form={f} name="domainId" label="Scope" emptyIsNull options={options} hint="Public offerings are visible to every domain; a domain's to it and its sub-domains." />
+              <SelectField
+                form={f}
+                name="domainId"
+                label="Scope"
+                emptyIsNull
+                options={options}
+                hint="Public offerings are visible to every domain; a domain's to it and its sub-domains."
+              />
               <SizeFields form={f} />
             </div>
           )}
@@ -127,7 +165,14 @@ function NewOffering({ open, onClose }: { open: boolean; onClose: () => void }) 
   );
 }
 
-type Size = { displayText?: string; customSize: boolean; sizeGib?: number | null; minGib?: number | null; maxGib?: number | null; storageTags: string[] };
+type Size = {
+  displayText?: string;
+  customSize: boolean;
+  sizeGib?: number | null;
+  minGib?: number | null;
+  maxGib?: number | null;
+  storageTags: string[];
+};
 
 /** Everything but the name and scope. The size fields not shown drop out of the values (`nullable`). */
 function SizeFields<TIn extends FieldValues, TOut extends FieldValues>({ form }: { form: KitForm<TIn, TOut> }) {
@@ -144,7 +189,13 @@ function SizeFields<TIn extends FieldValues, TOut extends FieldValues>({ form }:
       ) : (
         <NumberField form={f} name="sizeGib" label="Size (GiB)" min={1} nullable />
       )}
-      <TagsField form={f} name="storageTags" label="Storage tags" className="sm:col-span-2" hint="Comma-separated; volumes would only go to storage pools with every tag." />
+      <TagsField
+        form={f}
+        name="storageTags"
+        label="Storage tags"
+        className="sm:col-span-2"
+        hint="Comma-separated; volumes would only go to storage pools with every tag."
+      />
     </>
   );
 }

@@ -28,14 +28,30 @@ export function HostDetail({ id }: { id: string }) {
   const host = useQuery(trpc.host.get.queryOptions({ id }, { refetchInterval: 15_000 }));
   const [editing, setEditing] = useState(false);
   const confirm = useConfirm();
-  const actions = useHostActions(confirm, () => setEditing(true), () => router.push("/infrastructure/hosts"));
+  const actions = useHostActions(
+    confirm,
+    () => setEditing(true),
+    () => router.push("/infrastructure/hosts"),
+  );
 
-  if (host.isPending) return <><PageHeader title="Host" crumbs={crumbs} /><Loading label="Loading host…" /></>;
+  if (host.isPending)
+    return (
+      <>
+        <PageHeader title="Host" crumbs={crumbs} />
+        <Loading label="Loading host…" />
+      </>
+    );
   if (host.error) {
     return (
       <>
         <PageHeader title="Host" crumbs={crumbs} />
-        <Card>{host.error.data?.code === "NOT_FOUND" ? <EmptyState title="Host not found" hint="It does not exist or has been removed." /> : <ErrorState error={host.error} onRetry={() => host.refetch()} />}</Card>
+        <Card>
+          {host.error.data?.code === "NOT_FOUND" ? (
+            <EmptyState title="Host not found" hint="It does not exist or has been removed." />
+          ) : (
+            <ErrorState error={host.error} onRetry={() => void host.refetch()} />
+          )}
+        </Card>
       </>
     );
   }
@@ -52,7 +68,13 @@ export function HostDetail({ id }: { id: string }) {
             {actions(h)
               .filter((a) => !a.hidden)
               .map((a) => (
-                <Button key={a.label} variant={a.danger ? "danger" : "secondary"} disabled={!!a.disabled} title={a.disabled || undefined} onClick={a.onSelect}>
+                <Button
+                  key={a.label}
+                  variant={a.danger ? "danger" : "secondary"}
+                  disabled={!!a.disabled}
+                  title={a.disabled || undefined}
+                  onClick={a.onSelect}
+                >
                   {a.label}
                 </Button>
               ))}
@@ -62,15 +84,21 @@ export function HostDetail({ id }: { id: string }) {
       <div className="space-y-6">
         <Card title="Summary">
           <dl data-testid="host-facts" className="grid grid-cols-1 gap-x-6 gap-y-4 p-4 text-sm sm:grid-cols-2 lg:grid-cols-4">
-            <Fact label="Address"><span className="font-mono text-xs break-all">{h.address}</span></Fact>
+            <Fact label="Address">
+              <span className="font-mono text-xs break-all">{h.address}</span>
+            </Fact>
             <Fact label="State">
               <span className="flex flex-wrap gap-1">
                 <StateBadge state={h.state} />
                 <StateBadge state={h.status} />
               </span>
             </Fact>
-            <Fact label="Last seen">{h.lastSeenAt ? <span title={formatDateTime(h.lastSeenAt)}>{formatRelative(h.lastSeenAt)}</span> : "—"}</Fact>
-            <Fact label="Tags"><Tags tags={h.tags} /></Fact>
+            <Fact label="Last seen">
+              {h.lastSeenAt ? <span title={formatDateTime(h.lastSeenAt)}>{formatRelative(h.lastSeenAt)}</span> : "—"}
+            </Fact>
+            <Fact label="Tags">
+              <Tags tags={h.tags} />
+            </Fact>
             <Fact label="CPU">
               {h.cpuCores} × {h.cpuMhz.toLocaleString("en-US")} MHz
               {h.cpuModel && <span className="block text-xs text-slate-600">{h.cpuModel}</span>}
@@ -89,7 +117,8 @@ export function HostDetail({ id }: { id: string }) {
                 <Fact label="Domain type">
                   <span data-testid="host-domain-type">{effectiveDomainType(h)}</span>
                   <span className="block text-xs text-slate-600">
-                    {h.domainType ? "set by an admin" : "automatic"}; KVM acceleration {h.kvmAccelerated ? "works" : h.kvmAccelerated === false ? "is not available" : "unknown"}
+                    {h.domainType ? "set by an admin" : "automatic"}; KVM acceleration{" "}
+                    {h.kvmAccelerated ? "works" : h.kvmAccelerated === false ? "is not available" : "unknown"}
                   </span>
                 </Fact>
               </>
@@ -112,19 +141,59 @@ export function HostDetail({ id }: { id: string }) {
 function HostVms({ hostId, hostName }: { hostId: string; hostName: string }) {
   const trpc = useTRPC();
   const table = useTableState({ sort: "name" });
-  const list = useQuery(trpc.instance.list.queryOptions({ ...table.query, hostId }, { placeholderData: keepPreviousData, refetchInterval: 15_000 }));
+  const list = useQuery(
+    trpc.instance.list.queryOptions({ ...table.query, hostId }, { placeholderData: keepPreviousData, refetchInterval: 15_000 }),
+  );
   const columns: Column<VmRow>[] = [
-    { key: "name", header: "Name", sortable: true, cell: (v) => <Link href={`/instances/${v.id}`} className="font-medium text-brand-700 hover:underline">{v.name}</Link> },
+    {
+      key: "name",
+      header: "Name",
+      sortable: true,
+      cell: (v) => (
+        <Link href={`/instances/${v.id}`} className="font-medium text-brand-700 hover:underline">
+          {v.name}
+        </Link>
+      ),
+    },
     { key: "state", header: "State", sortable: true, cell: (v) => <InstanceStateBadge state={v.state} /> },
-    { key: "offeringName", header: "Offering", sortable: true, hideBelow: "md", cell: (v) => <>{v.offeringName}<span className="block text-xs text-slate-600">{formatSize(v.cpuCores, v.memoryMib)}</span></> },
-    { key: "accountName", header: "Account", sortable: true, cell: (v) => <Link href={`/accounts/${v.accountId}`} className="text-brand-700 hover:underline">{v.accountName}</Link> },
+    {
+      key: "offeringName",
+      header: "Offering",
+      sortable: true,
+      hideBelow: "md",
+      cell: (v) => (
+        <>
+          {v.offeringName}
+          <span className="block text-xs text-slate-600">{formatSize(v.cpuCores, v.memoryMib)}</span>
+        </>
+      ),
+    },
+    {
+      key: "accountName",
+      header: "Account",
+      sortable: true,
+      cell: (v) => (
+        <Link href={`/accounts/${v.accountId}`} className="text-brand-700 hover:underline">
+          {v.accountName}
+        </Link>
+      ),
+    },
   ];
   return (
     <section aria-labelledby="host-vms">
       <h2 id="host-vms" className="mb-3 text-lg font-semibold">
         VMs on {hostName}
       </h2>
-      <DataTable label="VMs on this host" noun={["VM", "VMs"]} columns={columns} query={list} table={table} rowKey={(v) => v.id} searchPlaceholder="Search name or IP…" emptyTitle="No VMs on this host" />
+      <DataTable
+        label="VMs on this host"
+        noun={["VM", "VMs"]}
+        columns={columns}
+        query={list}
+        table={table}
+        rowKey={(v) => v.id}
+        searchPlaceholder="Search name or IP…"
+        emptyTitle="No VMs on this host"
+      />
     </section>
   );
 }
