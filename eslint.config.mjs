@@ -6,7 +6,18 @@ import tseslint from "typescript-eslint";
 import drizzle from "eslint-plugin-drizzle";
 
 export default defineConfig([
-  globalIgnores([".next/**", ".next-*/**", "node_modules/**", ".data/**", ".test-data/**", ".test-results/**", "test-results/**", ".cache/**", "db/migrations/**", "next-env.d.ts"]),
+  globalIgnores([
+    ".next/**",
+    ".next-*/**",
+    "node_modules/**",
+    ".data/**",
+    ".test-data/**",
+    ".test-results/**",
+    "test-results/**",
+    ".cache/**",
+    "db/migrations/**",
+    "next-env.d.ts",
+  ]),
   ...nextVitals,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -15,14 +26,22 @@ export default defineConfig([
     rules: {
       "drizzle/enforce-delete-with-where": ["error", { drizzleObjectName: ["db", "tx"] }],
       "drizzle/enforce-update-with-where": ["error", { drizzleObjectName: ["db", "tx"] }],
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
+      ],
     },
   },
   {
     // React's rules only where React runs: a test's `use(…)` or a script's helper is not a hook.
     files: ["server/**", "db/**", "lib/**", "scripts/**", "test/**", "e2e/**"],
     ignores: ["**/*.tsx"],
-    rules: Object.fromEntries(Object.keys(nextVitals.find((c) => c.plugins?.["react-hooks"])?.plugins["react-hooks"].rules ?? {}).map((r) => [`react-hooks/${r}`, "off"])),
+    rules: Object.fromEntries(
+      Object.keys(nextVitals.find((c) => c.plugins?.["react-hooks"])?.plugins["react-hooks"].rules ?? {}).map((r) => [
+        `react-hooks/${r}`,
+        "off",
+      ]),
+    ),
   },
   {
     files: ["**/*.mjs", "**/*.js"],

@@ -7,7 +7,8 @@ import { defineConfig, type ReporterDescription } from "@playwright/test";
 // E2E_PORT lets several checkouts run their specs at once on one machine.
 const port = process.env.E2E_PORT ?? "3100";
 const reporter: ReporterDescription[] = [["list"]];
-if (process.env.E2E_JSON === "1") reporter.push(["json", { outputFile: process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ?? "test-results/e2e.json" }]);
+if (process.env.E2E_JSON === "1")
+  reporter.push(["json", { outputFile: process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ?? "test-results/e2e.json" }]);
 
 export default defineConfig({
   testDir: "e2e",

@@ -14,7 +14,8 @@ export function Providers({ children }: { children: React.ReactNode }) {
           queries: {
             staleTime: 5_000,
             // Retrying a NOT_FOUND or FORBIDDEN only delays the error state.
-            retry: (count, err) => count < 2 && !/NOT_FOUND|FORBIDDEN|UNAUTHORIZED|BAD_REQUEST/.test(String((err as { data?: { code?: string } }).data?.code)),
+            retry: (count, err) =>
+              count < 2 && !/NOT_FOUND|FORBIDDEN|UNAUTHORIZED|BAD_REQUEST/.test(String((err as { data?: { code?: string } }).data?.code)),
           },
         },
       }),

@@ -23,7 +23,8 @@ export class DataDirLockedError extends Error {
     readonly dataDir: string,
     readonly holder: LockInfo,
   ) {
-    const where = holder.host === os.hostname() ? `another process (pid ${holder.pid})` : `another process (pid ${holder.pid} on host ${holder.host})`;
+    const where =
+      holder.host === os.hostname() ? `another process (pid ${holder.pid})` : `another process (pid ${holder.pid} on host ${holder.host})`;
     super(
       `The data directory ${dataDir} is in use by ${where}: the embedded database (PGlite) ` +
         `serves one process only. Stop that process first, or, to run several processes (servers, workers, ` +

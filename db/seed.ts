@@ -94,7 +94,15 @@ export async function seed(db: Db, opts: { demo: boolean }) {
         tags: n === 4 ? ["ssd", "gpu"] : ["ssd"],
       })),
     );
-    await tx.insert(storagePools).values({ zoneId: zone!.id, clusterId: cluster!.id, name: "primary-1", type: "simulator", path: "sim://primary-1", capacityGib: 10240, tags: ["ssd"] });
+    await tx.insert(storagePools).values({
+      zoneId: zone!.id,
+      clusterId: cluster!.id,
+      name: "primary-1",
+      type: "simulator",
+      path: "sim://primary-1",
+      capacityGib: 10240,
+      tags: ["ssd"],
+    });
     await tx.insert(secondaryStores).values({ zoneId: zone!.id, name: "secondary-1", path: "sim://secondary-1", capacityGib: 20480 });
     await tx.insert(computeOfferings).values([
       { name: "Small", displayText: "1 vCPU, 1 GiB", cpuCores: 1, cpuMhz: 1000, memoryMib: 1024 },
@@ -102,9 +110,33 @@ export async function seed(db: Db, opts: { demo: boolean }) {
       { name: "Large", displayText: "4 vCPUs, 8 GiB", cpuCores: 4, cpuMhz: 2000, memoryMib: 8192 },
     ]);
     await tx.insert(templates).values([
-      { name: "Debian 12", displayText: "Debian 12 Bookworm (simulated)", osType: "Debian GNU/Linux 12 (64-bit)", hypervisorType: "simulator", format: "simulator", sizeGib: 10, path: "sim://templates/debian-12" },
-      { name: "Ubuntu 24.04", displayText: "Ubuntu 24.04 LTS (simulated)", osType: "Ubuntu 24.04 (64-bit)", hypervisorType: "simulator", format: "simulator", sizeGib: 10, path: "sim://templates/ubuntu-24.04" },
-      { name: "Tiny Linux", displayText: "A minimal BusyBox guest (simulated)", osType: "Other Linux (64-bit)", hypervisorType: "simulator", format: "simulator", sizeGib: 1, path: "sim://templates/tiny" },
+      {
+        name: "Debian 12",
+        displayText: "Debian 12 Bookworm (simulated)",
+        osType: "Debian GNU/Linux 12 (64-bit)",
+        hypervisorType: "simulator",
+        format: "simulator",
+        sizeGib: 10,
+        path: "sim://templates/debian-12",
+      },
+      {
+        name: "Ubuntu 24.04",
+        displayText: "Ubuntu 24.04 LTS (simulated)",
+        osType: "Ubuntu 24.04 (64-bit)",
+        hypervisorType: "simulator",
+        format: "simulator",
+        sizeGib: 10,
+        path: "sim://templates/ubuntu-24.04",
+      },
+      {
+        name: "Tiny Linux",
+        displayText: "A minimal BusyBox guest (simulated)",
+        osType: "Other Linux (64-bit)",
+        hypervisorType: "simulator",
+        format: "simulator",
+        sizeGib: 1,
+        path: "sim://templates/tiny",
+      },
     ]);
     await tx.insert(diskOfferings).values([
       { name: "Small disk", displayText: "20 GiB", sizeGib: 20 },

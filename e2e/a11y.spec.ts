@@ -7,9 +7,17 @@ import { openPage, pagesOf, resolvePath, type Role, roleLogin } from "./pages";
  * axe-core on every page, as each role, at desktop and phone width: zero violations (WCAG 2.1 AA
  * rules and axe's best practices). The kit's colours, labels and landmarks are what make this hold.
  */
-const axe = (page: import("@playwright/test").Page) => new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();
+const axe = (page: import("@playwright/test").Page) =>
+  new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();
 
-const summary = (v: Awaited<ReturnType<typeof axe>>["violations"]) => v.map((x) => `${x.id}: ${x.nodes.map((n) => n.target.join(" ")).slice(0, 5).join(" | ")}`);
+const summary = (v: Awaited<ReturnType<typeof axe>>["violations"]) =>
+  v.map(
+    (x) =>
+      `${x.id}: ${x.nodes
+        .map((n) => n.target.join(" "))
+        .slice(0, 5)
+        .join(" | ")}`,
+  );
 
 test("the login page", async ({ page }) => {
   await page.goto("/login");

@@ -27,7 +27,11 @@ async function setLatency(page: Page, op: string, ms: number) {
 
 const noHa = /\bHA\b|Highly available|high availability/i;
 
-test("an admin deletes an account with a running VM, follows the cleanup, then deletes its empty domain", async ({ page, browser, baseURL }, info) => {
+test("an admin deletes an account with a running VM, follows the cleanup, then deletes its empty domain", async ({
+  page,
+  browser,
+  baseURL,
+}, info) => {
   const domainName = unique("e2e-doomed");
   const accountName = `${domainName}-acct`;
   const username = unique("du");

@@ -19,7 +19,8 @@ test.describe.configure({ timeout: 300_000 });
 
 const URI = "qemu:///system";
 const image = path.resolve(process.env.STRATUS_TEST_IMAGE ?? ".cache/test-image/tiny.qcow2");
-const virsh = (...args: string[]) => execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 }).trim();
+const virsh = (...args: string[]) =>
+  execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 }).trim();
 const domains = () =>
   virsh("list", "--all", "--name")
     .split("\n")
@@ -34,7 +35,9 @@ test.beforeAll(() => {
   try {
     virsh("version");
   } catch (e) {
-    throw new Error(`libvirtd is not reachable at ${URI} (${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}); this spec needs real VMs`);
+    throw new Error(
+      `libvirtd is not reachable at ${URI} (${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}); this spec needs real VMs`,
+    );
   }
   if (!fs.existsSync(image)) throw new Error(`The tiny test image ${image} is missing: run bash scripts/build-test-image.sh`);
   before = new Set(domains());
@@ -99,20 +102,64 @@ test("a tenant opens the console of a real libvirt VM in the browser", async ({ 
     const zones = await trpc<{ items: { id: string; name: string }[] }>(a, "zone.list", {}, "query");
     const zone = zones.items.find((z) => z.name === "Zone 1")!;
     const pods = await trpc<{ items: { id: string; zoneId: string }[] }>(a, "pod.list", { zoneId: zone.id }, "query");
-    const cluster = await trpc<{ id: string }>(a, "cluster.create", { podId: pods.items[0]!.id, name: `KVM ${run}`, hypervisorType: "kvm" });
+    const cluster = await trpc<{ id: string }>(a, "cluster.create", {
+      podId: pods.items[0]!.id,
+      name: `KVM ${run}`,
+      hypervisorType: "kvm",
+    });
     made.cluster = cluster.id;
-    made.storagePool = (await trpc<{ id: string }>(a, "storagePool.create", { zoneId: zone.id, clusterId: cluster.id, name: `primary-${run}`, type: "local_dir", path: path.join(dir, "primary"), capacityGib: 20 })).id;
-    made.secondaryStore = (await trpc<{ id: string }>(a, "secondaryStore.create", { zoneId: zone.id, name: `secondary-${run}`, path: path.join(dir, "secondary"), capacityGib: 20 })).id;
+    made.storagePool = (
+      await trpc<{ id: string }>(a, "storagePool.create", {
+        zoneId: zone.id,
+        clusterId: cluster.id,
+        name: `primary-${run}`,
+        type: "local_dir",
+        path: path.join(dir, "primary"),
+        capacityGib: 20,
+      })
+    ).id;
+    made.secondaryStore = (
+      await trpc<{ id: string }>(a, "secondaryStore.create", {
+        zoneId: zone.id,
+        name: `secondary-${run}`,
+        path: path.join(dir, "secondary"),
+        capacityGib: 20,
+      })
+    ).id;
     // One host per libvirt address: this spec removes it again at the end (e2e/libvirt.spec.ts adds its own).
-    made.host = (await trpc<{ id: string }>(a, "host.create", { clusterId: cluster.id, hypervisorType: "kvm", name: `kvm-${run}`, address: URI, cpuCores: 1, cpuMhz: 1, memoryMib: 1, tags: [] })).id;
-    made.template = (await trpc<{ id: string }>(a, "template.register", { name: `Tiny console ${run}`, osType: "Other Linux (64-bit)", hypervisorType: "kvm", format: "qcow2", secondaryStoreId: made.secondaryStore, path: "templates/tiny.qcow2", isPublic: true })).id;
+    made.host = (
+      await trpc<{ id: string }>(a, "host.create", {
+        clusterId: cluster.id,
+        hypervisorType: "kvm",
+        name: `kvm-${run}`,
+        address: URI,
+        cpuCores: 1,
+        cpuMhz: 1,
+        memoryMib: 1,
+        tags: [],
+      })
+    ).id;
+    made.template = (
+      await trpc<{ id: string }>(a, "template.register", {
+        name: `Tiny console ${run}`,
+        osType: "Other Linux (64-bit)",
+        hypervisorType: "kvm",
+        format: "qcow2",
+        secondaryStoreId: made.secondaryStore,
+        path: "templates/tiny.qcow2",
+        isPublic: true,
+      })
+    ).id;
   });
 
   let vmPath = "";
   await test.step("tenant: deploys a VM from the template; it runs", async () => {
     await login(page, logins.tenant.username, logins.tenant.password);
     await page.goto("/instances/new");
-    await page.getByRole("radiogroup", { name: "Template" }).getByRole("radio", { name: `Tiny console ${run}` }).check();
+    await page
+      .getByRole("radiogroup", { name: "Template" })
+      .getByRole("radio", { name: `Tiny console ${run}` })
+      .check();
     await page.getByRole("radiogroup", { name: "Compute offering" }).getByRole("radio", { name: "Small" }).check();
     await page.getByLabel("Name", { exact: true }).fill(`vmc-${run}`);
     await page.getByRole("button", { name: "Deploy", exact: true }).click();
@@ -146,12 +193,23 @@ test("a tenant opens the console of a real libvirt VM in the browser", async ({ 
 
   await test.step("clean up: destroy and expunge", async () => {
     const id = vmPath.split("/").pop()!;
-    await expect.poll(async () => (await trpc<{ state: string }>(page, "instance.get", { id }, "query")).state, { timeout: 60_000 }).toBe("stopped");
+    await expect
+      .poll(async () => (await trpc<{ state: string }>(page, "instance.get", { id }, "query")).state, { timeout: 60_000 })
+      .toBe("stopped");
     await trpc(page, "instance.destroy", { id });
-    await expect.poll(async () => (await trpc<{ state: string }>(page, "instance.get", { id }, "query")).state, { timeout: 60_000 }).toBe("destroyed");
+    await expect
+      .poll(async () => (await trpc<{ state: string }>(page, "instance.get", { id }, "query")).state, { timeout: 60_000 })
+      .toBe("destroyed");
     await trpc(page, "instance.expunge", { id });
     await expect
-      .poll(() => trpc(page, "instance.get", { id }, "query").then(() => "still there", (e: Error) => (/NOT_FOUND/.test(e.message) ? "gone" : e.message)), { timeout: 60_000 })
+      .poll(
+        () =>
+          trpc(page, "instance.get", { id }, "query").then(
+            () => "still there",
+            (e: Error) => (/NOT_FOUND/.test(e.message) ? "gone" : e.message),
+          ),
+        { timeout: 60_000 },
+      )
       .toBe("gone");
     // Remove what the admin added, so the libvirt host's address is free again (the secondary store
     // keeps the template, deactivated: the expunged VM's record still names it).

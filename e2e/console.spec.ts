@@ -58,7 +58,9 @@ async function mutate(page: Page, path: string, input: unknown) {
   expect(res.ok(), await res.text()).toBe(true);
 }
 
-test("a tenant opens a simulator VM's console: the screen shows the VM, typing and the toolbar reach it, stopping the VM closes it", async ({ page }) => {
+test("a tenant opens a simulator VM's console: the screen shows the VM, typing and the toolbar reach it, stopping the VM closes it", async ({
+  page,
+}) => {
   const name = unique("con");
   let vmPath = "";
 
@@ -105,7 +107,9 @@ test("a tenant opens a simulator VM's console: the screen shows the VM, typing a
     await page.getByRole("button", { name: "Type it" }).click();
     await expect.poll(() => showsText(page, ROW.terminal + 2, "$ pasted words_"), { timeout: 10_000 }).toBe(true);
     await page.getByRole("button", { name: "Ctrl-Alt-Del" }).click();
-    await expect.poll(() => showsText(page, ROW.terminal + 2, "[Ctrl-Alt-Del received: the simulator does not reboot]"), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(() => showsText(page, ROW.terminal + 2, "[Ctrl-Alt-Del received: the simulator does not reboot]"), { timeout: 10_000 })
+      .toBe(true);
     await page.screenshot({ path: test.info().outputPath("console-typed.png") });
   });
 

@@ -28,7 +28,8 @@ export async function logout(page: Page) {
 export const dialog = (page: Page, title: string | RegExp) => page.getByRole("dialog", { name: title });
 
 /** A domain's node in the tree (by exact name). */
-export const treeItem = (page: Page, name: string) => page.getByRole("tree", { name: "Domains" }).getByRole("treeitem", { name, exact: true });
+export const treeItem = (page: Page, name: string) =>
+  page.getByRole("tree", { name: "Domains" }).getByRole("treeitem", { name, exact: true });
 
 /** The main navigation (sidebar). */
 export const nav = (page: Page) => page.getByRole("navigation", { name: "Main" });

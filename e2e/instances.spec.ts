@@ -108,7 +108,16 @@ test("a tenant runs a VM through its lifecycle; only its scope sees it", async (
     // The row menu offers what the instance page offers; what is not possible now says why.
     await row.getByRole("button", { name: `Actions for ${name}` }).click();
     const menu = page.getByRole("menu", { name: `Actions for ${name}` });
-    await expect(menu.getByRole("menuitem")).toHaveText(["Start", "Stop", "Reboot", "Console", "Change offering", "Destroy", "Recover", "Expunge"]);
+    await expect(menu.getByRole("menuitem")).toHaveText([
+      "Start",
+      "Stop",
+      "Reboot",
+      "Console",
+      "Change offering",
+      "Destroy",
+      "Recover",
+      "Expunge",
+    ]);
     await expect(menu.getByRole("menuitem", { name: "Start" })).toHaveAttribute("aria-disabled", "true");
     await expect(menu).toContainText("Not possible while the instance is running");
     await expect(menu.getByRole("menuitem", { name: "Change offering" })).toHaveAttribute("aria-disabled", "true");

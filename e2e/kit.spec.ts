@@ -64,7 +64,12 @@ test("hosts have a page of their own, linked from the list, with their VMs", asy
   await expect(page.getByRole("table", { name: "VMs on this host" })).toBeVisible();
   await expect(page.getByTestId("host-facts")).toContainText("sim://");
   // The same actions as the row menu.
-  await expect(page.getByRole("toolbar", { name: "Host actions" }).getByRole("button")).toHaveText(["Edit", "Disable", "Enter maintenance", "Remove"]);
+  await expect(page.getByRole("toolbar", { name: "Host actions" }).getByRole("button")).toHaveText([
+    "Edit",
+    "Disable",
+    "Enter maintenance",
+    "Remove",
+  ]);
 });
 
 test("events can be filtered by account, from the account's page, and by time", async ({ page }) => {

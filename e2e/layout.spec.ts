@@ -35,7 +35,9 @@ for (const width of [1280, 390]) {
     if (width === 1280) {
       // The host filters share one line.
       await openPage(page, "/infrastructure/hosts");
-      const tops = await Promise.all(["Filter by zone", "Filter by cluster", "Filter by state"].map(async (l) => (await page.getByLabel(l).boundingBox())!.y));
+      const tops = await Promise.all(
+        ["Filter by zone", "Filter by cluster", "Filter by state"].map(async (l) => (await page.getByLabel(l).boundingBox())!.y),
+      );
       expect(Math.max(...tops) - Math.min(...tops)).toBeLessThan(4);
     }
   });

@@ -20,7 +20,8 @@ test.describe.configure({ timeout: 300_000 });
 
 const URI = "qemu:///system";
 const image = path.resolve(process.env.STRATUS_TEST_IMAGE ?? ".cache/test-image/tiny.qcow2");
-const virsh = (...args: string[]) => execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 }).trim();
+const virsh = (...args: string[]) =>
+  execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 }).trim();
 const domains = () =>
   virsh("list", "--all", "--name")
     .split("\n")
@@ -62,10 +63,11 @@ test.beforeAll(() => {
     const why = (e as { stderr?: string }).stderr?.trim() || (e as Error).message;
     throw new Error(
       `libvirtd is not reachable at ${URI} (${why}). This spec needs real VMs: run as root with libvirtd and virtlogd started ` +
-        "(hide a broken /dev/kvm first; see README \"Real VMs with libvirt\" and .ci/run).",
+        '(hide a broken /dev/kvm first; see README "Real VMs with libvirt" and .ci/run).',
     );
   }
-  if (!fs.existsSync(image)) throw new Error(`The tiny test image ${image} is missing: run bash scripts/build-test-image.sh (npm test's libvirt suite does)`);
+  if (!fs.existsSync(image))
+    throw new Error(`The tiny test image ${image} is missing: run bash scripts/build-test-image.sh (npm test's libvirt suite does)`);
   before = new Set(domains());
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "stratus-e2e-libvirt-"));
   fs.chmodSync(dir, 0o755); // QEMU runs as another user and must reach the disks
@@ -112,7 +114,10 @@ async function confirm(page: Page, title: string, button: string) {
   await expect(d).toBeHidden();
 }
 
-test("an admin adds the local libvirt host and the tiny template; a tenant runs a real VM with metrics, then stops, destroys and expunges it", async ({ browser, baseURL }) => {
+test("an admin adds the local libvirt host and the tiny template; a tenant runs a real VM with metrics, then stops, destroys and expunges it", async ({
+  browser,
+  baseURL,
+}) => {
   const admin = await sessionOf(browser, baseURL, logins.admin);
   const a = admin.page;
 
@@ -235,7 +240,10 @@ test("an admin adds the local libvirt host and the tiny template; a tenant runs 
     // The guest really boots: its banner (with the VM's name) reaches the serial log.
     const serial = path.join(primary, `${domain}-serial.log`);
     await expect
-      .poll(() => (fs.existsSync(serial) ? fs.readFileSync(serial, "utf8") : ""), { timeout: 60_000, message: "the guest's banner on the serial console" })
+      .poll(() => (fs.existsSync(serial) ? fs.readFileSync(serial, "utf8") : ""), {
+        timeout: 60_000,
+        message: "the guest's banner on the serial console",
+      })
       .toContain(`STRATUS-TINY-GUEST hostname=${names.vm} ready`);
   });
 
@@ -247,7 +255,9 @@ test("an admin adds the local libvirt host and the tiny template; a tenant runs 
     }
     await expect(metrics.getByTestId("metrics-memory-of-mib-")).toContainText("Memory (of 1024 MiB)");
     // At least two samples: every chart draws a line, not just a point.
-    await expect(metrics.getByTestId("metrics-cpu").locator("path.recharts-line-curve")).toHaveAttribute("d", /M[^M]*[LC]/, { timeout: 60_000 });
+    await expect(metrics.getByTestId("metrics-cpu").locator("path.recharts-line-curve")).toHaveAttribute("d", /M[^M]*[LC]/, {
+      timeout: 60_000,
+    });
     await expect(metrics.getByTestId("metrics-disk").locator("path.recharts-line-curve")).toHaveCount(2);
     await t.screenshot({ path: "test-results/e2e/libvirt-instance-metrics.png", fullPage: true });
   });
@@ -262,7 +272,9 @@ test("an admin adds the local libvirt host and the tiny template; a tenant runs 
     const load = details.getByTestId("host-load");
     await expect(load).toBeVisible({ timeout: 30_000 });
     await expect(load.getByTestId("metrics-running-vms")).toBeVisible();
-    await expect(load.getByTestId("metrics-host-cpu").locator("path.recharts-line-curve")).toHaveAttribute("d", /M[^M]*[LC]/, { timeout: 30_000 });
+    await expect(load.getByTestId("metrics-host-cpu").locator("path.recharts-line-curve")).toHaveAttribute("d", /M[^M]*[LC]/, {
+      timeout: 30_000,
+    });
     await a.screenshot({ path: "test-results/e2e/libvirt-host-load.png" });
   });
 
@@ -286,13 +298,20 @@ test("an admin adds the local libvirt host and the tiny template; a tenant runs 
 
   await test.step("admin: removes what it added, so the address qemu:///system is free for other specs", async () => {
     const byName = async (list: string, name: string) => {
-      const out = await trpc<{ items: { id: string; name: string }[] } | { id: string; name: string }[]>(a, `${list}.list`, { search: name }, "query");
+      const out = await trpc<{ items: { id: string; name: string }[] } | { id: string; name: string }[]>(
+        a,
+        `${list}.list`,
+        { search: name },
+        "query",
+      );
       const found = (Array.isArray(out) ? out : out.items).find((x) => x.name === name);
       if (!found) throw new Error(`${list}: ${name} not found`);
       return found.id;
     };
     // The template stays, inactive, for the records of the expunged VM (and with it its secondary store).
-    const t = await trpc<{ deleted: boolean; deactivated: boolean }>(a, "template.delete", { id: await byName("template", names.template) });
+    const t = await trpc<{ deleted: boolean; deactivated: boolean }>(a, "template.delete", {
+      id: await byName("template", names.template),
+    });
     expect(t).toEqual({ deleted: false, deactivated: true });
     for (const [router, name] of [
       ["host", names.host],

@@ -26,7 +26,19 @@ export const pagesOf = {
     "/infrastructure/simulator",
     "/settings",
   ],
-  reseller: ["/", "/instances", "/instances/new", "/events", "/domains", "/accounts", "/accounts/:acme-dev", "/users", "/offerings/compute", "/offerings/disk", "/settings"],
+  reseller: [
+    "/",
+    "/instances",
+    "/instances/new",
+    "/events",
+    "/domains",
+    "/accounts",
+    "/accounts/:acme-dev",
+    "/users",
+    "/offerings/compute",
+    "/offerings/disk",
+    "/settings",
+  ],
   tenant: ["/", "/instances", "/instances/new", "/events", "/settings"],
 } as const;
 export type Role = keyof typeof pagesOf;

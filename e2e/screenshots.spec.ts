@@ -62,7 +62,15 @@ test("identity pages, as root admin", async ({ page }) => {
 test("resource pages at 1280 px and on a phone, as root admin", async ({ page }) => {
   test.setTimeout(180_000);
   await login(page, logins.admin.username, logins.admin.password);
-  const pages = ["/infrastructure/zones", "/infrastructure/hosts", "/infrastructure/storage", "/offerings/compute", "/events", "/instances", "/infrastructure/hosts"];
+  const pages = [
+    "/infrastructure/zones",
+    "/infrastructure/hosts",
+    "/infrastructure/storage",
+    "/offerings/compute",
+    "/events",
+    "/instances",
+    "/infrastructure/hosts",
+  ];
   for (const width of [1280, 390]) {
     await page.setViewportSize({ width, height: 900 });
     for (const path of pages.slice(0, 6)) {

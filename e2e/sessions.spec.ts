@@ -23,15 +23,22 @@ test("a session cookie copied before sign-out gets nothing afterwards", async ({
   await login(page, logins.tenant.username, logins.tenant.password);
   const copied = await sessionCookie(context);
   expect((await me(request, copied))?.username).toBe("tenant");
-  const listBefore = await request.get(`/api/trpc/instance.list?input=${encodeURIComponent(JSON.stringify({ json: {} }))}`, { headers: { cookie: copied } });
+  const listBefore = await request.get(`/api/trpc/instance.list?input=${encodeURIComponent(JSON.stringify({ json: {} }))}`, {
+    headers: { cookie: copied },
+  });
   expect(listBefore.status()).toBe(200);
 
   await logout(page);
 
   expect(await me(request, copied)).toBeNull();
-  const listAfter = await request.get(`/api/trpc/instance.list?input=${encodeURIComponent(JSON.stringify({ json: {} }))}`, { headers: { cookie: copied } });
+  const listAfter = await request.get(`/api/trpc/instance.list?input=${encodeURIComponent(JSON.stringify({ json: {} }))}`, {
+    headers: { cookie: copied },
+  });
   expect(listAfter.status()).toBe(401);
-  const ticket = await request.post("/api/trpc/console.ticket", { headers: { cookie: copied, "content-type": "application/json" }, data: { json: { id: "00000000-0000-4000-8000-000000000000" } } });
+  const ticket = await request.post("/api/trpc/console.ticket", {
+    headers: { cookie: copied, "content-type": "application/json" },
+    data: { json: { id: "00000000-0000-4000-8000-000000000000" } },
+  });
   expect(ticket.status()).toBe(401);
   // Server-rendered pages send it to the login page.
   const pageRes = await request.get("/", { headers: { cookie: copied }, maxRedirects: 0 });
@@ -41,7 +48,9 @@ test("a session cookie copied before sign-out gets nothing afterwards", async ({
 
 test("Settings lists the user's sessions and signs out all others", async ({ browser }) => {
   const here = await browser.newContext();
-  const there = await browser.newContext({ userAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15" });
+  const there = await browser.newContext({
+    userAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15",
+  });
   const page = await here.newPage();
   const other = await there.newPage();
   try {

@@ -51,7 +51,9 @@ test("root admin → domain admin → user, each confined to its subtree", async
     await d.getByLabel("Email").fill(`${resellerUser}@example.com`);
     await d.getByRole("button", { name: "Create account" }).click();
     await expect(d).toBeHidden();
-    await expect(page.getByRole("table", { name: "Accounts in this domain" }).getByRole("link", { name: `${domainName}-admins` })).toBeVisible();
+    await expect(
+      page.getByRole("table", { name: "Accounts in this domain" }).getByRole("link", { name: `${domainName}-admins` }),
+    ).toBeVisible();
     await logout(page);
   });
 

@@ -9,7 +9,11 @@ interface ServerErrorShape {
  * Puts a tRPC error next to the field it names (zod or service error); returns the message to show
  * at form level when it names no field of this form.
  */
-export function applyServerError<T extends FieldValues>(err: unknown, setError: UseFormSetError<T>, fields: readonly string[]): string | null {
+export function applyServerError<T extends FieldValues>(
+  err: unknown,
+  setError: UseFormSetError<T>,
+  fields: readonly string[],
+): string | null {
   const e = err as ServerErrorShape;
   const fieldErrors = e.data?.fieldErrors ?? (e.data?.field ? { [e.data.field]: e.message } : {});
   let placed = false;

@@ -21,7 +21,8 @@ import { testWorkers, waitForJob } from "@/test/orchestrator";
 const URI = "qemu:///system";
 const runs = Number(process.env.BENCH_RUNS ?? 7);
 const image = path.resolve(process.env.STRATUS_TEST_IMAGE ?? ".cache/test-image/tiny.qcow2");
-const virsh = (...args: string[]) => execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const virsh = (...args: string[]) =>
+  execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -30,14 +31,19 @@ const median = (xs: number[]) => {
 
 import { LibvirtDriver } from "@/server/orchestrator/drivers/libvirt/driver";
 const timing: Record<string, number[]> = {};
-if (process.env.BENCH_DEBUG) for (const m of ["create", "start"] as const) {
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- patched in place; orig is called with apply(this) below
-  const orig = LibvirtDriver.prototype[m];
-  (LibvirtDriver.prototype as unknown as Record<string, unknown>)[m] = async function (this: LibvirtDriver, ...a: unknown[]) {
-    const t = performance.now();
-    try { return await (orig as (...x: unknown[]) => Promise<void>).apply(this, a); } finally { (timing[m] ??= []).push(Math.round(performance.now() - t)); }
-  };
-}
+if (process.env.BENCH_DEBUG)
+  for (const m of ["create", "start"] as const) {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- patched in place; orig is called with apply(this) below
+    const orig = LibvirtDriver.prototype[m];
+    (LibvirtDriver.prototype as unknown as Record<string, unknown>)[m] = async function (this: LibvirtDriver, ...a: unknown[]) {
+      const t = performance.now();
+      try {
+        return await (orig as (...x: unknown[]) => Promise<void>).apply(this, a);
+      } finally {
+        (timing[m] ??= []).push(Math.round(performance.now() - t));
+      }
+    };
+  }
 async function main() {
   if (!fs.existsSync(image)) throw new Error(`${image} is missing: run scripts/build-test-image.sh first`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stratus-bench-libvirt-"));
@@ -57,10 +63,34 @@ async function main() {
   const [z] = await h.db.select().from(zones).where(eq(zones.name, "Zone 1"));
   const [p] = await h.db.select().from(pods).where(eq(pods.zoneId, z!.id));
   const cluster = await admin.cluster.create({ podId: p!.id, name: "KVM bench", hypervisorType: "kvm" });
-  await admin.storagePool.create({ zoneId: z!.id, clusterId: cluster.id, name: "bench primary", type: "local_dir", path: primary, capacityGib: 20 });
+  await admin.storagePool.create({
+    zoneId: z!.id,
+    clusterId: cluster.id,
+    name: "bench primary",
+    type: "local_dir",
+    path: primary,
+    capacityGib: 20,
+  });
   const store = await admin.secondaryStore.create({ zoneId: z!.id, name: "bench secondary", path: secondary, capacityGib: 20 });
-  await admin.host.create({ clusterId: cluster.id, hypervisorType: "kvm", name: "bench-kvm", address: URI, cpuCores: 1, cpuMhz: 1, memoryMib: 1, tags: [] });
-  const t = await admin.template.register({ name: "Tiny", osType: "Linux", hypervisorType: "kvm", format: "qcow2", secondaryStoreId: store.id, path: "tiny.qcow2", isPublic: true });
+  await admin.host.create({
+    clusterId: cluster.id,
+    hypervisorType: "kvm",
+    name: "bench-kvm",
+    address: URI,
+    cpuCores: 1,
+    cpuMhz: 1,
+    memoryMib: 1,
+    tags: [],
+  });
+  const t = await admin.template.register({
+    name: "Tiny",
+    osType: "Linux",
+    hypervisorType: "kvm",
+    format: "qcow2",
+    secondaryStoreId: store.id,
+    path: "tiny.qcow2",
+    isPublic: true,
+  });
   const o = await admin.computeOffering.create({ name: "Bench", cpuCores: 1, cpuMhz: 500, memoryMib: 128, cpuCap: false, hostTags: [] });
 
   async function stratusRun(i: number) {

@@ -55,7 +55,14 @@ async function main() {
     for (let c = 0; c * 50 < HOSTS; c++) {
       const [cluster] = await db
         .insert(clusters)
-        .values({ zoneId: zone!.id, podId: pod!.id, name: `bench-cluster-${c}`, hypervisorType: "simulator", cpuOvercommit: 4, memoryOvercommit: 1.5 })
+        .values({
+          zoneId: zone!.id,
+          podId: pod!.id,
+          name: `bench-cluster-${c}`,
+          hypervisorType: "simulator",
+          cpuOvercommit: 4,
+          memoryOvercommit: 1.5,
+        })
         .returning();
       const n = Math.min(50, HOSTS - c * 50);
       await db.insert(hosts).values(
@@ -82,7 +89,14 @@ async function main() {
     log(`${kind}: ${HOSTS} hosts ready; deploying ${VMS} VMs with ${CONCURRENCY} in flight`);
 
     registerOrchestrator(h);
-    const workers = startWorkers({ db, owner: "bench", concurrency: Number(args.workers), pollMs: 200, log: () => {}, listen: (cb) => h.listen(JOB_CHANNEL, cb) });
+    const workers = startWorkers({
+      db,
+      owner: "bench",
+      concurrency: Number(args.workers),
+      pollMs: 200,
+      log: () => {},
+      listen: (cb) => h.listen(JOB_CHANNEL, cb),
+    });
 
     const apiMs: number[] = [];
     const doneAt: number[] = [];
@@ -92,7 +106,13 @@ async function main() {
       while (next < VMS) {
         const i = next++;
         const s = performance.now();
-        await deployInstances(db, caller, { zoneId: zone!.id, templateId: template!.id, computeOfferingId: offering!.id, name: `vm-${i}`, count: 1 });
+        await deployInstances(db, caller, {
+          zoneId: zone!.id,
+          templateId: template!.id,
+          computeOfferingId: offering!.id,
+          name: `vm-${i}`,
+          count: 1,
+        });
         const e = performance.now();
         apiMs[i] = e - s;
         doneAt[i] = e - t0;
@@ -102,14 +122,19 @@ async function main() {
     await Promise.all(Array.from({ length: CONCURRENCY }, client));
     // Wait for every job to finish.
     for (;;) {
-      const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(jobs).where(sql`${jobs.status} in ('queued', 'running')`);
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(jobs)
+        .where(sql`${jobs.status} in ('queued', 'running')`);
       if (Number(row!.n) === 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const totalMs = performance.now() - t0;
     await workers.stop();
-    const jobRows = await db.execute(sql`select extract(epoch from (finished_at - created_at)) * 1000 as ms, status from jobs where type = 'vm.deploy'`);
-    const jobList = ((jobRows as { rows?: { ms: number; status: string }[] }).rows ?? (jobRows as { ms: number; status: string }[]));
+    const jobRows = await db.execute(
+      sql`select extract(epoch from (finished_at - created_at)) * 1000 as ms, status from jobs where type = 'vm.deploy'`,
+    );
+    const jobList = (jobRows as { rows?: { ms: number; status: string }[] }).rows ?? (jobRows as { ms: number; status: string }[]);
     const failed = jobList.filter((j) => j.status !== "succeeded").length;
     const jobMs = jobList.map((j) => Number(j.ms));
     // Per-deploy cost early vs late: wall time per deploy over the first and the last 1000.

@@ -37,7 +37,12 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): num
 
 function vitestCounts(file: string) {
   try {
-    const j = JSON.parse(fs.readFileSync(file, "utf8")) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
+    const j = JSON.parse(fs.readFileSync(file, "utf8")) as {
+      numPassedTests: number;
+      numFailedTests: number;
+      numPendingTests: number;
+      numTodoTests: number;
+    };
     return { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + j.numTodoTests };
   } catch {
     return { passed: 0, failed: 1, skipped: 0 };
@@ -46,7 +51,9 @@ function vitestCounts(file: string) {
 
 function playwrightCounts(file: string) {
   try {
-    const j = JSON.parse(fs.readFileSync(file, "utf8")) as { stats: { expected: number; unexpected: number; flaky: number; skipped: number } };
+    const j = JSON.parse(fs.readFileSync(file, "utf8")) as {
+      stats: { expected: number; unexpected: number; flaky: number; skipped: number };
+    };
     return { passed: j.stats.expected + j.stats.flaky, failed: j.stats.unexpected, skipped: j.stats.skipped };
   } catch {
     return { passed: 0, failed: 1, skipped: 0 };
@@ -97,10 +104,15 @@ suite("libvirt (real VMs)", "libvirt", () => {
     const why = probe.error ? `virsh is not installed (${probe.error.message})` : (probe.stderr || "").trim().split("\n")[0];
     return `libvirtd is not reachable at qemu:///system: ${why} (apt-get install libvirt-daemon-system qemu-system-x86, then virtlogd -d && libvirtd -d as root)`;
   }
-  if (run("bash", ["scripts/build-test-image.sh"]) !== 0) return { status: "failed", passed: 0, failed: 1, skipped: 0, note: "building the test image failed" };
+  if (run("bash", ["scripts/build-test-image.sh"]) !== 0)
+    return { status: "failed", passed: 0, failed: 1, skipped: 0, note: "building the test image failed" };
   // One file at a time: each test file has its own database, so two files running at once would
   // both name their first VM i-1 on the one libvirtd.
-  return vitest("libvirt", { TEST_DB: "pglite", STRATUS_LIBVIRT_TESTS: "1" }, ["--no-file-parallelism", "server/orchestrator/drivers/libvirt/", "server/console/libvirt-console"]);
+  return vitest("libvirt", { TEST_DB: "pglite", STRATUS_LIBVIRT_TESTS: "1" }, [
+    "--no-file-parallelism",
+    "server/orchestrator/drivers/libvirt/",
+    "server/console/libvirt-console",
+  ]);
 });
 
 suite("e2e in Chromium", "e2e", () => {
@@ -109,7 +121,8 @@ suite("e2e in Chromium", "e2e", () => {
   // e2e/libvirt.spec.ts runs a real VM from the tiny test image: the libvirt suite above builds it;
   // when only this suite runs, build it here (the spec fails, never skips, without it or libvirtd).
   const image = path.resolve(process.env.STRATUS_TEST_IMAGE ?? ".cache/test-image/tiny.qcow2");
-  if (!fs.existsSync(image) && spawnSync("virsh", ["-c", "qemu:///system", "version"], { timeout: 30_000 }).status === 0) run("bash", ["scripts/build-test-image.sh"]);
+  if (!fs.existsSync(image) && spawnSync("virsh", ["-c", "qemu:///system", "version"], { timeout: 30_000 }).status === 0)
+    run("bash", ["scripts/build-test-image.sh"]);
   if (run("npx", ["next", "build"]) !== 0) return { status: "failed", passed: 0, failed: 1, skipped: 0, note: "next build failed" };
   const out = path.join(resultsDir, "e2e.json");
   const code = run("npx", ["playwright", "test"], { E2E_JSON: "1", PLAYWRIGHT_JSON_OUTPUT_NAME: out });
@@ -121,8 +134,14 @@ suite("e2e in Chromium", "e2e", () => {
 
 console.log("\n━━ summary ━━");
 for (const o of outcomes) {
-  console.log(`${o.status.toUpperCase().padEnd(8)} ${o.suite.padEnd(24)} ${o.passed} passed, ${o.failed} failed, ${o.skipped} skipped${o.note ? ` (${o.note})` : ""}`);
+  console.log(
+    `${o.status.toUpperCase().padEnd(8)} ${o.suite.padEnd(24)} ${o.passed} passed, ${o.failed} failed, ${o.skipped} skipped${o.note ? ` (${o.note})` : ""}`,
+  );
 }
-const total = outcomes.reduce((a, o) => ({ passed: a.passed + o.passed, failed: a.failed + o.failed, skipped: a.skipped + o.skipped }), { passed: 0, failed: 0, skipped: 0 });
+const total = outcomes.reduce((a, o) => ({ passed: a.passed + o.passed, failed: a.failed + o.failed, skipped: a.skipped + o.skipped }), {
+  passed: 0,
+  failed: 0,
+  skipped: 0,
+});
 console.log(`tests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 process.exit(outcomes.some((o) => o.status === "failed") ? 1 : 0);

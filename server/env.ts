@@ -13,7 +13,12 @@ const envSchema = z.object({
   /** A session ends after this many minutes without a request. */
   STRATUS_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).default(120),
   /** A session ends this many hours after sign-in, however active (the JWT's lifetime too). */
-  STRATUS_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  STRATUS_SESSION_MAX_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(12),
   /**
    * Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (comma-separated,
    * e.g. "127.0.0.1,10.0.0.0/8"). Empty (the default): the socket's address is the client's.
@@ -35,8 +40,20 @@ const envSchema = z.object({
   STRATUS_ALLOWED_ORIGINS: z
     .string()
     .default("")
-    .transform((s) => s.split(",").map((o) => o.trim()).filter(Boolean))
-    .pipe(z.array(z.string().url().transform((o) => new URL(o).origin))),
+    .transform((s) =>
+      s
+        .split(",")
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .url()
+          .transform((o) => new URL(o).origin),
+      ),
+    ),
   /**
    * Directory holding the ssh keys and known_hosts files that KVM host URIs may name
    * (qemu+ssh://…/system?keyfile=<dir>/<file>). Unset: URIs cannot name key files.

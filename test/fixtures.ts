@@ -29,11 +29,26 @@ export async function seedTenancy(db: Db) {
   const [acme] = await db.select().from(domains).where(eq(domains.name, "Acme Cloud"));
   const [globex] = await db.select().from(domains).where(eq(domains.name, "Globex"));
   const initech = await createDomain(db, admin, { parentId: root!.id, name: "Initech" });
-  await createAccount(db, admin, { domainId: initech.id, name: "initech-admins", type: "domain_admin", username: "reseller2", password: "password-reseller2" });
-  await createAccount(db, admin, { domainId: initech.id, name: "initech-dev", type: "user", username: "tenant2", password: "password-tenant2" });
+  await createAccount(db, admin, {
+    domainId: initech.id,
+    name: "initech-admins",
+    type: "domain_admin",
+    username: "reseller2",
+    password: "password-reseller2",
+  });
+  await createAccount(db, admin, {
+    domainId: initech.id,
+    name: "initech-dev",
+    type: "user",
+    username: "tenant2",
+    password: "password-tenant2",
+  });
   const reseller = await callerFor(db, "reseller");
   const teamA = await createDomain(db, reseller, { parentId: acme!.id, name: "Team A" });
-  const [tenantAccount] = await db.select().from(accounts).where(and(eq(accounts.name, "acme-dev"), eq(accounts.domainId, acme!.id)));
+  const [tenantAccount] = await db
+    .select()
+    .from(accounts)
+    .where(and(eq(accounts.name, "acme-dev"), eq(accounts.domainId, acme!.id)));
   return {
     domains: { root: root!, acme: acme!, globex: globex!, initech, teamA },
     tenantAccount: tenantAccount!,

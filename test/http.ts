@@ -14,17 +14,19 @@ import type { Transport } from "@/server/console/rfb-test-client";
  */
 
 /** The app's tRPC endpoint as a fetch handler on `db`, with the same context the portal builds. */
-export const trpcHandler = (db: Db, clientIp = "127.0.0.1") => (req: Request) =>
-  fetchRequestHandler({
-    endpoint: "/api/trpc",
-    req,
-    router: appRouter,
-    createContext: ({ req: r }) => {
-      const h = new Headers(r.headers);
-      h.set("x-stratus-client-ip", clientIp);
-      return contextFromHeaders(db, h);
-    },
-  });
+export const trpcHandler =
+  (db: Db, clientIp = "127.0.0.1") =>
+  (req: Request) =>
+    fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req,
+      router: appRouter,
+      createContext: ({ req: r }) => {
+        const h = new Headers(r.headers);
+        h.set("x-stratus-client-ip", clientIp);
+        return contextFromHeaders(db, h);
+      },
+    });
 
 /** A typed tRPC client sending `cookie`: against a fetch handler, or a URL of a running server. */
 export function trpcClient(target: string | ((req: Request) => Promise<Response>), cookie?: string) {

@@ -1,6 +1,17 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db, DbHandle } from "@/db";
-import { clusters, computeOfferings, hosts, instances, jobs, simulatorFaults, simulatorSettings, templates, usageEvents, zones } from "@/db/schema";
+import {
+  clusters,
+  computeOfferings,
+  hosts,
+  instances,
+  jobs,
+  simulatorFaults,
+  simulatorSettings,
+  templates,
+  usageEvents,
+  zones,
+} from "@/db/schema";
 import { registerOrchestrator, simulatorDriver } from "@/server/orchestrator";
 import { startWorkers } from "@/server/orchestrator/jobs/runner";
 import { JOB_CHANNEL } from "@/server/orchestrator/jobs/queue";
@@ -40,7 +51,17 @@ export async function setSimLatency(db: Db, latency: Record<string, number>) {
 }
 
 /** Injects a simulator fault; returns its id. */
-export async function injectFault(db: Db, fault: { operation: string; hostId?: string | null; probability?: number; remaining?: number | null; transient?: boolean; message?: string }) {
+export async function injectFault(
+  db: Db,
+  fault: {
+    operation: string;
+    hostId?: string | null;
+    probability?: number;
+    remaining?: number | null;
+    transient?: boolean;
+    message?: string;
+  },
+) {
   const [row] = await db
     .insert(simulatorFaults)
     .values({ message: "injected by a test", ...fault })
@@ -68,7 +89,11 @@ export async function waitFor<T>(what: string, check: () => T | Falsy | Promise<
 
 /** The usage events of a resource, as types in the order they were recorded (their sequence). */
 export async function usageSequence(db: Db, resourceId: string) {
-  const rows = await db.select({ type: usageEvents.type }).from(usageEvents).where(eq(usageEvents.resourceId, resourceId)).orderBy(usageEvents.seq);
+  const rows = await db
+    .select({ type: usageEvents.type })
+    .from(usageEvents)
+    .where(eq(usageEvents.resourceId, resourceId))
+    .orderBy(usageEvents.seq);
   return rows.map((r) => r.type);
 }
 

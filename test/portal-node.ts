@@ -14,7 +14,10 @@ import { upgradeRouter } from "@/server/upgrade";
  * (contextFromHeaders) and the console WebSocket proxy on one HTTP server. scripts/portal-node.ts
  * runs one as its own process; the multi-process tests run two on one database.
  */
-export async function startPortalNode(db: Db, opts: { log?: (m: string) => void; port?: number } = {}): Promise<{ port: number; server: Server; close(): void }> {
+export async function startPortalNode(
+  db: Db,
+  opts: { log?: (m: string) => void; port?: number } = {},
+): Promise<{ port: number; server: Server; close(): void }> {
   const proxies = trustedProxies(env().STRATUS_TRUSTED_PROXIES);
   const server = createServer((req, res) => {
     stampClientIp(req, proxies);
@@ -29,7 +32,12 @@ export async function startPortalNode(db: Db, opts: { log?: (m: string) => void;
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
       const body = req.method === "GET" || !chunks.length ? undefined : Buffer.concat(chunks);
       const request = new Request(`http://${req.headers.host ?? "localhost"}${req.url}`, { method: req.method, headers, body });
-      void fetchRequestHandler({ endpoint: "/api/trpc", req: request, router: appRouter, createContext: ({ req: r }) => contextFromHeaders(db, r.headers) })
+      void fetchRequestHandler({
+        endpoint: "/api/trpc",
+        req: request,
+        router: appRouter,
+        createContext: ({ req: r }) => contextFromHeaders(db, r.headers),
+      })
         .then(async (response) => {
           res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
           res.end(Buffer.from(await response.arrayBuffer()));

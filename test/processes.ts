@@ -23,7 +23,13 @@ export function spawnWorker(url: string, owner: string, env: Record<string, stri
 }
 
 /** Starts `npx tsx <script>` (which prints "ready <owner>") against `url`; tracked like spawnWorker. */
-export async function spawnScript(script: string, url: string, owner: string, env: Record<string, string> = {}, readyTimeoutMs = 30_000): Promise<WorkerProcess> {
+export async function spawnScript(
+  script: string,
+  url: string,
+  owner: string,
+  env: Record<string, string> = {},
+  readyTimeoutMs = 30_000,
+): Promise<WorkerProcess> {
   const root = path.resolve(import.meta.dirname, "..");
   const child = spawn("npx", ["tsx", script], {
     cwd: root,

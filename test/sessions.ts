@@ -16,10 +16,20 @@ export interface TestLogin {
 }
 
 /** A real sign-in below the login form: a sessions row and a next-auth JWT cookie naming it. */
-export async function signInAs(db: DbOrTx, caller: Caller, secret: string, client: { ip?: string; userAgent?: string } = {}): Promise<TestLogin> {
+export async function signInAs(
+  db: DbOrTx,
+  caller: Caller,
+  secret: string,
+  client: { ip?: string; userAgent?: string } = {},
+): Promise<TestLogin> {
   const [u] = await db.select({ sv: users.sessionVersion }).from(users).where(eq(users.id, caller.userId));
   const sv = u!.sv;
-  const sid = await startSession(db, { userId: caller.userId, sessionVersion: sv, ip: client.ip ?? "127.0.0.1", userAgent: client.userAgent ?? "vitest" });
+  const sid = await startSession(db, {
+    userId: caller.userId,
+    sessionVersion: sv,
+    ip: client.ip ?? "127.0.0.1",
+    userAgent: client.userAgent ?? "vitest",
+  });
   const claims = { uid: caller.userId, sv, sid };
   const token = await encode({ token: { ...claims, name: caller.username }, secret });
   return { caller, sid, sv, claims, cookie: `next-auth.session-token=${token}` };

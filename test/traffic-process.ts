@@ -29,7 +29,15 @@ async function main() {
   const handle = openDb({ url, max: 16 });
   registerOrchestrator(handle);
 
-  const result = { owner, calls: 0, cycles: 0, serverErrors: [] as string[], otherErrors: {} as Record<string, number>, workerErrors: [] as string[], reconcileErrors: [] as string[] };
+  const result = {
+    owner,
+    calls: 0,
+    cycles: 0,
+    serverErrors: [] as string[],
+    otherErrors: {} as Record<string, number>,
+    workerErrors: [] as string[],
+    reconcileErrors: [] as string[],
+  };
   const workers = startWorkers({
     db: handle.db,
     owner,
@@ -51,7 +59,9 @@ async function main() {
   const reconciler = (async () => {
     while (!stopping) {
       for (const host of await handle.db.select().from(hosts)) {
-        await reconcileHost(handle.db, host).catch((e: unknown) => result.reconcileErrors.push(e instanceof Error ? e.message : JSON.stringify(e)));
+        await reconcileHost(handle.db, host).catch((e: unknown) =>
+          result.reconcileErrors.push(e instanceof Error ? e.message : JSON.stringify(e)),
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -62,13 +72,14 @@ async function main() {
     const user = api(handle.db, caller);
     // One API call; a 500 is what this test is about, anything else (a 409 for an operation that
     // lost a race, which this traffic provokes on purpose) is counted and tolerated.
-    const call = async <T,>(what: string, fn: () => Promise<T>): Promise<T | null> => {
+    const call = async <T>(what: string, fn: () => Promise<T>): Promise<T | null> => {
       result.calls++;
       try {
         return await fn();
       } catch (e) {
         const code = e instanceof TRPCError ? e.code : "UNKNOWN";
-        if (code === "INTERNAL_SERVER_ERROR" || code === "UNKNOWN") result.serverErrors.push(`${what}: ${e instanceof TRPCError && e.cause ? e.cause.message : String(e)}`);
+        if (code === "INTERNAL_SERVER_ERROR" || code === "UNKNOWN")
+          result.serverErrors.push(`${what}: ${e instanceof TRPCError && e.cause ? e.cause.message : String(e)}`);
         else result.otherErrors[code] = (result.otherErrors[code] ?? 0) + 1;
         return null;
       }
@@ -100,7 +111,10 @@ async function main() {
   await Promise.all(users.flatMap((u) => Array.from({ length: loopsPerUser }, (_, i) => loop(u, i))));
   // Let the queue drain (both processes' workers run it) before stopping.
   for (let i = 0; i < 150; i++) {
-    const [busy] = await handle.db.select({ n: sql<number>`count(*)::int` }).from(jobs).where(inArray(jobs.status, ["queued", "running"]));
+    const [busy] = await handle.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(jobs)
+      .where(inArray(jobs.status, ["queued", "running"]));
     if (!busy?.n) break;
     await new Promise((r) => setTimeout(r, 100));
   }

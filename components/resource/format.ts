@@ -36,4 +36,5 @@ export const formatFactor = (f: number) => `× ${num(f, 2)}`;
 export const count = (n: number, noun: string, plural = `${noun}s`) => `${n.toLocaleString("en-US")} ${n === 1 ? noun : plural}`;
 
 /** Timestamps written into text by the server ("…until 2026-11-30T05:40:00.000Z") as people read them. */
-export const humanizeTimes = (text: string) => text.replace(/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})\b/g, (iso) => formatDateTime(iso));
+export const humanizeTimes = (text: string) =>
+  text.replace(/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})\b/g, (iso) => formatDateTime(iso));

@@ -18,7 +18,8 @@ export type SecondaryStoreRow = RouterOutputs["secondaryStore"]["list"]["items"]
 export const infraCrumb = { label: "Infrastructure", href: "/infrastructure/zones" };
 export const hypervisorLabel: Record<string, string> = { simulator: "Simulator", kvm: "KVM" };
 export const allocationLabel: Record<string, string> = { first_fit: "First fit", random: "Random", user_dispersing: "User dispersing" };
-export const options = (labels: Record<string, string>, values: readonly string[]) => values.map((v) => ({ value: v, label: labels[v] ?? v }));
+export const options = (labels: Record<string, string>, values: readonly string[]) =>
+  values.map((v) => ({ value: v, label: labels[v] ?? v }));
 
 /** Filters a page starts with, from links such as /infrastructure/hosts?clusterId=… */
 export interface InitialFilter {

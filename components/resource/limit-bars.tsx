@@ -23,8 +23,17 @@ export function LimitBars({ rows }: { rows: LimitRow[] }) {
                 {r.used.toLocaleString()} / {r.max === null ? "Unlimited" : r.max.toLocaleString()}
               </span>
             </div>
-            <div className="mt-1.5 h-2 overflow-hidden rounded-full bg-slate-100" role="progressbar" aria-label={r.label} aria-valuenow={r.used} aria-valuemax={r.max ?? undefined}>
-              <div className={cn("h-full rounded-full", r.max === null ? "bg-slate-300" : tone)} style={{ width: `${r.max === null ? Math.min(100, r.used > 0 ? 8 : 0) : pct}%` }} />
+            <div
+              className="mt-1.5 h-2 overflow-hidden rounded-full bg-slate-100"
+              role="progressbar"
+              aria-label={r.label}
+              aria-valuenow={r.used}
+              aria-valuemax={r.max ?? undefined}
+            >
+              <div
+                className={cn("h-full rounded-full", r.max === null ? "bg-slate-300" : tone)}
+                style={{ width: `${r.max === null ? Math.min(100, r.used > 0 ? 8 : 0) : pct}%` }}
+              />
             </div>
           </li>
         );

@@ -12,7 +12,9 @@ export function useInvalidate(keys: readonly RouterKey[]) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   return () =>
-    Promise.all(keys.map((k) => queryClient.invalidateQueries({ queryKey: (trpc[k] as unknown as { pathKey: () => QueryKey }).pathKey() })));
+    Promise.all(
+      keys.map((k) => queryClient.invalidateQueries({ queryKey: (trpc[k] as unknown as { pathKey: () => QueryKey }).pathKey() })),
+    );
 }
 
 /**

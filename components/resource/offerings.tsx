@@ -39,24 +39,47 @@ export function useScopeOptions() {
 export function useOfferingActions<T extends OfferingRowBase>(
   kind: "computeOffering" | "diskOffering",
   noun: string,
-  run: { setState: (v: { id: string; state: "active" | "inactive" }) => Promise<{ name: string; state: string }>; remove: (id: string) => Promise<unknown> },
+  run: {
+    setState: (v: { id: string; state: "active" | "inactive" }) => Promise<{ name: string; state: string }>;
+    remove: (id: string) => Promise<unknown>;
+  },
   confirm: ReturnType<typeof useConfirm>,
   onEdit: (row: T) => void,
 ) {
   const invalidate: RouterKey[] = [kind];
   const setState = useResourceMutation({ run: run.setState, invalidate, success: (o) => `${noun} ${o.name} is now ${o.state}` });
-  const remove = useResourceMutation({ run: (o: T) => run.remove(o.id), invalidate, success: (_, o) => `${noun} ${o.name} deleted`, quietErrors: true });
+  const remove = useResourceMutation({
+    run: (o: T) => run.remove(o.id),
+    invalidate,
+    success: (_, o) => `${noun} ${o.name} deleted`,
+    quietErrors: true,
+  });
   return (o: T): MenuAction[] => {
-    const readOnly = o.canManage ? null : o.domainId === null ? "Public offerings are managed by the root administrator" : "Managed by a parent domain's administrator";
+    const readOnly = o.canManage
+      ? null
+      : o.domainId === null
+        ? "Public offerings are managed by the root administrator"
+        : "Managed by a parent domain's administrator";
     return [
       { label: "Edit", disabled: readOnly, onSelect: () => onEdit(o) },
-      { label: o.state === "active" ? "Deactivate" : "Activate", disabled: readOnly, onSelect: () => void setState.mutateAsync({ id: o.id, state: o.state === "active" ? "inactive" : "active" }).catch(() => undefined) },
+      {
+        label: o.state === "active" ? "Deactivate" : "Activate",
+        disabled: readOnly,
+        onSelect: () => void setState.mutateAsync({ id: o.id, state: o.state === "active" ? "inactive" : "active" }).catch(() => undefined),
+      },
       {
         label: "Delete",
         danger: true,
         disabled: readOnly,
         onSelect: () =>
-          confirm.ask(deletion(noun.toLowerCase(), o.name, () => remove.mutateAsync(o), "An offering that something still uses cannot be deleted; deactivate it instead so nothing new uses it.")),
+          confirm.ask(
+            deletion(
+              noun.toLowerCase(),
+              o.name,
+              () => remove.mutateAsync(o),
+              "An offering that something still uses cannot be deleted; deactivate it instead so nothing new uses it.",
+            ),
+          ),
       },
     ];
   };

@@ -13,7 +13,15 @@ export function useDomainOptions(enabled = true) {
     if (!tree.data) return undefined;
     const names = new Map(tree.data.map((n) => [n.id, n.name]));
     return tree.data
-      .map((n) => ({ value: n.id, label: n.path.split("/").filter(Boolean).map((id) => names.get(id)).filter(Boolean).join(" / ") }))
+      .map((n) => ({
+        value: n.id,
+        label: n.path
+          .split("/")
+          .filter(Boolean)
+          .map((id) => names.get(id))
+          .filter(Boolean)
+          .join(" / "),
+      }))
       .sort((a, b) => a.label.localeCompare(b.label));
   }, [tree.data]);
   return { data, error: tree.error, refetch: tree.refetch };
@@ -23,7 +31,10 @@ export function useDomainOptions(enabled = true) {
 export function useAccountOptions(domainId: string, enabled = true) {
   const trpc = useTRPC();
   return useQuery(
-    trpc.account.list.queryOptions({ domainId: domainId || undefined, pageSize: 200, sort: "name" }, { enabled, select: (p) => p.items.map((a) => ({ value: a.id, label: a.name })) }),
+    trpc.account.list.queryOptions(
+      { domainId: domainId || undefined, pageSize: 200, sort: "name" },
+      { enabled, select: (p) => p.items.map((a) => ({ value: a.id, label: a.name })) },
+    ),
   );
 }
 
@@ -31,6 +42,9 @@ export function useAccountOptions(domainId: string, enabled = true) {
 export function useUserOptions(accountId: string, enabled = true) {
   const trpc = useTRPC();
   return useQuery(
-    trpc.user.list.queryOptions({ accountId: accountId || undefined, pageSize: 200, sort: "username" }, { enabled, select: (p) => p.items.map((u) => ({ value: u.id, label: u.username })) }),
+    trpc.user.list.queryOptions(
+      { accountId: accountId || undefined, pageSize: 200, sort: "username" },
+      { enabled, select: (p) => p.items.map((u) => ({ value: u.id, label: u.username })) },
+    ),
   );
 }

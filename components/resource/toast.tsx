@@ -45,9 +45,17 @@ const subscribe = (l: () => void) => {
 const empty: Toast[] = [];
 
 export function Toaster() {
-  const list = useSyncExternalStore(subscribe, () => toasts, () => empty);
+  const list = useSyncExternalStore(
+    subscribe,
+    () => toasts,
+    () => empty,
+  );
   return (
-    <div role="status" aria-live="polite" className="pointer-events-none fixed right-4 bottom-4 left-4 z-50 flex flex-col items-end gap-2 sm:left-auto sm:w-96">
+    <div
+      role="status"
+      aria-live="polite"
+      className="pointer-events-none fixed right-4 bottom-4 left-4 z-50 flex flex-col items-end gap-2 sm:left-auto sm:w-96"
+    >
       {list.map((t) =>
         "jobId" in t ? (
           <JobToast key={t.id} id={t.id} jobId={t.jobId} subject={t.subject} />
@@ -69,7 +77,12 @@ function JobToast({ id, jobId, subject }: { id: number; jobId: string; subject: 
     const t = setTimeout(() => dismiss(id), job?.status === "failed" || error ? 2 * DISMISS_MS : DISMISS_MS);
     return () => clearTimeout(t);
   }, [final, error, id, job?.status]);
-  if (error) return <ToastBox tone="error" onDismiss={() => dismiss(id)}>Could not follow the job on {subject}: {error.message}</ToastBox>;
+  if (error)
+    return (
+      <ToastBox tone="error" onDismiss={() => dismiss(id)}>
+        Could not follow the job on {subject}: {error.message}
+      </ToastBox>
+    );
   if (!job || !final) {
     return (
       <ToastBox tone="pending" onDismiss={() => dismiss(id)}>

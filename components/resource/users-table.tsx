@@ -41,7 +41,9 @@ export function UsersTable({ accountId, addLabel = "Add user" }: { accountId?: s
     setPending(null);
   };
   const onError = (err: unknown) => setActionError(errorMessage(err));
-  const setState = useMutation(trpc.user.setState.mutationOptions({ onSuccess: (u) => done(`User ${u.username} is now ${u.state}`), onError }));
+  const setState = useMutation(
+    trpc.user.setState.mutationOptions({ onSuccess: (u) => done(`User ${u.username} is now ${u.state}`), onError }),
+  );
   const remove = useMutation(trpc.user.delete.mutationOptions({ onSuccess: () => done("User deleted"), onError }));
 
   const open = (p: Pending) => {
@@ -51,9 +53,21 @@ export function UsersTable({ accountId, addLabel = "Add user" }: { accountId?: s
 
   const actions = (u: UserRow): MenuAction[] => [
     { label: "Edit", onSelect: () => setEditing(u) },
-    { label: "Enable", onSelect: () => open({ kind: "state", user: u, state: "enabled" }), disabled: u.state === "enabled" && "Already enabled" },
-    { label: "Disable", onSelect: () => open({ kind: "state", user: u, state: "disabled" }), disabled: u.state === "disabled" && "Already disabled" },
-    { label: "Lock", onSelect: () => open({ kind: "state", user: u, state: "locked" }), disabled: u.state === "locked" && "Already locked" },
+    {
+      label: "Enable",
+      onSelect: () => open({ kind: "state", user: u, state: "enabled" }),
+      disabled: u.state === "enabled" && "Already enabled",
+    },
+    {
+      label: "Disable",
+      onSelect: () => open({ kind: "state", user: u, state: "disabled" }),
+      disabled: u.state === "disabled" && "Already disabled",
+    },
+    {
+      label: "Lock",
+      onSelect: () => open({ kind: "state", user: u, state: "locked" }),
+      disabled: u.state === "locked" && "Already locked",
+    },
     { label: "Reset password", onSelect: () => setResetting(u) },
     { label: "Delete", danger: true, onSelect: () => open({ kind: "delete", user: u }) },
   ];
@@ -70,8 +84,19 @@ export function UsersTable({ accountId, addLabel = "Add user" }: { accountId?: s
         </span>
       ),
     },
-    { key: "name", header: "Name", cell: (u) => fullName(u) || <span className="text-slate-500">—</span>, className: "hidden md:table-cell" },
-    { key: "email", header: "Email", sortable: true, cell: (u) => u.email ?? <span className="text-slate-500">—</span>, className: "hidden lg:table-cell" },
+    {
+      key: "name",
+      header: "Name",
+      cell: (u) => fullName(u) || <span className="text-slate-500">—</span>,
+      className: "hidden md:table-cell",
+    },
+    {
+      key: "email",
+      header: "Email",
+      sortable: true,
+      cell: (u) => u.email ?? <span className="text-slate-500">—</span>,
+      className: "hidden lg:table-cell",
+    },
     ...(accountId
       ? []
       : ([

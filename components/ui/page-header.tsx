@@ -6,7 +6,17 @@ export interface Crumb {
 }
 
 /** Page title with breadcrumbs and the page's main actions. */
-export function PageHeader({ title, crumbs = [], actions, description }: { title: string; crumbs?: Crumb[]; actions?: React.ReactNode; description?: string }) {
+export function PageHeader({
+  title,
+  crumbs = [],
+  actions,
+  description,
+}: {
+  title: string;
+  crumbs?: Crumb[];
+  actions?: React.ReactNode;
+  description?: string;
+}) {
   return (
     <div className="mb-6">
       {crumbs.length > 0 && (
@@ -38,7 +48,17 @@ export function PageHeader({ title, crumbs = [], actions, description }: { title
   );
 }
 
-export function Card({ title, children, actions, className }: { title?: string; children: React.ReactNode; actions?: React.ReactNode; className?: string }) {
+export function Card({
+  title,
+  children,
+  actions,
+  className,
+}: {
+  title?: string;
+  children: React.ReactNode;
+  actions?: React.ReactNode;
+  className?: string;
+}) {
   return (
     <section className={`rounded-lg border border-slate-200 bg-white shadow-xs ${className ?? ""}`}>
       {(title || actions) && (

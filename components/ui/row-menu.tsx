@@ -90,43 +90,47 @@ export function RowMenu({ label, actions }: { label: string; actions: MenuAction
       {/* In a portal: a sticky table cell is a stacking context that later rows would paint over. */}
       {open &&
         createPortal(
-        <div
-          ref={menu}
-          role="menu"
-          aria-label={label}
-          style={pos}
-          className="fixed z-40 w-56 max-w-[calc(100vw-8px)] overflow-hidden rounded-md border border-slate-200 bg-white py-1 shadow-lg"
-        >
-          {shown.map((a, i) => {
-            const reasonId = `${baseId}-${i}`;
-            return (
-              <div key={a.label} role="none">
-                <button
-                  type="button"
-                  role="menuitem"
-                  aria-disabled={a.disabled ? true : undefined}
-                  aria-describedby={a.disabled ? reasonId : undefined}
-                  onClick={() => {
-                    if (a.disabled) return;
-                    close(false);
-                    a.onSelect();
-                  }}
-                  className={cn(
-                    "block w-full px-3 py-1.5 text-left text-sm focus:bg-slate-100 focus:outline-none",
-                    a.disabled ? "cursor-not-allowed text-slate-600" : a.danger ? "text-red-700 hover:bg-red-50" : "text-slate-800 hover:bg-slate-50",
+          <div
+            ref={menu}
+            role="menu"
+            aria-label={label}
+            style={pos}
+            className="fixed z-40 w-56 max-w-[calc(100vw-8px)] overflow-hidden rounded-md border border-slate-200 bg-white py-1 shadow-lg"
+          >
+            {shown.map((a, i) => {
+              const reasonId = `${baseId}-${i}`;
+              return (
+                <div key={a.label} role="none">
+                  <button
+                    type="button"
+                    role="menuitem"
+                    aria-disabled={a.disabled ? true : undefined}
+                    aria-describedby={a.disabled ? reasonId : undefined}
+                    onClick={() => {
+                      if (a.disabled) return;
+                      close(false);
+                      a.onSelect();
+                    }}
+                    className={cn(
+                      "block w-full px-3 py-1.5 text-left text-sm focus:bg-slate-100 focus:outline-none",
+                      a.disabled
+                        ? "cursor-not-allowed text-slate-600"
+                        : a.danger
+                          ? "text-red-700 hover:bg-red-50"
+                          : "text-slate-800 hover:bg-slate-50",
+                    )}
+                  >
+                    {a.label}
+                  </button>
+                  {a.disabled && (
+                    <p id={reasonId} className="px-3 pb-1.5 text-xs text-slate-600">
+                      {a.disabled}
+                    </p>
                   )}
-                >
-                  {a.label}
-                </button>
-                {a.disabled && (
-                  <p id={reasonId} className="px-3 pb-1.5 text-xs text-slate-600">
-                    {a.disabled}
-                  </p>
-                )}
-              </div>
-            );
-          })}
-        </div>,
+                </div>
+              );
+            })}
+          </div>,
           // Inside the page's main landmark (screen readers find it where the row is), else the body.
           document.querySelector("main") ?? document.body,
         )}

@@ -31,7 +31,9 @@ export const accounts = pgTable(
   },
   (t) => [
     // Names are unique among the accounts that are not removed: a removed account frees its name.
-    uniqueIndex("accounts_domain_name_unique").on(t.domainId, t.name).where(sql`${t.removedAt} is null`),
+    uniqueIndex("accounts_domain_name_unique")
+      .on(t.domainId, t.name)
+      .where(sql`${t.removedAt} is null`),
     index("accounts_domain_idx").on(t.domainId),
   ],
 );

@@ -21,7 +21,9 @@ export const domains = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex("domains_parent_name_unique").on(t.parentId, t.name).where(sql`${t.removedAt} is null`),
+    uniqueIndex("domains_parent_name_unique")
+      .on(t.parentId, t.name)
+      .where(sql`${t.removedAt} is null`),
     index("domains_path_idx").on(t.path),
   ],
 );

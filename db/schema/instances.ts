@@ -71,7 +71,9 @@ export const instances = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex("instances_account_name_unique").on(t.accountId, t.name).where(sql`${t.state} <> 'expunged'`),
+    uniqueIndex("instances_account_name_unique")
+      .on(t.accountId, t.name)
+      .where(sql`${t.state} <> 'expunged'`),
     // Lists page newest first with id as tie-breaker: both in the index, so a first page reads
     // 20 index entries whatever the population.
     index("instances_account_created_idx").on(t.accountId, t.createdAt, t.id),

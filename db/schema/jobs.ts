@@ -37,11 +37,17 @@ export const jobs = pgTable(
   },
   (t) => [
     // One job in flight per resource: a second operation on a busy VM is refused.
-    uniqueIndex("jobs_one_active_per_resource").on(t.resourceId).where(sql`${t.status} in ('queued', 'running')`),
+    uniqueIndex("jobs_one_active_per_resource")
+      .on(t.resourceId)
+      .where(sql`${t.status} in ('queued', 'running')`),
     // Claiming reads only queued jobs or expired leases: small partial indexes stay fast however
     // many finished jobs the table holds.
-    index("jobs_queued_idx").on(t.runAfter, t.createdAt).where(sql`${t.status} = 'queued'`),
-    index("jobs_lease_idx").on(t.leaseUntil).where(sql`${t.status} = 'running'`),
+    index("jobs_queued_idx")
+      .on(t.runAfter, t.createdAt)
+      .where(sql`${t.status} = 'queued'`),
+    index("jobs_lease_idx")
+      .on(t.leaseUntil)
+      .where(sql`${t.status} = 'running'`),
     index("jobs_resource_idx").on(t.resourceId, t.createdAt),
     index("jobs_account_idx").on(t.accountId, t.createdAt),
   ],

@@ -25,8 +25,12 @@ export const resourceCounters = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex("resource_counters_account_idx").on(t.accountId, t.resourceType).where(sql`${t.accountId} is not null`),
-    uniqueIndex("resource_counters_domain_idx").on(t.domainId, t.resourceType).where(sql`${t.domainId} is not null`),
+    uniqueIndex("resource_counters_account_idx")
+      .on(t.accountId, t.resourceType)
+      .where(sql`${t.accountId} is not null`),
+    uniqueIndex("resource_counters_domain_idx")
+      .on(t.domainId, t.resourceType)
+      .where(sql`${t.domainId} is not null`),
     check("resource_counters_one_owner", sql`(${t.accountId} is null) <> (${t.domainId} is null)`),
     check("resource_counters_used_nonnegative", sql`${t.used} >= 0`),
     check("resource_counters_max_nonnegative", sql`${t.max} is null or ${t.max} >= 0`),

@@ -26,7 +26,12 @@ export const sessions = pgTable(
     /** signed_out | ended_by_user | password_changed */
     endedReason: text("ended_reason"),
   },
-  (t) => [index("sessions_user_active_idx").on(t.userId).where(sql`${t.endedAt} is null`), index("sessions_last_seen_idx").on(t.lastSeenAt)],
+  (t) => [
+    index("sessions_user_active_idx")
+      .on(t.userId)
+      .where(sql`${t.endedAt} is null`),
+    index("sessions_last_seen_idx").on(t.lastSeenAt),
+  ],
 );
 
 /**

@@ -16,7 +16,9 @@ export const printable = (label: string, max: number) =>
     .string({ error: `${label} is required` })
     .trim()
     .max(max, { message: `${label} must be at most ${max} characters` })
-    .refine((v) => !INVISIBLE_CHARS.test(v), { message: `${label} cannot contain control, invisible formatting or line-separator characters` });
+    .refine((v) => !INVISIBLE_CHARS.test(v), {
+      message: `${label} cannot contain control, invisible formatting or line-separator characters`,
+    });
 
 /** Names of domains, accounts, offerings, infrastructure: printable, no slashes (paths use them). */
 export const nameSchema = printable("Name", 64)
@@ -41,7 +43,14 @@ export const optionalText = (max = 255, label = "Text") =>
     .optional();
 
 export const tagsSchema = z
-  .array(z.string().trim().min(1).max(64).regex(/^[a-zA-Z0-9._-]+$/, { message: "Tags may contain letters, digits, '.', '_' and '-'" }))
+  .array(
+    z
+      .string()
+      .trim()
+      .min(1)
+      .max(64)
+      .regex(/^[a-zA-Z0-9._-]+$/, { message: "Tags may contain letters, digits, '.', '_' and '-'" }),
+  )
   .max(32)
   .default([]);
 

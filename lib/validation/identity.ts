@@ -9,7 +9,13 @@ export const domainIdInput = z.object({ id: idSchema });
 const userFields = {
   username: usernameSchema,
   password: passwordSchema,
-  email: z.string().trim().email({ message: "Must be a valid email address" }).max(254).optional().or(z.literal("").transform(() => undefined)),
+  email: z
+    .string()
+    .trim()
+    .email({ message: "Must be a valid email address" })
+    .max(254)
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
   firstName: optionalText(64, "First name"),
   lastName: optionalText(64, "Last name"),
 };
@@ -34,9 +40,19 @@ export const updateUserInput = z.object({
 export const userIdInput = z.object({ id: idSchema });
 export const setUserStateInput = z.object({ id: idSchema, state: z.enum(["enabled", "disabled", "locked"]) });
 export const resetPasswordInput = z.object({ id: idSchema, password: passwordSchema });
-export const changeOwnPasswordInput = z.object({ currentPassword: z.string().min(1, { message: "Current password is required" }), newPassword: passwordSchema });
+export const changeOwnPasswordInput = z.object({
+  currentPassword: z.string().min(1, { message: "Current password is required" }),
+  newPassword: passwordSchema,
+});
 /** A sign-in session of one's own (ids are random base64url strings). */
-export const sessionIdInput = z.object({ id: z.string().trim().min(1, { message: "Session is required" }).max(64).regex(/^[A-Za-z0-9_-]+$/, { message: "Not a session id" }) });
+export const sessionIdInput = z.object({
+  id: z
+    .string()
+    .trim()
+    .min(1, { message: "Session is required" })
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/, { message: "Not a session id" }),
+});
 
 export type CreateDomainInput = z.infer<typeof createDomainInput>;
 export type CreateAccountInput = z.infer<typeof createAccountInput>;

@@ -64,8 +64,7 @@ const tagsEdit = tagsSchema.unwrap();
  * before it hands the URI to virsh.
  */
 export function libvirtUriProblem(uri: string, keyDir?: string | null): string | null {
-  const bad = (why: string) =>
-    `Address ${why}; use qemu:///system, qemu+ssh://user@host[:port]/system or qemu+tls://host[:port]/system`;
+  const bad = (why: string) => `Address ${why}; use qemu:///system, qemu+ssh://user@host[:port]/system or qemu+tls://host[:port]/system`;
   if (uri === "qemu:///system") return null;
   const m = /^qemu\+(ssh|tls):\/\/(?:([^@/?#]*)@)?([^/?#]*)\/system(?:\?([^#]*))?$/.exec(uri);
   if (!m) return bad("must be a libvirt URI of an allowed kind");
@@ -107,7 +106,7 @@ export function libvirtUriProblem(uri: string, keyDir?: string | null): string |
 
 /** A key or known_hosts file: an absolute, normalised path, inside `keyDir` when the server knows it. */
 function keyFileProblem(file: string, keyDir: string | null | undefined): string | null {
-  if (absolutePathProblem(file)) return "must be an absolute path without \"..\", \".\" or \"//\"";
+  if (absolutePathProblem(file)) return 'must be an absolute path without "..", "." or "//"';
   if (keyDir === undefined) return null;
   if (!keyDir) return "is not allowed: no STRATUS_LIBVIRT_KEY_DIR is configured";
   const dir = keyDir.replace(/\/+$/, "");
@@ -135,7 +134,26 @@ function absolutePathProblem(p: string): string | null {
  * parents everything shares. Storage writes and deletes files under its path, so one of these
  * would let Stratus overwrite the system.
  */
-const SYSTEM_TREES = ["/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/usr", "/boot", "/dev", "/proc", "/sys", "/run", "/root", "/var/run", "/var/log", "/var/lib/dpkg", "/var/lib/apt"];
+const SYSTEM_TREES = [
+  "/etc",
+  "/bin",
+  "/sbin",
+  "/lib",
+  "/lib32",
+  "/lib64",
+  "/libx32",
+  "/usr",
+  "/boot",
+  "/dev",
+  "/proc",
+  "/sys",
+  "/run",
+  "/root",
+  "/var/run",
+  "/var/log",
+  "/var/lib/dpkg",
+  "/var/lib/apt",
+];
 const SHARED_PARENTS = ["/", "/home", "/var", "/var/lib", "/tmp", "/var/tmp", "/mnt", "/media", "/srv", "/opt"];
 
 /** Why `p` is not a usable storage directory, or null (it must be absolute, normalised and not a system directory). */
@@ -157,7 +175,9 @@ export function storagePathProblem(kind: (typeof storagePoolTypes)[number] | "se
   const sim = /^sim:\/\/([a-zA-Z0-9_-][a-zA-Z0-9._-]*)(\/[a-zA-Z0-9_-][a-zA-Z0-9._-]*)*$/;
   const nfs = /^nfs:\/\/[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::\d{1,5})?(\/.*)$/;
   if (kind !== "local_dir" && p.startsWith("sim://")) {
-    return sim.test(p) && !p.split("/").some((s) => s === "..") ? null : "Path of a simulated store must look like sim://name (letters, digits, '.', '_', '-')";
+    return sim.test(p) && !p.split("/").some((s) => s === "..")
+      ? null
+      : "Path of a simulated store must look like sim://name (letters, digits, '.', '_', '-')";
   }
   if (kind === "secondary" && p.startsWith("nfs://")) {
     const m = nfs.exec(p);
@@ -184,7 +204,10 @@ export const updateZoneInput = z.object({
   description: description.nullish(),
   allocationAlgorithm: allocationAlgorithmSchema.optional(),
 });
-export const setZoneStateInput = z.object({ id: idSchema, state: z.enum(allocationStates, { error: "State must be enabled or disabled" }) });
+export const setZoneStateInput = z.object({
+  id: idSchema,
+  state: z.enum(allocationStates, { error: "State must be enabled or disabled" }),
+});
 
 // Pods
 
@@ -221,7 +244,13 @@ const hostFields = {
 /** libvirt domain type override of a KVM host: null = automatic (kvm when acceleration works, else qemu). */
 export const domainTypeSchema = z.enum(["kvm", "qemu"], { error: "Domain type must be kvm or qemu" }).nullable();
 export const createHostInput = z
-  .object({ clusterId: idSchema, hypervisorType: hypervisorTypeSchema, ...hostFields, tags: tagsSchema, domainType: domainTypeSchema.optional() })
+  .object({
+    clusterId: idSchema,
+    hypervisorType: hypervisorTypeSchema,
+    ...hostFields,
+    tags: tagsSchema,
+    domainType: domainTypeSchema.optional(),
+  })
   .superRefine((v, ctx) => {
     const problem = hostAddressProblem(v.hypervisorType, v.address);
     if (problem) ctx.addIssue({ code: "custom", path: ["address"], message: problem });

@@ -8,7 +8,9 @@ export const vmNameSchema = z
   .trim()
   .min(1, { message: "Name is required" })
   .max(63, { message: "Name must be at most 63 characters" })
-  .regex(/^[a-zA-Z]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/, { message: "Use letters, digits and hyphens; start with a letter, do not end with a hyphen" });
+  .regex(/^[a-zA-Z]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/, {
+    message: "Use letters, digits and hyphens; start with a letter, do not end with a hyphen",
+  });
 
 export const deployInstanceInput = z.object({
   zoneId: idSchema,

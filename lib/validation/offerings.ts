@@ -55,7 +55,10 @@ const diskFields = {
 };
 
 /** Fixed size: sizeGib is required. Custom size: minGib ≤ maxGib are required, sizeGib is ignored. */
-function checkDiskSize(v: { customSize: boolean; sizeGib?: number | null; minGib?: number | null; maxGib?: number | null }, ctx: z.RefinementCtx) {
+function checkDiskSize(
+  v: { customSize: boolean; sizeGib?: number | null; minGib?: number | null; maxGib?: number | null },
+  ctx: z.RefinementCtx,
+) {
   if (!v.customSize) {
     if (v.sizeGib == null) ctx.addIssue({ code: "custom", path: ["sizeGib"], message: "Size is required unless the size is custom" });
     return;

@@ -26,12 +26,22 @@ export const registerTemplateInput = z
       .refine((p) => !/[\u0000-\u001f]/.test(p), "Path may not contain control characters")
       .refine((p) => !p.split("/").includes(".."), "Path may not contain .."),
     /** Root disk size in GiB; default: the image's virtual size. */
-    sizeGib: z.number({ error: "Size must be a number" }).int("Size must be a whole number of GiB").min(1, "Size must be at least 1 GiB").max(65536).optional(),
+    sizeGib: z
+      .number({ error: "Size must be a number" })
+      .int("Size must be a whole number of GiB")
+      .min(1, "Size must be at least 1 GiB")
+      .max(65536)
+      .optional(),
     isPublic: z.boolean().default(true),
   })
   .superRefine((v, ctx) => {
     const ok = v.hypervisorType === "kvm" ? v.format === "qcow2" || v.format === "raw" : v.format === "simulator";
-    if (!ok) ctx.addIssue({ code: "custom", path: ["format"], message: v.hypervisorType === "kvm" ? "KVM templates are qcow2 or raw images" : "Simulator templates use the simulator format" });
+    if (!ok)
+      ctx.addIssue({
+        code: "custom",
+        path: ["format"],
+        message: v.hypervisorType === "kvm" ? "KVM templates are qcow2 or raw images" : "Simulator templates use the simulator format",
+      });
   });
 
 export const updateTemplateInput = z.object({

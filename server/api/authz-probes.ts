@@ -69,7 +69,12 @@ const inputs: Record<string, Probe> = {
   "instance.list": (v) => ({ accountId: v.accountId }),
   "instance.get": (v) => ({ id: v.ids.instance }),
   "instance.deployChoices": () => undefined,
-  "instance.deploy": (v) => ({ zoneId: v.ids.zone, templateId: v.ids.template, computeOfferingId: v.ids.computeOffering, name: "intruder" }),
+  "instance.deploy": (v) => ({
+    zoneId: v.ids.zone,
+    templateId: v.ids.template,
+    computeOfferingId: v.ids.computeOffering,
+    name: "intruder",
+  }),
   "instance.start": (v) => ({ id: v.ids.instance }),
   "instance.stop": (v) => ({ id: v.ids.instance, force: true }),
   "instance.reboot": (v) => ({ id: v.ids.instance }),
@@ -83,7 +88,14 @@ const inputs: Record<string, Probe> = {
   "metrics.forInstance": (v) => ({ id: v.ids.instance, minutes: 60 }),
   "metrics.forHost": (v) => ({ id: v.ids.host, minutes: 60 }),
   "template.list": () => ({ search: "" }),
-  "template.register": (v) => ({ name: "intruder", osType: "Linux", hypervisorType: "simulator", format: "simulator", secondaryStoreId: v.ids.secondaryStore, path: "intruder" }),
+  "template.register": (v) => ({
+    name: "intruder",
+    osType: "Linux",
+    hypervisorType: "simulator",
+    format: "simulator",
+    secondaryStoreId: v.ids.secondaryStore,
+    path: "intruder",
+  }),
   "template.update": (v) => ({ id: v.ids.template, name: "hijacked" }),
   "template.delete": (v) => ({ id: v.ids.template }),
   // Infrastructure: root admin only; the probes aim at real objects so a missing check would show.
@@ -94,10 +106,23 @@ const inputs: Record<string, Probe> = {
   ...infraProbes(
     "host",
     "host",
-    { clusterId: "cluster", hypervisorType: "simulator", name: "intruder", address: "sim://intruder", cpuCores: 1, cpuMhz: 1000, memoryMib: 1024 },
+    {
+      clusterId: "cluster",
+      hypervisorType: "simulator",
+      name: "intruder",
+      address: "sim://intruder",
+      cpuCores: 1,
+      cpuMhz: 1000,
+      memoryMib: 1024,
+    },
     { state: "maintenance" },
   ),
-  ...infraProbes("storagePool", "storagePool", { zoneId: "zone", name: "intruder", type: "simulator", path: "sim://x", capacityGib: 1 }, { state: "maintenance" }),
+  ...infraProbes(
+    "storagePool",
+    "storagePool",
+    { zoneId: "zone", name: "intruder", type: "simulator", path: "sim://x", capacityGib: 1 },
+    { state: "maintenance" },
+  ),
   ...infraProbes("secondaryStore", "secondaryStore", { zoneId: "zone", name: "intruder", path: "sim://x", capacityGib: 1 }, null),
 };
 
@@ -114,7 +139,12 @@ function offeringProbes(r: "computeOffering" | "diskOffering", size: Record<stri
 }
 
 /** list/get/create/update/setState/delete of an infrastructure resource; `refs` name ids in Victim.ids. */
-function infraProbes(r: string, idKey: string, create: Record<string, unknown>, state: Record<string, unknown> | null): Record<string, Probe> {
+function infraProbes(
+  r: string,
+  idKey: string,
+  create: Record<string, unknown>,
+  state: Record<string, unknown> | null,
+): Record<string, Probe> {
   const resolve = (v: Victim, o: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(o).map(([k, val]) => [k, k.endsWith("Id") && typeof val === "string" ? v.ids[val] : val]));
   return {
@@ -129,7 +159,20 @@ function infraProbes(r: string, idKey: string, create: Record<string, unknown>, 
 
 /** Procedures whose input names a victim object (so the refusal must be NOT_FOUND when permitted). */
 const targeted = Object.keys(inputs).filter(
-  (p) => !["session.me", "session.list", "session.endOthers", "domain.tree", "limit.mine", "user.changeOwnPassword", "simulator.get", "simulator.setLatency", "simulator.addFault", "simulator.reset", "capacity.summary"].includes(p),
+  (p) =>
+    ![
+      "session.me",
+      "session.list",
+      "session.endOthers",
+      "domain.tree",
+      "limit.mine",
+      "user.changeOwnPassword",
+      "simulator.get",
+      "simulator.setLatency",
+      "simulator.addFault",
+      "simulator.reset",
+      "capacity.summary",
+    ].includes(p),
 );
 
 /** The permission each procedure needs, for telling a permission refusal from a scope refusal. */
@@ -158,7 +201,8 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "template.delete": "infra.manage",
 };
 // Instances and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
-for (const p of Object.keys(inputs)) if (p.startsWith("instance.") || p.startsWith("job.") || p.startsWith("console.") || p.startsWith("session.")) permissionOf[p] = null;
+for (const p of Object.keys(inputs))
+  if (p.startsWith("instance.") || p.startsWith("job.") || p.startsWith("console.") || p.startsWith("session.")) permissionOf[p] = null;
 
 export const authzProbes = {
   inputs,
@@ -167,14 +211,34 @@ export const authzProbes = {
     const explicit = permissionOf[path];
     if (explicit !== undefined) return explicit === null || can(caller.accountType, explicit);
     const [resource] = path.split(".");
-    const manage = (resource === "computeOffering" || resource === "diskOffering" ? "offering.manage" : ["zone", "pod", "cluster", "host", "storagePool", "secondaryStore"].includes(resource!) ? "infra.manage" : `${resource}.manage`) as Permission;
+    const manage = (
+      resource === "computeOffering" || resource === "diskOffering"
+        ? "offering.manage"
+        : ["zone", "pod", "cluster", "host", "storagePool", "secondaryStore"].includes(resource!)
+          ? "infra.manage"
+          : `${resource}.manage`
+    ) as Permission;
     return can(caller.accountType, manage);
   },
   async setUp(db: Db, t: Tenancy): Promise<Victim> {
     const [u] = await db.select({ id: users.id }).from(users).where(eq(users.username, "tenant"));
     const admin = t.callers.admin;
-    const compute = await createComputeOffering(db, admin, { name: "Acme secret compute", domainId: t.domains.acme.id, cpuCores: 1, cpuMhz: 1000, memoryMib: 512, cpuCap: false, hostTags: [] });
-    const disk = await createDiskOffering(db, admin, { name: "Acme secret disk", domainId: t.domains.acme.id, sizeGib: 5, customSize: false, storageTags: [] });
+    const compute = await createComputeOffering(db, admin, {
+      name: "Acme secret compute",
+      domainId: t.domains.acme.id,
+      cpuCores: 1,
+      cpuMhz: 1000,
+      memoryMib: 512,
+      cpuCap: false,
+      hostTags: [],
+    });
+    const disk = await createDiskOffering(db, admin, {
+      name: "Acme secret disk",
+      domainId: t.domains.acme.id,
+      sizeGib: 5,
+      customSize: false,
+      storageTags: [],
+    });
     const choices = await deployChoicesByName(db);
     const [vm] = await deployInstances(db, t.callers.tenant, { ...choices, name: "acme-secret-vm", count: 1 });
     const one = async <T extends { id: string }>(rows: Promise<T[]>) => (await rows)[0]!.id;
@@ -196,7 +260,17 @@ export const authzProbes = {
       secondaryStore: await one(db.select({ id: secondaryStores.id }).from(secondaryStores)),
       session: await startSession(db, { userId: u!.id, sessionVersion: 0, ip: "192.0.2.1", userAgent: "victim" }),
     };
-    const secretIds = [ids.domain, ids.subDomain, ids.account, ids.user, ids.computeOffering, ids.diskOffering, ids.instance, ids.job, ids.session] as string[];
+    const secretIds = [
+      ids.domain,
+      ids.subDomain,
+      ids.account,
+      ids.user,
+      ids.computeOffering,
+      ids.diskOffering,
+      ids.instance,
+      ids.job,
+      ids.session,
+    ] as string[];
     return {
       domainId: t.domains.acme.id,
       subDomainId: t.domains.teamA.id,

@@ -33,10 +33,7 @@ const t = initTRPC.context<Context>().create({
    */
   errorFormatter({ shape, error }) {
     const zod = error.cause instanceof ZodError ? error.cause : null;
-    const field =
-      error.cause instanceof ServiceError
-        ? error.cause.field
-        : zod?.issues[0]?.path.map(String).join(".") || undefined;
+    const field = error.cause instanceof ServiceError ? error.cause.field : zod?.issues[0]?.path.map(String).join(".") || undefined;
     const unavailable = error.code === "SERVICE_UNAVAILABLE" || isDatabaseUnavailable(error.cause ?? error);
     const internal = !unavailable && error.code === "INTERNAL_SERVER_ERROR";
     return {

@@ -7,8 +7,7 @@ import { startSession } from "./session";
 import { beginAttempt, forgiveAttempt, sleep, throttlePolicy, type ThrottlePolicy } from "./throttle";
 
 export type LoginResult =
-  | { ok: true; userId: string; sessionVersion: number; sessionId: string }
-  | { ok: false; reason: "invalid" | "disabled" | "throttled" };
+  { ok: true; userId: string; sessionVersion: number; sessionId: string } | { ok: false; reason: "invalid" | "disabled" | "throttled" };
 
 /**
  * Checks a username and password and, when they are right, starts a session (a `sessions` row).

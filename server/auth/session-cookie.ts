@@ -45,7 +45,10 @@ export interface CookieClaims extends SessionClaims {
 }
 
 /** The claims of a valid, unexpired session JWT in the cookie header; null otherwise. */
-export async function claimsFromCookie(cookieHeader: string | null | undefined, secret = process.env.NEXTAUTH_SECRET): Promise<CookieClaims | null> {
+export async function claimsFromCookie(
+  cookieHeader: string | null | undefined,
+  secret = process.env.NEXTAUTH_SECRET,
+): Promise<CookieClaims | null> {
   const token = sessionToken(parseCookies(cookieHeader));
   if (!token || !secret) return null;
   try {

@@ -80,7 +80,14 @@ export async function checkSession(db: DbOrTx, claims: SessionClaims | null | un
   const { uid, sv, sid } = claims ?? {};
   if (typeof uid !== "string" || typeof sid !== "string" || !sid) return { ok: false, reason: "missing" };
   const [row] = await db
-    .select({ ...callerColumns, sessionUserId: sessions.userId, sessionVersion: sessions.sessionVersion, createdAt: sessions.createdAt, lastSeenAt: sessions.lastSeenAt, endedAt: sessions.endedAt })
+    .select({
+      ...callerColumns,
+      sessionUserId: sessions.userId,
+      sessionVersion: sessions.sessionVersion,
+      createdAt: sessions.createdAt,
+      lastSeenAt: sessions.lastSeenAt,
+      endedAt: sessions.endedAt,
+    })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .innerJoin(accounts, eq(accounts.id, users.accountId))
@@ -104,11 +111,16 @@ export async function checkSession(db: DbOrTx, claims: SessionClaims | null | un
 }
 
 /** A new session row for a successful sign-in; returns its id (the JWT's `sid`). */
-export async function startSession(db: DbOrTx, s: { userId: string; sessionVersion: number; ip: string; userAgent: string }): Promise<string> {
+export async function startSession(
+  db: DbOrTx,
+  s: { userId: string; sessionVersion: number; ip: string; userAgent: string },
+): Promise<string> {
   const id = randomBytes(16).toString("base64url");
   // Rows older than a month are no use to anyone (the known-address check looks back a month).
   await db.delete(sessions).where(and(eq(sessions.userId, s.userId), lt(sessions.createdAt, new Date(Date.now() - 30 * 86_400_000))));
-  await db.insert(sessions).values({ id, userId: s.userId, sessionVersion: s.sessionVersion, ip: s.ip, userAgent: s.userAgent.slice(0, 400) });
+  await db
+    .insert(sessions)
+    .values({ id, userId: s.userId, sessionVersion: s.sessionVersion, ip: s.ip, userAgent: s.userAgent.slice(0, 400) });
   return id;
 }
 
@@ -149,7 +161,13 @@ export interface SessionInfo {
 /** The caller's active sessions, the current one first, then the most recently seen. */
 export async function listOwnSessions(db: DbOrTx, caller: Caller, currentId: string | null | undefined): Promise<SessionInfo[]> {
   const rows = await db
-    .select({ id: sessions.id, createdAt: sessions.createdAt, lastSeenAt: sessions.lastSeenAt, ip: sessions.ip, userAgent: sessions.userAgent })
+    .select({
+      id: sessions.id,
+      createdAt: sessions.createdAt,
+      lastSeenAt: sessions.lastSeenAt,
+      ip: sessions.ip,
+      userAgent: sessions.userAgent,
+    })
     .from(sessions)
     .where(activeOf(caller.userId))
     .orderBy(desc(sessions.lastSeenAt));
@@ -159,7 +177,10 @@ export async function listOwnSessions(db: DbOrTx, caller: Caller, currentId: str
 
 /** Ends one of the caller's own sessions; another user's session id is NOT_FOUND. */
 export async function endOwnSession(db: DbOrTx, caller: Caller, id: string): Promise<void> {
-  const [row] = await db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.id, id), activeOf(caller.userId)));
+  const [row] = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.id, id), activeOf(caller.userId)));
   if (!row) throw notFound("Session");
   await endSession(db, id, "ended_by_user");
 }

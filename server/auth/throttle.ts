@@ -64,7 +64,8 @@ export async function beginAttempt(db: DbOrTx, username: string, ip: string, pol
   // Now and then, drop windows that are over (unknown usernames would otherwise pile up).
   if (Math.random() < 0.02) await db.delete(loginThrottle).where(lt(loginThrottle.windowStart, stale));
   if (count(k.pair) > policy.pairMax || count(k.addr) > policy.addressMax) return { allowed: false };
-  if (count(k.user) > policy.userBackstop && !(await knownAddress(db, username, ip))) return { allowed: true, delayMs: policy.backstopDelayMs };
+  if (count(k.user) > policy.userBackstop && !(await knownAddress(db, username, ip)))
+    return { allowed: true, delayMs: policy.backstopDelayMs };
   return { allowed: true, delayMs: 0 };
 }
 
@@ -84,7 +85,13 @@ async function knownAddress(db: DbOrTx, username: string, ip: string): Promise<b
     .select({ id: sessions.id })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sql`lower(${users.username})`, username.trim().toLowerCase()), eq(sessions.ip, ip), gt(sessions.createdAt, new Date(Date.now() - 30 * 86_400_000))))
+    .where(
+      and(
+        eq(sql`lower(${users.username})`, username.trim().toLowerCase()),
+        eq(sessions.ip, ip),
+        gt(sessions.createdAt, new Date(Date.now() - 30 * 86_400_000)),
+      ),
+    )
     .limit(1);
   return Boolean(row);
 }

@@ -32,7 +32,8 @@ import { RfbTestClient, tcpTransport, type Transport } from "./rfb-test-client";
 const URI = "qemu:///system";
 const SECRET = "libvirt-console-test-secret-0123456789";
 const image = path.resolve(process.env.STRATUS_TEST_IMAGE ?? ".cache/test-image/tiny.qcow2");
-const virsh = (...args: string[]) => execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+const virsh = (...args: string[]) =>
+  execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
 
 let h: DbHandle;
 let workers: ReturnType<typeof testWorkers>;
@@ -101,12 +102,49 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("console of a real lib
     const [z] = await h.db.select().from(zones).where(eq(zones.name, "Zone 1"));
     const [p] = await h.db.select().from(pods).where(eq(pods.zoneId, z!.id));
     const cluster = await admin.cluster.create({ podId: p!.id, name: "KVM console", hypervisorType: "kvm" });
-    await admin.storagePool.create({ zoneId: z!.id, clusterId: cluster.id, name: "console primary", type: "local_dir", path: primary, capacityGib: 20 });
+    await admin.storagePool.create({
+      zoneId: z!.id,
+      clusterId: cluster.id,
+      name: "console primary",
+      type: "local_dir",
+      path: primary,
+      capacityGib: 20,
+    });
     const store = await admin.secondaryStore.create({ zoneId: z!.id, name: "console secondary", path: secondary, capacityGib: 20 });
-    await admin.host.create({ clusterId: cluster.id, hypervisorType: "kvm", name: "console-kvm", address: URI, cpuCores: 1, cpuMhz: 1, memoryMib: 1, tags: [] });
-    const tpl = await admin.template.register({ name: "Tiny console guest", osType: "Other Linux (64-bit)", hypervisorType: "kvm", format: "qcow2", secondaryStoreId: store.id, path: "templates/tiny.qcow2", isPublic: true });
-    const o = await admin.computeOffering.create({ name: "Tiny console", cpuCores: 1, cpuMhz: 500, memoryMib: 128, cpuCap: false, hostTags: [] });
-    const [d] = await api(h.db, t.callers.tenant).instance.deploy({ zoneId: z!.id, templateId: tpl.id, computeOfferingId: o.id, name: "console-vm", count: 1 });
+    await admin.host.create({
+      clusterId: cluster.id,
+      hypervisorType: "kvm",
+      name: "console-kvm",
+      address: URI,
+      cpuCores: 1,
+      cpuMhz: 1,
+      memoryMib: 1,
+      tags: [],
+    });
+    const tpl = await admin.template.register({
+      name: "Tiny console guest",
+      osType: "Other Linux (64-bit)",
+      hypervisorType: "kvm",
+      format: "qcow2",
+      secondaryStoreId: store.id,
+      path: "templates/tiny.qcow2",
+      isPublic: true,
+    });
+    const o = await admin.computeOffering.create({
+      name: "Tiny console",
+      cpuCores: 1,
+      cpuMhz: 500,
+      memoryMib: 128,
+      cpuCap: false,
+      hostTags: [],
+    });
+    const [d] = await api(h.db, t.callers.tenant).instance.deploy({
+      zoneId: z!.id,
+      templateId: tpl.id,
+      computeOfferingId: o.id,
+      name: "console-vm",
+      count: 1,
+    });
     vmId = d!.id;
     const j = await waitForJob(h.db, d!.jobId, 120_000);
     if (j.status !== "succeeded") throw new Error(`deploy failed: ${j.error}`);
@@ -146,10 +184,15 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("console of a real lib
 
   it("shows the guest's screen through the proxy, and closes when the VM is stopped", async () => {
     // The guest prints its banner on the serial log and the VGA screen once booted.
-    await waitFor("the guest's banner", () => {
-      const log = path.join(primary, `${domain}-serial.log`);
-      return fs.existsSync(log) && fs.readFileSync(log, "utf8").includes("STRATUS-TINY-GUEST hostname=console-vm ready");
-    }, 90_000, 250);
+    await waitFor(
+      "the guest's banner",
+      () => {
+        const log = path.join(primary, `${domain}-serial.log`);
+        return fs.existsSync(log) && fs.readFileSync(log, "utf8").includes("STRATUS-TINY-GUEST hostname=console-vm ready");
+      },
+      90_000,
+      250,
+    );
     const { cookie, ticket, path: p } = await cookieAndTicket(t.callers.tenant, vmId);
     const tr = await wsTransport(`${base}${p}?ticket=${ticket}`, cookie);
     const c = await RfbTestClient.open(tr);

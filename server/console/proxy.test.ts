@@ -58,7 +58,10 @@ const ticketFor = async (l: Login, id: string) => {
 };
 
 /** Opens the WebSocket; resolves with it, or with the HTTP status the upgrade was refused with. */
-function connect(path: string, headers: Record<string, string> = {}): Promise<{ ws: WebSocket; transport: Transport } | { status: number; body: string }> {
+function connect(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ ws: WebSocket; transport: Transport } | { status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${base}${path}`, ["binary"], { headers });
     sockets.push(ws);
@@ -172,7 +175,10 @@ describe(`console proxy (${testDbKind()})`, () => {
     ws.close();
     await waitFor("the session to end", () => openConsoles().length === 0);
     const types = await waitFor("open and close events", async () => {
-      const rows = await h.db.select({ type: events.type, actor: events.actorUserId }).from(events).where(and(eq(events.resourceId, vm1.id)));
+      const rows = await h.db
+        .select({ type: events.type, actor: events.actorUserId })
+        .from(events)
+        .where(and(eq(events.resourceId, vm1.id)));
       const ts = rows.filter((r) => r.type.startsWith("VM.CONSOLE.")).map((r) => `${r.type}:${r.actor === t.callers.tenant.userId}`);
       return ts.length >= 2 ? ts : null;
     });
@@ -187,7 +193,11 @@ describe(`console proxy (${testDbKind()})`, () => {
 
   it("refuses an expired ticket", async () => {
     const [u] = await h.db.select({ sv: users.sessionVersion }).from(users).where(eq(users.id, tenant.caller.userId));
-    const { ticket } = await issueTicket(h.db, { userId: tenant.caller.userId, sessionVersion: u!.sv, sessionId: tenant.sid, instanceId: vm1.id }, 1);
+    const { ticket } = await issueTicket(
+      h.db,
+      { userId: tenant.caller.userId, sessionVersion: u!.sv, sessionId: tenant.sid, instanceId: vm1.id },
+      1,
+    );
     await new Promise((r) => setTimeout(r, 20));
     expect(await refusal(`/api/console/${vm1.id}?ticket=${ticket}`, { cookie: tenant.cookie })).toBe(403);
   });
@@ -225,7 +235,10 @@ describe(`console proxy (${testDbKind()})`, () => {
     expect(await refusal(`${path}?ticket=${ticket}`)).toBe(401);
     expect(await refusal(`${path}?ticket=${ticket}`, { cookie: tenant.cookie })).toBe(403); // spent
     const second = await ticketFor(tenant, vm1.id);
-    const forged = await encode({ token: { uid: t.callers.tenant.userId, sv: 0, sid: tenant.sid }, secret: "another-secret-0123456789abcdef" });
+    const forged = await encode({
+      token: { uid: t.callers.tenant.userId, sv: 0, sid: tenant.sid },
+      secret: "another-secret-0123456789abcdef",
+    });
     expect(await refusal(`${second.path}?ticket=${second.ticket}`, { cookie: `next-auth.session-token=${forged}` })).toBe(401);
   });
 
@@ -241,10 +254,12 @@ describe(`console proxy (${testDbKind()})`, () => {
       (e: unknown) => (e instanceof TRPCError ? e.code : String(e)),
     );
     expect(code).toBe("NOT_FOUND");
-    const noSession = await api(h.db, t.callers.tenant).console.ticket({ id: vm1.id }).then(
-      () => "OK",
-      (e: unknown) => (e instanceof TRPCError ? e.code : String(e)),
-    );
+    const noSession = await api(h.db, t.callers.tenant)
+      .console.ticket({ id: vm1.id })
+      .then(
+        () => "OK",
+        (e: unknown) => (e instanceof TRPCError ? e.code : String(e)),
+      );
     expect(noSession).toBe("PRECONDITION_FAILED");
   });
 

@@ -51,7 +51,14 @@ class Refusal extends Error {
   }
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 502: "Bad Gateway" };
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  409: "Conflict",
+  502: "Bad Gateway",
+};
 
 function refuse(socket: Duplex, status: number, message: string) {
   const body = `${message}\n`;
@@ -104,7 +111,11 @@ async function connectUpstream(endpoint: { host: string; port: number; password?
   sock.on("close", onEnd);
   sock.on("error", (e) => q.fail(e));
   try {
-    await withTimeout(upstreamHandshake(q, (b) => sock.write(b), endpoint.password), 10_000, "Connecting to the VM's console");
+    await withTimeout(
+      upstreamHandshake(q, (b) => sock.write(b), endpoint.password),
+      10_000,
+      "Connecting to the VM's console",
+    );
   } catch (e) {
     sock.destroy();
     throw e;
@@ -140,8 +151,17 @@ export function createConsoleProxy(opts: ConsoleProxyOptions) {
       await redeemTicket(opts.db, ticket, { userId: "", sessionVersion: -1, sessionId: "", instanceId });
       throw new Refusal(401, "Sign in to open a console");
     }
-    const redeemed = await redeemTicket(opts.db, ticket, { userId: session.userId, sessionVersion: session.sessionVersion, sessionId: session.sessionId, instanceId });
-    if (!redeemed.ok) throw new Refusal(403, redeemed.reason === "expired" ? "The console ticket expired; open the console again" : "Invalid console ticket");
+    const redeemed = await redeemTicket(opts.db, ticket, {
+      userId: session.userId,
+      sessionVersion: session.sessionVersion,
+      sessionId: session.sessionId,
+      instanceId,
+    });
+    if (!redeemed.ok)
+      throw new Refusal(
+        403,
+        redeemed.reason === "expired" ? "The console ticket expired; open the console again" : "Invalid console ticket",
+      );
     const check = await checkSession(opts.db, claimsOf(session));
     if (!check.ok) throw check.reason === "revoked" ? new Refusal(403, "Access revoked") : new Refusal(401, "Signed out");
     const caller = check.caller;
@@ -193,7 +213,9 @@ export function createConsoleProxy(opts: ConsoleProxyOptions) {
       if (openConsolesOf(userId) + (opening.get(userId) ?? 0) >= cap) {
         // Accept, then close with a reason the browser can show (an HTTP refusal is opaque to it).
         log(`refused a console of ${ctx.vm.name} for ${ctx.caller.username}: ${cap} already open`);
-        return wss.handleUpgrade(req, socket, head, (ws) => ws.close(CLOSE.tooMany.code, `${CLOSE.tooMany.reason}: at most ${cap} per user; close one first`));
+        return wss.handleUpgrade(req, socket, head, (ws) =>
+          ws.close(CLOSE.tooMany.code, `${CLOSE.tooMany.reason}: at most ${cap} per user; close one first`),
+        );
       }
       adjustOpening(userId, 1);
       // Released once the console is registered, or if the socket goes away before that (a bad handshake).
@@ -273,7 +295,8 @@ export function createConsoleProxy(opts: ConsoleProxyOptions) {
       } catch {
         return CLOSE.accessRevoked;
       }
-      if (now.state !== "running") return { code: CLOSE.vmStopped.code, reason: now.state === "destroyed" ? "VM destroyed" : CLOSE.vmStopped.reason };
+      if (now.state !== "running")
+        return { code: CLOSE.vmStopped.code, reason: now.state === "destroyed" ? "VM destroyed" : CLOSE.vmStopped.reason };
       if (now.hostId !== vm.hostId) return { code: CLOSE.vmStopped.code, reason: "VM moved to another host" };
       if (Date.now() - lastInput > consoleConfig.idleMs) return CLOSE.idle;
       return null;

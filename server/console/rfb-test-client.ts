@@ -155,7 +155,14 @@ export class RfbTestClient {
   }
 }
 
-export function maskMatches(rgba: Uint8Array | Uint8ClampedArray, width: number, mask: boolean[][], x: number, y: number, bg: readonly [number, number, number]) {
+export function maskMatches(
+  rgba: Uint8Array | Uint8ClampedArray,
+  width: number,
+  mask: boolean[][],
+  x: number,
+  y: number,
+  bg: readonly [number, number, number],
+) {
   for (let dy = 0; dy < mask.length; dy++)
     for (let dx = 0; dx < mask[dy]!.length; dx++) {
       const o = ((y + dy) * width + x + dx) * 4;

@@ -9,10 +9,20 @@ import { issueTicket } from "./tickets";
  * ticket is bound to the caller, its sign-in and the VM; the browser redeems it once, within the
  * ticket's lifetime, on /api/console/<id>.
  */
-export async function requestConsoleTicket(db: Db, caller: Caller, session: { id: string | null; version: number } | null | undefined, instanceId: string) {
+export async function requestConsoleTicket(
+  db: Db,
+  caller: Caller,
+  session: { id: string | null; version: number } | null | undefined,
+  instanceId: string,
+) {
   const vm = await getInstanceInScope(db, caller, instanceId);
   if (vm.state !== "running" || !vm.hostId) throw conflict(`Instance ${vm.name} is ${vm.state}; start it to open its console`);
   if (!session?.id) throw new ServiceError("PRECONDITION_FAILED", "Your sign-in predates consoles; sign out and in again to open one");
-  const { ticket, expiresAt } = await issueTicket(db, { userId: caller.userId, sessionVersion: session.version, sessionId: session.id, instanceId: vm.id });
+  const { ticket, expiresAt } = await issueTicket(db, {
+    userId: caller.userId,
+    sessionVersion: session.version,
+    sessionId: session.id,
+    instanceId: vm.id,
+  });
   return { ticket, expiresAt, path: `/api/console/${vm.id}`, instanceName: vm.name };
 }

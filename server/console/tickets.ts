@@ -19,7 +19,11 @@ export interface TicketBinding {
 
 const hash = (ticket: string) => createHash("sha256").update(ticket).digest("base64url");
 
-export async function issueTicket(db: DbOrTx, binding: TicketBinding, ttlMs = consoleConfig.ticketTtlMs): Promise<{ ticket: string; expiresAt: Date }> {
+export async function issueTicket(
+  db: DbOrTx,
+  binding: TicketBinding,
+  ttlMs = consoleConfig.ticketTtlMs,
+): Promise<{ ticket: string; expiresAt: Date }> {
   const now = Date.now();
   await db.delete(consoleTickets).where(lt(consoleTickets.expiresAt, new Date(now)));
   const ticket = randomBytes(32).toString("base64url");
@@ -36,7 +40,10 @@ export type RedeemResult = { ok: true; binding: TicketBinding } | { ok: false; r
  * session of the cookie).
  */
 export async function redeemTicket(db: DbOrTx, ticket: string, presented: TicketBinding): Promise<RedeemResult> {
-  const [t] = await db.delete(consoleTickets).where(eq(consoleTickets.tokenHash, hash(ticket))).returning();
+  const [t] = await db
+    .delete(consoleTickets)
+    .where(eq(consoleTickets.tokenHash, hash(ticket)))
+    .returning();
   if (!t) return { ok: false, reason: "unknown" };
   if (t.expiresAt.getTime() <= Date.now()) return { ok: false, reason: "expired" };
   const same =

@@ -42,7 +42,9 @@ describe(`parallel deploys (${testDbKind()})`, () => {
     await writeLimits(h.db, { accountId: t.tenantAccount.id }, { instances: 10 });
     const tenant = api(h.db, t.callers.tenant);
     const choices = await deployChoicesByName(h.db);
-    const { ok, errors } = await settle(Array.from({ length: 100 }, (_, i) => () => tenant.instance.deploy({ ...choices, name: `par-${i}` })));
+    const { ok, errors } = await settle(
+      Array.from({ length: 100 }, (_, i) => () => tenant.instance.deploy({ ...choices, name: `par-${i}` })),
+    );
 
     expect(ok).toHaveLength(10);
     expect(errors).toHaveLength(90);
@@ -61,17 +63,34 @@ describe(`parallel deploys (${testDbKind()})`, () => {
     }
     // No extra rows: instances, jobs and usage facts only for the 10 accepted deploys.
     const rows = await h.db.select().from(instances).where(eq(instances.accountId, t.tenantAccount.id));
-    expect(rows.map((r) => r.id).sort()).toEqual(ok.flat().map((d) => d.id).sort());
+    expect(rows.map((r) => r.id).sort()).toEqual(
+      ok
+        .flat()
+        .map((d) => d.id)
+        .sort(),
+    );
     expect(await h.db.select().from(jobs).where(eq(jobs.accountId, t.tenantAccount.id))).toHaveLength(10);
     // (Workers may already have started some: count the creation facts.)
-    expect(await h.db.select().from(usageEvents).where(and(eq(usageEvents.accountId, t.tenantAccount.id), eq(usageEvents.type, "VM.CREATE")))).toHaveLength(10);
+    expect(
+      await h.db
+        .select()
+        .from(usageEvents)
+        .where(and(eq(usageEvents.accountId, t.tenantAccount.id), eq(usageEvents.type, "VM.CREATE"))),
+    ).toHaveLength(10);
     // No capacity reserved for the refused ones.
-    const [sum] = await h.db.select({ cpu: sql<number>`sum(${hosts.cpuUsedMhz})::float8`.mapWith(Number), mem: sql<number>`sum(${hosts.memoryUsedMib})::float8`.mapWith(Number) }).from(hosts);
+    const [sum] = await h.db
+      .select({
+        cpu: sql<number>`sum(${hosts.cpuUsedMhz})::float8`.mapWith(Number),
+        mem: sql<number>`sum(${hosts.memoryUsedMib})::float8`.mapWith(Number),
+      })
+      .from(hosts);
     expect(sum).toEqual({ cpu: 10 * 1000, mem: 10 * 1024 });
 
     const done = await Promise.all(ok.flat().map((d) => waitForJob(h.db, d.jobId)));
     expect(done.map((j) => j.status)).toEqual(Array(10).fill("succeeded"));
-    expect((await h.db.select().from(instances).where(eq(instances.accountId, t.tenantAccount.id))).map((r) => r.state)).toEqual(Array(10).fill("running"));
+    expect((await h.db.select().from(instances).where(eq(instances.accountId, t.tenantAccount.id))).map((r) => r.state)).toEqual(
+      Array(10).fill("running"),
+    );
     expect(await capacityViolations(h.db)).toEqual([]);
   });
 
@@ -82,7 +101,10 @@ describe(`parallel deploys (${testDbKind()})`, () => {
     expect(hostRows.map((x) => x.name)).toEqual(["sim-host-1", "sim-host-2", "sim-host-3", "sim-host-4"]);
     for (const x of hostRows) {
       const cpu = x.name === "sim-host-3" ? { cpuCores: 1, cpuMhz: (Number(x.cpuUsedMhz) + 2000) / 2 } : {};
-      await h.db.update(hosts).set({ memoryMib: Number(x.memoryUsedMib) + 3 * 1024 + 512, tags: ["ssd"], ...cpu }).where(eq(hosts.id, x.id));
+      await h.db
+        .update(hosts)
+        .set({ memoryMib: Number(x.memoryUsedMib) + 3 * 1024 + 512, tags: ["ssd"], ...cpu })
+        .where(eq(hosts.id, x.id));
     }
     const [globex] = await h.db.select().from(accounts).where(eq(accounts.name, "globex-ops"));
     await writeLimits(h.db, { accountId: globex!.id }, { instances: null, vcpus: null, memory_mib: null });
@@ -94,14 +116,16 @@ describe(`parallel deploys (${testDbKind()})`, () => {
       ...Array.from({ length: 10 }, (_, i) => () => user.instance.deploy({ ...medium, name: `full-m-${i}` })),
     ];
     // Interleave the two sizes.
-    calls.sort((a, b) => calls.indexOf(a) % 5 - calls.indexOf(b) % 5);
+    calls.sort((a, b) => (calls.indexOf(a) % 5) - (calls.indexOf(b) % 5));
     const { ok, errors } = await settle(calls);
 
     expect(ok).toHaveLength(11);
     expect(errors).toHaveLength(39);
     for (const e of errors) {
       expect((e as TRPCError).code).toBe("PRECONDITION_FAILED");
-      expect((e as TRPCError).message).toMatch(/^No host has room for this VM: (1 vCPU × 1000 MHz and 1024|2 vCPU × 2000 MHz and 4096) MiB in zone Zone 1$/);
+      expect((e as TRPCError).message).toMatch(
+        /^No host has room for this VM: (1 vCPU × 1000 MHz and 1024|2 vCPU × 2000 MHz and 4096) MiB in zone Zone 1$/,
+      );
     }
     const mine = await h.db.select().from(instances).where(eq(instances.accountId, globex!.id));
     expect(mine).toHaveLength(11);
@@ -119,7 +143,10 @@ describe(`parallel deploys (${testDbKind()})`, () => {
     expect(reserved.every((v) => v.state === "running")).toBe(true);
     expect(reserved).toHaveLength(21);
     expect(await capacityViolations(h.db)).toEqual([]);
-    const refusedNames = await h.db.select().from(instances).where(and(eq(instances.accountId, globex!.id), inArray(instances.name, ["full-m-0", "full-m-1"])));
+    const refusedNames = await h.db
+      .select()
+      .from(instances)
+      .where(and(eq(instances.accountId, globex!.id), inArray(instances.name, ["full-m-0", "full-m-1"])));
     expect(refusedNames).toEqual([]);
   });
 });

@@ -36,7 +36,10 @@ describe(`CPU cap on the simulator (${testDbKind()})`, () => {
     for (const d of [capped!, free!]) expect((await waitForJob(h.db, d.jobId)).status).toBe("succeeded");
 
     const [vm] = await h.db.select().from(instances).where(eq(instances.id, capped!.id));
-    const [sim] = await h.db.select().from(simulatorVms).where(eq(simulatorVms.name, vmInternalName(vm!)));
+    const [sim] = await h.db
+      .select()
+      .from(simulatorVms)
+      .where(eq(simulatorVms.name, vmInternalName(vm!)));
     expect(sim!.cpuCapPercent).toBeCloseTo(10);
     const [freeVm] = await h.db.select().from(instances).where(eq(instances.id, free!.id));
     const [host] = await h.db.select().from(hosts).where(eq(hosts.id, vm!.hostId!));

@@ -5,7 +5,15 @@ import { hosts, instances, jobs, simulatorVms, templates } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { killAllWorkers, spawnWorker } from "@/test/processes";
-import { capacityViolations, deployChoicesByName, setSimLatency, testWorkers, usageSequence, waitFor, waitForJob } from "@/test/orchestrator";
+import {
+  capacityViolations,
+  deployChoicesByName,
+  setSimLatency,
+  testWorkers,
+  usageSequence,
+  waitFor,
+  waitForJob,
+} from "@/test/orchestrator";
 import { registerOrchestrator, simulatorDriver } from "@/server/orchestrator";
 import type { HostRef, VmSpec } from "@/server/orchestrator/drivers/types";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
@@ -33,7 +41,13 @@ afterAll(async () => {
 
 const vmRow = async (id: string) => (await h.db.select().from(instances).where(eq(instances.id, id)))[0]!;
 const jobRow = async (id: string) => (await h.db.select().from(jobs).where(eq(jobs.id, id)))[0]!;
-const simState = async (vm: { number: number }) => (await h.db.select().from(simulatorVms).where(eq(simulatorVms.name, vmInternalName(vm))))[0]?.state ?? "missing";
+const simState = async (vm: { number: number }) =>
+  (
+    await h.db
+      .select()
+      .from(simulatorVms)
+      .where(eq(simulatorVms.name, vmInternalName(vm)))
+  )[0]?.state ?? "missing";
 const used = async (type: string) => (await accountLimits(h.db, t.tenantAccount.id)).find((r) => r.resourceType === type)!.used;
 const hostUse = async (id: string) => {
   const [x] = await h.db.select({ cpu: hosts.cpuUsedMhz, mem: hosts.memoryUsedMib }).from(hosts).where(eq(hosts.id, id));
@@ -46,7 +60,14 @@ async function refsFor(vmId: string): Promise<{ host: HostRef; spec: VmSpec }> {
   const [tp] = await h.db.select().from(templates).where(eq(templates.id, vm.templateId));
   return {
     host: { id: hr!.id, name: hr!.name, address: hr!.address, hypervisorType: hr!.hypervisorType },
-    spec: { name: vmInternalName(vm), displayName: vm.name, cpuCores: vm.cpuCores, cpuMhz: vm.cpuMhz, memoryMib: vm.memoryMib, template: { id: tp!.id, path: tp!.path, format: tp!.format, sizeGib: tp!.sizeGib } },
+    spec: {
+      name: vmInternalName(vm),
+      displayName: vm.name,
+      cpuCores: vm.cpuCores,
+      cpuMhz: vm.cpuMhz,
+      memoryMib: vm.memoryMib,
+      template: { id: tp!.id, path: tp!.path, format: tp!.format, sizeGib: tp!.sizeGib },
+    },
   };
 }
 
@@ -162,7 +183,10 @@ describe(`a worker dies mid-job and another finishes it (${testDbKind()})`, () =
 
   it("a job whose workers keep dying is failed cleanly once its attempts are used up, not resumed for ever", async () => {
     const tenant = api(h.db, t.callers.tenant);
-    const before = { instances: await used("instances"), reserved: (await h.db.select().from(hosts)).reduce((s, x) => s + Number(x.memoryUsedMib), 0) };
+    const before = {
+      instances: await used("instances"),
+      reserved: (await h.db.select().from(hosts)).reduce((s, x) => s + Number(x.memoryUsedMib), 0),
+    };
     const [d] = await tenant.instance.deploy({ ...(await deployChoicesByName(h.db)), name: "poison" });
     const { maxAttempts } = await jobRow(d!.jobId);
     // maxAttempts claims, each by a worker that dies at once (its lease runs out).

@@ -44,7 +44,10 @@ interface TrafficResult {
 }
 
 const resultOf = (w: WorkerProcess): TrafficResult => {
-  const line = w.output().split("\n").find((l) => l.startsWith("RESULT "));
+  const line = w
+    .output()
+    .split("\n")
+    .find((l) => l.startsWith("RESULT "));
   if (!line) throw new Error(`${w.owner} printed no result:\n${w.output()}`);
   return JSON.parse(line.slice("RESULT ".length)) as TrafficResult;
 };

@@ -4,7 +4,15 @@ import type { DbHandle } from "@/db";
 import { events, hosts, instances, simulatorFaults, simulatorVms } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
-import { capacityViolations, clearFaults, deployChoicesByName, injectFault, testWorkers, usageSequence, waitForJob } from "@/test/orchestrator";
+import {
+  capacityViolations,
+  clearFaults,
+  deployChoicesByName,
+  injectFault,
+  testWorkers,
+  usageSequence,
+  waitForJob,
+} from "@/test/orchestrator";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
 import { accountLimits } from "@/server/services/limits";
 
@@ -28,8 +36,18 @@ const tenant = () => api(h.db, t.callers.tenant);
 const vmRow = async (id: string) => (await h.db.select().from(instances).where(eq(instances.id, id)))[0]!;
 const used = async (type: string) => (await accountLimits(h.db, t.tenantAccount.id)).find((r) => r.resourceType === type)!.used;
 const totalReserved = async () => (await h.db.select().from(hosts)).reduce((s, x) => s + Number(x.memoryUsedMib), 0);
-const simVm = async (vm: { number: number }) => (await h.db.select().from(simulatorVms).where(eq(simulatorVms.name, vmInternalName(vm))))[0];
-const eventsOf = async (resourceId: string, type: string) => h.db.select().from(events).where(and(eq(events.resourceId, resourceId), eq(events.type, type)));
+const simVm = async (vm: { number: number }) =>
+  (
+    await h.db
+      .select()
+      .from(simulatorVms)
+      .where(eq(simulatorVms.name, vmInternalName(vm)))
+  )[0];
+const eventsOf = async (resourceId: string, type: string) =>
+  h.db
+    .select()
+    .from(events)
+    .where(and(eq(events.resourceId, resourceId), eq(events.type, type)));
 
 describe(`injected faults (${testDbKind()})`, () => {
   it("a permanent start fault fails the deploy: VM in Error, capacity released, limits kept until destroy and expunge", async () => {

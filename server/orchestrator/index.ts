@@ -59,13 +59,16 @@ export function startOrchestrator(handle: DbHandle, opts: OrchestratorOptions = 
     const reportedUnknown = new Set<string>();
     let reconciling = false;
     timers.push(
-      setInterval(() => {
-        if (reconciling) return;
-        reconciling = true;
-        void reconcileAll(handle.db, { reportedUnknown })
-          .catch((e: unknown) => console.error("[reconciler] cycle failed", e))
-          .finally(() => (reconciling = false));
-      }, opts.reconcileIntervalMs ?? Number(process.env.STRATUS_RECONCILE_INTERVAL_MS ?? 30_000)),
+      setInterval(
+        () => {
+          if (reconciling) return;
+          reconciling = true;
+          void reconcileAll(handle.db, { reportedUnknown })
+            .catch((e: unknown) => console.error("[reconciler] cycle failed", e))
+            .finally(() => (reconciling = false));
+        },
+        opts.reconcileIntervalMs ?? Number(process.env.STRATUS_RECONCILE_INTERVAL_MS ?? 30_000),
+      ),
     );
     timers.push(
       setInterval(() => {

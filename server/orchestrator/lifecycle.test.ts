@@ -23,7 +23,9 @@ afterAll(async () => {
 
 const vmRow = async (id: string) => (await h.db.select().from(instances).where(eq(instances.id, id)))[0]!;
 const usageTypes = async (id: string) =>
-  (await h.db.select({ type: usageEvents.type }).from(usageEvents).where(eq(usageEvents.resourceId, id)).orderBy(usageEvents.seq)).map((r) => r.type);
+  (await h.db.select({ type: usageEvents.type }).from(usageEvents).where(eq(usageEvents.resourceId, id)).orderBy(usageEvents.seq)).map(
+    (r) => r.type,
+  );
 const used = async (type: string) => (await accountLimits(h.db, t.tenantAccount.id)).find((r) => r.resourceType === type)!.used;
 
 describe(`VM lifecycle on the simulator (${testDbKind()})`, () => {
@@ -35,7 +37,10 @@ describe(`VM lifecycle on the simulator (${testDbKind()})`, () => {
     let vm = await vmRow(deployed!.id);
     expect(vm.state).toBe("running");
     expect(vm.capacityReserved).toBe(true);
-    const [sim] = await h.db.select().from(simulatorVms).where(eq(simulatorVms.name, `i-${vm.number}`));
+    const [sim] = await h.db
+      .select()
+      .from(simulatorVms)
+      .where(eq(simulatorVms.name, `i-${vm.number}`));
     expect(sim?.state).toBe("running");
     expect(await used("instances")).toBe(1);
     const [host] = await h.db.select().from(hosts).where(eq(hosts.id, vm.hostId!));
@@ -64,7 +69,12 @@ describe(`VM lifecycle on the simulator (${testDbKind()})`, () => {
     await waitForJob(h.db, (await tenant.instance.expunge({ id: vm.id })).jobId);
     vm = await vmRow(vm.id);
     expect(vm.state).toBe("expunged");
-    expect(await h.db.select().from(simulatorVms).where(eq(simulatorVms.name, `i-${vm.number}`))).toHaveLength(0);
+    expect(
+      await h.db
+        .select()
+        .from(simulatorVms)
+        .where(eq(simulatorVms.name, `i-${vm.number}`)),
+    ).toHaveLength(0);
     expect(await used("instances")).toBe(0);
     expect(await usageTypes(vm.id)).toEqual([
       "VM.CREATE",
@@ -107,7 +117,10 @@ describe(`VM lifecycle on the simulator (${testDbKind()})`, () => {
   });
 
   it("another tenant cannot see or operate the VM", async () => {
-    const [vm] = await h.db.select().from(instances).where(and(eq(instances.name, "scale-1")));
+    const [vm] = await h.db
+      .select()
+      .from(instances)
+      .where(and(eq(instances.name, "scale-1")));
     const other = api(h.db, t.callers.tenant2);
     await expect(other.instance.get({ id: vm!.id })).rejects.toThrow(/Instance not found/);
     await expect(other.instance.stop({ id: vm!.id })).rejects.toThrow(/Instance not found/);

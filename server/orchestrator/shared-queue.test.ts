@@ -31,7 +31,10 @@ const N = 24;
 
 async function startTwo(): Promise<{ owners: [string, string]; stop: () => Promise<void> }> {
   if (testDbKind() === "postgres") {
-    const [p, q] = await Promise.all([spawnWorker(h.url!, "queue-p", { STRATUS_JOB_CONCURRENCY: "3" }), spawnWorker(h.url!, "queue-q", { STRATUS_JOB_CONCURRENCY: "3" })]);
+    const [p, q] = await Promise.all([
+      spawnWorker(h.url!, "queue-p", { STRATUS_JOB_CONCURRENCY: "3" }),
+      spawnWorker(h.url!, "queue-q", { STRATUS_JOB_CONCURRENCY: "3" }),
+    ]);
     return { owners: ["queue-p", "queue-q"], stop: async () => void (await Promise.all([p.kill("SIGTERM"), q.kill("SIGTERM")])) };
   }
   const p = testWorkers(h, "queue-p", 3);
@@ -48,7 +51,10 @@ describe(`two orchestrators on one queue (${testDbKind()})`, () => {
     try {
       const tenant = api(h.db, t.callers.tenant);
       const choices = await deployChoicesByName(h.db);
-      const deployed = [...(await tenant.instance.deploy({ ...choices, name: "q", count: N / 2 })), ...(await tenant.instance.deploy({ ...choices, name: "r", count: N / 2 }))];
+      const deployed = [
+        ...(await tenant.instance.deploy({ ...choices, name: "q", count: N / 2 })),
+        ...(await tenant.instance.deploy({ ...choices, name: "r", count: N / 2 })),
+      ];
       expect(deployed).toHaveLength(N);
       const done = await Promise.all(deployed.map((d) => waitForJob(h.db, d.jobId, 60_000)));
 
@@ -57,14 +63,29 @@ describe(`two orchestrators on one queue (${testDbKind()})`, () => {
       expect(done.map((j) => j.attempts)).toEqual(Array(N).fill(1));
       for (const j of done) expect(j.steps).toEqual(["define", "start"]);
       const ids = deployed.map((d) => d.id);
-      const starts = await h.db.select().from(usageEvents).where(and(inArray(usageEvents.resourceId, ids), eq(usageEvents.type, "VM.START")));
+      const starts = await h.db
+        .select()
+        .from(usageEvents)
+        .where(and(inArray(usageEvents.resourceId, ids), eq(usageEvents.type, "VM.START")));
       expect(starts.map((u) => u.resourceId).sort()).toEqual([...ids].sort());
-      const running = await h.db.select().from(events).where(and(inArray(events.resourceId, ids), eq(events.type, "VM.RUNNING")));
+      const running = await h.db
+        .select()
+        .from(events)
+        .where(and(inArray(events.resourceId, ids), eq(events.type, "VM.RUNNING")));
       expect(running.map((e) => e.resourceId).sort()).toEqual([...ids].sort());
       expect(await h.db.select().from(simulatorVms).where(eq(simulatorVms.state, "running"))).toHaveLength(N);
 
       const byOwner = new Map<string, number>();
-      for (const j of await h.db.select().from(jobs).where(inArray(jobs.id, done.map((d) => d.id)))) byOwner.set(j.lockedBy!, (byOwner.get(j.lockedBy!) ?? 0) + 1);
+      for (const j of await h.db
+        .select()
+        .from(jobs)
+        .where(
+          inArray(
+            jobs.id,
+            done.map((d) => d.id),
+          ),
+        ))
+        byOwner.set(j.lockedBy!, (byOwner.get(j.lockedBy!) ?? 0) + 1);
       expect([...byOwner.keys()].sort()).toEqual([...pair.owners].sort());
       expect([...byOwner.values()].reduce((a, b) => a + b, 0)).toBe(N);
       expect(await capacityViolations(h.db)).toEqual([]);

@@ -27,11 +27,20 @@ beforeAll(async () => {
   admin = await callerFor(h.db, "admin");
   tenant = await callerFor(h.db, "tenant");
   reseller = await callerFor(h.db, "reseller");
-  hostRefs = (await h.db.select().from(hosts).orderBy(hosts.name)).map((x) => ({ id: x.id, name: x.name, address: x.address, hypervisorType: x.hypervisorType }));
+  hostRefs = (await h.db.select().from(hosts).orderBy(hosts.name)).map((x) => ({
+    id: x.id,
+    name: x.name,
+    address: x.address,
+    hypervisorType: x.hypervisorType,
+  }));
 });
 afterAll(() => h.close());
 
-const code = (p: Promise<unknown>) => p.then(() => "OK", (e: unknown) => (e instanceof TRPCError ? e.code : String(e)));
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => "OK",
+    (e: unknown) => (e instanceof TRPCError ? e.code : String(e)),
+  );
 
 describe(`simulator administration (${testDbKind()})`, () => {
   it("offers exactly the driver's operations", () => {
@@ -92,9 +101,13 @@ describe(`simulator administration (${testDbKind()})`, () => {
 
   it("refuses bad fault input with messages naming the field", async () => {
     const a = api(h.db, admin);
-    await expect(a.simulator.addFault({ operation: "start", probability: 0 })).rejects.toThrow("probability: Probability must be greater than 0");
+    await expect(a.simulator.addFault({ operation: "start", probability: 0 })).rejects.toThrow(
+      "probability: Probability must be greater than 0",
+    );
     await expect(a.simulator.addFault({ operation: "start", remaining: 0 })).rejects.toThrow("remaining: Count must be at least 1");
-    await expect(a.simulator.addFault({ operation: "start", hostId: "00000000-0000-4000-8000-000000000000" })).rejects.toThrow("Host not found");
+    await expect(a.simulator.addFault({ operation: "start", hostId: "00000000-0000-4000-8000-000000000000" })).rejects.toThrow(
+      "Host not found",
+    );
   });
 
   it("counts the simulated VMs per host", async () => {

@@ -56,7 +56,10 @@ describe(`storage capacity (${testDbKind()})`, () => {
     const tenant = api(h.db, t.callers.tenant);
     const choices = await deployChoicesByName(h.db, "Small", "Debian 12");
     const before = await pool();
-    await h.db.update(storagePools).set({ capacityGib: before.usedGib + 15 }).where(eq(storagePools.id, before.id));
+    await h.db
+      .update(storagePools)
+      .set({ capacityGib: before.usedGib + 15 })
+      .where(eq(storagePools.id, before.id));
     try {
       const err = await tenant.instance.deploy({ ...choices, name: "too-big", count: 2 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TRPCError);
@@ -77,8 +80,20 @@ describe(`storage capacity (${testDbKind()})`, () => {
     const admin = api(h.db, t.callers.admin);
     const [store] = await h.db.select().from(secondaryStores).where(eq(secondaryStores.name, "secondary-1"));
     expect((await zoneSummary()).secondaryStorageGib).toEqual({ used: 0, total: store!.capacityGib });
-    for (const [name, sizeGib] of [["CentOS", 8], ["Alpine", 2]] as const) {
-      await admin.template.register({ name, hypervisorType: "simulator", format: "simulator", secondaryStoreId: store!.id, path: `sim://templates/${name}`, sizeGib, osType: "Other Linux (64-bit)", isPublic: true });
+    for (const [name, sizeGib] of [
+      ["CentOS", 8],
+      ["Alpine", 2],
+    ] as const) {
+      await admin.template.register({
+        name,
+        hypervisorType: "simulator",
+        format: "simulator",
+        secondaryStoreId: store!.id,
+        path: `sim://templates/${name}`,
+        sizeGib,
+        osType: "Other Linux (64-bit)",
+        isPublic: true,
+      });
     }
     expect((await zoneSummary()).secondaryStorageGib).toEqual({ used: 10, total: store!.capacityGib });
     const [zone] = await admin.zone.capacity({ zoneId: store!.zoneId });

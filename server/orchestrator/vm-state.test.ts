@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { vmStates } from "@/db/schema/instances";
-import { allowedTransitions, assertTransition, canTransition, IllegalTransitionError, operationAllowed, operations, type VmOperation, type VmState } from "./vm-state";
+import {
+  allowedTransitions,
+  assertTransition,
+  canTransition,
+  IllegalTransitionError,
+  operationAllowed,
+  operations,
+  type VmOperation,
+  type VmState,
+} from "./vm-state";
 
 /**
  * The expected state machine, written out independently of vm-state.ts: rows are "from", and a
@@ -94,7 +103,7 @@ describe("VM state machine", () => {
 
   it("every state can reach Expunged (no VM is stuck for good)", () => {
     const reach = new Set<VmState>(["expunged"]);
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const s of vmStates) {
         if (!reach.has(s) && allowedTransitions[s].some((t) => reach.has(t))) {
@@ -124,14 +133,18 @@ describe("VM state machine", () => {
         const path = operationPaths[op][from];
         expect(path, `${op} from ${from} has a path`).toBeDefined();
         expect(path![0]).toBe(from);
-        for (let i = 1; i < path!.length; i++) expect(canTransition(path![i - 1]!, path![i]!), `${op}: ${path![i - 1]} → ${path![i]}`).toBe(true);
+        for (let i = 1; i < path!.length; i++)
+          expect(canTransition(path![i - 1]!, path![i]!), `${op}: ${path![i - 1]} → ${path![i]}`).toBe(true);
       }
     }
   });
 
   it("no operation is offered on a VM in transition or gone", () => {
     for (const s of ["starting", "stopping", "migrating", "expunging", "expunged"] as const) {
-      expect((Object.keys(operations) as VmOperation[]).filter((op) => operationAllowed(op, s)), s).toEqual([]);
+      expect(
+        (Object.keys(operations) as VmOperation[]).filter((op) => operationAllowed(op, s)),
+        s,
+      ).toEqual([]);
     }
   });
 });

@@ -12,7 +12,16 @@ import { vmInternalName } from "@/server/orchestrator/vm-name";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, callerFor, seedTenancy } from "@/test/fixtures";
 import { destroyInstance } from "@/server/services/instances/operations";
-import { capacityViolations, clearFaults, deployChoicesByName, injectFault, setSimLatency, testWorkers, waitFor, waitForJob } from "@/test/orchestrator";
+import {
+  capacityViolations,
+  clearFaults,
+  deployChoicesByName,
+  injectFault,
+  setSimLatency,
+  testWorkers,
+  waitFor,
+  waitForJob,
+} from "@/test/orchestrator";
 import { killAllWorkers, spawnWorker } from "@/test/processes";
 
 /**
@@ -54,7 +63,13 @@ const zero = (u: Use) => Object.fromEntries(Object.keys(u).map((k) => [k, 0]));
 async function tenantInNewDomain(name: string) {
   const reseller = api(h.db, t.callers.reseller);
   const domain = await reseller.domain.create({ parentId: t.domains.acme.id, name: `${name} Co` });
-  const { account } = await reseller.account.create({ domainId: domain.id, name, type: "user", username: `${name}-user`, password: `password-${name}` });
+  const { account } = await reseller.account.create({
+    domainId: domain.id,
+    name,
+    type: "user",
+    username: `${name}-user`,
+    password: `password-${name}`,
+  });
   return { domain, account, user: await callerFor(h.db, `${name}-user`) };
 }
 
@@ -97,7 +112,13 @@ describe(`account deletion (${testDbKind()})`, () => {
 
     // The confirmation says what goes.
     const reseller = api(h.db, t.callers.reseller);
-    expect(await reseller.account.deletionPreview({ id: account.id })).toEqual({ id: account.id, name: "doomed", instances: 3, running: 1, users: 1 });
+    expect(await reseller.account.deletionPreview({ id: account.id })).toEqual({
+      id: account.id,
+      name: "doomed",
+      instances: 3,
+      running: 1,
+      users: 1,
+    });
 
     // Workers stopped: what holds from the moment the deletion is asked, before the job runs.
     await workers.stop();
@@ -110,7 +131,9 @@ describe(`account deletion (${testDbKind()})`, () => {
     expect(await resolveCaller(h.db, user.userId, login.ok ? login.sessionVersion : -1)).toBeNull();
     expect(await authenticate(h.db, "doomed-user", "password-doomed", "10.9.0.1")).toEqual({ ok: false, reason: "disabled" });
     expect(await codeOf(tenant.instance.deploy({ ...(await deployChoicesByName(h.db)), name: "sneaky" }))).toBe("PRECONDITION_FAILED");
-    expect(await codeOf(reseller.user.create({ accountId: account.id, username: "late-user", password: "password-late" }))).toBe("CONFLICT");
+    expect(await codeOf(reseller.user.create({ accountId: account.id, username: "late-user", password: "password-late" }))).toBe(
+      "CONFLICT",
+    );
     expect(await codeOf(reseller.account.setState({ id: account.id, state: "enabled" }))).toBe("CONFLICT");
     // Its domain is not empty while the account is being deleted.
     expect(await codeOf(reseller.domain.delete({ id: domain.id }))).toBe("BAD_REQUEST");
@@ -160,10 +183,22 @@ describe(`account deletion (${testDbKind()})`, () => {
     const admin = api(h.db, t.callers.admin);
     const workers = testWorkers(h, "del-2");
     try {
-      const first = await admin.account.create({ domainId: t.domains.globex.id, name: "phoenix", type: "user", username: "phoenix", password: "password-phoenix" });
+      const first = await admin.account.create({
+        domainId: t.domains.globex.id,
+        name: "phoenix",
+        type: "user",
+        username: "phoenix",
+        password: "password-phoenix",
+      });
       const { jobId } = await admin.account.delete({ id: first.account.id });
       expect((await waitForJob(h.db, jobId)).status).toBe("succeeded");
-      const second = await admin.account.create({ domainId: t.domains.globex.id, name: "phoenix", type: "user", username: "phoenix", password: "password-phoenix" });
+      const second = await admin.account.create({
+        domainId: t.domains.globex.id,
+        name: "phoenix",
+        type: "user",
+        username: "phoenix",
+        password: "password-phoenix",
+      });
       expect(second.account.id).not.toBe(first.account.id);
       expect((await admin.account.get({ id: second.account.id })).state).toBe("enabled");
       // A domain with a removed account (and no other) is empty.
@@ -172,7 +207,9 @@ describe(`account deletion (${testDbKind()})`, () => {
       expect((await waitForJob(h.db, (await admin.account.delete({ id: inSub.account.id })).jobId)).status).toBe("succeeded");
       await admin.domain.delete({ id: sub.id });
       // A removed domain takes no new accounts.
-      expect(await codeOf(admin.account.create({ domainId: sub.id, name: "late", type: "user", username: "late", password: "password-late" }))).toBe("NOT_FOUND");
+      expect(
+        await codeOf(admin.account.create({ domainId: sub.id, name: "late", type: "user", username: "late", password: "password-late" })),
+      ).toBe("NOT_FOUND");
     } finally {
       await workers.stop();
     }
@@ -186,7 +223,12 @@ describe(`account deletion (${testDbKind()})`, () => {
     expect(await codeOf(api(h.db, t.callers.reseller).account.delete({ id: t.callers.reseller.accountId }))).toBe("BAD_REQUEST");
     const [a] = await h.db.select().from(accounts).where(eq(accounts.id, victim));
     expect(a!.state).toBe("enabled");
-    expect(await h.db.select().from(jobs).where(and(eq(jobs.resourceId, victim), eq(jobs.type, "account.cleanup")))).toEqual([]);
+    expect(
+      await h.db
+        .select()
+        .from(jobs)
+        .where(and(eq(jobs.resourceId, victim), eq(jobs.type, "account.cleanup"))),
+    ).toEqual([]);
   });
 
   it("a VM left in Error by a failed expunge is expunged again without giving its limits back twice", async () => {
@@ -223,7 +265,10 @@ describe(`account deletion (${testDbKind()})`, () => {
     const detail = await admin.account.get({ id: account.id });
     expect(detail.state).toBe("removing");
     expect(detail.cleanup).toMatchObject({ id: first.jobId, status: "failed" });
-    const [ev] = await h.db.select().from(events).where(and(eq(events.resourceId, account.id), eq(events.type, "ACCOUNT.DELETE.FAILED")));
+    const [ev] = await h.db
+      .select()
+      .from(events)
+      .where(and(eq(events.resourceId, account.id), eq(events.type, "ACCOUNT.DELETE.FAILED")));
     expect(ev!.description).toMatch(/stuck/);
 
     await clearFaults(h.db);
@@ -242,19 +287,34 @@ describe(`account deletion (${testDbKind()})`, () => {
     const workers = testWorkers(h, "del-4");
     try {
       const { domain, account } = await tenantInNewDomain("drifty");
-      await h.db.update(resourceCounters).set({ used: 3 }).where(and(eq(resourceCounters.accountId, account.id), eq(resourceCounters.resourceType, "volumes")));
-      await h.db.update(resourceCounters).set({ used: 3 }).where(and(eq(resourceCounters.domainId, domain.id), eq(resourceCounters.resourceType, "volumes")));
+      await h.db
+        .update(resourceCounters)
+        .set({ used: 3 })
+        .where(and(eq(resourceCounters.accountId, account.id), eq(resourceCounters.resourceType, "volumes")));
+      await h.db
+        .update(resourceCounters)
+        .set({ used: 3 })
+        .where(and(eq(resourceCounters.domainId, domain.id), eq(resourceCounters.resourceType, "volumes")));
       const acme = (await use({ domainId: t.domains.acme.id })).volumes!;
-      await h.db.update(resourceCounters).set({ used: acme + 3 }).where(and(eq(resourceCounters.domainId, t.domains.acme.id), eq(resourceCounters.resourceType, "volumes")));
+      await h.db
+        .update(resourceCounters)
+        .set({ used: acme + 3 })
+        .where(and(eq(resourceCounters.domainId, t.domains.acme.id), eq(resourceCounters.resourceType, "volumes")));
       const root = (await use({ domainId: t.domains.root.id })).volumes!;
-      await h.db.update(resourceCounters).set({ used: root + 3 }).where(and(eq(resourceCounters.domainId, t.domains.root.id), eq(resourceCounters.resourceType, "volumes")));
+      await h.db
+        .update(resourceCounters)
+        .set({ used: root + 3 })
+        .where(and(eq(resourceCounters.domainId, t.domains.root.id), eq(resourceCounters.resourceType, "volumes")));
       const { jobId } = await api(h.db, t.callers.admin).account.delete({ id: account.id });
       expect((await waitForJob(h.db, jobId)).status).toBe("succeeded");
       expect((await use({ accountId: account.id })).volumes).toBe(0);
       expect((await use({ domainId: domain.id })).volumes).toBe(0);
       expect((await use({ domainId: t.domains.acme.id })).volumes).toBe(acme);
       expect((await use({ domainId: t.domains.root.id })).volumes).toBe(root);
-      const [ev] = await h.db.select().from(events).where(and(eq(events.resourceId, account.id), eq(events.type, "ACCOUNT.DELETE.COMPLETE")));
+      const [ev] = await h.db
+        .select()
+        .from(events)
+        .where(and(eq(events.resourceId, account.id), eq(events.type, "ACCOUNT.DELETE.COMPLETE")));
       expect(ev!.level).toBe("warn");
       expect(ev!.description).toMatch(/3 volumes/);
     } finally {
@@ -275,7 +335,10 @@ describe(`account deletion (${testDbKind()})`, () => {
       const { jobId } = await api(h.db, t.callers.admin).account.delete({ id: account.id });
       // A started the cleanup and is inside the VMs' 3 s stop calls: kill it there.
       await waitFor("A stopping the VMs", async () => {
-        const rows = await h.db.select().from(jobs).where(and(eq(jobs.accountId, account.id), eq(jobs.type, "vm.destroy"), eq(jobs.lockedBy, "cleanup-a")));
+        const rows = await h.db
+          .select()
+          .from(jobs)
+          .where(and(eq(jobs.accountId, account.id), eq(jobs.type, "vm.destroy"), eq(jobs.lockedBy, "cleanup-a")));
         return rows.length > 0;
       });
       await a.kill("SIGKILL");
@@ -315,7 +378,10 @@ describe(`account deletion (${testDbKind()})`, () => {
       expect(Object.values(await use({ accountId: account.id })).every((n) => n === 0)).toBe(true);
       expect(await capacityViolations(h.db)).toEqual([]);
       // One destroy per VM: the resumed cleanup did not destroy c1 a second time.
-      const destroys = await h.db.select().from(jobs).where(and(eq(jobs.resourceId, v1), eq(jobs.type, "vm.destroy")));
+      const destroys = await h.db
+        .select()
+        .from(jobs)
+        .where(and(eq(jobs.resourceId, v1), eq(jobs.type, "vm.destroy")));
       expect(destroys).toHaveLength(1);
     });
   }

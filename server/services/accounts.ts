@@ -56,11 +56,7 @@ export function refuseIfRemoving(a: Pick<Account, "name" | "state">) {
   if (a.state === "removing") throw conflict(`Account ${a.name} is being deleted`, "id");
 }
 
-export async function listAccounts(
-  db: DbOrTx,
-  caller: Caller,
-  input: PageInput & { domainId?: string; includeSubdomains?: boolean },
-) {
+export async function listAccounts(db: DbOrTx, caller: Caller, input: PageInput & { domainId?: string; includeSubdomains?: boolean }) {
   const conds: (SQL | undefined)[] = [domainPathCondition(caller, domains.path), isNull(accounts.removedAt)];
   if (input.domainId) {
     const d = await getDomainInScope(db, caller, input.domainId);
@@ -167,7 +163,10 @@ export async function setAccountState(db: Db, caller: Caller, input: { id: strin
       .returning();
     if (!updated) throw conflict(`Account ${a.name} is being deleted`, "id");
     if (input.state !== "enabled") {
-      await tx.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.accountId, a.id));
+      await tx
+        .update(users)
+        .set({ sessionVersion: sql`${users.sessionVersion} + 1` })
+        .where(eq(users.accountId, a.id));
     }
     await recordEvent(tx, {
       type: `ACCOUNT.${input.state === "enabled" ? "ENABLE" : input.state === "disabled" ? "DISABLE" : "LOCK"}`,
@@ -246,7 +245,10 @@ export async function deleteAccount(db: Db, caller: Caller, id: string): Promise
         .returning({ id: accounts.id });
       if (!marked) throw notFound("Account");
       // Sessions end now, not at their next expiry.
-      await tx.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.accountId, a.id));
+      await tx
+        .update(users)
+        .set({ sessionVersion: sql`${users.sessionVersion} + 1` })
+        .where(eq(users.accountId, a.id));
       const job = await enqueueJob(tx, {
         type: ACCOUNT_CLEANUP_JOB,
         resourceType: "account",

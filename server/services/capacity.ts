@@ -78,7 +78,9 @@ export async function capacitySummary(db: DbOrTx, caller: Caller): Promise<ZoneC
       memoryMib: hosts.memoryMib,
       cpuUsedMhz: hosts.cpuUsedMhz,
       memoryUsedMib: hosts.memoryUsedMib,
-      vms: sql<number>`(select count(*)::int from ${instances} where ${instances.hostId} = ${hosts.id} and ${instances.capacityReserved})`.mapWith(Number),
+      vms: sql<number>`(select count(*)::int from ${instances} where ${instances.hostId} = ${hosts.id} and ${instances.capacityReserved})`.mapWith(
+        Number,
+      ),
     })
     .from(zones)
     .leftJoin(clusters, eq(clusters.zoneId, zones.id))

@@ -27,7 +27,8 @@ export async function getDomainInScope(db: DbOrTx, caller: Caller, id: string): 
 async function getManagedSubdomain(db: DbOrTx, caller: Caller, id: string): Promise<Domain> {
   const d = await getDomainInScope(db, caller, id);
   if (d.parentId === null) throw badRequest("The ROOT domain cannot be changed", "id");
-  if (!isRootAdmin(caller) && d.id === caller.domainId) throw badRequest("You cannot change your own domain; ask your parent domain's administrator", "id");
+  if (!isRootAdmin(caller) && d.id === caller.domainId)
+    throw badRequest("You cannot change your own domain; ask your parent domain's administrator", "id");
   return d;
 }
 
@@ -63,7 +64,14 @@ export async function domainDisplayPaths(db: DbOrTx, paths: string[]): Promise<M
   if (ids.length === 0) return new Map();
   const rows = await db.select({ id: domains.id, name: domains.name }).from(domains).where(inArray(domains.id, ids));
   const names = new Map(rows.map((r) => [r.id, r.name]));
-  return new Map(paths.map((p) => [p, pathIds(p).map((i) => names.get(i) ?? "?").join("/")]));
+  return new Map(
+    paths.map((p) => [
+      p,
+      pathIds(p)
+        .map((i) => names.get(i) ?? "?")
+        .join("/"),
+    ]),
+  );
 }
 
 export async function createDomain(db: Db, caller: Caller, input: CreateDomainInput): Promise<Domain> {
@@ -203,11 +211,21 @@ export async function deleteDomain(db: Db, caller: Caller, id: string): Promise<
   await db.transaction(async (tx) => {
     // FOR UPDATE: an account or sub-domain being created here (lockLiveDomain, FOR SHARE) either
     // committed before the counts below see it, or waits and then finds the domain removed.
-    const [locked] = await tx.select({ id: domains.id }).from(domains).where(and(eq(domains.id, d.id), isNull(domains.removedAt))).for("update");
+    const [locked] = await tx
+      .select({ id: domains.id })
+      .from(domains)
+      .where(and(eq(domains.id, d.id), isNull(domains.removedAt)))
+      .for("update");
     if (!locked) throw notFound("Domain");
     const [[children], [accts], [offers], [disks]] = await Promise.all([
-      tx.select({ n: count() }).from(domains).where(and(eq(domains.parentId, d.id), isNull(domains.removedAt))),
-      tx.select({ n: count() }).from(accounts).where(and(eq(accounts.domainId, d.id), isNull(accounts.removedAt))),
+      tx
+        .select({ n: count() })
+        .from(domains)
+        .where(and(eq(domains.parentId, d.id), isNull(domains.removedAt))),
+      tx
+        .select({ n: count() })
+        .from(accounts)
+        .where(and(eq(accounts.domainId, d.id), isNull(accounts.removedAt))),
       tx.select({ n: count() }).from(computeOfferings).where(eq(computeOfferings.domainId, d.id)),
       tx.select({ n: count() }).from(diskOfferings).where(eq(diskOfferings.domainId, d.id)),
     ]);
@@ -232,6 +250,10 @@ export async function deleteDomain(db: Db, caller: Caller, id: string): Promise<
 
 /** Inside a creating transaction: the domain still exists (not removed meanwhile), locked FOR SHARE until commit. */
 export async function lockLiveDomain(tx: DbOrTx, id: string): Promise<void> {
-  const [d] = await tx.select({ id: domains.id }).from(domains).where(and(eq(domains.id, id), isNull(domains.removedAt))).for("share");
+  const [d] = await tx
+    .select({ id: domains.id })
+    .from(domains)
+    .where(and(eq(domains.id, id), isNull(domains.removedAt)))
+    .for("share");
   if (!d) throw notFound("Domain");
 }

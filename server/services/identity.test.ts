@@ -68,7 +68,13 @@ describe(`domains on ${testDbKind()}`, () => {
     const admin = api(h.db, t.callers.admin);
     const src = await admin.domain.create({ parentId: t.domains.globex.id, name: "Movable" });
     const child = await admin.domain.create({ parentId: src.id, name: "Child" });
-    const acc = await admin.account.create({ domainId: child.id, name: "mover", type: "user", username: "mover", password: "password-mover" });
+    const acc = await admin.account.create({
+      domainId: child.id,
+      name: "mover",
+      type: "user",
+      username: "mover",
+      password: "password-mover",
+    });
     await h.db.transaction((tx) => consume(tx, acc.account.id, { instances: 2 }));
     await admin.domain.move({ id: src.id, parentId: t.domains.initech.id });
     const [movedChild] = await h.db.select().from(domains).where(eq(domains.id, child.id));
@@ -85,7 +91,9 @@ describe(`domains on ${testDbKind()}`, () => {
   });
 
   it("refuses to delete a domain that still has accounts or sub-domains", async () => {
-    const e = await api(h.db, t.callers.admin).domain.delete({ id: t.domains.acme.id }).catch((err: TRPCError) => err);
+    const e = await api(h.db, t.callers.admin)
+      .domain.delete({ id: t.domains.acme.id })
+      .catch((err: TRPCError) => err);
     expect((e as TRPCError).code).toBe("BAD_REQUEST");
     expect((e as TRPCError).message).toMatch(/still has 1 sub-domain\(s\), 2 account\(s\)/);
     const empty = await api(h.db, t.callers.reseller).domain.create({ parentId: t.domains.acme.id, name: "Empty" });
@@ -99,11 +107,23 @@ describe(`domains on ${testDbKind()}`, () => {
 describe(`accounts and users on ${testDbKind()}`, () => {
   it("a reseller creates accounts in its subtree only, and never root admins", async () => {
     const r = api(h.db, t.callers.reseller);
-    const { account, user } = await r.account.create({ domainId: t.domains.teamA.id, name: "team-a-dev", type: "user", username: "alice", password: "password-alice" });
+    const { account, user } = await r.account.create({
+      domainId: t.domains.teamA.id,
+      name: "team-a-dev",
+      type: "user",
+      username: "alice",
+      password: "password-alice",
+    });
     expect(account.domainId).toBe(t.domains.teamA.id);
     expect(user.username).toBe("alice");
-    expect(await codeOf(r.account.create({ domainId: t.domains.globex.id, name: "x", type: "user", username: "bob", password: "password-bob" }))).toBe("NOT_FOUND");
-    expect(await codeOf(r.account.create({ domainId: t.domains.acme.id, name: "x", type: "root_admin", username: "bob", password: "password-bob" }))).toBe("FORBIDDEN");
+    expect(
+      await codeOf(r.account.create({ domainId: t.domains.globex.id, name: "x", type: "user", username: "bob", password: "password-bob" })),
+    ).toBe("NOT_FOUND");
+    expect(
+      await codeOf(
+        r.account.create({ domainId: t.domains.acme.id, name: "x", type: "root_admin", username: "bob", password: "password-bob" }),
+      ),
+    ).toBe("FORBIDDEN");
     // Nothing half-made: the refused calls left no user behind.
     expect(await h.db.select().from(users).where(eq(users.username, "bob"))).toHaveLength(0);
   });
@@ -143,7 +163,13 @@ describe(`accounts and users on ${testDbKind()}`, () => {
   });
 
   it("a password reset ends sessions; a locked user cannot log in", async () => {
-    const acc = await api(h.db, t.callers.admin).account.create({ domainId: t.domains.globex.id, name: "locky", type: "user", username: "locky", password: "password-locky" });
+    const acc = await api(h.db, t.callers.admin).account.create({
+      domainId: t.domains.globex.id,
+      name: "locky",
+      type: "user",
+      username: "locky",
+      password: "password-locky",
+    });
     const login = await authenticate(h.db, "locky", "password-locky", "10.0.0.2");
     expect(login.ok).toBe(true);
     const sv = login.ok ? login.sessionVersion : -1;
@@ -157,7 +183,13 @@ describe(`accounts and users on ${testDbKind()}`, () => {
 
   it("deleting an account puts it in removing at once and queues its cleanup job (server/services/account-deletion.test.ts runs it)", async () => {
     const admin = api(h.db, t.callers.admin);
-    const { account, user } = await admin.account.create({ domainId: t.domains.globex.id, name: "owner", type: "user", username: "owner", password: "password-owner" });
+    const { account, user } = await admin.account.create({
+      domainId: t.domains.globex.id,
+      name: "owner",
+      type: "user",
+      username: "owner",
+      password: "password-owner",
+    });
     await h.db.transaction((tx) => consume(tx, account.id, { volumes: 1 }));
     const { jobId } = await admin.account.delete({ id: account.id });
     const detail = await admin.account.get({ id: account.id });
@@ -176,7 +208,9 @@ describe(`accounts and users on ${testDbKind()}`, () => {
 
   it("changing one's own password needs the current one", async () => {
     const me = await callerFor(h.db, "globex");
-    expect(await codeOf(api(h.db, me).user.changeOwnPassword({ currentPassword: "wrong-password", newPassword: "password-x1" }))).toBe("BAD_REQUEST");
+    expect(await codeOf(api(h.db, me).user.changeOwnPassword({ currentPassword: "wrong-password", newPassword: "password-x1" }))).toBe(
+      "BAD_REQUEST",
+    );
     await api(h.db, me).user.changeOwnPassword({ currentPassword: "stratus-globex", newPassword: "password-x1" });
     expect((await authenticate(h.db, "globex", "password-x1", "10.0.0.3")).ok).toBe(true);
   });

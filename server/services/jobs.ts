@@ -31,9 +31,16 @@ export async function getJobInScope(db: DbOrTx, caller: Caller, id: string) {
   // Hosts are infrastructure: a VM job's messages name its host ("Defining the VM on sim-host-1"), which only the root admin sees.
   const [vm] =
     job.resourceType === "instance" && job.resourceId
-      ? await db.select({ host: hosts.name }).from(instances).innerJoin(hosts, eq(hosts.id, sql`coalesce(${instances.hostId}, ${instances.lastHostId})`)).where(eq(instances.id, job.resourceId))
+      ? await db
+          .select({ host: hosts.name })
+          .from(instances)
+          .innerJoin(hosts, eq(hosts.id, sql`coalesce(${instances.hostId}, ${instances.lastHostId})`))
+          .where(eq(instances.id, job.resourceId))
       : [];
   const hide = (t: string | null) => (t && vm ? redactHost(t, vm.host) : t);
-  const result = job.result && typeof job.result === "object" && !Array.isArray(job.result) ? Object.fromEntries(Object.entries(job.result).filter(([k]) => k !== "hostId")) : job.result;
+  const result =
+    job.result && typeof job.result === "object" && !Array.isArray(job.result)
+      ? Object.fromEntries(Object.entries(job.result).filter(([k]) => k !== "hostId"))
+      : job.result;
   return { ...job, lockedBy: null, progressMessage: hide(job.progressMessage), error: hide(job.error), result };
 }

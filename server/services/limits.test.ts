@@ -80,10 +80,7 @@ describe(`limits on ${testDbKind()}`, () => {
   it("keeps used non-negative: releasing more than was consumed is an error, not silent drift", async () => {
     const err = await h.db.transaction((tx) => release(tx, t.tenantAccount.id, { snapshots: 1 })).catch((e: unknown) => e);
     expect(err).toBeTruthy();
-    const [row] = await h.db
-      .select()
-      .from(resourceCounters)
-      .where(eq(resourceCounters.accountId, t.tenantAccount.id));
+    const [row] = await h.db.select().from(resourceCounters).where(eq(resourceCounters.accountId, t.tenantAccount.id));
     expect(row).toBeDefined();
     expect(used(await accountLimits(h.db, t.tenantAccount.id), "snapshots")).toBe(0);
   });

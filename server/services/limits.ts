@@ -9,7 +9,6 @@ import { ServiceError, badRequest, notFound } from "./errors";
 export type Deltas = Partial<Record<ResourceType, number>>;
 export type Limits = Partial<Record<ResourceType, number | null>>;
 
-
 /** CloudStack-like defaults for a new account; domains start unlimited. */
 export const defaultAccountLimits: Record<ResourceType, number> = {
   instances: 20,
@@ -98,7 +97,9 @@ export async function consume(tx: DbOrTx, accountId: string, deltas: Deltas, kno
   for (const t of types) if ((deltas[t] ?? 0) < 0) throw badRequest(`Cannot consume a negative amount of ${t}`);
   await lockOpenAccount(tx, accountId);
   // Callers that already know the owner's domain path save a query while the locks are held.
-  const { accountName, domainIds } = known ? { accountName: known.accountName, domainIds: pathIds(known.domainPath) } : await ownerChain(tx, accountId);
+  const { accountName, domainIds } = known
+    ? { accountName: known.accountName, domainIds: pathIds(known.domainPath) }
+    : await ownerChain(tx, accountId);
   const owners = or(eq(resourceCounters.accountId, accountId), inArray(resourceCounters.domainId, domainIds));
   const delta = sql`(case ${resourceCounters.resourceType} ${sql.join(
     types.map((t) => sql`when ${t}::resource_type then ${deltas[t]}::bigint`),
@@ -114,16 +115,26 @@ export async function consume(tx: DbOrTx, accountId: string, deltas: Deltas, kno
   const updated = await tx
     .update(resourceCounters)
     .set({ used: sql`${resourceCounters.used} + ${delta}` })
-    .where(and(inArray(resourceCounters.id, locked), sql`(${resourceCounters.max} is null or ${resourceCounters.used} + ${delta} <= ${resourceCounters.max})`))
+    .where(
+      and(
+        inArray(resourceCounters.id, locked),
+        sql`(${resourceCounters.max} is null or ${resourceCounters.used} + ${delta} <= ${resourceCounters.max})`,
+      ),
+    )
     .returning({ id: resourceCounters.id });
   const expected = (1 + domainIds.length) * types.length;
   if (updated.length === expected) return;
   // Refused: say which limit, reading the counters as they are now (after our own increments).
-  const rows = await tx.select().from(resourceCounters).where(and(owners, inArray(resourceCounters.resourceType, types)));
+  const rows = await tx
+    .select()
+    .from(resourceCounters)
+    .where(and(owners, inArray(resourceCounters.resourceType, types)));
   const mine = new Set(updated.map((u) => u.id));
   for (const r of rows) {
     if (mine.has(r.id) || r.max === null) continue;
-    const owner = r.accountId ? { kind: "account" as const, name: accountName } : { kind: "domain" as const, name: await domainName(tx, r.domainId!) };
+    const owner = r.accountId
+      ? { kind: "account" as const, name: accountName }
+      : { kind: "domain" as const, name: await domainName(tx, r.domainId!) };
     throw new LimitExceededError(r.resourceType, owner, r.max, r.used, deltas[r.resourceType] ?? 0);
   }
   throw new ServiceError("CONFLICT", "Resource counters are missing for this account; ask an administrator to recount them");
@@ -145,15 +156,18 @@ export async function release(tx: DbOrTx, accountId: string, deltas: Deltas) {
     )
     .orderBy(asc(resourceCounters.id))
     .for("update");
-  await applyDeltas(tx, rows.map((r) => r.id), deltas, -1);
+  await applyDeltas(
+    tx,
+    rows.map((r) => r.id),
+    deltas,
+    -1,
+  );
 }
 
 async function applyDeltas(tx: DbOrTx, ids: string[], deltas: Deltas, sign: 1 | -1) {
   if (ids.length === 0) return;
   const cases = sql.join(
-    (Object.entries(deltas) as [ResourceType, number][]).map(
-      ([t, d]) => sql`when ${t}::resource_type then ${sign * d}::bigint`,
-    ),
+    (Object.entries(deltas) as [ResourceType, number][]).map(([t, d]) => sql`when ${t}::resource_type then ${sign * d}::bigint`),
     sql` `,
   );
   await tx
@@ -200,6 +214,9 @@ export async function writeLimits(db: DbOrTx, owner: { accountId: string } | { d
     if (max === undefined) continue;
     const ownerCond =
       "accountId" in owner ? eq(resourceCounters.accountId, owner.accountId) : eq(resourceCounters.domainId, owner.domainId);
-    await db.update(resourceCounters).set({ max }).where(and(ownerCond, eq(resourceCounters.resourceType, t)));
+    await db
+      .update(resourceCounters)
+      .set({ max })
+      .where(and(ownerCond, eq(resourceCounters.resourceType, t)));
   }
 }

@@ -56,11 +56,19 @@ export async function metricsForInstance(db: DbOrTx, caller: Caller, input: { id
 /** A host's load over the last `minutes` (root admin). */
 export async function metricsForHost(db: DbOrTx, caller: Caller, input: { id: string; minutes: number }) {
   assertInfra(caller, "read");
-  const [h] = await db.select({ id: hosts.id, memoryMib: hosts.memoryMib, cpuCores: hosts.cpuCores }).from(hosts).where(eq(hosts.id, input.id));
+  const [h] = await db
+    .select({ id: hosts.id, memoryMib: hosts.memoryMib, cpuCores: hosts.cpuCores })
+    .from(hosts)
+    .where(eq(hosts.id, input.id));
   if (!h) throw notFound("Host");
   const since = new Date(Date.now() - input.minutes * 60_000);
   const samples = await db
-    .select({ at: hostMetrics.at, runningVms: hostMetrics.runningVms, cpuPercent: hostMetrics.cpuPercent, memoryMib: hostMetrics.memoryMib })
+    .select({
+      at: hostMetrics.at,
+      runningVms: hostMetrics.runningVms,
+      cpuPercent: hostMetrics.cpuPercent,
+      memoryMib: hostMetrics.memoryMib,
+    })
     .from(hostMetrics)
     .where(and(eq(hostMetrics.hostId, h.id), gte(hostMetrics.at, since)))
     .orderBy(asc(hostMetrics.at))

@@ -52,7 +52,10 @@ export async function pageOf<T extends PgTable>(
       .orderBy(order)
       .limit(pageSize)
       .offset((page - 1) * pageSize),
-    db.select({ n: count() }).from(table as PgTable).where(where),
+    db
+      .select({ n: count() })
+      .from(table as PgTable)
+      .where(where),
   ]);
   return { items, total: total?.n ?? 0, page, pageSize };
 }

@@ -22,7 +22,10 @@ export async function getSimulator(db: DbOrTx, caller: Caller) {
   assertInfra(caller, "manage");
   const [settings] = await db.select().from(simulatorSettings).where(eq(simulatorSettings.id, "default"));
   const stored = settings?.latencyMs ?? {};
-  const latencyMs = Object.fromEntries(simulatorOperationNames.map((op) => [op, Number(stored[op] ?? 0)])) as Record<(typeof simulatorOperationNames)[number], number>;
+  const latencyMs = Object.fromEntries(simulatorOperationNames.map((op) => [op, Number(stored[op] ?? 0)])) as Record<
+    (typeof simulatorOperationNames)[number],
+    number
+  >;
   const faults = await db
     .select({
       id: simulatorFaults.id,
@@ -47,7 +50,10 @@ export async function getSimulator(db: DbOrTx, caller: Caller) {
       state: hosts.state,
       status: hosts.status,
       vms: sql<number>`(select count(*)::int from ${simulatorVms} where ${simulatorVms.hostId} = ${hosts.id})`.mapWith(Number),
-      running: sql<number>`(select count(*)::int from ${simulatorVms} where ${simulatorVms.hostId} = ${hosts.id} and ${simulatorVms.state} = 'running')`.mapWith(Number),
+      running:
+        sql<number>`(select count(*)::int from ${simulatorVms} where ${simulatorVms.hostId} = ${hosts.id} and ${simulatorVms.state} = 'running')`.mapWith(
+          Number,
+        ),
     })
     .from(hosts)
     .innerJoin(zones, eq(zones.id, hosts.zoneId))
@@ -127,8 +133,15 @@ export async function removeSimulatorFault(db: DbOrTx, caller: Caller, id: strin
 /** Removes every fault (and, with `latency`, every latency): the simulator back to a healthy cloud. */
 export async function resetSimulator(db: DbOrTx, caller: Caller, opts: { latency: boolean }) {
   assertInfra(caller, "manage");
-  const removed = await db.delete(simulatorFaults).where(sql`true`).returning({ id: simulatorFaults.id }); // every fault: the whole table is meant
-  if (opts.latency) await db.update(simulatorSettings).set({ latencyMs: {} }).where(and(eq(simulatorSettings.id, "default")));
+  const removed = await db
+    .delete(simulatorFaults)
+    .where(sql`true`)
+    .returning({ id: simulatorFaults.id }); // every fault: the whole table is meant
+  if (opts.latency)
+    await db
+      .update(simulatorSettings)
+      .set({ latencyMs: {} })
+      .where(and(eq(simulatorSettings.id, "default")));
   await recordEvent(db, {
     type: "SIMULATOR.RESET",
     description: `Simulator reset: ${removed.length} fault(s) removed${opts.latency ? ", latency cleared" : ""}`,

@@ -47,7 +47,9 @@ export async function listTemplates(db: DbOrTx, caller: Caller, input: ListTempl
       path: admin ? templates.path : sql<string>`''`,
       secondaryStoreId: templates.secondaryStoreId,
       secondaryStoreName: admin ? secondaryStores.name : sql<string | null>`null`,
-      instances: admin ? sql<number>`(select count(*)::int from ${instances} where ${instances.templateId} = ${templates.id} and ${instances.state} <> 'expunged')` : sql<number>`0`,
+      instances: admin
+        ? sql<number>`(select count(*)::int from ${instances} where ${instances.templateId} = ${templates.id} and ${instances.state} <> 'expunged')`
+        : sql<number>`0`,
     })
     .from(templates)
     .leftJoin(zones, eq(zones.id, templates.zoneId))
@@ -61,7 +63,8 @@ export async function listTemplates(db: DbOrTx, caller: Caller, input: ListTempl
 export function resolveInStore(storePath: string, p: string) {
   const root = path.resolve(storePath);
   const full = path.isAbsolute(p) ? path.resolve(p) : path.resolve(root, p);
-  if (full !== root && !full.startsWith(root + path.sep)) throw badRequest(`The image must lie inside the secondary store (${root})`, "path");
+  if (full !== root && !full.startsWith(root + path.sep))
+    throw badRequest(`The image must lie inside the secondary store (${root})`, "path");
   if (full === root) throw badRequest("Path must name an image file, not the store itself", "path");
   return full;
 }
@@ -93,7 +96,9 @@ async function inspectImage(file: string, format: "qcow2" | "raw"): Promise<numb
   }
   let info: { "virtual-size": number; "backing-filename"?: string };
   try {
-    info = JSON.parse((await qemuImg(["info", "-U", "-f", format, "--output=json", "--", file], { timeoutMs: 30_000 })).stdout) as typeof info;
+    info = JSON.parse(
+      (await qemuImg(["info", "-U", "-f", format, "--output=json", "--", file], { timeoutMs: 30_000 })).stdout,
+    ) as typeof info;
   } catch (e) {
     throw badRequest(`${file} is not a ${format} image: ${e instanceof Error ? e.message : String(e)}`, "format");
   }
@@ -151,12 +156,25 @@ export async function updateTemplate(db: Db, caller: Caller, input: UpdateTempla
   assertAdmin(caller);
   const [t] = await db.select().from(templates).where(eq(templates.id, input.id));
   if (!t) throw notFound("Template");
-  const patch = defined({ name: input.name, displayText: input.displayText, osType: input.osType, isPublic: input.isPublic, state: input.state });
+  const patch = defined({
+    name: input.name,
+    displayText: input.displayText,
+    osType: input.osType,
+    isPublic: input.isPublic,
+    state: input.state,
+  });
   const diff = changes(t, patch);
   if (Object.keys(diff).length === 0) return t;
   return db.transaction(async (tx) => {
     const [u] = await tx.update(templates).set(patch).where(eq(templates.id, t.id)).returning();
-    await recordEvent(tx, { type: "TEMPLATE.UPDATE", description: `Updated template ${t.name}`, resourceType: "template", resourceId: t.id, actorUserId: caller.userId, details: { changes: diff } });
+    await recordEvent(tx, {
+      type: "TEMPLATE.UPDATE",
+      description: `Updated template ${t.name}`,
+      resourceType: "template",
+      resourceId: t.id,
+      actorUserId: caller.userId,
+      details: { changes: diff },
+    });
     return u!;
   });
 }
@@ -177,14 +195,26 @@ export async function deleteTemplate(db: Db, caller: Caller, id: string): Promis
   try {
     return await db.transaction(async (tx) => {
       await tx.delete(templates).where(eq(templates.id, id));
-      await recordEvent(tx, { type: "TEMPLATE.DELETE", description: `Deleted template ${t.name}`, resourceType: "template", resourceId: id, actorUserId: caller.userId });
+      await recordEvent(tx, {
+        type: "TEMPLATE.DELETE",
+        description: `Deleted template ${t.name}`,
+        resourceType: "template",
+        resourceId: id,
+        actorUserId: caller.userId,
+      });
       return { deleted: true, deactivated: false };
     });
   } catch (e) {
     if (!isFkViolation(e)) throw e;
     await db.transaction(async (tx) => {
       await tx.update(templates).set({ state: "inactive" }).where(eq(templates.id, id));
-      await recordEvent(tx, { type: "TEMPLATE.DEACTIVATE", description: `Template ${t.name} is kept for the records of expunged instances and made inactive`, resourceType: "template", resourceId: id, actorUserId: caller.userId });
+      await recordEvent(tx, {
+        type: "TEMPLATE.DEACTIVATE",
+        description: `Template ${t.name} is kept for the records of expunged instances and made inactive`,
+        resourceType: "template",
+        resourceId: id,
+        actorUserId: caller.userId,
+      });
     });
     return { deleted: false, deactivated: true };
   }

@@ -38,7 +38,8 @@ export async function getUserInScope(db: DbOrTx, caller: Caller, id: string) {
     .innerJoin(accounts, eq(accounts.id, users.accountId))
     .innerJoin(domains, eq(domains.id, accounts.domainId))
     .where(eq(users.id, id));
-  if (!u || !domainInScope(caller, u.domainPath) || (caller.accountType === "user" && u.accountId !== caller.accountId)) throw notFound("User");
+  if (!u || !domainInScope(caller, u.domainPath) || (caller.accountType === "user" && u.accountId !== caller.accountId))
+    throw notFound("User");
   return u;
 }
 
@@ -48,7 +49,12 @@ async function getManagedUser(db: DbOrTx, caller: Caller, id: string) {
   return u;
 }
 
-function event(caller: Caller, u: { id: string; accountId: string; domainId: string; domainPath: string }, type: string, description: string) {
+function event(
+  caller: Caller,
+  u: { id: string; accountId: string; domainId: string; domainPath: string },
+  type: string,
+  description: string,
+) {
   return {
     type,
     description,
@@ -89,9 +95,24 @@ export async function createUser(db: Db, caller: Caller, input: CreateUserInput)
       await lockOpenAccount(tx, a.id);
       const [u] = await tx
         .insert(users)
-        .values({ accountId: a.id, username: input.username, passwordHash, email: input.email, firstName: input.firstName, lastName: input.lastName })
+        .values({
+          accountId: a.id,
+          username: input.username,
+          passwordHash,
+          email: input.email,
+          firstName: input.firstName,
+          lastName: input.lastName,
+        })
         .returning({ id: users.id, username: users.username });
-      await recordEvent(tx, event(caller, { id: u!.id, accountId: a.id, domainId: a.domainId, domainPath: a.domainPath }, "USER.CREATE", `Created user ${input.username} in account ${a.name}`));
+      await recordEvent(
+        tx,
+        event(
+          caller,
+          { id: u!.id, accountId: a.id, domainId: a.domainId, domainPath: a.domainPath },
+          "USER.CREATE",
+          `Created user ${input.username} in account ${a.name}`,
+        ),
+      );
       return u!;
     });
   } catch (e) {
@@ -123,7 +144,15 @@ export async function setUserState(db: Db, caller: Caller, input: { id: string; 
         ...(input.state !== "enabled" ? { sessionVersion: sql`${users.sessionVersion} + 1` } : {}),
       })
       .where(eq(users.id, u.id));
-    await recordEvent(tx, event(caller, u, `USER.${input.state === "enabled" ? "ENABLE" : input.state === "disabled" ? "DISABLE" : "LOCK"}`, `User ${u.username} is now ${input.state}`));
+    await recordEvent(
+      tx,
+      event(
+        caller,
+        u,
+        `USER.${input.state === "enabled" ? "ENABLE" : input.state === "disabled" ? "DISABLE" : "LOCK"}`,
+        `User ${u.username} is now ${input.state}`,
+      ),
+    );
   });
   return { ...u, state: input.state };
 }
@@ -132,7 +161,10 @@ export async function resetPassword(db: Db, caller: Caller, input: { id: string;
   const u = await getManagedUser(db, caller, input.id);
   const passwordHash = await hashPassword(input.password);
   await db.transaction(async (tx) => {
-    await tx.update(users).set({ passwordHash, sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.id, u.id));
+    await tx
+      .update(users)
+      .set({ passwordHash, sessionVersion: sql`${users.sessionVersion} + 1` })
+      .where(eq(users.id, u.id));
     await recordEvent(tx, event(caller, u, "USER.PASSWORD.RESET", `Reset the password of user ${u.username}`));
   });
 }
@@ -149,7 +181,8 @@ export async function changeOwnPassword(
 ) {
   const ip = client.ip ?? "unknown";
   const verdict = await beginAttempt(db, caller.username, ip);
-  if (!verdict.allowed) throw new ServiceError("TOO_MANY_REQUESTS", "Too many wrong passwords; wait a few minutes and try again", "currentPassword");
+  if (!verdict.allowed)
+    throw new ServiceError("TOO_MANY_REQUESTS", "Too many wrong passwords; wait a few minutes and try again", "currentPassword");
   if (verdict.delayMs) await sleep(verdict.delayMs);
   const [row] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, caller.userId));
   if (!row || !(await verifyPassword(input.currentPassword, row.passwordHash))) {
@@ -178,7 +211,8 @@ export async function changeOwnPassword(
 export async function deleteUser(db: Db, caller: Caller, id: string) {
   const u = await getManagedUser(db, caller, id);
   const others = await db.select({ id: users.id }).from(users).where(eq(users.accountId, u.accountId)).limit(2);
-  if (others.length < 2) throw badRequest(`User ${u.username} is the last user of account ${u.accountName}; delete the account instead`, "id");
+  if (others.length < 2)
+    throw badRequest(`User ${u.username} is the last user of account ${u.accountName}; delete the account instead`, "id");
   await db.transaction(async (tx) => {
     await tx.delete(users).where(eq(users.id, u.id));
     await recordEvent(tx, event(caller, u, "USER.DELETE", `Deleted user ${u.username}`));

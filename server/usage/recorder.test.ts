@@ -14,7 +14,15 @@ afterAll(async () => {
   await h.close();
 });
 
-const subject = (): UsageSubject => ({ id: randomUUID(), name: "vm", accountId: randomUUID(), domainId: randomUUID(), zoneId: randomUUID(), computeOfferingId: randomUUID(), templateId: randomUUID() });
+const subject = (): UsageSubject => ({
+  id: randomUUID(),
+  name: "vm",
+  accountId: randomUUID(),
+  domainId: randomUUID(),
+  zoneId: randomUUID(),
+  computeOfferingId: randomUUID(),
+  templateId: randomUUID(),
+});
 
 describe(`usage facts are numbered in insert order (${testDbKind()})`, () => {
   it("facts of one transaction share created_at but not seq; the last fact is read by seq", async () => {

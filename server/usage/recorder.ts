@@ -20,7 +20,12 @@ export interface UsageSubject {
  * `<jobId>:<type>`, so a job resumed after a crash or retried cannot record it twice (the
  * unique key swallows the repeat); API transactions commit once and pass nothing.
  */
-export async function recordUsage(tx: DbOrTx, type: UsageType, vm: UsageSubject, opts: { key?: string; details?: Record<string, unknown>; occurredAt?: Date } = {}) {
+export async function recordUsage(
+  tx: DbOrTx,
+  type: UsageType,
+  vm: UsageSubject,
+  opts: { key?: string; details?: Record<string, unknown>; occurredAt?: Date } = {},
+) {
   await tx
     .insert(usageEvents)
     .values({

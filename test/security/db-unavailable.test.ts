@@ -37,7 +37,8 @@ async function expectUnavailable(res: Response, secrets: string[]) {
   const json = JSON.parse(body) as { error: { json: { message: string; data: { code: string; retryAfterSeconds?: number } } } };
   expect(json.error.json.message).toBe("The database is briefly unavailable; please retry in 5 seconds");
   expect(json.error.json.data).toMatchObject({ code: "SERVICE_UNAVAILABLE", retryAfterSeconds: 5 });
-  for (const s of ["select", "Failed query", "params", "users", "stack", ...secrets]) expect(body.toLowerCase()).not.toContain(s.toLowerCase());
+  for (const s of ["select", "Failed query", "params", "users", "stack", ...secrets])
+    expect(body.toLowerCase()).not.toContain(s.toLowerCase());
 }
 
 describe("a database that is briefly unreachable", () => {
@@ -61,10 +62,14 @@ describe("a database that is briefly unreachable", () => {
   });
 
   it("answers any other fault in the context with a generic 500", async () => {
-    const res = await handleTrpcRequest(listRequest(), () => Promise.reject(new Error('Failed query: select "secret" from "users" params: 42')));
+    const res = await handleTrpcRequest(listRequest(), () =>
+      Promise.reject(new Error('Failed query: select "secret" from "users" params: 42')),
+    );
     const body = await res.text();
     expect(res.status).toBe(500);
-    expect((JSON.parse(body) as { error: { json: { message: string } } }).error.json.message).toBe("Something went wrong on the server; the error was logged");
+    expect((JSON.parse(body) as { error: { json: { message: string } } }).error.json.message).toBe(
+      "Something went wrong on the server; the error was logged",
+    );
     expect(body).not.toContain("secret");
     expect(body).not.toContain("Failed query");
   });

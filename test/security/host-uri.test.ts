@@ -61,7 +61,10 @@ const attacks = [
 ];
 
 /** Well-formed, but naming a key file outside the key directory: only the server, which knows the directory, can refuse it. */
-const serverOnlyAttacks = ["qemu+ssh://root@127.0.0.1/system?keyfile=/etc/shadow", "qemu+ssh://root@127.0.0.1/system?known_hosts=/root/.ssh/known_hosts"];
+const serverOnlyAttacks = [
+  "qemu+ssh://root@127.0.0.1/system?keyfile=/etc/shadow",
+  "qemu+ssh://root@127.0.0.1/system?known_hosts=/root/.ssh/known_hosts",
+];
 
 const accepted = [
   "qemu:///system",
@@ -130,20 +133,29 @@ describe("libvirt host URIs", () => {
     expect(libvirtUriProblem(uri("keyfile=/srv/keys/id"), "")).toContain("no STRATUS_LIBVIRT_KEY_DIR is configured");
   });
 
-  it.each([...attacks, ...serverOnlyAttacks])("host.create through the router refuses %s with BAD_REQUEST on address, running nothing", async (uri) => {
-    const e = await api(db, admin)
-      .host.create(host(uri))
-      .then(() => null, (err: unknown) => err);
-    expect(e).toBeInstanceOf(TRPCError);
-    expect((e as TRPCError).code).toBe("BAD_REQUEST");
-    // The schema's message is prefixed with the field; the service's carries it as `field`.
-    const field = ((e as TRPCError).cause as { field?: string } | undefined)?.field;
-    expect(field === "address" || (e as TRPCError).message.startsWith("address: ")).toBe(true);
-    noMarker();
-  });
+  it.each([...attacks, ...serverOnlyAttacks])(
+    "host.create through the router refuses %s with BAD_REQUEST on address, running nothing",
+    async (uri) => {
+      const e = await api(db, admin)
+        .host.create(host(uri))
+        .then(
+          () => null,
+          (err: unknown) => err,
+        );
+      expect(e).toBeInstanceOf(TRPCError);
+      expect((e as TRPCError).code).toBe("BAD_REQUEST");
+      // The schema's message is prefixed with the field; the service's carries it as `field`.
+      const field = ((e as TRPCError).cause as { field?: string } | undefined)?.field;
+      expect(field === "address" || (e as TRPCError).message.startsWith("address: ")).toBe(true);
+      noMarker();
+    },
+  );
 
   it.each([...attacks, ...serverOnlyAttacks])("the service refuses %s before connecting, even without the schema", async (uri) => {
-    const e = await createHost(db, admin, host(uri)).then(() => null, (err: unknown) => err);
+    const e = await createHost(db, admin, host(uri)).then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(e).toMatchObject({ name: "ServiceError", code: "BAD_REQUEST", field: "address" });
     noMarker();
   });
@@ -158,7 +170,9 @@ describe("libvirt host URIs", () => {
   it("a stored host whose address predates the rule is refused by the driver too", async () => {
     // Rows written before this rule existed reach the driver without the schema.
     const driver = new LibvirtDriver({ callTimeoutMs: 5_000 });
-    await expect(driver.getState({ id: "x", name: "old", address: `qemu+ext:///system?command=${script}`, hypervisorType: "kvm" }, "vm-1")).rejects.toThrow();
+    await expect(
+      driver.getState({ id: "x", name: "old", address: `qemu+ext:///system?command=${script}`, hypervisorType: "kvm" }, "vm-1"),
+    ).rejects.toThrow();
     noMarker();
   });
 });

@@ -25,7 +25,10 @@ afterAll(async () => {
 });
 
 async function refusal(call: () => Promise<unknown>): Promise<TRPCError> {
-  const e = await call().then(() => null, (err: unknown) => err);
+  const e = await call().then(
+    () => null,
+    (err: unknown) => err,
+  );
   expect(e, "the call should have been refused").toBeInstanceOf(TRPCError);
   return e as TRPCError;
 }
@@ -75,7 +78,7 @@ describe("sort keys", () => {
 
 describe("names", () => {
   const bad = {
-    "NUL": "a\u0000b",
+    NUL: "a\u0000b",
     "a tab": "a\tb",
     "DEL (U+007F)": "a\u007fb",
     "a C1 control (U+0085)": "a\u0085b",
@@ -98,9 +101,13 @@ describe("names", () => {
     expect(zone.message).toMatch(/^name: Name cannot contain control, invisible formatting or line-separator characters/);
     const domain = await refusal(() => admin.domain.create({ parentId: t.domains.root.id, name }));
     expect(domain.message).toMatch(/^name: /);
-    const offering = await refusal(() => admin.computeOffering.create({ name: "ok", displayText: name, cpuCores: 1, cpuMhz: 1000, memoryMib: 512, domainId: null }));
+    const offering = await refusal(() =>
+      admin.computeOffering.create({ name: "ok", displayText: name, cpuCores: 1, cpuMhz: 1000, memoryMib: 512, domainId: null }),
+    );
     expect(offering.message).toMatch(/^displayText: Description cannot contain/);
-    const user = await refusal(() => admin.user.create({ accountId: t.tenantAccount.id, username: "someone", password: "long-enough-pw", firstName: name }));
+    const user = await refusal(() =>
+      admin.user.create({ accountId: t.tenantAccount.id, username: "someone", password: "long-enough-pw", firstName: name }),
+    );
     expect(user.message).toMatch(/^firstName: First name cannot contain/);
   });
 

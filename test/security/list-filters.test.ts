@@ -51,7 +51,11 @@ describe(`list filters stay in scope on ${testDbKind()}`, () => {
     const domain = await api(h.db, t.callers.admin).event.list({ domainId: t.domains.initech.id, pageSize: 200 });
     expect(domain.items.length).toBeGreaterThan(0);
     expect(domain.items.every((e) => e.domainPath?.startsWith(t.domains.initech.path))).toBe(true);
-    const recent = await api(h.db, t.callers.admin).event.list({ from: new Date(Date.now() - 3_600_000), userId: t.callers.admin.userId, pageSize: 200 });
+    const recent = await api(h.db, t.callers.admin).event.list({
+      from: new Date(Date.now() - 3_600_000),
+      userId: t.callers.admin.userId,
+      pageSize: 200,
+    });
     expect(recent.items.length).toBeGreaterThan(0);
     expect(recent.items.every((e) => e.actorUserId === t.callers.admin.userId)).toBe(true);
   });

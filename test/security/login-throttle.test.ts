@@ -51,7 +51,8 @@ describe(`login throttle (${testDbKind()})`, () => {
   it("limits failures per address across usernames; other addresses are unaffected", async () => {
     await reset();
     const p = policy({ addressMax: 5 });
-    for (let i = 0; i < 5; i++) expect(await authenticate(h.db, `nobody-${i}`, "x", "203.0.113.7", { policy: p })).toEqual({ ok: false, reason: "invalid" });
+    for (let i = 0; i < 5; i++)
+      expect(await authenticate(h.db, `nobody-${i}`, "x", "203.0.113.7", { policy: p })).toEqual({ ok: false, reason: "invalid" });
     expect(await authenticate(h.db, "tenant", "stratus-tenant", "203.0.113.7", { policy: p })).toEqual({ ok: false, reason: "throttled" });
     expect((await authenticate(h.db, "tenant", "stratus-tenant", "203.0.113.8", { policy: p })).ok).toBe(true);
   });
@@ -59,13 +60,16 @@ describe(`login throttle (${testDbKind()})`, () => {
   it("successes do not count: the owner signs in again and again from one address", async () => {
     await reset();
     const p = policy({ pairMax: 2, addressMax: 2 });
-    for (let i = 0; i < 5; i++) expect((await authenticate(h.db, "tenant", "stratus-tenant", "198.51.100.20", { policy: p })).ok).toBe(true);
+    for (let i = 0; i < 5; i++)
+      expect((await authenticate(h.db, "tenant", "stratus-tenant", "198.51.100.20", { policy: p })).ok).toBe(true);
   });
 
   it("parallel guesses cannot slip past the limit (the count is one atomic upsert)", async () => {
     await reset();
     const p = policy({ pairMax: 4 });
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => authenticate(h.db, "tenant", `parallel-${i}`, "203.0.113.9", { policy: p })));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => authenticate(h.db, "tenant", `parallel-${i}`, "203.0.113.9", { policy: p })),
+    );
     expect(results.filter((r) => !r.ok && r.reason === "invalid")).toHaveLength(4);
     expect(results.filter((r) => !r.ok && r.reason === "throttled")).toHaveLength(8);
   });
@@ -76,7 +80,8 @@ describe(`login throttle (${testDbKind()})`, () => {
     // The owner signed in from 198.51.100.30 before (a session row remembers the address).
     expect((await authenticate(h.db, "reseller", "stratus-reseller", "198.51.100.30", { policy: p })).ok).toBe(true);
     // A distributed guesser: 3 failures from each of 2 addresses = 6 > 4.
-    for (let a = 0; a < 2; a++) for (let i = 0; i < 3; i++) await authenticate(h.db, "reseller", `guess-${a}-${i}`, `203.0.113.${100 + a}`, { policy: p });
+    for (let a = 0; a < 2; a++)
+      for (let i = 0; i < 3; i++) await authenticate(h.db, "reseller", `guess-${a}-${i}`, `203.0.113.${100 + a}`, { policy: p });
     const [fromNew, slow] = await timed(authenticate(h.db, "reseller", "stratus-reseller", "198.51.100.31", { policy: p }));
     expect(fromNew.ok).toBe(true);
     expect(slow).toBeGreaterThanOrEqual(1500);
@@ -90,12 +95,19 @@ describe(`login throttle (${testDbKind()})`, () => {
     process.env.NEXTAUTH_SECRET = SECRET;
     const fromX = trpcClient(trpcHandler(h.db, "203.0.113.50"), l.cookie);
     const max = throttlePolicy().pairMax;
-    for (let i = 0; i < max; i++) expect(await codeOf(fromX.user.changeOwnPassword.mutate({ currentPassword: `wrong-${i}`, newPassword: "password-new-9" }))).toBe("BAD_REQUEST");
-    expect(await codeOf(fromX.user.changeOwnPassword.mutate({ currentPassword: "stratus-globex", newPassword: "password-new-9" }))).toBe("TOO_MANY_REQUESTS");
+    for (let i = 0; i < max; i++)
+      expect(await codeOf(fromX.user.changeOwnPassword.mutate({ currentPassword: `wrong-${i}`, newPassword: "password-new-9" }))).toBe(
+        "BAD_REQUEST",
+      );
+    expect(await codeOf(fromX.user.changeOwnPassword.mutate({ currentPassword: "stratus-globex", newPassword: "password-new-9" }))).toBe(
+      "TOO_MANY_REQUESTS",
+    );
     // The same account's sign-in from that address is throttled too; from elsewhere it works.
     expect(await authenticate(h.db, "globex", "stratus-globex", "203.0.113.50")).toEqual({ ok: false, reason: "throttled" });
     const fromY = trpcClient(trpcHandler(h.db, "198.51.100.40"), l.cookie);
-    expect(await codeOf(fromY.user.changeOwnPassword.mutate({ currentPassword: "stratus-globex", newPassword: "password-new-9" }))).toBe("OK");
+    expect(await codeOf(fromY.user.changeOwnPassword.mutate({ currentPassword: "stratus-globex", newPassword: "password-new-9" }))).toBe(
+      "OK",
+    );
   });
 });
 
@@ -111,14 +123,17 @@ describe("client address and X-Forwarded-For", () => {
       stampClientIp(req, proxies);
       const ip = String(req.headers[CLIENT_IP_HEADER]);
       seen.push(ip);
-      void authenticate(h.db, "tenant", "wrong-password", ip, { policy: policy({ pairMax: 3 }) }).then((r) => res.end(r.ok ? "ok" : r.reason));
+      void authenticate(h.db, "tenant", "wrong-password", ip, { policy: policy({ pairMax: 3 }) }).then((r) =>
+        res.end(r.ok ? "ok" : r.reason),
+      );
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   });
   afterAll(() => server.close());
 
-  const attempt = async (xff?: string, extra: Record<string, string> = {}) => (await fetch(url, { headers: { ...(xff ? { "x-forwarded-for": xff } : {}), ...extra } })).text();
+  const attempt = async (xff?: string, extra: Record<string, string> = {}) =>
+    (await fetch(url, { headers: { ...(xff ? { "x-forwarded-for": xff } : {}), ...extra } })).text();
 
   it("ignores X-Forwarded-For (and a forged client-address header) unless a trusted proxy is configured", async () => {
     await reset();

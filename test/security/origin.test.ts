@@ -39,9 +39,13 @@ describe("mutation origin", () => {
     const json = { "content-type": "application/json" };
     expect(mutationRequestProblem(mutation({ ...json, origin: "http://portal.test" }), [])).toBeNull();
     expect(mutationRequestProblem(mutation({ ...json, origin: "https://portal.test" }), [])).toBeNull(); // TLS ended at a proxy
-    expect(mutationRequestProblem(mutation({ "content-type": "application/json; charset=utf-8", origin: "http://portal.test" }), [])).toBeNull();
+    expect(
+      mutationRequestProblem(mutation({ "content-type": "application/json; charset=utf-8", origin: "http://portal.test" }), []),
+    ).toBeNull();
     expect(mutationRequestProblem(mutation({ ...json, origin: "https://admin.example.com" }), ["https://admin.example.com"])).toBeNull();
-    expect(mutationRequestProblem(mutation({ ...json, origin: "https://admin.example.com" }), ["https://other.example.com"])).not.toBeNull();
+    expect(
+      mutationRequestProblem(mutation({ ...json, origin: "https://admin.example.com" }), ["https://other.example.com"]),
+    ).not.toBeNull();
     expect(mutationRequestProblem(mutation({ ...json, "sec-fetch-site": "same-origin" }), [])).toBeNull();
     expect(mutationRequestProblem(mutation(json), [])).toBeNull(); // curl, scripts: no cookies of a victim
   });
@@ -58,7 +62,9 @@ describe("mutation origin", () => {
 
   it("leaves queries (GET) alone: they cannot change anything", async () => {
     const res = await handleTrpcRequest(
-      new Request(`http://portal.test/api/trpc/zone.list?input=${encodeURIComponent(JSON.stringify({ json: {} }))}`, { headers: { host: "portal.test", origin: "https://evil.example" } }),
+      new Request(`http://portal.test/api/trpc/zone.list?input=${encodeURIComponent(JSON.stringify({ json: {} }))}`, {
+        headers: { host: "portal.test", origin: "https://evil.example" },
+      }),
       () => Promise.resolve({ db: undefined as never, caller: null }),
     );
     expect(res.status).toBe(401);

@@ -39,7 +39,8 @@ let vm: { id: string };
 
 const handler = () => trpcHandler(h.db);
 const asCookie = (l: TestLogin) => trpcClient(handler(), l.cookie);
-const login = (who: "tenant" | "admin" | "globex" = "tenant", ua = "vitest") => signInAs(h.db, t.callers[who], SECRET, { ip: "198.51.100.7", userAgent: ua });
+const login = (who: "tenant" | "admin" | "globex" = "tenant", ua = "vitest") =>
+  signInAs(h.db, t.callers[who], SECRET, { ip: "198.51.100.7", userAgent: ua });
 
 /** What a server-rendered page sees with this cookie. */
 async function pageCaller(l: TestLogin) {
@@ -155,12 +156,18 @@ describe(`sessions end on the server (${testDbKind()})`, () => {
   it("a session ends after the idle lifetime, and after the absolute lifetime however active", async () => {
     const { idleMs, maxMs } = sessionLifetimes();
     const idle = await login();
-    await h.db.update(sessions).set({ lastSeenAt: new Date(Date.now() - idleMs - 60_000) }).where(eq(sessions.id, idle.sid));
+    await h.db
+      .update(sessions)
+      .set({ lastSeenAt: new Date(Date.now() - idleMs - 60_000) })
+      .where(eq(sessions.id, idle.sid));
     expect(await asCookie(idle).session.me.query()).toBeNull();
     expect(await pageCaller(idle)).toBeNull();
 
     const old = await login();
-    await h.db.update(sessions).set({ createdAt: new Date(Date.now() - maxMs - 60_000) }).where(eq(sessions.id, old.sid));
+    await h.db
+      .update(sessions)
+      .set({ createdAt: new Date(Date.now() - maxMs - 60_000) })
+      .where(eq(sessions.id, old.sid));
     expect(await asCookie(old).session.me.query()).toBeNull();
 
     // Activity keeps a session alive: a request refreshes last_seen_at (at most once a minute).

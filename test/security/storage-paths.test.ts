@@ -65,7 +65,8 @@ beforeAll(async () => {
   fs.symlinkSync(path.join(tmp, "secret"), path.join(tmp, "store/templates/link.qcow2"));
   fs.symlinkSync("/etc", path.join(tmp, "store/etc"));
   storeId = (await api(db, admin).secondaryStore.create({ zoneId, name: "real", path: path.join(tmp, "store"), capacityGib: 1 })).id;
-  simPoolId = (await api(db, admin).storagePool.create({ zoneId, name: "sim", type: "simulator", path: "sim://pool-a", capacityGib: 1 })).id;
+  simPoolId = (await api(db, admin).storagePool.create({ zoneId, name: "sim", type: "simulator", path: "sim://pool-a", capacityGib: 1 }))
+    .id;
 });
 afterAll(async () => {
   await close();
@@ -79,28 +80,43 @@ describe("storage paths", () => {
       const r = createStoragePoolInput.safeParse({ zoneId, name: "p", type, path: p, capacityGib: 1 });
       expect(r.success).toBe(false);
       expect(r.error!.issues[0]!.path).toEqual(["path"]);
-      await expect(createStoragePool(db, admin, { zoneId, name: "p", type, path: p, capacityGib: 1, tags: [] })).rejects.toMatchObject({ code: "BAD_REQUEST", field: "path" });
+      await expect(createStoragePool(db, admin, { zoneId, name: "p", type, path: p, capacityGib: 1, tags: [] })).rejects.toMatchObject({
+        code: "BAD_REQUEST",
+        field: "path",
+      });
     }
     await expect(updateStoragePool(db, admin, { id: simPoolId, path: p })).rejects.toMatchObject({ code: "BAD_REQUEST", field: "path" });
     expect(createSecondaryStoreInput.safeParse({ zoneId, name: "s", path: p, capacityGib: 1 }).success).toBe(false);
     expect(updateSecondaryStoreInput.safeParse({ id: storeId, path: p }).success).toBe(false);
-    await expect(createSecondaryStore(db, admin, { zoneId, name: "s", path: p, capacityGib: 1 })).rejects.toMatchObject({ code: "BAD_REQUEST", field: "path" });
+    await expect(createSecondaryStore(db, admin, { zoneId, name: "s", path: p, capacityGib: 1 })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      field: "path",
+    });
     await expect(updateSecondaryStore(db, admin, { id: storeId, path: p })).rejects.toMatchObject({ code: "BAD_REQUEST", field: "path" });
   });
 
   it.each([...badSim, ...badNfs])("refuses the location %s", async (p) => {
     expect(storagePathProblem("simulator", p) ?? storagePathProblem("secondary", p)).not.toBeNull();
     expect(storagePathProblem("secondary", p)).not.toBeNull();
-    await expect(createSecondaryStore(db, admin, { zoneId, name: "s", path: p, capacityGib: 1 })).rejects.toMatchObject({ code: "BAD_REQUEST", field: "path" });
+    await expect(createSecondaryStore(db, admin, { zoneId, name: "s", path: p, capacityGib: 1 })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      field: "path",
+    });
   });
 
   it("says which field and why through the router", async () => {
     const e = await api(db, admin)
       .storagePool.create({ zoneId, name: "p", type: "simulator", path: "../../etc", capacityGib: 1 })
       .catch((err: Error) => err);
-    expect((e as Error).message).toBe('path: Path of a simulator pool must be an absolute path (e.g. /var/lib/stratus/pool1 or sim://name)');
-    const e2 = await api(db, admin).secondaryStore.create({ zoneId, name: "s", path: "/etc", capacityGib: 1 }).catch((err: Error) => err);
-    expect((e2 as Error).message).toBe("path: Path of a secondary store cannot be in the system directory /etc (e.g. /var/lib/stratus/pool1 or sim://name)");
+    expect((e as Error).message).toBe(
+      "path: Path of a simulator pool must be an absolute path (e.g. /var/lib/stratus/pool1 or sim://name)",
+    );
+    const e2 = await api(db, admin)
+      .secondaryStore.create({ zoneId, name: "s", path: "/etc", capacityGib: 1 })
+      .catch((err: Error) => err);
+    expect((e2 as Error).message).toBe(
+      "path: Path of a secondary store cannot be in the system directory /etc (e.g. /var/lib/stratus/pool1 or sim://name)",
+    );
   });
 
   it("accepts ordinary storage locations", () => {
@@ -116,14 +132,24 @@ describe("storage paths", () => {
 
 describe("template registration stays inside its store", () => {
   const register = (p: string) =>
-    registerTemplate(db, admin, { name: "t", osType: "Linux", hypervisorType: "kvm", format: "qcow2", secondaryStoreId: storeId, path: p, isPublic: true });
+    registerTemplate(db, admin, {
+      name: "t",
+      osType: "Linux",
+      hypervisorType: "kvm",
+      format: "qcow2",
+      secondaryStoreId: storeId,
+      path: p,
+      isPublic: true,
+    });
 
   it.each(["../secret", "/etc/passwd", `${tmp}/secret`, "templates/link.qcow2", "etc/passwd", "etc/shadow"])("refuses %s", async (p) => {
     await expect(register(p)).rejects.toMatchObject({ code: "BAD_REQUEST", field: "path" });
   });
 
   it("names the store, not the target, when a symlink leads out", async () => {
-    await expect(register("templates/link.qcow2")).rejects.toThrow(`The image must lie inside the secondary store (${path.join(tmp, "store")})`);
+    await expect(register("templates/link.qcow2")).rejects.toThrow(
+      `The image must lie inside the secondary store (${path.join(tmp, "store")})`,
+    );
     await expect(register("etc/passwd")).rejects.toThrow("The image must lie inside the secondary store");
   });
 });

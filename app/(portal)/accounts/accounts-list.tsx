@@ -50,7 +50,13 @@ export function AccountsList() {
         </Link>
       ),
     },
-    { key: "createdAt", header: "Created", sortable: true, className: "hidden md:table-cell whitespace-nowrap text-slate-600", cell: (a) => formatDateTime(a.createdAt) },
+    {
+      key: "createdAt",
+      header: "Created",
+      sortable: true,
+      className: "hidden md:table-cell whitespace-nowrap text-slate-600",
+      cell: (a) => formatDateTime(a.createdAt),
+    },
   ];
 
   return (
@@ -80,7 +86,13 @@ export function AccountsList() {
         searchPlaceholder="Search account or domain…"
         emptyTitle="No accounts yet"
         emptyHint="Create an account with its first user to let a tenant sign in."
-        emptyAction={canManage ? <Button size="sm" onClick={() => setAdding(true)}>Add account</Button> : undefined}
+        emptyAction={
+          canManage ? (
+            <Button size="sm" onClick={() => setAdding(true)}>
+              Add account
+            </Button>
+          ) : undefined
+        }
       />
       {deleting && (
         <DeleteAccountDialog

@@ -7,5 +7,15 @@ export const metadata: Metadata = { title: "Events" };
 export default async function EventsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const sp = await searchParams;
   const one = (k: string) => (typeof sp[k] === "string" ? sp[k] : undefined);
-  return <EventsView initial={{ accountId: one("accountId"), domainId: one("domainId"), userId: one("userId"), resourceId: one("resourceId"), time: one("time") }} />;
+  return (
+    <EventsView
+      initial={{
+        accountId: one("accountId"),
+        domainId: one("domainId"),
+        userId: one("userId"),
+        resourceId: one("resourceId"),
+        time: one("time"),
+      }}
+    />
+  );
 }

@@ -18,7 +18,9 @@ export const instanceRouter = createTRPCRouter({
   deployChoices: protectedProcedure.query(({ ctx }) => deployChoices(ctx.db, ctx.caller)),
   deploy: protectedProcedure.input(deployInstanceInput).mutation(({ ctx, input }) => ops.deployInstances(ctx.db, ctx.caller, input)),
   start: protectedProcedure.input(instanceIdInput).mutation(({ ctx, input }) => ops.startInstance(ctx.db, ctx.caller, input.id)),
-  stop: protectedProcedure.input(stopInstanceInput).mutation(({ ctx, input }) => ops.stopInstance(ctx.db, ctx.caller, input.id, input.force)),
+  stop: protectedProcedure
+    .input(stopInstanceInput)
+    .mutation(({ ctx, input }) => ops.stopInstance(ctx.db, ctx.caller, input.id, input.force)),
   reboot: protectedProcedure.input(instanceIdInput).mutation(({ ctx, input }) => ops.rebootInstance(ctx.db, ctx.caller, input.id)),
   destroy: protectedProcedure.input(instanceIdInput).mutation(({ ctx, input }) => ops.destroyInstance(ctx.db, ctx.caller, input.id)),
   recover: protectedProcedure.input(instanceIdInput).mutation(({ ctx, input }) => ops.recoverInstance(ctx.db, ctx.caller, input.id)),

@@ -12,7 +12,17 @@ import { listInputOf } from "@/server/services/paging";
 import * as users from "@/server/services/users";
 
 /** Columns of the user list a client may sort by. */
-const userSortKeys = ["username", "email", "firstName", "lastName", "accountName", "domainName", "state", "lastLoginAt", "createdAt"] as const;
+const userSortKeys = [
+  "username",
+  "email",
+  "firstName",
+  "lastName",
+  "accountName",
+  "domainName",
+  "state",
+  "lastLoginAt",
+  "createdAt",
+] as const;
 
 export const userRouter = createTRPCRouter({
   list: permissionProcedure("user.manage")

@@ -43,7 +43,8 @@ export async function enqueueJob(tx: DbOrTx, job: EnqueueInput): Promise<Job> {
     localWake();
     return row!;
   } catch (e) {
-    if (isUniqueViolation(e)) throw new ServiceError("CONFLICT", "Another operation is already in progress on this resource; wait for it to finish");
+    if (isUniqueViolation(e))
+      throw new ServiceError("CONFLICT", "Another operation is already in progress on this resource; wait for it to finish");
     throw e;
   }
 }
@@ -72,7 +73,12 @@ export async function recordCompletedJob(tx: DbOrTx, job: EnqueueInput, result: 
  * number of processes never take the same job.
  */
 export async function claimJob(db: DbOrTx, owner: string, leaseMs: number, types?: readonly string[]): Promise<Job | null> {
-  const typeFilter = types?.length ? sql`and type in (${sql.join(types.map((t) => sql`${t}`), sql`, `)})` : sql``;
+  const typeFilter = types?.length
+    ? sql`and type in (${sql.join(
+        types.map((t) => sql`${t}`),
+        sql`, `,
+      )})`
+    : sql``;
   const claim = async (runnable: SQL, order: SQL) => {
     const res = await db.execute(sql`
       update jobs set
@@ -124,7 +130,12 @@ function toJob(r: Record<string, unknown>): Job {
 
 function parseTextArray(v: unknown): string[] {
   if (Array.isArray(v)) return v.map(String);
-  if (typeof v === "string" && v.startsWith("{")) return v.slice(1, -1).split(",").filter(Boolean).map((x) => x.replace(/^"|"$/g, ""));
+  if (typeof v === "string" && v.startsWith("{"))
+    return v
+      .slice(1, -1)
+      .split(",")
+      .filter(Boolean)
+      .map((x) => x.replace(/^"|"$/g, ""));
   return [];
 }
 

@@ -57,7 +57,10 @@ export function startWorkers(opts: WorkerOptions) {
 
   const offLocal = onLocalWake(wakeAll);
   let unlisten: (() => Promise<void>) | undefined;
-  void opts.listen?.(wakeAll).then((u) => (unlisten = u), (e) => log("LISTEN failed; falling back to polling", e));
+  void opts.listen?.(wakeAll).then(
+    (u) => (unlisten = u),
+    (e) => log("LISTEN failed; falling back to polling", e),
+  );
 
   async function loop() {
     while (!stopping) {
@@ -98,12 +101,15 @@ export async function runJob(db: Db, job: Job, owner: string, leaseMs: number, l
   }
   const steps = new Set(job.steps);
   let finished = false;
-  const heartbeat = setInterval(() => {
-    void renewLease(db, job.id, owner, leaseMs).then(
-      (ok) => !ok && log(`lost the lease of job ${job.id}; another worker took it over`),
-      (e) => log(`heartbeat of job ${job.id} failed`, e),
-    );
-  }, Math.max(1000, Math.floor(leaseMs / 3)));
+  const heartbeat = setInterval(
+    () => {
+      void renewLease(db, job.id, owner, leaseMs).then(
+        (ok) => !ok && log(`lost the lease of job ${job.id}; another worker took it over`),
+        (e) => log(`heartbeat of job ${job.id} failed`, e),
+      );
+    },
+    Math.max(1000, Math.floor(leaseMs / 3)),
+  );
   const ctx: JobContext = {
     job,
     db,

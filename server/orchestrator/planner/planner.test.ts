@@ -37,7 +37,10 @@ beforeAll(async () => {
     .values([0, 1].map((i) => ({ zoneId, podId, name: `Planner cluster ${i}`, hypervisorType: "simulator" as const })))
     .returning();
   clusterIds = cs.map((c) => c.id);
-  const accs = await h.db.select().from(accounts).where(inArray(accounts.name, ["acme-dev", "globex-ops"]));
+  const accs = await h.db
+    .select()
+    .from(accounts)
+    .where(inArray(accounts.name, ["acme-dev", "globex-ops"]));
   accountId = accs.find((a) => a.name === "acme-dev")!.id;
   otherAccountId = accs.find((a) => a.name === "globex-ops")!.id;
   offeringId = (await h.db.select().from(computeOfferings).limit(1))[0]!.id;
@@ -107,7 +110,18 @@ async function buildZone(r: ReturnType<typeof prng>, iteration: number, strategy
     for (let v = 0; v < accountVms; v++) await addVm(row!.id, accountId, `pv-${iteration}-${k}-${v}`);
     // Another account's VMs must not count for this account's dispersal.
     if (strategy === "user_dispersing" && r.bool(0.5)) await addVm(row!.id, otherAccountId, `ov-${iteration}-${k}`);
-    sims.push({ id: row!.id, name: row!.name, clusterIdx, cpuCap, memCap, cpuUsed, memUsed, tags, allocatable: state === "enabled" && status === "up" && c.enabled, accountVms });
+    sims.push({
+      id: row!.id,
+      name: row!.name,
+      clusterIdx,
+      cpuCap,
+      memCap,
+      cpuUsed,
+      memUsed,
+      tags,
+      allocatable: state === "enabled" && status === "up" && c.enabled,
+      accountVms,
+    });
   }
   return sims;
 }
@@ -132,10 +146,16 @@ async function addVm(hostId: string, owner: string, name: string) {
 }
 
 const feasible = (s: SimHost, r: PlacementRequest) =>
-  s.allocatable && r.hostTags.every((t) => s.tags.includes(t)) && s.cpuUsed + r.cpuCores * r.cpuMhz <= s.cpuCap && s.memUsed + r.memoryMib <= s.memCap;
+  s.allocatable &&
+  r.hostTags.every((t) => s.tags.includes(t)) &&
+  s.cpuUsed + r.cpuCores * r.cpuMhz <= s.cpuCap &&
+  s.memUsed + r.memoryMib <= s.memCap;
 
 async function usedOf(ids: string[]) {
-  const rows = await h.db.select({ id: hosts.id, cpu: hosts.cpuUsedMhz, mem: hosts.memoryUsedMib }).from(hosts).where(inArray(hosts.id, ids));
+  const rows = await h.db
+    .select({ id: hosts.id, cpu: hosts.cpuUsedMhz, mem: hosts.memoryUsedMib })
+    .from(hosts)
+    .where(inArray(hosts.id, ids));
   return new Map(rows.map((x) => [x.id, { cpu: Number(x.cpu), mem: Number(x.mem) }]));
 }
 
@@ -204,7 +224,17 @@ describe(`planner against the database (${testDbKind()})`, () => {
     await h.db.update(clusters).set({ cpuOvercommit: 2, memoryOvercommit: 1, state: "enabled" }).where(eq(clusters.id, clusterIds[0]!));
     const [host] = await h.db
       .insert(hosts)
-      .values({ zoneId, podId, clusterId: clusterIds[0]!, name: "exact-host", hypervisorType: "simulator", address: "sim://exact", cpuCores: 2, cpuMhz: 1000, memoryMib: 2048 })
+      .values({
+        zoneId,
+        podId,
+        clusterId: clusterIds[0]!,
+        name: "exact-host",
+        hypervisorType: "simulator",
+        address: "sim://exact",
+        cpuCores: 2,
+        cpuMhz: 1000,
+        memoryMib: 2048,
+      })
       .returning();
     const vm = { cpuCores: 1, cpuMhz: 1000, memoryMib: 1024 };
     expect(await reserveOnHost(h.db, host!.id, vm)).toBe(true);
@@ -226,8 +256,8 @@ describe(`planner against the database (${testDbKind()})`, () => {
 
   it("names the request and the zone in the refusal", async () => {
     await h.db.update(zones).set({ allocationAlgorithm: "first_fit" }).where(eq(zones.id, zoneId));
-    await expect(planAndReserve(h.db, { zoneId, accountId, cpuCores: 64, cpuMhz: 3000, memoryMib: 1024, hostTags: ["gpu"] })).rejects.toThrow(
-      "No host has room for this VM: 64 vCPU × 3000 MHz and 1024 MiB with host tags gpu in zone Planner zone",
-    );
+    await expect(
+      planAndReserve(h.db, { zoneId, accountId, cpuCores: 64, cpuMhz: 3000, memoryMib: 1024, hostTags: ["gpu"] }),
+    ).rejects.toThrow("No host has room for this VM: 64 vCPU × 3000 MHz and 1024 MiB with host tags gpu in zone Planner zone");
   });
 });

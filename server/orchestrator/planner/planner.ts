@@ -34,7 +34,13 @@ const feasibility = {
   inZone: (r: PlacementRequest) => eq(hosts.zoneId, r.zoneId),
   hypervisor: (r: PlacementRequest) => (r.hypervisorType ? eq(hosts.hypervisorType, r.hypervisorType) : undefined),
   allocatable: () =>
-    and(eq(hosts.state, "enabled"), eq(hosts.status, "up"), eq(clusters.state, "enabled"), eq(pods.state, "enabled"), eq(zones.state, "enabled")),
+    and(
+      eq(hosts.state, "enabled"),
+      eq(hosts.status, "up"),
+      eq(clusters.state, "enabled"),
+      eq(pods.state, "enabled"),
+      eq(zones.state, "enabled"),
+    ),
   tagged: (r: PlacementRequest) => (r.hostTags.length ? sql`${hosts.tags} @> ${sql`${`{${r.hostTags.join(",")}}`}::text[]`}` : undefined),
   fits: (r: PlacementRequest) =>
     and(
@@ -48,13 +54,24 @@ const feasibility = {
 const ROUND = 32;
 
 async function candidates(db: DbOrTx, r: PlacementRequest, strategy: Strategy, avoid: Set<string>): Promise<Candidate[]> {
-  const conds: (SQL | undefined)[] = [feasibility.inZone(r), feasibility.hypervisor(r), feasibility.allocatable(), feasibility.tagged(r), feasibility.fits(r), feasibility.notAvoided(avoid)];
+  const conds: (SQL | undefined)[] = [
+    feasibility.inZone(r),
+    feasibility.hypervisor(r),
+    feasibility.allocatable(),
+    feasibility.tagged(r),
+    feasibility.fits(r),
+    feasibility.notAvoided(avoid),
+  ];
   const accountVms =
     strategy === "user_dispersing"
       ? sql<number>`(select count(*)::int from ${instances} where ${instances.hostId} = ${hosts.id} and ${instances.accountId} = ${r.accountId} and ${instances.capacityReserved})`
       : sql<number>`0`;
   const order =
-    strategy === "first_fit" ? sql`${hosts.name}, ${hosts.id}` : strategy === "random" ? sql`random()` : sql`${accountVms}, ${memCapacity} - ${hosts.memoryUsedMib} desc`;
+    strategy === "first_fit"
+      ? sql`${hosts.name}, ${hosts.id}`
+      : strategy === "random"
+        ? sql`random()`
+        : sql`${accountVms}, ${memCapacity} - ${hosts.memoryUsedMib} desc`;
   const rows = await db
     .select({
       id: hosts.id,
@@ -70,7 +87,12 @@ async function candidates(db: DbOrTx, r: PlacementRequest, strategy: Strategy, a
     .where(and(...conds))
     .orderBy(order)
     .limit(ROUND);
-  return rows.map((row) => ({ ...row, cpuFreeMhz: Number(row.cpuFreeMhz), memoryFreeMib: Number(row.memoryFreeMib), accountVms: Number(row.accountVms) }));
+  return rows.map((row) => ({
+    ...row,
+    cpuFreeMhz: Number(row.cpuFreeMhz),
+    memoryFreeMib: Number(row.memoryFreeMib),
+    accountVms: Number(row.accountVms),
+  }));
 }
 
 /**
@@ -153,7 +175,9 @@ export async function reserveAmong(db: DbOrTx, r: PlacementRequest, ranked: Cand
 export async function insufficient(db: DbOrTx, r: PlacementRequest) {
   const [zone] = await db.select({ name: zones.name }).from(zones).where(eq(zones.id, r.zoneId));
   const tags = r.hostTags.length ? ` with host tags ${r.hostTags.join(", ")}` : "";
-  return new InsufficientCapacityError(`${r.cpuCores} vCPU × ${r.cpuMhz} MHz and ${r.memoryMib} MiB${tags} in zone ${zone?.name ?? r.zoneId}`);
+  return new InsufficientCapacityError(
+    `${r.cpuCores} vCPU × ${r.cpuMhz} MHz and ${r.memoryMib} MiB${tags} in zone ${zone?.name ?? r.zoneId}`,
+  );
 }
 
 /** Rank and reserve in one call (for callers with nothing else to do in between). */

@@ -15,7 +15,12 @@ const rowsOf = (res: unknown) => (res as { rows?: Record<string, unknown>[] }).r
 export async function reserveRootDisk(db: DbOrTx, hostId: string, gib: number): Promise<string | null> {
   const avoid: string[] = [];
   for (let i = 0; i < 8; i++) {
-    const notAvoided = avoid.length ? sql`and p.id not in (${sql.join(avoid.map((a) => sql`${a}::uuid`), sql`, `)})` : sql``;
+    const notAvoided = avoid.length
+      ? sql`and p.id not in (${sql.join(
+          avoid.map((a) => sql`${a}::uuid`),
+          sql`, `,
+        )})`
+      : sql``;
     const pick = rowsOf(
       await db.execute(sql`
         select p.id, p.used_gib + ${gib} <= p.capacity_gib as fits
@@ -46,7 +51,10 @@ export async function reserveRootDisk(db: DbOrTx, hostId: string, gib: number): 
       limit 1`),
   );
   if (any.length === 0) return null;
-  throw new ServiceError("PRECONDITION_FAILED", `No primary storage has room for this VM: its root disk needs ${gib} GiB and no enabled pool of the chosen host's cluster or zone has that much free`);
+  throw new ServiceError(
+    "PRECONDITION_FAILED",
+    `No primary storage has room for this VM: its root disk needs ${gib} GiB and no enabled pool of the chosen host's cluster or zone has that much free`,
+  );
 }
 
 /** Gives a root disk's GiB back to its pool (expunge). */

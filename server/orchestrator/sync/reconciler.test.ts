@@ -4,7 +4,15 @@ import type { DbHandle } from "@/db";
 import { events, hosts, instances, simulatorVms, usageEvents } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
-import { capacityViolations, clearFaults, deployChoicesByName, injectFault, testWorkers, usageSequence, waitForJob } from "@/test/orchestrator";
+import {
+  capacityViolations,
+  clearFaults,
+  deployChoicesByName,
+  injectFault,
+  testWorkers,
+  usageSequence,
+  waitForJob,
+} from "@/test/orchestrator";
 import { simulatorDriver } from "@/server/orchestrator";
 import { registerDriver } from "@/server/orchestrator/drivers/registry";
 import type { HostRef } from "@/server/orchestrator/drivers/types";
@@ -24,7 +32,16 @@ beforeAll(async () => {
   workers = testWorkers(h, "reconciler-worker");
   const deployed = await api(h.db, t.callers.tenant).instance.deploy({ ...(await deployChoicesByName(h.db)), name: "rec", count: 3 });
   for (const d of deployed) expect((await waitForJob(h.db, d.jobId)).status).toBe("succeeded");
-  const rows = await h.db.select().from(instances).where(inArray(instances.id, deployed.map((d) => d.id))).orderBy(instances.name);
+  const rows = await h.db
+    .select()
+    .from(instances)
+    .where(
+      inArray(
+        instances.id,
+        deployed.map((d) => d.id),
+      ),
+    )
+    .orderBy(instances.name);
   vms = rows.map((r) => ({ id: r.id, name: r.name, number: r.number, hostId: r.hostId! }));
   // First fit: all three on the first host.
   expect(new Set(vms.map((v) => v.hostId)).size).toBe(1);
@@ -38,14 +55,27 @@ afterAll(async () => {
 const ref = (x: typeof hosts.$inferSelect): HostRef => ({ id: x.id, name: x.name, address: x.address, hypervisorType: x.hypervisorType });
 const hostRow = async (id: string) => (await h.db.select().from(hosts).where(eq(hosts.id, id)))[0]!;
 const vmRow = async (id: string) => (await h.db.select().from(instances).where(eq(instances.id, id)))[0]!;
-const eventsOf = async (resourceId: string, type: string) => h.db.select().from(events).where(and(eq(events.resourceId, resourceId), eq(events.type, type)));
-const countUsage = async (resourceId: string, type: string) => (await h.db.select().from(usageEvents).where(and(eq(usageEvents.resourceId, resourceId), eq(usageEvents.type, type)))).length;
+const eventsOf = async (resourceId: string, type: string) =>
+  h.db
+    .select()
+    .from(events)
+    .where(and(eq(events.resourceId, resourceId), eq(events.type, type)));
+const countUsage = async (resourceId: string, type: string) =>
+  (
+    await h.db
+      .select()
+      .from(usageEvents)
+      .where(and(eq(usageEvents.resourceId, resourceId), eq(usageEvents.type, type)))
+  ).length;
 
 describe(`reconciler (${testDbKind()})`, () => {
   it("an out-of-band stop turns the VM Stopped once: one event, one VM.STOP, capacity released", async () => {
     const [a, b] = vms;
     // a: the hypervisor's record changed behind Stratus's back; b: the driver's stop called directly.
-    await h.db.update(simulatorVms).set({ state: "stopped" }).where(and(eq(simulatorVms.hostId, host1.id), eq(simulatorVms.name, vmInternalName(a!))));
+    await h.db
+      .update(simulatorVms)
+      .set({ state: "stopped" })
+      .where(and(eq(simulatorVms.hostId, host1.id), eq(simulatorVms.name, vmInternalName(a!))));
     await simulatorDriver()!.stop(ref(host1), vmInternalName(b!));
     const before = await hostRow(host1.id);
 
@@ -72,7 +102,10 @@ describe(`reconciler (${testDbKind()})`, () => {
 
   it("an out-of-band start turns the VM Running once, counting its capacity again", async () => {
     const a = vms[0]!;
-    await h.db.update(simulatorVms).set({ state: "running" }).where(and(eq(simulatorVms.hostId, host1.id), eq(simulatorVms.name, vmInternalName(a))));
+    await h.db
+      .update(simulatorVms)
+      .set({ state: "running" })
+      .where(and(eq(simulatorVms.hostId, host1.id), eq(simulatorVms.name, vmInternalName(a))));
     expect((await reconcileHost(h.db, await hostRow(host1.id))).changed).toEqual([{ vm: a.name, from: "stopped", to: "running" }]);
     await reconcileAll(h.db);
     const row = await vmRow(a.id);
@@ -101,7 +134,14 @@ describe(`reconciler (${testDbKind()})`, () => {
   it("a silent host goes Disconnected, then Down (its VMs Unknown), then Up with the VMs' true states", async () => {
     const [a, b, c] = vms;
     // b is stopped since the first test: put everything running again first.
-    await simulatorDriver()!.start(ref(host1), { name: vmInternalName(b!), displayName: b!.name, cpuCores: 1, cpuMhz: 1000, memoryMib: 1024, template: { id: "", path: "", format: "", sizeGib: 1 } });
+    await simulatorDriver()!.start(ref(host1), {
+      name: vmInternalName(b!),
+      displayName: b!.name,
+      cpuCores: 1,
+      cpuMhz: 1000,
+      memoryMib: 1024,
+      template: { id: "", path: "", format: "", sizeGib: 1 },
+    });
     await reconcileHost(h.db, await hostRow(host1.id));
     expect((await Promise.all(vms.map((v) => vmRow(v.id)))).map((r) => r.state)).toEqual(["running", "running", "running"]);
 
@@ -127,7 +167,12 @@ describe(`reconciler (${testDbKind()})`, () => {
       expect((await vmRow(v.id)).state).toBe("unknown");
       expect(await eventsOf(v.id, "VM.UNKNOWN")).toHaveLength(1);
       // Billing stopped when the host was last seen, not when Stratus noticed (10 minutes later).
-      const [stop] = await h.db.select().from(usageEvents).where(and(eq(usageEvents.resourceId, v.id), eq(usageEvents.type, "VM.STOP"))).orderBy(desc(usageEvents.seq)).limit(1);
+      const [stop] = await h.db
+        .select()
+        .from(usageEvents)
+        .where(and(eq(usageEvents.resourceId, v.id), eq(usageEvents.type, "VM.STOP")))
+        .orderBy(desc(usageEvents.seq))
+        .limit(1);
       expect(stop!.occurredAt.getTime()).toBe(lastSeen.getTime());
       expect(await usageSequence(h.db, v.id).then((seq) => seq.at(-1))).toBe("VM.STOP");
     }
@@ -138,7 +183,10 @@ describe(`reconciler (${testDbKind()})`, () => {
     expect(await capacityViolations(h.db)).toEqual([]);
 
     // Meanwhile c really stopped (say it crashed with its host); a and b still run.
-    await h.db.update(simulatorVms).set({ state: "stopped" }).where(and(eq(simulatorVms.hostId, host1.id), eq(simulatorVms.name, vmInternalName(c!))));
+    await h.db
+      .update(simulatorVms)
+      .set({ state: "stopped" })
+      .where(and(eq(simulatorVms.hostId, host1.id), eq(simulatorVms.name, vmInternalName(c!))));
     await clearFaults(h.db);
     report = await reconcileHost(h.db, await hostRow(host1.id));
     expect(report.status).toBe("up");
@@ -170,13 +218,16 @@ describe(`reconciler (${testDbKind()})`, () => {
     // A slow host: the listing is read, and only returned after the start job has finished.
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    registerDriver("simulator", Object.assign(Object.create(sim) as typeof sim, {
-      list: async (hr: HostRef) => {
-        const listed = await sim.list(hr);
-        await gate;
-        return listed;
-      },
-    }));
+    registerDriver(
+      "simulator",
+      Object.assign(Object.create(sim) as typeof sim, {
+        list: async (hr: HostRef) => {
+          const listed = await sim.list(hr);
+          await gate;
+          return listed;
+        },
+      }),
+    );
     try {
       const reconciling = reconcileHost(h.db, await hostRow(host1.id));
       await new Promise((r) => setTimeout(r, 100));
@@ -192,7 +243,16 @@ describe(`reconciler (${testDbKind()})`, () => {
     await reconcileAll(h.db);
     expect((await vmRow(a.id)).state).toBe("running");
     // Exactly one stop and one start since the earlier facts: no phantom stop/start pair.
-    expect(await usageSequence(h.db, a.id)).toEqual(["VM.CREATE", "VM.START", "VM.STOP", "VM.START", "VM.STOP", "VM.START", "VM.STOP", "VM.START"]);
+    expect(await usageSequence(h.db, a.id)).toEqual([
+      "VM.CREATE",
+      "VM.START",
+      "VM.STOP",
+      "VM.START",
+      "VM.STOP",
+      "VM.START",
+      "VM.STOP",
+      "VM.START",
+    ]);
     expect(await capacityViolations(h.db)).toEqual([]);
   });
 });

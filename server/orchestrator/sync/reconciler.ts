@@ -30,7 +30,6 @@ export interface HostReport {
   unknownVms: string[];
 }
 
-
 /** Guarded state change by the reconciler: only if the VM is still where we saw it. */
 async function sync(tx: Tx, vm: Instance, to: VmState, set: Partial<typeof instances.$inferInsert> = {}) {
   assertTransition(vm.state, to);
@@ -64,7 +63,12 @@ export async function reconcileHost(db: Db, host: Host, opts: ReconcileOptions =
     db.transaction(async (tx) => {
       await tx.update(hosts).set({ status: "up", lastSeenAt: listedAt }).where(eq(hosts.id, host.id));
       if (host.status !== "up") {
-        await recordEvent(tx, { type: "HOST.UP", description: `Host ${host.name} answers again`, resourceType: "host", resourceId: host.id });
+        await recordEvent(tx, {
+          type: "HOST.UP",
+          description: `Host ${host.name} answers again`,
+          resourceType: "host",
+          resourceId: host.id,
+        });
       }
     }),
   );
@@ -78,7 +82,12 @@ export async function reconcileHost(db: Db, host: Host, opts: ReconcileOptions =
         eq(instances.hostId, host.id),
         inArray(instances.state, ["running", "stopped", "unknown"]),
         lt(instances.stateChangedAt, listedAt),
-        notExists(db.select({ one: sql`1` }).from(jobs).where(and(eq(jobs.resourceId, instances.id), inArray(jobs.status, ["queued", "running"])))),
+        notExists(
+          db
+            .select({ one: sql`1` })
+            .from(jobs)
+            .where(and(eq(jobs.resourceId, instances.id), inArray(jobs.status, ["queued", "running"]))),
+        ),
       ),
     );
   const truth = new Map(listed.map((v) => [v.name, v.state]));
@@ -94,7 +103,12 @@ export async function reconcileHost(db: Db, host: Host, opts: ReconcileOptions =
   }
 
   const known = new Set(
-    (await db.select({ number: instances.number }).from(instances).where(and(eq(instances.hostId, host.id), sql`${instances.state} <> 'expunged'`))).map((r) => vmInternalName(r)),
+    (
+      await db
+        .select({ number: instances.number })
+        .from(instances)
+        .where(and(eq(instances.hostId, host.id), sql`${instances.state} <> 'expunged'`))
+    ).map((r) => vmInternalName(r)),
   );
   for (const v of listed) {
     if (known.has(v.name)) continue;
@@ -120,8 +134,15 @@ async function applyTruth(tx: Tx, vm: Instance, to: VmState, host: Host, actual:
     const row = await sync(tx, vm, "stopped", release ? { capacityReserved: false } : {});
     if (!row) return false;
     if (release) await releaseFromHost(tx, host.id, vm);
-    if (await billedAsRunning(tx, vm.id)) await recordUsage(tx, "VM.STOP", row, { key: `reconcile:${vm.id}:${vm.stateChangedAt.getTime()}:VM.STOP` });
-    await recordVmEvent(tx, row, "VM.STOPPED.OUT_OF_BAND", `${vm.name} is ${actual} on ${host.name} although Stratus had it ${vm.state}; now Stopped`, { level: "warn" });
+    if (await billedAsRunning(tx, vm.id))
+      await recordUsage(tx, "VM.STOP", row, { key: `reconcile:${vm.id}:${vm.stateChangedAt.getTime()}:VM.STOP` });
+    await recordVmEvent(
+      tx,
+      row,
+      "VM.STOPPED.OUT_OF_BAND",
+      `${vm.name} is ${actual} on ${host.name} although Stratus had it ${vm.state}; now Stopped`,
+      { level: "warn" },
+    );
     return true;
   }
   const row = await sync(tx, vm, "running", { capacityReserved: true });
@@ -130,11 +151,21 @@ async function applyTruth(tx: Tx, vm: Instance, to: VmState, host: Host, actual:
     // It runs there whether or not it fits: count it, so the planner sees the truth.
     await tx
       .update(hosts)
-      .set({ cpuUsedMhz: sql`${hosts.cpuUsedMhz} + ${vm.cpuCores * vm.cpuMhz}`, memoryUsedMib: sql`${hosts.memoryUsedMib} + ${vm.memoryMib}` })
+      .set({
+        cpuUsedMhz: sql`${hosts.cpuUsedMhz} + ${vm.cpuCores * vm.cpuMhz}`,
+        memoryUsedMib: sql`${hosts.memoryUsedMib} + ${vm.memoryMib}`,
+      })
       .where(eq(hosts.id, host.id));
   }
-  if (!(await billedAsRunning(tx, vm.id))) await recordUsage(tx, "VM.START", row, { key: `reconcile:${vm.id}:${vm.stateChangedAt.getTime()}:VM.START` });
-  await recordVmEvent(tx, row, "VM.RUNNING.OUT_OF_BAND", `${vm.name} runs on ${host.name} although Stratus had it ${vm.state}; now Running`, { level: "warn" });
+  if (!(await billedAsRunning(tx, vm.id)))
+    await recordUsage(tx, "VM.START", row, { key: `reconcile:${vm.id}:${vm.stateChangedAt.getTime()}:VM.START` });
+  await recordVmEvent(
+    tx,
+    row,
+    "VM.RUNNING.OUT_OF_BAND",
+    `${vm.name} runs on ${host.name} although Stratus had it ${vm.state}; now Running`,
+    { level: "warn" },
+  );
   return true;
 }
 
@@ -192,7 +223,11 @@ async function unknownOnDownHost(db: Db, host: Host, lastSeen: Date, report: Hos
           .returning();
         if (!row) return null;
         if (await billedAsRunning(tx, vm.id)) {
-          await recordUsage(tx, "VM.STOP", row, { key: `host-down:${vm.id}:${lastSeen.getTime()}:VM.STOP`, occurredAt: lastSeen, details: { reason: "host down", hostId: host.id } });
+          await recordUsage(tx, "VM.STOP", row, {
+            key: `host-down:${vm.id}:${lastSeen.getTime()}:VM.STOP`,
+            occurredAt: lastSeen,
+            details: { reason: "host down", hostId: host.id },
+          });
         }
         await recordVmEvent(tx, row, "VM.UNKNOWN", `${vm.name}'s host ${host.name} is down; its state is unknown`, { level: "warn" });
         return row;
@@ -209,10 +244,16 @@ export async function reconcileAll(db: Db, opts: ReconcileOptions & { parallel?:
   const parallel = opts.parallel ?? 8;
   for (let i = 0; i < all.length; i += parallel) {
     const batch = all.slice(i, i + parallel);
-    reports.push(...(await Promise.all(batch.map((h) => reconcileHost(db, h, opts).catch((e: unknown) => {
-      console.error(`[reconciler] host ${h.name} failed`, e);
-      return { hostId: h.id, status: h.status, changed: [], unknownVms: [] } satisfies HostReport;
-    })))));
+    reports.push(
+      ...(await Promise.all(
+        batch.map((h) =>
+          reconcileHost(db, h, opts).catch((e: unknown) => {
+            console.error(`[reconciler] host ${h.name} failed`, e);
+            return { hostId: h.id, status: h.status, changed: [], unknownVms: [] } satisfies HostReport;
+          }),
+        ),
+      )),
+    );
   }
   return reports;
 }

@@ -30,10 +30,17 @@ export interface ZoneCapacity {
  * Primary and secondary storage per zone: pools' counted root disks against their capacity, and
  * registered templates' sizes against the secondary stores' capacity. One place for both pages.
  */
-export async function storageByZone(db: DbOrTx, zoneId?: string): Promise<Map<string, { primaryStorageGib: UsedTotal; secondaryStorageGib: UsedTotal }>> {
+export async function storageByZone(
+  db: DbOrTx,
+  zoneId?: string,
+): Promise<Map<string, { primaryStorageGib: UsedTotal; secondaryStorageGib: UsedTotal }>> {
   const [poolAgg, storeAgg, templateAgg] = await Promise.all([
     db
-      .select({ zoneId: storagePools.zoneId, used: num(sql`sum(${storagePools.usedGib})`), total: num(sql`sum(${storagePools.capacityGib})`) })
+      .select({
+        zoneId: storagePools.zoneId,
+        used: num(sql`sum(${storagePools.usedGib})`),
+        total: num(sql`sum(${storagePools.capacityGib})`),
+      })
       .from(storagePools)
       .where(zoneId ? eq(storagePools.zoneId, zoneId) : undefined)
       .groupBy(storagePools.zoneId),

@@ -13,11 +13,25 @@ export type Cluster = typeof clusters.$inferSelect;
 /** Host counts and capacity of the cluster's hosts (totals include the over-provisioning factors). */
 const clusterAggregates = {
   hostCount: sql<number>`(select count(*)::int from "hosts" where "hosts"."cluster_id" = "clusters"."id")`.mapWith(Number),
-  storagePoolCount: sql<number>`(select count(*)::int from "storage_pools" where "storage_pools"."cluster_id" = "clusters"."id")`.mapWith(Number),
-  cpuUsedMhz: sql<number>`(select coalesce(sum("hosts"."cpu_used_mhz"), 0)::float8 from "hosts" where "hosts"."cluster_id" = "clusters"."id")`.mapWith(Number),
-  cpuTotalMhz: sql<number>`(select coalesce(sum(floor("hosts"."cpu_cores" * "hosts"."cpu_mhz" * "clusters"."cpu_overcommit")), 0)::float8 from "hosts" where "hosts"."cluster_id" = "clusters"."id")`.mapWith(Number),
-  memoryUsedMib: sql<number>`(select coalesce(sum("hosts"."memory_used_mib"), 0)::float8 from "hosts" where "hosts"."cluster_id" = "clusters"."id")`.mapWith(Number),
-  memoryTotalMib: sql<number>`(select coalesce(sum(floor("hosts"."memory_mib" * "clusters"."memory_overcommit")), 0)::float8 from "hosts" where "hosts"."cluster_id" = "clusters"."id")`.mapWith(Number),
+  storagePoolCount: sql<number>`(select count(*)::int from "storage_pools" where "storage_pools"."cluster_id" = "clusters"."id")`.mapWith(
+    Number,
+  ),
+  cpuUsedMhz:
+    sql<number>`(select coalesce(sum("hosts"."cpu_used_mhz"), 0)::float8 from "hosts" where "hosts"."cluster_id" = "clusters"."id")`.mapWith(
+      Number,
+    ),
+  cpuTotalMhz:
+    sql<number>`(select coalesce(sum(floor("hosts"."cpu_cores" * "hosts"."cpu_mhz" * "clusters"."cpu_overcommit")), 0)::float8 from "hosts" where "hosts"."cluster_id" = "clusters"."id")`.mapWith(
+      Number,
+    ),
+  memoryUsedMib:
+    sql<number>`(select coalesce(sum("hosts"."memory_used_mib"), 0)::float8 from "hosts" where "hosts"."cluster_id" = "clusters"."id")`.mapWith(
+      Number,
+    ),
+  memoryTotalMib:
+    sql<number>`(select coalesce(sum(floor("hosts"."memory_mib" * "clusters"."memory_overcommit")), 0)::float8 from "hosts" where "hosts"."cluster_id" = "clusters"."id")`.mapWith(
+      Number,
+    ),
 };
 const clusterRow = { ...getTableColumns(clusters), podName: pods.name, zoneName: zones.name, ...clusterAggregates };
 export type ClusterRow = Cluster & { podName: string; zoneName: string } & { [K in keyof typeof clusterAggregates]: number };
@@ -35,16 +49,16 @@ export async function getCluster(db: DbOrTx, caller: Caller, id: string): Promis
 
 /** Sort keys of the list (the router validates `sort` against them) and their columns. */
 export const clusterSort = {
-    name: clusters.name,
-    podName: pods.name,
-    zoneName: zones.name,
-    hypervisorType: clusters.hypervisorType,
-    cpuOvercommit: clusters.cpuOvercommit,
-    memoryOvercommit: clusters.memoryOvercommit,
-    state: clusters.state,
-    hostCount: clusterAggregates.hostCount,
-    createdAt: clusters.createdAt,
-  };
+  name: clusters.name,
+  podName: pods.name,
+  zoneName: zones.name,
+  hypervisorType: clusters.hypervisorType,
+  cpuOvercommit: clusters.cpuOvercommit,
+  memoryOvercommit: clusters.memoryOvercommit,
+  state: clusters.state,
+  hostCount: clusterAggregates.hostCount,
+  createdAt: clusters.createdAt,
+};
 
 export async function listClusters(
   db: DbOrTx,
@@ -179,10 +193,16 @@ export async function deleteCluster(db: Db, caller: Caller, id: string): Promise
   try {
     await db.transaction(async (tx) => {
       await tx.delete(clusters).where(eq(clusters.id, c.id));
-      await infraEvent(tx, caller, { type: "CLUSTER.DELETE", description: `Deleted cluster ${c.name} from pod ${c.podName}`, resourceType: "cluster", resourceId: c.id });
+      await infraEvent(tx, caller, {
+        type: "CLUSTER.DELETE",
+        description: `Deleted cluster ${c.name} from pod ${c.podName}`,
+        resourceType: "cluster",
+        resourceId: c.id,
+      });
     });
   } catch (e) {
-    if (isFkViolation(e)) throw notEmpty(`Cluster ${c.name} is still in use (something was added to it meanwhile); delete what it holds first`);
+    if (isFkViolation(e))
+      throw notEmpty(`Cluster ${c.name} is still in use (something was added to it meanwhile); delete what it holds first`);
     throw e;
   }
 }

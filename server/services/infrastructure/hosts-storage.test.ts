@@ -27,7 +27,15 @@ let otherZoneCluster: string;
 const kvmStandIn = {
   ping(host) {
     if (!/10\.0\.0\.|\/\/v\//.test(host.address)) return Promise.reject(new DriverError(`cannot connect to ${host.address}`, true));
-    return Promise.resolve({ cpuCores: 16, cpuMhz: 3000, memoryMib: 65536, cpuModel: "Test CPU", hypervisorVersion: "QEMU 7.2", libvirtVersion: "9.0.0", kvmAccelerated: true });
+    return Promise.resolve({
+      cpuCores: 16,
+      cpuMhz: 3000,
+      memoryMib: 65536,
+      cpuModel: "Test CPU",
+      hypervisorVersion: "QEMU 7.2",
+      libvirtVersion: "9.0.0",
+      kvmAccelerated: true,
+    });
   },
 } as Partial<HypervisorDriver> as HypervisorDriver;
 
@@ -161,7 +169,17 @@ describe("hosts", () => {
     const bad = await rejects(() => admin.host.update({ id: forced.id, domainType: "xen" as never }));
     expect(bad.code).toBe("BAD_REQUEST");
     expect(bad.message).toContain("domainType: Domain type must be kvm or qemu");
-    const sim = await admin.host.create({ clusterId: simCluster, hypervisorType: "simulator", name: "sim-typed", address: "sim://typed", cpuCores: 4, cpuMhz: 2000, memoryMib: 4096, tags: [], domainType: "kvm" });
+    const sim = await admin.host.create({
+      clusterId: simCluster,
+      hypervisorType: "simulator",
+      name: "sim-typed",
+      address: "sim://typed",
+      cpuCores: 4,
+      cpuMhz: 2000,
+      memoryMib: 4096,
+      tags: [],
+      domainType: "kvm",
+    });
     expect(sim.domainType).toBeNull();
     expect((await admin.host.update({ id: sim.id, domainType: "qemu" })).domainType).toBeNull();
     await admin.host.delete({ id: sim.id });
@@ -196,9 +214,24 @@ describe("hosts", () => {
 
 describe("primary storage pools", () => {
   it("creates zone-wide and cluster-scoped pools; the cluster must be in the zone", async () => {
-    const zw = await admin.storagePool.create({ zoneId, name: "zone-wide", type: "simulator", path: "sim://zw", capacityGib: 500, tags: [] });
+    const zw = await admin.storagePool.create({
+      zoneId,
+      name: "zone-wide",
+      type: "simulator",
+      path: "sim://zw",
+      capacityGib: 500,
+      tags: [],
+    });
     expect(zw.clusterId).toBeNull();
-    const cs = await admin.storagePool.create({ zoneId, clusterId: kvmCluster, name: "kvm-local", type: "local_dir", path: "/var/lib/stratus/p1", capacityGib: 100, tags: ["ssd"] });
+    const cs = await admin.storagePool.create({
+      zoneId,
+      clusterId: kvmCluster,
+      name: "kvm-local",
+      type: "local_dir",
+      path: "/var/lib/stratus/p1",
+      capacityGib: 100,
+      tags: ["ssd"],
+    });
     expect(cs.clusterId).toBe(kvmCluster);
     const row = await admin.storagePool.get({ id: cs.id });
     expect(row).toMatchObject({ zoneName: "Zone 1", clusterName: "KVM", scope: "cluster" });
@@ -206,14 +239,18 @@ describe("primary storage pools", () => {
     expect((await admin.storagePool.list({ scope: "zone" })).items.map((p) => p.name)).toEqual(["zone-wide"]);
     expect((await admin.storagePool.list({ clusterId: kvmCluster })).items.map((p) => p.name)).toEqual(["kvm-local"]);
 
-    const e = await rejects(() => admin.storagePool.create({ zoneId, clusterId: otherZoneCluster, name: "x", type: "simulator", path: "sim://x", capacityGib: 1 }));
+    const e = await rejects(() =>
+      admin.storagePool.create({ zoneId, clusterId: otherZoneCluster, name: "x", type: "simulator", path: "sim://x", capacityGib: 1 }),
+    );
     expect(e.code).toBe("BAD_REQUEST");
     expect(e.message).toBe("Cluster Far is not in zone Zone 1");
   });
 
   it("validates capacity, path and name uniqueness", async () => {
     const base = { zoneId, name: "p", type: "simulator" as const, path: "sim://p", capacityGib: 10 };
-    expect((await rejects(() => admin.storagePool.create({ ...base, capacityGib: -5 }))).message).toContain("capacityGib: Capacity (GiB) must be greater than 0");
+    expect((await rejects(() => admin.storagePool.create({ ...base, capacityGib: -5 }))).message).toContain(
+      "capacityGib: Capacity (GiB) must be greater than 0",
+    );
     expect((await rejects(() => admin.storagePool.create({ ...base, capacityGib: 0 }))).message).toContain("capacityGib:");
     expect((await rejects(() => admin.storagePool.create({ ...base, type: "local_dir", path: "relative/dir" }))).message).toContain(
       "path: Path of a local directory pool must be an absolute path",
@@ -232,7 +269,9 @@ describe("primary storage pools", () => {
     expect((await admin.storagePool.setState({ id: p!.id, state: "maintenance" })).state).toBe("maintenance");
     const del = await rejects(() => admin.storagePool.delete({ id: p!.id }));
     expect(del.code).toBe("PRECONDITION_FAILED");
-    expect(del.message).toContain("still has 150 GiB used by VM disks; put it in maintenance, then destroy and expunge the VMs whose disks it holds");
+    expect(del.message).toContain(
+      "still has 150 GiB used by VM disks; put it in maintenance, then destroy and expunge the VMs whose disks it holds",
+    );
     await db.update(storagePools).set({ usedGib: 0 }).where(eq(storagePools.id, p!.id));
     await admin.storagePool.delete({ id: p!.id });
     const types = (await db.select().from(events).where(eq(events.resourceId, p!.id))).map((e) => e.type).sort();
@@ -250,7 +289,9 @@ describe("secondary storage", () => {
       ["nfs-1", "Zone 1"],
       ["secondary-1", "Zone 1"],
     ]);
-    expect((await rejects(() => admin.secondaryStore.create({ zoneId, name: "nfs-1", path: "nfs://b/x", capacityGib: 1 }))).code).toBe("CONFLICT");
+    expect((await rejects(() => admin.secondaryStore.create({ zoneId, name: "nfs-1", path: "nfs://b/x", capacityGib: 1 }))).code).toBe(
+      "CONFLICT",
+    );
     expect((await rejects(() => admin.secondaryStore.create({ zoneId, name: "n", path: "has space", capacityGib: 1 }))).message).toContain(
       "path: Path cannot contain spaces",
     );

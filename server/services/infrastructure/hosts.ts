@@ -61,27 +61,34 @@ export async function getHost(db: DbOrTx, caller: Caller, id: string): Promise<H
 
 /** Sort keys of the list (the router validates `sort` against them) and their columns. */
 export const hostSort = {
-    name: hosts.name,
-    clusterName: clusters.name,
-    podName: pods.name,
-    zoneName: zones.name,
-    hypervisorType: hosts.hypervisorType,
-    state: hosts.state,
-    status: hosts.status,
-    cpuCores: hosts.cpuCores,
-    cpuMhz: hosts.cpuMhz,
-    memoryMib: hosts.memoryMib,
-    cpuUsedMhz: hosts.cpuUsedMhz,
-    memoryUsedMib: hosts.memoryUsedMib,
-    cpuTotalMhz: cpuTotalSql,
-    memoryTotalMib: memoryTotalSql,
-    createdAt: hosts.createdAt,
-  };
+  name: hosts.name,
+  clusterName: clusters.name,
+  podName: pods.name,
+  zoneName: zones.name,
+  hypervisorType: hosts.hypervisorType,
+  state: hosts.state,
+  status: hosts.status,
+  cpuCores: hosts.cpuCores,
+  cpuMhz: hosts.cpuMhz,
+  memoryMib: hosts.memoryMib,
+  cpuUsedMhz: hosts.cpuUsedMhz,
+  memoryUsedMib: hosts.memoryUsedMib,
+  cpuTotalMhz: cpuTotalSql,
+  memoryTotalMib: memoryTotalSql,
+  createdAt: hosts.createdAt,
+};
 
 export async function listHosts(
   db: DbOrTx,
   caller: Caller,
-  input: PageInput & { zoneId?: string; podId?: string; clusterId?: string; state?: HostState; hypervisorType?: HypervisorType; tag?: string },
+  input: PageInput & {
+    zoneId?: string;
+    podId?: string;
+    clusterId?: string;
+    state?: HostState;
+    hypervisorType?: HypervisorType;
+    tag?: string;
+  },
 ) {
   assertInfra(caller, "read");
   const conds: (SQL | undefined)[] = [];
@@ -93,7 +100,9 @@ export async function listHosts(
   if (input.tag) conds.push(sql`${input.tag} = any(${hosts.tags})`);
   if (input.search) {
     const q = `%${escapeLike(input.search)}%`;
-    conds.push(or(ilike(hosts.name, q), ilike(hosts.address, q), ilike(clusters.name, q), sql`array_to_string(${hosts.tags}, ' ') ilike ${q}`));
+    conds.push(
+      or(ilike(hosts.name, q), ilike(hosts.address, q), ilike(clusters.name, q), sql`array_to_string(${hosts.tags}, ' ') ilike ${q}`),
+    );
   }
   const where = and(...conds);
   return pageJoined<HostRow>(
@@ -107,14 +116,7 @@ export async function listHosts(
         .orderBy(...order)
         .limit(limit)
         .offset(offset),
-    async () =>
-      (
-        await db
-          .select({ n: count() })
-          .from(hosts)
-          .innerJoin(clusters, eq(clusters.id, hosts.clusterId))
-          .where(where)
-      )[0]?.n ?? 0,
+    async () => (await db.select({ n: count() }).from(hosts).innerJoin(clusters, eq(clusters.id, hosts.clusterId)).where(where))[0]?.n ?? 0,
   );
 }
 
@@ -322,10 +324,16 @@ export async function deleteHost(db: Db, caller: Caller, id: string): Promise<vo
         if (!now) throw notFound("Host");
         throw inUse(now.cpuUsedMhz, now.memoryUsedMib);
       }
-      await infraEvent(tx, caller, { type: "HOST.DELETE", description: `Removed host ${h.name} from cluster ${h.clusterName}`, resourceType: "host", resourceId: h.id });
+      await infraEvent(tx, caller, {
+        type: "HOST.DELETE",
+        description: `Removed host ${h.name} from cluster ${h.clusterName}`,
+        resourceType: "host",
+        resourceId: h.id,
+      });
     });
   } catch (e) {
-    if (isFkViolation(e)) throw notEmpty(`Host ${h.name} still has VMs (destroyed ones until they are expunged); destroy and expunge them first`);
+    if (isFkViolation(e))
+      throw notEmpty(`Host ${h.name} still has VMs (destroyed ones until they are expunged); destroy and expunge them first`);
     throw e;
   }
 }

@@ -62,8 +62,16 @@ describe("infrastructure pages", () => {
     ["zones", () => h(Zones), ["Zones", "Capacity by zone", "Zone 1", "614.4 GHz", "Add zone", "Actions for zone Zone 1"]],
     ["pods", () => h(Pods, { initialFilter: {} }), ["Pod 1", "Zone 1", "Add pod", 'aria-label="Filter by zone"']],
     ["clusters", () => h(Clusters, { initialFilter: {} }), ["Cluster 1", "CPU × 2", "Add cluster", "Actions for cluster Cluster 1"]],
-    ["hosts", () => h(Hosts, { initialFilter: {} }), ["sim-host-4", "sim://host-1", "gpu", "Actions for host sim-host-1", 'href="/infrastructure/hosts/', "153.6 GHz"]],
-    ["storage", () => h(Storage, { initialFilter: {} }), ["primary-1", "secondary-1", "Add primary storage", "Add secondary storage", "10 TiB"]],
+    [
+      "hosts",
+      () => h(Hosts, { initialFilter: {} }),
+      ["sim-host-4", "sim://host-1", "gpu", "Actions for host sim-host-1", 'href="/infrastructure/hosts/', "153.6 GHz"],
+    ],
+    [
+      "storage",
+      () => h(Storage, { initialFilter: {} }),
+      ["primary-1", "secondary-1", "Add primary storage", "Add secondary storage", "10 TiB"],
+    ],
     ["templates", () => h(Templates), ["Tiny Linux", "Register template", "Actions for template Tiny Linux"]],
     ["compute offerings", () => h(ComputeOfferings), ["Small", "Add offering", "Actions for compute offering Small"]],
     ["disk offerings", () => h(DiskOfferings), ["Small disk", "Custom, 1–1024 GiB", "Actions for disk offering Small disk"]],

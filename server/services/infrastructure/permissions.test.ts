@@ -58,7 +58,15 @@ function inputFor(router: string, proc: string): unknown {
       zone: { name: "Evil zone" },
       pod: { zoneId: ids.zoneId, name: "Evil pod" },
       cluster: { podId: ids.podId, name: "Evil", hypervisorType: "simulator" },
-      host: { clusterId: ids.clusterId, hypervisorType: "simulator", name: "evil", address: "sim://evil", cpuCores: 1, cpuMhz: 1, memoryMib: 1 },
+      host: {
+        clusterId: ids.clusterId,
+        hypervisorType: "simulator",
+        name: "evil",
+        address: "sim://evil",
+        cpuCores: 1,
+        cpuMhz: 1,
+        memoryMib: 1,
+      },
       storagePool: { zoneId: ids.zoneId, name: "evil", type: "simulator", path: "sim://evil", capacityGib: 1 },
       secondaryStore: { zoneId: ids.zoneId, name: "evil", path: "sim://evil", capacityGib: 1 },
     };

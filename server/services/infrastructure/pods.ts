@@ -25,7 +25,14 @@ export async function getPod(db: DbOrTx, caller: Caller, id: string): Promise<Po
 }
 
 /** Sort keys of the list (the router validates `sort` against them) and their columns. */
-export const podSort = { name: pods.name, zoneName: zones.name, state: pods.state, createdAt: pods.createdAt, clusterCount: podCounts.clusterCount, hostCount: podCounts.hostCount };
+export const podSort = {
+  name: pods.name,
+  zoneName: zones.name,
+  state: pods.state,
+  createdAt: pods.createdAt,
+  clusterCount: podCounts.clusterCount,
+  hostCount: podCounts.hostCount,
+};
 
 export async function listPods(db: DbOrTx, caller: Caller, input: PageInput & { zoneId?: string; state?: AllocationState }) {
   assertInfra(caller, "read");
@@ -71,7 +78,12 @@ export async function createPod(db: Db, caller: Caller, input: CreatePodInput): 
     if (!zone) throw parentNotFound("Zone", "zoneId");
     await assertPodNameFree(tx, zone, input.name);
     const [p] = await tx.insert(pods).values({ zoneId: zone.id, name: input.name }).returning();
-    await infraEvent(tx, caller, { type: "POD.CREATE", description: `Created pod ${p!.name} in zone ${zone.name}`, resourceType: "pod", resourceId: p!.id });
+    await infraEvent(tx, caller, {
+      type: "POD.CREATE",
+      description: `Created pod ${p!.name} in zone ${zone.name}`,
+      resourceType: "pod",
+      resourceId: p!.id,
+    });
     return p!;
   });
 }
@@ -118,12 +130,19 @@ export async function setPodState(db: Db, caller: Caller, input: { id: string; s
 export async function deletePod(db: Db, caller: Caller, id: string): Promise<void> {
   assertInfra(caller, "manage");
   const p = await getPod(db, caller, id);
-  const blockers = [p.clusterCount ? plural(p.clusterCount, "cluster") : "", p.hostCount ? plural(p.hostCount, "host") : ""].filter(Boolean);
+  const blockers = [p.clusterCount ? plural(p.clusterCount, "cluster") : "", p.hostCount ? plural(p.hostCount, "host") : ""].filter(
+    Boolean,
+  );
   if (blockers.length) throw notEmpty(`Pod ${p.name} still has ${joinList(blockers)}; delete them first`);
   try {
     await db.transaction(async (tx) => {
       await tx.delete(pods).where(eq(pods.id, p.id));
-      await infraEvent(tx, caller, { type: "POD.DELETE", description: `Deleted pod ${p.name} from zone ${p.zoneName}`, resourceType: "pod", resourceId: p.id });
+      await infraEvent(tx, caller, {
+        type: "POD.DELETE",
+        description: `Deleted pod ${p.name} from zone ${p.zoneName}`,
+        resourceType: "pod",
+        resourceId: p.id,
+      });
     });
   } catch (e) {
     if (isFkViolation(e)) throw notEmpty(`Pod ${p.name} is still in use (something was added to it meanwhile); delete what it holds first`);

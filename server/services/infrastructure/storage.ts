@@ -47,15 +47,15 @@ export async function getStoragePool(db: DbOrTx, caller: Caller, id: string): Pr
 
 /** Sort keys of the list (the router validates `sort` against them) and their columns. */
 export const storagePoolSort = {
-    name: storagePools.name,
-    zoneName: zones.name,
-    clusterName: clusters.name,
-    type: storagePools.type,
-    state: storagePools.state,
-    capacityGib: storagePools.capacityGib,
-    usedGib: storagePools.usedGib,
-    createdAt: storagePools.createdAt,
-  };
+  name: storagePools.name,
+  zoneName: zones.name,
+  clusterName: clusters.name,
+  type: storagePools.type,
+  state: storagePools.state,
+  capacityGib: storagePools.capacityGib,
+  usedGib: storagePools.usedGib,
+  createdAt: storagePools.createdAt,
+};
 
 export async function listStoragePools(
   db: DbOrTx,
@@ -72,7 +72,13 @@ export async function listStoragePools(
   if (input.search) {
     const q = `%${escapeLike(input.search)}%`;
     conds.push(
-      or(ilike(storagePools.name, q), ilike(storagePools.path, q), ilike(zones.name, q), ilike(clusters.name, q), sql`array_to_string(${storagePools.tags}, ' ') ilike ${q}`),
+      or(
+        ilike(storagePools.name, q),
+        ilike(storagePools.path, q),
+        ilike(zones.name, q),
+        ilike(clusters.name, q),
+        sql`array_to_string(${storagePools.tags}, ' ') ilike ${q}`,
+      ),
     );
   }
   const where = and(...conds);
@@ -236,7 +242,8 @@ export async function deleteStoragePool(db: Db, caller: Caller, id: string): Pro
       });
     });
   } catch (e) {
-    if (isFkViolation(e)) throw notEmpty(`Storage pool ${p.name} still holds VM disks; destroy and expunge the VMs whose disks it holds first`);
+    if (isFkViolation(e))
+      throw notEmpty(`Storage pool ${p.name} still holds VM disks; destroy and expunge the VMs whose disks it holds first`);
     throw e;
   }
 }
@@ -248,13 +255,23 @@ export type SecondaryStoreRow = SecondaryStore & { zoneName: string };
 
 export async function getSecondaryStore(db: DbOrTx, caller: Caller, id: string): Promise<SecondaryStoreRow> {
   assertInfra(caller, "read");
-  const [s] = await db.select(storeRow).from(secondaryStores).innerJoin(zones, eq(zones.id, secondaryStores.zoneId)).where(eq(secondaryStores.id, id));
+  const [s] = await db
+    .select(storeRow)
+    .from(secondaryStores)
+    .innerJoin(zones, eq(zones.id, secondaryStores.zoneId))
+    .where(eq(secondaryStores.id, id));
   if (!s) throw notFound("Secondary store");
   return s;
 }
 
 /** Sort keys of the list (the router validates `sort` against them) and their columns. */
-export const secondaryStoreSort = { name: secondaryStores.name, zoneName: zones.name, path: secondaryStores.path, capacityGib: secondaryStores.capacityGib, createdAt: secondaryStores.createdAt };
+export const secondaryStoreSort = {
+  name: secondaryStores.name,
+  zoneName: zones.name,
+  path: secondaryStores.path,
+  capacityGib: secondaryStores.capacityGib,
+  createdAt: secondaryStores.createdAt,
+};
 
 export async function listSecondaryStores(db: DbOrTx, caller: Caller, input: PageInput & { zoneId?: string }) {
   assertInfra(caller, "read");
@@ -280,7 +297,8 @@ export async function listSecondaryStores(db: DbOrTx, caller: Caller, input: Pag
         .limit(limit)
         .offset(offset),
     async () =>
-      (await db.select({ n: count() }).from(secondaryStores).innerJoin(zones, eq(zones.id, secondaryStores.zoneId)).where(where))[0]?.n ?? 0,
+      (await db.select({ n: count() }).from(secondaryStores).innerJoin(zones, eq(zones.id, secondaryStores.zoneId)).where(where))[0]?.n ??
+      0,
   );
 }
 

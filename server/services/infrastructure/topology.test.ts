@@ -41,7 +41,14 @@ describe("zones", () => {
   it("lists the seeded zone with its counts and searches, sorts and pages", async () => {
     const page = await admin.zone.list({});
     expect(page.total).toBe(1);
-    expect(page.items[0]).toMatchObject({ name: "Zone 1", podCount: 1, clusterCount: 1, hostCount: 4, storagePoolCount: 1, secondaryStoreCount: 1 });
+    expect(page.items[0]).toMatchObject({
+      name: "Zone 1",
+      podCount: 1,
+      clusterCount: 1,
+      hostCount: 4,
+      storagePoolCount: 1,
+      secondaryStoreCount: 1,
+    });
 
     await admin.zone.create({ name: "Alpha zone" });
     await admin.zone.create({ name: "Beta zone", allocationAlgorithm: "random", description: "second site" });
@@ -118,7 +125,11 @@ describe("zones", () => {
     // A host in maintenance takes no new VMs: its capacity leaves the totals (its VMs' use stays).
     await db.update(hosts).set({ state: "maintenance" }).where(eq(hosts.name, "sim-host-2"));
     const [inMaintenance] = await admin.zone.capacity({ zoneId: z1!.id });
-    expect(inMaintenance).toMatchObject({ hosts: { total: 4, enabled: 3, maintenance: 1 }, cpuMhz: { used: 5000, total: 3 * 32 * 2400 * 2 }, memoryMib: { total: 3 * 131072 } });
+    expect(inMaintenance).toMatchObject({
+      hosts: { total: 4, enabled: 3, maintenance: 1 },
+      cpuMhz: { used: 5000, total: 3 * 32 * 2400 * 2 },
+      memoryMib: { total: 3 * 131072 },
+    });
     await db.update(hosts).set({ state: "enabled" }).where(eq(hosts.name, "sim-host-2"));
     const all = await admin.zone.capacity();
     expect(all.length).toBeGreaterThanOrEqual(2);
@@ -175,7 +186,14 @@ describe("clusters", () => {
     const z = await admin.zone.create({ name: "Cluster zone" });
     const p = await admin.pod.create({ zoneId: z.id, name: "P" });
     const c = await admin.cluster.create({ podId: p.id, name: "KVM 1", hypervisorType: "kvm", cpuOvercommit: 4.5, memoryOvercommit: 1.25 });
-    expect(c).toMatchObject({ podId: p.id, zoneId: z.id, hypervisorType: "kvm", cpuOvercommit: 4.5, memoryOvercommit: 1.25, state: "enabled" });
+    expect(c).toMatchObject({
+      podId: p.id,
+      zoneId: z.id,
+      hypervisorType: "kvm",
+      cpuOvercommit: 4.5,
+      memoryOvercommit: 1.25,
+      state: "enabled",
+    });
     const d = await admin.cluster.create({ podId: p.id, name: "Sim", hypervisorType: "simulator" });
     expect(d).toMatchObject({ cpuOvercommit: 1, memoryOvercommit: 1 });
 
@@ -214,7 +232,13 @@ describe("clusters", () => {
 
   it("lists clusters with the capacity of their hosts and refuses to delete one with hosts or pools", async () => {
     const c = (await admin.cluster.list({ search: "Cluster 1" })).items[0]!;
-    expect(c).toMatchObject({ hostCount: 4, storagePoolCount: 1, cpuTotalMhz: 4 * 32 * 2400 * 2, memoryTotalMib: 4 * 131072, cpuUsedMhz: 0 });
+    expect(c).toMatchObject({
+      hostCount: 4,
+      storagePoolCount: 1,
+      cpuTotalMhz: 4 * 32 * 2400 * 2,
+      memoryTotalMib: 4 * 131072,
+      cpuUsedMhz: 0,
+    });
     const e = await rejects(() => admin.cluster.delete({ id: c.id }));
     expect(e.code).toBe("PRECONDITION_FAILED");
     expect(e.message).toBe("Cluster Cluster 1 still has 4 hosts and 1 primary storage pool; delete them first");
@@ -225,7 +249,17 @@ describe("clusters", () => {
     // a host pointing at an otherwise empty zone. The FK refuses the delete; the user gets a message.
     const c = (await admin.cluster.list({ search: "Cluster 1" })).items[0]!;
     const [zz] = await db.insert(zones).values({ name: "FK zone" }).returning();
-    await db.insert(hosts).values({ clusterId: c.id, podId: c.podId, zoneId: zz!.id, name: "fk-host", hypervisorType: "simulator", address: "sim://fk", cpuCores: 1, cpuMhz: 1, memoryMib: 1 });
+    await db.insert(hosts).values({
+      clusterId: c.id,
+      podId: c.podId,
+      zoneId: zz!.id,
+      name: "fk-host",
+      hypervisorType: "simulator",
+      address: "sim://fk",
+      cpuCores: 1,
+      cpuMhz: 1,
+      memoryMib: 1,
+    });
     const e = await rejects(() => admin.zone.delete({ id: zz!.id }));
     expect(e.code).toBe("PRECONDITION_FAILED");
     expect(e.message).toContain("Zone FK zone is still in use");

@@ -15,7 +15,8 @@ const zoneCounts = {
   clusterCount: sql<number>`(select count(*)::int from "clusters" where "clusters"."zone_id" = "zones"."id")`.mapWith(Number),
   hostCount: sql<number>`(select count(*)::int from "hosts" where "hosts"."zone_id" = "zones"."id")`.mapWith(Number),
   storagePoolCount: sql<number>`(select count(*)::int from "storage_pools" where "storage_pools"."zone_id" = "zones"."id")`.mapWith(Number),
-  secondaryStoreCount: sql<number>`(select count(*)::int from "secondary_stores" where "secondary_stores"."zone_id" = "zones"."id")`.mapWith(Number),
+  secondaryStoreCount:
+    sql<number>`(select count(*)::int from "secondary_stores" where "secondary_stores"."zone_id" = "zones"."id")`.mapWith(Number),
 };
 const zoneRow = { ...getTableColumns(zones), ...zoneCounts };
 export type ZoneRow = Zone & { [K in keyof typeof zoneCounts]: number };
@@ -29,14 +30,14 @@ export async function getZone(db: DbOrTx, caller: Caller, id: string): Promise<Z
 
 /** Sort keys of the list (the router validates `sort` against them) and their columns. */
 export const zoneSort = {
-    name: zones.name,
-    state: zones.state,
-    allocationAlgorithm: zones.allocationAlgorithm,
-    createdAt: zones.createdAt,
-    podCount: zoneCounts.podCount,
-    clusterCount: zoneCounts.clusterCount,
-    hostCount: zoneCounts.hostCount,
-  };
+  name: zones.name,
+  state: zones.state,
+  allocationAlgorithm: zones.allocationAlgorithm,
+  createdAt: zones.createdAt,
+  podCount: zoneCounts.podCount,
+  clusterCount: zoneCounts.clusterCount,
+  hostCount: zoneCounts.hostCount,
+};
 
 export async function listZones(db: DbOrTx, caller: Caller, input: PageInput & { state?: AllocationState }) {
   assertInfra(caller, "read");
@@ -72,7 +73,12 @@ export async function createZone(db: Db, caller: Caller, input: CreateZoneInput)
         .insert(zones)
         .values({ name: input.name, description: input.description || null, allocationAlgorithm: input.allocationAlgorithm })
         .returning();
-      await infraEvent(tx, caller, { type: "ZONE.CREATE", description: `Created zone ${z!.name}`, resourceType: "zone", resourceId: z!.id });
+      await infraEvent(tx, caller, {
+        type: "ZONE.CREATE",
+        description: `Created zone ${z!.name}`,
+        resourceType: "zone",
+        resourceId: z!.id,
+      });
       return z!;
     });
   } catch (e) {
@@ -144,7 +150,8 @@ export async function deleteZone(db: Db, caller: Caller, id: string): Promise<vo
       await infraEvent(tx, caller, { type: "ZONE.DELETE", description: `Deleted zone ${z.name}`, resourceType: "zone", resourceId: z.id });
     });
   } catch (e) {
-    if (isFkViolation(e)) throw notEmpty(`Zone ${z.name} is still in use (something was added to it meanwhile); delete what it holds first`);
+    if (isFkViolation(e))
+      throw notEmpty(`Zone ${z.name} is still in use (something was added to it meanwhile); delete what it holds first`);
     throw e;
   }
 }

@@ -46,7 +46,11 @@ export async function enabledZone(db: DbOrTx, zoneId: string) {
 export async function deployChoices(db: DbOrTx, caller: Caller) {
   const ancestors = pathIds(caller.domainPath);
   const [zoneRows, templateRows, offeringRows] = await Promise.all([
-    db.select({ id: zones.id, name: zones.name, description: zones.description }).from(zones).where(eq(zones.state, "enabled")).orderBy(zones.name),
+    db
+      .select({ id: zones.id, name: zones.name, description: zones.description })
+      .from(zones)
+      .where(eq(zones.state, "enabled"))
+      .orderBy(zones.name),
     // What the deploy form shows, never where the image lies (paths and stores are for root admins, on the templates page).
     db
       .select({
@@ -66,7 +70,12 @@ export async function deployChoices(db: DbOrTx, caller: Caller) {
     db
       .select()
       .from(computeOfferings)
-      .where(and(eq(computeOfferings.state, "active"), or(isNull(computeOfferings.domainId), ...ancestors.map((id) => eq(computeOfferings.domainId, id)))))
+      .where(
+        and(
+          eq(computeOfferings.state, "active"),
+          or(isNull(computeOfferings.domainId), ...ancestors.map((id) => eq(computeOfferings.domainId, id))),
+        ),
+      )
       .orderBy(computeOfferings.cpuCores, computeOfferings.memoryMib),
   ]);
   return { zones: zoneRows, templates: templateRows, offerings: offeringRows };

@@ -90,56 +90,61 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
     hypervisorType: template.hypervisorType,
   };
   try {
-    return await retryOnDeadlock(() => db.transaction(async (tx) => {
-      // Order matters for throughput: unlocked reads and inserts first; the row locks of the host
-      // reservation and of the limit counters (shared by every deploy of the account and domain)
-      // are taken last, so they are held only for the last few statements and the commit.
-      const ranked = await rankHosts(tx, request);
-      if (ranked.length === 0) throw await insufficient(tx, request);
-      const out: { id: string; name: string; jobId: string; hostId: string | null }[] = [];
-      for (const name of names) {
-        const [vm] = await tx
-          .insert(instances)
-          .values({
-            name,
-            accountId: owner.id,
-            domainId: owner.domainId,
-            domainPath: owner.domainPath,
-            zoneId: zone.id,
-            hostId: ranked[0]!.id,
-            lastHostId: ranked[0]!.id,
-            computeOfferingId: offering.id,
-            templateId: template.id,
-            state: "starting",
-            cpuCores: offering.cpuCores,
-            cpuMhz: offering.cpuMhz,
-            memoryMib: offering.memoryMib,
-            capacityReserved: true,
-          })
-          .returning();
-        await recordVmEvent(tx, vm!, "VM.CREATE", `Deploying ${name} (${offering.name}, ${template.name})`, { actor: caller });
-        await recordUsage(tx, "VM.CREATE", vm!);
-        const job = await enqueueJob(tx, jobFor(vm!, caller, "vm.deploy"));
-        out.push({ id: vm!.id, name, jobId: job.id, hostId: vm!.hostId });
-      }
-      // Hosts for every VM first, then their root disks' pools, then the counters: the global lock
-      // order (a multi-VM deploy taking host, pool, host, pool… could deadlock with another).
-      for (const vm of out) {
-        const host = await reserveAmong(tx, request, ranked);
-        vm.hostId = host.hostId;
-      }
-      for (const vm of out) {
-        const poolId = await reserveRootDisk(tx, vm.hostId!, template.sizeGib);
-        await tx.update(instances).set({ hostId: vm.hostId, lastHostId: vm.hostId, storagePoolId: poolId, rootDiskGib: template.sizeGib }).where(eq(instances.id, vm.id));
-      }
-      await consume(
-        tx,
-        owner.id,
-        { instances: names.length, vcpus: offering.cpuCores * names.length, memory_mib: offering.memoryMib * names.length },
-        { accountName: owner.name, domainPath: owner.domainPath },
-      );
-      return out.map(({ id, name, jobId }) => ({ id, name, jobId }));
-    }));
+    return await retryOnDeadlock(() =>
+      db.transaction(async (tx) => {
+        // Order matters for throughput: unlocked reads and inserts first; the row locks of the host
+        // reservation and of the limit counters (shared by every deploy of the account and domain)
+        // are taken last, so they are held only for the last few statements and the commit.
+        const ranked = await rankHosts(tx, request);
+        if (ranked.length === 0) throw await insufficient(tx, request);
+        const out: { id: string; name: string; jobId: string; hostId: string | null }[] = [];
+        for (const name of names) {
+          const [vm] = await tx
+            .insert(instances)
+            .values({
+              name,
+              accountId: owner.id,
+              domainId: owner.domainId,
+              domainPath: owner.domainPath,
+              zoneId: zone.id,
+              hostId: ranked[0]!.id,
+              lastHostId: ranked[0]!.id,
+              computeOfferingId: offering.id,
+              templateId: template.id,
+              state: "starting",
+              cpuCores: offering.cpuCores,
+              cpuMhz: offering.cpuMhz,
+              memoryMib: offering.memoryMib,
+              capacityReserved: true,
+            })
+            .returning();
+          await recordVmEvent(tx, vm!, "VM.CREATE", `Deploying ${name} (${offering.name}, ${template.name})`, { actor: caller });
+          await recordUsage(tx, "VM.CREATE", vm!);
+          const job = await enqueueJob(tx, jobFor(vm!, caller, "vm.deploy"));
+          out.push({ id: vm!.id, name, jobId: job.id, hostId: vm!.hostId });
+        }
+        // Hosts for every VM first, then their root disks' pools, then the counters: the global lock
+        // order (a multi-VM deploy taking host, pool, host, pool… could deadlock with another).
+        for (const vm of out) {
+          const host = await reserveAmong(tx, request, ranked);
+          vm.hostId = host.hostId;
+        }
+        for (const vm of out) {
+          const poolId = await reserveRootDisk(tx, vm.hostId!, template.sizeGib);
+          await tx
+            .update(instances)
+            .set({ hostId: vm.hostId, lastHostId: vm.hostId, storagePoolId: poolId, rootDiskGib: template.sizeGib })
+            .where(eq(instances.id, vm.id));
+        }
+        await consume(
+          tx,
+          owner.id,
+          { instances: names.length, vcpus: offering.cpuCores * names.length, memory_mib: offering.memoryMib * names.length },
+          { accountName: owner.name, domainPath: owner.domainPath },
+        );
+        return out.map(({ id, name, jobId }) => ({ id, name, jobId }));
+      }),
+    );
   } catch (e) {
     if (isUniqueViolation(e)) throw conflict(`An instance named "${input.name}" already exists in your account`, "name");
     throw e;
@@ -252,12 +257,19 @@ export async function changeOffering(db: Db, caller: Caller, input: { id: string
   const vm = await getInstanceInScope(db, caller, input.id);
   requireOperation(vm, "changeOffering");
   const offering = await usableComputeOffering(db, input.computeOfferingId, vm.domainPath);
-  if (offering.id === vm.computeOfferingId) throw new ServiceError("BAD_REQUEST", `${vm.name} already uses ${offering.name}`, "computeOfferingId");
+  if (offering.id === vm.computeOfferingId)
+    throw new ServiceError("BAD_REQUEST", `${vm.name} already uses ${offering.name}`, "computeOfferingId");
   return mutate(db, async (tx) => {
     const locked = await lockInState(tx, vm);
     const [updated] = await tx
       .update(instances)
-      .set({ computeOfferingId: offering.id, cpuCores: offering.cpuCores, cpuMhz: offering.cpuMhz, memoryMib: offering.memoryMib, capacityReserved: false })
+      .set({
+        computeOfferingId: offering.id,
+        cpuCores: offering.cpuCores,
+        cpuMhz: offering.cpuMhz,
+        memoryMib: offering.memoryMib,
+        capacityReserved: false,
+      })
       .where(and(eq(instances.id, vm.id), eq(instances.state, "stopped")))
       .returning();
     if (!updated) throw conflict(`Instance ${vm.name} changed state meanwhile; reload and try again`);
@@ -298,7 +310,12 @@ export async function dueForExpunge(db: Db, limit = 100) {
   return db
     .select()
     .from(instances)
-    .where(and(eq(instances.state, "destroyed"), sql`${instances.expungeAfter} <= now()`, sql`not exists (select 1 from jobs where jobs.resource_id = ${instances.id} and jobs.status in ('queued', 'running'))`))
+    .where(
+      and(
+        eq(instances.state, "destroyed"),
+        sql`${instances.expungeAfter} <= now()`,
+        sql`not exists (select 1 from jobs where jobs.resource_id = ${instances.id} and jobs.status in ('queued', 'running'))`,
+      ),
+    )
     .limit(limit);
 }
-

@@ -77,18 +77,38 @@ export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<L
       .offset((page - 1) * pageSize),
     // Counting stops at COUNT_CAP: past it the UI says "10,000+", and a first page stays fast
     // however many VMs the scope holds.
-    db.select({ n: count() }).from(db.select({ one: sql`1` }).from(instances).where(where).limit(COUNT_CAP + 1).as("capped")),
+    db.select({ n: count() }).from(
+      db
+        .select({ one: sql`1` })
+        .from(instances)
+        .where(where)
+        .limit(COUNT_CAP + 1)
+        .as("capped"),
+    ),
   ]);
   const active = rows.length
     ? await db
         .select({ id: jobs.id, resourceId: jobs.resourceId, type: jobs.type, progress: jobs.progress })
         .from(jobs)
-        .where(and(inArray(jobs.resourceId, rows.map((r) => r.id)), inArray(jobs.status, ["queued", "running"])))
+        .where(
+          and(
+            inArray(
+              jobs.resourceId,
+              rows.map((r) => r.id),
+            ),
+            inArray(jobs.status, ["queued", "running"]),
+          ),
+        )
     : [];
   const jobByVm = new Map(active.map((j) => [j.resourceId, j]));
   const admin = isRootAdmin(caller); // hosts are infrastructure: only the root admin sees them (as in CloudStack)
   return {
-    items: rows.map((r) => ({ ...r, hostId: admin ? r.hostId : null, hostName: admin ? r.hostName : null, activeJob: jobByVm.get(r.id) ?? null })),
+    items: rows.map((r) => ({
+      ...r,
+      hostId: admin ? r.hostId : null,
+      hostName: admin ? r.hostName : null,
+      activeJob: jobByVm.get(r.id) ?? null,
+    })),
     total: Math.min(total?.n ?? 0, COUNT_CAP),
     totalCapped: (total?.n ?? 0) > COUNT_CAP,
     page,
@@ -101,7 +121,14 @@ export async function getInstanceDetail(db: DbOrTx, caller: Caller, id: string) 
   const vm = await getInstanceInScope(db, caller, id);
   const [[names], recentJobs, events] = await Promise.all([
     db
-      .select({ zoneName: zones.name, offeringName: computeOfferings.name, templateName: templates.name, osType: templates.osType, accountName: accounts.name, hostName: hosts.name })
+      .select({
+        zoneName: zones.name,
+        offeringName: computeOfferings.name,
+        templateName: templates.name,
+        osType: templates.osType,
+        accountName: accounts.name,
+        hostName: hosts.name,
+      })
       .from(instances)
       .innerJoin(zones, eq(zones.id, instances.zoneId))
       .innerJoin(computeOfferings, eq(computeOfferings.id, instances.computeOfferingId))

@@ -74,7 +74,12 @@ export type OfferingView<T extends OfferingTable> = Row<T> & ScopeInfo;
 
 function toView<T extends OfferingTable>(caller: Caller, r: Record<string, unknown>): OfferingView<T> {
   const { scopeName, scopePath, ...row } = r as { scopeName: string | null; scopePath: string | null };
-  return { ...(row as unknown as Row<T>), domainName: scopeName ?? PUBLIC_SCOPE, domainPath: scopePath, canManage: canManage(caller, scopePath) };
+  return {
+    ...(row as unknown as Row<T>),
+    domainName: scopeName ?? PUBLIC_SCOPE,
+    domainPath: scopePath,
+    canManage: canManage(caller, scopePath),
+  };
 }
 
 export interface OfferingListInput extends PageInput {
@@ -121,7 +126,12 @@ export async function listOfferings<T extends OfferingTable>(
 }
 
 /** An offering the caller may see, or NOT_FOUND. */
-export async function getOffering<T extends OfferingTable>(db: DbOrTx, caller: Caller, kind: OfferingKind<T>, id: string): Promise<OfferingView<T>> {
+export async function getOffering<T extends OfferingTable>(
+  db: DbOrTx,
+  caller: Caller,
+  kind: OfferingKind<T>,
+  id: string,
+): Promise<OfferingView<T>> {
   const t = kind.table;
   const [r] = await db
     .select(selection(t))
@@ -136,7 +146,12 @@ export async function getOffering<T extends OfferingTable>(db: DbOrTx, caller: C
  * An offering the caller may change: NOT_FOUND when it cannot see it, FORBIDDEN when it can see it
  * but it belongs to a scope above its own (public, or an ancestor domain's).
  */
-export async function getManagedOffering<T extends OfferingTable>(db: DbOrTx, caller: Caller, kind: OfferingKind<T>, id: string): Promise<OfferingView<T>> {
+export async function getManagedOffering<T extends OfferingTable>(
+  db: DbOrTx,
+  caller: Caller,
+  kind: OfferingKind<T>,
+  id: string,
+): Promise<OfferingView<T>> {
   const o = await getOffering(db, caller, kind, id);
   if (!o.canManage) {
     throw new ServiceError(
@@ -163,11 +178,13 @@ export async function resolveScope(db: DbOrTx, caller: Caller, domainId: string 
   return getDomainInScope(db, caller, domainId);
 }
 
-export const scopeLabel = (domainName: string | null) => (domainName === null || domainName === PUBLIC_SCOPE ? "the public scope" : `domain ${domainName}`);
+export const scopeLabel = (domainName: string | null) =>
+  domainName === null || domainName === PUBLIC_SCOPE ? "the public scope" : `domain ${domainName}`;
 
 /** Turns a unique violation on (domain_id, name) into a CONFLICT naming the field. */
 export function rethrowNameConflict(err: unknown, kind: OfferingKind<OfferingTable>, name: string, domainName: string | null): never {
-  if (isUniqueViolation(err)) throw conflict(`A ${kind.noun.toLowerCase()} named "${name}" already exists in ${scopeLabel(domainName)}`, "name");
+  if (isUniqueViolation(err))
+    throw conflict(`A ${kind.noun.toLowerCase()} named "${name}" already exists in ${scopeLabel(domainName)}`, "name");
   throw err;
 }
 
@@ -221,7 +238,9 @@ export async function offeringReferences(db: DbOrTx, t: OfferingTable, id: strin
   const used: string[] = [];
   for (const fk of fks) {
     const hit = rowsOf(
-      await db.execute(sql`select 1 from ${sql.identifier(fk.nsp)}.${sql.identifier(fk.rel)} where ${sql.identifier(fk.col)} = ${id} limit 1`),
+      await db.execute(
+        sql`select 1 from ${sql.identifier(fk.nsp)}.${sql.identifier(fk.rel)} where ${sql.identifier(fk.col)} = ${id} limit 1`,
+      ),
     );
     if (hit.length > 0) used.push(fk.rel);
   }
@@ -242,7 +261,14 @@ export async function setOfferingState<T extends OfferingTable>(
   const t: OfferingTable = kind.table;
   await db.transaction(async (tx) => {
     await tx.update(t).set({ state: input.state }).where(eq(t.id, o.id));
-    await offeringEvent(tx, caller, kind, o, verbs[input.state], `${input.state === "active" ? "Activated" : "Deactivated"} ${kind.noun.toLowerCase()} ${o.name}`);
+    await offeringEvent(
+      tx,
+      caller,
+      kind,
+      o,
+      verbs[input.state],
+      `${input.state === "active" ? "Activated" : "Deactivated"} ${kind.noun.toLowerCase()} ${o.name}`,
+    );
   });
   return getOffering(db, caller, kind, o.id);
 }
@@ -268,7 +294,12 @@ export async function deleteOffering<T extends OfferingTable>(db: Db, caller: Ca
  * The offering a new resource of an account in `ownerDomainPath` may use: active, and public or
  * scoped to that domain or an ancestor. For the orchestrator's deploy/create-volume paths.
  */
-export async function usableOffering<T extends OfferingTable>(db: DbOrTx, kind: OfferingKind<T>, id: string, ownerDomainPath: string): Promise<Row<T>> {
+export async function usableOffering<T extends OfferingTable>(
+  db: DbOrTx,
+  kind: OfferingKind<T>,
+  id: string,
+  ownerDomainPath: string,
+): Promise<Row<T>> {
   const t: OfferingTable = kind.table;
   const [o] = await db
     .select()

@@ -112,9 +112,17 @@ export async function updateComputeOffering(db: Db, caller: Caller, input: Updat
           hostTags: input.hostTags,
         })
         .where(eq(computeOfferings.id, o.id));
-      await offeringEvent(tx, caller, computeKind, o, "UPDATE", `Updated compute offering ${input.name === o.name ? o.name : `${o.name} (now ${input.name})`}`, {
-        before: { name: o.name, cpuCores: o.cpuCores, cpuMhz: o.cpuMhz, memoryMib: o.memoryMib, cpuCap: o.cpuCap, hostTags: o.hostTags },
-      });
+      await offeringEvent(
+        tx,
+        caller,
+        computeKind,
+        o,
+        "UPDATE",
+        `Updated compute offering ${input.name === o.name ? o.name : `${o.name} (now ${input.name})`}`,
+        {
+          before: { name: o.name, cpuCores: o.cpuCores, cpuMhz: o.cpuMhz, memoryMib: o.memoryMib, cpuCap: o.cpuCap, hostTags: o.hostTags },
+        },
+      );
     });
   } catch (e) {
     rethrowNameConflict(e, computeKind, input.name, o.domainId === null ? null : o.domainName);
@@ -128,4 +136,5 @@ export const setComputeOfferingState = (db: Db, caller: Caller, input: { id: str
 export const deleteComputeOffering = (db: Db, caller: Caller, id: string) => deleteOffering(db, caller, computeKind, id);
 
 /** For deploying an instance of an account in `ownerDomainPath`: active and visible to that domain. */
-export const usableComputeOffering = (db: DbOrTx, id: string, ownerDomainPath: string) => usableOffering(db, computeKind, id, ownerDomainPath);
+export const usableComputeOffering = (db: DbOrTx, id: string, ownerDomainPath: string) =>
+  usableOffering(db, computeKind, id, ownerDomainPath);

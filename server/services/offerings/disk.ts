@@ -59,7 +59,13 @@ export async function createDiskOffering(db: Db, caller: Caller, input: CreateDi
     const id = await db.transaction(async (tx) => {
       const [o] = await tx
         .insert(diskOfferings)
-        .values({ name: input.name, displayText: input.displayText ?? null, ...size, storageTags: input.storageTags, domainId: scope?.id ?? null })
+        .values({
+          name: input.name,
+          displayText: input.displayText ?? null,
+          ...size,
+          storageTags: input.storageTags,
+          domainId: scope?.id ?? null,
+        })
         .returning();
       await offeringEvent(
         tx,
@@ -99,9 +105,24 @@ export async function updateDiskOffering(db: Db, caller: Caller, input: UpdateDi
         .update(diskOfferings)
         .set({ name: input.name, displayText: input.displayText ?? null, ...size, storageTags: input.storageTags })
         .where(eq(diskOfferings.id, o.id));
-      await offeringEvent(tx, caller, diskKind, o, "UPDATE", `Updated disk offering ${input.name === o.name ? o.name : `${o.name} (now ${input.name})`}`, {
-        before: { name: o.name, customSize: o.customSize, sizeGib: o.sizeGib, minGib: o.minGib, maxGib: o.maxGib, storageTags: o.storageTags },
-      });
+      await offeringEvent(
+        tx,
+        caller,
+        diskKind,
+        o,
+        "UPDATE",
+        `Updated disk offering ${input.name === o.name ? o.name : `${o.name} (now ${input.name})`}`,
+        {
+          before: {
+            name: o.name,
+            customSize: o.customSize,
+            sizeGib: o.sizeGib,
+            minGib: o.minGib,
+            maxGib: o.maxGib,
+            storageTags: o.storageTags,
+          },
+        },
+      );
     });
   } catch (e) {
     rethrowNameConflict(e, diskKind, input.name, o.domainId === null ? null : o.domainName);

@@ -37,7 +37,11 @@ async function refusal(p: Promise<unknown>) {
     (err: unknown) => err as { code: string; message: string; cause?: unknown },
   );
   const field =
-    e.cause instanceof ServiceError ? e.cause.field : e.cause instanceof ZodError ? [...new Set(e.cause.issues.map((i) => i.path.join(".")))].join(",") : undefined;
+    e.cause instanceof ServiceError
+      ? e.cause.field
+      : e.cause instanceof ZodError
+        ? [...new Set(e.cause.issues.map((i) => i.path.join(".")))].join(",")
+        : undefined;
   const issues = e.cause instanceof ZodError ? e.cause.issues.map((i) => i.message) : [];
   return { code: e.code, message: e.message, field, issues };
 }
@@ -77,7 +81,13 @@ describe(`offerings on ${testDbKind()}`, () => {
     expect(mine.items.find((o) => o.name === "Small")!.domainName).toBe("Public");
     expect(mine.items.find((o) => o.name === "Acme-only")!.domainName).toBe("Acme Cloud");
     expect(mine.items.every((o) => !o.canManage)).toBe(true);
-    expect(names(await as.tenant2.computeOffering.list({ pageSize: 100 }))).toEqual(["Initech-only", "Large", "Medium", "Root-scoped", "Small"]);
+    expect(names(await as.tenant2.computeOffering.list({ pageSize: 100 }))).toEqual([
+      "Initech-only",
+      "Large",
+      "Medium",
+      "Root-scoped",
+      "Small",
+    ]);
     expect(names(await as.globex.computeOffering.list({ pageSize: 100 }))).toEqual(["Large", "Medium", "Root-scoped", "Small"]);
     expect((await refusal(as.tenant.computeOffering.get({ id: ids["Initech-only"]! }))).code).toBe("NOT_FOUND");
     expect((await refusal(as.tenant.computeOffering.get({ id: ids["TeamA-only"]! }))).code).toBe("NOT_FOUND");
@@ -87,7 +97,10 @@ describe(`offerings on ${testDbKind()}`, () => {
   it("shows a domain admin its subtree's offerings (manageable) and the public and ancestors' ones (read-only)", async () => {
     const page = await as.reseller.computeOffering.list({ pageSize: 100 });
     expect(names(page)).toEqual(["Acme-only", "Large", "Medium", "Root-scoped", "Small", "TeamA-only"]);
-    const manageable = page.items.filter((o) => o.canManage).map((o) => o.name).sort();
+    const manageable = page.items
+      .filter((o) => o.canManage)
+      .map((o) => o.name)
+      .sort();
     expect(manageable).toEqual(["Acme-only", "TeamA-only"]);
     expect((await refusal(as.reseller.computeOffering.get({ id: ids["Initech-only"]! }))).code).toBe("NOT_FOUND");
     expect((await refusal(as.reseller2.computeOffering.get({ id: ids["Acme-only"]! }))).code).toBe("NOT_FOUND");
@@ -115,8 +128,16 @@ describe(`offerings on ${testDbKind()}`, () => {
   it("lets a domain admin create offerings in its subtree only", async () => {
     const o = await as.reseller.computeOffering.create(compute("Team A big", t.domains.teamA.id, { cpuCores: 8, memoryMib: 16384 }));
     expect(o).toMatchObject({ domainId: t.domains.teamA.id, domainName: "Team A", canManage: true, state: "active", cpuCores: 8 });
-    const [ev] = await h.db.select().from(events).where(and(eq(events.resourceId, o.id), eq(events.type, "OFFERING.CREATE")));
-    expect(ev).toMatchObject({ domainId: t.domains.teamA.id, domainPath: t.domains.teamA.path, resourceType: "compute_offering", actorUserId: t.callers.reseller.userId });
+    const [ev] = await h.db
+      .select()
+      .from(events)
+      .where(and(eq(events.resourceId, o.id), eq(events.type, "OFFERING.CREATE")));
+    expect(ev).toMatchObject({
+      domainId: t.domains.teamA.id,
+      domainPath: t.domains.teamA.path,
+      resourceType: "compute_offering",
+      actorUserId: t.callers.reseller.userId,
+    });
     expect((await as.reseller.computeOffering.create(compute("Own domain", t.domains.acme.id))).domainName).toBe("Acme Cloud");
 
     const pub = await refusal(as.reseller.computeOffering.create(compute("Sneaky public", null)));
@@ -125,7 +146,10 @@ describe(`offerings on ${testDbKind()}`, () => {
     expect((await refusal(as.reseller.computeOffering.create(compute("Elsewhere", t.domains.initech.id)))).code).toBe("NOT_FOUND");
     expect((await refusal(as.reseller.computeOffering.create(compute("Above", t.domains.root.id)))).code).toBe("NOT_FOUND");
     expect((await refusal(as.tenant.computeOffering.create(compute("Tenant's", t.domains.acme.id)))).code).toBe("FORBIDDEN");
-    const [pubEv] = await h.db.select().from(events).where(and(eq(events.resourceId, ids["Root-scoped"]!), eq(events.type, "OFFERING.CREATE")));
+    const [pubEv] = await h.db
+      .select()
+      .from(events)
+      .where(and(eq(events.resourceId, ids["Root-scoped"]!), eq(events.type, "OFFERING.CREATE")));
     expect(pubEv!.domainPath).toBe(t.domains.root.path);
   });
 
@@ -146,7 +170,11 @@ describe(`offerings on ${testDbKind()}`, () => {
     expect((await refusal(as.reseller.computeOffering.delete({ id: initech }))).code).toBe("NOT_FOUND");
     expect((await refusal(as.tenant.computeOffering.delete({ id: ids["Acme-only"]! }))).code).toBe("FORBIDDEN");
     // The root admin may change anything; a domain admin its subtree's.
-    const edited = await as.reseller.computeOffering.update({ ...compute("TeamA-only", null, { cpuCores: 4 }), id: ids["TeamA-only"]!, displayText: "4 vCPUs" });
+    const edited = await as.reseller.computeOffering.update({
+      ...compute("TeamA-only", null, { cpuCores: 4 }),
+      id: ids["TeamA-only"]!,
+      displayText: "4 vCPUs",
+    });
     expect(edited).toMatchObject({ cpuCores: 4, displayText: "4 vCPUs", domainId: t.domains.teamA.id });
     expect((await as.admin.computeOffering.setState({ id: ids["Small"]!, state: "inactive" })).state).toBe("inactive");
     await as.admin.computeOffering.setState({ id: ids["Small"]!, state: "active" });
@@ -205,9 +233,31 @@ describe(`offerings on ${testDbKind()}`, () => {
   });
 
   it("stores fixed and custom disk sizes, scoped like compute offerings", async () => {
-    const fixed = await as.reseller.diskOffering.create({ name: "Team A 50G", sizeGib: 50, minGib: 1, maxGib: 2, storageTags: ["ssd"], domainId: t.domains.teamA.id });
-    expect(fixed).toMatchObject({ customSize: false, sizeGib: 50, minGib: null, maxGib: null, storageTags: ["ssd"], domainName: "Team A", canManage: true });
-    const custom = await as.reseller.diskOffering.create({ name: "Acme custom", customSize: true, sizeGib: 5, minGib: 10, maxGib: 500, domainId: t.domains.acme.id });
+    const fixed = await as.reseller.diskOffering.create({
+      name: "Team A 50G",
+      sizeGib: 50,
+      minGib: 1,
+      maxGib: 2,
+      storageTags: ["ssd"],
+      domainId: t.domains.teamA.id,
+    });
+    expect(fixed).toMatchObject({
+      customSize: false,
+      sizeGib: 50,
+      minGib: null,
+      maxGib: null,
+      storageTags: ["ssd"],
+      domainName: "Team A",
+      canManage: true,
+    });
+    const custom = await as.reseller.diskOffering.create({
+      name: "Acme custom",
+      customSize: true,
+      sizeGib: 5,
+      minGib: 10,
+      maxGib: 500,
+      domainId: t.domains.acme.id,
+    });
     expect(custom).toMatchObject({ customSize: true, sizeGib: null, minGib: 10, maxGib: 500 });
     expect(names(await as.tenant.diskOffering.list({ pageSize: 100 }))).toEqual(["Acme custom", "Custom disk", "Small", "Small disk"]);
     expect(names(await as.tenant2.diskOffering.list({ pageSize: 100 }))).toEqual(["Custom disk", "Small", "Small disk"]);
@@ -218,7 +268,10 @@ describe(`offerings on ${testDbKind()}`, () => {
     expect(resized).toMatchObject({ customSize: false, sizeGib: 100, minGib: null, maxGib: null });
     await as.reseller.diskOffering.delete({ id: fixed.id });
     expect((await refusal(as.reseller.diskOffering.get({ id: fixed.id }))).code).toBe("NOT_FOUND");
-    const [ev] = await h.db.select().from(events).where(and(eq(events.resourceId, fixed.id), eq(events.type, "OFFERING.DELETE")));
+    const [ev] = await h.db
+      .select()
+      .from(events)
+      .where(and(eq(events.resourceId, fixed.id), eq(events.type, "OFFERING.DELETE")));
     expect(ev).toMatchObject({ domainPath: t.domains.teamA.path, resourceType: "disk_offering" });
   });
 
@@ -249,7 +302,12 @@ describe(`offerings on ${testDbKind()}`, () => {
       expect(r.code).toBe("PRECONDITION_FAILED");
       expect(r.message).toBe("Compute offering In use is in use; deactivate it instead");
       expect((await as.reseller.computeOffering.get({ id: o.id })).name).toBe("In use");
-      expect(await h.db.select().from(events).where(and(eq(events.resourceId, o.id), eq(events.type, "OFFERING.DELETE")))).toHaveLength(0);
+      expect(
+        await h.db
+          .select()
+          .from(events)
+          .where(and(eq(events.resourceId, o.id), eq(events.type, "OFFERING.DELETE"))),
+      ).toHaveLength(0);
       // Its size cannot change under what uses it; its name and tags can.
       const resize = await refusal(as.reseller.computeOffering.update({ ...compute("In use", null, { memoryMib: 4096 }), id: o.id }));
       expect(resize).toMatchObject({ code: "PRECONDITION_FAILED", field: "memoryMib" });

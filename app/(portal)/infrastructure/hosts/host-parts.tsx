@@ -61,12 +61,23 @@ const domainTypeOptions = [
 
 type DomainType = NonNullable<HostRow["domainType"]>;
 /** The domain type VMs get on a KVM host: the admin's override, else kvm when acceleration works. */
-export const effectiveDomainType = (h: Pick<HostRow, "domainType" | "kvmAccelerated">): DomainType => h.domainType ?? (h.kvmAccelerated ? "kvm" : "qemu");
+export const effectiveDomainType = (h: Pick<HostRow, "domainType" | "kvmAccelerated">): DomainType =>
+  h.domainType ?? (h.kvmAccelerated ? "kvm" : "qemu");
 
 const editSchema = updateHostInput.omit({ id: true });
 
 /** Add a host (`host` null) or edit one. */
-export function HostFormDialog({ host, defaultClusterId, open, onClose }: { host: HostRow | null; defaultClusterId?: string; open: boolean; onClose: () => void }) {
+export function HostFormDialog({
+  host,
+  defaultClusterId,
+  open,
+  onClose,
+}: {
+  host: HostRow | null;
+  defaultClusterId?: string;
+  open: boolean;
+  onClose: () => void;
+}) {
   const client = useTRPCClient();
   const clusters = useClusterOptions();
   if (host) {
@@ -78,7 +89,15 @@ export function HostFormDialog({ host, defaultClusterId, open, onClose }: { host
         wide
         title={`Edit host ${host.name}`}
         schema={editSchema}
-        defaultValues={{ name: host.name, address: host.address, cpuCores: host.cpuCores, cpuMhz: host.cpuMhz, memoryMib: host.memoryMib, tags: host.tags, domainType: host.domainType }}
+        defaultValues={{
+          name: host.name,
+          address: host.address,
+          cpuCores: host.cpuCores,
+          cpuMhz: host.cpuMhz,
+          memoryMib: host.memoryMib,
+          tags: host.tags,
+          domainType: host.domainType,
+        }}
         submitLabel="Save changes"
         onSubmit={(v) => client.host.update.mutate({ id: host.id, ...v })}
         invalidate={hostChanges}
@@ -93,12 +112,21 @@ export function HostFormDialog({ host, defaultClusterId, open, onClose }: { host
               <TextField form={f} name="address" label="Address" mono hint={addressHint[host.hypervisorType]} />
               <HardwareFields form={f} />
               {host.hypervisorType === "kvm" && (
-                <SelectField form={f} name="domainType" label="Domain type" empty="Automatic" emptyIsNull options={domainTypeOptions} hint={`How libvirt runs this host's VMs. ${auto}`} />
+                <SelectField
+                  form={f}
+                  name="domainType"
+                  label="Domain type"
+                  empty="Automatic"
+                  emptyIsNull
+                  options={domainTypeOptions}
+                  hint={`How libvirt runs this host's VMs. ${auto}`}
+                />
               )}
             </div>
             {(host.cpuUsedMhz > 0 || host.memoryUsedMib > 0) && (
               <p className="text-xs text-slate-600">
-                VMs reserve {formatMhz(host.cpuUsedMhz)} of CPU and {formatMib(host.memoryUsedMib)} of memory here; capacity cannot go below that.
+                VMs reserve {formatMhz(host.cpuUsedMhz)} of CPU and {formatMib(host.memoryUsedMib)} of memory here; capacity cannot go below
+                that.
               </p>
             )}
           </>
@@ -114,7 +142,17 @@ export function HostFormDialog({ host, defaultClusterId, open, onClose }: { host
       wide
       title="Add host"
       schema={createHostInput}
-      defaultValues={{ clusterId: first?.id ?? "", hypervisorType: first?.hypervisorType ?? "kvm", name: "", address: "", cpuCores: 8, cpuMhz: 2400, memoryMib: 32768, tags: [], domainType: null }}
+      defaultValues={{
+        clusterId: first?.id ?? "",
+        hypervisorType: first?.hypervisorType ?? "kvm",
+        name: "",
+        address: "",
+        cpuCores: 8,
+        cpuMhz: 2400,
+        memoryMib: 32768,
+        tags: [],
+        domainType: null,
+      }}
       submitLabel="Create host"
       onSubmit={(v) => client.host.create.mutate(v)}
       invalidate={hostChanges}
@@ -129,19 +167,36 @@ export function HostFormDialog({ host, defaultClusterId, open, onClose }: { host
                 name="clusterId"
                 label="Cluster"
                 empty="Choose a cluster…"
-                options={cs.map((c) => ({ value: c.id, label: `${c.zoneName} / ${c.podName} / ${c.name} (${hypervisorLabel[c.hypervisorType] ?? c.hypervisorType})` }))}
+                options={cs.map((c) => ({
+                  value: c.id,
+                  label: `${c.zoneName} / ${c.podName} / ${c.name} (${hypervisorLabel[c.hypervisorType] ?? c.hypervisorType})`,
+                }))}
                 // A host runs its cluster's hypervisor: follow the chosen cluster.
                 onChange={(id) => {
                   const c = cs.find((x) => x.id === id);
                   if (c) f.setValue("hypervisorType", c.hypervisorType, { shouldValidate: true });
                 }}
               />
-              <SelectField form={f} name="hypervisorType" label="Hypervisor" hint="Must match the cluster's hypervisor." options={options(hypervisorLabel, hypervisorTypes)} />
+              <SelectField
+                form={f}
+                name="hypervisorType"
+                label="Hypervisor"
+                hint="Must match the cluster's hypervisor."
+                options={options(hypervisorLabel, hypervisorTypes)}
+              />
               <TextField form={f} name="name" label="Name" />
               <TextField form={f} name="address" label="Address" mono hint={addressHint[f.watch("hypervisorType")]} />
               <HardwareFields form={f} />
               {f.watch("hypervisorType") === "kvm" && (
-                <SelectField form={f} name="domainType" label="Domain type" empty="Automatic" emptyIsNull options={domainTypeOptions} hint="How libvirt runs this host's VMs. Automatic: kvm where KVM acceleration works, else qemu." />
+                <SelectField
+                  form={f}
+                  name="domainType"
+                  label="Domain type"
+                  empty="Automatic"
+                  emptyIsNull
+                  options={domainTypeOptions}
+                  hint="How libvirt runs this host's VMs. Automatic: kvm where KVM acceleration works, else qemu."
+                />
               )}
             </div>
           )}
@@ -162,7 +217,12 @@ function HardwareFields<TIn extends FieldValues, TOut extends FieldValues>({ for
       <NumberField form={f} name="cpuCores" label="CPU cores" min={1} step={1} />
       <NumberField form={f} name="cpuMhz" label="CPU MHz" hint="Speed of one core" min={1} step={100} />
       <NumberField form={f} name="memoryMib" label="Memory (MiB)" hint="1 GiB = 1024 MiB" min={1} step={1024} />
-      <TagsField form={f} name="tags" label="Tags" hint="Comma-separated, e.g. ssd, gpu; offerings with host tags only go to hosts with every tag." />
+      <TagsField
+        form={f}
+        name="tags"
+        label="Tags"
+        hint="Comma-separated, e.g. ssd, gpu; offerings with host tags only go to hosts with every tag."
+      />
     </>
   );
 }

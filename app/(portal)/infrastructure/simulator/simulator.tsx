@@ -16,7 +16,8 @@ import type { AppRouter } from "@/server/api/root";
 
 type Sim = inferRouterOutputs<AppRouter>["simulator"]["get"];
 
-const errorText = (e: unknown) => (e && typeof e === "object" && "message" in e && typeof e.message === "string" ? e.message : "Something went wrong");
+const errorText = (e: unknown) =>
+  e && typeof e === "object" && "message" in e && typeof e.message === "string" ? e.message : "Something went wrong";
 
 /** What each driver operation is, for the admin choosing where to inject latency or faults. */
 const operationHelp: Record<SimulatorOperationName, string> = {
@@ -31,8 +32,17 @@ const operationHelp: Record<SimulatorOperationName, string> = {
   stats: "VM statistics",
 };
 
-
-function LatencyRow({ op, current, onSave, saving }: { op: SimulatorOperationName; current: number; onSave: (ms: number) => void; saving: boolean }) {
+function LatencyRow({
+  op,
+  current,
+  onSave,
+  saving,
+}: {
+  op: SimulatorOperationName;
+  current: number;
+  onSave: (ms: number) => void;
+  saving: boolean;
+}) {
   const [value, setValue] = useState(String(current));
   const n = Number(value);
   const invalid = value.trim() === "" || !Number.isInteger(n) || n < 0 || n > MAX_LATENCY_MS;
@@ -47,7 +57,17 @@ function LatencyRow({ op, current, onSave, saving }: { op: SimulatorOperationNam
         <label className="sr-only" htmlFor={`latency-${op}`}>
           Latency of {op} in milliseconds
         </label>
-        <Input id={`latency-${op}`} type="number" min={0} max={MAX_LATENCY_MS} step={50} value={value} invalid={invalid} onChange={(e) => setValue(e.target.value)} className="w-32" />
+        <Input
+          id={`latency-${op}`}
+          type="number"
+          min={0}
+          max={MAX_LATENCY_MS}
+          step={50}
+          value={value}
+          invalid={invalid}
+          onChange={(e) => setValue(e.target.value)}
+          className="w-32"
+        />
         {invalid && <p className="mt-0.5 text-xs text-red-700">0 to {MAX_LATENCY_MS.toLocaleString("en-US")} ms, whole number</p>}
       </td>
       <td className="py-1.5">
@@ -62,7 +82,14 @@ function LatencyRow({ op, current, onSave, saving }: { op: SimulatorOperationNam
 function AddFaultForm({ hosts, onAdded }: { hosts: Sim["hosts"]; onAdded: (text: string) => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [form, setForm] = useState({ operation: "start" as SimulatorOperationName, hostId: "", probability: "1", remaining: "", transient: false, message: "Injected fault" });
+  const [form, setForm] = useState({
+    operation: "start" as SimulatorOperationName,
+    hostId: "",
+    probability: "1",
+    remaining: "",
+    transient: false,
+    message: "Injected fault",
+  });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const add = useMutation(
     trpc.simulator.addFault.mutationOptions({
@@ -90,7 +117,8 @@ function AddFaultForm({ hosts, onAdded }: { hosts: Sim["hosts"]; onAdded: (text:
     setErrors({});
     add.mutate(parsed.data);
   };
-  const set = (k: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setForm({ ...form, [k]: e.target.value });
+  const set = (k: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
+    setForm({ ...form, [k]: e.target.value });
   return (
     <form onSubmit={submit} className="grid gap-3 border-t border-slate-200 p-4 sm:grid-cols-2 lg:grid-cols-3" aria-label="Inject a fault">
       <Field label="Operation" error={errors.operation}>
@@ -117,16 +145,42 @@ function AddFaultForm({ hosts, onAdded }: { hosts: Sim["hosts"]; onAdded: (text:
         )}
       </Field>
       <Field label="Probability" error={errors.probability} hint="1 fails every matching call; 0.1 about one in ten">
-        {(id) => <Input id={id} type="number" min={0.01} max={1} step={0.01} value={form.probability} invalid={!!errors.probability} onChange={set("probability")} />}
+        {(id) => (
+          <Input
+            id={id}
+            type="number"
+            min={0.01}
+            max={1}
+            step={0.01}
+            value={form.probability}
+            invalid={!!errors.probability}
+            onChange={set("probability")}
+          />
+        )}
       </Field>
       <Field label="Count" error={errors.remaining} hint="Fail the next N calls, then disappear; empty: until removed">
-        {(id) => <Input id={id} type="number" min={1} step={1} value={form.remaining} invalid={!!errors.remaining} onChange={set("remaining")} placeholder="until removed" />}
+        {(id) => (
+          <Input
+            id={id}
+            type="number"
+            min={1}
+            step={1}
+            value={form.remaining}
+            invalid={!!errors.remaining}
+            onChange={set("remaining")}
+            placeholder="until removed"
+          />
+        )}
       </Field>
       <Field label="Message" error={errors.message} hint="What the failed job and event will say">
         {(id) => <Input id={id} value={form.message} invalid={!!errors.message} onChange={set("message")} maxLength={200} />}
       </Field>
       <div className="flex flex-col justify-end gap-2">
-        <Checkbox label="Transient (the job runner retries it)" checked={form.transient} onChange={(e) => setForm({ ...form, transient: e.target.checked })} />
+        <Checkbox
+          label="Transient (the job runner retries it)"
+          checked={form.transient}
+          onChange={(e) => setForm({ ...form, transient: e.target.checked })}
+        />
         <Button type="submit" loading={add.isPending}>
           Inject fault
         </Button>
@@ -193,28 +247,28 @@ export function Simulator() {
         <div className="grid gap-6 xl:grid-cols-2">
           <Card title="Latency per operation">
             <div className="relative overflow-x-auto">
-            <table className="m-4 text-sm">
-              <thead>
-                <tr className="text-left text-xs text-slate-600">
-                  <th className="pb-1 font-medium">Operation</th>
-                  <th className="pb-1 font-medium">Delay (ms)</th>
-                  <th>
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {simulatorOperationNames.map((op) => (
-                  <LatencyRow
-                    key={`${op}-${sim.data.latencyMs[op]}`}
-                    op={op}
-                    current={sim.data.latencyMs[op]}
-                    saving={setLatency.isPending && setLatency.variables?.operation === op}
-                    onSave={(ms) => setLatency.mutate({ operation: op, ms })}
-                  />
-                ))}
-              </tbody>
-            </table>
+              <table className="m-4 text-sm">
+                <thead>
+                  <tr className="text-left text-xs text-slate-600">
+                    <th className="pb-1 font-medium">Operation</th>
+                    <th className="pb-1 font-medium">Delay (ms)</th>
+                    <th>
+                      <span className="sr-only">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {simulatorOperationNames.map((op) => (
+                    <LatencyRow
+                      key={`${op}-${sim.data.latencyMs[op]}`}
+                      op={op}
+                      current={sim.data.latencyMs[op]}
+                      saving={setLatency.isPending && setLatency.variables?.operation === op}
+                      onSave={(ms) => setLatency.mutate({ operation: op, ms })}
+                    />
+                  ))}
+                </tbody>
+              </table>
             </div>
           </Card>
 
@@ -235,7 +289,13 @@ export function Simulator() {
                       </span>
                       <p className="truncate text-xs text-slate-600">“{f.message}”</p>
                     </div>
-                    <Button size="sm" variant="ghost" loading={removeFault.isPending && removeFault.variables?.id === f.id} onClick={() => removeFault.mutate({ id: f.id })} aria-label={`Remove the ${f.operation} fault`}>
+                    <Button
+                      size="sm"
+                      variant="ghost"
+                      loading={removeFault.isPending && removeFault.variables?.id === f.id}
+                      onClick={() => removeFault.mutate({ id: f.id })}
+                      aria-label={`Remove the ${f.operation} fault`}
+                    >
                       Remove
                     </Button>
                   </li>
@@ -252,7 +312,10 @@ export function Simulator() {
               <>
                 <div className="h-56 w-full p-2" role="img" aria-label="Simulated VMs per host">
                   <ResponsiveContainer width="100%" height="100%">
-                    <BarChart data={sim.data.hosts.map((h) => ({ name: h.hostName, running: h.running, stopped: h.vms - h.running }))} margin={{ top: 8, right: 16, left: 0, bottom: 8 }}>
+                    <BarChart
+                      data={sim.data.hosts.map((h) => ({ name: h.hostName, running: h.running, stopped: h.vms - h.running }))}
+                      margin={{ top: 8, right: 16, left: 0, bottom: 8 }}
+                    >
                       <CartesianGrid strokeDasharray="3 3" vertical={false} />
                       <XAxis dataKey="name" tick={{ fontSize: 11 }} />
                       <YAxis allowDecimals={false} tick={{ fontSize: 11 }} width={36} />
@@ -264,35 +327,35 @@ export function Simulator() {
                   </ResponsiveContainer>
                 </div>
                 <div className="relative overflow-x-auto">
-                <table className="w-full text-sm">
-                  <thead>
-                    <tr className="border-t border-slate-200 text-left text-xs text-slate-600">
-                      <th className="px-4 py-2 font-medium">Host</th>
-                      <th className="px-4 py-2 font-medium">Zone / cluster</th>
-                      <th className="px-4 py-2 font-medium">Status</th>
-                      <th className="px-4 py-2 text-right font-medium">VMs</th>
-                      <th className="px-4 py-2 text-right font-medium">Running</th>
-                    </tr>
-                  </thead>
-                  <tbody className="divide-y divide-slate-100">
-                    {sim.data.hosts.map((h) => (
-                      <tr key={h.hostId}>
-                        <td className="px-4 py-1.5 font-medium text-slate-800">{h.hostName}</td>
-                        <td className="px-4 py-1.5 text-slate-600">
-                          {h.zoneName} / {h.clusterName}
-                        </td>
-                        <td className="px-4 py-1.5">
-                          <span className="inline-flex gap-1">
-                            <StateBadge state={h.status} />
-                            {h.state !== "enabled" && <StateBadge state={h.state} />}
-                          </span>
-                        </td>
-                        <td className="px-4 py-1.5 text-right tabular-nums">{h.vms}</td>
-                        <td className="px-4 py-1.5 text-right tabular-nums">{h.running}</td>
+                  <table className="w-full text-sm">
+                    <thead>
+                      <tr className="border-t border-slate-200 text-left text-xs text-slate-600">
+                        <th className="px-4 py-2 font-medium">Host</th>
+                        <th className="px-4 py-2 font-medium">Zone / cluster</th>
+                        <th className="px-4 py-2 font-medium">Status</th>
+                        <th className="px-4 py-2 text-right font-medium">VMs</th>
+                        <th className="px-4 py-2 text-right font-medium">Running</th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
+                    </thead>
+                    <tbody className="divide-y divide-slate-100">
+                      {sim.data.hosts.map((h) => (
+                        <tr key={h.hostId}>
+                          <td className="px-4 py-1.5 font-medium text-slate-800">{h.hostName}</td>
+                          <td className="px-4 py-1.5 text-slate-600">
+                            {h.zoneName} / {h.clusterName}
+                          </td>
+                          <td className="px-4 py-1.5">
+                            <span className="inline-flex gap-1">
+                              <StateBadge state={h.status} />
+                              {h.state !== "enabled" && <StateBadge state={h.state} />}
+                            </span>
+                          </td>
+                          <td className="px-4 py-1.5 text-right tabular-nums">{h.vms}</td>
+                          <td className="px-4 py-1.5 text-right tabular-nums">{h.running}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
                 </div>
               </>
             )}

@@ -27,7 +27,10 @@ export function Templates() {
   const { page, pageSize } = table.state;
   // Templates are few: the server sends them all (by name); the table pages them here.
   const list = useQuery(
-    trpc.template.list.queryOptions({ search: table.query.search }, { select: (rows) => ({ items: rows.slice((page - 1) * pageSize, page * pageSize), total: rows.length }) }),
+    trpc.template.list.queryOptions(
+      { search: table.query.search },
+      { select: (rows) => ({ items: rows.slice((page - 1) * pageSize, page * pageSize), total: rows.length }) },
+    ),
   );
   const [registering, setRegistering] = useState(false);
   const confirm = useConfirm();
@@ -45,10 +48,25 @@ export function Templates() {
 
   const columns: Column<Row>[] = [
     { key: "name", header: "Name", cell: (t) => <TwoLine main={t.name} sub={t.path} mono /> },
-    { key: "hypervisorType", header: "Hypervisor", hideBelow: "md", cell: (t) => <span className="whitespace-nowrap"><Badge tone="blue">{hypervisorLabel[t.hypervisorType] ?? t.hypervisorType}</Badge> <span className="text-xs text-slate-600">{t.format}</span></span> },
+    {
+      key: "hypervisorType",
+      header: "Hypervisor",
+      hideBelow: "md",
+      cell: (t) => (
+        <span className="whitespace-nowrap">
+          <Badge tone="blue">{hypervisorLabel[t.hypervisorType] ?? t.hypervisorType}</Badge>{" "}
+          <span className="text-xs text-slate-600">{t.format}</span>
+        </span>
+      ),
+    },
     { key: "osType", header: "OS type", hideBelow: "xl", cell: (t) => t.osType },
     { key: "sizeGib", header: "Size", cell: (t) => `${t.sizeGib} GiB` },
-    { key: "zone", header: "Zone / store", hideBelow: "lg", cell: (t) => <TwoLine main={<span className="font-normal">{t.zoneName ?? "All zones"}</span>} sub={t.secondaryStoreName} /> },
+    {
+      key: "zone",
+      header: "Zone / store",
+      hideBelow: "lg",
+      cell: (t) => <TwoLine main={<span className="font-normal">{t.zoneName ?? "All zones"}</span>} sub={t.secondaryStoreName} />,
+    },
     { key: "instances", header: "In use", hideBelow: "sm", cell: (t) => t.instances },
     { key: "state", header: "State", cell: (t) => <StateBadge state={t.state} /> },
   ];
@@ -72,7 +90,11 @@ export function Templates() {
         emptyTitle="No templates"
         emptyHint="Register one from an image on a secondary store."
         rowActions={(t) => [
-          { label: t.state === "active" ? "Deactivate" : "Activate", onSelect: () => void setState.mutateAsync({ id: t.id, state: t.state === "active" ? "inactive" : "active" }).catch(() => undefined) },
+          {
+            label: t.state === "active" ? "Deactivate" : "Activate",
+            onSelect: () =>
+              void setState.mutateAsync({ id: t.id, state: t.state === "active" ? "inactive" : "active" }).catch(() => undefined),
+          },
           {
             label: "Delete",
             danger: true,
@@ -104,7 +126,15 @@ function RegisterDialog({ open, onClose }: { open: boolean; onClose: () => void 
       onClose={onClose}
       title="Register template"
       schema={registerTemplateInput}
-      defaultValues={{ name: "", osType: "Other Linux (64-bit)", hypervisorType: "kvm", format: "qcow2", secondaryStoreId: stores.data?.[0]?.id ?? "", path: "", isPublic: true }}
+      defaultValues={{
+        name: "",
+        osType: "Other Linux (64-bit)",
+        hypervisorType: "kvm",
+        format: "qcow2",
+        secondaryStoreId: stores.data?.[0]?.id ?? "",
+        path: "",
+        isPublic: true,
+      }}
       submitLabel="Register"
       onSubmit={(v) => client.template.register.mutate(v)}
       invalidate={changes}
@@ -126,7 +156,13 @@ function RegisterDialog({ open, onClose }: { open: boolean; onClose: () => void 
                 />
                 <SelectField form={f} name="format" label="Format" options={templateFormats.map((x) => ({ value: x, label: x }))} />
               </div>
-              <SelectField form={f} name="secondaryStoreId" label="Secondary store" empty="Choose a store…" options={ss.map((s) => ({ value: s.id, label: `${s.name} (${s.path})` }))} />
+              <SelectField
+                form={f}
+                name="secondaryStoreId"
+                label="Secondary store"
+                empty="Choose a store…"
+                options={ss.map((s) => ({ value: s.id, label: `${s.name} (${s.path})` }))}
+              />
               <TextField form={f} name="path" label="Image path" mono hint="Inside the secondary store, e.g. templates/tiny.qcow2" />
               <NumberField form={f} name="sizeGib" label="Size (GiB)" min={1} optional hint="Empty: the image's own size" />
             </>

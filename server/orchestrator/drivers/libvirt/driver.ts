@@ -2,8 +2,28 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { DriverError, type ConsoleEndpoint, type DriverVm, type DriverVmState, type HostFacts, type HostRef, type HypervisorDriver, type VmSpec, type VmStats } from "../types";
-import { domainState, parseCapabilities, parseDomBlkList, parseDomState, parseDomStats, parseNodeInfo, parseVersion, parseVncDisplay, sumCounter } from "./parse";
+import {
+  DriverError,
+  type ConsoleEndpoint,
+  type DriverVm,
+  type DriverVmState,
+  type HostFacts,
+  type HostRef,
+  type HypervisorDriver,
+  type VmSpec,
+  type VmStats,
+} from "../types";
+import {
+  domainState,
+  parseCapabilities,
+  parseDomBlkList,
+  parseDomState,
+  parseDomStats,
+  parseNodeInfo,
+  parseVersion,
+  parseVncDisplay,
+  sumCounter,
+} from "./parse";
 import { allowedUriProblem, isConnectionTrouble, qemuImg, ToolError, virsh } from "./run";
 import { cpuTuneFor, domainXml, NAME_RE, type NicDef } from "./xml";
 
@@ -62,7 +82,8 @@ export class LibvirtDriver implements HypervisorDriver {
 
   private call(host: HostRef, args: string[], timeoutMs?: number) {
     return virsh(this.uri(host), args, { timeoutMs: timeoutMs ?? this.opts.callTimeoutMs ?? 30_000 }).catch((e: unknown) => {
-      if (e instanceof ToolError && e.transient) throw new DriverError(`libvirt on host ${host.name} (${host.address}) does not answer: ${e.message}`, true);
+      if (e instanceof ToolError && e.transient)
+        throw new DriverError(`libvirt on host ${host.name} (${host.address}) does not answer: ${e.message}`, true);
       throw e;
     });
   }
@@ -73,7 +94,11 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   async ping(host: HostRef): Promise<HostFacts & { domainTypes: string[] }> {
-    const [version, node, caps] = await Promise.all([this.call(host, ["version"]), this.call(host, ["nodeinfo"]), this.call(host, ["capabilities"])]);
+    const [version, node, caps] = await Promise.all([
+      this.call(host, ["version"]),
+      this.call(host, ["nodeinfo"]),
+      this.call(host, ["capabilities"]),
+    ]);
     const v = parseVersion(version.stdout);
     const n = parseNodeInfo(node.stdout);
     const c = parseCapabilities(caps.stdout);
@@ -155,12 +180,16 @@ export class LibvirtDriver implements HypervisorDriver {
     }
     const j = JSON.parse(out) as { "virtual-size": number; "backing-filename"?: string };
     // A template must be self-contained: a backing file would let an image read any host file.
-    if (j["backing-filename"]) throw new DriverError(`Template image ${file} has a backing file (${j["backing-filename"]}); flatten it with qemu-img convert first`);
+    if (j["backing-filename"])
+      throw new DriverError(`Template image ${file} has a backing file (${j["backing-filename"]}); flatten it with qemu-img convert first`);
     return { virtualSize: j["virtual-size"] };
   }
 
   private async rootVolume(spec: VmSpec): Promise<string> {
-    if (!spec.storage) throw new DriverError(`No primary storage of type local directory serves this host; add one (Infrastructure → Storage) before deploying ${spec.displayName}`);
+    if (!spec.storage)
+      throw new DriverError(
+        `No primary storage of type local directory serves this host; add one (Infrastructure → Storage) before deploying ${spec.displayName}`,
+      );
     const primary = spec.storage.primaryPath;
     if (!path.isAbsolute(primary)) throw new DriverError(`Primary storage path ${primary} is not absolute`);
     try {
@@ -197,7 +226,10 @@ export class LibvirtDriver implements HypervisorDriver {
       hostname: spec.displayName,
       disks: [{ path: volume, format: "qcow2", target: "vda" }],
       nics: this.nics(name),
-      vnc: { listen: this.opts.vncListen ?? process.env.STRATUS_LIBVIRT_VNC_LISTEN ?? (isLocalUri(uri) ? "127.0.0.1" : "0.0.0.0"), password: randomBytes(6).toString("base64url").slice(0, 8) },
+      vnc: {
+        listen: this.opts.vncListen ?? process.env.STRATUS_LIBVIRT_VNC_LISTEN ?? (isLocalUri(uri) ? "127.0.0.1" : "0.0.0.0"),
+        password: randomBytes(6).toString("base64url").slice(0, 8),
+      },
       serialLogPath: path.join(spec.storage!.primaryPath, serialLogName(name)),
       metadata: { template: spec.template.id },
     });
@@ -293,7 +325,17 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   async stats(host: HostRef): Promise<VmStats[]> {
-    const out = await this.call(host, ["domstats", "--raw", "--list-active", "--state", "--cpu-total", "--balloon", "--vcpu", "--block", "--interface"]);
+    const out = await this.call(host, [
+      "domstats",
+      "--raw",
+      "--list-active",
+      "--state",
+      "--cpu-total",
+      "--balloon",
+      "--vcpu",
+      "--block",
+      "--interface",
+    ]);
     const now = Date.now();
     const result: VmStats[] = [];
     for (const [name, s] of parseDomStats(out.stdout)) {
@@ -310,7 +352,8 @@ export class LibvirtDriver implements HypervisorDriver {
       const currentKib = Number(s.get("balloon.current") ?? 0);
       const unusedKib = Number(s.get("balloon.unused") ?? NaN);
       // In-guest usage when the balloon reports it, else the QEMU process's resident memory, capped.
-      const usedKib = Number.isFinite(unusedKib) && currentKib > 0 ? currentKib - unusedKib : Math.min(rssKib || currentKib, currentKib || rssKib);
+      const usedKib =
+        Number.isFinite(unusedKib) && currentKib > 0 ? currentKib - unusedKib : Math.min(rssKib || currentKib, currentKib || rssKib);
       result.push({
         name,
         cpuPercent: Math.round(cpuPercent * 10) / 10,
@@ -343,7 +386,8 @@ function isMissing(e: unknown) {
 function storageError(e: unknown, what: string): DriverError {
   const msg = e instanceof Error ? e.message : String(e);
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === "ENOSPC" || /No space left on device/i.test(msg)) return new DriverError(`Primary storage is full while ${what} (no space left on device); free space or add primary storage`);
+  if (code === "ENOSPC" || /No space left on device/i.test(msg))
+    return new DriverError(`Primary storage is full while ${what} (no space left on device); free space or add primary storage`);
   if (code === "EACCES" || code === "EPERM") return new DriverError(`Permission denied while ${what}: ${msg}`);
   return new DriverError(`Failed ${what}: ${msg}`, isConnectionTrouble(msg));
 }

@@ -26,7 +26,8 @@ import { testWorkers, waitFor, waitForJob } from "@/test/orchestrator";
 
 const URI = "qemu:///system";
 const image = path.resolve(process.env.STRATUS_TEST_IMAGE ?? ".cache/test-image/tiny.qcow2");
-const virsh = (...args: string[]) => execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+const virsh = (...args: string[]) =>
+  execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
 const domState = (name: string) => {
   try {
     return virsh("domstate", "--domain", name);
@@ -61,7 +62,8 @@ async function vmRow() {
   return vm!;
 }
 const serialLog = () => path.join(primary, `${vmName}-serial.log`);
-const bannerCount = () => (fs.existsSync(serialLog()) ? (fs.readFileSync(serialLog(), "utf8").match(/STRATUS-TINY-GUEST hostname=\S+ ready/g) ?? []).length : 0);
+const bannerCount = () =>
+  fs.existsSync(serialLog()) ? (fs.readFileSync(serialLog(), "utf8").match(/STRATUS-TINY-GUEST hostname=\S+ ready/g) ?? []).length : 0;
 
 describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a real libvirtd and a real guest", () => {
   beforeAll(async () => {
@@ -84,10 +86,31 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
     const [p] = await h.db.select().from(pods).where(eq(pods.zoneId, z!.id));
     zoneId = z!.id;
     const cluster = await admin.cluster.create({ podId: p!.id, name: "KVM local", hypervisorType: "kvm" });
-    await admin.storagePool.create({ zoneId, clusterId: cluster.id, name: "local primary", type: "local_dir", path: primary, capacityGib: 20 });
+    await admin.storagePool.create({
+      zoneId,
+      clusterId: cluster.id,
+      name: "local primary",
+      type: "local_dir",
+      path: primary,
+      capacityGib: 20,
+    });
     const store = await admin.secondaryStore.create({ zoneId, name: "local secondary", path: secondary, capacityGib: 20 });
-    const o = await admin.computeOffering.create({ name: "Tiny KVM", cpuCores: 1, cpuMhz: 500, memoryMib: 128, cpuCap: false, hostTags: [] });
-    const o2 = await admin.computeOffering.create({ name: "Tiny KVM+", cpuCores: 1, cpuMhz: 500, memoryMib: 192, cpuCap: false, hostTags: [] });
+    const o = await admin.computeOffering.create({
+      name: "Tiny KVM",
+      cpuCores: 1,
+      cpuMhz: 500,
+      memoryMib: 128,
+      cpuCap: false,
+      hostTags: [],
+    });
+    const o2 = await admin.computeOffering.create({
+      name: "Tiny KVM+",
+      cpuCores: 1,
+      cpuMhz: 500,
+      memoryMib: 192,
+      cpuCap: false,
+      hostTags: [],
+    });
     offeringId = o.id;
     biggerOfferingId = o2.id;
     (globalThis as { __store?: string }).__store = store.id;
@@ -104,7 +127,11 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
       }
     })()) {
       const name = line.trim();
-      if (name && (name === vmName || name.startsWith("stratus-test-stray-") || /^i-\d+$/.test(name)) && fs.existsSync(path.join(primary ?? "/nonexistent", `${name}-root.qcow2`))) {
+      if (
+        name &&
+        (name === vmName || name.startsWith("stratus-test-stray-") || /^i-\d+$/.test(name)) &&
+        fs.existsSync(path.join(primary ?? "/nonexistent", `${name}-root.qcow2`))
+      ) {
         try {
           virsh("destroy", "--domain", name);
         } catch {}
@@ -118,12 +145,32 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
   });
 
   it("adds the local host by its URI, storing libvirt's capabilities and taking capacity from them", async () => {
-    const bad = await admin.host.create({ clusterId: (await h.db.select().from(clusters).where(eq(clusters.name, "KVM local")))[0]!.id, hypervisorType: "kvm", name: "nowhere", address: "qemu+ssh://nobody@127.0.0.1:9/system", cpuCores: 1, cpuMhz: 1, memoryMib: 1, tags: [] }).catch((e: Error) => e);
+    const bad = await admin.host
+      .create({
+        clusterId: (await h.db.select().from(clusters).where(eq(clusters.name, "KVM local")))[0]!.id,
+        hypervisorType: "kvm",
+        name: "nowhere",
+        address: "qemu+ssh://nobody@127.0.0.1:9/system",
+        cpuCores: 1,
+        cpuMhz: 1,
+        memoryMib: 1,
+        tags: [],
+      })
+      .catch((e: Error) => e);
     expect(bad).toBeInstanceOf(Error);
     expect((bad as Error).message).toMatch(/Cannot use libvirt at qemu\+ssh:\/\/nobody@127\.0\.0\.1:9\/system/);
 
     const [c] = await h.db.select().from(clusters).where(eq(clusters.name, "KVM local"));
-    const host = await admin.host.create({ clusterId: c!.id, hypervisorType: "kvm", name: "local-kvm", address: URI, cpuCores: 1, cpuMhz: 1, memoryMib: 1, tags: [] });
+    const host = await admin.host.create({
+      clusterId: c!.id,
+      hypervisorType: "kvm",
+      name: "local-kvm",
+      address: URI,
+      cpuCores: 1,
+      cpuMhz: 1,
+      memoryMib: 1,
+      tags: [],
+    });
     hostId = host.id;
     const nodeinfo = virsh("nodeinfo");
     const cpus = Number(/CPU\(s\):\s+(\d+)/.exec(nodeinfo)![1]);
@@ -142,15 +189,39 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
     const storeId = (globalThis as { __store?: string }).__store!;
     fs.writeFileSync(path.join(secondary, "templates", "garbage.qcow2"), "this is not a disk image\n".repeat(100));
     const broken = await admin.template
-      .register({ name: "Broken", osType: "Linux", hypervisorType: "kvm", format: "qcow2", secondaryStoreId: storeId, path: "templates/garbage.qcow2", isPublic: true })
+      .register({
+        name: "Broken",
+        osType: "Linux",
+        hypervisorType: "kvm",
+        format: "qcow2",
+        secondaryStoreId: storeId,
+        path: "templates/garbage.qcow2",
+        isPublic: true,
+      })
       .catch((e: Error) => e);
     expect((broken as Error).message).toMatch(/not a qcow2 image/);
     const escape = await admin.template
-      .register({ name: "Escape", osType: "Linux", hypervisorType: "kvm", format: "qcow2", secondaryStoreId: storeId, path: "/etc/passwd", isPublic: true })
+      .register({
+        name: "Escape",
+        osType: "Linux",
+        hypervisorType: "kvm",
+        format: "qcow2",
+        secondaryStoreId: storeId,
+        path: "/etc/passwd",
+        isPublic: true,
+      })
       .catch((e: Error) => e);
     expect((escape as Error).message).toMatch(/inside the secondary store/);
 
-    const t = await admin.template.register({ name: "Tiny KVM guest", osType: "Other Linux (64-bit)", hypervisorType: "kvm", format: "qcow2", secondaryStoreId: storeId, path: "templates/tiny.qcow2", isPublic: true });
+    const t = await admin.template.register({
+      name: "Tiny KVM guest",
+      osType: "Other Linux (64-bit)",
+      hypervisorType: "kvm",
+      format: "qcow2",
+      secondaryStoreId: storeId,
+      path: "templates/tiny.qcow2",
+      isPublic: true,
+    });
     templateId = t.id;
     expect(t).toMatchObject({ hypervisorType: "kvm", format: "qcow2", sizeGib: 1, zoneId });
     const seen = await tenant.template.list({ zoneId });
@@ -171,7 +242,9 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
     expect(xml).toMatch(/<domain type='(qemu|kvm)'/);
     expect(xml).toContain("<title>tiny-one</title>");
     // Root volume: a qcow2 overlay on the template copied once to primary storage.
-    const info = JSON.parse(execFileSync("qemu-img", ["info", "-U", "--output=json", path.join(primary, `${vmName}-root.qcow2`)], { encoding: "utf8" })) as { "backing-filename": string };
+    const info = JSON.parse(
+      execFileSync("qemu-img", ["info", "-U", "--output=json", path.join(primary, `${vmName}-root.qcow2`)], { encoding: "utf8" }),
+    ) as { "backing-filename": string };
     expect(info["backing-filename"]).toBe(path.join(primary, `template-${templateId}.qcow2`));
     const banner = await waitFor("the guest's banner", () => bannerCount() > 0, 60_000, 250);
     expect(banner).toBe(true);
@@ -232,7 +305,10 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
     virsh("destroy", "--domain", vmName);
     const stray = `stratus-test-stray-${process.pid}`;
     const xml = path.join(dir, "stray.xml");
-    fs.writeFileSync(xml, `<domain type='qemu'><name>${stray}</name><memory unit='MiB'>32</memory><os><type arch='x86_64'>hvm</type></os></domain>`);
+    fs.writeFileSync(
+      xml,
+      `<domain type='qemu'><name>${stray}</name><memory unit='MiB'>32</memory><os><type arch='x86_64'>hvm</type></os></domain>`,
+    );
     virsh("define", "--file", xml);
     try {
       const [host] = await h.db.select().from(hosts).where(eq(hosts.id, hostId));
@@ -240,7 +316,10 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
       expect(report.changed).toContainEqual({ vm: "tiny-one", from: "running", to: "stopped" });
       expect(report.unknownVms).toContain(stray);
       expect((await vmRow()).state).toBe("stopped");
-      const evs = await h.db.select().from(events).where(and(eq(events.resourceId, vmId), eq(events.type, "VM.STOPPED.OUT_OF_BAND")));
+      const evs = await h.db
+        .select()
+        .from(events)
+        .where(and(eq(events.resourceId, vmId), eq(events.type, "VM.STOPPED.OUT_OF_BAND")));
       expect(evs).toHaveLength(1);
     } finally {
       virsh("undefine", "--domain", stray);
@@ -266,7 +345,15 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
     const storeId = (globalThis as { __store?: string }).__store!;
     const file = path.join(secondary, "templates", "vanishing.qcow2");
     fs.copyFileSync(image, file);
-    const t = await admin.template.register({ name: "Vanishing", osType: "Linux", hypervisorType: "kvm", format: "qcow2", secondaryStoreId: storeId, path: "templates/vanishing.qcow2", isPublic: true });
+    const t = await admin.template.register({
+      name: "Vanishing",
+      osType: "Linux",
+      hypervisorType: "kvm",
+      format: "qcow2",
+      secondaryStoreId: storeId,
+      path: "templates/vanishing.qcow2",
+      isPublic: true,
+    });
     fs.rmSync(file);
     const [d] = await tenant.instance.deploy({ zoneId, templateId: t.id, computeOfferingId: offeringId, name: "tiny-broken", count: 1 });
     const j = await job(d!.jobId);
@@ -283,7 +370,14 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
     const [host] = await h.db.select().from(hosts).where(eq(hosts.id, hostId));
     // A quarter of one host core per vCPU.
     const mhz = Math.max(1, Math.floor(host!.cpuMhz / 4));
-    const capped = await admin.computeOffering.create({ name: "Tiny KVM capped", cpuCores: 1, cpuMhz: mhz, memoryMib: 128, cpuCap: true, hostTags: [] });
+    const capped = await admin.computeOffering.create({
+      name: "Tiny KVM capped",
+      cpuCores: 1,
+      cpuMhz: mhz,
+      memoryMib: 128,
+      cpuCap: true,
+      hostTags: [],
+    });
     const expected = cpuTuneFor(cpuCapPercent(mhz, host!.cpuMhz))!;
     expect(expected.quotaUs).toBeGreaterThanOrEqual(24_000);
     expect(expected.quotaUs).toBeLessThanOrEqual(25_000);
@@ -317,7 +411,18 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
     const [c] = await h.db.select().from(clusters).where(eq(clusters.name, "KVM local"));
     const [ghost] = await h.db
       .insert(hosts)
-      .values({ clusterId: c!.id, podId: c!.podId, zoneId: c!.zoneId, name: "ghost", hypervisorType: "kvm", address: "qemu+ssh://nobody@127.0.0.1:9/system", cpuCores: 1, cpuMhz: 1000, memoryMib: 1024, lastSeenAt: new Date() })
+      .values({
+        clusterId: c!.id,
+        podId: c!.podId,
+        zoneId: c!.zoneId,
+        name: "ghost",
+        hypervisorType: "kvm",
+        address: "qemu+ssh://nobody@127.0.0.1:9/system",
+        cpuCores: 1,
+        cpuMhz: 1000,
+        memoryMib: 1024,
+        lastSeenAt: new Date(),
+      })
       .returning();
     const first = await reconcileHost(h.db, ghost!, { downAfterMs: 60_000 });
     expect(first.status).toBe("disconnected");

@@ -37,16 +37,38 @@ export function run(cmd: string, args: readonly string[], opts: { timeoutMs?: nu
     const child = execFile(
       cmd,
       args as string[],
-      { timeout: opts.timeoutMs ?? 60_000, killSignal: "SIGKILL", maxBuffer: 32 * 1024 * 1024, env: { ...process.env, LC_ALL: "C", LANG: "C" } },
+      {
+        timeout: opts.timeoutMs ?? 60_000,
+        killSignal: "SIGKILL",
+        maxBuffer: 32 * 1024 * 1024,
+        env: { ...process.env, LC_ALL: "C", LANG: "C" },
+      },
       (err, stdout, stderr) => {
         if (!err) return resolve({ stdout, stderr });
         const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
         const text = (stderr || e.message).trim().replace(/\s+/g, " ");
         if (e.code === "ENOENT") {
-          return reject(new ToolError(`${cmd} is not installed on the Stratus server (apt-get install ${cmd === "virsh" ? "libvirt-clients" : "qemu-utils"})`, false, "", "ENOENT"));
+          return reject(
+            new ToolError(
+              `${cmd} is not installed on the Stratus server (apt-get install ${cmd === "virsh" ? "libvirt-clients" : "qemu-utils"})`,
+              false,
+              "",
+              "ENOENT",
+            ),
+          );
         }
         if (e.killed) {
-          return reject(new ToolError(`${cmd} ${args.filter((a) => !a.startsWith("<")).slice(0, 4).join(" ")} did not answer within ${Math.round((opts.timeoutMs ?? 60_000) / 1000)} s (timed out)`, true, stderr, "TIMEOUT"));
+          return reject(
+            new ToolError(
+              `${cmd} ${args
+                .filter((a) => !a.startsWith("<"))
+                .slice(0, 4)
+                .join(" ")} did not answer within ${Math.round((opts.timeoutMs ?? 60_000) / 1000)} s (timed out)`,
+              true,
+              stderr,
+              "TIMEOUT",
+            ),
+          );
         }
         reject(new ToolError(text.replace(/^error:\s*/i, ""), isConnectionTrouble(text), stderr, e.code ?? null));
       },

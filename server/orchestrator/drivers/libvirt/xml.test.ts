@@ -48,7 +48,11 @@ describe("domain XML", () => {
 
 describe("virsh output", () => {
   it("parses nodeinfo and domstats", () => {
-    expect(parseNodeInfo("CPU model:           x86_64\nCPU(s):              2\nCPU frequency:       2700 MHz\nMemory size:         9267416 KiB\n")).toEqual({ cpuModel: "x86_64", cpus: 2, mhz: 2700, memoryKib: 9267416 });
+    expect(
+      parseNodeInfo(
+        "CPU model:           x86_64\nCPU(s):              2\nCPU frequency:       2700 MHz\nMemory size:         9267416 KiB\n",
+      ),
+    ).toEqual({ cpuModel: "x86_64", cpus: 2, mhz: 2700, memoryKib: 9267416 });
     const s = parseDomStats("Domain: 'i-1'\n  state.state=1\n  block.count=1\n  block.0.rd.bytes=42\n\nDomain: 'i-2'\n  state.state=5\n");
     expect(s.get("i-1")!.get("block.0.rd.bytes")).toBe("42");
     expect(s.get("i-2")!.get("state.state")).toBe("5");

@@ -5,9 +5,9 @@
 export function esc(value: string | number): string {
   const s = String(value);
   // XML 1.0 forbids most control characters even when escaped: drop them.
-  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "").replace(/[&<>"']/g, (c) =>
-    c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === '"' ? "&quot;" : "&apos;",
-  );
+  return s
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "")
+    .replace(/[&<>"']/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === '"' ? "&quot;" : "&apos;"));
 }
 
 function int(name: string, n: number, min = 0): number {
@@ -51,9 +51,7 @@ export interface DiskDef {
   readonly?: boolean;
 }
 export type NicDef =
-  | { type: "user"; mac: string }
-  | { type: "network"; source: string; mac: string }
-  | { type: "bridge"; source: string; mac: string };
+  { type: "user"; mac: string } | { type: "network"; source: string; mac: string } | { type: "bridge"; source: string; mac: string };
 
 export interface DomainDef {
   /** Stratus-generated (i-<number>). */
@@ -117,10 +115,27 @@ export function domainXml(d: DomainDef): string {
     el("currentMemory", { unit: "MiB" }, int("memory", d.memoryMib, 16)),
     el("vcpu", { placement: "static" }, int("vcpus", d.vcpus, 1)),
     d.cpuTune
-      ? el("cputune", {}, el("period", {}, int("cputune period", d.cpuTune.periodUs, 1000)), el("quota", {}, int("cputune quota", d.cpuTune.quotaUs, 1000)))
+      ? el(
+          "cputune",
+          {},
+          el("period", {}, int("cputune period", d.cpuTune.periodUs, 1000)),
+          el("quota", {}, int("cputune quota", d.cpuTune.quotaUs, 1000)),
+        )
       : null,
-    d.hostname ? el("sysinfo", { type: "smbios" }, el("system", {}, el("entry", { name: "manufacturer" }, "Stratus"), el("entry", { name: "serial" }, d.hostname))) : null,
-    el("os", {}, el("type", { arch: "x86_64", machine: "pc" }, "hvm"), el("boot", { dev: "hd" }), d.hostname ? el("smbios", { mode: "sysinfo" }) : null),
+    d.hostname
+      ? el(
+          "sysinfo",
+          { type: "smbios" },
+          el("system", {}, el("entry", { name: "manufacturer" }, "Stratus"), el("entry", { name: "serial" }, d.hostname)),
+        )
+      : null,
+    el(
+      "os",
+      {},
+      el("type", { arch: "x86_64", machine: "pc" }, "hvm"),
+      el("boot", { dev: "hd" }),
+      d.hostname ? el("smbios", { mode: "sysinfo" }) : null,
+    ),
     el("features", {}, el("acpi"), el("apic")),
     d.domainType === "kvm" ? el("cpu", { mode: "host-passthrough" }) : null,
     el("clock", { offset: "utc" }),
@@ -145,14 +160,27 @@ export function domainXml(d: DomainDef): string {
           "interface",
           { type: nic.type },
           el("mac", { address: nic.mac }),
-          nic.type === "network" ? el("source", { network: nic.source }) : nic.type === "bridge" ? el("source", { bridge: nic.source }) : null,
+          nic.type === "network"
+            ? el("source", { network: nic.source })
+            : nic.type === "bridge"
+              ? el("source", { bridge: nic.source })
+              : null,
           el("model", { type: "virtio" }),
         ),
       ),
-      el("serial", { type: "pty" }, d.serialLogPath ? el("log", { file: d.serialLogPath, append: "off" }) : null, el("target", { port: 0 })),
+      el(
+        "serial",
+        { type: "pty" },
+        d.serialLogPath ? el("log", { file: d.serialLogPath, append: "off" }) : null,
+        el("target", { port: 0 }),
+      ),
       el("console", { type: "pty" }, el("target", { type: "serial", port: 0 })),
       el("input", { type: "tablet", bus: "usb" }),
-      el("graphics", { type: "vnc", port: -1, autoport: "yes", listen: d.vnc.listen, passwd: d.vnc.password }, el("listen", { type: "address", address: d.vnc.listen })),
+      el(
+        "graphics",
+        { type: "vnc", port: -1, autoport: "yes", listen: d.vnc.listen, passwd: d.vnc.password },
+        el("listen", { type: "address", address: d.vnc.listen }),
+      ),
       el("video", {}, el("model", { type: "vga", vram: 16384, heads: 1 })),
       el("memballoon", { model: "virtio" }, el("stats", { period: 10 })),
     ),

@@ -1,7 +1,17 @@
 import { and, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "@/db";
 import { hosts, simulatorFaults, simulatorSettings, simulatorVms } from "@/db/schema";
-import { DriverError, type ConsoleEndpoint, type DriverVm, type DriverVmState, type HostFacts, type HostRef, type HypervisorDriver, type VmSpec, type VmStats } from "../types";
+import {
+  DriverError,
+  type ConsoleEndpoint,
+  type DriverVm,
+  type DriverVmState,
+  type HostFacts,
+  type HostRef,
+  type HypervisorDriver,
+  type VmSpec,
+  type VmStats,
+} from "../types";
 import { SimulatorConsoles } from "./rfb/consoles";
 
 export const simulatorOperations = ["ping", "create", "start", "stop", "reboot", "destroy", "list", "getState", "stats"] as const;
@@ -76,7 +86,13 @@ export class SimulatorDriver implements HypervisorDriver {
     await this.enter("ping", host);
     const [h] = await this.db.select().from(hosts).where(eq(hosts.id, host.id));
     if (!h) throw new DriverError(`Simulated host ${host.name} does not exist`);
-    return { cpuCores: h.cpuCores, cpuMhz: h.cpuMhz, memoryMib: h.memoryMib, hypervisorVersion: "stratus-simulator 1", cpuModel: "Simulated CPU" };
+    return {
+      cpuCores: h.cpuCores,
+      cpuMhz: h.cpuMhz,
+      memoryMib: h.memoryMib,
+      hypervisorVersion: "stratus-simulator 1",
+      cpuModel: "Simulated CPU",
+    };
   }
 
   async create(host: HostRef, vm: VmSpec) {
@@ -84,8 +100,18 @@ export class SimulatorDriver implements HypervisorDriver {
     this.displayNames.set(`${host.id}/${vm.name}`, vm.displayName);
     await this.db
       .insert(simulatorVms)
-      .values({ hostId: host.id, name: vm.name, state: "stopped", cpuCores: vm.cpuCores, memoryMib: vm.memoryMib, cpuCapPercent: vm.cpuCapPercent ?? null })
-      .onConflictDoUpdate({ target: [simulatorVms.hostId, simulatorVms.name], set: { cpuCores: vm.cpuCores, memoryMib: vm.memoryMib, cpuCapPercent: vm.cpuCapPercent ?? null } });
+      .values({
+        hostId: host.id,
+        name: vm.name,
+        state: "stopped",
+        cpuCores: vm.cpuCores,
+        memoryMib: vm.memoryMib,
+        cpuCapPercent: vm.cpuCapPercent ?? null,
+      })
+      .onConflictDoUpdate({
+        target: [simulatorVms.hostId, simulatorVms.name],
+        set: { cpuCores: vm.cpuCores, memoryMib: vm.memoryMib, cpuCapPercent: vm.cpuCapPercent ?? null },
+      });
   }
 
   async start(host: HostRef, vm: VmSpec) {
@@ -93,7 +119,13 @@ export class SimulatorDriver implements HypervisorDriver {
     this.displayNames.set(`${host.id}/${vm.name}`, vm.displayName);
     const rows = await this.db
       .update(simulatorVms)
-      .set({ state: "running", startedAt: sql`case when ${simulatorVms.state} = 'running' then ${simulatorVms.startedAt} else now() end`, cpuCores: vm.cpuCores, memoryMib: vm.memoryMib, cpuCapPercent: vm.cpuCapPercent ?? null })
+      .set({
+        state: "running",
+        startedAt: sql`case when ${simulatorVms.state} = 'running' then ${simulatorVms.startedAt} else now() end`,
+        cpuCores: vm.cpuCores,
+        memoryMib: vm.memoryMib,
+        cpuCapPercent: vm.cpuCapPercent ?? null,
+      })
       .where(and(eq(simulatorVms.hostId, host.id), eq(simulatorVms.name, vm.name)))
       .returning({ name: simulatorVms.name });
     if (rows.length === 0) throw new DriverError(`VM ${vm.name} is not defined on ${host.name}`);
@@ -136,13 +168,19 @@ export class SimulatorDriver implements HypervisorDriver {
 
   async list(host: HostRef): Promise<DriverVm[]> {
     await this.enter("list", host);
-    const rows = await this.db.select({ name: simulatorVms.name, state: simulatorVms.state }).from(simulatorVms).where(eq(simulatorVms.hostId, host.id));
+    const rows = await this.db
+      .select({ name: simulatorVms.name, state: simulatorVms.state })
+      .from(simulatorVms)
+      .where(eq(simulatorVms.hostId, host.id));
     return rows.map((r) => ({ name: r.name, state: r.state as DriverVmState }));
   }
 
   async stats(host: HostRef): Promise<VmStats[]> {
     await this.enter("stats", host);
-    const rows = await this.db.select().from(simulatorVms).where(and(eq(simulatorVms.hostId, host.id), eq(simulatorVms.state, "running")));
+    const rows = await this.db
+      .select()
+      .from(simulatorVms)
+      .where(and(eq(simulatorVms.hostId, host.id), eq(simulatorVms.state, "running")));
     const now = Date.now();
     return rows.map((r) => {
       // Plausible, smoothly varying figures derived from the name and the clock.

@@ -51,7 +51,11 @@ const cleanup: JobHandler = {
     if (account.state !== "removing") throw new Error(`Account ${account.name} is ${account.state}, not being deleted`);
     const live = await liveInstances(ctx.db, account.id);
     if (live.length > 0) {
-      await failOnFailedOperations(ctx.db, ctx.job, live.map((l) => l.vm));
+      await failOnFailedOperations(
+        ctx.db,
+        ctx.job,
+        live.map((l) => l.vm),
+      );
       const waitingOn: string[] = [];
       for (const { vm, busy } of live) {
         if (busy) {
@@ -72,7 +76,10 @@ const cleanup: JobHandler = {
       }
       const total = Math.max(Number((ctx.job.input as { instances?: number }).instances ?? 0), live.length);
       const done = total - live.length;
-      await ctx.progress(5 + (85 * done) / Math.max(total, 1), `${done} of ${total} instance(s) removed; destroying and expunging ${preview(waitingOn)}`);
+      await ctx.progress(
+        5 + (85 * done) / Math.max(total, 1),
+        `${done} of ${total} instance(s) removed; destroying and expunging ${preview(waitingOn)}`,
+      );
       throw new JobWaiting(WAIT_MS);
     }
     await ctx.progress(92, "Releasing limits and removing users");
@@ -160,7 +167,8 @@ const describe = (d: Deltas) =>
     .map(([t, n]) => `${n} ${t}`)
     .join(", ");
 
-const preview = (names: string[]) => (names.length <= 3 ? names.join(", ") : `${names.slice(0, 3).join(", ")} and ${names.length - 3} more`);
+const preview = (names: string[]) =>
+  names.length <= 3 ? names.join(", ") : `${names.slice(0, 3).join(", ")} and ${names.length - 3} more`;
 
 export function registerAccountHandlers() {
   registerJobHandler(ACCOUNT_CLEANUP_JOB, cleanup);

@@ -121,7 +121,12 @@ async function bringUp(ctx: JobContext) {
   const driver = driverFor(host);
   if (vm.lastHostId && vm.lastHostId !== vm.hostId) {
     const old = await hostRef(ctx.db, vm.lastHostId);
-    if (old) await ctx.step("leave-old-host", () => driverFor(old).destroy(old, spec.name).catch(() => undefined));
+    if (old)
+      await ctx.step("leave-old-host", () =>
+        driverFor(old)
+          .destroy(old, spec.name)
+          .catch(() => undefined),
+      );
   }
   await ctx.progress(20, `Defining the VM on ${host.name}`);
   await ctx.step("define", () => driver.create(host, spec), { progress: 60, message: `Starting the VM on ${host.name}` });
@@ -173,11 +178,17 @@ const stop: JobHandler = {
     await ctx.finish(async (tx) => {
       const current = await lockVm(tx, vm.id);
       const release = orchestratorConfig.releaseCapacityOnStop;
-      const stopped = await advance(tx, current, [current.state === "stopping" ? "stopping" : current.state, "stopped"], release ? { capacityReserved: false } : {});
+      const stopped = await advance(
+        tx,
+        current,
+        [current.state === "stopping" ? "stopping" : current.state, "stopped"],
+        release ? { capacityReserved: false } : {},
+      );
       if (!stopped) return { state: current.state };
       if (release) await releaseCapacity(tx, current);
       // From Unknown the host's going Down may already have ended the billed period.
-      if (current.state === "stopping" || (current.state === "unknown" && (await billedAsRunning(tx, vm.id)))) await usage(tx, ctx.job, "VM.STOP", stopped);
+      if (current.state === "stopping" || (current.state === "unknown" && (await billedAsRunning(tx, vm.id))))
+        await usage(tx, ctx.job, "VM.STOP", stopped);
       await recordVmEvent(tx, stopped, "VM.STOPPED", `${vm.name} is stopped`);
       return { state: "stopped" };
     });
@@ -226,7 +237,8 @@ const destroy: JobHandler = {
       await releaseCapacity(tx, current);
       // An Error VM left by a failed expunge was destroyed before: its limits were given back then.
       if (current.destroyedAt === null) await release(tx, current.accountId, deltas(current));
-      if (current.state === "stopping" || (current.state === "unknown" && (await billedAsRunning(tx, vm.id)))) await usage(tx, ctx.job, "VM.STOP", destroyed);
+      if (current.state === "stopping" || (current.state === "unknown" && (await billedAsRunning(tx, vm.id))))
+        await usage(tx, ctx.job, "VM.STOP", destroyed);
       await usage(tx, ctx.job, "VM.DESTROY", destroyed);
       await recordVmEvent(tx, destroyed, "VM.DESTROYED", `${vm.name} is destroyed; recoverable until ${expungeAfter.toISOString()}`);
       return { state: "destroyed", expungeAfter };
@@ -251,7 +263,11 @@ const expunge: JobHandler = {
     await ctx.finish(async (tx) => {
       const current = await lockVm(tx, vm.id);
       const from = (ctx.job.input as { from?: string }).from;
-      const expunged = await advance(tx, current, ["expunging", "expunged"], { hostId: null, capacityReserved: false, storagePoolId: null });
+      const expunged = await advance(tx, current, ["expunging", "expunged"], {
+        hostId: null,
+        capacityReserved: false,
+        storagePoolId: null,
+      });
       if (!expunged) return { state: current.state };
       // An Error VM was never destroyed: any capacity it holds is given back now.
       if (from === "error") await releaseCapacity(tx, current);

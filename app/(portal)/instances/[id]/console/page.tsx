@@ -10,7 +10,12 @@ export default async function InstanceConsolePage({ params }: { params: Promise<
     <>
       <PageHeader
         title="Console"
-        crumbs={[{ label: "Compute" }, { label: "Instances", href: "/instances" }, { label: "Instance", href: `/instances/${id}` }, { label: "Console" }]}
+        crumbs={[
+          { label: "Compute" },
+          { label: "Instances", href: "/instances" },
+          { label: "Instance", href: `/instances/${id}` },
+          { label: "Console" },
+        ]}
       />
       <ConsoleView instanceId={id} />
     </>

@@ -8,7 +8,13 @@ import { fontCharacters, glyph } from "./font";
 import { BACKGROUND, CELL_H, ROW, SCREEN_HEIGHT, SCREEN_WIDTH, TextScreen, formatUptime, textMask } from "./screen";
 import { RfbServer, SERVER_PIXEL_FORMAT, encodePixels } from "./server";
 
-const info = { displayName: "web-01", internalName: "i-42", hostName: "sim-host-1", state: "running", startedAt: new Date(Date.now() - 65_000) };
+const info = {
+  displayName: "web-01",
+  internalName: "i-42",
+  hostName: "sim-host-1",
+  state: "running",
+  startedAt: new Date(Date.now() - 65_000),
+};
 const servers: RfbServer[] = [];
 const clients: RfbTestClient[] = [];
 
@@ -201,7 +207,22 @@ describe("RFB server", () => {
     const bg = [c.rgba[0], c.rgba[1], c.rgba[2]];
     expect(bg).toEqual([...BACKGROUND]);
     const rgba = new Uint8Array([255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255]);
-    const rgb565 = encodePixels(rgba, 3, { x: 0, y: 0, w: 3, h: 1 }, { ...SERVER_PIXEL_FORMAT, bitsPerPixel: 16, depth: 16, redMax: 31, greenMax: 63, blueMax: 31, redShift: 11, greenShift: 5, blueShift: 0 });
+    const rgb565 = encodePixels(
+      rgba,
+      3,
+      { x: 0, y: 0, w: 3, h: 1 },
+      {
+        ...SERVER_PIXEL_FORMAT,
+        bitsPerPixel: 16,
+        depth: 16,
+        redMax: 31,
+        greenMax: 63,
+        blueMax: 31,
+        redShift: 11,
+        greenShift: 5,
+        blueShift: 0,
+      },
+    );
     expect([rgb565.readUInt16LE(0), rgb565.readUInt16LE(2), rgb565.readUInt16LE(4)]).toEqual([0xf800, 0x07e0, 0x001f]);
     const be = encodePixels(rgba, 3, { x: 0, y: 0, w: 1, h: 1 }, { ...SERVER_PIXEL_FORMAT, bigEndian: true });
     expect([...be]).toEqual([0, 255, 0, 0]);

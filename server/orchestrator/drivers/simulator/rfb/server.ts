@@ -220,7 +220,8 @@ class RfbConnection {
         const m = this.take(20);
         if (!m) return false;
         const pf = decodePixelFormat(m.subarray(4, 20));
-        if (!pf.trueColour || ![8, 16, 32].includes(pf.bitsPerPixel)) throw new Error("Only true-colour pixel formats of 8, 16 or 32 bpp are supported");
+        if (!pf.trueColour || ![8, 16, 32].includes(pf.bitsPerPixel))
+          throw new Error("Only true-colour pixel formats of 8, 16 or 32 bpp are supported");
         this.pf = pf;
         this.seen = 0; // the next update must be complete in the new format
         return true;
