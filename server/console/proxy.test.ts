@@ -4,6 +4,7 @@ import { and, eq } from "drizzle-orm";
 import { encode } from "next-auth/jwt";
 import { endSession } from "@/server/auth/session";
 import { signInAs } from "@/test/sessions";
+import { connectWs } from "@/test/http";
 import { TRPCError } from "@trpc/server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -16,7 +17,6 @@ import { api, seedTenancy } from "@/test/fixtures";
 import { deployChoicesByName, testWorkers, waitFor, waitForJob } from "@/test/orchestrator";
 import { BACKGROUND, CELL_H, ROW, textMask } from "@/server/orchestrator/drivers/simulator/rfb/screen";
 import { createConsoleProxy } from "./proxy";
-import { ByteQueue } from "./byte-queue";
 import { openConsoles } from "./registry";
 import { RfbTestClient, type Transport } from "./rfb-test-client";
 import { issueTicket } from "./tickets";
@@ -57,45 +57,11 @@ const ticketFor = async (l: Login, id: string) => {
   return createCaller({ db: h.db, caller: l.caller, session: { id: l.sid, version: u!.sv } }).console.ticket({ id });
 };
 
-/** Opens the WebSocket; resolves with it, or with the HTTP status the upgrade was refused with. */
-function connect(
-  path: string,
-  headers: Record<string, string> = {},
-): Promise<{ ws: WebSocket; transport: Transport } | { status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${base}${path}`, ["binary"], { headers });
-    sockets.push(ws);
-    const queue = new ByteQueue();
-    let closeInfo: { code: number; reason: string } | null = null;
-    const closed = new Promise<void>((r) =>
-      ws.on("close", (code, reason) => {
-        closeInfo = { code, reason: reason.toString() };
-        queue.fail(new Error(`closed ${code} ${reason.toString()}`));
-        r();
-      }),
-    );
-    ws.on("message", (d: Buffer) => queue.push(d));
-    ws.on("unexpected-response", (_req, res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    ws.on("error", (e) => (ws.readyState === ws.CLOSED ? undefined : reject(e)));
-    ws.on("open", () =>
-      resolve({
-        ws,
-        transport: {
-          queue,
-          write: (b) => ws.send(b),
-          close: () => ws.close(),
-          closed: closed.then(() => undefined),
-          get closeInfo() {
-            return closeInfo;
-          },
-        } as Transport & { closeInfo: { code: number; reason: string } | null },
-      }),
-    );
-  });
+/** Opens the WebSocket (test/http.ts); resolves with it, or with the HTTP status the upgrade was refused with. */
+async function connect(path: string, headers: Record<string, string> = {}) {
+  const r = await connectWs(`${base}${path}`, headers);
+  if ("ws" in r) sockets.push(r.ws);
+  return r;
 }
 
 const closeInfoOf = (tr: Transport) => (tr as Transport & { closeInfo: { code: number; reason: string } | null }).closeInfo;
