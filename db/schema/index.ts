@@ -7,6 +7,7 @@ export * from "./offerings";
 export * from "./events";
 export * from "./templates";
 export * from "./instances";
+export * from "./volumes";
 export * from "./jobs";
 export * from "./usage";
 export * from "./simulator";

@@ -113,7 +113,10 @@ export const storagePools = pgTable(
     type: storagePoolType("type").notNull(),
     path: text("path").notNull(),
     capacityGib: bigint("capacity_gib", { mode: "number" }).notNull(),
+    /** GiB allocated to volumes on this pool (the sum of their sizes), kept with every volume change. */
     usedGib: bigint("used_gib", { mode: "number" }).notNull().default(0),
+    /** Thin provisioning: volumes may be allocated up to capacity × this factor (CloudStack's storage.overprovisioning.factor). */
+    overprovisioning: numeric("overprovisioning", { precision: 6, scale: 2, mode: "number" }).notNull().default(1),
     tags: text("tags").array().notNull().default([]),
     state: hostState("state").notNull().default("enabled"),
     createdAt: createdAt(),

@@ -1,7 +1,7 @@
 import { relations, sql } from "drizzle-orm";
 import { bigserial, boolean, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt } from "./columns";
-import { hosts, storagePools, zones } from "./infrastructure";
+import { hosts, zones } from "./infrastructure";
 import { computeOfferings } from "./offerings";
 import { accounts } from "./accounts";
 import { domains } from "./domains";
@@ -53,12 +53,6 @@ export const instances = pgTable(
     cpuCores: integer("cpu_cores").notNull(),
     cpuMhz: integer("cpu_mhz").notNull(),
     memoryMib: integer("memory_mib").notNull(),
-    /**
-     * The primary storage pool whose used_gib counts this VM's root disk (rootDiskGib), from deploy
-     * until expunge; NULL when nothing is counted (no pool in the zone, or expunged).
-     */
-    storagePoolId: uuid("storage_pool_id").references(() => storagePools.id, { onDelete: "set null" }),
-    rootDiskGib: integer("root_disk_gib").notNull().default(0),
     /** True while hostId's capacity counters include this VM (released on stop or destroy). */
     capacityReserved: boolean("capacity_reserved").notNull().default(false),
     /** Placeholder for the networks issue. */

@@ -1,4 +1,4 @@
-import { boolean, doublePrecision, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, doublePrecision, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id } from "./columns";
 
 /**
@@ -40,3 +40,23 @@ export const simulatorSettings = pgTable("simulator_settings", {
   id: text("id").primaryKey(),
   latencyMs: jsonb("latency_ms").$type<Record<string, number>>().notNull().default({}),
 });
+
+/**
+ * The simulator's volumes: what each simulated primary pool holds, and which simulated VM (on which
+ * host) has a volume plugged in at which target. Like simulator_vms, the hypervisor's truth.
+ */
+export const simulatorVolumes = pgTable(
+  "simulator_volumes",
+  {
+    poolId: uuid("pool_id").notNull(),
+    name: text("name").notNull(),
+    capacityBytes: bigint("capacity_bytes", { mode: "number" }).notNull(),
+    allocationBytes: bigint("allocation_bytes", { mode: "number" }).notNull().default(0),
+    /** The simulated VM (host and name) the volume is attached to, and its device target. */
+    attachedHostId: uuid("attached_host_id"),
+    attachedVm: text("attached_vm"),
+    target: text("target"),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.poolId, t.name] })],
+);

@@ -18,6 +18,13 @@ export const deployInstanceInput = z.object({
   computeOfferingId: idSchema,
   name: vmNameSchema,
   count: z.number().int().min(1, { message: "Deploy at least 1" }).max(20, { message: "At most 20 at once" }).default(1),
+  /** A root disk larger than the template's (GiB); the template's size when absent. */
+  rootDiskGib: z
+    .number({ error: "Root disk size must be a number of GiB" })
+    .int({ message: "Root disk size must be a whole number of GiB" })
+    .min(1, { message: "Root disk size must be at least 1 GiB" })
+    .max(65_536, { message: "Root disk size must be at most 65536 GiB" })
+    .optional(),
 });
 export const instanceIdInput = z.object({ id: idSchema });
 export const stopInstanceInput = z.object({ id: idSchema, force: z.boolean().default(false) });

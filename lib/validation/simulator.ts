@@ -6,7 +6,24 @@ import { idSchema } from "./common";
  * Client-safe (the simulator page's forms reuse these). Keep `simulatorOperationNames` in step with
  * the driver's list (server/orchestrator/drivers/simulator/driver.ts; a test compares them).
  */
-export const simulatorOperationNames = ["ping", "create", "start", "stop", "reboot", "destroy", "list", "getState", "stats"] as const;
+export const simulatorOperationNames = [
+  "ping",
+  "create",
+  "start",
+  "stop",
+  "reboot",
+  "destroy",
+  "list",
+  "getState",
+  "stats",
+  "createVolume",
+  "deleteVolume",
+  "resizeVolume",
+  "attachVolume",
+  "detachVolume",
+  "volumeInfo",
+  "copyVolume",
+] as const;
 export type SimulatorOperationName = (typeof simulatorOperationNames)[number];
 
 export const simulatorOperationSchema = z.enum(simulatorOperationNames, {

@@ -1,9 +1,10 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db";
-import { clusters, hosts, pods, secondaryStores, storagePools, users } from "@/db/schema";
+import { clusters, diskOfferings, hosts, pods, secondaryStores, storagePools, users } from "@/db/schema";
 import { createComputeOffering } from "@/server/services/offerings/compute";
 import { createDiskOffering } from "@/server/services/offerings/disk";
 import { deployInstances } from "@/server/services/instances/operations";
+import { createVolume } from "@/server/services/volumes/operations";
 import { startSession } from "@/server/auth/session";
 import { deployChoicesByName } from "@/test/orchestrator";
 import type { Caller } from "@/server/authz/caller";
@@ -83,6 +84,16 @@ const inputs: Record<string, Probe> = {
   "instance.expunge": (v) => ({ id: v.ids.instance }),
   "instance.changeOffering": (v) => ({ id: v.ids.instance, computeOfferingId: v.ids.computeOffering }),
   "instance.bulk": (v) => ({ ids: [v.ids.instance], action: "destroy" }),
+  "volume.list": (v) => ({ accountId: v.accountId }),
+  "volume.get": (v) => ({ id: v.ids.volume }),
+  "volume.create": (v) => ({ name: "intruder", zoneId: v.ids.zone, diskOfferingId: v.ids.diskOffering, instanceId: v.ids.instance }),
+  "volume.attach": (v) => ({ id: v.ids.volume, instanceId: v.ids.instance }),
+  "volume.detach": (v) => ({ id: v.ids.volume }),
+  "volume.resize": (v) => ({ id: v.ids.volume, sizeGib: 100 }),
+  "volume.destroy": (v) => ({ id: v.ids.volume }),
+  "volume.recover": (v) => ({ id: v.ids.volume }),
+  "volume.expunge": (v) => ({ id: v.ids.volume }),
+  "volume.migrate": (v) => ({ id: v.ids.volume, storagePoolId: v.ids.storagePool }),
   "job.get": (v) => ({ id: v.ids.job }),
   "console.ticket": (v) => ({ id: v.ids.instance }),
   "metrics.forInstance": (v) => ({ id: v.ids.instance, minutes: 60 }),
@@ -200,9 +211,11 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "template.update": "infra.manage",
   "template.delete": "infra.manage",
 };
-// Instances and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
+// Instances, volumes and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
 for (const p of Object.keys(inputs))
-  if (p.startsWith("instance.") || p.startsWith("job.") || p.startsWith("console.") || p.startsWith("session.")) permissionOf[p] = null;
+  if (["instance.", "volume.", "job.", "console.", "session."].some((prefix) => p.startsWith(prefix))) permissionOf[p] = null;
+// Moving a volume between pools is the root admin's (pools are infrastructure).
+permissionOf["volume.migrate"] = "infra.manage";
 
 export const authzProbes = {
   inputs,
@@ -241,6 +254,12 @@ export const authzProbes = {
     });
     const choices = await deployChoicesByName(db);
     const [vm] = await deployInstances(db, t.callers.tenant, { ...choices, name: "acme-secret-vm", count: 1 });
+    const [publicDisk] = await db.select({ id: diskOfferings.id }).from(diskOfferings).where(eq(diskOfferings.name, "Small disk"));
+    const volume = await createVolume(db, t.callers.tenant, {
+      name: "acme-secret-volume",
+      zoneId: choices.zoneId,
+      diskOfferingId: publicDisk!.id,
+    });
     const one = async <T extends { id: string }>(rows: Promise<T[]>) => (await rows)[0]!.id;
     const ids: Record<string, string> = {
       domain: t.domains.acme.id,
@@ -251,6 +270,7 @@ export const authzProbes = {
       diskOffering: disk.id,
       instance: vm!.id,
       job: vm!.jobId,
+      volume: volume.id,
       zone: choices.zoneId,
       template: choices.templateId,
       pod: await one(db.select({ id: pods.id }).from(pods)),
@@ -269,6 +289,7 @@ export const authzProbes = {
       ids.diskOffering,
       ids.instance,
       ids.job,
+      ids.volume,
       ids.session,
     ] as string[];
     return {
@@ -277,7 +298,17 @@ export const authzProbes = {
       accountId: t.tenantAccount.id,
       userId: u!.id,
       ids,
-      secrets: [...secretIds, "acme-dev", "Acme Cloud", "Team A", "Acme secret compute", "Acme secret disk", "acme-secret-vm", "192.0.2.1"],
+      secrets: [
+        ...secretIds,
+        "acme-dev",
+        "Acme Cloud",
+        "Team A",
+        "Acme secret compute",
+        "Acme secret disk",
+        "acme-secret-vm",
+        "acme-secret-volume",
+        "192.0.2.1",
+      ],
     };
   },
 };

@@ -6,6 +6,7 @@ import { limitRouter } from "./routers/limit";
 import { sessionRouter } from "./routers/session";
 import { userRouter } from "./routers/user";
 import { instanceRouter } from "./routers/instance";
+import { volumeRouter } from "./routers/volume";
 import { jobRouter } from "./routers/job";
 import { infrastructureRouters } from "./routers/infrastructure";
 import { offeringRouters } from "./routers/offering";
@@ -23,6 +24,7 @@ export const appRouter = createTRPCRouter({
   limit: limitRouter,
   event: eventRouter,
   instance: instanceRouter,
+  volume: volumeRouter,
   job: jobRouter,
   ...infrastructureRouters,
   ...offeringRouters,

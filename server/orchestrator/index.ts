@@ -6,11 +6,13 @@ import { SimulatorDriver } from "./drivers/simulator/driver";
 import { LibvirtDriver } from "./drivers/libvirt/driver";
 import { registerVmHandlers } from "./jobs/handlers/vm";
 import { registerAccountHandlers } from "./jobs/handlers/account";
+import { registerVolumeHandlers } from "./jobs/handlers/volume";
 import { JOB_CHANNEL } from "./jobs/queue";
 import { startWorkers } from "./jobs/runner";
 import { reconcileAll } from "./sync/reconciler";
 import { startMetrics } from "./metrics/collector";
 import { dueForExpunge, expungeInstance } from "@/server/services/instances/operations";
+import { expungeVolume, volumesDueForExpunge } from "@/server/services/volumes/operations";
 
 export interface OrchestratorOptions {
   concurrency?: number;
@@ -36,6 +38,7 @@ export function registerOrchestrator(handle: DbHandle) {
   registerDriver("kvm", g.__stratusLibvirt);
   registerVmHandlers();
   registerAccountHandlers();
+  registerVolumeHandlers();
 }
 
 /**
@@ -75,6 +78,8 @@ export function startOrchestrator(handle: DbHandle, opts: OrchestratorOptions = 
         void dueForExpunge(handle.db)
           .then(async (due) => {
             for (const vm of due) await expungeInstance(handle.db, null, vm.id, vm).catch(() => undefined);
+            for (const vol of await volumesDueForExpunge(handle.db))
+              await expungeVolume(handle.db, null, vol.id, vol).catch(() => undefined);
           })
           .catch((e: unknown) => console.error("[expunge] scheduler failed", e));
       }, opts.expungeIntervalMs ?? 60_000),

@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
-import { instances, secondaryStores, storagePools } from "@/db/schema";
+import { instances, secondaryStores, storagePools, volumes } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { deployChoicesByName, testWorkers, waitForJob } from "@/test/orchestrator";
@@ -38,8 +38,8 @@ describe(`storage capacity (${testDbKind()})`, () => {
     const p = await pool();
     expect(p.usedGib).toBe(20);
     for (const d of deployed) {
-      const [vm] = await h.db.select().from(instances).where(eq(instances.id, d.id));
-      expect([vm!.storagePoolId, vm!.rootDiskGib]).toEqual([p.id, 10]);
+      const [root] = await h.db.select().from(volumes).where(eq(volumes.instanceId, d.id));
+      expect([root!.type, root!.storagePoolId, root!.sizeGib, root!.state]).toEqual(["root", p.id, 10, "ready"]);
     }
     expect((await zoneSummary()).primaryStorageGib).toEqual({ used: 20, total: p.capacityGib });
 

@@ -4,6 +4,7 @@ import type { DbOrTx } from "@/db";
 import { usageEvents } from "@/db/schema";
 
 export type UsageType = "VM.CREATE" | "VM.START" | "VM.STOP" | "VM.UPGRADE" | "VM.DESTROY" | "VM.EXPUNGE";
+export type VolumeUsageType = "VOLUME.CREATE" | "VOLUME.DELETE" | "VOLUME.RESIZE";
 
 export interface UsageSubject {
   id: string;
@@ -58,4 +59,42 @@ export async function billedAsRunning(tx: DbOrTx, vmId: string): Promise<boolean
     .orderBy(desc(usageEvents.seq))
     .limit(1);
   return last?.type === "VM.START";
+}
+
+export interface VolumeUsageSubject {
+  id: string;
+  name: string;
+  accountId: string;
+  domainId: string;
+  zoneId: string;
+  diskOfferingId: string | null;
+  sizeGib: number;
+  type: "root" | "datadisk";
+}
+
+/**
+ * A volume's billing fact, in the transaction that counts or gives back its limits: VOLUME.CREATE
+ * when a volume starts to count (create, deploy, recover), VOLUME.DELETE when it stops (destroy, or
+ * expunge of one never destroyed), VOLUME.RESIZE with the old and new size. Keys as in recordUsage.
+ */
+export async function recordVolumeUsage(
+  tx: DbOrTx,
+  type: VolumeUsageType,
+  vol: VolumeUsageSubject,
+  opts: { key?: string; details?: Record<string, unknown> } = {},
+) {
+  await tx
+    .insert(usageEvents)
+    .values({
+      type,
+      accountId: vol.accountId,
+      domainId: vol.domainId,
+      zoneId: vol.zoneId,
+      resourceId: vol.id,
+      resourceName: vol.name,
+      offeringId: vol.diskOfferingId,
+      details: { sizeGib: vol.sizeGib, volumeType: vol.type, ...opts.details },
+      idempotencyKey: opts.key ?? `${vol.id}:${type}:${randomUUID()}`,
+    })
+    .onConflictDoNothing({ target: usageEvents.idempotencyKey });
 }

@@ -1,12 +1,12 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db";
-import { computeOfferings, instances, templates } from "@/db/schema";
+import { computeOfferings, instances, templates, volumes } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import type { DeployInstanceInput } from "@/lib/validation/instances";
 import { enqueueJob, recordCompletedJob } from "@/server/orchestrator/jobs/queue";
 import { insufficient, planAndReserve, rankHosts, releaseFromHost, reserveAmong } from "@/server/orchestrator/planner/planner";
 import { assertTransition, operationAllowed, type VmOperation, type VmState } from "@/server/orchestrator/vm-state";
-import { reserveRootDisk } from "@/server/orchestrator/planner/storage";
+import { placeVolume } from "@/server/orchestrator/planner/storage";
 import { recordUsage } from "@/server/usage/recorder";
 import { conflict, isUniqueViolation, ServiceError } from "@/server/services/errors";
 import { consume, release } from "@/server/services/limits";
@@ -14,6 +14,8 @@ import { retryOnDeadlock } from "@/server/services/retry";
 import { usableComputeOffering } from "@/server/services/offerings/compute";
 import { enabledZone, getInstanceInScope, type Instance, ownerOf, usableTemplate } from "./access";
 import { recordVmEvent } from "./events";
+import { insertRootVolume, recoverRootVolume, rootDiskSize } from "@/server/services/volumes/root";
+import { volumeDeltas } from "@/server/services/volumes/access";
 
 const vmDeltas = (vm: { cpuCores: number; memoryMib: number }) => ({ instances: 1, vcpus: vm.cpuCores, memory_mib: vm.memoryMib });
 /** A caller acting through the API, or (null) the system on behalf of `actorUserId` (scheduler, an account's cleanup). */
@@ -79,6 +81,7 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
   const zone = await enabledZone(db, input.zoneId);
   const offering = await usableComputeOffering(db, input.computeOfferingId, owner.domainPath);
   const template = await usableTemplate(db, owner, input.templateId, zone.id);
+  const rootGib = rootDiskSize(template, input.rootDiskGib);
   const names = input.count === 1 ? [input.name] : Array.from({ length: input.count }, (_, i) => `${input.name}-${i + 1}`);
   const request = {
     zoneId: zone.id,
@@ -97,7 +100,7 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
         // are taken last, so they are held only for the last few statements and the commit.
         const ranked = await rankHosts(tx, request);
         if (ranked.length === 0) throw await insufficient(tx, request);
-        const out: { id: string; name: string; jobId: string; hostId: string | null }[] = [];
+        const out: { id: string; name: string; jobId: string; hostId: string | null; rootVolumeId: string }[] = [];
         for (const name of names) {
           const [vm] = await tx
             .insert(instances)
@@ -120,8 +123,9 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
             .returning();
           await recordVmEvent(tx, vm!, "VM.CREATE", `Deploying ${name} (${offering.name}, ${template.name})`, { actor: caller });
           await recordUsage(tx, "VM.CREATE", vm!);
+          const root = await insertRootVolume(tx, vm!, rootGib);
           const job = await enqueueJob(tx, jobFor(vm!, caller, "vm.deploy"));
-          out.push({ id: vm!.id, name, jobId: job.id, hostId: vm!.hostId });
+          out.push({ id: vm!.id, name, jobId: job.id, hostId: vm!.hostId, rootVolumeId: root.id });
         }
         // Hosts for every VM first, then their root disks' pools, then the counters: the global lock
         // order (a multi-VM deploy taking host, pool, host, pool… could deadlock with another).
@@ -130,16 +134,23 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
           vm.hostId = host.hostId;
         }
         for (const vm of out) {
-          const poolId = await reserveRootDisk(tx, vm.hostId!, template.sizeGib);
-          await tx
-            .update(instances)
-            .set({ hostId: vm.hostId, lastHostId: vm.hostId, storagePoolId: poolId, rootDiskGib: template.sizeGib })
-            .where(eq(instances.id, vm.id));
+          await tx.update(instances).set({ hostId: vm.hostId, lastHostId: vm.hostId }).where(eq(instances.id, vm.id));
         }
+        // Root volumes were inserted above (volume rows precede pools in the lock order); now their pools.
+        for (const vm of out) {
+          const poolId = await placeVolume(tx, { hostId: vm.hostId!, gib: rootGib, storageTags: [], what: "this VM: its root disk" });
+          if (poolId) await tx.update(volumes).set({ storagePoolId: poolId }).where(eq(volumes.id, vm.rootVolumeId));
+        }
+        // The root disks count against `volumes` and `primary_storage_gib` here, and only here.
         await consume(
           tx,
           owner.id,
-          { instances: names.length, vcpus: offering.cpuCores * names.length, memory_mib: offering.memoryMib * names.length },
+          {
+            instances: names.length,
+            vcpus: offering.cpuCores * names.length,
+            memory_mib: offering.memoryMib * names.length,
+            ...volumeDeltas(rootGib, names.length),
+          },
           { accountName: owner.name, domainPath: owner.domainPath },
         );
         return out.map(({ id, name, jobId }) => ({ id, name, jobId }));
@@ -233,6 +244,7 @@ export async function recoverInstance(db: Db, caller: Caller, id: string) {
   requireOperation(vm, "recover");
   return mutate(db, async (tx) => {
     const moved = await moveState(tx, vm, "stopped", { destroyedAt: null, expungeAfter: null });
+    await recoverRootVolume(tx, vm.id);
     await consume(tx, vm.accountId, vmDeltas(vm));
     await recordVmEvent(tx, moved, "VM.RECOVER", `Recovered ${vm.name}`, { actor: caller });
     await recordUsage(tx, "VM.CREATE", moved, { details: { recovered: true } });

@@ -30,6 +30,13 @@ const operationHelp: Record<SimulatorOperationName, string> = {
   list: "the reconciler's listing of a host",
   getState: "one VM's state",
   stats: "VM statistics",
+  createVolume: "create a volume on a pool (deploy, attach)",
+  deleteVolume: "delete a volume (expunge)",
+  resizeVolume: "grow a volume",
+  attachVolume: "plug a volume into a VM",
+  detachVolume: "unplug a volume from a VM",
+  volumeInfo: "one volume's size",
+  copyVolume: "copy a volume to another pool (migrate)",
 };
 
 function LatencyRow({

@@ -12,6 +12,8 @@ import {
   type HypervisorDriver,
   type VmSpec,
   type VmStats,
+  type VolumeInfo,
+  type VolumeRef,
 } from "../types";
 import {
   domainState,
@@ -377,6 +379,28 @@ export class LibvirtDriver implements HypervisorDriver {
     const listen = display.listen && display.listen !== "0.0.0.0" ? display.listen : undefined;
     return { host: remote ?? listen ?? "127.0.0.1", port: display.port, password };
   }
+
+  // ── PLACEHOLDER (branch "volumes"): typecheck only. The coordinator replaces this block with the
+  // "libstore" engineer's VolumeDriver implementation at merge; nothing here is meant to ship. ──
+  createVolume(_host: HostRef, _vol: VolumeRef, _opts: { sizeGib: number; template?: VmSpec["template"] }): Promise<VolumeInfo> {
+    return Promise.reject(new DriverError("not yet"));
+  }
+  deleteVolume(_host: HostRef, _vol: VolumeRef): Promise<void> {
+    return Promise.reject(new DriverError("not yet"));
+  }
+  resizeVolume(_host: HostRef, _vol: VolumeRef, _sizeGib: number, _vmName?: string): Promise<VolumeInfo> {
+    return Promise.reject(new DriverError("not yet"));
+  }
+  attachVolume(_host: HostRef, _vmName: string, _vol: VolumeRef, _target: string): Promise<void> {
+    return Promise.reject(new DriverError("not yet"));
+  }
+  detachVolume(_host: HostRef, _vmName: string, _vol: VolumeRef, _target: string): Promise<void> {
+    return Promise.reject(new DriverError("not yet"));
+  }
+  volumeInfo(_host: HostRef, _vol: VolumeRef): Promise<VolumeInfo | "missing"> {
+    return Promise.reject(new DriverError("not yet"));
+  }
+  // ── end of PLACEHOLDER ──
 }
 
 function isMissing(e: unknown) {

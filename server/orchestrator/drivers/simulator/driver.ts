@@ -1,6 +1,6 @@
 import { and, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "@/db";
-import { hosts, simulatorFaults, simulatorSettings, simulatorVms } from "@/db/schema";
+import { hosts, simulatorFaults, simulatorSettings, simulatorVms, simulatorVolumes } from "@/db/schema";
 import {
   DriverError,
   type ConsoleEndpoint,
@@ -11,20 +11,41 @@ import {
   type HypervisorDriver,
   type VmSpec,
   type VmStats,
+  type VolumeCopier,
+  type VolumeInfo,
+  type VolumeRef,
 } from "../types";
 import { SimulatorConsoles } from "./rfb/consoles";
 
-export const simulatorOperations = ["ping", "create", "start", "stop", "reboot", "destroy", "list", "getState", "stats"] as const;
+export const simulatorOperations = [
+  "ping",
+  "create",
+  "start",
+  "stop",
+  "reboot",
+  "destroy",
+  "list",
+  "getState",
+  "stats",
+  "createVolume",
+  "deleteVolume",
+  "resizeVolume",
+  "attachVolume",
+  "detachVolume",
+  "volumeInfo",
+  "copyVolume",
+] as const;
 export type SimulatorOperation = (typeof simulatorOperations)[number];
 
 type Fault = typeof simulatorFaults.$inferSelect;
+const GIB = 1024 ** 3;
 
 /**
  * The simulator: a hypervisor per host record, whose truth (which VMs exist and run where) lives in
  * simulator_vms. Latency per operation and injected failures are read from the database (cached
  * for a moment) so an admin can change them at run time, in every process at once.
  */
-export class SimulatorDriver implements HypervisorDriver {
+export class SimulatorDriver implements HypervisorDriver, VolumeCopier {
   private cache: { at: number; latency: Record<string, number>; faults: Fault[] } | null = null;
   /** Display names seen in create/start (the console shows them; simulator_vms has none). */
   private readonly displayNames = new Map<string, string>();
@@ -112,6 +133,10 @@ export class SimulatorDriver implements HypervisorDriver {
         target: [simulatorVms.hostId, simulatorVms.name],
         set: { cpuCores: vm.cpuCores, memoryMib: vm.memoryMib, cpuCapPercent: vm.cpuCapPercent ?? null },
       });
+    // Data volumes are defined with the domain, as libvirt's define would.
+    for (const { vol, target } of vm.volumes ?? []) {
+      await this.db.update(simulatorVolumes).set({ attachedHostId: host.id, attachedVm: vm.name, target }).where(this.volumeWhere(vol));
+    }
   }
 
   async start(host: HostRef, vm: VmSpec) {
@@ -153,6 +178,11 @@ export class SimulatorDriver implements HypervisorDriver {
   async destroy(host: HostRef, name: string) {
     await this.enter("destroy", host);
     await this.db.delete(simulatorVms).where(and(eq(simulatorVms.hostId, host.id), eq(simulatorVms.name, name)));
+    // Data volumes stay on their pools, unplugged (the expunge job deletes the root volume itself).
+    await this.db
+      .update(simulatorVolumes)
+      .set({ attachedHostId: null, attachedVm: null, target: null })
+      .where(and(eq(simulatorVolumes.attachedHostId, host.id), eq(simulatorVolumes.attachedVm, name)));
     this.consoles.stop(host.id, name);
     this.displayNames.delete(`${host.id}/${name}`);
   }
@@ -200,6 +230,99 @@ export class SimulatorDriver implements HypervisorDriver {
         netTxBytes: Math.round(up * 8_000),
       };
     });
+  }
+
+  // Volumes: rows of simulator_volumes per (pool, name); sizes in bytes like a real pool reports.
+
+  private volumeWhere(vol: VolumeRef) {
+    return and(eq(simulatorVolumes.poolId, vol.pool.id), eq(simulatorVolumes.name, vol.name));
+  }
+
+  private async volumeRow(vol: VolumeRef) {
+    const [row] = await this.db.select().from(simulatorVolumes).where(this.volumeWhere(vol));
+    return row ?? null;
+  }
+
+  private static info(row: { capacityBytes: number; allocationBytes: number }): VolumeInfo {
+    return { capacityBytes: Number(row.capacityBytes), allocationBytes: Number(row.allocationBytes) };
+  }
+
+  async createVolume(host: HostRef, vol: VolumeRef, opts: { sizeGib: number; template?: VmSpec["template"] }): Promise<VolumeInfo> {
+    await this.enter("createVolume", host);
+    // A template-backed volume is at least the template's size, and starts with the template's blocks in use.
+    const capacityBytes = Math.max(opts.sizeGib, opts.template?.sizeGib ?? 0) * GIB;
+    await this.db
+      .insert(simulatorVolumes)
+      .values({
+        poolId: vol.pool.id,
+        name: vol.name,
+        capacityBytes,
+        allocationBytes: opts.template ? Math.round(opts.template.sizeGib * GIB * 0.4) : 0,
+      })
+      .onConflictDoNothing();
+    return SimulatorDriver.info((await this.volumeRow(vol))!);
+  }
+
+  async deleteVolume(host: HostRef, vol: VolumeRef): Promise<void> {
+    await this.enter("deleteVolume", host);
+    const row = await this.volumeRow(vol);
+    if (row?.attachedVm) throw new DriverError(`Volume ${vol.name} is still attached to ${row.attachedVm}`);
+    await this.db.delete(simulatorVolumes).where(this.volumeWhere(vol));
+  }
+
+  async resizeVolume(host: HostRef, vol: VolumeRef, sizeGib: number, vmName?: string): Promise<VolumeInfo> {
+    await this.enter("resizeVolume", host);
+    const row = await this.volumeRow(vol);
+    if (!row) throw new DriverError(`Volume ${vol.name} does not exist on pool ${vol.pool.path}`);
+    if (sizeGib * GIB < Number(row.capacityBytes))
+      throw new DriverError(`Volume ${vol.name} is larger than ${sizeGib} GiB; volumes never shrink`);
+    if (vmName && row.attachedVm !== vmName) throw new DriverError(`Volume ${vol.name} is not attached to ${vmName}`);
+    const [updated] = await this.db
+      .update(simulatorVolumes)
+      .set({ capacityBytes: sizeGib * GIB })
+      .where(this.volumeWhere(vol))
+      .returning();
+    return SimulatorDriver.info(updated!);
+  }
+
+  async attachVolume(host: HostRef, vmName: string, vol: VolumeRef, target: string): Promise<void> {
+    await this.enter("attachVolume", host);
+    const [vm] = await this.db
+      .select({ name: simulatorVms.name })
+      .from(simulatorVms)
+      .where(and(eq(simulatorVms.hostId, host.id), eq(simulatorVms.name, vmName)));
+    if (!vm) throw new DriverError(`VM ${vmName} is not defined on ${host.name}`);
+    const row = await this.volumeRow(vol);
+    if (!row) throw new DriverError(`Volume ${vol.name} does not exist on pool ${vol.pool.path}`);
+    if (row.attachedVm && (row.attachedVm !== vmName || row.attachedHostId !== host.id))
+      throw new DriverError(`Volume ${vol.name} is attached to ${row.attachedVm}`);
+    await this.db.update(simulatorVolumes).set({ attachedHostId: host.id, attachedVm: vmName, target }).where(this.volumeWhere(vol));
+  }
+
+  async detachVolume(host: HostRef, vmName: string, vol: VolumeRef): Promise<void> {
+    await this.enter("detachVolume", host);
+    // Idempotent: a volume already detached (or gone) is detached.
+    await this.db
+      .update(simulatorVolumes)
+      .set({ attachedHostId: null, attachedVm: null, target: null })
+      .where(and(this.volumeWhere(vol), eq(simulatorVolumes.attachedVm, vmName)));
+  }
+
+  async volumeInfo(host: HostRef, vol: VolumeRef): Promise<VolumeInfo | "missing"> {
+    await this.enter("volumeInfo", host);
+    const row = await this.volumeRow(vol);
+    return row ? SimulatorDriver.info(row) : "missing";
+  }
+
+  async copyVolume(host: HostRef, from: VolumeRef, to: VolumeRef): Promise<VolumeInfo> {
+    await this.enter("copyVolume", host);
+    const src = await this.volumeRow(from);
+    if (!src) throw new DriverError(`Volume ${from.name} does not exist on pool ${from.pool.path}`);
+    await this.db
+      .insert(simulatorVolumes)
+      .values({ poolId: to.pool.id, name: to.name, capacityBytes: src.capacityBytes, allocationBytes: src.allocationBytes })
+      .onConflictDoNothing();
+    return SimulatorDriver.info((await this.volumeRow(to))!);
   }
 
   /**

@@ -1,15 +1,16 @@
 import { and, eq } from "drizzle-orm";
 import type { Db, Tx } from "@/db";
-import { computeOfferings, hosts, instances, storagePools, templates } from "@/db/schema";
+import { computeOfferings, hosts, instances, templates } from "@/db/schema";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
-import { hostRefOf, loadHostRef, primaryStorageFor } from "@/server/orchestrator/drivers/host-ref";
+import { hostRefOf, loadHostRef } from "@/server/orchestrator/drivers/host-ref";
+import { loadVolumeRef } from "@/server/orchestrator/volume-ref";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
 import type { HostRef, VmSpec } from "@/server/orchestrator/drivers/types";
 import { releaseFromHost } from "@/server/orchestrator/planner/planner";
-import { releaseRootDisk } from "@/server/orchestrator/planner/storage";
 import { assertTransition, type VmState } from "@/server/orchestrator/vm-state";
 import { recordVmEvent } from "@/server/services/instances/events";
+import { attachedDataVolumes, destroyRootVolume, expungeVmVolumes, rootVolumeOf, settleRootVolume } from "@/server/services/volumes/root";
 import { release } from "@/server/services/limits";
 import { billedAsRunning, recordUsage, type UsageType } from "@/server/usage/recorder";
 import type { Job } from "../queue";
@@ -51,27 +52,25 @@ async function loadWithHost(db: Db, id: string) {
   const host: HostRef | null = h ? hostRefOf(h) : null;
   const spec = specOf(row.vm, row.template);
   spec.cpuCapPercent = h && row.cpuCap ? cpuCapPercent(row.vm.cpuMhz, h.cpuMhz) : undefined;
-  if (h && h.hypervisorType !== "simulator") {
-    // Real hypervisors keep volumes on primary storage (a local directory): the pool the deploy
-    // counted the root disk on, else the host's first.
-    const pool = (row.vm.storagePoolId ? await localPool(db, row.vm.storagePoolId) : null) ?? (await primaryStorageFor(db, h));
-    if (pool) spec.storage = { poolId: pool.id, primaryPath: pool.path, rootDiskGib: row.template.sizeGib };
+  // The ROOT volume row says where the root disk lives and how large it is; data volumes are
+  // defined with the domain.
+  const root = await rootVolumeOf(db, id);
+  const rootRef = root ? await loadVolumeRef(db, root) : null;
+  if (root && rootRef?.pool.type === "local_dir")
+    spec.storage = { poolId: rootRef.pool.id, primaryPath: rootRef.pool.path, rootDiskGib: root.sizeGib };
+  const data = await attachedDataVolumes(db, id);
+  spec.volumes = [];
+  for (const d of data) {
+    const ref = await loadVolumeRef(db, d);
+    if (ref && d.deviceTarget) spec.volumes.push({ vol: ref, target: d.deviceTarget });
   }
-  return { vm: row.vm, host, spec };
+  return { vm: row.vm, host, spec, root, rootRef };
 }
 
 /** A capped vCPU's share of one host core, in percent; undefined when the offering is not slower than the host. */
 export function cpuCapPercent(offeringMhz: number, hostMhz: number): number | undefined {
   if (!(hostMhz > 0) || offeringMhz >= hostMhz) return undefined;
   return (100 * offeringMhz) / hostMhz;
-}
-
-async function localPool(db: Db, id: string) {
-  const [p] = await db
-    .select({ id: storagePools.id, path: storagePools.path })
-    .from(storagePools)
-    .where(and(eq(storagePools.id, id), eq(storagePools.type, "local_dir")));
-  return p ?? null;
 }
 
 function specOf(vm: Instance, t: typeof templates.$inferSelect): VmSpec {
@@ -116,7 +115,7 @@ function requireHost(h: HostRef | null, vm: Instance): HostRef {
 
 /** Defines and starts the VM on its reserved host, then marks it Running (deploy and start). */
 async function bringUp(ctx: JobContext) {
-  const { vm, host: maybeHost, spec } = await loadWithHost(ctx.db, ctx.job.resourceId);
+  const { vm, host: maybeHost, spec, root, rootRef } = await loadWithHost(ctx.db, ctx.job.resourceId);
   const host = requireHost(maybeHost, vm);
   const driver = driverFor(host);
   if (vm.lastHostId && vm.lastHostId !== vm.hostId) {
@@ -128,6 +127,12 @@ async function bringUp(ctx: JobContext) {
           .catch(() => undefined),
       );
   }
+  // A deploy's root disk: made from the template on its pool (a zone without pools has none to make).
+  if (root?.state === "creating" && rootRef)
+    await ctx.step("root-volume", () => driver.createVolume(host, rootRef, { sizeGib: root.sizeGib, template: spec.template }), {
+      progress: 15,
+      message: `Creating the root disk on ${rootRef.pool.path}`,
+    });
   await ctx.progress(20, `Defining the VM on ${host.name}`);
   await ctx.step("define", () => driver.create(host, spec), { progress: 60, message: `Starting the VM on ${host.name}` });
   await ctx.step("start", () => driver.start(host, spec), { progress: 90, message: "Recording the new state" });
@@ -140,6 +145,7 @@ async function bringUp(ctx: JobContext) {
       .where(and(eq(instances.id, vm.id), eq(instances.state, "starting")))
       .returning();
     if (!running) return { state: "changed meanwhile" };
+    await settleRootVolume(tx, vm.id, true);
     await usage(tx, ctx.job, "VM.START", running);
     await recordVmEvent(tx, running, "VM.RUNNING", `${vm.name} is running on ${host.name}`);
     return { state: "running", hostId: host.id };
@@ -151,6 +157,7 @@ function bringUpFailure(to: "error" | "stopped"): JobHandler["onFailure"] {
   return async (tx, job, err) => {
     const vm = await lockVm(tx, job.resourceId);
     const moved = await advance(tx, vm, ["starting", to], { capacityReserved: false });
+    await settleRootVolume(tx, vm.id, false);
     if (moved) await releaseCapacity(tx, vm);
     await recordVmEvent(tx, vm, "VM.START.FAILED", `${vm.name} failed to start: ${err.message}`, { level: "error" });
   };
@@ -234,6 +241,7 @@ const destroy: JobHandler = {
       const expungeAfter = new Date(Date.now() + orchestratorConfig.expungeDelaySeconds * 1000);
       const destroyed = await advance(tx, current, path, { capacityReserved: false, destroyedAt: new Date(), expungeAfter });
       if (!destroyed) return { state: current.state };
+      await destroyRootVolume(tx, vm.id, expungeAfter, ctx.job.id);
       await releaseCapacity(tx, current);
       // An Error VM left by a failed expunge was destroyed before: its limits were given back then.
       if (current.destroyedAt === null) await release(tx, current.accountId, deltas(current));
@@ -255,10 +263,22 @@ const destroy: JobHandler = {
 const expunge: JobHandler = {
   async run(ctx) {
     const vm = await loadVm(ctx.db, ctx.job.resourceId);
+    const current = await hostRef(ctx.db, vm.hostId ?? vm.lastHostId);
+    // Data volumes outlive the VM: unplugged from its definition before it goes.
+    if (current) {
+      for (const d of await attachedDataVolumes(ctx.db, vm.id)) {
+        const ref = await loadVolumeRef(ctx.db, d);
+        if (ref && d.deviceTarget)
+          await ctx.step(`detach-${d.id}`, () => driverFor(current).detachVolume(current, vmInternalName(vm), ref, d.deviceTarget!));
+      }
+    }
     for (const hostId of new Set([vm.hostId, vm.lastHostId].filter((x): x is string => !!x))) {
       const host = await hostRef(ctx.db, hostId);
       if (host) await ctx.step(`remove-from-${hostId}`, () => driverFor(host).destroy(host, vmInternalName(vm)));
     }
+    const root = await rootVolumeOf(ctx.db, vm.id);
+    const rootRef = root ? await loadVolumeRef(ctx.db, root) : null;
+    if (current && rootRef) await ctx.step("delete-root-volume", () => driverFor(current).deleteVolume(current, rootRef));
     await ctx.progress(80, "Removed from the hypervisor");
     await ctx.finish(async (tx) => {
       const current = await lockVm(tx, vm.id);
@@ -266,13 +286,12 @@ const expunge: JobHandler = {
       const expunged = await advance(tx, current, ["expunging", "expunged"], {
         hostId: null,
         capacityReserved: false,
-        storagePoolId: null,
       });
       if (!expunged) return { state: current.state };
+      // Its root disk leaves its pool, its data volumes are detached (instance, volumes, host, pool, counters: the lock order).
+      await expungeVmVolumes(tx, current, ctx.job.id);
       // An Error VM was never destroyed: any capacity it holds is given back now.
       if (from === "error") await releaseCapacity(tx, current);
-      // Its root disk is gone from the pool (instance, host, pool, counters: the lock order).
-      if (current.storagePoolId) await releaseRootDisk(tx, current.storagePoolId, current.rootDiskGib);
       // A VM never destroyed (an Error VM) still counts against its limits; one destroyed before
       // (an Error VM left by a failed expunge) gave them back then.
       if (current.destroyedAt === null) await release(tx, current.accountId, deltas(current));

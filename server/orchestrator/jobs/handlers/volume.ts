@@ -1,0 +1,225 @@
+import { eq } from "drizzle-orm";
+import type { Db, Tx } from "@/db";
+import { instances, volumes } from "@/db/schema";
+import { driverFor } from "@/server/orchestrator/drivers/registry";
+import { DriverError, type HostRef, type VolumeCopier, type VolumeRef } from "@/server/orchestrator/drivers/types";
+import { releaseFromPool } from "@/server/orchestrator/planner/storage";
+import { hostForVolume, loadVolumeRef } from "@/server/orchestrator/volume-ref";
+import { moveVolume, type Volume } from "@/server/orchestrator/volume-state";
+import { vmInternalName } from "@/server/orchestrator/vm-name";
+import { countsAgainstLimits, recordVolumeEvent, volumeDeltas } from "@/server/services/volumes/access";
+import { release } from "@/server/services/limits";
+import { recordVolumeUsage } from "@/server/usage/recorder";
+import type { Job } from "../queue";
+import { registerJobHandler, type JobContext, type JobHandler } from "../registry";
+
+/**
+ * Volume jobs: one driver step or two between short transactions, and a final guarded state change
+ * (`moveVolume`) committed with the job's completion. A permanent failure's `onFailure` puts the
+ * volume back in a truthful state and gives back what the request had taken (pool GiB, limits).
+ */
+
+async function loadVolume(db: Db | Tx, id: string): Promise<Volume> {
+  const [vol] = await db.select().from(volumes).where(eq(volumes.id, id));
+  if (!vol) throw new Error(`Volume ${id} no longer exists`);
+  return vol;
+}
+
+/** The volume row, locked: the first lock of a volume job's final or failure transaction (before pools, counters and the job). */
+async function lockVolume(tx: Tx, id: string): Promise<Volume> {
+  const [vol] = await tx.select().from(volumes).where(eq(volumes.id, id)).for("update");
+  if (!vol) throw new Error(`Volume ${id} no longer exists`);
+  return vol;
+}
+
+async function loadInstance(db: Db, id: string | null) {
+  if (!id) throw new Error("The volume is not attached to an instance");
+  const [vm] = await db.select().from(instances).where(eq(instances.id, id));
+  if (!vm) throw new Error(`Instance ${id} no longer exists`);
+  return vm;
+}
+
+/** The host and the driver's reference for working on the volume (on `poolId`, its own pool by default). */
+async function target(db: Db, vol: Volume, poolId: string | null = vol.storagePoolId): Promise<{ host: HostRef; ref: VolumeRef }> {
+  const ref = await loadVolumeRef(db, vol, poolId);
+  if (!ref) throw new DriverError(`Volume ${vol.name} has no storage pool`);
+  const host = await hostForVolume(db, vol, poolId);
+  if (!host) throw new DriverError(`No host that is up can reach the storage pool of volume ${vol.name}; bring one up and retry`, true);
+  return { host, ref };
+}
+
+const input = <T>(job: Job) => job.input as T;
+
+const attach: JobHandler = {
+  async run(ctx: JobContext) {
+    const vol = await loadVolume(ctx.db, ctx.job.resourceId);
+    const vm = await loadInstance(ctx.db, vol.instanceId);
+    const { host, ref } = await target(ctx.db, vol);
+    const driver = driverFor(host);
+    if (input<{ placed?: boolean }>(ctx.job).placed)
+      await ctx.step("create", () => driver.createVolume(host, ref, { sizeGib: vol.sizeGib }), {
+        progress: 50,
+        message: `Plugging the volume into ${vm.name}`,
+      });
+    await ctx.step("attach", () => driver.attachVolume(host, vmInternalName(vm), ref, vol.deviceTarget!), {
+      progress: 90,
+      message: "Recording the new state",
+    });
+    await ctx.finish(async (tx) => {
+      await lockVolume(tx, vol.id);
+      const ready = await moveVolume(tx, vol.id, ["attaching"], "ready");
+      if (!ready) return { state: "changed meanwhile" };
+      await recordVolumeEvent(tx, ready, "VOLUME.ATTACHED", `${vol.name} is attached to ${vm.name} as ${vol.deviceTarget}`);
+      return { state: "ready", instanceId: vm.id, deviceTarget: vol.deviceTarget };
+    });
+  },
+  async onFailure(tx, job, err) {
+    const vol = await lockVolume(tx, job.resourceId);
+    // A volume placed by this attach whose disk was never made goes back to Allocated, its pool GiB
+    // given back; one whose disk exists stays on its pool, detached.
+    const unmade = input<{ placed?: boolean }>(job).placed && !job.steps.includes("create");
+    const moved = await moveVolume(tx, vol.id, ["attaching"], unmade ? "allocated" : "ready", {
+      instanceId: null,
+      deviceTarget: null,
+      ...(unmade ? { storagePoolId: null } : {}),
+    });
+    if (moved && unmade && vol.storagePoolId) await releaseFromPool(tx, vol.storagePoolId, vol.sizeGib);
+    await recordVolumeEvent(tx, vol, "VOLUME.ATTACH.FAILED", `${vol.name} could not be attached: ${err.message}`, { level: "error" });
+  },
+};
+
+const detach: JobHandler = {
+  async run(ctx) {
+    const vol = await loadVolume(ctx.db, ctx.job.resourceId);
+    const vm = await loadInstance(ctx.db, vol.instanceId);
+    const { host, ref } = await target(ctx.db, vol);
+    await ctx.progress(30, `Unplugging the volume from ${vm.name}`);
+    await ctx.step("detach", () => driverFor(host).detachVolume(host, vmInternalName(vm), ref, vol.deviceTarget!));
+    await ctx.finish(async (tx) => {
+      await lockVolume(tx, vol.id);
+      const ready = await moveVolume(tx, vol.id, ["detaching"], "ready", { instanceId: null, deviceTarget: null });
+      if (!ready) return { state: "changed meanwhile" };
+      await recordVolumeEvent(tx, ready, "VOLUME.DETACHED", `${vol.name} is detached from ${vm.name}`);
+      return { state: "ready" };
+    });
+  },
+  async onFailure(tx, job, err) {
+    const vol = await lockVolume(tx, job.resourceId);
+    await moveVolume(tx, vol.id, ["detaching"], "ready");
+    await recordVolumeEvent(tx, vol, "VOLUME.DETACH.FAILED", `${vol.name} could not be detached: ${err.message}`, { level: "error" });
+  },
+};
+
+type ResizeInput = { fromGib: number; toGib: number };
+
+const resize: JobHandler = {
+  async run(ctx) {
+    const vol = await loadVolume(ctx.db, ctx.job.resourceId);
+    const { toGib } = input<ResizeInput>(ctx.job);
+    const vm = vol.instanceId ? await loadInstance(ctx.db, vol.instanceId) : null;
+    const { host, ref } = await target(ctx.db, vol);
+    // Online (blockresize) while the VM runs; offline otherwise.
+    const running = vm?.state === "running" ? vmInternalName(vm) : undefined;
+    await ctx.progress(30, running ? `Growing the volume online in ${vm!.name}` : "Growing the volume");
+    await ctx.step("resize", () => driverFor(host).resizeVolume(host, ref, toGib, running));
+    await ctx.finish(async (tx) => {
+      await lockVolume(tx, vol.id);
+      const ready = await moveVolume(tx, vol.id, ["resizing"], "ready");
+      if (!ready) return { state: "changed meanwhile" };
+      await recordVolumeEvent(tx, ready, "VOLUME.RESIZED", `${vol.name} is now ${toGib} GiB`);
+      return { state: "ready", sizeGib: toGib };
+    });
+  },
+  async onFailure(tx, job, err) {
+    const vol = await lockVolume(tx, job.resourceId);
+    const { fromGib, toGib } = input<ResizeInput>(job);
+    // The disk kept its old size: so do the row, the pool, the limits and the usage log.
+    const moved = await moveVolume(tx, vol.id, ["resizing"], "ready", { sizeGib: fromGib });
+    if (moved) {
+      if (vol.storagePoolId) await releaseFromPool(tx, vol.storagePoolId, toGib - fromGib);
+      await recordVolumeUsage(tx, "VOLUME.RESIZE", moved, {
+        key: `${job.id}:VOLUME.RESIZE.REVERT`,
+        details: { fromGib: toGib, toGib: fromGib, reverted: true },
+      });
+      await release(tx, vol.accountId, { primary_storage_gib: toGib - fromGib });
+    }
+    await recordVolumeEvent(tx, vol, "VOLUME.RESIZE.FAILED", `${vol.name} could not be resized: ${err.message}`, { level: "error" });
+  },
+};
+
+const expunge: JobHandler = {
+  async run(ctx) {
+    const vol = await loadVolume(ctx.db, ctx.job.resourceId);
+    if (vol.storagePoolId) {
+      const { host, ref } = await target(ctx.db, vol);
+      await ctx.progress(30, "Deleting the disk");
+      await ctx.step("delete", () => driverFor(host).deleteVolume(host, ref));
+    }
+    await ctx.finish(async (tx) => {
+      const current = await lockVolume(tx, vol.id);
+      const gone = await moveVolume(tx, vol.id, ["destroyed", "error"], "expunged", { removedAt: new Date(), storagePoolId: null });
+      if (!gone) return { state: current.state };
+      if (current.storagePoolId) await releaseFromPool(tx, current.storagePoolId, current.sizeGib);
+      // A volume never destroyed (Error) still counts: given back now, once.
+      if (countsAgainstLimits(current)) {
+        await recordVolumeUsage(tx, "VOLUME.DELETE", gone, { key: `${ctx.job.id}:VOLUME.DELETE` });
+        await release(tx, current.accountId, volumeDeltas(current.sizeGib));
+      }
+      await recordVolumeEvent(tx, gone, "VOLUME.EXPUNGED", `${vol.name} is expunged`);
+      return { state: "expunged" };
+    });
+  },
+  async onFailure(tx, job, err) {
+    const vol = await lockVolume(tx, job.resourceId);
+    await moveVolume(tx, vol.id, ["destroyed"], "error");
+    await recordVolumeEvent(tx, vol, "VOLUME.EXPUNGE.FAILED", `${vol.name} could not be expunged: ${err.message}`, { level: "error" });
+  },
+};
+
+type MigrateInput = { fromPoolId: string; toPoolId: string };
+
+const migrate: JobHandler = {
+  async run(ctx) {
+    const vol = await loadVolume(ctx.db, ctx.job.resourceId);
+    const { fromPoolId, toPoolId } = input<MigrateInput>(ctx.job);
+    const from = await target(ctx.db, vol, fromPoolId);
+    const to = await loadVolumeRef(ctx.db, vol, toPoolId);
+    if (!to) throw new DriverError(`The target pool of volume ${vol.name} is gone`);
+    const driver = driverFor(from.host) as ReturnType<typeof driverFor> & Partial<VolumeCopier>;
+    if (typeof driver.copyVolume !== "function")
+      throw new DriverError(
+        `Hosts of type ${from.host.hypervisorType} cannot copy volumes between pools yet; the volume stays where it is`,
+      );
+    await ctx.step("copy", () => driver.copyVolume!(from.host, from.ref, to), { progress: 60, message: "Copied; switching over" });
+    // A data volume of a stopped VM: its definition now names the copy.
+    if (vol.instanceId && vol.type === "datadisk" && vol.deviceTarget) {
+      const vm = await loadInstance(ctx.db, vol.instanceId);
+      await ctx.step("detach-source", () => driver.detachVolume(from.host, vmInternalName(vm), from.ref, vol.deviceTarget!));
+      await ctx.step("attach-copy", () => driver.attachVolume(from.host, vmInternalName(vm), to, vol.deviceTarget!));
+    }
+    await ctx.step("delete-source", () => driver.deleteVolume(from.host, from.ref), { progress: 90, message: "Recording the new pool" });
+    await ctx.finish(async (tx) => {
+      await lockVolume(tx, vol.id);
+      const ready = await moveVolume(tx, vol.id, ["migrating"], "ready", { storagePoolId: toPoolId });
+      if (!ready) return { state: "changed meanwhile" };
+      await releaseFromPool(tx, fromPoolId, vol.sizeGib);
+      await recordVolumeEvent(tx, ready, "VOLUME.MIGRATED", `${vol.name} moved to another pool`, { details: { fromPoolId, toPoolId } });
+      return { state: "ready", storagePoolId: toPoolId };
+    });
+  },
+  async onFailure(tx, job, err) {
+    const vol = await lockVolume(tx, job.resourceId);
+    const { toPoolId } = input<MigrateInput>(job);
+    const moved = await moveVolume(tx, vol.id, ["migrating"], "ready");
+    if (moved) await releaseFromPool(tx, toPoolId, vol.sizeGib);
+    await recordVolumeEvent(tx, vol, "VOLUME.MIGRATE.FAILED", `${vol.name} could not be migrated: ${err.message}`, { level: "error" });
+  },
+};
+
+export function registerVolumeHandlers() {
+  registerJobHandler("volume.attach", attach);
+  registerJobHandler("volume.detach", detach);
+  registerJobHandler("volume.resize", resize);
+  registerJobHandler("volume.expunge", expunge);
+  registerJobHandler("volume.migrate", migrate);
+}
