@@ -25,6 +25,18 @@ export const deployInstanceInput = z.object({
     .min(1, { message: "Root disk size must be at least 1 GiB" })
     .max(65_536, { message: "Root disk size must be at most 65536 GiB" })
     .optional(),
+  /** An optional data disk from a disk offering, attached as vdb (size for a custom-size offering). */
+  dataDisk: z
+    .object({
+      diskOfferingId: idSchema,
+      sizeGib: z
+        .number({ error: "Data disk size must be a number of GiB" })
+        .int({ message: "Data disk size must be a whole number of GiB" })
+        .min(1, { message: "Data disk size must be at least 1 GiB" })
+        .max(65_536, { message: "Data disk size must be at most 65536 GiB" })
+        .optional(),
+    })
+    .optional(),
 });
 export const instanceIdInput = z.object({ id: idSchema });
 export const stopInstanceInput = z.object({ id: idSchema, force: z.boolean().default(false) });

@@ -62,7 +62,24 @@ describe(`simulator administration (${testDbKind()})`, () => {
     await a.simulator.setLatency({ operation: "ping", ms: 300 });
     await a.simulator.setLatency({ operation: "stats", ms: 20 });
     const got = await a.simulator.get();
-    expect(got.latencyMs).toEqual({ ping: 300, create: 0, start: 0, stop: 0, reboot: 0, destroy: 0, list: 0, getState: 0, stats: 20 });
+    expect(got.latencyMs).toEqual({
+      ping: 300,
+      create: 0,
+      start: 0,
+      stop: 0,
+      reboot: 0,
+      destroy: 0,
+      list: 0,
+      getState: 0,
+      stats: 20,
+      createVolume: 0,
+      deleteVolume: 0,
+      resizeVolume: 0,
+      attachVolume: 0,
+      detachVolume: 0,
+      volumeInfo: 0,
+      copyVolume: 0,
+    });
     const t0 = Date.now();
     await simulatorDriver()!.ping(hostRefs[0]!);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);

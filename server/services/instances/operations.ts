@@ -14,8 +14,9 @@ import { retryOnDeadlock } from "@/server/services/retry";
 import { usableComputeOffering } from "@/server/services/offerings/compute";
 import { enabledZone, getInstanceInScope, type Instance, ownerOf, usableTemplate } from "./access";
 import { recordVmEvent } from "./events";
-import { insertRootVolume, recoverRootVolume, rootDiskSize } from "@/server/services/volumes/root";
-import { volumeDeltas } from "@/server/services/volumes/access";
+import { insertDeployDataVolume, insertRootVolume, recoverRootVolume, rootDiskSize } from "@/server/services/volumes/root";
+import { sizeFromOffering } from "@/server/services/volumes/access";
+import { usableDiskOffering } from "@/server/services/offerings/disk";
 
 const vmDeltas = (vm: { cpuCores: number; memoryMib: number }) => ({ instances: 1, vcpus: vm.cpuCores, memory_mib: vm.memoryMib });
 /** A caller acting through the API, or (null) the system on behalf of `actorUserId` (scheduler, an account's cleanup). */
@@ -82,6 +83,8 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
   const offering = await usableComputeOffering(db, input.computeOfferingId, owner.domainPath);
   const template = await usableTemplate(db, owner, input.templateId, zone.id);
   const rootGib = rootDiskSize(template, input.rootDiskGib);
+  const dataOffering = input.dataDisk ? await usableDiskOffering(db, input.dataDisk.diskOfferingId, owner.domainPath) : null;
+  const dataGib = dataOffering ? sizeFromOffering(dataOffering, input.dataDisk?.sizeGib, "dataDisk.sizeGib") : 0;
   const names = input.count === 1 ? [input.name] : Array.from({ length: input.count }, (_, i) => `${input.name}-${i + 1}`);
   const request = {
     zoneId: zone.id,
@@ -100,7 +103,7 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
         // are taken last, so they are held only for the last few statements and the commit.
         const ranked = await rankHosts(tx, request);
         if (ranked.length === 0) throw await insufficient(tx, request);
-        const out: { id: string; name: string; jobId: string; hostId: string | null; rootVolumeId: string }[] = [];
+        const out: { id: string; name: string; jobId: string; hostId: string | null; rootVolumeId: string; dataVolumeId?: string }[] = [];
         for (const name of names) {
           const [vm] = await tx
             .insert(instances)
@@ -124,8 +127,9 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
           await recordVmEvent(tx, vm!, "VM.CREATE", `Deploying ${name} (${offering.name}, ${template.name})`, { actor: caller });
           await recordUsage(tx, "VM.CREATE", vm!);
           const root = await insertRootVolume(tx, vm!, rootGib);
+          const data = dataOffering ? await insertDeployDataVolume(tx, vm!, { diskOfferingId: dataOffering.id, sizeGib: dataGib }) : null;
           const job = await enqueueJob(tx, jobFor(vm!, caller, "vm.deploy"));
-          out.push({ id: vm!.id, name, jobId: job.id, hostId: vm!.hostId, rootVolumeId: root.id });
+          out.push({ id: vm!.id, name, jobId: job.id, hostId: vm!.hostId, rootVolumeId: root.id, dataVolumeId: data?.id });
         }
         // Hosts for every VM first, then their root disks' pools, then the counters: the global lock
         // order (a multi-VM deploy taking host, pool, host, pool… could deadlock with another).
@@ -140,6 +144,17 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
         for (const vm of out) {
           const poolId = await placeVolume(tx, { hostId: vm.hostId!, gib: rootGib, storageTags: [], what: "this VM: its root disk" });
           if (poolId) await tx.update(volumes).set({ storagePoolId: poolId }).where(eq(volumes.id, vm.rootVolumeId));
+          if (vm.dataVolumeId) {
+            const dataPool = await placeVolume(tx, {
+              hostId: vm.hostId!,
+              gib: dataGib,
+              storageTags: dataOffering!.storageTags,
+              what: "this VM: its data disk",
+            });
+            if (!dataPool)
+              throw new ServiceError("PRECONDITION_FAILED", "No primary storage serves this zone's hosts for a data disk", "dataDisk");
+            await tx.update(volumes).set({ storagePoolId: dataPool }).where(eq(volumes.id, vm.dataVolumeId));
+          }
         }
         // The root disks count against `volumes` and `primary_storage_gib` here, and only here.
         await consume(
@@ -149,7 +164,8 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
             instances: names.length,
             vcpus: offering.cpuCores * names.length,
             memory_mib: offering.memoryMib * names.length,
-            ...volumeDeltas(rootGib, names.length),
+            volumes: names.length * (dataOffering ? 2 : 1),
+            primary_storage_gib: names.length * (rootGib + dataGib),
           },
           { accountName: owner.name, domainPath: owner.domainPath },
         );

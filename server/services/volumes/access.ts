@@ -1,10 +1,10 @@
 import { and, eq, ne, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
-import { volumes } from "@/db/schema";
+import { type diskOfferings, volumes } from "@/db/schema";
 import { type Caller, ownedCondition } from "@/server/authz/caller";
 import type { Volume } from "@/server/orchestrator/volume-state";
 import { recordEvent } from "@/server/services/events";
-import { notFound } from "@/server/services/errors";
+import { badRequest, notFound } from "@/server/services/errors";
 import type { Deltas } from "@/server/services/limits";
 
 export type { Volume };
@@ -49,4 +49,20 @@ export function recordVolumeEvent(
     resourceId: vol.id,
     details: opts.details,
   });
+}
+
+/** The size a new volume gets from its offering: fixed, or the asked size within the custom bounds. */
+export function sizeFromOffering(o: typeof diskOfferings.$inferSelect, asked: number | undefined, field = "sizeGib"): number {
+  if (!o.customSize) {
+    if (asked !== undefined && asked !== o.sizeGib)
+      throw badRequest(
+        `Disk offering ${o.name} has a fixed size of ${o.sizeGib} GiB; choose a custom-size offering for ${asked} GiB`,
+        field,
+      );
+    return o.sizeGib!;
+  }
+  if (asked === undefined) throw badRequest(`Disk offering ${o.name} needs a size between ${o.minGib} and ${o.maxGib} GiB`, field);
+  if ((o.minGib !== null && asked < o.minGib) || (o.maxGib !== null && asked > o.maxGib))
+    throw badRequest(`Size must be between ${o.minGib} and ${o.maxGib} GiB for disk offering ${o.name}`, field);
+  return asked;
 }

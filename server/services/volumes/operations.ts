@@ -14,7 +14,7 @@ import { retryOnDeadlock } from "@/server/services/retry";
 import { usableDiskOffering } from "@/server/services/offerings/disk";
 import { enabledZone, getInstanceInScope, type Instance } from "@/server/services/instances/access";
 import { lockInState } from "@/server/services/instances/operations";
-import { countsAgainstLimits, getVolumeInScope, recordVolumeEvent, type Volume, volumeDeltas } from "./access";
+import { countsAgainstLimits, getVolumeInScope, recordVolumeEvent, sizeFromOffering, type Volume, volumeDeltas } from "./access";
 
 /** A mutation's transaction, run again if PostgreSQL chose it as a deadlock or serialization victim. */
 const mutate = <T>(db: Db, fn: (tx: Tx) => Promise<T>) => retryOnDeadlock(() => db.transaction(fn));
@@ -66,22 +66,6 @@ async function instanceRow(tx: Db | Tx, id: string): Promise<Instance> {
   const [vm] = await tx.select().from(instances).where(eq(instances.id, id));
   if (!vm) throw notFound("Instance");
   return vm;
-}
-
-/** The size a new volume gets from its offering: fixed, or the asked size within the custom bounds. */
-function sizeFromOffering(o: typeof diskOfferings.$inferSelect, asked: number | undefined): number {
-  if (!o.customSize) {
-    if (asked !== undefined && asked !== o.sizeGib)
-      throw badRequest(
-        `Disk offering ${o.name} has a fixed size of ${o.sizeGib} GiB; choose a custom-size offering for ${asked} GiB`,
-        "sizeGib",
-      );
-    return o.sizeGib!;
-  }
-  if (asked === undefined) throw badRequest(`Disk offering ${o.name} needs a size between ${o.minGib} and ${o.maxGib} GiB`, "sizeGib");
-  if ((o.minGib !== null && asked < o.minGib) || (o.maxGib !== null && asked > o.maxGib))
-    throw badRequest(`Size must be between ${o.minGib} and ${o.maxGib} GiB for disk offering ${o.name}`, "sizeGib");
-  return asked;
 }
 
 /** The first free guest device for a data volume (vdb…vdz): vda is the root disk. */
@@ -286,9 +270,13 @@ export async function resizeVolume(db: Db, caller: Caller, input: { id: string; 
   });
 }
 
-/** Destroy a detached data volume: recoverable until expunged; its limits are given back now. */
-export async function destroyVolume(db: Db, caller: Caller, id: string) {
-  const vol = await getVolumeInScope(db, caller, id);
+/**
+ * Destroy a detached data volume: recoverable until expunged; its limits are given back now.
+ * Without a caller (the system: an account's cleanup) the row is given and `actorUserId` asked.
+ */
+export async function destroyVolume(db: Db, caller: Caller | null, id: string, volRow?: Volume, actorUserId: string | null = null) {
+  const vol = volRow ?? (await getVolumeInScope(db, caller!, id));
+  const actor = caller?.userId ?? actorUserId;
   requireOperation(vol, "destroy");
   if (vol.instanceId) throw conflict(`Detach volume ${vol.name} before destroying it`);
   const { expungeDelaySeconds } = orchestratorConfig;
@@ -305,9 +293,9 @@ export async function destroyVolume(db: Db, caller: Caller, id: string) {
       await release(tx, vol.accountId, volumeDeltas(vol.sizeGib));
     }
     await recordVolumeEvent(tx, moved, "VOLUME.DESTROY", `Destroyed ${vol.name}; recoverable until ${expungeAfter.toISOString()}`, {
-      actor: caller.userId,
+      actor,
     });
-    return { id: vol.id, jobId: (await recordCompletedJob(tx, jobFor(moved, caller.userId, "volume.destroy"))).id };
+    return { id: vol.id, jobId: (await recordCompletedJob(tx, jobFor(moved, actor, "volume.destroy"))).id };
   });
 }
 
@@ -339,11 +327,11 @@ export async function recoverVolume(db: Db, caller: Caller, id: string) {
 }
 
 /** Expunge a destroyed (or failed) data volume: its disk is deleted by a job and its pool GiB given back. */
-export async function expungeVolume(db: Db, caller: Caller | null, id: string, volRow?: Volume) {
+export async function expungeVolume(db: Db, caller: Caller | null, id: string, volRow?: Volume, actorUserId: string | null = null) {
   const vol = volRow ?? (await getVolumeInScope(db, caller!, id));
   requireOperation(vol, "expunge");
   if (vol.instanceId) throw conflict(`Detach volume ${vol.name} before expunging it`);
-  const actor = caller?.userId ?? null;
+  const actor = caller?.userId ?? actorUserId;
   return mutate(db, async (tx) => {
     const locked = await lockVolume(tx, vol);
     await recordVolumeEvent(tx, locked, "VOLUME.EXPUNGE", `Expunging ${vol.name}`, { actor });

@@ -68,10 +68,49 @@ export async function attachedDataVolumes(db: DbOrTx, vmId: string): Promise<Vol
     .orderBy(volumes.deviceTarget);
 }
 
-/** The deploy's disk was made: Creating → Ready (or Error when the deploy failed). */
-export async function settleRootVolume(tx: DbOrTx, vmId: string, ok: boolean) {
+/**
+ * A data volume asked for with the deploy (the wizard's optional data disk): Attaching at vdb from the
+ * start, made and defined with the domain by the deploy job.
+ */
+export async function insertDeployDataVolume(tx: DbOrTx, vm: Vm, disk: { diskOfferingId: string; sizeGib: number }): Promise<Volume> {
+  const [vol] = await tx
+    .insert(volumes)
+    .values({
+      name: `${vm.name}-data`,
+      type: "datadisk",
+      accountId: vm.accountId,
+      domainId: vm.domainId,
+      domainPath: vm.domainPath,
+      zoneId: vm.zoneId,
+      diskOfferingId: disk.diskOfferingId,
+      sizeGib: disk.sizeGib,
+      instanceId: vm.id,
+      deviceTarget: "vdb",
+      state: "attaching",
+    })
+    .returning();
+  await recordVolumeUsage(tx, "VOLUME.CREATE", vol!);
+  return vol!;
+}
+
+/** The data volumes a deploy is making (Attaching with a VM that is being deployed). */
+export async function deployDataVolumes(db: DbOrTx, vmId: string): Promise<Volume[]> {
+  return db
+    .select()
+    .from(volumes)
+    .where(and(eq(volumes.instanceId, vmId), eq(volumes.type, "datadisk"), eq(volumes.state, "attaching")));
+}
+
+/**
+ * The deploy's disks were made: the ROOT volume Creating → Ready and its data volume Attaching →
+ * Ready; when the deploy failed, Error (a data volume also detached, so it can be destroyed).
+ */
+export async function settleDeployVolumes(tx: DbOrTx, vmId: string, ok: boolean) {
   const vol = await rootVolumeOf(tx, vmId);
-  if (vol) await moveVolume(tx, vol.id, ["creating"], ok ? "ready" : "error");
+  if (!vol || vol.state !== "creating") return;
+  for (const d of await deployDataVolumes(tx, vmId))
+    await moveVolume(tx, d.id, ["attaching"], ok ? "ready" : "error", ok ? {} : { instanceId: null, deviceTarget: null });
+  await moveVolume(tx, vol.id, ["creating"], ok ? "ready" : "error");
 }
 
 /** With the VM's destroy: Destroyed, and its limits given back (once: only while it still counts). */

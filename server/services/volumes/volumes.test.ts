@@ -59,7 +59,8 @@ async function poolDrift(db: Db): Promise<string[]> {
     select p.name, p.used_gib::int as used, coalesce(sum(v.size_gib), 0)::int as sum
     from storage_pools p left join volumes v on v.storage_pool_id = p.id and v.state <> 'expunged'
     group by p.id, p.name, p.used_gib`);
-  const list = (rows as { rows?: { name: string; used: number; sum: number }[] }).rows ?? (rows as { name: string; used: number; sum: number }[]);
+  const list =
+    (rows as { rows?: { name: string; used: number; sum: number }[] }).rows ?? (rows as { name: string; used: number; sum: number }[]);
   return list.filter((r) => Number(r.used) !== Number(r.sum)).map((r) => `${r.name}: used ${r.used}, volumes ${r.sum}`);
 }
 
@@ -128,9 +129,14 @@ describe(`volumes on the simulator (${testDbKind()})`, () => {
     expect(shrink.message).toMatch(/^Volume data is 8 GiB and cannot shrink to 4 GiB: shrinking would cut off data/);
     await ok(tenant().volume.resize({ id: vol.id, sizeGib: 12 }));
     expect([(await volumeRow(vol.id)).sizeGib, await used("primary_storage_gib")]).toEqual([12, before.gib + 12]);
-    expect((await h.db.select().from(simulatorVolumes).where(eq(simulatorVolumes.name, `vol-${vol.number}`)))[0]!.capacityBytes).toBe(
-      12 * 1024 ** 3,
-    );
+    expect(
+      (
+        await h.db
+          .select()
+          .from(simulatorVolumes)
+          .where(eq(simulatorVolumes.name, `vol-${vol.number}`))
+      )[0]!.capacityBytes,
+    ).toBe(12 * 1024 ** 3);
     expect(await poolDrift(h.db)).toEqual([]);
 
     const busy = await error(tenant().volume.destroy({ id: vol.id }));
@@ -171,7 +177,13 @@ describe(`volumes on the simulator (${testDbKind()})`, () => {
     await waitForJob(h.db, vm!.jobId);
     await ok(tenant().volume.attach({ id: created.id, instanceId: vm!.id }));
     await ok(tenant().volume.detach({ id: created.id }));
-    const pool = async () => (await h.db.select().from(storagePools).where(eq(storagePools.id, (await volumeRow(created.id)).storagePoolId!)))[0]!;
+    const pool = async () =>
+      (
+        await h.db
+          .select()
+          .from(storagePools)
+          .where(eq(storagePools.id, (await volumeRow(created.id)).storagePoolId!))
+      )[0]!;
     const poolId = (await pool()).id;
     const poolBefore = (await pool()).usedGib;
     const gib = await used("primary_storage_gib");

@@ -1,11 +1,13 @@
 import { and, eq, gt, gte, inArray, ne, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db";
-import { accounts, domains, instances, jobs, resourceCounters, templates, users } from "@/db/schema";
+import { accounts, domains, instances, jobs, resourceCounters, templates, users, volumes } from "@/db/schema";
 import { operationAllowed } from "@/server/orchestrator/vm-state";
 import { ACCOUNT_CLEANUP_JOB } from "@/server/services/accounts";
 import { ServiceError } from "@/server/services/errors";
 import { recordEvent } from "@/server/services/events";
 import { destroyInstance, expungeInstance } from "@/server/services/instances/operations";
+import { destroyVolume, expungeVolume } from "@/server/services/volumes/operations";
+import { volumeOperationAllowed } from "@/server/orchestrator/volume-state";
 import { type Deltas, release } from "@/server/services/limits";
 import { JobWaiting } from "../errors";
 import type { Job } from "../queue";
@@ -33,6 +35,33 @@ async function liveInstances(db: Db | Tx, accountId: string) {
     })
     .from(instances)
     .where(and(eq(instances.accountId, accountId), ne(instances.state, "expunged")));
+}
+
+/** The account's data volumes that are not expunged yet (its ROOT volumes go with its instances). */
+async function liveDataVolumes(db: Db | Tx, accountId: string) {
+  return db
+    .select({
+      vol: volumes,
+      busy: sql<boolean>`exists (select 1 from ${jobs} where ${jobs.resourceId} = ${volumes.id} and ${jobs.status} in ('queued', 'running'))`,
+    })
+    .from(volumes)
+    .where(and(eq(volumes.accountId, accountId), eq(volumes.type, "datadisk"), ne(volumes.state, "expunged")));
+}
+
+/** Destroys, then expunges, each data volume left once the instances are gone; the names of those still on their way. */
+async function removeDataVolumes(db: Db, accountId: string, actor: string | null): Promise<string[]> {
+  const waitingOn: string[] = [];
+  for (const { vol, busy } of await liveDataVolumes(db, accountId)) {
+    waitingOn.push(vol.name);
+    if (busy) continue;
+    try {
+      if (volumeOperationAllowed("expunge", vol.state)) await expungeVolume(db, null, vol.id, vol, actor);
+      else if (volumeOperationAllowed("destroy", vol.state)) await destroyVolume(db, null, vol.id, vol, actor);
+    } catch (e) {
+      if (!(e instanceof ServiceError && e.code === "CONFLICT")) throw e;
+    }
+  }
+  return waitingOn;
 }
 
 /**
@@ -82,13 +111,19 @@ const cleanup: JobHandler = {
       );
       throw new JobWaiting(WAIT_MS);
     }
+    const volumesLeft = await removeDataVolumes(ctx.db, account.id, ctx.job.userId);
+    if (volumesLeft.length > 0) {
+      await ctx.progress(90, `Destroying and expunging volume(s) ${preview(volumesLeft)}`);
+      throw new JobWaiting(WAIT_MS);
+    }
     await ctx.progress(92, "Releasing limits and removing users");
     await ctx.finish(async (tx) => {
       // The account row first, then its counters: the order `consume` takes them in.
       const [locked] = await tx.select({ state: accounts.state }).from(accounts).where(eq(accounts.id, account.id)).for("update");
       if (locked?.state === "removed") return { state: "removed" };
       // Something created meanwhile (a deploy that committed just before the deletion): next round.
-      if ((await liveInstances(tx, account.id)).length > 0) throw new JobWaiting(WAIT_MS);
+      if ((await liveInstances(tx, account.id)).length > 0 || (await liveDataVolumes(tx, account.id)).length > 0)
+        throw new JobWaiting(WAIT_MS);
       const leftover = await releaseAll(tx, account.id);
       const removedUsers = await tx.delete(users).where(eq(users.accountId, account.id)).returning({ id: users.id });
       await tx.update(templates).set({ state: "inactive" }).where(eq(templates.accountId, account.id));
@@ -96,7 +131,7 @@ const cleanup: JobHandler = {
       await recordEvent(tx, {
         type: "ACCOUNT.DELETE.COMPLETE",
         description:
-          `Deleted account ${account.name}: instances expunged, ${removedUsers.length} user(s) removed` +
+          `Deleted account ${account.name}: instances and volumes expunged, ${removedUsers.length} user(s) removed` +
           (Object.keys(leftover).length ? `; gave back use its instances did not account for (${describe(leftover)})` : ""),
         level: Object.keys(leftover).length ? "warn" : "info",
         actorUserId: ctx.job.userId,

@@ -10,7 +10,14 @@ import type { HostRef, VmSpec } from "@/server/orchestrator/drivers/types";
 import { releaseFromHost } from "@/server/orchestrator/planner/planner";
 import { assertTransition, type VmState } from "@/server/orchestrator/vm-state";
 import { recordVmEvent } from "@/server/services/instances/events";
-import { attachedDataVolumes, destroyRootVolume, expungeVmVolumes, rootVolumeOf, settleRootVolume } from "@/server/services/volumes/root";
+import {
+  attachedDataVolumes,
+  deployDataVolumes,
+  destroyRootVolume,
+  expungeVmVolumes,
+  rootVolumeOf,
+  settleDeployVolumes,
+} from "@/server/services/volumes/root";
 import { release } from "@/server/services/limits";
 import { billedAsRunning, recordUsage, type UsageType } from "@/server/usage/recorder";
 import type { Job } from "../queue";
@@ -127,12 +134,21 @@ async function bringUp(ctx: JobContext) {
           .catch(() => undefined),
       );
   }
-  // A deploy's root disk: made from the template on its pool (a zone without pools has none to make).
-  if (root?.state === "creating" && rootRef)
-    await ctx.step("root-volume", () => driver.createVolume(host, rootRef, { sizeGib: root.sizeGib, template: spec.template }), {
-      progress: 15,
-      message: `Creating the root disk on ${rootRef.pool.path}`,
-    });
+  // A deploy's disks: the root disk from the template on its pool (a zone without pools has none
+  // to make), and the data disk asked for with the deploy, defined with the domain.
+  if (root?.state === "creating") {
+    if (rootRef)
+      await ctx.step("root-volume", () => driver.createVolume(host, rootRef, { sizeGib: root.sizeGib, template: spec.template }), {
+        progress: 15,
+        message: `Creating the root disk on ${rootRef.pool.path}`,
+      });
+    for (const d of await deployDataVolumes(ctx.db, vm.id)) {
+      const ref = await loadVolumeRef(ctx.db, d);
+      if (!ref || !d.deviceTarget) continue;
+      await ctx.step(`data-volume-${d.id}`, () => driver.createVolume(host, ref, { sizeGib: d.sizeGib }));
+      spec.volumes = [...(spec.volumes ?? []), { vol: ref, target: d.deviceTarget }];
+    }
+  }
   await ctx.progress(20, `Defining the VM on ${host.name}`);
   await ctx.step("define", () => driver.create(host, spec), { progress: 60, message: `Starting the VM on ${host.name}` });
   await ctx.step("start", () => driver.start(host, spec), { progress: 90, message: "Recording the new state" });
@@ -145,7 +161,7 @@ async function bringUp(ctx: JobContext) {
       .where(and(eq(instances.id, vm.id), eq(instances.state, "starting")))
       .returning();
     if (!running) return { state: "changed meanwhile" };
-    await settleRootVolume(tx, vm.id, true);
+    await settleDeployVolumes(tx, vm.id, true);
     await usage(tx, ctx.job, "VM.START", running);
     await recordVmEvent(tx, running, "VM.RUNNING", `${vm.name} is running on ${host.name}`);
     return { state: "running", hostId: host.id };
@@ -157,7 +173,7 @@ function bringUpFailure(to: "error" | "stopped"): JobHandler["onFailure"] {
   return async (tx, job, err) => {
     const vm = await lockVm(tx, job.resourceId);
     const moved = await advance(tx, vm, ["starting", to], { capacityReserved: false });
-    await settleRootVolume(tx, vm.id, false);
+    await settleDeployVolumes(tx, vm.id, false);
     if (moved) await releaseCapacity(tx, vm);
     await recordVmEvent(tx, vm, "VM.START.FAILED", `${vm.name} failed to start: ${err.message}`, { level: "error" });
   };
