@@ -24,6 +24,14 @@ const jobVerbs: Record<string, string> = {
   "vm.expunge": "Expunging",
   "vm.changeOffering": "Changing offering",
   "account.cleanup": "Deleting",
+  "volume.create": "Creating",
+  "volume.attach": "Attaching",
+  "volume.detach": "Detaching",
+  "volume.resize": "Resizing",
+  "volume.destroy": "Destroying",
+  "volume.recover": "Recovering",
+  "volume.expunge": "Expunging",
+  "volume.migrate": "Migrating",
 };
 const jobNouns: Record<string, string> = {
   "vm.deploy": "Deploy",
@@ -35,6 +43,14 @@ const jobNouns: Record<string, string> = {
   "vm.expunge": "Expunge",
   "vm.changeOffering": "Change offering",
   "account.cleanup": "Deletion",
+  "volume.create": "Create",
+  "volume.attach": "Attach",
+  "volume.detach": "Detach",
+  "volume.resize": "Resize",
+  "volume.destroy": "Destroy",
+  "volume.recover": "Recover",
+  "volume.expunge": "Expunge",
+  "volume.migrate": "Migrate",
 };
 
 /** "Stopping", "Deploying"… for a job type; unknown types read as the type itself. */
@@ -44,7 +60,7 @@ export const jobNoun = (type: string) => jobNouns[type] ?? type;
 
 /**
  * Follows one job: polls job.get every JOB_POLL_MS while it is queued or running, then stops.
- * When it finishes, instance and limit queries are invalidated (the VM's state and the account's
+ * When it finishes, instance, volume and limit queries are invalidated (states and the account's
  * use changed) and `onDone` is called once with the final job.
  */
 export function useJob(jobId: string | null | undefined, onDone?: (job: Job) => void) {
@@ -69,6 +85,7 @@ export function useJob(jobId: string | null | undefined, onDone?: (job: Job) => 
     void Promise.all([
       queryClient.invalidateQueries({ queryKey: trpc.instance.pathKey() }),
       queryClient.invalidateQueries({ queryKey: trpc.limit.pathKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.volume.pathKey() }),
     ]).then(() => onDoneRef.current?.(job));
   }, [job, queryClient, trpc]);
   return query;

@@ -17,6 +17,7 @@ export const navigation: NavSection[] = [
     items: [
       { href: "/", label: "Dashboard" },
       { href: "/instances", label: "Instances" },
+      { href: "/volumes", label: "Volumes" },
       { href: "/events", label: "Events", permission: "event.read" },
     ],
   },

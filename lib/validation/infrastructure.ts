@@ -288,6 +288,8 @@ export const createStoragePoolInput = z
     type: storagePoolTypeSchema,
     path: locator("Path"),
     capacityGib,
+    /** Thin provisioning: volumes may be allocated up to capacity × this factor. */
+    overprovisioning: overcommit("Storage over-provisioning factor").default(1),
     tags: tagsSchema,
   })
   .superRefine((v, ctx) => {
@@ -299,6 +301,7 @@ export const updateStoragePoolInput = z.object({
   name: nameSchema.optional(),
   path: locator("Path").optional(),
   capacityGib: capacityGib.optional(),
+  overprovisioning: overcommit("Storage over-provisioning factor").optional(),
   tags: tagsEdit.optional(),
 });
 export const setStoragePoolStateInput = setHostStateInput;

@@ -41,7 +41,7 @@ describe(`storage capacity (${testDbKind()})`, () => {
       const [root] = await h.db.select().from(volumes).where(eq(volumes.instanceId, d.id));
       expect([root!.type, root!.storagePoolId, root!.sizeGib, root!.state]).toEqual(["root", p.id, 10, "ready"]);
     }
-    expect((await zoneSummary()).primaryStorageGib).toEqual({ used: 20, total: p.capacityGib });
+    expect((await zoneSummary()).primaryStorageGib).toEqual({ used: 20, total: p.capacityGib, physical: p.capacityGib });
 
     // Stopped or destroyed, the disk still exists; expunged, it is gone.
     const [a] = deployed;

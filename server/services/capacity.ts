@@ -40,7 +40,8 @@ export interface ZoneCapacitySummary {
   cpuMhz: CapacityFigure;
   memoryMib: CapacityFigure;
   /** GiB: root disks counted on primary storage, and registered templates on secondary storage. */
-  primaryStorageGib: UsedTotal;
+  /** Used = GiB allocated to volumes; total = capacity × over-provisioning; physical = capacity. */
+  primaryStorageGib: UsedTotal & { physical: number };
   secondaryStorageGib: UsedTotal;
   clusters: ClusterCapacity[];
 }
@@ -104,7 +105,7 @@ export async function capacitySummary(db: DbOrTx, caller: Caller): Promise<ZoneC
         vms: 0,
         cpuMhz: zero(),
         memoryMib: zero(),
-        primaryStorageGib: st?.primaryStorageGib ?? { used: 0, total: 0 },
+        primaryStorageGib: st?.primaryStorageGib ?? { used: 0, total: 0, physical: 0 },
         secondaryStorageGib: st?.secondaryStorageGib ?? { used: 0, total: 0 },
         clusters: [],
       };

@@ -1,6 +1,6 @@
-import { asc, eq, sql, type AnyColumn } from "drizzle-orm";
+import { and, asc, eq, ne, sql, type AnyColumn } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
-import { clusters, hosts, secondaryStores, storagePools, templates, zones } from "@/db/schema";
+import { clusters, hosts, secondaryStores, storagePools, templates, volumes, zones } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import { notFound } from "../errors";
 import { assertInfra } from "./common";
@@ -20,29 +20,39 @@ export interface ZoneCapacity {
   cpuMhz: UsedTotal;
   /** MiB; total = Σ memory × the cluster's memory over-provisioning factor. */
   memoryMib: UsedTotal;
-  /** Used = the root disks counted on the zone's pools (deploy adds, expunge gives back). */
-  primaryStorageGib: UsedTotal;
+  /**
+   * Used = the GiB allocated to volumes on the zone's pools (the sum of their sizes, expunged ones
+   * excepted); total = Σ capacity × the pool's over-provisioning factor; physical = Σ capacity.
+   */
+  primaryStorageGib: UsedTotal & { physical: number };
   /** Used = the sizes of the templates registered on the zone's secondary stores. */
   secondaryStorageGib: UsedTotal;
 }
 
 /**
- * Primary and secondary storage per zone: pools' counted root disks against their capacity, and
+ * Primary and secondary storage per zone: volumes allocated on the pools against their capacity, and
  * registered templates' sizes against the secondary stores' capacity. One place for both pages.
  */
 export async function storageByZone(
   db: DbOrTx,
   zoneId?: string,
-): Promise<Map<string, { primaryStorageGib: UsedTotal; secondaryStorageGib: UsedTotal }>> {
-  const [poolAgg, storeAgg, templateAgg] = await Promise.all([
+): Promise<Map<string, { primaryStorageGib: UsedTotal & { physical: number }; secondaryStorageGib: UsedTotal }>> {
+  const [poolAgg, volumeAgg, storeAgg, templateAgg] = await Promise.all([
     db
       .select({
         zoneId: storagePools.zoneId,
-        used: num(sql`sum(${storagePools.usedGib})`),
-        total: num(sql`sum(${storagePools.capacityGib})`),
+        total: num(sql`sum(${storagePools.capacityGib} * ${storagePools.overprovisioning})`),
+        physical: num(sql`sum(${storagePools.capacityGib})`),
       })
       .from(storagePools)
       .where(zoneId ? eq(storagePools.zoneId, zoneId) : undefined)
+      .groupBy(storagePools.zoneId),
+    // Allocated GiB straight from the volumes on the pools (pools' used_gib is kept equal to it).
+    db
+      .select({ zoneId: storagePools.zoneId, used: num(sql`sum(${volumes.sizeGib})`) })
+      .from(volumes)
+      .innerJoin(storagePools, eq(storagePools.id, volumes.storagePoolId))
+      .where(and(ne(volumes.state, "expunged"), zoneId ? eq(storagePools.zoneId, zoneId) : undefined))
       .groupBy(storagePools.zoneId),
     db
       .select({ zoneId: secondaryStores.zoneId, total: num(sql`sum(${secondaryStores.capacityGib})`) })
@@ -56,13 +66,14 @@ export async function storageByZone(
       .where(zoneId ? eq(secondaryStores.zoneId, zoneId) : undefined)
       .groupBy(secondaryStores.zoneId),
   ]);
-  const out = new Map<string, { primaryStorageGib: UsedTotal; secondaryStorageGib: UsedTotal }>();
+  const out = new Map<string, { primaryStorageGib: UsedTotal & { physical: number }; secondaryStorageGib: UsedTotal }>();
   const get = (z: string) => {
     let v = out.get(z);
-    if (!v) out.set(z, (v = { primaryStorageGib: { used: 0, total: 0 }, secondaryStorageGib: { used: 0, total: 0 } }));
+    if (!v) out.set(z, (v = { primaryStorageGib: { used: 0, total: 0, physical: 0 }, secondaryStorageGib: { used: 0, total: 0 } }));
     return v;
   };
-  for (const p of poolAgg) get(p.zoneId).primaryStorageGib = { used: p.used, total: p.total };
+  for (const p of poolAgg) get(p.zoneId).primaryStorageGib = { used: 0, total: p.total, physical: p.physical };
+  for (const v of volumeAgg) get(v.zoneId).primaryStorageGib.used = v.used;
   for (const st of storeAgg) get(st.zoneId).secondaryStorageGib.total = st.total;
   for (const t of templateAgg) get(t.zoneId).secondaryStorageGib.used = t.used;
   return out;
@@ -115,7 +126,7 @@ export async function zoneCapacity(db: DbOrTx, caller: Caller, input: { zoneId?:
       hosts: { total: h?.total ?? 0, enabled: h?.enabled ?? 0, disabled: h?.disabled ?? 0, maintenance: h?.maintenance ?? 0 },
       cpuMhz: { used: h?.cpuUsed ?? 0, total: h?.cpuTotal ?? 0 },
       memoryMib: { used: h?.memoryUsed ?? 0, total: h?.memoryTotal ?? 0 },
-      primaryStorageGib: st?.primaryStorageGib ?? { used: 0, total: 0 },
+      primaryStorageGib: st?.primaryStorageGib ?? { used: 0, total: 0, physical: 0 },
       secondaryStorageGib: st?.secondaryStorageGib ?? { used: 0, total: 0 },
     };
   });

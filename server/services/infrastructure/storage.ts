@@ -54,6 +54,7 @@ export const storagePoolSort = {
   state: storagePools.state,
   capacityGib: storagePools.capacityGib,
   usedGib: storagePools.usedGib,
+  overprovisioning: storagePools.overprovisioning,
   createdAt: storagePools.createdAt,
 };
 
@@ -105,7 +106,11 @@ export async function listStoragePools(
   );
 }
 
-export async function createStoragePool(db: Db, caller: Caller, input: CreateStoragePoolInput): Promise<StoragePool> {
+export async function createStoragePool(
+  db: Db,
+  caller: Caller,
+  input: Omit<CreateStoragePoolInput, "overprovisioning"> & { overprovisioning?: number },
+): Promise<StoragePool> {
   assertInfra(caller, "manage");
   const problem = storagePathProblem(input.type, input.path);
   if (problem) throw badRequest(problem, "path");
@@ -129,6 +134,7 @@ export async function createStoragePool(db: Db, caller: Caller, input: CreateSto
           type: input.type,
           path: input.path,
           capacityGib: input.capacityGib,
+          overprovisioning: input.overprovisioning ?? 1,
           tags: input.tags,
         })
         .returning();
@@ -151,23 +157,33 @@ export async function createStoragePool(db: Db, caller: Caller, input: CreateSto
 export async function updateStoragePool(db: Db, caller: Caller, input: UpdateStoragePoolInput): Promise<StoragePool> {
   assertInfra(caller, "manage");
   const p = await getStoragePool(db, caller, input.id);
-  const patch = defined({ name: input.name, path: input.path, capacityGib: input.capacityGib, tags: input.tags });
+  const patch = defined({
+    name: input.name,
+    path: input.path,
+    capacityGib: input.capacityGib,
+    overprovisioning: input.overprovisioning,
+    tags: input.tags,
+  });
   const diff = changes(p, patch);
   if (Object.keys(diff).length === 0) return p;
   if (patch.path !== undefined) {
     const problem = storagePathProblem(p.type, patch.path);
     if (problem) throw badRequest(problem, "path");
   }
-  const capacity = patch.capacityGib ?? p.capacityGib;
+  // Volumes may be allocated up to capacity × over-provisioning: neither may shrink below what they hold.
+  const capacity = (patch.capacityGib ?? p.capacityGib) * (patch.overprovisioning ?? p.overprovisioning);
   const tooSmall = (used: number) =>
-    badRequest(`Capacity cannot be below the ${used.toLocaleString("en-US")} GiB already used by volumes`, "capacityGib");
+    badRequest(
+      `Capacity × over-provisioning cannot be below the ${used.toLocaleString("en-US")} GiB already allocated to volumes`,
+      patch.capacityGib !== undefined ? "capacityGib" : "overprovisioning",
+    );
   if (capacity < p.usedGib) throw tooSmall(p.usedGib);
   try {
     return await db.transaction(async (tx) => {
       const [updated] = await tx
         .update(storagePools)
         .set(patch)
-        .where(and(eq(storagePools.id, p.id), lte(storagePools.usedGib, capacity)))
+        .where(and(eq(storagePools.id, p.id), lte(storagePools.usedGib, Math.floor(capacity))))
         .returning();
       if (!updated) {
         const [now] = await tx.select().from(storagePools).where(eq(storagePools.id, p.id));

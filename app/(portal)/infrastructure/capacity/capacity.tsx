@@ -112,8 +112,8 @@ function ZoneCard({ zone }: { zone: Zone }) {
       <div className="grid gap-4 p-4 md:grid-cols-2">
         <UsageBar label="CPU" figure={zone.cpuMhz} unit={mhz} />
         <UsageBar label="Memory" figure={zone.memoryMib} unit={mib} />
-        {/* Storage has no over-provisioning: its physical size is its total. */}
-        <UsageBar label="Primary storage" figure={{ ...zone.primaryStorageGib, physical: zone.primaryStorageGib.total }} unit={gib} />
+        {/* Primary storage: GiB allocated to volumes, against capacity × the pools' over-provisioning. */}
+        <UsageBar label="Primary storage allocated to volumes" figure={zone.primaryStorageGib} unit={gib} />
         <UsageBar label="Secondary storage" figure={{ ...zone.secondaryStorageGib, physical: zone.secondaryStorageGib.total }} unit={gib} />
       </div>
       <div className="px-2 pb-2">

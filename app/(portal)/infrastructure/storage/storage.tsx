@@ -1,7 +1,7 @@
 "use client";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import type { FieldValues } from "react-hook-form";
+import type { FieldValues, Path } from "react-hook-form";
 import { Tags, TwoLine, UsageBar } from "@/components/resource/cells";
 import { deletion, useConfirm } from "@/components/resource/confirm";
 import { FilterSelect, idOrEmpty, StateFilter, unset, useFilters, WhenLoaded } from "@/components/resource/filters";
@@ -115,7 +115,13 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
       sortable: true,
       hideBelow: "lg",
       cell: (p) => (
-        <UsageBar compact label={`Capacity of storage pool ${p.name}`} used={p.usedGib} total={p.capacityGib} format={formatGib} />
+        <UsageBar
+          compact
+          label={`GiB allocated to volumes on storage pool ${p.name}`}
+          used={p.usedGib}
+          total={p.capacityGib * p.overprovisioning}
+          format={formatGib}
+        />
       ),
     },
     { key: "tags", header: "Tags", hideBelow: "xl", cell: (p) => <Tags tags={p.tags} /> },
@@ -181,7 +187,13 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
           onClose={() => setForm(null)}
           title={`Edit storage pool ${form.pool.name}`}
           schema={updateStoragePoolInput.omit({ id: true })}
-          defaultValues={{ name: form.pool.name, path: form.pool.path, capacityGib: form.pool.capacityGib, tags: form.pool.tags }}
+          defaultValues={{
+            name: form.pool.name,
+            path: form.pool.path,
+            capacityGib: form.pool.capacityGib,
+            overprovisioning: form.pool.overprovisioning,
+            tags: form.pool.tags,
+          }}
           submitLabel="Save changes"
           onSubmit={(v) => client.storagePool.update.mutate({ id: form.pool!.id, ...v })}
           invalidate={changes}
@@ -200,10 +212,11 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
                 min={1}
                 hint={
                   form.pool!.usedGib > 0
-                    ? `Volumes use ${formatGib(form.pool!.usedGib)}; capacity cannot go below that.`
+                    ? `Volumes use ${formatGib(form.pool!.usedGib)}; capacity × over-provisioning cannot go below that.`
                     : "1 TiB = 1024 GiB"
                 }
               />
+              <OverprovisioningField form={f} />
               <TagsField form={f} name="tags" label="Tags" />
             </div>
           )}
@@ -239,6 +252,7 @@ function NewPool({ open, zoneId, onClose }: { open: boolean; zoneId: string; onC
         type: "simulator",
         path: "",
         capacityGib: 1024,
+        overprovisioning: 1,
         tags: [],
       }}
       submitLabel="Create pool"
@@ -273,6 +287,7 @@ function NewPool({ open, zoneId, onClose }: { open: boolean; zoneId: string; onC
               <SelectField form={f} name="type" label="Type" options={options(poolTypeLabel, storagePoolTypes)} />
               <TextField form={f} name="path" label="Path" mono hint={pathHint[f.watch("type")]} />
               <NumberField form={f} name="capacityGib" label="Capacity (GiB)" min={1} hint="1 TiB = 1024 GiB" />
+              <OverprovisioningField form={f} />
               <TagsField
                 form={f}
                 name="tags"
@@ -410,5 +425,20 @@ function StoreFields<TIn extends FieldValues, TOut extends FieldValues>({ form }
       <TextField form={f} name="path" label="Path" mono hint="Where it lives, e.g. nfs://10.0.0.2/export/secondary or sim://secondary-2" />
       <NumberField form={f} name="capacityGib" label="Capacity (GiB)" min={1} hint="1 TiB = 1024 GiB" />
     </>
+  );
+}
+
+/** Thin provisioning: how far volumes may be allocated past the pool's capacity. */
+function OverprovisioningField<T extends { overprovisioning?: number }, O extends FieldValues>({ form }: { form: KitForm<T, O> }) {
+  return (
+    <NumberField
+      form={form}
+      name={"overprovisioning" as Path<T>}
+      label="Over-provisioning factor"
+      min={1}
+      max={10}
+      step={0.01}
+      hint="Volumes may be allocated up to capacity × this (thin qcow2 disks grow as they are written)."
+    />
   );
 }

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from "react";
 import { formatDateTime, formatRelative } from "@/components/resource/format";
 import { InstanceActionDialog, operationLabel, whyNot } from "@/components/resource/instance-actions";
 import { InstanceMetrics } from "@/components/resource/instance-metrics";
+import { InstanceStorage } from "./instance-storage";
 import { formatSize, InstanceStateBadge, transitionalStates, type VmOperation } from "@/components/resource/instance-state";
 import { type Job, JobProgress, jobNoun } from "@/components/resource/job-progress";
 import type { RouterOutputs } from "@/components/resource/router-types";
@@ -214,6 +215,8 @@ export function InstanceDetail({ id }: { id: string }) {
         </Card>
 
         {!destroyed && <InstanceMetrics instanceId={vm.id} hideWhenEmpty={vm.state !== "running"} />}
+
+        <InstanceStorage vm={vm} />
 
         <div className="grid gap-6 xl:grid-cols-2">
           <Card

@@ -4,6 +4,8 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { fits, type LimitUse } from "@/components/resource/instance-fit";
+import { offeringSize, useDiskOfferings } from "@/components/resource/volume-create";
+import { Select } from "@/components/ui/field";
 import { formatMemory, formatSize } from "@/components/resource/instance-state";
 import { errorMessage, type RouterOutputs } from "@/components/resource/router-types";
 import { toast, toastJob } from "@/components/resource/toast";
@@ -16,8 +18,8 @@ import { useTRPC } from "@/lib/trpc/client";
 import { vmNameSchema } from "@/lib/validation/instances";
 
 type Choices = RouterOutputs["instance"]["deployChoices"];
-type FieldName = "zoneId" | "templateId" | "computeOfferingId" | "name" | "count";
-const fieldNames: readonly string[] = ["zoneId", "templateId", "computeOfferingId", "name", "count"];
+type FieldName = "zoneId" | "templateId" | "computeOfferingId" | "name" | "count" | "rootDiskGib" | "dataDisk";
+const fieldNames: readonly string[] = ["zoneId", "templateId", "computeOfferingId", "name", "count", "rootDiskGib", "dataDisk"];
 
 interface ServerError {
   message: string;
@@ -36,6 +38,10 @@ export function DeployWizard() {
   const [offeringId, setOfferingId] = useState<string | null>(null);
   const [name, setName] = useState("");
   const [countText, setCountText] = useState("1");
+  const [rootText, setRootText] = useState("");
+  const [dataOfferingId, setDataOfferingId] = useState("");
+  const [dataText, setDataText] = useState("");
+  const diskOfferings = useDiskOfferings();
   const [errors, setErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
 
@@ -51,6 +57,10 @@ export function DeployWizard() {
   const template = templates.find((t) => t.id === templateId);
   const offering = choices.data?.offerings.find((o) => o.id === offeringId);
   const offeringFit = offering ? fits(limits.data, offering, countOk ? count : 1) : null;
+  // Storage: a larger root disk than the template's, and an optional data disk from a disk offering.
+  const rootGib = rootText.trim() === "" ? undefined : Number(rootText);
+  const dataOffering = diskOfferings.data?.items.find((o) => o.id === dataOfferingId);
+  const dataGib = dataOffering?.customSize ? (dataText.trim() === "" ? undefined : Number(dataText)) : undefined;
 
   const deploy = useMutation(
     trpc.instance.deploy.mutationOptions({
@@ -69,7 +79,10 @@ export function DeployWizard() {
         const e = err as ServerError;
         const fe = e.data?.fieldErrors ?? (e.data?.field ? { [e.data.field]: e.message } : {});
         const placed: Partial<Record<FieldName, string>> = {};
-        for (const [f, m] of Object.entries(fe)) if (fieldNames.includes(f)) placed[f as FieldName] = m;
+        for (const [f, m] of Object.entries(fe)) {
+          const top = f.split(".")[0]!; // dataDisk.sizeGib is shown beside the data disk
+          if (fieldNames.includes(top)) placed[top as FieldName] = m;
+        }
         setErrors(placed);
         setFormError(Object.keys(placed).length ? null : errorMessage(err));
       },
@@ -85,6 +98,16 @@ export function DeployWizard() {
   const n = vmNameSchema.safeParse(name);
   if (!n.success) problems.name = n.error.issues[0]?.message ?? "Invalid name";
   if (!countOk) problems.count = "Deploy between 1 and 20 at once";
+  if (rootGib !== undefined && (!Number.isInteger(rootGib) || rootGib < (template?.sizeGib ?? 1)))
+    problems.rootDiskGib = `The root disk must be a whole number of GiB, at least ${template?.sizeGib ?? 1}`;
+  if (
+    dataOffering?.customSize &&
+    (dataGib === undefined ||
+      !Number.isInteger(dataGib) ||
+      dataGib < (dataOffering.minGib ?? 1) ||
+      dataGib > (dataOffering.maxGib ?? Infinity))
+  )
+    problems.dataDisk = `The data disk must be between ${dataOffering.minGib} and ${dataOffering.maxGib} GiB`;
   /** An error beside its field: the server's, or the live check once the user has typed there. */
   const shown = (f: FieldName, typed: boolean) => errors[f] ?? (typed ? problems[f] : undefined);
   const nameValid = n.success;
@@ -94,7 +117,15 @@ export function DeployWizard() {
     setErrors({});
     setFormError(null);
     if (Object.keys(problems).length > 0 || !zoneId || !templateId || !offeringId) return;
-    deploy.mutate({ zoneId, templateId, computeOfferingId: offeringId, name: name.trim(), count });
+    deploy.mutate({
+      zoneId,
+      templateId,
+      computeOfferingId: offeringId,
+      name: name.trim(),
+      count,
+      rootDiskGib: rootGib,
+      dataDisk: dataOffering ? { diskOfferingId: dataOffering.id, sizeGib: dataGib } : undefined,
+    });
   };
 
   const crumbs = [{ label: "Compute" }, { label: "Instances", href: "/instances" }, { label: "Deploy" }];
@@ -244,6 +275,72 @@ export function DeployWizard() {
               </Field>
             </div>
           </Step>
+
+          <Step n={5} title="Storage" error={errors.rootDiskGib ?? errors.dataDisk}>
+            <div className="grid gap-4 sm:grid-cols-3">
+              <Field
+                label="Root disk (GiB)"
+                error={shown("rootDiskGib", rootText !== "")}
+                hint={
+                  template
+                    ? `The template's ${template.sizeGib} GiB unless you ask for more`
+                    : "The template's size unless you ask for more"
+                }
+              >
+                {(id) => (
+                  <Input
+                    id={id}
+                    type="number"
+                    min={template?.sizeGib ?? 1}
+                    value={rootText}
+                    placeholder={template ? String(template.sizeGib) : undefined}
+                    invalid={!!shown("rootDiskGib", rootText !== "")}
+                    onChange={(e) => {
+                      setRootText(e.target.value);
+                      setErrors((er) => ({ ...er, rootDiskGib: undefined }));
+                    }}
+                  />
+                )}
+              </Field>
+              <Field label="Data disk" hint="Attached as vdb; optional">
+                {(id) => (
+                  <Select
+                    id={id}
+                    value={dataOfferingId}
+                    onChange={(e) => {
+                      setDataOfferingId(e.target.value);
+                      setErrors((er) => ({ ...er, dataDisk: undefined }));
+                    }}
+                  >
+                    <option value="">No data disk</option>
+                    {(diskOfferings.data?.items ?? []).map((o) => (
+                      <option key={o.id} value={o.id}>
+                        {o.name} ({offeringSize(o)})
+                      </option>
+                    ))}
+                  </Select>
+                )}
+              </Field>
+              {dataOffering?.customSize && (
+                <Field label="Data disk size (GiB)" error={shown("dataDisk", dataText !== "")} hint={offeringSize(dataOffering)}>
+                  {(id) => (
+                    <Input
+                      id={id}
+                      type="number"
+                      min={dataOffering.minGib ?? 1}
+                      max={dataOffering.maxGib ?? undefined}
+                      value={dataText}
+                      invalid={!!shown("dataDisk", dataText !== "")}
+                      onChange={(e) => {
+                        setDataText(e.target.value);
+                        setErrors((er) => ({ ...er, dataDisk: undefined }));
+                      }}
+                    />
+                  )}
+                </Field>
+              )}
+            </div>
+          </Step>
         </div>
 
         <aside aria-label="Deploy summary" className="lg:sticky lg:top-6 lg:self-start">
@@ -254,6 +351,14 @@ export function DeployWizard() {
               <SummaryRow
                 label="Offering"
                 value={offering ? `${offering.name} (${formatSize(offering.cpuCores, offering.memoryMib)})` : undefined}
+              />
+              <SummaryRow
+                label="Disks"
+                value={
+                  template
+                    ? `${rootGib ?? template.sizeGib} GiB root${dataOffering ? ` + ${dataOffering.customSize ? (dataGib ?? "?") : dataOffering.sizeGib} GiB data` : ""}`
+                    : undefined
+                }
               />
               <SummaryRow
                 label="Name"
