@@ -10,7 +10,7 @@ import { TRPCError } from "@trpc/server";
 import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import { openDb } from "@/db";
 import { hosts, instances, jobs } from "@/db/schema";
-import { operationAllowed } from "@/server/orchestrator/vm-state";
+import { operationAllowed } from "@/lib/vm-state";
 import { registerOrchestrator } from "@/server/orchestrator";
 import { JOB_CHANNEL } from "@/server/orchestrator/jobs/queue";
 import { startWorkers } from "@/server/orchestrator/jobs/runner";

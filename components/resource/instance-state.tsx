@@ -2,8 +2,7 @@
 import { formatMib } from "@/components/resource/format";
 import { Badge, type Tone } from "@/components/ui/badge";
 import { Spinner } from "@/components/ui/states";
-import { vmStates } from "@/db/schema/instances";
-import { operations, type VmOperation, type VmState } from "@/server/orchestrator/vm-state";
+import { operations, vmStates, type VmOperation, type VmState } from "@/lib/vm-state";
 
 export { operations, vmStates, type VmOperation, type VmState };
 

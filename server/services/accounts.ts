@@ -5,10 +5,10 @@ import { accounts, domains, instances, jobs, users } from "@/db/schema";
 import { type Caller, domainInScope, domainPathCondition, escapeLike, isRootAdmin } from "@/server/authz/caller";
 import { hashPassword } from "@/server/auth/password";
 import type { CreateAccountInput } from "@/lib/validation/identity";
-import { badRequest, conflict, forbidden, isUniqueViolation, notFound, ServiceError } from "./errors";
-import { recordEvent } from "./events";
+import { badRequest, conflict, forbidden, isUniqueViolation, notFound, ServiceError } from "@/server/core/errors";
+import { recordEvent } from "@/server/core/events";
 import { enqueueJob } from "@/server/orchestrator/jobs/queue";
-import { createCounters, defaultAccountLimits } from "./limits";
+import { createCounters, defaultAccountLimits } from "@/server/core/limits";
 import { getDomainInScope, lockLiveDomain } from "./domains";
 import { pageArray, type PageInput } from "./paging";
 

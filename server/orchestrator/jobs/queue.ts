@@ -1,7 +1,7 @@
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { jobs } from "@/db/schema";
-import { isUniqueViolation, ServiceError } from "@/server/services/errors";
+import { isUniqueViolation, ServiceError } from "@/server/core/errors";
 
 export type Job = typeof jobs.$inferSelect;
 export const JOB_CHANNEL = "stratus_jobs";

@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db";
 import { jobs } from "@/db/schema";
-import { isRetryableConflict } from "@/server/services/errors";
-import { retryOnDeadlock } from "@/server/services/retry";
+import { isRetryableConflict } from "@/server/core/errors";
+import { retryOnDeadlock } from "@/server/core/retry";
 import { isJobWaiting, isTransient } from "./errors";
 import { jobHandler, registeredJobTypes, type JobContext } from "./registry";
 import { claimJob, completeJob, deferJob, failJob, type Job, markStepDone, onLocalWake, renewLease, retryJob, setProgress } from "./queue";

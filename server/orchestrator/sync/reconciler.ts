@@ -7,11 +7,11 @@ import { vmInternalName } from "@/server/orchestrator/vm-name";
 import type { DriverVm, HostRef } from "@/server/orchestrator/drivers/types";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { releaseFromHost } from "@/server/orchestrator/planner/planner";
-import { assertTransition, type VmState } from "@/server/orchestrator/vm-state";
-import { recordEvent } from "@/server/services/events";
-import { recordVmEvent } from "@/server/services/instances/events";
-import { retryOnDeadlock } from "@/server/services/retry";
-import { billedAsRunning, recordUsage } from "@/server/usage/recorder";
+import { assertTransition, type VmState } from "@/lib/vm-state";
+import { recordEvent } from "@/server/core/events";
+import { recordVmEvent } from "@/server/core/events";
+import { retryOnDeadlock } from "@/server/core/retry";
+import { billedAsRunning, recordUsage } from "@/server/core/usage";
 
 type Instance = typeof instances.$inferSelect;
 type Host = typeof hosts.$inferSelect;

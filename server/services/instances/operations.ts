@@ -5,15 +5,15 @@ import type { Caller } from "@/server/authz/caller";
 import type { DeployInstanceInput } from "@/lib/validation/instances";
 import { enqueueJob, recordCompletedJob } from "@/server/orchestrator/jobs/queue";
 import { insufficient, planAndReserve, rankHosts, releaseFromHost, reserveAmong } from "@/server/orchestrator/planner/planner";
-import { assertTransition, operationAllowed, type VmOperation, type VmState } from "@/server/orchestrator/vm-state";
+import { assertTransition, operationAllowed, type VmOperation, type VmState } from "@/lib/vm-state";
 import { reserveRootDisk } from "@/server/orchestrator/planner/storage";
-import { recordUsage } from "@/server/usage/recorder";
-import { conflict, isUniqueViolation, ServiceError } from "@/server/services/errors";
-import { consume, release } from "@/server/services/limits";
-import { retryOnDeadlock } from "@/server/services/retry";
+import { recordUsage } from "@/server/core/usage";
+import { conflict, isUniqueViolation, ServiceError } from "@/server/core/errors";
+import { consume, release } from "@/server/core/limits";
+import { retryOnDeadlock } from "@/server/core/retry";
 import { usableComputeOffering } from "@/server/services/offerings/compute";
 import { enabledZone, getInstanceInScope, type Instance, ownerOf, usableTemplate } from "./access";
-import { recordVmEvent } from "./events";
+import { recordVmEvent } from "@/server/core/events";
 
 const vmDeltas = (vm: { cpuCores: number; memoryMib: number }) => ({ instances: 1, vcpus: vm.cpuCores, memory_mib: vm.memoryMib });
 /** A caller acting through the API, or (null) the system on behalf of `actorUserId` (scheduler, an account's cleanup). */

@@ -1,12 +1,12 @@
 import { and, eq, gt, gte, inArray, ne, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db";
 import { accounts, domains, instances, jobs, resourceCounters, templates, users } from "@/db/schema";
-import { operationAllowed } from "@/server/orchestrator/vm-state";
+import { operationAllowed } from "@/lib/vm-state";
 import { ACCOUNT_CLEANUP_JOB } from "@/server/services/accounts";
-import { ServiceError } from "@/server/services/errors";
-import { recordEvent } from "@/server/services/events";
+import { ServiceError } from "@/server/core/errors";
+import { recordEvent } from "@/server/core/events";
 import { destroyInstance, expungeInstance } from "@/server/services/instances/operations";
-import { type Deltas, release } from "@/server/services/limits";
+import { type Deltas, release } from "@/server/core/limits";
 import { JobWaiting } from "../errors";
 import type { Job } from "../queue";
 import { registerJobHandler, type JobHandler } from "../registry";

@@ -8,10 +8,10 @@ import { vmInternalName } from "@/server/orchestrator/vm-name";
 import type { HostRef, VmSpec } from "@/server/orchestrator/drivers/types";
 import { releaseFromHost } from "@/server/orchestrator/planner/planner";
 import { releaseRootDisk } from "@/server/orchestrator/planner/storage";
-import { assertTransition, type VmState } from "@/server/orchestrator/vm-state";
-import { recordVmEvent } from "@/server/services/instances/events";
-import { release } from "@/server/services/limits";
-import { billedAsRunning, recordUsage, type UsageType } from "@/server/usage/recorder";
+import { assertTransition, type VmState } from "@/lib/vm-state";
+import { recordVmEvent } from "@/server/core/events";
+import { release } from "@/server/core/limits";
+import { billedAsRunning, recordUsage, type UsageType } from "@/server/core/usage";
 import type { Job } from "../queue";
 import { registerJobHandler, type JobContext, type JobHandler } from "../registry";
 

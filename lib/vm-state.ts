@@ -1,4 +1,17 @@
-import { vmStates } from "@/db/schema/instances";
+/** The VM states (CloudStack's VirtualMachine.State plus Unknown); the database enum is made from this list. */
+export const vmStates = [
+  "allocated",
+  "starting",
+  "running",
+  "stopping",
+  "stopped",
+  "migrating",
+  "error",
+  "unknown",
+  "destroyed",
+  "expunging",
+  "expunged",
+] as const;
 
 export type VmState = (typeof vmStates)[number];
 
