@@ -12,6 +12,7 @@ import { openDb } from "@/db";
 import { hosts, instances, jobs } from "@/db/schema";
 import { operationAllowed } from "@/lib/vm-state";
 import { registerOrchestrator } from "@/server/orchestrator";
+import { serviceJobs } from "@/server/services/background";
 import { JOB_CHANNEL } from "@/server/orchestrator/jobs/queue";
 import { startWorkers } from "@/server/orchestrator/jobs/runner";
 import { reconcileHost } from "@/server/orchestrator/sync/reconciler";
@@ -27,7 +28,7 @@ async function main() {
   const loopsPerUser = num(process.env.TRAFFIC_LOOPS, 3);
   const durationMs = num(process.env.TRAFFIC_MS, 15_000);
   const handle = openDb({ url, max: 16 });
-  registerOrchestrator(handle);
+  registerOrchestrator(handle, serviceJobs);
 
   const result = {
     owner,
