@@ -7,6 +7,7 @@
  */
 import { openDb } from "@/db";
 import { registerOrchestrator } from "@/server/orchestrator";
+import { serviceJobs } from "@/server/services/background";
 import { JOB_CHANNEL } from "@/server/orchestrator/jobs/queue";
 import { startWorkers } from "@/server/orchestrator/jobs/runner";
 
@@ -18,7 +19,7 @@ function main() {
   const concurrency = Number(process.env.STRATUS_JOB_CONCURRENCY ?? 4);
   const pollMs = Number(process.env.STRATUS_POLL_MS ?? 200);
   const handle = openDb({ url, max: concurrency + 4 });
-  registerOrchestrator(handle);
+  registerOrchestrator(handle, serviceJobs);
   const workers = startWorkers({
     db: handle.db,
     owner,

@@ -12,10 +12,10 @@ import { useCaller } from "@/components/shell/caller-context";
 import { Badge, type Tone } from "@/components/ui/badge";
 import type { MenuAction } from "@/components/ui/row-menu";
 import { Spinner } from "@/components/ui/states";
-import { volumeStates } from "@/db/schema/volumes";
+import { volumeStates } from "@/lib/volume-state";
 import { attachVolumeInput, migrateVolumeInput, resizeVolumeInput } from "@/lib/validation/volumes";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
-import { type VolumeOperation, volumeOperationAllowed, type VolumeState } from "@/server/orchestrator/volume-state";
+import { type VolumeOperation, volumeBusyStates, volumeOperationAllowed, type VolumeState } from "@/lib/volume-state";
 
 export { volumeStates };
 export type VolumeRow = RouterOutputs["volume"]["list"]["items"][number];
@@ -37,8 +37,7 @@ const tones: Record<VolumeState, Tone> = {
   expunged: "gray",
   error: "red",
 };
-/** States a volume passes through while a job works on it: pages poll while a volume is in one. */
-export const volumeBusyStates: readonly VolumeState[] = ["creating", "attaching", "detaching", "resizing", "migrating"];
+export { volumeBusyStates };
 const label = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export function VolumeStateBadge({ state, testId }: { state: VolumeState; testId?: string }) {

@@ -1,5 +1,6 @@
 import { relations, sql } from "drizzle-orm";
 import { bigint, bigserial, index, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { volumeStates, volumeTypes } from "../../lib/volume-state";
 import { createdAt, id, updatedAt } from "./columns";
 import { storagePools, zones } from "./infrastructure";
 import { diskOfferings } from "./offerings";
@@ -7,23 +8,8 @@ import { accounts } from "./accounts";
 import { domains } from "./domains";
 import { instances } from "./instances";
 
-/** ROOT: a VM's boot disk (from its template, lives and dies with the VM); DATADISK: from a disk offering. */
-export const volumeTypes = ["root", "datadisk"] as const;
+export { volumeStates, volumeTypes };
 export const volumeType = pgEnum("volume_type", volumeTypes);
-
-/** The volume state machine's states (server/orchestrator/volume-state.ts says which moves are allowed). */
-export const volumeStates = [
-  "allocated",
-  "creating",
-  "ready",
-  "attaching",
-  "detaching",
-  "resizing",
-  "migrating",
-  "destroyed",
-  "expunged",
-  "error",
-] as const;
 export const volumeState = pgEnum("volume_state", volumeStates);
 
 export const volumes = pgTable(

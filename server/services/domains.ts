@@ -4,9 +4,9 @@ import type { Db, DbOrTx } from "@/db";
 import { accounts, computeOfferings, diskOfferings, domains, events, instances, jobs, resourceCounters, volumes } from "@/db/schema";
 import { type Caller, domainInScope, domainPathCondition, escapeLike, isRootAdmin } from "@/server/authz/caller";
 import type { CreateDomainInput } from "@/lib/validation/identity";
-import { badRequest, conflict, isUniqueViolation, notFound } from "./errors";
-import { recordEvent } from "./events";
-import { createCounters, LimitExceededError, pathIds } from "./limits";
+import { badRequest, conflict, isUniqueViolation, notFound } from "@/server/core/errors";
+import { recordEvent } from "@/server/core/events";
+import { createCounters, LimitExceededError, pathIds } from "@/server/core/limits";
 
 export type Domain = typeof domains.$inferSelect;
 

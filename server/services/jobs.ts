@@ -2,7 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { hosts, instances, jobs } from "@/db/schema";
 import { type Caller, isRootAdmin, ownedCondition } from "@/server/authz/caller";
-import { notFound } from "./errors";
+import { notFound } from "@/server/core/errors";
 import { redactHost } from "./events";
 
 /** A job the caller may follow: its own account's (user), its subtree's (reseller), any (root). */

@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { storagePools } from "@/db/schema";
-import { ServiceError } from "@/server/services/errors";
+import { ServiceError } from "@/server/core/errors";
 
 const rowsOf = (res: unknown) => (res as { rows?: Record<string, unknown>[] }).rows ?? (res as Record<string, unknown>[]);
 

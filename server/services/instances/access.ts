@@ -2,8 +2,8 @@ import { and, eq, isNull, or } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { computeOfferings, instances, templates, zones } from "@/db/schema";
 import { type Caller, domainInScope } from "@/server/authz/caller";
-import { notFound, badRequest } from "@/server/services/errors";
-import { accountOwner, pathIds } from "@/server/services/limits";
+import { notFound, badRequest } from "@/server/core/errors";
+import { accountOwner, pathIds } from "@/server/core/limits";
 
 export type Instance = typeof instances.$inferSelect;
 

@@ -4,31 +4,38 @@ import { clusters, diskOfferings, hosts, instances, jobs, storagePools, volumes 
 import type { Caller } from "@/server/authz/caller";
 import type { CreateVolumeInput } from "@/lib/validation/volumes";
 import { orchestratorConfig } from "@/server/orchestrator/config";
-import { enqueueJob, recordCompletedJob } from "@/server/orchestrator/jobs/queue";
+import { enqueueJob, type JobTarget, recordCompletedJob } from "@/server/orchestrator/jobs/queue";
 import { placeVolume, reserveOnPool } from "@/server/orchestrator/planner/storage";
-import { moveVolume, type VolumeOperation, volumeOperationAllowed, type VolumeState } from "@/server/orchestrator/volume-state";
-import { recordVolumeUsage } from "@/server/usage/recorder";
-import { badRequest, conflict, isUniqueViolation, notFound, ServiceError } from "@/server/services/errors";
-import { accountOwner, consume, release } from "@/server/services/limits";
-import { retryOnDeadlock } from "@/server/services/retry";
+import { type VolumeOperation, volumeOperationAllowed, type VolumeState } from "@/lib/volume-state";
+import { recordVolumeUsage } from "@/server/core/usage";
+import { badRequest, conflict, isUniqueViolation, notFound, ServiceError } from "@/server/core/errors";
+import { accountOwner, consume, release } from "@/server/core/limits";
+import { retryOnDeadlock } from "@/server/core/retry";
+import { transitionVolume, type VolumeTransition } from "@/server/core/volume-transition";
+import { countsAgainstLimits, recordVolumeEvent, volumeDeltas } from "@/server/core/volumes";
 import { usableDiskOffering } from "@/server/services/offerings/disk";
 import { enabledZone, getInstanceInScope, type Instance } from "@/server/services/instances/access";
 import { lockInState } from "@/server/services/instances/operations";
-import { countsAgainstLimits, getVolumeInScope, recordVolumeEvent, sizeFromOffering, type Volume, volumeDeltas } from "./access";
+import { getVolumeInScope, sizeFromOffering, type Volume } from "./access";
 
 /** A mutation's transaction, run again if PostgreSQL chose it as a deadlock or serialization victim. */
 const mutate = <T>(db: Db, fn: (tx: Tx) => Promise<T>) => retryOnDeadlock(() => db.transaction(fn));
 
-/** A job about a volume, asked for by `userId` (null: the system, e.g. the expunge scheduler). */
-const jobFor = (vol: Volume, userId: string | null, type: string, input: Record<string, unknown> = {}) => ({
-  type,
+/** What a job about a volume acts on, asked for by `userId` (null: the system, e.g. the expunge sweep). */
+const jobFor = (vol: Volume, userId: string | null): JobTarget => ({
   resourceType: "volume",
   resourceId: vol.id,
   accountId: vol.accountId,
   domainPath: vol.domainPath,
   userId,
-  input,
 });
+
+/** A guarded state change requested by the API: a concurrent change is a conflict to report. */
+async function move(tx: Tx, vol: Volume, t: VolumeTransition): Promise<Volume> {
+  const moved = await transitionVolume(tx, vol.id, t);
+  if (!moved) throw changedMeanwhile(vol);
+  return moved;
+}
 
 const changedMeanwhile = (vol: Volume) => conflict(`Volume ${vol.name} changed state meanwhile; reload and try again`);
 
@@ -124,8 +131,7 @@ async function beginAttach(tx: Tx, caller: Caller, vm: Instance, vol: Volume) {
       );
   }
   try {
-    const moved = await moveVolume(tx, vol.id, [vol.state], "attaching", { instanceId: vm.id, deviceTarget: target });
-    if (!moved) throw changedMeanwhile(vol);
+    const moved = await move(tx, vol, { from: vol.state, to: "attaching", set: { instanceId: vm.id, deviceTarget: target } });
     if (!poolId) {
       const [o] = vol.diskOfferingId
         ? await tx.select({ tags: diskOfferings.storageTags }).from(diskOfferings).where(eq(diskOfferings.id, vol.diskOfferingId))
@@ -139,10 +145,11 @@ async function beginAttach(tx: Tx, caller: Caller, vm: Instance, vol: Volume) {
       await tx.update(volumes).set({ storagePoolId: poolId }).where(eq(volumes.id, vol.id));
     }
     await recordVolumeEvent(tx, moved, "VOLUME.ATTACH", `Attaching ${vol.name} to ${vm.name} as ${target}`, { actor: caller.userId });
-    const job = await enqueueJob(
-      tx,
-      jobFor(moved, caller.userId, "volume.attach", { instanceId: vm.id, placed: vol.storagePoolId === null }),
-    );
+    const job = await enqueueJob(tx, {
+      ...jobFor(moved, caller.userId),
+      type: "volume.attach",
+      input: { instanceId: vm.id, placed: vol.storagePoolId === null },
+    });
     return { id: vol.id, jobId: job.id };
   } catch (e) {
     if (isUniqueViolation(e)) throw conflict(`Another volume is being attached to ${vm.name} at the same time; try again`, "instanceId");
@@ -185,7 +192,10 @@ export async function createVolume(db: Db, caller: Caller, input: CreateVolumeIn
     // Counters last: they are shared by every creation of the account and domain (the lock order).
     await consume(tx, owner.id, volumeDeltas(sizeGib), { accountName: owner.name, domainPath: owner.domainPath });
     if (attached) return attached;
-    return { id: vol!.id, jobId: (await recordCompletedJob(tx, jobFor(vol!, caller.userId, "volume.create", { sizeGib }))).id };
+    return {
+      id: vol!.id,
+      jobId: (await recordCompletedJob(tx, { ...jobFor(vol!, caller.userId), type: "volume.create", input: { sizeGib } })).id,
+    };
   });
 }
 
@@ -211,10 +221,12 @@ export async function detachVolume(db: Db, caller: Caller, id: string) {
     throw conflict(`Volumes can be detached from a running, stopped or destroyed instance; ${vm.name} is ${vm.state}`);
   return mutate(db, async (tx) => {
     await lockInState(tx, vm);
-    const moved = await moveVolume(tx, vol.id, ["ready"], "detaching");
-    if (!moved || moved.instanceId !== vm.id) throw changedMeanwhile(vol);
+    const moved = await move(tx, vol, { from: "ready", to: "detaching", where: eq(volumes.instanceId, vm.id) });
     await recordVolumeEvent(tx, moved, "VOLUME.DETACH", `Detaching ${vol.name} from ${vm.name}`, { actor: caller.userId });
-    return { id: vol.id, jobId: (await enqueueJob(tx, jobFor(moved, caller.userId, "volume.detach", { instanceId: vm.id }))).id };
+    return {
+      id: vol.id,
+      jobId: (await enqueueJob(tx, { ...jobFor(moved, caller.userId), type: "volume.detach", input: { instanceId: vm.id } })).id,
+    };
   });
 }
 
@@ -254,8 +266,8 @@ export async function resizeVolume(db: Db, caller: Caller, input: { id: string; 
         .returning();
       moved = rows[0] ?? null;
     } else {
-      moved = await moveVolume(tx, vol.id, ["ready"], "resizing", { sizeGib: to });
-      if (moved?.storagePoolId && !(await reserveOnPool(tx, moved.storagePoolId, delta)))
+      moved = await move(tx, vol, { from: "ready", to: "resizing", set: { sizeGib: to } });
+      if (moved.storagePoolId && !(await reserveOnPool(tx, moved.storagePoolId, delta)))
         throw new ServiceError("PRECONDITION_FAILED", `The pool of volume ${vol.name} has no room for ${delta} more GiB`, "sizeGib");
     }
     if (!moved) throw changedMeanwhile(vol);
@@ -264,8 +276,12 @@ export async function resizeVolume(db: Db, caller: Caller, input: { id: string; 
     await consume(tx, vol.accountId, { primary_storage_gib: delta });
     const job =
       locked.state === "allocated"
-        ? await recordCompletedJob(tx, jobFor(moved, caller.userId, "volume.resize", { fromGib: vol.sizeGib, toGib: to }))
-        : await enqueueJob(tx, jobFor(moved, caller.userId, "volume.resize", { fromGib: vol.sizeGib, toGib: to }));
+        ? await recordCompletedJob(tx, {
+            ...jobFor(moved, caller.userId),
+            type: "volume.resize",
+            input: { fromGib: vol.sizeGib, toGib: to },
+          })
+        : await enqueueJob(tx, { ...jobFor(moved, caller.userId), type: "volume.resize", input: { fromGib: vol.sizeGib, toGib: to } });
     return { id: vol.id, jobId: job.id };
   });
 }
@@ -283,11 +299,11 @@ export async function destroyVolume(db: Db, caller: Caller | null, id: string, v
   return mutate(db, async (tx) => {
     const locked = await lockVolume(tx, vol);
     const expungeAfter = new Date(Date.now() + expungeDelaySeconds * 1000);
-    const moved = await moveVolume(tx, vol.id, [locked.state], "destroyed", {
-      destroyedAt: locked.destroyedAt ?? new Date(),
-      expungeAfter,
+    const moved = await move(tx, vol, {
+      from: locked.state,
+      to: "destroyed",
+      set: { destroyedAt: locked.destroyedAt ?? new Date(), expungeAfter },
     });
-    if (!moved) throw changedMeanwhile(vol);
     if (countsAgainstLimits(locked)) {
       await recordVolumeUsage(tx, "VOLUME.DELETE", moved);
       await release(tx, vol.accountId, volumeDeltas(vol.sizeGib));
@@ -295,7 +311,7 @@ export async function destroyVolume(db: Db, caller: Caller | null, id: string, v
     await recordVolumeEvent(tx, moved, "VOLUME.DESTROY", `Destroyed ${vol.name}; recoverable until ${expungeAfter.toISOString()}`, {
       actor,
     });
-    return { id: vol.id, jobId: (await recordCompletedJob(tx, jobFor(moved, actor, "volume.destroy"))).id };
+    return { id: vol.id, jobId: (await recordCompletedJob(tx, { ...jobFor(moved, actor), type: "volume.destroy" })).id };
   });
 }
 
@@ -317,12 +333,11 @@ export async function recoverVolume(db: Db, caller: Caller, id: string) {
     await lockVolume(tx, vol);
     if (await jobInFlight(tx, vol.id)) throw conflict(`Volume ${vol.name} is being expunged; it cannot be recovered`);
     const to: VolumeState = vol.storagePoolId ? "ready" : "allocated";
-    const moved = await moveVolume(tx, vol.id, ["destroyed"], to, { destroyedAt: null, expungeAfter: null });
-    if (!moved) throw changedMeanwhile(vol);
+    const moved = await move(tx, vol, { from: "destroyed", to, set: { destroyedAt: null, expungeAfter: null } });
     await recordVolumeUsage(tx, "VOLUME.CREATE", moved, { details: { recovered: true } });
     await consume(tx, vol.accountId, volumeDeltas(vol.sizeGib));
     await recordVolumeEvent(tx, moved, "VOLUME.RECOVER", `Recovered ${vol.name}`, { actor: caller.userId });
-    return { id: vol.id, jobId: (await recordCompletedJob(tx, jobFor(moved, caller.userId, "volume.recover"))).id };
+    return { id: vol.id, jobId: (await recordCompletedJob(tx, { ...jobFor(moved, caller.userId), type: "volume.recover" })).id };
   });
 }
 
@@ -335,7 +350,7 @@ export async function expungeVolume(db: Db, caller: Caller | null, id: string, v
   return mutate(db, async (tx) => {
     const locked = await lockVolume(tx, vol);
     await recordVolumeEvent(tx, locked, "VOLUME.EXPUNGE", `Expunging ${vol.name}`, { actor });
-    const job = await enqueueJob(tx, jobFor(locked, actor, "volume.expunge", { from: locked.state }));
+    const job = await enqueueJob(tx, { ...jobFor(locked, actor), type: "volume.expunge", input: { from: locked.state } });
     return { id: vol.id, jobId: job.id };
   });
 }
@@ -344,11 +359,12 @@ export async function expungeVolume(db: Db, caller: Caller | null, id: string, v
 export async function migrateVolume(db: Db, caller: Caller, input: { id: string; storagePoolId: string }) {
   const vol = await getVolumeInScope(db, caller, input.id);
   requireOperation(vol, "migrate");
-  if (!vol.storagePoolId) throw conflict(`Volume ${vol.name} has no pool yet; attach it first`);
-  if (vol.storagePoolId === input.storagePoolId) throw badRequest(`Volume ${vol.name} is already on that pool`, "storagePoolId");
+  const fromPoolId = vol.storagePoolId;
+  if (!fromPoolId) throw conflict(`Volume ${vol.name} has no pool yet; attach it first`);
+  if (fromPoolId === input.storagePoolId) throw badRequest(`Volume ${vol.name} is already on that pool`, "storagePoolId");
   const [[target], [source]] = await Promise.all([
     db.select().from(storagePools).where(eq(storagePools.id, input.storagePoolId)),
-    db.select().from(storagePools).where(eq(storagePools.id, vol.storagePoolId)),
+    db.select().from(storagePools).where(eq(storagePools.id, fromPoolId)),
   ]);
   if (!target) throw notFound("Storage pool");
   if (target.zoneId !== vol.zoneId) throw badRequest(`Pool ${target.name} is in another zone`, "storagePoolId");
@@ -382,15 +398,15 @@ export async function migrateVolume(db: Db, caller: Caller, input: { id: string;
   return mutate(db, async (tx) => {
     if (vm) await lockInState(tx, vm);
     await lockVolume(tx, vol);
-    const moved = await moveVolume(tx, vol.id, ["ready"], "migrating");
-    if (!moved) throw changedMeanwhile(vol);
+    const moved = await move(tx, vol, { from: "ready", to: "migrating" });
     if (!(await reserveOnPool(tx, target.id, vol.sizeGib)))
       throw new ServiceError("PRECONDITION_FAILED", `Pool ${target.name} has no room for ${vol.sizeGib} GiB`, "storagePoolId");
     await recordVolumeEvent(tx, moved, "VOLUME.MIGRATE", `Migrating ${vol.name} to pool ${target.name}`, { actor: caller.userId });
-    const job = await enqueueJob(
-      tx,
-      jobFor(moved, caller.userId, "volume.migrate", { fromPoolId: vol.storagePoolId, toPoolId: target.id }),
-    );
+    const job = await enqueueJob(tx, {
+      ...jobFor(moved, caller.userId),
+      type: "volume.migrate",
+      input: { fromPoolId, toPoolId: target.id },
+    });
     return { id: vol.id, jobId: job.id };
   });
 }
@@ -409,4 +425,9 @@ export async function volumesDueForExpunge(db: Db, limit = 100) {
       ),
     )
     .limit(limit);
+}
+
+/** The volume expunge sweep (handed to the orchestrator by server/services/background.ts). */
+export async function expungeDueVolumes(db: Db) {
+  for (const vol of await volumesDueForExpunge(db)) await expungeVolume(db, null, vol.id, vol).catch(() => undefined);
 }

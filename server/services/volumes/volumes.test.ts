@@ -6,7 +6,7 @@ import { diskOfferings, resourceCounters, simulatorVolumes, storagePools, volume
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { deployChoicesByName, injectFault, clearFaults, testWorkers, usageSequence, waitForJob } from "@/test/orchestrator";
-import { accountLimits } from "@/server/services/limits";
+import { accountLimits } from "@/server/core/limits";
 
 /**
  * Volumes on the simulator, through the real router: ROOT volumes made by deploys, data volumes

@@ -1,14 +1,27 @@
-import { and, eq, inArray } from "drizzle-orm";
-import type { DbOrTx } from "@/db";
-import { volumes, volumeStates } from "@/db/schema/volumes";
+/** ROOT: a VM's boot disk (from its template, lives and dies with the VM); DATADISK: from a disk offering. */
+export const volumeTypes = ["root", "datadisk"] as const;
+export type VolumeType = (typeof volumeTypes)[number];
 
+/** The volume states (CloudStack's Volume.State without its snapshot states); the database enum is made from this list. */
+export const volumeStates = [
+  "allocated",
+  "creating",
+  "ready",
+  "attaching",
+  "detaching",
+  "resizing",
+  "migrating",
+  "destroyed",
+  "expunged",
+  "error",
+] as const;
 export type VolumeState = (typeof volumeStates)[number];
-export type Volume = typeof volumes.$inferSelect;
 
 /**
- * The volume state machine (CloudStack's Volume.State, without its snapshot states): Allocated (no
- * pool yet) → Creating → Ready; Attaching, Detaching, Resizing and Migrating while a job works;
- * Destroyed (recoverable) → Expunged. Every change goes through `moveVolume`.
+ * The volume state machine, the one table of allowed moves: Allocated (no pool yet) → Creating →
+ * Ready; Attaching, Detaching, Resizing and Migrating while a job works; Destroyed (recoverable) →
+ * Expunged. Pure, so the browser may import it; the server changes a volume's state only through
+ * `transitionVolume` (server/core/volume-transition.ts), which checks it.
  */
 const allowed: Record<VolumeState, readonly VolumeState[]> = {
   allocated: ["attaching", "creating", "destroyed", "error"],
@@ -19,7 +32,7 @@ const allowed: Record<VolumeState, readonly VolumeState[]> = {
   resizing: ["ready", "error"],
   migrating: ["ready", "error"],
   destroyed: ["ready", "allocated", "expunged", "error"],
-  error: ["ready", "destroyed", "expunged"],
+  error: ["destroyed", "expunged"],
   expunged: [],
 };
 
@@ -34,6 +47,10 @@ export class IllegalVolumeTransitionError extends Error {
 }
 
 export const canMoveVolume = (from: VolumeState, to: VolumeState) => allowed[from].includes(to);
+
+export function assertVolumeTransition(from: VolumeState, to: VolumeState) {
+  if (!canMoveVolume(from, to)) throw new IllegalVolumeTransitionError(from, to);
+}
 
 /** The user-facing operations on a volume and the states each may start from. */
 export const volumeOperations = {
@@ -50,23 +67,7 @@ export type VolumeOperation = keyof typeof volumeOperations;
 export const volumeOperationAllowed = (op: VolumeOperation, state: VolumeState) =>
   (volumeOperations[op] as readonly VolumeState[]).includes(state);
 
-/**
- * The one guarded state change of a volume: `UPDATE … WHERE id = $1 AND state = ANY(from)`, so a
- * concurrent change makes it match nothing (null comes back) instead of overwriting it. Every
- * `from → to` must be a move the state machine allows.
- */
-export async function moveVolume(
-  tx: DbOrTx,
-  id: string,
-  from: readonly VolumeState[],
-  to: VolumeState,
-  set: Partial<typeof volumes.$inferInsert> = {},
-): Promise<Volume | null> {
-  for (const f of from) if (!canMoveVolume(f, to)) throw new IllegalVolumeTransitionError(f, to);
-  const [row] = await tx
-    .update(volumes)
-    .set({ ...set, state: to, stateChangedAt: new Date() })
-    .where(and(eq(volumes.id, id), inArray(volumes.state, [...from])))
-    .returning();
-  return row ?? null;
-}
+/** States a volume passes through while a job works on it: pages poll while a volume is in one. */
+export const volumeBusyStates: readonly VolumeState[] = ["creating", "attaching", "detaching", "resizing", "migrating"];
+
+export const allowedVolumeTransitions = allowed;

@@ -1,21 +1,39 @@
 import { eq } from "drizzle-orm";
+import { z } from "zod";
 import type { Db, Tx } from "@/db";
 import { instances, volumes } from "@/db/schema";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import { DriverError, type HostRef, type VolumeCopier, type VolumeRef } from "@/server/orchestrator/drivers/types";
 import { releaseFromPool } from "@/server/orchestrator/planner/storage";
 import { hostForVolume, loadVolumeRef } from "@/server/orchestrator/volume-ref";
-import { moveVolume, type Volume } from "@/server/orchestrator/volume-state";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
-import { countsAgainstLimits, recordVolumeEvent, volumeDeltas } from "@/server/services/volumes/access";
-import { release } from "@/server/services/limits";
-import { recordVolumeUsage } from "@/server/usage/recorder";
-import type { Job } from "../queue";
-import { registerJobHandler, type JobContext, type JobHandler } from "../registry";
+import { defineJob } from "@/server/orchestrator/jobs/registry";
+import { release } from "@/server/core/limits";
+import { recordVolumeUsage } from "@/server/core/usage";
+import { transitionVolume, type Volume } from "@/server/core/volume-transition";
+import { countsAgainstLimits, recordVolumeEvent, volumeDeltas } from "@/server/core/volumes";
+import { volumeStates } from "@/lib/volume-state";
+
+/** Inputs of the volume jobs (the API writes them; the worker parses them before a handler runs). */
+const attachInput = z.object({ instanceId: z.string().uuid(), placed: z.boolean() });
+const detachInput = z.object({ instanceId: z.string().uuid() });
+const resizeInput = z.object({ fromGib: z.number().int().positive(), toGib: z.number().int().positive() });
+const expungeInput = z.object({ from: z.enum(volumeStates) });
+const migrateInput = z.object({ fromPoolId: z.string().uuid(), toPoolId: z.string().uuid() });
+
+declare global {
+  interface StratusJobInputs {
+    "volume.attach": typeof attachInput;
+    "volume.detach": typeof detachInput;
+    "volume.resize": typeof resizeInput;
+    "volume.expunge": typeof expungeInput;
+    "volume.migrate": typeof migrateInput;
+  }
+}
 
 /**
  * Volume jobs: one driver step or two between short transactions, and a final guarded state change
- * (`moveVolume`) committed with the job's completion. A permanent failure's `onFailure` puts the
+ * (`transitionVolume`) committed with the job's completion. A permanent failure's `onFailure` puts the
  * volume back in a truthful state and gives back what the request had taken (pool GiB, limits).
  */
 
@@ -48,15 +66,15 @@ async function target(db: Db, vol: Volume, poolId: string | null = vol.storagePo
   return { host, ref };
 }
 
-const input = <T>(job: Job) => job.input as T;
-
-const attach: JobHandler = {
-  async run(ctx: JobContext) {
+const attach = defineJob({
+  type: "volume.attach",
+  input: attachInput,
+  async run(ctx) {
     const vol = await loadVolume(ctx.db, ctx.job.resourceId);
     const vm = await loadInstance(ctx.db, vol.instanceId);
     const { host, ref } = await target(ctx.db, vol);
     const driver = driverFor(host);
-    if (input<{ placed?: boolean }>(ctx.job).placed)
+    if (ctx.input.placed)
       await ctx.step("create", () => driver.createVolume(host, ref, { sizeGib: vol.sizeGib }), {
         progress: 50,
         message: `Plugging the volume into ${vm.name}`,
@@ -67,7 +85,7 @@ const attach: JobHandler = {
     });
     await ctx.finish(async (tx) => {
       await lockVolume(tx, vol.id);
-      const ready = await moveVolume(tx, vol.id, ["attaching"], "ready");
+      const ready = await transitionVolume(tx, vol.id, { from: "attaching", to: "ready" });
       if (!ready) return { state: "changed meanwhile" };
       await recordVolumeEvent(tx, ready, "VOLUME.ATTACHED", `${vol.name} is attached to ${vm.name} as ${vol.deviceTarget}`);
       return { state: "ready", instanceId: vm.id, deviceTarget: vol.deviceTarget };
@@ -77,18 +95,20 @@ const attach: JobHandler = {
     const vol = await lockVolume(tx, job.resourceId);
     // A volume placed by this attach whose disk was never made goes back to Allocated, its pool GiB
     // given back; one whose disk exists stays on its pool, detached.
-    const unmade = input<{ placed?: boolean }>(job).placed && !job.steps.includes("create");
-    const moved = await moveVolume(tx, vol.id, ["attaching"], unmade ? "allocated" : "ready", {
-      instanceId: null,
-      deviceTarget: null,
-      ...(unmade ? { storagePoolId: null } : {}),
+    const unmade = (job.input as { placed?: boolean }).placed === true && !job.steps.includes("create");
+    const moved = await transitionVolume(tx, vol.id, {
+      from: "attaching",
+      to: unmade ? "allocated" : "ready",
+      set: { instanceId: null, deviceTarget: null, ...(unmade ? { storagePoolId: null } : {}) },
     });
     if (moved && unmade && vol.storagePoolId) await releaseFromPool(tx, vol.storagePoolId, vol.sizeGib);
     await recordVolumeEvent(tx, vol, "VOLUME.ATTACH.FAILED", `${vol.name} could not be attached: ${err.message}`, { level: "error" });
   },
-};
+});
 
-const detach: JobHandler = {
+const detach = defineJob({
+  type: "volume.detach",
+  input: detachInput,
   async run(ctx) {
     const vol = await loadVolume(ctx.db, ctx.job.resourceId);
     const vm = await loadInstance(ctx.db, vol.instanceId);
@@ -97,7 +117,7 @@ const detach: JobHandler = {
     await ctx.step("detach", () => driverFor(host).detachVolume(host, vmInternalName(vm), ref, vol.deviceTarget!));
     await ctx.finish(async (tx) => {
       await lockVolume(tx, vol.id);
-      const ready = await moveVolume(tx, vol.id, ["detaching"], "ready", { instanceId: null, deviceTarget: null });
+      const ready = await transitionVolume(tx, vol.id, { from: "detaching", to: "ready", set: { instanceId: null, deviceTarget: null } });
       if (!ready) return { state: "changed meanwhile" };
       await recordVolumeEvent(tx, ready, "VOLUME.DETACHED", `${vol.name} is detached from ${vm.name}`);
       return { state: "ready" };
@@ -105,17 +125,17 @@ const detach: JobHandler = {
   },
   async onFailure(tx, job, err) {
     const vol = await lockVolume(tx, job.resourceId);
-    await moveVolume(tx, vol.id, ["detaching"], "ready");
+    await transitionVolume(tx, vol.id, { from: "detaching", to: "ready" });
     await recordVolumeEvent(tx, vol, "VOLUME.DETACH.FAILED", `${vol.name} could not be detached: ${err.message}`, { level: "error" });
   },
-};
+});
 
-type ResizeInput = { fromGib: number; toGib: number };
-
-const resize: JobHandler = {
+const resize = defineJob({
+  type: "volume.resize",
+  input: resizeInput,
   async run(ctx) {
     const vol = await loadVolume(ctx.db, ctx.job.resourceId);
-    const { toGib } = input<ResizeInput>(ctx.job);
+    const { toGib } = ctx.input;
     const vm = vol.instanceId ? await loadInstance(ctx.db, vol.instanceId) : null;
     const { host, ref } = await target(ctx.db, vol);
     // Online (blockresize) while the VM runs; offline otherwise.
@@ -124,7 +144,7 @@ const resize: JobHandler = {
     await ctx.step("resize", () => driverFor(host).resizeVolume(host, ref, toGib, running));
     await ctx.finish(async (tx) => {
       await lockVolume(tx, vol.id);
-      const ready = await moveVolume(tx, vol.id, ["resizing"], "ready");
+      const ready = await transitionVolume(tx, vol.id, { from: "resizing", to: "ready" });
       if (!ready) return { state: "changed meanwhile" };
       await recordVolumeEvent(tx, ready, "VOLUME.RESIZED", `${vol.name} is now ${toGib} GiB`);
       return { state: "ready", sizeGib: toGib };
@@ -132,9 +152,9 @@ const resize: JobHandler = {
   },
   async onFailure(tx, job, err) {
     const vol = await lockVolume(tx, job.resourceId);
-    const { fromGib, toGib } = input<ResizeInput>(job);
+    const { fromGib, toGib } = resizeInput.parse(job.input);
     // The disk kept its old size: so do the row, the pool, the limits and the usage log.
-    const moved = await moveVolume(tx, vol.id, ["resizing"], "ready", { sizeGib: fromGib });
+    const moved = await transitionVolume(tx, vol.id, { from: "resizing", to: "ready", set: { sizeGib: fromGib } });
     if (moved) {
       if (vol.storagePoolId) await releaseFromPool(tx, vol.storagePoolId, toGib - fromGib);
       await recordVolumeUsage(tx, "VOLUME.RESIZE", moved, {
@@ -145,9 +165,11 @@ const resize: JobHandler = {
     }
     await recordVolumeEvent(tx, vol, "VOLUME.RESIZE.FAILED", `${vol.name} could not be resized: ${err.message}`, { level: "error" });
   },
-};
+});
 
-const expunge: JobHandler = {
+const expunge = defineJob({
+  type: "volume.expunge",
+  input: expungeInput,
   async run(ctx) {
     const vol = await loadVolume(ctx.db, ctx.job.resourceId);
     if (vol.storagePoolId) {
@@ -157,7 +179,11 @@ const expunge: JobHandler = {
     }
     await ctx.finish(async (tx) => {
       const current = await lockVolume(tx, vol.id);
-      const gone = await moveVolume(tx, vol.id, ["destroyed", "error"], "expunged", { removedAt: new Date(), storagePoolId: null });
+      const gone = await transitionVolume(tx, vol.id, {
+        from: ["destroyed", "error"],
+        to: "expunged",
+        set: { removedAt: new Date(), storagePoolId: null },
+      });
       if (!gone) return { state: current.state };
       if (current.storagePoolId) await releaseFromPool(tx, current.storagePoolId, current.sizeGib);
       // A volume never destroyed (Error) still counts: given back now, once.
@@ -171,17 +197,17 @@ const expunge: JobHandler = {
   },
   async onFailure(tx, job, err) {
     const vol = await lockVolume(tx, job.resourceId);
-    await moveVolume(tx, vol.id, ["destroyed"], "error");
+    await transitionVolume(tx, vol.id, { from: "destroyed", to: "error" });
     await recordVolumeEvent(tx, vol, "VOLUME.EXPUNGE.FAILED", `${vol.name} could not be expunged: ${err.message}`, { level: "error" });
   },
-};
+});
 
-type MigrateInput = { fromPoolId: string; toPoolId: string };
-
-const migrate: JobHandler = {
+const migrate = defineJob({
+  type: "volume.migrate",
+  input: migrateInput,
   async run(ctx) {
     const vol = await loadVolume(ctx.db, ctx.job.resourceId);
-    const { fromPoolId, toPoolId } = input<MigrateInput>(ctx.job);
+    const { fromPoolId, toPoolId } = ctx.input;
     const from = await target(ctx.db, vol, fromPoolId);
     const to = await loadVolumeRef(ctx.db, vol, toPoolId);
     if (!to) throw new DriverError(`The target pool of volume ${vol.name} is gone`);
@@ -200,7 +226,7 @@ const migrate: JobHandler = {
     await ctx.step("delete-source", () => driver.deleteVolume(from.host, from.ref), { progress: 90, message: "Recording the new pool" });
     await ctx.finish(async (tx) => {
       await lockVolume(tx, vol.id);
-      const ready = await moveVolume(tx, vol.id, ["migrating"], "ready", { storagePoolId: toPoolId });
+      const ready = await transitionVolume(tx, vol.id, { from: "migrating", to: "ready", set: { storagePoolId: toPoolId } });
       if (!ready) return { state: "changed meanwhile" };
       await releaseFromPool(tx, fromPoolId, vol.sizeGib);
       await recordVolumeEvent(tx, ready, "VOLUME.MIGRATED", `${vol.name} moved to another pool`, { details: { fromPoolId, toPoolId } });
@@ -209,17 +235,12 @@ const migrate: JobHandler = {
   },
   async onFailure(tx, job, err) {
     const vol = await lockVolume(tx, job.resourceId);
-    const { toPoolId } = input<MigrateInput>(job);
-    const moved = await moveVolume(tx, vol.id, ["migrating"], "ready");
+    const { toPoolId } = migrateInput.parse(job.input);
+    const moved = await transitionVolume(tx, vol.id, { from: "migrating", to: "ready" });
     if (moved) await releaseFromPool(tx, toPoolId, vol.sizeGib);
     await recordVolumeEvent(tx, vol, "VOLUME.MIGRATE.FAILED", `${vol.name} could not be migrated: ${err.message}`, { level: "error" });
   },
-};
+});
 
-export function registerVolumeHandlers() {
-  registerJobHandler("volume.attach", attach);
-  registerJobHandler("volume.detach", detach);
-  registerJobHandler("volume.resize", resize);
-  registerJobHandler("volume.expunge", expunge);
-  registerJobHandler("volume.migrate", migrate);
-}
+/** The volume jobs, run by the orchestrator's workers (listed in server/services/background.ts). */
+export const volumeJobs = [attach, detach, resize, expunge, migrate];

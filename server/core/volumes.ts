@@ -1,18 +1,46 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
-import { instances, volumes } from "@/db/schema";
-import { releaseFromPool } from "@/server/orchestrator/planner/storage";
-import { moveVolume } from "@/server/orchestrator/volume-state";
-import { recordVolumeUsage } from "@/server/usage/recorder";
-import { badRequest } from "@/server/services/errors";
-import { consume, release } from "@/server/services/limits";
-import { countsAgainstLimits, recordVolumeEvent, type Volume, volumeDeltas } from "./access";
+import { type instances, volumes } from "@/db/schema";
+import { badRequest } from "./errors";
+import { recordEvent } from "./events";
+import { consume, type Deltas, release } from "./limits";
+import { recordVolumeUsage } from "./usage";
+import { transitionVolume, type Volume } from "./volume-transition";
 
 /**
- * A VM's ROOT volume follows its VM: created with the deploy, destroyed, recovered and expunged with
- * it. These run inside the VM's own transactions (after the instance row, before hosts, pools and
- * counters: the global lock order), so the VM and its root disk never disagree.
+ * What volumes share between the API, the VM jobs and the volume jobs: their events, what they
+ * count against limits, and the ROOT volume's life, which follows its VM (created with the deploy,
+ * destroyed, recovered and expunged with it). The lifecycle helpers run inside the VM's own
+ * transactions, after the instance row and before hosts, pools and counters (the global lock order).
  */
+
+/** What a volume counts against its owner's limits while it exists (not destroyed). */
+export const volumeDeltas = (sizeGib: number, count = 1): Deltas => ({ volumes: count, primary_storage_gib: sizeGib * count });
+
+/** Whether the volume's limits are still counted: from creation (or recovery) until destroyed. */
+export const countsAgainstLimits = (vol: Pick<Volume, "destroyedAt" | "state">) => vol.destroyedAt === null && vol.state !== "expunged";
+
+/** An audit event about a volume, in the transaction of the change it records. */
+export function recordVolumeEvent(
+  tx: DbOrTx,
+  vol: Pick<Volume, "id" | "accountId" | "domainId" | "domainPath">,
+  type: string,
+  description: string,
+  opts: { actor?: string | null; level?: "info" | "warn" | "error"; details?: Record<string, unknown> } = {},
+) {
+  return recordEvent(tx, {
+    type,
+    description,
+    level: opts.level,
+    actorUserId: opts.actor ?? null,
+    accountId: vol.accountId,
+    domainId: vol.domainId,
+    domainPath: vol.domainPath,
+    resourceType: "volume",
+    resourceId: vol.id,
+    details: opts.details,
+  });
+}
 
 type Vm = Pick<typeof instances.$inferSelect, "id" | "name" | "accountId" | "domainId" | "domainPath" | "zoneId">;
 
@@ -109,15 +137,23 @@ export async function settleDeployVolumes(tx: DbOrTx, vmId: string, ok: boolean)
   const vol = await rootVolumeOf(tx, vmId);
   if (!vol || vol.state !== "creating") return;
   for (const d of await deployDataVolumes(tx, vmId))
-    await moveVolume(tx, d.id, ["attaching"], ok ? "ready" : "error", ok ? {} : { instanceId: null, deviceTarget: null });
-  await moveVolume(tx, vol.id, ["creating"], ok ? "ready" : "error");
+    await transitionVolume(tx, d.id, {
+      from: "attaching",
+      to: ok ? "ready" : "error",
+      set: ok ? {} : { instanceId: null, deviceTarget: null },
+    });
+  await transitionVolume(tx, vol.id, { from: "creating", to: ok ? "ready" : "error" });
 }
 
 /** With the VM's destroy: Destroyed, and its limits given back (once: only while it still counts). */
 export async function destroyRootVolume(tx: DbOrTx, vmId: string, expungeAfter: Date, key: string) {
   const vol = await rootVolumeOf(tx, vmId);
   if (!vol || !countsAgainstLimits(vol)) return;
-  const moved = await moveVolume(tx, vol.id, ["ready", "creating", "error"], "destroyed", { destroyedAt: new Date(), expungeAfter });
+  const moved = await transitionVolume(tx, vol.id, {
+    from: ["ready", "creating", "error"],
+    to: "destroyed",
+    set: { destroyedAt: new Date(), expungeAfter },
+  });
   if (!moved) return;
   await recordVolumeUsage(tx, "VOLUME.DELETE", moved, { key: `${key}:VOLUME.DELETE` });
   await release(tx, vol.accountId, volumeDeltas(vol.sizeGib));
@@ -127,18 +163,18 @@ export async function destroyRootVolume(tx: DbOrTx, vmId: string, expungeAfter: 
 export async function recoverRootVolume(tx: DbOrTx, vmId: string) {
   const vol = await rootVolumeOf(tx, vmId);
   if (!vol || vol.state !== "destroyed") return;
-  const moved = await moveVolume(tx, vol.id, ["destroyed"], "ready", { destroyedAt: null, expungeAfter: null });
+  const moved = await transitionVolume(tx, vol.id, { from: "destroyed", to: "ready", set: { destroyedAt: null, expungeAfter: null } });
   if (!moved) return;
   await recordVolumeUsage(tx, "VOLUME.CREATE", moved, { details: { recovered: true } });
   await consume(tx, vol.accountId, volumeDeltas(vol.sizeGib));
 }
 
 /**
- * With the VM's expunge: its ROOT volume Expunged (pool GiB given back; limits too if it still
- * counted, as for a VM in Error), and its data volumes detached (they outlive the VM, as in CloudStack).
+ * With the VM's expunge: its ROOT volume Expunged (limits given back if it still counted, as for a
+ * VM in Error), its data volumes detached (they outlive the VM, as in CloudStack). Returns the pool
+ * GiB the root disk held, for the caller to give back (volume rows before pools: the lock order).
  */
-export async function expungeVmVolumes(tx: DbOrTx, vm: Vm, key: string) {
-  // Volume rows before the pool row (the lock order).
+export async function expungeVmVolumes(tx: DbOrTx, vm: Vm, key: string): Promise<{ poolId: string; gib: number } | null> {
   const data = await tx
     .update(volumes)
     .set({ instanceId: null, deviceTarget: null })
@@ -146,14 +182,16 @@ export async function expungeVmVolumes(tx: DbOrTx, vm: Vm, key: string) {
     .returning();
   for (const d of data) await recordVolumeEvent(tx, d, "VOLUME.DETACHED", `${d.name} was detached from ${vm.name}, which was expunged`);
   const root = await rootVolumeOf(tx, vm.id);
-  if (root && root.state !== "expunged") {
-    const moved = await moveVolume(tx, root.id, [root.state], "expunged", { removedAt: new Date(), storagePoolId: null });
-    if (moved) {
-      if (root.storagePoolId) await releaseFromPool(tx, root.storagePoolId, root.sizeGib);
-      if (countsAgainstLimits(root)) {
-        await recordVolumeUsage(tx, "VOLUME.DELETE", moved, { key: `${key}:VOLUME.DELETE` });
-        await release(tx, root.accountId, volumeDeltas(root.sizeGib));
-      }
-    }
+  if (!root || root.state === "expunged") return null;
+  const gone = await transitionVolume(tx, root.id, {
+    from: root.state,
+    to: "expunged",
+    set: { removedAt: new Date(), storagePoolId: null },
+  });
+  if (!gone) return null;
+  if (countsAgainstLimits(root)) {
+    await recordVolumeUsage(tx, "VOLUME.DELETE", gone, { key: `${key}:VOLUME.DELETE` });
+    await release(tx, root.accountId, volumeDeltas(root.sizeGib));
   }
+  return root.storagePoolId ? { poolId: root.storagePoolId, gib: root.sizeGib } : null;
 }
