@@ -251,4 +251,90 @@ describe(`volumes on the simulator (${testDbKind()})`, () => {
       )[0]!.s,
     );
   });
+
+  it("a deploy with a data disk attaches it as vdb; the VM's expunge leaves it detached and ready", async () => {
+    const before = { volumes: await used("volumes"), gib: await used("primary_storage_gib") };
+    const [vm] = await tenant().instance.deploy({
+      ...(await deployChoicesByName(h.db)),
+      name: "with-data",
+      dataDisk: { diskOfferingId: customDisk, sizeGib: 7 },
+    });
+    expect((await waitForJob(h.db, vm!.jobId)).status).toBe("succeeded");
+    const rows = await h.db.select().from(volumes).where(eq(volumes.instanceId, vm!.id)).orderBy(volumes.deviceTarget);
+    expect(rows.map((v) => [v.type, v.deviceTarget, v.state, v.sizeGib])).toEqual([
+      ["root", "vda", "ready", 1],
+      ["datadisk", "vdb", "ready", 7],
+    ]);
+    expect({ volumes: await used("volumes"), gib: await used("primary_storage_gib") }).toEqual({
+      volumes: before.volumes + 2,
+      gib: before.gib + 8,
+    });
+    const noSize = await error(
+      tenant().instance.deploy({ ...(await deployChoicesByName(h.db)), name: "x", dataDisk: { diskOfferingId: customDisk } }),
+    );
+    expect([noSize.code, noSize.message, (noSize.cause as { field?: string }).field]).toEqual([
+      "BAD_REQUEST",
+      "Disk offering Custom disk needs a size between 1 and 1024 GiB",
+      "dataDisk.sizeGib",
+    ]);
+    await ok(tenant().instance.destroy({ id: vm!.id }));
+    await ok(tenant().instance.expunge({ id: vm!.id }));
+    const data = await volumeRow(rows[1]!.id);
+    expect([data.state, data.instanceId, data.deviceTarget]).toEqual(["ready", null, null]);
+    // The data volume still counts; the root volume does not.
+    expect({ volumes: await used("volumes"), gib: await used("primary_storage_gib") }).toEqual({
+      volumes: before.volumes + 1,
+      gib: before.gib + 7,
+    });
+    const rootErr = await error(tenant().volume.destroy({ id: rows[0]!.id }));
+    expect(rootErr.code).toBe("NOT_FOUND"); // expunged with its VM
+    expect(await poolDrift(h.db)).toEqual([]);
+  });
+
+  it("a root volume follows its VM, and only a root admin migrates volumes between pools", async () => {
+    const [vm] = await tenant().instance.deploy({ ...(await deployChoicesByName(h.db)), name: "mover" });
+    await waitForJob(h.db, vm!.jobId);
+    const [root] = await h.db.select().from(volumes).where(eq(volumes.instanceId, vm!.id));
+    const attachRoot = await error(tenant().volume.detach({ id: root!.id }));
+    expect([attachRoot.code, attachRoot.message]).toEqual([
+      "BAD_REQUEST",
+      `Volume ${root!.name} is the root disk of its instance: it is detached with the instance`,
+    ]);
+    const growRunning = await error(tenant().volume.resize({ id: root!.id, sizeGib: 5 }));
+    expect([growRunning.code, growRunning.message]).toEqual([
+      "CONFLICT",
+      `Stop instance mover before resizing its root volume ${root!.name}`,
+    ]);
+
+    const admin = api(h.db, t.callers.admin);
+    const source = (await h.db.select().from(storagePools).where(eq(storagePools.id, root!.storagePoolId!)))[0]!;
+    const target = await admin.storagePool.create({
+      zoneId,
+      clusterId: source.clusterId,
+      name: "primary-2",
+      type: "simulator",
+      path: "sim://primary-2",
+      capacityGib: 100,
+      tags: [],
+    });
+    const data = await tenant().volume.create({ name: "movable", zoneId, diskOfferingId: smallDisk, instanceId: vm!.id });
+    await waitForJob(h.db, data.jobId);
+    expect((await error(tenant().volume.migrate({ id: data.id, storagePoolId: target.id }))).code).toBe("FORBIDDEN");
+    const running = await error(admin.volume.migrate({ id: data.id, storagePoolId: target.id }));
+    expect([running.code, running.message]).toEqual(["CONFLICT", "Stop instance mover before migrating its volume movable"]);
+    await ok(tenant().instance.stop({ id: vm!.id }));
+    await ok(admin.volume.migrate({ id: data.id, storagePoolId: target.id }));
+    const moved = await volumeRow(data.id);
+    expect([moved.state, moved.storagePoolId, moved.instanceId]).toEqual(["ready", target.id, vm!.id]);
+    const sims = await h.db
+      .select()
+      .from(simulatorVolumes)
+      .where(eq(simulatorVolumes.name, `vol-${moved.number}`));
+    expect(sims.map((v) => [v.poolId, v.target])).toEqual([[target.id, "vdb"]]);
+    expect(await poolDrift(h.db)).toEqual([]);
+    // Stopped, the root volume grows.
+    await ok(tenant().volume.resize({ id: root!.id, sizeGib: 5 }));
+    expect((await volumeRow(root!.id)).sizeGib).toBe(5);
+    await ok(tenant().instance.start({ id: vm!.id }));
+  });
 });
