@@ -7,6 +7,7 @@ export const pagesOf = {
   admin: [
     "/",
     "/instances",
+    "/volumes",
     "/instances/new",
     "/events",
     "/domains",
@@ -29,6 +30,7 @@ export const pagesOf = {
   reseller: [
     "/",
     "/instances",
+    "/volumes",
     "/instances/new",
     "/events",
     "/domains",
@@ -39,7 +41,7 @@ export const pagesOf = {
     "/offerings/disk",
     "/settings",
   ],
-  tenant: ["/", "/instances", "/instances/new", "/events", "/settings"],
+  tenant: ["/", "/instances", "/instances/new", "/volumes", "/events", "/settings"],
 } as const;
 export type Role = keyof typeof pagesOf;
 export const roleLogin = (role: Role) => logins[role];
