@@ -265,7 +265,7 @@ describe("primary storage pools", () => {
     expect((await admin.storagePool.update({ id: p!.id, capacityGib: 200, tags: ["nvme"] })).capacityGib).toBe(200);
     await db.update(storagePools).set({ usedGib: 150 }).where(eq(storagePools.id, p!.id));
     const shrink = await rejects(() => admin.storagePool.update({ id: p!.id, capacityGib: 100 }));
-    expect(shrink.message).toBe("Capacity cannot be below the 150 GiB already used by volumes");
+    expect(shrink.message).toBe("Capacity × over-provisioning cannot be below the 150 GiB already allocated to volumes");
     expect((await admin.storagePool.setState({ id: p!.id, state: "maintenance" })).state).toBe("maintenance");
     const del = await rejects(() => admin.storagePool.delete({ id: p!.id }));
     expect(del.code).toBe("PRECONDITION_FAILED");
