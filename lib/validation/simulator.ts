@@ -3,8 +3,8 @@ import { idSchema } from "./common";
 
 /**
  * Simulator administration (root admin): latency per driver operation and injected faults.
- * Client-safe (the simulator page's forms reuse these). Keep `simulatorOperationNames` in step with
- * the driver's list (server/orchestrator/drivers/simulator/driver.ts; a test compares them).
+ * Client-safe (the simulator page's forms reuse these). `simulatorOperationNames` is the driver's
+ * list of operations too (server/orchestrator/drivers/simulator/driver.ts).
  */
 export const simulatorOperationNames = [
   "ping",

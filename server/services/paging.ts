@@ -1,6 +1,7 @@
-import { asc, count, desc, type AnyColumn, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, inArray, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import type { DbOrTx } from "@/db";
+import { jobs } from "@/db/schema";
 
 export { listInputOf, sortKeysOf } from "@/lib/validation/common";
 
@@ -74,4 +75,30 @@ export function pageArray<T>(rows: T[], input: PageInput, key: (row: T, sort: st
       })
     : rows;
   return { items: sorted.slice((page - 1) * pageSize, page * pageSize), total: rows.length, page, pageSize };
+}
+
+/** Counting stops here: past it a list says "10,000+", and a first page stays fast however many rows the scope holds. */
+export const COUNT_CAP = 10_000;
+
+/** How many rows of `table` match `where`, counted up to COUNT_CAP + 1 (so callers can tell "more than the cap"). */
+export async function cappedCount(db: DbOrTx, table: PgTable, where: SQL | undefined): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(
+    db
+      .select({ one: sql`1` })
+      .from(table)
+      .where(where)
+      .limit(COUNT_CAP + 1)
+      .as("capped"),
+  );
+  return row?.n ?? 0;
+}
+
+/** The job queued or running for each of these resources (one per resource: the partial unique index), by resource id. */
+export async function activeJobsOf(db: DbOrTx, resourceIds: string[]) {
+  if (resourceIds.length === 0) return new Map<string, { id: string; resourceId: string; type: string; progress: number }>();
+  const rows = await db
+    .select({ id: jobs.id, resourceId: jobs.resourceId, type: jobs.type, progress: jobs.progress })
+    .from(jobs)
+    .where(and(inArray(jobs.resourceId, resourceIds), inArray(jobs.status, ["queued", "running"])));
+  return new Map(rows.map((j) => [j.resourceId, j]));
 }

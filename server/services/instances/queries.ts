@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, ilike, inArray, like, ne, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, ilike, like, ne, or, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { accounts, computeOfferings, hosts, instances, jobs, templates, zones } from "@/db/schema";
 import { type Caller, escapeLike, isRootAdmin, ownedCondition } from "@/server/authz/caller";
@@ -6,10 +6,8 @@ import type { InstanceSortKey, ListInstancesInput } from "@/lib/validation/insta
 import { getAccountInScope } from "@/server/services/accounts";
 import { getDomainInScope } from "@/server/services/domains";
 import { listEvents } from "@/server/services/events";
-import { sortColumn } from "@/server/services/paging";
+import { activeJobsOf, cappedCount, COUNT_CAP, sortColumn } from "@/server/services/paging";
 import { getInstanceInScope } from "./access";
-
-const COUNT_CAP = 10_000;
 
 const sortable = {
   name: instances.name,
@@ -62,7 +60,7 @@ export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<L
   const col = sortColumn(sortable, sortKey);
   const dir = input.dir === "asc" ? asc : desc;
   const order = col ? [dir(col), desc(instances.id)] : [desc(instances.createdAt), desc(instances.id)];
-  const [rows, [total]] = await Promise.all([
+  const [rows, total] = await Promise.all([
     db
       .select(columns)
       .from(instances)
@@ -75,32 +73,12 @@ export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<L
       .orderBy(...order)
       .limit(pageSize)
       .offset((page - 1) * pageSize),
-    // Counting stops at COUNT_CAP: past it the UI says "10,000+", and a first page stays fast
-    // however many VMs the scope holds.
-    db.select({ n: count() }).from(
-      db
-        .select({ one: sql`1` })
-        .from(instances)
-        .where(where)
-        .limit(COUNT_CAP + 1)
-        .as("capped"),
-    ),
+    cappedCount(db, instances, where),
   ]);
-  const active = rows.length
-    ? await db
-        .select({ id: jobs.id, resourceId: jobs.resourceId, type: jobs.type, progress: jobs.progress })
-        .from(jobs)
-        .where(
-          and(
-            inArray(
-              jobs.resourceId,
-              rows.map((r) => r.id),
-            ),
-            inArray(jobs.status, ["queued", "running"]),
-          ),
-        )
-    : [];
-  const jobByVm = new Map(active.map((j) => [j.resourceId, j]));
+  const jobByVm = await activeJobsOf(
+    db,
+    rows.map((r) => r.id),
+  );
   const admin = isRootAdmin(caller); // hosts are infrastructure: only the root admin sees them (as in CloudStack)
   return {
     items: rows.map((r) => ({
@@ -109,8 +87,8 @@ export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<L
       hostName: admin ? r.hostName : null,
       activeJob: jobByVm.get(r.id) ?? null,
     })),
-    total: Math.min(total?.n ?? 0, COUNT_CAP),
-    totalCapped: (total?.n ?? 0) > COUNT_CAP,
+    total: Math.min(total, COUNT_CAP),
+    totalCapped: total > COUNT_CAP,
     page,
     pageSize,
   };

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, ilike, inArray, ne, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, ilike, ne, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { DbOrTx } from "@/db";
 import { accounts, diskOfferings, instances, jobs, storagePools, volumes, zones } from "@/db/schema";
@@ -6,11 +6,10 @@ import { type Caller, escapeLike, isRootAdmin } from "@/server/authz/caller";
 import type { ListVolumesInput, VolumeSortKey } from "@/lib/validation/volumes";
 import { getAccountInScope } from "@/server/services/accounts";
 import { listEvents } from "@/server/services/events";
-import { sortColumn } from "@/server/services/paging";
+import { activeJobsOf, cappedCount, COUNT_CAP, sortColumn } from "@/server/services/paging";
 import { getVolumeInScope, volumeScope } from "./access";
 import { getInstanceInScope } from "@/server/services/instances/access";
 
-const COUNT_CAP = 10_000;
 const vm = alias(instances, "vm");
 
 const sortable = {
@@ -77,40 +76,22 @@ export async function listVolumes(db: DbOrTx, caller: Caller, input: Partial<Lis
   const col = sortColumn(sortable, input.sort);
   const dir = input.dir === "asc" ? asc : desc;
   const order = col ? [dir(col), desc(volumes.id)] : [desc(volumes.createdAt), desc(volumes.id)];
-  const [rows, [total]] = await Promise.all([
+  const [rows, total] = await Promise.all([
     base(db)
       .where(where)
       .orderBy(...order)
       .limit(pageSize)
       .offset((page - 1) * pageSize),
-    db.select({ n: count() }).from(
-      db
-        .select({ one: sql`1` })
-        .from(volumes)
-        .where(where)
-        .limit(COUNT_CAP + 1)
-        .as("capped"),
-    ),
+    cappedCount(db, volumes, where),
   ]);
-  const active = rows.length
-    ? await db
-        .select({ id: jobs.id, resourceId: jobs.resourceId, type: jobs.type, progress: jobs.progress })
-        .from(jobs)
-        .where(
-          and(
-            inArray(
-              jobs.resourceId,
-              rows.map((r) => r.id),
-            ),
-            inArray(jobs.status, ["queued", "running"]),
-          ),
-        )
-    : [];
-  const jobByVolume = new Map(active.map((j) => [j.resourceId, j]));
+  const jobByVolume = await activeJobsOf(
+    db,
+    rows.map((r) => r.id),
+  );
   return {
     items: rows.map((r) => ({ ...redact(caller, r), activeJob: jobByVolume.get(r.id) ?? null })),
-    total: Math.min(total?.n ?? 0, COUNT_CAP),
-    totalCapped: (total?.n ?? 0) > COUNT_CAP,
+    total: Math.min(total, COUNT_CAP),
+    totalCapped: total > COUNT_CAP,
     page,
     pageSize,
   };

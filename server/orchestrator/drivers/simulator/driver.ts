@@ -16,25 +16,10 @@ import {
   type VolumeRef,
 } from "../types";
 import { SimulatorConsoles } from "./rfb/consoles";
+import { simulatorOperationNames } from "@/lib/validation/simulator";
 
-export const simulatorOperations = [
-  "ping",
-  "create",
-  "start",
-  "stop",
-  "reboot",
-  "destroy",
-  "list",
-  "getState",
-  "stats",
-  "createVolume",
-  "deleteVolume",
-  "resizeVolume",
-  "attachVolume",
-  "detachVolume",
-  "volumeInfo",
-  "copyVolume",
-] as const;
+/** The operations admins may slow down or make fail: one list, shared with the simulator page's forms. */
+export const simulatorOperations = simulatorOperationNames;
 export type SimulatorOperation = (typeof simulatorOperations)[number];
 
 type Fault = typeof simulatorFaults.$inferSelect;

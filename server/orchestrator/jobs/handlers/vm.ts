@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Tx } from "@/db";
 import { computeOfferings, hosts, instances, templates } from "@/db/schema";
