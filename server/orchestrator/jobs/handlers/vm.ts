@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Tx } from "@/db";
 import { computeOfferings, hosts, instances, templates } from "@/db/schema";
+import { vmStates } from "@/lib/vm-state";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import { hostRefOf, loadHostRef } from "@/server/orchestrator/drivers/host-ref";
@@ -24,7 +25,6 @@ import {
 } from "@/server/core/volumes";
 import type { Job } from "../queue";
 import { defineJob, type JobContext, type JobDefinition } from "../registry";
-import { vmStates } from "@/lib/vm-state";
 
 /** Inputs of the VM jobs; `from` is the state the request found the VM in. */
 const noInput = z.object({});
