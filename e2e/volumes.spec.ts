@@ -112,3 +112,27 @@ for (const width of [1280, 390]) {
     });
   });
 }
+
+test("the deploy wizard takes a larger root disk and a data disk from a disk offering", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await login(page, logins.tenant.username, logins.tenant.password);
+  const name = unique("wiz");
+  await page.goto("/instances/new");
+  await page.getByRole("radiogroup", { name: "Template" }).getByRole("radio", { name: "Tiny Linux" }).check();
+  await page.getByRole("radiogroup", { name: "Compute offering" }).getByRole("radio", { name: "Small" }).check();
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  // Smaller than the template's 1 GiB is not a size; 3 GiB is.
+  await page.getByRole("spinbutton", { name: "Root disk (GiB)" }).fill("0");
+  await expect(page.getByRole("list", { name: "Before you can deploy" })).toContainText("at least 1");
+  await page.getByRole("spinbutton", { name: "Root disk (GiB)" }).fill("3");
+  await page.getByLabel("Data disk", { exact: true }).selectOption({ label: "Custom disk (custom 1–1024 GiB)" });
+  await page.getByRole("spinbutton", { name: "Data disk size (GiB)" }).fill("4");
+  await expect(page.getByRole("complementary", { name: "Deploy summary" })).toContainText("3 GiB root + 4 GiB data");
+  expect(await axe(page)).toEqual([]);
+  await page.getByRole("button", { name: "Deploy", exact: true }).click();
+  await expect(page.getByRole("heading", { name, level: 1 })).toBeVisible();
+  const storage = page.getByTestId("instance-storage");
+  await expect(storage.getByRole("row", { name: new RegExp(`${name}-root`) })).toContainText("3 GiB", { timeout: 20_000 });
+  await expect(storage.getByRole("row", { name: new RegExp(`${name}-data`) })).toContainText("4 GiB");
+  await expect(storage.getByRole("row", { name: new RegExp(`${name}-data`) })).toContainText("Ready", { timeout: 20_000 });
+});
