@@ -2,6 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db, DbHandle } from "@/db";
+import { rowsOf } from "@/db/rows";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import type { Caller } from "@/server/authz/caller";
@@ -23,11 +24,11 @@ async function snapshot(db: Db): Promise<string> {
   const tables = await db.execute<{ tablename: string }>(
     sql`select tablename from pg_tables where schemaname = 'public' and tablename not in ('events', 'login_throttle') order by tablename`,
   );
-  const names = ((tables as { rows?: { tablename: string }[] }).rows ?? (tables as { tablename: string }[])).map((r) => r.tablename);
+  const names = rowsOf<{ tablename: string }>(tables).map((r) => r.tablename);
   const parts: string[] = [];
   for (const n of names) {
     const res = await db.execute(sql.raw(`select * from "${n}" order by 1`));
-    const rows = (res as { rows?: unknown[] }).rows ?? (res as unknown[]);
+    const rows = rowsOf(res);
     parts.push(`${n}:${JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}`);
   }
   return parts.join("\n");

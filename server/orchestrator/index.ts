@@ -11,6 +11,7 @@ import { startWorkers } from "./jobs/runner";
 import { reconcileAll } from "./sync/reconciler";
 import { startMetrics } from "./metrics/collector";
 import { dueForExpunge, expungeInstance } from "@/server/services/instances/operations";
+import { processSingleton } from "@/lib/process-singleton";
 
 export interface OrchestratorOptions {
   concurrency?: number;
@@ -23,7 +24,7 @@ export interface OrchestratorOptions {
   background?: boolean;
 }
 
-const g = globalThis as unknown as { __stratusSimulator?: SimulatorDriver; __stratusLibvirt?: LibvirtDriver };
+const g = processSingleton("orchestrator.drivers", (): { __stratusSimulator?: SimulatorDriver; __stratusLibvirt?: LibvirtDriver } => ({}));
 
 /** The simulator driver of this process (admins change its latency and faults at run time). */
 export const simulatorDriver = () => g.__stratusSimulator;

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { eq } from "drizzle-orm";
 import { decode } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { DbHandle } from "@/db";
+import { type DbHandle, useAsProcessDb } from "@/db";
 import { sessions, users } from "@/db/schema";
 import { currentCaller } from "@/server/api/context";
 import { onSignOut } from "@/server/auth/options";
@@ -65,7 +65,7 @@ async function openConsole(l: TestLogin) {
 beforeAll(async () => {
   h = await openTestDb();
   // Server pages use the process's database (getDb()): make it this test's.
-  (globalThis as { __stratusDb?: DbHandle }).__stratusDb = h;
+  useAsProcessDb(h);
   t = await seedTenancy(h.db);
   workers = testWorkers(h);
   const [d] = await api(h.db, t.callers.tenant).instance.deploy({ ...(await deployChoicesByName(h.db)), name: "sessions-vm" });
