@@ -10,6 +10,7 @@ import postgres from "postgres";
 import * as schema from "./schema";
 import { lockDataDir, releaseDataDirLock } from "./lock";
 import { processSingleton, setProcessSingleton } from "@/lib/process-singleton";
+import { env } from "@/server/env";
 
 export { schema };
 type Schema = typeof schema;
@@ -78,8 +79,8 @@ export const useAsProcessDb = (h: DbHandle) => setProcessSingleton(DB_KEY, h);
  */
 export function dbHandle(): DbHandle {
   return processSingleton(DB_KEY, () => {
-    const url = process.env.DATABASE_URL;
-    return openDb(url ? { url } : { dataDir: path.resolve(/*turbopackIgnore: true*/ process.env.DATA_DIR ?? ".data") });
+    const { DATABASE_URL: url, DATA_DIR: dataDir } = env();
+    return openDb(url ? { url } : { dataDir: path.resolve(/*turbopackIgnore: true*/ dataDir) });
   });
 }
 
