@@ -7,13 +7,13 @@ import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import type { Caller } from "@/server/authz/caller";
 import { appRouter } from "./root";
-import { authzProbes, type Victim } from "./authz-probes";
+import { authzProbes, type Victim } from "@/test/authz-probes";
 
 /**
  * Every tRPC procedure, called by a user of another account and by a reseller of a sibling domain
  * with inputs aimed at the victim's objects (tenant "acme-dev" in domain "Acme Cloud"), must neither
  * return nor change anything of the victim's. A procedure without a probe fails the test: add one
- * in authz-probes.ts with every new procedure.
+ * in test/authz-probes.ts with every new procedure.
  */
 let h: DbHandle;
 let victim: Victim;
@@ -62,7 +62,7 @@ async function call(caller: Caller, path: string, input: unknown): Promise<{ ok:
 describe(`authorisation of every procedure on ${testDbKind()}`, () => {
   it("has a probe for every procedure of the router", () => {
     const missing = procedurePaths().filter((p) => !(p in authzProbes.inputs));
-    expect(missing, "add these procedures to server/api/authz-probes.ts").toEqual([]);
+    expect(missing, "add these procedures to test/authz-probes.ts").toEqual([]);
   });
 
   it("no procedure returns or changes another tenant's objects", async () => {

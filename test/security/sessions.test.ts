@@ -9,7 +9,7 @@ import { currentCaller } from "@/server/api/context";
 import { onSignOut } from "@/server/auth/options";
 import { sessionLifetimes } from "@/server/auth/session";
 import { createConsoleProxy } from "@/server/console/proxy";
-import { RfbTestClient } from "@/server/console/rfb-test-client";
+import { RfbTestClient } from "@/test/rfb-test-client";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { codeOf, connectWs, trpcClient, trpcHandler } from "@/test/http";
