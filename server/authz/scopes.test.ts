@@ -5,6 +5,7 @@ import { users } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import { createAccount, getAccountInScope, listAccounts } from "@/server/services/accounts";
 import { createDomain, getDomainInScope, listDomainTree } from "@/server/services/domains";
+import { listEvents } from "@/server/services/events";
 import { getInstanceInScope } from "@/server/services/instances/access";
 import { deployInstances } from "@/server/services/instances/operations";
 import { listInstances } from "@/server/services/instances/queries";
@@ -126,6 +127,12 @@ describe(`scope of get-by-id and lists, for a reseller of a sub-sub-domain, on $
   it("jobs: a job below is found, the parent domain's job is NOT_FOUND", async () => {
     expect((await getJobInScope(h.db, squadReseller, ids.podJob)).id).toBe(ids.podJob);
     expect(await codeOf(getJobInScope(h.db, squadReseller, ids.acmeJob))).toBe("NOT_FOUND");
+  });
+
+  it("events: the list holds the tenant below's and none of the parent domain's", async () => {
+    const accountIds = (await listEvents(h.db, squadReseller, { pageSize: 100 })).items.map((e) => e.accountId);
+    expect(accountIds).toContain(ids.podAccount);
+    expect(accountIds).not.toContain(ids.acmeAccount);
   });
 
   it("a tenant finds its own account and users, and no domain, not even its own", async () => {

@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql, type SQL } from "drizzle-orm";
-import { accounts, domains, instances, jobs, users } from "@/db/schema";
+import { accounts, domains, events, instances, jobs, users } from "@/db/schema";
 import { type Caller, domainPathCondition, isRootAdmin, ownedCondition } from "./caller";
 
 /**
@@ -13,6 +13,8 @@ export const instanceScope = (c: Caller): SQL | undefined =>
   ownedCondition(c, { accountId: instances.accountId, domainPath: instances.domainPath });
 
 export const jobScope = (c: Caller): SQL | undefined => ownedCondition(c, { accountId: jobs.accountId, domainPath: jobs.domainPath });
+
+export const eventScope = (c: Caller): SQL | undefined => ownedCondition(c, { accountId: events.accountId, domainPath: events.domainPath });
 
 /** Live domains of the caller's subtree; a tenant sees none. A removed domain is gone for everyone. */
 export function domainScope(c: Caller): SQL | undefined {
