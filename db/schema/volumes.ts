@@ -1,4 +1,4 @@
-import { relations, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { bigint, bigserial, index, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { volumeStates, volumeTypes } from "../../lib/volume-state";
 import { createdAt, id, updatedAt } from "./columns";
@@ -60,11 +60,3 @@ export const volumes = pgTable(
     index("volumes_created_idx").on(t.createdAt, t.id),
   ],
 );
-
-export const volumesRelations = relations(volumes, ({ one }) => ({
-  account: one(accounts, { fields: [volumes.accountId], references: [accounts.id] }),
-  zone: one(zones, { fields: [volumes.zoneId], references: [zones.id] }),
-  pool: one(storagePools, { fields: [volumes.storagePoolId], references: [storagePools.id] }),
-  offering: one(diskOfferings, { fields: [volumes.diskOfferingId], references: [diskOfferings.id] }),
-  instance: one(instances, { fields: [volumes.instanceId], references: [instances.id] }),
-}));

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { volumeStates, volumeTypes } from "../../db/schema/volumes";
+import { volumeStates, volumeTypes } from "../volume-state";
 import { idSchema, listInputOf, nameSchema } from "./common";
 
 /** A size in whole GiB; the offering's bounds and the pool's room are checked by the service. */

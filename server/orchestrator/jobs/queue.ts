@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { jobs } from "@/db/schema";
 import { isUniqueViolation, ServiceError } from "@/server/core/errors";
+import { processSingleton } from "@/lib/process-singleton";
 import type { JobInput, JobType } from "./registry";
 
 export type Job = typeof jobs.$inferSelect;
@@ -176,13 +177,12 @@ export async function deferJob(db: DbOrTx, jobId: string, owner: string, delayMs
 }
 
 // In-process wake-up, so a job enqueued by this process starts at once even before NOTIFY arrives.
-const g = globalThis as unknown as { __stratusJobWake?: Set<() => void> };
-g.__stratusJobWake ??= new Set();
+const wakers = processSingleton("jobs.localWake", () => new Set<() => void>());
 export function onLocalWake(fn: () => void): () => void {
-  g.__stratusJobWake!.add(fn);
-  return () => g.__stratusJobWake!.delete(fn);
+  wakers.add(fn);
+  return () => wakers.delete(fn);
 }
 function localWake() {
   // After the current transaction has had a chance to commit.
-  setTimeout(() => g.__stratusJobWake!.forEach((fn) => fn()), 0);
+  setTimeout(() => wakers.forEach((fn) => fn()), 0);
 }

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Db, Tx } from "@/db";
 import type { Job } from "./queue";
+import { processSingleton } from "@/lib/process-singleton";
 
 /*
  * Typed jobs. Each job type is declared once, in the file of its handler, by adding its input
@@ -56,20 +57,19 @@ export interface JobDefinition<T extends JobType = JobType> {
 /** A job type's schema and handler, checked against its declaration. */
 export const defineJob = <T extends JobType>(def: JobDefinition<T>): JobDefinition<T> => def;
 
-const g = globalThis as unknown as { __stratusJobs?: Map<string, JobDefinition> };
-g.__stratusJobs ??= new Map();
+const definitions = processSingleton("jobs.definitions", () => new Map<string, JobDefinition>());
 
 /** Lets this process run these jobs (its workers claim only registered types). */
 export function registerJobs(defs: readonly JobDefinition[]) {
-  for (const d of defs) g.__stratusJobs!.set(d.type, d);
+  for (const d of defs) definitions.set(d.type, d);
 }
 
 export function jobDefinition(type: string): JobDefinition | undefined {
-  return g.__stratusJobs!.get(type);
+  return definitions.get(type);
 }
 
 export function registeredJobTypes(): string[] {
-  return [...g.__stratusJobs!.keys()];
+  return [...definitions.keys()];
 }
 
 /** A stored input that does not fit its job's schema: the job fails, saying which field. */

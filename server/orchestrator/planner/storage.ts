@@ -1,9 +1,8 @@
 import { eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
+import { rowsOf } from "@/db/rows";
 import { storagePools } from "@/db/schema";
 import { ServiceError } from "@/server/core/errors";
-
-const rowsOf = (res: unknown) => (res as { rows?: Record<string, unknown>[] }).rows ?? (res as Record<string, unknown>[]);
 
 export interface VolumePlacement {
   /** The host whose cluster and zone the pool must serve (the VM's host). */

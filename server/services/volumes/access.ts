@@ -1,15 +1,12 @@
-import { and, eq, ne, type SQL } from "drizzle-orm";
+import { and, eq, ne } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { type diskOfferings, volumes } from "@/db/schema";
-import { type Caller, ownedCondition } from "@/server/authz/caller";
+import type { Caller } from "@/server/authz/caller";
+import { volumeScope } from "@/server/authz/scopes";
 import type { Volume } from "@/server/core/volume-transition";
 import { badRequest, notFound } from "@/server/core/errors";
 
 export type { Volume };
-
-/** The one scope condition of the volumes table (list and get-by-id): own account, subtree, or all. */
-export const volumeScope = (caller: Caller): SQL | undefined =>
-  ownedCondition(caller, { accountId: volumes.accountId, domainPath: volumes.domainPath });
 
 /** A volume in the caller's scope, or NOT_FOUND (also for expunged volumes: they are gone). */
 export async function getVolumeInScope(db: DbOrTx, caller: Caller, id: string): Promise<Volume> {

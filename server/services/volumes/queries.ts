@@ -7,7 +7,8 @@ import type { ListVolumesInput, VolumeSortKey } from "@/lib/validation/volumes";
 import { getAccountInScope } from "@/server/services/accounts";
 import { listEvents } from "@/server/services/events";
 import { activeJobsOf, cappedCount, COUNT_CAP, sortColumn } from "@/server/services/paging";
-import { getVolumeInScope, volumeScope } from "./access";
+import { volumeScope } from "@/server/authz/scopes";
+import { getVolumeInScope } from "./access";
 import { getInstanceInScope } from "@/server/services/instances/access";
 
 const vm = alias(instances, "vm");

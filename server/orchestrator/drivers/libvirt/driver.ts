@@ -26,6 +26,7 @@ import {
   parseVncDisplay,
   sumCounter,
 } from "./parse";
+import { env } from "@/server/env";
 import { allowedUriProblem, isConnectionTrouble, qemuImg, ToolError, virsh } from "./run";
 import { cpuTuneFor, domainXml, NAME_RE, type NicDef } from "./xml";
 
@@ -126,7 +127,7 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   private nics(name: string): NicDef[] {
-    const mode = this.opts.nic ?? process.env.STRATUS_LIBVIRT_NIC ?? "user";
+    const mode = this.opts.nic ?? env().STRATUS_LIBVIRT_NIC;
     const mac = macFor(name);
     if (mode === "none") return [];
     if (mode === "user") return [{ type: "user", mac }];
@@ -229,7 +230,7 @@ export class LibvirtDriver implements HypervisorDriver {
       disks: [{ path: volume, format: "qcow2", target: "vda" }],
       nics: this.nics(name),
       vnc: {
-        listen: this.opts.vncListen ?? process.env.STRATUS_LIBVIRT_VNC_LISTEN ?? (isLocalUri(uri) ? "127.0.0.1" : "0.0.0.0"),
+        listen: this.opts.vncListen ?? env().STRATUS_LIBVIRT_VNC_LISTEN ?? (isLocalUri(uri) ? "127.0.0.1" : "0.0.0.0"),
         password: randomBytes(6).toString("base64url").slice(0, 8),
       },
       serialLogPath: path.join(spec.storage!.primaryPath, serialLogName(name)),
