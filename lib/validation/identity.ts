@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { idSchema, nameSchema, optionalText, passwordSchema, usernameSchema } from "./common";
+import { limitsSchema } from "./limits";
 
 export const createDomainInput = z.object({ parentId: idSchema, name: nameSchema });
 export const renameDomainInput = z.object({ id: idSchema, name: nameSchema });
@@ -25,6 +26,8 @@ export const createAccountInput = z.object({
   name: nameSchema,
   type: z.enum(["user", "domain_admin", "root_admin"]).default("user"),
   ...userFields,
+  /** Limits to start with, over the built-in defaults of the account type (`defaultAccountLimits`). */
+  limits: limitsSchema.optional(),
 });
 export const accountIdInput = z.object({ id: idSchema });
 export const renameAccountInput = z.object({ id: idSchema, name: nameSchema });

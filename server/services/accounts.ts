@@ -8,6 +8,7 @@ import type { CreateAccountInput } from "@/lib/validation/identity";
 import { badRequest, conflict, forbidden, isUniqueViolation, notFound, ServiceError } from "./errors";
 import { recordEvent } from "./events";
 import { enqueueJob } from "@/server/orchestrator/jobs/queue";
+import { checkCeiling } from "./limit-ceiling";
 import { createCounters, defaultAccountLimits } from "./limits";
 import { getDomainInScope, lockLiveDomain } from "./domains";
 import { pageArray, type PageInput } from "./paging";
@@ -82,6 +83,7 @@ export async function createAccount(db: Db, caller: Caller, input: CreateAccount
     if (!isRootAdmin(caller)) throw forbidden("Only the root administrator can create root administrator accounts");
     if (domain.parentId !== null) throw badRequest("Root administrator accounts belong to the ROOT domain", "type");
   }
+  if (input.limits) await checkCeiling(db, caller, input.limits);
   const passwordHash = await hashPassword(input.password);
   const accountId = randomUUID();
   try {
@@ -91,7 +93,7 @@ export async function createAccount(db: Db, caller: Caller, input: CreateAccount
         .insert(accounts)
         .values({ id: accountId, domainId: domain.id, name: input.name, type: input.type })
         .returning();
-      await createCounters(tx, { accountId }, input.type === "user" ? defaultAccountLimits : {});
+      await createCounters(tx, { accountId }, { ...(input.type === "user" ? defaultAccountLimits : {}), ...input.limits });
       const [user] = await tx
         .insert(users)
         .values({

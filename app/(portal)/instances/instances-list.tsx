@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { None } from "@/components/resource/cells";
-import { FilterSelect, unset, useFilters } from "@/components/resource/filters";
+import { FilterSelect, idOrEmpty, unset, useFilters } from "@/components/resource/filters";
 import { formatDateTime, formatRelative } from "@/components/resource/format";
 import { type ActionTarget, InstanceActionDialog, instanceMenu, operationLabel } from "@/components/resource/instance-actions";
 import {
@@ -37,7 +37,7 @@ const stateOptions = vmStates.filter((s) => s !== "expunged").map((s) => ({ valu
 /** Poll fast while something moves, slowly otherwise (the reconciler may change states too). */
 const busy = (rows: Row[] | undefined) => !!rows?.some((r) => r.activeJob || transitionalStates.includes(r.state));
 
-export function InstancesList() {
+export function InstancesList({ accountId }: { accountId?: string }) {
   const trpc = useTRPC();
   const router = useRouter();
   const caller = useCaller();
@@ -46,7 +46,7 @@ export function InstancesList() {
   const rootAdmin = caller.accountType === "root_admin";
   const table = useTableState({ sort: "createdAt", dir: "desc" });
   const selection = useSelection();
-  const filters = useFilters({ state: unset<VmStateFilter>(), zoneId: "", domainId: "", accountId: "" }, () => {
+  const filters = useFilters({ state: unset<VmStateFilter>(), zoneId: "", domainId: "", accountId: idOrEmpty(accountId) }, () => {
     table.setPage(1);
     selection.clear();
   });

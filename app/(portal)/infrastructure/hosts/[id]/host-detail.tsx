@@ -11,9 +11,9 @@ import { HostLoad } from "@/components/resource/instance-metrics";
 import { formatSize, InstanceStateBadge } from "@/components/resource/instance-state";
 import type { RouterOutputs } from "@/components/resource/router-types";
 import { StateBadge } from "@/components/ui/badge";
-import { Button } from "@/components/ui/button";
 import { type Column, DataTable, useTableState } from "@/components/ui/data-table";
 import { Card, PageHeader } from "@/components/ui/page-header";
+import { ActionBar } from "@/components/ui/row-menu";
 import { EmptyState, ErrorState, Loading } from "@/components/ui/states";
 import { useTRPC } from "@/lib/trpc/client";
 import { effectiveDomainType, HostFormDialog, useHostActions } from "../host-parts";
@@ -64,21 +64,7 @@ export function HostDetail({ id }: { id: string }) {
         crumbs={[...crumbs, { label: h.name }]}
         description={`${h.zoneName} / ${h.podName} / ${h.clusterName}`}
         actions={
-          <div role="toolbar" aria-label="Host actions" className="flex flex-wrap gap-2">
-            {actions(h)
-              .filter((a) => !a.hidden)
-              .map((a) => (
-                <Button
-                  key={a.label}
-                  variant={a.danger ? "danger" : "secondary"}
-                  disabled={!!a.disabled}
-                  title={a.disabled || undefined}
-                  onClick={a.onSelect}
-                >
-                  {a.label}
-                </Button>
-              ))}
-          </div>
+          <ActionBar label="Host actions" actions={actions(h)} />
         }
       />
       <div className="space-y-6">
