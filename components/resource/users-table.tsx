@@ -8,9 +8,8 @@ import { Button } from "@/components/ui/button";
 import { type Column, DataTable, useTableState } from "@/components/ui/data-table";
 import type { MenuAction } from "@/components/ui/row-menu";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
-import { None } from "./cells";
+import { None, When } from "./cells";
 import { useConfirm } from "./confirm";
-import { formatDateTime, formatRelative } from "./format";
 import { useResourceMutation } from "./mutations";
 import type { UserRow } from "./router-types";
 import { CreateUserDialog, EditUserDialog, ResetPasswordDialog } from "./user-dialogs";
@@ -120,7 +119,7 @@ export function UsersTable({ accountId }: { accountId?: string }) {
       sortable: true,
       hideBelow: "md",
       className: "whitespace-nowrap",
-      cell: (u) => <span title={formatDateTime(u.lastLoginAt)}>{formatRelative(u.lastLoginAt)}</span>,
+      cell: (u) => <When at={u.lastLoginAt} />,
     },
   ];
 

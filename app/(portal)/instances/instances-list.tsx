@@ -3,9 +3,9 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { None } from "@/components/resource/cells";
+import { HostLink, None, When } from "@/components/resource/cells";
 import { FilterSelect, idOrEmpty, unset, useFilters } from "@/components/resource/filters";
-import { formatDateTime, formatRelative } from "@/components/resource/format";
+import { formatRelative } from "@/components/resource/format";
 import { type ActionTarget, InstanceActionDialog, instanceMenu, operationLabel } from "@/components/resource/instance-actions";
 import {
   canOperate,
@@ -135,14 +135,7 @@ export function InstancesList({ accountId }: { accountId?: string }) {
             header: "Host",
             sortable: true,
             hideBelow: "lg",
-            cell: (r) =>
-              r.hostId && r.hostName ? (
-                <Link href={`/infrastructure/hosts/${r.hostId}`} className="whitespace-nowrap text-brand-700 hover:underline">
-                  {r.hostName}
-                </Link>
-              ) : (
-                <None />
-              ),
+            cell: (r) => <HostLink id={r.hostId} name={r.hostName} />,
           } satisfies Column<Row>,
         ]
       : []),
@@ -152,7 +145,7 @@ export function InstancesList({ accountId }: { accountId?: string }) {
       sortable: true,
       hideBelow: "lg",
       className: "whitespace-nowrap",
-      cell: (r) => <span title={formatDateTime(r.createdAt)}>{formatRelative(r.createdAt)}</span>,
+      cell: (r) => <When at={r.createdAt} />,
     },
   ];
 
