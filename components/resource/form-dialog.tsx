@@ -59,6 +59,8 @@ export interface FormProps<TIn extends FieldValues, TOut extends FieldValues, TD
   onSaved?: (data: TData) => void;
   /** The form's accessible name, for a form in a page (a dialog's form is named by the dialog). */
   label?: string;
+  /** The cancel button's label; null for a form in a page that has nothing to cancel. */
+  cancelLabel?: string | null;
   children: (form: KitForm<TIn, TOut>) => React.ReactNode;
 }
 
@@ -73,6 +75,7 @@ export function KitFormBody<TIn extends FieldValues, TOut extends FieldValues, T
   success,
   onSaved,
   label,
+  cancelLabel = "Cancel",
   children,
 }: FormProps<TIn, TOut, TData>) {
   const [formError, setFormError] = useState<string | null>(null);
@@ -116,9 +119,11 @@ export function KitFormBody<TIn extends FieldValues, TOut extends FieldValues, T
             {reason}
           </p>
         )}
-        <Button variant="secondary" onClick={onClose}>
-          Cancel
-        </Button>
+        {cancelLabel !== null && (
+          <Button variant="secondary" onClick={onClose}>
+            {cancelLabel}
+          </Button>
+        )}
         <Button type="submit" loading={save.isPending} disabled={!!reason} aria-describedby={reason ? reasonId : undefined}>
           {submitLabel}
         </Button>
