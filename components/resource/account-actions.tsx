@@ -1,13 +1,18 @@
 "use client";
+import Link from "next/link";
 import { useState } from "react";
 import { useCaller, useCan } from "@/components/shell/caller-context";
+import { Badge, StateBadge } from "@/components/ui/badge";
+import type { Column } from "@/components/ui/data-table";
 import type { MenuAction } from "@/components/ui/row-menu";
 import { useTRPCClient } from "@/lib/trpc/client";
 import { renameAccountInput } from "@/lib/validation/identity";
 import { useConfirm } from "./confirm";
 import { DeleteAccountDialog } from "./delete-account-dialog";
 import { FormDialog, TextField } from "./form-dialog";
+import { accountTypeLabel } from "./format";
 import { useResourceMutation } from "./mutations";
+import type { AccountRow } from "./router-types";
 import { toast } from "./toast";
 
 type State = "enabled" | "disabled" | "locked";
@@ -109,3 +114,21 @@ export function useAccountActions(onDeleted?: (a: AccountRef) => void) {
   );
   return { actions, dialogs };
 }
+
+const typeTone = { root_admin: "red", domain_admin: "amber", user: "gray" } as const;
+
+/** Name (linked to the account's page), type and state: the columns every list of accounts starts with. */
+export const accountColumns: Column<AccountRow>[] = [
+  {
+    key: "name",
+    header: "Name",
+    sortable: true,
+    cell: (a) => (
+      <Link href={`/accounts/${a.id}`} className="font-medium text-brand-700 hover:underline">
+        {a.name}
+      </Link>
+    ),
+  },
+  { key: "type", header: "Type", sortable: true, cell: (a) => <Badge tone={typeTone[a.type]}>{accountTypeLabel[a.type]}</Badge> },
+  { key: "state", header: "State", sortable: true, cell: (a) => <StateBadge state={a.state} /> },
+];

@@ -2,8 +2,10 @@
 import { useState } from "react";
 import { z } from "zod";
 import { Button } from "@/components/ui/button";
+import { Card } from "@/components/ui/page-header";
 import type { ResourceType } from "@/lib/resource-types";
 import type { limitsSchema } from "@/lib/validation/limits";
+import { WhenLoaded } from "./filters";
 import { KitFormBody } from "./form-dialog";
 import { type LimitRow, LimitBars } from "./limit-bars";
 import { formatLimit, LimitFields, limitFormSchema, limitFormValues, NotMetered } from "./limit-fields";
@@ -63,5 +65,23 @@ export function LimitsEditor({
         {(f) => <LimitFields form={f} name="limits" hint={(t) => `In use: ${formatLimit(t, used(t) ?? 0)}`} />}
       </KitFormBody>
     </div>
+  );
+}
+
+/** A card with an account's or domain's limits once they have loaded. */
+export function LimitsCard({
+  title,
+  query,
+  ...editor
+}: Omit<Parameters<typeof LimitsEditor>[0], "rows"> & {
+  title: string;
+  query: { data: { limits: LimitRow[] } | undefined; error: { message: string } | null; refetch: () => unknown };
+}) {
+  return (
+    <Card title={title}>
+      <WhenLoaded query={query} what="limits">
+        {(d) => <LimitsEditor rows={d.limits} {...editor} />}
+      </WhenLoaded>
+    </Card>
   );
 }

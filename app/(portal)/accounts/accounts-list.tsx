@@ -4,17 +4,14 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { CreateAccountDialog } from "@/components/resource/create-account-dialog";
-import { useAccountActions } from "@/components/resource/account-actions";
-import { accountTypeLabel, formatDateTime } from "@/components/resource/format";
+import { accountColumns, useAccountActions } from "@/components/resource/account-actions";
+import { formatDateTime } from "@/components/resource/format";
 import type { AccountRow } from "@/components/resource/router-types";
 import { useCan } from "@/components/shell/caller-context";
-import { Badge, StateBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { type Column, DataTable, useTableState } from "@/components/ui/data-table";
 import { PageHeader } from "@/components/ui/page-header";
 import { useTRPC } from "@/lib/trpc/client";
-
-const typeTone = { root_admin: "red", domain_admin: "amber", user: "gray" } as const;
 
 export function AccountsList() {
   const trpc = useTRPC();
@@ -26,18 +23,7 @@ export function AccountsList() {
   const { actions, dialogs } = useAccountActions();
 
   const columns: Column<AccountRow>[] = [
-    {
-      key: "name",
-      header: "Name",
-      sortable: true,
-      cell: (a) => (
-        <Link href={`/accounts/${a.id}`} className="font-medium text-brand-700 hover:underline">
-          {a.name}
-        </Link>
-      ),
-    },
-    { key: "type", header: "Type", sortable: true, cell: (a) => <Badge tone={typeTone[a.type]}>{accountTypeLabel[a.type]}</Badge> },
-    { key: "state", header: "State", sortable: true, cell: (a) => <StateBadge state={a.state} /> },
+    ...accountColumns,
     {
       key: "domainName",
       header: "Domain",

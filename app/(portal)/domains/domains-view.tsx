@@ -2,17 +2,17 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
-import { useAccountActions } from "@/components/resource/account-actions";
+import { accountColumns, useAccountActions } from "@/components/resource/account-actions";
 import { CreateAccountDialog } from "@/components/resource/create-account-dialog";
 import { DetailState } from "@/components/resource/detail-state";
 import { displayPath, DomainTree } from "@/components/resource/domain-tree";
-import { accountTypeLabel, formatDateTime } from "@/components/resource/format";
-import { LimitsEditor } from "@/components/resource/limits-editor";
-import type { AccountRow, DomainNode } from "@/components/resource/router-types";
+import { formatDateTime } from "@/components/resource/format";
+import { LimitsCard } from "@/components/resource/limits-editor";
+import type { DomainNode } from "@/components/resource/router-types";
 import { useCaller, useCan } from "@/components/shell/caller-context";
-import { Badge, StateBadge } from "@/components/ui/badge";
+import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { type Column, DataTable, useTableState } from "@/components/ui/data-table";
+import { DataTable, useTableState } from "@/components/ui/data-table";
 import { Card, Fact, Facts, PageHeader } from "@/components/ui/page-header";
 import { ActionBar } from "@/components/ui/row-menu";
 import { EmptyState, ErrorState, Loading, Skeleton } from "@/components/ui/states";
@@ -108,20 +108,6 @@ function DomainDetail({ id, nodes, onSelect }: { id: string; nodes: DomainNode[]
   const isRoot = d.parentId === null;
   const isOwn = caller.accountType !== "root_admin" && d.id === caller.domainId;
   const current: DomainNode = node ?? { ...d, accountCount: accounts.data?.total ?? 0, childCount: 0 };
-  const columns: Column<AccountRow>[] = [
-    {
-      key: "name",
-      header: "Name",
-      sortable: true,
-      cell: (a) => (
-        <Link href={`/accounts/${a.id}`} className="font-medium text-brand-700 hover:underline">
-          {a.name}
-        </Link>
-      ),
-    },
-    { key: "type", header: "Type", sortable: true, cell: (a) => accountTypeLabel[a.type] },
-    { key: "state", header: "State", sortable: true, cell: (a) => <StateBadge state={a.state} /> },
-  ];
 
   return (
     <div className="space-y-6">
@@ -161,7 +147,7 @@ function DomainDetail({ id, nodes, onSelect }: { id: string; nodes: DomainNode[]
         <DataTable
           label="accounts in this domain"
           noun={["account", "accounts"]}
-          columns={columns}
+          columns={accountColumns}
           query={accounts}
           table={table}
           rowKey={(a) => a.id}
@@ -180,22 +166,15 @@ function DomainDetail({ id, nodes, onSelect }: { id: string; nodes: DomainNode[]
       </section>
 
       {canManageLimits && (
-        <Card title="Domain limits">
-          {limits.isPending ? (
-            <Loading />
-          ) : limits.error ? (
-            <ErrorState error={limits.error} onRetry={() => void limits.refetch()} />
-          ) : (
-            <LimitsEditor
-              rows={limits.data.limits}
-              editable={!isRoot && !isOwn}
-              readOnlyReason={
-                isRoot ? "The ROOT domain is always unlimited." : "Your domain's limits are set by your parent domain's administrator."
-              }
-              onSave={(l) => client.limit.setForDomain.mutate({ domainId: d.id, limits: l })}
-            />
-          )}
-        </Card>
+        <LimitsCard
+          title="Domain limits"
+          query={limits}
+          editable={!isRoot && !isOwn}
+          readOnlyReason={
+            isRoot ? "The ROOT domain is always unlimited." : "Your domain's limits are set by your parent domain's administrator."
+          }
+          onSave={(l) => client.limit.setForDomain.mutate({ domainId: d.id, limits: l })}
+        />
       )}
 
       {domainActions.dialogs}

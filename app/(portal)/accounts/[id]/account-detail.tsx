@@ -6,13 +6,12 @@ import { useAccountActions } from "@/components/resource/account-actions";
 import { DetailState } from "@/components/resource/detail-state";
 import { accountTypeLabel, formatDateTime } from "@/components/resource/format";
 import { JobProgress } from "@/components/resource/job-progress";
-import { LimitsEditor } from "@/components/resource/limits-editor";
+import { LimitsCard } from "@/components/resource/limits-editor";
 import { UsersTable } from "@/components/resource/users-table";
 import { useCaller, useCan } from "@/components/shell/caller-context";
 import { Badge, StateBadge } from "@/components/ui/badge";
 import { Card, Fact, Facts, PageHeader } from "@/components/ui/page-header";
 import { ActionBar } from "@/components/ui/row-menu";
-import { ErrorState, Loading } from "@/components/ui/states";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
 
 const crumbs = [{ label: "Administration" }, { label: "Accounts", href: "/accounts" }];
@@ -110,20 +109,13 @@ export function AccountDetail({ id }: { id: string }) {
           </section>
         )}
 
-        <Card title="Limits and use">
-          {limits.isPending ? (
-            <Loading />
-          ) : limits.error ? (
-            <ErrorState error={limits.error} onRetry={() => void limits.refetch()} />
-          ) : (
-            <LimitsEditor
-              rows={limits.data.limits}
-              editable={canManageLimits}
-              readOnlyReason="Limits are set by an administrator."
-              onSave={(l) => client.limit.setForAccount.mutate({ accountId: a.id, limits: l })}
-            />
-          )}
-        </Card>
+        <LimitsCard
+          title="Limits and use"
+          query={limits}
+          editable={canManageLimits}
+          readOnlyReason="Limits are set by an administrator."
+          onSave={(l) => client.limit.setForAccount.mutate({ accountId: a.id, limits: l })}
+        />
       </div>
       {dialogs}
     </>

@@ -63,9 +63,7 @@ export function HostDetail({ id }: { id: string }) {
         title={h.name}
         crumbs={[...crumbs, { label: h.name }]}
         description={`${h.zoneName} / ${h.podName} / ${h.clusterName}`}
-        actions={
-          <ActionBar label="Host actions" actions={actions(h)} />
-        }
+        actions={<ActionBar label="Host actions" actions={actions(h)} />}
       />
       <div className="space-y-6">
         <Card title="Summary">
