@@ -1,5 +1,4 @@
 "use client";
-import Link from "next/link";
 import { useState } from "react";
 import { useCaller, useCan } from "@/components/shell/caller-context";
 import { Badge, StateBadge } from "@/components/ui/badge";
@@ -9,6 +8,7 @@ import { useTRPCClient } from "@/lib/trpc/client";
 import { renameAccountInput } from "@/lib/validation/identity";
 import { useConfirm } from "./confirm";
 import { DeleteAccountDialog } from "./delete-account-dialog";
+import { AccountLink } from "./cells";
 import { FormDialog, TextField } from "./form-dialog";
 import { accountTypeLabel } from "./format";
 import { useResourceMutation } from "./mutations";
@@ -123,11 +123,7 @@ export const accountColumns: Column<AccountRow>[] = [
     key: "name",
     header: "Name",
     sortable: true,
-    cell: (a) => (
-      <Link href={`/accounts/${a.id}`} className="font-medium text-brand-700 hover:underline">
-        {a.name}
-      </Link>
-    ),
+    cell: (a) => <AccountLink id={a.id} name={a.name} />,
   },
   { key: "type", header: "Type", sortable: true, cell: (a) => <Badge tone={typeTone[a.type]}>{accountTypeLabel[a.type]}</Badge> },
   { key: "state", header: "State", sortable: true, cell: (a) => <StateBadge state={a.state} /> },

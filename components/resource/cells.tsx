@@ -79,15 +79,24 @@ export function When({ at }: { at: Date | string | null | undefined }) {
   return <span title={formatDateTime(at)}>{formatRelative(at)}</span>;
 }
 
-/** A host's name, linked to its page (only root admins see hosts); "—" when there is none. */
-export function HostLink({ id, name }: { id: string | null | undefined; name: string | null | undefined }) {
-  if (!id || !name) return <None />;
+interface Ref {
+  id: string | null | undefined;
+  name: string | null | undefined;
+}
+
+/** An object's name linked to its page; "—" when there is none. */
+function NameLink({ href, name }: { href: string | null; name: string | null | undefined }) {
+  if (!href || !name) return <None />;
   return (
-    <Link href={`/infrastructure/hosts/${id}`} className="font-medium whitespace-nowrap text-brand-700 hover:underline">
+    <Link href={href} className="font-medium whitespace-nowrap text-brand-700 hover:underline">
       {name}
     </Link>
   );
 }
+
+/** A host, linked to its page (only root admins see hosts). */
+export const HostLink = ({ id, name }: Ref) => <NameLink href={id ? `/infrastructure/hosts/${id}` : null} name={name} />;
+export const AccountLink = ({ id, name }: Ref) => <NameLink href={id ? `/accounts/${id}` : null} name={name} />;
 
 /** Whether a host answers, and its admin state when it is not simply enabled. */
 export function HostStatus({ status, state }: { status: string; state: string }) {

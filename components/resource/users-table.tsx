@@ -1,6 +1,5 @@
 "use client";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useState } from "react";
 import { useCaller } from "@/components/shell/caller-context";
 import { StateBadge } from "@/components/ui/badge";
@@ -8,7 +7,7 @@ import { Button } from "@/components/ui/button";
 import { type Column, DataTable, useTableState } from "@/components/ui/data-table";
 import type { MenuAction } from "@/components/ui/row-menu";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
-import { None, When } from "./cells";
+import { AccountLink, None, When } from "./cells";
 import { useConfirm } from "./confirm";
 import { useResourceMutation } from "./mutations";
 import type { UserRow } from "./router-types";
@@ -104,11 +103,7 @@ export function UsersTable({ accountId }: { accountId?: string }) {
             key: "accountName",
             header: "Account",
             sortable: true,
-            cell: (u) => (
-              <Link href={`/accounts/${u.accountId}`} className="text-brand-700 hover:underline">
-                {u.accountName}
-              </Link>
-            ),
+            cell: (u) => <AccountLink id={u.accountId} name={u.accountName} />,
           },
           { key: "domainName", header: "Domain", sortable: true, hideBelow: "sm", cell: (u) => u.domainName },
         ] satisfies Column<UserRow>[])),

@@ -3,7 +3,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { HostLink, None, When } from "@/components/resource/cells";
+import { AccountLink, HostLink, None, When } from "@/components/resource/cells";
 import { FilterSelect, idOrEmpty, unset, useFilters } from "@/components/resource/filters";
 import { formatRelative } from "@/components/resource/format";
 import { type ActionTarget, InstanceActionDialog, instanceMenu, operationLabel } from "@/components/resource/instance-actions";
@@ -120,11 +120,7 @@ export function InstancesList({ accountId }: { accountId?: string }) {
             header: "Account",
             sortable: true,
             hideBelow: "md",
-            cell: (r) => (
-              <Link href={`/accounts/${r.accountId}`} className="whitespace-nowrap text-brand-700 hover:underline">
-                {r.accountName}
-              </Link>
-            ),
+            cell: (r) => <AccountLink id={r.accountId} name={r.accountName} />,
           } satisfies Column<Row>,
         ]
       : []),

@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
-import { HostLink, When } from "@/components/resource/cells";
+import { AccountLink, HostLink, When } from "@/components/resource/cells";
 import { DetailState } from "@/components/resource/detail-state";
 import { formatDateTime, humanizeTimes } from "@/components/resource/format";
 import { InstanceActionDialog, operationLabel, whyNot } from "@/components/resource/instance-actions";
@@ -188,9 +188,7 @@ export function InstanceDetail({ id }: { id: string }) {
             )}
             {admin && (
               <Fact label="Account">
-                <Link href={`/accounts/${vm.accountId}`} className="text-brand-700 hover:underline">
-                  {vm.accountName}
-                </Link>
+                <AccountLink id={vm.accountId} name={vm.accountName} />
               </Fact>
             )}
             <Fact label="Created">{formatDateTime(vm.createdAt)}</Fact>

@@ -3,7 +3,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { Tags, UsageBar } from "@/components/resource/cells";
+import { AccountLink, Tags, UsageBar } from "@/components/resource/cells";
 import { useConfirm } from "@/components/resource/confirm";
 import { formatDateTime, formatMhz, formatMib, formatRelative } from "@/components/resource/format";
 import { infraCrumb } from "@/components/resource/infrastructure";
@@ -156,11 +156,7 @@ function HostVms({ hostId, hostName }: { hostId: string; hostName: string }) {
       key: "accountName",
       header: "Account",
       sortable: true,
-      cell: (v) => (
-        <Link href={`/accounts/${v.accountId}`} className="text-brand-700 hover:underline">
-          {v.accountName}
-        </Link>
-      ),
+      cell: (v) => <AccountLink id={v.accountId} name={v.accountName} />,
     },
   ];
   return (
