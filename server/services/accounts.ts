@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { count as countOf } from "@/lib/count";
 import { and, count, desc, eq, ilike, inArray, isNull, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { accounts, domains, instances, jobs, users } from "@/db/schema";
@@ -263,7 +264,7 @@ export async function deleteAccount(db: Db, caller: Caller, id: string): Promise
       });
       await recordEvent(tx, {
         type: "ACCOUNT.DELETE",
-        description: `Deleting account ${a.name}: its ${live?.n ?? 0} instance(s) are destroyed and expunged, then its users and the account are removed`,
+        description: `Deleting account ${a.name}: its ${countOf(live?.n ?? 0, "instance")} ${live?.n === 1 ? "is" : "are"} destroyed and expunged, then its users and the account are removed`,
         actorUserId: caller.userId,
         accountId: a.id,
         domainId: a.domainId,

@@ -1,4 +1,5 @@
 import { and, eq, gt, gte, inArray, ne, sql } from "drizzle-orm";
+import { count } from "@/lib/count";
 import type { Db, Tx } from "@/db";
 import { accounts, domains, instances, jobs, resourceCounters, templates, users } from "@/db/schema";
 import { operationAllowed } from "@/server/orchestrator/vm-state";
@@ -78,7 +79,7 @@ const cleanup: JobHandler = {
       const done = total - live.length;
       await ctx.progress(
         5 + (85 * done) / Math.max(total, 1),
-        `${done} of ${total} instance(s) removed; destroying and expunging ${preview(waitingOn)}`,
+        `${done} of ${count(total, "instance")} removed; destroying and expunging ${preview(waitingOn)}`,
       );
       throw new JobWaiting(WAIT_MS);
     }
@@ -96,7 +97,7 @@ const cleanup: JobHandler = {
       await recordEvent(tx, {
         type: "ACCOUNT.DELETE.COMPLETE",
         description:
-          `Deleted account ${account.name}: instances expunged, ${removedUsers.length} user(s) removed` +
+          `Deleted account ${account.name}: instances expunged, ${count(removedUsers.length, "user")} removed` +
           (Object.keys(leftover).length ? `; gave back use its instances did not account for (${describe(leftover)})` : ""),
         level: Object.keys(leftover).length ? "warn" : "info",
         actorUserId: ctx.job.userId,
