@@ -24,7 +24,14 @@ for (const width of [1280, 390]) {
   test(`at ${width} px every row's actions are on screen and the filters sit in one toolbar`, async ({ page }) => {
     await page.setViewportSize({ width, height: 900 });
     await login(page, logins.admin.username, logins.admin.password);
-    for (const path of ["/infrastructure/hosts", "/infrastructure/storage", "/offerings/compute", "/infrastructure/zones", "/users", "/accounts"]) {
+    for (const path of [
+      "/infrastructure/hosts",
+      "/infrastructure/storage",
+      "/offerings/compute",
+      "/infrastructure/zones",
+      "/users",
+      "/accounts",
+    ]) {
       await openPage(page, path);
       const buttons = page.getByRole("button", { name: /^Actions for / });
       await expect(buttons.first()).toBeVisible();
