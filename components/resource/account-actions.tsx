@@ -5,11 +5,10 @@ import { Badge, StateBadge } from "@/components/ui/badge";
 import type { Column } from "@/components/ui/data-table";
 import type { MenuAction } from "@/components/ui/row-menu";
 import { useTRPCClient } from "@/lib/trpc/client";
-import { renameAccountInput } from "@/lib/validation/identity";
 import { useConfirm } from "./confirm";
 import { DeleteAccountDialog } from "./delete-account-dialog";
 import { AccountLink } from "./cells";
-import { FormDialog, TextField } from "./form-dialog";
+import { RenameDialog } from "./form-dialog";
 import { accountTypeLabel } from "./format";
 import { useResourceMutation } from "./mutations";
 import type { AccountRow } from "./router-types";
@@ -86,19 +85,13 @@ export function useAccountActions(onDeleted?: (a: AccountRef) => void) {
   const dialogs = (
     <>
       {confirm.dialog}
-      <FormDialog
-        open={renaming !== null}
+      <RenameDialog
+        target={renaming}
         onClose={() => setRenaming(null)}
-        title={`Rename ${renaming?.name ?? "account"}`}
-        schema={renameAccountInput}
-        defaultValues={{ id: renaming?.id ?? "", name: renaming?.name ?? "" }}
-        submitLabel="Rename"
-        onSubmit={(v) => client.account.rename.mutate(v)}
+        noun="Account"
+        run={(v) => client.account.rename.mutate(v)}
         invalidate={changes}
-        success={(a) => `Account renamed to ${a.name}`}
-      >
-        {(f) => <TextField form={f} name="name" label="New name" autoFocus />}
-      </FormDialog>
+      />
       {deleting && (
         <DeleteAccountDialog
           account={deleting}

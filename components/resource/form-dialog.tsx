@@ -8,6 +8,7 @@ import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Checkbox, Field, Input, Select } from "@/components/ui/field";
 import { applyServerError } from "@/lib/form-errors";
+import { renameInput } from "@/lib/validation/identity";
 import { WhenLoaded } from "./filters";
 
 /** A form of the kit: values as typed (TIn) and as the schema outputs them (TOut). */
@@ -312,5 +313,37 @@ export function ReadOnlyField({ label, value, hint, className }: { label: string
     <Field label={label} hint={hint} className={className}>
       {(id) => <Input id={id} value={value} disabled readOnly />}
     </Field>
+  );
+}
+
+/** "Rename …": one name field, prefilled; `run` saves it and names what it renamed. */
+export function RenameDialog({
+  target,
+  onClose,
+  noun,
+  run,
+  invalidate,
+}: {
+  target: { id: string; name: string } | null;
+  onClose: () => void;
+  /** "Account", "Domain" */
+  noun: string;
+  run: (v: { id: string; name: string }) => Promise<{ name: string }>;
+  invalidate: readonly RouterKey[];
+}) {
+  return (
+    <FormDialog
+      open={target !== null}
+      onClose={onClose}
+      title={`Rename ${target?.name ?? noun.toLowerCase()}`}
+      schema={renameInput}
+      defaultValues={{ id: target?.id ?? "", name: target?.name ?? "" }}
+      submitLabel="Rename"
+      onSubmit={run}
+      invalidate={invalidate}
+      success={(r) => `${noun} renamed to ${r.name}`}
+    >
+      {(f) => <TextField form={f} name="name" label="New name" autoFocus autoComplete="off" />}
+    </FormDialog>
   );
 }

@@ -2,13 +2,13 @@
 import { useState } from "react";
 import { useConfirm } from "@/components/resource/confirm";
 import { displayPath } from "@/components/resource/domain-tree";
-import { FormDialog, SelectField, TextField } from "@/components/resource/form-dialog";
+import { FormDialog, RenameDialog, SelectField, TextField } from "@/components/resource/form-dialog";
 import { useInvalidate, useResourceMutation } from "@/components/resource/mutations";
 import type { DomainNode } from "@/components/resource/router-types";
 import { useCaller, useCan } from "@/components/shell/caller-context";
 import type { MenuAction } from "@/components/ui/row-menu";
 import { useTRPCClient } from "@/lib/trpc/client";
-import { createDomainInput, moveDomainInput, renameDomainInput } from "@/lib/validation/identity";
+import { createDomainInput, moveDomainInput } from "@/lib/validation/identity";
 
 const changes = ["domain", "account"] as const;
 
@@ -92,19 +92,13 @@ export function useDomainActions(nodes: DomainNode[], onSelect: (id: string) => 
           </>
         )}
       </FormDialog>
-      <FormDialog
-        open={dialog?.kind === "rename"}
+      <RenameDialog
+        target={dialog?.kind === "rename" ? dialog.domain : null}
         onClose={close}
-        title={`Rename ${d?.name ?? "domain"}`}
-        schema={renameDomainInput}
-        defaultValues={{ id: d?.id ?? "", name: d?.name ?? "" }}
-        submitLabel="Rename"
-        onSubmit={(v) => client.domain.rename.mutate(v)}
+        noun="Domain"
+        run={(v) => client.domain.rename.mutate(v)}
         invalidate={changes}
-        success={(n) => `Domain renamed to ${n.name}`}
-      >
-        {(f) => <TextField form={f} name="name" label="New name" autoFocus autoComplete="off" />}
-      </FormDialog>
+      />
       <FormDialog
         open={dialog?.kind === "move"}
         onClose={close}
