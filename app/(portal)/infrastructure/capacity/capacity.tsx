@@ -162,16 +162,15 @@ function ZoneCard({ zone }: { zone: Zone }) {
                       },
                       { key: "vms", header: "VMs", className: "tabular-nums text-slate-600", cell: (h) => h.vms },
                       {
-                        key: "cpu",
-                        header: "CPU",
-                        className: "min-w-40",
-                        cell: (h) => <UsageBar label="CPU" figure={h.cpuMhz} unit={mhz} />,
-                      },
-                      {
-                        key: "memory",
-                        header: "Memory",
-                        className: "min-w-40",
-                        cell: (h) => <UsageBar label="Memory" figure={h.memoryMib} unit={mib} />,
+                        key: "use",
+                        header: "Reserved",
+                        className: "w-full min-w-48",
+                        cell: (h) => (
+                          <div className="grid gap-2 lg:grid-cols-2">
+                            <UsageBar label="CPU" figure={h.cpuMhz} unit={mhz} />
+                            <UsageBar label="Memory" figure={h.memoryMib} unit={mib} />
+                          </div>
+                        ),
                       },
                     ]}
                   />
