@@ -145,3 +145,13 @@ test("adding an account sets its limits in the same form: memory in GiB, default
   await expect(bars.getByTestId("limit-instances")).toContainText("0 / 3");
   await expect(bars.getByTestId("limit-memory_mib")).toContainText("0 GiB / 2 GiB");
 });
+
+test("an add form waits for its choices and starts on a real one", async ({ page }) => {
+  await openPage(page, "/infrastructure/pods");
+  await page.getByRole("button", { name: "Add pod" }).click();
+  const d = dialog(page, "Add pod");
+  await expect(d.getByLabel("Zone").locator("option:checked")).toHaveText("Zone 1");
+  await d.getByLabel("Name").fill(unique("pod"));
+  await expect(d.getByRole("button", { name: "Create pod" })).toBeEnabled();
+  await page.keyboard.press("Escape");
+});
