@@ -30,6 +30,7 @@ const median = (xs: number[]) => {
 };
 
 import { LibvirtDriver } from "@/server/orchestrator/drivers/libvirt/driver";
+import { undefinePoolsUnder } from "@/test/libvirt-pools";
 const timing: Record<string, number[]> = {};
 if (process.env.BENCH_DEBUG)
   for (const m of ["create", "start"] as const) {
@@ -162,6 +163,7 @@ async function main() {
   await workers.stop();
   await h.close();
   await drop();
+  undefinePoolsUnder(dir);
   fs.rmSync(dir, { recursive: true, force: true });
   const s = median(stratus);
   const v = median(byHand);
