@@ -27,7 +27,8 @@ export function layerTag(name: string, file: string): string | null {
   const prefix = `${name}.s-`;
   return file.startsWith(prefix) && file.endsWith(".qcow2") ? file.slice(prefix.length, -".qcow2".length) : null;
 }
-const isLayerOf = (name: string, file: string) => file === baseFile(name) || (file.startsWith(`${name}.s-`) && file.endsWith(".qcow2"));
+/** Every file of volume `name` (its layers, and a snapshot's temporary copy): `<name>.qcow2` or `<name>.<x>.qcow2`. */
+const isFileOf = (name: string, file: string) => file === baseFile(name) || (file.startsWith(`${name}.`) && file.endsWith(".qcow2"));
 
 export function checkVolumeName(name: string) {
   if (!VOL_NAME_RE.test(name)) throw new DriverError(`Refusing the volume name ${JSON.stringify(name)}`);
@@ -142,7 +143,7 @@ export async function volumeFiles(call: VirshCall, poolName: string, name: strin
   const rows: { file: string; path: string }[] = [];
   for (const line of out.split("\n")) {
     const m = /^\s*(\S+)\s+(\/\S.*?)\s*$/.exec(line);
-    if (m && isLayerOf(name, m[1]!)) rows.push({ file: m[1]!, path: m[2]! });
+    if (m && isFileOf(name, m[1]!)) rows.push({ file: m[1]!, path: m[2]! });
   }
   return rows;
 }
