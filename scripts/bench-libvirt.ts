@@ -17,6 +17,7 @@ import { macFor, uuidFor } from "@/server/orchestrator/drivers/libvirt/driver";
 import { domainXml } from "@/server/orchestrator/drivers/libvirt/xml";
 import { api, callerFor } from "@/test/fixtures";
 import { testWorkers, waitForJob } from "@/test/orchestrator";
+import { undefinePoolsUnder } from "@/test/libvirt-pools";
 
 const URI = "qemu:///system";
 const runs = Number(process.env.BENCH_RUNS ?? 7);
@@ -30,7 +31,6 @@ const median = (xs: number[]) => {
 };
 
 import { LibvirtDriver } from "@/server/orchestrator/drivers/libvirt/driver";
-import { undefinePoolsUnder } from "@/test/libvirt-pools";
 const timing: Record<string, number[]> = {};
 if (process.env.BENCH_DEBUG)
   for (const m of ["create", "start"] as const) {
