@@ -25,7 +25,7 @@ import {
   sumCounter,
 } from "./parse";
 import { allowedUriProblem, ToolError, virsh } from "./run";
-import { LibvirtSnapshots } from "./snapshots";
+import { isHelperDomain, LibvirtSnapshots } from "./snapshots";
 import { isVolMissing, volumeFiles, type VirshCall } from "./storage";
 import { deleteFile, isLayerPath, LibvirtVolumes, withXmlFile } from "./volumes";
 import { cpuTuneFor, domainXml, NAME_RE, type NicDef } from "./xml";
@@ -287,7 +287,10 @@ export class LibvirtDriver implements HypervisorDriver {
 
   async list(host: HostRef): Promise<DriverVm[]> {
     const stats = parseDomStats((await this.call(host, ["domstats", "--raw", "--state"])).stdout);
-    return [...stats].map(([name, s]) => ({ name, state: domainState(Number(s.get("state.state") ?? 0)) }));
+    // Snapshot commits' paused helper domains (snapshots.ts) are Stratus's own, never a VM.
+    return [...stats]
+      .filter(([name]) => !isHelperDomain(name))
+      .map(([name, s]) => ({ name, state: domainState(Number(s.get("state.state") ?? 0)) }));
   }
 
   async stats(host: HostRef): Promise<VmStats[]> {

@@ -26,6 +26,10 @@ import { baseFile, checkVolumeName, layers, layerTag, layerFile, VOL_NAME_RE, wi
 import { deleteFile, diskTarget, domainDisks, infoOf, isLayerPath, isRunning, storageError, withXmlFile } from "./volumes";
 import { diskXml, helperDomainXml, NAME_RE } from "./xml";
 
+const HELPER_PREFIX = "stratus-commit-";
+/** The transient, paused domains that run a commit for a volume no VM has running. */
+export const isHelperDomain = (name: string) => name.startsWith(HELPER_PREFIX);
+
 /** A snapshot's file on the secondary store, as the caller records it. */
 export interface SnapshotFile {
   /** Stratus-generated (e.g. the snapshot row's id); names the file and the host's overlay. */
@@ -210,7 +214,7 @@ export class LibvirtSnapshots {
       call(["blockcommit", "--domain", domain, "--path", target, "--top", c.frozen.path, "--base", c.below.path, "--wait"], 3_600_000);
     const target = c.vmName ? await diskTarget(call, c.vmName, c.top.path, "live") : null;
     if (target) return void (await job(c.vmName!, target));
-    const helper = `stratus-commit-${createHash("sha256").update(c.top.path).digest("hex").slice(0, 16)}`;
+    const helper = `${HELPER_PREFIX}${createHash("sha256").update(c.top.path).digest("hex").slice(0, 16)}`;
     await call(["destroy", "--domain", helper]).catch(() => {}); // a leftover of an interrupted commit
     await withXmlFile(helperDomainXml(helper, host.domainType ?? "qemu", { path: c.top.path, format: "qcow2", target: "vda" }), (file) =>
       call(["create", "--file", file, "--paused"], 120_000),
