@@ -1,6 +1,7 @@
 /**
  * Volumes and volume snapshots through libvirt's storage API, with a real libvirtd and the tiny
- * guest: one VM, a data volume hot-plugged, grown online and detached, and snapshot chains whose
+ * guest: one VM, a data volume hot-plugged (seen by the guest on its serial console), grown online
+ * and detached, and snapshot chains whose
  * restores are compared byte for byte with the volume as it was (qemu-img compare).
  *
  * Runs in npm test's "libvirt" suite only (STRATUS_LIBVIRT_TESTS=1); needs root and the image at
@@ -78,6 +79,11 @@ const readBytes = (file: string, offset: number, length: number) => {
   return b;
 };
 const serialLog = () => path.join(primary, `${vmName}-serial.log`);
+/** The guest's latest report of its virtio disks ("vda:19MiB vdb:1024MiB"). */
+const lastDisks = () =>
+  fs.existsSync(serialLog())
+    ? ([...fs.readFileSync(serialLog(), "utf8").matchAll(/STRATUS-TINY-GUEST disks:(.*)/g)].at(-1)?.[1] ?? "")
+    : "";
 
 describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt volumes and snapshots through the storage API", () => {
   beforeAll(() => {
@@ -142,6 +148,8 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt volumes and s
       250,
     );
     expect(virsh("domblklist", "--domain", vmName)).toMatch(new RegExp(`vdb\\s+${primary}/vol-st${process.pid}-a\\.qcow2`));
+    // The guest sees its data volume (the tiny guest lists its virtio disks on the serial console).
+    await waitFor("vdb in the guest", () => lastDisks().includes("vdb:1024MiB"), 30_000, 250);
 
     await driver.createVolume(host, extra(), { sizeGib: 1 });
     await driver.attachVolume(host, vmName, extra(), "vdc");
@@ -149,15 +157,18 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt volumes and s
     const b = `${primary}/vol-st${process.pid}-b.qcow2`;
     expect(virsh("domblklist", "--domain", vmName)).toContain(b);
     expect(virsh("domblklist", "--domain", vmName, "--inactive")).toContain(b);
+    await waitFor("the hot-plugged vdc in the guest", () => lastDisks().includes("vdc:1024MiB"), 30_000, 250);
 
     const grown = await driver.resizeVolume(host, extra(), 2, vmName);
     expect(grown.capacityBytes).toBe(2 * GiB);
     expect(virsh("domblkinfo", "--domain", vmName, "vdc")).toMatch(new RegExp(`Capacity:\\s+${2 * GiB}`));
+    await waitFor("the grown vdc in the guest", () => lastDisks().includes("vdc:2048MiB"), 30_000, 250);
     await expect(driver.resizeVolume(host, extra(), 1, vmName)).rejects.toThrow(/cannot shrink/);
 
     await driver.detachVolume(host, vmName, extra(), "vdc");
     expect(virsh("domblklist", "--domain", vmName)).not.toContain(b);
     expect(virsh("domblklist", "--domain", vmName, "--inactive")).not.toContain(b);
+    await waitFor("vdc gone from the guest", () => !lastDisks().includes("vdc:") && lastDisks().includes("vdb:"), 30_000, 250);
     await driver.deleteVolume(host, extra());
     expect(await driver.volumeInfo(host, extra())).toBe("missing");
     expect(fs.existsSync(b)).toBe(false);
