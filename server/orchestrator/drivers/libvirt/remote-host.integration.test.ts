@@ -50,9 +50,13 @@ const listening = (port: number) =>
     const s = net.connect({ host: "127.0.0.1", port }, () => (s.destroy(), resolve(true)));
     s.on("error", () => resolve(false));
   });
-function appendLine(file: string, line: string) {
+function remember(file: string) {
   const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : null;
   if (!saved.has(file)) saved.set(file, text);
+  return text;
+}
+function appendLine(file: string, line: string) {
+  const text = remember(file);
   if (text?.split("\n").includes(line)) return;
   fs.writeFileSync(file, `${text ?? ""}${text && !text.endsWith("\n") ? "\n" : ""}${line}\n`, { mode: 0o600 });
 }
@@ -74,6 +78,7 @@ async function setUpSsh() {
   const scan = spawnSync("ssh-keyscan", ["-t", "ed25519", "127.0.0.1"], { encoding: "utf8" }).stdout.trim();
   if (!scan) throw new Error("ssh-keyscan 127.0.0.1 found no host key");
   for (const line of scan.split("\n")) appendLine(path.join(sshDir, "known_hosts"), line);
+  remember(path.join(sshDir, "known_hosts.old")); // ssh's backup when it records more host keys
 }
 
 function tearDownSsh() {
