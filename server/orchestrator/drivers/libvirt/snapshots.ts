@@ -53,7 +53,11 @@ export interface TakeSnapshotOptions {
   previous?: SnapshotFile | null;
   /** Take a full snapshot even when an increment is possible (every Nth: see `needsFull`). */
   full?: boolean;
-  /** The VM the volume is attached to, if any (running: its own QEMU does the work; stopped: its definition follows the new top). */
+  /**
+   * The VM the volume is attached to: required whenever it is attached (running: its own QEMU does
+   * the work; stopped: its definition follows the new top). Without it the volume is taken to be
+   * detached.
+   */
   vmName?: string;
 }
 
@@ -113,11 +117,13 @@ export class LibvirtSnapshots {
         await this.commit(host, call, { vmName: running ? vmName : undefined, top: chain[0]!, frozen, below });
         await deleteFile(call, pool, frozen.file);
       }
+      // What was shipped, read from the file itself (a retried job may find it shipped and committed already).
+      const parentFile = await backingOf(target);
       return {
         id,
         file: target,
-        kind: incremental ? "incremental" : "full",
-        parentFile: incremental ? prev.file : null,
+        kind: parentFile ? "incremental" : "full",
+        parentFile,
         bytes: await fileSize(target),
         capacityBytes: frozen.capacityBytes,
       };
@@ -227,8 +233,9 @@ export class LibvirtSnapshots {
   }
 
   /**
-   * Rebuilds the volume from a snapshot and its chain (the VM must be stopped). The volume then
-   * tracks changes since that snapshot, so the next one can be an increment on it.
+   * Rebuilds the volume from a snapshot and its chain. The VM it is attached to must be stopped and
+   * named in `vmName` (its definition follows the new files). The volume then tracks changes since
+   * that snapshot, so the next one can be an increment on it.
    */
   async restore(host: HostRef, vol: VolumeRef, snap: SnapshotFile, opts: { vmName?: string } = {}): Promise<VolumeInfo> {
     const name = checkVolumeName(vol.name);
@@ -306,6 +313,13 @@ export class LibvirtSnapshots {
     await fs.rm(snap.file, { force: true });
     return updated;
   }
+}
+
+/** The absolute path of a snapshot file's backing file on the secondary store, or null for a full one. */
+async function backingOf(file: string): Promise<string | null> {
+  const out = (await qemuImg(["info", "-f", "qcow2", "--output=json", "--", file], { timeoutMs: 60_000 })).stdout;
+  const backing = (JSON.parse(out) as { "backing-filename"?: string })["backing-filename"];
+  return backing ? path.resolve(path.dirname(file), backing) : null;
 }
 
 /** Points the VM's persistent disk of volume `name` at `newPath` (no recorded backing chain: libvirt reads it from the image). */

@@ -182,6 +182,8 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt volumes and s
     hmpWrite("vdb", 0x11, "100M", "64k");
     snaps.s2 = await driver.snapshots.take(host, data(), { id: "s2", dir: sdir, vmName, previous: snaps.s1 });
     expect(snaps.s2).toMatchObject({ kind: "incremental", parentFile: snaps.s1.file });
+    // A retried job (same id) finds the work done and reports the same snapshot.
+    expect(await driver.snapshots.take(host, data(), { id: "s2", dir: sdir, vmName, previous: snaps.s1 })).toEqual(snaps.s2);
     // 64 KiB changed: the increment is that cluster and qcow2's tables, far below the 1 MiB marker.
     expect(snaps.s2.bytes).toBeLessThan(snaps.s1.bytes);
     expect(snaps.s2.bytes).toBeLessThan(600 * 1024);
