@@ -152,7 +152,7 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   createVolume(host: HostRef, vol: VolumeRef, opts: { sizeGib: number; template?: VmSpec["template"] }): Promise<VolumeInfo> {
-    return this.volumes.create(host, vol, opts).then(({ capacityBytes, allocationBytes }) => ({ capacityBytes, allocationBytes }));
+    return this.volumes.create(host, vol, opts);
   }
   deleteVolume(host: HostRef, vol: VolumeRef): Promise<void> {
     return this.volumes.delete(host, vol);
@@ -174,7 +174,7 @@ export class LibvirtDriver implements HypervisorDriver {
     const name = this.checkName(spec.name);
     const uri = this.uri(host);
     const root = this.rootVolume(spec);
-    const rootDisk = await this.volumes.create(host, root, { sizeGib: spec.storage!.rootDiskGib, template: spec.template });
+    const rootPath = await this.volumes.ensure(host, root, { sizeGib: spec.storage!.rootDiskGib, template: spec.template });
     const data = [];
     for (const v of spec.volumes ?? [])
       data.push({ path: await this.volumes.topPath(host, v.vol), format: "qcow2" as const, target: v.target });
@@ -187,7 +187,7 @@ export class LibvirtDriver implements HypervisorDriver {
       cpuTune: cpuTuneFor(spec.cpuCapPercent),
       title: spec.displayName,
       hostname: spec.displayName,
-      disks: [{ path: rootDisk.path, format: "qcow2", target: "vda" }, ...data],
+      disks: [{ path: rootPath, format: "qcow2", target: "vda" }, ...data],
       nics: this.nics(name),
       vnc: {
         listen: this.opts.vncListen ?? process.env.STRATUS_LIBVIRT_VNC_LISTEN ?? (isLocalUri(uri) ? "127.0.0.1" : "0.0.0.0"),

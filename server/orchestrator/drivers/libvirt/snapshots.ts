@@ -22,7 +22,18 @@ import os from "node:os";
 import path from "node:path";
 import { DriverError, type HostRef, type VolumeInfo, type VolumeRef } from "../types";
 import { qemuImg } from "./run";
-import { baseFile, checkVolumeName, layers, layerTag, layerFile, VOL_NAME_RE, withPool, type Layer, type VirshCall } from "./storage";
+import {
+  baseFile,
+  checkVolumeName,
+  isVolExisting,
+  layers,
+  layerTag,
+  layerFile,
+  VOL_NAME_RE,
+  withPool,
+  type Layer,
+  type VirshCall,
+} from "./storage";
 import { deleteFile, diskTarget, domainDisks, infoOf, isLayerPath, isRunning, storageError, withXmlFile } from "./volumes";
 import { diskXml, helperDomainXml, NAME_RE } from "./xml";
 
@@ -180,8 +191,7 @@ export class LibvirtSnapshots {
         "qcow2",
       ]);
     } catch (e) {
-      if (!/already (exists|in use)/i.test(e instanceof Error ? e.message : ""))
-        throw storageError(e, `freezing volume ${name} for snapshot ${id}`);
+      if (!isVolExisting(e)) throw storageError(e, `freezing volume ${name} for snapshot ${id}`);
     }
     if (vmName) await pointDisk(call, vmName, name, newPath);
   }

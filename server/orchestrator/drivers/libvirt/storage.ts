@@ -50,6 +50,10 @@ function isPoolMissing(e: unknown) {
     /Storage pool not found|no storage pool with matching (name|uuid)|storage pool '[^']*' is not active/i.test(e.message)
   );
 }
+/** vol-create-as of a name the pool already has ("storage volume 'x' exists already"). */
+export function isVolExisting(e: unknown) {
+  return e instanceof Error && /exists already|already exists|already in use/i.test(e.message);
+}
 export function isVolMissing(e: unknown) {
   return e instanceof DriverError && /Storage volume not found|no storage vol(ume)? with matching (name|path|key)/i.test(e.message);
 }

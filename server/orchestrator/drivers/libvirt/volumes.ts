@@ -8,7 +8,18 @@ import path from "node:path";
 import { DriverError, type HostRef, type VmSpec, type VolumeInfo, type VolumeRef } from "../types";
 import { parseDomBlkList, parseDomState } from "./parse";
 import { qemuImg } from "./run";
-import { baseFile, checkVolumeName, gib, isVolMissing, layers, parseVolXml, volXml, withPool, type Layer, type VirshCall } from "./storage";
+import {
+  baseFile,
+  checkVolumeName,
+  gib,
+  isVolExisting,
+  isVolMissing,
+  layers,
+  volXml,
+  withPool,
+  type Layer,
+  type VirshCall,
+} from "./storage";
 import { diskXml, isDiskTarget } from "./xml";
 
 type Template = VmSpec["template"];
@@ -41,12 +52,21 @@ export class LibvirtVolumes {
 
   constructor(private readonly conn: (host: HostRef) => VirshCall) {}
 
-  async create(host: HostRef, vol: VolumeRef, opts: { sizeGib: number; template?: Template }): Promise<VolumeInfo & { path: string }> {
+  async create(host: HostRef, vol: VolumeRef, opts: { sizeGib: number; template?: Template }): Promise<VolumeInfo> {
+    const name = checkVolumeName(vol.name);
+    const call = this.conn(host);
+    await this.ensure(host, vol, opts);
+    return withPool(host, call, vol.pool, async (pool) => infoOf((await layers(call, pool, name)).chain));
+  }
+
+  /**
+   * Creates the volume unless it exists, and returns the path of its top layer (the file a domain
+   * uses). A new volume costs one call: vol-create-as, its answer telling whether it existed.
+   */
+  async ensure(host: HostRef, vol: VolumeRef, opts: { sizeGib: number; template?: Template }): Promise<string> {
     const name = checkVolumeName(vol.name);
     const call = this.conn(host);
     return withPool(host, call, vol.pool, async (pool) => {
-      const existing = (await layers(call, pool, name)).chain;
-      if (existing.length) return { ...infoOf(existing), path: existing[0]!.path };
       const size = gib(opts.sizeGib);
       const args = ["vol-create-as", "--pool", pool, "--name", baseFile(name), "--format", "qcow2"];
       if (opts.template) {
@@ -58,11 +78,13 @@ export class LibvirtVolumes {
       }
       try {
         await call(args, 120_000);
+        return path.posix.join(vol.pool.path, baseFile(name));
       } catch (e) {
-        if (!/already (exists|in use)/i.test(e instanceof Error ? e.message : "")) throw storageError(e, `creating volume ${name}`);
+        if (!isVolExisting(e)) throw storageError(e, `creating volume ${name}`);
       }
-      const x = parseVolXml(await volXml(call, pool, baseFile(name)));
-      return { capacityBytes: x.capacityBytes, allocationBytes: x.allocationBytes, path: x.path };
+      const top = (await layers(call, pool, name)).chain[0];
+      if (!top) throw new DriverError(`Volume ${name} on pool ${vol.pool.id} of host ${host.name} exists but cannot be read`);
+      return top.path;
     });
   }
 
@@ -186,7 +208,7 @@ async function uploadTemplate(call: VirshCall, pool: string, t: Template): Promi
       // A raw stub of 0 bytes that the upload then fills: its size afterwards is exactly the source's.
       await call(["vol-create-as", "--pool", pool, "--name", file, "--capacity", "0", "--format", "raw"]);
     } catch (e) {
-      if (/already (exists|in use)/i.test(e instanceof Error ? e.message : "") && attempt < 60) continue;
+      if (isVolExisting(e) && attempt < 60) continue;
       throw storageError(e, `preparing template ${t.id} on the host`);
     }
     try {
