@@ -29,7 +29,10 @@ import type { HostRef, PoolRef, VmSpec } from "../types";
 import { LibvirtDriver, rootVolumeName } from "./driver";
 
 // Before any module reads the environment (env() caches it): where host URIs may name key files.
-const keyDir = vi.hoisted(() => (process.env.STRATUS_LIBVIRT_KEY_DIR ??= `/tmp/stratus-ssh-keys-${process.pid}`));
+const { keyDir, ownKeyDir } = vi.hoisted(() => {
+  const own = !process.env.STRATUS_LIBVIRT_KEY_DIR;
+  return { keyDir: (process.env.STRATUS_LIBVIRT_KEY_DIR ??= `/tmp/stratus-ssh-keys-${process.pid}`), ownKeyDir: own };
+});
 
 const image = path.resolve(process.env.STRATUS_TEST_IMAGE ?? ".cache/test-image/tiny.qcow2");
 const key = path.join(keyDir, "stratus-test-ed25519");
@@ -38,6 +41,7 @@ const vmName = `stratus-remote-${process.pid}`;
 /** The SSH files the test changes, as they were (null: absent), put back afterwards. */
 const saved = new Map<string, string | null>();
 let startedSshd = false;
+let madeKey = false;
 let h: DbHandle;
 let dir: string;
 let host: HostRef;
@@ -65,7 +69,10 @@ async function setUpSsh() {
   const sshd = ["/usr/sbin/sshd", "/usr/bin/sshd"].find((p) => fs.existsSync(p));
   if (!sshd) throw new Error("sshd is not installed: apt-get install openssh-server (.ci/run installs it)");
   fs.mkdirSync(keyDir, { recursive: true, mode: 0o700 });
-  if (!fs.existsSync(key)) execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "stratus-remote-host-test", "-f", key]);
+  if (!fs.existsSync(key)) {
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "stratus-remote-host-test", "-f", key]);
+    madeKey = true;
+  }
   fs.mkdirSync(sshDir, { recursive: true, mode: 0o700 });
   appendLine(path.join(sshDir, "authorized_keys"), fs.readFileSync(`${key}.pub`, "utf8").trim());
   if (!(await listening(22))) {
@@ -87,6 +94,8 @@ function tearDownSsh() {
     if (text === null) fs.rmSync(file, { force: true });
     else fs.writeFileSync(file, text, { mode: 0o600 });
   }
+  if (ownKeyDir) fs.rmSync(keyDir, { recursive: true, force: true });
+  else if (madeKey) for (const f of [key, `${key}.pub`]) fs.rmSync(f, { force: true });
   if (startedSshd) {
     const pid = Number(fs.readFileSync("/run/sshd.pid", "utf8").trim());
     if (pid > 1) process.kill(pid);
