@@ -44,6 +44,35 @@ export default defineConfig([
     ),
   },
   {
+    // Code that reaches the browser (client components, and the modules of components/ and lib/ they
+    // use) must not pull server or database modules into the bundle: `import type` only. In app/,
+    // only Next's server entry files (pages, layouts, route handlers) may use them.
+    files: ["app/**/*.{ts,tsx}", "components/**/*.{ts,tsx}", "lib/**/*.{ts,tsx}"],
+    ignores: [
+      "app/**/page.tsx",
+      "app/**/layout.tsx",
+      "app/**/route.ts",
+      "**/*.test.tsx",
+      // Until "core" moves the VM state list to lib/vm-state.ts (issue 9); drop these then.
+      "lib/validation/instances.ts",
+      "components/resource/instance-state.tsx",
+    ],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^(@/|(\\.\\./)+)(server|db)(/|$)",
+              allowTypeImports: true,
+              message: "Browser code may import server/ and db/ only with `import type`; share enums and schemas through lib/.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.mjs", "**/*.js"],
     extends: [tseslint.configs.disableTypeChecked],
   },

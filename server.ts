@@ -21,7 +21,7 @@ import { upgradeRouter } from "./server/upgrade";
 
 /** A stable auth secret without configuration: generated once into the data directory. */
 function ensureAuthSecret(dataDir: string) {
-  if (process.env.NEXTAUTH_SECRET) return;
+  if (env().NEXTAUTH_SECRET) return;
   fs.mkdirSync(dataDir, { recursive: true });
   const file = path.join(dataDir, "auth-secret");
   if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
@@ -33,7 +33,8 @@ async function main() {
   const dataDir = path.resolve(e.DATA_DIR);
   ensureAuthSecret(dataDir);
   // next-auth v4 needs an origin; without NEXTAUTH_URL take it from the request's Host header.
-  if (!process.env.NEXTAUTH_URL) process.env.AUTH_TRUST_HOST ??= "true";
+  // (Written, not read: next-auth reads these itself.)
+  if (!e.NEXTAUTH_URL && !e.AUTH_TRUST_HOST) process.env.AUTH_TRUST_HOST = "true";
 
   const handle = dbHandle();
   console.log(`[stratus] database: ${handle.kind === "pglite" ? `PGlite in ${dataDir}` : "PostgreSQL (DATABASE_URL)"}`);

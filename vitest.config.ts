@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
-    include: ["**/*.test.ts"],
+    include: ["**/*.test.ts", "**/*.test.tsx"],
     // Tests against a real libvirtd run only in npm test's "libvirt" suite (STRATUS_LIBVIRT_TESTS=1).
     // `*.postgres.test.ts` need several connections (deadlocks, lock waits): only on PostgreSQL, so a
     // PGlite run leaves them out rather than counting a skip.

@@ -9,6 +9,8 @@ import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import * as schema from "./schema";
 import { lockDataDir, releaseDataDirLock } from "./lock";
+import { processSingleton, setProcessSingleton } from "@/lib/process-singleton";
+import { env } from "@/server/env";
 
 export { schema };
 type Schema = typeof schema;
@@ -66,18 +68,20 @@ export function openDb(opts: { url?: string; dataDir?: string; max?: number }): 
   };
 }
 
-const globalForDb = globalThis as unknown as { __stratusDb?: DbHandle };
+const DB_KEY = "db";
+
+/** Tests: makes `h` the process-wide database (server-rendered pages call getDb()). */
+export const useAsProcessDb = (h: DbHandle) => setProcessSingleton(DB_KEY, h);
 
 /**
- * The process-wide database. Cached on globalThis because server.ts (run by tsx) and the Next.js
+ * The process-wide database. One per process because server.ts (run by tsx) and the Next.js
  * bundle each load this module: both must share one PGlite instance (one per data dir per process).
  */
 export function dbHandle(): DbHandle {
-  if (!globalForDb.__stratusDb) {
-    const url = process.env.DATABASE_URL;
-    globalForDb.__stratusDb = openDb(url ? { url } : { dataDir: path.resolve(/*turbopackIgnore: true*/ process.env.DATA_DIR ?? ".data") });
-  }
-  return globalForDb.__stratusDb;
+  return processSingleton(DB_KEY, () => {
+    const { DATABASE_URL: url, DATA_DIR: dataDir } = env();
+    return openDb(url ? { url } : { dataDir: path.resolve(/*turbopackIgnore: true*/ dataDir) });
+  });
 }
 
 export function getDb(): Db {

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { processSingleton } from "@/lib/process-singleton";
 
 /**
  * One process per embedded database: PGlite has no locking of its own, and two processes writing
@@ -75,9 +76,8 @@ function holderLives(h: LockInfo): boolean {
 const me = (): LockInfo => ({ pid: process.pid, host: os.hostname(), started: startTime(process.pid) });
 const mine = (h: LockInfo | null) => h !== null && h.pid === process.pid && h.host === os.hostname();
 
-// On globalThis: server.ts (tsx) and the Next.js bundle each load this module in one process.
-const g = globalThis as unknown as { __stratusDataDirLocks?: Set<string>; __stratusLockExitHook?: boolean };
-const held = (g.__stratusDataDirLocks ??= new Set<string>());
+// One per process: server.ts (tsx) and the Next.js bundle each load this module in one process.
+const held = processSingleton("db.dataDirLocks", () => new Set<string>());
 
 /**
  * Takes the data directory's lock for this process, or throws DataDirLockedError naming the
@@ -141,11 +141,8 @@ function takeOver(file: string, stale: LockInfo | null, content: string) {
 
 function remember(file: string) {
   held.add(file);
-  if (!g.__stratusLockExitHook) {
-    g.__stratusLockExitHook = true;
-    // Covers process.exit and a normal end; a killed process leaves a stale lock, taken over later.
-    process.on("exit", () => held.forEach(removeIfMine));
-  }
+  // Covers process.exit and a normal end; a killed process leaves a stale lock, taken over later.
+  processSingleton("db.dataDirLockExitHook", () => process.on("exit", () => held.forEach(removeIfMine)));
 }
 
 function removeIfMine(file: string) {

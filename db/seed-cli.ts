@@ -1,5 +1,6 @@
 import { dbHandle, type DbHandle } from "./index";
 import { DataDirLockedError } from "./lock";
+import { env } from "@/server/env";
 import { demoLogins, needsSeed, seed } from "./seed";
 
 /** `npm run db:seed`: migrate and seed an empty database (what server.ts does on first start). */
@@ -13,7 +14,7 @@ try {
 }
 await h.migrate();
 if (await needsSeed(h.db)) {
-  await seed(h.db, { demo: process.env.SEED_DEMO !== "0" });
+  await seed(h.db, { demo: env().SEED_DEMO === "1" });
   console.log("Seeded. Logins:", demoLogins.map((l) => `${l.username}/${l.password}`).join(", "));
 } else {
   console.log("Database already seeded; nothing to do.");

@@ -13,6 +13,7 @@ import { eq, sql } from "drizzle-orm";
 import { openBenchDb } from "./bench-db";
 import { accounts, clusters, computeOfferings, hosts, jobs, pods, resourceCounters, templates, zones } from "../db/schema";
 import { seed } from "../db/seed";
+import { rowsOf } from "../db/rows";
 import { resolveCaller } from "../server/auth/session";
 import { registerOrchestrator } from "../server/orchestrator";
 import { JOB_CHANNEL } from "../server/orchestrator/jobs/queue";
@@ -134,7 +135,7 @@ async function main() {
     const jobRows = await db.execute(
       sql`select extract(epoch from (finished_at - created_at)) * 1000 as ms, status from jobs where type = 'vm.deploy'`,
     );
-    const jobList = (jobRows as { rows?: { ms: number; status: string }[] }).rows ?? (jobRows as { ms: number; status: string }[]);
+    const jobList = rowsOf<{ ms: number; status: string }>(jobRows);
     const failed = jobList.filter((j) => j.status !== "succeeded").length;
     const jobMs = jobList.map((j) => Number(j.ms));
     // Per-deploy cost early vs late: wall time per deploy over the first and the last 1000.

@@ -9,14 +9,14 @@ import { openDb } from "@/db";
 import { registerOrchestrator } from "@/server/orchestrator";
 import { JOB_CHANNEL } from "@/server/orchestrator/jobs/queue";
 import { startWorkers } from "@/server/orchestrator/jobs/runner";
+import { env } from "@/server/env";
 
 function main() {
-  const url = process.env.DATABASE_URL;
+  const e = env();
+  const url = e.DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL is required (the worker shares a PostgreSQL database with other processes)");
-  const owner = process.env.STRATUS_WORKER_OWNER ?? `worker:${process.pid}`;
-  const leaseMs = Number(process.env.STRATUS_LEASE_MS ?? 30_000);
-  const concurrency = Number(process.env.STRATUS_JOB_CONCURRENCY ?? 4);
-  const pollMs = Number(process.env.STRATUS_POLL_MS ?? 200);
+  const owner = e.STRATUS_WORKER_OWNER ?? `worker:${process.pid}`;
+  const { STRATUS_LEASE_MS: leaseMs, STRATUS_JOB_CONCURRENCY: concurrency, STRATUS_POLL_MS: pollMs } = e;
   const handle = openDb({ url, max: concurrency + 4 });
   registerOrchestrator(handle);
   const workers = startWorkers({

@@ -3,22 +3,24 @@
  * console proxy, no Next.js pages) against the PostgreSQL database at DATABASE_URL. Two of these
  * on one database stand for two portal processes behind a load balancer:
  *   DATABASE_URL=postgres://… NEXTAUTH_SECRET=… STRATUS_WORKER_OWNER=a npx tsx scripts/portal-node.ts
- * Prints "ready <owner> port=<port>" once it listens (PORT, default: any free port).
+ * Prints "ready <owner> port=<port>" once it listens (PORT; 0: any free port).
  */
 import { openDb } from "@/db";
 import { closeAllConsoles } from "@/server/console/registry";
 import { registerOrchestrator } from "@/server/orchestrator";
+import { env } from "@/server/env";
 import { startPortalNode } from "@/test/portal-node";
 
 async function main() {
-  const url = process.env.DATABASE_URL;
+  const e = env();
+  const url = e.DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL is required (the process shares a PostgreSQL database with others)");
-  if (!process.env.NEXTAUTH_SECRET) throw new Error("NEXTAUTH_SECRET is required (every process must share it)");
-  const owner = process.env.STRATUS_WORKER_OWNER ?? `portal:${process.pid}`;
+  if (!e.NEXTAUTH_SECRET) throw new Error("NEXTAUTH_SECRET is required (every process must share it)");
+  const owner = e.STRATUS_WORKER_OWNER ?? `portal:${process.pid}`;
   const handle = openDb({ url, max: 8 });
   // The simulator driver, for the VMs' consoles (its truth is in the database, shared by all processes).
   registerOrchestrator(handle);
-  const node = await startPortalNode(handle.db, { port: Number(process.env.PORT ?? 0), log: (m) => console.log(`[${owner}] ${m}`) });
+  const node = await startPortalNode(handle.db, { port: e.PORT, log: (m) => console.log(`[${owner}] ${m}`) });
   console.log(`ready ${owner} port=${node.port}`);
   const stop = () => {
     closeAllConsoles();

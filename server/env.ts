@@ -3,12 +3,16 @@ import { z } from "zod";
 /** Environment, validated once. Everything optional has a default that works on a fresh machine. */
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** Port to listen on (0: any free port, for test processes). */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOSTNAME: z.string().default("0.0.0.0"),
   DATABASE_URL: z.string().url().optional(),
   DATA_DIR: z.string().default(".data"),
   NEXTAUTH_SECRET: z.string().min(16).optional(),
   NEXTAUTH_URL: z.string().url().optional(),
+  /** Set by server.ts when NEXTAUTH_URL is not: next-auth then takes the origin from the Host header. */
+  AUTH_TRUST_HOST: z.enum(["true", "false"]).optional(),
+  /** 1: the first start seeds the demo cloud (zones, offerings, a reseller, a tenant); 0: the admin only. */
   SEED_DEMO: z.enum(["0", "1"]).default("1"),
   /** A session ends after this many minutes without a request. */
   STRATUS_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).default(120),
@@ -54,6 +58,43 @@ const envSchema = z.object({
           .transform((o) => new URL(o).origin),
       ),
     ),
+  /** Seconds an unused console ticket stays valid. */
+  STRATUS_CONSOLE_TICKET_TTL_SECONDS: z.coerce.number().int().min(1).max(60).default(30),
+  /** Seconds without keyboard or mouse input before a console session is closed. */
+  STRATUS_CONSOLE_IDLE_SECONDS: z.coerce.number().int().min(1).default(1800),
+  /** How often (ms) an open console re-checks its session, account and VM. */
+  STRATUS_CONSOLE_CHECK_MS: z.coerce.number().int().min(100).default(3000),
+  /** Jobs one process runs at once. */
+  STRATUS_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /**
+   * For the bare worker and portal processes of the multi-process tests (scripts/orchestrator-worker.ts,
+   * scripts/portal-node.ts): a job's lease (ms), how often an idle worker polls besides NOTIFY, and the
+   * owner id the process records. `npm start` keeps its own defaults (30 s, 1 s, host:pid:random).
+   */
+  STRATUS_LEASE_MS: z.coerce.number().int().min(500).default(30_000),
+  STRATUS_POLL_MS: z.coerce.number().int().min(10).default(200),
+  STRATUS_WORKER_OWNER: z.string().min(1).optional(),
+  /** How often (ms) the reconciler compares every host's VMs with the database. */
+  STRATUS_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  /** How often (ms) host and VM metrics are sampled, and how many hours samples are kept. */
+  STRATUS_METRICS_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  STRATUS_METRICS_RETENTION_HOURS: z.coerce
+    .number()
+    .min(0.01)
+    .default(24 * 7),
+  /** Seconds a destroyed VM stays recoverable before it is expunged (CloudStack: expunge.delay). */
+  STRATUS_EXPUNGE_DELAY_SECONDS: z.coerce.number().int().min(0).default(86_400),
+  /** 1: a stopped VM gives its host capacity back (CloudStack's default); 0: it stays reserved. */
+  STRATUS_RELEASE_ON_STOP: z.enum(["0", "1"]).default("1"),
+  /** Graceful stop timeout (ms) before a forced one. */
+  STRATUS_STOP_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
+  /** A libvirt VM's network card: user (QEMU's user networking), none, network:<name> or bridge:<name>. */
+  STRATUS_LIBVIRT_NIC: z
+    .string()
+    .regex(/^(user|none|(network|bridge):[^\s:]+)$/, { error: "must be user, none, network:<name> or bridge:<name>" })
+    .default("user"),
+  /** Address a libvirt VM's VNC server listens on (default: 127.0.0.1 for a local host, 0.0.0.0 for a remote one). */
+  STRATUS_LIBVIRT_VNC_LISTEN: z.union([z.ipv4(), z.ipv6()], { error: "must be an IP address" }).optional(),
   /**
    * Directory holding the ssh keys and known_hosts files that KVM host URIs may name
    * (qemu+ssh://…/system?keyfile=<dir>/<file>). Unset: URIs cannot name key files.
@@ -67,17 +108,25 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
-let cached: Env | undefined;
+const names = Object.keys(envSchema.shape) as (keyof Env)[];
+let cached: { key: string; env: Env } | undefined;
+
+/**
+ * The environment, parsed. The one place that reads process.env (build tooling and test harnesses
+ * aside). Parsed again only when one of its variables changed: server.ts writes NEXTAUTH_SECRET at
+ * start, and tests change settings between cases. A malformed variable throws, naming it.
+ */
 export function env(): Env {
-  if (!cached) {
+  const key = names.map((n) => process.env[n] ?? "\u0000").join("\u0001");
+  if (cached?.key !== key) {
     const parsed = envSchema.safeParse(process.env);
     if (!parsed.success) {
       const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-      throw new Error(`Invalid environment: ${fields}`);
+      throw new Error(`Invalid environment variable ${fields} (see .env.example)`);
     }
-    cached = parsed.data;
+    cached = { key, env: parsed.data };
   }
-  return cached;
+  return cached.env;
 }
 
 /** The key directory host URIs may name files in; "" when none is configured (key files refused). */

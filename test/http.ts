@@ -6,7 +6,7 @@ import type { Db } from "@/db";
 import { contextFromHeaders } from "@/server/api/context";
 import { appRouter, type AppRouter } from "@/server/api/root";
 import { ByteQueue } from "@/server/console/byte-queue";
-import type { Transport } from "@/server/console/rfb-test-client";
+import type { Transport } from "@/test/rfb-test-client";
 
 /**
  * Test clients over the real wire formats: tRPC over HTTP (with the production context built from

@@ -1,9 +1,7 @@
-import { relations } from "drizzle-orm";
 import { sql } from "drizzle-orm";
 import { index, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt } from "./columns";
 import { domains } from "./domains";
-import { users } from "./users";
 
 export const accountType = pgEnum("account_type", ["user", "domain_admin", "root_admin"]);
 /**
@@ -37,8 +35,3 @@ export const accounts = pgTable(
     index("accounts_domain_idx").on(t.domainId),
   ],
 );
-
-export const accountsRelations = relations(accounts, ({ one, many }) => ({
-  domain: one(domains, { fields: [accounts.domainId], references: [domains.id] }),
-  users: many(users),
-}));

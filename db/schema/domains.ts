@@ -1,7 +1,6 @@
-import { relations, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { type AnyPgColumn, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt } from "./columns";
-import { accounts } from "./accounts";
 
 /**
  * Domains form a tree under ROOT. `path` is the materialised path of ids ("/<root>/<child>/…/"),
@@ -27,9 +26,3 @@ export const domains = pgTable(
     index("domains_path_idx").on(t.path),
   ],
 );
-
-export const domainsRelations = relations(domains, ({ one, many }) => ({
-  parent: one(domains, { fields: [domains.parentId], references: [domains.id], relationName: "parent" }),
-  children: many(domains, { relationName: "parent" }),
-  accounts: many(accounts),
-}));

@@ -1,4 +1,3 @@
-import { relations } from "drizzle-orm";
 import { bigint, boolean, index, integer, numeric, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt } from "./columns";
 
@@ -133,32 +132,3 @@ export const secondaryStores = pgTable("secondary_stores", {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
-
-export const zonesRelations = relations(zones, ({ many }) => ({
-  pods: many(pods),
-  clusters: many(clusters),
-  hosts: many(hosts),
-  storagePools: many(storagePools),
-  secondaryStores: many(secondaryStores),
-}));
-export const podsRelations = relations(pods, ({ one, many }) => ({
-  zone: one(zones, { fields: [pods.zoneId], references: [zones.id] }),
-  clusters: many(clusters),
-}));
-export const clustersRelations = relations(clusters, ({ one, many }) => ({
-  pod: one(pods, { fields: [clusters.podId], references: [pods.id] }),
-  zone: one(zones, { fields: [clusters.zoneId], references: [zones.id] }),
-  hosts: many(hosts),
-}));
-export const hostsRelations = relations(hosts, ({ one }) => ({
-  cluster: one(clusters, { fields: [hosts.clusterId], references: [clusters.id] }),
-  pod: one(pods, { fields: [hosts.podId], references: [pods.id] }),
-  zone: one(zones, { fields: [hosts.zoneId], references: [zones.id] }),
-}));
-export const storagePoolsRelations = relations(storagePools, ({ one }) => ({
-  zone: one(zones, { fields: [storagePools.zoneId], references: [zones.id] }),
-  cluster: one(clusters, { fields: [storagePools.clusterId], references: [clusters.id] }),
-}));
-export const secondaryStoresRelations = relations(secondaryStores, ({ one }) => ({
-  zone: one(zones, { fields: [secondaryStores.zoneId], references: [zones.id] }),
-}));

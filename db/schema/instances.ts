@@ -1,4 +1,4 @@
-import { relations, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { bigserial, boolean, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt } from "./columns";
 import { hosts, storagePools, zones } from "./infrastructure";
@@ -83,12 +83,3 @@ export const instances = pgTable(
     index("instances_created_idx").on(t.createdAt, t.id),
   ],
 );
-
-export const instancesRelations = relations(instances, ({ one }) => ({
-  account: one(accounts, { fields: [instances.accountId], references: [accounts.id] }),
-  domain: one(domains, { fields: [instances.domainId], references: [domains.id] }),
-  zone: one(zones, { fields: [instances.zoneId], references: [zones.id] }),
-  host: one(hosts, { fields: [instances.hostId], references: [hosts.id] }),
-  offering: one(computeOfferings, { fields: [instances.computeOfferingId], references: [computeOfferings.id] }),
-  template: one(templates, { fields: [instances.templateId], references: [templates.id] }),
-}));

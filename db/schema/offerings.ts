@@ -1,4 +1,3 @@
-import { relations } from "drizzle-orm";
 import { bigint, boolean, integer, pgEnum, pgTable, text, unique, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt } from "./columns";
 import { domains } from "./domains";
@@ -44,10 +43,3 @@ export const diskOfferings = pgTable(
   },
   (t) => [unique("disk_offerings_scope_name_unique").on(t.domainId, t.name).nullsNotDistinct()],
 );
-
-export const computeOfferingsRelations = relations(computeOfferings, ({ one }) => ({
-  domain: one(domains, { fields: [computeOfferings.domainId], references: [domains.id] }),
-}));
-export const diskOfferingsRelations = relations(diskOfferings, ({ one }) => ({
-  domain: one(domains, { fields: [diskOfferings.domainId], references: [domains.id] }),
-}));

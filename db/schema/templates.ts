@@ -1,4 +1,3 @@
-import { relations } from "drizzle-orm";
 import { bigint, boolean, index, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt } from "./columns";
 import { hypervisorType, secondaryStores, zones } from "./infrastructure";
@@ -36,7 +35,3 @@ export const templates = pgTable(
   },
   (t) => [index("templates_account_idx").on(t.accountId)],
 );
-
-export const templatesRelations = relations(templates, ({ one }) => ({
-  zone: one(zones, { fields: [templates.zoneId], references: [zones.id] }),
-}));

@@ -1,4 +1,3 @@
-import { relations } from "drizzle-orm";
 import { index, integer, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt } from "./columns";
 import { accounts } from "./accounts";
@@ -26,7 +25,3 @@ export const users = pgTable(
   },
   (t) => [index("users_account_idx").on(t.accountId)],
 );
-
-export const usersRelations = relations(users, ({ one }) => ({
-  account: one(accounts, { fields: [users.accountId], references: [accounts.id] }),
-}));

@@ -2,17 +2,18 @@ import { TRPCError } from "@trpc/server";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db, DbHandle } from "@/db";
+import { rowsOf } from "@/db/rows";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import type { Caller } from "@/server/authz/caller";
 import { appRouter } from "./root";
-import { authzProbes, type Victim } from "./authz-probes";
+import { authzProbes, type Victim } from "@/test/authz-probes";
 
 /**
  * Every tRPC procedure, called by a user of another account and by a reseller of a sibling domain
  * with inputs aimed at the victim's objects (tenant "acme-dev" in domain "Acme Cloud"), must neither
  * return nor change anything of the victim's. A procedure without a probe fails the test: add one
- * in authz-probes.ts with every new procedure.
+ * in test/authz-probes.ts with every new procedure.
  */
 let h: DbHandle;
 let victim: Victim;
@@ -23,11 +24,11 @@ async function snapshot(db: Db): Promise<string> {
   const tables = await db.execute<{ tablename: string }>(
     sql`select tablename from pg_tables where schemaname = 'public' and tablename not in ('events', 'login_throttle') order by tablename`,
   );
-  const names = ((tables as { rows?: { tablename: string }[] }).rows ?? (tables as { tablename: string }[])).map((r) => r.tablename);
+  const names = rowsOf<{ tablename: string }>(tables).map((r) => r.tablename);
   const parts: string[] = [];
   for (const n of names) {
     const res = await db.execute(sql.raw(`select * from "${n}" order by 1`));
-    const rows = (res as { rows?: unknown[] }).rows ?? (res as unknown[]);
+    const rows = rowsOf(res);
     parts.push(`${n}:${JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}`);
   }
   return parts.join("\n");
@@ -61,7 +62,7 @@ async function call(caller: Caller, path: string, input: unknown): Promise<{ ok:
 describe(`authorisation of every procedure on ${testDbKind()}`, () => {
   it("has a probe for every procedure of the router", () => {
     const missing = procedurePaths().filter((p) => !(p in authzProbes.inputs));
-    expect(missing, "add these procedures to server/api/authz-probes.ts").toEqual([]);
+    expect(missing, "add these procedures to test/authz-probes.ts").toEqual([]);
   });
 
   it("no procedure returns or changes another tenant's objects", async () => {

@@ -1,4 +1,5 @@
 import { decode } from "next-auth/jwt";
+import { env } from "@/server/env";
 import type { SessionClaims } from "./session";
 
 /**
@@ -47,7 +48,7 @@ export interface CookieClaims extends SessionClaims {
 /** The claims of a valid, unexpired session JWT in the cookie header; null otherwise. */
 export async function claimsFromCookie(
   cookieHeader: string | null | undefined,
-  secret = process.env.NEXTAUTH_SECRET,
+  secret = env().NEXTAUTH_SECRET,
 ): Promise<CookieClaims | null> {
   const token = sessionToken(parseCookies(cookieHeader));
   if (!token || !secret) return null;

@@ -18,13 +18,6 @@ export const isRootAdmin = (c: Caller) => c.accountType === "root_admin";
 export const isDomainAdmin = (c: Caller) => c.accountType === "domain_admin";
 export const isAdmin = (c: Caller) => c.accountType !== "user";
 
-/** True when `path` is the caller's domain or below it. Root admin sees every domain. */
-export function domainInScope(c: Caller, path: string): boolean {
-  if (isRootAdmin(c)) return true;
-  if (isDomainAdmin(c)) return path.startsWith(c.domainPath);
-  return false;
-}
-
 /** SQL condition restricting a domain-path column to the caller's subtree (undefined: no limit). */
 export function domainPathCondition(c: Caller, pathColumn: AnyColumn): SQL | undefined {
   if (isRootAdmin(c)) return undefined;

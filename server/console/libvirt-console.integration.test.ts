@@ -27,7 +27,7 @@ import { testWorkers, waitFor, waitForJob } from "@/test/orchestrator";
 import { signInAs } from "@/test/sessions";
 import { ByteQueue } from "./byte-queue";
 import { createConsoleProxy } from "./proxy";
-import { RfbTestClient, tcpTransport, type Transport } from "./rfb-test-client";
+import { RfbTestClient, tcpTransport, type Transport } from "@/test/rfb-test-client";
 import { undefinePoolsUnder } from "@/test/libvirt-pools";
 
 const URI = "qemu:///system";

@@ -18,7 +18,7 @@ import { deployChoicesByName, testWorkers, waitFor, waitForJob } from "@/test/or
 import { BACKGROUND, CELL_H, ROW, textMask } from "@/server/orchestrator/drivers/simulator/rfb/screen";
 import { createConsoleProxy } from "./proxy";
 import { openConsoles } from "./registry";
-import { RfbTestClient, type Transport } from "./rfb-test-client";
+import { RfbTestClient, type Transport } from "@/test/rfb-test-client";
 import { issueTicket } from "./tickets";
 
 /**

@@ -130,7 +130,7 @@ async function connectUpstream(endpoint: { host: string; port: number; password?
 export function createConsoleProxy(opts: ConsoleProxyOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024, perMessageDeflate: false });
   const log = opts.log ?? ((m: string) => console.log(`[console] ${m}`));
-  const secret = opts.secret ?? (() => process.env.NEXTAUTH_SECRET);
+  const secret = opts.secret ?? (() => env().NEXTAUTH_SECRET);
   const maxPerUser = opts.maxPerUser ?? (() => env().STRATUS_CONSOLE_MAX_PER_USER);
   /** Consoles being opened (authorised, not yet registered), per user, for the cap. */
   const opening = new Map<string, number>();

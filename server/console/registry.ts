@@ -1,6 +1,8 @@
+import { processSingleton } from "@/lib/process-singleton";
+
 /**
- * Open console sessions of this process, on globalThis: the next-auth sign-out event runs inside
- * Next.js's bundle, the proxy in server.ts. Whether a sign-in was ended lives in the database
+ * Open console sessions of this process, one registry shared by both copies of this module: the
+ * next-auth sign-out event runs inside Next.js's bundle, the proxy in server.ts. Whether a sign-in was ended lives in the database
  * (server/auth/session.ts); this only closes this process's consoles at once.
  */
 export interface OpenConsole {
@@ -15,8 +17,7 @@ interface Registry {
   open: Map<string, OpenConsole>;
 }
 
-const g = globalThis as unknown as { __stratusConsoles?: Registry };
-const reg = (): Registry => (g.__stratusConsoles ??= { open: new Map() });
+const reg = (): Registry => processSingleton("console.registry", () => ({ open: new Map() }));
 
 export const CLOSE = {
   upstreamClosed: { code: 4000, reason: "The VM's console closed (the VM stopped or restarted)" },

@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
+import { rowsOf } from "@/db/rows";
 import { jobs } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { seedTenancy } from "@/test/fixtures";
@@ -83,6 +84,5 @@ describe("no deadlocks under ordinary concurrent use", () => {
 async function deadlocks(db: DbHandle) {
   await new Promise((r) => setTimeout(r, 600));
   const res = await db.db.execute(sql`select deadlocks::int as n from pg_stat_database where datname = current_database()`);
-  const rows = (res as { rows?: { n: number }[] }).rows ?? (res as { n: number }[]);
-  return Number(rows[0]?.n ?? 0);
+  return Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0);
 }

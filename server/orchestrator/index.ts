@@ -11,6 +11,8 @@ import { startWorkers } from "./jobs/runner";
 import { reconcileAll } from "./sync/reconciler";
 import { startMetrics } from "./metrics/collector";
 import { dueForExpunge, expungeInstance } from "@/server/services/instances/operations";
+import { processSingleton } from "@/lib/process-singleton";
+import { env } from "@/server/env";
 
 export interface OrchestratorOptions {
   concurrency?: number;
@@ -23,7 +25,7 @@ export interface OrchestratorOptions {
   background?: boolean;
 }
 
-const g = globalThis as unknown as { __stratusSimulator?: SimulatorDriver; __stratusLibvirt?: LibvirtDriver };
+const g = processSingleton("orchestrator.drivers", (): { __stratusSimulator?: SimulatorDriver; __stratusLibvirt?: LibvirtDriver } => ({}));
 
 /** The simulator driver of this process (admins change its latency and faults at run time). */
 export const simulatorDriver = () => g.__stratusSimulator;
@@ -48,7 +50,7 @@ export function startOrchestrator(handle: DbHandle, opts: OrchestratorOptions = 
   const workers = startWorkers({
     db: handle.db,
     owner,
-    concurrency: opts.concurrency ?? Number(process.env.STRATUS_JOB_CONCURRENCY ?? 8),
+    concurrency: opts.concurrency ?? env().STRATUS_JOB_CONCURRENCY,
     listen: (cb) => handle.listen(JOB_CHANNEL, cb),
   });
   const timers: NodeJS.Timeout[] = [];
@@ -59,16 +61,13 @@ export function startOrchestrator(handle: DbHandle, opts: OrchestratorOptions = 
     const reportedUnknown = new Set<string>();
     let reconciling = false;
     timers.push(
-      setInterval(
-        () => {
-          if (reconciling) return;
-          reconciling = true;
-          void reconcileAll(handle.db, { reportedUnknown })
-            .catch((e: unknown) => console.error("[reconciler] cycle failed", e))
-            .finally(() => (reconciling = false));
-        },
-        opts.reconcileIntervalMs ?? Number(process.env.STRATUS_RECONCILE_INTERVAL_MS ?? 30_000),
-      ),
+      setInterval(() => {
+        if (reconciling) return;
+        reconciling = true;
+        void reconcileAll(handle.db, { reportedUnknown })
+          .catch((e: unknown) => console.error("[reconciler] cycle failed", e))
+          .finally(() => (reconciling = false));
+      }, opts.reconcileIntervalMs ?? env().STRATUS_RECONCILE_INTERVAL_MS),
     );
     timers.push(
       setInterval(() => {

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { and, count, desc, eq, ilike, inArray, isNull, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { accounts, domains, instances, jobs, users } from "@/db/schema";
-import { type Caller, domainInScope, domainPathCondition, escapeLike, isRootAdmin } from "@/server/authz/caller";
+import { type Caller, escapeLike, isRootAdmin } from "@/server/authz/caller";
+import { accountScope } from "@/server/authz/scopes";
 import { hashPassword } from "@/server/auth/password";
 import type { CreateAccountInput } from "@/lib/validation/identity";
 import { badRequest, conflict, forbidden, isUniqueViolation, notFound, ServiceError } from "./errors";
@@ -28,19 +29,16 @@ const accountColumns = {
   domainName: domains.name,
 };
 
+/** Accounts with their domain, the join `accountScope` filters on. */
+const accountRows = (db: DbOrTx) => db.select(accountColumns).from(accounts).innerJoin(domains, eq(domains.id, accounts.domainId));
+
 /**
  * An account the caller may see (own account for users, subtree for resellers), or NOT_FOUND.
  * A removed account is gone (its row stays only for the history that names it).
  */
 export async function getAccountInScope(db: DbOrTx, caller: Caller, id: string): Promise<AccountWithDomain> {
-  const [a] = await db
-    .select(accountColumns)
-    .from(accounts)
-    .innerJoin(domains, eq(domains.id, accounts.domainId))
-    .where(and(eq(accounts.id, id), isNull(accounts.removedAt)));
+  const [a] = await accountRows(db).where(and(eq(accounts.id, id), accountScope(caller)));
   if (!a) throw notFound("Account");
-  const visible = caller.accountType === "user" ? a.id === caller.accountId : domainInScope(caller, a.domainPath);
-  if (!visible) throw notFound("Account");
   return a;
 }
 
@@ -57,7 +55,7 @@ export function refuseIfRemoving(a: Pick<Account, "name" | "state">) {
 }
 
 export async function listAccounts(db: DbOrTx, caller: Caller, input: PageInput & { domainId?: string; includeSubdomains?: boolean }) {
-  const conds: (SQL | undefined)[] = [domainPathCondition(caller, domains.path), isNull(accounts.removedAt)];
+  const conds: (SQL | undefined)[] = [accountScope(caller)];
   if (input.domainId) {
     const d = await getDomainInScope(db, caller, input.domainId);
     conds.push(input.includeSubdomains ? sql`${domains.path} like ${`${escapeLike(d.path)}%`}` : eq(accounts.domainId, d.id));
@@ -66,10 +64,7 @@ export async function listAccounts(db: DbOrTx, caller: Caller, input: PageInput 
     const q = `%${escapeLike(input.search)}%`;
     conds.push(or(ilike(accounts.name, q), ilike(domains.name, q)));
   }
-  const rows = await db
-    .select(accountColumns)
-    .from(accounts)
-    .innerJoin(domains, eq(domains.id, accounts.domainId))
+  const rows = await accountRows(db)
     .where(and(...conds))
     .orderBy(accounts.name)
     .limit(10_000);

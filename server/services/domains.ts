@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { and, asc, count, eq, inArray, isNull, like, sql } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { accounts, computeOfferings, diskOfferings, domains, events, instances, jobs, resourceCounters } from "@/db/schema";
-import { type Caller, domainInScope, domainPathCondition, escapeLike, isRootAdmin } from "@/server/authz/caller";
+import { type Caller, escapeLike, isRootAdmin } from "@/server/authz/caller";
+import { domainScope } from "@/server/authz/scopes";
 import type { CreateDomainInput } from "@/lib/validation/identity";
 import { badRequest, conflict, isUniqueViolation, notFound } from "./errors";
 import { recordEvent } from "./events";
@@ -15,8 +16,8 @@ export async function getDomainInScope(db: DbOrTx, caller: Caller, id: string): 
   const [d] = await db
     .select()
     .from(domains)
-    .where(and(eq(domains.id, id), isNull(domains.removedAt)));
-  if (!d || !domainInScope(caller, d.path)) throw notFound("Domain");
+    .where(and(eq(domains.id, id), domainScope(caller)));
+  if (!d) throw notFound("Domain");
   return d;
 }
 
@@ -39,12 +40,7 @@ export interface DomainNode extends Domain {
 
 /** The caller's whole visible tree, ordered by path, with account and child counts. */
 export async function listDomainTree(db: DbOrTx, caller: Caller): Promise<DomainNode[]> {
-  const rows = await db
-    .select()
-    .from(domains)
-    .where(and(domainPathCondition(caller, domains.path), isNull(domains.removedAt)))
-    .orderBy(asc(domains.level), asc(domains.name))
-    .limit(5000);
+  const rows = await db.select().from(domains).where(domainScope(caller)).orderBy(asc(domains.level), asc(domains.name)).limit(5000);
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const accountCounts = await db

@@ -1,7 +1,8 @@
 import { and, desc, eq, gte, ilike, inArray, like, lte, or, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { accounts, events } from "@/db/schema";
-import { type Caller, escapeLike, isRootAdmin, ownedCondition } from "@/server/authz/caller";
+import { type Caller, escapeLike, isRootAdmin } from "@/server/authz/caller";
+import { eventScope } from "@/server/authz/scopes";
 import type { EventFilters } from "@/lib/validation/events";
 import { getAccountInScope } from "./accounts";
 import { getDomainInScope } from "./domains";
@@ -48,7 +49,7 @@ export const eventSort = { createdAt: events.createdAt, type: events.type, level
  * the account each belongs to. An account, domain or user filter outside the scope is NOT_FOUND.
  */
 export async function listEvents(db: DbOrTx, caller: Caller, input: PageInput & EventFilters) {
-  const conds: (SQL | undefined)[] = [ownedCondition(caller, { accountId: events.accountId, domainPath: events.domainPath })];
+  const conds: (SQL | undefined)[] = [eventScope(caller)];
   if (input.accountId) conds.push(eq(events.accountId, (await getAccountInScope(db, caller, input.accountId)).id));
   if (input.domainId) conds.push(like(events.domainPath, `${escapeLike((await getDomainInScope(db, caller, input.domainId)).path)}%`));
   if (input.userId) conds.push(eq(events.actorUserId, (await getUserInScope(db, caller, input.userId)).id));

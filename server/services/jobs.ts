@@ -1,7 +1,8 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { hosts, instances, jobs } from "@/db/schema";
-import { type Caller, isRootAdmin, ownedCondition } from "@/server/authz/caller";
+import { type Caller, isRootAdmin } from "@/server/authz/caller";
+import { jobScope } from "@/server/authz/scopes";
 import { notFound } from "./errors";
 import { redactHost } from "./events";
 
@@ -25,7 +26,7 @@ export async function getJobInScope(db: DbOrTx, caller: Caller, id: string) {
       lockedBy: jobs.lockedBy,
     })
     .from(jobs)
-    .where(and(eq(jobs.id, id), ownedCondition(caller, { accountId: jobs.accountId, domainPath: jobs.domainPath })));
+    .where(and(eq(jobs.id, id), jobScope(caller)));
   if (!job) throw notFound("Job");
   if (isRootAdmin(caller)) return job;
   // Hosts are infrastructure: a VM job's messages name its host ("Defining the VM on sim-host-1"), which only the root admin sees.

@@ -1,7 +1,8 @@
 import { and, eq, ilike, or, sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { accounts, domains, users } from "@/db/schema";
-import { type Caller, domainInScope, domainPathCondition, escapeLike } from "@/server/authz/caller";
+import { type Caller, escapeLike } from "@/server/authz/caller";
+import { userScope } from "@/server/authz/scopes";
 import { hashPassword, verifyPassword } from "@/server/auth/password";
 import { endOtherSessions } from "@/server/auth/session";
 import { beginAttempt, forgiveAttempt, sleep } from "@/server/auth/throttle";
@@ -30,16 +31,18 @@ const publicColumns = {
   domainName: domains.name,
 };
 
-/** A user the caller may see (a tenant: only its own account's), or NOT_FOUND. */
-export async function getUserInScope(db: DbOrTx, caller: Caller, id: string) {
-  const [u] = await db
+/** Users with their account and domain, the joins `userScope` filters on. */
+const userRows = (db: DbOrTx) =>
+  db
     .select(publicColumns)
     .from(users)
     .innerJoin(accounts, eq(accounts.id, users.accountId))
-    .innerJoin(domains, eq(domains.id, accounts.domainId))
-    .where(eq(users.id, id));
-  if (!u || !domainInScope(caller, u.domainPath) || (caller.accountType === "user" && u.accountId !== caller.accountId))
-    throw notFound("User");
+    .innerJoin(domains, eq(domains.id, accounts.domainId));
+
+/** A user the caller may see (a tenant: only its own account's), or NOT_FOUND. */
+export async function getUserInScope(db: DbOrTx, caller: Caller, id: string) {
+  const [u] = await userRows(db).where(and(eq(users.id, id), userScope(caller)));
+  if (!u) throw notFound("User");
   return u;
 }
 
@@ -68,17 +71,13 @@ function event(
 }
 
 export async function listUsers(db: DbOrTx, caller: Caller, input: PageInput & { accountId?: string }) {
-  const conds: (SQL | undefined)[] = [domainPathCondition(caller, domains.path)];
+  const conds: (SQL | undefined)[] = [userScope(caller)];
   if (input.accountId) conds.push(eq(users.accountId, (await getAccountInScope(db, caller, input.accountId)).id));
   if (input.search) {
     const q = `%${escapeLike(input.search)}%`;
     conds.push(or(ilike(users.username, q), ilike(users.email, q), ilike(accounts.name, q)));
   }
-  const rows = await db
-    .select(publicColumns)
-    .from(users)
-    .innerJoin(accounts, eq(accounts.id, users.accountId))
-    .innerJoin(domains, eq(domains.id, accounts.domainId))
+  const rows = await userRows(db)
     .where(and(...conds))
     .orderBy(users.username)
     .limit(10_000);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
 import { consoleTickets } from "@/db/schema";
-import { RfbTestClient } from "@/server/console/rfb-test-client";
+import { RfbTestClient } from "@/test/rfb-test-client";
 import { BACKGROUND, CELL_H, ROW, textMask } from "@/server/orchestrator/drivers/simulator/rfb/screen";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
@@ -31,7 +31,11 @@ const sockets: Opened[] = [];
 
 async function startNode(name: string) {
   if (testDbKind() === "postgres") {
-    const p = await spawnScript("scripts/portal-node.ts", h.url!, name, { NEXTAUTH_SECRET: SECRET, STRATUS_CONSOLE_CHECK_MS: "200" });
+    const p = await spawnScript("scripts/portal-node.ts", h.url!, name, {
+      NEXTAUTH_SECRET: SECRET,
+      STRATUS_CONSOLE_CHECK_MS: "200",
+      PORT: "0",
+    });
     const port = Number(/ready \S+ port=(\d+)/.exec(p.output())![1]);
     return { name, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}`, stop: () => p.kill("SIGTERM") };
   }

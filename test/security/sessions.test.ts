@@ -3,13 +3,13 @@ import type { AddressInfo } from "node:net";
 import { eq } from "drizzle-orm";
 import { decode } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { DbHandle } from "@/db";
+import { type DbHandle, useAsProcessDb } from "@/db";
 import { sessions, users } from "@/db/schema";
 import { currentCaller } from "@/server/api/context";
 import { onSignOut } from "@/server/auth/options";
 import { sessionLifetimes } from "@/server/auth/session";
 import { createConsoleProxy } from "@/server/console/proxy";
-import { RfbTestClient } from "@/server/console/rfb-test-client";
+import { RfbTestClient } from "@/test/rfb-test-client";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { codeOf, connectWs, trpcClient, trpcHandler } from "@/test/http";
@@ -65,7 +65,7 @@ async function openConsole(l: TestLogin) {
 beforeAll(async () => {
   h = await openTestDb();
   // Server pages use the process's database (getDb()): make it this test's.
-  (globalThis as { __stratusDb?: DbHandle }).__stratusDb = h;
+  useAsProcessDb(h);
   t = await seedTenancy(h.db);
   workers = testWorkers(h);
   const [d] = await api(h.db, t.callers.tenant).instance.deploy({ ...(await deployChoicesByName(h.db)), name: "sessions-vm" });

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
 import { createConsoleProxy } from "@/server/console/proxy";
 import { openConsoles } from "@/server/console/registry";
-import { RfbTestClient } from "@/server/console/rfb-test-client";
+import { RfbTestClient } from "@/test/rfb-test-client";
 import { upgradeRouter } from "@/server/upgrade";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";

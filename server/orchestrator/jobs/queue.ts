@@ -2,6 +2,8 @@ import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { jobs } from "@/db/schema";
 import { isUniqueViolation, ServiceError } from "@/server/services/errors";
+import { rowsOf } from "@/db/rows";
+import { processSingleton } from "@/lib/process-singleton";
 
 export type Job = typeof jobs.$inferSelect;
 export const JOB_CHANNEL = "stratus_jobs";
@@ -89,7 +91,7 @@ export async function claimJob(db: DbOrTx, owner: string, leaseMs: number, types
         started_at = coalesce(started_at, now())
       where id = (select id from jobs where ${runnable} ${typeFilter} order by ${order} limit 1 for update skip locked)
       returning *`);
-    const rows = (res as { rows?: Record<string, unknown>[] }).rows ?? (res as Record<string, unknown>[]);
+    const rows = rowsOf(res);
     return rows[0] ? toJob(rows[0]) : null;
   };
   return (
@@ -207,13 +209,12 @@ export async function deferJob(db: DbOrTx, jobId: string, owner: string, delayMs
 }
 
 // In-process wake-up, so a job enqueued by this process starts at once even before NOTIFY arrives.
-const g = globalThis as unknown as { __stratusJobWake?: Set<() => void> };
-g.__stratusJobWake ??= new Set();
+const wakers = processSingleton("jobs.localWake", () => new Set<() => void>());
 export function onLocalWake(fn: () => void): () => void {
-  g.__stratusJobWake!.add(fn);
-  return () => g.__stratusJobWake!.delete(fn);
+  wakers.add(fn);
+  return () => wakers.delete(fn);
 }
 function localWake() {
   // After the current transaction has had a chance to commit.
-  setTimeout(() => g.__stratusJobWake!.forEach((fn) => fn()), 0);
+  setTimeout(() => wakers.forEach((fn) => fn()), 0);
 }

@@ -1,5 +1,6 @@
 import type { Db, Tx } from "@/db";
 import type { Job } from "./queue";
+import { processSingleton } from "@/lib/process-singleton";
 
 export interface JobContext {
   job: Job;
@@ -28,17 +29,16 @@ export interface JobHandler {
   onFailure?(tx: Tx, job: Job, error: Error): Promise<void>;
 }
 
-const g = globalThis as unknown as { __stratusJobHandlers?: Map<string, JobHandler> };
-g.__stratusJobHandlers ??= new Map();
+const handlers = processSingleton("jobs.handlers", () => new Map<string, JobHandler>());
 
 export function registerJobHandler(type: string, handler: JobHandler) {
-  g.__stratusJobHandlers!.set(type, handler);
+  handlers.set(type, handler);
 }
 
 export function jobHandler(type: string): JobHandler | undefined {
-  return g.__stratusJobHandlers!.get(type);
+  return handlers.get(type);
 }
 
 export function registeredJobTypes(): string[] {
-  return [...g.__stratusJobHandlers!.keys()];
+  return [...handlers.keys()];
 }

@@ -4,6 +4,7 @@ import { hostMetrics, hosts, instances, vmMetrics } from "@/db/schema";
 import { hostRefOf } from "@/server/orchestrator/drivers/host-ref";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
+import { env } from "@/server/env";
 
 export interface MetricsOptions {
   /** How often samples are taken (default 30 s; STRATUS_METRICS_INTERVAL_MS). */
@@ -15,8 +16,8 @@ export interface MetricsOptions {
 }
 
 export const metricsDefaults = () => ({
-  intervalMs: Number(process.env.STRATUS_METRICS_INTERVAL_MS ?? 30_000),
-  retentionMs: Number(process.env.STRATUS_METRICS_RETENTION_HOURS ?? 24 * 7) * 3_600_000,
+  intervalMs: env().STRATUS_METRICS_INTERVAL_MS,
+  retentionMs: env().STRATUS_METRICS_RETENTION_HOURS * 3_600_000,
 });
 
 /**

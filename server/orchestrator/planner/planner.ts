@@ -1,5 +1,6 @@
 import { and, eq, notInArray, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
+import { rowsOf } from "@/db/rows";
 import { clusters, hosts, instances, pods, zones } from "@/db/schema";
 import { ServiceError } from "@/server/services/errors";
 import { type Candidate, rankCandidates, type Strategy } from "./rank";
@@ -115,8 +116,7 @@ export async function reserveOnHost(
       and hosts.cpu_used_mhz + ${cpu} <= hosts.cpu_cores::bigint * hosts.cpu_mhz * clusters.cpu_overcommit
       and hosts.memory_used_mib + ${r.memoryMib} <= hosts.memory_mib * clusters.memory_overcommit
     returning hosts.id`);
-  const list = (rows as { rows?: unknown[] }).rows ?? (rows as unknown[]);
-  return list.length > 0;
+  return rowsOf(rows).length > 0;
 }
 
 export async function releaseFromHost(db: DbOrTx, hostId: string, r: Pick<PlacementRequest, "cpuCores" | "cpuMhz" | "memoryMib">) {

@@ -1,9 +1,8 @@
 import { eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
+import { rowsOf } from "@/db/rows";
 import { storagePools } from "@/db/schema";
 import { ServiceError } from "@/server/services/errors";
-
-const rowsOf = (res: unknown) => (res as { rows?: Record<string, unknown>[] }).rows ?? (res as Record<string, unknown>[]);
 
 /**
  * Counts a root disk of `gib` GiB on a primary storage pool the host can use (its cluster's first,

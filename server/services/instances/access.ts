@@ -1,22 +1,20 @@
-import { and, eq, isNull, or } from "drizzle-orm";
+import { and, eq, isNull, ne, or } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { computeOfferings, instances, templates, zones } from "@/db/schema";
-import { type Caller, domainInScope } from "@/server/authz/caller";
+import type { Caller } from "@/server/authz/caller";
+import { instanceScope } from "@/server/authz/scopes";
 import { notFound, badRequest } from "@/server/services/errors";
 import { accountOwner, pathIds } from "@/server/services/limits";
 
 export type Instance = typeof instances.$inferSelect;
 
-/** Can the caller see this instance? Users: own account; resellers: subtree; root: all. */
-export function instanceVisible(caller: Caller, vm: Pick<Instance, "accountId" | "domainPath">): boolean {
-  if (caller.accountType === "user") return vm.accountId === caller.accountId;
-  return domainInScope(caller, vm.domainPath);
-}
-
 /** An instance in the caller's scope, or NOT_FOUND. Expunged instances are gone. */
 export async function getInstanceInScope(db: DbOrTx, caller: Caller, id: string): Promise<Instance> {
-  const [vm] = await db.select().from(instances).where(eq(instances.id, id));
-  if (!vm || vm.state === "expunged" || !instanceVisible(caller, vm)) throw notFound("Instance");
+  const [vm] = await db
+    .select()
+    .from(instances)
+    .where(and(eq(instances.id, id), ne(instances.state, "expunged"), instanceScope(caller)));
+  if (!vm) throw notFound("Instance");
   return vm;
 }
 

@@ -1,7 +1,8 @@
 import { and, asc, count, desc, eq, ilike, inArray, like, ne, or, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { accounts, computeOfferings, hosts, instances, jobs, templates, zones } from "@/db/schema";
-import { type Caller, escapeLike, isRootAdmin, ownedCondition } from "@/server/authz/caller";
+import { type Caller, escapeLike, isRootAdmin } from "@/server/authz/caller";
+import { instanceScope } from "@/server/authz/scopes";
 import type { InstanceSortKey, ListInstancesInput } from "@/lib/validation/instances";
 import { getAccountInScope } from "@/server/services/accounts";
 import { getDomainInScope } from "@/server/services/domains";
@@ -43,7 +44,7 @@ const columns = {
 
 /** Instances in the caller's scope, one page, with the names the list shows. */
 export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<ListInstancesInput>) {
-  const conds: (SQL | undefined)[] = [ownedCondition(caller, { accountId: instances.accountId, domainPath: instances.domainPath })];
+  const conds: (SQL | undefined)[] = [instanceScope(caller)];
   if (!input.includeExpunged) conds.push(ne(instances.state, "expunged"));
   if (input.state) conds.push(eq(instances.state, input.state));
   if (input.zoneId) conds.push(eq(instances.zoneId, input.zoneId));

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, getTableColumns, ilike, inArray, isNull, like, or, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import type { Db, DbOrTx } from "@/db";
+import { rowsOf } from "@/db/rows";
 import { computeOfferings, diskOfferings, domains } from "@/db/schema";
 import { type Caller, escapeLike, isDomainAdmin, isRootAdmin } from "@/server/authz/caller";
 import type { OfferingState } from "@/lib/validation/offerings";
@@ -213,11 +214,6 @@ export function offeringEvent(
 /** Locks an offering's row for the rest of the transaction (references to it then wait for us). */
 export async function lockOffering(tx: DbOrTx, t: OfferingTable, id: string) {
   await tx.execute(sql`select 1 from ${t} where ${t.id} = ${id} for update`);
-}
-
-function rowsOf<R>(res: unknown): R[] {
-  if (Array.isArray(res)) return res as R[];
-  return (res as { rows?: R[] }).rows ?? [];
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   parseVncDisplay,
   sumCounter,
 } from "./parse";
+import { env } from "@/server/env";
 import { allowedUriProblem, ToolError, virsh } from "./run";
 import { isHelperDomain, LibvirtSnapshots } from "./snapshots";
 import { isVolMissing, volumeFiles, type VirshCall } from "./storage";
@@ -130,7 +131,7 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   private nics(name: string): NicDef[] {
-    const mode = this.opts.nic ?? process.env.STRATUS_LIBVIRT_NIC ?? "user";
+    const mode = this.opts.nic ?? env().STRATUS_LIBVIRT_NIC;
     const mac = macFor(name);
     if (mode === "none") return [];
     if (mode === "user") return [{ type: "user", mac }];
@@ -190,7 +191,7 @@ export class LibvirtDriver implements HypervisorDriver {
       disks: [{ path: rootPath, format: "qcow2", target: "vda" }, ...data],
       nics: this.nics(name),
       vnc: {
-        listen: this.opts.vncListen ?? process.env.STRATUS_LIBVIRT_VNC_LISTEN ?? (isLocalUri(uri) ? "127.0.0.1" : "0.0.0.0"),
+        listen: this.opts.vncListen ?? env().STRATUS_LIBVIRT_VNC_LISTEN ?? (isLocalUri(uri) ? "127.0.0.1" : "0.0.0.0"),
         password: randomBytes(6).toString("base64url").slice(0, 8),
       },
       serialLogPath: path.join(root.pool.path, serialLogName(name)),

@@ -1,7 +1,7 @@
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ByteQueue } from "@/server/console/byte-queue";
-import { RfbTestClient, tcpTransport } from "@/server/console/rfb-test-client";
+import { RfbTestClient, tcpTransport } from "@/test/rfb-test-client";
 import { desEncryptBlock, vncAuthResponse } from "@/server/console/vnc-des";
 import { SimulatorConsoles, type VmTruth } from "./consoles";
 import { fontCharacters, glyph } from "./font";

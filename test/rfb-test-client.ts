@@ -1,6 +1,6 @@
 import net from "node:net";
-import { ByteQueue } from "./byte-queue";
-import { upstreamHandshake } from "./rfb-handshake";
+import { ByteQueue } from "@/server/console/byte-queue";
+import { upstreamHandshake } from "@/server/console/rfb-handshake";
 
 /**
  * A minimal RFB client for tests (over TCP or a WebSocket): handshake, ServerInit, Raw updates
