@@ -11,6 +11,7 @@ import { closeAllConsoles } from "./server/console/registry";
 import { createConsoleProxy } from "./server/console/proxy";
 import { env } from "./server/env";
 import { startOrchestrator } from "./server/orchestrator";
+import { serviceJobs, serviceSchedules } from "./server/services/background";
 import { upgradeRouter } from "./server/upgrade";
 
 /**
@@ -47,7 +48,8 @@ async function main() {
     }
   }
 
-  const orchestrator = startOrchestrator(handle);
+  // The services' jobs and sweeps (account cleanup, expunge) run beside the orchestrator's own.
+  const orchestrator = startOrchestrator(handle, { jobs: serviceJobs, schedules: serviceSchedules });
 
   const dev = e.NODE_ENV !== "production";
   const app = next({ dev, hostname: "localhost", port: e.PORT });

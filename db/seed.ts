@@ -16,7 +16,7 @@ import {
   zones,
 } from "./schema";
 import { hashPassword } from "../server/auth/password";
-import { createCounters, defaultAccountLimits } from "../server/services/limits";
+import { createCounters, defaultAccountLimits } from "../server/core/limits";
 
 /** The demo logins, also listed in the README. Change them after first start on a shared machine. */
 export const demoLogins = [

@@ -7,6 +7,7 @@
  */
 import { openDb } from "@/db";
 import { registerOrchestrator } from "@/server/orchestrator";
+import { serviceJobs } from "@/server/services/background";
 import { JOB_CHANNEL } from "@/server/orchestrator/jobs/queue";
 import { startWorkers } from "@/server/orchestrator/jobs/runner";
 import { env } from "@/server/env";
@@ -18,7 +19,7 @@ function main() {
   const owner = e.STRATUS_WORKER_OWNER ?? `worker:${process.pid}`;
   const { STRATUS_LEASE_MS: leaseMs, STRATUS_JOB_CONCURRENCY: concurrency, STRATUS_POLL_MS: pollMs } = e;
   const handle = openDb({ url, max: concurrency + 4 });
-  registerOrchestrator(handle);
+  registerOrchestrator(handle, serviceJobs);
   const workers = startWorkers({
     db: handle.db,
     owner,

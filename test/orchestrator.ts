@@ -13,12 +13,13 @@ import {
   zones,
 } from "@/db/schema";
 import { registerOrchestrator, simulatorDriver } from "@/server/orchestrator";
+import { serviceJobs } from "@/server/services/background";
 import { startWorkers } from "@/server/orchestrator/jobs/runner";
 import { JOB_CHANNEL } from "@/server/orchestrator/jobs/queue";
 
-/** Job workers for a test's database (handlers and the simulator registered). */
+/** Job workers for a test's database (every job type and the simulator registered). */
 export function testWorkers(h: DbHandle, owner = "test-worker", concurrency = 4) {
-  registerOrchestrator(h);
+  registerOrchestrator(h, serviceJobs);
   return startWorkers({ db: h.db, owner, concurrency, pollMs: 100, log: () => {}, listen: (cb) => h.listen(JOB_CHANNEL, cb) });
 }
 

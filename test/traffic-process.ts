@@ -10,8 +10,9 @@ import { TRPCError } from "@trpc/server";
 import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import { openDb } from "@/db";
 import { hosts, instances, jobs } from "@/db/schema";
-import { operationAllowed } from "@/server/orchestrator/vm-state";
+import { operationAllowed } from "@/lib/vm-state";
 import { registerOrchestrator } from "@/server/orchestrator";
+import { serviceJobs } from "@/server/services/background";
 import { JOB_CHANNEL } from "@/server/orchestrator/jobs/queue";
 import { startWorkers } from "@/server/orchestrator/jobs/runner";
 import { reconcileHost } from "@/server/orchestrator/sync/reconciler";
@@ -27,7 +28,7 @@ async function main() {
   const loopsPerUser = num(process.env.TRAFFIC_LOOPS, 3);
   const durationMs = num(process.env.TRAFFIC_MS, 15_000);
   const handle = openDb({ url, max: 16 });
-  registerOrchestrator(handle);
+  registerOrchestrator(handle, serviceJobs);
 
   const result = {
     owner,

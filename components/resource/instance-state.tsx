@@ -2,10 +2,9 @@
 import { formatMib } from "@/components/resource/format";
 import { Badge, type Tone } from "@/components/ui/badge";
 import { Spinner } from "@/components/ui/states";
-import { vmStates } from "@/db/schema/instances";
-import { operations, type VmOperation, type VmState } from "@/server/orchestrator/vm-state";
+import { operationAllowed, operations, stateLabel, transitionalStates, vmStates, type VmOperation, type VmState } from "@/lib/vm-state";
 
-export { operations, vmStates, type VmOperation, type VmState };
+export { operations, stateLabel, transitionalStates, vmStates, type VmOperation, type VmState };
 
 const tones: Record<VmState, Tone> = {
   allocated: "gray",
@@ -21,15 +20,8 @@ const tones: Record<VmState, Tone> = {
   expunged: "gray",
 };
 
-/** States a VM passes through on the way to another: the UI polls while a VM is in one. */
-export const transitionalStates: readonly VmState[] = ["starting", "stopping", "migrating", "expunging"];
-
-export const stateLabel = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-
 /** May `op` start from this state? (The server checks again; this only enables buttons.) */
-export function canOperate(op: VmOperation, state: VmState): boolean {
-  return (operations[op] as readonly VmState[]).includes(state);
-}
+export const canOperate = operationAllowed;
 
 /** A VM's state as a coloured badge; a spinner in transitional states. */
 export function InstanceStateBadge({ state, testId }: { state: VmState; testId?: string }) {

@@ -6,21 +6,9 @@ import { computeOfferings } from "./offerings";
 import { accounts } from "./accounts";
 import { domains } from "./domains";
 import { templates } from "./templates";
+/** The states and the moves between them live in lib/vm-state.ts (shared with the browser). */
+import { vmStates } from "../../lib/vm-state";
 
-/** The VM state machine's states (server/orchestrator/vm-state.ts says which moves are allowed). */
-export const vmStates = [
-  "allocated",
-  "starting",
-  "running",
-  "stopping",
-  "stopped",
-  "migrating",
-  "error",
-  "unknown",
-  "destroyed",
-  "expunging",
-  "expunged",
-] as const;
 export const vmState = pgEnum("vm_state", vmStates);
 
 export const instances = pgTable(

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { vmStates } from "../../db/schema/instances";
+import { vmStates } from "../vm-state";
 import { idSchema, listInputOf } from "./common";
 
 /** VM names become hostnames: letters, digits and hyphens, starting with a letter (RFC 1123). */

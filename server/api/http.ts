@@ -3,7 +3,7 @@ import { appRouter, type AppRouter } from "@/server/api/root";
 import { createRequestContext } from "@/server/api/context";
 import { DB_RETRY_AFTER_SECONDS, INTERNAL_MESSAGE } from "@/server/api/trpc";
 import { env } from "@/server/env";
-import { isDatabaseUnavailable } from "@/server/services/errors";
+import { isDatabaseUnavailable } from "@/server/core/errors";
 
 /**
  * Why a request may not run a mutation (null when it may). Browsers send cookies with cross-site

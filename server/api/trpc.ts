@@ -4,7 +4,7 @@ import { ZodError } from "zod";
 import type { Db } from "@/db";
 import type { Caller } from "@/server/authz/caller";
 import { can, type Permission } from "@/server/authz/permissions";
-import { isDatabaseUnavailable, ServiceError } from "@/server/services/errors";
+import { isDatabaseUnavailable, ServiceError } from "@/server/core/errors";
 
 export interface Context {
   db: Db;

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db";
 import { accounts, domains, users } from "@/db/schema";
-import { recordEvent } from "@/server/services/events";
+import { recordEvent } from "@/server/core/events";
 import { dummyHash, verifyPassword } from "./password";
 import { startSession } from "./session";
 import { beginAttempt, forgiveAttempt, sleep, throttlePolicy, type ThrottlePolicy } from "./throttle";

@@ -5,7 +5,7 @@ import { accounts, domains, sessions, users } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import { closeConsolesOfSessions } from "@/server/console/registry";
 import { env } from "@/server/env";
-import { notFound } from "@/server/services/errors";
+import { notFound } from "@/server/core/errors";
 
 /**
  * Sessions: one `sessions` row per sign-in, named by the JWT's `sid` claim. checkSession is THE

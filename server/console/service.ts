@@ -1,7 +1,7 @@
 import type { Db } from "@/db";
 import type { Caller } from "@/server/authz/caller";
 import { getInstanceInScope } from "@/server/services/instances/access";
-import { conflict, ServiceError } from "@/server/services/errors";
+import { conflict, ServiceError } from "@/server/core/errors";
 import { issueTicket } from "./tickets";
 
 /**

@@ -6,7 +6,7 @@ import { accounts, hosts, instances, jobs, usageEvents } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { capacityViolations, deployChoicesByName, testWorkers, waitForJob } from "@/test/orchestrator";
-import { accountLimits, domainLimits, writeLimits } from "@/server/services/limits";
+import { accountLimits, domainLimits, writeLimits } from "@/server/core/limits";
 
 /**
  * Many deploys at once, through the real API: limits and host capacity are consumed with locked

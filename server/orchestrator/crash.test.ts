@@ -18,7 +18,7 @@ import { registerOrchestrator, simulatorDriver } from "@/server/orchestrator";
 import type { HostRef, VmSpec } from "@/server/orchestrator/drivers/types";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
 import { claimJob, markStepDone } from "@/server/orchestrator/jobs/queue";
-import { accountLimits } from "@/server/services/limits";
+import { accountLimits } from "@/server/core/limits";
 
 /**
  * A process that dies mid-job (SIGKILL: no clean-up of any kind) must not leave a VM half-made,

@@ -7,7 +7,7 @@ import { openTestDb, testDbKind } from "@/test/db";
 import { seedTenancy } from "@/test/fixtures";
 import { killAllWorkers, spawnScript, type WorkerProcess } from "@/test/processes";
 import { capacityViolations } from "@/test/orchestrator";
-import { accountOwner, writeLimits } from "@/server/services/limits";
+import { accountOwner, writeLimits } from "@/server/core/limits";
 import { callerFor } from "@/test/fixtures";
 
 /**

@@ -14,7 +14,7 @@ import {
   waitForJob,
 } from "@/test/orchestrator";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
-import { accountLimits } from "@/server/services/limits";
+import { accountLimits } from "@/server/core/limits";
 
 /** Injected simulator faults: each error path leaves a truthful VM, released capacity, and a cause. */
 let h: DbHandle;

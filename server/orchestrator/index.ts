@@ -1,23 +1,32 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import type { DbHandle } from "@/db";
+import type { Db, DbHandle } from "@/db";
 import { registerDriver } from "./drivers/registry";
 import { SimulatorDriver } from "./drivers/simulator/driver";
 import { LibvirtDriver } from "./drivers/libvirt/driver";
-import { registerVmHandlers } from "./jobs/handlers/vm";
-import { registerAccountHandlers } from "./jobs/handlers/account";
+import { vmJobs } from "./jobs/handlers/vm";
+import { registerJobs, type JobDefinition } from "./jobs/registry";
 import { JOB_CHANNEL } from "./jobs/queue";
 import { startWorkers } from "./jobs/runner";
 import { reconcileAll } from "./sync/reconciler";
 import { startMetrics } from "./metrics/collector";
-import { dueForExpunge, expungeInstance } from "@/server/services/instances/operations";
 import { processSingleton } from "@/lib/process-singleton";
 import { env } from "@/server/env";
+
+/** A periodic task the orchestrator runs for others (the services' expunge sweep). */
+export interface Schedule {
+  name: string;
+  everyMs: number;
+  run(db: Db): Promise<void>;
+}
 
 export interface OrchestratorOptions {
   concurrency?: number;
   reconcileIntervalMs?: number;
-  expungeIntervalMs?: number;
+  /** Jobs besides the VM jobs this process runs (the services' jobs: server/services/background.ts). */
+  jobs?: readonly JobDefinition[];
+  /** Periodic tasks besides the reconciler and metrics (the services' sweeps). */
+  schedules?: readonly Schedule[];
   /** Metrics sampling interval and retention (default 30 s and 7 days; see metrics/collector.ts). */
   metricsIntervalMs?: number;
   metricsRetentionMs?: number;
@@ -30,22 +39,22 @@ const g = processSingleton("orchestrator.drivers", (): { __stratusSimulator?: Si
 /** The simulator driver of this process (admins change its latency and faults at run time). */
 export const simulatorDriver = () => g.__stratusSimulator;
 
-/** Registers drivers and job handlers (idempotent); enough to run jobs in tests. */
-export function registerOrchestrator(handle: DbHandle) {
+/** Registers drivers, the VM jobs and `jobs` (idempotent); enough to run jobs in tests. */
+export function registerOrchestrator(handle: DbHandle, jobs: readonly JobDefinition[] = []) {
   g.__stratusSimulator ??= new SimulatorDriver(handle.db);
   registerDriver("simulator", g.__stratusSimulator);
   g.__stratusLibvirt ??= new LibvirtDriver();
   registerDriver("kvm", g.__stratusLibvirt);
-  registerVmHandlers();
-  registerAccountHandlers();
+  registerJobs([...vmJobs, ...jobs]);
 }
 
 /**
- * Starts the orchestrator inside this process: job workers, the reconciler loop and the expunge
- * scheduler. Several processes may run it against one PostgreSQL: jobs are claimed with row locks.
+ * Starts the orchestrator inside this process: job workers, the reconciler loop, metrics and the
+ * schedules it is given. Several processes may run it against one PostgreSQL: jobs are claimed
+ * with row locks.
  */
 export function startOrchestrator(handle: DbHandle, opts: OrchestratorOptions = {}) {
-  registerOrchestrator(handle);
+  registerOrchestrator(handle, opts.jobs);
   const owner = `${hostname()}:${process.pid}:${randomBytes(2).toString("hex")}`;
   const workers = startWorkers({
     db: handle.db,
@@ -69,15 +78,19 @@ export function startOrchestrator(handle: DbHandle, opts: OrchestratorOptions = 
           .finally(() => (reconciling = false));
       }, opts.reconcileIntervalMs ?? env().STRATUS_RECONCILE_INTERVAL_MS),
     );
-    timers.push(
-      setInterval(() => {
-        void dueForExpunge(handle.db)
-          .then(async (due) => {
-            for (const vm of due) await expungeInstance(handle.db, null, vm.id, vm).catch(() => undefined);
-          })
-          .catch((e: unknown) => console.error("[expunge] scheduler failed", e));
-      }, opts.expungeIntervalMs ?? 60_000),
-    );
+    for (const s of opts.schedules ?? []) {
+      let running = false;
+      timers.push(
+        setInterval(() => {
+          if (running) return;
+          running = true;
+          void s
+            .run(handle.db)
+            .catch((e: unknown) => console.error(`[${s.name}] failed`, e))
+            .finally(() => (running = false));
+        }, s.everyMs),
+      );
+    }
   }
   console.log(`[orchestrator] started as ${owner}`);
   return {

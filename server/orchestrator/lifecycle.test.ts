@@ -5,7 +5,7 @@ import { hosts, instances, simulatorVms, usageEvents } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { deployChoicesByName, testWorkers, waitForJob } from "@/test/orchestrator";
-import { accountLimits } from "@/server/services/limits";
+import { accountLimits } from "@/server/core/limits";
 
 let h: DbHandle;
 let t: Awaited<ReturnType<typeof seedTenancy>>;

@@ -7,7 +7,7 @@ import { api, seedTenancy } from "@/test/fixtures";
 import { killAllWorkers, spawnWorker } from "@/test/processes";
 import { capacityViolations, deployChoicesByName, setSimLatency, testWorkers, waitForJob } from "@/test/orchestrator";
 import { registerOrchestrator } from "@/server/orchestrator";
-import { writeLimits } from "@/server/services/limits";
+import { writeLimits } from "@/server/core/limits";
 
 /**
  * Two orchestrators share one queue: every job runs exactly once, and both take part. On

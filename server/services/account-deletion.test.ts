@@ -7,6 +7,7 @@ import { authenticate } from "@/server/auth/login";
 import { resolveCaller } from "@/server/auth/session";
 import type { Caller } from "@/server/authz/caller";
 import { registerOrchestrator } from "@/server/orchestrator";
+import { serviceJobs } from "./background";
 import { claimJob } from "@/server/orchestrator/jobs/queue";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
 import { openTestDb, testDbKind } from "@/test/db";
@@ -36,7 +37,7 @@ let t: Awaited<ReturnType<typeof seedTenancy>>;
 beforeAll(async () => {
   h = await openTestDb();
   t = await seedTenancy(h.db);
-  registerOrchestrator(h);
+  registerOrchestrator(h, serviceJobs);
 });
 afterAll(async () => {
   await killAllWorkers();

@@ -6,10 +6,11 @@ import { type Caller, escapeLike, isRootAdmin } from "@/server/authz/caller";
 import { accountScope } from "@/server/authz/scopes";
 import { hashPassword } from "@/server/auth/password";
 import type { CreateAccountInput } from "@/lib/validation/identity";
-import { badRequest, conflict, forbidden, isUniqueViolation, notFound, ServiceError } from "./errors";
-import { recordEvent } from "./events";
+import { badRequest, conflict, forbidden, isUniqueViolation, notFound, ServiceError } from "@/server/core/errors";
+import { recordEvent } from "@/server/core/events";
 import { enqueueJob } from "@/server/orchestrator/jobs/queue";
-import { createCounters, defaultAccountLimits } from "./limits";
+import type { JobType } from "@/server/orchestrator/jobs/registry";
+import { createCounters, defaultAccountLimits } from "@/server/core/limits";
 import { getDomainInScope, lockLiveDomain } from "./domains";
 import { pageArray, type PageInput } from "./paging";
 
@@ -177,7 +178,8 @@ export async function setAccountState(db: Db, caller: Caller, input: { id: strin
   });
 }
 
-export const ACCOUNT_CLEANUP_JOB = "account.cleanup";
+/** The job that carries out a deletion (server/services/account-cleanup.ts). */
+const ACCOUNT_CLEANUP_JOB: JobType = "account.cleanup";
 
 /** The account's latest cleanup job, if it has one (to follow or retry a deletion). */
 export async function latestCleanupJob(db: DbOrTx, accountId: string) {
@@ -245,7 +247,7 @@ export async function deleteAccount(db: Db, caller: Caller, id: string): Promise
         .set({ sessionVersion: sql`${users.sessionVersion} + 1` })
         .where(eq(users.accountId, a.id));
       const job = await enqueueJob(tx, {
-        type: ACCOUNT_CLEANUP_JOB,
+        type: "account.cleanup",
         resourceType: "account",
         resourceId: a.id,
         accountId: a.id,

@@ -5,9 +5,9 @@ import { accounts, computeOfferings, diskOfferings, domains, events, instances, 
 import { type Caller, escapeLike, isRootAdmin } from "@/server/authz/caller";
 import { domainScope } from "@/server/authz/scopes";
 import type { CreateDomainInput } from "@/lib/validation/identity";
-import { badRequest, conflict, isUniqueViolation, notFound } from "./errors";
-import { recordEvent } from "./events";
-import { createCounters, LimitExceededError, pathIds } from "./limits";
+import { badRequest, conflict, isUniqueViolation, notFound } from "@/server/core/errors";
+import { recordEvent } from "@/server/core/events";
+import { createCounters, LimitExceededError, pathIds } from "@/server/core/limits";
 
 export type Domain = typeof domains.$inferSelect;
 

@@ -9,38 +9,6 @@ import { getDomainInScope } from "./domains";
 import { pageOf, type PageInput } from "./paging";
 import { getUserInScope } from "./users";
 
-export interface EventInput {
-  type: string;
-  description: string;
-  level?: "info" | "warn" | "error";
-  actorUserId?: string | null;
-  accountId?: string | null;
-  domainId?: string | null;
-  domainPath?: string | null;
-  resourceType?: string;
-  resourceId?: string | null;
-  details?: Record<string, unknown>;
-  /** The host the description names, if any: shown to the root admin only. */
-  hostName?: string | null;
-}
-
-/** Records an audit event; call it inside the transaction that makes the change. */
-export async function recordEvent(db: DbOrTx, e: EventInput) {
-  await db.insert(events).values({
-    type: e.type,
-    description: e.description,
-    level: e.level ?? "info",
-    actorUserId: e.actorUserId ?? null,
-    accountId: e.accountId ?? null,
-    domainId: e.domainId ?? null,
-    domainPath: e.domainPath ?? null,
-    resourceType: e.resourceType ?? null,
-    resourceId: e.resourceId ?? null,
-    details: e.details ?? null,
-    hostName: e.hostName ?? null,
-  });
-}
-
 /** Sort keys of the event list (the router validates `sort` against them) and their columns. */
 export const eventSort = { createdAt: events.createdAt, type: events.type, level: events.level };
 

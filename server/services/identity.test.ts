@@ -7,7 +7,7 @@ import { resolveCaller } from "@/server/auth/session";
 import { authenticate } from "@/server/auth/login";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, callerFor, seedTenancy } from "@/test/fixtures";
-import { consume } from "./limits";
+import { consume } from "@/server/core/limits";
 
 let h: DbHandle;
 let t: Awaited<ReturnType<typeof seedTenancy>>;

@@ -3,7 +3,7 @@ import type { DbOrTx } from "@/db";
 import { hosts, instances, jobs } from "@/db/schema";
 import { type Caller, isRootAdmin } from "@/server/authz/caller";
 import { jobScope } from "@/server/authz/scopes";
-import { notFound } from "./errors";
+import { notFound } from "@/server/core/errors";
 import { redactHost } from "./events";
 
 /** A job the caller may follow: its own account's (user), its subtree's (reseller), any (root). */

@@ -1,10 +1,10 @@
 import type { Db } from "@/db";
 import { type Caller, isRootAdmin } from "@/server/authz/caller";
-import { badRequest } from "./errors";
+import { badRequest } from "@/server/core/errors";
 import { getAccountInScope } from "./accounts";
 import { getDomainInScope } from "./domains";
-import { recordEvent } from "./events";
-import { accountLimits, domainLimits, type Limits, type ResourceType, resourceLabels, writeLimits } from "./limits";
+import { recordEvent } from "@/server/core/events";
+import { accountLimits, domainLimits, type Limits, type ResourceType, resourceLabels, writeLimits } from "@/server/core/limits";
 
 /**
  * Who may set which limit: the root admin any; a reseller those of accounts and sub-domains in its

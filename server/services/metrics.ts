@@ -4,7 +4,7 @@ import { hostMetrics, hosts, vmMetrics } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import { getInstanceInScope } from "./instances/access";
 import { assertInfra } from "./infrastructure/common";
-import { notFound } from "./errors";
+import { notFound } from "@/server/core/errors";
 
 export interface VmSample {
   at: Date;

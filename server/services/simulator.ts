@@ -5,8 +5,8 @@ import type { Caller } from "@/server/authz/caller";
 import { simulatorDriver } from "@/server/orchestrator";
 import type { AddSimulatorFaultInput, SetSimulatorLatencyInput } from "@/lib/validation/simulator";
 import { addSimulatorFaultInput, simulatorOperationNames } from "@/lib/validation/simulator";
-import { notFound, ServiceError } from "./errors";
-import { recordEvent } from "./events";
+import { notFound, ServiceError } from "@/server/core/errors";
+import { recordEvent } from "@/server/core/events";
 import { assertInfra } from "./infrastructure/common";
 
 /**

@@ -7,8 +7,8 @@ import { type Caller, escapeLike } from "@/server/authz/caller";
 import { can } from "@/server/authz/permissions";
 import type { ListTemplatesInput, RegisterTemplateInput, UpdateTemplateInput } from "@/lib/validation/templates";
 import { qemuImg } from "@/server/orchestrator/drivers/libvirt/run";
-import { recordEvent } from "./events";
-import { badRequest, conflict, forbidden, isUniqueViolation, notFound, ServiceError } from "./errors";
+import { recordEvent } from "@/server/core/events";
+import { badRequest, conflict, forbidden, isUniqueViolation, notFound, ServiceError } from "@/server/core/errors";
 import { changes, defined, isFkViolation } from "./infrastructure/common";
 
 export type Template = typeof templates.$inferSelect;

@@ -7,10 +7,10 @@ import { hashPassword, verifyPassword } from "@/server/auth/password";
 import { endOtherSessions } from "@/server/auth/session";
 import { beginAttempt, forgiveAttempt, sleep } from "@/server/auth/throttle";
 import type { CreateUserInput } from "@/lib/validation/identity";
-import { badRequest, conflict, isUniqueViolation, notFound, ServiceError } from "./errors";
-import { recordEvent } from "./events";
+import { badRequest, conflict, isUniqueViolation, notFound, ServiceError } from "@/server/core/errors";
+import { recordEvent } from "@/server/core/events";
 import { getAccountInScope, refuseIfRemoving } from "./accounts";
-import { lockOpenAccount } from "./limits";
+import { lockOpenAccount } from "@/server/core/limits";
 import { pageArray, type PageInput } from "./paging";
 
 /** What lists and forms may show of a user: never the password hash. */

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { createTRPCRouter, permissionProcedure, protectedProcedure } from "@/server/api/trpc";
 import { idSchema } from "@/lib/validation/common";
 import { setAccountLimitsInput, setDomainLimitsInput } from "@/lib/validation/limits";
-import { accountLimits } from "@/server/services/limits";
+import { accountLimits } from "@/server/core/limits";
 import * as settings from "@/server/services/limit-settings";
 
 export const limitRouter = createTRPCRouter({

@@ -1,26 +1,32 @@
-import { and, eq, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { jobs } from "@/db/schema";
-import { isUniqueViolation, ServiceError } from "@/server/services/errors";
-import { rowsOf } from "@/db/rows";
+import { isUniqueViolation, ServiceError } from "@/server/core/errors";
 import { processSingleton } from "@/lib/process-singleton";
+import type { JobInput, JobType } from "./registry";
 
 export type Job = typeof jobs.$inferSelect;
 export const JOB_CHANNEL = "stratus_jobs";
 
-export interface EnqueueInput {
-  type: string;
+/** What a job acts on and for whom (a row's columns besides its type and input). */
+export interface JobTarget {
   resourceType: string;
   resourceId: string;
   accountId?: string | null;
   domainPath?: string | null;
   userId?: string | null;
-  input?: Record<string, unknown>;
-  maxAttempts?: number;
 }
 
-/** The columns every job row takes from its EnqueueInput. */
-const jobRow = (job: EnqueueInput) => ({
+/** A job to queue: a declared type with its input (optional when the type needs none). */
+export type EnqueueInput<T extends JobType> = JobTarget & { type: T; maxAttempts?: number } & (Record<never, never> extends JobInput<T>
+    ? { input?: JobInput<T> }
+    : { input: JobInput<T> });
+
+/** A job done inside the API call itself, recorded for the audit trail: no handler, any type name. */
+export type RecordedJob = JobTarget & { type: string; input?: Record<string, unknown> };
+
+/** The columns every job row takes from what was asked. */
+const jobRow = (job: JobTarget & { type: string; input?: unknown }) => ({
   type: job.type,
   resourceType: job.resourceType,
   resourceId: job.resourceId,
@@ -35,7 +41,7 @@ const jobRow = (job: EnqueueInput) => ({
  * it carries out committed. Wakes workers in every process (NOTIFY is delivered on commit).
  * A resource with a job in flight refuses a second one (partial unique index).
  */
-export async function enqueueJob(tx: DbOrTx, job: EnqueueInput): Promise<Job> {
+export async function enqueueJob<T extends JobType>(tx: DbOrTx, job: EnqueueInput<T>): Promise<Job> {
   try {
     const [row] = await tx
       .insert(jobs)
@@ -52,7 +58,7 @@ export async function enqueueJob(tx: DbOrTx, job: EnqueueInput): Promise<Job> {
 }
 
 /** Records a job that completed inside the API call itself (quick DB-only operations), for the audit trail. */
-export async function recordCompletedJob(tx: DbOrTx, job: EnqueueInput, result: Record<string, unknown> = {}): Promise<Job> {
+export async function recordCompletedJob(tx: DbOrTx, job: RecordedJob, result: Record<string, unknown> = {}): Promise<Job> {
   const now = new Date();
   const [row] = await tx
     .insert(jobs)
@@ -75,70 +81,32 @@ export async function recordCompletedJob(tx: DbOrTx, job: EnqueueInput, result: 
  * number of processes never take the same job.
  */
 export async function claimJob(db: DbOrTx, owner: string, leaseMs: number, types?: readonly string[]): Promise<Job | null> {
-  const typeFilter = types?.length
-    ? sql`and type in (${sql.join(
-        types.map((t) => sql`${t}`),
-        sql`, `,
-      )})`
-    : sql``;
-  const claim = async (runnable: SQL, order: SQL) => {
-    const res = await db.execute(sql`
-      update jobs set
-        status = 'running',
-        locked_by = ${owner},
-        lease_until = now() + (${leaseMs} * interval '1 millisecond'),
-        attempts = attempts + 1,
-        started_at = coalesce(started_at, now())
-      where id = (select id from jobs where ${runnable} ${typeFilter} order by ${order} limit 1 for update skip locked)
-      returning *`);
-    const rows = rowsOf(res);
-    return rows[0] ? toJob(rows[0]) : null;
+  const claim = async (runnable: SQL | undefined, order: SQL[]) => {
+    const next = db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(runnable, types?.length ? inArray(jobs.type, [...types]) : undefined))
+      .orderBy(...order)
+      .limit(1)
+      .for("update", { skipLocked: true });
+    const [row] = await db
+      .update(jobs)
+      .set({
+        status: "running",
+        lockedBy: owner,
+        leaseUntil: sql`now() + (${leaseMs} * interval '1 millisecond')`,
+        attempts: sql`${jobs.attempts} + 1`,
+        startedAt: sql`coalesce(${jobs.startedAt}, now())`,
+      })
+      // `=` on a one-row sub-select: evaluated once, so exactly the row it locked is claimed.
+      .where(sql`${jobs.id} = (${next})`)
+      .returning();
+    return row ?? null;
   };
   return (
-    (await claim(sql`status = 'queued' and run_after <= now()`, sql`run_after, created_at`)) ??
-    (await claim(sql`status = 'running' and lease_until < now()`, sql`lease_until`))
+    (await claim(and(eq(jobs.status, "queued"), lte(jobs.runAfter, sql`now()`)), [asc(jobs.runAfter), asc(jobs.createdAt)])) ??
+    (await claim(and(eq(jobs.status, "running"), lt(jobs.leaseUntil, sql`now()`)), [asc(jobs.leaseUntil)]))
   );
-}
-
-/** Maps a raw `returning *` row (snake_case, driver-typed) to the drizzle row shape. */
-function toJob(r: Record<string, unknown>): Job {
-  // PGlite gives Date objects; postgres.js gives raw timestamps as ISO text here.
-  const date = (v: unknown) => (v == null ? null : v instanceof Date ? v : new Date(v as string));
-  return {
-    id: String(r.id),
-    type: String(r.type),
-    status: r.status as Job["status"],
-    resourceType: String(r.resource_type),
-    resourceId: String(r.resource_id),
-    accountId: (r.account_id as string | null) ?? null,
-    domainPath: (r.domain_path as string | null) ?? null,
-    userId: (r.user_id as string | null) ?? null,
-    input: (typeof r.input === "string" ? JSON.parse(r.input) : r.input) as Job["input"],
-    result: (typeof r.result === "string" ? JSON.parse(r.result) : (r.result ?? null)) as Job["result"],
-    error: (r.error as string | null) ?? null,
-    progress: Number(r.progress),
-    progressMessage: (r.progress_message as string | null) ?? null,
-    steps: parseTextArray(r.steps),
-    attempts: Number(r.attempts),
-    maxAttempts: Number(r.max_attempts),
-    runAfter: date(r.run_after)!,
-    lockedBy: (r.locked_by as string | null) ?? null,
-    leaseUntil: date(r.lease_until),
-    createdAt: date(r.created_at)!,
-    startedAt: date(r.started_at),
-    finishedAt: date(r.finished_at),
-  };
-}
-
-function parseTextArray(v: unknown): string[] {
-  if (Array.isArray(v)) return v.map(String);
-  if (typeof v === "string" && v.startsWith("{"))
-    return v
-      .slice(1, -1)
-      .split(",")
-      .filter(Boolean)
-      .map((x) => x.replace(/^"|"$/g, ""));
-  return [];
 }
 
 /** Extends the lease; false when another worker took the job over (our lease had expired). */

@@ -1,9 +1,31 @@
+import type { z } from "zod";
 import type { Db, Tx } from "@/db";
 import type { Job } from "./queue";
 import { processSingleton } from "@/lib/process-singleton";
 
-export interface JobContext {
+/*
+ * Typed jobs. Each job type is declared once, in the file of its handler, by adding its input
+ * schema to the global `StratusJobInputs` interface (the way graphile-worker types its tasks):
+ *
+ *   const stopInput = z.object({ force: z.boolean() });
+ *   declare global { interface StratusJobInputs { "vm.stop": typeof stopInput } }
+ *   export const stopJob = defineJob({ type: "vm.stop", input: stopInput, run(ctx) { ctx.input.force … } });
+ *
+ * `enqueueJob` then accepts only declared types, each with its own input; the worker parses the
+ * stored input with the schema before the handler runs, and fails a job whose input does not fit.
+ */
+
+/** Every declared job type. */
+export type JobType = keyof StratusJobInputs;
+/** What `enqueueJob` takes for a job type (before the schema's defaults). */
+export type JobInput<T extends JobType> = z.input<StratusJobInputs[T]>;
+/** What its handler gets: the stored input, parsed. */
+export type JobData<T extends JobType> = z.output<StratusJobInputs[T]>;
+
+export interface JobContext<I = unknown> {
   job: Job;
+  /** The job's input, parsed by its schema. */
+  input: I;
   db: Db;
   /** Which process runs the job (recorded in jobs.locked_by). */
   owner: string;
@@ -20,25 +42,40 @@ export interface JobContext {
   finish(fn: (tx: Tx) => Promise<unknown>): Promise<void>;
 }
 
-export interface JobHandler {
-  run(ctx: JobContext): Promise<void>;
+export interface JobDefinition<T extends JobType = JobType> {
+  type: T;
+  input: StratusJobInputs[T];
+  run(ctx: JobContext<JobData<T>>): Promise<void>;
   /**
-   * Called in the transaction that marks the job failed (permanent error or attempts exhausted):
-   * put the resource in a truthful state (Error, or back to Stopped) and release what it held.
+   * Called in the transaction that marks the job failed (permanent error, attempts exhausted, or
+   * an input that does not fit its schema): put the resource in a truthful state (Error, or back
+   * to Stopped) and release what it held. It gets the raw row: the input may be what failed.
    */
   onFailure?(tx: Tx, job: Job, error: Error): Promise<void>;
 }
 
-const handlers = processSingleton("jobs.handlers", () => new Map<string, JobHandler>());
+/** A job type's schema and handler, checked against its declaration. */
+export const defineJob = <T extends JobType>(def: JobDefinition<T>): JobDefinition<T> => def;
 
-export function registerJobHandler(type: string, handler: JobHandler) {
-  handlers.set(type, handler);
+const registered = processSingleton("jobs.definitions", () => new Map<string, JobDefinition>());
+
+/** Lets this process run these jobs (its workers claim only registered types). */
+export function registerJobs(defs: readonly JobDefinition[]) {
+  for (const d of defs) registered.set(d.type, d);
 }
 
-export function jobHandler(type: string): JobHandler | undefined {
-  return handlers.get(type);
+export function jobDefinition(type: string): JobDefinition | undefined {
+  return registered.get(type);
 }
 
 export function registeredJobTypes(): string[] {
-  return [...handlers.keys()];
+  return [...registered.keys()];
+}
+
+/** A stored input that does not fit its job's schema: the job fails, saying which field. */
+export function parseJobInput<T extends JobType>(def: JobDefinition<T>, job: Job): JobData<T> {
+  const parsed = def.input.safeParse(job.input);
+  if (parsed.success) return parsed.data as JobData<T>;
+  const issues = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
+  throw new Error(`Job ${job.type} has an invalid input (${issues})`);
 }

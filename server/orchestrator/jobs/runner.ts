@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db";
 import { jobs } from "@/db/schema";
-import { isRetryableConflict } from "@/server/services/errors";
-import { retryOnDeadlock } from "@/server/services/retry";
+import { isRetryableConflict } from "@/server/core/errors";
+import { retryOnDeadlock } from "@/server/core/retry";
 import { isJobWaiting, isTransient } from "./errors";
-import { jobHandler, registeredJobTypes, type JobContext } from "./registry";
+import { jobDefinition, parseJobInput, registeredJobTypes, type JobContext } from "./registry";
 import { claimJob, completeJob, deferJob, failJob, type Job, markStepDone, onLocalWake, renewLease, retryJob, setProgress } from "./queue";
 
 export interface WorkerOptions {
@@ -94,7 +94,7 @@ export function startWorkers(opts: WorkerOptions) {
 
 /** Runs one claimed job to completion, retry or failure. Exported for tests. */
 export async function runJob(db: Db, job: Job, owner: string, leaseMs: number, log: (m: string, e?: unknown) => void) {
-  const handler = jobHandler(job.type);
+  const handler = jobDefinition(job.type);
   if (!handler) {
     await failJob(db, job.id, owner, `No handler for job type ${job.type}`);
     return;
@@ -110,7 +110,7 @@ export async function runJob(db: Db, job: Job, owner: string, leaseMs: number, l
     },
     Math.max(1000, Math.floor(leaseMs / 3)),
   );
-  const ctx: JobContext = {
+  const ctx: Omit<JobContext, "input"> = {
     job,
     db,
     owner,
@@ -142,7 +142,8 @@ export async function runJob(db: Db, job: Job, owner: string, leaseMs: number, l
     if (job.attempts > job.maxAttempts) {
       throw new Error(`Interrupted ${job.attempts - 1} times (the process running it stopped each time); gave up`);
     }
-    await handler.run(ctx);
+    // A stored input that does not fit the schema fails the job (onFailure runs) with the reason.
+    await handler.run({ ...ctx, input: parseJobInput(handler, job) });
     if (!finished) await completeJob(db, job.id, owner, {});
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

@@ -2,7 +2,7 @@ import { and, eq, notInArray, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { rowsOf } from "@/db/rows";
 import { clusters, hosts, instances, pods, zones } from "@/db/schema";
-import { ServiceError } from "@/server/services/errors";
+import { ServiceError } from "@/server/core/errors";
 import { type Candidate, rankCandidates, type Strategy } from "./rank";
 
 export interface PlacementRequest {

@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { rowsOf } from "@/db/rows";
 import { storagePools } from "@/db/schema";
-import { ServiceError } from "@/server/services/errors";
+import { ServiceError } from "@/server/core/errors";
 
 /**
  * Counts a root disk of `gib` GiB on a primary storage pool the host can use (its cluster's first,

@@ -7,11 +7,12 @@ import { vmInternalName } from "@/server/orchestrator/vm-name";
 import type { DriverVm, HostRef } from "@/server/orchestrator/drivers/types";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { releaseFromHost } from "@/server/orchestrator/planner/planner";
-import { assertTransition, type VmState } from "@/server/orchestrator/vm-state";
-import { recordEvent } from "@/server/services/events";
-import { recordVmEvent } from "@/server/services/instances/events";
-import { retryOnDeadlock } from "@/server/services/retry";
-import { billedAsRunning, recordUsage } from "@/server/usage/recorder";
+import type { VmState } from "@/lib/vm-state";
+import { recordEvent } from "@/server/core/events";
+import { recordVmEvent } from "@/server/core/events";
+import { retryOnDeadlock } from "@/server/core/retry";
+import { billedAsRunning, recordUsage } from "@/server/core/usage";
+import { transitionVm, type VmTransition } from "@/server/core/vm-transition";
 
 type Instance = typeof instances.$inferSelect;
 type Host = typeof hosts.$inferSelect;
@@ -30,16 +31,9 @@ export interface HostReport {
   unknownVms: string[];
 }
 
-/** Guarded state change by the reconciler: only if the VM is still where we saw it. */
-async function sync(tx: Tx, vm: Instance, to: VmState, set: Partial<typeof instances.$inferInsert> = {}) {
-  assertTransition(vm.state, to);
-  const [row] = await tx
-    .update(instances)
-    .set({ ...set, state: to, stateChangedAt: new Date() })
-    .where(and(eq(instances.id, vm.id), eq(instances.state, vm.state), eq(instances.stateChangedAt, vm.stateChangedAt)))
-    .returning();
-  return row ?? null;
-}
+/** Guarded state change by the reconciler: only if the VM is still where, and as, we saw it. */
+const sync = (tx: Tx, vm: Instance, to: VmState, set: VmTransition["set"] = {}) =>
+  transitionVm(tx, vm.id, { from: vm.state, to, set, where: eq(instances.stateChangedAt, vm.stateChangedAt) });
 
 /**
  * One reconciliation of one host: a single listing call, then the database is brought in line
@@ -216,11 +210,7 @@ async function unknownOnDownHost(db: Db, host: Host, lastSeen: Date, report: Hos
   for (const vm of affected) {
     const row = await retryOnDeadlock(() =>
       db.transaction(async (tx) => {
-        const [row] = await tx
-          .update(instances)
-          .set({ state: "unknown", stateChangedAt: new Date() })
-          .where(and(eq(instances.id, vm.id), eq(instances.state, vm.state), eq(instances.hostId, host.id)))
-          .returning();
+        const row = await transitionVm(tx, vm.id, { from: vm.state, to: "unknown", where: eq(instances.hostId, host.id) });
         if (!row) return null;
         if (await billedAsRunning(tx, vm.id)) {
           await recordUsage(tx, "VM.STOP", row, {

@@ -2,7 +2,7 @@ import { asc, eq, sql, type AnyColumn } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { clusters, hosts, secondaryStores, storagePools, templates, zones } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
-import { notFound } from "../errors";
+import { notFound } from "@/server/core/errors";
 import { assertInfra } from "./common";
 import { cpuTotalSql, memoryTotalSql } from "./hosts";
 

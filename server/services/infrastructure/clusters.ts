@@ -3,7 +3,7 @@ import type { Db, DbOrTx } from "@/db";
 import { clusters, pods, zones } from "@/db/schema";
 import { type Caller, escapeLike } from "@/server/authz/caller";
 import type { AllocationState, CreateClusterInput, HypervisorType, UpdateClusterInput } from "@/lib/validation/infrastructure";
-import { conflict, notFound } from "../errors";
+import { conflict, notFound } from "@/server/core/errors";
 import type { PageInput } from "../paging";
 import { assertInfra, changes, defined, infraEvent, isFkViolation, joinList, notEmpty, pageJoined, parentNotFound, plural } from "./common";
 import { lockPod } from "./pods";

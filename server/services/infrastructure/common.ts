@@ -2,8 +2,8 @@ import { asc, desc, type AnyColumn, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import type { Caller } from "@/server/authz/caller";
 import { can } from "@/server/authz/permissions";
-import { forbidden, ServiceError } from "../errors";
-import { recordEvent } from "../events";
+import { forbidden, ServiceError } from "@/server/core/errors";
+import { recordEvent } from "@/server/core/events";
 import { type Page, type PageInput, sortColumn } from "../paging";
 
 /**
@@ -19,7 +19,7 @@ export function assertInfra(caller: Caller, action: "read" | "manage") {
   }
 }
 
-export { isForeignKeyViolation as isFkViolation } from "@/server/services/errors";
+export { isForeignKeyViolation as isFkViolation } from "@/server/core/errors";
 
 /** NOT_FOUND for a parent object named in a form field (so the form can show it beside the select). */
 export const parentNotFound = (what: string, field: string) => new ServiceError("NOT_FOUND", `${what} not found`, field);

@@ -10,7 +10,7 @@ import {
   type UpdateHostInput,
 } from "@/lib/validation/infrastructure";
 import { libvirtKeyDir } from "@/server/env";
-import { badRequest, conflict, isUniqueViolation, notFound } from "../errors";
+import { badRequest, conflict, isUniqueViolation, notFound } from "@/server/core/errors";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import type { HostFacts, HostRef } from "@/server/orchestrator/drivers/types";
 import type { PageInput } from "../paging";

@@ -10,7 +10,7 @@ import {
   type UpdateSecondaryStoreInput,
   type UpdateStoragePoolInput,
 } from "@/lib/validation/infrastructure";
-import { badRequest, conflict, isUniqueViolation, notFound } from "../errors";
+import { badRequest, conflict, isUniqueViolation, notFound } from "@/server/core/errors";
 import type { PageInput } from "../paging";
 import { assertInfra, changes, defined, infraEvent, isFkViolation, notEmpty, pageJoined, parentNotFound } from "./common";
 import { lockCluster } from "./clusters";

@@ -3,7 +3,7 @@ import type { Db, DbOrTx } from "@/db";
 import { zones } from "@/db/schema";
 import { type Caller, escapeLike } from "@/server/authz/caller";
 import type { AllocationState, CreateZoneInput, UpdateZoneInput } from "@/lib/validation/infrastructure";
-import { conflict, isUniqueViolation, notFound } from "../errors";
+import { conflict, isUniqueViolation, notFound } from "@/server/core/errors";
 import type { PageInput } from "../paging";
 import { assertInfra, changes, defined, infraEvent, isFkViolation, joinList, notEmpty, pageJoined, plural } from "./common";
 

@@ -3,8 +3,8 @@ import type { DbOrTx } from "@/db";
 import { computeOfferings, instances, templates, zones } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import { instanceScope } from "@/server/authz/scopes";
-import { notFound, badRequest } from "@/server/services/errors";
-import { accountOwner, pathIds } from "@/server/services/limits";
+import { notFound, badRequest } from "@/server/core/errors";
+import { accountOwner, pathIds } from "@/server/core/limits";
 
 export type Instance = typeof instances.$inferSelect;
 

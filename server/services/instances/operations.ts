@@ -1,45 +1,39 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Db, Tx } from "@/db";
 import { computeOfferings, instances, templates } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import type { DeployInstanceInput } from "@/lib/validation/instances";
-import { enqueueJob, recordCompletedJob } from "@/server/orchestrator/jobs/queue";
+import { enqueueJob, type JobTarget, recordCompletedJob } from "@/server/orchestrator/jobs/queue";
 import { insufficient, planAndReserve, rankHosts, releaseFromHost, reserveAmong } from "@/server/orchestrator/planner/planner";
-import { assertTransition, operationAllowed, type VmOperation, type VmState } from "@/server/orchestrator/vm-state";
+import { operationAllowed, type VmOperation, type VmState } from "@/lib/vm-state";
 import { reserveRootDisk } from "@/server/orchestrator/planner/storage";
-import { recordUsage } from "@/server/usage/recorder";
-import { conflict, isUniqueViolation, ServiceError } from "@/server/services/errors";
-import { consume, release } from "@/server/services/limits";
-import { retryOnDeadlock } from "@/server/services/retry";
+import { recordUsage } from "@/server/core/usage";
+import { conflict, isUniqueViolation, ServiceError } from "@/server/core/errors";
+import { consume, release } from "@/server/core/limits";
+import { retryOnDeadlock } from "@/server/core/retry";
+import { transitionVm, type VmTransition } from "@/server/core/vm-transition";
 import { usableComputeOffering } from "@/server/services/offerings/compute";
 import { enabledZone, getInstanceInScope, type Instance, ownerOf, usableTemplate } from "./access";
-import { recordVmEvent } from "./events";
+import { recordVmEvent } from "@/server/core/events";
 
 const vmDeltas = (vm: { cpuCores: number; memoryMib: number }) => ({ instances: 1, vcpus: vm.cpuCores, memory_mib: vm.memoryMib });
 /** A caller acting through the API, or (null) the system on behalf of `actorUserId` (scheduler, an account's cleanup). */
 const actorOf = (caller: Caller | null, actorUserId: string | null = null) => caller?.userId ?? actorUserId;
-const jobFor = (vm: Instance, caller: Caller | string | null, type: string, input: Record<string, unknown> = {}) => ({
-  type,
+/** What a VM's job acts on and for whom; the job's type and input are added where it is queued. */
+const jobFor = (vm: Instance, caller: Caller | string | null): JobTarget => ({
   resourceType: "instance",
   resourceId: vm.id,
   accountId: vm.accountId,
   domainPath: vm.domainPath,
   userId: typeof caller === "string" || caller === null ? caller : caller.userId,
-  input,
 });
 
-/**
- * Moves a VM from an allowed state to `to` inside `tx`, guarded by the state it was read in (a
- * concurrent change makes the update match nothing, and the caller gets a clear conflict).
- */
-async function moveState(tx: Tx, vm: Instance, to: VmState, set: Partial<typeof instances.$inferInsert> = {}): Promise<Instance> {
-  assertTransition(vm.state, to);
-  const [row] = await tx
-    .update(instances)
-    .set({ ...set, state: to, stateChangedAt: new Date() })
-    .where(and(eq(instances.id, vm.id), eq(instances.state, vm.state)))
-    .returning();
-  if (!row) throw conflict(`Instance ${vm.name} changed state meanwhile; reload and try again`);
+const changedMeanwhile = (vm: Instance) => conflict(`Instance ${vm.name} changed state meanwhile; reload and try again`);
+
+/** Moves a VM on from the state it was read in, or a conflict when something moved it meanwhile. */
+async function moveState(tx: Tx, vm: Instance, to: VmState, set: VmTransition["set"] = {}): Promise<Instance> {
+  const row = await transitionVm(tx, vm.id, { from: vm.state, to, set });
+  if (!row) throw changedMeanwhile(vm);
   return row;
 }
 
@@ -55,7 +49,7 @@ export async function lockInState(tx: Tx, vm: Instance): Promise<Instance> {
     .from(instances)
     .where(and(eq(instances.id, vm.id), eq(instances.state, vm.state)))
     .for("no key update");
-  if (!row) throw conflict(`Instance ${vm.name} changed state meanwhile; reload and try again`);
+  if (!row) throw changedMeanwhile(vm);
   return row;
 }
 
@@ -120,7 +114,7 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
             .returning();
           await recordVmEvent(tx, vm!, "VM.CREATE", `Deploying ${name} (${offering.name}, ${template.name})`, { actor: caller });
           await recordUsage(tx, "VM.CREATE", vm!);
-          const job = await enqueueJob(tx, jobFor(vm!, caller, "vm.deploy"));
+          const job = await enqueueJob(tx, { ...jobFor(vm!, caller), type: "vm.deploy" });
           out.push({ id: vm!.id, name, jobId: job.id, hostId: vm!.hostId });
         }
         // Hosts for every VM first, then their root disks' pools, then the counters: the global lock
@@ -173,7 +167,7 @@ export async function startInstance(db: Db, caller: Caller, id: string) {
     }
     const moved = await moveState(tx, locked, "starting", { hostId, capacityReserved: true });
     await recordVmEvent(tx, moved, "VM.START", `Starting ${vm.name}`, { actor: caller });
-    return { jobId: (await enqueueJob(tx, jobFor(moved, caller, "vm.start"))).id };
+    return { jobId: (await enqueueJob(tx, { ...jobFor(moved, caller), type: "vm.start" })).id };
   });
 }
 
@@ -194,7 +188,7 @@ export async function stopInstance(db: Db, caller: Caller, id: string, force: bo
     const locked = await lockInState(tx, vm);
     const moved = locked.state === "running" ? await moveState(tx, locked, "stopping") : locked;
     await recordVmEvent(tx, moved, "VM.STOP", `${force ? "Force-stopping" : "Stopping"} ${vm.name}`, { actor: caller });
-    return { jobId: (await enqueueJob(tx, jobFor(moved, caller, "vm.stop", { force, from: vm.state }))).id };
+    return { jobId: (await enqueueJob(tx, { ...jobFor(moved, caller), type: "vm.stop", input: { force, from: vm.state } })).id };
   });
 }
 
@@ -204,7 +198,7 @@ export async function rebootInstance(db: Db, caller: Caller, id: string) {
   return mutate(db, async (tx) => {
     await lockInState(tx, vm);
     await recordVmEvent(tx, vm, "VM.REBOOT", `Rebooting ${vm.name}`, { actor: caller });
-    return { jobId: (await enqueueJob(tx, jobFor(vm, caller, "vm.reboot"))).id };
+    return { jobId: (await enqueueJob(tx, { ...jobFor(vm, caller), type: "vm.reboot" })).id };
   });
 }
 
@@ -223,7 +217,7 @@ export async function destroyInstance(db: Db, caller: Caller | null, id: string,
     const locked = await lockInState(tx, vm);
     const moved = locked.state === "running" ? await moveState(tx, locked, "stopping") : locked;
     await recordVmEvent(tx, moved, "VM.DESTROY", `Destroying ${vm.name}`, { actor });
-    return { jobId: (await enqueueJob(tx, jobFor(moved, actor, "vm.destroy", { from: vm.state }))).id };
+    return { jobId: (await enqueueJob(tx, { ...jobFor(moved, actor), type: "vm.destroy", input: { from: vm.state } })).id };
   });
 }
 
@@ -236,7 +230,7 @@ export async function recoverInstance(db: Db, caller: Caller, id: string) {
     await consume(tx, vm.accountId, vmDeltas(vm));
     await recordVmEvent(tx, moved, "VM.RECOVER", `Recovered ${vm.name}`, { actor: caller });
     await recordUsage(tx, "VM.CREATE", moved, { details: { recovered: true } });
-    return { jobId: (await recordCompletedJob(tx, jobFor(moved, caller, "vm.recover"))).id };
+    return { jobId: (await recordCompletedJob(tx, { ...jobFor(moved, caller), type: "vm.recover" })).id };
   });
 }
 
@@ -247,7 +241,7 @@ export async function expungeInstance(db: Db, caller: Caller | null, id: string,
   return mutate(db, async (tx) => {
     const moved = await moveState(tx, vm, "expunging");
     await recordVmEvent(tx, moved, "VM.EXPUNGE", `Expunging ${vm.name}`, { actor });
-    const job = await enqueueJob(tx, jobFor(vm, actor, "vm.expunge", { from: vm.state }));
+    const job = await enqueueJob(tx, { ...jobFor(vm, actor), type: "vm.expunge", input: { from: vm.state } });
     return { jobId: job.id };
   });
 }
@@ -272,7 +266,7 @@ export async function changeOffering(db: Db, caller: Caller, input: { id: string
       })
       .where(and(eq(instances.id, vm.id), eq(instances.state, "stopped")))
       .returning();
-    if (!updated) throw conflict(`Instance ${vm.name} changed state meanwhile; reload and try again`);
+    if (!updated) throw changedMeanwhile(vm);
     if (locked.capacityReserved && locked.hostId) await releaseFromHost(tx, locked.hostId, locked);
     const more = { vcpus: Math.max(0, offering.cpuCores - vm.cpuCores), memory_mib: Math.max(0, offering.memoryMib - vm.memoryMib) };
     const less = { vcpus: Math.max(0, vm.cpuCores - offering.cpuCores), memory_mib: Math.max(0, vm.memoryMib - offering.memoryMib) };
@@ -280,7 +274,11 @@ export async function changeOffering(db: Db, caller: Caller, input: { id: string
     await release(tx, vm.accountId, less);
     await recordVmEvent(tx, updated, "VM.UPGRADE", `Changed ${vm.name} to ${offering.name}`, { actor: caller });
     await recordUsage(tx, "VM.UPGRADE", updated, { details: { from: vm.computeOfferingId, to: offering.id } });
-    return { jobId: (await recordCompletedJob(tx, jobFor(updated, caller, "vm.changeOffering", { computeOfferingId: offering.id }))).id };
+    return {
+      jobId: (
+        await recordCompletedJob(tx, { ...jobFor(updated, caller), type: "vm.changeOffering", input: { computeOfferingId: offering.id } })
+      ).id,
+    };
   });
 }
 
@@ -303,19 +301,4 @@ export async function bulkAction(db: Db, caller: Caller, input: { ids: string[];
     }
   }
   return results;
-}
-
-/** Used by the expunge scheduler: destroyed VMs whose delay has passed and that have no job. */
-export async function dueForExpunge(db: Db, limit = 100) {
-  return db
-    .select()
-    .from(instances)
-    .where(
-      and(
-        eq(instances.state, "destroyed"),
-        sql`${instances.expungeAfter} <= now()`,
-        sql`not exists (select 1 from jobs where jobs.resource_id = ${instances.id} and jobs.status in ('queued', 'running'))`,
-      ),
-    )
-    .limit(limit);
 }

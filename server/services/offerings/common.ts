@@ -6,9 +6,9 @@ import { computeOfferings, diskOfferings, domains } from "@/db/schema";
 import { type Caller, escapeLike, isDomainAdmin, isRootAdmin } from "@/server/authz/caller";
 import type { OfferingState } from "@/lib/validation/offerings";
 import { getDomainInScope, type Domain } from "../domains";
-import { conflict, isUniqueViolation, notFound, ServiceError } from "../errors";
-import { recordEvent } from "../events";
-import { pathIds } from "../limits";
+import { conflict, isUniqueViolation, notFound, ServiceError } from "@/server/core/errors";
+import { recordEvent } from "@/server/core/events";
+import { pathIds } from "@/server/core/limits";
 import { type Page, type PageInput, sortColumn } from "../paging";
 
 /**
@@ -47,7 +47,7 @@ export interface ScopeInfo {
 
 export const PUBLIC_SCOPE = "Public";
 
-import { isForeignKeyViolation } from "@/server/services/errors";
+import { isForeignKeyViolation } from "@/server/core/errors";
 
 export { isForeignKeyViolation };
 

@@ -3,7 +3,7 @@ import type { Db, DbOrTx } from "@/db";
 import { computeOfferings, domains } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import type { CreateComputeOfferingInput, UpdateComputeOfferingInput } from "@/lib/validation/offerings";
-import { ServiceError } from "../errors";
+import { ServiceError } from "@/server/core/errors";
 import {
   deleteOffering,
   getManagedOffering,

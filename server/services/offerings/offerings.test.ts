@@ -5,7 +5,7 @@ import type { DbHandle } from "@/db";
 import { computeOfferings, diskOfferings, events } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
-import { ServiceError } from "../errors";
+import { ServiceError } from "@/server/core/errors";
 import { isForeignKeyViolation } from "./common";
 import { usableComputeOffering } from "./compute";
 

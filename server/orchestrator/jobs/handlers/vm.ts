@@ -1,4 +1,5 @@
 import { and, eq } from "drizzle-orm";
+import { z } from "zod";
 import type { Db, Tx } from "@/db";
 import { computeOfferings, hosts, instances, storagePools, templates } from "@/db/schema";
 import { orchestratorConfig } from "@/server/orchestrator/config";
@@ -8,12 +9,29 @@ import { vmInternalName } from "@/server/orchestrator/vm-name";
 import type { HostRef, VmSpec } from "@/server/orchestrator/drivers/types";
 import { releaseFromHost } from "@/server/orchestrator/planner/planner";
 import { releaseRootDisk } from "@/server/orchestrator/planner/storage";
-import { assertTransition, type VmState } from "@/server/orchestrator/vm-state";
-import { recordVmEvent } from "@/server/services/instances/events";
-import { release } from "@/server/services/limits";
-import { billedAsRunning, recordUsage, type UsageType } from "@/server/usage/recorder";
+import { recordVmEvent } from "@/server/core/events";
+import { release } from "@/server/core/limits";
+import { billedAsRunning, recordUsage, type UsageType } from "@/server/core/usage";
+import { transitionVm } from "@/server/core/vm-transition";
 import type { Job } from "../queue";
-import { registerJobHandler, type JobContext, type JobHandler } from "../registry";
+import { defineJob, type JobContext, type JobDefinition } from "../registry";
+import { vmStates } from "@/lib/vm-state";
+
+/** Inputs of the VM jobs; `from` is the state the request found the VM in. */
+const noInput = z.object({});
+const stopInput = z.object({ force: z.boolean().default(false), from: z.enum(vmStates).optional() });
+const fromInput = z.object({ from: z.enum(vmStates) });
+
+declare global {
+  interface StratusJobInputs {
+    "vm.deploy": typeof noInput;
+    "vm.start": typeof noInput;
+    "vm.stop": typeof stopInput;
+    "vm.reboot": typeof noInput;
+    "vm.destroy": typeof fromInput;
+    "vm.expunge": typeof fromInput;
+  }
+}
 
 type Instance = typeof instances.$inferSelect;
 
@@ -85,22 +103,6 @@ function specOf(vm: Instance, t: typeof templates.$inferSelect): VmSpec {
   };
 }
 
-/**
- * Moves the VM along `path` (each hop checked by the state machine), only if it is still in
- * `path[0]`, and applies `set`. Returns null when the VM is no longer where the job left it.
- */
-async function advance(tx: Tx, vm: Instance, path: VmState[], set: Partial<typeof instances.$inferInsert> = {}) {
-  for (let i = 1; i < path.length; i++) assertTransition(path[i - 1]!, path[i]!);
-  const from = path[0]!;
-  if (vm.state !== from) return null;
-  const [row] = await tx
-    .update(instances)
-    .set({ ...set, state: path[path.length - 1]!, stateChangedAt: new Date() })
-    .where(eq(instances.id, vm.id))
-    .returning();
-  return row ?? null;
-}
-
 const usage = (tx: Tx, job: Job, type: UsageType, vm: Instance) => recordUsage(tx, type, vm, { key: `${job.id}:${type}` });
 
 async function releaseCapacity(tx: Tx, vm: Instance) {
@@ -134,11 +136,7 @@ async function bringUp(ctx: JobContext) {
   await ctx.finish(async (tx) => {
     await lockVm(tx, vm.id);
     // Guarded by the state: if anything moved the VM meanwhile, leave it to the reconciler.
-    const [running] = await tx
-      .update(instances)
-      .set({ state: "running", lastHostId: host.id, stateChangedAt: new Date() })
-      .where(and(eq(instances.id, vm.id), eq(instances.state, "starting")))
-      .returning();
+    const running = await transitionVm(tx, vm.id, { from: "starting", to: "running", set: { lastHostId: host.id } });
     if (!running) return { state: "changed meanwhile" };
     await usage(tx, ctx.job, "VM.START", running);
     await recordVmEvent(tx, running, "VM.RUNNING", `${vm.name} is running on ${host.name}`);
@@ -147,29 +145,35 @@ async function bringUp(ctx: JobContext) {
 }
 
 /** A failed deploy leaves the VM in Error; a failed start of an existing VM puts it back to Stopped. */
-function bringUpFailure(to: "error" | "stopped"): JobHandler["onFailure"] {
+function bringUpFailure(to: "error" | "stopped"): JobDefinition["onFailure"] {
   return async (tx, job, err) => {
     const vm = await lockVm(tx, job.resourceId);
-    const moved = await advance(tx, vm, ["starting", to], { capacityReserved: false });
+    const moved = await transitionVm(tx, vm.id, { from: "starting", to, set: { capacityReserved: false } });
     if (moved) await releaseCapacity(tx, vm);
     await recordVmEvent(tx, vm, "VM.START.FAILED", `${vm.name} failed to start: ${err.message}`, { level: "error" });
   };
 }
 
-const deploy: JobHandler = {
+const deploy = defineJob({
+  type: "vm.deploy",
+  input: noInput,
   run: bringUp,
   onFailure: bringUpFailure("error"),
-};
+});
 
-const start: JobHandler = {
+const start = defineJob({
+  type: "vm.start",
+  input: noInput,
   run: bringUp,
   onFailure: bringUpFailure("stopped"),
-};
+});
 
-const stop: JobHandler = {
+const stop = defineJob({
+  type: "vm.stop",
+  input: stopInput,
   async run(ctx) {
     const vm = await loadVm(ctx.db, ctx.job.resourceId);
-    const force = (ctx.job.input as { force?: boolean }).force === true;
+    const force = ctx.input.force;
     const host = await hostRef(ctx.db, vm.hostId);
     if (host) {
       await ctx.progress(30, force ? "Forcing the VM off" : "Asking the guest to shut down");
@@ -178,12 +182,12 @@ const stop: JobHandler = {
     await ctx.finish(async (tx) => {
       const current = await lockVm(tx, vm.id);
       const release = orchestratorConfig.releaseCapacityOnStop;
-      const stopped = await advance(
-        tx,
-        current,
-        [current.state === "stopping" ? "stopping" : current.state, "stopped"],
-        release ? { capacityReserved: false } : {},
-      );
+      // The states a stop leaves a VM in until it is off (vm.stop runs from Stopping, Unknown or Error).
+      const stopped = await transitionVm(tx, vm.id, {
+        from: ["stopping", "unknown", "error"],
+        to: "stopped",
+        set: release ? { capacityReserved: false } : {},
+      });
       if (!stopped) return { state: current.state };
       if (release) await releaseCapacity(tx, current);
       // From Unknown the host's going Down may already have ended the billed period.
@@ -196,12 +200,14 @@ const stop: JobHandler = {
   async onFailure(tx, job, err) {
     const vm = await lockVm(tx, job.resourceId);
     // The stop did not happen: the VM is still running (the reconciler corrects it if not).
-    await advance(tx, vm, ["stopping", "running"]);
+    await transitionVm(tx, vm.id, { from: "stopping", to: "running" });
     await recordVmEvent(tx, vm, "VM.STOP.FAILED", `${vm.name} could not be stopped: ${err.message}`, { level: "error" });
   },
-};
+});
 
-const reboot: JobHandler = {
+const reboot = defineJob({
+  type: "vm.reboot",
+  input: noInput,
   async run(ctx) {
     const vm = await loadVm(ctx.db, ctx.job.resourceId);
     const host = requireHost(await hostRef(ctx.db, vm.hostId), vm);
@@ -216,10 +222,12 @@ const reboot: JobHandler = {
     const vm = await loadVm(tx, job.resourceId);
     await recordVmEvent(tx, vm, "VM.REBOOT.FAILED", `${vm.name} could not be rebooted: ${err.message}`, { level: "error" });
   },
-};
+});
 
 /** Destroy: stop if needed, then Destroyed; limits and capacity are given back, usage recorded. */
-const destroy: JobHandler = {
+const destroy = defineJob({
+  type: "vm.destroy",
+  input: fromInput,
   async run(ctx) {
     const vm = await loadVm(ctx.db, ctx.job.resourceId);
     const host = await hostRef(ctx.db, vm.hostId);
@@ -230,9 +238,14 @@ const destroy: JobHandler = {
     await ctx.finish(async (tx) => {
       const current = await lockVm(tx, vm.id);
       if (current.state === "destroyed") return { state: current.state };
-      const path: VmState[] = current.state === "stopping" ? ["stopping", "stopped", "destroyed"] : [current.state, "destroyed"];
+      // A running VM was moved to Stopping by the request and is off now: Stopped on the way.
+      if (current.state === "stopping") await transitionVm(tx, vm.id, { from: "stopping", to: "stopped" });
       const expungeAfter = new Date(Date.now() + orchestratorConfig.expungeDelaySeconds * 1000);
-      const destroyed = await advance(tx, current, path, { capacityReserved: false, destroyedAt: new Date(), expungeAfter });
+      const destroyed = await transitionVm(tx, vm.id, {
+        from: ["allocated", "stopped", "error", "unknown"],
+        to: "destroyed",
+        set: { capacityReserved: false, destroyedAt: new Date(), expungeAfter },
+      });
       if (!destroyed) return { state: current.state };
       await releaseCapacity(tx, current);
       // An Error VM left by a failed expunge was destroyed before: its limits were given back then.
@@ -246,13 +259,15 @@ const destroy: JobHandler = {
   },
   async onFailure(tx, job, err) {
     const vm = await lockVm(tx, job.resourceId);
-    await advance(tx, vm, ["stopping", "running"]);
+    await transitionVm(tx, vm.id, { from: "stopping", to: "running" });
     await recordVmEvent(tx, vm, "VM.DESTROY.FAILED", `${vm.name} could not be destroyed: ${err.message}`, { level: "error" });
   },
-};
+});
 
 /** Expunge: remove the VM and its disks from the hypervisor, then Expunged for good. */
-const expunge: JobHandler = {
+const expunge = defineJob({
+  type: "vm.expunge",
+  input: fromInput,
   async run(ctx) {
     const vm = await loadVm(ctx.db, ctx.job.resourceId);
     for (const hostId of new Set([vm.hostId, vm.lastHostId].filter((x): x is string => !!x))) {
@@ -262,11 +277,11 @@ const expunge: JobHandler = {
     await ctx.progress(80, "Removed from the hypervisor");
     await ctx.finish(async (tx) => {
       const current = await lockVm(tx, vm.id);
-      const from = (ctx.job.input as { from?: string }).from;
-      const expunged = await advance(tx, current, ["expunging", "expunged"], {
-        hostId: null,
-        capacityReserved: false,
-        storagePoolId: null,
+      const from = ctx.input.from;
+      const expunged = await transitionVm(tx, vm.id, {
+        from: "expunging",
+        to: "expunged",
+        set: { hostId: null, capacityReserved: false, storagePoolId: null },
       });
       if (!expunged) return { state: current.state };
       // An Error VM was never destroyed: any capacity it holds is given back now.
@@ -283,16 +298,10 @@ const expunge: JobHandler = {
   },
   async onFailure(tx, job, err) {
     const vm = await lockVm(tx, job.resourceId);
-    await advance(tx, vm, ["expunging", "error"]);
+    await transitionVm(tx, vm.id, { from: "expunging", to: "error" });
     await recordVmEvent(tx, vm, "VM.EXPUNGE.FAILED", `${vm.name} could not be expunged: ${err.message}`, { level: "error" });
   },
-};
+});
 
-export function registerVmHandlers() {
-  registerJobHandler("vm.deploy", deploy);
-  registerJobHandler("vm.start", start);
-  registerJobHandler("vm.stop", stop);
-  registerJobHandler("vm.reboot", reboot);
-  registerJobHandler("vm.destroy", destroy);
-  registerJobHandler("vm.expunge", expunge);
-}
+/** The VM jobs (registered by registerOrchestrator). */
+export const vmJobs: readonly JobDefinition[] = [deploy, start, stop, reboot, destroy, expunge];

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { vmStates } from "@/db/schema/instances";
 import {
   allowedTransitions,
   assertTransition,
@@ -9,6 +8,7 @@ import {
   operations,
   type VmOperation,
   type VmState,
+  vmStates,
 } from "./vm-state";
 
 /**

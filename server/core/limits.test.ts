@@ -5,7 +5,7 @@ import { resourceCounters } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { seedTenancy } from "@/test/fixtures";
 import { accountLimits, consume, domainLimits, LimitExceededError, release, writeLimits } from "./limits";
-import { createAccount } from "./accounts";
+import { createAccount } from "@/server/services/accounts";
 
 let h: DbHandle;
 let t: Awaited<ReturnType<typeof seedTenancy>>;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
 import { usageEvents } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
-import { billedAsRunning, recordUsage, type UsageSubject } from "./recorder";
+import { billedAsRunning, recordUsage, type UsageSubject } from "./usage";
 
 let h: DbHandle;
 beforeAll(async () => {

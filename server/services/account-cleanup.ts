@@ -1,15 +1,24 @@
 import { and, eq, gt, gte, inArray, ne, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { Db, Tx } from "@/db";
 import { accounts, domains, instances, jobs, resourceCounters, templates, users } from "@/db/schema";
-import { operationAllowed } from "@/server/orchestrator/vm-state";
-import { ACCOUNT_CLEANUP_JOB } from "@/server/services/accounts";
-import { ServiceError } from "@/server/services/errors";
-import { recordEvent } from "@/server/services/events";
+import { operationAllowed } from "@/lib/vm-state";
+import { ServiceError } from "@/server/core/errors";
+import { recordEvent } from "@/server/core/events";
+import { type Deltas, release } from "@/server/core/limits";
+import { JobWaiting } from "@/server/orchestrator/jobs/errors";
+import type { Job } from "@/server/orchestrator/jobs/queue";
+import { defineJob } from "@/server/orchestrator/jobs/registry";
 import { destroyInstance, expungeInstance } from "@/server/services/instances/operations";
-import { type Deltas, release } from "@/server/services/limits";
-import { JobWaiting } from "../errors";
-import type { Job } from "../queue";
-import { registerJobHandler, type JobHandler } from "../registry";
+
+/** `instances`: how many the account had when its deletion was asked (for the progress shown). */
+const cleanupInput = z.object({ instances: z.number().int().nonnegative().default(0) });
+
+declare global {
+  interface StratusJobInputs {
+    "account.cleanup": typeof cleanupInput;
+  }
+}
 
 /** How long the cleanup sleeps (off its worker) between looks at its instances' jobs. */
 const WAIT_MS = 1000;
@@ -44,7 +53,9 @@ async function liveInstances(db: Db | Tx, accountId: string) {
  * too), its users are deleted and the account is marked removed, in one transaction with the
  * job's completion.
  */
-const cleanup: JobHandler = {
+export const accountCleanupJob = defineJob({
+  type: "account.cleanup",
+  input: cleanupInput,
   async run(ctx) {
     const account = await loadAccount(ctx.db, ctx.job.resourceId);
     if (account.state === "removed") return;
@@ -74,7 +85,7 @@ const cleanup: JobHandler = {
           waitingOn.push(vm.name);
         }
       }
-      const total = Math.max(Number((ctx.job.input as { instances?: number }).instances ?? 0), live.length);
+      const total = Math.max(ctx.input.instances, live.length);
       const done = total - live.length;
       await ctx.progress(
         5 + (85 * done) / Math.max(total, 1),
@@ -125,7 +136,7 @@ const cleanup: JobHandler = {
       resourceId: a.id,
     });
   },
-};
+});
 
 /** A destroy or expunge this cleanup waits for failed: stop, saying which VM and why. */
 async function failOnFailedOperations(db: Db, job: Job, vms: (typeof instances.$inferSelect)[]) {
@@ -169,7 +180,3 @@ const describe = (d: Deltas) =>
 
 const preview = (names: string[]) =>
   names.length <= 3 ? names.join(", ") : `${names.slice(0, 3).join(", ")} and ${names.length - 3} more`;
-
-export function registerAccountHandlers() {
-  registerJobHandler(ACCOUNT_CLEANUP_JOB, cleanup);
-}

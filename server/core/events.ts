@@ -1,9 +1,41 @@
 import { eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
-import { hosts } from "@/db/schema";
+import { events, hosts, instances } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
-import { recordEvent } from "@/server/services/events";
-import type { Instance } from "./access";
+
+type Instance = typeof instances.$inferSelect;
+
+export interface EventInput {
+  type: string;
+  description: string;
+  level?: "info" | "warn" | "error";
+  actorUserId?: string | null;
+  accountId?: string | null;
+  domainId?: string | null;
+  domainPath?: string | null;
+  resourceType?: string;
+  resourceId?: string | null;
+  details?: Record<string, unknown>;
+  /** The host the description names, if any: shown to the root admin only. */
+  hostName?: string | null;
+}
+
+/** Records an audit event; call it inside the transaction that makes the change. */
+export async function recordEvent(db: DbOrTx, e: EventInput) {
+  await db.insert(events).values({
+    type: e.type,
+    description: e.description,
+    level: e.level ?? "info",
+    actorUserId: e.actorUserId ?? null,
+    accountId: e.accountId ?? null,
+    domainId: e.domainId ?? null,
+    domainPath: e.domainPath ?? null,
+    resourceType: e.resourceType ?? null,
+    resourceId: e.resourceId ?? null,
+    details: e.details ?? null,
+    hostName: e.hostName ?? null,
+  });
+}
 
 /**
  * An audit event about a VM, in the transaction of the change it records. The VM's host (or last

@@ -1,10 +1,24 @@
-import { vmStates } from "@/db/schema/instances";
+/** The VM states (CloudStack's VirtualMachine.State plus Unknown); the database enum is made from this list. */
+export const vmStates = [
+  "allocated",
+  "starting",
+  "running",
+  "stopping",
+  "stopped",
+  "migrating",
+  "error",
+  "unknown",
+  "destroyed",
+  "expunging",
+  "expunged",
+] as const;
 
 export type VmState = (typeof vmStates)[number];
 
 /**
- * The VM state machine: every state change goes through `assertTransition`. Allowed moves follow
- * CloudStack's VirtualMachine.State, plus Unknown for VMs on a host that stopped answering.
+ * The VM state machine, the one table of allowed moves: CloudStack's VirtualMachine.State, plus
+ * Unknown for VMs on a host that stopped answering. Pure, so the browser may import it; the server
+ * changes a VM's state only through `transitionVm` (server/core/vm-transition.ts), which checks it.
  */
 const allowed: Record<VmState, readonly VmState[]> = {
   allocated: ["starting", "error", "destroyed"],
@@ -55,3 +69,9 @@ export function operationAllowed(op: VmOperation, state: VmState): boolean {
 }
 
 export const allowedTransitions = allowed;
+
+/** States a VM passes through on the way to another: the UI polls while a VM is in one. */
+export const transitionalStates: readonly VmState[] = ["starting", "stopping", "migrating", "expunging"];
+
+/** How a state is shown: "running" → "Running". */
+export const stateLabel = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

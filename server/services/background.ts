@@ -1,0 +1,13 @@
+import type { JobDefinition } from "@/server/orchestrator/jobs/registry";
+import type { Schedule } from "@/server/orchestrator";
+import { accountCleanupJob } from "./account-cleanup";
+import { expungeDue } from "./instances/expunge-sweep";
+
+/**
+ * What the services run in the background, handed to the orchestrator by whoever starts it
+ * (server.ts, scripts/orchestrator-worker.ts, tests): the orchestrator runs them without
+ * importing the services, which stand on it.
+ */
+export const serviceJobs: readonly JobDefinition[] = [accountCleanupJob];
+
+export const serviceSchedules: readonly Schedule[] = [{ name: "expunge", everyMs: 60_000, run: expungeDue }];
