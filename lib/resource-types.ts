@@ -7,6 +7,7 @@ export const resourceTypes = [
   "primary_storage_gib",
   "snapshots",
   "templates",
+  "secondary_storage_gib",
   "public_ips",
   "networks",
 ] as const;
@@ -20,6 +21,7 @@ export const resourceLabels: Record<ResourceType, string> = {
   primary_storage_gib: "Primary storage (GiB)",
   snapshots: "Snapshots",
   templates: "Templates",
+  secondary_storage_gib: "Secondary storage (GiB)",
   public_ips: "Public IPs",
   networks: "Networks",
 };

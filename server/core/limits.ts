@@ -18,6 +18,7 @@ export const defaultAccountLimits: Record<ResourceType, number> = {
   primary_storage_gib: 400,
   snapshots: 20,
   templates: 20,
+  secondary_storage_gib: 400,
   public_ips: 20,
   networks: 20,
 };

@@ -2,12 +2,13 @@ import type { JobDefinition } from "@/server/orchestrator/jobs/registry";
 import type { Schedule } from "@/server/orchestrator";
 import { accountCleanupJob } from "./account-cleanup";
 import { expungeDue } from "./instances/expunge-sweep";
+import { templateDownloadJob } from "./template-images/download-job";
 
 /**
  * What the services run in the background, handed to the orchestrator by whoever starts it
  * (server.ts, scripts/orchestrator-worker.ts, tests): the orchestrator runs them without
  * importing the services, which stand on it.
  */
-export const serviceJobs: readonly JobDefinition[] = [accountCleanupJob];
+export const serviceJobs: readonly JobDefinition[] = [accountCleanupJob, templateDownloadJob];
 
 export const serviceSchedules: readonly Schedule[] = [{ name: "expunge", everyMs: 60_000, run: expungeDue }];
