@@ -3,6 +3,7 @@ import type { Schedule } from "@/server/orchestrator";
 import { accountCleanupJob } from "./account-cleanup";
 import { expungeDue } from "./instances/expunge-sweep";
 import { templateDownloadJob } from "./template-images/download-job";
+import { sweepAbandonedUploads } from "./template-images/upload";
 
 /**
  * What the services run in the background, handed to the orchestrator by whoever starts it
@@ -11,4 +12,7 @@ import { templateDownloadJob } from "./template-images/download-job";
  */
 export const serviceJobs: readonly JobDefinition[] = [accountCleanupJob, templateDownloadJob];
 
-export const serviceSchedules: readonly Schedule[] = [{ name: "expunge", everyMs: 60_000, run: expungeDue }];
+export const serviceSchedules: readonly Schedule[] = [
+  { name: "expunge", everyMs: 60_000, run: expungeDue },
+  { name: "uploads", everyMs: 60_000, run: sweepAbandonedUploads },
+];
