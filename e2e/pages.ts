@@ -8,6 +8,8 @@ export const pagesOf = {
     "/",
     "/instances",
     "/instances/new",
+    "/templates",
+    "/isos",
     "/events",
     "/domains",
     "/accounts",
@@ -30,6 +32,8 @@ export const pagesOf = {
     "/",
     "/instances",
     "/instances/new",
+    "/templates",
+    "/isos",
     "/events",
     "/domains",
     "/accounts",
@@ -39,7 +43,7 @@ export const pagesOf = {
     "/offerings/disk",
     "/settings",
   ],
-  tenant: ["/", "/instances", "/instances/new", "/events", "/settings"],
+  tenant: ["/", "/instances", "/instances/new", "/templates", "/isos", "/events", "/settings"],
 } as const;
 export type Role = keyof typeof pagesOf;
 export const roleLogin = (role: Role) => logins[role];

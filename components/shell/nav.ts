@@ -17,6 +17,8 @@ export const navigation: NavSection[] = [
     items: [
       { href: "/", label: "Dashboard" },
       { href: "/instances", label: "Instances" },
+      { href: "/templates", label: "Templates" },
+      { href: "/isos", label: "ISOs" },
       { href: "/events", label: "Events", permission: "event.read" },
     ],
   },
@@ -38,7 +40,7 @@ export const navigation: NavSection[] = [
       { href: "/infrastructure/clusters", label: "Clusters", permission: "infra.read" },
       { href: "/infrastructure/hosts", label: "Hosts", permission: "infra.read" },
       { href: "/infrastructure/storage", label: "Storage", permission: "infra.read" },
-      { href: "/infrastructure/templates", label: "Templates", permission: "infra.manage" },
+      { href: "/infrastructure/templates", label: "Template store", permission: "infra.manage" },
       { href: "/infrastructure/capacity", label: "Capacity", permission: "infra.read" },
       { href: "/infrastructure/simulator", label: "Simulator", permission: "infra.manage" },
     ],
