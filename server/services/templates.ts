@@ -56,6 +56,8 @@ export async function listTemplates(db: DbOrTx, caller: Caller, input: ListTempl
   return rows.map((r) => ({ ...r, instances: Number(r.instances) }));
 }
 
+const mine = (caller: Caller) => (isRootAdmin(caller) ? sql`true` : sql`coalesce(${templateManageScope(caller)}, false)`);
+
 const imageColumns = (caller: Caller) => ({
   id: templates.id,
   name: templates.name,
@@ -76,8 +78,12 @@ const imageColumns = (caller: Caller) => ({
   accountName: accounts.name,
   createdAt: templates.createdAt,
   /** The caller may delete and share it (its own, or its subtree's for a reseller). */
-  mine: (isRootAdmin(caller) ? sql<boolean>`true` : sql<boolean>`coalesce(${templateManageScope(caller)}, false)`).mapWith(Boolean),
-  shares: sql<number>`(select count(*)::int from ${templateShares} where ${templateShares.templateId} = ${templates.id})`.mapWith(Number),
+  mine: sql<boolean>`${mine(caller)}`.mapWith(Boolean),
+  /** How many accounts and domains it is shared with: its owner's business only. */
+  shares:
+    sql<number>`case when ${mine(caller)} then (select count(*)::int from ${templateShares} where ${templateShares.templateId} = ${templates.id}) else 0 end`.mapWith(
+      Number,
+    ),
 });
 
 /**

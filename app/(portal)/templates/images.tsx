@@ -46,6 +46,7 @@ function Status({ t }: { t: ImageRow }) {
 function Visibility({ t }: { t: ImageRow }) {
   if (t.isFeatured) return <Badge tone="green">Featured</Badge>;
   if (t.isPublic) return <Badge tone="blue">Public</Badge>;
+  if (!t.mine) return <Badge tone="amber">Shared with you</Badge>;
   if (t.shares > 0) return <Badge tone="amber">Shared ({t.shares})</Badge>;
   return <Badge>Private</Badge>;
 }
