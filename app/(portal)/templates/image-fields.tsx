@@ -1,5 +1,7 @@
 "use client";
+import { useQuery } from "@tanstack/react-query";
 import type { FieldValues } from "react-hook-form";
+import { useTRPC } from "@/lib/trpc/client";
 import { CheckboxField, type KitForm, SelectField, TextField } from "@/components/resource/form-dialog";
 import type { ImageKind } from "./images";
 
@@ -56,3 +58,28 @@ export function ImageFields<TIn extends FieldValues, TOut extends FieldValues>({
     </>
   );
 }
+
+/** What the register and upload dialogs take: which kind, open or not, and whether public/featured are offered. */
+export interface ImageDialogProps {
+  kind: ImageKind;
+  open: boolean;
+  onClose: () => void;
+  canPublish: boolean;
+}
+
+/** The zones an image may be registered in (those the caller may deploy to). */
+export function useImageZones() {
+  const trpc = useTRPC();
+  return useQuery(trpc.instance.deployChoices.queryOptions(undefined, { select: (c) => c.zones }));
+}
+
+/** The shared fields' starting values. */
+export const imageDefaults = (kind: ImageKind, zoneId: string | undefined) => ({
+  name: "",
+  osType: "Other Linux (64-bit)",
+  zoneId: zoneId ?? "",
+  format: kind === "iso" ? ("iso" as const) : ("qcow2" as const),
+  checksum: "",
+  isPublic: false,
+  isFeatured: false,
+});

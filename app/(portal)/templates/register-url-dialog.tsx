@@ -1,44 +1,23 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
 import { WhenLoaded } from "@/components/resource/filters";
 import { FormDialog, TextField } from "@/components/resource/form-dialog";
 import { toastJob } from "@/components/resource/toast";
-import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
+import { useTRPCClient } from "@/lib/trpc/client";
 import { registerFromUrlInput } from "@/lib/validation/templates";
-import { ImageFields } from "./image-fields";
-import { imageChanges, type ImageKind } from "./images";
+import { ImageFields, type ImageDialogProps, imageDefaults, useImageZones } from "./image-fields";
+import { imageChanges } from "./images";
 
 /** Register from an http(s) URL: the server downloads it in a job, whose progress a toast follows. */
-export function RegisterUrlDialog({
-  kind,
-  open,
-  onClose,
-  canPublish,
-}: {
-  kind: ImageKind;
-  open: boolean;
-  onClose: () => void;
-  canPublish: boolean;
-}) {
-  const trpc = useTRPC();
+export function RegisterUrlDialog({ kind, open, onClose, canPublish }: ImageDialogProps) {
   const client = useTRPCClient();
-  const zones = useQuery(trpc.instance.deployChoices.queryOptions(undefined, { select: (c) => c.zones }));
+  const zones = useImageZones();
   return (
     <FormDialog
       open={open}
       onClose={onClose}
       title={kind === "iso" ? "Register ISO from URL" : "Register template from URL"}
       schema={registerFromUrlInput}
-      defaultValues={{
-        name: "",
-        osType: "Other Linux (64-bit)",
-        zoneId: zones.data?.[0]?.id ?? "",
-        format: kind === "iso" ? "iso" : "qcow2",
-        url: "",
-        checksum: "",
-        isPublic: false,
-        isFeatured: false,
-      }}
+      defaultValues={{ ...imageDefaults(kind, zones.data?.[0]?.id), url: "" }}
       submitLabel="Register"
       onSubmit={(v) => client.template.registerFromUrl.mutate(v)}
       invalidate={imageChanges}

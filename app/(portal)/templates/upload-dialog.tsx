@@ -1,13 +1,12 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { WhenLoaded } from "@/components/resource/filters";
 import { FormDialog } from "@/components/resource/form-dialog";
 import { Field, Input } from "@/components/ui/field";
-import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
+import { useTRPCClient } from "@/lib/trpc/client";
 import { uploadInChunks } from "@/lib/upload/chunked-upload";
 import { startUploadInput } from "@/lib/validation/templates";
-import { ImageFields } from "./image-fields";
+import { ImageFields, type ImageDialogProps, imageDefaults, useImageZones } from "./image-fields";
 import { imageChanges, type ImageKind } from "./images";
 
 const uploadForm = startUploadInput.omit({ sizeBytes: true });
@@ -26,20 +25,9 @@ function fileProblem(file: File | null, kind: ImageKind): string | null {
  * with a progress bar; a cut connection resumes where the server's copy ends. The server checks
  * the image at the last byte.
  */
-export function UploadDialog({
-  kind,
-  open,
-  onClose,
-  canPublish,
-}: {
-  kind: ImageKind;
-  open: boolean;
-  onClose: () => void;
-  canPublish: boolean;
-}) {
-  const trpc = useTRPC();
+export function UploadDialog({ kind, open, onClose, canPublish }: ImageDialogProps) {
   const client = useTRPCClient();
-  const zones = useQuery(trpc.instance.deployChoices.queryOptions(undefined, { select: (c) => c.zones }));
+  const zones = useImageZones();
   const [file, setFile] = useState<File | null>(null);
   const [pct, setPct] = useState<number | null>(null);
   const problem = fileProblem(file, kind);
@@ -54,15 +42,7 @@ export function UploadDialog({
       onClose={close}
       title={kind === "iso" ? "Upload ISO" : "Upload template"}
       schema={uploadForm}
-      defaultValues={{
-        name: "",
-        osType: "Other Linux (64-bit)",
-        zoneId: zones.data?.[0]?.id ?? "",
-        format: kind === "iso" ? "iso" : "qcow2",
-        checksum: "",
-        isPublic: false,
-        isFeatured: false,
-      }}
+      defaultValues={imageDefaults(kind, zones.data?.[0]?.id)}
       submitLabel="Upload"
       onSubmit={async (v) => {
         if (problem || !file) throw new Error(problem ?? "Choose a file");
