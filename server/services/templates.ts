@@ -8,8 +8,8 @@ import { can } from "@/server/authz/permissions";
 import { templateManageScope, templateScope } from "@/server/authz/scopes";
 import { release } from "@/server/core/limits";
 import type { ListImagesInput, ListTemplatesInput, RegisterTemplateInput, UpdateTemplateInput } from "@/lib/validation/templates";
+import { inspectImage } from "@/server/orchestrator/drivers/images";
 import { removeImageFiles } from "./template-images/store-files";
-import { qemuImg } from "@/server/orchestrator/drivers/libvirt/run";
 import { recordEvent } from "@/server/core/events";
 import { badRequest, conflict, forbidden, isUniqueViolation, notFound, ServiceError } from "@/server/core/errors";
 import { changes, defined } from "./infrastructure/common";
@@ -148,7 +148,7 @@ async function realPathInStore(storePath: string, file: string) {
 }
 
 /** Checks a KVM image with qemu-img (outside any transaction); returns its virtual size in bytes. */
-async function inspectImage(file: string, format: "qcow2" | "raw"): Promise<number> {
+async function checkTemplateImage(file: string, format: "qcow2" | "raw"): Promise<number> {
   try {
     const st = await fs.stat(file);
     if (!st.isFile()) throw badRequest(`${file} is not a file`, "path");
@@ -156,16 +156,14 @@ async function inspectImage(file: string, format: "qcow2" | "raw"): Promise<numb
     if (e instanceof Error && e.name === "ServiceError") throw e;
     throw badRequest(`No image at ${file} on the secondary store`, "path");
   }
-  let info: { "virtual-size": number; "backing-filename"?: string };
+  let info: Awaited<ReturnType<typeof inspectImage>>;
   try {
-    info = JSON.parse(
-      (await qemuImg(["info", "-U", "-f", format, "--output=json", "--", file], { timeoutMs: 30_000 })).stdout,
-    ) as typeof info;
+    info = await inspectImage(file, format, { timeoutMs: 30_000 });
   } catch (e) {
     throw badRequest(`${file} is not a ${format} image: ${e instanceof Error ? e.message : String(e)}`, "format");
   }
-  if (info["backing-filename"]) throw badRequest(`${file} has a backing file; flatten it (qemu-img convert) before registering it`, "path");
-  return info["virtual-size"];
+  if (info.backingFile) throw badRequest(`${file} has a backing file; flatten it (qemu-img convert) before registering it`, "path");
+  return info.virtualSize;
 }
 
 /** Registers a template from an image already on a zone's secondary store (root admin). */
@@ -176,7 +174,7 @@ export async function registerTemplate(db: Db, caller: Caller, input: RegisterTe
   const file = input.hypervisorType === "kvm" ? await realPathInStore(store.path, resolveInStore(store.path, input.path)) : input.path;
   let sizeGib = input.sizeGib;
   if (input.hypervisorType === "kvm") {
-    const bytes = await inspectImage(file, input.format === "raw" ? "raw" : "qcow2");
+    const bytes = await checkTemplateImage(file, input.format === "raw" ? "raw" : "qcow2");
     const imageGib = Math.max(1, Math.ceil(bytes / 1024 ** 3));
     if (sizeGib !== undefined && sizeGib < imageGib) throw badRequest(`Size must be at least the image's ${imageGib} GiB`, "sizeGib");
     sizeGib ??= imageGib;

@@ -1,19 +1,11 @@
 import fs from "node:fs/promises";
-import { qemuImg } from "@/server/orchestrator/drivers/libvirt/run";
+import { convertRawToQcow2, type ProbedImage, probeImage } from "@/server/orchestrator/drivers/images";
 import type { ImageFormat } from "@/lib/validation/templates";
 import { ImageError } from "./image-error";
 
-interface QemuInfo {
-  format: string;
-  "virtual-size": number;
-  "backing-filename"?: string;
-  "format-specific"?: { data?: { "data-file"?: string } };
-}
-
-async function info(file: string, format?: string): Promise<QemuInfo> {
+async function info(file: string): Promise<ProbedImage> {
   try {
-    const args = ["info", "-U", ...(format ? ["-f", format] : []), "--output=json", "--", file];
-    return JSON.parse((await qemuImg(args, { timeoutMs: 60_000 })).stdout) as QemuInfo;
+    return await probeImage(file);
   } catch (e) {
     throw new ImageError(`qemu-img cannot read the image: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -50,12 +42,9 @@ export async function checkImage(file: string, claimed: ImageFormat, convertedPa
   const { size } = await fs.stat(file);
   if (claimed === "qcow2") {
     if (probed.format !== "qcow2") throw new ImageError(`The file is not a qcow2 image (qemu-img sees ${probed.format})`);
-    const q = await info(file, "qcow2");
-    if (q["backing-filename"])
-      throw new ImageError("The qcow2 image has a backing file; flatten it (qemu-img convert) and register it again");
-    if (q["format-specific"]?.data?.["data-file"])
-      throw new ImageError("The qcow2 image names an external data file, which is not allowed");
-    return { format: "qcow2", virtualBytes: q["virtual-size"] };
+    if (probed.backingFile) throw new ImageError("The qcow2 image has a backing file; flatten it (qemu-img convert) and register it again");
+    if (probed.dataFile) throw new ImageError("The qcow2 image names an external data file, which is not allowed");
+    return { format: "qcow2", virtualBytes: probed.virtualSize };
   }
   if (probed.format !== "raw") throw new ImageError(`The file is a ${probed.format} image, not ${claimed}`);
   if (claimed === "iso") {
@@ -66,7 +55,7 @@ export async function checkImage(file: string, claimed: ImageFormat, convertedPa
   if (looksLikeText(await head(file, 64))) throw new ImageError("The file is a web page or text, not a disk image");
   if (size % 512 !== 0) throw new ImageError(`A raw disk image is whole 512-byte sectors; this file is ${size} bytes`);
   try {
-    await qemuImg(["convert", "-f", "raw", "-O", "qcow2", "--", file, convertedPath], { timeoutMs: 3_600_000 });
+    await convertRawToQcow2(file, convertedPath);
   } catch (e) {
     throw new ImageError(`Could not convert the raw image to qcow2: ${e instanceof Error ? e.message : String(e)}`);
   }

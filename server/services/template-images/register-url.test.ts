@@ -45,6 +45,9 @@ beforeAll(async () => {
   fs.mkdirSync(images);
   qemuImg("create", "-f", "qcow2", path.join(images, "tiny.qcow2"), "64M");
   qemuImg("create", "-f", "qcow2", "-b", "tiny.qcow2", "-F", "qcow2", path.join(images, "backed.qcow2"));
+  // A qcow2 whose data lives in another file (here a file of the test; on a victim, /etc/shadow).
+  fs.writeFileSync(path.join(images, "secret.raw"), Buffer.alloc(MIB));
+  qemuImg("create", "-f", "qcow2", "-o", `data_file=${path.join(images, "secret.raw")}`, path.join(images, "datafile.qcow2"), "1M");
   // A raw disk with a few non-zero sectors (whole 512-byte sectors).
   const raw = Buffer.alloc(2 * MIB);
   raw.write("STRATUS RAW DISK", 4096);
@@ -251,6 +254,7 @@ describe("template from a URL", () => {
       checksum: "0".repeat(64),
     });
     await refused(`${base}/backed.qcow2`, /has a backing file/);
+    await refused(`${base}/datafile.qcow2`, /external data file|qemu-img cannot read the image/);
     await refused(`${base}/page.html`, /web page or text, not a disk image/, { format: "raw" });
     await refused(`${base}/disk.raw`, /not a qcow2 image \(qemu-img sees raw\)/);
     await refused(`${base}/tiny.qcow2`, /is a qcow2 image, not iso/, { format: "iso" });

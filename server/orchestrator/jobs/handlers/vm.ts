@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Tx } from "@/db";
 import { computeOfferings, hosts, instances, storagePools, templates } from "@/db/schema";
+import { vmStates } from "@/lib/vm-state";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import { hostRefOf, loadHostRef, primaryStorageFor } from "@/server/orchestrator/drivers/host-ref";
@@ -15,7 +16,6 @@ import { billedAsRunning, recordUsage, type UsageType } from "@/server/core/usag
 import { transitionVm } from "@/server/core/vm-transition";
 import type { Job } from "../queue";
 import { defineJob, type JobContext, type JobDefinition } from "../registry";
-import { vmStates } from "@/lib/vm-state";
 
 /** Inputs of the VM jobs; `from` is the state the request found the VM in. */
 const noInput = z.object({});
