@@ -95,6 +95,7 @@ export function Images({ kind, canPublish }: { kind: ImageKind; canPublish: bool
     <>
       <PageHeader
         title={kind === "iso" ? "ISOs" : "Templates"}
+        crumbs={[{ label: "Images" }, { label: kind === "iso" ? "ISOs" : "Templates" }]}
         description={
           kind === "iso"
             ? "CD images: register one from a URL or upload it; share it with accounts or domains."

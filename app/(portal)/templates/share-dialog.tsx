@@ -43,16 +43,21 @@ function Picks({
  * administrator). Saving replaces the lists.
  */
 export function ShareDialog({ image, onClose }: { image: ImageRow | null; onClose: () => void }) {
-  const trpc = useTRPC();
-  const sharing = useQuery(trpc.template.sharing.queryOptions({ id: image?.id ?? "" }, { enabled: !!image }));
   return (
     <Dialog open={!!image} onClose={onClose} title={image ? `Share ${image.name}` : "Share"}>
-      {image && (
-        <WhenLoaded query={sharing} what="sharing">
-          {(s) => <ShareForm key={image.id} image={image} sharing={s} onClose={onClose} />}
-        </WhenLoaded>
-      )}
+      {image && <ShareBody image={image} onClose={onClose} />}
     </Dialog>
+  );
+}
+
+/** Asks for the sharing only while the dialog is open for a template. */
+function ShareBody({ image, onClose }: { image: ImageRow; onClose: () => void }) {
+  const trpc = useTRPC();
+  const sharing = useQuery(trpc.template.sharing.queryOptions({ id: image.id }));
+  return (
+    <WhenLoaded query={sharing} what="sharing">
+      {(s) => <ShareForm key={image.id} image={image} sharing={s} onClose={onClose} />}
+    </WhenLoaded>
   );
 }
 
