@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
-import { accounts, domains, templateShares, templates, users } from "@/db/schema";
+import { accounts, domains, templateShares, users } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import { createAccount, getAccountInScope, listAccounts } from "@/server/services/accounts";
 import { createDomain, getDomainInScope, listDomainTree } from "@/server/services/domains";
@@ -15,6 +15,7 @@ import { getUserInScope, listUsers } from "@/server/services/users";
 import { openTestDb, testDbKind } from "@/test/db";
 import { callerFor, seedTenancy } from "@/test/fixtures";
 import { deployChoicesByName } from "@/test/orchestrator";
+import { ownedTemplate } from "@/test/templates";
 
 /**
  * Get-by-id and lists share one scope condition per table (server/authz/scopes.ts). The caller
@@ -138,25 +139,12 @@ describe(`scope of get-by-id and lists, for a reseller of a sub-sub-domain, on $
 
   it("templates: the tenant below's and those shared into its subtree are found; the parent domain's private one is NOT_FOUND", async () => {
     const tpl = async (name: string, owner: { accountId: string; domainId: string }, shareWith?: string) => {
-      const [d] = await h.db.select({ path: domains.path }).from(domains).where(eq(domains.id, owner.domainId));
-      const [row] = await h.db
-        .insert(templates)
-        .values({
-          name,
-          hypervisorType: "simulator",
-          format: "simulator",
-          sizeGib: 1,
-          path: name,
-          isPublic: false,
-          ...owner,
-          domainPath: d!.path,
-        })
-        .returning();
+      const row = await ownedTemplate(h.db, name, owner);
       if (shareWith) {
         const [sd] = await h.db.select({ path: domains.path }).from(domains).where(eq(domains.id, shareWith));
-        await h.db.insert(templateShares).values({ templateId: row!.id, domainId: shareWith, domainPath: sd!.path });
+        await h.db.insert(templateShares).values({ templateId: row.id, domainId: shareWith, domainPath: sd!.path });
       }
-      return row!.id;
+      return row.id;
     };
     const [acme] = await h.db.select({ domainId: accounts.domainId }).from(accounts).where(eq(accounts.id, ids.acmeAccount));
     const below = await tpl("pod-template", { accountId: ids.podAccount, domainId: ids.pod });

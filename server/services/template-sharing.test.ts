@@ -1,12 +1,12 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
-import { templates } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import { createAccount } from "@/server/services/accounts";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, callerFor, seedTenancy } from "@/test/fixtures";
 import { deployChoicesByName } from "@/test/orchestrator";
+import { ownedTemplate } from "@/test/templates";
 
 /**
  * Who sees a template: its account (and resellers above it), accounts and domain subtrees it is
@@ -45,23 +45,7 @@ afterAll(() => h.close());
 
 /** A Ready template of the tenant's account (as a finished download would leave it). */
 async function tenantTemplate(name: string, status: "ready" | "error" = "ready") {
-  const [row] = await h.db
-    .insert(templates)
-    .values({
-      name,
-      hypervisorType: "simulator",
-      format: "simulator",
-      sizeGib: 1,
-      path: name,
-      isPublic: false,
-      accountId: t.tenantAccount.id,
-      domainId: t.domains.acme.id,
-      domainPath: t.domains.acme.path,
-      zoneId,
-      status,
-    })
-    .returning();
-  return row!;
+  return ownedTemplate(h.db, name, { accountId: t.tenantAccount.id, domainId: t.domains.acme.id }, { zoneId, status });
 }
 
 const names = async (c: Caller) => (await api(h.db, c).template.listImages()).map((x) => x.name);
