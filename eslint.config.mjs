@@ -48,15 +48,7 @@ export default defineConfig([
     // use) must not pull server or database modules into the bundle: `import type` only. In app/,
     // only Next's server entry files (pages, layouts, route handlers) may use them.
     files: ["app/**/*.{ts,tsx}", "components/**/*.{ts,tsx}", "lib/**/*.{ts,tsx}"],
-    ignores: [
-      "app/**/page.tsx",
-      "app/**/layout.tsx",
-      "app/**/route.ts",
-      "**/*.test.tsx",
-      // Until "core" moves the VM state list to lib/vm-state.ts (issue 9); drop these then.
-      "lib/validation/instances.ts",
-      "components/resource/instance-state.tsx",
-    ],
+    ignores: ["app/**/page.tsx", "app/**/layout.tsx", "app/**/route.ts", "**/*.test.tsx"],
     rules: {
       "@typescript-eslint/no-restricted-imports": [
         "error",

@@ -53,3 +53,31 @@ test("an open dialog and an open row menu", async ({ page }) => {
   await expect(page.getByRole("dialog", { name: "Add host" })).toBeVisible();
   expect(summary((await axe(page)).violations)).toEqual([]);
 });
+
+/** The kit's dialogs on the pages moved onto it, open, with their live validation showing. */
+const dialogs: { path: string; open: string; title: string; type?: [string, string] }[] = [
+  { path: "/accounts", open: "Add account", title: "Add account", type: ["Password", "short"] },
+  { path: "/users", open: "Add user", title: "Add user", type: ["Username", "x"] },
+  { path: "/domains", open: "Add sub-domain", title: "Add sub-domain", type: ["Domain name", "a/b"] },
+  { path: "/offerings/compute", open: "Add offering", title: "Add compute offering" },
+  { path: "/offerings/disk", open: "Add offering", title: "Add disk offering" },
+  { path: "/infrastructure/simulator", open: "Inject fault", title: "Inject a fault" },
+];
+test("the kit's dialogs, open", async ({ page }) => {
+  test.setTimeout(120_000);
+  const who = roleLogin("admin");
+  await login(page, who.username, who.password);
+  const failures: Record<string, string[]> = {};
+  for (const d of dialogs) {
+    await openPage(page, d.path);
+    await page.getByRole("button", { name: d.open, exact: true }).click();
+    const box = page.getByRole("dialog", { name: d.title });
+    await expect(box.getByRole("button", { name: "Cancel" })).toBeVisible();
+    if (d.type) await box.getByLabel(d.type[0], { exact: true }).fill(d.type[1]);
+    const found = summary((await axe(page)).violations);
+    if (found.length) failures[d.title] = found;
+    await page.keyboard.press("Escape");
+    await expect(box).toBeHidden();
+  }
+  expect(failures).toEqual({});
+});

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { login, logins, unique } from "./fixtures";
+import { undefinePoolsUnder } from "../test/libvirt-pools";
 
 /**
  * The browser console of a real libvirt VM: the admin adds this machine's libvirt as a KVM host
@@ -61,6 +62,7 @@ test.afterAll(() => {
       virsh("undefine", "--domain", d);
     } catch {}
   }
+  if (dir) undefinePoolsUnder(dir);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 

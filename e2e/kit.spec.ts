@@ -96,3 +96,62 @@ test("events can be filtered by account, from the account's page, and by time", 
   await page.getByLabel("Account", { exact: true }).selectOption({ label: "globex-ops" });
   await expect(table).not.toContainText(temp);
 });
+
+test("an account's row menu offers what its page offers, disabled with the reason when not possible", async ({ page }) => {
+  const expected = ["Enable", "Disable", "Lock", "Rename", "Delete"];
+  await openPage(page, "/accounts");
+  await page.getByRole("button", { name: "Actions for acme-dev" }).click();
+  const menu = page.getByRole("menu", { name: "Actions for acme-dev" });
+  await expect(menu.getByRole("menuitem")).toHaveText(expected);
+  await expect(menu.getByRole("menuitem", { name: "Enable" })).toHaveAttribute("aria-disabled", "true");
+  await expect(menu).toContainText("Already enabled");
+  await page.keyboard.press("Escape");
+
+  await openPage(page, await resolvePath(page, "/accounts/:acme-dev"));
+  const bar = page.getByRole("toolbar", { name: "Account actions" });
+  await expect(bar.getByRole("button")).toHaveText(expected);
+  await expect(bar.getByRole("button", { name: "Enable" })).toBeDisabled();
+  // Going to "disabled" asks first, says so in one toast, and can be undone from the same menu.
+  await bar.getByRole("button", { name: "Disable" }).click();
+  await dialog(page, "Disable account acme-dev?").getByRole("button", { name: "Cancel" }).click();
+  await expect(bar.getByRole("button", { name: "Enable" })).toBeDisabled();
+  // The instance and event lists are one click away.
+  await page.getByRole("link", { name: "Instances of this account" }).click();
+  await expect(page.getByLabel("Account", { exact: true }).locator("option:checked")).toHaveText("acme-dev");
+});
+
+test("adding an account sets its limits in the same form: memory in GiB, defaults said to be built in", async ({ page }) => {
+  const name = unique("e2e-sized");
+  await openPage(page, "/accounts");
+  await page.getByRole("button", { name: "Add account" }).click();
+  const d = dialog(page, "Add account");
+  const limits = d.getByTestId("new-account-limits");
+  await expect(d).toContainText("Pre-filled with Stratus's built-in defaults for a user account");
+  await expect(limits.getByLabel("Memory (GiB)", { exact: true })).toHaveValue("80");
+  await expect(limits).toContainText("Default: 80 GiB");
+  // Only what something consumes is offered.
+  await expect(limits.getByLabel("Snapshots", { exact: true })).toHaveCount(0);
+  await d.getByLabel("Account name").fill(name);
+  await d.getByLabel("Username").fill(unique("sized"));
+  await d.getByLabel("Password").fill("e2e-password-1");
+  await limits.getByLabel("Instances", { exact: true }).fill("");
+  await expect(d.getByTestId("submit-reason")).toHaveText("Instances: enter a limit or tick Unlimited");
+  await expect(d.getByRole("button", { name: "Create account" })).toBeDisabled();
+  await limits.getByLabel("Instances", { exact: true }).fill("3");
+  await limits.getByLabel("Memory (GiB)", { exact: true }).fill("2");
+  await d.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/accounts\/[0-9a-f-]{36}$/);
+  const bars = page.getByRole("list", { name: "Resource limits" });
+  await expect(bars.getByTestId("limit-instances")).toContainText("0 / 3");
+  await expect(bars.getByTestId("limit-memory_mib")).toContainText("0 GiB / 2 GiB");
+});
+
+test("an add form waits for its choices and starts on a real one", async ({ page }) => {
+  await openPage(page, "/infrastructure/pods");
+  await page.getByRole("button", { name: "Add pod" }).click();
+  const d = dialog(page, "Add pod");
+  await expect(d.getByLabel("Zone").locator("option:checked")).toHaveText("Zone 1");
+  await d.getByLabel("Name").fill(unique("pod"));
+  await expect(d.getByRole("button", { name: "Create pod" })).toBeEnabled();
+  await page.keyboard.press("Escape");
+});

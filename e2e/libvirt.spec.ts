@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { type Browser, expect, type Page, test } from "@playwright/test";
 import { dialog, login, logins, unique } from "./fixtures";
+import { undefinePoolsUnder } from "../test/libvirt-pools";
 
 /**
  * A real VM through the UI: the root admin adds this machine's libvirt (qemu:///system) as a KVM
@@ -94,6 +95,7 @@ test.afterAll(() => {
       virsh("undefine", "--domain", d);
     } catch {}
   }
+  if (dir) undefinePoolsUnder(dir);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
   expect(leftover, "libvirt domains left behind by the spec").toEqual([]);
 });

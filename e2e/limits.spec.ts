@@ -7,23 +7,29 @@ test("an admin edits an account's limits and the tenant sees them", async ({ pag
   await page.getByRole("table", { name: "accounts" }).getByRole("link", { name: "acme-dev" }).click();
   await expect(page.getByRole("heading", { name: "acme-dev", level: 1 })).toBeVisible();
 
+  await expect(page.getByText(/Not metered yet, so not limited: .*Snapshots/)).toBeVisible();
   await page.getByRole("button", { name: "Edit limits" }).click();
   const form = page.getByRole("form", { name: "Edit limits" });
   const instances = form.getByLabel("Instances", { exact: true });
   await expect(instances).toHaveValue("20");
+  // Only what something consumes is offered; memory is asked in GiB.
+  await expect(form.getByLabel("Snapshots", { exact: true })).toHaveCount(0);
+  await expect(form.getByLabel("Memory (GiB)", { exact: true })).toHaveValue("80");
+  // Validated as typed: the error beside the field and the reason beside the disabled button.
   await instances.fill("-1");
-  await form.getByRole("button", { name: "Save limits" }).click();
-  await expect(form.getByText("Cannot be negative")).toBeVisible();
+  await expect(form.getByTestId("submit-reason")).toHaveText("Instances: cannot be negative");
+  await expect(form.getByRole("button", { name: "Save limits" })).toBeDisabled();
 
   await instances.fill("5");
-  await form.getByLabel("Unlimited Snapshots").check();
-  await expect(form.getByLabel("Snapshots", { exact: true })).toBeDisabled();
+  await form.getByLabel("Unlimited Memory (GiB)").check();
+  await expect(form.getByLabel("Memory (GiB)", { exact: true })).toBeDisabled();
   await form.getByRole("button", { name: "Save limits" }).click();
   await expect(form).toBeHidden();
   const bars = page.getByRole("list", { name: "Resource limits" });
   // Other specs may have left VMs in the account: check the limit, not the use.
   await expect(bars.getByTestId("limit-instances")).toContainText(/\d+ \/ 5(?!\d)/);
-  await expect(bars.getByTestId("limit-snapshots")).toContainText("0 / Unlimited");
+  await expect(bars.getByTestId("limit-memory_mib")).toContainText("/ Unlimited");
+  await expect(bars.getByTestId("limit-snapshots")).toHaveCount(0);
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(/\/login/);
@@ -38,6 +44,8 @@ test("an admin edits an account's limits and the tenant sees them", async ({ pag
   await page.getByRole("table", { name: "accounts" }).getByRole("link", { name: "acme-dev" }).click();
   await page.getByRole("button", { name: "Edit limits" }).click();
   await page.getByRole("form", { name: "Edit limits" }).getByLabel("Instances", { exact: true }).fill("20");
+  await page.getByRole("form", { name: "Edit limits" }).getByLabel("Unlimited Memory (GiB)").uncheck();
+  await page.getByRole("form", { name: "Edit limits" }).getByLabel("Memory (GiB)", { exact: true }).fill("80");
   await page.getByRole("form", { name: "Edit limits" }).getByRole("button", { name: "Save limits" }).click();
   await expect(page.getByRole("list", { name: "Resource limits" }).getByTestId("limit-instances")).toContainText(/\d+ \/ 20(?!\d)/);
 });

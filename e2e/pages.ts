@@ -78,6 +78,8 @@ export async function resolvePath(page: Page, path: string): Promise<string> {
 export async function openPage(page: Page, path: string) {
   await page.goto(path);
   await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+  // Queries that start once others have answered (a domain's accounts after the domain) come too.
+  await page.waitForLoadState("networkidle");
   await expect(page.locator(".animate-pulse")).toHaveCount(0);
   await expect(page.getByText(/^Loading/)).toHaveCount(0);
 }

@@ -25,7 +25,7 @@ test.describe("bad input is explained where it was typed", () => {
     await expect(treeItem(page, fixed)).toBeVisible();
   });
 
-  test("a too-short password is refused in the browser, before any request", async ({ page }) => {
+  test("a too-short password is refused as it is typed, beside the field and the disabled button, before any request", async ({ page }) => {
     await page.goto("/accounts");
     await page.getByRole("button", { name: "Add account" }).click();
     const d = dialog(page, "Add account");
@@ -36,8 +36,9 @@ test.describe("bad input is explained where it was typed", () => {
     await d.getByLabel("Username").fill(unique("short"));
     await d.getByLabel("Password").fill("abc");
     await d.getByLabel("Email").fill("not-an-email");
-    await d.getByRole("button", { name: "Create account" }).click();
-    await expect(d.getByText("Password must be at least 8 characters")).toBeVisible();
+    await expect(d.getByRole("button", { name: "Create account" })).toBeDisabled();
+    await expect(d.getByTestId("submit-reason")).toHaveText("Password must be at least 8 characters");
+    await expect(d.getByRole("alert").filter({ hasText: "Password must be at least 8 characters" })).toBeVisible();
     await expect(d.getByText("Must be a valid email address")).toBeVisible();
     await expect(d.getByLabel("Password")).toHaveAttribute("aria-invalid", "true");
     expect(creates).toHaveLength(0);
@@ -62,8 +63,8 @@ test.describe("bad input is explained where it was typed", () => {
     await form.getByLabel("Current password").fill("not-my-password");
     await form.getByLabel("New password", { exact: true }).fill("another-password-1");
     await form.getByLabel("Confirm new password").fill("another-password-2");
-    await form.getByRole("button", { name: "Change password" }).click();
-    await expect(form.getByText("The passwords do not match")).toBeVisible();
+    await expect(form.getByRole("button", { name: "Change password" })).toBeDisabled();
+    await expect(form.getByTestId("submit-reason")).toHaveText("The passwords do not match");
     await form.getByLabel("Confirm new password").fill("another-password-1");
     await form.getByRole("button", { name: "Change password" }).click();
     await expect(form.getByText("Current password is incorrect")).toBeVisible();

@@ -18,7 +18,8 @@ export function applyServerError<T extends FieldValues>(
   const fieldErrors = e.data?.fieldErrors ?? (e.data?.field ? { [e.data.field]: e.message } : {});
   let placed = false;
   for (const [field, message] of Object.entries(fieldErrors)) {
-    if (fields.includes(field)) {
+    // "limits.vcpus" belongs to a form field "limits" that holds one value per type.
+    if (fields.some((f) => field === f || field.startsWith(`${f}.`))) {
       setError(field as Path<T>, { type: "server", message });
       placed = true;
     }

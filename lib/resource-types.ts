@@ -25,3 +25,29 @@ export const resourceLabels: Record<ResourceType, string> = {
   public_ips: "Public IPs",
   networks: "Networks",
 };
+
+/**
+ * The types something consumes today (deploys, offering changes and destroys move their counters).
+ * A limit on any other type is stored but nothing counts against it yet, so the UI does not offer
+ * it. Add a type here when its service starts calling `consume`/`release`.
+ */
+export const meteredResourceTypes: readonly ResourceType[] = ["instances", "vcpus", "memory_mib", "templates", "secondary_storage_gib"];
+
+/** Stratus's built-in limits of a new user account (CloudStack-like); other account types and domains start unlimited. */
+export const defaultAccountLimits: Record<ResourceType, number> = {
+  instances: 20,
+  vcpus: 40,
+  memory_mib: 81920,
+  volumes: 20,
+  primary_storage_gib: 400,
+  snapshots: 20,
+  templates: 20,
+  secondary_storage_gib: 400,
+  public_ips: 20,
+  networks: 20,
+};
+
+/** How people enter and read a limit: memory in GiB although it is stored in MiB. */
+export const limitUnits: Partial<Record<ResourceType, { label: string; unit: string; perUnit: number }>> = {
+  memory_mib: { label: "Memory (GiB)", unit: "GiB", perUnit: 1024 },
+};

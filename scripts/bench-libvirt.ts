@@ -17,6 +17,7 @@ import { macFor, uuidFor } from "@/server/orchestrator/drivers/libvirt/driver";
 import { domainXml } from "@/server/orchestrator/drivers/libvirt/xml";
 import { api, callerFor } from "@/test/fixtures";
 import { testWorkers, waitForJob } from "@/test/orchestrator";
+import { undefinePoolsUnder } from "@/test/libvirt-pools";
 
 const URI = "qemu:///system";
 const runs = Number(process.env.BENCH_RUNS ?? 7);
@@ -162,6 +163,7 @@ async function main() {
   await workers.stop();
   await h.close();
   await drop();
+  undefinePoolsUnder(dir);
   fs.rmSync(dir, { recursive: true, force: true });
   const s = median(stratus);
   const v = median(byHand);

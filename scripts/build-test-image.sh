@@ -9,7 +9,9 @@
 #   - prints "STRATUS-TINY-GUEST hostname=<name> ready" on the serial console (ttyS0) and on the VGA
 #     screen (tty0); <name> is the SMBIOS system serial the domain sets (Stratus: the VM's name);
 #   - answers ACPI power-off (busybox acpid on the power button's input device);
-#   - loads virtio-net and brings up its NIC (DHCP if a server answers, else link up only).
+#   - loads virtio-net and brings up its NIC (DHCP if a server answers, else link up only);
+#   - loads virtio-blk and prints "STRATUS-TINY-GUEST disks: vda:<MiB> vdb:<MiB>" on the serial console
+#     whenever its set of virtio disks changes (hot-plugged volumes show there).
 # Under TCG it reaches the banner in a few seconds. Needs: apt-get (to fetch the .debs), dpkg-deb,
 # cpio, gzip, mtools, dosfstools, syslinux, qemu-utils. Re-running with the same packages reuses the
 # cached image.
@@ -27,7 +29,7 @@ done
 # The versioned kernel package behind the linux-image-cloud-amd64 metapackage.
 kpkg="$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
 [ -n "$kpkg" ] || { echo "build-test-image: cannot resolve linux-image-cloud-amd64 (apt-get update?)" >&2; exit 1; }
-stamp="$kpkg $(apt-cache policy busybox-static | awk '/Candidate/ {print $2}') v5"
+stamp="$kpkg $(apt-cache policy busybox-static | awk '/Candidate/ {print $2}') v6"
 if [ -f "$out" ] && [ -f "$out.stamp" ] && [ "$(cat "$out.stamp")" = "$stamp" ]; then
   echo "build-test-image: $out is up to date ($stamp)"
   exit 0
@@ -44,12 +46,12 @@ mods="$work/kernel/lib/modules/$kver/kernel"
 root="$work/root"
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,modules,etc/acpi/PWRF,usr/share/udhcpc}
 cp "$work/busybox/bin/busybox" "$root/bin/busybox"
-for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net evdev button; do
+for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net virtio_blk evdev button; do
   f="$(find "$mods" -name "$m.ko" | head -n 1)"
   [ -n "$f" ] || { echo "build-test-image: module $m not found in $kpkg" >&2; exit 1; }
   cp "$f" "$root/modules/"
 done
-printf '%s\n' virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net evdev button > "$root/modules/order"
+printf '%s\n' virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net virtio_blk evdev button > "$root/modules/order"
 
 cat > "$root/init" <<'EOF'
 #!/bin/busybox sh
@@ -86,6 +88,12 @@ nics="$(ls /sys/class/net | tr '\n' ' ')"
 banner="STRATUS-TINY-GUEST hostname=$name ready (nics: $nics)"
 echo "$banner" > /dev/ttyS0
 echo "$banner" > /dev/tty0
+# Virtio disks (vda is the boot disk), reported on the serial console whenever the set changes, so
+# a hot-plugged or unplugged volume shows: "STRATUS-TINY-GUEST disks: vda:19MiB vdb:1024MiB".
+( last=""; while true; do
+    d=""; for b in /sys/block/vd*; do [ -e "$b/size" ] && d="$d ${b##*/}:$(( $(cat "$b/size") / 2048 ))MiB"; done
+    [ "$d" != "$last" ] && echo "STRATUS-TINY-GUEST disks:$d" > /dev/ttyS0; last="$d"; sleep 1
+  done ) &
 # A heartbeat on the serial console, and a shell on it for debugging.
 while true; do sleep 30; echo "STRATUS-TINY-GUEST $name up $(cut -d' ' -f1 /proc/uptime)s" > /dev/ttyS0; done &
 # A shell on the VGA console too, so what is typed in the browser console shows on the screen.

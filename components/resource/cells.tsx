@@ -1,4 +1,6 @@
-import { Badge } from "@/components/ui/badge";
+import Link from "next/link";
+import { formatDateTime, formatRelative } from "./format";
+import { Badge, StateBadge } from "@/components/ui/badge";
 import { cn } from "@/components/ui/cn";
 
 /** Table cells the resource pages share. */
@@ -69,5 +71,39 @@ export function UsageBar({
         <div className={cn("h-full rounded-full", tone)} style={{ width: `${pct}%` }} />
       </div>
     </div>
+  );
+}
+
+/** A moment as "5 min ago", the full date and time on hover. */
+export function When({ at }: { at: Date | string | null | undefined }) {
+  return <span title={formatDateTime(at)}>{formatRelative(at)}</span>;
+}
+
+interface Ref {
+  id: string | null | undefined;
+  name: string | null | undefined;
+}
+
+/** An object's name linked to its page; "—" when there is none. */
+function NameLink({ href, name }: { href: string | null; name: string | null | undefined }) {
+  if (!href || !name) return <None />;
+  return (
+    <Link href={href} className="font-medium whitespace-nowrap text-brand-700 hover:underline">
+      {name}
+    </Link>
+  );
+}
+
+/** A host, linked to its page (only root admins see hosts). */
+export const HostLink = ({ id, name }: Ref) => <NameLink href={id ? `/infrastructure/hosts/${id}` : null} name={name} />;
+export const AccountLink = ({ id, name }: Ref) => <NameLink href={id ? `/accounts/${id}` : null} name={name} />;
+
+/** Whether a host answers, and its admin state when it is not simply enabled. */
+export function HostStatus({ status, state }: { status: string; state: string }) {
+  return (
+    <span className="inline-flex flex-wrap gap-1 align-middle">
+      <StateBadge state={status} />
+      {state !== "enabled" && <StateBadge state={state} />}
+    </span>
   );
 }

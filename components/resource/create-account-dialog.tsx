@@ -1,21 +1,20 @@
 "use client";
-import { zodResolver } from "@hookform/resolvers/zod";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect } from "react";
-import { useForm } from "react-hook-form";
+import { useWatch, type FieldValues } from "react-hook-form";
 import { useCaller } from "@/components/shell/caller-context";
-import { Button } from "@/components/ui/button";
-import { Dialog, useOpeningState } from "@/components/ui/dialog";
-import { Field, Input, Select } from "@/components/ui/field";
-import { applyServerError } from "@/lib/form-errors";
-import { useTRPC } from "@/lib/trpc/client";
+import { defaultAccountLimits, meteredResourceTypes, type ResourceType } from "@/lib/resource-types";
+import { useTRPCClient } from "@/lib/trpc/client";
 import { createAccountInput } from "@/lib/validation/identity";
-import { DomainOptions } from "./domain-tree";
-import { toast } from "./toast";
+import { FormDialog, type KitForm, SelectField, TextField } from "./form-dialog";
+import { formatLimit, LimitFields, limitFormSchema, limitFormValues, NotMetered } from "./limit-fields";
+import { useDomainOptions } from "./options";
+import { emptyUser, NewUserFields } from "./user-dialogs";
 
-const fields = ["domainId", "name", "type", "username", "password", "email", "firstName", "lastName"] as const;
+type AccountType = "user" | "domain_admin" | "root_admin";
+const schema = createAccountInput.extend({ limits: limitFormSchema });
+/** What the server gives a new account of this type when no limit is sent (`defaultAccountLimits`). */
+const defaultsOf = (type: AccountType): Partial<Record<ResourceType, number>> => (type === "user" ? defaultAccountLimits : {});
 
-/** "Add account": the account and its first user in one step (CloudStack's createAccount). */
+/** "Add account": the account, its first user and its limits in one step (CloudStack's createAccount). */
 export function CreateAccountDialog({
   open,
   onClose,
@@ -28,134 +27,86 @@ export function CreateAccountDialog({
   onCreated?: (accountId: string) => void;
 }) {
   const caller = useCaller();
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const tree = useQuery({ ...trpc.domain.tree.queryOptions(), enabled: open });
-  const [formError, setFormError] = useOpeningState<string | null>(open, null);
-  const form = useForm({
-    resolver: zodResolver(createAccountInput),
-    defaultValues: {
-      domainId: defaultDomainId ?? "",
-      name: "",
-      type: "user" as const,
-      username: "",
-      password: "",
-      email: "",
-      firstName: "",
-      lastName: "",
-    },
-  });
-  const { register, handleSubmit, reset, setError, setValue, getValues, formState } = form;
-  const { errors } = formState;
-
-  useEffect(() => {
-    if (open) {
-      reset({
-        domainId: defaultDomainId ?? "",
-        name: "",
-        type: "user",
-        username: "",
-        password: "",
-        email: "",
-        firstName: "",
-        lastName: "",
-      });
-    }
-  }, [open, defaultDomainId, reset]);
-  // Until the tree loads the select has no options; then (re)apply the value so the select shows it,
-  // defaulting to the given domain or the caller's own top domain.
-  useEffect(() => {
-    const first = tree.data?.[0];
-    if (open && first)
-      setValue("domainId", getValues("domainId") || defaultDomainId || first.id, { shouldValidate: formState.isSubmitted });
-  }, [open, tree.data, defaultDomainId, getValues, setValue, formState.isSubmitted]);
-
-  const create = useMutation(
-    trpc.account.create.mutationOptions({
-      onSuccess: async (res) => {
-        await Promise.all([
-          queryClient.invalidateQueries({ queryKey: trpc.account.pathKey() }),
-          queryClient.invalidateQueries({ queryKey: trpc.domain.pathKey() }),
-          queryClient.invalidateQueries({ queryKey: trpc.user.pathKey() }),
-        ]);
-        toast(`Account ${res.account.name} created with user ${res.user.username}`);
-        onClose();
-        onCreated?.(res.account.id);
-      },
-      onError: (err) => setFormError(applyServerError(err, setError, fields)),
-    }),
-  );
-
-  const submit = handleSubmit((values) => {
-    setFormError(null);
-    create.mutate(values);
-  });
-
+  const client = useTRPCClient();
+  const domains = useDomainOptions(open);
+  const types = [
+    { value: "user", label: "User" },
+    { value: "domain_admin", label: "Domain admin" },
+    ...(caller.accountType === "root_admin" ? [{ value: "root_admin", label: "Root admin (ROOT domain only)" }] : []),
+  ];
   return (
-    <Dialog
+    <FormDialog
       open={open}
       onClose={onClose}
       title="Add account"
       wide
-      footer={
-        <>
-          <Button variant="secondary" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" form="create-account-form" loading={create.isPending} disabled={!tree.data}>
-            Create account
-          </Button>
-        </>
+      waitFor={{ query: domains, what: "domains" }}
+      schema={schema}
+      defaultValues={{
+        domainId: defaultDomainId ?? caller.domainId,
+        name: "",
+        type: "user",
+        ...emptyUser,
+        limits: limitFormValues(defaultAccountLimits),
+      }}
+      submitLabel="Create account"
+      // Only limits that differ from the type's defaults are sent: the server applies the defaults itself.
+      onSubmit={({ limits, ...v }) =>
+        client.account.create.mutate({
+          ...v,
+          limits: Object.fromEntries(Object.entries(limits).filter(([t, max]) => (defaultsOf(v.type)[t as ResourceType] ?? null) !== max)),
+        })
       }
+      invalidate={["account", "domain", "user", "limit"]}
+      success={(r) => `Account ${r.account.name} created with user ${r.user.username}`}
+      onSaved={(r) => onCreated?.(r.account.id)}
     >
-      <form id="create-account-form" onSubmit={(e) => void submit(e)} noValidate className="grid gap-4 sm:grid-cols-2">
-        <Field label="Domain" error={errors.domainId?.message} className="sm:col-span-2">
-          {(id) => (
-            <Select id={id} invalid={Boolean(errors.domainId)} {...register("domainId")}>
-              {tree.isPending && <option value="">Loading domains…</option>}
-              {tree.data && <DomainOptions nodes={tree.data} />}
-            </Select>
-          )}
-        </Field>
-        <Field label="Account name" error={errors.name?.message}>
-          {(id) => <Input id={id} autoFocus invalid={Boolean(errors.name)} {...register("name")} />}
-        </Field>
-        <Field label="Account type" error={errors.type?.message} hint="Domain admins manage their domain's sub-domains, accounts and users">
-          {(id) => (
-            <Select id={id} invalid={Boolean(errors.type)} {...register("type")}>
-              <option value="user">User</option>
-              <option value="domain_admin">Domain admin</option>
-              {caller.accountType === "root_admin" && <option value="root_admin">Root admin (ROOT domain only)</option>}
-            </Select>
-          )}
-        </Field>
-        <div className="sm:col-span-2">
-          <h3 className="border-t border-slate-200 pt-4 text-sm font-semibold text-slate-800">First user</h3>
-          <p className="text-xs text-slate-600">Every account starts with one user; add more later.</p>
+      {(f) => (
+        <div className="grid gap-4 sm:grid-cols-2">
+          <SelectField form={f} name="domainId" label="Domain" options={domains.data ?? []} className="sm:col-span-2" />
+          <TextField form={f} name="name" label="Account name" autoFocus />
+          <SelectField
+            form={f}
+            name="type"
+            label="Account type"
+            options={types}
+            hint="Domain admins manage their domain's sub-domains, accounts and users"
+            onChange={(t) => f.setValue("limits", limitFormValues(defaultsOf(t as AccountType)), { shouldValidate: true })}
+          />
+          <Section title="First user" hint="Every account starts with one user; add more later." />
+          <NewUserFields form={f} />
+          <AccountLimits form={f} />
         </div>
-        <Field label="Username" error={errors.username?.message}>
-          {(id) => <Input id={id} autoComplete="off" invalid={Boolean(errors.username)} {...register("username")} />}
-        </Field>
-        <Field label="Password" error={errors.password?.message} hint="At least 8 characters">
-          {(id) => (
-            <Input id={id} type="password" autoComplete="new-password" invalid={Boolean(errors.password)} {...register("password")} />
-          )}
-        </Field>
-        <Field label="Email" error={errors.email?.message} className="sm:col-span-2">
-          {(id) => <Input id={id} type="email" invalid={Boolean(errors.email)} {...register("email")} />}
-        </Field>
-        <Field label="First name" error={errors.firstName?.message}>
-          {(id) => <Input id={id} invalid={Boolean(errors.firstName)} {...register("firstName")} />}
-        </Field>
-        <Field label="Last name" error={errors.lastName?.message}>
-          {(id) => <Input id={id} invalid={Boolean(errors.lastName)} {...register("lastName")} />}
-        </Field>
-        {formError && (
-          <p role="alert" className="rounded-md bg-red-50 p-2 text-sm text-red-700 sm:col-span-2">
-            {formError}
-          </p>
-        )}
-      </form>
-    </Dialog>
+      )}
+    </FormDialog>
+  );
+}
+
+function Section({ title, hint }: { title: string; hint: string }) {
+  return (
+    <div className="sm:col-span-2">
+      <h3 className="border-t border-slate-200 pt-4 text-sm font-semibold text-slate-800">{title}</h3>
+      <p className="text-xs text-slate-600">{hint}</p>
+    </div>
+  );
+}
+
+/** The limits, pre-filled with the account type's built-in defaults, each saying what its default is. */
+function AccountLimits<TIn extends FieldValues, TOut extends FieldValues>({ form }: { form: KitForm<TIn, TOut> }) {
+  const f = form as unknown as KitForm<{ type: AccountType }, FieldValues>;
+  const type = useWatch({ control: f.control, name: "type" });
+  const defaults = defaultsOf(type);
+  const origin =
+    type === "user"
+      ? "Pre-filled with Stratus's built-in defaults for a user account (not a setting, and not taken from the domain)."
+      : "Admin accounts start unlimited (Stratus's built-in rule, not a setting).";
+  return (
+    <>
+      <Section title="Limits" hint={`${origin} The domain's own limits still cap what the account can use.`} />
+      <div className="space-y-2 sm:col-span-2" data-testid="new-account-limits">
+        <LimitFields form={form} name="limits" hint={(t) => `Default: ${formatLimit(t, defaults[t] ?? null)}`} />
+        {meteredResourceTypes.length > 0 && <NotMetered />}
+      </div>
+    </>
   );
 }

@@ -2,12 +2,11 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { JobProgress, type Job } from "@/components/resource/job-progress";
 import { errorMessage } from "@/components/resource/router-types";
+import { count } from "@/lib/count";
 import { Button } from "@/components/ui/button";
 import { Dialog, useOpeningState } from "@/components/ui/dialog";
 import { Loading } from "@/components/ui/states";
 import { useTRPC } from "@/lib/trpc/client";
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /**
  * Deleting an account: a confirmation that says what goes (its instances, running or not, and its
@@ -86,14 +85,14 @@ export function DeleteAccountDialog({
                     "no instances (it has none)"
                   ) : (
                     <>
-                      <strong>{plural(preview.data.instances, "instance")}</strong>
+                      <strong>{count(preview.data.instances, "instance")}</strong>
                       {preview.data.running > 0 && ` (${preview.data.running} running)`}: stopped, destroyed and expunged with their disks,
                       without the usual recovery delay
                     </>
                   )}
                 </li>
                 <li>
-                  <strong>{plural(preview.data.users, "user")}</strong>, signed out at once
+                  <strong>{count(preview.data.users, "user")}</strong>, signed out at once
                 </li>
                 <li>the account itself; its limits are given back to its domain</li>
               </ul>

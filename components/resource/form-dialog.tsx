@@ -8,6 +8,8 @@ import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Checkbox, Field, Input, Select } from "@/components/ui/field";
 import { applyServerError } from "@/lib/form-errors";
+import { renameInput } from "@/lib/validation/identity";
+import { WhenLoaded } from "./filters";
 
 /** A form of the kit: values as typed (TIn) and as the schema outputs them (TOut). */
 export type KitForm<TIn extends FieldValues, TOut extends FieldValues = TIn> = UseFormReturn<TIn, unknown, TOut>;
@@ -23,16 +25,30 @@ export function FormDialog<TIn extends FieldValues, TOut extends FieldValues, TD
   onClose,
   title,
   wide,
+  waitFor,
   ...form
-}: FormProps<TIn, TOut, TData> & { open: boolean; title: string; wide?: boolean }) {
+}: FormProps<TIn, TOut, TData> & {
+  open: boolean;
+  title: string;
+  wide?: boolean;
+  /** Options the form needs before it starts (its defaults may come from them): a loading state until then. */
+  waitFor?: { query: { data: unknown; error: { message: string } | null; refetch: () => unknown }; what: string };
+}) {
   return (
     <Dialog open={open} onClose={onClose} title={title} wide={wide}>
-      {open && <KitFormBody onClose={onClose} {...form} />}
+      {open &&
+        (waitFor ? (
+          <WhenLoaded query={waitFor.query} what={waitFor.what}>
+            {() => <KitFormBody onClose={onClose} {...form} />}
+          </WhenLoaded>
+        ) : (
+          <KitFormBody onClose={onClose} {...form} />
+        ))}
     </Dialog>
   );
 }
 
-interface FormProps<TIn extends FieldValues, TOut extends FieldValues, TData> {
+export interface FormProps<TIn extends FieldValues, TOut extends FieldValues, TData> {
   onClose: () => void;
   schema: z.ZodType<TOut, TIn>;
   defaultValues: DefaultValues<TIn>;
@@ -42,10 +58,15 @@ interface FormProps<TIn extends FieldValues, TOut extends FieldValues, TData> {
   success: (data: TData) => string;
   /** Called after a successful save (the dialog closes by itself). */
   onSaved?: (data: TData) => void;
+  /** The form's accessible name, for a form in a page (a dialog's form is named by the dialog). */
+  label?: string;
+  /** The cancel button's label; null for a form in a page that has nothing to cancel. */
+  cancelLabel?: string | null;
   children: (form: KitForm<TIn, TOut>) => React.ReactNode;
 }
 
-function KitFormBody<TIn extends FieldValues, TOut extends FieldValues, TData>({
+/** The form of `FormDialog` without the dialog, for a form in a page (Cancel calls `onClose`). */
+export function KitFormBody<TIn extends FieldValues, TOut extends FieldValues, TData>({
   onClose,
   schema,
   defaultValues,
@@ -54,6 +75,8 @@ function KitFormBody<TIn extends FieldValues, TOut extends FieldValues, TData>({
   invalidate,
   success,
   onSaved,
+  label,
+  cancelLabel = "Cancel",
   children,
 }: FormProps<TIn, TOut, TData>) {
   const [formError, setFormError] = useState<string | null>(null);
@@ -76,6 +99,7 @@ function KitFormBody<TIn extends FieldValues, TOut extends FieldValues, TData>({
   return (
     <form
       noValidate
+      aria-label={label}
       className="space-y-4"
       onSubmit={(e) =>
         void form.handleSubmit((v) => {
@@ -96,9 +120,11 @@ function KitFormBody<TIn extends FieldValues, TOut extends FieldValues, TData>({
             {reason}
           </p>
         )}
-        <Button variant="secondary" onClick={onClose}>
-          Cancel
-        </Button>
+        {cancelLabel !== null && (
+          <Button variant="secondary" onClick={onClose}>
+            {cancelLabel}
+          </Button>
+        )}
         <Button type="submit" loading={save.isPending} disabled={!!reason} aria-describedby={reason ? reasonId : undefined}>
           {submitLabel}
         </Button>
@@ -142,13 +168,23 @@ export function TextField<TIn extends FieldValues, TOut extends FieldValues>({
   mono,
   placeholder,
   autoFocus,
-}: FieldProps<TIn, TOut> & { mono?: boolean; placeholder?: string; autoFocus?: boolean }) {
+  type,
+  autoComplete,
+}: FieldProps<TIn, TOut> & {
+  mono?: boolean;
+  placeholder?: string;
+  autoFocus?: boolean;
+  type?: "email" | "password";
+  autoComplete?: string;
+}) {
   const error = errorOf(form, name);
   return (
     <Field label={label} error={error} hint={hint} className={className}>
       {(id) => (
         <Input
           id={id}
+          type={type}
+          autoComplete={autoComplete}
           autoFocus={autoFocus}
           placeholder={placeholder}
           spellCheck={mono ? false : undefined}
@@ -277,5 +313,37 @@ export function ReadOnlyField({ label, value, hint, className }: { label: string
     <Field label={label} hint={hint} className={className}>
       {(id) => <Input id={id} value={value} disabled readOnly />}
     </Field>
+  );
+}
+
+/** "Rename …": one name field, prefilled; `run` saves it and names what it renamed. */
+export function RenameDialog({
+  target,
+  onClose,
+  noun,
+  run,
+  invalidate,
+}: {
+  target: { id: string; name: string } | null;
+  onClose: () => void;
+  /** "Account", "Domain" */
+  noun: string;
+  run: (v: { id: string; name: string }) => Promise<{ name: string }>;
+  invalidate: readonly RouterKey[];
+}) {
+  return (
+    <FormDialog
+      open={target !== null}
+      onClose={onClose}
+      title={`Rename ${target?.name ?? noun.toLowerCase()}`}
+      schema={renameInput}
+      defaultValues={{ id: target?.id ?? "", name: target?.name ?? "" }}
+      submitLabel="Rename"
+      onSubmit={run}
+      invalidate={invalidate}
+      success={(r) => `${noun} renamed to ${r.name}`}
+    >
+      {(f) => <TextField form={f} name="name" label="New name" autoFocus autoComplete="off" />}
+    </FormDialog>
   );
 }

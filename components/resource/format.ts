@@ -32,8 +32,7 @@ export const formatGib = (gib: number) => (gib >= 1024 ? `${num(gib / 1024)} TiB
 /** An over-provisioning factor: "× 2", "× 1.25". */
 export const formatFactor = (f: number) => `× ${num(f, 2)}`;
 
-/** "1 account", "3 accounts"; `plural` when the noun is irregular. */
-export const count = (n: number, noun: string, plural = `${noun}s`) => `${n.toLocaleString("en-US")} ${n === 1 ? noun : plural}`;
+export { count } from "@/lib/count";
 
 /** Timestamps written into text by the server ("…until 2026-11-30T05:40:00.000Z") as people read them. */
 export const humanizeTimes = (text: string) =>

@@ -132,8 +132,6 @@ export function DataTable<T>({
   const pages = Math.max(1, Math.ceil((total ?? 0) / state.pageSize));
   const [one, many] = noun ?? [label.replace(/s$/, ""), label];
   const selectedRows = selection ? (rows ?? []).filter((r) => selection.has(rowKey(r))) : [];
-  const allSelected = !!rows && rows.length > 0 && selectedRows.length === rows.length;
-  const th = "px-3 py-2.5 text-left font-medium text-slate-700";
   return (
     <div className="rounded-lg border border-slate-200 bg-white shadow-xs">
       <div className="flex flex-wrap items-center gap-2 border-b border-slate-200 p-3" role="search" aria-label={`Filter ${label}`}>
@@ -167,105 +165,21 @@ export function DataTable<T>({
       {query.error ? (
         <ErrorState error={query.error} onRetry={() => void query.refetch()} />
       ) : (
-        <div className="relative overflow-x-auto">
-          <table className="min-w-full divide-y divide-slate-200 text-sm" aria-label={label}>
-            <thead className="bg-slate-50">
-              <tr>
-                {selection && (
-                  <th scope="col" className="w-10 px-3 py-2.5">
-                    <input
-                      type="checkbox"
-                      aria-label={`Select all ${label} on this page`}
-                      className="size-4 rounded border-slate-300"
-                      checked={allSelected}
-                      disabled={!rows?.length}
-                      onChange={() => (allSelected ? selection.clear() : selection.set((rows ?? []).map(rowKey)))}
-                    />
-                  </th>
-                )}
-                {columns.map((c) => (
-                  <th
-                    key={c.key}
-                    scope="col"
-                    className={cn(th, c.hideBelow && hideBelow[c.hideBelow], c.className)}
-                    aria-sort={c.sortable && state.sort === c.key ? (state.dir === "asc" ? "ascending" : "descending") : undefined}
-                  >
-                    {c.sortable ? (
-                      <button
-                        type="button"
-                        className="inline-flex items-center gap-1 whitespace-nowrap hover:text-slate-900"
-                        onClick={() => table.toggleSort(c.key)}
-                      >
-                        {c.header}
-                        <span aria-hidden="true" className="text-xs">
-                          {state.sort === c.key ? (state.dir === "asc" ? "▲" : "▼") : "↕"}
-                        </span>
-                      </button>
-                    ) : (
-                      c.header
-                    )}
-                  </th>
-                ))}
-                {rowActions && (
-                  <th scope="col" className={cn(th, "sticky right-0 w-12 bg-slate-50 text-right")}>
-                    <span className="sr-only">Actions</span>
-                  </th>
-                )}
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {query.isPending && !rows
-                ? Array.from({ length: 4 }, (_, i) => (
-                    <tr key={i}>
-                      {selection && <td className="w-10 px-3 py-3" />}
-                      {columns.map((c) => (
-                        <td key={c.key} className={cn("px-3 py-3", c.hideBelow && hideBelow[c.hideBelow])}>
-                          <Skeleton className="h-4 w-20" />
-                        </td>
-                      ))}
-                      {rowActions && <td className="px-3 py-3" />}
-                    </tr>
-                  ))
-                : rows?.map((row) => {
-                    const key = rowKey(row);
-                    const picked = selection?.has(key);
-                    return (
-                      <tr key={key} data-testid={rowTestId?.(row)} className={cn("group", picked ? "bg-brand-50/60" : "hover:bg-slate-50")}>
-                        {selection && (
-                          <td className="w-10 px-3 py-2.5">
-                            <input
-                              type="checkbox"
-                              aria-label={`Select ${rowName?.(row) ?? key}`}
-                              className="size-4 rounded border-slate-300"
-                              checked={!!picked}
-                              onChange={() => selection.toggle(key)}
-                            />
-                          </td>
-                        )}
-                        {columns.map((c) => (
-                          <td key={c.key} className={cn("px-3 py-2.5 align-middle", c.hideBelow && hideBelow[c.hideBelow], c.className)}>
-                            {c.cell(row)}
-                          </td>
-                        ))}
-                        {rowActions && (
-                          <td
-                            className={cn(
-                              "sticky right-0 px-3 py-2 text-right",
-                              picked ? "bg-brand-50" : "bg-white group-hover:bg-slate-50",
-                            )}
-                          >
-                            <RowMenu label={`Actions for ${rowName?.(row) ?? key}`} actions={rowActions(row)} />
-                          </td>
-                        )}
-                      </tr>
-                    );
-                  })}
-            </tbody>
-          </table>
-          {rows && rows.length === 0 && (
+        <TableGrid
+          columns={columns}
+          rows={rows}
+          loading={query.isPending && !rows}
+          rowKey={rowKey}
+          label={label}
+          rowActions={rowActions}
+          rowName={rowName}
+          selection={selection}
+          table={table}
+          rowTestId={rowTestId}
+          empty={
             <EmptyState title={state.search ? `No ${label} match “${state.search}”` : emptyTitle} hint={emptyHint} action={emptyAction} />
-          )}
-        </div>
+          }
+        />
       )}
       <div className="flex flex-wrap items-center justify-between gap-2 border-t border-slate-200 px-4 py-2 text-sm text-slate-700">
         <span>
@@ -294,5 +208,162 @@ export function DataTable<T>({
         </nav>
       </div>
     </div>
+  );
+}
+
+interface GridProps<T> {
+  columns: Column<T>[];
+  rows: T[] | undefined;
+  loading?: boolean;
+  rowKey: (row: T) => string;
+  label: string;
+  rowActions?: (row: T) => MenuAction[];
+  rowName?: (row: T) => string;
+  selection?: Selection;
+  table?: Table;
+  rowTestId?: (row: T) => string;
+  empty: React.ReactNode;
+  className?: string;
+}
+
+/** The table itself: headers (sortable when a `table` state is given), rows, the row-menu column, skeletons while loading. */
+function TableGrid<T>({
+  columns,
+  rows,
+  loading,
+  rowKey,
+  label,
+  rowActions,
+  rowName,
+  selection,
+  table,
+  rowTestId,
+  empty,
+  className,
+}: GridProps<T>) {
+  const state = table?.state;
+  const allSelected = !!rows && rows.length > 0 && !!selection && rows.every((r) => selection.has(rowKey(r)));
+  const th = "px-3 py-2.5 text-left font-medium text-slate-700";
+  return (
+    <div className={cn("relative overflow-x-auto", className)}>
+      <table className="min-w-full divide-y divide-slate-200 text-sm" aria-label={label}>
+        <thead className="sticky top-0 z-10 bg-slate-50">
+          <tr>
+            {selection && (
+              <th scope="col" className="w-10 px-3 py-2.5">
+                <input
+                  type="checkbox"
+                  aria-label={`Select all ${label} on this page`}
+                  className="size-4 rounded border-slate-300"
+                  checked={allSelected}
+                  disabled={!rows?.length}
+                  onChange={() => (allSelected ? selection.clear() : selection.set((rows ?? []).map(rowKey)))}
+                />
+              </th>
+            )}
+            {columns.map((c) => (
+              <th
+                key={c.key}
+                scope="col"
+                className={cn(th, c.hideBelow && hideBelow[c.hideBelow], c.className)}
+                aria-sort={c.sortable && state?.sort === c.key ? (state.dir === "asc" ? "ascending" : "descending") : undefined}
+              >
+                {c.sortable && table ? (
+                  <button
+                    type="button"
+                    className="inline-flex items-center gap-1 whitespace-nowrap hover:text-slate-900"
+                    onClick={() => table.toggleSort(c.key)}
+                  >
+                    {c.header}
+                    <span aria-hidden="true" className="text-xs">
+                      {state?.sort === c.key ? (state.dir === "asc" ? "▲" : "▼") : "↕"}
+                    </span>
+                  </button>
+                ) : (
+                  c.header
+                )}
+              </th>
+            ))}
+            {rowActions && (
+              <th scope="col" className={cn(th, "sticky right-0 w-12 bg-slate-50 text-right")}>
+                <span className="sr-only">Actions</span>
+              </th>
+            )}
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-100">
+          {loading
+            ? Array.from({ length: 4 }, (_, i) => (
+                <tr key={i}>
+                  {selection && <td className="w-10 px-3 py-3" />}
+                  {columns.map((c) => (
+                    <td key={c.key} className={cn("px-3 py-3", c.hideBelow && hideBelow[c.hideBelow])}>
+                      <Skeleton className="h-4 w-20" />
+                    </td>
+                  ))}
+                  {rowActions && <td className="px-3 py-3" />}
+                </tr>
+              ))
+            : rows?.map((row) => {
+                const key = rowKey(row);
+                const picked = selection?.has(key);
+                return (
+                  <tr key={key} data-testid={rowTestId?.(row)} className={cn("group", picked ? "bg-brand-50/60" : "hover:bg-slate-50")}>
+                    {selection && (
+                      <td className="w-10 px-3 py-2.5">
+                        <input
+                          type="checkbox"
+                          aria-label={`Select ${rowName?.(row) ?? key}`}
+                          className="size-4 rounded border-slate-300"
+                          checked={!!picked}
+                          onChange={() => selection.toggle(key)}
+                        />
+                      </td>
+                    )}
+                    {columns.map((c) => (
+                      <td key={c.key} className={cn("px-3 py-2.5 align-middle", c.hideBelow && hideBelow[c.hideBelow], c.className)}>
+                        {c.cell(row)}
+                      </td>
+                    ))}
+                    {rowActions && (
+                      <td
+                        className={cn("sticky right-0 px-3 py-2 text-right", picked ? "bg-brand-50" : "bg-white group-hover:bg-slate-50")}
+                      >
+                        <RowMenu label={`Actions for ${rowName?.(row) ?? key}`} actions={rowActions(row)} />
+                      </td>
+                    )}
+                  </tr>
+                );
+              })}
+        </tbody>
+      </table>
+      {rows && rows.length === 0 && empty}
+    </div>
+  );
+}
+
+/**
+ * A short list that is already whole (an instance's recent events, a cluster's hosts): the kit's
+ * table without search, paging or server sort. `maxHeight` scrolls it inside its card.
+ */
+export function StaticTable<T>({
+  rows,
+  emptyTitle = "Nothing here yet",
+  emptyHint,
+  maxHeight,
+  ...grid
+}: Omit<GridProps<T>, "rows" | "empty" | "table" | "selection" | "loading" | "className"> & {
+  rows: T[];
+  emptyTitle?: string;
+  emptyHint?: string;
+  maxHeight?: boolean;
+}) {
+  return (
+    <TableGrid
+      {...grid}
+      rows={rows}
+      className={maxHeight ? "max-h-96 overflow-y-auto" : undefined}
+      empty={<EmptyState title={emptyTitle} hint={emptyHint} />}
+    />
   );
 }

@@ -71,3 +71,21 @@ export function Card({
     </section>
   );
 }
+
+/** An object's facts (state, type, where it lives…): a grid of labelled values. */
+export function Facts({ children, testId }: { children: React.ReactNode; testId?: string }) {
+  return (
+    <dl data-testid={testId} className="grid grid-cols-1 gap-x-6 gap-y-4 p-4 text-sm sm:grid-cols-2 lg:grid-cols-4">
+      {children}
+    </dl>
+  );
+}
+
+export function Fact({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div className="min-w-0">
+      <dt className="text-xs font-medium tracking-wide text-slate-600 uppercase">{label}</dt>
+      <dd className="mt-1 text-slate-800">{children}</dd>
+    </div>
+  );
+}

@@ -1,6 +1,7 @@
 "use client";
 import { useEffect, useId, useRef, useState } from "react";
 import { createPortal } from "react-dom";
+import { Button } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
 
 export interface MenuAction {
@@ -134,6 +135,27 @@ export function RowMenu({ label, actions }: { label: string; actions: MenuAction
           // Inside the page's main landmark (screen readers find it where the row is), else the body.
           document.querySelector("main") ?? document.body,
         )}
+    </div>
+  );
+}
+
+/** The same actions as a row's menu, as the buttons of an object's own page; a disabled one gives its reason on hover. */
+export function ActionBar({ label, actions }: { label: string; actions: MenuAction[] }) {
+  return (
+    <div role="toolbar" aria-label={label} className="flex flex-wrap gap-2">
+      {actions
+        .filter((a) => !a.hidden)
+        .map((a) => (
+          <Button
+            key={a.label}
+            variant={a.danger ? "danger" : "secondary"}
+            disabled={!!a.disabled}
+            title={a.disabled || undefined}
+            onClick={a.onSelect}
+          >
+            {a.label}
+          </Button>
+        ))}
     </div>
   );
 }

@@ -11,7 +11,7 @@ export const resourceType = pgEnum("resource_type", resourceTypes);
 /**
  * One row per (owner, resource type): the owner's limit (NULL = unlimited) and its current use.
  * An account's use is also counted on every ancestor domain's row, so a consume is a conditional
- * update of the account row and each ancestor row (see server/services/limits.ts).
+ * update of the account row and each ancestor row (see server/core/limits.ts).
  */
 export const resourceCounters = pgTable(
   "resource_counters",

@@ -1,8 +1,11 @@
 import { z } from "zod";
 import { idSchema, nameSchema, optionalText, passwordSchema, usernameSchema } from "./common";
+import { limitsSchema } from "./limits";
 
 export const createDomainInput = z.object({ parentId: idSchema, name: nameSchema });
-export const renameDomainInput = z.object({ id: idSchema, name: nameSchema });
+/** Renaming a domain or an account: the same two fields. */
+export const renameInput = z.object({ id: idSchema, name: nameSchema });
+export const renameDomainInput = renameInput;
 export const moveDomainInput = z.object({ id: idSchema, parentId: idSchema });
 export const domainIdInput = z.object({ id: idSchema });
 
@@ -25,9 +28,11 @@ export const createAccountInput = z.object({
   name: nameSchema,
   type: z.enum(["user", "domain_admin", "root_admin"]).default("user"),
   ...userFields,
+  /** Limits to start with, over the built-in defaults of the account type (`defaultAccountLimits`). */
+  limits: limitsSchema.optional(),
 });
 export const accountIdInput = z.object({ id: idSchema });
-export const renameAccountInput = z.object({ id: idSchema, name: nameSchema });
+export const renameAccountInput = renameInput;
 export const setAccountStateInput = z.object({ id: idSchema, state: z.enum(["enabled", "disabled", "locked"]) });
 
 export const createUserInput = z.object({ accountId: idSchema, ...userFields });

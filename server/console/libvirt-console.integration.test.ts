@@ -28,6 +28,7 @@ import { signInAs } from "@/test/sessions";
 import { ByteQueue } from "./byte-queue";
 import { createConsoleProxy } from "./proxy";
 import { RfbTestClient, tcpTransport, type Transport } from "@/test/rfb-test-client";
+import { undefinePoolsUnder } from "@/test/libvirt-pools";
 
 const URI = "qemu:///system";
 const SECRET = "libvirt-console-test-secret-0123456789";
@@ -172,6 +173,7 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("console of a real lib
       } catch {}
     }
     await h?.close();
+    if (dir) undefinePoolsUnder(dir);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
-import { resourceCounters } from "@/db/schema";
+import { accounts, resourceCounters } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { seedTenancy } from "@/test/fixtures";
-import { accountLimits, consume, domainLimits, LimitExceededError, release, writeLimits } from "./limits";
+import { accountLimits, consume, defaultAccountLimits, domainLimits, LimitExceededError, release, writeLimits } from "./limits";
 import { createAccount } from "@/server/services/accounts";
 
 let h: DbHandle;
@@ -75,6 +75,34 @@ describe(`limits on ${testDbKind()}`, () => {
     const initech = await domainLimits(h.db, t.domains.initech.id);
     expect(used(initech, "instances")).toBe(10);
     expect(used(initech, "vcpus")).toBe(20);
+  });
+
+  it("an account created with limits starts with them over the built-in defaults; a reseller cannot exceed its own domain's", async () => {
+    const { account } = await createAccount(h.db, t.callers.admin, {
+      domainId: t.domains.initech.id,
+      name: "sized",
+      type: "user",
+      username: "sized-user",
+      password: "password-sized",
+      limits: { instances: 3, memory_mib: null },
+    });
+    const rows = await accountLimits(h.db, account.id);
+    const max = (type: string) => rows.find((r) => r.resourceType === type)!.max;
+    expect([max("instances"), max("memory_mib"), max("vcpus")]).toEqual([3, null, defaultAccountLimits.vcpus]);
+
+    await writeLimits(h.db, { domainId: t.domains.initech.id }, { vcpus: 8 });
+    const err = await createAccount(h.db, t.callers.reseller2, {
+      domainId: t.domains.initech.id,
+      name: "too-big",
+      type: "user",
+      username: "too-big-user",
+      password: "password-too-big",
+      limits: { vcpus: 9 },
+    }).catch((e: unknown) => e);
+    expect((err as { field?: string }).field).toBe("limits.vcpus");
+    const [left] = await h.db.select().from(accounts).where(eq(accounts.name, "too-big"));
+    expect(left).toBeUndefined();
+    await writeLimits(h.db, { domainId: t.domains.initech.id }, { vcpus: null });
   });
 
   it("keeps used non-negative: releasing more than was consumed is an error, not silent drift", async () => {

@@ -1,27 +1,13 @@
 import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { accounts, domains, resourceCounters } from "@/db/schema";
-import { resourceLabels, resourceTypes, type ResourceType } from "@/lib/resource-types";
+import { defaultAccountLimits, resourceLabels, resourceTypes, type ResourceType } from "@/lib/resource-types";
 
-export { resourceLabels, resourceTypes, type ResourceType };
+export { defaultAccountLimits, resourceLabels, resourceTypes, type ResourceType };
 import { ServiceError, badRequest, notFound } from "./errors";
 
 export type Deltas = Partial<Record<ResourceType, number>>;
 export type Limits = Partial<Record<ResourceType, number | null>>;
-
-/** CloudStack-like defaults for a new account; domains start unlimited. */
-export const defaultAccountLimits: Record<ResourceType, number> = {
-  instances: 20,
-  vcpus: 40,
-  memory_mib: 81920,
-  volumes: 20,
-  primary_storage_gib: 400,
-  snapshots: 20,
-  templates: 20,
-  secondary_storage_gib: 400,
-  public_ips: 20,
-  networks: 20,
-};
 
 export class LimitExceededError extends ServiceError {
   constructor(

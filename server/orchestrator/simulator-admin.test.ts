@@ -155,5 +155,12 @@ describe(`capacity summary (${testDbKind()})`, () => {
     expect(again[0]).toMatchObject({ vms: 0, clusters: [], cpuMhz: { used: 0, total: 0, physical: 0 } });
     const [row] = await h.db.select().from(hosts).where(eq(hosts.id, placed.id));
     expect(row!.cpuUsedMhz).toBe(4000);
+
+    // A host in maintenance leaves the totals (what it runs still counts as used).
+    await h.db.update(hosts).set({ state: "maintenance" }).where(eq(hosts.id, placed.id));
+    const [z2] = (await api(h.db, admin).capacity.summary()).filter((x) => x.name === "Zone 1");
+    expect(z2!.cpuMhz).toEqual({ used: 4000, total: 3 * physicalCpu * 2, physical: 3 * physicalCpu });
+    expect(z2!.clusters[0]!.memoryMib).toEqual({ used: 4096, total: 3 * 131072, physical: 3 * 131072 });
+    await h.db.update(hosts).set({ state: "enabled" }).where(eq(hosts.id, placed.id));
   });
 });

@@ -1,5 +1,6 @@
 import { and, eq, gt, gte, inArray, ne, sql } from "drizzle-orm";
 import { z } from "zod";
+import { count } from "@/lib/count";
 import type { Db, Tx } from "@/db";
 import { accounts, domains, instances, jobs, resourceCounters, templates, users } from "@/db/schema";
 import { operationAllowed } from "@/lib/vm-state";
@@ -89,7 +90,7 @@ export const accountCleanupJob = defineJob({
       const done = total - live.length;
       await ctx.progress(
         5 + (85 * done) / Math.max(total, 1),
-        `${done} of ${total} instance(s) removed; destroying and expunging ${preview(waitingOn)}`,
+        `${done} of ${count(total, "instance")} removed; destroying and expunging ${preview(waitingOn)}`,
       );
       throw new JobWaiting(WAIT_MS);
     }
@@ -107,7 +108,7 @@ export const accountCleanupJob = defineJob({
       await recordEvent(tx, {
         type: "ACCOUNT.DELETE.COMPLETE",
         description:
-          `Deleted account ${account.name}: instances expunged, ${removedUsers.length} user(s) removed` +
+          `Deleted account ${account.name}: instances expunged, ${count(removedUsers.length, "user")} removed` +
           (Object.keys(leftover).length ? `; gave back use its instances did not account for (${describe(leftover)})` : ""),
         level: Object.keys(leftover).length ? "warn" : "info",
         actorUserId: ctx.job.userId,

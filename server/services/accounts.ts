@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { count as countOf } from "@/lib/count";
 import { and, count, desc, eq, ilike, inArray, isNull, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { accounts, domains, instances, jobs, users } from "@/db/schema";
@@ -10,6 +11,7 @@ import { badRequest, conflict, forbidden, isUniqueViolation, notFound, ServiceEr
 import { recordEvent } from "@/server/core/events";
 import { enqueueJob } from "@/server/orchestrator/jobs/queue";
 import type { JobType } from "@/server/orchestrator/jobs/registry";
+import { checkCeiling } from "./limit-ceiling";
 import { createCounters, defaultAccountLimits } from "@/server/core/limits";
 import { getDomainInScope, lockLiveDomain } from "./domains";
 import { pageArray, type PageInput } from "./paging";
@@ -78,6 +80,7 @@ export async function createAccount(db: Db, caller: Caller, input: CreateAccount
     if (!isRootAdmin(caller)) throw forbidden("Only the root administrator can create root administrator accounts");
     if (domain.parentId !== null) throw badRequest("Root administrator accounts belong to the ROOT domain", "type");
   }
+  if (input.limits) await checkCeiling(db, caller, input.limits);
   const passwordHash = await hashPassword(input.password);
   const accountId = randomUUID();
   try {
@@ -87,7 +90,7 @@ export async function createAccount(db: Db, caller: Caller, input: CreateAccount
         .insert(accounts)
         .values({ id: accountId, domainId: domain.id, name: input.name, type: input.type })
         .returning();
-      await createCounters(tx, { accountId }, input.type === "user" ? defaultAccountLimits : {});
+      await createCounters(tx, { accountId }, { ...(input.type === "user" ? defaultAccountLimits : {}), ...input.limits });
       const [user] = await tx
         .insert(users)
         .values({
@@ -258,7 +261,7 @@ export async function deleteAccount(db: Db, caller: Caller, id: string): Promise
       });
       await recordEvent(tx, {
         type: "ACCOUNT.DELETE",
-        description: `Deleting account ${a.name}: its ${live?.n ?? 0} instance(s) are destroyed and expunged, then its users and the account are removed`,
+        description: `Deleting account ${a.name}: its ${countOf(live?.n ?? 0, "instance")} ${live?.n === 1 ? "is" : "are"} destroyed and expunged, then its users and the account are removed`,
         actorUserId: caller.userId,
         accountId: a.id,
         domainId: a.domainId,

@@ -142,11 +142,13 @@ export async function capacitySummary(db: DbOrTx, caller: Caller): Promise<ZoneC
     };
     cluster.hosts.push(host);
     cluster.vms += host.vms;
-    add(cluster.cpuMhz, host.cpuMhz);
-    add(cluster.memoryMib, host.memoryMib);
     zone.vms += host.vms;
-    add(zone.cpuMhz, host.cpuMhz);
-    add(zone.memoryMib, host.memoryMib);
+    // A host in maintenance takes no new VMs: what it still runs counts as used, its capacity not.
+    const counted = (f: CapacityFigure) => (host.state === "maintenance" ? { used: f.used, total: 0, physical: 0 } : f);
+    for (const sum of [cluster, zone]) {
+      add(sum.cpuMhz, counted(host.cpuMhz));
+      add(sum.memoryMib, counted(host.memoryMib));
+    }
   }
   return out;
 }

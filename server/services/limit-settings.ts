@@ -1,27 +1,11 @@
 import type { Db } from "@/db";
 import { type Caller, isRootAdmin } from "@/server/authz/caller";
+import { checkCeiling } from "./limit-ceiling";
 import { badRequest } from "@/server/core/errors";
 import { getAccountInScope } from "./accounts";
 import { getDomainInScope } from "./domains";
 import { recordEvent } from "@/server/core/events";
-import { accountLimits, domainLimits, type Limits, type ResourceType, resourceLabels, writeLimits } from "@/server/core/limits";
-
-/**
- * Who may set which limit: the root admin any; a reseller those of accounts and sub-domains in its
- * subtree (not its own domain's), never above its own domain's limit.
- */
-async function checkCeiling(db: Db, caller: Caller, limits: Limits) {
-  if (isRootAdmin(caller)) return;
-  const own = await domainLimits(db, caller.domainId);
-  for (const [t, max] of Object.entries(limits) as [ResourceType, number | null | undefined][]) {
-    if (max === undefined) continue;
-    const ceiling = own.find((r) => r.resourceType === t)?.max ?? null;
-    if (ceiling === null) continue;
-    if (max === null || max > ceiling) {
-      throw badRequest(`${resourceLabels[t]} cannot exceed your domain's limit of ${ceiling}`, `limits.${t}`);
-    }
-  }
-}
+import { accountLimits, domainLimits, type Limits, writeLimits } from "@/server/core/limits";
 
 export async function getAccountLimits(db: Db, caller: Caller, accountId: string) {
   const a = await getAccountInScope(db, caller, accountId);

@@ -4,18 +4,14 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { CreateAccountDialog } from "@/components/resource/create-account-dialog";
-import { DeleteAccountDialog } from "@/components/resource/delete-account-dialog";
-import { accountTypeLabel, formatDateTime } from "@/components/resource/format";
+import { accountColumns, useAccountActions } from "@/components/resource/account-actions";
+import { formatDateTime } from "@/components/resource/format";
 import type { AccountRow } from "@/components/resource/router-types";
-import { toast } from "@/components/resource/toast";
-import { useCaller, useCan } from "@/components/shell/caller-context";
-import { Badge, StateBadge } from "@/components/ui/badge";
+import { useCan } from "@/components/shell/caller-context";
 import { Button } from "@/components/ui/button";
 import { type Column, DataTable, useTableState } from "@/components/ui/data-table";
 import { PageHeader } from "@/components/ui/page-header";
 import { useTRPC } from "@/lib/trpc/client";
-
-const typeTone = { root_admin: "red", domain_admin: "amber", user: "gray" } as const;
 
 export function AccountsList() {
   const trpc = useTRPC();
@@ -24,22 +20,10 @@ export function AccountsList() {
   const table = useTableState({ sort: "name" });
   const list = useQuery(trpc.account.list.queryOptions(table.query, { placeholderData: keepPreviousData }));
   const [adding, setAdding] = useState(false);
-  const caller = useCaller();
-  const [deleting, setDeleting] = useState<AccountRow | null>(null);
+  const { actions, dialogs } = useAccountActions();
 
   const columns: Column<AccountRow>[] = [
-    {
-      key: "name",
-      header: "Name",
-      sortable: true,
-      cell: (a) => (
-        <Link href={`/accounts/${a.id}`} className="font-medium text-brand-700 hover:underline">
-          {a.name}
-        </Link>
-      ),
-    },
-    { key: "type", header: "Type", sortable: true, cell: (a) => <Badge tone={typeTone[a.type]}>{accountTypeLabel[a.type]}</Badge> },
-    { key: "state", header: "State", sortable: true, cell: (a) => <StateBadge state={a.state} /> },
+    ...accountColumns,
     {
       key: "domainName",
       header: "Domain",
@@ -74,15 +58,7 @@ export function AccountsList() {
         table={table}
         rowKey={(a) => a.id}
         rowName={(a) => a.name}
-        rowActions={(a) =>
-          canManage && a.id !== caller.accountId
-            ? [
-                { label: "Open", onSelect: () => router.push(`/accounts/${a.id}`) },
-                // A deletion in flight is followed on the account's page; a failed one is retried from there too.
-                { label: "Delete…", danger: true, disabled: a.state === "removing" && "Being deleted", onSelect: () => setDeleting(a) },
-              ]
-            : []
-        }
+        rowActions={actions}
         searchPlaceholder="Search account or domain…"
         emptyTitle="No accounts yet"
         emptyHint="Create an account with its first user to let a tenant sign in."
@@ -94,14 +70,7 @@ export function AccountsList() {
           ) : undefined
         }
       />
-      {deleting && (
-        <DeleteAccountDialog
-          account={deleting}
-          open
-          onClose={() => setDeleting(null)}
-          onDeleted={() => toast(`Account ${deleting.name} deleted`)}
-        />
-      )}
+      {dialogs}
       <CreateAccountDialog open={adding} onClose={() => setAdding(false)} onCreated={(id) => router.push(`/accounts/${id}`)} />
     </>
   );

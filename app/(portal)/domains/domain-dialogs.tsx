@@ -1,182 +1,134 @@
 "use client";
-import { zodResolver } from "@hookform/resolvers/zod";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useEffect } from "react";
-import { useForm } from "react-hook-form";
-import { displayPath, DomainOptions } from "@/components/resource/domain-tree";
+import { useState } from "react";
+import { useConfirm } from "@/components/resource/confirm";
+import { displayPath } from "@/components/resource/domain-tree";
+import { FormDialog, RenameDialog, SelectField, TextField } from "@/components/resource/form-dialog";
+import { useInvalidate, useResourceMutation } from "@/components/resource/mutations";
 import type { DomainNode } from "@/components/resource/router-types";
-import { toast } from "@/components/resource/toast";
-import { Button } from "@/components/ui/button";
-import { Dialog, useOpeningState } from "@/components/ui/dialog";
-import { Field, Input, Select } from "@/components/ui/field";
-import { applyServerError } from "@/lib/form-errors";
-import { useTRPC } from "@/lib/trpc/client";
-import { createDomainInput, moveDomainInput, renameDomainInput } from "@/lib/validation/identity";
+import { useCaller, useCan } from "@/components/shell/caller-context";
+import type { MenuAction } from "@/components/ui/row-menu";
+import { useTRPCClient } from "@/lib/trpc/client";
+import { createDomainInput, moveDomainInput } from "@/lib/validation/identity";
 
-function FormError({ message }: { message: string | null }) {
-  return message ? (
-    <p role="alert" className="rounded-md bg-red-50 p-2 text-sm text-red-700">
-      {message}
-    </p>
-  ) : null;
-}
+const changes = ["domain", "account"] as const;
 
-function useInvalidateDomains() {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  return () =>
-    Promise.all([
-      queryClient.invalidateQueries({ queryKey: trpc.domain.pathKey() }),
-      queryClient.invalidateQueries({ queryKey: trpc.account.pathKey() }),
-    ]);
-}
+/**
+ * A domain's actions (add sub-domain, rename, move, delete) with the reason when one is not
+ * possible, and their dialogs. `onSelect` shows another domain (a new one, or the parent of a
+ * deleted one).
+ */
+export function useDomainActions(nodes: DomainNode[], onSelect: (id: string) => void) {
+  const client = useTRPCClient();
+  const caller = useCaller();
+  const canManage = useCan("domain.manage");
+  const confirm = useConfirm();
+  const [dialog, setDialog] = useState<{ kind: "add" | "rename" | "move"; domain: DomainNode } | null>(null);
+  const refresh = useInvalidate(changes);
+  const remove = useResourceMutation({
+    run: (d: DomainNode) => client.domain.delete.mutate({ id: d.id }),
+    invalidate: [],
+    success: (_, d) => `Domain ${d.name} deleted`,
+    quietErrors: true,
+  });
+  const close = () => setDialog(null);
+  const d = dialog?.domain;
 
-function Footer({ formId, label, loading, onClose }: { formId: string; label: string; loading: boolean; onClose: () => void }) {
-  return (
+  const actions = (n: DomainNode): MenuAction[] => {
+    const fixed =
+      n.parentId === null
+        ? "The ROOT domain cannot be changed"
+        : caller.accountType !== "root_admin" && n.id === caller.domainId
+          ? "Your own domain is managed by your parent domain's administrator"
+          : null;
+    return [
+      { label: "Add sub-domain", hidden: !canManage, onSelect: () => setDialog({ kind: "add", domain: n }) },
+      { label: "Rename", hidden: !canManage, disabled: fixed, onSelect: () => setDialog({ kind: "rename", domain: n }) },
+      { label: "Move", hidden: !canManage, disabled: fixed, onSelect: () => setDialog({ kind: "move", domain: n }) },
+      {
+        label: "Delete",
+        danger: true,
+        hidden: !canManage,
+        disabled: fixed,
+        onSelect: () =>
+          confirm.ask({
+            title: `Delete domain ${n.name}?`,
+            message:
+              "The domain is removed for good. A domain that still has sub-domains, accounts or offerings is refused; delete or move them first.",
+            confirmLabel: "Delete domain",
+            danger: true,
+            // Show the parent first, so the deleted domain's page is not refetched (and "not found").
+            run: async () => {
+              await remove.mutateAsync(n);
+              if (n.parentId) onSelect(n.parentId);
+              await refresh();
+            },
+          }),
+      },
+    ];
+  };
+
+  const dialogs = (
     <>
-      <Button variant="secondary" onClick={onClose}>
-        Cancel
-      </Button>
-      <Button type="submit" form={formId} loading={loading}>
-        {label}
-      </Button>
+      {confirm.dialog}
+      <FormDialog
+        open={dialog?.kind === "add"}
+        onClose={close}
+        title="Add sub-domain"
+        schema={createDomainInput}
+        defaultValues={{ parentId: d?.id ?? "", name: "" }}
+        submitLabel="Create domain"
+        onSubmit={(v) => client.domain.create.mutate(v)}
+        invalidate={changes}
+        success={(n) => `Domain ${n.name} created`}
+        onSaved={(n) => onSelect(n.id)}
+      >
+        {(f) => (
+          <>
+            <div className="text-sm">
+              <p className="font-medium text-slate-700">Parent domain</p>
+              <p className="mt-1 text-slate-600">{d ? displayPath(nodes, d.id) : ""}</p>
+            </div>
+            <TextField form={f} name="name" label="Domain name" autoFocus autoComplete="off" />
+          </>
+        )}
+      </FormDialog>
+      <RenameDialog
+        target={dialog?.kind === "rename" ? dialog.domain : null}
+        onClose={close}
+        noun="Domain"
+        run={(v) => client.domain.rename.mutate(v)}
+        invalidate={changes}
+      />
+      <FormDialog
+        open={dialog?.kind === "move"}
+        onClose={close}
+        title={`Move ${d?.name ?? "domain"}`}
+        schema={moveDomainInput}
+        defaultValues={{ id: d?.id ?? "", parentId: d?.parentId ?? "" }}
+        submitLabel="Move"
+        onSubmit={(v) => client.domain.move.mutate(v)}
+        invalidate={changes}
+        success={(n) => `Domain ${n.name} moved`}
+      >
+        {(f) => (
+          <>
+            <p className="text-sm text-slate-600">
+              The domain moves with its sub-domains and accounts. Their use then counts against the new parent&apos;s limits, which must
+              allow it.
+            </p>
+            <SelectField
+              form={f}
+              name="parentId"
+              label="New parent domain"
+              options={nodes
+                .filter((n) => !d || !n.path.startsWith(d.path))
+                .map((n) => ({ value: n.id, label: displayPath(nodes, n.id) }))
+                .sort((a, b) => a.label.localeCompare(b.label))}
+            />
+          </>
+        )}
+      </FormDialog>
     </>
   );
-}
-
-export function CreateDomainDialog({
-  parent,
-  nodes,
-  onClose,
-  onCreated,
-}: {
-  parent: DomainNode | null;
-  nodes: DomainNode[];
-  onClose: () => void;
-  onCreated: (id: string) => void;
-}) {
-  const trpc = useTRPC();
-  const invalidate = useInvalidateDomains();
-  const [formError, setFormError] = useOpeningState<string | null>(parent, null);
-  const { register, handleSubmit, reset, setError, formState } = useForm({
-    resolver: zodResolver(createDomainInput),
-    defaultValues: { parentId: "", name: "" },
-  });
-  useEffect(() => {
-    if (parent) reset({ parentId: parent.id, name: "" });
-  }, [parent, reset]);
-  const create = useMutation(
-    trpc.domain.create.mutationOptions({
-      onSuccess: async (d) => {
-        await invalidate();
-        toast(`Domain ${d.name} created`);
-        onClose();
-        onCreated(d.id);
-      },
-      onError: (err) => setFormError(applyServerError(err, setError, ["name", "parentId"])),
-    }),
-  );
-  return (
-    <Dialog
-      open={parent !== null}
-      onClose={onClose}
-      title="Add sub-domain"
-      footer={<Footer formId="create-domain-form" label="Create domain" loading={create.isPending} onClose={onClose} />}
-    >
-      <form id="create-domain-form" noValidate className="space-y-4" onSubmit={(e) => void handleSubmit((v) => create.mutate(v))(e)}>
-        <div className="text-sm">
-          <p className="font-medium text-slate-700">Parent domain</p>
-          <p className="mt-1 text-slate-600">{parent ? displayPath(nodes, parent.id) : ""}</p>
-        </div>
-        <Field label="Domain name" error={formState.errors.name?.message ?? formState.errors.parentId?.message}>
-          {(id) => <Input id={id} autoFocus autoComplete="off" invalid={Boolean(formState.errors.name)} {...register("name")} />}
-        </Field>
-        <FormError message={formError} />
-      </form>
-    </Dialog>
-  );
-}
-
-export function RenameDomainDialog({ domain, onClose }: { domain: DomainNode | null; onClose: () => void }) {
-  const trpc = useTRPC();
-  const invalidate = useInvalidateDomains();
-  const [formError, setFormError] = useOpeningState<string | null>(domain, null);
-  const { register, handleSubmit, reset, setError, formState } = useForm({
-    resolver: zodResolver(renameDomainInput),
-    defaultValues: { id: "", name: "" },
-  });
-  useEffect(() => {
-    if (domain) reset({ id: domain.id, name: domain.name });
-  }, [domain, reset]);
-  const rename = useMutation(
-    trpc.domain.rename.mutationOptions({
-      onSuccess: async (d) => {
-        await invalidate();
-        toast(`Domain renamed to ${d.name}`);
-        onClose();
-      },
-      onError: (err) => setFormError(applyServerError(err, setError, ["name"])),
-    }),
-  );
-  return (
-    <Dialog
-      open={domain !== null}
-      onClose={onClose}
-      title={`Rename ${domain?.name ?? "domain"}`}
-      footer={<Footer formId="rename-domain-form" label="Rename" loading={rename.isPending} onClose={onClose} />}
-    >
-      <form id="rename-domain-form" noValidate className="space-y-4" onSubmit={(e) => void handleSubmit((v) => rename.mutate(v))(e)}>
-        <Field label="New name" error={formState.errors.name?.message}>
-          {(id) => <Input id={id} autoFocus autoComplete="off" invalid={Boolean(formState.errors.name)} {...register("name")} />}
-        </Field>
-        <FormError message={formError} />
-      </form>
-    </Dialog>
-  );
-}
-
-export function MoveDomainDialog({ domain, nodes, onClose }: { domain: DomainNode | null; nodes: DomainNode[]; onClose: () => void }) {
-  const trpc = useTRPC();
-  const invalidate = useInvalidateDomains();
-  const [formError, setFormError] = useOpeningState<string | null>(domain, null);
-  const { register, handleSubmit, reset, setError, formState } = useForm({
-    resolver: zodResolver(moveDomainInput),
-    defaultValues: { id: "", parentId: "" },
-  });
-  useEffect(() => {
-    if (domain) reset({ id: domain.id, parentId: domain.parentId ?? "" });
-  }, [domain, reset]);
-  const move = useMutation(
-    trpc.domain.move.mutationOptions({
-      onSuccess: async (d) => {
-        await invalidate();
-        toast(`Domain ${d.name} moved`);
-        onClose();
-      },
-      onError: (err) => setFormError(applyServerError(err, setError, ["parentId"])),
-    }),
-  );
-  return (
-    <Dialog
-      open={domain !== null}
-      onClose={onClose}
-      title={`Move ${domain?.name ?? "domain"}`}
-      footer={<Footer formId="move-domain-form" label="Move" loading={move.isPending} onClose={onClose} />}
-    >
-      <form id="move-domain-form" noValidate className="space-y-4" onSubmit={(e) => void handleSubmit((v) => move.mutate(v))(e)}>
-        <p className="text-sm text-slate-600">
-          The domain moves with its sub-domains and accounts. Their use then counts against the new parent&apos;s limits, which must allow
-          it.
-        </p>
-        <Field label="New parent domain" error={formState.errors.parentId?.message}>
-          {(id) => (
-            <Select id={id} invalid={Boolean(formState.errors.parentId)} {...register("parentId")}>
-              <DomainOptions nodes={nodes} exclude={(n) => (domain ? n.path.startsWith(domain.path) : false)} />
-            </Select>
-          )}
-        </Field>
-        <FormError message={formError} />
-      </form>
-    </Dialog>
-  );
+  return { actions, dialogs };
 }

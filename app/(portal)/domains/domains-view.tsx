@@ -1,22 +1,23 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
+import { accountColumns, useAccountActions } from "@/components/resource/account-actions";
 import { CreateAccountDialog } from "@/components/resource/create-account-dialog";
+import { DetailState } from "@/components/resource/detail-state";
 import { displayPath, DomainTree } from "@/components/resource/domain-tree";
-import { accountTypeLabel, formatDateTime } from "@/components/resource/format";
-import { LimitsEditor } from "@/components/resource/limits-editor";
-import { errorMessage, type DomainNode } from "@/components/resource/router-types";
-import { toast } from "@/components/resource/toast";
+import { formatDateTime } from "@/components/resource/format";
+import { LimitsCard } from "@/components/resource/limits-editor";
+import type { DomainNode } from "@/components/resource/router-types";
 import { useCaller, useCan } from "@/components/shell/caller-context";
-import { Badge, StateBadge } from "@/components/ui/badge";
+import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { ConfirmDialog } from "@/components/ui/dialog";
-import { Card, PageHeader } from "@/components/ui/page-header";
+import { DataTable, useTableState } from "@/components/ui/data-table";
+import { Card, Fact, Facts, PageHeader } from "@/components/ui/page-header";
+import { ActionBar } from "@/components/ui/row-menu";
 import { EmptyState, ErrorState, Loading, Skeleton } from "@/components/ui/states";
-import { useTRPC } from "@/lib/trpc/client";
-import { CreateDomainDialog, MoveDomainDialog, RenameDomainDialog } from "./domain-dialogs";
-
+import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
+import { useDomainActions } from "./domain-dialogs";
 /**
  * Domains: the caller's visible subtree on the left, the selected domain on the right. The URL
  * follows the selection (/domains/<id>) so a domain can be linked and reloaded.
@@ -25,7 +26,6 @@ export function DomainsView({ initialId }: { initialId?: string }) {
   const trpc = useTRPC();
   const tree = useQuery(trpc.domain.tree.queryOptions());
   const [chosenId, setSelectedId] = useState<string | null>(initialId ?? null);
-  const [adding, setAdding] = useState<DomainNode | null>(null);
 
   // With no domain in the URL, show the top of the visible tree (ROOT, or a reseller's own domain).
   const selectedId = chosenId || (tree.data?.[0]?.id ?? null);
@@ -65,102 +65,48 @@ export function DomainsView({ initialId }: { initialId?: string }) {
         </Card>
         <div className="min-w-0">
           {selectedId ? (
-            <DomainDetail key={selectedId} id={selectedId} nodes={nodes} onSelect={select} onAddSubdomain={setAdding} />
+            <DomainDetail key={selectedId} id={selectedId} nodes={nodes} onSelect={select} />
           ) : tree.isPending ? (
             <Loading />
           ) : null}
         </div>
       </div>
-      <CreateDomainDialog parent={adding} nodes={nodes} onClose={() => setAdding(null)} onCreated={select} />
     </>
   );
 }
 
-function Stat({ label, value }: { label: string; value: React.ReactNode }) {
-  return (
-    <div className="rounded-md bg-slate-50 px-3 py-2">
-      <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">{label}</dt>
-      <dd className="mt-0.5 text-lg font-semibold text-slate-900 tabular-nums">{value}</dd>
-    </div>
-  );
-}
-
-function DomainDetail({
-  id,
-  nodes,
-  onSelect,
-  onAddSubdomain,
-}: {
-  id: string;
-  nodes: DomainNode[];
-  onSelect: (id: string) => void;
-  onAddSubdomain: (d: DomainNode) => void;
-}) {
+function DomainDetail({ id, nodes, onSelect }: { id: string; nodes: DomainNode[]; onSelect: (id: string) => void }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const client = useTRPCClient();
   const caller = useCaller();
-  const canManage = useCan("domain.manage");
   const canManageAccounts = useCan("account.manage");
   const canManageLimits = useCan("limit.manage");
   const domain = useQuery(trpc.domain.get.queryOptions({ id }));
-  const node = nodes.find((n) => n.id === id);
+  const table = useTableState({ sort: "name" });
   const accounts = useQuery({
-    ...trpc.account.list.queryOptions({ domainId: id, includeSubdomains: false, pageSize: 100, sort: "name" }),
+    ...trpc.account.list.queryOptions({ ...table.query, domainId: id, includeSubdomains: false }, { placeholderData: keepPreviousData }),
     enabled: domain.isSuccess,
   });
   const limits = useQuery({ ...trpc.limit.forDomain.queryOptions({ domainId: id }), enabled: domain.isSuccess && canManageLimits });
-  const setLimits = useMutation(
-    trpc.limit.setForDomain.mutationOptions({
-      onSuccess: async () => {
-        await queryClient.invalidateQueries({ queryKey: trpc.limit.pathKey() });
-        toast("Domain limits saved");
-      },
-    }),
-  );
-  const [renaming, setRenaming] = useState<DomainNode | null>(null);
-  const [moving, setMoving] = useState<DomainNode | null>(null);
-  const [deleting, setDeleting] = useState(false);
+  const domainActions = useDomainActions(nodes, onSelect);
+  const accountActions = useAccountActions();
   const [addingAccount, setAddingAccount] = useState(false);
-  const remove = useMutation(
-    trpc.domain.delete.mutationOptions({
-      onSuccess: async () => {
-        const parentId = node?.parentId;
-        setDeleting(false);
-        toast(`Domain ${domain.data?.name ?? ""} deleted`);
-        // Select the parent first, so the deleted domain's detail is not refetched (and "not found").
-        if (parentId) onSelect(parentId);
-        await queryClient.invalidateQueries({ queryKey: trpc.domain.pathKey() });
-      },
-    }),
-  );
 
-  if (domain.isPending) return <Loading label="Loading domain…" />;
-  if (domain.error) {
-    const notFound = domain.error.data?.code === "NOT_FOUND";
+  if (!domain.data) {
     return (
-      <Card>
-        {notFound ? (
-          <EmptyState
-            title="Domain not found"
-            hint="It does not exist, or it is outside the domains you can see."
-            action={
-              <Link href="/domains" className="text-sm font-medium text-brand-700 hover:underline">
-                Back to your domains
-              </Link>
-            }
-          />
-        ) : (
-          <ErrorState error={domain.error} onRetry={() => void domain.refetch()} />
-        )}
-      </Card>
+      <DetailState
+        query={domain}
+        noun="Domain"
+        notFoundHint="It does not exist, or it is outside the domains you can see."
+        back={{ href: "/domains", label: "Back to your domains" }}
+      />
     );
   }
 
   const d = domain.data;
+  const node = nodes.find((n) => n.id === id);
   const isRoot = d.parentId === null;
   const isOwn = caller.accountType !== "root_admin" && d.id === caller.domainId;
-  const changeable = canManage && !isRoot && !isOwn;
-  const limitsEditable = canManageLimits && !isRoot && !isOwn;
   const current: DomainNode = node ?? { ...d, accountCount: accounts.data?.total ?? 0, childCount: 0 };
 
   return (
@@ -178,131 +124,62 @@ function DomainDetail({
               <Badge>Level {d.level}</Badge>
             </div>
           </div>
-          <div className="flex flex-wrap gap-2">
-            {canManage && (
-              <Button variant="secondary" size="sm" onClick={() => onAddSubdomain(current)}>
-                Add sub-domain
-              </Button>
-            )}
-            {changeable && (
-              <>
-                <Button variant="secondary" size="sm" onClick={() => setRenaming(current)}>
-                  Rename
-                </Button>
-                <Button variant="secondary" size="sm" onClick={() => setMoving(current)}>
-                  Move
-                </Button>
-                <Button
-                  variant="danger"
-                  size="sm"
-                  onClick={() => {
-                    remove.reset();
-                    setDeleting(true);
-                  }}
-                >
-                  Delete
-                </Button>
-              </>
-            )}
-          </div>
+          <ActionBar label="Domain actions" actions={domainActions.actions(current)} />
         </div>
-        <dl className="grid grid-cols-2 gap-3 border-t border-slate-100 p-4 sm:grid-cols-4">
-          <Stat label="Sub-domains" value={node?.childCount ?? "—"} />
-          <Stat label="Accounts" value={node?.accountCount ?? accounts.data?.total ?? "—"} />
-          <Stat label="Created" value={<span className="text-sm font-medium">{formatDateTime(d.createdAt)}</span>} />
-          <Stat label="Id" value={<span className="block truncate font-mono text-xs font-normal text-slate-600">{d.id}</span>} />
-        </dl>
+        <div className="border-t border-slate-100">
+          <Facts>
+            <Fact label="Sub-domains">{node?.childCount ?? "—"}</Fact>
+            <Fact label="Accounts">{node?.accountCount ?? accounts.data?.total ?? "—"}</Fact>
+            <Fact label="Created">{formatDateTime(d.createdAt)}</Fact>
+            <Fact label="Events">
+              <Link href={`/events?domainId=${d.id}`} className="font-medium text-brand-700 hover:underline">
+                Events of this domain
+              </Link>
+            </Fact>
+          </Facts>
+        </div>
       </Card>
 
-      <Card
-        title="Accounts in this domain"
-        actions={
-          canManageAccounts ? (
-            <Button size="sm" variant="secondary" onClick={() => setAddingAccount(true)}>
-              Add account
-            </Button>
-          ) : undefined
-        }
-      >
-        {accounts.isPending ? (
-          <Loading />
-        ) : accounts.error ? (
-          <ErrorState error={accounts.error} onRetry={() => void accounts.refetch()} />
-        ) : accounts.data.items.length === 0 ? (
-          <EmptyState title="No accounts in this domain" hint="Accounts in sub-domains are listed under their own domain." />
-        ) : (
-          <table className="min-w-full divide-y divide-slate-100 text-sm" aria-label="Accounts in this domain">
-            <thead className="bg-slate-50">
-              <tr>
-                <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">
-                  Name
-                </th>
-                <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">
-                  Type
-                </th>
-                <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">
-                  State
-                </th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {accounts.data.items.map((a) => (
-                <tr key={a.id} className="hover:bg-slate-50">
-                  <td className="px-4 py-2">
-                    <Link href={`/accounts/${a.id}`} className="font-medium text-brand-700 hover:underline">
-                      {a.name}
-                    </Link>
-                  </td>
-                  <td className="px-4 py-2 text-slate-600">{accountTypeLabel[a.type]}</td>
-                  <td className="px-4 py-2">
-                    <StateBadge state={a.state} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </Card>
+      <section aria-labelledby="domain-accounts" className="space-y-3">
+        <h2 id="domain-accounts" className="text-base font-semibold text-slate-800">
+          Accounts in this domain
+        </h2>
+        <DataTable
+          label="accounts in this domain"
+          noun={["account", "accounts"]}
+          columns={accountColumns}
+          query={accounts}
+          table={table}
+          rowKey={(a) => a.id}
+          rowName={(a) => a.name}
+          rowActions={accountActions.actions}
+          emptyTitle="No accounts in this domain"
+          emptyHint="Accounts in sub-domains are listed under their own domain."
+          toolbar={
+            canManageAccounts && (
+              <Button size="sm" variant="secondary" onClick={() => setAddingAccount(true)}>
+                Add account
+              </Button>
+            )
+          }
+        />
+      </section>
 
       {canManageLimits && (
-        <Card title="Domain limits">
-          {limits.isPending ? (
-            <Loading />
-          ) : limits.error ? (
-            <ErrorState error={limits.error} onRetry={() => void limits.refetch()} />
-          ) : (
-            <LimitsEditor
-              rows={limits.data.limits}
-              editable={limitsEditable}
-              readOnlyReason={
-                isRoot ? "The ROOT domain is always unlimited." : "Your domain's limits are set by your parent domain's administrator."
-              }
-              saving={setLimits.isPending}
-              onSave={(l) => setLimits.mutateAsync({ domainId: d.id, limits: l })}
-            />
-          )}
-        </Card>
+        <LimitsCard
+          title="Domain limits"
+          query={limits}
+          editable={!isRoot && !isOwn}
+          readOnlyReason={
+            isRoot ? "The ROOT domain is always unlimited." : "Your domain's limits are set by your parent domain's administrator."
+          }
+          onSave={(l) => client.limit.setForDomain.mutate({ domainId: d.id, limits: l })}
+        />
       )}
 
-      <RenameDomainDialog domain={renaming} onClose={() => setRenaming(null)} />
-      <MoveDomainDialog domain={moving} nodes={nodes} onClose={() => setMoving(null)} />
+      {domainActions.dialogs}
+      {accountActions.dialogs}
       <CreateAccountDialog open={addingAccount} onClose={() => setAddingAccount(false)} defaultDomainId={d.id} />
-      <ConfirmDialog
-        open={deleting}
-        onClose={() => setDeleting(false)}
-        title={`Delete domain ${d.name}?`}
-        message={
-          <p>
-            The domain is removed for good. A domain that still has sub-domains, accounts or offerings is refused; delete or move them
-            first.
-          </p>
-        }
-        confirmLabel="Delete domain"
-        danger
-        loading={remove.isPending}
-        error={remove.error ? errorMessage(remove.error) : null}
-        onConfirm={() => remove.mutate({ id: d.id })}
-      />
     </div>
   );
 }

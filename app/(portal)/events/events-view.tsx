@@ -1,8 +1,7 @@
 "use client";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useEffect, useState } from "react";
-import { None } from "@/components/resource/cells";
+import { AccountLink } from "@/components/resource/cells";
 import { FilterSelect, idOrEmpty, unset, useFilters } from "@/components/resource/filters";
 import { formatDateTime, formatRelative, humanizeTimes } from "@/components/resource/format";
 import { useAccountOptions, useDomainOptions, useUserOptions } from "@/components/resource/options";
@@ -135,14 +134,7 @@ export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
             key: "account",
             header: "Account",
             hideBelow: "lg",
-            cell: (e) =>
-              e.accountId && e.accountName ? (
-                <Link href={`/accounts/${e.accountId}`} className="text-brand-700 hover:underline">
-                  {e.accountName}
-                </Link>
-              ) : (
-                <None />
-              ),
+            cell: (e) => <AccountLink id={e.accountId} name={e.accountName} />,
           } satisfies Column<EventRow>,
         ]
       : []),

@@ -3,9 +3,9 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { None } from "@/components/resource/cells";
-import { FilterSelect, unset, useFilters } from "@/components/resource/filters";
-import { formatDateTime, formatRelative } from "@/components/resource/format";
+import { AccountLink, HostLink, None, When } from "@/components/resource/cells";
+import { FilterSelect, idOrEmpty, unset, useFilters } from "@/components/resource/filters";
+import { formatRelative } from "@/components/resource/format";
 import { type ActionTarget, InstanceActionDialog, instanceMenu, operationLabel } from "@/components/resource/instance-actions";
 import {
   canOperate,
@@ -37,7 +37,7 @@ const stateOptions = vmStates.filter((s) => s !== "expunged").map((s) => ({ valu
 /** Poll fast while something moves, slowly otherwise (the reconciler may change states too). */
 const busy = (rows: Row[] | undefined) => !!rows?.some((r) => r.activeJob || transitionalStates.includes(r.state));
 
-export function InstancesList() {
+export function InstancesList({ accountId }: { accountId?: string }) {
   const trpc = useTRPC();
   const router = useRouter();
   const caller = useCaller();
@@ -46,7 +46,7 @@ export function InstancesList() {
   const rootAdmin = caller.accountType === "root_admin";
   const table = useTableState({ sort: "createdAt", dir: "desc" });
   const selection = useSelection();
-  const filters = useFilters({ state: unset<VmStateFilter>(), zoneId: "", domainId: "", accountId: "" }, () => {
+  const filters = useFilters({ state: unset<VmStateFilter>(), zoneId: "", domainId: "", accountId: idOrEmpty(accountId) }, () => {
     table.setPage(1);
     selection.clear();
   });
@@ -120,11 +120,7 @@ export function InstancesList() {
             header: "Account",
             sortable: true,
             hideBelow: "md",
-            cell: (r) => (
-              <Link href={`/accounts/${r.accountId}`} className="whitespace-nowrap text-brand-700 hover:underline">
-                {r.accountName}
-              </Link>
-            ),
+            cell: (r) => <AccountLink id={r.accountId} name={r.accountName} />,
           } satisfies Column<Row>,
         ]
       : []),
@@ -135,14 +131,7 @@ export function InstancesList() {
             header: "Host",
             sortable: true,
             hideBelow: "lg",
-            cell: (r) =>
-              r.hostId && r.hostName ? (
-                <Link href={`/infrastructure/hosts/${r.hostId}`} className="whitespace-nowrap text-brand-700 hover:underline">
-                  {r.hostName}
-                </Link>
-              ) : (
-                <None />
-              ),
+            cell: (r) => <HostLink id={r.hostId} name={r.hostName} />,
           } satisfies Column<Row>,
         ]
       : []),
@@ -152,7 +141,7 @@ export function InstancesList() {
       sortable: true,
       hideBelow: "lg",
       className: "whitespace-nowrap",
-      cell: (r) => <span title={formatDateTime(r.createdAt)}>{formatRelative(r.createdAt)}</span>,
+      cell: (r) => <When at={r.createdAt} />,
     },
   ];
 

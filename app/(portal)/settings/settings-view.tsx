@@ -1,21 +1,19 @@
 "use client";
-import { zodResolver } from "@hookform/resolvers/zod";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { signOut } from "next-auth/react";
 import { useState } from "react";
-import { useForm } from "react-hook-form";
 import { z } from "zod";
-import { accountTypeLabel, formatDateTime, formatRelative } from "@/components/resource/format";
-import { toast } from "@/components/resource/toast";
+import { When } from "@/components/resource/cells";
+import { useConfirm } from "@/components/resource/confirm";
+import { KitFormBody, TextField } from "@/components/resource/form-dialog";
+import { accountTypeLabel, count, formatDateTime } from "@/components/resource/format";
+import { useResourceMutation } from "@/components/resource/mutations";
 import { useCaller } from "@/components/shell/caller-context";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { ConfirmDialog } from "@/components/ui/dialog";
 import { EmptyState, ErrorState, Loading } from "@/components/ui/states";
-import { Field, Input } from "@/components/ui/field";
 import { Card, PageHeader } from "@/components/ui/page-header";
-import { applyServerError } from "@/lib/form-errors";
-import { useTRPC } from "@/lib/trpc/client";
+import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
 import { describeUserAgent } from "@/lib/user-agent";
 import { changeOwnPasswordInput } from "@/lib/validation/identity";
 
@@ -53,79 +51,42 @@ export function SettingsView() {
 }
 
 function ChangePasswordCard() {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const [formError, setFormError] = useState<string | null>(null);
-  const { register, handleSubmit, reset, setError, formState } = useForm({
-    resolver: zodResolver(passwordForm),
-    defaultValues: { currentPassword: "", newPassword: "", confirmPassword: "" },
-  });
-  const { errors } = formState;
-  const change = useMutation(
-    trpc.user.changeOwnPassword.mutationOptions({
-      onSuccess: ({ endedSessions }) => {
-        reset();
-        toast(
-          endedSessions
-            ? `Password changed; ${endedSessions} other session${endedSessions === 1 ? "" : "s"} signed out`
-            : "Password changed",
-        );
-        void queryClient.invalidateQueries({ queryKey: trpc.session.list.queryKey() });
-      },
-      onError: (err) => setFormError(applyServerError(err, setError, ["currentPassword", "newPassword"])),
-    }),
-  );
+  const client = useTRPCClient();
+  // A new form after each change, so the fields start empty again.
+  const [round, setRound] = useState(0);
   return (
     <Card title="Change password">
-      <form
-        noValidate
-        aria-label="Change password"
-        className="space-y-4 p-4"
-        onSubmit={(e) =>
-          void handleSubmit(({ currentPassword, newPassword }) => {
-            setFormError(null);
-            change.mutate({ currentPassword, newPassword });
-          })(e)
-        }
-      >
-        <Field label="Current password" error={errors.currentPassword?.message}>
-          {(id) => (
-            <Input
-              id={id}
-              type="password"
-              autoComplete="current-password"
-              invalid={Boolean(errors.currentPassword)}
-              {...register("currentPassword")}
-            />
+      <div className="p-4">
+        <KitFormBody
+          key={round}
+          label="Change password"
+          onClose={() => setRound((r) => r + 1)}
+          cancelLabel={null}
+          schema={passwordForm}
+          defaultValues={{ currentPassword: "", newPassword: "", confirmPassword: "" }}
+          submitLabel="Change password"
+          onSubmit={({ currentPassword, newPassword }) => client.user.changeOwnPassword.mutate({ currentPassword, newPassword })}
+          invalidate={["session"]}
+          success={({ endedSessions }) =>
+            endedSessions ? `Password changed; ${count(endedSessions, "other session")} signed out` : "Password changed"
+          }
+        >
+          {(f) => (
+            <>
+              <TextField form={f} name="currentPassword" label="Current password" type="password" autoComplete="current-password" />
+              <TextField
+                form={f}
+                name="newPassword"
+                label="New password"
+                type="password"
+                autoComplete="new-password"
+                hint="At least 8 characters"
+              />
+              <TextField form={f} name="confirmPassword" label="Confirm new password" type="password" autoComplete="new-password" />
+            </>
           )}
-        </Field>
-        <Field label="New password" error={errors.newPassword?.message} hint="At least 8 characters">
-          {(id) => (
-            <Input id={id} type="password" autoComplete="new-password" invalid={Boolean(errors.newPassword)} {...register("newPassword")} />
-          )}
-        </Field>
-        <Field label="Confirm new password" error={errors.confirmPassword?.message}>
-          {(id) => (
-            <Input
-              id={id}
-              type="password"
-              autoComplete="new-password"
-              invalid={Boolean(errors.confirmPassword)}
-              {...register("confirmPassword")}
-            />
-          )}
-        </Field>
-        {formError && (
-          <p role="alert" className="rounded-md bg-red-50 p-2 text-sm text-red-700">
-            {formError}
-          </p>
-        )}
-        <div className="flex justify-end">
-          <Button type="submit" loading={change.isPending}>
-            Change password
-          </Button>
-        </div>
-      </form>
+        </KitFormBody>
+      </div>
     </Card>
   );
 }
@@ -133,36 +94,39 @@ function ChangePasswordCard() {
 /** The user's active sign-ins, with "sign out" for each and for all but this one. */
 function SessionsCard() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const client = useTRPCClient();
   const list = useQuery(trpc.session.list.queryOptions());
-  const [confirmOthers, setConfirmOthers] = useState(false);
-  const [actionError, setActionError] = useState<string | null>(null);
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.session.list.queryKey() });
-  const end = useMutation(
-    trpc.session.end.mutationOptions({
-      onSuccess: () => {
-        toast("Session signed out");
-        void refresh();
-      },
-      onError: (e) => setActionError(e.message),
-    }),
-  );
-  const endOthers = useMutation(
-    trpc.session.endOthers.mutationOptions({
-      onSuccess: ({ ended }) => {
-        setConfirmOthers(false);
-        toast(ended ? `Signed out ${ended} other session${ended === 1 ? "" : "s"}` : "No other sessions were active");
-        void refresh();
-      },
-      onError: (e) => setActionError(e.message),
-    }),
-  );
+  const confirm = useConfirm();
+  const end = useResourceMutation({
+    run: (v: { id: string }) => client.session.end.mutate(v),
+    invalidate: ["session"],
+    success: () => "Session signed out",
+  });
+  const endOthers = useResourceMutation({
+    run: () => client.session.endOthers.mutate(),
+    invalidate: ["session"],
+    success: ({ ended }) => (ended ? `Signed out ${count(ended, "other session")}` : "No other sessions were active"),
+    quietErrors: true,
+  });
   const others = (list.data ?? []).filter((s) => !s.current).length;
   return (
     <Card
       title="Active sessions"
       actions={
-        <Button variant="secondary" size="sm" disabled={!others} onClick={() => (setActionError(null), setConfirmOthers(true))}>
+        <Button
+          variant="secondary"
+          size="sm"
+          disabled={!others}
+          onClick={() =>
+            confirm.ask({
+              title: "Sign out all other sessions?",
+              message: `Every other browser signed in as you (${others}) is signed out at its next request, and its consoles close. This session stays signed in.`,
+              confirmLabel: "Sign out all others",
+              danger: true,
+              run: () => endOthers.mutateAsync(),
+            })
+          }
+        >
           Sign out all others
         </Button>
       }
@@ -182,9 +146,8 @@ function SessionsCard() {
                   {describeUserAgent(s.userAgent)}
                   {s.current && <Badge tone="green">This session</Badge>}
                 </p>
-                <p className="mt-0.5 text-slate-500">
-                  <span className="font-mono">{s.ip}</span> · signed in {formatDateTime(s.createdAt)} · last seen{" "}
-                  {formatRelative(s.lastSeenAt)}
+                <p className="mt-0.5 text-slate-600">
+                  <span className="font-mono">{s.ip}</span> · signed in {formatDateTime(s.createdAt)} · last seen <When at={s.lastSeenAt} />
                 </p>
               </div>
               <Button
@@ -192,8 +155,8 @@ function SessionsCard() {
                 size="sm"
                 className="self-start sm:self-auto"
                 aria-label={s.current ? "Sign out this session" : `Sign out ${describeUserAgent(s.userAgent)} at ${s.ip}`}
-                loading={end.isPending && end.variables?.id === s.id}
-                onClick={() => (s.current ? void signOut({ callbackUrl: "/login" }) : (setActionError(null), end.mutate({ id: s.id })))}
+                loading={end.isPending && end.variables.id === s.id}
+                onClick={() => (s.current ? void signOut({ callbackUrl: "/login" }) : end.mutate({ id: s.id }))}
               >
                 Sign out
               </Button>
@@ -201,22 +164,7 @@ function SessionsCard() {
           ))}
         </ul>
       )}
-      {actionError && !confirmOthers && (
-        <p role="alert" className="m-4 rounded-md bg-red-50 p-2 text-sm text-red-700">
-          {actionError}
-        </p>
-      )}
-      <ConfirmDialog
-        open={confirmOthers}
-        onClose={() => setConfirmOthers(false)}
-        title="Sign out all other sessions?"
-        message={`Every other browser signed in as you (${others}) is signed out at its next request, and its consoles close. This session stays signed in.`}
-        confirmLabel="Sign out all others"
-        danger
-        loading={endOthers.isPending}
-        error={actionError}
-        onConfirm={() => endOthers.mutate()}
-      />
+      {confirm.dialog}
     </Card>
   );
 }

@@ -27,6 +27,34 @@ export interface VmSpec {
   displayName: string;
   /** Where the VM's volumes live (real hypervisors): a primary storage directory on the host. */
   storage?: { poolId: string; primaryPath: string; rootDiskGib: number };
+  /** Data volumes to define with the domain (besides the root disk, which is always vda). */
+  volumes?: { vol: VolumeRef; target: string }[];
+}
+
+/** A primary storage pool as a host sees it. */
+export interface PoolRef {
+  id: string;
+  type: "simulator" | "local_dir";
+  path: string;
+}
+export interface VolumeRef {
+  pool: PoolRef;
+  name: string /* Stratus-generated, e.g. vol-123 or i-12-root */;
+}
+export interface VolumeInfo {
+  capacityBytes: number;
+  allocationBytes: number;
+}
+export interface VolumeDriver {
+  /** Creates an empty qcow2 volume, or one backed by a template when `template` is set; idempotent. */
+  createVolume(host: HostRef, vol: VolumeRef, opts: { sizeGib: number; template?: VmSpec["template"] }): Promise<VolumeInfo>;
+  deleteVolume(host: HostRef, vol: VolumeRef): Promise<void>;
+  /** Grows the volume (online with blockresize when `vmName` is running); never shrinks. */
+  resizeVolume(host: HostRef, vol: VolumeRef, sizeGib: number, vmName?: string): Promise<VolumeInfo>;
+  /** Hot-plugs when the VM runs (virtio disk, target like "vdb") and always updates the persistent definition. */
+  attachVolume(host: HostRef, vmName: string, vol: VolumeRef, target: string): Promise<void>;
+  detachVolume(host: HostRef, vmName: string, vol: VolumeRef, target: string): Promise<void>;
+  volumeInfo(host: HostRef, vol: VolumeRef): Promise<VolumeInfo | "missing">;
 }
 
 export type DriverVmState = "running" | "stopped" | "paused";
@@ -63,7 +91,7 @@ export interface ConsoleEndpoint {
   password?: string;
 }
 
-export interface HypervisorDriver {
+export interface HypervisorDriver extends VolumeDriver {
   /** Checks the host answers and reports its facts; throws (transient) when it does not. */
   ping(host: HostRef): Promise<HostFacts>;
   /** Defines the VM (disks, devices) without starting it. */

@@ -57,19 +57,19 @@ export interface JobDefinition<T extends JobType = JobType> {
 /** A job type's schema and handler, checked against its declaration. */
 export const defineJob = <T extends JobType>(def: JobDefinition<T>): JobDefinition<T> => def;
 
-const registered = processSingleton("jobs.definitions", () => new Map<string, JobDefinition>());
+const definitions = processSingleton("jobs.definitions", () => new Map<string, JobDefinition>());
 
 /** Lets this process run these jobs (its workers claim only registered types). */
 export function registerJobs(defs: readonly JobDefinition[]) {
-  for (const d of defs) registered.set(d.type, d);
+  for (const d of defs) definitions.set(d.type, d);
 }
 
 export function jobDefinition(type: string): JobDefinition | undefined {
-  return registered.get(type);
+  return definitions.get(type);
 }
 
 export function registeredJobTypes(): string[] {
-  return [...registered.keys()];
+  return [...definitions.keys()];
 }
 
 /** A stored input that does not fit its job's schema: the job fails, saying which field. */

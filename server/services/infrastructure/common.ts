@@ -28,9 +28,7 @@ export const parentNotFound = (what: string, field: string) => new ServiceError(
 export const notEmpty = (message: string) => new ServiceError("PRECONDITION_FAILED", message);
 
 /** "1 pod", "3 clusters". */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
-}
+export { count as plural } from "@/lib/count";
 
 /** "a, b and c". */
 export function joinList(parts: string[]): string {

@@ -1,220 +1,98 @@
 "use client";
-import { zodResolver } from "@hookform/resolvers/zod";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useState } from "react";
-import { useForm } from "react-hook-form";
-import { DeleteAccountDialog } from "@/components/resource/delete-account-dialog";
+import { useAccountActions } from "@/components/resource/account-actions";
+import { DetailState } from "@/components/resource/detail-state";
 import { accountTypeLabel, formatDateTime } from "@/components/resource/format";
 import { JobProgress } from "@/components/resource/job-progress";
-import { LimitsEditor } from "@/components/resource/limits-editor";
-import { errorMessage } from "@/components/resource/router-types";
-import { toast } from "@/components/resource/toast";
+import { LimitsCard } from "@/components/resource/limits-editor";
 import { UsersTable } from "@/components/resource/users-table";
 import { useCaller, useCan } from "@/components/shell/caller-context";
 import { Badge, StateBadge } from "@/components/ui/badge";
-import { Button } from "@/components/ui/button";
-import { ConfirmDialog, Dialog, useOpeningState } from "@/components/ui/dialog";
-import { Field, Input } from "@/components/ui/field";
-import { Card, PageHeader } from "@/components/ui/page-header";
-import { EmptyState, ErrorState, Loading } from "@/components/ui/states";
-import { applyServerError } from "@/lib/form-errors";
-import { useTRPC } from "@/lib/trpc/client";
-import { renameAccountInput } from "@/lib/validation/identity";
+import { Card, Fact, Facts, PageHeader } from "@/components/ui/page-header";
+import { ActionBar } from "@/components/ui/row-menu";
+import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
 
-type State = "enabled" | "disabled" | "locked";
-const stateAction: Record<State, { verb: string; message: string }> = {
-  enabled: { verb: "Enable", message: "Its users can sign in again and use its resources." },
-  disabled: {
-    verb: "Disable",
-    message: "Its users are signed out at once and cannot sign in until the account is enabled again. Its resources stay as they are.",
-  },
-  locked: {
-    verb: "Lock",
-    message:
-      "Its users are signed out at once and cannot sign in. Use this for an account under investigation; only an administrator can enable it again.",
-  },
-};
+const crumbs = [{ label: "Administration" }, { label: "Accounts", href: "/accounts" }];
 
+/** An account: its facts, the same actions as its row in the accounts list, its users and its limits. */
 export function AccountDetail({ id }: { id: string }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const client = useTRPCClient();
   const router = useRouter();
   const caller = useCaller();
-  const canManage = useCan("account.manage");
   const canManageUsers = useCan("user.manage");
   const canManageLimits = useCan("limit.manage");
   const account = useQuery(trpc.account.get.queryOptions({ id }));
   const limits = useQuery({ ...trpc.limit.forAccount.queryOptions({ accountId: id }), enabled: account.isSuccess });
-  const [pendingState, setPendingState] = useState<State | null>(null);
-  const [deleting, setDeleting] = useState(false);
-  const [renaming, setRenaming] = useState(false);
+  const { actions, dialogs } = useAccountActions(() => router.push("/accounts"));
 
-  const invalidate = () =>
-    Promise.all([
-      queryClient.invalidateQueries({ queryKey: trpc.account.pathKey() }),
-      queryClient.invalidateQueries({ queryKey: trpc.domain.pathKey() }),
-    ]);
-  const setState = useMutation(
-    trpc.account.setState.mutationOptions({
-      onSuccess: async (a) => {
-        await invalidate();
-        toast(`Account ${a.name} is now ${a.state}`);
-        setPendingState(null);
-      },
-    }),
-  );
-  const deleted = async () => {
-    toast(`Account ${account.data?.name ?? ""} deleted`);
-    setDeleting(false);
-    await invalidate();
-    router.push("/accounts");
-  };
-  const setLimits = useMutation(
-    trpc.limit.setForAccount.mutationOptions({
-      onSuccess: async () => {
-        await queryClient.invalidateQueries({ queryKey: trpc.limit.pathKey() });
-        toast("Account limits saved");
-      },
-    }),
-  );
-
-  const crumbs = [{ label: "Administration" }, { label: "Accounts", href: "/accounts" }];
-  if (account.isPending) {
+  if (!account.data) {
     return (
-      <>
-        <PageHeader title="Account" crumbs={crumbs} />
-        <Loading label="Loading account…" />
-      </>
-    );
-  }
-  if (account.error) {
-    return (
-      <>
-        <PageHeader title="Account" crumbs={crumbs} />
-        <Card>
-          {account.error.data?.code === "NOT_FOUND" ? (
-            <EmptyState
-              title="Account not found"
-              hint="It does not exist, or it is outside the domains you can see."
-              action={
-                <Link href="/accounts" className="text-sm font-medium text-brand-700 hover:underline">
-                  Back to accounts
-                </Link>
-              }
-            />
-          ) : (
-            <ErrorState error={account.error} onRetry={() => void account.refetch()} />
-          )}
-        </Card>
-      </>
+      <DetailState
+        query={account}
+        noun="Account"
+        crumbs={crumbs}
+        notFoundHint="It does not exist, or it is outside the domains you can see."
+        back={{ href: "/accounts", label: "Back to accounts" }}
+      />
     );
   }
 
   const a = account.data;
   const own = a.id === caller.accountId;
-  const removing = a.state === "removing";
-  const manageable = canManage && !own;
-
+  const failed = a.cleanup?.status === "failed";
   return (
     <>
       <PageHeader
         title={a.name}
         crumbs={[...crumbs, { label: a.name }]}
         description={`${accountTypeLabel[a.type]} account in domain ${a.domainName}`}
-        actions={
-          manageable && removing ? (
-            a.cleanup?.status === "failed" ? (
-              <Button variant="danger" onClick={() => setDeleting(true)}>
-                Delete again
-              </Button>
-            ) : undefined
-          ) : manageable ? (
-            <>
-              {(["enabled", "disabled", "locked"] as const)
-                .filter((s) => s !== a.state)
-                .map((s) => (
-                  <Button
-                    key={s}
-                    variant="secondary"
-                    onClick={() => {
-                      setState.reset();
-                      setPendingState(s);
-                    }}
-                  >
-                    {stateAction[s].verb}
-                  </Button>
-                ))}
-              <Button variant="secondary" onClick={() => setRenaming(true)}>
-                Rename
-              </Button>
-              <Button variant="danger" onClick={() => setDeleting(true)}>
-                Delete
-              </Button>
-            </>
-          ) : undefined
-        }
+        actions={<ActionBar label="Account actions" actions={actions({ ...a, cleanupFailed: failed })} />}
       />
-
       <div className="space-y-6">
         <nav aria-label="Related" className="-mt-3 flex flex-wrap gap-4 text-sm">
           <Link href={`/events?accountId=${a.id}`} className="font-medium text-brand-700 hover:underline">
             Events of this account
           </Link>
+          <Link href={`/instances?accountId=${a.id}`} className="font-medium text-brand-700 hover:underline">
+            Instances of this account
+          </Link>
         </nav>
-        {removing && (
+        {a.state === "removing" && (
           <Card title="Being deleted">
             <div className="space-y-2 p-4 text-sm text-slate-700">
               <p>
                 Its users cannot sign in and nothing new can be created in it. Its instances are destroyed and expunged, then its users and
                 the account are removed.
               </p>
-              {a.cleanup ? (
+              {a.cleanup && (
                 <JobProgress
                   jobId={a.cleanup.id}
                   subject={`account ${a.name}`}
-                  onDone={(job) => {
-                    // The delete dialog, when open, follows the same job and reports it.
-                    if (deleting) return;
-                    if (job.status === "succeeded") void deleted();
-                    else void account.refetch();
-                  }}
+                  onDone={(job) => (job.status === "succeeded" ? router.push("/accounts") : void account.refetch())}
                 />
-              ) : null}
-              {a.cleanup?.status === "failed" && manageable && (
-                <p className="text-slate-500">Fix the cause, then use Delete again to carry on.</p>
               )}
+              {failed && <p className="text-slate-600">Fix the cause, then use Delete again to carry on.</p>}
             </div>
           </Card>
         )}
         <Card>
-          <dl className="grid grid-cols-2 gap-4 p-4 text-sm md:grid-cols-4">
-            <div>
-              <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">State</dt>
-              <dd className="mt-1">
-                <StateBadge state={a.state} />
-              </dd>
-            </div>
-            <div>
-              <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">Type</dt>
-              <dd className="mt-1">
-                <Badge tone={a.type === "user" ? "gray" : "amber"}>{accountTypeLabel[a.type]}</Badge>
-              </dd>
-            </div>
-            <div>
-              <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">Domain</dt>
-              <dd className="mt-1">
-                <Link href={`/domains/${a.domainId}`} className="font-medium text-brand-700 hover:underline">
-                  {a.domainName}
-                </Link>
-              </dd>
-            </div>
-            <div>
-              <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">Created</dt>
-              <dd className="mt-1 text-slate-700">{formatDateTime(a.createdAt)}</dd>
-            </div>
-          </dl>
+          <Facts>
+            <Fact label="State">
+              <StateBadge state={a.state} />
+            </Fact>
+            <Fact label="Type">
+              <Badge tone={a.type === "user" ? "gray" : "amber"}>{accountTypeLabel[a.type]}</Badge>
+            </Fact>
+            <Fact label="Domain">
+              <Link href={`/domains/${a.domainId}`} className="font-medium text-brand-700 hover:underline">
+                {a.domainName}
+              </Link>
+            </Fact>
+            <Fact label="Created">{formatDateTime(a.createdAt)}</Fact>
+          </Facts>
           {own && (
             <p className="border-t border-slate-100 px-4 py-2 text-xs text-slate-600">
               This is your own account: its state is managed by your parent domain&apos;s administrator.
@@ -231,87 +109,15 @@ export function AccountDetail({ id }: { id: string }) {
           </section>
         )}
 
-        <Card title="Limits and use">
-          {limits.isPending ? (
-            <Loading />
-          ) : limits.error ? (
-            <ErrorState error={limits.error} onRetry={() => void limits.refetch()} />
-          ) : (
-            <LimitsEditor
-              rows={limits.data.limits}
-              editable={canManageLimits}
-              readOnlyReason="Limits are set by an administrator."
-              saving={setLimits.isPending}
-              onSave={(l) => setLimits.mutateAsync({ accountId: a.id, limits: l })}
-            />
-          )}
-        </Card>
+        <LimitsCard
+          title="Limits and use"
+          query={limits}
+          editable={canManageLimits}
+          readOnlyReason="Limits are set by an administrator."
+          onSave={(l) => client.limit.setForAccount.mutate({ accountId: a.id, limits: l })}
+        />
       </div>
-
-      <ConfirmDialog
-        open={pendingState !== null}
-        onClose={() => setPendingState(null)}
-        title={pendingState ? `${stateAction[pendingState].verb} account ${a.name}?` : ""}
-        message={pendingState ? stateAction[pendingState].message : ""}
-        confirmLabel={pendingState ? `${stateAction[pendingState].verb} account` : "Confirm"}
-        danger={pendingState !== "enabled"}
-        loading={setState.isPending}
-        error={setState.error ? errorMessage(setState.error) : null}
-        onConfirm={() => pendingState && setState.mutate({ id: a.id, state: pendingState })}
-      />
-      <DeleteAccountDialog account={a} open={deleting} onClose={() => setDeleting(false)} onDeleted={() => void deleted()} />
-      <RenameAccountDialog open={renaming} onClose={() => setRenaming(false)} id={a.id} name={a.name} />
+      {dialogs}
     </>
-  );
-}
-
-function RenameAccountDialog({ open, onClose, id, name }: { open: boolean; onClose: () => void; id: string; name: string }) {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const [formError, setFormError] = useOpeningState<string | null>(open, null);
-  const { register, handleSubmit, reset, setError, formState } = useForm({
-    resolver: zodResolver(renameAccountInput),
-    defaultValues: { id, name },
-  });
-  useEffect(() => {
-    if (open) reset({ id, name });
-  }, [open, id, name, reset]);
-  const rename = useMutation(
-    trpc.account.rename.mutationOptions({
-      onSuccess: async (a) => {
-        await queryClient.invalidateQueries({ queryKey: trpc.account.pathKey() });
-        toast(`Account renamed to ${a.name}`);
-        onClose();
-      },
-      onError: (err) => setFormError(applyServerError(err, setError, ["name"])),
-    }),
-  );
-  return (
-    <Dialog
-      open={open}
-      onClose={onClose}
-      title={`Rename ${name}`}
-      footer={
-        <>
-          <Button variant="secondary" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" form="rename-account-form" loading={rename.isPending}>
-            Rename
-          </Button>
-        </>
-      }
-    >
-      <form id="rename-account-form" noValidate className="space-y-4" onSubmit={(e) => void handleSubmit((v) => rename.mutate(v))(e)}>
-        <Field label="New name" error={formState.errors.name?.message}>
-          {(fid) => <Input id={fid} autoFocus autoComplete="off" invalid={Boolean(formState.errors.name)} {...register("name")} />}
-        </Field>
-        {formError && (
-          <p role="alert" className="rounded-md bg-red-50 p-2 text-sm text-red-700">
-            {formError}
-          </p>
-        )}
-      </form>
-    </Dialog>
   );
 }

@@ -1,11 +1,12 @@
 "use client";
-import Link from "next/link";
+import { HostLink, HostStatus } from "@/components/resource/cells";
 import { count } from "@/components/resource/format";
 import { useQuery } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import { Bar, BarChart, CartesianGrid, Legend, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { StateBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
+import { StaticTable } from "@/components/ui/data-table";
 import { Card, PageHeader } from "@/components/ui/page-header";
 import { EmptyState, ErrorState, Loading } from "@/components/ui/states";
 import { useTRPC } from "@/lib/trpc/client";
@@ -139,39 +140,40 @@ function ZoneCard({ zone }: { zone: Zone }) {
                 <UsageBar label="Memory" figure={c.memoryMib} unit={mib} />
               </div>
               {c.hosts.length > 0 && (
-                <div className="relative overflow-x-auto">
-                  <table className="mt-3 w-full min-w-[32rem] table-fixed text-sm">
-                    <thead>
-                      <tr className="text-left text-xs text-slate-600">
-                        <th className="w-40 py-1 font-medium">Host</th>
-                        <th className="w-16 py-1 font-medium">VMs</th>
-                        <th className="py-1 font-medium">CPU</th>
-                        <th className="py-1 pl-4 font-medium">Memory</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {c.hosts.map((h) => (
-                        <tr key={h.id} className="align-top">
-                          <td className="truncate py-1.5 pr-2">
-                            <Link href={`/infrastructure/hosts/${h.id}`} className="font-medium text-brand-700 hover:underline">
-                              {h.name}
-                            </Link>
-                            <span className="ml-1 inline-flex gap-1 align-middle">
-                              {h.state !== "enabled" && <StateBadge state={h.state} />}
-                              {h.status !== "up" && <StateBadge state={h.status} />}
-                            </span>
-                          </td>
-                          <td className="py-1.5 tabular-nums text-slate-600">{h.vms}</td>
-                          <td className="py-1.5">
+                <div className="mt-3">
+                  <StaticTable
+                    label={`Hosts of ${c.name}`}
+                    rows={c.hosts}
+                    rowKey={(h) => h.id}
+                    columns={[
+                      {
+                        key: "name",
+                        header: "Host",
+                        cell: (h) => (
+                          <>
+                            <HostLink id={h.id} name={h.name} />
+                            {(h.state !== "enabled" || h.status !== "up") && (
+                              <span className="ml-1">
+                                <HostStatus status={h.status} state={h.state} />
+                              </span>
+                            )}
+                          </>
+                        ),
+                      },
+                      { key: "vms", header: "VMs", className: "tabular-nums text-slate-600", cell: (h) => h.vms },
+                      {
+                        key: "use",
+                        header: "Reserved",
+                        className: "w-full min-w-48",
+                        cell: (h) => (
+                          <div className="grid gap-2 lg:grid-cols-2">
                             <UsageBar label="CPU" figure={h.cpuMhz} unit={mhz} />
-                          </td>
-                          <td className="py-1.5 pl-4">
                             <UsageBar label="Memory" figure={h.memoryMib} unit={mib} />
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
+                          </div>
+                        ),
+                      },
+                    ]}
+                  />
                 </div>
               )}
             </div>
@@ -190,7 +192,7 @@ export function Capacity() {
       <PageHeader
         title="Capacity"
         crumbs={[{ label: "Infrastructure", href: "/infrastructure/zones" }, { label: "Capacity" }]}
-        description="CPU and memory reserved by VMs, against what may be reserved (hardware × the cluster's over-provisioning factor). The dark tick on a bar marks the physical hardware."
+        description="CPU and memory reserved by VMs, against what may be reserved (hardware × the cluster's over-provisioning factor; hosts in maintenance are left out of the totals). The dark tick on a bar marks the physical hardware."
         actions={
           <Button variant="secondary" onClick={() => void summary.refetch()} loading={summary.isFetching}>
             Refresh

@@ -5,7 +5,7 @@ import { useState } from "react";
 import type { FieldValues } from "react-hook-form";
 import { UsageBar } from "@/components/resource/cells";
 import { deletion, useConfirm } from "@/components/resource/confirm";
-import { FilterSelect, idOrEmpty, StateFilter, unset, useFilters, WhenLoaded } from "@/components/resource/filters";
+import { FilterSelect, idOrEmpty, StateFilter, unset, useFilters } from "@/components/resource/filters";
 import { FormDialog, type KitForm, NumberField, ReadOnlyField, SelectField, TextField } from "@/components/resource/form-dialog";
 import { formatFactor, formatMhz, formatMib } from "@/components/resource/format";
 import {
@@ -209,35 +209,35 @@ export function Clusters({ initialFilter = {} }: { initialFilter?: InitialFilter
           title="Add cluster"
           schema={createClusterInput}
           defaultValues={{ podId: filters.values.podId, name: "", hypervisorType: "kvm", cpuOvercommit: 1, memoryOvercommit: 1 }}
+          waitFor={{ query: pods, what: "pods" }}
           submitLabel="Create cluster"
           onSubmit={(v) => client.cluster.create.mutate(v)}
           invalidate={changes}
           success={(c) => `Cluster ${c.name} created`}
         >
-          {(f) => (
-            <WhenLoaded query={pods} what="pods">
-              {(ps) => (
-                <>
-                  <SelectField
-                    form={f}
-                    name="podId"
-                    label="Pod"
-                    empty="Choose a pod…"
-                    options={ps.map((p) => ({ value: p.id, label: `${p.zoneName} / ${p.name}` }))}
-                  />
-                  <TextField form={f} name="name" label="Name" />
-                  <SelectField
-                    form={f}
-                    name="hypervisorType"
-                    label="Hypervisor"
-                    hint="Every host of the cluster must run this hypervisor."
-                    options={options(hypervisorLabel, hypervisorTypes)}
-                  />
-                  <OvercommitFields form={f} />
-                </>
-              )}
-            </WhenLoaded>
-          )}
+          {(f) => {
+            const ps = pods.data!;
+            return (
+              <>
+                <SelectField
+                  form={f}
+                  name="podId"
+                  label="Pod"
+                  empty="Choose a pod…"
+                  options={ps.map((p) => ({ value: p.id, label: `${p.zoneName} / ${p.name}` }))}
+                />
+                <TextField form={f} name="name" label="Name" />
+                <SelectField
+                  form={f}
+                  name="hypervisorType"
+                  label="Hypervisor"
+                  hint="Every host of the cluster must run this hypervisor."
+                  options={options(hypervisorLabel, hypervisorTypes)}
+                />
+                <OvercommitFields form={f} />
+              </>
+            );
+          }}
         </FormDialog>
       )}
       {confirm.dialog}

@@ -1,7 +1,6 @@
 "use client";
 import type { FieldValues } from "react-hook-form";
 import { deletion, type useConfirm } from "@/components/resource/confirm";
-import { WhenLoaded } from "@/components/resource/filters";
 import { FormDialog, type KitForm, NumberField, ReadOnlyField, SelectField, TagsField, TextField } from "@/components/resource/form-dialog";
 import { formatMhz, formatMib } from "@/components/resource/format";
 import { type HostRow, hypervisorLabel, options, stateActions, stateText, useClusterOptions } from "@/components/resource/infrastructure";
@@ -153,55 +152,55 @@ export function HostFormDialog({
         tags: [],
         domainType: null,
       }}
+      waitFor={{ query: clusters, what: "clusters" }}
       submitLabel="Create host"
       onSubmit={(v) => client.host.create.mutate(v)}
       invalidate={hostChanges}
       success={(h) => `Host ${h.name} added`}
     >
-      {(f) => (
-        <WhenLoaded query={clusters} what="clusters">
-          {(cs) => (
-            <div className="grid gap-4 sm:grid-cols-2">
+      {(f) => {
+        const cs = clusters.data!;
+        return (
+          <div className="grid gap-4 sm:grid-cols-2">
+            <SelectField
+              form={f}
+              name="clusterId"
+              label="Cluster"
+              empty="Choose a cluster…"
+              options={cs.map((c) => ({
+                value: c.id,
+                label: `${c.zoneName} / ${c.podName} / ${c.name} (${hypervisorLabel[c.hypervisorType] ?? c.hypervisorType})`,
+              }))}
+              // A host runs its cluster's hypervisor: follow the chosen cluster.
+              onChange={(id) => {
+                const c = cs.find((x) => x.id === id);
+                if (c) f.setValue("hypervisorType", c.hypervisorType, { shouldValidate: true });
+              }}
+            />
+            <SelectField
+              form={f}
+              name="hypervisorType"
+              label="Hypervisor"
+              hint="Must match the cluster's hypervisor."
+              options={options(hypervisorLabel, hypervisorTypes)}
+            />
+            <TextField form={f} name="name" label="Name" />
+            <TextField form={f} name="address" label="Address" mono hint={addressHint[f.watch("hypervisorType")]} />
+            <HardwareFields form={f} />
+            {f.watch("hypervisorType") === "kvm" && (
               <SelectField
                 form={f}
-                name="clusterId"
-                label="Cluster"
-                empty="Choose a cluster…"
-                options={cs.map((c) => ({
-                  value: c.id,
-                  label: `${c.zoneName} / ${c.podName} / ${c.name} (${hypervisorLabel[c.hypervisorType] ?? c.hypervisorType})`,
-                }))}
-                // A host runs its cluster's hypervisor: follow the chosen cluster.
-                onChange={(id) => {
-                  const c = cs.find((x) => x.id === id);
-                  if (c) f.setValue("hypervisorType", c.hypervisorType, { shouldValidate: true });
-                }}
+                name="domainType"
+                label="Domain type"
+                empty="Automatic"
+                emptyIsNull
+                options={domainTypeOptions}
+                hint="How libvirt runs this host's VMs. Automatic: kvm where KVM acceleration works, else qemu."
               />
-              <SelectField
-                form={f}
-                name="hypervisorType"
-                label="Hypervisor"
-                hint="Must match the cluster's hypervisor."
-                options={options(hypervisorLabel, hypervisorTypes)}
-              />
-              <TextField form={f} name="name" label="Name" />
-              <TextField form={f} name="address" label="Address" mono hint={addressHint[f.watch("hypervisorType")]} />
-              <HardwareFields form={f} />
-              {f.watch("hypervisorType") === "kvm" && (
-                <SelectField
-                  form={f}
-                  name="domainType"
-                  label="Domain type"
-                  empty="Automatic"
-                  emptyIsNull
-                  options={domainTypeOptions}
-                  hint="How libvirt runs this host's VMs. Automatic: kvm where KVM acceleration works, else qemu."
-                />
-              )}
-            </div>
-          )}
-        </WhenLoaded>
-      )}
+            )}
+          </div>
+        );
+      }}
     </FormDialog>
   );
 }

@@ -3,7 +3,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { deletion, useConfirm } from "@/components/resource/confirm";
-import { FilterSelect, idOrEmpty, StateFilter, unset, useFilters, WhenLoaded } from "@/components/resource/filters";
+import { FilterSelect, idOrEmpty, StateFilter, unset, useFilters } from "@/components/resource/filters";
 import { FormDialog, ReadOnlyField, SelectField, TextField } from "@/components/resource/form-dialog";
 import { infraCrumb, type InitialFilter, type PodRow, stateActions, useZoneOptions } from "@/components/resource/infrastructure";
 import { useResourceMutation } from "@/components/resource/mutations";
@@ -148,27 +148,27 @@ export function Pods({ initialFilter = {} }: { initialFilter?: InitialFilter }) 
           title="Add pod"
           schema={createPodInput}
           defaultValues={{ zoneId: filters.values.zoneId || zones.data?.[0]?.id || "", name: "" }}
+          waitFor={{ query: zones, what: "zones" }}
           submitLabel="Create pod"
           onSubmit={(v) => client.pod.create.mutate(v)}
           invalidate={changes}
           success={(p) => `Pod ${p.name} created`}
         >
-          {(f) => (
-            <WhenLoaded query={zones} what="zones">
-              {(zs) => (
-                <>
-                  <SelectField
-                    form={f}
-                    name="zoneId"
-                    label="Zone"
-                    empty="Choose a zone…"
-                    options={zs.map((z) => ({ value: z.id, label: z.name }))}
-                  />
-                  <TextField form={f} name="name" label="Name" autoFocus />
-                </>
-              )}
-            </WhenLoaded>
-          )}
+          {(f) => {
+            const zs = zones.data!;
+            return (
+              <>
+                <SelectField
+                  form={f}
+                  name="zoneId"
+                  label="Zone"
+                  empty="Choose a zone…"
+                  options={zs.map((z) => ({ value: z.id, label: z.name }))}
+                />
+                <TextField form={f} name="name" label="Name" autoFocus />
+              </>
+            );
+          }}
         </FormDialog>
       )}
       {confirm.dialog}

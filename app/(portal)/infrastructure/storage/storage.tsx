@@ -4,7 +4,7 @@ import { useState } from "react";
 import type { FieldValues } from "react-hook-form";
 import { Tags, TwoLine, UsageBar } from "@/components/resource/cells";
 import { deletion, useConfirm } from "@/components/resource/confirm";
-import { FilterSelect, idOrEmpty, StateFilter, unset, useFilters, WhenLoaded } from "@/components/resource/filters";
+import { FilterSelect, idOrEmpty, StateFilter, unset, useFilters } from "@/components/resource/filters";
 import { FormDialog, type KitForm, NumberField, ReadOnlyField, SelectField, TagsField, TextField } from "@/components/resource/form-dialog";
 import { formatGib } from "@/components/resource/format";
 import {
@@ -241,49 +241,49 @@ function NewPool({ open, zoneId, onClose }: { open: boolean; zoneId: string; onC
         capacityGib: 1024,
         tags: [],
       }}
+      waitFor={{ query: both, what: "zones and clusters" }}
       submitLabel="Create pool"
       onSubmit={(v) => client.storagePool.create.mutate(v)}
       invalidate={changes}
       success={(p) => `Storage pool ${p.name} added`}
     >
-      {(f) => (
-        <WhenLoaded query={both} what="zones and clusters">
-          {({ zones: zs, clusters: cs }) => (
-            <div className="grid gap-4 sm:grid-cols-2">
-              <SelectField
-                form={f}
-                name="zoneId"
-                label="Zone"
-                empty="Choose a zone…"
-                options={zs.map((z) => ({ value: z.id, label: z.name }))}
-                onChange={() => f.setValue("clusterId", null)}
-              />
-              <SelectField
-                form={f}
-                name="clusterId"
-                label="Scope"
-                hint="Zone-wide pools serve every cluster of the zone."
-                empty="Zone-wide (all clusters)"
-                emptyIsNull
-                options={cs
-                  .filter((c) => c.zoneId === f.watch("zoneId"))
-                  .map((c) => ({ value: c.id, label: `Cluster ${c.name} (${c.podName})` }))}
-              />
-              <TextField form={f} name="name" label="Name" />
-              <SelectField form={f} name="type" label="Type" options={options(poolTypeLabel, storagePoolTypes)} />
-              <TextField form={f} name="path" label="Path" mono hint={pathHint[f.watch("type")]} />
-              <NumberField form={f} name="capacityGib" label="Capacity (GiB)" min={1} hint="1 TiB = 1024 GiB" />
-              <TagsField
-                form={f}
-                name="tags"
-                label="Tags"
-                className="sm:col-span-2"
-                hint="Comma-separated, e.g. ssd; disk offerings with tags only use pools with every tag."
-              />
-            </div>
-          )}
-        </WhenLoaded>
-      )}
+      {(f) => {
+        const { zones: zs, clusters: cs } = both.data!;
+        return (
+          <div className="grid gap-4 sm:grid-cols-2">
+            <SelectField
+              form={f}
+              name="zoneId"
+              label="Zone"
+              empty="Choose a zone…"
+              options={zs.map((z) => ({ value: z.id, label: z.name }))}
+              onChange={() => f.setValue("clusterId", null)}
+            />
+            <SelectField
+              form={f}
+              name="clusterId"
+              label="Scope"
+              hint="Zone-wide pools serve every cluster of the zone."
+              empty="Zone-wide (all clusters)"
+              emptyIsNull
+              options={cs
+                .filter((c) => c.zoneId === f.watch("zoneId"))
+                .map((c) => ({ value: c.id, label: `Cluster ${c.name} (${c.podName})` }))}
+            />
+            <TextField form={f} name="name" label="Name" />
+            <SelectField form={f} name="type" label="Type" options={options(poolTypeLabel, storagePoolTypes)} />
+            <TextField form={f} name="path" label="Path" mono hint={pathHint[f.watch("type")]} />
+            <NumberField form={f} name="capacityGib" label="Capacity (GiB)" min={1} hint="1 TiB = 1024 GiB" />
+            <TagsField
+              form={f}
+              name="tags"
+              label="Tags"
+              className="sm:col-span-2"
+              hint="Comma-separated, e.g. ssd; disk offerings with tags only use pools with every tag."
+            />
+          </div>
+        );
+      }}
     </FormDialog>
   );
 }

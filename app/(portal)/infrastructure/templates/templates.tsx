@@ -3,7 +3,6 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { TwoLine } from "@/components/resource/cells";
 import { useConfirm } from "@/components/resource/confirm";
-import { WhenLoaded } from "@/components/resource/filters";
 import { FormDialog, NumberField, SelectField, TextField } from "@/components/resource/form-dialog";
 import { hypervisorLabel, infraCrumb, options } from "@/components/resource/infrastructure";
 import { useResourceMutation } from "@/components/resource/mutations";
@@ -135,40 +134,40 @@ function RegisterDialog({ open, onClose }: { open: boolean; onClose: () => void 
         path: "",
         isPublic: true,
       }}
+      waitFor={{ query: stores, what: "secondary stores" }}
       submitLabel="Register"
       onSubmit={(v) => client.template.register.mutate(v)}
       invalidate={changes}
       success={(t) => `Template ${t.name} registered`}
     >
-      {(f) => (
-        <WhenLoaded query={stores} what="secondary stores">
-          {(ss) => (
-            <>
-              <TextField form={f} name="name" label="Name" autoFocus />
-              <TextField form={f} name="osType" label="OS type" />
-              <div className="grid grid-cols-2 gap-3">
-                <SelectField
-                  form={f}
-                  name="hypervisorType"
-                  label="Hypervisor"
-                  options={options(hypervisorLabel, hypervisorTypes)}
-                  onChange={(h) => f.setValue("format", h === "kvm" ? "qcow2" : "simulator", { shouldValidate: true })}
-                />
-                <SelectField form={f} name="format" label="Format" options={templateFormats.map((x) => ({ value: x, label: x }))} />
-              </div>
+      {(f) => {
+        const ss = stores.data!;
+        return (
+          <>
+            <TextField form={f} name="name" label="Name" autoFocus />
+            <TextField form={f} name="osType" label="OS type" />
+            <div className="grid grid-cols-2 gap-3">
               <SelectField
                 form={f}
-                name="secondaryStoreId"
-                label="Secondary store"
-                empty="Choose a store…"
-                options={ss.map((s) => ({ value: s.id, label: `${s.name} (${s.path})` }))}
+                name="hypervisorType"
+                label="Hypervisor"
+                options={options(hypervisorLabel, hypervisorTypes)}
+                onChange={(h) => f.setValue("format", h === "kvm" ? "qcow2" : "simulator", { shouldValidate: true })}
               />
-              <TextField form={f} name="path" label="Image path" mono hint="Inside the secondary store, e.g. templates/tiny.qcow2" />
-              <NumberField form={f} name="sizeGib" label="Size (GiB)" min={1} optional hint="Empty: the image's own size" />
-            </>
-          )}
-        </WhenLoaded>
-      )}
+              <SelectField form={f} name="format" label="Format" options={templateFormats.map((x) => ({ value: x, label: x }))} />
+            </div>
+            <SelectField
+              form={f}
+              name="secondaryStoreId"
+              label="Secondary store"
+              empty="Choose a store…"
+              options={ss.map((s) => ({ value: s.id, label: `${s.name} (${s.path})` }))}
+            />
+            <TextField form={f} name="path" label="Image path" mono hint="Inside the secondary store, e.g. templates/tiny.qcow2" />
+            <NumberField form={f} name="sizeGib" label="Size (GiB)" min={1} optional hint="Empty: the image's own size" />
+          </>
+        );
+      }}
     </FormDialog>
   );
 }

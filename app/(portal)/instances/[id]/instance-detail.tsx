@@ -3,7 +3,9 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
-import { formatDateTime, formatRelative } from "@/components/resource/format";
+import { AccountLink, HostLink, When } from "@/components/resource/cells";
+import { DetailState } from "@/components/resource/detail-state";
+import { formatDateTime, humanizeTimes } from "@/components/resource/format";
 import { InstanceActionDialog, operationLabel, whyNot } from "@/components/resource/instance-actions";
 import { InstanceMetrics } from "@/components/resource/instance-metrics";
 import { formatSize, InstanceStateBadge, transitionalStates, type VmOperation } from "@/components/resource/instance-state";
@@ -13,8 +15,8 @@ import { toast } from "@/components/resource/toast";
 import { useCaller } from "@/components/shell/caller-context";
 import { Badge, type Tone } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { Card, PageHeader } from "@/components/ui/page-header";
-import { EmptyState, ErrorState, Loading } from "@/components/ui/states";
+import { StaticTable } from "@/components/ui/data-table";
+import { Card, Fact, Facts, PageHeader } from "@/components/ui/page-header";
 import { useTRPC } from "@/lib/trpc/client";
 
 type Detail = RouterOutputs["instance"]["get"];
@@ -80,34 +82,16 @@ export function InstanceDetail({ id }: { id: string }) {
     if (job.status === "succeeded") setTimeout(() => setShownJob((j) => (j === job.id ? null : j)), 6000);
   };
 
-  if (vmQuery.isPending || ((left || goneAfterExpunge) && vmQuery.error)) {
+  // Just expunged: "Loading" until the page has moved on, not "not found".
+  if (!vmQuery.data || left || goneAfterExpunge) {
     return (
-      <>
-        <PageHeader title="Instance" crumbs={crumbs} />
-        <Loading label="Loading instance…" />
-      </>
-    );
-  }
-  if (vmQuery.error) {
-    return (
-      <>
-        <PageHeader title="Instance" crumbs={crumbs} />
-        <Card>
-          {vmQuery.error.data?.code === "NOT_FOUND" ? (
-            <EmptyState
-              title="Instance not found"
-              hint="It does not exist, it has been expunged, or it belongs to an account you cannot see."
-              action={
-                <Link href="/instances" className="text-sm font-medium text-brand-700 hover:underline">
-                  Back to instances
-                </Link>
-              }
-            />
-          ) : (
-            <ErrorState error={vmQuery.error} onRetry={() => void vmQuery.refetch()} />
-          )}
-        </Card>
-      </>
+      <DetailState
+        query={left || goneAfterExpunge ? { ...vmQuery, isPending: true } : vmQuery}
+        noun="Instance"
+        crumbs={crumbs}
+        notFoundHint="It does not exist, it has been expunged, or it belongs to an account you cannot see."
+        back={{ href: "/instances", label: "Back to instances" }}
+      />
     );
   }
 
@@ -171,46 +155,44 @@ export function InstanceDetail({ id }: { id: string }) {
         )}
 
         <Card title="Summary">
-          <dl data-testid="instance-summary" className="grid grid-cols-1 gap-x-6 gap-y-4 p-4 text-sm sm:grid-cols-2 lg:grid-cols-4">
-            <Item label="State">
+          <Facts testId="instance-summary">
+            <Fact label="State">
               <InstanceStateBadge state={vm.state} testId="instance-state" />
-              <span className="ml-2 text-xs text-slate-600" title={formatDateTime(vm.stateChangedAt)}>
-                since {formatRelative(vm.stateChangedAt)}
+              <span className="ml-2 text-xs text-slate-600">
+                since <When at={vm.stateChangedAt} />
               </span>
-            </Item>
-            <Item label="Compute offering">
+            </Fact>
+            <Fact label="Compute offering">
               <span className="font-medium text-slate-800">{vm.offeringName}</span>
               <span className="block text-xs text-slate-600">
                 {formatSize(vm.cpuCores, vm.memoryMib)} · {vm.cpuMhz} MHz
               </span>
-            </Item>
-            <Item label="Template">
+            </Fact>
+            <Fact label="Template">
               <span className="text-slate-800">{vm.templateName}</span>
               <span className="block text-xs text-slate-600">{vm.osType}</span>
-            </Item>
-            <Item label="Zone">{vm.zoneName}</Item>
-            <Item label="IP address">
+            </Fact>
+            <Fact label="Zone">{vm.zoneName}</Fact>
+            <Fact label="IP address">
               {vm.ipAddress ? (
                 <span className="font-mono text-slate-800">{vm.ipAddress}</span>
               ) : (
                 <span className="text-slate-500">Not assigned</span>
               )}
-            </Item>
+            </Fact>
             {caller.accountType === "root_admin" && (
-              <Item label="Host">
-                {vm.hostName && vm.hostId ? (
-                  <Link href={`/infrastructure/hosts/${vm.hostId}`} className="text-brand-700 hover:underline">
-                    {vm.hostName}
-                  </Link>
-                ) : (
-                  <span className="text-slate-600">None</span>
-                )}
+              <Fact label="Host">
+                <HostLink id={vm.hostId} name={vm.hostName} />
                 {!vm.hostName && <span className="block text-xs text-slate-600">Placed when it starts</span>}
-              </Item>
+              </Fact>
             )}
-            {admin && <Item label="Account">{vm.accountName}</Item>}
-            <Item label="Created">{formatDateTime(vm.createdAt)}</Item>
-          </dl>
+            {admin && (
+              <Fact label="Account">
+                <AccountLink id={vm.accountId} name={vm.accountName} />
+              </Fact>
+            )}
+            <Fact label="Created">{formatDateTime(vm.createdAt)}</Fact>
+          </Facts>
         </Card>
 
         {!destroyed && <InstanceMetrics instanceId={vm.id} hideWhenEmpty={vm.state !== "running"} />}
@@ -245,103 +227,81 @@ export function InstanceDetail({ id }: { id: string }) {
   );
 }
 
-function Item({ label, children }: { label: string; children: React.ReactNode }) {
-  return (
-    <div>
-      <dt className="text-xs font-medium uppercase tracking-wide text-slate-600">{label}</dt>
-      <dd className="mt-1 text-slate-700">{children}</dd>
-    </div>
-  );
-}
-
 const levelTone: Record<EventRow["level"], Tone> = { info: "blue", warn: "amber", error: "red" };
 
 function EventsTable({ events }: { events: EventRow[] }) {
-  if (events.length === 0) return <EmptyState title="No events yet" />;
   return (
-    <div className="max-h-96 overflow-y-auto">
-      <table className="min-w-full divide-y divide-slate-200 text-sm" aria-label="Events of this instance">
-        <thead className="sticky top-0 bg-slate-50">
-          <tr>
-            <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">
-              Time
-            </th>
-            <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">
-              Event
-            </th>
-            <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">
-              Description
-            </th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {events.map((e) => (
-            <tr key={e.id}>
-              <td className="whitespace-nowrap px-4 py-2 text-slate-600" title={formatDateTime(e.createdAt)}>
-                {formatRelative(e.createdAt)}
-              </td>
-              <td className="whitespace-nowrap px-4 py-2">
-                <span className="inline-flex items-center gap-1.5">
-                  {e.level !== "info" && <Badge tone={levelTone[e.level]}>{e.level}</Badge>}
-                  <code className="text-xs text-slate-700">{e.type}</code>
-                </span>
-              </td>
-              <td className="px-4 py-2 text-slate-800">{e.description}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <StaticTable
+      label="Events of this instance"
+      rows={events}
+      rowKey={(e) => e.id}
+      maxHeight
+      emptyTitle="No events yet"
+      columns={[
+        { key: "time", header: "Time", className: "whitespace-nowrap text-slate-600", cell: (e) => <When at={e.createdAt} /> },
+        {
+          key: "type",
+          header: "Event",
+          className: "whitespace-nowrap",
+          cell: (e) => (
+            <span className="inline-flex items-center gap-1.5">
+              {e.level !== "info" && <Badge tone={levelTone[e.level]}>{e.level}</Badge>}
+              <code className="text-xs text-slate-700">{e.type}</code>
+            </span>
+          ),
+        },
+        { key: "description", header: "Description", cell: (e) => humanizeTimes(e.description) },
+      ]}
+    />
   );
 }
 
 const statusTone: Record<JobRow["status"], Tone> = { queued: "gray", running: "blue", succeeded: "green", failed: "red" };
 
 function JobsTable({ jobs }: { jobs: JobRow[] }) {
-  if (jobs.length === 0) return <EmptyState title="No jobs yet" />;
   return (
-    <div className="max-h-96 overflow-y-auto">
-      <table className="min-w-full divide-y divide-slate-200 text-sm" aria-label="Recent jobs">
-        <thead className="sticky top-0 bg-slate-50">
-          <tr>
-            <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">
-              Operation
-            </th>
-            <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">
-              Status
-            </th>
-            <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">
-              Started
-            </th>
-            <th scope="col" className="px-4 py-2 text-left font-medium text-slate-600">
-              Took
-            </th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {jobs.map((j) => (
-            <tr key={j.id}>
-              <td className="px-4 py-2">
-                <span className="font-medium text-slate-800">{jobNoun(j.type)}</span>
-                {j.error && <span className="block max-w-xs text-xs text-red-700">{j.error}</span>}
-              </td>
-              <td className="whitespace-nowrap px-4 py-2">
-                <Badge tone={statusTone[j.status]}>
-                  {j.status}
-                  {j.status === "running" ? ` ${j.progress}%` : ""}
-                </Badge>
-              </td>
-              <td className="whitespace-nowrap px-4 py-2 text-slate-600" title={formatDateTime(j.startedAt ?? j.createdAt)}>
-                {formatRelative(j.startedAt ?? j.createdAt)}
-              </td>
-              <td className="whitespace-nowrap px-4 py-2 tabular-nums text-slate-600">
-                {duration(j.startedAt ?? j.createdAt, j.finishedAt)}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <StaticTable
+      label="Recent jobs"
+      rows={jobs}
+      rowKey={(j) => j.id}
+      maxHeight
+      emptyTitle="No jobs yet"
+      columns={[
+        {
+          key: "type",
+          header: "Operation",
+          cell: (j) => (
+            <>
+              <span className="font-medium text-slate-800">{jobNoun(j.type)}</span>
+              {j.error && <span className="block max-w-xs text-xs text-red-700">{humanizeTimes(j.error)}</span>}
+            </>
+          ),
+        },
+        {
+          key: "status",
+          header: "Status",
+          className: "whitespace-nowrap",
+          cell: (j) => (
+            <Badge tone={statusTone[j.status]}>
+              {j.status}
+              {j.status === "running" ? ` ${j.progress}%` : ""}
+            </Badge>
+          ),
+        },
+        {
+          key: "started",
+          header: "Started",
+          className: "whitespace-nowrap text-slate-600",
+          cell: (j) => <When at={j.startedAt ?? j.createdAt} />,
+        },
+        {
+          key: "took",
+          header: "Took",
+          className: "whitespace-nowrap tabular-nums text-slate-600",
+          cell: (j) => duration(j.startedAt ?? j.createdAt, j.finishedAt),
+        },
+      ]}
+    />
   );
 }
 

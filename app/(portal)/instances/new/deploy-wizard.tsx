@@ -88,6 +88,13 @@ export function DeployWizard() {
   /** An error beside its field: the server's, or the live check once the user has typed there. */
   const shown = (f: FieldName, typed: boolean) => errors[f] ?? (typed ? problems[f] : undefined);
   const nameValid = n.success;
+  /** A field's server error goes once the user changes that field. */
+  const edited =
+    <T,>(f: FieldName, set: (v: T) => void) =>
+    (v: T) => {
+      set(v);
+      setErrors((e) => ({ ...e, [f]: undefined }));
+    };
 
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
@@ -145,12 +152,11 @@ export function DeployWizard() {
               label="Zone"
               name="zoneId"
               value={zoneId}
-              onChange={(v) => {
+              onChange={edited("zoneId", (v: string) => {
                 setZoneId(v);
                 // Dropped for good, not just hidden: coming back to this zone does not bring it back.
                 if (!c.templates.some((t) => t.id === chosenTemplateId && (t.zoneId === null || t.zoneId === v))) setTemplateId(null);
-                setErrors((e) => ({ ...e, zoneId: undefined }));
-              }}
+              })}
               items={c.zones.map((z) => ({ id: z.id, title: z.name, body: z.description ?? undefined }))}
             />
           </Step>
@@ -163,10 +169,7 @@ export function DeployWizard() {
                 label="Template"
                 name="templateId"
                 value={templateId}
-                onChange={(v) => {
-                  setTemplateId(v);
-                  setErrors((e) => ({ ...e, templateId: undefined }));
-                }}
+                onChange={edited("templateId", setTemplateId)}
                 items={templates.map((t) => ({
                   id: t.id,
                   title: t.name,
@@ -188,10 +191,7 @@ export function DeployWizard() {
               label="Compute offering"
               name="computeOfferingId"
               value={offeringId}
-              onChange={(v) => {
-                setOfferingId(v);
-                setErrors((e) => ({ ...e, computeOfferingId: undefined }));
-              }}
+              onChange={edited("computeOfferingId", setOfferingId)}
               items={c.offerings.map((o) => {
                 const fit = fits(limits.data, o, countOk ? count : 1);
                 return {
@@ -219,10 +219,7 @@ export function DeployWizard() {
                     invalid={!!shown("name", name !== "")}
                     autoComplete="off"
                     placeholder="web-1"
-                    onChange={(e) => {
-                      setName(e.target.value);
-                      setErrors((er) => ({ ...er, name: undefined }));
-                    }}
+                    onChange={(e) => edited("name", setName)(e.target.value)}
                   />
                 )}
               </Field>
@@ -235,10 +232,7 @@ export function DeployWizard() {
                     max={20}
                     value={countText}
                     invalid={!!shown("count", true)}
-                    onChange={(e) => {
-                      setCountText(e.target.value);
-                      setErrors((er) => ({ ...er, count: undefined }));
-                    }}
+                    onChange={(e) => edited("count", setCountText)(e.target.value)}
                   />
                 )}
               </Field>

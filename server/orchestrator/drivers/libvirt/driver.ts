@@ -1,6 +1,4 @@
 import { createHash, randomBytes } from "node:crypto";
-import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import {
   DriverError,
@@ -12,6 +10,8 @@ import {
   type HypervisorDriver,
   type VmSpec,
   type VmStats,
+  type VolumeInfo,
+  type VolumeRef,
 } from "../types";
 import {
   domainState,
@@ -25,7 +25,10 @@ import {
   sumCounter,
 } from "./parse";
 import { env } from "@/server/env";
-import { allowedUriProblem, isConnectionTrouble, qemuImg, ToolError, virsh } from "./run";
+import { allowedUriProblem, ToolError, virsh } from "./run";
+import { isHelperDomain, LibvirtSnapshots } from "./snapshots";
+import { isVolMissing, volumeFiles, type VirshCall } from "./storage";
+import { deleteFile, isLayerPath, LibvirtVolumes, withXmlFile } from "./volumes";
 import { cpuTuneFor, domainXml, NAME_RE, type NicDef } from "./xml";
 
 export interface LibvirtDriverOptions {
@@ -39,10 +42,11 @@ export interface LibvirtDriverOptions {
   pollMs?: number;
 }
 
-const volumeName = (vm: string) => `${vm}-root.qcow2`;
+/** The root volume of VM `i-12` is `i-12-root` (its base file i-12-root.qcow2). */
+export const rootVolumeName = (vm: string) => `${vm}-root`;
 const serialLogName = (vm: string) => `${vm}-serial.log`;
 
-/** Is the URI this machine's own libvirtd (the disks are then local files for qemu-img)? */
+/** Is the URI this machine's own libvirtd? */
 export function isLocalUri(uri: string) {
   return uri === "qemu:///system";
 }
@@ -60,18 +64,20 @@ export function uuidFor(name: string) {
 }
 
 /**
- * The libvirt/KVM driver. It talks to each host's libvirtd with `virsh -c <uri>` and handles disk
- * images with `qemu-img`; every value it passes is one argv element (execFile, no shell) and the
- * domain XML is built from typed data with escaping (xml.ts).
+ * The libvirt/KVM driver. It talks to each host's libvirtd with `virsh -c <uri>`; every value it
+ * passes is one argv element (execFile, no shell) and the domain XML is built from typed data with
+ * escaping (xml.ts).
  *
- * Volumes are files in the primary storage directory: the template image is copied there once
- * (template-on-primary) and each VM's root disk is a qcow2 overlay on that copy. Disk files are
- * handled by qemu-img on the Stratus server itself, so for a remote host the primary and secondary
- * storage directories must be the same shared paths on both sides (NFS), as in CloudStack.
+ * Storage goes through libvirt's storage API on the same connection (storage.ts, volumes.ts): a
+ * primary pool is a libvirt dir pool on the host, the template is uploaded into it once
+ * (vol-upload, streamed from the secondary store on the Stratus server) and each VM's root disk is
+ * a qcow2 volume backed by it. A remote host therefore shares nothing with the Stratus server.
  */
 export class LibvirtDriver implements HypervisorDriver {
   private readonly prevCpu = new Map<string, { cpuNs: number; at: number }>();
-  private readonly templateCopies = new Map<string, Promise<{ path: string; virtualSize: number }>>();
+  readonly volumes = new LibvirtVolumes((host) => this.conn(host));
+  /** Volume snapshots on secondary storage (not part of HypervisorDriver yet: the libvirt side of issue 10). */
+  readonly snapshots = new LibvirtSnapshots((host) => this.conn(host));
 
   constructor(private readonly opts: LibvirtDriverOptions = {}) {}
 
@@ -134,88 +140,45 @@ export class LibvirtDriver implements HypervisorDriver {
     throw new DriverError(`STRATUS_LIBVIRT_NIC must be user, none, network:<name> or bridge:<name>, not ${mode}`);
   }
 
-  /** The template image on primary storage, copied from the secondary store once per pool. */
-  private templateOnPrimary(spec: VmSpec, primary: string) {
-    const t = spec.template;
-    const format = t.format === "raw" ? "raw" : "qcow2";
-    const target = path.join(primary, `template-${t.id}.${format}`);
-    const key = `${target}`;
-    let p = this.templateCopies.get(key);
-    if (!p) {
-      p = this.copyTemplate(t.path, target, format);
-      this.templateCopies.set(key, p);
-      p.catch(() => this.templateCopies.delete(key));
-    }
-    return p;
+  private conn(host: HostRef): VirshCall {
+    return (args, timeoutMs) => this.call(host, args, timeoutMs);
   }
 
-  private async copyTemplate(source: string, target: string, format: "qcow2" | "raw") {
-    const info = await this.imageInfo(target, format).catch(() => null);
-    if (info) return { path: target, virtualSize: info.virtualSize };
-    if (!path.isAbsolute(source)) throw new DriverError(`Template image path ${source} is not absolute`);
-    try {
-      await fs.access(source);
-    } catch {
-      throw new DriverError(`Template image ${source} is missing on the secondary store; register the template again or restore the file`);
-    }
-    // Check the source before copying: a broken image fails here with qemu-img's own words.
-    await this.imageInfo(source, format);
-    const tmp = `${target}.${randomBytes(4).toString("hex")}.part`;
-    try {
-      await fs.copyFile(source, tmp);
-      await fs.rename(tmp, target);
-    } catch (e) {
-      await fs.rm(tmp, { force: true });
-      throw storageError(e, `copying template ${source} to primary storage ${path.dirname(target)}`);
-    }
-    const copied = await this.imageInfo(target, format);
-    return { path: target, virtualSize: copied.virtualSize };
-  }
-
-  private async imageInfo(file: string, format: "qcow2" | "raw") {
-    let out: string;
-    try {
-      out = (await qemuImg(["info", "-U", "-f", format, "--output=json", "--", file], { timeoutMs: 60_000 })).stdout;
-    } catch (e) {
-      throw new DriverError(`Template image ${file} is not a usable ${format} image: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    const j = JSON.parse(out) as { "virtual-size": number; "backing-filename"?: string };
-    // A template must be self-contained: a backing file would let an image read any host file.
-    if (j["backing-filename"])
-      throw new DriverError(`Template image ${file} has a backing file (${j["backing-filename"]}); flatten it with qemu-img convert first`);
-    return { virtualSize: j["virtual-size"] };
-  }
-
-  private async rootVolume(spec: VmSpec): Promise<string> {
+  private rootVolume(spec: VmSpec): VolumeRef {
     if (!spec.storage)
       throw new DriverError(
         `No primary storage of type local directory serves this host; add one (Infrastructure → Storage) before deploying ${spec.displayName}`,
       );
-    const primary = spec.storage.primaryPath;
-    if (!path.isAbsolute(primary)) throw new DriverError(`Primary storage path ${primary} is not absolute`);
-    try {
-      await fs.mkdir(primary, { recursive: true });
-    } catch (e) {
-      throw storageError(e, `preparing primary storage ${primary}`);
-    }
-    const volume = path.join(primary, volumeName(spec.name));
-    if (await exists(volume)) return volume;
-    const base = await this.templateOnPrimary(spec, primary);
-    const size = Math.max(base.virtualSize, spec.storage.rootDiskGib * 1024 ** 3);
-    const fmt = spec.template.format === "raw" ? "raw" : "qcow2";
-    try {
-      await qemuImg(["create", "-q", "-f", "qcow2", "-F", fmt, "-b", base.path, "--", volume, String(size)]);
-    } catch (e) {
-      await fs.rm(volume, { force: true });
-      throw storageError(e, `creating the root volume of ${spec.displayName} on ${primary}`);
-    }
-    return volume;
+    return { pool: { id: spec.storage.poolId, type: "local_dir", path: spec.storage.primaryPath }, name: rootVolumeName(spec.name) };
+  }
+
+  createVolume(host: HostRef, vol: VolumeRef, opts: { sizeGib: number; template?: VmSpec["template"] }): Promise<VolumeInfo> {
+    return this.volumes.create(host, vol, opts);
+  }
+  deleteVolume(host: HostRef, vol: VolumeRef): Promise<void> {
+    return this.volumes.delete(host, vol);
+  }
+  resizeVolume(host: HostRef, vol: VolumeRef, sizeGib: number, vmName?: string): Promise<VolumeInfo> {
+    return this.volumes.resize(host, vol, sizeGib, vmName === undefined ? undefined : this.checkName(vmName));
+  }
+  attachVolume(host: HostRef, vmName: string, vol: VolumeRef, target: string): Promise<void> {
+    return this.volumes.attach(host, this.checkName(vmName), vol, target);
+  }
+  detachVolume(host: HostRef, vmName: string, vol: VolumeRef, target: string): Promise<void> {
+    return this.volumes.detach(host, this.checkName(vmName), vol, target);
+  }
+  volumeInfo(host: HostRef, vol: VolumeRef): Promise<VolumeInfo | "missing"> {
+    return this.volumes.info(host, vol);
   }
 
   async create(host: HostRef, spec: VmSpec): Promise<void> {
     const name = this.checkName(spec.name);
     const uri = this.uri(host);
-    const volume = await this.rootVolume(spec);
+    const root = this.rootVolume(spec);
+    const rootPath = await this.volumes.ensure(host, root, { sizeGib: spec.storage!.rootDiskGib, template: spec.template });
+    const data = [];
+    for (const v of spec.volumes ?? [])
+      data.push({ path: await this.volumes.topPath(host, v.vol), format: "qcow2" as const, target: v.target });
     const xml = domainXml({
       name,
       uuid: uuidFor(name),
@@ -225,24 +188,17 @@ export class LibvirtDriver implements HypervisorDriver {
       cpuTune: cpuTuneFor(spec.cpuCapPercent),
       title: spec.displayName,
       hostname: spec.displayName,
-      disks: [{ path: volume, format: "qcow2", target: "vda" }],
+      disks: [{ path: rootPath, format: "qcow2", target: "vda" }, ...data],
       nics: this.nics(name),
       vnc: {
         listen: this.opts.vncListen ?? env().STRATUS_LIBVIRT_VNC_LISTEN ?? (isLocalUri(uri) ? "127.0.0.1" : "0.0.0.0"),
         password: randomBytes(6).toString("base64url").slice(0, 8),
       },
-      serialLogPath: path.join(spec.storage!.primaryPath, serialLogName(name)),
+      serialLogPath: path.join(root.pool.path, serialLogName(name)),
       metadata: { template: spec.template.id },
     });
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "stratus-xml-"));
-    try {
-      const file = path.join(dir, "domain.xml");
-      await fs.writeFile(file, xml, { mode: 0o600 });
-      // define on an existing domain replaces its persistent definition (a changed offering).
-      await this.call(host, ["define", "--file", file]);
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
-    }
+    // define on an existing domain replaces its persistent definition (a changed offering).
+    await withXmlFile(xml, (file) => this.call(host, ["define", "--file", file]));
   }
 
   async start(host: HostRef, spec: VmSpec): Promise<void> {
@@ -297,12 +253,13 @@ export class LibvirtDriver implements HypervisorDriver {
     await this.call(host, ["reboot", "--domain", name, "--mode", "acpi"]);
   }
 
+  /** Undefines the VM and deletes its root volume and serial log (data volumes stay: they are detached, not destroyed). */
   async destroy(host: HostRef, name: string): Promise<void> {
     this.checkName(name);
-    let disks: string[] = [];
+    let rootDisks: string[] = [];
     try {
-      disks = parseDomBlkList((await this.call(host, ["domblklist", "--domain", name, "--details"])).stdout)
-        .filter((d) => d.device === "disk" && path.basename(d.source) === volumeName(name))
+      rootDisks = parseDomBlkList((await this.call(host, ["domblklist", "--domain", name, "--details", "--inactive"])).stdout)
+        .filter((d) => d.device === "disk" && isLayerPath(rootVolumeName(name), d.source))
         .map((d) => d.source);
     } catch (e) {
       if (isMissing(e)) return; // already gone (idempotent)
@@ -314,15 +271,27 @@ export class LibvirtDriver implements HypervisorDriver {
     } catch (e) {
       if (!isMissing(e)) throw e;
     }
-    for (const disk of disks) {
-      await fs.rm(disk, { force: true });
-      await fs.rm(path.join(path.dirname(disk), serialLogName(name)), { force: true });
+    const call = this.conn(host);
+    for (const disk of rootDisks) {
+      let pool: string;
+      try {
+        pool = (await this.call(host, ["vol-pool", "--vol", disk])).stdout.trim();
+      } catch (e) {
+        if (isVolMissing(e)) continue;
+        throw e;
+      }
+      const files = await volumeFiles(call, pool, rootVolumeName(name));
+      for (const f of files) await deleteFile(call, pool, f.file);
+      await deleteFile(call, pool, serialLogName(name));
     }
   }
 
   async list(host: HostRef): Promise<DriverVm[]> {
     const stats = parseDomStats((await this.call(host, ["domstats", "--raw", "--state"])).stdout);
-    return [...stats].map(([name, s]) => ({ name, state: domainState(Number(s.get("state.state") ?? 0)) }));
+    // Snapshot commits' paused helper domains (snapshots.ts) are Stratus's own, never a VM.
+    return [...stats]
+      .filter(([name]) => !isHelperDomain(name))
+      .map(([name, s]) => ({ name, state: domainState(Number(s.get("state.state") ?? 0)) }));
   }
 
   async stats(host: HostRef): Promise<VmStats[]> {
@@ -382,24 +351,6 @@ export class LibvirtDriver implements HypervisorDriver {
 
 function isMissing(e: unknown) {
   return e instanceof DriverError && /failed to get domain|Domain not found|no domain with matching name/i.test(e.message);
-}
-
-function storageError(e: unknown, what: string): DriverError {
-  const msg = e instanceof Error ? e.message : String(e);
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === "ENOSPC" || /No space left on device/i.test(msg))
-    return new DriverError(`Primary storage is full while ${what} (no space left on device); free space or add primary storage`);
-  if (code === "EACCES" || code === "EPERM") return new DriverError(`Permission denied while ${what}: ${msg}`);
-  return new DriverError(`Failed ${what}: ${msg}`, isConnectionTrouble(msg));
-}
-
-async function exists(p: string) {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -21,6 +21,7 @@ import { orchestratorConfig } from "@/server/orchestrator/config";
 import { collectHost } from "@/server/orchestrator/metrics/collector";
 import { reconcileHost } from "@/server/orchestrator/sync/reconciler";
 import { openTestDb } from "@/test/db";
+import { undefinePoolsUnder } from "@/test/libvirt-pools";
 import { api, callerFor, seedTenancy } from "@/test/fixtures";
 import { testWorkers, waitFor, waitForJob } from "@/test/orchestrator";
 
@@ -141,6 +142,7 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt driver with a
       }
     }
     await h?.close();
+    if (dir) undefinePoolsUnder(dir);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 

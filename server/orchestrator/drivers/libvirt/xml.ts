@@ -93,13 +93,53 @@ export function cpuTuneFor(percent: number | undefined): DomainDef["cpuTune"] {
   return { periodUs: CPU_PERIOD_US, quotaUs: Math.max(1000, Math.round((CPU_PERIOD_US * percent) / 100)) };
 }
 
+function diskNode(disk: DiskDef): XmlNode {
+  if (!disk.path.startsWith("/")) throw new Error(`Domain XML: disk path must be absolute: ${disk.path}`);
+  if (!TARGET_RE.test(disk.target)) throw new Error(`Domain XML: bad disk target ${disk.target}`);
+  return el(
+    "disk",
+    { type: "file", device: "disk" },
+    el("driver", { name: "qemu", type: disk.format, cache: "none", discard: "unmap" }),
+    el("source", { file: disk.path }),
+    el("target", { dev: disk.target, bus: "virtio" }),
+    disk.readonly ? el("readonly") : null,
+  );
+}
+
+/** One virtio disk, for attach-device / update-device (the same element the domain XML has). */
+export function diskXml(disk: DiskDef): string {
+  return render(diskNode(disk)) + "\n";
+}
+
+export function isDiskTarget(target: string) {
+  return TARGET_RE.test(target);
+}
+
+/**
+ * A transient helper domain that never runs a CPU (started paused): it only opens a volume's
+ * chain in QEMU so libvirt's block jobs (blockcommit) can work on a volume no VM has running.
+ */
+export function helperDomainXml(name: string, domainType: "kvm" | "qemu", disk: DiskDef): string {
+  if (!NAME_RE.test(name)) throw new Error(`Domain XML: bad domain name ${JSON.stringify(name)}`);
+  return (
+    render(
+      el(
+        "domain",
+        { type: domainType },
+        el("name", {}, name),
+        el("memory", { unit: "MiB" }, 32),
+        el("vcpu", {}, 1),
+        el("os", {}, el("type", { arch: "x86_64", machine: "pc" }, "hvm")),
+        el("on_poweroff", {}, "destroy"),
+        el("devices", {}, diskNode(disk)),
+      ),
+    ) + "\n"
+  );
+}
+
 export function domainXml(d: DomainDef): string {
   if (!NAME_RE.test(d.name)) throw new Error(`Domain XML: bad domain name ${JSON.stringify(d.name)}`);
   if (d.domainType !== "kvm" && d.domainType !== "qemu") throw new Error("Domain XML: domain type must be kvm or qemu");
-  for (const disk of d.disks) {
-    if (!disk.path.startsWith("/")) throw new Error(`Domain XML: disk path must be absolute: ${disk.path}`);
-    if (!TARGET_RE.test(disk.target)) throw new Error(`Domain XML: bad disk target ${disk.target}`);
-  }
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(d.uuid)) throw new Error(`Domain XML: bad UUID ${d.uuid}`);
   for (const nic of d.nics) if (!MAC_RE.test(nic.mac)) throw new Error(`Domain XML: bad MAC ${nic.mac}`);
   const node = el(
@@ -145,16 +185,7 @@ export function domainXml(d: DomainDef): string {
     el(
       "devices",
       {},
-      ...d.disks.map((disk) =>
-        el(
-          "disk",
-          { type: "file", device: "disk" },
-          el("driver", { name: "qemu", type: disk.format, cache: "none", discard: "unmap" }),
-          el("source", { file: disk.path }),
-          el("target", { dev: disk.target, bus: "virtio" }),
-          disk.readonly ? el("readonly") : null,
-        ),
-      ),
+      ...d.disks.map(diskNode),
       ...d.nics.map((nic) =>
         el(
           "interface",

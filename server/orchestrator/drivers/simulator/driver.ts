@@ -11,6 +11,8 @@ import {
   type HypervisorDriver,
   type VmSpec,
   type VmStats,
+  type VolumeInfo,
+  type VolumeRef,
 } from "../types";
 import { SimulatorConsoles } from "./rfb/consoles";
 
@@ -28,6 +30,11 @@ export class SimulatorDriver implements HypervisorDriver {
   private cache: { at: number; latency: Record<string, number>; faults: Fault[] } | null = null;
   /** Display names seen in create/start (the console shows them; simulator_vms has none). */
   private readonly displayNames = new Map<string, string>();
+  /**
+   * Placeholder volumes, in this process's memory only, so the simulator satisfies the grown
+   * interface; the volumes work replaces them with volumes kept in the database.
+   */
+  private readonly simVolumes = new Map<string, VolumeInfo>();
   /** One RFB (VNC) server per running VM whose console was asked for, in this process. */
   readonly consoles: SimulatorConsoles;
 
@@ -214,5 +221,40 @@ export class SimulatorDriver implements HypervisorDriver {
     } catch (e) {
       throw new DriverError(`No console for ${name} on ${host.name}: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+
+  createVolume(host: HostRef, vol: VolumeRef, opts: { sizeGib: number; template?: VmSpec["template"] }): Promise<VolumeInfo> {
+    const key = `${host.id}/${vol.pool.id}/${vol.name}`;
+    const bytes = Math.max(opts.sizeGib, opts.template?.sizeGib ?? 0) * 1024 ** 3;
+    const info = this.simVolumes.get(key) ?? { capacityBytes: bytes, allocationBytes: 0 };
+    this.simVolumes.set(key, info);
+    return Promise.resolve(info);
+  }
+
+  deleteVolume(host: HostRef, vol: VolumeRef): Promise<void> {
+    this.simVolumes.delete(`${host.id}/${vol.pool.id}/${vol.name}`);
+    return Promise.resolve();
+  }
+
+  resizeVolume(host: HostRef, vol: VolumeRef, sizeGib: number): Promise<VolumeInfo> {
+    const key = `${host.id}/${vol.pool.id}/${vol.name}`;
+    const info = this.simVolumes.get(key);
+    if (!info) return Promise.reject(new DriverError(`Volume ${vol.name} does not exist on ${host.name}`));
+    if (sizeGib * 1024 ** 3 < info.capacityBytes) return Promise.reject(new DriverError(`Volume ${vol.name} cannot shrink`));
+    const grown = { ...info, capacityBytes: sizeGib * 1024 ** 3 };
+    this.simVolumes.set(key, grown);
+    return Promise.resolve(grown);
+  }
+
+  attachVolume(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  detachVolume(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  volumeInfo(host: HostRef, vol: VolumeRef): Promise<VolumeInfo | "missing"> {
+    return Promise.resolve(this.simVolumes.get(`${host.id}/${vol.pool.id}/${vol.name}`) ?? "missing");
   }
 }

@@ -3,7 +3,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { Tags, UsageBar } from "@/components/resource/cells";
+import { AccountLink, Tags, UsageBar } from "@/components/resource/cells";
 import { useConfirm } from "@/components/resource/confirm";
 import { formatDateTime, formatMhz, formatMib, formatRelative } from "@/components/resource/format";
 import { infraCrumb } from "@/components/resource/infrastructure";
@@ -11,9 +11,9 @@ import { HostLoad } from "@/components/resource/instance-metrics";
 import { formatSize, InstanceStateBadge } from "@/components/resource/instance-state";
 import type { RouterOutputs } from "@/components/resource/router-types";
 import { StateBadge } from "@/components/ui/badge";
-import { Button } from "@/components/ui/button";
 import { type Column, DataTable, useTableState } from "@/components/ui/data-table";
 import { Card, PageHeader } from "@/components/ui/page-header";
+import { ActionBar } from "@/components/ui/row-menu";
 import { EmptyState, ErrorState, Loading } from "@/components/ui/states";
 import { useTRPC } from "@/lib/trpc/client";
 import { effectiveDomainType, HostFormDialog, useHostActions } from "../host-parts";
@@ -63,23 +63,7 @@ export function HostDetail({ id }: { id: string }) {
         title={h.name}
         crumbs={[...crumbs, { label: h.name }]}
         description={`${h.zoneName} / ${h.podName} / ${h.clusterName}`}
-        actions={
-          <div role="toolbar" aria-label="Host actions" className="flex flex-wrap gap-2">
-            {actions(h)
-              .filter((a) => !a.hidden)
-              .map((a) => (
-                <Button
-                  key={a.label}
-                  variant={a.danger ? "danger" : "secondary"}
-                  disabled={!!a.disabled}
-                  title={a.disabled || undefined}
-                  onClick={a.onSelect}
-                >
-                  {a.label}
-                </Button>
-              ))}
-          </div>
-        }
+        actions={<ActionBar label="Host actions" actions={actions(h)} />}
       />
       <div className="space-y-6">
         <Card title="Summary">
@@ -172,11 +156,7 @@ function HostVms({ hostId, hostName }: { hostId: string; hostName: string }) {
       key: "accountName",
       header: "Account",
       sortable: true,
-      cell: (v) => (
-        <Link href={`/accounts/${v.accountId}`} className="text-brand-700 hover:underline">
-          {v.accountName}
-        </Link>
-      ),
+      cell: (v) => <AccountLink id={v.accountId} name={v.accountName} />,
     },
   ];
   return (
