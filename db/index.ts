@@ -6,6 +6,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import * as schema from "./schema";
 import { lockDataDir, releaseDataDirLock } from "./lock";
@@ -44,7 +45,10 @@ export function openDb(opts: { url?: string; dataDir?: string; max?: number }): 
         const sub = await client.listen(channel, () => onNotify());
         return () => sub.unlisten();
       },
-      migrate: () => migratePostgres(drizzlePostgres({ client, schema }), { migrationsFolder }),
+      migrate: async () => {
+        await migratePostgres(drizzlePostgres({ client, schema }), { migrationsFolder });
+        await addMissingCounters(db);
+      },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -60,12 +64,32 @@ export function openDb(opts: { url?: string; dataDir?: string; max?: number }): 
       const unsub = await client.listen(channel, () => onNotify());
       return () => unsub();
     },
-    migrate: () => migratePglite(pdb, { migrationsFolder }),
+    migrate: async () => {
+      await migratePglite(pdb, { migrationsFolder });
+      await addMissingCounters(pdb);
+    },
     close: async () => {
       await client.close();
       if (dataDir) releaseDataDirLock(dataDir);
     },
   };
+}
+
+/**
+ * Every account and domain has a limit counter for every resource type. A type added by a later
+ * migration (secondary_storage_gib) cannot get its rows in that migration: drizzle runs migrations
+ * in one transaction and PostgreSQL refuses a new enum value before the ALTER TYPE commits. So the
+ * rows are added here, after the migrations, unlimited (NULL) and unused; idempotent.
+ */
+async function addMissingCounters(db: Db) {
+  await db.execute(sql`
+    insert into resource_counters (account_id, resource_type)
+    select a.id, t from accounts a cross join unnest(enum_range(null::resource_type)) t
+    on conflict (account_id, resource_type) where account_id is not null do nothing`);
+  await db.execute(sql`
+    insert into resource_counters (domain_id, resource_type)
+    select d.id, t from domains d cross join unnest(enum_range(null::resource_type)) t
+    on conflict (domain_id, resource_type) where domain_id is not null do nothing`);
 }
 
 const DB_KEY = "db";

@@ -9,6 +9,8 @@ export const pagesOf = {
     "/instances",
     "/volumes",
     "/instances/new",
+    "/templates",
+    "/isos",
     "/events",
     "/domains",
     "/accounts",
@@ -32,6 +34,8 @@ export const pagesOf = {
     "/instances",
     "/volumes",
     "/instances/new",
+    "/templates",
+    "/isos",
     "/events",
     "/domains",
     "/accounts",
@@ -41,7 +45,7 @@ export const pagesOf = {
     "/offerings/disk",
     "/settings",
   ],
-  tenant: ["/", "/instances", "/instances/new", "/volumes", "/events", "/settings"],
+  tenant: ["/", "/instances", "/instances/new", "/volumes", "/templates", "/isos", "/events", "/settings"],
 } as const;
 export type Role = keyof typeof pagesOf;
 export const roleLogin = (role: Role) => logins[role];

@@ -7,6 +7,7 @@ export const resourceTypes = [
   "primary_storage_gib",
   "snapshots",
   "templates",
+  "secondary_storage_gib",
   "public_ips",
   "networks",
 ] as const;
@@ -20,6 +21,7 @@ export const resourceLabels: Record<ResourceType, string> = {
   primary_storage_gib: "Primary storage (GiB)",
   snapshots: "Snapshots",
   templates: "Templates",
+  secondary_storage_gib: "Secondary storage (GiB)",
   public_ips: "Public IPs",
   networks: "Networks",
 };
@@ -29,7 +31,15 @@ export const resourceLabels: Record<ResourceType, string> = {
  * A limit on any other type is stored but nothing counts against it yet, so the UI does not offer
  * it. Add a type here when its service starts calling `consume`/`release`.
  */
-export const meteredResourceTypes: readonly ResourceType[] = ["instances", "vcpus", "memory_mib"];
+export const meteredResourceTypes: readonly ResourceType[] = [
+  "instances",
+  "vcpus",
+  "memory_mib",
+  "volumes",
+  "primary_storage_gib",
+  "templates",
+  "secondary_storage_gib",
+];
 
 /** Stratus's built-in limits of a new user account (CloudStack-like); other account types and domains start unlimited. */
 export const defaultAccountLimits: Record<ResourceType, number> = {
@@ -40,6 +50,7 @@ export const defaultAccountLimits: Record<ResourceType, number> = {
   primary_storage_gib: 400,
   snapshots: 20,
   templates: 20,
+  secondary_storage_gib: 400,
   public_ips: 20,
   networks: 20,
 };

@@ -104,6 +104,16 @@ const envSchema = z.object({
     .regex(/^\/[^\0]*$/, { error: "must be an absolute path" })
     .transform((d) => d.replace(/\/+$/, ""))
     .optional(),
+  /**
+   * Template and ISO registration from a URL: addresses or CIDR ranges (comma-separated) that may
+   * be fetched although private, loopback or link-local (e.g. an internal mirror, "10.1.2.0/24").
+   * Empty (the default): only public addresses.
+   */
+  STRATUS_TEMPLATE_URL_ALLOW_CIDRS: z.string().default(""),
+  /** Largest template or ISO (MiB) a download or upload may store; default 50 GiB. */
+  STRATUS_TEMPLATE_MAX_MIB: z.coerce.number().int().min(1).default(51_200),
+  /** Minutes an upload may stay without a new chunk before it is given up and its file removed. */
+  STRATUS_UPLOAD_ABANDON_MINUTES: z.coerce.number().min(0.01).default(60),
 });
 
 export type Env = z.infer<typeof envSchema>;

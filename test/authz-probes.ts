@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db";
-import { clusters, diskOfferings, hosts, pods, secondaryStores, storagePools, users } from "@/db/schema";
+import { clusters, diskOfferings, hosts, pods, secondaryStores, storagePools, templates, users } from "@/db/schema";
 import { createComputeOffering } from "@/server/services/offerings/compute";
 import { createDiskOffering } from "@/server/services/offerings/disk";
 import { deployInstances } from "@/server/services/instances/operations";
@@ -108,7 +108,15 @@ const inputs: Record<string, Probe> = {
     path: "intruder",
   }),
   "template.update": (v) => ({ id: v.ids.template, name: "hijacked" }),
-  "template.delete": (v) => ({ id: v.ids.template }),
+  "template.delete": (v) => ({ id: v.ids.privateTemplate }),
+  "template.listImages": () => ({ filter: "all" }),
+  "template.get": (v) => ({ id: v.ids.privateTemplate }),
+  "template.sharing": (v) => ({ id: v.ids.privateTemplate }),
+  "template.share": (v) => ({ id: v.ids.privateTemplate, accountIds: [v.accountId], domainIds: [v.domainId] }),
+  // They name no victim object (a new template is the caller's own): asked to make it public, which
+  // only the root admin may, they must refuse without creating anything.
+  "template.registerFromUrl": (v) => ({ ...newImage(v), url: "http://192.0.2.10/intruder.qcow2" }),
+  "template.startUpload": (v) => ({ ...newImage(v), sizeBytes: 1024 }),
   // Infrastructure: root admin only; the probes aim at real objects so a missing check would show.
   ...infraProbes("zone", "zone", { name: "intruder" }, { state: "disabled" }),
   "zone.capacity": () => undefined,
@@ -136,6 +144,8 @@ const inputs: Record<string, Probe> = {
   ),
   ...infraProbes("secondaryStore", "secondaryStore", { zoneId: "zone", name: "intruder", path: "sim://x", capacityGib: 1 }, null),
 };
+
+const newImage = (v: Victim) => ({ name: "intruder", osType: "Linux", zoneId: v.ids.zone, format: "qcow2", isPublic: true });
 
 /** The six offering procedures, aimed at an offering scoped to the victim's domain. */
 function offeringProbes(r: "computeOffering" | "diskOffering", size: Record<string, number>): Record<string, Probe> {
@@ -183,6 +193,8 @@ const targeted = Object.keys(inputs).filter(
       "simulator.addFault",
       "simulator.reset",
       "capacity.summary",
+      "template.registerFromUrl",
+      "template.startUpload",
     ].includes(p),
 );
 
@@ -209,7 +221,13 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "template.list": null,
   "template.register": "infra.manage",
   "template.update": "infra.manage",
-  "template.delete": "infra.manage",
+  "template.delete": null,
+  "template.listImages": null,
+  "template.get": null,
+  "template.sharing": null,
+  "template.share": null,
+  "template.registerFromUrl": null,
+  "template.startUpload": null,
 };
 // Instances, volumes and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
 for (const p of Object.keys(inputs))
@@ -278,6 +296,23 @@ export const authzProbes = {
       host: await one(db.select({ id: hosts.id }).from(hosts)),
       storagePool: await one(db.select({ id: storagePools.id }).from(storagePools)),
       secondaryStore: await one(db.select({ id: secondaryStores.id }).from(secondaryStores)),
+      privateTemplate: await one(
+        db
+          .insert(templates)
+          .values({
+            name: "acme-secret-template",
+            hypervisorType: "kvm",
+            format: "qcow2",
+            sizeGib: 1,
+            path: "",
+            isPublic: false,
+            accountId: t.tenantAccount.id,
+            domainId: t.domains.acme.id,
+            domainPath: t.domains.acme.path,
+            zoneId: choices.zoneId,
+          })
+          .returning({ id: templates.id }),
+      ),
       session: await startSession(db, { userId: u!.id, sessionVersion: 0, ip: "192.0.2.1", userAgent: "victim" }),
     };
     const secretIds = [
@@ -291,6 +326,7 @@ export const authzProbes = {
       ids.job,
       ids.volume,
       ids.session,
+      ids.privateTemplate,
     ] as string[];
     return {
       domainId: t.domains.acme.id,
@@ -307,6 +343,7 @@ export const authzProbes = {
         "Acme secret disk",
         "acme-secret-vm",
         "acme-secret-volume",
+        "acme-secret-template",
         "192.0.2.1",
       ],
     };

@@ -16,6 +16,11 @@ import { isDatabaseUnavailable } from "@/server/core/errors";
 export function mutationRequestProblem(req: Request, allowed: readonly string[] = allowedOrigins()): string | null {
   const contentType = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (contentType !== "application/json") return "Mutations must send Content-Type: application/json";
+  return originProblem(req, allowed);
+}
+
+/** Why a request is cross-site (null when it comes from a page of this portal, or from no browser). */
+export function originProblem(req: Request, allowed: readonly string[] = allowedOrigins()): string | null {
   const origin = req.headers.get("origin");
   if (origin === null) {
     const site = req.headers.get("sec-fetch-site");

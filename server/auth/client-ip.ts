@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
-import { BlockList, isIP } from "node:net";
+import { type BlockList, isIP } from "node:net";
+import { cidrList, inList, plainIp as plain } from "@/server/net/cidr";
 
 /**
  * The client's address for a request. X-Forwarded-For is believed only from trusted proxies
@@ -8,30 +9,11 @@ import { BlockList, isIP } from "node:net";
  */
 export const CLIENT_IP_HEADER = "x-stratus-client-ip";
 
-const plain = (ip: string) => (ip.startsWith("::ffff:") && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip);
-
 export function trustedProxies(spec: string): BlockList | null {
-  const entries = spec
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (!entries.length) return null;
-  const list = new BlockList();
-  for (const e of entries) {
-    const [addr, bits] = e.split("/");
-    const family = isIP(addr ?? "");
-    if (!family) throw new Error(`STRATUS_TRUSTED_PROXIES: "${e}" is not an IP address or CIDR range`);
-    const type = family === 6 ? "ipv6" : "ipv4";
-    if (bits !== undefined) list.addSubnet(addr!, Number(bits), type);
-    else list.addAddress(addr!, type);
-  }
-  return list;
+  return cidrList(spec, "STRATUS_TRUSTED_PROXIES");
 }
 
-const trusted = (list: BlockList, ip: string) => {
-  const family = isIP(ip);
-  return family !== 0 && list.check(ip, family === 6 ? "ipv6" : "ipv4");
-};
+const trusted = inList;
 
 export function clientIp(req: Pick<IncomingMessage, "headers" | "socket">, proxies: BlockList | null): string {
   const socketIp = plain(req.socket.remoteAddress ?? "unknown");

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
-import { users } from "@/db/schema";
+import { accounts, domains, templateShares, users } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import { createAccount, getAccountInScope, listAccounts } from "@/server/services/accounts";
 import { createDomain, getDomainInScope, listDomainTree } from "@/server/services/domains";
@@ -10,10 +10,12 @@ import { getInstanceInScope } from "@/server/services/instances/access";
 import { deployInstances } from "@/server/services/instances/operations";
 import { listInstances } from "@/server/services/instances/queries";
 import { getJobInScope } from "@/server/services/jobs";
+import { getImage, listImages } from "@/server/services/templates";
 import { getUserInScope, listUsers } from "@/server/services/users";
 import { openTestDb, testDbKind } from "@/test/db";
 import { callerFor, seedTenancy } from "@/test/fixtures";
 import { deployChoicesByName } from "@/test/orchestrator";
+import { ownedTemplate } from "@/test/templates";
 
 /**
  * Get-by-id and lists share one scope condition per table (server/authz/scopes.ts). The caller
@@ -133,6 +135,33 @@ describe(`scope of get-by-id and lists, for a reseller of a sub-sub-domain, on $
     const accountIds = (await listEvents(h.db, squadReseller, { pageSize: 100 })).items.map((e) => e.accountId);
     expect(accountIds).toContain(ids.podAccount);
     expect(accountIds).not.toContain(ids.acmeAccount);
+  });
+
+  it("templates: the tenant below's and those shared into its subtree are found; the parent domain's private one is NOT_FOUND", async () => {
+    const tpl = async (name: string, owner: { accountId: string; domainId: string }, shareWith?: string) => {
+      const row = await ownedTemplate(h.db, name, owner);
+      if (shareWith) {
+        const [sd] = await h.db.select({ path: domains.path }).from(domains).where(eq(domains.id, shareWith));
+        await h.db.insert(templateShares).values({ templateId: row.id, domainId: shareWith, domainPath: sd!.path });
+      }
+      return row.id;
+    };
+    const [acme] = await h.db.select({ domainId: accounts.domainId }).from(accounts).where(eq(accounts.id, ids.acmeAccount));
+    const below = await tpl("pod-template", { accountId: ids.podAccount, domainId: ids.pod });
+    const parents = await tpl("acme-template", { accountId: ids.acmeAccount, domainId: acme!.domainId });
+    const sharedDown = await tpl("acme-shared-to-team-a", { accountId: ids.acmeAccount, domainId: acme!.domainId }, ids.teamA);
+    const sharedSibling = await tpl("acme-shared-to-sibling", { accountId: ids.acmeAccount, domainId: acme!.domainId }, ids.sibling);
+    const get = (id: string) => codeOf(getImage(h.db, squadReseller, id));
+    expect([await get(below), await get(sharedDown)]).toEqual(["OK", "OK"]);
+    expect([await get(parents), await get(sharedSibling)]).toEqual(["NOT_FOUND", "NOT_FOUND"]);
+    const listed = (await listImages(h.db, squadReseller)).map((x) => x.id);
+    expect(listed).toEqual(expect.arrayContaining([below, sharedDown]));
+    expect(listed).not.toContain(parents);
+    expect(listed).not.toContain(sharedSibling);
+    // Shared into Team A: the tenant two levels further down sees it too; the sibling's does not.
+    const podUser = await callerFor(h.db, "poduser");
+    expect(await codeOf(getImage(h.db, podUser, sharedDown))).toBe("OK");
+    expect(await codeOf(getImage(h.db, podUser, sharedSibling))).toBe("NOT_FOUND");
   });
 
   it("a tenant finds its own account and users, and no domain, not even its own", async () => {

@@ -1,5 +1,5 @@
-import { and, eq, isNull, sql, type SQL } from "drizzle-orm";
-import { accounts, domains, events, instances, jobs, users, volumes } from "@/db/schema";
+import { and, eq, isNull, or, sql, type SQL } from "drizzle-orm";
+import { accounts, domains, events, instances, jobs, templateShares, templates, users, volumes } from "@/db/schema";
 import { type Caller, domainPathCondition, isRootAdmin, ownedCondition } from "./caller";
 
 /**
@@ -40,3 +40,28 @@ export function userScope(c: Caller): SQL | undefined {
   if (c.accountType === "user") return eq(users.accountId, c.accountId);
   return domainPathCondition(c, domains.path);
 }
+
+/**
+ * Templates and ISOs: the caller's own (users: its account's; resellers: its subtree's, any
+ * status), and, once Ready and active, those public, shared with its account, or shared with a
+ * domain whose subtree holds the caller's domain.
+ */
+export function templateScope(c: Caller): SQL | undefined {
+  if (isRootAdmin(c)) return undefined;
+  const own = ownedCondition(c, { accountId: templates.accountId, domainPath: templates.domainPath });
+  return or(own, templateOffered({ accountId: c.accountId, domainPath: c.domainPath }));
+}
+
+/** Templates the caller may change (delete, share): its account's, its subtree's for resellers, all for the root admin. */
+export const templateManageScope = (c: Caller): SQL | undefined =>
+  ownedCondition(c, { accountId: templates.accountId, domainPath: templates.domainPath });
+
+/** Ready and active, and public or shared with the account or a domain above it (not its own: see templateUsableBy). */
+function templateOffered(a: { accountId: string; domainPath: string }): SQL | undefined {
+  const shared = sql`exists (select 1 from ${templateShares} where ${templateShares.templateId} = ${templates.id} and (${templateShares.accountId} = ${a.accountId} or starts_with(${a.domainPath}, ${templateShares.domainPath})))`;
+  return and(eq(templates.status, "ready"), eq(templates.state, "active"), or(eq(templates.isPublic, true), shared));
+}
+
+/** Templates an account may deploy from: its own and those offered to it, Ready and active. */
+export const templateUsableBy = (a: { accountId: string; domainPath: string }): SQL | undefined =>
+  or(and(eq(templates.accountId, a.accountId), eq(templates.status, "ready"), eq(templates.state, "active")), templateOffered(a));

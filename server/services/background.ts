@@ -4,15 +4,18 @@ import { accountCleanupJob } from "./account-cleanup";
 import { expungeDue } from "./instances/expunge-sweep";
 import { volumeJobs } from "./volumes/jobs";
 import { expungeDueVolumes } from "./volumes/operations";
+import { templateDownloadJob } from "./template-images/download-job";
+import { sweepAbandonedUploads } from "./template-images/upload";
 
 /**
  * What the services run in the background, handed to the orchestrator by whoever starts it
  * (server.ts, scripts/orchestrator-worker.ts, tests): the orchestrator runs them without
  * importing the services, which stand on it.
  */
-export const serviceJobs: readonly JobDefinition[] = [accountCleanupJob, ...volumeJobs];
+export const serviceJobs: readonly JobDefinition[] = [accountCleanupJob, ...volumeJobs, templateDownloadJob];
 
 export const serviceSchedules: readonly Schedule[] = [
   { name: "expunge", everyMs: 60_000, run: expungeDue },
   { name: "volume-expunge", everyMs: 60_000, run: expungeDueVolumes },
+  { name: "uploads", everyMs: 60_000, run: sweepAbandonedUploads },
 ];

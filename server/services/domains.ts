@@ -1,7 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { and, asc, count, eq, inArray, isNull, like, sql } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
-import { accounts, computeOfferings, diskOfferings, domains, events, instances, jobs, resourceCounters, volumes } from "@/db/schema";
+import {
+  accounts,
+  computeOfferings,
+  diskOfferings,
+  domains,
+  events,
+  instances,
+  jobs,
+  resourceCounters,
+  templateShares,
+  templates,
+  volumes,
+} from "@/db/schema";
 import { type Caller, escapeLike, isRootAdmin } from "@/server/authz/caller";
 import { domainScope } from "@/server/authz/scopes";
 import type { CreateDomainInput } from "@/lib/validation/identity";
@@ -146,7 +158,7 @@ export async function moveDomain(db: Db, caller: Caller, input: { id: string; pa
         .where(subtree);
       await tx.update(domains).set({ parentId: parent.id }).where(eq(domains.id, d.id));
       // Copies of the path kept for scope filters follow the subtree.
-      for (const t of [events, instances, jobs, volumes] as const) {
+      for (const t of [events, instances, jobs, volumes, templates, templateShares] as const) {
         await tx
           .update(t)
           .set({ domainPath: sql`${newPrefix} || substr(${t.domainPath}, ${oldPrefix.length + 1})` })

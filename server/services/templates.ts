@@ -1,15 +1,18 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { and, asc, count, eq, ilike, ne, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, ilike, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
-import { instances, secondaryStores, templates, zones } from "@/db/schema";
-import { type Caller, escapeLike } from "@/server/authz/caller";
+import { accounts, instances, secondaryStores, templateShares, templates, zones } from "@/db/schema";
+import { type Caller, escapeLike, isRootAdmin } from "@/server/authz/caller";
 import { can } from "@/server/authz/permissions";
-import type { ListTemplatesInput, RegisterTemplateInput, UpdateTemplateInput } from "@/lib/validation/templates";
+import { templateManageScope, templateScope } from "@/server/authz/scopes";
+import { release } from "@/server/core/limits";
+import type { ListImagesInput, ListTemplatesInput, RegisterTemplateInput, UpdateTemplateInput } from "@/lib/validation/templates";
 import { inspectImage } from "@/server/orchestrator/drivers/images";
+import { removeImageFiles } from "./template-images/store-files";
 import { recordEvent } from "@/server/core/events";
 import { badRequest, conflict, forbidden, isUniqueViolation, notFound, ServiceError } from "@/server/core/errors";
-import { changes, defined, isFkViolation } from "./infrastructure/common";
+import { changes, defined } from "./infrastructure/common";
 
 export type Template = typeof templates.$inferSelect;
 
@@ -17,14 +20,8 @@ function assertAdmin(caller: Caller) {
   if (!can(caller.accountType, "infra.manage")) throw forbidden("Only the root administrator can register or change templates");
 }
 
-/** Templates a caller may see: everything for the root admin; public ones and its account's own for others. */
-function scope(caller: Caller): SQL | undefined {
-  if (can(caller.accountType, "infra.manage")) return undefined;
-  return and(eq(templates.state, "active"), or(eq(templates.isPublic, true), eq(templates.accountId, caller.accountId)));
-}
-
 export async function listTemplates(db: DbOrTx, caller: Caller, input: ListTemplatesInput = {}) {
-  const conds: (SQL | undefined)[] = [scope(caller)];
+  const conds: (SQL | undefined)[] = [templateScope(caller)];
   if (input?.zoneId) conds.push(or(eq(templates.zoneId, input.zoneId), sql`${templates.zoneId} is null`));
   if (input?.hypervisorType) conds.push(eq(templates.hypervisorType, input.hypervisorType));
   if (input?.search) conds.push(ilike(templates.name, `%${escapeLike(input.search)}%`));
@@ -57,6 +54,71 @@ export async function listTemplates(db: DbOrTx, caller: Caller, input: ListTempl
     .where(and(...conds))
     .orderBy(asc(templates.name), asc(templates.id));
   return rows.map((r) => ({ ...r, instances: Number(r.instances) }));
+}
+
+const mine = (caller: Caller) => (isRootAdmin(caller) ? sql`true` : sql`coalesce(${templateManageScope(caller)}, false)`);
+
+const imageColumns = (caller: Caller) => ({
+  id: templates.id,
+  name: templates.name,
+  displayText: templates.displayText,
+  osType: templates.osType,
+  format: templates.format,
+  sizeGib: templates.sizeGib,
+  storedGib: templates.storedGib,
+  status: templates.status,
+  progress: templates.progress,
+  errorMessage: templates.errorMessage,
+  state: templates.state,
+  isPublic: templates.isPublic,
+  isFeatured: templates.isFeatured,
+  zoneId: templates.zoneId,
+  zoneName: zones.name,
+  accountId: templates.accountId,
+  accountName: accounts.name,
+  createdAt: templates.createdAt,
+  /** The caller may delete and share it (its own, or its subtree's for a reseller). */
+  mine: sql<boolean>`${mine(caller)}`.mapWith(Boolean),
+  /** How many accounts and domains it is shared with: its owner's business only. */
+  shares:
+    sql<number>`case when ${mine(caller)} then (select count(*)::int from ${templateShares} where ${templateShares.templateId} = ${templates.id}) else 0 end`.mapWith(
+      Number,
+    ),
+});
+
+/**
+ * Templates or ISOs the caller may see (templateScope): the Templates and ISOs pages of every role.
+ * Featured first, then by name.
+ */
+export async function listImages(db: DbOrTx, caller: Caller, input: ListImagesInput = undefined) {
+  const kind = input?.kind ?? "template";
+  const conds: (SQL | undefined)[] = [templateScope(caller), kind === "iso" ? eq(templates.format, "iso") : ne(templates.format, "iso")];
+  if (input?.zoneId) conds.push(or(eq(templates.zoneId, input.zoneId), sql`${templates.zoneId} is null`));
+  if (input?.search) conds.push(ilike(templates.name, `%${escapeLike(input.search)}%`));
+  const filter = input?.filter ?? "all";
+  if (filter === "mine") conds.push(eq(templates.accountId, caller.accountId));
+  if (filter === "public") conds.push(eq(templates.isPublic, true));
+  if (filter === "featured") conds.push(eq(templates.isFeatured, true));
+  if (filter === "shared") conds.push(and(ne(templates.isPublic, true), sql`${templates.accountId} is distinct from ${caller.accountId}`));
+  return db
+    .select(imageColumns(caller))
+    .from(templates)
+    .leftJoin(zones, eq(zones.id, templates.zoneId))
+    .leftJoin(accounts, eq(accounts.id, templates.accountId))
+    .where(and(...conds))
+    .orderBy(desc(templates.isFeatured), asc(templates.name), asc(templates.id));
+}
+
+/** One template or ISO in the caller's scope, or NOT_FOUND. */
+export async function getImage(db: DbOrTx, caller: Caller, id: string) {
+  const [t] = await db
+    .select(imageColumns(caller))
+    .from(templates)
+    .leftJoin(zones, eq(zones.id, templates.zoneId))
+    .leftJoin(accounts, eq(accounts.id, templates.accountId))
+    .where(and(eq(templates.id, id), templateScope(caller)));
+  if (!t) throw notFound("Template");
+  return t;
 }
 
 /** Resolves `p` inside the store's directory; anything that would leave it is refused. */
@@ -178,42 +240,51 @@ export async function updateTemplate(db: Db, caller: Caller, input: UpdateTempla
 }
 
 /**
- * Deletes a template no VM uses. One that only expunged VMs still reference (their records keep
- * it for history) is made inactive instead: nobody can deploy from it any more.
+ * Deletes a template or ISO (its owner, a reseller above it, or the root admin). Refused while a
+ * VM that is not expunged was deployed from it: the libvirt driver copies the image to primary
+ * storage once and a later start may need it again. One that only expunged VMs still name (their
+ * records keep it for history) is made inactive instead. Either way its count and stored GiB are
+ * given back in the same transaction, and the files Stratus stored for it (named by its id;
+ * never an image an admin registered by path) are removed after the commit.
  */
 export async function deleteTemplate(db: Db, caller: Caller, id: string): Promise<{ deleted: boolean; deactivated: boolean }> {
-  assertAdmin(caller);
-  const [t] = await db.select().from(templates).where(eq(templates.id, id));
+  const [t] = await db
+    .select({ t: templates, store: secondaryStores })
+    .from(templates)
+    .leftJoin(secondaryStores, eq(secondaryStores.id, templates.secondaryStoreId))
+    .where(and(eq(templates.id, id), templateManageScope(caller)));
   if (!t) throw notFound("Template");
   const [{ n } = { n: 0 }] = await db
     .select({ n: count() })
     .from(instances)
     .where(and(eq(instances.templateId, id), ne(instances.state, "expunged")));
-  if (n > 0) throw conflict(`Template ${t.name} is used by ${n} instance${n === 1 ? "" : "s"}; destroy and expunge them first`);
-  try {
-    return await db.transaction(async (tx) => {
+  if (n > 0) throw conflict(`Template ${t.t.name} is used by ${n} instance${n === 1 ? "" : "s"}; destroy and expunge them first`);
+  const [{ history } = { history: 0 }] = await db.select({ history: count() }).from(instances).where(eq(instances.templateId, id));
+  const result = await db.transaction(async (tx) => {
+    const [row] = await tx.select().from(templates).where(eq(templates.id, id)).for("update");
+    if (!row) throw notFound("Template");
+    if (row.accountId && row.state === "active") await release(tx, row.accountId, { templates: 1, secondary_storage_gib: row.storedGib });
+    const event = {
+      resourceType: "template",
+      resourceId: id,
+      actorUserId: caller.userId,
+      accountId: row.accountId,
+      domainId: row.domainId,
+      domainPath: row.domainPath,
+    };
+    if (history === 0) {
       await tx.delete(templates).where(eq(templates.id, id));
-      await recordEvent(tx, {
-        type: "TEMPLATE.DELETE",
-        description: `Deleted template ${t.name}`,
-        resourceType: "template",
-        resourceId: id,
-        actorUserId: caller.userId,
-      });
+      await recordEvent(tx, { ...event, type: "TEMPLATE.DELETE", description: `Deleted template ${row.name}` });
       return { deleted: true, deactivated: false };
-    });
-  } catch (e) {
-    if (!isFkViolation(e)) throw e;
-    await db.transaction(async (tx) => {
-      await tx.update(templates).set({ state: "inactive" }).where(eq(templates.id, id));
-      await recordEvent(tx, {
-        type: "TEMPLATE.DEACTIVATE",
-        description: `Template ${t.name} is kept for the records of expunged instances and made inactive`,
-        resourceType: "template",
-        resourceId: id,
-        actorUserId: caller.userId,
-      });
+    }
+    await tx.update(templates).set({ state: "inactive", storedGib: 0 }).where(eq(templates.id, id));
+    await recordEvent(tx, {
+      ...event,
+      type: "TEMPLATE.DEACTIVATE",
+      description: `Template ${row.name} is kept for the records of expunged instances and made inactive`,
     });
     return { deleted: false, deactivated: true };
-  }
+  });
+  if (t.store) await removeImageFiles(t.store, id);
+  return result;
 }

@@ -1,8 +1,8 @@
-import { and, eq, isNull, ne, or } from "drizzle-orm";
+import { and, desc, eq, isNull, ne, or } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { computeOfferings, instances, templates, zones } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
-import { instanceScope } from "@/server/authz/scopes";
+import { instanceScope, templateUsableBy } from "@/server/authz/scopes";
 import { notFound, badRequest } from "@/server/core/errors";
 import { accountOwner, pathIds } from "@/server/core/limits";
 
@@ -21,14 +21,14 @@ export async function getInstanceInScope(db: DbOrTx, caller: Caller, id: string)
 /** The account that will own a new VM, with its domain (for scope and usage). */
 export const ownerOf = accountOwner;
 
-/** A template the owner may use in this zone: public or its own, active, for the zone (or all zones). */
-export async function usableTemplate(db: DbOrTx, owner: { id: string }, templateId: string, zoneId: string) {
+/** A template the owner may deploy in this zone: its own or offered to it (templateUsableBy), a disk image, for the zone (or all zones). */
+export async function usableTemplate(db: DbOrTx, owner: { id: string; domainPath: string }, templateId: string, zoneId: string) {
   const [t] = await db
     .select()
     .from(templates)
-    .where(and(eq(templates.id, templateId), or(eq(templates.isPublic, true), eq(templates.accountId, owner.id))));
+    .where(and(eq(templates.id, templateId), templateUsableBy({ accountId: owner.id, domainPath: owner.domainPath })));
   if (!t) throw notFound("Template");
-  if (t.state !== "active") throw badRequest(`Template ${t.name} is inactive; choose another`, "templateId");
+  if (t.format === "iso") throw badRequest(`${t.name} is an ISO; VMs are deployed from templates`, "templateId");
   if (t.zoneId !== null && t.zoneId !== zoneId) throw badRequest(`Template ${t.name} is not available in this zone`, "templateId");
   return t;
 }
@@ -63,8 +63,8 @@ export async function deployChoices(db: DbOrTx, caller: Caller) {
         isPublic: templates.isPublic,
       })
       .from(templates)
-      .where(and(eq(templates.state, "active"), or(eq(templates.isPublic, true), eq(templates.accountId, caller.accountId))))
-      .orderBy(templates.name),
+      .where(and(templateUsableBy(caller), ne(templates.format, "iso")))
+      .orderBy(desc(templates.isFeatured), templates.name),
     db
       .select()
       .from(computeOfferings)
