@@ -3,7 +3,7 @@ import type { DbOrTx } from "@/db";
 import { type instances, volumes } from "@/db/schema";
 import { badRequest } from "./errors";
 import { recordEvent } from "./events";
-import { consume, type Deltas, release } from "./limits";
+import type { Deltas } from "./limits";
 import { recordVolumeUsage } from "./usage";
 import { transitionVolume, type Volume } from "./volume-transition";
 
@@ -145,36 +145,48 @@ export async function settleDeployVolumes(tx: DbOrTx, vmId: string, ok: boolean)
   await transitionVolume(tx, vol.id, { from: "creating", to: ok ? "ready" : "error" });
 }
 
-/** With the VM's destroy: Destroyed, and its limits given back (once: only while it still counts). */
-export async function destroyRootVolume(tx: DbOrTx, vmId: string, expungeAfter: Date, key: string) {
+/**
+ * With the VM's destroy: Destroyed. Returns the limits to give back (once: only while it still
+ * counted), for the caller to release after the host: counters come last in the lock order.
+ */
+export async function destroyRootVolume(tx: DbOrTx, vmId: string, expungeAfter: Date, key: string): Promise<Deltas | null> {
   const vol = await rootVolumeOf(tx, vmId);
-  if (!vol || !countsAgainstLimits(vol)) return;
+  if (!vol || !countsAgainstLimits(vol)) return null;
   const moved = await transitionVolume(tx, vol.id, {
     from: ["ready", "creating", "error"],
     to: "destroyed",
     set: { destroyedAt: new Date(), expungeAfter },
   });
-  if (!moved) return;
+  if (!moved) return null;
   await recordVolumeUsage(tx, "VOLUME.DELETE", moved, { key: `${key}:VOLUME.DELETE` });
-  await release(tx, vol.accountId, volumeDeltas(vol.sizeGib));
-}
-
-/** With the VM's recover: Ready again and counted again (the limits may refuse, rolling the recover back). */
-export async function recoverRootVolume(tx: DbOrTx, vmId: string) {
-  const vol = await rootVolumeOf(tx, vmId);
-  if (!vol || vol.state !== "destroyed") return;
-  const moved = await transitionVolume(tx, vol.id, { from: "destroyed", to: "ready", set: { destroyedAt: null, expungeAfter: null } });
-  if (!moved) return;
-  await recordVolumeUsage(tx, "VOLUME.CREATE", moved, { details: { recovered: true } });
-  await consume(tx, vol.accountId, volumeDeltas(vol.sizeGib));
+  return volumeDeltas(vol.sizeGib);
 }
 
 /**
- * With the VM's expunge: its ROOT volume Expunged (limits given back if it still counted, as for a
- * VM in Error), its data volumes detached (they outlive the VM, as in CloudStack). Returns the pool
- * GiB the root disk held, for the caller to give back (volume rows before pools: the lock order).
+ * With the VM's recover: Ready again. Returns what it counts against the limits again, for the
+ * caller to consume with the VM's own in one call (one lock order; the limits may refuse, rolling
+ * the recover back).
  */
-export async function expungeVmVolumes(tx: DbOrTx, vm: Vm, key: string): Promise<{ poolId: string; gib: number } | null> {
+export async function recoverRootVolume(tx: DbOrTx, vmId: string): Promise<Deltas | null> {
+  const vol = await rootVolumeOf(tx, vmId);
+  if (!vol || vol.state !== "destroyed") return null;
+  const moved = await transitionVolume(tx, vol.id, { from: "destroyed", to: "ready", set: { destroyedAt: null, expungeAfter: null } });
+  if (!moved) return null;
+  await recordVolumeUsage(tx, "VOLUME.CREATE", moved, { details: { recovered: true } });
+  return volumeDeltas(vol.sizeGib);
+}
+
+/**
+ * With the VM's expunge: its ROOT volume Expunged, its data volumes detached (they outlive the VM,
+ * as in CloudStack). Returns the pool GiB the root disk held and the limits to give back (if it
+ * still counted, as for a VM in Error), for the caller to release in the lock order: volume rows,
+ * host, pool, counters.
+ */
+export async function expungeVmVolumes(
+  tx: DbOrTx,
+  vm: Vm,
+  key: string,
+): Promise<{ pool: { poolId: string; gib: number } | null; release: Deltas | null }> {
   const data = await tx
     .update(volumes)
     .set({ instanceId: null, deviceTarget: null })
@@ -182,16 +194,17 @@ export async function expungeVmVolumes(tx: DbOrTx, vm: Vm, key: string): Promise
     .returning();
   for (const d of data) await recordVolumeEvent(tx, d, "VOLUME.DETACHED", `${d.name} was detached from ${vm.name}, which was expunged`);
   const root = await rootVolumeOf(tx, vm.id);
-  if (!root || root.state === "expunged") return null;
+  if (!root || root.state === "expunged") return { pool: null, release: null };
   const gone = await transitionVolume(tx, root.id, {
     from: root.state,
     to: "expunged",
     set: { removedAt: new Date(), storagePoolId: null },
   });
-  if (!gone) return null;
-  if (countsAgainstLimits(root)) {
-    await recordVolumeUsage(tx, "VOLUME.DELETE", gone, { key: `${key}:VOLUME.DELETE` });
-    await release(tx, root.accountId, volumeDeltas(root.sizeGib));
-  }
-  return root.storagePoolId ? { poolId: root.storagePoolId, gib: root.sizeGib } : null;
+  if (!gone) return { pool: null, release: null };
+  const counted = countsAgainstLimits(root);
+  if (counted) await recordVolumeUsage(tx, "VOLUME.DELETE", gone, { key: `${key}:VOLUME.DELETE` });
+  return {
+    pool: root.storagePoolId ? { poolId: root.storagePoolId, gib: root.sizeGib } : null,
+    release: counted ? volumeDeltas(root.sizeGib) : null,
+  };
 }

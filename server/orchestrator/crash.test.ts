@@ -19,6 +19,8 @@ import type { HostRef, VmSpec } from "@/server/orchestrator/drivers/types";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
 import { claimJob, markStepDone } from "@/server/orchestrator/jobs/queue";
 import { accountLimits } from "@/server/core/limits";
+import { rootVolumeOf } from "@/server/core/volumes";
+import { loadVolumeRef } from "@/server/orchestrator/volume-ref";
 
 /**
  * A process that dies mid-job (SIGKILL: no clean-up of any kind) must not leave a VM half-made,
@@ -86,7 +88,7 @@ describe(`a worker dies mid-job and another finishes it (${testDbKind()})`, () =
       });
       await a.kill("SIGKILL");
       let job = await jobRow(d!.jobId);
-      expect([job.status, job.lockedBy, job.steps]).toEqual(["running", "crash-a", ["define"]]);
+      expect([job.status, job.lockedBy, job.steps]).toEqual(["running", "crash-a", ["root-volume", "define"]]);
       let vm = await vmRow(d!.id);
       expect(vm.state).toBe("starting");
       expect(await simState(vm)).toBe("stopped");
@@ -97,7 +99,7 @@ describe(`a worker dies mid-job and another finishes it (${testDbKind()})`, () =
       expect(job.status, `${job.error}\n${b.output()}`).toBe("succeeded");
       expect(job.lockedBy).toBe("crash-b");
       expect(job.attempts).toBe(2);
-      expect(job.steps).toEqual(["define", "start"]);
+      expect(job.steps).toEqual(["root-volume", "define", "start"]);
       vm = await vmRow(d!.id);
       expect([vm.state, vm.capacityReserved]).toEqual(["running", true]);
       expect(await simState(vm)).toBe("running");
@@ -140,6 +142,9 @@ describe(`a worker dies mid-job and another finishes it (${testDbKind()})`, () =
       const claimed = await claimJob(h.db, "dead-owner", 300);
       expect(claimed?.id).toBe(d!.jobId);
       const { host, spec } = await refsFor(d!.id);
+      const root = (await rootVolumeOf(h.db, d!.id))!;
+      await driver.createVolume(host, (await loadVolumeRef(h.db, root))!, { sizeGib: root.sizeGib, template: spec.template });
+      await markStepDone(h.db, d!.jobId, "dead-owner", "root-volume");
       await driver.create(host, spec);
       await markStepDone(h.db, d!.jobId, "dead-owner", "define");
       // While its lease holds, nobody else may take the job.
@@ -150,7 +155,7 @@ describe(`a worker dies mid-job and another finishes it (${testDbKind()})`, () =
       let job = await waitForJob(h.db, d!.jobId);
       await workers.stop();
       expect(job.status).toBe("succeeded");
-      expect([job.lockedBy, job.attempts, job.steps]).toEqual(["survivor", 2, ["define", "start"]]);
+      expect([job.lockedBy, job.attempts, job.steps]).toEqual(["survivor", 2, ["root-volume", "define", "start"]]);
       let vm = await vmRow(d!.id);
       expect([vm.state, vm.capacityReserved]).toEqual(["running", true]);
       expect(await simState(vm)).toBe("running");

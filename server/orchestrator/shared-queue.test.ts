@@ -44,7 +44,7 @@ async function startTwo(): Promise<{ owners: [string, string]; stop: () => Promi
 
 describe(`two orchestrators on one queue (${testDbKind()})`, () => {
   it(`${N} deploys: each job runs exactly once, and both owners ran some`, async () => {
-    await writeLimits(h.db, { accountId: t.tenantAccount.id }, { instances: null, vcpus: null, memory_mib: null });
+    await writeLimits(h.db, { accountId: t.tenantAccount.id }, { instances: null, vcpus: null, memory_mib: null, volumes: null, primary_storage_gib: null });
     // Slow enough that one owner's 3 slots cannot swallow the whole queue.
     await setSimLatency(h.db, { create: 60, start: 120 });
     const pair = await startTwo();
@@ -61,7 +61,7 @@ describe(`two orchestrators on one queue (${testDbKind()})`, () => {
       expect(done.map((j) => j.status)).toEqual(Array(N).fill("succeeded"));
       // Exactly once: one claim each, each step once, one start fact and one Running event per VM.
       expect(done.map((j) => j.attempts)).toEqual(Array(N).fill(1));
-      for (const j of done) expect(j.steps).toEqual(["define", "start"]);
+      for (const j of done) expect(j.steps).toEqual(["root-volume", "define", "start"]);
       const ids = deployed.map((d) => d.id);
       const starts = await h.db
         .select()

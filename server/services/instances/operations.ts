@@ -254,8 +254,8 @@ export async function recoverInstance(db: Db, caller: Caller, id: string) {
   requireOperation(vm, "recover");
   return mutate(db, async (tx) => {
     const moved = await moveState(tx, vm, "stopped", { destroyedAt: null, expungeAfter: null });
-    await recoverRootVolume(tx, vm.id);
-    await consume(tx, vm.accountId, vmDeltas(vm));
+    const rootDisk = await recoverRootVolume(tx, vm.id);
+    await consume(tx, vm.accountId, { ...rootDisk, ...vmDeltas(vm) });
     await recordVmEvent(tx, moved, "VM.RECOVER", `Recovered ${vm.name}`, { actor: caller });
     await recordUsage(tx, "VM.CREATE", moved, { details: { recovered: true } });
     return { jobId: (await recordCompletedJob(tx, { ...jobFor(moved, caller), type: "vm.recover" })).id };

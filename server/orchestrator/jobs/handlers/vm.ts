@@ -270,10 +270,12 @@ const destroy = defineJob({
         set: { capacityReserved: false, destroyedAt: new Date(), expungeAfter },
       });
       if (!destroyed) return { state: current.state };
-      await destroyRootVolume(tx, vm.id, expungeAfter, ctx.job.id);
+      const rootDisk = await destroyRootVolume(tx, vm.id, expungeAfter, ctx.job.id);
       await releaseCapacity(tx, current);
-      // An Error VM left by a failed expunge was destroyed before: its limits were given back then.
-      if (current.destroyedAt === null) await release(tx, current.accountId, deltas(current));
+      // Counters last and in one call, so their rows are locked in one id order (the lock order:
+      // instance, volumes, host, pool, counters). An Error VM left by a failed expunge was destroyed
+      // before: its limits were given back then.
+      await release(tx, current.accountId, { ...rootDisk, ...(current.destroyedAt === null ? deltas(current) : {}) });
       if (current.state === "stopping" || (current.state === "unknown" && (await billedAsRunning(tx, vm.id))))
         await usage(tx, ctx.job, "VM.STOP", destroyed);
       await usage(tx, ctx.job, "VM.DESTROY", destroyed);
@@ -324,10 +326,10 @@ const expunge = defineJob({
       const rootDisk = await expungeVmVolumes(tx, current, ctx.job.id);
       // An Error VM was never destroyed: any capacity it holds is given back now.
       if (from === "error") await releaseCapacity(tx, current);
-      if (rootDisk) await releaseFromPool(tx, rootDisk.poolId, rootDisk.gib);
+      if (rootDisk.pool) await releaseFromPool(tx, rootDisk.pool.poolId, rootDisk.pool.gib);
       // A VM never destroyed (an Error VM) still counts against its limits; one destroyed before
-      // (an Error VM left by a failed expunge) gave them back then.
-      if (current.destroyedAt === null) await release(tx, current.accountId, deltas(current));
+      // (an Error VM left by a failed expunge) gave them back then. One call: one lock order.
+      await release(tx, current.accountId, { ...rootDisk.release, ...(current.destroyedAt === null ? deltas(current) : {}) });
       await usage(tx, ctx.job, "VM.EXPUNGE", expunged);
       await recordVmEvent(tx, expunged, "VM.EXPUNGED", `${vm.name} is expunged`);
       return { state: "expunged" };
