@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { meteredResourceTypes } from "../lib/resource-types";
 import { dialog, login, logins, logout, nav, selectDomain, treeItem, unique } from "./fixtures";
 
 /**
@@ -115,7 +116,8 @@ test("root admin → domain admin → user, each confined to its subtree", async
     const bars = page.getByRole("list", { name: "Resource limits" });
     await expect(bars.getByRole("progressbar", { name: "Instances" })).toBeVisible();
     await expect(bars.getByTestId("limit-instances")).toContainText("0 / 20");
-    // Only what something consumes today (lib/resource-types.ts, meteredResourceTypes).
-    await expect(bars.getByRole("progressbar")).toHaveCount(3);
+    // Only what something consumes today.
+    await expect(bars.getByRole("progressbar")).toHaveCount(meteredResourceTypes.length);
+    await expect(bars.getByRole("progressbar", { name: "Volumes" })).toBeVisible();
   });
 });
