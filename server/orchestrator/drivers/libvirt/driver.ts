@@ -8,6 +8,7 @@ import {
   type HostFacts,
   type HostRef,
   type HypervisorDriver,
+  type VolumeCopier,
   type VmSpec,
   type VmStats,
   type VolumeInfo,
@@ -73,7 +74,7 @@ export function uuidFor(name: string) {
  * (vol-upload, streamed from the secondary store on the Stratus server) and each VM's root disk is
  * a qcow2 volume backed by it. A remote host therefore shares nothing with the Stratus server.
  */
-export class LibvirtDriver implements HypervisorDriver {
+export class LibvirtDriver implements HypervisorDriver, VolumeCopier {
   private readonly prevCpu = new Map<string, { cpuNs: number; at: number }>();
   readonly volumes = new LibvirtVolumes((host) => this.conn(host));
   /** Volume snapshots on secondary storage (not part of HypervisorDriver yet: the libvirt side of issue 10). */
@@ -169,6 +170,9 @@ export class LibvirtDriver implements HypervisorDriver {
   }
   volumeInfo(host: HostRef, vol: VolumeRef): Promise<VolumeInfo | "missing"> {
     return this.volumes.info(host, vol);
+  }
+  copyVolume(host: HostRef, from: VolumeRef, to: VolumeRef): Promise<VolumeInfo> {
+    return this.volumes.copy(host, from, to);
   }
 
   async create(host: HostRef, spec: VmSpec): Promise<void> {

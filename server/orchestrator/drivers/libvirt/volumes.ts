@@ -15,6 +15,7 @@ import {
   isVolExisting,
   isVolMissing,
   layers,
+  volumeFiles,
   volXml,
   withPool,
   type Layer,
@@ -177,6 +178,35 @@ export class LibvirtVolumes {
         }
       }
     }
+  }
+
+  /**
+   * Copies a volume to another pool of the same host (an admin's migration): vol-create-from runs
+   * qemu-img convert on the host, so the copy is one self-contained base file holding the whole
+   * chain (the template too). Its next snapshot is therefore a full one (snapshots.ts only makes an
+   * increment on the overlay of the previous snapshot). A copy cut short before is redone.
+   */
+  async copy(host: HostRef, from: VolumeRef, to: VolumeRef): Promise<VolumeInfo> {
+    const name = checkVolumeName(from.name);
+    const toName = checkVolumeName(to.name);
+    if (from.pool.id === to.pool.id) throw new DriverError(`Volume ${name} is already on pool ${to.pool.id}`);
+    const call = this.conn(host);
+    const src = await withPool(host, call, from.pool, async (pool) => ({ pool, top: (await layers(call, pool, name)).chain[0] }));
+    if (!src.top) throw new DriverError(`Volume ${name} does not exist on pool ${from.pool.id} of host ${host.name}`);
+    const top = src.top;
+    return withPool(host, call, to.pool, async (pool) => {
+      for (const f of await volumeFiles(call, pool, toName)) await deleteFile(call, pool, f.file);
+      const xml = `<volume><name>${baseFile(toName)}</name><capacity unit='bytes'>${top.capacityBytes}</capacity><target><format type='qcow2'/></target></volume>`;
+      try {
+        await withXmlFile(xml, (file) =>
+          call(["vol-create-from", "--pool", pool, "--file", file, "--vol", top.file, "--inputpool", src.pool], 3_600_000),
+        );
+      } catch (e) {
+        await deleteFile(call, pool, baseFile(toName)).catch(() => {});
+        throw storageError(e, `copying volume ${name} to pool ${to.pool.id}`);
+      }
+      return infoOf((await layers(call, pool, toName)).chain);
+    });
   }
 
   /** The template image on the pool, uploaded from the secondary store once (vol-upload streams it over the connection). */
