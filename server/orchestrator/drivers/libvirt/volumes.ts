@@ -5,7 +5,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { DriverError, type HostRef, type VmSpec, type VolumeInfo, type VolumeRef } from "../types";
+import { DriverError, type HostRef, type IsoRef, type PoolRef, type VmSpec, type VolumeInfo, type VolumeRef } from "../types";
 import { parseDomBlkList, parseDomState } from "./parse";
 import { qemuImg } from "./run";
 import {
@@ -209,6 +209,18 @@ export class LibvirtVolumes {
     });
   }
 
+  /**
+   * An ISO's image on the pool (uploaded once per pool like a template: it is one, stored raw as
+   * `template-<id>.raw`), and its path there.
+   */
+  async isoOnPool(host: HostRef, pool: PoolRef, iso: IsoRef): Promise<string> {
+    const call = this.conn(host);
+    return withPool(host, call, pool, async (name) => {
+      const { file } = await this.templateOnPool(host, call, name, { id: iso.id, path: iso.path, format: "raw", sizeGib: 0 });
+      return path.posix.join(pool.path, file);
+    });
+  }
+
   /** The template image on the pool, uploaded from the secondary store once (vol-upload streams it over the connection). */
   private templateOnPool(host: HostRef, call: VirshCall, pool: string, t: Template) {
     const key = `${host.id}/${pool}/${t.id}`;
@@ -311,11 +323,11 @@ export async function isRunning(call: VirshCall, vmName: string) {
   return s === "running" || s === "paused";
 }
 
-/** The VM's disks, of the running domain or of its persistent definition. */
-export async function domainDisks(call: VirshCall, vmName: string, scope: "live" | "config") {
+/** The VM's disks (or CD-ROMs), of the running domain or of its persistent definition. */
+export async function domainDisks(call: VirshCall, vmName: string, scope: "live" | "config", device = "disk") {
   const args = ["domblklist", "--domain", vmName, "--details"];
   if (scope === "config") args.push("--inactive");
-  return parseDomBlkList((await call(args)).stdout).filter((d) => d.device === "disk");
+  return parseDomBlkList((await call(args)).stdout).filter((d) => d.device === device);
 }
 
 /** The target under which the VM has `source` (live: only when it runs), or null. */
