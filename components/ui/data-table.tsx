@@ -224,6 +224,8 @@ interface GridProps<T> {
   rowTestId?: (row: T) => string;
   empty: React.ReactNode;
   className?: string;
+  /** It scrolls inside its box: keyboard users reach it (a focusable, named region). */
+  scrolls?: boolean;
 }
 
 /** The table itself: headers (sortable when a `table` state is given), rows, the row-menu column, skeletons while loading. */
@@ -240,12 +242,16 @@ function TableGrid<T>({
   rowTestId,
   empty,
   className,
+  scrolls,
 }: GridProps<T>) {
   const state = table?.state;
   const allSelected = !!rows && rows.length > 0 && !!selection && rows.every((r) => selection.has(rowKey(r)));
   const th = "px-3 py-2.5 text-left font-medium text-slate-700";
   return (
-    <div className={cn("relative overflow-x-auto", className)}>
+    <div
+      className={cn("relative overflow-x-auto", className)}
+      {...(scrolls ? { tabIndex: 0, role: "region", "aria-label": `${label} (scrolls)` } : {})}
+    >
       <table className="min-w-full divide-y divide-slate-200 text-sm" aria-label={label}>
         <thead className="sticky top-0 z-10 bg-slate-50">
           <tr>
@@ -352,7 +358,7 @@ export function StaticTable<T>({
   emptyHint,
   maxHeight,
   ...grid
-}: Omit<GridProps<T>, "rows" | "empty" | "table" | "selection" | "loading" | "className"> & {
+}: Omit<GridProps<T>, "rows" | "empty" | "table" | "selection" | "loading" | "className" | "scrolls"> & {
   rows: T[];
   emptyTitle?: string;
   emptyHint?: string;
@@ -363,6 +369,7 @@ export function StaticTable<T>({
       {...grid}
       rows={rows}
       className={maxHeight ? "max-h-96 overflow-y-auto" : undefined}
+      scrolls={maxHeight}
       empty={<EmptyState title={emptyTitle} hint={emptyHint} />}
     />
   );

@@ -38,6 +38,10 @@ export const instances = pgTable(
       .notNull()
       .references(() => templates.id, { onDelete: "restrict" }),
     state: vmState("state").notNull().default("allocated"),
+    /** The ISO (a template of format iso) in the VM's CD-ROM; NULL = empty. */
+    isoId: uuid("iso_id").references(() => templates.id, { onDelete: "set null" }),
+    /** Boot from the CD-ROM first (from the next start) while an ISO is in it. */
+    bootFromIso: boolean("boot_from_iso").notNull().default(false),
     cpuCores: integer("cpu_cores").notNull(),
     cpuMhz: integer("cpu_mhz").notNull(),
     memoryMib: integer("memory_mib").notNull(),

@@ -17,6 +17,9 @@ export const simulatorVms = pgTable(
     /** The most CPU (percent of one vCPU's time) the VM may use: its offering's cap; NULL = uncapped. */
     cpuCapPercent: doublePrecision("cpu_cap_percent"),
     startedAt: timestamp("started_at", { withTimezone: true }),
+    /** The image in the VM's CD-ROM (its path on the secondary store), and whether it boots from it. */
+    isoPath: text("iso_path"),
+    bootFromIso: boolean("boot_from_iso").notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.hostId, t.name] })],

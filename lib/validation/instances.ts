@@ -60,3 +60,12 @@ export const listInstancesInput = listInputOf(instanceSortKeys, "desc").extend({
 
 export type DeployInstanceInput = z.infer<typeof deployInstanceInput>;
 export type ListInstancesInput = z.infer<typeof listInstancesInput>;
+
+/** An ISO (a Ready template of format iso the VM's account may use) into the VM's CD-ROM. */
+export const attachIsoInput = z.object({
+  id: idSchema,
+  isoId: idSchema,
+  /** CD-ROM first in the boot order from the VM's next start. */
+  bootFromIso: z.boolean({ error: "bootFromIso must be true or false" }).default(false),
+});
+export type AttachIsoInput = z.input<typeof attachIsoInput>;

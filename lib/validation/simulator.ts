@@ -23,6 +23,8 @@ export const simulatorOperationNames = [
   "detachVolume",
   "volumeInfo",
   "copyVolume",
+  "attachIso",
+  "detachIso",
 ] as const;
 export type SimulatorOperationName = (typeof simulatorOperationNames)[number];
 

@@ -79,6 +79,8 @@ describe(`simulator administration (${testDbKind()})`, () => {
       detachVolume: 0,
       volumeInfo: 0,
       copyVolume: 0,
+      attachIso: 0,
+      detachIso: 0,
     });
     const t0 = Date.now();
     await simulatorDriver()!.ping(hostRefs[0]!);

@@ -257,8 +257,9 @@ export async function deleteTemplate(db: Db, caller: Caller, id: string): Promis
   const [{ n } = { n: 0 }] = await db
     .select({ n: count() })
     .from(instances)
-    .where(and(eq(instances.templateId, id), ne(instances.state, "expunged")));
-  if (n > 0) throw conflict(`Template ${t.t.name} is used by ${n} instance${n === 1 ? "" : "s"}; destroy and expunge them first`);
+    .where(and(or(eq(instances.templateId, id), eq(instances.isoId, id)), ne(instances.state, "expunged")));
+  if (n > 0)
+    throw conflict(`Template ${t.t.name} is used by ${n} instance${n === 1 ? "" : "s"}; detach it, or destroy and expunge them, first`);
   const [{ history } = { history: 0 }] = await db.select({ history: count() }).from(instances).where(eq(instances.templateId, id));
   const result = await db.transaction(async (tx) => {
     const [row] = await tx.select().from(templates).where(eq(templates.id, id)).for("update");

@@ -1,5 +1,6 @@
 import { createTRPCRouter, protectedProcedure } from "@/server/api/trpc";
 import {
+  attachIsoInput,
   bulkInstanceInput,
   changeOfferingInput,
   deployInstanceInput,
@@ -9,6 +10,7 @@ import {
 } from "@/lib/validation/instances";
 import { deployChoices } from "@/server/services/instances/access";
 import * as ops from "@/server/services/instances/operations";
+import * as iso from "@/server/services/instances/iso";
 import { getInstanceDetail, listInstances } from "@/server/services/instances/queries";
 
 /** Every signed-in caller runs VMs in its own account; admins also see their scope's VMs. */
@@ -26,5 +28,8 @@ export const instanceRouter = createTRPCRouter({
   recover: protectedProcedure.input(instanceIdInput).mutation(({ ctx, input }) => ops.recoverInstance(ctx.db, ctx.caller, input.id)),
   expunge: protectedProcedure.input(instanceIdInput).mutation(({ ctx, input }) => ops.expungeInstance(ctx.db, ctx.caller, input.id)),
   changeOffering: protectedProcedure.input(changeOfferingInput).mutation(({ ctx, input }) => ops.changeOffering(ctx.db, ctx.caller, input)),
+  isoChoices: protectedProcedure.input(instanceIdInput).query(({ ctx, input }) => iso.isoChoices(ctx.db, ctx.caller, input.id)),
+  attachIso: protectedProcedure.input(attachIsoInput).mutation(({ ctx, input }) => iso.attachIso(ctx.db, ctx.caller, input)),
+  detachIso: protectedProcedure.input(instanceIdInput).mutation(({ ctx, input }) => iso.detachIso(ctx.db, ctx.caller, input.id)),
   bulk: protectedProcedure.input(bulkInstanceInput).mutation(({ ctx, input }) => ops.bulkAction(ctx.db, ctx.caller, input)),
 });

@@ -29,6 +29,14 @@ export interface VmSpec {
   storage?: { poolId: string; primaryPath: string; rootDiskGib: number };
   /** Data volumes to define with the domain (besides the root disk, which is always vda). */
   volumes?: { vol: VolumeRef; target: string }[];
+  /** The ISO in the VM's CD-ROM, and whether the VM boots from it (CD-ROM before the disk). */
+  iso?: { iso: IsoRef; boot: boolean };
+}
+
+/** An ISO (a template of format iso): its id and its image on the secondary store (on the Stratus server). */
+export interface IsoRef {
+  id: string;
+  path: string;
 }
 
 /** A primary storage pool as a host sees it. */
@@ -115,6 +123,14 @@ export interface HypervisorDriver extends VolumeDriver {
   list(host: HostRef): Promise<DriverVm[]>;
   stats(host: HostRef): Promise<VmStats[]>;
   consoleEndpoint(host: HostRef, name: string): Promise<ConsoleEndpoint>;
+  /**
+   * Puts the ISO in the VM's CD-ROM: its image made available on the host first (on real
+   * hypervisors uploaded once into `pool`, the VM's primary pool); the persistent definition always,
+   * the running VM too when it runs. Booting from it is the VmSpec's `iso.boot`, applied at define.
+   */
+  attachIso(host: HostRef, vmName: string, pool: PoolRef | null, iso: IsoRef): Promise<void>;
+  /** Empties the VM's CD-ROM (persistent definition, and the running VM); idempotent. */
+  detachIso(host: HostRef, vmName: string): Promise<void>;
 }
 
 /** A driver failure; `transient` ones are retried by the job runner. */

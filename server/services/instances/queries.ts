@@ -98,7 +98,7 @@ export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<L
 /** One instance with what its page shows: names, the job in flight, recent jobs and events. */
 export async function getInstanceDetail(db: DbOrTx, caller: Caller, id: string) {
   const vm = await getInstanceInScope(db, caller, id);
-  const [[names], recentJobs, events] = await Promise.all([
+  const [[names], recentJobs, events, [iso]] = await Promise.all([
     db
       .select({
         zoneName: zones.name,
@@ -117,6 +117,8 @@ export async function getInstanceDetail(db: DbOrTx, caller: Caller, id: string) 
       .where(eq(instances.id, vm.id)),
     db.select().from(jobs).where(eq(jobs.resourceId, vm.id)).orderBy(desc(jobs.createdAt)).limit(10),
     listEvents(db, caller, { resourceId: vm.id, pageSize: 50 }),
+    // The ISO in its CD-ROM: its name only (its path is for root admins, on the templates page).
+    vm.isoId ? db.select({ name: templates.name }).from(templates).where(eq(templates.id, vm.isoId)) : Promise.resolve([]),
   ]);
   const admin = isRootAdmin(caller); // hosts are infrastructure: only the root admin sees them (as in CloudStack)
   return {
@@ -125,6 +127,7 @@ export async function getInstanceDetail(db: DbOrTx, caller: Caller, id: string) 
     hostId: admin ? vm.hostId : null,
     hostName: admin ? (names?.hostName ?? null) : null,
     lastHostId: admin ? vm.lastHostId : null,
+    isoName: iso?.name ?? null,
     activeJob: recentJobs.find((j) => j.status === "queued" || j.status === "running") ?? null,
     recentJobs,
     events: events.items,

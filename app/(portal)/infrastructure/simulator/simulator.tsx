@@ -38,6 +38,8 @@ const operationHelp: Record<SimulatorOperationName, string> = {
   detachVolume: "unplug a volume from a VM",
   volumeInfo: "one volume's size",
   copyVolume: "copy a volume to another pool (migrate)",
+  attachIso: "put an ISO in a VM's CD-ROM",
+  detachIso: "eject a VM's ISO",
 };
 
 /** A delay to edit in place: checked as typed, saved on its own. */

@@ -8,6 +8,7 @@ import { DetailState } from "@/components/resource/detail-state";
 import { formatDateTime, humanizeTimes } from "@/components/resource/format";
 import { InstanceActionDialog, operationLabel, whyNot } from "@/components/resource/instance-actions";
 import { InstanceMetrics } from "@/components/resource/instance-metrics";
+import { InstanceIso } from "./instance-iso";
 import { InstanceStorage } from "./instance-storage";
 import { formatSize, InstanceStateBadge, transitionalStates, type VmOperation } from "@/components/resource/instance-state";
 import { type Job, JobProgress, jobNoun } from "@/components/resource/job-progress";
@@ -173,6 +174,7 @@ export function InstanceDetail({ id }: { id: string }) {
               <span className="text-slate-800">{vm.templateName}</span>
               <span className="block text-xs text-slate-600">{vm.osType}</span>
             </Fact>
+            {!destroyed && <InstanceIso vm={vm} busy={!!vm.activeJob} />}
             <Fact label="Zone">{vm.zoneName}</Fact>
             <Fact label="IP address">
               {vm.ipAddress ? (

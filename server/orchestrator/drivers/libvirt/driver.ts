@@ -8,6 +8,9 @@ import {
   type HostFacts,
   type HostRef,
   type HypervisorDriver,
+  type IsoRef,
+  type PoolRef,
+  type VolumeCopier,
   type VmSpec,
   type VmStats,
   type VolumeInfo,
@@ -26,6 +29,7 @@ import {
 } from "./parse";
 import { env } from "@/server/env";
 import { allowedUriProblem, ToolError, virsh } from "./run";
+import { ejectIso, insertIso } from "./iso";
 import { isHelperDomain, LibvirtSnapshots } from "./snapshots";
 import { isVolMissing, volumeFiles, type VirshCall } from "./storage";
 import { deleteFile, isLayerPath, LibvirtVolumes, withXmlFile } from "./volumes";
@@ -73,7 +77,7 @@ export function uuidFor(name: string) {
  * (vol-upload, streamed from the secondary store on the Stratus server) and each VM's root disk is
  * a qcow2 volume backed by it. A remote host therefore shares nothing with the Stratus server.
  */
-export class LibvirtDriver implements HypervisorDriver {
+export class LibvirtDriver implements HypervisorDriver, VolumeCopier {
   private readonly prevCpu = new Map<string, { cpuNs: number; at: number }>();
   readonly volumes = new LibvirtVolumes((host) => this.conn(host));
   /** Volume snapshots on secondary storage (not part of HypervisorDriver yet: the libvirt side of issue 10). */
@@ -170,6 +174,18 @@ export class LibvirtDriver implements HypervisorDriver {
   volumeInfo(host: HostRef, vol: VolumeRef): Promise<VolumeInfo | "missing"> {
     return this.volumes.info(host, vol);
   }
+  copyVolume(host: HostRef, from: VolumeRef, to: VolumeRef): Promise<VolumeInfo> {
+    return this.volumes.copy(host, from, to);
+  }
+
+  async attachIso(host: HostRef, vmName: string, pool: PoolRef | null, iso: IsoRef): Promise<void> {
+    const name = this.checkName(vmName);
+    if (!pool) throw new DriverError(`VM ${name} has no primary storage pool to put the ISO on`);
+    await insertIso(this.conn(host), name, await this.volumes.isoOnPool(host, pool, iso));
+  }
+  detachIso(host: HostRef, vmName: string): Promise<void> {
+    return ejectIso(this.conn(host), this.checkName(vmName));
+  }
 
   async create(host: HostRef, spec: VmSpec): Promise<void> {
     const name = this.checkName(spec.name);
@@ -179,6 +195,7 @@ export class LibvirtDriver implements HypervisorDriver {
     const data = [];
     for (const v of spec.volumes ?? [])
       data.push({ path: await this.volumes.topPath(host, v.vol), format: "qcow2" as const, target: v.target });
+    const isoPath = spec.iso ? await this.volumes.isoOnPool(host, root.pool, spec.iso.iso) : null;
     const xml = domainXml({
       name,
       uuid: uuidFor(name),
@@ -189,6 +206,7 @@ export class LibvirtDriver implements HypervisorDriver {
       title: spec.displayName,
       hostname: spec.displayName,
       disks: [{ path: rootPath, format: "qcow2", target: "vda" }, ...data],
+      cdrom: { path: isoPath, boot: spec.iso?.boot ?? false },
       nics: this.nics(name),
       vnc: {
         listen: this.opts.vncListen ?? env().STRATUS_LIBVIRT_VNC_LISTEN ?? (isLocalUri(uri) ? "127.0.0.1" : "0.0.0.0"),

@@ -155,7 +155,10 @@ export class LibvirtSnapshots {
     const newPath = path.posix.join(path.posix.dirname(top.path), file);
     const live = running ? await diskTarget(call, vmName!, top.path, "live") : null;
     if (live) {
-      const others = (await domainDisks(call, vmName!, "live")).filter((d) => d.target !== live);
+      // Every other drive stays as it is, the CD-ROM too (read-only, maybe empty).
+      const others = [...(await domainDisks(call, vmName!, "live")), ...(await domainDisks(call, vmName!, "live", "cdrom"))].filter(
+        (d) => d.target !== live,
+      );
       await call(
         [
           "snapshot-create-as",

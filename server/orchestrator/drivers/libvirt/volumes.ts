@@ -5,7 +5,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { DriverError, type HostRef, type VmSpec, type VolumeInfo, type VolumeRef } from "../types";
+import { DriverError, type HostRef, type IsoRef, type PoolRef, type VmSpec, type VolumeInfo, type VolumeRef } from "../types";
 import { parseDomBlkList, parseDomState } from "./parse";
 import { qemuImg } from "./run";
 import {
@@ -15,6 +15,7 @@ import {
   isVolExisting,
   isVolMissing,
   layers,
+  volumeFiles,
   volXml,
   withPool,
   type Layer,
@@ -179,6 +180,47 @@ export class LibvirtVolumes {
     }
   }
 
+  /**
+   * Copies a volume to another pool of the same host (an admin's migration): vol-create-from runs
+   * qemu-img convert on the host, so the copy is one self-contained base file holding the whole
+   * chain (the template too). Its next snapshot is therefore a full one (snapshots.ts only makes an
+   * increment on the overlay of the previous snapshot). A copy cut short before is redone.
+   */
+  async copy(host: HostRef, from: VolumeRef, to: VolumeRef): Promise<VolumeInfo> {
+    const name = checkVolumeName(from.name);
+    const toName = checkVolumeName(to.name);
+    if (from.pool.id === to.pool.id) throw new DriverError(`Volume ${name} is already on pool ${to.pool.id}`);
+    const call = this.conn(host);
+    const src = await withPool(host, call, from.pool, async (pool) => ({ pool, top: (await layers(call, pool, name)).chain[0] }));
+    if (!src.top) throw new DriverError(`Volume ${name} does not exist on pool ${from.pool.id} of host ${host.name}`);
+    const top = src.top;
+    return withPool(host, call, to.pool, async (pool) => {
+      for (const f of await volumeFiles(call, pool, toName)) await deleteFile(call, pool, f.file);
+      const xml = `<volume><name>${baseFile(toName)}</name><capacity unit='bytes'>${top.capacityBytes}</capacity><target><format type='qcow2'/></target></volume>`;
+      try {
+        await withXmlFile(xml, (file) =>
+          call(["vol-create-from", "--pool", pool, "--file", file, "--vol", top.file, "--inputpool", src.pool], 3_600_000),
+        );
+      } catch (e) {
+        await deleteFile(call, pool, baseFile(toName)).catch(() => {});
+        throw storageError(e, `copying volume ${name} to pool ${to.pool.id}`);
+      }
+      return infoOf((await layers(call, pool, toName)).chain);
+    });
+  }
+
+  /**
+   * An ISO's image on the pool (uploaded once per pool like a template: it is one, stored raw as
+   * `template-<id>.raw`), and its path there.
+   */
+  async isoOnPool(host: HostRef, pool: PoolRef, iso: IsoRef): Promise<string> {
+    const call = this.conn(host);
+    return withPool(host, call, pool, async (name) => {
+      const { file } = await this.templateOnPool(host, call, name, { id: iso.id, path: iso.path, format: "raw", sizeGib: 0 });
+      return path.posix.join(pool.path, file);
+    });
+  }
+
   /** The template image on the pool, uploaded from the secondary store once (vol-upload streams it over the connection). */
   private templateOnPool(host: HostRef, call: VirshCall, pool: string, t: Template) {
     const key = `${host.id}/${pool}/${t.id}`;
@@ -281,11 +323,11 @@ export async function isRunning(call: VirshCall, vmName: string) {
   return s === "running" || s === "paused";
 }
 
-/** The VM's disks, of the running domain or of its persistent definition. */
-export async function domainDisks(call: VirshCall, vmName: string, scope: "live" | "config") {
+/** The VM's disks (or CD-ROMs), of the running domain or of its persistent definition. */
+export async function domainDisks(call: VirshCall, vmName: string, scope: "live" | "config", device = "disk") {
   const args = ["domblklist", "--domain", vmName, "--details"];
   if (scope === "config") args.push("--inactive");
-  return parseDomBlkList((await call(args)).stdout).filter((d) => d.device === "disk");
+  return parseDomBlkList((await call(args)).stdout).filter((d) => d.device === device);
 }
 
 /** The target under which the VM has `source` (live: only when it runs), or null. */

@@ -20,8 +20,21 @@ describe("domain XML", () => {
     const evil = `x</title><devices><disk type='file'><source file='/etc/shadow'/></disk></devices><title>`;
     const xml = domainXml({ ...base, title: evil, hostname: evil });
     expect(xml).not.toContain("/etc/shadow'/>");
-    expect(xml.match(/<disk /g)).toHaveLength(1);
+    expect(xml.match(/<disk /g)).toHaveLength(2); // the root disk and the (empty) CD-ROM
     expect(xml).toContain("&lt;/title&gt;");
+  });
+
+  it("has one CD-ROM, empty or with an ISO, first in the boot order only when asked and loaded", () => {
+    const empty = domainXml(base);
+    expect(empty).toMatch(/<disk type="file" device="cdrom">\s*<driver name="qemu" type="raw"\/>\s*<target dev="hdc" bus="ide"\/>/);
+    expect(empty).not.toContain('<boot dev="cdrom"/>');
+    const loaded = domainXml({ ...base, cdrom: { path: "/pool/template-abc.raw", boot: false } });
+    expect(loaded).toContain('<source file="/pool/template-abc.raw"/>');
+    expect(loaded).not.toContain('<boot dev="cdrom"/>');
+    const boots = domainXml({ ...base, cdrom: { path: "/pool/template-abc.raw", boot: true } });
+    expect(boots).toMatch(/<boot dev="cdrom"\/>\s*<boot dev="hd"\/>/);
+    expect(domainXml({ ...base, cdrom: { path: null, boot: true } })).not.toContain('<boot dev="cdrom"/>');
+    expect(() => domainXml({ ...base, cdrom: { path: "x.iso", boot: false } })).toThrow(/absolute/);
   });
 
   it("refuses names, paths and numbers it cannot trust", () => {

@@ -71,6 +71,8 @@ export interface DomainDef {
   /** SMBIOS system serial: the guest reads its hostname from it. */
   hostname?: string;
   disks: DiskDef[];
+  /** Every domain has one CD-ROM (IDE hdc, so media can change while it runs): with this image in it, or empty. */
+  cdrom?: { path: string | null; boot: boolean };
   nics: NicDef[];
   vnc: { listen: string; password?: string };
   serialLogPath?: string;
@@ -103,6 +105,20 @@ function diskNode(disk: DiskDef): XmlNode {
     el("source", { file: disk.path }),
     el("target", { dev: disk.target, bus: "virtio" }),
     disk.readonly ? el("readonly") : null,
+  );
+}
+
+/** The CD-ROM drive (hdc): read-only, raw, empty when `path` is null. */
+export const CDROM_TARGET = "hdc";
+function cdromNode(path: string | null): XmlNode {
+  if (path !== null && !path.startsWith("/")) throw new Error(`Domain XML: ISO path must be absolute: ${path}`);
+  return el(
+    "disk",
+    { type: "file", device: "cdrom" },
+    el("driver", { name: "qemu", type: "raw" }),
+    path !== null ? el("source", { file: path }) : null,
+    el("target", { dev: CDROM_TARGET, bus: "ide" }),
+    el("readonly"),
   );
 }
 
@@ -173,6 +189,7 @@ export function domainXml(d: DomainDef): string {
       "os",
       {},
       el("type", { arch: "x86_64", machine: "pc" }, "hvm"),
+      d.cdrom?.boot && d.cdrom.path ? el("boot", { dev: "cdrom" }) : null,
       el("boot", { dev: "hd" }),
       d.hostname ? el("smbios", { mode: "sysinfo" }) : null,
     ),
@@ -186,6 +203,7 @@ export function domainXml(d: DomainDef): string {
       "devices",
       {},
       ...d.disks.map(diskNode),
+      cdromNode(d.cdrom?.path ?? null),
       ...d.nics.map((nic) =>
         el(
           "interface",

@@ -9,6 +9,8 @@ import {
   type HostFacts,
   type HostRef,
   type HypervisorDriver,
+  type IsoRef,
+  type PoolRef,
   type VmSpec,
   type VmStats,
   type VolumeCopier,
@@ -113,10 +115,18 @@ export class SimulatorDriver implements HypervisorDriver, VolumeCopier {
         cpuCores: vm.cpuCores,
         memoryMib: vm.memoryMib,
         cpuCapPercent: vm.cpuCapPercent ?? null,
+        isoPath: vm.iso?.iso.path ?? null,
+        bootFromIso: vm.iso?.boot ?? false,
       })
       .onConflictDoUpdate({
         target: [simulatorVms.hostId, simulatorVms.name],
-        set: { cpuCores: vm.cpuCores, memoryMib: vm.memoryMib, cpuCapPercent: vm.cpuCapPercent ?? null },
+        set: {
+          cpuCores: vm.cpuCores,
+          memoryMib: vm.memoryMib,
+          cpuCapPercent: vm.cpuCapPercent ?? null,
+          isoPath: vm.iso?.iso.path ?? null,
+          bootFromIso: vm.iso?.boot ?? false,
+        },
       });
     // Data volumes are defined with the domain, as libvirt's define would.
     for (const { vol, target } of vm.volumes ?? []) {
@@ -297,6 +307,25 @@ export class SimulatorDriver implements HypervisorDriver, VolumeCopier {
     await this.enter("volumeInfo", host);
     const row = await this.volumeRow(vol);
     return row ? SimulatorDriver.info(row) : "missing";
+  }
+
+  async attachIso(host: HostRef, vmName: string, _pool: PoolRef | null, iso: IsoRef): Promise<void> {
+    await this.enter("attachIso", host);
+    await this.setIso(host, vmName, iso.path);
+  }
+
+  async detachIso(host: HostRef, vmName: string): Promise<void> {
+    await this.enter("detachIso", host);
+    await this.setIso(host, vmName, null);
+  }
+
+  private async setIso(host: HostRef, vmName: string, isoPath: string | null) {
+    const changed = await this.db
+      .update(simulatorVms)
+      .set({ isoPath })
+      .where(and(eq(simulatorVms.hostId, host.id), eq(simulatorVms.name, vmName)))
+      .returning({ name: simulatorVms.name });
+    if (!changed.length) throw new DriverError(`VM ${vmName} does not exist on ${host.name}`);
   }
 
   async copyVolume(host: HostRef, from: VolumeRef, to: VolumeRef): Promise<VolumeInfo> {

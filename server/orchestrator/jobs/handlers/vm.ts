@@ -89,6 +89,11 @@ async function loadWithHost(db: Db, id: string) {
     const ref = await loadVolumeRef(db, d);
     if (ref && d.deviceTarget) spec.volumes.push({ vol: ref, target: d.deviceTarget });
   }
+  // The ISO in its CD-ROM (and boot order) is part of every definition, since each start defines anew.
+  if (row.vm.isoId) {
+    const [iso] = await db.select({ id: templates.id, path: templates.path }).from(templates).where(eq(templates.id, row.vm.isoId));
+    if (iso) spec.iso = { iso, boot: row.vm.bootFromIso };
+  }
   return { vm: row.vm, host, spec, root, rootRef };
 }
 
