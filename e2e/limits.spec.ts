@@ -29,7 +29,7 @@ test("an admin edits an account's limits and the tenant sees them", async ({ pag
   // Other specs may have left VMs in the account: check the limit, not the use.
   await expect(bars.getByTestId("limit-instances")).toContainText(/\d+ \/ 5(?!\d)/);
   await expect(bars.getByTestId("limit-memory_mib")).toContainText("/ Unlimited");
-  await expect(bars.getByTestId("limit-snapshots")).toHaveCount(0);
+  await expect(bars.getByTestId("limit-public_ips")).toHaveCount(0);
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(/\/login/);

@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { meteredResourceTypes } from "../lib/resource-types";
 import { dialog, login, logins, logout, nav, selectDomain, treeItem, unique } from "./fixtures";
 
 /**
@@ -116,6 +117,6 @@ test("root admin → domain admin → user, each confined to its subtree", async
     await expect(bars.getByRole("progressbar", { name: "Instances" })).toBeVisible();
     await expect(bars.getByTestId("limit-instances")).toContainText("0 / 20");
     // Only what something consumes today (lib/resource-types.ts, meteredResourceTypes).
-    await expect(bars.getByRole("progressbar")).toHaveCount(3);
+    await expect(bars.getByRole("progressbar")).toHaveCount(meteredResourceTypes.length);
   });
 });

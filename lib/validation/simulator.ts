@@ -23,6 +23,9 @@ export const simulatorOperationNames = [
   "detachVolume",
   "volumeInfo",
   "copyVolume",
+  "takeSnapshot",
+  "restoreSnapshot",
+  "deleteSnapshot",
 ] as const;
 export type SimulatorOperationName = (typeof simulatorOperationNames)[number];
 

@@ -79,6 +79,9 @@ describe(`simulator administration (${testDbKind()})`, () => {
       detachVolume: 0,
       volumeInfo: 0,
       copyVolume: 0,
+      takeSnapshot: 0,
+      restoreSnapshot: 0,
+      deleteSnapshot: 0,
     });
     const t0 = Date.now();
     await simulatorDriver()!.ping(hostRefs[0]!);

@@ -3,6 +3,7 @@ import type { Schedule } from "@/server/orchestrator";
 import { accountCleanupJob } from "./account-cleanup";
 import { expungeDue } from "./instances/expunge-sweep";
 import { volumeJobs } from "./volumes/jobs";
+import { snapshotJobs } from "./snapshots/jobs";
 import { expungeDueVolumes } from "./volumes/operations";
 import { templateDownloadJob } from "./template-images/download-job";
 import { sweepAbandonedUploads } from "./template-images/upload";
@@ -12,7 +13,7 @@ import { sweepAbandonedUploads } from "./template-images/upload";
  * (server.ts, scripts/orchestrator-worker.ts, tests): the orchestrator runs them without
  * importing the services, which stand on it.
  */
-export const serviceJobs: readonly JobDefinition[] = [accountCleanupJob, ...volumeJobs, templateDownloadJob];
+export const serviceJobs: readonly JobDefinition[] = [accountCleanupJob, ...volumeJobs, ...snapshotJobs, templateDownloadJob];
 
 export const serviceSchedules: readonly Schedule[] = [
   { name: "expunge", everyMs: 60_000, run: expungeDue },

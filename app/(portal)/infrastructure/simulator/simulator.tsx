@@ -38,6 +38,9 @@ const operationHelp: Record<SimulatorOperationName, string> = {
   detachVolume: "unplug a volume from a VM",
   volumeInfo: "one volume's size",
   copyVolume: "copy a volume to another pool (migrate)",
+  takeSnapshot: "take a volume snapshot",
+  restoreSnapshot: "revert a volume to a snapshot",
+  deleteSnapshot: "delete a volume snapshot",
 };
 
 /** A delay to edit in place: checked as typed, saved on its own. */
