@@ -1,6 +1,17 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db";
-import { clusters, diskOfferings, hosts, pods, secondaryStores, snapshots, storagePools, templates, users } from "@/db/schema";
+import {
+  clusters,
+  diskOfferings,
+  hosts,
+  pods,
+  secondaryStores,
+  snapshotPolicies,
+  snapshots,
+  storagePools,
+  templates,
+  users,
+} from "@/db/schema";
 import { createComputeOffering } from "@/server/services/offerings/compute";
 import { createDiskOffering } from "@/server/services/offerings/disk";
 import { deployInstances } from "@/server/services/instances/operations";
@@ -98,6 +109,9 @@ const inputs: Record<string, Probe> = {
   "snapshot.take": (v) => ({ volumeId: v.ids.volume, name: "intruder" }),
   "snapshot.revert": (v) => ({ id: v.ids.snapshot }),
   "snapshot.delete": (v) => ({ id: v.ids.snapshot }),
+  "snapshot.policies": (v) => ({ volumeId: v.ids.volume }),
+  "snapshot.createPolicy": (v) => ({ volumeId: v.ids.volume, frequency: "daily", minute: 0, hour: 3, timeZone: "UTC", retention: 2 }),
+  "snapshot.deletePolicy": (v) => ({ id: v.ids.snapshotPolicy }),
   "job.get": (v) => ({ id: v.ids.job }),
   "console.ticket": (v) => ({ id: v.ids.instance }),
   "metrics.forInstance": (v) => ({ id: v.ids.instance, minutes: 60 }),
@@ -331,6 +345,12 @@ export const authzProbes = {
           })
           .returning({ id: snapshots.id }),
       ),
+      snapshotPolicy: await one(
+        db
+          .insert(snapshotPolicies)
+          .values({ volumeId: volume.id, frequency: "weekly", minute: 5, hour: 1, weekday: 2, timeZone: "Europe/Berlin", retention: 3 })
+          .returning({ id: snapshotPolicies.id }),
+      ),
       session: await startSession(db, { userId: u!.id, sessionVersion: 0, ip: "192.0.2.1", userAgent: "victim" }),
     };
     const secretIds = [
@@ -346,6 +366,7 @@ export const authzProbes = {
       ids.session,
       ids.privateTemplate,
       ids.snapshot,
+      ids.snapshotPolicy,
     ] as string[];
     return {
       domainId: t.domains.acme.id,

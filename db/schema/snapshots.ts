@@ -1,4 +1,5 @@
-import { bigint, boolean, index, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { snapshotFrequencies } from "../../lib/snapshot-schedule";
 import { snapshotStates } from "../../lib/snapshot-state";
 import { createdAt, id, updatedAt } from "./columns";
 import { accounts } from "./accounts";
@@ -52,4 +53,44 @@ export const snapshots = pgTable(
     index("snapshots_domain_path_idx").on(t.domainPath),
     index("snapshots_policy_idx").on(t.policyId),
   ],
+);
+
+export const snapshotFrequency = pgEnum("snapshot_frequency", snapshotFrequencies);
+
+/** Recurring snapshot policies of a volume (one per frequency, as in CloudStack), in the policy's time zone. */
+export const snapshotPolicies = pgTable(
+  "snapshot_policies",
+  {
+    id: id(),
+    volumeId: uuid("volume_id")
+      .notNull()
+      .references(() => volumes.id, { onDelete: "cascade" }),
+    frequency: snapshotFrequency("frequency").notNull(),
+    minute: integer("minute").notNull(),
+    hour: integer("hour"),
+    weekday: integer("weekday"),
+    dayOfMonth: integer("day_of_month"),
+    timeZone: text("time_zone").notNull(),
+    /** Keep the newest this many Ready snapshots made by this policy; older ones are deleted. */
+    retention: integer("retention").notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("snapshot_policies_volume_frequency_unique").on(t.volumeId, t.frequency)],
+);
+
+/** One row per policy and due time: the key that makes a due snapshot start once, however many processes sweep. */
+export const snapshotPolicyRuns = pgTable(
+  "snapshot_policy_runs",
+  {
+    policyId: uuid("policy_id")
+      .notNull()
+      .references(() => snapshotPolicies.id, { onDelete: "cascade" }),
+    dueAt: timestamp("due_at", { withTimezone: true }).notNull(),
+    snapshotId: uuid("snapshot_id"),
+    /** Why no snapshot was started (a limit reached, the volume busy…). */
+    error: text("error"),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.policyId, t.dueAt] })],
 );

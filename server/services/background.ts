@@ -4,6 +4,7 @@ import { accountCleanupJob } from "./account-cleanup";
 import { expungeDue } from "./instances/expunge-sweep";
 import { volumeJobs } from "./volumes/jobs";
 import { snapshotJobs } from "./snapshots/jobs";
+import { runSnapshotPolicies } from "./snapshots/policies";
 import { expungeDueVolumes } from "./volumes/operations";
 import { templateDownloadJob } from "./template-images/download-job";
 import { sweepAbandonedUploads } from "./template-images/upload";
@@ -19,4 +20,5 @@ export const serviceSchedules: readonly Schedule[] = [
   { name: "expunge", everyMs: 60_000, run: expungeDue },
   { name: "volume-expunge", everyMs: 60_000, run: expungeDueVolumes },
   { name: "uploads", everyMs: 60_000, run: sweepAbandonedUploads },
+  { name: "snapshot-policies", everyMs: 60_000, run: (db) => runSnapshotPolicies(db) },
 ];

@@ -51,35 +51,32 @@ async function lockIdleVolume(tx: Tx, vol: Volume, op: "snapshot" | "revert"): P
   return row;
 }
 
-/** Takes a snapshot now (or for a policy): the row in Creating, the `snapshots` limit consumed, and the job, in one transaction. */
-export async function takeSnapshot(
-  db: Db,
-  caller: Caller | null,
-  input: { volumeId: string; name?: string; policyId?: string },
-  volRow?: Volume,
-) {
-  const vol = volRow ?? (caller ? await getVolumeInScope(db, caller, input.volumeId) : null);
-  if (!vol) throw notFound("Volume");
-  return mutate(db, async (tx) => {
-    const locked = await lockIdleVolume(tx, vol, "snapshot");
-    const name = input.name ?? `${locked.name}-${new Date().toISOString().replace(/[-:]/g, "").slice(0, 15)}`;
-    const [snap] = await tx
-      .insert(snapshots)
-      .values({
-        name,
-        volumeId: locked.id,
-        accountId: locked.accountId,
-        domainId: locked.domainId,
-        domainPath: locked.domainPath,
-        zoneId: locked.zoneId,
-        capacityBytes: locked.sizeGib * 1024 ** 3,
-        policyId: input.policyId ?? null,
-      })
-      .returning();
-    await consume(tx, locked.accountId, { snapshots: 1 });
-    const job = await enqueueJob(tx, { ...jobFor(locked, caller?.userId ?? null), type: "snapshot.take", input: { snapshotId: snap!.id } });
-    return { id: snap!.id, name, jobId: job.id };
-  });
+/** Takes a snapshot now: the row in Creating, the `snapshots` limit consumed, and the job, in one transaction. */
+export async function takeSnapshot(db: Db, caller: Caller, input: { volumeId: string; name?: string }) {
+  const vol = await getVolumeInScope(db, caller, input.volumeId);
+  return mutate(db, (tx) => beginTake(tx, vol, input, caller.userId));
+}
+
+/** Starts a snapshot of `vol` inside `tx` (a request's, or a policy's run): throws, changing nothing, when it cannot. */
+export async function beginTake(tx: Tx, vol: Volume, input: { name?: string; policyId?: string }, userId: string | null) {
+  const locked = await lockIdleVolume(tx, vol, "snapshot");
+  const name = input.name ?? `${locked.name}-${new Date().toISOString().replace(/[-:]/g, "").slice(0, 15)}`;
+  const [snap] = await tx
+    .insert(snapshots)
+    .values({
+      name,
+      volumeId: locked.id,
+      accountId: locked.accountId,
+      domainId: locked.domainId,
+      domainPath: locked.domainPath,
+      zoneId: locked.zoneId,
+      capacityBytes: locked.sizeGib * 1024 ** 3,
+      policyId: input.policyId ?? null,
+    })
+    .returning();
+  await consume(tx, locked.accountId, { snapshots: 1 });
+  const job = await enqueueJob(tx, { ...jobFor(locked, userId), type: "snapshot.take", input: { snapshotId: snap!.id } });
+  return { id: snap!.id, name, jobId: job.id };
 }
 
 /** Reverts the snapshot's volume to it: the volume's VM (if any) must be stopped; the volume is Reverting until the job ends. */
