@@ -30,7 +30,8 @@ export const createSnapshotPolicyInput = snapshotPolicyFields
   .extend({ volumeId: idSchema })
   .superRefine((v, ctx) => {
     for (const [field, needed] of Object.entries(policyNeeds(v.frequency)) as [keyof ReturnType<typeof policyNeeds>, boolean][]) {
-      if (needed && v[field] === undefined) ctx.addIssue({ code: "custom", path: [field], message: `A ${v.frequency} policy needs ${field}` });
+      if (needed && v[field] === undefined)
+        ctx.addIssue({ code: "custom", path: [field], message: `A ${v.frequency} policy needs ${field}` });
       if (!needed && v[field] !== undefined)
         ctx.addIssue({ code: "custom", path: [field], message: `A ${v.frequency} policy takes no ${field}` });
     }
