@@ -7,13 +7,13 @@ test("an admin edits an account's limits and the tenant sees them", async ({ pag
   await page.getByRole("table", { name: "accounts" }).getByRole("link", { name: "acme-dev" }).click();
   await expect(page.getByRole("heading", { name: "acme-dev", level: 1 })).toBeVisible();
 
-  await expect(page.getByText(/Not metered yet, so not limited: .*Snapshots/)).toBeVisible();
+  await expect(page.getByText(/Not metered yet, so not limited: .*Public IPs/)).toBeVisible();
   await page.getByRole("button", { name: "Edit limits" }).click();
   const form = page.getByRole("form", { name: "Edit limits" });
   const instances = form.getByLabel("Instances", { exact: true });
   await expect(instances).toHaveValue("20");
   // Only what something consumes is offered; memory is asked in GiB.
-  await expect(form.getByLabel("Snapshots", { exact: true })).toHaveCount(0);
+  await expect(form.getByLabel("Public IPs", { exact: true })).toHaveCount(0);
   await expect(form.getByLabel("Memory (GiB)", { exact: true })).toHaveValue("80");
   // Validated as typed: the error beside the field and the reason beside the disabled button.
   await instances.fill("-1");
