@@ -1,7 +1,7 @@
-import AxeBuilder from "@axe-core/playwright";
-import { expect, type Page, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { dialog, login, logins, unique } from "./fixtures";
 import { trpcMutation, trpcQuery } from "./pages";
+import { axe, runningVm } from "./running-vm";
 
 /**
  * Volume snapshots through the UI on the simulator, at desktop and phone width: a tenant takes a
@@ -11,30 +11,6 @@ import { trpcMutation, trpcQuery } from "./pages";
  */
 test.describe.configure({ timeout: 150_000 });
 test.use({ timezoneId: "Asia/Tokyo" });
-
-const axe = async (page: Page) =>
-  (await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze()).violations.map(
-    (v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(" | ")}`,
-  );
-
-async function runningVm(page: Page, name: string) {
-  const choices = await trpcQuery<{
-    zones: { id: string }[];
-    templates: { id: string; name: string }[];
-    offerings: { id: string; name: string }[];
-  }>(page, "instance.deployChoices", undefined);
-  const [vm] = await trpcMutation<{ id: string }[]>(page, "instance.deploy", {
-    zoneId: choices.zones[0]!.id,
-    templateId: choices.templates.find((t) => t.name === "Tiny Linux")!.id,
-    computeOfferingId: choices.offerings.find((o) => o.name === "Small")!.id,
-    name,
-    count: 1,
-  });
-  await expect
-    .poll(async () => (await trpcQuery<{ state: string }>(page, "instance.get", { id: vm!.id })).state, { timeout: 30_000 })
-    .toBe("running");
-  return vm!.id;
-}
 
 for (const width of [1280, 390]) {
   test(`snapshots and policies on a volume's page at ${width} px`, async ({ page }) => {
