@@ -1,7 +1,6 @@
-import AxeBuilder from "@axe-core/playwright";
-import { expect, type Page, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { dialog, login, logins, nav, unique } from "./fixtures";
-import { trpcMutation, trpcQuery } from "./pages";
+import { axe, runningVm } from "./running-vm";
 
 /**
  * Volumes through the UI on the simulator, at desktop and phone width: a tenant creates a data
@@ -9,31 +8,6 @@ import { trpcMutation, trpcQuery } from "./pages";
  * Storage tab; axe finds nothing on the pages and dialogs on the way.
  */
 test.describe.configure({ timeout: 150_000 });
-
-const axe = async (page: Page) =>
-  (await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze()).violations.map(
-    (v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(" | ")}`,
-  );
-
-/** A running VM of the tenant, deployed through the API (the wizard has its own spec). */
-async function runningVm(page: Page, name: string) {
-  const choices = await trpcQuery<{
-    zones: { id: string }[];
-    templates: { id: string; name: string }[];
-    offerings: { id: string; name: string }[];
-  }>(page, "instance.deployChoices", undefined);
-  const [vm] = await trpcMutation<{ id: string }[]>(page, "instance.deploy", {
-    zoneId: choices.zones[0]!.id,
-    templateId: choices.templates.find((t) => t.name === "Tiny Linux")!.id,
-    computeOfferingId: choices.offerings.find((o) => o.name === "Small")!.id,
-    name,
-    count: 1,
-  });
-  await expect
-    .poll(async () => (await trpcQuery<{ state: string }>(page, "instance.get", { id: vm!.id })).state, { timeout: 30_000 })
-    .toBe("running");
-  return vm!.id;
-}
 
 for (const width of [1280, 390]) {
   test(`a data volume is created, attached to a running VM, grown and shown on its Storage tab at ${width} px`, async ({ page }) => {

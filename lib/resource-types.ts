@@ -37,6 +37,7 @@ export const meteredResourceTypes: readonly ResourceType[] = [
   "memory_mib",
   "volumes",
   "primary_storage_gib",
+  "snapshots",
   "templates",
   "secondary_storage_gib",
 ];

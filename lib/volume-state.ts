@@ -11,6 +11,7 @@ export const volumeStates = [
   "detaching",
   "resizing",
   "migrating",
+  "reverting",
   "destroyed",
   "expunged",
   "error",
@@ -19,18 +20,19 @@ export type VolumeState = (typeof volumeStates)[number];
 
 /**
  * The volume state machine, the one table of allowed moves: Allocated (no pool yet) → Creating →
- * Ready; Attaching, Detaching, Resizing and Migrating while a job works; Destroyed (recoverable) →
+ * Ready; Attaching, Detaching, Resizing, Migrating and Reverting (to a snapshot) while a job works; Destroyed (recoverable) →
  * Expunged. Pure, so the browser may import it; the server changes a volume's state only through
  * `transitionVolume` (server/core/volume-transition.ts), which checks it.
  */
 const allowed: Record<VolumeState, readonly VolumeState[]> = {
   allocated: ["attaching", "creating", "destroyed", "error"],
   creating: ["ready", "error", "destroyed", "expunged"],
-  ready: ["attaching", "detaching", "resizing", "migrating", "destroyed", "expunged", "error"],
+  ready: ["attaching", "detaching", "resizing", "migrating", "reverting", "destroyed", "expunged", "error"],
   attaching: ["ready", "allocated", "error"],
   detaching: ["ready", "error"],
   resizing: ["ready", "error"],
   migrating: ["ready", "error"],
+  reverting: ["ready", "error"],
   destroyed: ["ready", "allocated", "expunged", "error"],
   error: ["destroyed", "expunged"],
   expunged: [],
@@ -68,6 +70,6 @@ export const volumeOperationAllowed = (op: VolumeOperation, state: VolumeState) 
   (volumeOperations[op] as readonly VolumeState[]).includes(state);
 
 /** States a volume passes through while a job works on it: pages poll while a volume is in one. */
-export const volumeBusyStates: readonly VolumeState[] = ["creating", "attaching", "detaching", "resizing", "migrating"];
+export const volumeBusyStates: readonly VolumeState[] = ["creating", "attaching", "detaching", "resizing", "migrating", "reverting"];
 
 export const allowedVolumeTransitions = allowed;

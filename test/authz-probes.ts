@@ -1,6 +1,17 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db";
-import { clusters, diskOfferings, hosts, pods, secondaryStores, storagePools, templates, users } from "@/db/schema";
+import {
+  clusters,
+  diskOfferings,
+  hosts,
+  pods,
+  secondaryStores,
+  snapshotPolicies,
+  snapshots,
+  storagePools,
+  templates,
+  users,
+} from "@/db/schema";
 import { createComputeOffering } from "@/server/services/offerings/compute";
 import { createDiskOffering } from "@/server/services/offerings/disk";
 import { deployInstances } from "@/server/services/instances/operations";
@@ -97,6 +108,13 @@ const inputs: Record<string, Probe> = {
   "volume.recover": (v) => ({ id: v.ids.volume }),
   "volume.expunge": (v) => ({ id: v.ids.volume }),
   "volume.migrate": (v) => ({ id: v.ids.volume, storagePoolId: v.ids.storagePool }),
+  "snapshot.list": (v) => ({ volumeId: v.ids.volume }),
+  "snapshot.take": (v) => ({ volumeId: v.ids.volume, name: "intruder" }),
+  "snapshot.revert": (v) => ({ id: v.ids.snapshot }),
+  "snapshot.delete": (v) => ({ id: v.ids.snapshot }),
+  "snapshot.policies": (v) => ({ volumeId: v.ids.volume }),
+  "snapshot.createPolicy": (v) => ({ volumeId: v.ids.volume, frequency: "daily", minute: 0, hour: 3, timeZone: "UTC", retention: 2 }),
+  "snapshot.deletePolicy": (v) => ({ id: v.ids.snapshotPolicy }),
   "job.get": (v) => ({ id: v.ids.job }),
   "console.ticket": (v) => ({ id: v.ids.instance }),
   "metrics.forInstance": (v) => ({ id: v.ids.instance, minutes: 60 }),
@@ -234,7 +252,7 @@ const permissionOf: Record<string, Permission | null | undefined> = {
 };
 // Instances, volumes and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
 for (const p of Object.keys(inputs))
-  if (["instance.", "volume.", "job.", "console.", "session."].some((prefix) => p.startsWith(prefix))) permissionOf[p] = null;
+  if (["instance.", "volume.", "snapshot.", "job.", "console.", "session."].some((prefix) => p.startsWith(prefix))) permissionOf[p] = null;
 // Moving a volume between pools is the root admin's (pools are infrastructure).
 permissionOf["volume.migrate"] = "infra.manage";
 
@@ -316,6 +334,26 @@ export const authzProbes = {
           })
           .returning({ id: templates.id }),
       ),
+      snapshot: await one(
+        db
+          .insert(snapshots)
+          .values({
+            name: "acme-secret-snapshot",
+            volumeId: volume.id,
+            accountId: t.tenantAccount.id,
+            domainId: t.domains.acme.id,
+            domainPath: t.domains.acme.path,
+            zoneId: choices.zoneId,
+            state: "ready",
+          })
+          .returning({ id: snapshots.id }),
+      ),
+      snapshotPolicy: await one(
+        db
+          .insert(snapshotPolicies)
+          .values({ volumeId: volume.id, frequency: "weekly", minute: 5, hour: 1, weekday: 2, timeZone: "Europe/Berlin", retention: 3 })
+          .returning({ id: snapshotPolicies.id }),
+      ),
       session: await startSession(db, { userId: u!.id, sessionVersion: 0, ip: "192.0.2.1", userAgent: "victim" }),
     };
     const secretIds = [
@@ -330,6 +368,8 @@ export const authzProbes = {
       ids.volume,
       ids.session,
       ids.privateTemplate,
+      ids.snapshot,
+      ids.snapshotPolicy,
     ] as string[];
     return {
       domainId: t.domains.acme.id,
@@ -347,6 +387,7 @@ export const authzProbes = {
         "acme-secret-vm",
         "acme-secret-volume",
         "acme-secret-template",
+        "acme-secret-snapshot",
         "192.0.2.1",
       ],
     };

@@ -51,6 +51,9 @@ const jobNouns: Record<string, string> = {
   "volume.recover": "Recover",
   "volume.expunge": "Expunge",
   "volume.migrate": "Migrate",
+  "snapshot.take": "Snapshot",
+  "snapshot.revert": "Revert",
+  "snapshot.delete": "Delete snapshot",
 };
 
 /** "Stopping", "Deploying"… for a job type; unknown types read as the type itself. */

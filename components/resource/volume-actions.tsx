@@ -33,6 +33,7 @@ const tones: Record<VolumeState, Tone> = {
   detaching: "blue",
   resizing: "blue",
   migrating: "blue",
+  reverting: "blue",
   destroyed: "red",
   expunged: "gray",
   error: "red",

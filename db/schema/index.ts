@@ -13,3 +13,4 @@ export * from "./usage";
 export * from "./simulator";
 export * from "./metrics";
 export * from "./sessions";
+export * from "./snapshots";

@@ -63,3 +63,13 @@ export const simulatorVolumes = pgTable(
   },
   (t) => [primaryKey({ columns: [t.poolId, t.name] })],
 );
+
+/** The simulator's volume snapshots: a frozen copy of a simulated volume's sizes, restorable onto it. */
+export const simulatorSnapshots = pgTable("simulator_snapshots", {
+  id: text("id").primaryKey(),
+  poolId: uuid("pool_id").notNull(),
+  volumeName: text("volume_name").notNull(),
+  capacityBytes: bigint("capacity_bytes", { mode: "number" }).notNull(),
+  allocationBytes: bigint("allocation_bytes", { mode: "number" }).notNull(),
+  createdAt: createdAt(),
+});

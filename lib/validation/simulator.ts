@@ -25,6 +25,9 @@ export const simulatorOperationNames = [
   "copyVolume",
   "attachIso",
   "detachIso",
+  "takeSnapshot",
+  "restoreSnapshot",
+  "deleteSnapshot",
 ] as const;
 export type SimulatorOperationName = (typeof simulatorOperationNames)[number];
 

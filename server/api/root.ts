@@ -7,6 +7,7 @@ import { sessionRouter } from "./routers/session";
 import { userRouter } from "./routers/user";
 import { instanceRouter } from "./routers/instance";
 import { volumeRouter } from "./routers/volume";
+import { snapshotRouter } from "./routers/snapshot";
 import { jobRouter } from "./routers/job";
 import { infrastructureRouters } from "./routers/infrastructure";
 import { offeringRouters } from "./routers/offering";
@@ -25,6 +26,7 @@ export const appRouter = createTRPCRouter({
   event: eventRouter,
   instance: instanceRouter,
   volume: volumeRouter,
+  snapshot: snapshotRouter,
   job: jobRouter,
   ...infrastructureRouters,
   ...offeringRouters,

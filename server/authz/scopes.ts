@@ -1,5 +1,5 @@
 import { and, eq, isNull, or, sql, type SQL } from "drizzle-orm";
-import { accounts, domains, events, instances, jobs, templateShares, templates, users, volumes } from "@/db/schema";
+import { accounts, domains, events, instances, jobs, snapshots, templateShares, templates, users, volumes } from "@/db/schema";
 import { type Caller, domainPathCondition, isRootAdmin, ownedCondition } from "./caller";
 
 /**
@@ -15,6 +15,10 @@ export const instanceScope = (c: Caller): SQL | undefined =>
 /** Volumes (expunged ones are filtered separately, as for instances). */
 export const volumeScope = (c: Caller): SQL | undefined =>
   ownedCondition(c, { accountId: volumes.accountId, domainPath: volumes.domainPath });
+
+/** Volume snapshots (destroyed ones are filtered separately). */
+export const snapshotScope = (c: Caller): SQL | undefined =>
+  ownedCondition(c, { accountId: snapshots.accountId, domainPath: snapshots.domainPath });
 
 export const jobScope = (c: Caller): SQL | undefined => ownedCondition(c, { accountId: jobs.accountId, domainPath: jobs.domainPath });
 

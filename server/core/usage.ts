@@ -98,3 +98,37 @@ export async function recordVolumeUsage(
     })
     .onConflictDoNothing({ target: usageEvents.idempotencyKey });
 }
+
+export type SnapshotUsageType = "SNAPSHOT.CREATE" | "SNAPSHOT.DELETE";
+
+export interface SnapshotUsageSubject {
+  id: string;
+  name: string;
+  accountId: string;
+  domainId: string;
+  zoneId: string;
+  volumeId: string;
+  sizeBytes: number | null;
+  capacityBytes: number | null;
+  full: boolean;
+}
+
+/**
+ * A volume snapshot's billing fact: SNAPSHOT.CREATE when it becomes Ready (its bytes on the secondary
+ * store known), SNAPSHOT.DELETE when a Ready one is deleted. Keys as in recordUsage.
+ */
+export async function recordSnapshotUsage(tx: DbOrTx, type: SnapshotUsageType, snap: SnapshotUsageSubject, opts: { key?: string } = {}) {
+  await tx
+    .insert(usageEvents)
+    .values({
+      type,
+      accountId: snap.accountId,
+      domainId: snap.domainId,
+      zoneId: snap.zoneId,
+      resourceId: snap.id,
+      resourceName: snap.name,
+      details: { volumeId: snap.volumeId, sizeBytes: snap.sizeBytes, volumeSizeBytes: snap.capacityBytes, full: snap.full },
+      idempotencyKey: opts.key ?? `${snap.id}:${type}:${randomUUID()}`,
+    })
+    .onConflictDoNothing({ target: usageEvents.idempotencyKey });
+}

@@ -90,7 +90,7 @@ export async function attachedDataVolumes(db: DbOrTx, vmId: string): Promise<Vol
       and(
         eq(volumes.instanceId, vmId),
         eq(volumes.type, "datadisk"),
-        inArray(volumes.state, ["ready", "resizing", "detaching", "migrating"]),
+        inArray(volumes.state, ["ready", "resizing", "detaching", "migrating", "reverting"]),
       ),
     )
     .orderBy(volumes.deviceTarget);

@@ -44,7 +44,11 @@ async function startTwo(): Promise<{ owners: [string, string]; stop: () => Promi
 
 describe(`two orchestrators on one queue (${testDbKind()})`, () => {
   it(`${N} deploys: each job runs exactly once, and both owners ran some`, async () => {
-    await writeLimits(h.db, { accountId: t.tenantAccount.id }, { instances: null, vcpus: null, memory_mib: null, volumes: null, primary_storage_gib: null });
+    await writeLimits(
+      h.db,
+      { accountId: t.tenantAccount.id },
+      { instances: null, vcpus: null, memory_mib: null, volumes: null, primary_storage_gib: null },
+    );
     // Slow enough that one owner's 3 slots cannot swallow the whole queue.
     await setSimLatency(h.db, { create: 60, start: 120 });
     const pair = await startTwo();

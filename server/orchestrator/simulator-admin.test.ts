@@ -81,6 +81,9 @@ describe(`simulator administration (${testDbKind()})`, () => {
       copyVolume: 0,
       attachIso: 0,
       detachIso: 0,
+      takeSnapshot: 0,
+      restoreSnapshot: 0,
+      deleteSnapshot: 0,
     });
     const t0 = Date.now();
     await simulatorDriver()!.ping(hostRefs[0]!);

@@ -4,6 +4,8 @@ import { accountCleanupJob } from "./account-cleanup";
 import { expungeDue } from "./instances/expunge-sweep";
 import { volumeJobs } from "./volumes/jobs";
 import { isoJobs } from "./instances/iso";
+import { snapshotJobs } from "./snapshots/jobs";
+import { runSnapshotPolicies } from "./snapshots/policies";
 import { expungeDueVolumes } from "./volumes/operations";
 import { templateDownloadJob } from "./template-images/download-job";
 import { sweepAbandonedUploads } from "./template-images/upload";
@@ -13,10 +15,11 @@ import { sweepAbandonedUploads } from "./template-images/upload";
  * (server.ts, scripts/orchestrator-worker.ts, tests): the orchestrator runs them without
  * importing the services, which stand on it.
  */
-export const serviceJobs: readonly JobDefinition[] = [accountCleanupJob, ...volumeJobs, ...isoJobs, templateDownloadJob];
+export const serviceJobs: readonly JobDefinition[] = [accountCleanupJob, ...volumeJobs, ...isoJobs, ...snapshotJobs, templateDownloadJob];
 
 export const serviceSchedules: readonly Schedule[] = [
   { name: "expunge", everyMs: 60_000, run: expungeDue },
   { name: "volume-expunge", everyMs: 60_000, run: expungeDueVolumes },
   { name: "uploads", everyMs: 60_000, run: sweepAbandonedUploads },
+  { name: "snapshot-policies", everyMs: 60_000, run: (db) => runSnapshotPolicies(db) },
 ];

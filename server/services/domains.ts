@@ -10,6 +10,7 @@ import {
   instances,
   jobs,
   resourceCounters,
+  snapshots,
   templateShares,
   templates,
   volumes,
@@ -158,7 +159,7 @@ export async function moveDomain(db: Db, caller: Caller, input: { id: string; pa
         .where(subtree);
       await tx.update(domains).set({ parentId: parent.id }).where(eq(domains.id, d.id));
       // Copies of the path kept for scope filters follow the subtree.
-      for (const t of [events, instances, jobs, volumes, templates, templateShares] as const) {
+      for (const t of [events, instances, jobs, volumes, snapshots, templates, templateShares] as const) {
         await tx
           .update(t)
           .set({ domainPath: sql`${newPrefix} || substr(${t.domainPath}, ${oldPrefix.length + 1})` })

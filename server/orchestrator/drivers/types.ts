@@ -73,6 +73,41 @@ export interface VolumeCopier {
   copyVolume(host: HostRef, from: VolumeRef, to: VolumeRef): Promise<VolumeInfo>;
 }
 
+/** A volume snapshot's file as the driver made it; the caller records it and hands it back. */
+export interface SnapshotFile {
+  /** Stratus-generated (`snap-<n>` style, never user input); names the file. */
+  id: string;
+  /** Where the snapshot lives (absolute path on the secondary store for libvirt). */
+  file: string;
+  kind: "full" | "incremental";
+  /** The file of the snapshot this one is an increment on; null for a full one. */
+  parentFile: string | null;
+  /** Bytes written to the secondary store. */
+  bytes: number;
+  /** The volume's size when it was taken. */
+  capacityBytes: number;
+}
+
+export interface TakeSnapshotOptions {
+  id: string;
+  /** Directory on the secondary store for this volume's snapshots. */
+  dir: string;
+  /** The volume's latest snapshot: the next one may be an increment on it. */
+  previous?: SnapshotFile | null;
+  /** Take a full snapshot even when an increment is possible. */
+  full?: boolean;
+  /** The VM the volume is attached to (required whenever it is attached). */
+  vmName?: string;
+}
+
+/** Volume snapshots: take (idempotent per id), restore (the VM stopped), delete (merging it into its increments). */
+export interface SnapshotDriver {
+  takeSnapshot(host: HostRef, vol: VolumeRef, opts: TakeSnapshotOptions): Promise<SnapshotFile>;
+  restoreSnapshot(host: HostRef, vol: VolumeRef, snap: SnapshotFile, opts: { vmName?: string }): Promise<VolumeInfo>;
+  /** Returns the increments on `snap` (its `children`), rewritten so they no longer need it. */
+  deleteSnapshot(host: HostRef, snap: SnapshotFile, children: SnapshotFile[]): Promise<SnapshotFile[]>;
+}
+
 export type DriverVmState = "running" | "stopped" | "paused";
 
 export interface DriverVm {
@@ -107,7 +142,7 @@ export interface ConsoleEndpoint {
   password?: string;
 }
 
-export interface HypervisorDriver extends VolumeDriver {
+export interface HypervisorDriver extends VolumeDriver, SnapshotDriver {
   /** Checks the host answers and reports its facts; throws (transient) when it does not. */
   ping(host: HostRef): Promise<HostFacts>;
   /** Defines the VM (disks, devices) without starting it. */

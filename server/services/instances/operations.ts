@@ -178,6 +178,12 @@ export async function startInstance(db: Db, caller: Caller, id: string) {
   requireOperation(vm, "start");
   return mutate(db, async (tx) => {
     const locked = await lockInState(tx, vm);
+    // A volume being reverted to a snapshot is being rewritten: the VM waits (the revert holds this row's lock to check it is stopped).
+    const [reverting] = await tx
+      .select({ name: volumes.name })
+      .from(volumes)
+      .where(and(eq(volumes.instanceId, vm.id), eq(volumes.state, "reverting")));
+    if (reverting) throw conflict(`Volume ${reverting.name} of ${vm.name} is being reverted to a snapshot; start it when that is done`);
     let hostId = locked.hostId;
     if (!locked.capacityReserved) {
       const host = await planAndReserve(tx, {

@@ -58,7 +58,11 @@ async function loadInstance(db: Db, id: string | null) {
 }
 
 /** The host and the driver's reference for working on the volume (on `poolId`, its own pool by default). */
-async function target(db: Db, vol: Volume, poolId: string | null = vol.storagePoolId): Promise<{ host: HostRef; ref: VolumeRef }> {
+export async function volumeTarget(
+  db: Db,
+  vol: Volume,
+  poolId: string | null = vol.storagePoolId,
+): Promise<{ host: HostRef; ref: VolumeRef }> {
   const ref = await loadVolumeRef(db, vol, poolId);
   if (!ref) throw new DriverError(`Volume ${vol.name} has no storage pool`);
   const host = await hostForVolume(db, vol, poolId);
@@ -72,7 +76,7 @@ const attach = defineJob({
   async run(ctx) {
     const vol = await loadVolume(ctx.db, ctx.job.resourceId);
     const vm = await loadInstance(ctx.db, vol.instanceId);
-    const { host, ref } = await target(ctx.db, vol);
+    const { host, ref } = await volumeTarget(ctx.db, vol);
     const driver = driverFor(host);
     if (ctx.input.placed)
       await ctx.step("create", () => driver.createVolume(host, ref, { sizeGib: vol.sizeGib }), {
@@ -112,7 +116,7 @@ const detach = defineJob({
   async run(ctx) {
     const vol = await loadVolume(ctx.db, ctx.job.resourceId);
     const vm = await loadInstance(ctx.db, vol.instanceId);
-    const { host, ref } = await target(ctx.db, vol);
+    const { host, ref } = await volumeTarget(ctx.db, vol);
     await ctx.progress(30, `Unplugging the volume from ${vm.name}`);
     await ctx.step("detach", () => driverFor(host).detachVolume(host, vmInternalName(vm), ref, vol.deviceTarget!));
     await ctx.finish(async (tx) => {
@@ -137,7 +141,7 @@ const resize = defineJob({
     const vol = await loadVolume(ctx.db, ctx.job.resourceId);
     const { toGib } = ctx.input;
     const vm = vol.instanceId ? await loadInstance(ctx.db, vol.instanceId) : null;
-    const { host, ref } = await target(ctx.db, vol);
+    const { host, ref } = await volumeTarget(ctx.db, vol);
     // Online (blockresize) while the VM runs; offline otherwise.
     const running = vm?.state === "running" ? vmInternalName(vm) : undefined;
     await ctx.progress(30, running ? `Growing the volume online in ${vm!.name}` : "Growing the volume");
@@ -173,7 +177,7 @@ const expunge = defineJob({
   async run(ctx) {
     const vol = await loadVolume(ctx.db, ctx.job.resourceId);
     if (vol.storagePoolId) {
-      const { host, ref } = await target(ctx.db, vol);
+      const { host, ref } = await volumeTarget(ctx.db, vol);
       await ctx.progress(30, "Deleting the disk");
       await ctx.step("delete", () => driverFor(host).deleteVolume(host, ref));
     }
@@ -208,7 +212,7 @@ const migrate = defineJob({
   async run(ctx) {
     const vol = await loadVolume(ctx.db, ctx.job.resourceId);
     const { fromPoolId, toPoolId } = ctx.input;
-    const from = await target(ctx.db, vol, fromPoolId);
+    const from = await volumeTarget(ctx.db, vol, fromPoolId);
     const to = await loadVolumeRef(ctx.db, vol, toPoolId);
     if (!to) throw new DriverError(`The target pool of volume ${vol.name} is gone`);
     const driver = driverFor(from.host) as ReturnType<typeof driverFor> & Partial<VolumeCopier>;

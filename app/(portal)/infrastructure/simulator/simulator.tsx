@@ -40,6 +40,9 @@ const operationHelp: Record<SimulatorOperationName, string> = {
   copyVolume: "copy a volume to another pool (migrate)",
   attachIso: "put an ISO in a VM's CD-ROM",
   detachIso: "eject a VM's ISO",
+  takeSnapshot: "take a volume snapshot",
+  restoreSnapshot: "revert a volume to a snapshot",
+  deleteSnapshot: "delete a volume snapshot",
 };
 
 /** A delay to edit in place: checked as typed, saved on its own. */

@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { None } from "@/components/resource/cells";
 import { formatDateTime, formatGib, formatRelative } from "@/components/resource/format";
 import { JobProgress, jobNoun } from "@/components/resource/job-progress";
+import { PoliciesCard, SnapshotsCard } from "@/components/resource/volume-snapshots";
 import { useVolumeActions, volumeBusyStates, VolumeStateBadge, volumeTypeLabel, whyNotVolume } from "@/components/resource/volume-actions";
 import { useCaller } from "@/components/shell/caller-context";
 import { Badge } from "@/components/ui/badge";
@@ -122,6 +123,12 @@ export function VolumeDetail({ id }: { id: string }) {
             <Item label="Created">{formatDateTime(v.createdAt)}</Item>
           </dl>
         </Card>
+        {v.state !== "allocated" && (
+          <div className="grid gap-6 xl:grid-cols-2">
+            <SnapshotsCard volume={v} />
+            <PoliciesCard volume={v} />
+          </div>
+        )}
         <div className="grid gap-6 xl:grid-cols-2">
           <Card title="Events">
             {v.events.length === 0 ? (

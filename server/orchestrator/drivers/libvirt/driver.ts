@@ -11,6 +11,8 @@ import {
   type IsoRef,
   type PoolRef,
   type VolumeCopier,
+  type SnapshotFile,
+  type TakeSnapshotOptions,
   type VmSpec,
   type VmStats,
   type VolumeInfo,
@@ -80,7 +82,7 @@ export function uuidFor(name: string) {
 export class LibvirtDriver implements HypervisorDriver, VolumeCopier {
   private readonly prevCpu = new Map<string, { cpuNs: number; at: number }>();
   readonly volumes = new LibvirtVolumes((host) => this.conn(host));
-  /** Volume snapshots on secondary storage (not part of HypervisorDriver yet: the libvirt side of issue 10). */
+  /** Volume snapshots on secondary storage: the SnapshotDriver methods below adapt it. */
   readonly snapshots = new LibvirtSnapshots((host) => this.conn(host));
 
   constructor(private readonly opts: LibvirtDriverOptions = {}) {}
@@ -171,6 +173,19 @@ export class LibvirtDriver implements HypervisorDriver, VolumeCopier {
   detachVolume(host: HostRef, vmName: string, vol: VolumeRef, target: string): Promise<void> {
     return this.volumes.detach(host, this.checkName(vmName), vol, target);
   }
+  takeSnapshot(host: HostRef, vol: VolumeRef, opts: TakeSnapshotOptions): Promise<SnapshotFile> {
+    return this.snapshots.take(host, vol, opts);
+  }
+
+  restoreSnapshot(host: HostRef, vol: VolumeRef, snap: SnapshotFile, opts: { vmName?: string }): Promise<VolumeInfo> {
+    return this.snapshots.restore(host, vol, snap, opts);
+  }
+
+  /** Snapshot files live on the Stratus server's secondary store: no host is involved. */
+  deleteSnapshot(_host: HostRef, snap: SnapshotFile, children: SnapshotFile[]): Promise<SnapshotFile[]> {
+    return this.snapshots.delete(snap, children);
+  }
+
   volumeInfo(host: HostRef, vol: VolumeRef): Promise<VolumeInfo | "missing"> {
     return this.volumes.info(host, vol);
   }

@@ -20,7 +20,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { DriverError, type HostRef, type VolumeInfo, type VolumeRef } from "../types";
+import { DriverError, type HostRef, type SnapshotFile, type TakeSnapshotOptions, type VolumeInfo, type VolumeRef } from "../types";
 import { qemuImg } from "./run";
 import {
   baseFile,
@@ -41,36 +41,7 @@ const HELPER_PREFIX = "stratus-commit-";
 /** The transient, paused domains that run a commit for a volume no VM has running. */
 export const isHelperDomain = (name: string) => name.startsWith(HELPER_PREFIX);
 
-/** A snapshot's file on the secondary store, as the caller records it. */
-export interface SnapshotFile {
-  /** Stratus-generated (e.g. the snapshot row's id); names the file and the host's overlay. */
-  id: string;
-  /** Absolute path on the secondary store (on the Stratus server). */
-  file: string;
-  kind: "full" | "incremental";
-  /** The snapshot this one is an increment on (its file), null for a full one. */
-  parentFile: string | null;
-  /** Bytes written to the secondary store. */
-  bytes: number;
-  /** The volume's size when it was taken. */
-  capacityBytes: number;
-}
-
-export interface TakeSnapshotOptions {
-  id: string;
-  /** Directory on the secondary store for this volume's snapshots (created when missing). */
-  dir: string;
-  /** The volume's latest snapshot: the next one is an increment on it when the volume still tracks changes since it. */
-  previous?: SnapshotFile | null;
-  /** Take a full snapshot even when an increment is possible (every Nth: see `needsFull`). */
-  full?: boolean;
-  /**
-   * The VM the volume is attached to: required whenever it is attached (running: its own QEMU does
-   * the work; stopped: its definition follows the new top). Without it the volume is taken to be
-   * detached.
-   */
-  vmName?: string;
-}
+export type { SnapshotFile, TakeSnapshotOptions };
 
 /** Whether the next snapshot should be full: the first, or after `fullEvery - 1` increments in a row. */
 export function needsFull(incrementsSinceFull: number | null, fullEvery: number): boolean {

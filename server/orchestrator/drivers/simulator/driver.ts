@@ -1,6 +1,6 @@
 import { and, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "@/db";
-import { hosts, simulatorFaults, simulatorSettings, simulatorVms, simulatorVolumes } from "@/db/schema";
+import { hosts, simulatorFaults, simulatorSettings, simulatorSnapshots, simulatorVms, simulatorVolumes } from "@/db/schema";
 import {
   DriverError,
   type ConsoleEndpoint,
@@ -11,6 +11,8 @@ import {
   type HypervisorDriver,
   type IsoRef,
   type PoolRef,
+  type SnapshotFile,
+  type TakeSnapshotOptions,
   type VmSpec,
   type VmStats,
   type VolumeCopier,
@@ -337,6 +339,66 @@ export class SimulatorDriver implements HypervisorDriver, VolumeCopier {
       .values({ poolId: to.pool.id, name: to.name, capacityBytes: src.capacityBytes, allocationBytes: src.allocationBytes })
       .onConflictDoNothing();
     return SimulatorDriver.info((await this.volumeRow(to))!);
+  }
+
+  // Snapshots: rows of simulator_snapshots holding the volume's sizes when taken; all full.
+
+  async takeSnapshot(host: HostRef, vol: VolumeRef, opts: TakeSnapshotOptions): Promise<SnapshotFile> {
+    await this.enter("takeSnapshot", host);
+    const row = await this.volumeRow(vol);
+    if (!row) throw new DriverError(`Volume ${vol.name} does not exist on pool ${vol.pool.path}`);
+    // A data volume must be plugged into the VM named (a root disk is the VM's own, never "attached").
+    if (opts.vmName && row.attachedVm && row.attachedVm !== opts.vmName)
+      throw new DriverError(`Volume ${vol.name} is attached to ${row.attachedVm}, not ${opts.vmName}`);
+    await this.db
+      .insert(simulatorSnapshots)
+      .values({
+        id: opts.id,
+        poolId: vol.pool.id,
+        volumeName: vol.name,
+        capacityBytes: row.capacityBytes,
+        allocationBytes: row.allocationBytes,
+      })
+      .onConflictDoNothing();
+    const [snap] = await this.db.select().from(simulatorSnapshots).where(eq(simulatorSnapshots.id, opts.id));
+    return SimulatorDriver.snapshotFile(snap!, `${opts.dir}/${opts.id}`);
+  }
+
+  async restoreSnapshot(host: HostRef, vol: VolumeRef, snap: SnapshotFile, opts: { vmName?: string }): Promise<VolumeInfo> {
+    await this.enter("restoreSnapshot", host);
+    const [saved] = await this.db.select().from(simulatorSnapshots).where(eq(simulatorSnapshots.id, snap.id));
+    if (!saved) throw new DriverError(`Snapshot ${snap.id} is not on the secondary store`);
+    if (opts.vmName) {
+      const [vm] = await this.db
+        .select({ state: simulatorVms.state })
+        .from(simulatorVms)
+        .where(and(eq(simulatorVms.hostId, host.id), eq(simulatorVms.name, opts.vmName)));
+      if (vm?.state === "running") throw new DriverError(`Stop VM ${opts.vmName} before reverting its volume ${vol.name}`);
+    }
+    const [updated] = await this.db
+      .update(simulatorVolumes)
+      .set({ capacityBytes: saved.capacityBytes, allocationBytes: saved.allocationBytes })
+      .where(this.volumeWhere(vol))
+      .returning();
+    if (!updated) throw new DriverError(`Volume ${vol.name} does not exist on pool ${vol.pool.path}`);
+    return SimulatorDriver.info(updated);
+  }
+
+  async deleteSnapshot(host: HostRef, snap: SnapshotFile, children: SnapshotFile[]): Promise<SnapshotFile[]> {
+    await this.enter("deleteSnapshot", host);
+    await this.db.delete(simulatorSnapshots).where(eq(simulatorSnapshots.id, snap.id));
+    return children.map((c) => ({ ...c, parentFile: snap.parentFile, kind: snap.parentFile ? "incremental" : "full" }));
+  }
+
+  private static snapshotFile(row: { id: string; capacityBytes: number; allocationBytes: number }, file: string): SnapshotFile {
+    return {
+      id: row.id,
+      file,
+      kind: "full",
+      parentFile: null,
+      bytes: Number(row.allocationBytes),
+      capacityBytes: Number(row.capacityBytes),
+    };
   }
 
   /**

@@ -1,0 +1,198 @@
+import { and, desc, eq, inArray, ne } from "drizzle-orm";
+import { z } from "zod";
+import type { Db, Tx } from "@/db";
+import { instances, secondaryStores, snapshots, volumes } from "@/db/schema";
+import { driverFor } from "@/server/orchestrator/drivers/registry";
+import { DriverError, type SnapshotFile } from "@/server/orchestrator/drivers/types";
+import { vmInternalName } from "@/server/orchestrator/vm-name";
+import { defineJob } from "@/server/orchestrator/jobs/registry";
+import { release } from "@/server/core/limits";
+import { recordSnapshotUsage } from "@/server/core/usage";
+import { transitionVolume } from "@/server/core/volume-transition";
+import { recordVolumeEvent } from "@/server/core/volumes";
+import { volumeTarget } from "@/server/services/volumes/jobs";
+
+/** Snapshot jobs run on the volume (resource "volume"), so one volume has one job at a time; the input names the snapshot. */
+const snapshotInput = z.object({ snapshotId: z.string().uuid() });
+
+declare global {
+  interface StratusJobInputs {
+    "snapshot.take": typeof snapshotInput;
+    "snapshot.revert": typeof snapshotInput;
+    "snapshot.delete": typeof snapshotInput;
+  }
+}
+
+/** A full snapshot every this many (the rest are increments on the previous one, where the driver can). */
+export const FULL_SNAPSHOT_EVERY = 8;
+
+type Snapshot = typeof snapshots.$inferSelect;
+
+async function loadSnapshot(db: Db | Tx, id: string, lock = false): Promise<Snapshot> {
+  const q = db.select().from(snapshots).where(eq(snapshots.id, id));
+  const [row] = lock ? await q.for("update") : await q;
+  if (!row) throw new Error(`Snapshot ${id} no longer exists`);
+  return row;
+}
+
+async function loadVolume(db: Db, id: string) {
+  const [vol] = await db.select().from(volumes).where(eq(volumes.id, id));
+  if (!vol) throw new Error(`Volume ${id} no longer exists`);
+  return vol;
+}
+
+async function vmNameOf(db: Db, instanceId: string | null): Promise<string | undefined> {
+  if (!instanceId) return undefined;
+  const [vm] = await db.select().from(instances).where(eq(instances.id, instanceId));
+  return vm ? vmInternalName(vm) : undefined;
+}
+
+/** The driver's view of a recorded snapshot. */
+const fileOf = (s: Snapshot): SnapshotFile => ({
+  id: s.id,
+  file: s.file!,
+  kind: s.full ? "full" : "incremental",
+  parentFile: s.parentFile,
+  bytes: Number(s.sizeBytes ?? 0),
+  capacityBytes: Number(s.capacityBytes ?? 0),
+});
+
+/** The volume's Ready snapshots, newest first. */
+const readyOf = (db: Db | Tx, volumeId: string) =>
+  db
+    .select()
+    .from(snapshots)
+    .where(and(eq(snapshots.volumeId, volumeId), eq(snapshots.state, "ready")))
+    .orderBy(desc(snapshots.createdAt), desc(snapshots.id));
+
+const take = defineJob({
+  type: "snapshot.take",
+  input: snapshotInput,
+  async run(ctx) {
+    const snap = await loadSnapshot(ctx.db, ctx.input.snapshotId);
+    const vol = await loadVolume(ctx.db, snap.volumeId);
+    const { host, ref } = await volumeTarget(ctx.db, vol);
+    const [store] = await ctx.db.select().from(secondaryStores).where(eq(secondaryStores.zoneId, vol.zoneId)).limit(1);
+    if (!store) throw new DriverError(`Zone of volume ${vol.name} has no secondary store to keep snapshots on`);
+    const ready = (await readyOf(ctx.db, vol.id)).filter((s) => s.id !== snap.id && s.file);
+    const previous = ready[0] ?? null;
+    const sinceFull = ready.findIndex((s) => s.full);
+    const full = !previous || sinceFull < 0 || sinceFull + 1 >= FULL_SNAPSHOT_EVERY;
+    await ctx.progress(20, "Copying the volume's changed blocks to the secondary store");
+    const made = await driverFor(host).takeSnapshot(host, ref, {
+      id: snap.id,
+      dir: `${store.path.replace(/\/+$/, "")}/snapshots/${vol.id}`,
+      previous: previous ? fileOf(previous) : null,
+      full,
+      vmName: await vmNameOf(ctx.db, vol.instanceId),
+    });
+    await ctx.finish(async (tx) => {
+      const [done] = await tx
+        .update(snapshots)
+        .set({
+          state: "ready",
+          file: made.file,
+          parentFile: made.parentFile,
+          parentId: made.kind === "incremental" ? (previous?.id ?? null) : null,
+          full: made.kind === "full",
+          sizeBytes: made.bytes,
+          capacityBytes: made.capacityBytes,
+        })
+        .where(and(eq(snapshots.id, snap.id), eq(snapshots.state, "creating")))
+        .returning();
+      if (!done) return { state: "changed meanwhile" };
+      await recordSnapshotUsage(tx, "SNAPSHOT.CREATE", done, { key: `${ctx.job.id}:SNAPSHOT.CREATE` });
+      await recordVolumeEvent(tx, vol, "SNAPSHOT.CREATED", `Snapshot ${done.name} of ${vol.name} is ready (${made.kind})`);
+      return { state: "ready", snapshotId: done.id, kind: made.kind, bytes: made.bytes };
+    });
+  },
+  async onFailure(tx, job, err) {
+    const { snapshotId } = snapshotInput.parse(job.input);
+    const snap = await loadSnapshot(tx, snapshotId, true);
+    const [failed] = await tx
+      .update(snapshots)
+      .set({ state: "error", error: err.message })
+      .where(and(eq(snapshots.id, snap.id), eq(snapshots.state, "creating")))
+      .returning();
+    // The count taken by the request is given back: an Error snapshot holds nothing.
+    if (failed) await release(tx, snap.accountId, { snapshots: 1 });
+  },
+});
+
+const revert = defineJob({
+  type: "snapshot.revert",
+  input: snapshotInput,
+  async run(ctx) {
+    const snap = await loadSnapshot(ctx.db, ctx.input.snapshotId);
+    const vol = await loadVolume(ctx.db, snap.volumeId);
+    const { host, ref } = await volumeTarget(ctx.db, vol);
+    await ctx.progress(20, "Rebuilding the volume from the snapshot");
+    const vmName = await vmNameOf(ctx.db, vol.instanceId);
+    await ctx.step("restore", () =>
+      driverFor(host)
+        .restoreSnapshot(host, ref, fileOf(snap), { vmName })
+        .then(() => undefined),
+    );
+    await ctx.finish(async (tx) => {
+      const ready = await transitionVolume(tx, vol.id, { from: "reverting", to: "ready" });
+      if (!ready) return { state: "changed meanwhile" };
+      await recordVolumeEvent(tx, ready, "SNAPSHOT.REVERTED", `${vol.name} is reverted to snapshot ${snap.name}`);
+      return { state: "ready" };
+    });
+  },
+  async onFailure(tx, job, err) {
+    const { snapshotId } = snapshotInput.parse(job.input);
+    const snap = await loadSnapshot(tx, snapshotId);
+    // A restore that failed midway may have left the disk half-written: Error says so.
+    const vol = await transitionVolume(tx, snap.volumeId, { from: "reverting", to: "error" });
+    if (vol)
+      await recordVolumeEvent(tx, vol, "SNAPSHOT.REVERT.FAILED", `${vol.name} could not be reverted: ${err.message}`, { level: "error" });
+  },
+});
+
+const remove = defineJob({
+  type: "snapshot.delete",
+  input: snapshotInput,
+  async run(ctx) {
+    const snap = await loadSnapshot(ctx.db, ctx.input.snapshotId);
+    const vol = await loadVolume(ctx.db, snap.volumeId);
+    let merged: SnapshotFile[] = [];
+    if (snap.file) {
+      const { host } = await volumeTarget(ctx.db, vol);
+      const children = await ctx.db
+        .select()
+        .from(snapshots)
+        .where(and(eq(snapshots.parentId, snap.id), inArray(snapshots.state, ["ready", "creating"])));
+      await ctx.progress(30, children.length ? "Merging the snapshot into the next one" : "Deleting the snapshot's file");
+      merged = await driverFor(host).deleteSnapshot(host, fileOf(snap), children.map(fileOf));
+    }
+    await ctx.finish(async (tx) => {
+      const current = await loadSnapshot(tx, snap.id, true);
+      for (const c of merged)
+        await tx
+          .update(snapshots)
+          .set({
+            parentFile: c.parentFile,
+            parentId: c.kind === "full" ? null : snap.parentId,
+            full: c.kind === "full",
+            sizeBytes: c.bytes,
+          })
+          .where(eq(snapshots.id, c.id));
+      const [gone] = await tx
+        .update(snapshots)
+        .set({ state: "destroyed", file: null })
+        .where(and(eq(snapshots.id, snap.id), ne(snapshots.state, "destroyed")))
+        .returning();
+      if (!gone) return { state: "destroyed" };
+      // Only a Ready snapshot still counts (an Error one gave its count back when it failed).
+      if (current.state === "ready") {
+        await recordSnapshotUsage(tx, "SNAPSHOT.DELETE", current, { key: `${ctx.job.id}:SNAPSHOT.DELETE` });
+        await release(tx, current.accountId, { snapshots: 1 });
+      }
+      await recordVolumeEvent(tx, vol, "SNAPSHOT.DELETED", `Snapshot ${snap.name} of ${vol.name} is deleted`);
+      return { state: "destroyed" };
+    });
+  },
+});
+
+export const snapshotJobs = [take, revert, remove];
