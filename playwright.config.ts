@@ -27,6 +27,8 @@ export default defineConfig({
     headless: true,
     trace: "off",
     screenshot: "off",
+    // Colour transitions would let axe sample a button half-way between two colours.
+    contextOptions: { reducedMotion: "reduce" },
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
       args: [

@@ -130,7 +130,7 @@ test("adding an account sets its limits in the same form: memory in GiB, default
   await expect(limits.getByLabel("Memory (GiB)", { exact: true })).toHaveValue("80");
   await expect(limits).toContainText("Default: 80 GiB");
   // Only what something consumes is offered.
-  await expect(limits.getByLabel("Snapshots", { exact: true })).toHaveCount(0);
+  await expect(limits.getByLabel("Public IPs", { exact: true })).toHaveCount(0);
   await d.getByLabel("Account name").fill(name);
   await d.getByLabel("Username").fill(unique("sized"));
   await d.getByLabel("Password").fill("e2e-password-1");
