@@ -3,6 +3,8 @@
  * or permissions: they get a host and a VM spec, and are idempotent (creating what exists, stopping
  * what is stopped, or destroying what is gone succeeds).
  */
+import type { NicSpec } from "../network/spec";
+
 export interface HostRef {
   id: string;
   name: string;
@@ -31,6 +33,8 @@ export interface VmSpec {
   volumes?: { vol: VolumeRef; target: string }[];
   /** The ISO in the VM's CD-ROM, and whether the VM boots from it (CD-ROM before the disk). */
   iso?: { iso: IsoRef; boot: boolean };
+  /** NICs on Stratus networks (bridge of each network, MAC from IPAM); absent: the driver's default NIC. */
+  nics?: NicSpec[];
 }
 
 /** An ISO (a template of format iso): its id and its image on the secondary store (on the Stratus server). */
