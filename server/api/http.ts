@@ -2,16 +2,15 @@ import { fetchRequestHandler, type FetchCreateContextFn } from "@trpc/server/ada
 import { appRouter, type AppRouter } from "@/server/api/root";
 import { createRequestContext } from "@/server/api/context";
 import { DB_RETRY_AFTER_SECONDS, INTERNAL_MESSAGE } from "@/server/api/trpc";
-import { env } from "@/server/env";
+import { allowedOrigins, crossSiteProblem } from "@/server/net/origin";
 import { isDatabaseUnavailable } from "@/server/core/errors";
 
 /**
  * Why a request may not run a mutation (null when it may). Browsers send cookies with cross-site
  * requests, so a mutation must come from a page of this portal: its Origin (sent by browsers on
- * every POST) must be the portal's own, NEXTAUTH_URL's, or one in STRATUS_ALLOWED_ORIGINS, and its
- * body JSON (a cross-site HTML form can only send form encodings and text/plain without a CORS
- * preflight, which we never grant). A client without Origin or Sec-Fetch-Site (curl, scripts) is
- * not a browser carrying someone's cookies and passes.
+ * every POST) must be the portal's own, NEXTAUTH_URL's, or one in STRATUS_ALLOWED_ORIGINS
+ * (`crossSiteProblem`), and its body JSON (a cross-site HTML form can only send form encodings and
+ * text/plain without a CORS preflight, which we never grant).
  */
 export function mutationRequestProblem(req: Request, allowed: readonly string[] = allowedOrigins()): string | null {
   const contentType = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
@@ -21,27 +20,7 @@ export function mutationRequestProblem(req: Request, allowed: readonly string[] 
 
 /** Why a request is cross-site (null when it comes from a page of this portal, or from no browser). */
 export function originProblem(req: Request, allowed: readonly string[] = allowedOrigins()): string | null {
-  const origin = req.headers.get("origin");
-  if (origin === null) {
-    const site = req.headers.get("sec-fetch-site");
-    return site === null || site === "same-origin" || site === "none" ? null : "Cross-site requests may not change anything";
-  }
-  let o: URL;
-  try {
-    o = new URL(origin);
-  } catch {
-    return "Cross-site requests may not change anything";
-  }
-  // Same origin: the host the browser addressed (Host header), on either scheme a proxy may terminate.
-  const host = req.headers.get("host");
-  if (host && o.host === host) return null;
-  if (allowed.includes(o.origin)) return null;
-  return "Cross-site requests may not change anything";
-}
-
-function allowedOrigins(): string[] {
-  const e = env();
-  return [...e.STRATUS_ALLOWED_ORIGINS, ...(e.NEXTAUTH_URL ? [new URL(e.NEXTAUTH_URL).origin] : [])];
+  return crossSiteProblem((name) => req.headers.get(name), allowed);
 }
 
 /** A tRPC-shaped JSON error the client understands, for requests refused before tRPC runs. */

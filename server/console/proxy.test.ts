@@ -213,6 +213,23 @@ describe(`console proxy (${testDbKind()})`, () => {
     expect(await refusal(`${path}?ticket=${ticket}`, { cookie: tenant.cookie, origin: "http://evil.example" })).toBe(403);
   });
 
+  it("accepts a WebSocket from an origin in STRATUS_ALLOWED_ORIGINS, as the API does", async () => {
+    const before = process.env.STRATUS_ALLOWED_ORIGINS;
+    process.env.STRATUS_ALLOWED_ORIGINS = "https://admin.example.com";
+    try {
+      const { ticket, path } = await ticketFor(tenant, vm1.id);
+      const r = await connect(`${path}?ticket=${ticket}`, { cookie: tenant.cookie, origin: "https://admin.example.com" });
+      expect("ws" in r).toBe(true);
+      const other = await ticketFor(tenant, vm1.id);
+      expect(await refusal(`${other.path}?ticket=${other.ticket}`, { cookie: tenant.cookie, origin: "https://other.example.com" })).toBe(
+        403,
+      );
+    } finally {
+      if (before === undefined) delete process.env.STRATUS_ALLOWED_ORIGINS;
+      else process.env.STRATUS_ALLOWED_ORIGINS = before;
+    }
+  });
+
   it("gives no ticket to a tenant of another account, nor for a VM that is not running", async () => {
     const other = await login(t.callers.tenant2, "tenant2-login");
     const code = await ticketFor(other, vm1.id).then(

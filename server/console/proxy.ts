@@ -8,6 +8,7 @@ import { claimsFromCookie } from "@/server/auth/session-cookie";
 import { checkSession, type SessionCheck } from "@/server/auth/session";
 import type { Caller } from "@/server/authz/caller";
 import { env } from "@/server/env";
+import { crossSiteProblem } from "@/server/net/origin";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import type { HostRef } from "@/server/orchestrator/drivers/types";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
@@ -186,16 +187,11 @@ export function createConsoleProxy(opts: ConsoleProxyOptions) {
       socket.on("error", () => undefined);
       const m = CONSOLE_PATH.exec(url.pathname);
       if (!m) return refuse(socket, 404, "No such console");
-      const origin = req.headers.origin;
-      if (origin) {
-        let sameHost = false;
-        try {
-          sameHost = new URL(origin).host === req.headers.host;
-        } catch {
-          sameHost = false;
-        }
-        if (!sameHost) return refuse(socket, 403, "Cross-origin console connections are refused");
-      }
+      const header = (name: string) => {
+        const v = req.headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      };
+      if (crossSiteProblem(header)) return refuse(socket, 403, "Cross-origin console connections are refused");
       const ticket = url.searchParams.get("ticket");
       if (!ticket) return refuse(socket, 401, "A console ticket is required");
       const instanceId = m[1]!.toLowerCase();
