@@ -1,5 +1,6 @@
 import type { JobDefinition } from "@/server/orchestrator/jobs/registry";
 import type { Schedule } from "@/server/orchestrator";
+import { purgeStaleAuthRows } from "@/server/auth/cleanup";
 import { accountCleanupJob } from "./account-cleanup";
 import { expungeDue } from "./instances/expunge-sweep";
 import { volumeJobs } from "./volumes/jobs";
@@ -22,4 +23,5 @@ export const serviceSchedules: readonly Schedule[] = [
   { name: "volume-expunge", everyMs: 60_000, run: expungeDueVolumes },
   { name: "uploads", everyMs: 60_000, run: sweepAbandonedUploads },
   { name: "snapshot-policies", everyMs: 60_000, run: (db) => runSnapshotPolicies(db) },
+  { name: "auth-cleanup", everyMs: 3_600_000, run: async (db) => void (await purgeStaleAuthRows(db)) },
 ];
