@@ -94,7 +94,7 @@ ip link set lo up
 # makes the guest itself fetch that URL and answers what it got (outbound traffic, e.g. through NAT).
 mkdir -p /www/cgi-bin
 echo "$name" > /www/index.html
-printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\nwget -q -T 5 -O - "http://$QUERY_STRING" 2>&1\n' > /www/cgi-bin/fetch
+printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\ntimeout 5 wget -q -O - "http://$QUERY_STRING" 2>&1\n' > /www/cgi-bin/fetch
 chmod +x /www/cgi-bin/fetch
 httpd -p 80 -h /www
 nics="$(ls /sys/class/net | tr '\n' ' ')"

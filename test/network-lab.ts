@@ -12,9 +12,10 @@ import path from "node:path";
 
 const LAB_ROOT = "/tmp/stratus-netlab";
 /** Every device and namespace a lab (or a network it realises) creates is `<kind>-zq<run>…`. */
-const OWN_NAME = /^(srt|sin|sfg|sbr|svg|svp|svl|svx|spb|sii|sfh)-zq([a-z0-9]{4})/;
+const OWN_NAME = /^(srt|sin|sfg|sbr|svg|svp|svl|svx|spb|sii|sfh|sup)-zq([a-z0-9]{4})/;
 
-const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+const sh = (cmd: string, args: string[]) =>
+  execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
 const shOk = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: "utf8", timeout: 30_000 });
 const ip = (...args: string[]) => sh("ip", args);
 
@@ -69,8 +70,7 @@ export function cleanupLeftovers() {
       shOk("ip", ["netns", "del", ns]);
     }
   }
-  for (const l of JSON.parse(ip("-j", "link", "show")) as { ifname: string }[])
-    if (stale(l.ifname)) shOk("ip", ["link", "del", l.ifname]);
+  for (const l of JSON.parse(ip("-j", "link", "show")) as { ifname: string }[]) if (stale(l.ifname)) shOk("ip", ["link", "del", l.ifname]);
   for (const f of fs.readdirSync(LAB_ROOT)) {
     const run = f.replace(/\.pid$/, "");
     if (/^zq[a-z0-9]{4}$/.test(run) && !live.has(run)) fs.rmSync(path.join(LAB_ROOT, f), { recursive: true, force: true });
@@ -138,7 +138,7 @@ export class NetworkLab {
 
   /** Can `from` (a namespace) ping `to`? */
   ping(ns: string, to: string) {
-    return shOk("ip", ["netns", "exec", ns, "ping", "-c", "1", "-W", "1", to]).status === 0;
+    return shOk("ip", ["netns", "exec", ns, "busybox", "ping", "-c", "1", "-W", "1", to]).status === 0;
   }
 
   /**
@@ -161,7 +161,23 @@ export class NetworkLab {
     sh("ip", ["netns", "exec", ns, "busybox", "httpd", "-p", "80", "-h", www]);
     let address: string | null = null;
     if (opts.dhcp !== false) {
-      const r = shOk("ip", ["netns", "exec", ns, "busybox", "udhcpc", "-i", "eth0", "-q", "-n", "-t", "5", "-T", "1", "-s", path.join(this.dir, "udhcpc.sh")]);
+      const r = shOk("ip", [
+        "netns",
+        "exec",
+        ns,
+        "busybox",
+        "udhcpc",
+        "-i",
+        "eth0",
+        "-q",
+        "-n",
+        "-t",
+        "5",
+        "-T",
+        "1",
+        "-s",
+        path.join(this.dir, "udhcpc.sh"),
+      ]);
       address = /lease of (\S+) obtained/.exec(`${r.stdout}${r.stderr}`)?.[1] ?? null;
     }
     return { ns, address };

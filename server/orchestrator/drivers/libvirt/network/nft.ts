@@ -51,7 +51,8 @@ export function nftRuleset(spec: NetworkSpec): string {
   const snat: string[] = [];
   for (const r of rules)
     if (r.kind === "staticNat") snat.push(`oifname ${pubIf} ip saddr ${ipv4(r.privateIp)} snat to ${ipv4(r.publicIp)}`);
-  if (pub?.sourceNat && guestNet) snat.push(`oifname ${pubIf} ip saddr ${guestNet.text} snat to ${ipv4(pub.sourceNat, "source-NAT address")}`);
+  if (pub?.sourceNat && guestNet)
+    snat.push(`oifname ${pubIf} ip saddr ${guestNet.text} snat to ${ipv4(pub.sourceNat, "source-NAT address")}`);
   chain("srcnat", "type nat hook postrouting priority srcnat; policy accept;", snat);
 
   // --- forward ---
@@ -118,7 +119,8 @@ function portForwardRule(r: Extract<NetworkRule, { kind: "portForward" }>, pubIf
   const head = `iifname ${pubIf} ip daddr ${ipv4(r.publicIp)} ${r.protocol} dport ${pa === pb ? pa : `${pa}-${pb}`} dnat to ${ipv4(r.privateIp)}`;
   if (pa === qa && pb === qb) return head; // same ports: the destination port stays
   if (qa === qb) return `${head}:${port(qa)}`; // a range onto one port
-  if (qb - qa !== pb - pa) throw new DriverError(`Network spec: rule ${r.id} maps ${pb - pa + 1} public ports onto ${qb - qa + 1} private ports`);
+  if (qb - qa !== pb - pa)
+    throw new DriverError(`Network spec: rule ${r.id} maps ${pb - pa + 1} public ports onto ${qb - qa + 1} private ports`);
   const pairs = Array.from({ length: pb - pa + 1 }, (_, i) => `${pa + i} : ${qa + i}`);
   return `${head} : ${r.protocol} dport map { ${pairs.join(", ")} }`;
 }

@@ -29,9 +29,7 @@ interface LinkInfo {
 export class LibvirtNetworks {
   private readonly queues = new Map<string, Promise<unknown>>();
 
-  constructor(
-    private readonly opts: { stateRoot?: string; runner?: (host: HostRef) => HostRunner } = {},
-  ) {}
+  constructor(private readonly opts: { stateRoot?: string; runner?: (host: HostRef) => HostRunner } = {}) {}
 
   private root() {
     return this.opts.stateRoot ?? DEFAULT_STATE_ROOT;
@@ -78,12 +76,27 @@ export class LibvirtNetworks {
       // Public side: veth svp-<key> (on the zone's public bridge) ↔ public0, the public addresses and the default route.
       if (spec.public) {
         const bridge = spec.uplinks.publicBridge;
-        if (!bridge) throw new DriverError(`Network ${spec.key} has public addresses but the zone names no public bridge on host ${host.name}`);
-        if (!(await t.link(ifname(bridge)))) throw new DriverError(`The zone's public bridge ${bridge} does not exist on host ${host.name}`);
+        if (!bridge)
+          throw new DriverError(`Network ${spec.key} has public addresses but the zone names no public bridge on host ${host.name}`);
+        if (!(await t.link(ifname(bridge))))
+          throw new DriverError(`The zone's public bridge ${bridge} does not exist on host ${host.name}`);
         await this.ensureVeth(t, dev.publicVeth, NS_PUBLIC_LINK, dev.namespace, bridge);
         const pubIf = nsPublicIf(spec);
         if (pubIf !== NS_PUBLIC_LINK && !(await t.link(pubIf, dev.namespace)))
-          await t.ip(["-n", dev.namespace, "link", "add", "link", NS_PUBLIC_LINK, "name", pubIf, "type", "vlan", "id", String(spec.public.vlan)]);
+          await t.ip([
+            "-n",
+            dev.namespace,
+            "link",
+            "add",
+            "link",
+            NS_PUBLIC_LINK,
+            "name",
+            pubIf,
+            "type",
+            "vlan",
+            "id",
+            String(spec.public.vlan),
+          ]);
         await t.ip(["-n", dev.namespace, "link", "set", pubIf, "up"]);
         const prefix = positiveInt(spec.public.prefixLength, "public prefix length", 32);
         await t.setAddresses(
@@ -117,7 +130,10 @@ export class LibvirtNetworks {
       }
       // The veths' host ends go with the namespace, asynchronously: one already gone is fine.
       for (const name of [dev.guestVeth, dev.publicVeth, dev.vlan, dev.vxlan, dev.bridge])
-        if (await t.link(name)) await t.ip(["link", "del", name]).catch((e: unknown) => { if (!isGone(e)) throw e; });
+        if (await t.link(name))
+          await t.ip(["link", "del", name]).catch((e: unknown) => {
+            if (!isGone(e)) throw e;
+          });
       await t.run("rm", ["-rf", "--", stateDirOf(this.root(), spec.key)]);
     });
   }
@@ -145,7 +161,15 @@ export class LibvirtNetworks {
       if (spec.public) {
         const pubIf = nsPublicIf(spec);
         const want = spec.public.addresses.map((a) => `${a}/${spec.public!.prefixLength}`);
-        await this.checkVeth(t, diffs, dev.publicVeth, spec.uplinks.publicBridge ?? "", dev.namespace, NS_PUBLIC_LINK, pubIf === NS_PUBLIC_LINK ? want : null);
+        await this.checkVeth(
+          t,
+          diffs,
+          dev.publicVeth,
+          spec.uplinks.publicBridge ?? "",
+          dev.namespace,
+          NS_PUBLIC_LINK,
+          pubIf === NS_PUBLIC_LINK ? want : null,
+        );
         if (pubIf !== NS_PUBLIC_LINK) {
           const have = await t.link(pubIf, dev.namespace);
           if (!have) diffs.push(`public VLAN interface ${pubIf} is missing`);
@@ -196,12 +220,20 @@ export class LibvirtNetworks {
     if (!(await t.link(seg))) {
       if (!(await t.link(uplink))) throw new DriverError(`The guest uplink ${uplink} does not exist on this host`);
       const id = String(segmentId(spec.segment));
-      await t.ip(
-        spec.segment.kind === "vlan"
-          ? ["link", "add", "link", uplink, "name", seg, "type", "vlan", "id", id]
-          : // Multicast flooding on the uplink finds the other hosts' VTEPs without a controller.
-            ["link", "add", seg, "type", "vxlan", "id", id, "dev", uplink, "group", "239.1.1.1", "dstport", "4789"],
-      );
+      await t
+        .ip(
+          spec.segment.kind === "vlan"
+            ? ["link", "add", "link", uplink, "name", seg, "type", "vlan", "id", id]
+            : // Multicast flooding on the uplink finds the other hosts' VTEPs without a controller.
+              ["link", "add", seg, "type", "vxlan", "id", id, "dev", uplink, "group", "239.1.1.1", "dstport", "4789"],
+        )
+        .catch((e: unknown) => {
+          if (e instanceof ToolError && /Unknown device type/i.test(e.message))
+            throw new DriverError(
+              `This host's kernel cannot make ${spec.segment!.kind.toUpperCase()} devices (module ${spec.segment!.kind === "vlan" ? "8021q" : "vxlan"})`,
+            );
+          throw e;
+        });
     }
     await t.ip(["link", "set", seg, "master", dev.bridge, "up"]);
   }
@@ -343,7 +375,13 @@ class Tools {
   async stop(pid: number) {
     await this.run("kill", ["-TERM", String(pid)]).catch(() => {});
     for (let i = 0; i < 60; i++) {
-      if ((await this.run("kill", ["-0", String(pid)]).then(() => true, () => false)) === false) return;
+      if (
+        (await this.run("kill", ["-0", String(pid)]).then(
+          () => true,
+          () => false,
+        )) === false
+      )
+        return;
       await new Promise((r) => setTimeout(r, 50));
     }
     await this.run("kill", ["-KILL", String(pid)]).catch(() => {});
