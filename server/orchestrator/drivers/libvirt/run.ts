@@ -60,12 +60,7 @@ export function run(cmd: string, args: readonly string[], opts: { timeoutMs?: nu
         const text = (stderr || e.message).trim().replace(/\s+/g, " ");
         if (e.code === "ENOENT") {
           return reject(
-            new ToolError(
-              `${cmd} is not installed on the Stratus server (apt-get install ${PACKAGE_OF[cmd] ?? cmd})`,
-              false,
-              "",
-              "ENOENT",
-            ),
+            new ToolError(`${cmd} is not installed on the Stratus server (apt-get install ${PACKAGE_OF[cmd] ?? cmd})`, false, "", "ENOENT"),
           );
         }
         if (e.killed) {
