@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { NetworkRule, NetworkSpec } from "../../../network/spec";
 import { dnsmasqFiles } from "./dnsmasq";
 import { haproxyConfig } from "./haproxy";
-import { nftRuleset } from "./nft";
+import { canonicalListing, nftRuleset } from "./nft";
 
 function spec(rules: NetworkRule[], over: Partial<NetworkSpec> = {}): NetworkSpec {
   return {
@@ -102,10 +102,15 @@ describe("nftRuleset", () => {
     );
     expect(chainOf(text, "dstnat").slice(1)).toEqual([
       'iifname "public0" ip daddr 203.0.113.11 dnat to 10.1.1.20',
-      'iifname "public0" ip daddr 203.0.113.10 tcp dport 80 dnat to 10.1.1.10',
       'iifname "public0" ip daddr 203.0.113.10 udp dport 5000-5010 dnat to 10.1.1.10:53',
       'iifname "public0" ip daddr 203.0.113.10 tcp dport 8000-8002 dnat to 10.1.1.10 : tcp dport map { 8000 : 9000, 8001 : 9001, 8002 : 9002 }',
+      'iifname "public0" dnat ip to ip daddr . tcp dport map @forward_tcp',
     ]);
+    // Single-port forwards are elements of one map per protocol.
+    expect(text).toContain(
+      "  map forward_tcp {\n    type ipv4_addr . inet_service : ipv4_addr . inet_service\n    elements = { 203.0.113.10 . 80 : 10.1.1.10 . 80 }\n  }",
+    );
+    expect(text).not.toContain("forward_udp");
     // The static NAT guest leaves as its own address, before the network's source NAT.
     expect(chainOf(text, "srcnat").slice(1)).toEqual([
       'oifname "public0" ip saddr 10.1.1.20 snat to 203.0.113.11',
@@ -147,7 +152,7 @@ describe("nftRuleset", () => {
     ).toThrow(/bad CIDR/);
   });
 
-  it("1,000 rules make one file of about 1,000 lines", () => {
+  it("1,000 single-port forwards are one map of 1,000 elements and one rule; two forwards of one port are refused", () => {
     const rules: NetworkRule[] = Array.from({ length: 1000 }, (_, i) => ({
       kind: "portForward",
       id: `r${i}`,
@@ -157,7 +162,20 @@ describe("nftRuleset", () => {
       privateIp: "10.1.1.10",
       privatePorts: [80, 80],
     }));
-    expect(chainOf(nftRuleset(spec(rules)), "dstnat")).toHaveLength(1001);
+    const text = nftRuleset(spec(rules));
+    expect(chainOf(text, "dstnat")).toHaveLength(2);
+    expect(/elements = \{ ([^}]*) \}/.exec(text)![1]!.split(", ")).toHaveLength(1000);
+    expect(() => nftRuleset(spec([...rules, { ...(rules[5] as object), id: "dup" } as NetworkRule]))).toThrow(
+      /two port forwards for tcp 203.0.113.10:10005/,
+    );
+  });
+
+  it("compares listings canonically: element order and whitespace do not count, a changed element does", () => {
+    const a =
+      "table ip stratus {\n\tmap m {\n\t\telements = { 1.1.1.1 . 80 : 10.0.0.1 . 80,\n\t\t\t     1.1.1.1 . 81 : 10.0.0.1 . 81 }\n\t}\n}";
+    const b = "table ip stratus {\n  map m {\n    elements = { 1.1.1.1 . 81 : 10.0.0.1 . 81, 1.1.1.1 . 80 : 10.0.0.1 . 80 }\n  }\n}";
+    expect(canonicalListing(a)).toBe(canonicalListing(b));
+    expect(canonicalListing(a)).not.toBe(canonicalListing(b.replace("10.0.0.1 . 81", "10.0.0.2 . 81")));
   });
 });
 

@@ -8,7 +8,10 @@ import { allowedUriProblem, run, type RunResult } from "../run";
  * every argument is single-quoted for the remote shell (no value can be read as shell syntax).
  * qemu+tls:// hosts have no command channel: networks cannot be realised there.
  */
-export type HostRunner = (cmd: string, args: readonly string[], opts?: { input?: string; timeoutMs?: number }) => Promise<RunResult>;
+export type HostRunner = ((cmd: string, args: readonly string[], opts?: { input?: string; timeoutMs?: number }) => Promise<RunResult>) & {
+  /** The host is this machine: files can be read and written directly instead of through cat/tee. */
+  local?: boolean;
+};
 
 export function shellQuote(arg: string) {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -17,7 +20,10 @@ export function shellQuote(arg: string) {
 export function hostRunner(host: HostRef): HostRunner {
   const problem = allowedUriProblem(host.address);
   if (problem) throw new DriverError(`Host ${host.name}: ${problem}`);
-  if (host.address === "qemu:///system") return (cmd, args, opts) => run(cmd, args, opts);
+  if (host.address === "qemu:///system")
+    return Object.assign((cmd: string, args: readonly string[], opts?: { input?: string; timeoutMs?: number }) => run(cmd, args, opts), {
+      local: true,
+    });
   const m = /^qemu\+ssh:\/\/([^@/?#]+)@([^/?#]+)\/system(?:\?(.*))?$/.exec(host.address);
   if (!m) throw new DriverError(`Host ${host.name}: networks need a local (qemu:///system) or SSH (qemu+ssh://) host`);
   const [, user, hostPort, query] = m as unknown as [string, string, string, string | undefined];

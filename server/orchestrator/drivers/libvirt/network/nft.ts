@@ -12,7 +12,7 @@ import { cidr, ipv4, port, portRange, positiveInt } from "./values";
  * Chains (inside the router namespace only):
  *   firewall  prerouting, before DNAT: ingress to a public address is dropped unless a firewall
  *             rule allows it (replies to the guests' own connections pass as established);
- *   dstnat    static NAT and port forwarding (DNAT to the guest);
+ *   dstnat    static NAT and port forwarding (DNAT to the guest; single ports through a map);
  *   srcnat    static NAT (the guest leaves as its public address), then source NAT;
  *   forward   rate limit, established traffic, DNAT'ed ingress, and guest egress through `egress`.
  */
@@ -39,11 +39,30 @@ export function nftRuleset(spec: NetworkSpec): string {
   if (publicAddrs.length) fw.push(`ip daddr ${set(publicAddrs)} drop`);
   chain("firewall", "type filter hook prerouting priority -150; policy accept;", fw);
 
-  // --- dstnat ---
+  // --- dstnat: single-port forwards are elements of one map per protocol (a 1,000-rule network
+  // loads and matches as one lookup, not 1,000 rules); port ranges stay rules of their own ---
   const dnat: string[] = [];
+  const single = { tcp: new Map<string, string>(), udp: new Map<string, string>() };
   for (const r of rules) {
     if (r.kind === "staticNat") dnat.push(`iifname ${pubIf} ip daddr ${ipv4(r.publicIp)} dnat to ${ipv4(r.privateIp)}`);
-    if (r.kind === "portForward") dnat.push(portForwardRule(r, pubIf));
+    if (r.kind !== "portForward") continue;
+    const [pa, pb] = portRange(r.publicPorts, "public ports");
+    const [qa, qb] = portRange(r.privatePorts, "private ports");
+    if (pa === pb && qa === qb && (r.protocol === "tcp" || r.protocol === "udp")) {
+      const key = `${ipv4(r.publicIp)} . ${pa}`;
+      if (single[r.protocol].has(key)) throw new DriverError(`Network spec: two port forwards for ${r.protocol} ${r.publicIp}:${pa}`);
+      single[r.protocol].set(key, `${ipv4(r.privateIp)} . ${qa}`);
+    } else dnat.push(portForwardRule(r, pubIf));
+  }
+  for (const proto of ["tcp", "udp"] as const) {
+    if (single[proto].size === 0) continue;
+    lines.push(
+      `  map forward_${proto} {`,
+      "    type ipv4_addr . inet_service : ipv4_addr . inet_service",
+      `    elements = { ${[...single[proto]].map(([k, v]) => `${k} : ${v}`).join(", ")} }`,
+      "  }",
+    );
+    dnat.push(`iifname ${pubIf} dnat ip to ip daddr . ${proto} dport map @forward_${proto}`);
   }
   chain("dstnat", "type nat hook prerouting priority dstnat; policy accept;", dnat);
 
@@ -123,4 +142,21 @@ function portForwardRule(r: Extract<NetworkRule, { kind: "portForward" }>, pubIf
     throw new DriverError(`Network spec: rule ${r.id} maps ${pb - pa + 1} public ports onto ${qb - qa + 1} private ports`);
   const pairs = Array.from({ length: pb - pa + 1 }, (_, i) => `${pa + i} : ${qa + i}`);
   return `${head} : ${r.protocol} dport map { ${pairs.join(", ")} }`;
+}
+
+/**
+ * The kernel's listing of a table in a canonical form: whitespace collapsed and the elements of
+ * every set and map sorted (a hash set lists in no fixed order), so two listings of the same rules
+ * compare equal and any added, removed or changed rule or element does not.
+ */
+export function canonicalListing(listing: string): string {
+  const flat = listing.replace(/\s+/g, " ").trim();
+  return flat.replace(
+    /elements = \{ ([^}]*) \}/g,
+    (_, items: string) =>
+      `elements = { ${items
+        .split(/\s*,\s*/)
+        .sort()
+        .join(", ")} }`,
+  );
 }

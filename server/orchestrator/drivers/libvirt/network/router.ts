@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import fs from "node:fs/promises";
 import type { NetworkRole, NetworkSpec } from "../../../network/spec";
 import { DriverError, type HostRef } from "../../types";
 import { ToolError } from "../run";
@@ -6,7 +7,7 @@ import { dnsmasqFiles } from "./dnsmasq";
 import { haproxyConfig } from "./haproxy";
 import { hostRunner, type HostRunner } from "./host-runner";
 import { devicesOf, NFT_TABLE, NS_GUEST_IF, NS_PUBLIC_LINK, nsPublicIf, stateDirOf } from "./names";
-import { nftRuleset } from "./nft";
+import { canonicalListing, nftRuleset } from "./nft";
 import { cidr, ifname, ipv4, positiveInt, segmentId } from "./values";
 
 /** Where routers keep their generated files on a host (tmpfs: a reboot clears it with the namespaces). */
@@ -14,9 +15,9 @@ export const DEFAULT_STATE_ROOT = "/run/stratus/networks";
 
 interface LinkInfo {
   ifname: string;
-  operstate?: string;
   flags?: string[];
   master?: string;
+  addr_info?: { family: string; local: string; prefixlen: number }[];
 }
 
 /**
@@ -64,9 +65,9 @@ export class LibvirtNetworks {
       const net = cidr(spec.guest.cidr, "guest CIDR");
       const gateway = ipv4(spec.guest.gateway, "gateway");
 
-      await t.run("mkdir", ["-p", "-m", "0755", dir]);
+      await t.mkdir(dir);
       if (!(await t.namespaces()).includes(dev.namespace)) await t.ip(["netns", "add", dev.namespace]);
-      await t.ip(["-n", dev.namespace, "link", "set", "lo", "up"]);
+      if (!(await t.link("lo", dev.namespace))?.flags?.includes("UP")) await t.ip(["-n", dev.namespace, "link", "set", "lo", "up"]);
       await t.ns(dev.namespace, "sysctl", ["-qw", "net.ipv4.ip_forward=1"]);
 
       // Guest side: veth svg-<key> (on the bridge) ↔ guest0 (in the namespace) with the gateway address.
@@ -97,7 +98,7 @@ export class LibvirtNetworks {
             "id",
             String(spec.public.vlan),
           ]);
-        await t.ip(["-n", dev.namespace, "link", "set", pubIf, "up"]);
+        if (!(await t.link(pubIf, dev.namespace))?.flags?.includes("UP")) await t.ip(["-n", dev.namespace, "link", "set", pubIf, "up"]);
         const prefix = positiveInt(spec.public.prefixLength, "public prefix length", 32);
         await t.setAddresses(
           dev.namespace,
@@ -109,14 +110,22 @@ export class LibvirtNetworks {
         await t.ip(["link", "del", dev.publicVeth]);
       }
 
-      // The whole ruleset in one transaction; its listing is kept so check can spot any later edit.
+      const pids = await t.nsPids(dev.namespace);
+      await this.ensureDnsmasq(t, dev.namespace, dir, dns, pids);
+      await this.ensureHaproxy(t, dev.namespace, dir, lb, pids);
+
+      // The whole ruleset in one transaction.
       await t.writeFile(`${dir}/nft.conf`, ruleset);
       await t.ns(dev.namespace, "nft", ["-f", `${dir}/nft.conf`]);
-      const listed = await t.ns(dev.namespace, "nft", ["list", "table", "ip", NFT_TABLE]);
-      await t.writeFile(`${dir}/nft.listed`, `${hash(ruleset)}\n${listed.stdout}`);
-
-      await this.ensureDnsmasq(t, dev.namespace, dir, dns);
-      await this.ensureHaproxy(t, dev.namespace, dir, lb);
+      // The kernel's listing of it is kept so check can spot any later edit. The same file always
+      // lists the same, so only a changed ruleset is listed again: right after this apply, in the
+      // network's queue (a check waits for it), since the rules already hold.
+      const stored = await t.readFile(`${dir}/nft.listed`);
+      if (!stored?.startsWith(`${hash(ruleset)}\n`))
+        void this.serial(host, spec.key, async () => {
+          const listed = await t.ns(dev.namespace, "nft", ["list", "table", "ip", NFT_TABLE]);
+          await t.writeFile(`${dir}/nft.listed`, `${hash(ruleset)}\n${canonicalListing(listed.stdout)}`);
+        }).catch(() => {}); // a failed listing only makes the next check report a difference
     });
   }
 
@@ -125,7 +134,7 @@ export class LibvirtNetworks {
       const t = this.tools(host);
       const dev = devicesOf(spec.key);
       if ((await t.namespaces()).includes(dev.namespace)) {
-        for (const pid of await t.nsPids(dev.namespace)) await t.run("kill", ["-TERM", String(pid)]).catch(() => {});
+        for (const pid of await t.pidsIn(dev.namespace)) await t.run("kill", ["-TERM", String(pid)]).catch(() => {});
         await t.ip(["netns", "del", dev.namespace]);
       }
       // The veths' host ends go with the namespace, asynchronously: one already gone is fine.
@@ -189,7 +198,7 @@ export class LibvirtNetworks {
       );
       const stored = await t.readFile(`${dir}/nft.listed`);
       if (listed === null) diffs.push(`nftables table ${NFT_TABLE} is missing`);
-      else if (stored !== `${hash(ruleset)}\n${listed}`) diffs.push("nftables ruleset differs from the generated one");
+      else if (stored !== `${hash(ruleset)}\n${canonicalListing(listed)}`) diffs.push("nftables ruleset differs from the generated one");
 
       const pids = await t.nsPids(dev.namespace);
       const dns = dnsmasqFiles(spec, dir);
@@ -213,7 +222,7 @@ export class LibvirtNetworks {
   private async ensureBridge(t: Tools, spec: NetworkSpec) {
     const dev = devicesOf(spec.key);
     if (!(await t.link(dev.bridge))) await t.ip(["link", "add", "name", dev.bridge, "type", "bridge"]);
-    await t.ip(["link", "set", dev.bridge, "up"]);
+    if (!(await t.link(dev.bridge))?.flags?.includes("UP")) await t.ip(["link", "set", dev.bridge, "up"]);
     const seg = segmentDevice(spec);
     if (!seg || !spec.segment) return;
     const uplink = ifname(spec.uplinks.guestUplink!);
@@ -235,7 +244,8 @@ export class LibvirtNetworks {
           throw e;
         });
     }
-    await t.ip(["link", "set", seg, "master", dev.bridge, "up"]);
+    const l = await t.link(seg);
+    if (l?.master !== dev.bridge || !l.flags?.includes("UP")) await t.ip(["link", "set", seg, "master", dev.bridge, "up"]);
   }
 
   private async ensureVeth(t: Tools, hostEnd: string, nsEnd: string, ns: string, bridge: string) {
@@ -244,8 +254,9 @@ export class LibvirtNetworks {
       if (await t.link(nsEnd, ns)) await t.ip(["-n", ns, "link", "del", nsEnd]);
       await t.ip(["link", "add", hostEnd, "type", "veth", "peer", "name", nsEnd, "netns", ns]);
     }
-    await t.ip(["link", "set", hostEnd, "master", bridge, "up"]);
-    await t.ip(["-n", ns, "link", "set", nsEnd, "up"]);
+    const h = await t.link(hostEnd);
+    if (h?.master !== bridge || !h.flags?.includes("UP")) await t.ip(["link", "set", hostEnd, "master", bridge, "up"]);
+    if (!(await t.link(nsEnd, ns))?.flags?.includes("UP")) await t.ip(["-n", ns, "link", "set", nsEnd, "up"]);
   }
 
   private async checkVeth(t: Tools, diffs: string[], hostEnd: string, bridge: string, ns: string, nsEnd: string, want: string[] | null) {
@@ -261,9 +272,8 @@ export class LibvirtNetworks {
     if (want) await compareAddresses(t, diffs, ns, nsEnd, want);
   }
 
-  private async ensureDnsmasq(t: Tools, ns: string, dir: string, files: ReturnType<typeof dnsmasqFiles>) {
-    const pidFile = `${dir}/dnsmasq.pid`;
-    const pid = await t.pidOf(pidFile, await t.nsPids(ns));
+  private async ensureDnsmasq(t: Tools, ns: string, dir: string, files: ReturnType<typeof dnsmasqFiles>, nsPids: NsPids) {
+    const pid = await t.pidOf(`${dir}/dnsmasq.pid`, nsPids);
     if (!files) {
       if (pid) await t.run("kill", ["-TERM", String(pid)]);
       return;
@@ -281,8 +291,8 @@ export class LibvirtNetworks {
     await t.ns(ns, "dnsmasq", [`--conf-file=${dir}/dnsmasq.conf`]);
   }
 
-  private async ensureHaproxy(t: Tools, ns: string, dir: string, cfg: string | null) {
-    const pid = await t.pidOf(`${dir}/haproxy.pid`, await t.nsPids(ns));
+  private async ensureHaproxy(t: Tools, ns: string, dir: string, cfg: string | null, nsPids: NsPids) {
+    const pid = await t.pidOf(`${dir}/haproxy.pid`, nsPids);
     if (!cfg) {
       if (pid) await t.stop(pid);
       return;
@@ -311,44 +321,65 @@ async function compareAddresses(t: Tools, diffs: string[], ns: string, dev: stri
   if (extra.length) diffs.push(`${dev} has extra ${extra.join(", ")}`);
 }
 
+type NsPids = Awaited<ReturnType<Tools["nsPids"]>>;
+
 const isGone = (e: unknown) => e instanceof ToolError && /does not exist|Cannot find device|No such device/i.test(e.message);
 
 const hash = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** The host's tools as small typed calls over one runner. */
 class Tools {
+  /** Links (with addresses) per namespace ("" = the host), read once and dropped by any change. */
+  private readonly cache = new Map<string, Map<string, LinkInfo>>();
+
   constructor(readonly run: HostRunner) {}
 
   ip(args: string[]) {
+    if (!args.some((a) => a === "show" || a === "list" || a === "pids")) this.cache.clear();
     return this.run("ip", args, { timeoutMs: 15_000 });
   }
   ns(ns: string, cmd: string, args: string[]) {
     return this.run("ip", ["netns", "exec", ns, cmd, ...args], { timeoutMs: 30_000 });
   }
   async namespaces() {
+    // iproute2 keeps named namespaces as files in /run/netns.
+    if (this.run.local) return fs.readdir("/run/netns").catch(() => [] as string[]);
     const r = await this.ip(["netns", "list"]);
     return r.stdout
       .split("\n")
       .map((l) => l.split(" ")[0]!)
       .filter(Boolean);
   }
-  async nsPids(ns: string) {
+  /** Every process in the namespace. */
+  async pidsIn(ns: string) {
     const r = await this.ip(["netns", "pids", ns]).catch(() => ({ stdout: "" }));
     return r.stdout.split(/\s+/).filter(Boolean).map(Number);
   }
-  async link(name: string, ns?: string): Promise<LinkInfo | null> {
-    try {
-      const r = await this.ip([...(ns ? ["-n", ns] : []), "-j", "link", "show", "dev", name]);
-      return (JSON.parse(r.stdout) as LinkInfo[])[0] ?? null;
-    } catch (e) {
-      if (isGone(e)) return null;
-      throw e;
+  /** What pidOf needs to tell whether a pid runs in the namespace. */
+  async nsPids(ns: string): Promise<number[] | { ns: string }> {
+    // Locally a process is in the namespace when its /proc/<pid>/ns/net is the same inode (pidOf).
+    return this.run.local ? { ns } : this.pidsIn(ns);
+  }
+  /** Every link of the host or of a namespace (none when the namespace does not exist), in one `ip -j addr show`. */
+  private async links(ns?: string) {
+    const k = ns ?? "";
+    let links = this.cache.get(k);
+    if (!links) {
+      const r = await this.ip([...(ns ? ["-n", ns] : []), "-j", "addr", "show"]).catch((e: unknown) => {
+        if (ns && e instanceof ToolError && /Cannot open network namespace|No such file/i.test(e.message)) return { stdout: "[]" };
+        throw e;
+      });
+      links = new Map((JSON.parse(r.stdout || "[]") as LinkInfo[]).map((l) => [l.ifname, l]));
+      this.cache.set(k, links);
     }
+    return links;
+  }
+  async link(name: string, ns?: string): Promise<LinkInfo | null> {
+    return (await this.links(ns)).get(name) ?? null;
   }
   async addresses(ns: string, dev: string) {
-    const r = await this.ip(["-n", ns, "-j", "-4", "addr", "show", "dev", dev]);
-    const j = JSON.parse(r.stdout) as { addr_info?: { local: string; prefixlen: number }[] }[];
-    return (j[0]?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`);
+    const l = await this.link(dev, ns);
+    return (l?.addr_info ?? []).filter((a) => a.family === "inet").map((a) => `${a.local}/${a.prefixlen}`);
   }
   /** Exactly these addresses on the device: missing ones added, others removed. */
   async setAddresses(ns: string, dev: string, want: string[]) {
@@ -356,30 +387,42 @@ class Tools {
     for (const a of want) if (!have.includes(a)) await this.ip(["-n", ns, "addr", "replace", a, "dev", dev]);
     for (const a of have) if (!want.includes(a)) await this.ip(["-n", ns, "addr", "del", a, "dev", dev]);
   }
-  async readFile(file: string) {
+  async mkdir(dir: string) {
+    if (this.run.local) await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+    else await this.run("mkdir", ["-p", "-m", "0755", "--", dir]);
+  }
+  async readFile(file: string): Promise<string | null> {
+    if (this.run.local) return fs.readFile(file, "utf8").catch(() => null);
     return this.run("cat", ["--", file]).then(
       (r) => r.stdout,
       () => null,
     );
   }
   async writeFile(file: string, content: string) {
-    await this.run("tee", ["--", file], { input: content });
+    if (this.run.local) await fs.writeFile(file, content);
+    else await this.run("tee", ["--", file], { input: content });
   }
   /** The pid in `file` when that process runs inside the namespace (one of `nsPids`). */
-  async pidOf(file: string, nsPids: number[]) {
+  async pidOf(file: string, nsPids: number[] | { ns: string }) {
     const text = await this.readFile(file);
     const pid = Number(text?.trim().split(/\s+/)[0]);
-    return Number.isInteger(pid) && pid > 0 && nsPids.includes(pid) ? pid : null;
+    if (!Number.isInteger(pid) || pid <= 0) return null;
+    if (Array.isArray(nsPids)) return nsPids.includes(pid) ? pid : null;
+    const [a, b] = await Promise.all([
+      fs.stat(`/proc/${pid}/ns/net`).catch(() => null),
+      fs.stat(`/run/netns/${nsPids.ns}`).catch(() => null),
+    ]);
+    return a && b && a.ino === b.ino && a.dev === b.dev ? pid : null;
   }
   /** SIGTERM, then wait (up to 3 s) until the process has gone so its sockets are free. */
   async stop(pid: number) {
     await this.run("kill", ["-TERM", String(pid)]).catch(() => {});
     for (let i = 0; i < 60; i++) {
       if (
-        (await this.run("kill", ["-0", String(pid)]).then(
+        !(await this.run("kill", ["-0", String(pid)]).then(
           () => true,
           () => false,
-        )) === false
+        ))
       )
         return;
       await new Promise((r) => setTimeout(r, 50));
