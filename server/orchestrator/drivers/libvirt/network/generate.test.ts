@@ -197,6 +197,12 @@ describe("dnsmasqFiles", () => {
     expect(f.hosts).toBe("02:00:00:00:00:0a,10.1.1.10,web-1\n");
   });
 
+  it("a shared network's router serves DHCP and DNS from its own address and names the zone's gateway as router", () => {
+    const g = spec([]).guest!;
+    const conf = dnsmasqFiles(spec([], { type: "shared", public: null, guest: { ...g, routerIp: "10.1.1.2" } }), "/x")!.conf;
+    expect(conf).toContain("dhcp-option=option:router,10.1.1.1\ndhcp-option=option:dns-server,10.1.1.2\n");
+  });
+
   it("refuses leases outside the CIDR, shared addresses and bad names; no dnsmasq without DHCP and DNS", () => {
     const g = spec([]).guest!;
     const lease = g.leases[0]!;

@@ -23,3 +23,8 @@ export function devicesOf(key: string) {
 export function stateDirOf(root: string, key: string) {
   return `${root.replace(/\/+$/, "")}/${networkDevices(key).namespace}`;
 }
+
+/** The router's address on the guest network: its own (shared networks) or the gateway. */
+export function routerGuestIp(guest: NonNullable<NetworkSpec["guest"]>) {
+  return guest.routerIp ?? guest.gateway;
+}

@@ -241,8 +241,11 @@ describe.runIf(process.env.STRATUS_NETWORK_TESTS === "1")("networks on a libvirt
     await driver.applyNetwork(host, spec, "router");
     expect(await driver.checkNetwork(host, spec, "router")).toEqual([]);
     expect(lab.curlFromInternet(`http://${SNAT}:8080/`)).toBe("g1");
-    // DHCP is back: a new fake guest with its lease gets its address.
-    expect(lab.fakeGuest("f1", networkDevices(keyA).bridge, guests.f1.mac).address).toBe(guests.f1.ip);
+    // DHCP is back: a new fake guest with its lease gets its address, and the router's DNS names the guests.
+    const f1 = lab.fakeGuest("f1", networkDevices(keyA).bridge, guests.f1.mac);
+    expect(f1.address).toBe(guests.f1.ip);
+    const dns = spawnSync("ip", ["netns", "exec", f1.ns, "busybox", "nslookup", "g1.a.test", "10.1.1.1"], { encoding: "utf8" });
+    expect(dns.stdout).toMatch(/Address:?\s+10\.1\.1\.10/);
 
     // A hand-added rule is a difference too, and the next apply replaces it.
     expect(inRouter(keyA, "nft", ["add", "rule", "ip", "stratus", "forward", "accept"]).status).toBe(0);

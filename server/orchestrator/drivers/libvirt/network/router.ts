@@ -6,7 +6,7 @@ import { ToolError } from "../run";
 import { dnsmasqFiles } from "./dnsmasq";
 import { haproxyConfig } from "./haproxy";
 import { hostRunner, type HostRunner } from "./host-runner";
-import { devicesOf, NFT_TABLE, NS_GUEST_IF, NS_PUBLIC_LINK, nsPublicIf, stateDirOf } from "./names";
+import { devicesOf, NFT_TABLE, NS_GUEST_IF, NS_PUBLIC_LINK, nsPublicIf, routerGuestIp, stateDirOf } from "./names";
 import { canonicalListing, nftRuleset } from "./nft";
 import { cidr, ifname, ipv4, positiveInt, segmentId } from "./values";
 
@@ -63,16 +63,16 @@ export class LibvirtNetworks {
       const dns = dnsmasqFiles(spec, dir);
       const lb = haproxyConfig(spec, dir);
       const net = cidr(spec.guest.cidr, "guest CIDR");
-      const gateway = ipv4(spec.guest.gateway, "gateway");
+      const routerIp = ipv4(routerGuestIp(spec.guest), "router address");
 
       await t.mkdir(dir);
       if (!(await t.namespaces()).includes(dev.namespace)) await t.ip(["netns", "add", dev.namespace]);
       if (!(await t.link("lo", dev.namespace))?.flags?.includes("UP")) await t.ip(["-n", dev.namespace, "link", "set", "lo", "up"]);
       await t.ns(dev.namespace, "sysctl", ["-qw", "net.ipv4.ip_forward=1"]);
 
-      // Guest side: veth svg-<key> (on the bridge) ↔ guest0 (in the namespace) with the gateway address.
+      // Guest side: veth svg-<key> (on the bridge) ↔ guest0 (in the namespace) with the gateway (router) address.
       await this.ensureVeth(t, dev.guestVeth, NS_GUEST_IF, dev.namespace, dev.bridge);
-      await t.setAddresses(dev.namespace, NS_GUEST_IF, [`${gateway}/${net.prefix}`]);
+      await t.setAddresses(dev.namespace, NS_GUEST_IF, [`${routerIp}/${net.prefix}`]);
 
       // Public side: veth svp-<key> (on the zone's public bridge) ↔ public0, the public addresses and the default route.
       if (spec.public) {
@@ -166,7 +166,7 @@ export class LibvirtNetworks {
       if (!(await t.namespaces()).includes(dev.namespace)) return [...diffs, `router namespace ${dev.namespace} is missing`];
 
       const net = cidr(spec.guest.cidr);
-      await this.checkVeth(t, diffs, dev.guestVeth, dev.bridge, dev.namespace, NS_GUEST_IF, [`${spec.guest.gateway}/${net.prefix}`]);
+      await this.checkVeth(t, diffs, dev.guestVeth, dev.bridge, dev.namespace, NS_GUEST_IF, [`${routerGuestIp(spec.guest)}/${net.prefix}`]);
       if (spec.public) {
         const pubIf = nsPublicIf(spec);
         const want = spec.public.addresses.map((a) => `${a}/${spec.public!.prefixLength}`);
