@@ -65,10 +65,9 @@ export class LibvirtNetworks {
       const net = cidr(spec.guest.cidr, "guest CIDR");
       const routerIp = ipv4(routerGuestIp(spec.guest), "router address");
 
-      await t.mkdir(dir);
-      if (!(await t.namespaces()).includes(dev.namespace)) await t.ip(["netns", "add", dev.namespace]);
+      const [namespaces] = await Promise.all([t.namespaces(), t.mkdir(dir), t.prefetch(dev.namespace)]);
+      if (!namespaces.includes(dev.namespace)) await t.ip(["netns", "add", dev.namespace]);
       if (!(await t.link("lo", dev.namespace))?.flags?.includes("UP")) await t.ip(["-n", dev.namespace, "link", "set", "lo", "up"]);
-      await t.ns(dev.namespace, "sysctl", ["-qw", "net.ipv4.ip_forward=1"]);
 
       // Guest side: veth svg-<key> (on the bridge) ↔ guest0 (in the namespace) with the gateway (router) address.
       await this.ensureVeth(t, dev.guestVeth, NS_GUEST_IF, dev.namespace, dev.bridge);
@@ -105,18 +104,26 @@ export class LibvirtNetworks {
           pubIf,
           spec.public.addresses.map((a) => `${ipv4(a, "public address")}/${prefix}`),
         );
-        await t.ip(["-n", dev.namespace, "route", "replace", "default", "via", ipv4(spec.public.gateway, "public gateway"), "dev", pubIf]);
       } else if (await t.link(dev.publicVeth)) {
         await t.ip(["link", "del", dev.publicVeth]);
       }
 
-      const pids = await t.nsPids(dev.namespace);
-      await this.ensureDnsmasq(t, dev.namespace, dir, dns, pids);
-      await this.ensureHaproxy(t, dev.namespace, dir, lb, pids);
-
-      // The whole ruleset in one transaction.
-      await t.writeFile(`${dir}/nft.conf`, ruleset);
-      await t.ns(dev.namespace, "nft", ["-f", `${dir}/nft.conf`]);
+      // The addresses are in place: the rest is independent and runs side by side.
+      const gateway = spec.public ? ipv4(spec.public.gateway, "public gateway") : null;
+      await Promise.all([
+        t.ns(dev.namespace, "sysctl", ["-qw", "net.ipv4.ip_forward=1"]),
+        gateway && t.ip(["-n", dev.namespace, "route", "replace", "default", "via", gateway, "dev", nsPublicIf(spec)]),
+        (async () => {
+          const pids = await t.nsPids(dev.namespace);
+          await this.ensureDnsmasq(t, dev.namespace, dir, dns, pids);
+          await this.ensureHaproxy(t, dev.namespace, dir, lb, pids);
+        })(),
+        // The whole ruleset in one transaction.
+        (async () => {
+          await t.writeFile(`${dir}/nft.conf`, ruleset);
+          await t.ns(dev.namespace, "nft", ["-f", `${dir}/nft.conf`]);
+        })(),
+      ]);
       // The kernel's listing of it is kept so check can spot any later edit. The same file always
       // lists the same, so only a changed ruleset is listed again: right after this apply, in the
       // network's queue (a check waits for it), since the rules already hold.
@@ -373,6 +380,10 @@ class Tools {
       this.cache.set(k, links);
     }
     return links;
+  }
+  /** Reads the host's and the namespace's links at once. */
+  async prefetch(ns: string) {
+    await Promise.all([this.links(), this.links(ns)]);
   }
   async link(name: string, ns?: string): Promise<LinkInfo | null> {
     return (await this.links(ns)).get(name) ?? null;
