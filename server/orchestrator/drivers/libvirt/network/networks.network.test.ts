@@ -19,11 +19,22 @@ import { waitFor } from "@/test/orchestrator";
 import { networkDevices, type NetworkRule, type NetworkSpec } from "../../../network/spec";
 import type { HostRef, VmSpec } from "../../types";
 import { LibvirtDriver } from "../driver";
+import { run } from "../run";
+import { LibvirtNetworks } from "./router";
 
 const image = path.resolve(process.env.STRATUS_TEST_IMAGE ?? ".cache/test-image/tiny.qcow2");
 const host: HostRef = { id: "net-test", name: "local", address: "qemu:///system", hypervisorType: "kvm", domainType: "qemu" };
 const lab = new NetworkLab();
 const driver = new LibvirtDriver({ networkStateDir: path.join(lab.dir, "state") });
+/**
+ * Network B goes through the path of a remote (SSH) host: files read with cat and written with tee,
+ * namespaces and processes listed with ip; only the ssh transport itself is left out (its quoting is
+ * unit-tested in host-runner.test.ts).
+ */
+const remoteStyle = new LibvirtNetworks({
+  stateRoot: path.join(lab.dir, "state"),
+  runner: () => (cmd, args, opts) => run(cmd, args, opts),
+});
 const SNAT = "203.0.113.10";
 const STATIC = "203.0.113.11";
 const guests = {
@@ -212,7 +223,8 @@ describe.runIf(process.env.STRATUS_NETWORK_TESTS === "1")("networks on a libvirt
   }, 90_000);
 
   it("two networks with the same CIDR cannot reach each other", async () => {
-    await driver.applyNetwork(host, specB, "router");
+    await remoteStyle.applyNetwork(host, specB, "router");
+    expect(await remoteStyle.checkNetwork(host, specB, "router")).toEqual([]);
     fakeB = lab.fakeGuest("b1", networkDevices(keyB).bridge, specB.guest!.leases[0]!.mac);
     expect(fakeB.address).toBe("10.1.1.30");
     // B's guest reaches its own router and the internet (as B's address), so the test can see traffic fail.
@@ -292,8 +304,8 @@ describe.runIf(process.env.STRATUS_NETWORK_TESTS === "1")("networks on a libvirt
   });
 
   it("destroyNetwork removes the router, its processes and its devices", async () => {
-    await driver.destroyNetwork(host, specB);
-    await driver.destroyNetwork(host, specB);
+    await remoteStyle.destroyNetwork(host, specB);
+    await remoteStyle.destroyNetwork(host, specB);
     const d = networkDevices(keyB);
     expect(spawnSync("ip", ["netns", "pids", d.namespace]).status).not.toBe(0);
     for (const dev of [d.bridge, d.guestVeth, d.publicVeth]) expect(spawnSync("ip", ["link", "show", "dev", dev]).status).not.toBe(0);
