@@ -125,7 +125,7 @@ describe("nftRuleset", () => {
     expect(chainOf(nftRuleset(spec(rules, { egressDefault: "deny" })), "egress")).toEqual(["tcp dport 443 accept", "drop"]);
     expect(chainOf(nftRuleset(spec(rules)), "egress")).toEqual(["tcp dport 443 drop", "accept"]);
     const fwd = chainOf(nftRuleset(spec([], { rateLimitMbps: 10 })), "forward");
-    expect(fwd.filter((l) => l.includes("limit rate over 1221 kbytes/second"))).toHaveLength(2);
+    expect(fwd.filter((l) => l.includes("limit rate over 1221 kbytes/second burst 128 kbytes drop"))).toHaveLength(2);
   });
 
   it("refuses values that are not addresses, CIDRs or ports, and rules on addresses the network does not hold", () => {

@@ -125,6 +125,7 @@ const fetchFromGuest = (ip: string, target: string) => getFromRouter(keyA, `http
 
 describe.runIf(process.env.STRATUS_NETWORK_TESTS === "1")("networks on a libvirt host (real traffic)", () => {
   let fakeB: { ns: string; address: string | null };
+  let fakeA: { ns: string; address: string | null };
 
   beforeAll(async () => {
     if (!fs.existsSync(image)) throw new Error(`The test image ${image} is missing: run scripts/build-test-image.sh`);
@@ -254,9 +255,9 @@ describe.runIf(process.env.STRATUS_NETWORK_TESTS === "1")("networks on a libvirt
     expect(await driver.checkNetwork(host, spec, "router")).toEqual([]);
     expect(lab.curlFromInternet(`http://${SNAT}:8080/`)).toBe("g1");
     // DHCP is back: a new fake guest with its lease gets its address, and the router's DNS names the guests.
-    const f1 = lab.fakeGuest("f1", networkDevices(keyA).bridge, guests.f1.mac);
-    expect(f1.address).toBe(guests.f1.ip);
-    const dns = spawnSync("ip", ["netns", "exec", f1.ns, "busybox", "nslookup", "g1.a.test", "10.1.1.1"], { encoding: "utf8" });
+    fakeA = lab.fakeGuest("f1", networkDevices(keyA).bridge, guests.f1.mac);
+    expect(fakeA.address).toBe(guests.f1.ip);
+    const dns = spawnSync("ip", ["netns", "exec", fakeA.ns, "busybox", "nslookup", "g1.a.test", "10.1.1.1"], { encoding: "utf8" });
     expect(dns.stdout).toMatch(/Address:?\s+10\.1\.1\.10/);
 
     // A hand-added rule is a difference too, and the next apply replaces it.
@@ -265,6 +266,40 @@ describe.runIf(process.env.STRATUS_NETWORK_TESTS === "1")("networks on a libvirt
     await driver.applyNetwork(host, spec, "router");
     expect(await driver.checkNetwork(host, spec, "router")).toEqual([]);
   });
+
+  it("the network's rate limit caps a download from the internet", async () => {
+    fs.writeFileSync(path.join(lab.dir, "www", "big"), Buffer.alloc(4 * 1024 * 1024, 1));
+    /** Bytes per second of a 4 MiB download by the fake guest on network A. */
+    const speed = () => {
+      const r = spawnSync(
+        "ip",
+        [
+          "netns",
+          "exec",
+          fakeA.ns,
+          "curl",
+          "-s",
+          "-o",
+          "/dev/null",
+          "--max-time",
+          "20",
+          "-w",
+          "%{speed_download}",
+          `http://${lab.server}/big`,
+        ],
+        { encoding: "utf8" },
+      );
+      return Number(r.stdout);
+    };
+    await driver.applyNetwork(host, { ...specA([]), rateLimitMbps: 8 }, "router");
+    const limited = speed();
+    await driver.applyNetwork(host, specA([]), "router");
+    const free = speed();
+    // 8 Mbit/s is 1,000,000 bytes/s (the burst lets a little more through at the start).
+    expect(limited).toBeGreaterThan(100_000);
+    expect(limited).toBeLessThan(1_400_000);
+    expect(free).toBeGreaterThan(3 * limited);
+  }, 60_000);
 
   // VXLAN, since this machine kind's kernel has no 802.1Q (VLAN) support; both take the same path.
   it("a member host gets only the bridge with the network's VXLAN on the guest uplink; destroy removes it all", async () => {

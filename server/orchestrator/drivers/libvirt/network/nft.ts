@@ -78,8 +78,10 @@ export function nftRuleset(spec: NetworkSpec): string {
   const fwd: string[] = [];
   if (spec.rateLimitMbps !== null) {
     const kbytes = Math.max(1, Math.round((positiveInt(spec.rateLimitMbps, "rate limit", 1_000_000) * 1_000_000) / 8 / 1024));
-    fwd.push(`iifname ${guestIf} limit rate over ${kbytes} kbytes/second burst ${kbytes} kbytes drop`);
-    fwd.push(`oifname ${guestIf} limit rate over ${kbytes} kbytes/second burst ${kbytes} kbytes drop`);
+    // A tenth of a second's worth of burst, but at least one GSO super-packet (64 KiB) and some.
+    const burst = Math.max(128, Math.round(kbytes / 10));
+    fwd.push(`iifname ${guestIf} limit rate over ${kbytes} kbytes/second burst ${burst} kbytes drop`);
+    fwd.push(`oifname ${guestIf} limit rate over ${kbytes} kbytes/second burst ${burst} kbytes drop`);
   }
   fwd.push("ct state established,related accept", "ct state invalid drop");
   fwd.push(`iifname ${pubIf} oifname ${guestIf} ct status dnat accept`);
