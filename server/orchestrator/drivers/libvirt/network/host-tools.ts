@@ -8,6 +8,7 @@ export interface LinkInfo {
   flags?: string[];
   master?: string;
   addr_info?: { family: string; local: string; prefixlen: number }[];
+  linkinfo?: { info_kind?: string; info_data?: { id?: number } };
 }
 
 /** ip's answer for a device or namespace that is not (or no longer) there. */
@@ -53,7 +54,7 @@ export class Tools {
     const k = ns ?? "";
     let links = this.cache.get(k);
     if (!links) {
-      const r = await this.ip([...(ns ? ["-n", ns] : []), "-j", "addr", "show"]).catch((e: unknown) => {
+      const r = await this.ip([...(ns ? ["-n", ns] : []), "-j", "-d", "addr", "show"]).catch((e: unknown) => {
         if (ns && e instanceof ToolError && /Cannot open network namespace|No such file/i.test(e.message)) return { stdout: "[]" };
         throw e;
       });

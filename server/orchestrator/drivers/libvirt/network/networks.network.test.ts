@@ -328,7 +328,12 @@ describe.runIf(process.env.STRATUS_NETWORK_TESTS === "1")("networks on a libvirt
       expect(vxlan.linkinfo.info_data.id).toBe(5123);
       expect(await driver.checkNetwork(host, spec, "member")).toEqual([]);
       expect(spawnSync("ip", ["netns", "pids", networkDevices(key).namespace]).status).not.toBe(0);
-      await driver.destroyNetwork(host, spec);
+      // Another VXLAN id is a difference, and apply replaces the device.
+      const moved: NetworkSpec = { ...spec, segment: { kind: "vxlan", id: 5124 } };
+      expect(await driver.checkNetwork(host, moved, "member")).toEqual([`svx-${key} has id 5123, not 5124`]);
+      await driver.applyNetwork(host, moved, "member");
+      expect(await driver.checkNetwork(host, moved, "member")).toEqual([]);
+      await driver.destroyNetwork(host, moved);
       expect(await driver.checkNetwork(host, spec, "member")).toEqual([
         `bridge ${networkDevices(key).bridge} is missing`,
         `vxlan device svx-${key} is missing`,

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { NetworkRole, NetworkSpec } from "../../../network/spec";
 import { DriverError, type HostRef } from "../../types";
 import { ToolError } from "../run";
-import { isGone, Tools, type NsPids } from "./host-tools";
+import { isGone, Tools, type LinkInfo, type NsPids } from "./host-tools";
 import { dnsmasqFiles } from "./dnsmasq";
 import { haproxyConfig } from "./haproxy";
 import { hostRunner, type HostRunner } from "./host-runner";
@@ -158,9 +158,13 @@ export class LibvirtNetworks {
       const seg = segmentDevice(spec);
       if (seg) {
         const l = await t.link(seg);
+        const mismatch = l && segmentMismatch(l, spec);
         if (!l) diffs.push(`${spec.segment!.kind} device ${seg} is missing`);
+        else if (mismatch) diffs.push(`${seg} ${mismatch}`);
         else if (l.master !== dev.bridge) diffs.push(`${seg} is not on bridge ${dev.bridge}`);
       }
+      for (const other of [dev.vlan, dev.vxlan])
+        if (other !== seg && (await t.link(other))) diffs.push(`${other} exists but the network has no such segment`);
       if (role === "member" || !spec.guest) return diffs;
       const dir = stateDirOf(this.root(), spec.key);
       if (!(await t.namespaces()).includes(dev.namespace)) return [...diffs, `router namespace ${dev.namespace} is missing`];
@@ -224,6 +228,11 @@ export class LibvirtNetworks {
     if (!(await t.link(dev.bridge))) await t.ip(["link", "add", "name", dev.bridge, "type", "bridge"]);
     if (!(await t.link(dev.bridge))?.flags?.includes("UP")) await t.ip(["link", "set", dev.bridge, "up"]);
     const seg = segmentDevice(spec);
+    // A segment device the spec no longer has, or one of another kind or id, goes.
+    for (const other of [dev.vlan, dev.vxlan]) {
+      const l = await t.link(other);
+      if (l && (other !== seg || segmentMismatch(l, spec))) await t.ip(["link", "del", other]);
+    }
     if (!seg || !spec.segment) return;
     const uplink = ifname(spec.uplinks.guestUplink!);
     if (!(await t.link(seg))) {
@@ -305,6 +314,15 @@ export class LibvirtNetworks {
     // A running haproxy hands its listeners over to the new one (-sf) and finishes its connections.
     await t.ns(ns, "haproxy", ["-D", "-f", `${dir}/haproxy.cfg`, "-p", `${dir}/haproxy.pid`, ...(pid ? ["-sf", String(pid)] : [])]);
   }
+}
+
+/** Why an existing segment device is not the spec's (another kind or id), or null. */
+function segmentMismatch(l: LinkInfo, spec: NetworkSpec) {
+  if (!spec.segment) return "is not wanted";
+  const kind = l.linkinfo?.info_kind;
+  if (kind !== spec.segment.kind) return `is a ${kind ?? "device"}, not a ${spec.segment.kind}`;
+  const id = l.linkinfo?.info_data?.id;
+  return id === spec.segment.id ? null : `has id ${id}, not ${spec.segment.id}`;
 }
 
 function segmentDevice(spec: NetworkSpec) {
