@@ -71,6 +71,20 @@ export function cleanupLeftovers() {
     }
   }
   for (const l of JSON.parse(ip("-j", "link", "show")) as { ifname: string }[]) if (stale(l.ifname)) shOk("ip", ["link", "del", l.ifname]);
+  // Guests (rtr-zq<run>-…) and their pools (stratus-net…/stratus-bnet… zq<run>) of dead runs.
+  const virsh = (...args: string[]) => shOk("virsh", ["-q", "-c", "qemu:///system", ...args]);
+  for (const name of (virsh("list", "--all", "--name").stdout ?? "").split("\n").map((n) => n.trim())) {
+    const m = /^rtr-(zq[a-z0-9]{4})-/.exec(name);
+    if (!m || live.has(m[1]!)) continue;
+    virsh("destroy", "--domain", name);
+    virsh("undefine", "--domain", name, "--nvram");
+  }
+  for (const pool of (virsh("pool-list", "--all", "--name").stdout ?? "").split("\n").map((n) => n.trim())) {
+    const m = /^stratus-b?net(zq[a-z0-9]{4})$/.exec(pool);
+    if (!m || live.has(m[1]!)) continue;
+    virsh("pool-destroy", "--pool", pool);
+    virsh("pool-undefine", "--pool", pool);
+  }
   for (const f of fs.readdirSync(LAB_ROOT)) {
     const run = f.replace(/\.pid$/, "");
     if (/^zq[a-z0-9]{4}$/.test(run) && !live.has(run)) fs.rmSync(path.join(LAB_ROOT, f), { recursive: true, force: true });
