@@ -14,6 +14,8 @@ export default defineConfig({
       ".next/**",
       ".next-*/**",
       ...(process.env.STRATUS_LIBVIRT_TESTS === "1" ? [] : ["**/*.integration.test.ts"]),
+      // Real-traffic network tests (namespaces, bridges, guests) run only in npm test's "networks" suite.
+      ...(process.env.STRATUS_NETWORK_TESTS === "1" ? [] : ["**/*.network.test.ts"]),
       ...(process.env.TEST_DB === "postgres" ? [] : ["**/*.postgres.test.ts"]),
     ],
     environment: "node",

@@ -9,7 +9,10 @@
 #   - prints "STRATUS-TINY-GUEST hostname=<name> ready" on the serial console (ttyS0) and on the VGA
 #     screen (tty0); <name> is the SMBIOS system serial the domain sets (Stratus: the VM's name);
 #   - answers ACPI power-off (busybox acpid on the power button's input device);
-#   - loads virtio-net and brings up its NIC (DHCP if a server answers, else link up only);
+#   - loads virtio-net and brings up its NIC (DHCP if a server answers, with its default route, else
+#     link up only);
+#   - serves its hostname over HTTP on port 80 (busybox httpd), and /cgi-bin/fetch?<host/path>
+#     fetches that URL from inside the guest (the network tests' outbound traffic);
 #   - loads virtio-blk and prints "STRATUS-TINY-GUEST disks: vda:<MiB> vdb:<MiB>" on the serial console
 #     whenever its set of virtio disks changes (hot-plugged volumes show there).
 # Under TCG it reaches the banner in a few seconds. Needs: apt-get (to fetch the .debs), dpkg-deb,
@@ -29,7 +32,7 @@ done
 # The versioned kernel package behind the linux-image-cloud-amd64 metapackage.
 kpkg="$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
 [ -n "$kpkg" ] || { echo "build-test-image: cannot resolve linux-image-cloud-amd64 (apt-get update?)" >&2; exit 1; }
-stamp="$kpkg $(apt-cache policy busybox-static | awk '/Candidate/ {print $2}') v6"
+stamp="$kpkg $(apt-cache policy busybox-static | awk '/Candidate/ {print $2}') v7"
 if [ -f "$out" ] && [ -f "$out.stamp" ] && [ "$(cat "$out.stamp")" = "$stamp" ]; then
   echo "build-test-image: $out is up to date ($stamp)"
   exit 0
@@ -77,13 +80,23 @@ for i in /sys/class/net/*; do
   ip link set "$n" up
   cat > /usr/share/udhcpc/default.script <<'S'
 #!/bin/sh
-[ "$1" = bound ] && ip addr add "$ip/${mask:-24}" dev "$interface" && echo "STRATUS-TINY-GUEST $interface $ip" > /dev/ttyS0
+if [ "$1" = bound ]; then
+  ip addr add "$ip/${mask:-24}" dev "$interface" && echo "STRATUS-TINY-GUEST $interface $ip" > /dev/ttyS0
+  for r in $router; do ip route replace default via "$r" dev "$interface"; break; done
+fi
 exit 0
 S
   chmod +x /usr/share/udhcpc/default.script
-  udhcpc -q -n -t 5 -i "$n" -s /usr/share/udhcpc/default.script >/dev/null 2>&1 &
+  udhcpc -q -n -t 10 -i "$n" -s /usr/share/udhcpc/default.script >/dev/null 2>&1 &
 done
 ip link set lo up
+# A web server on port 80 (the network tests): / answers the hostname; /cgi-bin/fetch?<host[:port]/path>
+# makes the guest itself fetch that URL and answers what it got (outbound traffic, e.g. through NAT).
+mkdir -p /www/cgi-bin
+echo "$name" > /www/index.html
+printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\ntimeout 5 wget -q -O - "http://$QUERY_STRING" 2>&1\n' > /www/cgi-bin/fetch
+chmod +x /www/cgi-bin/fetch
+httpd -p 80 -h /www
 nics="$(ls /sys/class/net | tr '\n' ' ')"
 banner="STRATUS-TINY-GUEST hostname=$name ready (nics: $nics)"
 echo "$banner" > /dev/ttyS0

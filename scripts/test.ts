@@ -5,9 +5,10 @@
  *   vitest (PGlite)   unit and integration tests on embedded PostgreSQL
  *   vitest (Postgres) the same against a real server, when TEST_DATABASE_URL is set
  *   libvirt           real VMs: the libvirt integration tests, when `virsh -c qemu:///system version` answers
+ *   networks          real traffic: routers (namespace, dnsmasq, nftables, haproxy) and tiny guests, as root
  *   e2e (Chromium)    next build, then Playwright against the built app, when Chromium is installed
  * A suite that cannot run says why and is skipped; with REQUIRE_ALL=1 (CI) a skip is a failure.
- * TEST_SUITES=typecheck,lint,pglite,postgres,libvirt,e2e picks suites.
+ * TEST_SUITES=typecheck,lint,pglite,postgres,libvirt,networks,e2e picks suites.
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -113,6 +114,26 @@ suite("libvirt (real VMs)", "libvirt", () => {
     "server/orchestrator/drivers/libvirt/",
     "server/console/libvirt-console",
   ]);
+});
+
+suite("networks (real traffic)", "networks", () => {
+  // Routers are namespaces, bridges, dnsmasq, nftables and haproxy; the guests run under libvirt.
+  if (process.getuid?.() !== 0) return "the network tests need root (network namespaces, bridges, nftables)";
+  const packages: Record<string, string> = {
+    ip: "iproute2",
+    nft: "nftables",
+    dnsmasq: "dnsmasq-base",
+    haproxy: "haproxy",
+    busybox: "busybox",
+    curl: "curl",
+  };
+  const missing = Object.keys(packages).filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);
+  if (missing.length) return `${missing.join(", ")} missing (apt-get install ${missing.map((t) => packages[t]).join(" ")})`;
+  if (spawnSync("virsh", ["-c", "qemu:///system", "version"], { timeout: 30_000 }).status !== 0)
+    return "libvirtd is not reachable at qemu:///system (the network tests boot tiny guests)";
+  if (run("bash", ["scripts/build-test-image.sh"]) !== 0)
+    return { status: "failed", passed: 0, failed: 1, skipped: 0, note: "building the test image failed" };
+  return vitest("networks", { TEST_DB: "pglite", STRATUS_NETWORK_TESTS: "1" }, ["--no-file-parallelism", ".network.test.ts"]);
 });
 
 suite("e2e in Chromium", "e2e", () => {

@@ -64,6 +64,11 @@ export interface NetworkSpec {
   guest: {
     cidr: string /* e.g. "10.1.1.0/24" */;
     gateway: string /* the router's guest address, e.g. "10.1.1.1" */;
+    /**
+     * The router's own guest address when it is not the gateway: shared networks, whose gateway is
+     * the zone's router, get a DHCP/DNS-only router here. Absent: the router is the gateway.
+     */
+    routerIp?: string;
     dnsDomain: string;
     dhcp: boolean;
     dns: boolean;

@@ -18,6 +18,8 @@ import {
   type VolumeInfo,
   type VolumeRef,
 } from "../types";
+import { networkDevices, type NetworkDriver, type NetworkRole, type NetworkSpec } from "../../network/spec";
+import { LibvirtNetworks } from "./network/router";
 import {
   domainState,
   parseCapabilities,
@@ -46,6 +48,8 @@ export interface LibvirtDriverOptions {
   callTimeoutMs?: number;
   /** Poll interval while waiting for a graceful shutdown. */
   pollMs?: number;
+  /** Where network routers keep their generated files on each host (default /run/stratus/networks). */
+  networkStateDir?: string;
 }
 
 /** The root volume of VM `i-12` is `i-12-root` (its base file i-12-root.qcow2). */
@@ -79,13 +83,28 @@ export function uuidFor(name: string) {
  * (vol-upload, streamed from the secondary store on the Stratus server) and each VM's root disk is
  * a qcow2 volume backed by it. A remote host therefore shares nothing with the Stratus server.
  */
-export class LibvirtDriver implements HypervisorDriver, VolumeCopier {
+export class LibvirtDriver implements HypervisorDriver, VolumeCopier, NetworkDriver {
   private readonly prevCpu = new Map<string, { cpuNs: number; at: number }>();
   readonly volumes = new LibvirtVolumes((host) => this.conn(host));
   /** Volume snapshots on secondary storage: the SnapshotDriver methods below adapt it. */
   readonly snapshots = new LibvirtSnapshots((host) => this.conn(host));
 
-  constructor(private readonly opts: LibvirtDriverOptions = {}) {}
+  /** Guest networks: bridge, router namespace, dnsmasq, nftables, haproxy (network/router.ts). */
+  readonly networks: LibvirtNetworks;
+
+  constructor(private readonly opts: LibvirtDriverOptions = {}) {
+    this.networks = new LibvirtNetworks({ stateRoot: opts.networkStateDir });
+  }
+
+  applyNetwork(host: HostRef, spec: NetworkSpec, role: NetworkRole): Promise<void> {
+    return this.networks.applyNetwork(host, spec, role);
+  }
+  destroyNetwork(host: HostRef, spec: Pick<NetworkSpec, "id" | "key">): Promise<void> {
+    return this.networks.destroyNetwork(host, spec);
+  }
+  checkNetwork(host: HostRef, spec: NetworkSpec, role: NetworkRole): Promise<string[]> {
+    return this.networks.checkNetwork(host, spec, role);
+  }
 
   private uri(host: HostRef) {
     const problem = allowedUriProblem(host.address);
@@ -136,7 +155,15 @@ export class LibvirtDriver implements HypervisorDriver, VolumeCopier {
     };
   }
 
-  private nics(name: string): NicDef[] {
+  /**
+   * The domain's NICs: with `spec.nics`, one virtio NIC per Stratus network on the network's bridge
+   * (which applyNetwork made on this host) with the MAC from IPAM; without, the configured default.
+   */
+  private nics(name: string, nics?: VmSpec["nics"]): NicDef[] {
+    if (nics)
+      return [...nics]
+        .sort((a, b) => a.deviceId - b.deviceId)
+        .map((n) => ({ type: "bridge", source: networkDevices(n.networkKey).bridge, mac: n.mac.toLowerCase() }));
     const mode = this.opts.nic ?? env().STRATUS_LIBVIRT_NIC;
     const mac = macFor(name);
     if (mode === "none") return [];
@@ -222,7 +249,7 @@ export class LibvirtDriver implements HypervisorDriver, VolumeCopier {
       hostname: spec.displayName,
       disks: [{ path: rootPath, format: "qcow2", target: "vda" }, ...data],
       cdrom: { path: isoPath, boot: spec.iso?.boot ?? false },
-      nics: this.nics(name),
+      nics: this.nics(name, spec.nics),
       vnc: {
         listen: this.opts.vncListen ?? env().STRATUS_LIBVIRT_VNC_LISTEN ?? (isLocalUri(uri) ? "127.0.0.1" : "0.0.0.0"),
         password: randomBytes(6).toString("base64url").slice(0, 8),

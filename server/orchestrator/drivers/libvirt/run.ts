@@ -32,6 +32,17 @@ export function isConnectionTrouble(text: string) {
   return CONNECTION_TROUBLE.test(text);
 }
 
+/** The Debian package that brings each tool, for the "not installed" message. */
+const PACKAGE_OF: Record<string, string> = {
+  virsh: "libvirt-clients",
+  "qemu-img": "qemu-utils",
+  ip: "iproute2",
+  nft: "nftables",
+  dnsmasq: "dnsmasq-base",
+  haproxy: "haproxy",
+  ssh: "openssh-client",
+};
+
 export function run(cmd: string, args: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
@@ -49,12 +60,7 @@ export function run(cmd: string, args: readonly string[], opts: { timeoutMs?: nu
         const text = (stderr || e.message).trim().replace(/\s+/g, " ");
         if (e.code === "ENOENT") {
           return reject(
-            new ToolError(
-              `${cmd} is not installed on the Stratus server (apt-get install ${cmd === "virsh" ? "libvirt-clients" : "qemu-utils"})`,
-              false,
-              "",
-              "ENOENT",
-            ),
+            new ToolError(`${cmd} is not installed on the Stratus server (apt-get install ${PACKAGE_OF[cmd] ?? cmd})`, false, "", "ENOENT"),
           );
         }
         if (e.killed) {

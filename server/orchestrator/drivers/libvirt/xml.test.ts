@@ -60,6 +60,14 @@ describe("domain XML", () => {
 });
 
 describe("virsh output", () => {
+  it("attaches NICs on Stratus networks as virtio bridge interfaces with IPAM's MAC; refuses multicast MACs", () => {
+    const xml = domainXml({ ...base, nics: [{ type: "bridge", source: "sbr-k1", mac: "02:00:0a:01:01:0a" }] });
+    expect(xml).toMatch(
+      /<interface type="bridge">\s*<mac address="02:00:0a:01:01:0a"\/>\s*<source bridge="sbr-k1"\/>\s*<model type="virtio"\/>/,
+    );
+    expect(() => domainXml({ ...base, nics: [{ type: "bridge", source: "sbr-k1", mac: "01:00:5e:00:00:01" }] })).toThrow(/bad MAC/);
+  });
+
   it("parses nodeinfo and domstats", () => {
     expect(
       parseNodeInfo(

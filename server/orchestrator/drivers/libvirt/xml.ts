@@ -80,7 +80,8 @@ export interface DomainDef {
 }
 
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const MAC_RE = /^52:54:00(:[0-9a-f]{2}){3}$/;
+/** A unicast MAC (libvirt's 52:54:00 ones, or IPAM's locally administered ones). */
+const MAC_RE = /^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$/;
 const TARGET_RE = /^(vd|sd|hd)[a-z]$/;
 
 /** CFS period of a capped VM (libvirt's default, 100 ms). */
