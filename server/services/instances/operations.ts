@@ -198,6 +198,8 @@ export async function startInstance(db: Db, caller: Caller, id: string) {
         preferredHostId: vm.lastHostId,
       });
       hostId = host.hostId;
+      // VM snapshots stay with the domain on its last host: elsewhere they would be lost (the reservation rolls back).
+      if (vm.lastHostId && hostId !== vm.lastHostId) await refuseWhileVmSnapshots(tx, "otherHost", locked);
     }
     const moved = await moveState(tx, locked, "starting", { hostId, capacityReserved: true });
     await recordVmEvent(tx, moved, "VM.START", `Starting ${vm.name}`, { actor: caller });

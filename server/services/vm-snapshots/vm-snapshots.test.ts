@@ -5,6 +5,7 @@ import type { DbHandle } from "@/db";
 import {
   computeOfferings,
   diskOfferings,
+  hosts,
   instances,
   simulatorVmSnapshots,
   simulatorVolumes,
@@ -202,6 +203,26 @@ describe(`VM snapshots on the simulator (${testDbKind()})`, () => {
     await ok(tenant().vmSnapshot.delete({ id: r.id }));
     expect(await usageSequence(h.db, r.id)).toEqual([]);
     await h.db.delete(vmSnapshots).where(and(eq(vmSnapshots.instanceId, vm.id), eq(vmSnapshots.state, "error")));
+  });
+
+  it("a stopped VM with VM snapshots starts only on its last host, where they are", async () => {
+    await ok(tenant().instance.stop({ id: vmId }));
+    const snap = await ok(tenant().vmSnapshot.take({ instanceId: vmId, name: "pinned", type: "disk" }));
+    const last = (await vmRow()).lastHostId!;
+    await h.db.update(hosts).set({ state: "disabled" }).where(eq(hosts.id, last));
+    try {
+      const moved = await error(tenant().instance.start({ id: vmId }));
+      expect([moved.code, moved.message]).toEqual([
+        "CONFLICT",
+        "Instance vmsnap-vm has 1 VM snapshot, kept with it on its last host, which cannot take it now (full, disabled or down): start it when that host can, or delete the VM snapshots to let it start elsewhere",
+      ]);
+      expect((await vmRow()).state).toBe("stopped");
+    } finally {
+      await h.db.update(hosts).set({ state: "enabled" }).where(eq(hosts.id, last));
+    }
+    await ok(tenant().instance.start({ id: vmId }));
+    expect((await vmRow()).hostId).toBe(last);
+    await ok(tenant().vmSnapshot.delete({ id: snap.id }));
   });
 
   it("another tenant's VMs and VM snapshots are NOT_FOUND", async () => {
