@@ -38,7 +38,7 @@ for (const width of [1280, 390]) {
       await expect(row).toContainText("current");
       await expect(row).toContainText("disks and memory");
       await expect(row).toContainText("Known good state");
-      await expect(row).toContainText(/\d+(\.\d)? MiB/);
+      await expect(row).toContainText(/· \d+(\.\d)? [MG]iB ·/);
       expect(await axe(page)).toEqual([]);
       await shot("list");
     });

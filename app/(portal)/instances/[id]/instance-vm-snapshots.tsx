@@ -225,18 +225,19 @@ function TakeDialog({
       schema={takeFields}
       defaultValues={{ name: `${vm.name}-${stamp}`, description: "", includeMemory: running }}
       submitLabel="Take snapshot"
-      onSubmit={async (v) => {
-        const r = await client.vmSnapshot.take.mutate({
+      onSubmit={(v) =>
+        client.vmSnapshot.take.mutate({
           instanceId: vm.id,
           name: v.name,
           description: v.description,
           type: running && (v.includeMemory || !memoryChoice) ? "disk_and_memory" : "disk",
-        });
-        onStarted(r);
-        return r;
-      }}
+        })
+      }
       invalidate={["vmSnapshot"]}
-      success={() => `Taking VM snapshot of ${vm.name}`}
+      success={(r) => {
+        onStarted(r); // the job's toast follows it; no second one
+        return "";
+      }}
     >
       {(f) => (
         <div className="grid gap-4">
