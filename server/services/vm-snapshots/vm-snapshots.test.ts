@@ -7,6 +7,7 @@ import {
   diskOfferings,
   hosts,
   instances,
+  storagePools,
   simulatorVmSnapshots,
   simulatorVolumes,
   usageEvents,
@@ -141,8 +142,14 @@ describe(`VM snapshots on the simulator (${testDbKind()})`, () => {
     await ok(tenant().instance.start({ id: vmId }));
   });
 
-  it("refuses volume snapshots, attach, detach, resize and an offering change while the VM has VM snapshots", async () => {
+  it("refuses volume snapshots, attach, detach, resize, migrate and an offering change while the VM has VM snapshots", async () => {
+    const [small0] = await h.db.select().from(diskOfferings).where(eq(diskOfferings.name, "Small disk"));
+    const zone0 = (await deployChoicesByName(h.db)).zoneId;
+    const attached = await ok(tenant().volume.create({ name: "vs-attached", zoneId: zone0, diskOfferingId: small0!.id, instanceId: vmId }));
+    const volSnapshot = await ok(tenant().snapshot.take({ volumeId: attached.id, name: "vs-before" }));
     const snap = await ok(tenant().vmSnapshot.take({ instanceId: vmId, name: "guard", type: "disk_and_memory" }));
+    const detach = await error(tenant().volume.detach({ id: attached.id }));
+    expect(detach.message).toMatch(/^Instance vmsnap-vm has 1 VM snapshot: volumes cannot be attached, detached, resized or migrated/);
     const volSnap = await error(tenant().snapshot.take({ volumeId: rootId }));
     expect([volSnap.code, volSnap.message]).toEqual([
       "CONFLICT",
@@ -155,16 +162,33 @@ describe(`VM snapshots on the simulator (${testDbKind()})`, () => {
     const attachAtCreate = await error(tenant().volume.create({ name: "vs-data", zoneId, diskOfferingId: small!.id, instanceId: vmId }));
     expect([attachAtCreate.code, attachAtCreate.message]).toEqual([
       "CONFLICT",
-      "Instance vmsnap-vm has 1 VM snapshot: volumes cannot be attached, detached or resized while it has any (reverting would bring back another set of disks). Delete the VM snapshots first",
+      "Instance vmsnap-vm has 1 VM snapshot: volumes cannot be attached, detached, resized or migrated while it has any (a revert would bring back another set of disks, and a migrated copy loses them). Delete the VM snapshots first",
     ]);
     expect(await h.db.select().from(volumes).where(eq(volumes.name, "vs-data"))).toEqual([]); // nothing half-made
     const free = await tenant().volume.create({ name: "vs-free", zoneId, diskOfferingId: small!.id });
     expect((await error(tenant().volume.attach({ id: free.id, instanceId: vmId }))).code).toBe("CONFLICT");
     await ok(tenant().instance.stop({ id: vmId }));
     const resize = await error(tenant().volume.resize({ id: rootId, sizeGib: 50 }));
-    expect(resize.message).toMatch(/^Instance vmsnap-vm has 1 VM snapshot: volumes cannot be attached, detached or resized/);
-    const revert = await error(tenant().snapshot.take({ volumeId: rootId }));
-    expect(revert.code).toBe("CONFLICT");
+    expect(resize.message).toMatch(/^Instance vmsnap-vm has 1 VM snapshot: volumes cannot be attached, detached, resized or migrated/);
+    const volRevert = await error(tenant().snapshot.revert({ id: volSnapshot.id }));
+    expect([volRevert.code, volRevert.message]).toEqual([
+      "CONFLICT",
+      "Volume vs-attached cannot be reverted while instance vmsnap-vm has 1 VM snapshot: rebuilding the volume from a volume snapshot would erase them. Delete the VM snapshots first",
+    ]);
+    const admin = api(h.db, t.callers.admin);
+    const source = (await h.db.select().from(volumes).where(eq(volumes.id, attached.id)))[0]!;
+    const [pool] = await h.db.select().from(storagePools).where(eq(storagePools.id, source.storagePoolId!));
+    const target = await admin.storagePool.create({
+      zoneId,
+      clusterId: pool!.clusterId,
+      name: "vs-primary-2",
+      type: "simulator",
+      path: "sim://vs-primary-2",
+      capacityGib: 100,
+      tags: [],
+    });
+    const migrate = await error(admin.volume.migrate({ id: attached.id, storagePoolId: target.id }));
+    expect(migrate.message).toMatch(/^Instance vmsnap-vm has 1 VM snapshot: volumes cannot be attached, detached, resized or migrated/);
     const [bigger] = await h.db.select().from(computeOfferings).where(eq(computeOfferings.name, "Medium"));
     const offering = await error(tenant().instance.changeOffering({ id: vmId, computeOfferingId: bigger!.id }));
     expect([offering.code, offering.message]).toEqual([

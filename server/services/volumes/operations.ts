@@ -402,6 +402,8 @@ export async function migrateVolume(db: Db, caller: Caller, input: { id: string;
   }
   return mutate(db, async (tx) => {
     if (vm) await lockInState(tx, vm);
+    // The copy is one flattened file (qemu-img convert): VM snapshots inside the volume would not survive it.
+    await refuseWhileVmSnapshots(tx, "volumes", vm);
     await lockVolume(tx, vol);
     const moved = await move(tx, vol, { from: "ready", to: "migrating" });
     if (!(await reserveOnPool(tx, target.id, vol.sizeGib)))

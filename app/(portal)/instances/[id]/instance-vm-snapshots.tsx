@@ -183,8 +183,8 @@ export function VmSnapshotsCard({ vm, busy }: { vm: SnapshotVm; busy: boolean })
             })}
           </ul>
           <p className="border-t border-slate-100 px-4 py-2 text-xs text-slate-600">
-            While {vm.name} has VM snapshots, its volumes cannot be snapshotted, reverted, attached, detached or resized, and its offering
-            cannot change.
+            While {vm.name} has VM snapshots, its volumes cannot be snapshotted, reverted, attached, detached, resized or migrated, and its
+            offering cannot change.
           </p>
         </>
       )}
