@@ -31,6 +31,8 @@ const reasons = {
     `Volume ${vol} cannot be reverted while instance ${vm} has ${plural(n)}: rebuilding the volume from a volume snapshot would erase them. Delete the VM snapshots first`,
   volumes: (_vol: string, vm: string, n: number) =>
     `Instance ${vm} has ${plural(n)}: volumes cannot be attached, detached, resized or migrated while it has any (a revert would bring back another set of disks, and a migrated copy loses them). Delete the VM snapshots first`,
+  iso: (_vol: string, vm: string, n: number) =>
+    `Instance ${vm} has ${plural(n)}: its ISO cannot change while it has any (a revert would put back the CD-ROM it had then). Delete the VM snapshots first`,
   otherHost: (_vol: string, vm: string, n: number) =>
     `Instance ${vm} has ${plural(n)}, kept with it on its last host, which cannot take it now (full, disabled or down): start it when that host can, or delete the VM snapshots to let it start elsewhere`,
   offering: (_vol: string, vm: string, n: number) =>

@@ -16,6 +16,7 @@ import {
 } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
+import { ownedTemplate } from "@/test/templates";
 import { clearFaults, deployChoicesByName, injectFault, testWorkers, usageSequence, waitForJob } from "@/test/orchestrator";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
 import { VM_SNAPSHOT_MAX } from "./operations";
@@ -189,6 +190,17 @@ describe(`VM snapshots on the simulator (${testDbKind()})`, () => {
     });
     const migrate = await error(admin.volume.migrate({ id: attached.id, storagePoolId: target.id }));
     expect(migrate.message).toMatch(/^Instance vmsnap-vm has 1 VM snapshot: volumes cannot be attached, detached, resized or migrated/);
+    const iso = await ownedTemplate(
+      h.db,
+      "vs-rescue-iso",
+      { accountId: t.tenantAccount.id, domainId: t.domains.acme.id },
+      { format: "iso" },
+    );
+    const isoChange = await error(tenant().instance.attachIso({ id: vmId, isoId: iso.id }));
+    expect([isoChange.code, isoChange.message]).toEqual([
+      "CONFLICT",
+      "Instance vmsnap-vm has 1 VM snapshot: its ISO cannot change while it has any (a revert would put back the CD-ROM it had then). Delete the VM snapshots first",
+    ]);
     const [bigger] = await h.db.select().from(computeOfferings).where(eq(computeOfferings.name, "Medium"));
     const offering = await error(tenant().instance.changeOffering({ id: vmId, computeOfferingId: bigger!.id }));
     expect([offering.code, offering.message]).toEqual([

@@ -184,7 +184,7 @@ export function VmSnapshotsCard({ vm, busy }: { vm: SnapshotVm; busy: boolean })
           </ul>
           <p className="border-t border-slate-100 px-4 py-2 text-xs text-slate-600">
             While {vm.name} has VM snapshots, its volumes cannot be snapshotted, reverted, attached, detached, resized or migrated, and its
-            offering cannot change.
+            ISO and offering cannot change.
           </p>
         </>
       )}
