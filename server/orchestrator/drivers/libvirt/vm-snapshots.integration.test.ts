@@ -2,7 +2,7 @@
  * VM snapshots on a real libvirtd (internal qcow2 snapshots): the tiny guest keeps a marker in its
  * RAM-backed root file system (written through the shell on its serial console); a memory snapshot
  * is taken, the marker changed, the VM reverted, and the guest reads the old marker back, still
- * running. Then a disk-only snapshot of the stopped VM (refused while it runs: libvirt 9.0 cannot),
+ * running (its data disk's top layer a volume-snapshot overlay). Then a disk-only snapshot of the stopped VM (refused while it runs: libvirt 9.0 cannot),
  * delete, and destroy of a domain that has snapshots. One guest, removed with its pool afterwards.
  *
  * Runs in npm test's "libvirt" suite only (STRATUS_LIBVIRT_TESTS=1); needs root and the image at
@@ -106,7 +106,14 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt VM snapshots"
 
   it("reverts a running guest to its memory snapshot: the guest reads the marker it had then, still running", async () => {
     expect(vms.vmSnapshotSupport()).toEqual({ memory: true, diskOnlyWhileRunning: false });
+    // A data volume too, and the data volume's top layer a volume-snapshot overlay (<name>.s-v1.qcow2):
+    // the VM snapshot must span every disk, whatever its layers.
+    const data = { pool, name: `vmsnapdata${process.pid}` };
+    await driver.createVolume(host, data, { sizeGib: 1 });
+    spec.volumes = [{ vol: data, target: "vdb" }];
     await driver.create(host, spec);
+    await driver.snapshots.take(host, data, { id: "v1", dir: path.join(dir, "secondary", "snapshots"), vmName });
+    expect(virsh("domblklist", "--domain", vmName, "--inactive")).toContain(`${data.name}.s-v1.qcow2`);
     await driver.start(host, spec);
     // The shell's prompt: input typed before the shell reads the serial line is lost.
     await waitFor("the guest's shell", () => serial().includes("/ # "));
@@ -116,7 +123,9 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("libvirt VM snapshots"
     const memory = await vms.takeVmSnapshot(host, vmName, { name: "vmsnap-mem", memory: true });
     // The guest's 128 MiB of RAM, less what it never touched, is in the root disk now.
     expect(memory.sizeBytes).toBeGreaterThan(1024 ** 2);
-    expect(virsh("snapshot-dumpxml", "--domain", vmName, "--snapshotname", "vmsnap-mem")).toMatch(/<memory snapshot='internal'\/>/);
+    const xml = virsh("snapshot-dumpxml", "--domain", vmName, "--snapshotname", "vmsnap-mem");
+    expect(xml).toMatch(/<memory snapshot='internal'\/>/);
+    expect(xml).toMatch(/<disk name='vda' snapshot='internal'\/>\s*<disk name='vdb' snapshot='internal'\/>/);
     expect(await vms.takeVmSnapshot(host, vmName, { name: "vmsnap-mem", memory: true })).toEqual({ sizeBytes: 0 }); // a retried job
 
     typeIntoGuest("echo after > /marker");
