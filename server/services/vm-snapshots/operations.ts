@@ -18,14 +18,15 @@ import { liveVmSnapshotCount } from "@/server/core/vm-snapshots";
 import { transitionVmSnapshot, type VmSnapshot } from "@/server/core/vm-snapshot-transition";
 import { hostRefOf } from "@/server/orchestrator/drivers/host-ref";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
+import { env } from "@/server/env";
 import { enqueueJob } from "@/server/orchestrator/jobs/queue";
 import { getInstanceInScope, type Instance } from "@/server/services/instances/access";
 import { lockInState } from "@/server/services/instances/operations";
 
 export type { VmSnapshot };
 
-/** CloudStack's `vmsnapshot.max`: VM snapshots one VM may have (any state but Deleted). */
-export const VM_SNAPSHOT_MAX = 10;
+/** CloudStack's `vmsnapshot.max`: VM snapshots one VM may have (any state but Deleted); STRATUS_VMSNAPSHOT_MAX, default 10. */
+export const vmSnapshotMax = () => env().STRATUS_VMSNAPSHOT_MAX;
 
 const mutate = <T>(db: Db, fn: (tx: Tx) => Promise<T>) => retryOnDeadlock(() => db.transaction(fn));
 
@@ -80,7 +81,7 @@ export async function listVmSnapshots(db: Db, caller: Caller, instanceId: string
     .from(vmSnapshots)
     .where(and(eq(vmSnapshots.instanceId, vm.id), ne(vmSnapshots.state, "deleted"), vmSnapshotScope(caller)))
     .orderBy(asc(vmSnapshots.createdAt), asc(vmSnapshots.id));
-  return { snapshots: rows, support: await vmSnapshotSupportOf(db, vm), max: VM_SNAPSHOT_MAX };
+  return { snapshots: rows, support: await vmSnapshotSupportOf(db, vm), max: vmSnapshotMax() };
 }
 
 /**
@@ -139,10 +140,9 @@ export async function takeVmSnapshot(db: Db, caller: Caller, input: TakeVmSnapsh
     const locked = await lockInState(tx, vm);
     await lockIdleDisks(tx, locked);
     const n = await liveVmSnapshotCount(tx, vm.id);
-    if (n >= VM_SNAPSHOT_MAX)
-      throw conflict(
-        `${vm.name} has ${n} VM snapshots, the most one instance may have (vmsnapshot.max = ${VM_SNAPSHOT_MAX}); delete one first`,
-      );
+    const max = vmSnapshotMax();
+    if (n >= max)
+      throw conflict(`${vm.name} has ${n} VM snapshots, the most one instance may have (vmsnapshot.max = ${max}); delete one first`);
     const [clash] = await tx
       .select({ id: vmSnapshots.id })
       .from(vmSnapshots)

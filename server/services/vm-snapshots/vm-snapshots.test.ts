@@ -19,7 +19,9 @@ import { api, seedTenancy } from "@/test/fixtures";
 import { ownedTemplate } from "@/test/templates";
 import { clearFaults, deployChoicesByName, injectFault, testWorkers, usageSequence, waitForJob } from "@/test/orchestrator";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
-import { VM_SNAPSHOT_MAX } from "./operations";
+import { vmSnapshotMax } from "./operations";
+
+const VM_SNAPSHOT_MAX = vmSnapshotMax();
 
 /**
  * VM snapshots on the simulator, through the real router: take (memory of a running VM, disks of
