@@ -274,6 +274,23 @@ describe(`VM snapshots on the simulator (${testDbKind()})`, () => {
     ]);
     expect(codes.map((e) => e.code)).toEqual(["NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND"]);
     expect((await row(mine.id)).state).toBe("ready");
+    const bad = await error(tenant().vmSnapshot.take({ instanceId: vmId, name: "x", type: "everything" as "disk" }));
+    expect([bad.code, bad.message]).toEqual(["BAD_REQUEST", expect.stringContaining("type")]);
+  });
+
+  it("of two takes at once on one VM, one starts and the other is a conflict to retry", async () => {
+    const before = (await tenant().vmSnapshot.list({ instanceId: vmId })).snapshots.length;
+    const results = await Promise.allSettled(
+      ["race-a", "race-b"].map((name) => tenant().vmSnapshot.take({ instanceId: vmId, name, type: "disk_and_memory" })),
+    );
+    const won = results.filter((r) => r.status === "fulfilled");
+    expect(won).toHaveLength(1);
+    const lost = results.find((r) => r.status === "rejected");
+    expect((lost!.reason as TRPCError).code).toBe("CONFLICT");
+    expect((await waitForJob(h.db, won[0]!.value.jobId)).status).toBe("succeeded");
+    const after = (await tenant().vmSnapshot.list({ instanceId: vmId })).snapshots;
+    expect(after).toHaveLength(before + 1);
+    await ok(tenant().vmSnapshot.delete({ id: won[0]!.value.id }));
   });
 
   it("an expunged VM's snapshots go with it, each with its VMSNAPSHOT.DELETE", async () => {
