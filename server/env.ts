@@ -86,6 +86,8 @@ const envSchema = z.object({
   STRATUS_EXPUNGE_DELAY_SECONDS: z.coerce.number().int().min(0).default(86_400),
   /** 1: a stopped VM gives its host capacity back (CloudStack's default); 0: it stays reserved. */
   STRATUS_RELEASE_ON_STOP: z.enum(["0", "1"]).default("1"),
+  /** VM snapshots one VM may have (CloudStack: vmsnapshot.max). */
+  STRATUS_VMSNAPSHOT_MAX: z.coerce.number().int().min(1).max(100).default(10),
   /** Graceful stop timeout (ms) before a forced one. */
   STRATUS_STOP_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
   /** A libvirt VM's network card: user (QEMU's user networking), none, network:<name> or bridge:<name>. */

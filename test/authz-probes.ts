@@ -8,6 +8,7 @@ import {
   secondaryStores,
   snapshotPolicies,
   snapshots,
+  vmSnapshots,
   storagePools,
   templates,
   users,
@@ -115,6 +116,10 @@ const inputs: Record<string, Probe> = {
   "snapshot.policies": (v) => ({ volumeId: v.ids.volume }),
   "snapshot.createPolicy": (v) => ({ volumeId: v.ids.volume, frequency: "daily", minute: 0, hour: 3, timeZone: "UTC", retention: 2 }),
   "snapshot.deletePolicy": (v) => ({ id: v.ids.snapshotPolicy }),
+  "vmSnapshot.list": (v) => ({ instanceId: v.ids.instance }),
+  "vmSnapshot.take": (v) => ({ instanceId: v.ids.instance, name: "intruder", type: "disk_and_memory" }),
+  "vmSnapshot.revert": (v) => ({ id: v.ids.vmSnapshot }),
+  "vmSnapshot.delete": (v) => ({ id: v.ids.vmSnapshot }),
   "job.get": (v) => ({ id: v.ids.job }),
   "console.ticket": (v) => ({ id: v.ids.instance }),
   "metrics.forInstance": (v) => ({ id: v.ids.instance, minutes: 60 }),
@@ -252,7 +257,8 @@ const permissionOf: Record<string, Permission | null | undefined> = {
 };
 // Instances, volumes and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
 for (const p of Object.keys(inputs))
-  if (["instance.", "volume.", "snapshot.", "job.", "console.", "session."].some((prefix) => p.startsWith(prefix))) permissionOf[p] = null;
+  if (["instance.", "volume.", "snapshot.", "vmSnapshot.", "job.", "console.", "session."].some((prefix) => p.startsWith(prefix)))
+    permissionOf[p] = null;
 // Moving a volume between pools is the root admin's (pools are infrastructure).
 permissionOf["volume.migrate"] = "infra.manage";
 
@@ -348,6 +354,22 @@ export const authzProbes = {
           })
           .returning({ id: snapshots.id }),
       ),
+      vmSnapshot: await one(
+        db
+          .insert(vmSnapshots)
+          .values({
+            name: "acme-secret-vm-snapshot",
+            instanceId: vm!.id,
+            accountId: t.tenantAccount.id,
+            domainId: t.domains.acme.id,
+            domainPath: t.domains.acme.path,
+            zoneId: choices.zoneId,
+            type: "disk_and_memory",
+            state: "ready",
+            current: true,
+          })
+          .returning({ id: vmSnapshots.id }),
+      ),
       snapshotPolicy: await one(
         db
           .insert(snapshotPolicies)
@@ -370,6 +392,7 @@ export const authzProbes = {
       ids.privateTemplate,
       ids.snapshot,
       ids.snapshotPolicy,
+      ids.vmSnapshot,
     ] as string[];
     return {
       domainId: t.domains.acme.id,
@@ -388,6 +411,7 @@ export const authzProbes = {
         "acme-secret-volume",
         "acme-secret-template",
         "acme-secret-snapshot",
+        "acme-secret-vm-snapshot",
         "192.0.2.1",
       ],
     };

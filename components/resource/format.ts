@@ -30,6 +30,19 @@ export const formatMib = (mib: number) =>
 /** GiB of storage: "500 GiB", "10 TiB". */
 export const formatGib = (gib: number) => (gib >= 1024 ? `${num(gib / 1024)} TiB` : `${num(gib, 0)} GiB`);
 /** An over-provisioning factor: "× 2", "× 1.25". */
+/** Bytes in binary units ("90.8 MiB"); "—" while unknown. */
+export function formatBytes(b: number | null): string {
+  if (b === null) return "—";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = b;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
 export const formatFactor = (f: number) => `× ${num(f, 2)}`;
 
 export { count } from "@/lib/count";

@@ -32,6 +32,9 @@ const jobVerbs: Record<string, string> = {
   "volume.recover": "Recovering",
   "volume.expunge": "Expunging",
   "volume.migrate": "Migrating",
+  "vmsnapshot.take": "Taking a VM snapshot",
+  "vmsnapshot.revert": "Reverting to a VM snapshot",
+  "vmsnapshot.delete": "Deleting a VM snapshot",
 };
 const jobNouns: Record<string, string> = {
   "vm.deploy": "Deploy",
@@ -54,6 +57,9 @@ const jobNouns: Record<string, string> = {
   "snapshot.take": "Snapshot",
   "snapshot.revert": "Revert",
   "snapshot.delete": "Delete snapshot",
+  "vmsnapshot.take": "VM snapshot",
+  "vmsnapshot.revert": "Revert to VM snapshot",
+  "vmsnapshot.delete": "Delete VM snapshot",
 };
 
 /** "Stopping", "Deploying"… for a job type; unknown types read as the type itself. */
@@ -89,6 +95,7 @@ export function useJob(jobId: string | null | undefined, onDone?: (job: Job) => 
       queryClient.invalidateQueries({ queryKey: trpc.instance.pathKey() }),
       queryClient.invalidateQueries({ queryKey: trpc.limit.pathKey() }),
       queryClient.invalidateQueries({ queryKey: trpc.volume.pathKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.vmSnapshot.pathKey() }),
     ]).then(() => onDoneRef.current?.(job));
   }, [job, queryClient, trpc]);
   return query;

@@ -73,3 +73,21 @@ export const simulatorSnapshots = pgTable("simulator_snapshots", {
   allocationBytes: bigint("allocation_bytes", { mode: "number" }).notNull(),
   createdAt: createdAt(),
 });
+
+/** The simulator's VM snapshots: what a simulated hypervisor keeps beside a VM (the VM's state when taken, for a revert). */
+export const simulatorVmSnapshots = pgTable(
+  "simulator_vm_snapshots",
+  {
+    hostId: uuid("host_id").notNull(),
+    vmName: text("vm_name").notNull(),
+    name: text("name").notNull(),
+    memory: boolean("memory").notNull(),
+    /** The simulated VM's state when taken ("running" with memory, else "stopped"); a revert restores it. */
+    vmState: text("vm_state").notNull(),
+    sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+    /** The VM's volumes' allocations when taken, put back by a revert. */
+    volumes: jsonb("volumes").$type<{ poolId: string; name: string; allocationBytes: number }[]>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.hostId, t.vmName, t.name] })],
+);

@@ -28,6 +28,9 @@ export const simulatorOperationNames = [
   "takeSnapshot",
   "restoreSnapshot",
   "deleteSnapshot",
+  "takeVmSnapshot",
+  "revertVmSnapshot",
+  "deleteVmSnapshot",
 ] as const;
 export type SimulatorOperationName = (typeof simulatorOperationNames)[number];
 

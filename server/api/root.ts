@@ -8,6 +8,7 @@ import { userRouter } from "./routers/user";
 import { instanceRouter } from "./routers/instance";
 import { volumeRouter } from "./routers/volume";
 import { snapshotRouter } from "./routers/snapshot";
+import { vmSnapshotRouter } from "./routers/vm-snapshot";
 import { jobRouter } from "./routers/job";
 import { infrastructureRouters } from "./routers/infrastructure";
 import { offeringRouters } from "./routers/offering";
@@ -27,6 +28,7 @@ export const appRouter = createTRPCRouter({
   instance: instanceRouter,
   volume: volumeRouter,
   snapshot: snapshotRouter,
+  vmSnapshot: vmSnapshotRouter,
   job: jobRouter,
   ...infrastructureRouters,
   ...offeringRouters,

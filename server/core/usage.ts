@@ -132,3 +132,42 @@ export async function recordSnapshotUsage(tx: DbOrTx, type: SnapshotUsageType, s
     })
     .onConflictDoNothing({ target: usageEvents.idempotencyKey });
 }
+
+export type VmSnapshotUsageType = "VMSNAPSHOT.CREATE" | "VMSNAPSHOT.DELETE" | "VMSNAPSHOT.REVERTTO";
+
+export interface VmSnapshotUsageSubject {
+  id: string;
+  name: string;
+  accountId: string;
+  domainId: string;
+  zoneId: string;
+  instanceId: string;
+  type: "disk_and_memory" | "disk";
+  sizeBytes: number | null;
+}
+
+/**
+ * A VM snapshot's billing fact, in the transaction of its state change: VMSNAPSHOT.CREATE when it
+ * becomes Ready (its size known), VMSNAPSHOT.DELETE when a Ready one is deleted (or goes with its
+ * VM), VMSNAPSHOT.REVERTTO when the VM is reverted to it. Keys as in recordUsage.
+ */
+export async function recordVmSnapshotUsage(
+  tx: DbOrTx,
+  type: VmSnapshotUsageType,
+  snap: VmSnapshotUsageSubject,
+  opts: { key?: string } = {},
+) {
+  await tx
+    .insert(usageEvents)
+    .values({
+      type,
+      accountId: snap.accountId,
+      domainId: snap.domainId,
+      zoneId: snap.zoneId,
+      resourceId: snap.id,
+      resourceName: snap.name,
+      details: { instanceId: snap.instanceId, snapshotType: snap.type, sizeBytes: snap.sizeBytes },
+      idempotencyKey: opts.key ?? `${snap.id}:${type}:${randomUUID()}`,
+    })
+    .onConflictDoNothing({ target: usageEvents.idempotencyKey });
+}

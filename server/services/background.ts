@@ -6,6 +6,7 @@ import { expungeDue } from "./instances/expunge-sweep";
 import { volumeJobs } from "./volumes/jobs";
 import { isoJobs } from "./instances/iso";
 import { snapshotJobs } from "./snapshots/jobs";
+import { vmSnapshotJobs } from "./vm-snapshots/jobs";
 import { runSnapshotPolicies } from "./snapshots/policies";
 import { expungeDueVolumes } from "./volumes/operations";
 import { templateDownloadJob } from "./template-images/download-job";
@@ -16,7 +17,14 @@ import { sweepAbandonedUploads } from "./template-images/upload";
  * (server.ts, scripts/orchestrator-worker.ts, tests): the orchestrator runs them without
  * importing the services, which stand on it.
  */
-export const serviceJobs: readonly JobDefinition[] = [accountCleanupJob, ...volumeJobs, ...isoJobs, ...snapshotJobs, templateDownloadJob];
+export const serviceJobs: readonly JobDefinition[] = [
+  accountCleanupJob,
+  ...volumeJobs,
+  ...isoJobs,
+  ...snapshotJobs,
+  ...vmSnapshotJobs,
+  templateDownloadJob,
+];
 
 export const serviceSchedules: readonly Schedule[] = [
   { name: "expunge", everyMs: 60_000, run: expungeDue },

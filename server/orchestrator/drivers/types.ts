@@ -4,6 +4,9 @@
  * what is stopped, or destroying what is gone succeeds).
  */
 import type { NicSpec } from "../network/spec";
+import type { VmSnapshotSupport } from "@/lib/vm-snapshot-state";
+
+export type { VmSnapshotSupport };
 
 export interface HostRef {
   id: string;
@@ -112,6 +115,21 @@ export interface SnapshotDriver {
   deleteSnapshot(host: HostRef, snap: SnapshotFile, children: SnapshotFile[]): Promise<SnapshotFile[]>;
 }
 
+/**
+ * VM snapshots (optional part of a driver): whole-VM snapshots the hypervisor keeps with the VM,
+ * named by Stratus (`vmsnap-<id>`, never user input). Idempotent per name: taking one that exists,
+ * or deleting one that is gone, succeeds.
+ */
+export interface VmSnapshotDriver {
+  /** What this driver can take on the host (the service refuses, and the page does not offer, the rest). */
+  vmSnapshotSupport(host: HostRef): VmSnapshotSupport;
+  /** Disks, and memory when `memory` (the VM running); returns the primary storage it took. */
+  takeVmSnapshot(host: HostRef, vmName: string, snap: { name: string; memory: boolean }): Promise<{ sizeBytes: number }>;
+  /** Puts the VM back as it was: running from the saved memory for a memory snapshot, else its disks (VM stopped). */
+  revertVmSnapshot(host: HostRef, vmName: string, name: string): Promise<void>;
+  deleteVmSnapshot(host: HostRef, vmName: string, name: string): Promise<void>;
+}
+
 export type DriverVmState = "running" | "stopped" | "paused";
 
 export interface DriverVm {
@@ -170,6 +188,8 @@ export interface HypervisorDriver extends VolumeDriver, SnapshotDriver {
   attachIso(host: HostRef, vmName: string, pool: PoolRef | null, iso: IsoRef): Promise<void>;
   /** Empties the VM's CD-ROM (persistent definition, and the running VM); idempotent. */
   detachIso(host: HostRef, vmName: string): Promise<void>;
+  /** VM snapshots, where the hypervisor has them (absent: the service refuses them with the reason). */
+  readonly vmSnapshots?: VmSnapshotDriver;
 }
 
 /** A driver failure; `transient` ones are retried by the job runner. */

@@ -13,6 +13,7 @@ import type { AttachIsoInput } from "@/lib/validation/instances";
 import { badRequest, conflict, notFound } from "@/server/core/errors";
 import { recordVmEvent } from "@/server/core/events";
 import { retryOnDeadlock } from "@/server/core/retry";
+import { refuseWhileVmSnapshots } from "@/server/core/vm-snapshots";
 import { rootVolumeOf } from "@/server/core/volumes";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import { loadHostRef } from "@/server/orchestrator/drivers/host-ref";
@@ -82,6 +83,7 @@ export async function attachIso(db: Db, caller: Caller, input: AttachIsoInput) {
   return retryOnDeadlock(() =>
     db.transaction(async (tx) => {
       await lockInState(tx, vm);
+      await refuseWhileVmSnapshots(tx, "iso", vm);
       await recordVmEvent(tx, vm, "VM.ISO.ATTACH", `Attaching ISO ${iso.name} to ${vm.name}${bootFromIso ? " (boot from it)" : ""}`, {
         actor: caller,
         details: { isoId: iso.id, bootFromIso },
@@ -99,6 +101,7 @@ export async function detachIso(db: Db, caller: Caller, id: string) {
   return retryOnDeadlock(() =>
     db.transaction(async (tx) => {
       await lockInState(tx, vm);
+      await refuseWhileVmSnapshots(tx, "iso", vm);
       await recordVmEvent(tx, vm, "VM.ISO.DETACH", `Detaching the ISO from ${vm.name}`, { actor: caller });
       const job = await enqueueJob(tx, { ...jobTarget(vm, caller), type: "vm.detachIso", input: {} });
       return { jobId: job.id };

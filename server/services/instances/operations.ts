@@ -10,6 +10,7 @@ import { placeVolume } from "@/server/orchestrator/planner/storage";
 import { recordUsage } from "@/server/core/usage";
 import { conflict, isUniqueViolation, ServiceError } from "@/server/core/errors";
 import { consume, release } from "@/server/core/limits";
+import { refuseWhileVmSnapshots } from "@/server/core/vm-snapshots";
 import { retryOnDeadlock } from "@/server/core/retry";
 import { transitionVm, type VmTransition } from "@/server/core/vm-transition";
 import { insertDeployDataVolume, insertRootVolume, recoverRootVolume, rootDiskSize } from "@/server/core/volumes";
@@ -197,6 +198,8 @@ export async function startInstance(db: Db, caller: Caller, id: string) {
         preferredHostId: vm.lastHostId,
       });
       hostId = host.hostId;
+      // VM snapshots stay with the domain on its last host: elsewhere they would be lost (the reservation rolls back).
+      if (vm.lastHostId && hostId !== vm.lastHostId) await refuseWhileVmSnapshots(tx, "otherHost", locked);
     }
     const moved = await moveState(tx, locked, "starting", { hostId, capacityReserved: true });
     await recordVmEvent(tx, moved, "VM.START", `Starting ${vm.name}`, { actor: caller });
@@ -289,6 +292,7 @@ export async function changeOffering(db: Db, caller: Caller, input: { id: string
     throw new ServiceError("BAD_REQUEST", `${vm.name} already uses ${offering.name}`, "computeOfferingId");
   return mutate(db, async (tx) => {
     const locked = await lockInState(tx, vm);
+    await refuseWhileVmSnapshots(tx, "offering", locked);
     const [updated] = await tx
       .update(instances)
       .set({

@@ -5,6 +5,7 @@ import type { Caller } from "@/server/authz/caller";
 import { snapshotScope } from "@/server/authz/scopes";
 import { conflict, notFound } from "@/server/core/errors";
 import { consume } from "@/server/core/limits";
+import { refuseWhileVmSnapshots } from "@/server/core/vm-snapshots";
 import { retryOnDeadlock } from "@/server/core/retry";
 import { transitionVolume } from "@/server/core/volume-transition";
 import { enqueueJob, type JobTarget } from "@/server/orchestrator/jobs/queue";
@@ -51,6 +52,13 @@ async function lockIdleVolume(tx: Tx, vol: Volume, op: "snapshot" | "revert"): P
   return row;
 }
 
+/** The volume's VM (id and name), for the VM-snapshot rule. */
+async function vmOf(tx: Tx, instanceId: string | null) {
+  if (!instanceId) return null;
+  const [vm] = await tx.select({ id: instances.id, name: instances.name }).from(instances).where(eq(instances.id, instanceId));
+  return vm ?? null;
+}
+
 /** Takes a snapshot now: the row in Creating, the `snapshots` limit consumed, and the job, in one transaction. */
 export async function takeSnapshot(db: Db, caller: Caller, input: { volumeId: string; name?: string }) {
   const vol = await getVolumeInScope(db, caller, input.volumeId);
@@ -60,6 +68,7 @@ export async function takeSnapshot(db: Db, caller: Caller, input: { volumeId: st
 /** Starts a snapshot of `vol` inside `tx` (a request's, or a policy's run): throws, changing nothing, when it cannot. */
 export async function beginTake(tx: Tx, vol: Volume, input: { name?: string; policyId?: string }, userId: string | null) {
   const locked = await lockIdleVolume(tx, vol, "snapshot");
+  await refuseWhileVmSnapshots(tx, "volumeSnapshot", await vmOf(tx, locked.instanceId), locked.name);
   const name = input.name ?? `${locked.name}-${new Date().toISOString().replace(/[-:]/g, "").slice(0, 15)}`;
   const [snap] = await tx
     .insert(snapshots)
@@ -91,6 +100,7 @@ export async function revertSnapshot(db: Db, caller: Caller, id: string) {
         throw conflict(`Stop instance ${vm.name} before reverting volume ${vol.name}: it is ${vm.state}`, "id");
     }
     const locked = await lockIdleVolume(tx, vol, "revert");
+    await refuseWhileVmSnapshots(tx, "volumeRevert", await vmOf(tx, locked.instanceId), locked.name);
     const moved = await transitionVolume(tx, locked.id, { from: "ready", to: "reverting" });
     if (!moved) throw conflict(`Volume ${vol.name} changed state meanwhile; reload and try again`);
     const job = await enqueueJob(tx, { ...jobFor(moved, caller.userId), type: "snapshot.revert", input: { snapshotId: snap.id } });

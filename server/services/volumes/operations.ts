@@ -16,6 +16,7 @@ import { countsAgainstLimits, recordVolumeEvent, volumeDeltas } from "@/server/c
 import { usableDiskOffering } from "@/server/services/offerings/disk";
 import { enabledZone, getInstanceInScope, type Instance } from "@/server/services/instances/access";
 import { lockInState } from "@/server/services/instances/operations";
+import { refuseWhileVmSnapshots } from "@/server/core/vm-snapshots";
 import { getVolumeInScope, sizeFromOffering, type Volume } from "./access";
 
 /** A mutation's transaction, run again if PostgreSQL chose it as a deadlock or serialization victim. */
@@ -170,6 +171,7 @@ export async function createVolume(db: Db, caller: Caller, input: CreateVolumeIn
   const vm = input.instanceId ? await getInstanceInScope(db, caller, input.instanceId) : null;
   return mutate(db, async (tx) => {
     const locked = vm ? await lockInState(tx, vm) : null;
+    await refuseWhileVmSnapshots(tx, "volumes", locked);
     const [vol] = await tx
       .insert(volumes)
       .values({
@@ -207,6 +209,7 @@ export async function attachVolume(db: Db, caller: Caller, input: { id: string; 
   const vm = await getInstanceInScope(db, caller, input.instanceId);
   return mutate(db, async (tx) => {
     const lockedVm = await lockInState(tx, vm);
+    await refuseWhileVmSnapshots(tx, "volumes", lockedVm);
     const lockedVol = await lockVolume(tx, vol);
     return beginAttach(tx, caller, lockedVm, lockedVol);
   });
@@ -221,6 +224,7 @@ export async function detachVolume(db: Db, caller: Caller, id: string) {
     throw conflict(`Volumes can be detached from a running, stopped or destroyed instance; ${vm.name} is ${vm.state}`);
   return mutate(db, async (tx) => {
     await lockInState(tx, vm);
+    await refuseWhileVmSnapshots(tx, "volumes", vm);
     const moved = await move(tx, vol, { from: "ready", to: "detaching", where: eq(volumes.instanceId, vm.id) });
     await recordVolumeEvent(tx, moved, "VOLUME.DETACH", `Detaching ${vol.name} from ${vm.name}`, { actor: caller.userId });
     return {
@@ -255,6 +259,7 @@ export async function resizeVolume(db: Db, caller: Caller, input: { id: string; 
   const delta = to - vol.sizeGib;
   return mutate(db, async (tx) => {
     if (vm) await lockInState(tx, vm);
+    await refuseWhileVmSnapshots(tx, "volumes", vm);
     const locked = await lockVolume(tx, vol);
     let moved: Volume | null;
     if (locked.state === "allocated") {
@@ -397,6 +402,8 @@ export async function migrateVolume(db: Db, caller: Caller, input: { id: string;
   }
   return mutate(db, async (tx) => {
     if (vm) await lockInState(tx, vm);
+    // The copy is one flattened file (qemu-img convert): VM snapshots inside the volume would not survive it.
+    await refuseWhileVmSnapshots(tx, "volumes", vm);
     await lockVolume(tx, vol);
     const moved = await move(tx, vol, { from: "ready", to: "migrating" });
     if (!(await reserveOnPool(tx, target.id, vol.sizeGib)))

@@ -43,6 +43,9 @@ const operationHelp: Record<SimulatorOperationName, string> = {
   takeSnapshot: "take a volume snapshot",
   restoreSnapshot: "revert a volume to a snapshot",
   deleteSnapshot: "delete a volume snapshot",
+  takeVmSnapshot: "take a VM snapshot",
+  revertVmSnapshot: "revert a VM to a VM snapshot",
+  deleteVmSnapshot: "delete a VM snapshot",
 };
 
 /** A delay to edit in place: checked as typed, saved on its own. */

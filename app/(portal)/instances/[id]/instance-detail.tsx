@@ -10,6 +10,7 @@ import { InstanceActionDialog, operationLabel, whyNot } from "@/components/resou
 import { InstanceMetrics } from "@/components/resource/instance-metrics";
 import { InstanceIso } from "./instance-iso";
 import { InstanceStorage } from "./instance-storage";
+import { VmSnapshotsCard } from "./instance-vm-snapshots";
 import { formatSize, InstanceStateBadge, transitionalStates, type VmOperation } from "@/components/resource/instance-state";
 import { type Job, JobProgress, jobNoun } from "@/components/resource/job-progress";
 import type { RouterOutputs } from "@/components/resource/router-types";
@@ -201,6 +202,8 @@ export function InstanceDetail({ id }: { id: string }) {
         {!destroyed && <InstanceMetrics instanceId={vm.id} hideWhenEmpty={vm.state !== "running"} />}
 
         <InstanceStorage vm={vm} />
+
+        {!destroyed && <VmSnapshotsCard vm={vm} busy={!!vm.activeJob} />}
 
         <div className="grid gap-6 xl:grid-cols-2">
           <Card

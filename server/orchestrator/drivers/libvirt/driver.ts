@@ -35,6 +35,7 @@ import { env } from "@/server/env";
 import { allowedUriProblem, ToolError, virsh } from "./run";
 import { ejectIso, insertIso } from "./iso";
 import { isHelperDomain, LibvirtSnapshots } from "./snapshots";
+import { LibvirtVmSnapshots } from "./vm-snapshots";
 import { isVolMissing, volumeFiles, type VirshCall } from "./storage";
 import { deleteFile, isLayerPath, LibvirtVolumes, withXmlFile } from "./volumes";
 import { cpuTuneFor, domainXml, NAME_RE, type NicDef } from "./xml";
@@ -88,6 +89,8 @@ export class LibvirtDriver implements HypervisorDriver, VolumeCopier, NetworkDri
   readonly volumes = new LibvirtVolumes((host) => this.conn(host));
   /** Volume snapshots on secondary storage: the SnapshotDriver methods below adapt it. */
   readonly snapshots = new LibvirtSnapshots((host) => this.conn(host));
+  /** VM snapshots: internal qcow2 snapshots (vm-snapshots.ts says why and what this libvirt allows). */
+  readonly vmSnapshots = new LibvirtVmSnapshots((host) => this.conn(host));
 
   /** Guest networks: bridge, router namespace, dnsmasq, nftables, haproxy (network/router.ts). */
   readonly networks: LibvirtNetworks;
@@ -327,7 +330,8 @@ export class LibvirtDriver implements HypervisorDriver, VolumeCopier, NetworkDri
     }
     await this.stop(host, name, { force: true });
     try {
-      await this.call(host, ["undefine", "--domain", name, "--nvram"]);
+      // --snapshots-metadata: a domain with VM snapshots is refused otherwise (their data goes with its disks).
+      await this.call(host, ["undefine", "--domain", name, "--nvram", "--snapshots-metadata"]);
     } catch (e) {
       if (!isMissing(e)) throw e;
     }

@@ -1,6 +1,14 @@
 import { and, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "@/db";
-import { hosts, simulatorFaults, simulatorSettings, simulatorSnapshots, simulatorVms, simulatorVolumes } from "@/db/schema";
+import {
+  hosts,
+  simulatorFaults,
+  simulatorSettings,
+  simulatorSnapshots,
+  simulatorVmSnapshots,
+  simulatorVms,
+  simulatorVolumes,
+} from "@/db/schema";
 import {
   DriverError,
   type ConsoleEndpoint,
@@ -20,6 +28,7 @@ import {
   type VolumeRef,
 } from "../types";
 import { SimulatorConsoles } from "./rfb/consoles";
+import { SimulatorVmSnapshots } from "./vm-snapshots";
 import { simulatorOperationNames } from "@/lib/validation/simulator";
 
 /** The operations admins may slow down or make fail: one list, shared with the simulator page's forms. */
@@ -40,6 +49,8 @@ export class SimulatorDriver implements HypervisorDriver, VolumeCopier {
   private readonly displayNames = new Map<string, string>();
   /** One RFB (VNC) server per running VM whose console was asked for, in this process. */
   readonly consoles: SimulatorConsoles;
+  /** VM snapshots: rows of simulator_vm_snapshots, with this driver's latency and faults. */
+  readonly vmSnapshots: SimulatorVmSnapshots;
 
   constructor(
     private readonly db: Db,
@@ -52,6 +63,7 @@ export class SimulatorDriver implements HypervisorDriver, VolumeCopier {
         .where(and(eq(simulatorVms.hostId, hostId), eq(simulatorVms.name, name)));
       return row ?? null;
     });
+    this.vmSnapshots = new SimulatorVmSnapshots(db, (op, host) => this.enter(op, host));
   }
 
   /** Forget cached settings (after an admin change in this process). */
@@ -175,6 +187,8 @@ export class SimulatorDriver implements HypervisorDriver, VolumeCopier {
   async destroy(host: HostRef, name: string) {
     await this.enter("destroy", host);
     await this.db.delete(simulatorVms).where(and(eq(simulatorVms.hostId, host.id), eq(simulatorVms.name, name)));
+    // The VM's snapshots go with it, as libvirt's undefine --snapshots-metadata drops them.
+    await this.db.delete(simulatorVmSnapshots).where(and(eq(simulatorVmSnapshots.hostId, host.id), eq(simulatorVmSnapshots.vmName, name)));
     // Data volumes stay on their pools, unplugged (the expunge job deletes the root volume itself).
     await this.db
       .update(simulatorVolumes)

@@ -8,6 +8,7 @@ import { driverFor } from "@/server/orchestrator/drivers/registry";
 import { hostRefOf, loadHostRef } from "@/server/orchestrator/drivers/host-ref";
 import { loadVolumeRef } from "@/server/orchestrator/volume-ref";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
+import { dropVmSnapshotsOf, heldVmSnapshots, hypervisorSnapshotName } from "@/server/core/vm-snapshots";
 import type { HostRef, VmSpec } from "@/server/orchestrator/drivers/types";
 import { releaseFromHost } from "@/server/orchestrator/planner/planner";
 import { releaseFromPool } from "@/server/orchestrator/planner/storage";
@@ -302,6 +303,13 @@ const expunge = defineJob({
   async run(ctx) {
     const vm = await loadVm(ctx.db, ctx.job.resourceId);
     const current = await hostRef(ctx.db, vm.hostId ?? vm.lastHostId);
+    // Its VM snapshots go first: they live inside its disks, data volumes included, which outlive it.
+    const vmSnapshotDriver = current ? driverFor(current).vmSnapshots : undefined;
+    if (current && vmSnapshotDriver)
+      for (const s of await heldVmSnapshots(ctx.db, vm.id))
+        await ctx.step(`delete-vm-snapshot-${s.id}`, () =>
+          vmSnapshotDriver.deleteVmSnapshot(current, vmInternalName(vm), hypervisorSnapshotName(s.id)),
+        );
     // Data volumes outlive the VM: unplugged from its definition before it goes.
     if (current) {
       for (const d of await attachedDataVolumes(ctx.db, vm.id)) {
@@ -329,6 +337,7 @@ const expunge = defineJob({
       if (!expunged) return { state: current.state };
       // Its root disk is expunged and its data volumes detached (the lock order: instance, volumes, host, pool, counters).
       const rootDisk = await expungeVmVolumes(tx, current, ctx.job.id);
+      await dropVmSnapshotsOf(tx, current.id, ctx.job.id);
       // An Error VM was never destroyed: any capacity it holds is given back now.
       if (from === "error") await releaseCapacity(tx, current);
       if (rootDisk.pool) await releaseFromPool(tx, rootDisk.pool.poolId, rootDisk.pool.gib);
