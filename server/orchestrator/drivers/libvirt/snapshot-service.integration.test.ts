@@ -12,40 +12,29 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
-import { diskOfferings, instances, jobs, snapshotPolicies, snapshots, volumes } from "@/db/schema";
+import { jobs, snapshotPolicies, snapshots, volumes } from "@/db/schema";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { runSnapshotPolicies } from "@/server/services/snapshots/policies";
 import { openTestDb } from "@/test/db";
-import { undefinePoolsUnder } from "@/test/libvirt-pools";
-import { api, seedTenancy } from "@/test/fixtures";
+import { type KvmZone, setUpKvmZone, virsh } from "@/test/libvirt-cloud";
+import type { api } from "@/test/fixtures";
 import { testWorkers, waitFor, waitForJob } from "@/test/orchestrator";
-
-const URI = "qemu:///system";
-const image = path.resolve(process.env.STRATUS_TEST_IMAGE ?? ".cache/test-image/tiny.qcow2");
-const virsh = (...args: string[]) =>
-  execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
 
 let h: DbHandle;
 let workers: ReturnType<typeof testWorkers>;
+let kvm: KvmZone | undefined;
 let tenant: ReturnType<typeof api>;
 let dir: string;
-let primary: string;
 let secondary: string;
 let vmId: string;
 let vmName = "";
 let volId: string;
-let volName: string;
 
-/** The volume's top file on the pool (what the VM uses): the snapshot overlay when there is one. */
-function topFile() {
-  const overlay = fs.readdirSync(primary).find((f) => f.startsWith(`${volName}.s-`));
-  return path.join(primary, overlay ?? `${volName}.qcow2`);
-}
+const topFile = () => kvm!.topFile();
 /** Writes `pattern` into the stopped volume from the host, at the qcow2 layer (no guest needed). */
 function write(pattern: number, offsetMib: number) {
   execFileSync("qemu-io", ["-f", "qcow2", "-c", `write -P ${pattern} ${offsetMib}M 1M`, topFile()], { stdio: "ignore" });
@@ -62,7 +51,7 @@ function capture(as: string) {
   return out;
 }
 const sameBytes = (a: string, b: string) => spawnSync("qemu-img", ["compare", "-U", a, b]).status === 0;
-const serialLog = () => path.join(primary, `${vmName}-serial.log`);
+const serialLog = () => kvm!.serialLog();
 /** The guest's latest report of its virtio disks ("vda:19MiB vdb:1024MiB"). */
 const lastDisks = () =>
   fs.existsSync(serialLog())
@@ -93,93 +82,17 @@ const snapRow = async (id: string) => (await h.db.select().from(snapshots).where
 
 describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("volume snapshots through the service and jobs on a real libvirtd", () => {
   beforeAll(async () => {
-    if (!fs.existsSync(image)) throw new Error(`The test image ${image} is missing: run scripts/build-test-image.sh`);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "stratus-snapsvc-"));
-    fs.chmodSync(dir, 0o755);
-    primary = path.join(dir, "primary");
-    secondary = path.join(dir, "secondary");
-    fs.mkdirSync(primary);
-    fs.mkdirSync(path.join(secondary, "templates"), { recursive: true });
-    fs.copyFileSync(image, path.join(secondary, "templates", "tiny.qcow2"));
     orchestratorConfig.stopTimeoutMs = 20_000;
-
     h = await openTestDb();
-    // Domains are named i-<number> on the one libvirtd other test files share: start far from theirs.
-    await h.db.execute(sql`select setval(pg_get_serial_sequence('instances', 'number'), ${700_000 + (process.pid % 100_000) * 10})`);
-    const t = await seedTenancy(h.db);
-    const admin = api(h.db, t.callers.admin);
-    tenant = api(h.db, t.callers.tenant);
     workers = testWorkers(h, "snapsvc-test", 2);
-    // A zone of its own, so its only secondary store is this test's directory.
-    const zone = await admin.zone.create({ name: "KVM snapshots" });
-    const pod = await admin.pod.create({ zoneId: zone.id, name: "pod" });
-    const cluster = await admin.cluster.create({ podId: pod.id, name: "kvm", hypervisorType: "kvm" });
-    await admin.storagePool.create({
-      zoneId: zone.id,
-      clusterId: cluster.id,
-      name: "primary",
-      type: "local_dir",
-      path: primary,
-      capacityGib: 20,
-    });
-    const store = await admin.secondaryStore.create({ zoneId: zone.id, name: "secondary", path: secondary, capacityGib: 20 });
-    await admin.host.create({
-      clusterId: cluster.id,
-      hypervisorType: "kvm",
-      name: "local-kvm",
-      address: URI,
-      cpuCores: 1,
-      cpuMhz: 1,
-      memoryMib: 1,
-      tags: [],
-    });
-    const template = await admin.template.register({
-      name: "Tiny snapshots guest",
-      osType: "Other Linux (64-bit)",
-      hypervisorType: "kvm",
-      format: "qcow2",
-      secondaryStoreId: store.id,
-      path: "templates/tiny.qcow2",
-      isPublic: true,
-    });
-    const offering = await admin.computeOffering.create({
-      name: "Tiny snap",
-      cpuCores: 1,
-      cpuMhz: 500,
-      memoryMib: 128,
-      cpuCap: false,
-      hostTags: [],
-    });
-    const [d] = await tenant.instance.deploy({
-      zoneId: zone.id,
-      templateId: template.id,
-      computeOfferingId: offering.id,
-      name: "snap-guest",
-      count: 1,
-    });
-    vmId = d!.id;
-    const j = await waitForJob(h.db, d!.jobId, 120_000);
-    expect(j.status, j.error ?? "").toBe("succeeded");
-    vmName = `i-${(await h.db.select().from(instances).where(eq(instances.id, vmId)))[0]!.number}`;
-    const [custom] = await h.db.select().from(diskOfferings).where(eq(diskOfferings.name, "Custom disk"));
-    const created = await ok(
-      tenant.volume.create({ name: "data", zoneId: zone.id, diskOfferingId: custom!.id, sizeGib: 1, instanceId: vmId }),
-    );
-    volId = created.id;
-    volName = `vol-${(await h.db.select().from(volumes).where(eq(volumes.id, volId)))[0]!.number}`;
+    kvm = await setUpKvmZone(h, "snapsvc");
+    ({ tenant, dir, secondary, vmId, vmName, volId } = kvm);
   }, 240_000);
 
   afterAll(async () => {
     await workers?.stop();
-    if (vmName) {
-      for (const cmd of [["destroy"], ["undefine", "--snapshots-metadata"]])
-        try {
-          virsh(cmd[0]!, "--domain", vmName, ...cmd.slice(1));
-        } catch {}
-    }
+    kvm?.cleanUp();
     await h?.close();
-    if (dir) undefinePoolsUnder(dir);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("the running guest sees the data volume; the VM is then stopped for the snapshot work", async () => {
