@@ -32,6 +32,7 @@ const jobVerbs: Record<string, string> = {
   "volume.recover": "Recovering",
   "volume.expunge": "Expunging",
   "volume.migrate": "Migrating",
+  "template.copy": "Copying",
 };
 const jobNouns: Record<string, string> = {
   "vm.deploy": "Deploy",
@@ -54,6 +55,7 @@ const jobNouns: Record<string, string> = {
   "snapshot.take": "Snapshot",
   "snapshot.revert": "Revert",
   "snapshot.delete": "Delete snapshot",
+  "template.copy": "Copy to zone",
 };
 
 /** "Stopping", "Deploying"… for a job type; unknown types read as the type itself. */

@@ -8,6 +8,7 @@ import { snapshotJobs } from "./snapshots/jobs";
 import { runSnapshotPolicies } from "./snapshots/policies";
 import { expungeDueVolumes } from "./volumes/operations";
 import { templateDownloadJob } from "./template-images/download-job";
+import { templateCopyJob } from "./template-copy";
 import { sweepAbandonedUploads } from "./template-images/upload";
 
 /**
@@ -15,7 +16,7 @@ import { sweepAbandonedUploads } from "./template-images/upload";
  * (server.ts, scripts/orchestrator-worker.ts, tests): the orchestrator runs them without
  * importing the services, which stand on it.
  */
-export const serviceJobs: readonly JobDefinition[] = [accountCleanupJob, ...volumeJobs, ...isoJobs, ...snapshotJobs, templateDownloadJob];
+export const serviceJobs: readonly JobDefinition[] = [accountCleanupJob, ...volumeJobs, ...isoJobs, ...snapshotJobs, templateDownloadJob, templateCopyJob];
 
 export const serviceSchedules: readonly Schedule[] = [
   { name: "expunge", everyMs: 60_000, run: expungeDue },
