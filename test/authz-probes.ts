@@ -165,6 +165,7 @@ const inputs: Record<string, Probe> = {
     { zoneId: "zone", name: "intruder", type: "simulator", path: "sim://x", capacityGib: 1 },
     { state: "maintenance" },
   ),
+  "storagePool.measure": (v) => ({ id: v.ids.storagePool }),
   ...infraProbes("secondaryStore", "secondaryStore", { zoneId: "zone", name: "intruder", path: "sim://x", capacityGib: 1 }, null),
 };
 

@@ -178,11 +178,14 @@ export async function registerTemplate(db: Db, caller: Caller, input: RegisterTe
   if (!store) throw new ServiceError("NOT_FOUND", "Secondary store not found", "secondaryStoreId");
   const file = input.hypervisorType === "kvm" ? await realPathInStore(store.path, resolveInStore(store.path, input.path)) : input.path;
   let sizeGib = input.sizeGib;
+  // What the image takes on the store (the capacity page counts stored bytes, not the virtual size).
+  let storedBytes = 0;
   if (input.hypervisorType === "kvm") {
     const bytes = await checkTemplateImage(file, input.format === "raw" ? "raw" : "qcow2");
     const imageGib = Math.max(1, Math.ceil(bytes / 1024 ** 3));
     if (sizeGib !== undefined && sizeGib < imageGib) throw badRequest(`Size must be at least the image's ${imageGib} GiB`, "sizeGib");
     sizeGib ??= imageGib;
+    storedBytes = (await fs.stat(file)).size;
   }
   try {
     return await db.transaction(async (tx) => {
@@ -196,6 +199,7 @@ export async function registerTemplate(db: Db, caller: Caller, input: RegisterTe
           format: input.format,
           sizeGib: sizeGib ?? 1,
           path: file,
+          storedBytes,
           isPublic: input.isPublic,
           zoneId: store.zoneId,
           secondaryStoreId: store.id,

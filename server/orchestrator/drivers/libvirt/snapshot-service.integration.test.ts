@@ -119,6 +119,16 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("volume snapshots thro
     expect(virsh("domblklist", "--domain", vmName)).toContain(topFile());
   }, 180_000);
 
+  it("measures the pool's real bytes on disk through libvirt (vol-info allocation), far below the allocated GiB", async () => {
+    const pool = await kvm!.admin.storagePool.measure({ id: kvm!.poolId });
+    // What the files of the pool directory take (the VM is stopped: nothing grows meanwhile).
+    const onDisk = fs.readdirSync(kvm!.primary).reduce((sum, f) => sum + fs.statSync(path.join(kvm!.primary, f)).blocks * 512, 0);
+    expect(pool.actualBytes).toBe(onDisk);
+    expect(pool.actualBytes!).toBeLessThan(pool.usedGib * 1024 ** 3);
+    const [zone] = await kvm!.admin.zone.capacity({ zoneId: kvm!.zoneId });
+    expect(zone!.primaryStorageGib.actualBytes).toBe(onDisk);
+  }, 60_000);
+
   const expected: Record<string, string> = {};
 
   it("a policy fired on an injected clock makes real snapshots, and its retention deletes the oldest", async () => {
