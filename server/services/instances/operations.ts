@@ -9,7 +9,7 @@ import { operationAllowed, type VmOperation, type VmState } from "@/lib/vm-state
 import { placeVolume } from "@/server/orchestrator/planner/storage";
 import { recordUsage } from "@/server/core/usage";
 import { conflict, isUniqueViolation, ServiceError } from "@/server/core/errors";
-import { consume, release } from "@/server/core/limits";
+import { adjust, consume } from "@/server/core/limits";
 import { retryOnDeadlock } from "@/server/core/retry";
 import { transitionVm, type VmTransition } from "@/server/core/vm-transition";
 import { insertDeployDataVolume, insertRootVolume, recoverRootVolume, rootDiskSize } from "@/server/core/volumes";
@@ -302,12 +302,10 @@ export async function changeOffering(db: Db, caller: Caller, input: { id: string
       .returning();
     if (!updated) throw changedMeanwhile(vm);
     if (locked.capacityReserved && locked.hostId) await releaseFromHost(tx, locked.hostId, locked);
-    const more = { vcpus: Math.max(0, offering.cpuCores - vm.cpuCores), memory_mib: Math.max(0, offering.memoryMib - vm.memoryMib) };
-    const less = { vcpus: Math.max(0, vm.cpuCores - offering.cpuCores), memory_mib: Math.max(0, vm.memoryMib - offering.memoryMib) };
-    await consume(tx, vm.accountId, more);
-    await release(tx, vm.accountId, less);
     await recordVmEvent(tx, updated, "VM.UPGRADE", `Changed ${vm.name} to ${offering.name}`, { actor: caller });
     await recordUsage(tx, "VM.UPGRADE", updated, { details: { from: vm.computeOfferingId, to: offering.id } });
+    // One signed counter call (more of one, less of another), after the instance and host (the lock order).
+    await adjust(tx, vm.accountId, { vcpus: offering.cpuCores - vm.cpuCores, memory_mib: offering.memoryMib - vm.memoryMib });
     return {
       jobId: (
         await recordCompletedJob(tx, { ...jobFor(updated, caller), type: "vm.changeOffering", input: { computeOfferingId: offering.id } })
