@@ -8,11 +8,12 @@ import { TRPCError } from "@trpc/server";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
-import { resourceCounters, templateZoneCopies, zones } from "@/db/schema";
+import { resourceCounters, templates, templateZoneCopies, zones } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { testWorkers, waitForJob } from "@/test/orchestrator";
 import { accountOwner } from "@/server/core/limits";
+import { templatePathInZone } from "@/server/orchestrator/template-path";
 import { usableTemplate } from "./instances/access";
 import { storeDirectory } from "./template-images/store-files";
 
@@ -126,6 +127,10 @@ describe(`copying a template to another zone (${testDbKind()})`, () => {
     ]);
     expect((await tenant().template.list({ zoneId: zone2 })).map((x) => x.id)).toContain(template.id);
     expect((await usableTemplate(h.db, owner, template.id, zone2)).id).toBe(template.id);
+    // A VM (or ISO drive) in zone 2 is defined from the copy there; in zone 1 from the original.
+    const [tpl] = await h.db.select().from(templates).where(eq(templates.id, template.id));
+    expect(await templatePathInZone(h.db, tpl!, zone2)).toBe(copied);
+    expect(await templatePathInZone(h.db, tpl!, zone1)).toBe(tpl!.path);
     const [row] = (await tenant().template.listImages({ kind: "template", filter: "mine" })).filter((x) => x.id === template.id);
     expect(row!.copies).toEqual([{ zoneId: zone2, zoneName: "Zone 2", status: "ready", progress: 100, errorMessage: null }]);
     expect((await error(tenant().template.copyToZone({ id: template.id, zoneId: zone2 }))).message).toMatch(/is in zone Zone 2 already/);
