@@ -16,7 +16,14 @@ import { sweepAbandonedUploads } from "./template-images/upload";
  * (server.ts, scripts/orchestrator-worker.ts, tests): the orchestrator runs them without
  * importing the services, which stand on it.
  */
-export const serviceJobs: readonly JobDefinition[] = [accountCleanupJob, ...volumeJobs, ...isoJobs, ...snapshotJobs, templateDownloadJob, templateCopyJob];
+export const serviceJobs: readonly JobDefinition[] = [
+  accountCleanupJob,
+  ...volumeJobs,
+  ...isoJobs,
+  ...snapshotJobs,
+  templateDownloadJob,
+  templateCopyJob,
+];
 
 export const serviceSchedules: readonly Schedule[] = [
   { name: "expunge", everyMs: 60_000, run: expungeDue },

@@ -38,9 +38,7 @@ export const templateRouter = createTRPCRouter({
     .input(updateTemplateInput)
     .mutation(({ ctx, input }) => templates.updateTemplate(ctx.db, ctx.caller, input)),
   /** The owner, a reseller above it, or the root admin: a job copies the image to the zone's secondary store. */
-  copyToZone: protectedProcedure
-    .input(copyTemplateToZoneInput)
-    .mutation(({ ctx, input }) => copyTemplateToZone(ctx.db, ctx.caller, input)),
+  copyToZone: protectedProcedure.input(copyTemplateToZoneInput).mutation(({ ctx, input }) => copyTemplateToZone(ctx.db, ctx.caller, input)),
   /** The zones a template is copied to, with each copy's status and percent. */
   copies: protectedProcedure.input(templateIdInput).query(({ ctx, input }) => listTemplateCopies(ctx.db, ctx.caller, input.id)),
   /** The owner, a reseller above it, or the root admin. */
