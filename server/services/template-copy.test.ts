@@ -127,6 +127,8 @@ describe(`copying a template to another zone (${testDbKind()})`, () => {
     ]);
     expect((await tenant().template.list({ zoneId: zone2 })).map((x) => x.id)).toContain(template.id);
     expect((await usableTemplate(h.db, owner, template.id, zone2)).id).toBe(template.id);
+    const offered = (await tenant().instance.deployChoices()).templates.find((x) => x.id === template.id);
+    expect([offered!.zoneId, offered!.copyZoneIds]).toEqual([zone1, [zone2]]);
     // A VM (or ISO drive) in zone 2 is defined from the copy there; in zone 1 from the original.
     const [tpl] = await h.db.select().from(templates).where(eq(templates.id, template.id));
     expect(await templatePathInZone(h.db, tpl!, zone2)).toBe(copied);

@@ -31,7 +31,8 @@ const gibOf = (bytes: number) => Math.max(1, Math.ceil(bytes / GiB));
 
 /** A template is in `zoneId` when it lives there, lives everywhere, or has a Ready copy there. */
 export const templateInZone = (zoneId: string): SQL =>
-  sql`(${templates.zoneId} is null or ${templates.zoneId} = ${zoneId} or exists (select 1 from ${templateZoneCopies} where ${templateZoneCopies.templateId} = ${templates.id} and ${templateZoneCopies.zoneId} = ${zoneId} and ${templateZoneCopies.status} = 'ready'))`;
+  // Qualified by hand: drizzle leaves columns unqualified in a one-table query, where "id" would bind inside the subquery.
+  sql`("templates"."zone_id" is null or "templates"."zone_id" = ${zoneId} or exists (select 1 from template_zone_copies c where c.template_id = "templates"."id" and c.zone_id = ${zoneId} and c.status = 'ready'))`;
 
 export { templatePathInZone } from "@/server/orchestrator/template-path";
 

@@ -81,7 +81,7 @@ const imageColumns = (caller: Caller) => ({
   /** The other zones it is copied to (or being copied to, or failed to copy to). */
   copies: sql<
     { zoneId: string; zoneName: string; status: "copying" | "ready" | "error"; progress: number; errorMessage: string | null }[]
-  >`coalesce((select json_agg(json_build_object('zoneId', c.zone_id, 'zoneName', z.name, 'status', c.status, 'progress', c.progress, 'errorMessage', c.error_message) order by z.name) from ${templateZoneCopies} c join ${zones} z on z.id = c.zone_id where c.template_id = ${templates.id}), '[]'::json)`,
+  >`coalesce((select json_agg(json_build_object('zoneId', c.zone_id, 'zoneName', z.name, 'status', c.status, 'progress', c.progress, 'errorMessage', c.error_message) order by z.name) from template_zone_copies c join zones z on z.id = c.zone_id where c.template_id = "templates"."id"), '[]'::json)`,
   /** The caller may delete and share it (its own, or its subtree's for a reseller). */
   mine: sql<boolean>`${mine(caller)}`.mapWith(Boolean),
   /** How many accounts and domains it is shared with: its owner's business only. */

@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull, ne, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
-import { computeOfferings, instances, templates, templateZoneCopies, zones } from "@/db/schema";
+import { computeOfferings, instances, templates, zones } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import { instanceScope, templateUsableBy } from "@/server/authz/scopes";
 import { notFound, badRequest } from "@/server/core/errors";
@@ -70,7 +70,7 @@ export async function deployChoices(db: DbOrTx, caller: Caller) {
         /** Other zones it has a Ready copy in. */
         copyZoneIds: sql<
           string[]
-        >`array(select ${templateZoneCopies.zoneId} from ${templateZoneCopies} where ${templateZoneCopies.templateId} = ${templates.id} and ${templateZoneCopies.status} = 'ready')`,
+        >`array(select c.zone_id from template_zone_copies c where c.template_id = "templates"."id" and c.status = 'ready')`,
         isPublic: templates.isPublic,
       })
       .from(templates)
