@@ -108,6 +108,13 @@ describe(`copying a template to another zone (${testDbKind()})`, () => {
     expect((await error(tenant().template.copyToZone({ id: template.id, zoneId: zone1 }))).message).toMatch(/lives in that zone already/);
     expect((await error(api(h.db, t.callers.tenant2).template.copyToZone({ id: template.id, zoneId: zone2 }))).code).toBe("NOT_FOUND");
     expect((await error(api(h.db, t.callers.tenant2).template.copies({ id: template.id }))).code).toBe("NOT_FOUND");
+    // A public template the caller may use but does not own: seen, so refused as not its to copy.
+    const [seeded] = await h.db.select().from(templates).where(eq(templates.name, "Tiny Linux"));
+    const notOwner = await error(tenant().template.copyToZone({ id: seeded!.id, zoneId: zone2 }));
+    expect([notOwner.code, notOwner.message]).toEqual([
+      "FORBIDDEN",
+      "Only the owner of Tiny Linux or an administrator above it can copy it to another zone",
+    ]);
     expect(await h.db.select().from(templateZoneCopies)).toEqual([]);
 
     const copy = await tenant().template.copyToZone({ id: template.id, zoneId: zone2 });
