@@ -7,7 +7,8 @@ export default defineConfig({
     include: ["**/*.test.ts", "**/*.test.tsx"],
     // Tests against a real libvirtd run only in npm test's "libvirt" suite (STRATUS_LIBVIRT_TESTS=1).
     // `*.postgres.test.ts` need several connections (deadlocks, lock waits): only on PostgreSQL, so a
-    // PGlite run leaves them out rather than counting a skip.
+    // PGlite run leaves them out rather than counting a skip. `*.postgres.integration.test.ts` need
+    // both (worker processes sharing PostgreSQL, on a real libvirtd).
     exclude: [
       "node_modules/**",
       "e2e/**",
@@ -16,7 +17,7 @@ export default defineConfig({
       ...(process.env.STRATUS_LIBVIRT_TESTS === "1" ? [] : ["**/*.integration.test.ts"]),
       // Real-traffic network tests (namespaces, bridges, guests) run only in npm test's "networks" suite.
       ...(process.env.STRATUS_NETWORK_TESTS === "1" ? [] : ["**/*.network.test.ts"]),
-      ...(process.env.TEST_DB === "postgres" ? [] : ["**/*.postgres.test.ts"]),
+      ...(process.env.TEST_DB === "postgres" ? [] : ["**/*.postgres.test.ts", "**/*.postgres.integration.test.ts"]),
     ],
     environment: "node",
     testTimeout: 60_000,

@@ -128,6 +128,48 @@ test("shared with a sub-domain: seen there, and not by the tenant of a sibling d
   await expect(row(page, shared)).toHaveCount(0);
 });
 
+test("a tenant copies a template to another zone from the row menu, and it is offered there", async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  // The root admin adds a second zone with a secondary store.
+  await login(page, logins.admin.username, logins.admin.password);
+  const zoneName = unique("Zone copy");
+  const zone = await trpcMutation<{ id: string }>(page, "zone.create", { name: zoneName });
+  const store = unique("secondary-copy");
+  await trpcMutation(page, "secondaryStore.create", { zoneId: zone.id, name: store, path: `sim://${store}`, capacityGib: 100 });
+  await logout(page);
+
+  await login(page, logins.tenant.username, logins.tenant.password);
+  const zones = await trpcQuery<{ zones: { id: string; name: string }[] }>(page, "instance.deployChoices", undefined);
+  const name = unique("copied");
+  await trpcMutation(page, "template.registerFromUrl", {
+    name,
+    osType: "Other Linux (64-bit)",
+    zoneId: zones.zones.find((z) => z.name === "Zone 1")!.id,
+    format: "qcow2",
+    url: `${base}/upload-me.qcow2`,
+  });
+  await openPage(page, "/templates");
+  await expect(row(page, name).getByText("Ready")).toBeVisible({ timeout: 30_000 });
+  await page.getByRole("button", { name: `Actions for template ${name}` }).click();
+  await page.getByRole("menuitem", { name: "Copy to zone…" }).click();
+  const copy = dialog(page, `Copy ${name} to another zone`);
+  await copy.getByLabel("To zone").selectOption({ label: zoneName });
+  await copy.getByRole("button", { name: "Copy" }).click();
+  await expect(copy).toBeHidden();
+  // The job's toast follows it; the row lists the zone once the copy is Ready.
+  await expect(row(page, name).getByText(`+ ${zoneName}`)).toBeVisible({ timeout: 30_000 });
+  await expect(row(page, name).getByText("Copying")).toHaveCount(0, { timeout: 30_000 });
+  const inZone = await trpcQuery<{ id: string; name: string }[]>(page, "template.list", { zoneId: zone.id });
+  expect(inZone.map((t) => t.name)).toContain(name);
+  // Asked again for the same zone: the dialog no longer offers it.
+  await page.getByRole("button", { name: `Actions for template ${name}` }).click();
+  await page.getByRole("menuitem", { name: "Copy to zone…" }).click();
+  const again = dialog(page, `Copy ${name} to another zone`);
+  await expect(again.getByLabel("To zone").locator("option", { hasText: zoneName })).toHaveCount(0);
+  await again.getByRole("button", { name: "Cancel" }).click();
+});
+
 const axe = (page: Page) => new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();
 const violations = async (page: Page) =>
   (await axe(page)).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(" | ")}`);

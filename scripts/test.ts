@@ -109,11 +109,27 @@ suite("libvirt (real VMs)", "libvirt", () => {
     return { status: "failed", passed: 0, failed: 1, skipped: 0, note: "building the test image failed" };
   // One file at a time: each test file has its own database, so two files running at once would
   // both name their first VM i-1 on the one libvirtd.
-  return vitest("libvirt", { TEST_DB: "pglite", STRATUS_LIBVIRT_TESTS: "1" }, [
+  const onPglite = vitest("libvirt", { TEST_DB: "pglite", STRATUS_LIBVIRT_TESTS: "1" }, [
     "--no-file-parallelism",
     "server/orchestrator/drivers/libvirt/",
     "server/console/libvirt-console",
   ]);
+  // Tests of several processes sharing PostgreSQL on real VMs (kill -9 mid-copy): only with a server.
+  if (!process.env.TEST_DATABASE_URL) {
+    console.log("libvirt on PostgreSQL: TEST_DATABASE_URL is not set; *.postgres.integration.test.ts not run");
+    if (requireAll) return { ...onPglite, status: "failed", failed: onPglite.failed + 1, note: "TEST_DATABASE_URL is not set" };
+    return onPglite;
+  }
+  const onPostgres = vitest("libvirt-postgres", { TEST_DB: "postgres", STRATUS_LIBVIRT_TESTS: "1" }, [
+    "--no-file-parallelism",
+    "postgres.integration",
+  ]);
+  return {
+    status: onPglite.status === "passed" && onPostgres.status === "passed" ? "passed" : "failed",
+    passed: onPglite.passed + onPostgres.passed,
+    failed: onPglite.failed + onPostgres.failed,
+    skipped: onPglite.skipped + onPostgres.skipped,
+  };
 });
 
 suite("networks (real traffic)", "networks", () => {

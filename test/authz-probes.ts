@@ -138,6 +138,8 @@ const inputs: Record<string, Probe> = {
   "template.listImages": () => ({ filter: "all" }),
   "template.get": (v) => ({ id: v.ids.privateTemplate }),
   "template.sharing": (v) => ({ id: v.ids.privateTemplate }),
+  "template.copyToZone": (v) => ({ id: v.ids.privateTemplate, zoneId: v.ids.zone }),
+  "template.copies": (v) => ({ id: v.ids.privateTemplate }),
   "template.share": (v) => ({ id: v.ids.privateTemplate, accountIds: [v.accountId], domainIds: [v.domainId] }),
   // They name no victim object (a new template is the caller's own): asked to make it public, which
   // only the root admin may, they must refuse without creating anything.
@@ -168,6 +170,7 @@ const inputs: Record<string, Probe> = {
     { zoneId: "zone", name: "intruder", type: "simulator", path: "sim://x", capacityGib: 1 },
     { state: "maintenance" },
   ),
+  "storagePool.measure": (v) => ({ id: v.ids.storagePool }),
   ...infraProbes("secondaryStore", "secondaryStore", { zoneId: "zone", name: "intruder", path: "sim://x", capacityGib: 1 }, null),
 };
 
@@ -251,6 +254,8 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "template.listImages": null,
   "template.get": null,
   "template.sharing": null,
+  "template.copyToZone": null,
+  "template.copies": null,
   "template.share": null,
   "template.registerFromUrl": null,
   "template.startUpload": null,

@@ -35,6 +35,7 @@ const jobVerbs: Record<string, string> = {
   "vmsnapshot.take": "Taking a VM snapshot",
   "vmsnapshot.revert": "Reverting to a VM snapshot",
   "vmsnapshot.delete": "Deleting a VM snapshot",
+  "template.copy": "Copying",
 };
 const jobNouns: Record<string, string> = {
   "vm.deploy": "Deploy",
@@ -60,6 +61,7 @@ const jobNouns: Record<string, string> = {
   "vmsnapshot.take": "VM snapshot",
   "vmsnapshot.revert": "Revert to VM snapshot",
   "vmsnapshot.delete": "Delete VM snapshot",
+  "template.copy": "Copy to zone",
 };
 
 /** "Stopping", "Deploying"… for a job type; unknown types read as the type itself. */

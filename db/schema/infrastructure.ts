@@ -116,6 +116,12 @@ export const storagePools = pgTable(
     usedGib: bigint("used_gib", { mode: "number" }).notNull().default(0),
     /** Thin provisioning: volumes may be allocated up to capacity × this factor (CloudStack's storage.overprovisioning.factor). */
     overprovisioning: numeric("overprovisioning", { precision: 6, scale: 2, mode: "number" }).notNull().default(1),
+    /**
+     * Bytes the pool's volumes really take on disk (libvirt: the allocation of every volume of the
+     * pool, templates' copies included), measured by the metrics cycle or on demand; NULL until then.
+     */
+    actualBytes: bigint("actual_bytes", { mode: "number" }),
+    actualBytesAt: timestamp("actual_bytes_at", { withTimezone: true }),
     tags: text("tags").array().notNull().default([]),
     state: hostState("state").notNull().default("enabled"),
     createdAt: createdAt(),

@@ -89,3 +89,38 @@ export const templateShares = pgTable(
     check("template_shares_domain_path", sql`(${t.domainId} is null) = (${t.domainPath} is null)`),
   ],
 );
+
+/** Where a template's copy in another zone stands. */
+export const templateCopyStatus = pgEnum("template_copy_status", ["copying", "ready", "error"]);
+
+/**
+ * A template's image copied to another zone's secondary store (CloudStack's copyTemplate and its
+ * template_store_ref): the template is usable in that zone once the copy is Ready. Its stored GiB
+ * count against the owner's secondary storage limit like the original's.
+ */
+export const templateZoneCopies = pgTable(
+  "template_zone_copies",
+  {
+    id: id(),
+    templateId: uuid("template_id")
+      .notNull()
+      .references(() => templates.id, { onDelete: "cascade" }),
+    zoneId: uuid("zone_id")
+      .notNull()
+      .references(() => zones.id, { onDelete: "restrict" }),
+    secondaryStoreId: uuid("secondary_store_id")
+      .notNull()
+      .references(() => secondaryStores.id, { onDelete: "restrict" }),
+    /** The image's file on that store (set when Ready). */
+    path: text("path").notNull().default(""),
+    status: templateCopyStatus("status").notNull().default("copying"),
+    progress: integer("progress").notNull().default(0),
+    errorMessage: text("error_message"),
+    storedBytes: bigint("stored_bytes", { mode: "number" }).notNull().default(0),
+    /** Counted against the owner's secondary storage limit from the request until deleted (or failed). */
+    storedGib: integer("stored_gib").notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("template_zone_copies_zone_idx").on(t.templateId, t.zoneId), index("template_zone_copies_zone_id_idx").on(t.zoneId)],
+);

@@ -62,6 +62,9 @@ export const listTemplatesInput = z
   .optional();
 
 export const templateIdInput = z.object({ id: idSchema });
+/** Copy a template or ISO to another zone's secondary store (CloudStack's copyTemplate). */
+export const copyTemplateToZoneInput = z.object({ id: idSchema, zoneId: idSchema });
+export type CopyTemplateToZoneInput = z.infer<typeof copyTemplateToZoneInput>;
 
 /** Formats a tenant may register: disk images (raw is stored as qcow2) and ISOs. */
 export const imageFormats = ["qcow2", "raw", "iso"] as const;

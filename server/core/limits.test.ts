@@ -4,7 +4,7 @@ import type { DbHandle } from "@/db";
 import { accounts, resourceCounters } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { seedTenancy } from "@/test/fixtures";
-import { accountLimits, consume, defaultAccountLimits, domainLimits, LimitExceededError, release, writeLimits } from "./limits";
+import { accountLimits, adjust, consume, defaultAccountLimits, domainLimits, LimitExceededError, release, writeLimits } from "./limits";
 import { createAccount } from "@/server/services/accounts";
 
 let h: DbHandle;
@@ -41,6 +41,28 @@ describe(`limits on ${testDbKind()}`, () => {
     expect(used(await accountLimits(h.db, a), "networks")).toBe(0);
     expect(used(await domainLimits(h.db, t.domains.acme.id), "networks")).toBe(0);
     await h.db.transaction((tx) => release(tx, a, { public_ips: 1 }));
+  });
+
+  it("adjusts in one signed call: takes the increase against its limit, gives the decrease back, or changes nothing", async () => {
+    const a = t.tenantAccount.id;
+    await h.db.transaction((tx) => consume(tx, a, { vcpus: 4, memory_mib: 4096 }));
+    await writeLimits(h.db, { accountId: a }, { vcpus: 6 });
+    try {
+      await h.db.transaction((tx) => adjust(tx, a, { vcpus: 2, memory_mib: -1024 }));
+      expect([used(await accountLimits(h.db, a), "vcpus"), used(await accountLimits(h.db, a), "memory_mib")]).toEqual([6, 3072]);
+      expect(used(await domainLimits(h.db, t.domains.root.id), "memory_mib")).toBe(3072);
+      // Over the limit: refused as a whole, the decrease in the same call not applied either.
+      const err = await h.db.transaction((tx) => adjust(tx, a, { vcpus: 1, memory_mib: -1024 })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LimitExceededError);
+      expect([used(await accountLimits(h.db, a), "vcpus"), used(await accountLimits(h.db, a), "memory_mib")]).toEqual([6, 3072]);
+      // A decrease goes through even above a limit lowered meanwhile.
+      await writeLimits(h.db, { accountId: a }, { vcpus: 2 });
+      await h.db.transaction((tx) => adjust(tx, a, { vcpus: -1, memory_mib: 1024 }));
+      expect([used(await accountLimits(h.db, a), "vcpus"), used(await accountLimits(h.db, a), "memory_mib")]).toEqual([5, 4096]);
+    } finally {
+      await writeLimits(h.db, { accountId: a }, { vcpus: null });
+      await h.db.transaction((tx) => release(tx, a, { vcpus: 5, memory_mib: 4096 }));
+    }
   });
 
   it("enforces an ancestor domain's limit on its accounts", async () => {

@@ -79,10 +79,22 @@ async function ownerChain(db: DbOrTx, accountId: string) {
  * transaction rolls the other increments back. Must run inside the caller's transaction.
  */
 export async function consume(tx: DbOrTx, accountId: string, deltas: Deltas, known?: { accountName: string; domainPath: string }) {
+  for (const t of Object.keys(deltas) as ResourceType[])
+    if ((deltas[t] ?? 0) < 0) throw badRequest(`Cannot consume a negative amount of ${t}`);
+  await adjust(tx, accountId, deltas, known);
+}
+
+/**
+ * Consumes the positive deltas and gives back the negative ones, in ONE call (one conditional
+ * update of the owner chain's counters, locked in id order): a change that takes more of one thing
+ * and less of another (a VM's new offering: more memory, fewer vCPUs) is one counter step in its
+ * transaction. Only an increase is checked against its limit; a decrease always goes through.
+ */
+export async function adjust(tx: DbOrTx, accountId: string, deltas: Deltas, known?: { accountName: string; domainPath: string }) {
   const types = (Object.keys(deltas) as ResourceType[]).filter((t) => (deltas[t] ?? 0) !== 0);
   if (types.length === 0) return;
-  for (const t of types) if ((deltas[t] ?? 0) < 0) throw badRequest(`Cannot consume a negative amount of ${t}`);
-  await lockOpenAccount(tx, accountId);
+  // Nothing new is taken in an account being deleted; giving back is always allowed.
+  if (types.some((t) => (deltas[t] ?? 0) > 0)) await lockOpenAccount(tx, accountId);
   // Callers that already know the owner's domain path save a query while the locks are held.
   const { accountName, domainIds } = known
     ? { accountName: known.accountName, domainIds: pathIds(known.domainPath) }
@@ -105,7 +117,7 @@ export async function consume(tx: DbOrTx, accountId: string, deltas: Deltas, kno
     .where(
       and(
         inArray(resourceCounters.id, locked),
-        sql`(${resourceCounters.max} is null or ${resourceCounters.used} + ${delta} <= ${resourceCounters.max})`,
+        sql`(${delta} <= 0 or ${resourceCounters.max} is null or ${resourceCounters.used} + ${delta} <= ${resourceCounters.max})`,
       ),
     )
     .returning({ id: resourceCounters.id });

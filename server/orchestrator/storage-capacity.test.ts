@@ -2,15 +2,16 @@ import { TRPCError } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
-import { instances, secondaryStores, storagePools, volumes } from "@/db/schema";
+import { instances, secondaryStores, simulatorVolumes, storagePools, templates, volumes } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { deployChoicesByName, testWorkers, waitForJob } from "@/test/orchestrator";
 
 /**
  * Storage capacity tells the truth: every root disk is counted on a primary storage pool from
- * deploy to expunge (atomically, so a full pool refuses a deploy), and secondary storage's use is
- * the registered templates' sizes; the capacity page shows both.
+ * deploy to expunge (atomically, so a full pool refuses a deploy), the pool's real bytes on disk are
+ * measured on demand, and secondary storage's use is the templates' stored sizes; the capacity page
+ * shows them.
  */
 let h: DbHandle;
 let t: Awaited<ReturnType<typeof seedTenancy>>;
@@ -41,7 +42,26 @@ describe(`storage capacity (${testDbKind()})`, () => {
       const [root] = await h.db.select().from(volumes).where(eq(volumes.instanceId, d.id));
       expect([root!.type, root!.storagePoolId, root!.sizeGib, root!.state]).toEqual(["root", p.id, 10, "ready"]);
     }
-    expect((await zoneSummary()).primaryStorageGib).toEqual({ used: 20, total: p.capacityGib, physical: p.capacityGib });
+    expect((await zoneSummary()).primaryStorageGib).toEqual({
+      used: 20,
+      total: p.capacityGib,
+      physical: p.capacityGib,
+      actualBytes: null,
+      measuredAt: null,
+    });
+    // Measured on demand: the bytes the pool's disks really take (thin: far less than 20 GiB).
+    await h.db
+      .update(simulatorVolumes)
+      .set({ allocationBytes: 300 * 1024 ** 2 })
+      .where(eq(simulatorVolumes.poolId, p.id));
+    const measured = await api(h.db, t.callers.admin).storagePool.measure({ id: p.id });
+    expect(measured.actualBytes).toBe(2 * 300 * 1024 ** 2);
+    expect(measured.actualBytesAt).toBeInstanceOf(Date);
+    expect((await zoneSummary()).primaryStorageGib).toMatchObject({ used: 20, actualBytes: 600 * 1024 ** 2 });
+    const denied = await api(h.db, t.callers.tenant)
+      .storagePool.measure({ id: p.id })
+      .catch((e: TRPCError) => e);
+    expect((denied as TRPCError).code).toBe("FORBIDDEN");
 
     // Stopped or destroyed, the disk still exists; expunged, it is gone.
     const [a] = deployed;
@@ -76,7 +96,7 @@ describe(`storage capacity (${testDbKind()})`, () => {
     }
   });
 
-  it("secondary storage's use is the sizes of the templates registered on it", async () => {
+  it("secondary storage's use is the stored sizes of the templates registered on it", async () => {
     const admin = api(h.db, t.callers.admin);
     const [store] = await h.db.select().from(secondaryStores).where(eq(secondaryStores.name, "secondary-1"));
     expect((await zoneSummary()).secondaryStorageGib).toEqual({ used: 0, total: store!.capacityGib });
@@ -98,5 +118,11 @@ describe(`storage capacity (${testDbKind()})`, () => {
     expect((await zoneSummary()).secondaryStorageGib).toEqual({ used: 10, total: store!.capacityGib });
     const [zone] = await admin.zone.capacity({ zoneId: store!.zoneId });
     expect(zone!.secondaryStorageGib.used).toBe(10);
+    // An image stored on the store counts by its stored size, not its virtual size.
+    await h.db
+      .update(templates)
+      .set({ storedBytes: 512 * 1024 ** 2 })
+      .where(eq(templates.name, "CentOS"));
+    expect((await zoneSummary()).secondaryStorageGib.used).toBe(2.5);
   });
 });

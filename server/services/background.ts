@@ -10,6 +10,7 @@ import { vmSnapshotJobs } from "./vm-snapshots/jobs";
 import { runSnapshotPolicies } from "./snapshots/policies";
 import { expungeDueVolumes } from "./volumes/operations";
 import { templateDownloadJob } from "./template-images/download-job";
+import { templateCopyJob } from "./template-copy";
 import { sweepAbandonedUploads } from "./template-images/upload";
 
 /**
@@ -24,6 +25,7 @@ export const serviceJobs: readonly JobDefinition[] = [
   ...snapshotJobs,
   ...vmSnapshotJobs,
   templateDownloadJob,
+  templateCopyJob,
 ];
 
 export const serviceSchedules: readonly Schedule[] = [

@@ -2,7 +2,7 @@ import { asc, eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { clusters, hosts, instances, pods, zones } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
-import { storageByZone, type UsedTotal } from "./infrastructure/capacity";
+import { type PrimaryStorage, storageByZone, type UsedTotal } from "./infrastructure/capacity";
 import { assertInfra } from "./infrastructure/common";
 
 /** One resource's figures: reserved by VMs, what the planner may reserve (× factor), and the hardware. */
@@ -39,9 +39,11 @@ export interface ZoneCapacitySummary {
   vms: number;
   cpuMhz: CapacityFigure;
   memoryMib: CapacityFigure;
-  /** GiB: root disks counted on primary storage, and registered templates on secondary storage. */
-  /** Used = GiB allocated to volumes; total = capacity × over-provisioning; physical = capacity. */
-  primaryStorageGib: UsedTotal & { physical: number };
+  /**
+   * Used = GiB allocated to volumes; total = capacity × over-provisioning; physical = capacity;
+   * actualBytes = what the measured pools' volumes really take on disk.
+   */
+  primaryStorageGib: PrimaryStorage;
   secondaryStorageGib: UsedTotal;
   clusters: ClusterCapacity[];
 }
@@ -105,7 +107,7 @@ export async function capacitySummary(db: DbOrTx, caller: Caller): Promise<ZoneC
         vms: 0,
         cpuMhz: zero(),
         memoryMib: zero(),
-        primaryStorageGib: st?.primaryStorageGib ?? { used: 0, total: 0, physical: 0 },
+        primaryStorageGib: st?.primaryStorageGib ?? { used: 0, total: 0, physical: 0, actualBytes: null, measuredAt: null },
         secondaryStorageGib: st?.secondaryStorageGib ?? { used: 0, total: 0 },
         clusters: [],
       };

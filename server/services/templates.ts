@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { and, asc, count, desc, eq, ilike, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
-import { accounts, instances, secondaryStores, templateShares, templates, zones } from "@/db/schema";
+import { accounts, instances, secondaryStores, templateShares, templates, templateZoneCopies, zones } from "@/db/schema";
 import { type Caller, escapeLike, isRootAdmin } from "@/server/authz/caller";
 import { can } from "@/server/authz/permissions";
 import { templateManageScope, templateScope } from "@/server/authz/scopes";
@@ -10,6 +10,7 @@ import { release } from "@/server/core/limits";
 import type { ListImagesInput, ListTemplatesInput, RegisterTemplateInput, UpdateTemplateInput } from "@/lib/validation/templates";
 import { inspectImage } from "@/server/orchestrator/drivers/images";
 import { removeImageFiles } from "./template-images/store-files";
+import { copyStores, countedCopyGib, removeCopyFiles, templateInZone } from "./template-copy";
 import { recordEvent } from "@/server/core/events";
 import { badRequest, conflict, forbidden, isUniqueViolation, notFound, ServiceError } from "@/server/core/errors";
 import { changes, defined } from "./infrastructure/common";
@@ -22,7 +23,7 @@ function assertAdmin(caller: Caller) {
 
 export async function listTemplates(db: DbOrTx, caller: Caller, input: ListTemplatesInput = {}) {
   const conds: (SQL | undefined)[] = [templateScope(caller)];
-  if (input?.zoneId) conds.push(or(eq(templates.zoneId, input.zoneId), sql`${templates.zoneId} is null`));
+  if (input?.zoneId) conds.push(templateInZone(input.zoneId));
   if (input?.hypervisorType) conds.push(eq(templates.hypervisorType, input.hypervisorType));
   if (input?.search) conds.push(ilike(templates.name, `%${escapeLike(input.search)}%`));
   const admin = can(caller.accountType, "infra.manage");
@@ -77,6 +78,10 @@ const imageColumns = (caller: Caller) => ({
   accountId: templates.accountId,
   accountName: accounts.name,
   createdAt: templates.createdAt,
+  /** The other zones it is copied to (or being copied to, or failed to copy to). */
+  copies: sql<
+    { zoneId: string; zoneName: string; status: "copying" | "ready" | "error"; progress: number; errorMessage: string | null }[]
+  >`coalesce((select json_agg(json_build_object('zoneId', c.zone_id, 'zoneName', z.name, 'status', c.status, 'progress', c.progress, 'errorMessage', c.error_message) order by z.name) from template_zone_copies c join zones z on z.id = c.zone_id where c.template_id = "templates"."id"), '[]'::json)`,
   /** The caller may delete and share it (its own, or its subtree's for a reseller). */
   mine: sql<boolean>`${mine(caller)}`.mapWith(Boolean),
   /** How many accounts and domains it is shared with: its owner's business only. */
@@ -93,7 +98,7 @@ const imageColumns = (caller: Caller) => ({
 export async function listImages(db: DbOrTx, caller: Caller, input: ListImagesInput = undefined) {
   const kind = input?.kind ?? "template";
   const conds: (SQL | undefined)[] = [templateScope(caller), kind === "iso" ? eq(templates.format, "iso") : ne(templates.format, "iso")];
-  if (input?.zoneId) conds.push(or(eq(templates.zoneId, input.zoneId), sql`${templates.zoneId} is null`));
+  if (input?.zoneId) conds.push(templateInZone(input.zoneId));
   if (input?.search) conds.push(ilike(templates.name, `%${escapeLike(input.search)}%`));
   const filter = input?.filter ?? "all";
   if (filter === "mine") conds.push(eq(templates.accountId, caller.accountId));
@@ -173,11 +178,14 @@ export async function registerTemplate(db: Db, caller: Caller, input: RegisterTe
   if (!store) throw new ServiceError("NOT_FOUND", "Secondary store not found", "secondaryStoreId");
   const file = input.hypervisorType === "kvm" ? await realPathInStore(store.path, resolveInStore(store.path, input.path)) : input.path;
   let sizeGib = input.sizeGib;
+  // What the image takes on the store (the capacity page counts stored bytes, not the virtual size).
+  let storedBytes = 0;
   if (input.hypervisorType === "kvm") {
     const bytes = await checkTemplateImage(file, input.format === "raw" ? "raw" : "qcow2");
     const imageGib = Math.max(1, Math.ceil(bytes / 1024 ** 3));
     if (sizeGib !== undefined && sizeGib < imageGib) throw badRequest(`Size must be at least the image's ${imageGib} GiB`, "sizeGib");
     sizeGib ??= imageGib;
+    storedBytes = (await fs.stat(file)).size;
   }
   try {
     return await db.transaction(async (tx) => {
@@ -191,6 +199,7 @@ export async function registerTemplate(db: Db, caller: Caller, input: RegisterTe
           format: input.format,
           sizeGib: sizeGib ?? 1,
           path: file,
+          storedBytes,
           isPublic: input.isPublic,
           zoneId: store.zoneId,
           secondaryStoreId: store.id,
@@ -261,10 +270,16 @@ export async function deleteTemplate(db: Db, caller: Caller, id: string): Promis
   if (n > 0)
     throw conflict(`Template ${t.t.name} is used by ${n} instance${n === 1 ? "" : "s"}; detach it, or destroy and expunge them, first`);
   const [{ history } = { history: 0 }] = await db.select({ history: count() }).from(instances).where(eq(instances.templateId, id));
+  const copied = await copyStores(db, id);
   const result = await db.transaction(async (tx) => {
     const [row] = await tx.select().from(templates).where(eq(templates.id, id)).for("update");
     if (!row) throw notFound("Template");
-    if (row.accountId && row.state === "active") await release(tx, row.accountId, { templates: 1, secondary_storage_gib: row.storedGib });
+    // Its copies in other zones go with it (their rows by cascade), their GiB given back too.
+    const copiesGib = await countedCopyGib(tx, id);
+    if (row.accountId && row.state === "active")
+      await release(tx, row.accountId, { templates: 1, secondary_storage_gib: row.storedGib + copiesGib });
+    else if (row.accountId && copiesGib > 0) await release(tx, row.accountId, { secondary_storage_gib: copiesGib });
+    await tx.delete(templateZoneCopies).where(eq(templateZoneCopies.templateId, id));
     const event = {
       resourceType: "template",
       resourceId: id,
@@ -287,5 +302,6 @@ export async function deleteTemplate(db: Db, caller: Caller, id: string): Promis
     return { deleted: false, deactivated: true };
   });
   if (t.store) await removeImageFiles(t.store, id);
+  for (const store of copied) await removeCopyFiles(store, t.t);
   return result;
 }

@@ -11,6 +11,7 @@ import { Button } from "@/components/ui/button";
 import { type Column, DataTable, useTableState } from "@/components/ui/data-table";
 import { PageHeader } from "@/components/ui/page-header";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
+import { CopyDialog } from "./copy-dialog";
 import { RegisterUrlDialog } from "./register-url-dialog";
 import { ShareDialog } from "./share-dialog";
 import { UploadDialog } from "./upload-dialog";
@@ -43,6 +44,30 @@ function Status({ t }: { t: ImageRow }) {
   );
 }
 
+/** Its own zone, and the zones it is copied to: Ready, being copied (percent), or failed (with the reason). */
+function Zones({ t }: { t: ImageRow }) {
+  return (
+    <span className="flex flex-col gap-1">
+      <span>{t.zoneName ?? "All zones"}</span>
+      {t.copies.map((c) => (
+        <span key={c.zoneId} className="flex items-center gap-1 text-xs whitespace-nowrap">
+          + {c.zoneName}
+          {c.status === "copying" && (
+            <Badge tone="amber">
+              Copying <span className="tabular-nums">{c.progress} %</span>
+            </Badge>
+          )}
+          {c.status === "error" && (
+            <span title={c.errorMessage ?? undefined}>
+              <StateBadge state="error" />
+            </span>
+          )}
+        </span>
+      ))}
+    </span>
+  );
+}
+
 function Visibility({ t }: { t: ImageRow }) {
   if (t.isFeatured) return <Badge tone="green">Featured</Badge>;
   if (t.isPublic) return <Badge tone="blue">Public</Badge>;
@@ -53,8 +78,8 @@ function Visibility({ t }: { t: ImageRow }) {
 
 /**
  * Templates or ISOs for every role: what the caller may see (its own, shared with it, public),
- * registered from a URL or uploaded from the browser, shared, deleted. Rows being downloaded or
- * uploaded refresh every two seconds until they are Ready or in Error.
+ * registered from a URL or uploaded from the browser, shared, copied to another zone, deleted. Rows
+ * being downloaded, uploaded or copied refresh every two seconds until they are Ready or in Error.
  */
 export function Images({ kind, canPublish }: { kind: ImageKind; canPublish: boolean }) {
   const trpc = useTRPC();
@@ -67,12 +92,16 @@ export function Images({ kind, canPublish }: { kind: ImageKind; canPublish: bool
       { kind, search: table.query.search, filter: filter || "all" },
       {
         select: (rows) => ({ items: rows.slice((page - 1) * pageSize, page * pageSize), total: rows.length }),
-        refetchInterval: (q) => (q.state.data?.some((r) => r.status === "downloading" || r.status === "uploading") ? 2000 : false),
+        refetchInterval: (q) =>
+          q.state.data?.some((r) => r.status === "downloading" || r.status === "uploading" || r.copies.some((c) => c.status === "copying"))
+            ? 2000
+            : false,
       },
     ),
   );
   const [dialog, setDialog] = useState<"url" | "upload" | null>(null);
   const [sharing, setSharing] = useState<ImageRow | null>(null);
+  const [copying, setCopying] = useState<ImageRow | null>(null);
   const confirm = useConfirm();
   const noun = kind === "iso" ? "ISO" : "template";
   const remove = useResourceMutation({
@@ -88,7 +117,7 @@ export function Images({ kind, canPublish }: { kind: ImageKind; canPublish: bool
     { key: "size", header: "Size", hideBelow: "sm", cell: (t) => (t.status === "ready" ? `${t.sizeGib} GiB` : "—") },
     { key: "visibility", header: "Visibility", hideBelow: "md", cell: (t) => <Visibility t={t} /> },
     { key: "owner", header: "Owner", hideBelow: "lg", cell: (t) => t.accountName ?? "System" },
-    { key: "zone", header: "Zone", hideBelow: "xl", cell: (t) => t.zoneName ?? "All zones" },
+    { key: "zone", header: "Zones", hideBelow: "xl", cell: (t) => <Zones t={t} /> },
   ];
 
   return (
@@ -138,6 +167,17 @@ export function Images({ kind, canPublish }: { kind: ImageKind; canPublish: bool
             onSelect: () => setSharing(t),
           },
           {
+            label: "Copy to zone…",
+            disabled: !t.mine
+              ? "Only its owner or an administrator above it can copy it"
+              : t.status !== "ready"
+                ? "It can be copied once it is Ready"
+                : t.zoneId === null
+                  ? "It is in every zone already"
+                  : null,
+            onSelect: () => setCopying(t),
+          },
+          {
             label: "Delete",
             danger: true,
             disabled: t.mine ? null : "Only its owner or an administrator above it can delete it",
@@ -155,6 +195,7 @@ export function Images({ kind, canPublish }: { kind: ImageKind; canPublish: bool
       <RegisterUrlDialog kind={kind} open={dialog === "url"} onClose={() => setDialog(null)} canPublish={canPublish} />
       <UploadDialog kind={kind} open={dialog === "upload"} onClose={() => setDialog(null)} canPublish={canPublish} />
       <ShareDialog image={sharing} onClose={() => setSharing(null)} />
+      <CopyDialog image={copying} onClose={() => setCopying(null)} />
       {confirm.dialog}
     </>
   );

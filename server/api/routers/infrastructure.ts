@@ -165,6 +165,10 @@ const storagePoolRouter = createTRPCRouter({
   delete: manage()
     .input(infraIdInput)
     .mutation(({ ctx, input }) => storage.deleteStoragePool(ctx.db, ctx.caller, input.id)),
+  /** Measures now what the pool's volumes take on disk (libvirt: vol-info allocation), stored on the pool. */
+  measure: manage()
+    .input(infraIdInput)
+    .mutation(({ ctx, input }) => storage.measureStoragePool(ctx.db, ctx.caller, input.id)),
 });
 
 const secondaryStoreRouter = createTRPCRouter({

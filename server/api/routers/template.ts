@@ -1,5 +1,6 @@
 import { createTRPCRouter, permissionProcedure, protectedProcedure } from "@/server/api/trpc";
 import {
+  copyTemplateToZoneInput,
   listImagesInput,
   listTemplatesInput,
   registerFromUrlInput,
@@ -13,6 +14,7 @@ import { env } from "@/server/env";
 import * as templates from "@/server/services/templates";
 import { registerFromUrl, startUpload } from "@/server/services/template-register";
 import { shareTemplate, templateSharing } from "@/server/services/template-sharing";
+import { copyTemplateToZone, listTemplateCopies } from "@/server/services/template-copy";
 
 export const templateRouter = createTRPCRouter({
   /** Everyone: what templateScope lets the caller see (the root admin sees all, with storage details). */
@@ -35,6 +37,10 @@ export const templateRouter = createTRPCRouter({
   update: permissionProcedure("infra.manage")
     .input(updateTemplateInput)
     .mutation(({ ctx, input }) => templates.updateTemplate(ctx.db, ctx.caller, input)),
+  /** The owner, a reseller above it, or the root admin: a job copies the image to the zone's secondary store. */
+  copyToZone: protectedProcedure.input(copyTemplateToZoneInput).mutation(({ ctx, input }) => copyTemplateToZone(ctx.db, ctx.caller, input)),
+  /** The zones a template is copied to, with each copy's status and percent. */
+  copies: protectedProcedure.input(templateIdInput).query(({ ctx, input }) => listTemplateCopies(ctx.db, ctx.caller, input.id)),
   /** The owner, a reseller above it, or the root admin. */
   delete: protectedProcedure.input(templateIdInput).mutation(({ ctx, input }) => templates.deleteTemplate(ctx.db, ctx.caller, input.id)),
 });

@@ -80,6 +80,14 @@ export interface VolumeCopier {
   copyVolume(host: HostRef, from: VolumeRef, to: VolumeRef): Promise<VolumeInfo>;
 }
 
+/**
+ * Optional, beside VolumeDriver: the bytes a pool's volumes really take on disk (thin qcow2 files
+ * take less than their size; templates' copies in the pool count too), for the capacity page.
+ */
+export interface PoolUsageReader {
+  poolUsage(host: HostRef, pool: PoolRef): Promise<{ allocationBytes: number; volumes: number }>;
+}
+
 /** A volume snapshot's file as the driver made it; the caller records it and hands it back. */
 export interface SnapshotFile {
   /** Stratus-generated (`snap-<n>` style, never user input); names the file. */

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
+import { z } from "zod";
 import { describe, expect, it } from "vitest";
 import type { DbOrTx } from "@/db";
 import { instances, jobs } from "@/db/schema";
@@ -9,9 +10,32 @@ import { deployChoicesByName, waitForJob } from "@/test/orchestrator";
 import { simulatorCloud } from "@/test/simulator-cloud";
 import { transitionVm } from "@/server/core/vm-transition";
 import { enqueueJob } from "./queue";
-import { registeredJobTypes } from "./registry";
+import { defineJob, registerJobs, registeredJobTypes } from "./registry";
 
 const cloud = simulatorCloud();
+
+/** A job of the test's own: its schema fills a default, so the parsed input differs from the stored one. */
+const echoInput = z.object({ n: z.number().int(), label: z.string().default("filled by the schema") });
+declare global {
+  interface StratusJobInputs {
+    "test.echo": typeof echoInput;
+  }
+}
+const seen: { run: unknown[]; onFailure: unknown[] } = { run: [], onFailure: [] };
+registerJobs([
+  defineJob({
+    type: "test.echo",
+    input: echoInput,
+    run(ctx) {
+      seen.run.push(ctx.input);
+      return Promise.reject(new Error("permanent"));
+    },
+    onFailure(_tx, _job, _err, input) {
+      seen.onFailure.push(input);
+      return Promise.resolve();
+    },
+  }),
+]);
 
 describe(`typed jobs (${testDbKind()})`, () => {
   it("registers the orchestrator's and the services' job types", () => {
@@ -39,6 +63,21 @@ describe(`typed jobs (${testDbKind()})`, () => {
     // onFailure ran: the stop did not happen, so the VM is Running again, not stuck in Stopping.
     const [vm] = await cloud.h.db.select().from(instances).where(eq(instances.id, deployed!.id));
     expect(vm!.state).toBe("running");
+  });
+
+  it("the worker parses the input once and hands it to run and to onFailure (null when it did not fit)", async () => {
+    const target = { resourceType: "test", accountId: null };
+    const good = await enqueueJob(cloud.h.db, { ...target, resourceId: randomUUID(), type: "test.echo", input: { n: 7 } });
+    expect((await waitForJob(cloud.h.db, good.id)).status).toBe("failed");
+    const parsed = { n: 7, label: "filled by the schema" };
+    expect(seen).toEqual({ run: [parsed], onFailure: [parsed] });
+    const [bad] = await cloud.h.db
+      .insert(jobs)
+      .values({ type: "test.echo", resourceType: "test", resourceId: randomUUID(), input: { n: "seven" } })
+      .returning();
+    const failed = await waitForJob(cloud.h.db, bad!.id);
+    expect(failed.error).toMatch(/^Job test\.echo has an invalid input \(n: /);
+    expect(seen).toEqual({ run: [parsed], onFailure: [parsed, null] });
   });
 
   it("enqueueJob accepts only declared types, each with its own input (checked by tsc, not run)", () => {

@@ -49,9 +49,10 @@ export interface JobDefinition<T extends JobType = JobType> {
   /**
    * Called in the transaction that marks the job failed (permanent error, attempts exhausted, or
    * an input that does not fit its schema): put the resource in a truthful state (Error, or back
-   * to Stopped) and release what it held. It gets the raw row: the input may be what failed.
+   * to Stopped) and release what it held. It gets the input parsed once by the worker, the same
+   * `run` got; null when the stored input is what failed (then only the row says what the job was).
    */
-  onFailure?(tx: Tx, job: Job, error: Error): Promise<void>;
+  onFailure?(tx: Tx, job: Job, error: Error, input: JobData<T> | null): Promise<void>;
 }
 
 /** A job type's schema and handler, checked against its declaration. */
@@ -72,10 +73,13 @@ export function registeredJobTypes(): string[] {
   return [...definitions.keys()];
 }
 
-/** A stored input that does not fit its job's schema: the job fails, saying which field. */
-export function parseJobInput<T extends JobType>(def: JobDefinition<T>, job: Job): JobData<T> {
+/**
+ * The job's stored input parsed by its schema, once per run (the worker hands it to `run` and to
+ * `onFailure`); one that does not fit comes back as the error that fails the job, naming the field.
+ */
+export function parseJobInput<T extends JobType>(def: JobDefinition<T>, job: Job): { input: JobData<T> } | { error: Error } {
   const parsed = def.input.safeParse(job.input);
-  if (parsed.success) return parsed.data as JobData<T>;
+  if (parsed.success) return { input: parsed.data as JobData<T> };
   const issues = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
-  throw new Error(`Job ${job.type} has an invalid input (${issues})`);
+  return { error: new Error(`Job ${job.type} has an invalid input (${issues})`) };
 }

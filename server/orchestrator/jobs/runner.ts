@@ -110,6 +110,9 @@ export async function runJob(db: Db, job: Job, owner: string, leaseMs: number, l
     },
     Math.max(1000, Math.floor(leaseMs / 3)),
   );
+  // Parsed once: `run` and `onFailure` see the same input (null for onFailure when it did not fit).
+  const parsed = parseJobInput(handler, job);
+  const input = "input" in parsed ? parsed.input : null;
   const ctx: Omit<JobContext, "input"> = {
     job,
     db,
@@ -143,7 +146,8 @@ export async function runJob(db: Db, job: Job, owner: string, leaseMs: number, l
       throw new Error(`Interrupted ${job.attempts - 1} times (the process running it stopped each time); gave up`);
     }
     // A stored input that does not fit the schema fails the job (onFailure runs) with the reason.
-    await handler.run({ ...ctx, input: parseJobInput(handler, job) });
+    if ("error" in parsed) throw parsed.error;
+    await handler.run({ ...ctx, input: parsed.input });
     if (!finished) await completeJob(db, job.id, owner, {});
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
@@ -160,7 +164,7 @@ export async function runJob(db: Db, job: Job, owner: string, leaseMs: number, l
         db.transaction(async (tx) => {
           // onFailure locks the resource first, the job row after it (the global lock order); a job
           // that is no longer ours rolls the truthful state back to its new owner.
-          await handler.onFailure?.(tx, job, err);
+          await handler.onFailure?.(tx, job, err, input);
           if (!(await failJob(tx, job.id, owner, err.message))) throw new LostLease(job.id);
         }),
       ).catch((x) => !(x instanceof LostLease) && log(`could not record the failure of job ${job.id}`, x));

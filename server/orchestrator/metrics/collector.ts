@@ -5,6 +5,7 @@ import { hostRefOf } from "@/server/orchestrator/drivers/host-ref";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import { env } from "@/server/env";
+import { refreshPoolUsage } from "./pool-usage";
 
 export interface MetricsOptions {
   /** How often samples are taken (default 30 s; STRATUS_METRICS_INTERVAL_MS). */
@@ -87,17 +88,26 @@ export async function pruneMetrics(db: Db, retentionMs: number) {
 }
 
 /** The periodic collector (started by startOrchestrator); returns stop(). */
+/** How often the metrics cycle measures the pools' real bytes (storage_pools.actual_bytes). */
+export const POOL_USAGE_EVERY_MS = 5 * 60_000;
+
 export function startMetrics(db: Db, opts: MetricsOptions = {}) {
   const d = metricsDefaults();
   const intervalMs = opts.intervalMs ?? d.intervalMs;
   const retentionMs = opts.retentionMs ?? d.retentionMs;
   let busy = false;
   let lastPrune = 0;
+  let lastPools = 0;
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
     void (async () => {
       await collectAll(db, opts);
+      // The pools' bytes on disk: a call per volume on libvirt, so less often than the VM samples.
+      if (Date.now() - lastPools >= POOL_USAGE_EVERY_MS) {
+        lastPools = Date.now();
+        await refreshPoolUsage(db);
+      }
       if (Date.now() - lastPrune > Math.min(retentionMs, 3_600_000)) {
         lastPrune = Date.now();
         await pruneMetrics(db, retentionMs);

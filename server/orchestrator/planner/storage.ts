@@ -1,7 +1,7 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { rowsOf } from "@/db/rows";
-import { storagePools } from "@/db/schema";
+import { hosts, storagePools } from "@/db/schema";
 import { ServiceError } from "@/server/core/errors";
 
 export interface VolumePlacement {
@@ -77,4 +77,21 @@ export async function releaseFromPool(db: DbOrTx, poolId: string, gib: number) {
     .update(storagePools)
     .set({ usedGib: sql`greatest(${storagePools.usedGib} - ${gib}, 0)` })
     .where(eq(storagePools.id, poolId));
+}
+
+/** Whether a pool serves the VM's host (its cluster's or zone-wide, the right type), so the VM can use a volume there. */
+export async function poolServesHost(tx: DbOrTx, poolId: string, hostId: string): Promise<boolean> {
+  const rows = await tx
+    .select({ id: storagePools.id })
+    .from(storagePools)
+    .innerJoin(hosts, eq(hosts.id, hostId))
+    .where(
+      and(
+        eq(storagePools.id, poolId),
+        eq(storagePools.zoneId, hosts.zoneId),
+        sql`(${storagePools.clusterId} = ${hosts.clusterId} or ${storagePools.clusterId} is null)`,
+        sql`${storagePools.type} = (case when ${hosts.hypervisorType} = 'kvm' then 'local_dir' else 'simulator' end)::storage_pool_type`,
+      ),
+    );
+  return rows.length > 0;
 }

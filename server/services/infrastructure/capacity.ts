@@ -1,6 +1,6 @@
 import { and, asc, eq, ne, sql, type AnyColumn } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
-import { clusters, hosts, secondaryStores, storagePools, templates, volumes, zones } from "@/db/schema";
+import { clusters, hosts, secondaryStores, snapshots, storagePools, templates, templateZoneCopies, volumes, zones } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import { notFound } from "@/server/core/errors";
 import { assertInfra } from "./common";
@@ -24,10 +24,23 @@ export interface ZoneCapacity {
    * Used = the GiB allocated to volumes on the zone's pools (the sum of their sizes, expunged ones
    * excepted); total = Σ capacity × the pool's over-provisioning factor; physical = Σ capacity.
    */
-  primaryStorageGib: UsedTotal & { physical: number };
-  /** Used = the sizes of the templates registered on the zone's secondary stores. */
+  primaryStorageGib: PrimaryStorage;
+  /**
+   * Used = what the zone's secondary stores hold: templates and ISOs by their stored size (the
+   * virtual size only where nothing was stored, a simulator label), copies of templates from other
+   * zones, and Ready volume snapshots' bytes.
+   */
   secondaryStorageGib: UsedTotal;
 }
+
+/** Primary storage of a zone: allocated GiB (volumes' sizes), and the bytes really on disk where measured. */
+export type PrimaryStorage = UsedTotal & {
+  physical: number;
+  /** Σ of the measured pools' actual bytes (storage_pools.actual_bytes); null when no pool has been measured. */
+  actualBytes: number | null;
+  /** The oldest measurement among them. */
+  measuredAt: Date | null;
+};
 
 /**
  * Primary and secondary storage per zone: volumes allocated on the pools against their capacity, and
@@ -36,13 +49,16 @@ export interface ZoneCapacity {
 export async function storageByZone(
   db: DbOrTx,
   zoneId?: string,
-): Promise<Map<string, { primaryStorageGib: UsedTotal & { physical: number }; secondaryStorageGib: UsedTotal }>> {
-  const [poolAgg, volumeAgg, storeAgg, templateAgg] = await Promise.all([
+): Promise<Map<string, { primaryStorageGib: PrimaryStorage; secondaryStorageGib: UsedTotal }>> {
+  const [poolAgg, volumeAgg, storeAgg, templateAgg, copyAgg, snapshotAgg] = await Promise.all([
     db
       .select({
         zoneId: storagePools.zoneId,
         total: num(sql`sum(${storagePools.capacityGib} * ${storagePools.overprovisioning})`),
         physical: num(sql`sum(${storagePools.capacityGib})`),
+        measured: sql<number>`count(${storagePools.actualBytes})::int`.mapWith(Number),
+        actualBytes: num(sql`sum(${storagePools.actualBytes})`),
+        measuredAt: sql<Date | null>`min(${storagePools.actualBytesAt})`.mapWith((v: string | Date | null) => (v ? new Date(v) : null)),
       })
       .from(storagePools)
       .where(zoneId ? eq(storagePools.zoneId, zoneId) : undefined)
@@ -59,26 +75,57 @@ export async function storageByZone(
       .from(secondaryStores)
       .where(zoneId ? eq(secondaryStores.zoneId, zoneId) : undefined)
       .groupBy(secondaryStores.zoneId),
+    // Stored bytes where the image was stored (a simulator template is a label: its virtual size).
     db
-      .select({ zoneId: secondaryStores.zoneId, used: num(sql`sum(${templates.sizeGib})`) })
+      .select({
+        zoneId: secondaryStores.zoneId,
+        used: num(
+          sql`sum(case when ${templates.storedBytes} > 0 then ${templates.storedBytes}::float8 / ${GIB} else ${templates.sizeGib} end)`,
+        ),
+      })
       .from(templates)
       .innerJoin(secondaryStores, eq(secondaryStores.id, templates.secondaryStoreId))
       .where(zoneId ? eq(secondaryStores.zoneId, zoneId) : undefined)
       .groupBy(secondaryStores.zoneId),
+    db
+      .select({ zoneId: templateZoneCopies.zoneId, used: num(sql`sum(${templateZoneCopies.storedBytes}::float8 / ${GIB})`) })
+      .from(templateZoneCopies)
+      .where(and(eq(templateZoneCopies.status, "ready"), zoneId ? eq(templateZoneCopies.zoneId, zoneId) : undefined))
+      .groupBy(templateZoneCopies.zoneId),
+    db
+      .select({ zoneId: snapshots.zoneId, used: num(sql`sum(${snapshots.sizeBytes}::float8 / ${GIB})`) })
+      .from(snapshots)
+      .where(and(eq(snapshots.state, "ready"), zoneId ? eq(snapshots.zoneId, zoneId) : undefined))
+      .groupBy(snapshots.zoneId),
   ]);
-  const out = new Map<string, { primaryStorageGib: UsedTotal & { physical: number }; secondaryStorageGib: UsedTotal }>();
+  const out = new Map<string, { primaryStorageGib: PrimaryStorage; secondaryStorageGib: UsedTotal }>();
   const get = (z: string) => {
     let v = out.get(z);
-    if (!v) out.set(z, (v = { primaryStorageGib: { used: 0, total: 0, physical: 0 }, secondaryStorageGib: { used: 0, total: 0 } }));
+    if (!v)
+      out.set(
+        z,
+        (v = {
+          primaryStorageGib: { used: 0, total: 0, physical: 0, actualBytes: null, measuredAt: null },
+          secondaryStorageGib: { used: 0, total: 0 },
+        }),
+      );
     return v;
   };
-  for (const p of poolAgg) get(p.zoneId).primaryStorageGib = { used: 0, total: p.total, physical: p.physical };
+  for (const p of poolAgg)
+    get(p.zoneId).primaryStorageGib = {
+      used: 0,
+      total: p.total,
+      physical: p.physical,
+      actualBytes: p.measured > 0 ? p.actualBytes : null,
+      measuredAt: p.measured > 0 ? p.measuredAt : null,
+    };
   for (const v of volumeAgg) get(v.zoneId).primaryStorageGib.used = v.used;
   for (const st of storeAgg) get(st.zoneId).secondaryStorageGib.total = st.total;
-  for (const t of templateAgg) get(t.zoneId).secondaryStorageGib.used = t.used;
+  for (const t of [...templateAgg, ...copyAgg, ...snapshotAgg]) get(t.zoneId).secondaryStorageGib.used += t.used;
   return out;
 }
 
+const GIB = sql.raw(String(1024 ** 3));
 const num = (expr: ReturnType<typeof sql>) => sql<number>`coalesce(${expr}, 0)::float8`.mapWith(Number);
 
 /**
@@ -126,7 +173,7 @@ export async function zoneCapacity(db: DbOrTx, caller: Caller, input: { zoneId?:
       hosts: { total: h?.total ?? 0, enabled: h?.enabled ?? 0, disabled: h?.disabled ?? 0, maintenance: h?.maintenance ?? 0 },
       cpuMhz: { used: h?.cpuUsed ?? 0, total: h?.cpuTotal ?? 0 },
       memoryMib: { used: h?.memoryUsed ?? 0, total: h?.memoryTotal ?? 0 },
-      primaryStorageGib: st?.primaryStorageGib ?? { used: 0, total: 0, physical: 0 },
+      primaryStorageGib: st?.primaryStorageGib ?? { used: 0, total: 0, physical: 0, actualBytes: null, measuredAt: null },
       secondaryStorageGib: st?.secondaryStorageGib ?? { used: 0, total: 0 },
     };
   });

@@ -10,7 +10,8 @@ import {
   type UpdateSecondaryStoreInput,
   type UpdateStoragePoolInput,
 } from "@/lib/validation/infrastructure";
-import { badRequest, conflict, isUniqueViolation, notFound } from "@/server/core/errors";
+import { badRequest, conflict, isUniqueViolation, notFound, ServiceError } from "@/server/core/errors";
+import { refreshPoolUsage } from "@/server/orchestrator/metrics/pool-usage";
 import type { PageInput } from "../paging";
 import { assertInfra, changes, defined, infraEvent, isFkViolation, notEmpty, pageJoined, parentNotFound } from "./common";
 import { lockCluster } from "./clusters";
@@ -43,6 +44,24 @@ export async function getStoragePool(db: DbOrTx, caller: Caller, id: string): Pr
   const [p] = await poolQuery(db).where(eq(storagePools.id, id));
   if (!p) throw notFound("Storage pool");
   return p;
+}
+
+/**
+ * Measures now what a pool's volumes take on disk (the metrics cycle does it every few minutes) and
+ * returns the pool with the figure. A pool no up host reaches cannot be measured: said so.
+ */
+export async function measureStoragePool(db: Db, caller: Caller, id: string): Promise<StoragePoolRow> {
+  assertInfra(caller, "manage");
+  const pool = await getStoragePool(db, caller, id);
+  let measured: { id: string }[];
+  try {
+    measured = await refreshPoolUsage(db, pool.id);
+  } catch (e) {
+    throw new ServiceError("PRECONDITION_FAILED", `Pool ${pool.name} could not be measured: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (measured.length === 0)
+    throw new ServiceError("PRECONDITION_FAILED", `No host that is up reaches pool ${pool.name}, so it cannot be measured now`);
+  return getStoragePool(db, caller, id);
 }
 
 /** Sort keys of the list (the router validates `sort` against them) and their columns. */

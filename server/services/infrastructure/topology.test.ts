@@ -119,7 +119,7 @@ describe("zones", () => {
       hosts: { total: 4, enabled: 4, disabled: 0, maintenance: 0 },
       cpuMhz: { used: 5000, total: 4 * 32 * 2400 * 2 },
       memoryMib: { used: 8192, total: 4 * 131072 },
-      primaryStorageGib: { used: 0, total: 10240, physical: 10240 },
+      primaryStorageGib: { used: 0, total: 10240, physical: 10240, actualBytes: null },
       secondaryStorageGib: { total: 20480 },
     });
     // A host in maintenance takes no new VMs: its capacity leaves the totals (its VMs' use stays).

@@ -1,10 +1,11 @@
-import { and, desc, eq, isNull, ne, or } from "drizzle-orm";
+import { and, desc, eq, isNull, ne, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { computeOfferings, instances, templates, zones } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import { instanceScope, templateUsableBy } from "@/server/authz/scopes";
 import { notFound, badRequest } from "@/server/core/errors";
 import { accountOwner, pathIds } from "@/server/core/limits";
+import { templateInZone } from "@/server/services/template-copy";
 
 export type Instance = typeof instances.$inferSelect;
 
@@ -29,7 +30,13 @@ export async function usableTemplate(db: DbOrTx, owner: { id: string; domainPath
     .where(and(eq(templates.id, templateId), templateUsableBy({ accountId: owner.id, domainPath: owner.domainPath })));
   if (!t) throw notFound("Template");
   if (t.format === "iso") throw badRequest(`${t.name} is an ISO; VMs are deployed from templates`, "templateId");
-  if (t.zoneId !== null && t.zoneId !== zoneId) throw badRequest(`Template ${t.name} is not available in this zone`, "templateId");
+  if (t.zoneId !== null && t.zoneId !== zoneId) {
+    const [inZone] = await db
+      .select({ id: templates.id })
+      .from(templates)
+      .where(and(eq(templates.id, t.id), templateInZone(zoneId)));
+    if (!inZone) throw badRequest(`Template ${t.name} is not available in this zone; copy it there first`, "templateId");
+  }
   return t;
 }
 
@@ -60,6 +67,10 @@ export async function deployChoices(db: DbOrTx, caller: Caller) {
         format: templates.format,
         sizeGib: templates.sizeGib,
         zoneId: templates.zoneId,
+        /** Other zones it has a Ready copy in. */
+        copyZoneIds: sql<
+          string[]
+        >`array(select c.zone_id from template_zone_copies c where c.template_id = "templates"."id" and c.status = 'ready')`,
         isPublic: templates.isPublic,
       })
       .from(templates)

@@ -22,6 +22,8 @@ import { enqueueJob } from "@/server/orchestrator/jobs/queue";
 import { defineJob } from "@/server/orchestrator/jobs/registry";
 import { loadVolumeRef } from "@/server/orchestrator/volume-ref";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
+import { templatePathInZone } from "@/server/orchestrator/template-path";
+import { templateInZone } from "@/server/services/template-copy";
 import { getInstanceInScope, type Instance } from "./access";
 import { lockInState } from "./operations";
 
@@ -35,18 +37,25 @@ declare global {
   }
 }
 
-/** ISOs the VM's account may use in the VM's zone (templateUsableBy, as for deploy). */
+/** ISOs the VM's account may use in the VM's zone (templateUsableBy, as for deploy; its own zone, every zone, or a Ready copy there). */
 const isoUsableIn = (vm: Instance) =>
-  and(eq(templates.format, "iso"), templateUsableBy({ accountId: vm.accountId, domainPath: vm.domainPath }));
+  and(eq(templates.format, "iso"), templateUsableBy({ accountId: vm.accountId, domainPath: vm.domainPath }), templateInZone(vm.zoneId));
 
 async function usableIso(db: DbOrTx, vm: Instance, isoId: string) {
   const [iso] = await db
     .select()
     .from(templates)
     .where(and(eq(templates.id, isoId), isoUsableIn(vm)));
-  if (!iso) throw notFound("ISO");
-  if (iso.zoneId !== null && iso.zoneId !== vm.zoneId)
-    throw badRequest(`ISO ${iso.name} is not available in the zone of ${vm.name}`, "isoId");
+  if (!iso) {
+    const [elsewhere] = await db
+      .select({ name: templates.name })
+      .from(templates)
+      .where(
+        and(eq(templates.id, isoId), eq(templates.format, "iso"), templateUsableBy({ accountId: vm.accountId, domainPath: vm.domainPath })),
+      );
+    if (elsewhere) throw badRequest(`ISO ${elsewhere.name} is not available in the zone of ${vm.name}; copy it there first`, "isoId");
+    throw notFound("ISO");
+  }
   return iso;
 }
 
@@ -58,7 +67,7 @@ export async function isoChoices(db: Db, caller: Caller, id: string) {
     .from(templates)
     .where(isoUsableIn(vm))
     .orderBy(templates.name);
-  return rows.filter((t) => t.zoneId === null || t.zoneId === vm.zoneId).map(({ zoneId: _z, ...t }) => t);
+  return rows.map(({ zoneId: _z, ...t }) => t);
 }
 
 function requireOnHost(vm: Instance, what: string) {
@@ -132,7 +141,8 @@ const attachJob = defineJob({
     const host = await hostOf(ctx.db, vm);
     const root = await rootVolumeOf(ctx.db, vm.id);
     const pool = root ? ((await loadVolumeRef(ctx.db, root))?.pool ?? null) : null;
-    await ctx.step("attach", () => driverFor(host).attachIso(host, vmInternalName(vm), pool, { id: iso.id, path: iso.path }), {
+    const isoPath = await templatePathInZone(ctx.db, iso, vm.zoneId);
+    await ctx.step("attach", () => driverFor(host).attachIso(host, vmInternalName(vm), pool, { id: iso.id, path: isoPath }), {
       progress: 80,
       message: "Recording the ISO",
     });

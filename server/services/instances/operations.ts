@@ -1,15 +1,15 @@
-import { and, eq } from "drizzle-orm";
+import { and, asc, eq, ne } from "drizzle-orm";
 import type { Db, Tx } from "@/db";
-import { computeOfferings, instances, templates, volumes } from "@/db/schema";
+import { computeOfferings, hosts, instances, storagePools, templates, volumes } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import type { DeployInstanceInput } from "@/lib/validation/instances";
 import { enqueueJob, type JobTarget, recordCompletedJob } from "@/server/orchestrator/jobs/queue";
 import { insufficient, planAndReserve, rankHosts, releaseFromHost, reserveAmong } from "@/server/orchestrator/planner/planner";
 import { operationAllowed, type VmOperation, type VmState } from "@/lib/vm-state";
-import { placeVolume } from "@/server/orchestrator/planner/storage";
+import { placeVolume, poolServesHost } from "@/server/orchestrator/planner/storage";
 import { recordUsage } from "@/server/core/usage";
 import { conflict, isUniqueViolation, ServiceError } from "@/server/core/errors";
-import { consume, release } from "@/server/core/limits";
+import { adjust, consume } from "@/server/core/limits";
 import { refuseWhileVmSnapshots } from "@/server/core/vm-snapshots";
 import { retryOnDeadlock } from "@/server/core/retry";
 import { transitionVm, type VmTransition } from "@/server/core/vm-transition";
@@ -201,10 +201,34 @@ export async function startInstance(db: Db, caller: Caller, id: string) {
       // VM snapshots stay with the domain on its last host: elsewhere they would be lost (the reservation rolls back).
       if (vm.lastHostId && hostId !== vm.lastHostId) await refuseWhileVmSnapshots(tx, "otherHost", locked);
     }
+    await requireVolumesReachable(tx, vm, hostId!);
     const moved = await moveState(tx, locked, "starting", { hostId, capacityReserved: true });
     await recordVmEvent(tx, moved, "VM.START", `Starting ${vm.name}`, { actor: caller });
     return { jobId: (await enqueueJob(tx, { ...jobFor(moved, caller), type: "vm.start" })).id };
   });
+}
+
+/**
+ * The host a VM starts on must reach the pools of its volumes (as attach and migrate check): when its
+ * last host had no room the planner may pick one in another cluster, which cannot open a volume on
+ * a cluster-scoped pool. Refused with what to do; the transaction gives the reservation back.
+ */
+async function requireVolumesReachable(tx: Tx, vm: Instance, hostId: string) {
+  const attached = await tx
+    .select({ name: volumes.name, poolId: volumes.storagePoolId, poolName: storagePools.name })
+    .from(volumes)
+    .innerJoin(storagePools, eq(storagePools.id, volumes.storagePoolId))
+    .where(and(eq(volumes.instanceId, vm.id), ne(volumes.state, "expunged")))
+    .orderBy(asc(volumes.type), asc(volumes.name));
+  const unreachable: string[] = [];
+  for (const v of attached) if (!(await poolServesHost(tx, v.poolId!, hostId))) unreachable.push(`volume ${v.name} on pool ${v.poolName}`);
+  if (unreachable.length === 0) return;
+  const [h] = await tx.select({ name: hosts.name }).from(hosts).where(eq(hosts.id, hostId));
+  throw new ServiceError(
+    "PRECONDITION_FAILED",
+    `Cannot start ${vm.name} on host ${h?.name ?? hostId}${vm.lastHostId && vm.lastHostId !== hostId ? " (its last host has no room now)" : ""}: ` +
+      `that host cannot reach ${unreachable.join(", ")}. Free room on a host that reaches them, or ask an administrator to migrate them`,
+  );
 }
 
 async function templateHypervisor(tx: Tx, templateId: string) {
@@ -306,12 +330,10 @@ export async function changeOffering(db: Db, caller: Caller, input: { id: string
       .returning();
     if (!updated) throw changedMeanwhile(vm);
     if (locked.capacityReserved && locked.hostId) await releaseFromHost(tx, locked.hostId, locked);
-    const more = { vcpus: Math.max(0, offering.cpuCores - vm.cpuCores), memory_mib: Math.max(0, offering.memoryMib - vm.memoryMib) };
-    const less = { vcpus: Math.max(0, vm.cpuCores - offering.cpuCores), memory_mib: Math.max(0, vm.memoryMib - offering.memoryMib) };
-    await consume(tx, vm.accountId, more);
-    await release(tx, vm.accountId, less);
     await recordVmEvent(tx, updated, "VM.UPGRADE", `Changed ${vm.name} to ${offering.name}`, { actor: caller });
     await recordUsage(tx, "VM.UPGRADE", updated, { details: { from: vm.computeOfferingId, to: offering.id } });
+    // One signed counter call (more of one, less of another), after the instance and host (the lock order).
+    await adjust(tx, vm.accountId, { vcpus: offering.cpuCores - vm.cpuCores, memory_mib: offering.memoryMib - vm.memoryMib });
     return {
       jobId: (
         await recordCompletedJob(tx, { ...jobFor(updated, caller), type: "vm.changeOffering", input: { computeOfferingId: offering.id } })

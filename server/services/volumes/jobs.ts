@@ -95,11 +95,11 @@ const attach = defineJob({
       return { state: "ready", instanceId: vm.id, deviceTarget: vol.deviceTarget };
     });
   },
-  async onFailure(tx, job, err) {
+  async onFailure(tx, job, err, input) {
     const vol = await lockVolume(tx, job.resourceId);
     // A volume placed by this attach whose disk was never made goes back to Allocated, its pool GiB
     // given back; one whose disk exists stays on its pool, detached.
-    const unmade = (job.input as { placed?: boolean }).placed === true && !job.steps.includes("create");
+    const unmade = input?.placed === true && !job.steps.includes("create");
     const moved = await transitionVolume(tx, vol.id, {
       from: "attaching",
       to: unmade ? "allocated" : "ready",
@@ -154,9 +154,15 @@ const resize = defineJob({
       return { state: "ready", sizeGib: toGib };
     });
   },
-  async onFailure(tx, job, err) {
+  async onFailure(tx, job, err, input) {
     const vol = await lockVolume(tx, job.resourceId);
-    const { fromGib, toGib } = resizeInput.parse(job.input);
+    if (!input) {
+      // Without the sizes nothing can be given back truthfully: Error says the volume needs a look.
+      await transitionVolume(tx, vol.id, { from: "resizing", to: "error" });
+      await recordVolumeEvent(tx, vol, "VOLUME.RESIZE.FAILED", `${vol.name} could not be resized: ${err.message}`, { level: "error" });
+      return;
+    }
+    const { fromGib, toGib } = input;
     // The disk kept its old size: so do the row, the pool, the limits and the usage log.
     const moved = await transitionVolume(tx, vol.id, { from: "resizing", to: "ready", set: { sizeGib: fromGib } });
     if (moved) {
@@ -237,11 +243,10 @@ const migrate = defineJob({
       return { state: "ready", storagePoolId: toPoolId };
     });
   },
-  async onFailure(tx, job, err) {
+  async onFailure(tx, job, err, input) {
     const vol = await lockVolume(tx, job.resourceId);
-    const { toPoolId } = migrateInput.parse(job.input);
-    const moved = await transitionVolume(tx, vol.id, { from: "migrating", to: "ready" });
-    if (moved) await releaseFromPool(tx, toPoolId, vol.sizeGib);
+    const moved = await transitionVolume(tx, vol.id, { from: "migrating", to: input ? "ready" : "error" });
+    if (moved && input) await releaseFromPool(tx, input.toPoolId, vol.sizeGib);
     await recordVolumeEvent(tx, vol, "VOLUME.MIGRATE.FAILED", `${vol.name} could not be migrated: ${err.message}`, { level: "error" });
   },
 });

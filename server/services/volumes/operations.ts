@@ -5,7 +5,7 @@ import type { Caller } from "@/server/authz/caller";
 import type { CreateVolumeInput } from "@/lib/validation/volumes";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { enqueueJob, type JobTarget, recordCompletedJob } from "@/server/orchestrator/jobs/queue";
-import { placeVolume, reserveOnPool } from "@/server/orchestrator/planner/storage";
+import { placeVolume, poolServesHost, reserveOnPool } from "@/server/orchestrator/planner/storage";
 import { type VolumeOperation, volumeOperationAllowed, type VolumeState } from "@/lib/volume-state";
 import { recordVolumeUsage } from "@/server/core/usage";
 import { badRequest, conflict, isUniqueViolation, notFound, ServiceError } from "@/server/core/errors";
@@ -91,23 +91,6 @@ async function freeTarget(tx: Tx, vm: Instance): Promise<string> {
     if (!used.has(t)) return t;
   }
   throw badRequest(`Instance ${vm.name} has no free disk slot left (vdb to vdz are taken)`, "instanceId");
-}
-
-/** Whether a pool serves the VM's host (its cluster's or zone-wide, the right type), so the VM can use a volume there. */
-async function poolServesHost(tx: Tx, poolId: string, hostId: string): Promise<boolean> {
-  const rows = await tx
-    .select({ id: storagePools.id })
-    .from(storagePools)
-    .innerJoin(hosts, eq(hosts.id, hostId))
-    .where(
-      and(
-        eq(storagePools.id, poolId),
-        eq(storagePools.zoneId, hosts.zoneId),
-        sql`(${storagePools.clusterId} = ${hosts.clusterId} or ${storagePools.clusterId} is null)`,
-        sql`${storagePools.type} = (case when ${hosts.hypervisorType} = 'kvm' then 'local_dir' else 'simulator' end)::storage_pool_type`,
-      ),
-    );
-  return rows.length > 0;
 }
 
 /**

@@ -97,6 +97,18 @@ function HostChart({ zone }: { zone: Zone }) {
   );
 }
 
+/** Beside the allocated GiB: what the pools' volumes really take on disk, when measured (thin disks take less). */
+function PrimaryOnDisk({ zone }: { zone: Zone }) {
+  const { actualBytes, measuredAt } = zone.primaryStorageGib;
+  if (actualBytes === null) return <p className="mt-0.5 text-[11px] text-slate-500">On disk: not measured yet</p>;
+  return (
+    <p className="mt-0.5 text-[11px] text-slate-600" data-testid="primary-on-disk">
+      On disk: <span className="tabular-nums">{fmt(actualBytes / 1024 ** 3, 2)} GiB</span>
+      {measuredAt && <span className="text-slate-500"> · measured {new Date(measuredAt).toLocaleTimeString()}</span>}
+    </p>
+  );
+}
+
 function ZoneCard({ zone }: { zone: Zone }) {
   const worst = Math.max(pct(zone.cpuMhz), pct(zone.memoryMib));
   return (
@@ -114,8 +126,15 @@ function ZoneCard({ zone }: { zone: Zone }) {
         <UsageBar label="CPU" figure={zone.cpuMhz} unit={mhz} />
         <UsageBar label="Memory" figure={zone.memoryMib} unit={mib} />
         {/* Primary storage: GiB allocated to volumes, against capacity × the pools' over-provisioning. */}
-        <UsageBar label="Primary storage allocated to volumes" figure={zone.primaryStorageGib} unit={gib} />
-        <UsageBar label="Secondary storage" figure={{ ...zone.secondaryStorageGib, physical: zone.secondaryStorageGib.total }} unit={gib} />
+        <div>
+          <UsageBar label="Primary storage allocated to volumes" figure={zone.primaryStorageGib} unit={gib} />
+          <PrimaryOnDisk zone={zone} />
+        </div>
+        <UsageBar
+          label="Secondary storage (images, copies, snapshots)"
+          figure={{ ...zone.secondaryStorageGib, physical: zone.secondaryStorageGib.total }}
+          unit={gib}
+        />
       </div>
       <div className="px-2 pb-2">
         <HostChart zone={zone} />

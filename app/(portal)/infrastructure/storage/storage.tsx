@@ -42,6 +42,9 @@ const changes = ["storagePool", "secondaryStore", "cluster", "zone"] as const;
 const scopeOf = (p: StoragePoolRow) => (p.clusterName === null ? `Zone-wide (${p.zoneName})` : `Cluster ${p.clusterName} (${p.zoneName})`);
 
 /** Primary storage pools (VM disks) and secondary stores (templates, ISOs, snapshots) on one page. */
+/** Bytes really on disk, as GiB with two decimals (thin volumes take less than their size). */
+const onDisk = (bytes: number | null) => (bytes === null ? "—" : `${(bytes / 1024 ** 3).toFixed(2)} GiB`);
+
 export function Storage({ initialFilter = {} }: { initialFilter?: InitialFilter }) {
   const [zoneId, setZoneId] = useState(idOrEmpty(initialFilter.zoneId));
   const zones = useZoneOptions();
@@ -85,6 +88,11 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
     invalidate: changes,
     success: (p) => `Storage pool ${p.name} is now ${stateText[p.state]}`,
   });
+  const measure = useResourceMutation({
+    run: (p: StoragePoolRow) => client.storagePool.measure.mutate({ id: p.id }),
+    invalidate: changes,
+    success: (p) => `Storage pool ${p.name}: ${onDisk(p.actualBytes)} on disk`,
+  });
   const remove = useResourceMutation({
     run: (p: StoragePoolRow) => client.storagePool.delete.mutate({ id: p.id }),
     invalidate: changes,
@@ -124,6 +132,19 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
         />
       ),
     },
+    {
+      key: "actualBytes",
+      header: "On disk",
+      hideBelow: "xl",
+      cell: (p) =>
+        p.actualBytesAt ? (
+          <span title={`Measured ${new Date(p.actualBytesAt).toLocaleString()}`} className="tabular-nums">
+            {onDisk(p.actualBytes)}
+          </span>
+        ) : (
+          <span className="text-slate-500">Not measured yet</span>
+        ),
+    },
     { key: "tags", header: "Tags", hideBelow: "xl", cell: (p) => <Tags tags={p.tags} /> },
     { key: "state", header: "State", sortable: true, cell: (p) => <StateBadge state={p.state} /> },
   ];
@@ -160,6 +181,7 @@ function PrimaryPools({ zoneId, initialClusterId, noZones }: { zoneId: string; i
         }
         rowActions={(p) => [
           { label: "Edit", onSelect: () => setForm({ pool: p }) },
+          { label: "Measure bytes on disk", onSelect: () => void measure.mutateAsync(p) },
           ...stateActions("storage pool", p, (state) => setState.mutateAsync({ id: p.id, state }), confirm.ask, {
             maintenance: true,
             maintenanceHint: "Volumes already on it stay where they are.",

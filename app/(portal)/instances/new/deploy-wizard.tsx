@@ -27,6 +27,10 @@ interface ServerError {
 }
 
 /** The deploy wizard: zone → template → size → name, with a live summary and what fits the limits. */
+/** A template is offered in a zone where it lives, in every zone when it has none, or where it has a Ready copy. */
+const inZone = (t: { zoneId: string | null; copyZoneIds: string[] }, zoneId: string | null | undefined) =>
+  t.zoneId === null || t.zoneId === zoneId || (zoneId != null && t.copyZoneIds.includes(zoneId));
+
 export function DeployWizard() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -50,7 +54,7 @@ export function DeployWizard() {
 
   const count = Number(countText);
   const countOk = Number.isInteger(count) && count >= 1 && count <= 20;
-  const templates = (choices.data?.templates ?? []).filter((t) => t.zoneId === null || t.zoneId === zoneId);
+  const templates = (choices.data?.templates ?? []).filter((t) => inZone(t, zoneId));
   const zone = choices.data?.zones.find((z) => z.id === zoneId);
   // A template that is not offered in the chosen zone is dropped.
   const templateId = templates.some((t) => t.id === chosenTemplateId) ? chosenTemplateId : null;
@@ -186,7 +190,7 @@ export function DeployWizard() {
               onChange={edited("zoneId", (v: string) => {
                 setZoneId(v);
                 // Dropped for good, not just hidden: coming back to this zone does not bring it back.
-                if (!c.templates.some((t) => t.id === chosenTemplateId && (t.zoneId === null || t.zoneId === v))) setTemplateId(null);
+                if (!c.templates.some((t) => t.id === chosenTemplateId && inZone(t, v))) setTemplateId(null);
               })}
               items={c.zones.map((z) => ({ id: z.id, title: z.name, body: z.description ?? undefined }))}
             />

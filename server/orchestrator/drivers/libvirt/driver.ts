@@ -10,6 +10,7 @@ import {
   type HypervisorDriver,
   type IsoRef,
   type PoolRef,
+  type PoolUsageReader,
   type VolumeCopier,
   type SnapshotFile,
   type TakeSnapshotOptions,
@@ -36,7 +37,7 @@ import { allowedUriProblem, ToolError, virsh } from "./run";
 import { ejectIso, insertIso } from "./iso";
 import { isHelperDomain, LibvirtSnapshots } from "./snapshots";
 import { LibvirtVmSnapshots } from "./vm-snapshots";
-import { isVolMissing, volumeFiles, type VirshCall } from "./storage";
+import { isVolMissing, poolAllocation, volumeFiles, withPool, type VirshCall } from "./storage";
 import { deleteFile, isLayerPath, LibvirtVolumes, withXmlFile } from "./volumes";
 import { cpuTuneFor, domainXml, NAME_RE, type NicDef } from "./xml";
 
@@ -84,7 +85,7 @@ export function uuidFor(name: string) {
  * (vol-upload, streamed from the secondary store on the Stratus server) and each VM's root disk is
  * a qcow2 volume backed by it. A remote host therefore shares nothing with the Stratus server.
  */
-export class LibvirtDriver implements HypervisorDriver, VolumeCopier, NetworkDriver {
+export class LibvirtDriver implements HypervisorDriver, VolumeCopier, NetworkDriver, PoolUsageReader {
   private readonly prevCpu = new Map<string, { cpuNs: number; at: number }>();
   readonly volumes = new LibvirtVolumes((host) => this.conn(host));
   /** Volume snapshots on secondary storage: the SnapshotDriver methods below adapt it. */
@@ -221,6 +222,10 @@ export class LibvirtDriver implements HypervisorDriver, VolumeCopier, NetworkDri
   }
   copyVolume(host: HostRef, from: VolumeRef, to: VolumeRef): Promise<VolumeInfo> {
     return this.volumes.copy(host, from, to);
+  }
+  poolUsage(host: HostRef, pool: PoolRef): Promise<{ allocationBytes: number; volumes: number }> {
+    const call = this.conn(host);
+    return withPool(host, call, pool, (name) => poolAllocation(call, name));
   }
 
   async attachIso(host: HostRef, vmName: string, pool: PoolRef | null, iso: IsoRef): Promise<void> {

@@ -201,3 +201,23 @@ export async function layers(call: VirshCall, poolName: string, name: string): P
 export async function topInfo(call: VirshCall, poolName: string, name: string): Promise<(Layer & VolumeInfo) | null> {
   return (await layers(call, poolName, name)).chain[0] ?? null;
 }
+
+/**
+ * What the pool's volumes take on disk: libvirt's allocation of each volume (`vol-info --bytes`,
+ * the file's blocks, after a refresh so files made outside libvirt count), summed.
+ */
+export async function poolAllocation(call: VirshCall, poolName: string): Promise<{ allocationBytes: number; volumes: number }> {
+  await call(["pool-refresh", "--pool", poolName], 120_000);
+  // libvirt 9.0's vol-list has no --name: rows of "<name> <path>" (Stratus's files have no spaces).
+  const names = (await call(["vol-list", "--pool", poolName])).stdout
+    .split("\n")
+    .map((line) => /^\s*(\S+)\s+\/\S/.exec(line)?.[1])
+    .filter((n): n is string => !!n);
+  let allocationBytes = 0;
+  for (const vol of names) {
+    const info = (await call(["vol-info", "--pool", poolName, "--vol", vol, "--bytes"]).catch(() => ({ stdout: "" }))).stdout;
+    const m = /Allocation:\s+(\d+)\s+bytes/.exec(info);
+    if (m) allocationBytes += Number(m[1]);
+  }
+  return { allocationBytes, volumes: names.length };
+}

@@ -19,6 +19,7 @@ import {
   type HypervisorDriver,
   type IsoRef,
   type PoolRef,
+  type PoolUsageReader,
   type SnapshotFile,
   type TakeSnapshotOptions,
   type VmSpec,
@@ -43,7 +44,7 @@ const GIB = 1024 ** 3;
  * simulator_vms. Latency per operation and injected failures are read from the database (cached
  * for a moment) so an admin can change them at run time, in every process at once.
  */
-export class SimulatorDriver implements HypervisorDriver, VolumeCopier {
+export class SimulatorDriver implements HypervisorDriver, VolumeCopier, PoolUsageReader {
   private cache: { at: number; latency: Record<string, number>; faults: Fault[] } | null = null;
   /** Display names seen in create/start (the console shows them; simulator_vms has none). */
   private readonly displayNames = new Map<string, string>();
@@ -317,6 +318,15 @@ export class SimulatorDriver implements HypervisorDriver, VolumeCopier {
       .update(simulatorVolumes)
       .set({ attachedHostId: null, attachedVm: null, target: null })
       .where(and(this.volumeWhere(vol), eq(simulatorVolumes.attachedVm, vmName)));
+  }
+
+  /** The simulated volumes' allocation on the pool, summed (a read: no latency or faults). */
+  async poolUsage(_host: HostRef, pool: PoolRef): Promise<{ allocationBytes: number; volumes: number }> {
+    const [row] = await this.db
+      .select({ bytes: sql<string>`coalesce(sum(${simulatorVolumes.allocationBytes}), 0)`, n: sql<number>`count(*)::int` })
+      .from(simulatorVolumes)
+      .where(eq(simulatorVolumes.poolId, pool.id));
+    return { allocationBytes: Number(row?.bytes ?? 0), volumes: Number(row?.n ?? 0) };
   }
 
   async volumeInfo(host: HostRef, vol: VolumeRef): Promise<VolumeInfo | "missing"> {

@@ -7,6 +7,7 @@ import { orchestratorConfig } from "@/server/orchestrator/config";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import { hostRefOf, loadHostRef } from "@/server/orchestrator/drivers/host-ref";
 import { loadVolumeRef } from "@/server/orchestrator/volume-ref";
+import { templatePathInZone } from "@/server/orchestrator/template-path";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
 import { dropVmSnapshotsOf, heldVmSnapshots, hypervisorSnapshotName } from "@/server/core/vm-snapshots";
 import type { HostRef, VmSpec } from "@/server/orchestrator/drivers/types";
@@ -77,7 +78,7 @@ async function loadWithHost(db: Db, id: string) {
   if (!row) throw new Error(`Instance ${id} no longer exists`);
   const h = row.host;
   const host: HostRef | null = h ? hostRefOf(h) : null;
-  const spec = specOf(row.vm, row.template);
+  const spec = specOf(row.vm, { ...row.template, path: await templatePathInZone(db, row.template, row.vm.zoneId) });
   spec.cpuCapPercent = h && row.cpuCap ? cpuCapPercent(row.vm.cpuMhz, h.cpuMhz) : undefined;
   // The ROOT volume row says where the root disk lives and how large it is; data volumes are
   // defined with the domain.
@@ -92,8 +93,11 @@ async function loadWithHost(db: Db, id: string) {
   }
   // The ISO in its CD-ROM (and boot order) is part of every definition, since each start defines anew.
   if (row.vm.isoId) {
-    const [iso] = await db.select({ id: templates.id, path: templates.path }).from(templates).where(eq(templates.id, row.vm.isoId));
-    if (iso) spec.iso = { iso, boot: row.vm.bootFromIso };
+    const [iso] = await db
+      .select({ id: templates.id, path: templates.path, zoneId: templates.zoneId })
+      .from(templates)
+      .where(eq(templates.id, row.vm.isoId));
+    if (iso) spec.iso = { iso: { id: iso.id, path: await templatePathInZone(db, iso, row.vm.zoneId) }, boot: row.vm.bootFromIso };
   }
   return { vm: row.vm, host, spec, root, rootRef };
 }
