@@ -28,6 +28,9 @@ export const simulatorOperationNames = [
   "takeSnapshot",
   "restoreSnapshot",
   "deleteSnapshot",
+  "createVolumeFromSnapshot",
+  "exportSnapshot",
+  "exportVolume",
 ] as const;
 export type SimulatorOperationName = (typeof simulatorOperationNames)[number];
 

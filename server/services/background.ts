@@ -8,6 +8,8 @@ import { snapshotJobs } from "./snapshots/jobs";
 import { runSnapshotPolicies } from "./snapshots/policies";
 import { expungeDueVolumes } from "./volumes/operations";
 import { templateDownloadJob } from "./template-images/download-job";
+import { templateFromSourceJob } from "./template-images/from-source";
+import { volumeFromSnapshotJob } from "./snapshots/volume-from";
 import { sweepAbandonedUploads } from "./template-images/upload";
 
 /**
@@ -15,7 +17,15 @@ import { sweepAbandonedUploads } from "./template-images/upload";
  * (server.ts, scripts/orchestrator-worker.ts, tests): the orchestrator runs them without
  * importing the services, which stand on it.
  */
-export const serviceJobs: readonly JobDefinition[] = [accountCleanupJob, ...volumeJobs, ...isoJobs, ...snapshotJobs, templateDownloadJob];
+export const serviceJobs: readonly JobDefinition[] = [
+  accountCleanupJob,
+  ...volumeJobs,
+  ...isoJobs,
+  ...snapshotJobs,
+  templateDownloadJob,
+  volumeFromSnapshotJob,
+  templateFromSourceJob,
+];
 
 export const serviceSchedules: readonly Schedule[] = [
   { name: "expunge", everyMs: 60_000, run: expungeDue },

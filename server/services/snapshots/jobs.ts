@@ -11,6 +11,7 @@ import { recordSnapshotUsage } from "@/server/core/usage";
 import { transitionVolume } from "@/server/core/volume-transition";
 import { recordVolumeEvent } from "@/server/core/volumes";
 import { volumeTarget } from "@/server/services/volumes/jobs";
+import { hostForSnapshot, snapshotFileOf } from "./files";
 
 /** Snapshot jobs run on the volume (resource "volume"), so one volume has one job at a time; the input names the snapshot. */
 const snapshotInput = z.object({ snapshotId: z.string().uuid() });
@@ -47,15 +48,7 @@ async function vmNameOf(db: Db, instanceId: string | null): Promise<string | und
   return vm ? vmInternalName(vm) : undefined;
 }
 
-/** The driver's view of a recorded snapshot. */
-const fileOf = (s: Snapshot): SnapshotFile => ({
-  id: s.id,
-  file: s.file!,
-  kind: s.full ? "full" : "incremental",
-  parentFile: s.parentFile,
-  bytes: Number(s.sizeBytes ?? 0),
-  capacityBytes: Number(s.capacityBytes ?? 0),
-});
+const fileOf = snapshotFileOf;
 
 /** The volume's Ready snapshots, newest first. */
 const readyOf = (db: Db | Tx, volumeId: string) =>
@@ -158,7 +151,8 @@ const remove = defineJob({
     const vol = await loadVolume(ctx.db, snap.volumeId);
     let merged: SnapshotFile[] = [];
     if (snap.file) {
-      const { host } = await volumeTarget(ctx.db, vol);
+      // Not the volume's pool: the snapshot outlives its volume (hostForSnapshot finds a host after an expunge).
+      const host = await hostForSnapshot(ctx.db, snap);
       const children = await ctx.db
         .select()
         .from(snapshots)

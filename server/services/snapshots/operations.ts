@@ -9,6 +9,7 @@ import { retryOnDeadlock } from "@/server/core/retry";
 import { transitionVolume } from "@/server/core/volume-transition";
 import { enqueueJob, type JobTarget } from "@/server/orchestrator/jobs/queue";
 import { getVolumeInScope, type Volume } from "@/server/services/volumes/access";
+import { jobUsingSnapshot } from "./files";
 
 export type Snapshot = typeof snapshots.$inferSelect;
 
@@ -112,6 +113,8 @@ export async function deleteSnapshot(db: Db, caller: Caller | null, id: string, 
       .where(and(eq(jobs.resourceId, vol.id), inArray(jobs.status, ["queued", "running"])))
       .limit(1);
     if (busy) throw conflict(`Volume ${vol.name} is busy (${busy.type}); try again when that job has finished`);
+    const reader = await jobUsingSnapshot(tx, snap.id);
+    if (reader) throw conflict(`Snapshot ${snap.name} is being read (${reader.type}); delete it when that job has finished`);
     const [current] = await tx.select().from(snapshots).where(eq(snapshots.id, snap.id)).for("update");
     if (!current || current.state === "destroyed") throw notFound("Snapshot");
     const job = await enqueueJob(tx, { ...jobFor(vol, caller?.userId ?? null), type: "snapshot.delete", input: { snapshotId: snap.id } });

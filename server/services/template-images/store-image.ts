@@ -16,7 +16,7 @@ type Store = { name: string; path: string };
 
 export interface StoredImage {
   path: string;
-  format: "qcow2" | "iso";
+  format: "qcow2" | "iso" | "simulator";
   storedBytes: number;
   virtualBytes: number;
 }

@@ -43,6 +43,9 @@ const operationHelp: Record<SimulatorOperationName, string> = {
   takeSnapshot: "take a volume snapshot",
   restoreSnapshot: "revert a volume to a snapshot",
   deleteSnapshot: "delete a volume snapshot",
+  createVolumeFromSnapshot: "create a volume from a snapshot",
+  exportSnapshot: "write a snapshot as a template",
+  exportVolume: "write a volume as a template",
 };
 
 /** A delay to edit in place: checked as typed, saved on its own. */

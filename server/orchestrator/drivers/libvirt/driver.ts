@@ -11,6 +11,7 @@ import {
   type IsoRef,
   type PoolRef,
   type VolumeCopier,
+  type ExportedImage,
   type SnapshotFile,
   type TakeSnapshotOptions,
   type VmSpec,
@@ -33,6 +34,7 @@ import { env } from "@/server/env";
 import { allowedUriProblem, ToolError, virsh } from "./run";
 import { ejectIso, insertIso } from "./iso";
 import { isHelperDomain, LibvirtSnapshots } from "./snapshots";
+import { LibvirtImageMaker } from "./images-from";
 import { isVolMissing, volumeFiles, type VirshCall } from "./storage";
 import { deleteFile, isLayerPath, LibvirtVolumes, withXmlFile } from "./volumes";
 import { cpuTuneFor, domainXml, NAME_RE, type NicDef } from "./xml";
@@ -84,6 +86,8 @@ export class LibvirtDriver implements HypervisorDriver, VolumeCopier {
   readonly volumes = new LibvirtVolumes((host) => this.conn(host));
   /** Volume snapshots on secondary storage: the SnapshotDriver methods below adapt it. */
   readonly snapshots = new LibvirtSnapshots((host) => this.conn(host));
+  /** Volumes and templates made from snapshots and volumes: the ImageMaker methods below adapt it. */
+  readonly images = new LibvirtImageMaker((host) => this.conn(host), this.volumes, this.snapshots);
 
   constructor(private readonly opts: LibvirtDriverOptions = {}) {}
 
@@ -184,6 +188,19 @@ export class LibvirtDriver implements HypervisorDriver, VolumeCopier {
   /** Snapshot files live on the Stratus server's secondary store: no host is involved. */
   deleteSnapshot(_host: HostRef, snap: SnapshotFile, children: SnapshotFile[]): Promise<SnapshotFile[]> {
     return this.snapshots.delete(snap, children);
+  }
+
+  createVolumeFromSnapshot(host: HostRef, vol: VolumeRef, snap: SnapshotFile, sizeGib: number): Promise<VolumeInfo> {
+    return this.images.volumeFromSnapshot(host, vol, snap, sizeGib);
+  }
+
+  /** Snapshot files and templates both live on the Stratus server's secondary store: no host is involved. */
+  exportSnapshot(_host: HostRef, snap: SnapshotFile, target: string): Promise<ExportedImage> {
+    return this.images.exportSnapshot(snap, target);
+  }
+
+  exportVolume(host: HostRef, vol: VolumeRef, target: string): Promise<ExportedImage> {
+    return this.images.exportVolume(host, vol, target);
   }
 
   volumeInfo(host: HostRef, vol: VolumeRef): Promise<VolumeInfo | "missing"> {
