@@ -41,6 +41,11 @@ export const snapshots = pgTable(
     /** The snapshot this one is an increment on; null for a full one. */
     parentId: uuid("parent_id"),
     full: boolean("full").notNull().default(true),
+    /**
+     * Whole GiB this snapshot holds against its owner's `secondary_storage_gib`: the volume's size
+     * while it is taken (CloudStack's check), its stored bytes rounded up once Ready, 0 once gone.
+     */
+    countedGib: integer("counted_gib").notNull().default(0),
     /** The recurring policy that made it (retention counts these); null when taken by hand. */
     policyId: uuid("policy_id"),
     error: text("error"),

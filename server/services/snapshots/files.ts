@@ -7,6 +7,9 @@ import { hostForVolume } from "@/server/orchestrator/volume-ref";
 
 type Snapshot = typeof snapshots.$inferSelect;
 
+/** Whole GiB a snapshot's stored bytes count against `secondary_storage_gib` (rounded up; at least 1). */
+export const storedGib = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024 ** 3));
+
 /** The driver's view of a recorded snapshot. */
 export const snapshotFileOf = (s: Snapshot): SnapshotFile => ({
   id: s.id,

@@ -11,7 +11,7 @@ import { recordSnapshotUsage } from "@/server/core/usage";
 import { transitionVolume } from "@/server/core/volume-transition";
 import { recordVolumeEvent } from "@/server/core/volumes";
 import { volumeTarget } from "@/server/services/volumes/jobs";
-import { hostForSnapshot, snapshotFileOf } from "./files";
+import { hostForSnapshot, snapshotFileOf, storedGib } from "./files";
 
 /** Snapshot jobs run on the volume (resource "volume"), so one volume has one job at a time; the input names the snapshot. */
 const snapshotInput = z.object({ snapshotId: z.string().uuid() });
@@ -90,10 +90,13 @@ const take = defineJob({
           full: made.kind === "full",
           sizeBytes: made.bytes,
           capacityBytes: made.capacityBytes,
+          countedGib: storedGib(made.bytes),
         })
         .where(and(eq(snapshots.id, snap.id), eq(snapshots.state, "creating")))
         .returning();
       if (!done) return { state: "changed meanwhile" };
+      // The volume's size was counted while it was taken; its stored GiB count from now on.
+      await release(tx, snap.accountId, { secondary_storage_gib: snap.countedGib - done.countedGib });
       await recordSnapshotUsage(tx, "SNAPSHOT.CREATE", done, { key: `${ctx.job.id}:SNAPSHOT.CREATE` });
       await recordVolumeEvent(tx, vol, "SNAPSHOT.CREATED", `Snapshot ${done.name} of ${vol.name} is ready (${made.kind})`);
       return { state: "ready", snapshotId: done.id, kind: made.kind, bytes: made.bytes };
@@ -104,11 +107,11 @@ const take = defineJob({
     const snap = await loadSnapshot(tx, snapshotId, true);
     const [failed] = await tx
       .update(snapshots)
-      .set({ state: "error", error: err.message })
+      .set({ state: "error", error: err.message, countedGib: 0 })
       .where(and(eq(snapshots.id, snap.id), eq(snapshots.state, "creating")))
       .returning();
-    // The count taken by the request is given back: an Error snapshot holds nothing.
-    if (failed) await release(tx, snap.accountId, { snapshots: 1 });
+    // What the request counted is given back: an Error snapshot holds nothing.
+    if (failed) await release(tx, snap.accountId, { snapshots: 1, secondary_storage_gib: snap.countedGib });
   },
 });
 
@@ -162,27 +165,37 @@ const remove = defineJob({
     }
     await ctx.finish(async (tx) => {
       const current = await loadSnapshot(tx, snap.id, true);
-      for (const c of merged)
-        await tx
+      // Increments that took the deleted snapshot's clusters in grow: their GiB count from now on.
+      let grown = 0;
+      for (const c of merged) {
+        const [before] = await tx.select({ countedGib: snapshots.countedGib }).from(snapshots).where(eq(snapshots.id, c.id));
+        const [after] = await tx
           .update(snapshots)
           .set({
             parentFile: c.parentFile,
             parentId: c.kind === "full" ? null : snap.parentId,
             full: c.kind === "full",
             sizeBytes: c.bytes,
+            countedGib: storedGib(c.bytes),
           })
-          .where(eq(snapshots.id, c.id));
+          .where(eq(snapshots.id, c.id))
+          .returning();
+        if (before && after) grown += after.countedGib - before.countedGib;
+      }
       const [gone] = await tx
         .update(snapshots)
-        .set({ state: "destroyed", file: null })
+        .set({ state: "destroyed", file: null, countedGib: 0 })
         .where(and(eq(snapshots.id, snap.id), ne(snapshots.state, "destroyed")))
         .returning();
       if (!gone) return { state: "destroyed" };
-      // Only a Ready snapshot still counts (an Error one gave its count back when it failed).
-      if (current.state === "ready") {
-        await recordSnapshotUsage(tx, "SNAPSHOT.DELETE", current, { key: `${ctx.job.id}:SNAPSHOT.DELETE` });
-        await release(tx, current.accountId, { snapshots: 1 });
-      }
+      // Only a Ready snapshot still counts (an Error one gave its count back when it failed). One
+      // counter call: the snapshot and its GiB back, less what its increments grew by (a growth
+      // of data already kept cannot be refused, so it is counted without the limit check).
+      if (current.state === "ready") await recordSnapshotUsage(tx, "SNAPSHOT.DELETE", current, { key: `${ctx.job.id}:SNAPSHOT.DELETE` });
+      await release(tx, current.accountId, {
+        snapshots: current.state === "ready" ? 1 : 0,
+        secondary_storage_gib: current.countedGib - grown,
+      });
       await recordVolumeEvent(tx, vol, "SNAPSHOT.DELETED", `Snapshot ${snap.name} of ${vol.name} is deleted`);
       return { state: "destroyed" };
     });

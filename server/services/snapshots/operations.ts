@@ -52,7 +52,10 @@ async function lockIdleVolume(tx: Tx, vol: Volume, op: "snapshot" | "revert"): P
   return row;
 }
 
-/** Takes a snapshot now: the row in Creating, the `snapshots` limit consumed, and the job, in one transaction. */
+/**
+ * Takes a snapshot now: the row in Creating, the `snapshots` and `secondary_storage_gib` limits
+ * consumed, and the job, in one transaction.
+ */
 export async function takeSnapshot(db: Db, caller: Caller, input: { volumeId: string; name?: string }) {
   const vol = await getVolumeInScope(db, caller, input.volumeId);
   return mutate(db, (tx) => beginTake(tx, vol, input, caller.userId));
@@ -73,9 +76,12 @@ export async function beginTake(tx: Tx, vol: Volume, input: { name?: string; pol
       zoneId: locked.zoneId,
       capacityBytes: locked.sizeGib * 1024 ** 3,
       policyId: input.policyId ?? null,
+      countedGib: locked.sizeGib,
     })
     .returning();
-  await consume(tx, locked.accountId, { snapshots: 1 });
+  // As CloudStack checks: the volume's size against secondary storage while it is taken; the
+  // stored bytes replace it when Ready (take job).
+  await consume(tx, locked.accountId, { snapshots: 1, secondary_storage_gib: locked.sizeGib });
   const job = await enqueueJob(tx, { ...jobFor(locked, userId), type: "snapshot.take", input: { snapshotId: snap!.id } });
   return { id: snap!.id, name, jobId: job.id };
 }
