@@ -7,6 +7,7 @@ import { type Caller, escapeLike, isRootAdmin } from "@/server/authz/caller";
 import { can } from "@/server/authz/permissions";
 import { templateManageScope, templateScope } from "@/server/authz/scopes";
 import { release } from "@/server/core/limits";
+import { recordTemplateUsage } from "@/server/core/usage";
 import type { ListImagesInput, ListTemplatesInput, RegisterTemplateInput, UpdateTemplateInput } from "@/lib/validation/templates";
 import { inspectImage } from "@/server/orchestrator/drivers/images";
 import { removeImageFiles } from "./template-images/store-files";
@@ -265,6 +266,8 @@ export async function deleteTemplate(db: Db, caller: Caller, id: string): Promis
     const [row] = await tx.select().from(templates).where(eq(templates.id, id)).for("update");
     if (!row) throw notFound("Template");
     if (row.accountId && row.state === "active") await release(tx, row.accountId, { templates: 1, secondary_storage_gib: row.storedGib });
+    // Billed from Ready until deleted (or made inactive): the fact stops it, once.
+    if (row.state === "active" && row.status === "ready") await recordTemplateUsage(tx, "DELETE", row, { key: `${row.id}:DELETE` });
     const event = {
       resourceType: "template",
       resourceId: id,

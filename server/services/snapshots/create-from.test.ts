@@ -2,10 +2,10 @@ import { TRPCError } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
-import { instances, simulatorSnapshots, simulatorVolumes, snapshots, storagePools, templates, volumes } from "@/db/schema";
+import { instances, simulatorSnapshots, simulatorVolumes, snapshots, storagePools, templates, usageEvents, volumes } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
-import { clearFaults, deployChoicesByName, injectFault, testWorkers, usageSequence, waitForJob } from "@/test/orchestrator";
+import { clearFaults, deployChoicesByName, injectFault, setSimLatency, testWorkers, usageSequence, waitForJob } from "@/test/orchestrator";
 import { accountLimits } from "@/server/core/limits";
 
 /**
@@ -131,11 +131,25 @@ describe(`volumes and templates from snapshots and volumes on the simulator (${t
     expect([ready.status, ready.sizeGib]).toEqual(["ready", root.sizeGib]);
     const [vm] = await h.db.select().from(instances).where(eq(instances.id, vmId));
     expect(vm!.state).toBe("stopped");
+    // Billed from Ready to delete, with its size (CloudStack's TEMPLATE.CREATE / TEMPLATE.DELETE).
+    const [tplBefore, secBefore] = [await used("templates"), await used("secondary_storage_gib")];
+    await tenant().template.delete({ id: r.id });
+    expect(await usageSequence(h.db, r.id)).toEqual(["TEMPLATE.CREATE", "TEMPLATE.DELETE"]);
+    const [fact] = await h.db.select().from(usageEvents).where(eq(usageEvents.resourceId, r.id)).orderBy(usageEvents.seq);
+    expect((fact!.details as { sizeBytes: number }).sizeBytes).toBe(Number(ready.storedBytes));
+    expect([await used("templates"), await used("secondary_storage_gib")]).toEqual([tplBefore - 1, secBefore - ready.storedGib]);
   });
 
   it("a snapshot being read cannot be deleted, and deletes once its volume is expunged", async () => {
     const [data] = await h.db.select().from(volumes).where(eq(volumes.name, "restored"));
     const snap = await ok(tenant().snapshot.take({ volumeId: data!.id, name: "of-restored" }));
+    // While a volume is being made from it, it cannot be deleted.
+    await setSimLatency(h.db, { createVolumeFromSnapshot: 500 });
+    const reading = await tenant().snapshot.createVolume({ snapshotId: snap.id, name: "reader" });
+    const refused = await error(tenant().snapshot.delete({ id: snap.id }));
+    expect([refused.code, refused.message]).toEqual(["CONFLICT", expect.stringContaining("is being read")]);
+    expect((await waitForJob(h.db, reading.jobId)).status).toBe("succeeded");
+    await setSimLatency(h.db, {});
     await ok(tenant().volume.detach({ id: data!.id }));
     const [pool] = await h.db.select().from(storagePools).where(eq(storagePools.id, data!.storagePoolId!));
     expect(pool).toBeDefined();
