@@ -152,12 +152,7 @@ export interface TemplateUsageSubject {
  * with its stored bytes and virtual size. Templates without an owner account (the root admin's
  * registrations) bill no one and record nothing. Keys as in recordUsage.
  */
-export async function recordTemplateUsage(
-  tx: DbOrTx,
-  action: "CREATE" | "DELETE",
-  t: TemplateUsageSubject,
-  opts: { key?: string } = {},
-) {
+export async function recordTemplateUsage(tx: DbOrTx, action: "CREATE" | "DELETE", t: TemplateUsageSubject, opts: { key?: string } = {}) {
   if (!t.accountId || !t.domainId) return;
   const type: TemplateUsageType = t.format === "iso" ? `ISO.${action}` : `TEMPLATE.${action}`;
   await tx
