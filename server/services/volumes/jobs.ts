@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Tx } from "@/db";
-import { instances, volumes } from "@/db/schema";
+import { instances, snapshotPolicies, volumes } from "@/db/schema";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import { DriverError, type HostRef, type VolumeCopier, type VolumeRef } from "@/server/orchestrator/drivers/types";
 import { releaseFromPool } from "@/server/orchestrator/planner/storage";
@@ -189,6 +189,8 @@ const expunge = defineJob({
         set: { removedAt: new Date(), storagePoolId: null },
       });
       if (!gone) return { state: current.state };
+      // Its recurring snapshot policies end with it (its snapshots stay until deleted).
+      await tx.delete(snapshotPolicies).where(eq(snapshotPolicies.volumeId, vol.id));
       if (current.storagePoolId) await releaseFromPool(tx, current.storagePoolId, current.sizeGib);
       // A volume never destroyed (Error) still counts: given back now, once.
       if (countsAgainstLimits(current)) {
