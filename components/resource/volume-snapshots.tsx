@@ -11,7 +11,7 @@ import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/page-header";
 import { EmptyState, ErrorState, Loading, Spinner } from "@/components/ui/states";
 import type { SnapshotState } from "@/lib/snapshot-state";
-import type { SnapshotFrequency } from "@/lib/snapshot-schedule";
+import { type SnapshotFrequency, type Weekday, weekdayNames } from "@/lib/snapshot-schedule";
 import { policyNeeds, snapshotPolicyFields } from "@/lib/validation/snapshot-policies";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
 import { createVolumeFromSnapshotInput } from "@/lib/validation/snapshots";
@@ -242,14 +242,13 @@ function TemplateFromSnapshotDialog({ snap, onClose }: { snap: SnapshotRef; onCl
 }
 
 const frequencyLabels: Record<SnapshotFrequency, string> = { hourly: "Hourly", daily: "Daily", weekly: "Weekly", monthly: "Monthly" };
-const weekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const pad = (n: number | null) => String(n ?? 0).padStart(2, "0");
 
 function describe(p: {
   frequency: SnapshotFrequency;
   minute: number;
   hour: number | null;
-  weekday: number | null;
+  weekday: Weekday | null;
   dayOfMonth: number | null;
   timeZone: string;
 }) {
@@ -260,7 +259,7 @@ function describe(p: {
       : p.frequency === "daily"
         ? `every day at ${at}`
         : p.frequency === "weekly"
-          ? `every ${weekdays[p.weekday ?? 0]} at ${at}`
+          ? `every ${weekdayNames[p.weekday ?? 0]} at ${at}`
           : `on day ${p.dayOfMonth} of every month at ${at}`;
   return `${frequencyLabels[p.frequency]}: ${when} (${p.timeZone})`;
 }

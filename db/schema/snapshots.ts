@@ -1,5 +1,5 @@
 import { bigint, boolean, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { snapshotFrequencies } from "../../lib/snapshot-schedule";
+import { snapshotFrequencies, type Weekday } from "../../lib/snapshot-schedule";
 import { snapshotStates } from "../../lib/snapshot-state";
 import { createdAt, id, updatedAt } from "./columns";
 import { accounts } from "./accounts";
@@ -73,7 +73,7 @@ export const snapshotPolicies = pgTable(
     frequency: snapshotFrequency("frequency").notNull(),
     minute: integer("minute").notNull(),
     hour: integer("hour"),
-    weekday: integer("weekday"),
+    weekday: integer("weekday").$type<Weekday>(),
     dayOfMonth: integer("day_of_month"),
     timeZone: text("time_zone").notNull(),
     /** Keep the newest this many Ready snapshots made by this policy; older ones are deleted. */

@@ -57,6 +57,8 @@ describe(`snapshot policies (${testDbKind()})`, () => {
     const base = { volumeId: rootId, frequency: "weekly" as const, minute: 0, hour: 3, timeZone: "Europe/Berlin", retention: 2 };
     const noWeekday = await error(tenant().snapshot.createPolicy(base));
     expect([noWeekday.code, noWeekday.message]).toEqual(["BAD_REQUEST", expect.stringContaining("weekday")]);
+    const badDay = await error(tenant().snapshot.createPolicy({ ...base, weekday: 7 as 0 }));
+    expect([badDay.code, badDay.message]).toEqual(["BAD_REQUEST", expect.stringContaining("Weekday must be 0 (Sunday) to 6 (Saturday)")]);
     const badZone = await error(tenant().snapshot.createPolicy({ ...base, weekday: 1, timeZone: "Mars/Olympus" }));
     expect(badZone.message).toContain("Time zone must be an IANA time zone");
     expect(await h.db.select().from(snapshotPolicies)).toEqual([]);
