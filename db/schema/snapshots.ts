@@ -2,8 +2,7 @@ import { bigint, boolean, index, integer, pgEnum, pgTable, primaryKey, text, tim
 import { snapshotFrequencies, type Weekday } from "../../lib/snapshot-schedule";
 import { snapshotStates } from "../../lib/snapshot-state";
 import { createdAt, id, updatedAt } from "./columns";
-import { accounts } from "./accounts";
-import { domains } from "./domains";
+import { ownerColumns } from "./owner-columns";
 import { zones } from "./infrastructure";
 import { volumes } from "./volumes";
 
@@ -19,14 +18,8 @@ export const snapshots = pgTable(
     volumeId: uuid("volume_id")
       .notNull()
       .references(() => volumes.id, { onDelete: "restrict" }),
-    accountId: uuid("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "restrict" }),
-    domainId: uuid("domain_id")
-      .notNull()
-      .references(() => domains.id, { onDelete: "restrict" }),
-    /** Copied from the volume so scope filters need no join. */
-    domainPath: text("domain_path").notNull(),
+    /** Account, domain and domain path (scope filters need no join). */
+    ...ownerColumns(),
     zoneId: uuid("zone_id")
       .notNull()
       .references(() => zones.id, { onDelete: "restrict" }),
