@@ -14,7 +14,7 @@ import { defineJob } from "@/server/orchestrator/jobs/registry";
 import { enqueueJob } from "@/server/orchestrator/jobs/queue";
 import { placeVolume } from "@/server/orchestrator/planner/storage";
 import type { CreateVolumeFromSnapshotInput } from "@/lib/validation/snapshots";
-import { volumeTarget } from "@/server/services/volumes/jobs";
+import { volumeTarget } from "@/server/services/volumes/job-target";
 import { hostForSnapshot, snapshotFileOf } from "./files";
 import { getSnapshotInScope } from "./operations";
 

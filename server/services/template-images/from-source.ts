@@ -15,7 +15,7 @@ import type { CreateTemplateFromSnapshotInput, CreateTemplateFromVolumeInput } f
 import { hostForSnapshot, snapshotFileOf } from "@/server/services/snapshots/files";
 import { getSnapshotInScope } from "@/server/services/snapshots/operations";
 import { getVolumeInScope, type Volume } from "@/server/services/volumes/access";
-import { volumeTarget } from "@/server/services/volumes/jobs";
+import { volumeTarget } from "@/server/services/volumes/job-target";
 import { storeOfZone } from "../template-register";
 import { imageFiles, removeImageFiles } from "./store-files";
 import { markFailed, markReady } from "./store-image";
