@@ -32,6 +32,8 @@ const jobVerbs: Record<string, string> = {
   "volume.recover": "Recovering",
   "volume.expunge": "Expunging",
   "volume.migrate": "Migrating",
+  "volume.create-from-snapshot": "Creating",
+  "template.create-from": "Writing the template of",
 };
 const jobNouns: Record<string, string> = {
   "vm.deploy": "Deploy",
@@ -54,6 +56,8 @@ const jobNouns: Record<string, string> = {
   "snapshot.take": "Snapshot",
   "snapshot.revert": "Revert",
   "snapshot.delete": "Delete snapshot",
+  "volume.create-from-snapshot": "Create from snapshot",
+  "template.create-from": "Template",
 };
 
 /** "Stopping", "Deploying"… for a job type; unknown types read as the type itself. */
