@@ -84,8 +84,8 @@ const copyLabel: Record<VolumeCopyAction, string> = { snapshot: "Snapshot now", 
 /** Why a snapshot or a template of this volume cannot start now (the server checks again), or null. */
 export function whyNotCopy(action: VolumeCopyAction, v: VolumeTarget): string | null {
   if (v.activeJob) return "Wait for the job in progress to finish";
+  // Ready means placed on a pool (an Allocated volume holds no data yet); the pool itself is shown to admins only.
   if (v.state !== "ready") return `Not possible while the volume is ${v.state}`;
-  if (!v.storagePoolId) return "It holds no data yet; attach it first";
   if (action === "template" && v.instanceId && v.instanceState !== "stopped") return "Stop its instance first";
   return null;
 }
