@@ -84,6 +84,9 @@ describe(`simulator administration (${testDbKind()})`, () => {
       takeSnapshot: 0,
       restoreSnapshot: 0,
       deleteSnapshot: 0,
+      createVolumeFromSnapshot: 0,
+      exportSnapshot: 0,
+      exportVolume: 0,
     });
     const t0 = Date.now();
     await simulatorDriver()!.ping(hostRefs[0]!);
