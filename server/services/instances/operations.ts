@@ -1,6 +1,6 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Db, Tx } from "@/db";
-import { computeOfferings, instances, templates, volumes } from "@/db/schema";
+import { computeOfferings, instances, jobs, templates, volumes } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import type { DeployInstanceInput } from "@/lib/validation/instances";
 import { enqueueJob, type JobTarget, recordCompletedJob } from "@/server/orchestrator/jobs/queue";
@@ -184,6 +184,17 @@ export async function startInstance(db: Db, caller: Caller, id: string) {
       .from(volumes)
       .where(and(eq(volumes.instanceId, vm.id), eq(volumes.state, "reverting")));
     if (reverting) throw conflict(`Volume ${reverting.name} of ${vm.name} is being reverted to a snapshot; start it when that is done`);
+    // A volume being copied into a template must not change under the copy (the request checked the VM was stopped).
+    const [copying] = await tx
+      .select({ name: volumes.name })
+      .from(volumes)
+      .innerJoin(
+        jobs,
+        and(eq(jobs.resourceId, volumes.id), eq(jobs.type, "template.create-from"), inArray(jobs.status, ["queued", "running"])),
+      )
+      .where(eq(volumes.instanceId, vm.id))
+      .limit(1);
+    if (copying) throw conflict(`Volume ${copying.name} of ${vm.name} is being copied into a template; start it when that is done`);
     let hostId = locked.hostId;
     if (!locked.capacityReserved) {
       const host = await planAndReserve(tx, {

@@ -121,11 +121,15 @@ describe(`volumes and templates from snapshots and volumes on the simulator (${t
     const running = await error(tenant().volume.createTemplate({ volumeId: rootId, name: "from-root", osType: "Linux" }));
     expect([running.code, running.message]).toEqual(["CONFLICT", expect.stringContaining("Stop instance from-vm")]);
     await ok(tenant().instance.stop({ id: vmId }));
+    await setSimLatency(h.db, { exportVolume: 500 });
     const r = await tenant().volume.createTemplate({ volumeId: rootId, name: "from-root", osType: "Linux" });
-    // While it copies, no other job starts on the volume.
+    // While it copies, no other job starts on the volume, and its VM does not start.
     const busy = await error(tenant().snapshot.take({ volumeId: rootId }));
     expect(busy.code).toBe("CONFLICT");
+    const start = await error(tenant().instance.start({ id: vmId }));
+    expect([start.code, start.message]).toEqual(["CONFLICT", expect.stringContaining("is being copied into a template")]);
     await ok(Promise.resolve(r));
+    await setSimLatency(h.db, {});
     const ready = (await h.db.select().from(templates).where(eq(templates.id, r.id)))[0]!;
     const root = (await h.db.select().from(volumes).where(eq(volumes.id, rootId)))[0]!;
     expect([ready.status, ready.sizeGib]).toEqual(["ready", root.sizeGib]);
