@@ -6,13 +6,26 @@
 export const snapshotFrequencies = ["hourly", "daily", "weekly", "monthly"] as const;
 export type SnapshotFrequency = (typeof snapshotFrequencies)[number];
 
+/** Days of a weekly policy, as JavaScript numbers them: 0 Sunday … 6 Saturday. */
+export const weekdays = [0, 1, 2, 3, 4, 5, 6] as const;
+export type Weekday = (typeof weekdays)[number];
+export const weekdayNames: Record<Weekday, string> = {
+  0: "Sunday",
+  1: "Monday",
+  2: "Tuesday",
+  3: "Wednesday",
+  4: "Thursday",
+  5: "Friday",
+  6: "Saturday",
+};
+
 export interface SnapshotScheduleSpec {
   frequency: SnapshotFrequency;
   minute: number;
   /** daily, weekly, monthly: 0–23. */
   hour: number | null;
   /** weekly: 0 (Sunday) – 6. */
-  weekday: number | null;
+  weekday: Weekday | null;
   /** monthly: 1–28 (every month has it). */
   dayOfMonth: number | null;
   timeZone: string;

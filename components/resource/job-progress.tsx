@@ -36,6 +36,8 @@ const jobVerbs: Record<string, string> = {
   "vmsnapshot.revert": "Reverting to a VM snapshot",
   "vmsnapshot.delete": "Deleting a VM snapshot",
   "template.copy": "Copying",
+  "volume.create-from-snapshot": "Creating",
+  "template.create-from": "Writing the template of",
 };
 const jobNouns: Record<string, string> = {
   "vm.deploy": "Deploy",
@@ -62,6 +64,8 @@ const jobNouns: Record<string, string> = {
   "vmsnapshot.revert": "Revert to VM snapshot",
   "vmsnapshot.delete": "Delete VM snapshot",
   "template.copy": "Copy to zone",
+  "volume.create-from-snapshot": "Create from snapshot",
+  "template.create-from": "Template",
 };
 
 /** "Stopping", "Deploying"… for a job type; unknown types read as the type itself. */

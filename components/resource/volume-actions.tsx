@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useConfirm } from "@/components/resource/confirm";
 import { WhenLoaded } from "@/components/resource/filters";
-import { FormDialog, NumberField, ReadOnlyField, SelectField } from "@/components/resource/form-dialog";
+import { FormDialog, NumberField, ReadOnlyField, SelectField, TextField } from "@/components/resource/form-dialog";
 import { formatGib } from "@/components/resource/format";
 import { useResourceMutation } from "@/components/resource/mutations";
 import type { RouterOutputs } from "@/components/resource/router-types";
@@ -14,6 +14,7 @@ import type { MenuAction } from "@/components/ui/row-menu";
 import { Spinner } from "@/components/ui/states";
 import { volumeStates } from "@/lib/volume-state";
 import { attachVolumeInput, migrateVolumeInput, resizeVolumeInput } from "@/lib/validation/volumes";
+import { createTemplateFromVolumeInput } from "@/lib/validation/templates";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
 import { type VolumeOperation, volumeBusyStates, volumeOperationAllowed, type VolumeState } from "@/lib/volume-state";
 
@@ -76,6 +77,19 @@ export function whyNotVolume(op: VolumeOperation, v: VolumeTarget): string | nul
   return null;
 }
 
+/** Actions that make something from the volume: a snapshot now, a template. */
+export type VolumeCopyAction = "snapshot" | "template";
+const copyLabel: Record<VolumeCopyAction, string> = { snapshot: "Snapshot now", template: "Make template" };
+
+/** Why a snapshot or a template of this volume cannot start now (the server checks again), or null. */
+export function whyNotCopy(action: VolumeCopyAction, v: VolumeTarget): string | null {
+  if (v.activeJob) return "Wait for the job in progress to finish";
+  // Ready means placed on a pool (an Allocated volume holds no data yet); the pool itself is shown to admins only.
+  if (v.state !== "ready") return `Not possible while the volume is ${v.state}`;
+  if (action === "template" && v.instanceId && v.instanceState !== "stopped") return "Stop its instance first";
+  return null;
+}
+
 const pageOps: VolumeOperation[] = ["attach", "detach", "resize", "migrate", "destroy", "recover", "expunge"];
 
 /**
@@ -88,7 +102,7 @@ export function useVolumeActions({ onExpunged }: { onExpunged?: () => void } = {
   const caller = useCaller();
   const rootAdmin = caller.accountType === "root_admin";
   const confirm = useConfirm();
-  const [dialog, setDialog] = useState<{ op: "attach" | "resize" | "migrate"; v: VolumeTarget } | null>(null);
+  const [dialog, setDialog] = useState<{ op: "attach" | "resize" | "migrate" | "template"; v: VolumeTarget } | null>(null);
   const started = (subject: string) => (r: { jobId: string }) => {
     toastJob(r.jobId, subject);
     return null;
@@ -101,6 +115,15 @@ export function useVolumeActions({ onExpunged }: { onExpunged?: () => void } = {
       return started(v.name)(r);
     },
   });
+  const snapshot = useResourceMutation({
+    run: (v: VolumeTarget) => client.snapshot.take.mutate({ volumeId: v.id }),
+    invalidate: ["snapshot", "volume", "limit"],
+    success: (r, v) => started(`Snapshot of ${v.name}`)(r),
+  });
+  const copy = (action: VolumeCopyAction, v: VolumeTarget) => {
+    if (action === "snapshot") snapshot.mutate(v);
+    else setDialog({ op: "template", v });
+  };
   const ask = (op: "detach" | "destroy" | "expunge", v: VolumeTarget) =>
     confirm.ask({
       title: `${opLabel[op]} volume ${v.name}?`,
@@ -119,23 +142,69 @@ export function useVolumeActions({ onExpunged }: { onExpunged?: () => void } = {
     else if (op === "recover") simple.mutate({ op, v });
     else ask(op, v);
   };
-  const menu = (v: VolumeTarget): MenuAction[] =>
-    pageOps.map((op) => ({
+  const menu = (v: VolumeTarget): MenuAction[] => [
+    ...copyActions.map((a) => ({ label: copyLabel[a], disabled: whyNotCopy(a, v), onSelect: () => copy(a, v) })),
+    ...pageOps.map((op) => ({
       label: opLabel[op],
       danger: op === "destroy" || op === "expunge",
       hidden: op === "migrate" && !rootAdmin,
       disabled: whyNotVolume(op, v),
       onSelect: () => run(op, v),
-    }));
+    })),
+  ];
   const dialogs = (
     <>
       {dialog?.op === "attach" && <AttachDialog v={dialog.v} onClose={() => setDialog(null)} />}
       {dialog?.op === "resize" && <ResizeDialog v={dialog.v} onClose={() => setDialog(null)} />}
       {dialog?.op === "migrate" && <MigrateDialog v={dialog.v} onClose={() => setDialog(null)} />}
+      {dialog?.op === "template" && <TemplateFromVolumeDialog v={dialog.v} onClose={() => setDialog(null)} />}
       {confirm.dialog}
     </>
   );
-  return { menu, run, dialogs, labels: opLabel, operations: pageOps.filter((op) => op !== "migrate" || rootAdmin) };
+  return {
+    menu,
+    run,
+    copy,
+    copyActions,
+    copyLabels: copyLabel,
+    dialogs,
+    labels: opLabel,
+    operations: pageOps.filter((op) => op !== "migrate" || rootAdmin),
+  };
+}
+
+const copyActions: VolumeCopyAction[] = ["snapshot", "template"];
+
+/** A private template of the volume's data (its instance stopped), written to the zone's secondary store by a job. */
+function TemplateFromVolumeDialog({ v, onClose }: { v: VolumeTarget; onClose: () => void }) {
+  const client = useTRPCClient();
+  return (
+    <FormDialog
+      open
+      onClose={onClose}
+      title={`Make a template of volume ${v.name}`}
+      schema={createTemplateFromVolumeInput.omit({ volumeId: true })}
+      defaultValues={{ name: `${v.name}-template`, osType: "Other Linux (64-bit)", displayText: "" }}
+      submitLabel="Make template"
+      onSubmit={(x) => client.volume.createTemplate.mutate({ volumeId: v.id, ...x, displayText: x.displayText || undefined })}
+      invalidate={["template", "volume", "limit"]}
+      success={(r) => {
+        toastJob(r.jobId, `Template of ${v.name}`);
+        return "";
+      }}
+    >
+      {(f) => (
+        <div className="grid gap-4">
+          <TextField form={f} name="name" label="Name" autoFocus />
+          <TextField form={f} name="osType" label="OS type" hint="e.g. Debian GNU/Linux 12 (64-bit)" />
+          <TextField form={f} name="displayText" label="Description" />
+          <p className="text-xs text-slate-600">
+            The template is private to the volume&apos;s account and counts against its templates and secondary storage limits.
+          </p>
+        </div>
+      )}
+    </FormDialog>
+  );
 }
 
 const changes = ["volume", "instance", "limit"] as const;

@@ -11,9 +11,11 @@ import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/page-header";
 import { EmptyState, ErrorState, Loading, Spinner } from "@/components/ui/states";
 import type { SnapshotState } from "@/lib/snapshot-state";
-import type { SnapshotFrequency } from "@/lib/snapshot-schedule";
+import { type SnapshotFrequency, type Weekday, weekdayNames } from "@/lib/snapshot-schedule";
 import { policyNeeds, snapshotPolicyFields } from "@/lib/validation/snapshot-policies";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
+import { createVolumeFromSnapshotInput } from "@/lib/validation/snapshots";
+import { createTemplateFromSnapshotInput } from "@/lib/validation/templates";
 
 /** What the cards need of the volume. */
 export interface SnapshotVolume {
@@ -70,6 +72,10 @@ export function SnapshotsCard({ volume }: { volume: SnapshotVolume }) {
   const started = (r: { jobId: string }, subject: string) => toastJob(r.jobId, subject);
   const noTake = whyNotSnapshot(volume);
   const noRevert = whyNotSnapshot(volume, true);
+  const [making, setMaking] = useState<{
+    what: "volume" | "template";
+    snap: { id: string; name: string; capacityBytes: number | null };
+  } | null>(null);
   return (
     <Card
       title="Snapshots"
@@ -124,6 +130,20 @@ export function SnapshotsCard({ volume }: { volume: SnapshotVolume }) {
                 >
                   Revert
                 </Button>
+                {(["volume", "template"] as const).map((what) => (
+                  <Button
+                    key={what}
+                    size="sm"
+                    variant="secondary"
+                    disabled={s.state !== "ready"}
+                    title={s.state !== "ready" ? "Only a Ready snapshot" : undefined}
+                    onClick={() =>
+                      setMaking({ what, snap: { ...s, capacityBytes: s.capacityBytes === null ? null : Number(s.capacityBytes) } })
+                    }
+                  >
+                    {what === "volume" ? "New volume" : "New template"}
+                  </Button>
+                ))}
                 <Button
                   size="sm"
                   variant="ghost"
@@ -153,20 +173,82 @@ export function SnapshotsCard({ volume }: { volume: SnapshotVolume }) {
           ))}
         </ul>
       )}
+      {making?.what === "volume" && <VolumeFromSnapshotDialog snap={making.snap} onClose={() => setMaking(null)} />}
+      {making?.what === "template" && <TemplateFromSnapshotDialog snap={making.snap} onClose={() => setMaking(null)} />}
       {confirm.dialog}
     </Card>
   );
 }
 
+type SnapshotRef = { id: string; name: string; capacityBytes: number | null };
+const snapshotGib = (s: SnapshotRef) => Math.max(1, Math.ceil((s.capacityBytes ?? 0) / 1024 ** 3));
+
+/** A new data volume holding the snapshot's data (in its zone and account), at least the snapshot's size; a job copies it. */
+function VolumeFromSnapshotDialog({ snap, onClose }: { snap: SnapshotRef; onClose: () => void }) {
+  const client = useTRPCClient();
+  const min = snapshotGib(snap);
+  return (
+    <FormDialog
+      open
+      onClose={onClose}
+      title={`New volume from snapshot ${snap.name}`}
+      schema={createVolumeFromSnapshotInput.omit({ snapshotId: true })}
+      defaultValues={{ name: `${snap.name}-volume`, sizeGib: min }}
+      submitLabel="Create volume"
+      onSubmit={(x) => client.snapshot.createVolume.mutate({ snapshotId: snap.id, ...x })}
+      invalidate={["volume", "snapshot", "limit"]}
+      success={(r) => {
+        toastJob(r.jobId, `Volume from ${snap.name}`);
+        return "";
+      }}
+    >
+      {(f) => (
+        <div className="grid gap-4 sm:grid-cols-2">
+          <TextField form={f} name="name" label="Name" autoFocus />
+          <NumberField form={f} name="sizeGib" label="Size (GiB)" min={min} hint={`At least the snapshot's ${min} GiB`} />
+        </div>
+      )}
+    </FormDialog>
+  );
+}
+
+/** A private template from the snapshot (its chain flattened into one image on the secondary store). */
+function TemplateFromSnapshotDialog({ snap, onClose }: { snap: SnapshotRef; onClose: () => void }) {
+  const client = useTRPCClient();
+  return (
+    <FormDialog
+      open
+      onClose={onClose}
+      title={`New template from snapshot ${snap.name}`}
+      schema={createTemplateFromSnapshotInput.omit({ snapshotId: true })}
+      defaultValues={{ name: `${snap.name}-template`, osType: "Other Linux (64-bit)", displayText: "" }}
+      submitLabel="Create template"
+      onSubmit={(x) => client.snapshot.createTemplate.mutate({ snapshotId: snap.id, ...x, displayText: x.displayText || undefined })}
+      invalidate={["template", "limit"]}
+      success={(r) => {
+        toastJob(r.jobId, `Template from ${snap.name}`);
+        return "";
+      }}
+    >
+      {(f) => (
+        <div className="grid gap-4">
+          <TextField form={f} name="name" label="Name" autoFocus />
+          <TextField form={f} name="osType" label="OS type" hint="e.g. Debian GNU/Linux 12 (64-bit)" />
+          <TextField form={f} name="displayText" label="Description" />
+        </div>
+      )}
+    </FormDialog>
+  );
+}
+
 const frequencyLabels: Record<SnapshotFrequency, string> = { hourly: "Hourly", daily: "Daily", weekly: "Weekly", monthly: "Monthly" };
-const weekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const pad = (n: number | null) => String(n ?? 0).padStart(2, "0");
 
 function describe(p: {
   frequency: SnapshotFrequency;
   minute: number;
   hour: number | null;
-  weekday: number | null;
+  weekday: Weekday | null;
   dayOfMonth: number | null;
   timeZone: string;
 }) {
@@ -177,7 +259,7 @@ function describe(p: {
       : p.frequency === "daily"
         ? `every day at ${at}`
         : p.frequency === "weekly"
-          ? `every ${weekdays[p.weekday ?? 0]} at ${at}`
+          ? `every ${weekdayNames[p.weekday ?? 0]} at ${at}`
           : `on day ${p.dayOfMonth} of every month at ${at}`;
   return `${frequencyLabels[p.frequency]}: ${when} (${p.timeZone})`;
 }

@@ -1,10 +1,9 @@
 import { sql } from "drizzle-orm";
 import { bigserial, boolean, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt } from "./columns";
+import { ownerColumns } from "./owner-columns";
 import { hosts, zones } from "./infrastructure";
 import { computeOfferings } from "./offerings";
-import { accounts } from "./accounts";
-import { domains } from "./domains";
 import { templates } from "./templates";
 /** The states and the moves between them live in lib/vm-state.ts (shared with the browser). */
 import { vmStates } from "../../lib/vm-state";
@@ -18,14 +17,8 @@ export const instances = pgTable(
     /** Global sequence, used for the hypervisor-side name `i-<number>`: never a user's string. */
     number: bigserial("number", { mode: "number" }).notNull().unique(),
     name: text("name").notNull(),
-    accountId: uuid("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "restrict" }),
-    domainId: uuid("domain_id")
-      .notNull()
-      .references(() => domains.id, { onDelete: "restrict" }),
-    /** Copied from the domain (and rewritten on domain moves) so scope filters need no join. */
-    domainPath: text("domain_path").notNull(),
+    /** Account, domain and domain path (scope filters need no join). */
+    ...ownerColumns(),
     zoneId: uuid("zone_id")
       .notNull()
       .references(() => zones.id, { onDelete: "restrict" }),

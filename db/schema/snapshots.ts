@@ -1,9 +1,8 @@
 import { bigint, boolean, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { snapshotFrequencies } from "../../lib/snapshot-schedule";
+import { snapshotFrequencies, type Weekday } from "../../lib/snapshot-schedule";
 import { snapshotStates } from "../../lib/snapshot-state";
 import { createdAt, id, updatedAt } from "./columns";
-import { accounts } from "./accounts";
-import { domains } from "./domains";
+import { ownerColumns } from "./owner-columns";
 import { zones } from "./infrastructure";
 import { volumes } from "./volumes";
 
@@ -19,14 +18,8 @@ export const snapshots = pgTable(
     volumeId: uuid("volume_id")
       .notNull()
       .references(() => volumes.id, { onDelete: "restrict" }),
-    accountId: uuid("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "restrict" }),
-    domainId: uuid("domain_id")
-      .notNull()
-      .references(() => domains.id, { onDelete: "restrict" }),
-    /** Copied from the volume so scope filters need no join. */
-    domainPath: text("domain_path").notNull(),
+    /** Account, domain and domain path (scope filters need no join). */
+    ...ownerColumns(),
     zoneId: uuid("zone_id")
       .notNull()
       .references(() => zones.id, { onDelete: "restrict" }),
@@ -41,6 +34,11 @@ export const snapshots = pgTable(
     /** The snapshot this one is an increment on; null for a full one. */
     parentId: uuid("parent_id"),
     full: boolean("full").notNull().default(true),
+    /**
+     * Whole GiB this snapshot holds against its owner's `secondary_storage_gib`: the volume's size
+     * while it is taken (CloudStack's check), its stored bytes rounded up once Ready, 0 once gone.
+     */
+    countedGib: integer("counted_gib").notNull().default(0),
     /** The recurring policy that made it (retention counts these); null when taken by hand. */
     policyId: uuid("policy_id"),
     error: text("error"),
@@ -68,7 +66,7 @@ export const snapshotPolicies = pgTable(
     frequency: snapshotFrequency("frequency").notNull(),
     minute: integer("minute").notNull(),
     hour: integer("hour"),
-    weekday: integer("weekday"),
+    weekday: integer("weekday").$type<Weekday>(),
     dayOfMonth: integer("day_of_month"),
     timeZone: text("time_zone").notNull(),
     /** Keep the newest this many Ready snapshots made by this policy; older ones are deleted. */

@@ -2,10 +2,9 @@ import { sql } from "drizzle-orm";
 import { bigint, bigserial, index, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { volumeStates, volumeTypes } from "../../lib/volume-state";
 import { createdAt, id, updatedAt } from "./columns";
+import { ownerColumns } from "./owner-columns";
 import { storagePools, zones } from "./infrastructure";
 import { diskOfferings } from "./offerings";
-import { accounts } from "./accounts";
-import { domains } from "./domains";
 import { instances } from "./instances";
 
 export { volumeStates, volumeTypes };
@@ -20,14 +19,8 @@ export const volumes = pgTable(
     number: bigserial("number", { mode: "number" }).notNull().unique(),
     name: text("name").notNull(),
     type: volumeType("type").notNull(),
-    accountId: uuid("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "restrict" }),
-    domainId: uuid("domain_id")
-      .notNull()
-      .references(() => domains.id, { onDelete: "restrict" }),
-    /** Copied from the domain (and rewritten on domain moves) so scope filters need no join. */
-    domainPath: text("domain_path").notNull(),
+    /** Account, domain and domain path (scope filters need no join). */
+    ...ownerColumns(),
     zoneId: uuid("zone_id")
       .notNull()
       .references(() => zones.id, { onDelete: "restrict" }),

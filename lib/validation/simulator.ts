@@ -31,6 +31,9 @@ export const simulatorOperationNames = [
   "takeVmSnapshot",
   "revertVmSnapshot",
   "deleteVmSnapshot",
+  "createVolumeFromSnapshot",
+  "exportSnapshot",
+  "exportVolume",
 ] as const;
 export type SimulatorOperationName = (typeof simulatorOperationNames)[number];
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isTimeZone, snapshotFrequencies } from "../snapshot-schedule";
+import { isTimeZone, snapshotFrequencies, weekdays } from "../snapshot-schedule";
 import { idSchema } from "./common";
 
 const int = (label: string, min: number, max: number) =>
@@ -14,7 +14,7 @@ export const snapshotPolicyFields = z.object({
   frequency: z.enum(snapshotFrequencies, { error: `Frequency must be one of ${snapshotFrequencies.join(", ")}` }),
   minute: int("Minute", 0, 59),
   hour: int("Hour", 0, 23),
-  weekday: int("Weekday", 0, 6),
+  weekday: z.literal(weekdays, { error: "Weekday must be 0 (Sunday) to 6 (Saturday)" }),
   dayOfMonth: int("Day of month", 1, 28),
   timeZone: z.string().max(64).refine(isTimeZone, { message: "Time zone must be an IANA time zone such as Europe/Berlin" }),
   retention: int("Retention", 1, 100),

@@ -155,3 +155,10 @@ export type ShareTemplateInput = z.infer<typeof shareTemplateInput>;
 export type RegisterTemplateInput = z.infer<typeof registerTemplateInput>;
 export type UpdateTemplateInput = z.infer<typeof updateTemplateInput>;
 export type ListTemplatesInput = z.infer<typeof listTemplatesInput>;
+
+/** A template made from a snapshot or a volume (issue 10): private to the source's account, in its zone. */
+const fromSourceFields = { name: nameSchema, displayText, osType };
+export const createTemplateFromSnapshotInput = z.object({ snapshotId: idSchema, ...fromSourceFields });
+export const createTemplateFromVolumeInput = z.object({ volumeId: idSchema, ...fromSourceFields });
+export type CreateTemplateFromSnapshotInput = z.infer<typeof createTemplateFromSnapshotInput>;
+export type CreateTemplateFromVolumeInput = z.infer<typeof createTemplateFromVolumeInput>;

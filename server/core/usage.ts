@@ -171,3 +171,41 @@ export async function recordVmSnapshotUsage(
     })
     .onConflictDoNothing({ target: usageEvents.idempotencyKey });
 }
+
+export type TemplateUsageType = "TEMPLATE.CREATE" | "TEMPLATE.DELETE" | "ISO.CREATE" | "ISO.DELETE";
+
+export interface TemplateUsageSubject {
+  id: string;
+  name: string;
+  accountId: string | null;
+  domainId: string | null;
+  zoneId: string | null;
+  format: string;
+  storedBytes: number;
+  sizeGib: number;
+}
+
+/**
+ * A template's or ISO's billing fact (CloudStack's names): TEMPLATE.CREATE / ISO.CREATE when its
+ * image is Ready on the secondary store, TEMPLATE.DELETE / ISO.DELETE when a Ready one is deleted,
+ * with its stored bytes and virtual size. Templates without an owner account (the root admin's
+ * registrations) bill no one and record nothing. Keys as in recordUsage.
+ */
+export async function recordTemplateUsage(tx: DbOrTx, action: "CREATE" | "DELETE", t: TemplateUsageSubject, opts: { key?: string } = {}) {
+  if (!t.accountId || !t.domainId) return;
+  const type: TemplateUsageType = t.format === "iso" ? `ISO.${action}` : `TEMPLATE.${action}`;
+  await tx
+    .insert(usageEvents)
+    .values({
+      type,
+      accountId: t.accountId,
+      domainId: t.domainId,
+      zoneId: t.zoneId,
+      resourceId: t.id,
+      resourceName: t.name,
+      templateId: t.id,
+      details: { sizeBytes: Number(t.storedBytes), virtualSizeGib: Number(t.sizeGib), format: t.format },
+      idempotencyKey: opts.key ?? `${t.id}:${type}:${randomUUID()}`,
+    })
+    .onConflictDoNothing({ target: usageEvents.idempotencyKey });
+}

@@ -87,6 +87,9 @@ describe(`simulator administration (${testDbKind()})`, () => {
       takeVmSnapshot: 0,
       revertVmSnapshot: 0,
       deleteVmSnapshot: 0,
+      createVolumeFromSnapshot: 0,
+      exportSnapshot: 0,
+      exportVolume: 0,
     });
     const t0 = Date.now();
     await simulatorDriver()!.ping(hostRefs[0]!);

@@ -2,7 +2,19 @@ import { and, eq, gt, gte, inArray, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import { count } from "@/lib/count";
 import type { Db, Tx } from "@/db";
-import { accounts, domains, instances, jobs, resourceCounters, templates, users, volumes } from "@/db/schema";
+import {
+  accounts,
+  domains,
+  instances,
+  jobs,
+  resourceCounters,
+  secondaryStores,
+  snapshotPolicies,
+  snapshots,
+  templates,
+  users,
+  volumes,
+} from "@/db/schema";
 import { operationAllowed } from "@/lib/vm-state";
 import { volumeOperationAllowed } from "@/lib/volume-state";
 import { ServiceError } from "@/server/core/errors";
@@ -13,6 +25,8 @@ import type { Job } from "@/server/orchestrator/jobs/queue";
 import { defineJob } from "@/server/orchestrator/jobs/registry";
 import { destroyInstance, expungeInstance } from "@/server/services/instances/operations";
 import { destroyVolume, expungeVolume } from "@/server/services/volumes/operations";
+import { deleteSnapshot } from "@/server/services/snapshots/operations";
+import { removeImageFiles } from "@/server/services/template-images/store-files";
 
 /** `instances`: how many the account had when its deletion was asked (for the progress shown). */
 const cleanupInput = z.object({ instances: z.number().int().nonnegative().default(0) });
@@ -74,6 +88,53 @@ async function removeDataVolumes(db: Db, accountId: string, actor: string | null
   return waitingOn;
 }
 
+/** The account's snapshots not deleted yet. */
+const liveSnapshots = (db: Db | Tx, accountId: string) =>
+  db
+    .select()
+    .from(snapshots)
+    .where(and(eq(snapshots.accountId, accountId), ne(snapshots.state, "destroyed")));
+
+/**
+ * Deletes each snapshot left once the volumes are gone (snapshot.delete jobs: files merged away and
+ * removed from the secondary store, limits given back, SNAPSHOT.DELETE); the names of those still
+ * on their way. A delete that failed stops the cleanup with its reason.
+ */
+async function removeSnapshots(db: Db, job: Job, accountId: string): Promise<string[]> {
+  const left = await liveSnapshots(db, accountId);
+  if (left.length === 0) return [];
+  const [failed] = await db
+    .select({ error: jobs.error, input: jobs.input })
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.accountId, accountId),
+        eq(jobs.type, "snapshot.delete"),
+        eq(jobs.status, "failed"),
+        gte(jobs.createdAt, job.createdAt),
+        inArray(
+          sql<string>`${jobs.input}->>'snapshotId'`,
+          left.map((s) => s.id),
+        ),
+      ),
+    )
+    .limit(1);
+  if (failed) {
+    const name = left.find((s) => s.id === (failed.input as { snapshotId?: string }).snapshotId)?.name;
+    throw new Error(`Could not delete snapshot ${name}: ${failed.error ?? "unknown error"}. Fix the cause, then delete the account again.`);
+  }
+  for (const s of left) {
+    if (s.state === "creating") continue;
+    try {
+      await deleteSnapshot(db, null, s.id, s);
+    } catch (e) {
+      // Busy (another snapshot job of its volume): next round.
+      if (!(e instanceof ServiceError && (e.code === "CONFLICT" || e.code === "NOT_FOUND"))) throw e;
+    }
+  }
+  return left.map((s) => s.name);
+}
+
 /**
  * account.cleanup: brings every instance of a `removing` account to Expunged through the ordinary
  * VM operations (vm.destroy, then vm.expunge: the hypervisor's VMs and disks go, limits and
@@ -128,14 +189,27 @@ export const accountCleanupJob = defineJob({
       await ctx.progress(90, `Destroying and expunging volume(s) ${preview(volumesLeft)}`);
       throw new JobWaiting(WAIT_MS);
     }
+    const snapshotsLeft = await removeSnapshots(ctx.db, ctx.job, account.id);
+    if (snapshotsLeft.length > 0) {
+      await ctx.progress(91, `Deleting snapshot(s) ${preview(snapshotsLeft)}`);
+      throw new JobWaiting(WAIT_MS);
+    }
     await ctx.progress(92, "Releasing limits and removing users");
     await ctx.finish(async (tx) => {
       // The account row first, then its counters: the order `consume` takes them in.
       const [locked] = await tx.select({ state: accounts.state }).from(accounts).where(eq(accounts.id, account.id)).for("update");
       if (locked?.state === "removed") return { state: "removed" };
       // Something created meanwhile (a deploy that committed just before the deletion): next round.
-      if ((await liveInstances(tx, account.id)).length > 0 || (await liveDataVolumes(tx, account.id)).length > 0)
+      if (
+        (await liveInstances(tx, account.id)).length > 0 ||
+        (await liveDataVolumes(tx, account.id)).length > 0 ||
+        (await liveSnapshots(tx, account.id)).length > 0
+      )
         throw new JobWaiting(WAIT_MS);
+      // Policies of its ROOT volumes (expunged with their VMs) end too.
+      await tx
+        .delete(snapshotPolicies)
+        .where(inArray(snapshotPolicies.volumeId, tx.select({ id: volumes.id }).from(volumes).where(eq(volumes.accountId, account.id))));
       const leftover = await releaseAll(tx, account.id);
       const removedUsers = await tx.delete(users).where(eq(users.accountId, account.id)).returning({ id: users.id });
       await tx.update(templates).set({ state: "inactive" }).where(eq(templates.accountId, account.id));
@@ -156,6 +230,7 @@ export const accountCleanupJob = defineJob({
       });
       return { state: "removed", users: removedUsers.length };
     });
+    await removeTemplateFiles(ctx.db, account.id);
   },
   async onFailure(tx, job, err) {
     // The account stays `removing` (no sign-in, nothing new); deleting it again retries the cleanup.
@@ -173,6 +248,25 @@ export const accountCleanupJob = defineJob({
     });
   },
 });
+
+/**
+ * After the account is removed: the image files Stratus stored for its templates and ISOs (named by
+ * their ids), except those an instance of another account still names (a shared template its VM
+ * may need again at its next start). The rows stay, inactive, for the history that names them.
+ */
+async function removeTemplateFiles(db: Db, accountId: string) {
+  const rows = await db
+    .select({ id: templates.id, store: secondaryStores })
+    .from(templates)
+    .innerJoin(secondaryStores, eq(secondaryStores.id, templates.secondaryStoreId))
+    .where(
+      and(
+        eq(templates.accountId, accountId),
+        sql`not exists (select 1 from ${instances} where (${instances.templateId} = ${templates.id} or ${instances.isoId} = ${templates.id}) and ${instances.state} <> 'expunged')`,
+      ),
+    );
+  for (const r of rows) await removeImageFiles(r.store, r.id);
+}
 
 /** A destroy or expunge this cleanup waits for failed: stop, saying which VM and why. */
 async function failOnFailedOperations(db: Db, job: Job, vms: (typeof instances.$inferSelect)[]) {

@@ -2,7 +2,24 @@ import { TRPCError } from "@trpc/server";
 import { and, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
-import { accounts, domains, events, instances, jobs, resourceCounters, simulatorVms, usageEvents, users } from "@/db/schema";
+import fs from "node:fs";
+import path from "node:path";
+import {
+  accounts,
+  domains,
+  events,
+  instances,
+  jobs,
+  resourceCounters,
+  simulatorSnapshots,
+  simulatorVms,
+  snapshotPolicies,
+  snapshots,
+  templates,
+  usageEvents,
+  users,
+  volumes,
+} from "@/db/schema";
 import { authenticate } from "@/server/auth/login";
 import { resolveCaller } from "@/server/auth/session";
 import type { Caller } from "@/server/authz/caller";
@@ -80,6 +97,10 @@ async function deploy(caller: Caller, name: string) {
   expect(job.status, job.error ?? "").toBe("succeeded");
   return d!.id;
 }
+const usageSequenceOf = async (id: string) =>
+  (await h.db.select({ type: usageEvents.type }).from(usageEvents).where(eq(usageEvents.resourceId, id)).orderBy(usageEvents.seq)).map(
+    (r) => r.type,
+  );
 const vmRows = (accountId: string) => h.db.select().from(instances).where(eq(instances.accountId, accountId));
 async function simulatorLeftovers(accountId: string) {
   const names = (await vmRows(accountId)).map(vmInternalName);
@@ -211,6 +232,48 @@ describe(`account deletion (${testDbKind()})`, () => {
       expect(
         await codeOf(admin.account.create({ domainId: sub.id, name: "late", type: "user", username: "late", password: "password-late" })),
       ).toBe("NOT_FOUND");
+    } finally {
+      await workers.stop();
+    }
+  });
+
+  it("removes the account's snapshots (files and limits), policies and template files", async () => {
+    const workers = testWorkers(h, "del-snap");
+    try {
+      const { account, user } = await tenantInNewDomain("snappy");
+      const tenant = api(h.db, user);
+      const vmId = await deploy(user, "snappy-vm");
+      const [root] = await h.db.select().from(volumes).where(eq(volumes.instanceId, vmId));
+      const snap = await tenant.snapshot.take({ volumeId: root!.id, name: "snappy-snap" });
+      expect((await waitForJob(h.db, snap.jobId)).status).toBe("succeeded");
+      const snap2 = await tenant.snapshot.take({ volumeId: root!.id, name: "snappy-snap-2" });
+      expect((await waitForJob(h.db, snap2.jobId)).status).toBe("succeeded");
+      await tenant.snapshot.createPolicy({ volumeId: root!.id, frequency: "daily", minute: 0, hour: 1, timeZone: "UTC", retention: 2 });
+      const tpl = await tenant.snapshot.createTemplate({ snapshotId: snap.id, name: "snappy-template", osType: "Linux" });
+      expect((await waitForJob(h.db, tpl.jobId)).status).toBe("succeeded");
+      // The simulator stores no bytes: put a file where the template's image lies, as libvirt would.
+      const [t1] = await h.db.select().from(templates).where(eq(templates.id, tpl.id));
+      fs.mkdirSync(path.dirname(t1!.path), { recursive: true });
+      fs.writeFileSync(t1!.path, "image");
+      const { jobId } = await api(h.db, t.callers.reseller).account.delete({ id: account.id });
+      const job = await waitForJob(h.db, jobId, 30_000);
+      expect(job.status, job.error ?? "").toBe("succeeded");
+      expect((await h.db.select().from(snapshots).where(eq(snapshots.accountId, account.id))).map((s) => s.state)).toEqual([
+        "destroyed",
+        "destroyed",
+      ]);
+      expect(
+        await h.db
+          .select()
+          .from(simulatorSnapshots)
+          .where(inArray(simulatorSnapshots.id, [snap.id, snap2.id])),
+      ).toEqual([]);
+      expect(await usageSequenceOf(snap.id)).toEqual(["SNAPSHOT.CREATE", "SNAPSHOT.DELETE"]);
+      expect(await h.db.select().from(snapshotPolicies).where(eq(snapshotPolicies.volumeId, root!.id))).toEqual([]);
+      // Removed just after the job's final commit.
+      await waitFor("the template's file to go", () => !fs.existsSync(t1!.path));
+      const left = await use({ accountId: account.id });
+      expect(left).toEqual(zero(left));
     } finally {
       await workers.stop();
     }

@@ -11,6 +11,8 @@ import { runSnapshotPolicies } from "./snapshots/policies";
 import { expungeDueVolumes } from "./volumes/operations";
 import { templateDownloadJob } from "./template-images/download-job";
 import { templateCopyJob } from "./template-copy";
+import { templateFromSourceJob } from "./template-images/from-source";
+import { volumeFromSnapshotJob } from "./snapshots/volume-from";
 import { sweepAbandonedUploads } from "./template-images/upload";
 
 /**
@@ -26,6 +28,9 @@ export const serviceJobs: readonly JobDefinition[] = [
   ...vmSnapshotJobs,
   templateDownloadJob,
   templateCopyJob,
+  templateDownloadJob,
+  volumeFromSnapshotJob,
+  templateFromSourceJob,
 ];
 
 export const serviceSchedules: readonly Schedule[] = [

@@ -19,7 +19,7 @@ function visibilityOf(caller: Caller, input: Pick<ImageInput, "isPublic" | "isFe
 }
 
 /** The zone's secondary store that takes new images (the first by name). */
-async function storeOfZone(db: Db, zoneId: string) {
+export async function storeOfZone(db: Db, zoneId: string) {
   const [z] = await db.select({ id: zones.id, name: zones.name }).from(zones).where(eq(zones.id, zoneId));
   if (!z) throw notFound("Zone");
   const [store] = await db

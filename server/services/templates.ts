@@ -7,6 +7,7 @@ import { type Caller, escapeLike, isRootAdmin } from "@/server/authz/caller";
 import { can } from "@/server/authz/permissions";
 import { templateManageScope, templateScope } from "@/server/authz/scopes";
 import { release } from "@/server/core/limits";
+import { recordTemplateUsage } from "@/server/core/usage";
 import type { ListImagesInput, ListTemplatesInput, RegisterTemplateInput, UpdateTemplateInput } from "@/lib/validation/templates";
 import { inspectImage } from "@/server/orchestrator/drivers/images";
 import { removeImageFiles } from "./template-images/store-files";
@@ -280,6 +281,8 @@ export async function deleteTemplate(db: Db, caller: Caller, id: string): Promis
       await release(tx, row.accountId, { templates: 1, secondary_storage_gib: row.storedGib + copiesGib });
     else if (row.accountId && copiesGib > 0) await release(tx, row.accountId, { secondary_storage_gib: copiesGib });
     await tx.delete(templateZoneCopies).where(eq(templateZoneCopies.templateId, id));
+    // Billed from Ready until deleted (or made inactive): the fact stops it, once.
+    if (row.state === "active" && row.status === "ready") await recordTemplateUsage(tx, "DELETE", row, { key: `${row.id}:DELETE` });
     const event = {
       resourceType: "template",
       resourceId: id,

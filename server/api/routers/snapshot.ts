@@ -1,5 +1,8 @@
 import { createTRPCRouter, protectedProcedure } from "@/server/api/trpc";
-import { listSnapshotsInput, snapshotIdInput, takeSnapshotInput } from "@/lib/validation/snapshots";
+import { createVolumeFromSnapshotInput, listSnapshotsInput, snapshotIdInput, takeSnapshotInput } from "@/lib/validation/snapshots";
+import { createTemplateFromSnapshotInput } from "@/lib/validation/templates";
+import { createVolumeFromSnapshot } from "@/server/services/snapshots/volume-from";
+import { createTemplateFromSnapshot } from "@/server/services/template-images/from-source";
 import { createSnapshotPolicyInput, listSnapshotPoliciesInput, snapshotPolicyIdInput } from "@/lib/validation/snapshot-policies";
 import * as ops from "@/server/services/snapshots/operations";
 import * as policies from "@/server/services/snapshots/policies";
@@ -10,6 +13,12 @@ export const snapshotRouter = createTRPCRouter({
   take: protectedProcedure.input(takeSnapshotInput).mutation(({ ctx, input }) => ops.takeSnapshot(ctx.db, ctx.caller, input)),
   revert: protectedProcedure.input(snapshotIdInput).mutation(({ ctx, input }) => ops.revertSnapshot(ctx.db, ctx.caller, input.id)),
   delete: protectedProcedure.input(snapshotIdInput).mutation(({ ctx, input }) => ops.deleteSnapshot(ctx.db, ctx.caller, input.id)),
+  createVolume: protectedProcedure
+    .input(createVolumeFromSnapshotInput)
+    .mutation(({ ctx, input }) => createVolumeFromSnapshot(ctx.db, ctx.caller, input)),
+  createTemplate: protectedProcedure
+    .input(createTemplateFromSnapshotInput)
+    .mutation(({ ctx, input }) => createTemplateFromSnapshot(ctx.db, ctx.caller, input)),
   policies: protectedProcedure
     .input(listSnapshotPoliciesInput)
     .query(({ ctx, input }) => policies.listSnapshotPolicies(ctx.db, ctx.caller, input.volumeId)),

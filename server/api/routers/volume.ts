@@ -8,6 +8,8 @@ import {
   volumeIdInput,
 } from "@/lib/validation/volumes";
 import * as ops from "@/server/services/volumes/operations";
+import { createTemplateFromVolumeInput } from "@/lib/validation/templates";
+import { createTemplateFromVolume } from "@/server/services/template-images/from-source";
 import { getVolumeDetail, listVolumes } from "@/server/services/volumes/queries";
 
 /** Every signed-in caller keeps volumes in its own account; admins also see their scope's; pools are the root admin's. */
@@ -21,6 +23,9 @@ export const volumeRouter = createTRPCRouter({
   destroy: protectedProcedure.input(volumeIdInput).mutation(({ ctx, input }) => ops.destroyVolume(ctx.db, ctx.caller, input.id)),
   recover: protectedProcedure.input(volumeIdInput).mutation(({ ctx, input }) => ops.recoverVolume(ctx.db, ctx.caller, input.id)),
   expunge: protectedProcedure.input(volumeIdInput).mutation(({ ctx, input }) => ops.expungeVolume(ctx.db, ctx.caller, input.id)),
+  createTemplate: protectedProcedure
+    .input(createTemplateFromVolumeInput)
+    .mutation(({ ctx, input }) => createTemplateFromVolume(ctx.db, ctx.caller, input)),
   migrate: permissionProcedure("infra.manage")
     .input(migrateVolumeInput)
     .mutation(({ ctx, input }) => ops.migrateVolume(ctx.db, ctx.caller, input)),

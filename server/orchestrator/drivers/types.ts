@@ -138,6 +138,27 @@ export interface VmSnapshotDriver {
   deleteVmSnapshot(host: HostRef, vmName: string, name: string): Promise<void>;
 }
 
+/** A self-contained image written to the secondary store (no backing file). */
+export interface ExportedImage {
+  /** Bytes the image takes on the secondary store. */
+  bytes: number;
+  /** The disk size the image describes. */
+  virtualBytes: number;
+}
+
+/**
+ * New volumes and templates from snapshots and volumes (issue 10): the snapshot's chain or the
+ * volume's layers flattened, so the copy depends on nothing it came from.
+ */
+export interface ImageMaker {
+  /** Creates volume `vol` holding snapshot `snap`'s data, at least `sizeGib` large; idempotent. */
+  createVolumeFromSnapshot(host: HostRef, vol: VolumeRef, snap: SnapshotFile, sizeGib: number): Promise<VolumeInfo>;
+  /** Writes snapshot `snap` (its chain flattened) as a qcow2 image at `target` on the secondary store. */
+  exportSnapshot(host: HostRef, snap: SnapshotFile, target: string): Promise<ExportedImage>;
+  /** Writes volume `vol` (all its layers, the template's too) as a qcow2 image at `target`; the volume must not be in use. */
+  exportVolume(host: HostRef, vol: VolumeRef, target: string): Promise<ExportedImage>;
+}
+
 export type DriverVmState = "running" | "stopped" | "paused";
 
 export interface DriverVm {
@@ -172,7 +193,7 @@ export interface ConsoleEndpoint {
   password?: string;
 }
 
-export interface HypervisorDriver extends VolumeDriver, SnapshotDriver {
+export interface HypervisorDriver extends VolumeDriver, SnapshotDriver, ImageMaker {
   /** Checks the host answers and reports its facts; throws (transient) when it does not. */
   ping(host: HostRef): Promise<HostFacts>;
   /** Defines the VM (disks, devices) without starting it. */

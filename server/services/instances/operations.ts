@@ -1,6 +1,6 @@
-import { and, asc, eq, ne } from "drizzle-orm";
+import { and, asc, eq, inArray, ne } from "drizzle-orm";
 import type { Db, Tx } from "@/db";
-import { computeOfferings, hosts, instances, storagePools, templates, volumes } from "@/db/schema";
+import { computeOfferings, hosts, instances, jobs, storagePools, templates, volumes } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import type { DeployInstanceInput } from "@/lib/validation/instances";
 import { enqueueJob, type JobTarget, recordCompletedJob } from "@/server/orchestrator/jobs/queue";
@@ -185,6 +185,17 @@ export async function startInstance(db: Db, caller: Caller, id: string) {
       .from(volumes)
       .where(and(eq(volumes.instanceId, vm.id), eq(volumes.state, "reverting")));
     if (reverting) throw conflict(`Volume ${reverting.name} of ${vm.name} is being reverted to a snapshot; start it when that is done`);
+    // A volume being copied into a template must not change under the copy (the request checked the VM was stopped).
+    const [copying] = await tx
+      .select({ name: volumes.name })
+      .from(volumes)
+      .innerJoin(
+        jobs,
+        and(eq(jobs.resourceId, volumes.id), eq(jobs.type, "template.create-from"), inArray(jobs.status, ["queued", "running"])),
+      )
+      .where(eq(volumes.instanceId, vm.id))
+      .limit(1);
+    if (copying) throw conflict(`Volume ${copying.name} of ${vm.name} is being copied into a template; start it when that is done`);
     let hostId = locked.hostId;
     if (!locked.capacityReserved) {
       const host = await planAndReserve(tx, {

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, ne } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Tx } from "@/db";
 import { instances, secondaryStores, snapshots, volumes } from "@/db/schema";
@@ -8,9 +8,11 @@ import { vmInternalName } from "@/server/orchestrator/vm-name";
 import { defineJob } from "@/server/orchestrator/jobs/registry";
 import { release } from "@/server/core/limits";
 import { recordSnapshotUsage } from "@/server/core/usage";
+import { transitionSnapshot } from "@/server/core/snapshot-transition";
 import { transitionVolume } from "@/server/core/volume-transition";
 import { recordVolumeEvent } from "@/server/core/volumes";
-import { volumeTarget } from "@/server/services/volumes/jobs";
+import { volumeJobTarget } from "@/server/services/volumes/job-target";
+import { hostForSnapshot, snapshotFileOf, storedGib } from "./files";
 
 /** Snapshot jobs run on the volume (resource "volume"), so one volume has one job at a time; the input names the snapshot. */
 const snapshotInput = z.object({ snapshotId: z.string().uuid() });
@@ -47,15 +49,7 @@ async function vmNameOf(db: Db, instanceId: string | null): Promise<string | und
   return vm ? vmInternalName(vm) : undefined;
 }
 
-/** The driver's view of a recorded snapshot. */
-const fileOf = (s: Snapshot): SnapshotFile => ({
-  id: s.id,
-  file: s.file!,
-  kind: s.full ? "full" : "incremental",
-  parentFile: s.parentFile,
-  bytes: Number(s.sizeBytes ?? 0),
-  capacityBytes: Number(s.capacityBytes ?? 0),
-});
+const fileOf = snapshotFileOf;
 
 /** The volume's Ready snapshots, newest first. */
 const readyOf = (db: Db | Tx, volumeId: string) =>
@@ -70,8 +64,7 @@ const take = defineJob({
   input: snapshotInput,
   async run(ctx) {
     const snap = await loadSnapshot(ctx.db, ctx.input.snapshotId);
-    const vol = await loadVolume(ctx.db, snap.volumeId);
-    const { host, ref } = await volumeTarget(ctx.db, vol);
+    const { vol, host, ref, driver } = await volumeJobTarget(ctx.db, snap.volumeId);
     const [store] = await ctx.db.select().from(secondaryStores).where(eq(secondaryStores.zoneId, vol.zoneId)).limit(1);
     if (!store) throw new DriverError(`Zone of volume ${vol.name} has no secondary store to keep snapshots on`);
     const ready = (await readyOf(ctx.db, vol.id)).filter((s) => s.id !== snap.id && s.file);
@@ -79,7 +72,7 @@ const take = defineJob({
     const sinceFull = ready.findIndex((s) => s.full);
     const full = !previous || sinceFull < 0 || sinceFull + 1 >= FULL_SNAPSHOT_EVERY;
     await ctx.progress(20, "Copying the volume's changed blocks to the secondary store");
-    const made = await driverFor(host).takeSnapshot(host, ref, {
+    const made = await driver.takeSnapshot(host, ref, {
       id: snap.id,
       dir: `${store.path.replace(/\/+$/, "")}/snapshots/${vol.id}`,
       previous: previous ? fileOf(previous) : null,
@@ -87,20 +80,22 @@ const take = defineJob({
       vmName: await vmNameOf(ctx.db, vol.instanceId),
     });
     await ctx.finish(async (tx) => {
-      const [done] = await tx
-        .update(snapshots)
-        .set({
-          state: "ready",
+      const done = await transitionSnapshot(tx, snap.id, {
+        from: "creating",
+        to: "ready",
+        set: {
           file: made.file,
           parentFile: made.parentFile,
           parentId: made.kind === "incremental" ? (previous?.id ?? null) : null,
           full: made.kind === "full",
           sizeBytes: made.bytes,
           capacityBytes: made.capacityBytes,
-        })
-        .where(and(eq(snapshots.id, snap.id), eq(snapshots.state, "creating")))
-        .returning();
+          countedGib: storedGib(made.bytes),
+        },
+      });
       if (!done) return { state: "changed meanwhile" };
+      // The volume's size was counted while it was taken; its stored GiB count from now on.
+      await release(tx, snap.accountId, { secondary_storage_gib: snap.countedGib - done.countedGib });
       await recordSnapshotUsage(tx, "SNAPSHOT.CREATE", done, { key: `${ctx.job.id}:SNAPSHOT.CREATE` });
       await recordVolumeEvent(tx, vol, "SNAPSHOT.CREATED", `Snapshot ${done.name} of ${vol.name} is ready (${made.kind})`);
       return { state: "ready", snapshotId: done.id, kind: made.kind, bytes: made.bytes };
@@ -109,13 +104,9 @@ const take = defineJob({
   async onFailure(tx, job, err) {
     const { snapshotId } = snapshotInput.parse(job.input);
     const snap = await loadSnapshot(tx, snapshotId, true);
-    const [failed] = await tx
-      .update(snapshots)
-      .set({ state: "error", error: err.message })
-      .where(and(eq(snapshots.id, snap.id), eq(snapshots.state, "creating")))
-      .returning();
-    // The count taken by the request is given back: an Error snapshot holds nothing.
-    if (failed) await release(tx, snap.accountId, { snapshots: 1 });
+    const failed = await transitionSnapshot(tx, snap.id, { from: "creating", to: "error", set: { error: err.message, countedGib: 0 } });
+    // What the request counted is given back: an Error snapshot holds nothing.
+    if (failed) await release(tx, snap.accountId, { snapshots: 1, secondary_storage_gib: snap.countedGib });
   },
 });
 
@@ -124,15 +115,10 @@ const revert = defineJob({
   input: snapshotInput,
   async run(ctx) {
     const snap = await loadSnapshot(ctx.db, ctx.input.snapshotId);
-    const vol = await loadVolume(ctx.db, snap.volumeId);
-    const { host, ref } = await volumeTarget(ctx.db, vol);
+    const { vol, host, ref, driver } = await volumeJobTarget(ctx.db, snap.volumeId);
     await ctx.progress(20, "Rebuilding the volume from the snapshot");
     const vmName = await vmNameOf(ctx.db, vol.instanceId);
-    await ctx.step("restore", () =>
-      driverFor(host)
-        .restoreSnapshot(host, ref, fileOf(snap), { vmName })
-        .then(() => undefined),
-    );
+    await ctx.step("restore", () => driver.restoreSnapshot(host, ref, fileOf(snap), { vmName }).then(() => undefined));
     await ctx.finish(async (tx) => {
       const ready = await transitionVolume(tx, vol.id, { from: "reverting", to: "ready" });
       if (!ready) return { state: "changed meanwhile" };
@@ -158,7 +144,8 @@ const remove = defineJob({
     const vol = await loadVolume(ctx.db, snap.volumeId);
     let merged: SnapshotFile[] = [];
     if (snap.file) {
-      const { host } = await volumeTarget(ctx.db, vol);
+      // Not the volume's pool: the snapshot outlives its volume (hostForSnapshot finds a host after an expunge).
+      const host = await hostForSnapshot(ctx.db, snap);
       const children = await ctx.db
         .select()
         .from(snapshots)
@@ -168,27 +155,33 @@ const remove = defineJob({
     }
     await ctx.finish(async (tx) => {
       const current = await loadSnapshot(tx, snap.id, true);
-      for (const c of merged)
-        await tx
+      // Increments that took the deleted snapshot's clusters in grow: their GiB count from now on.
+      let grown = 0;
+      for (const c of merged) {
+        const [before] = await tx.select({ countedGib: snapshots.countedGib }).from(snapshots).where(eq(snapshots.id, c.id));
+        const [after] = await tx
           .update(snapshots)
           .set({
             parentFile: c.parentFile,
             parentId: c.kind === "full" ? null : snap.parentId,
             full: c.kind === "full",
             sizeBytes: c.bytes,
+            countedGib: storedGib(c.bytes),
           })
-          .where(eq(snapshots.id, c.id));
-      const [gone] = await tx
-        .update(snapshots)
-        .set({ state: "destroyed", file: null })
-        .where(and(eq(snapshots.id, snap.id), ne(snapshots.state, "destroyed")))
-        .returning();
-      if (!gone) return { state: "destroyed" };
-      // Only a Ready snapshot still counts (an Error one gave its count back when it failed).
-      if (current.state === "ready") {
-        await recordSnapshotUsage(tx, "SNAPSHOT.DELETE", current, { key: `${ctx.job.id}:SNAPSHOT.DELETE` });
-        await release(tx, current.accountId, { snapshots: 1 });
+          .where(eq(snapshots.id, c.id))
+          .returning();
+        if (before && after) grown += after.countedGib - before.countedGib;
       }
+      const gone = await transitionSnapshot(tx, snap.id, { from: ["ready", "error"], to: "destroyed", set: { file: null, countedGib: 0 } });
+      if (!gone) return { state: "destroyed" };
+      // Only a Ready snapshot still counts (an Error one gave its count back when it failed). One
+      // counter call: the snapshot and its GiB back, less what its increments grew by (a growth
+      // of data already kept cannot be refused, so it is counted without the limit check).
+      if (current.state === "ready") await recordSnapshotUsage(tx, "SNAPSHOT.DELETE", current, { key: `${ctx.job.id}:SNAPSHOT.DELETE` });
+      await release(tx, current.accountId, {
+        snapshots: current.state === "ready" ? 1 : 0,
+        secondary_storage_gib: current.countedGib - grown,
+      });
       await recordVolumeEvent(tx, vol, "SNAPSHOT.DELETED", `Snapshot ${snap.name} of ${vol.name} is deleted`);
       return { state: "destroyed" };
     });

@@ -10,6 +10,7 @@ import { retryOnDeadlock } from "@/server/core/retry";
 import { transitionVolume } from "@/server/core/volume-transition";
 import { enqueueJob, type JobTarget } from "@/server/orchestrator/jobs/queue";
 import { getVolumeInScope, type Volume } from "@/server/services/volumes/access";
+import { jobUsingSnapshot } from "./files";
 
 export type Snapshot = typeof snapshots.$inferSelect;
 
@@ -59,7 +60,10 @@ async function vmOf(tx: Tx, instanceId: string | null) {
   return vm ?? null;
 }
 
-/** Takes a snapshot now: the row in Creating, the `snapshots` limit consumed, and the job, in one transaction. */
+/**
+ * Takes a snapshot now: the row in Creating, the `snapshots` and `secondary_storage_gib` limits
+ * consumed, and the job, in one transaction.
+ */
 export async function takeSnapshot(db: Db, caller: Caller, input: { volumeId: string; name?: string }) {
   const vol = await getVolumeInScope(db, caller, input.volumeId);
   return mutate(db, (tx) => beginTake(tx, vol, input, caller.userId));
@@ -81,9 +85,12 @@ export async function beginTake(tx: Tx, vol: Volume, input: { name?: string; pol
       zoneId: locked.zoneId,
       capacityBytes: locked.sizeGib * 1024 ** 3,
       policyId: input.policyId ?? null,
+      countedGib: locked.sizeGib,
     })
     .returning();
-  await consume(tx, locked.accountId, { snapshots: 1 });
+  // As CloudStack checks: the volume's size against secondary storage while it is taken; the
+  // stored bytes replace it when Ready (take job).
+  await consume(tx, locked.accountId, { snapshots: 1, secondary_storage_gib: locked.sizeGib });
   const job = await enqueueJob(tx, { ...jobFor(locked, userId), type: "snapshot.take", input: { snapshotId: snap!.id } });
   return { id: snap!.id, name, jobId: job.id };
 }
@@ -122,6 +129,8 @@ export async function deleteSnapshot(db: Db, caller: Caller | null, id: string, 
       .where(and(eq(jobs.resourceId, vol.id), inArray(jobs.status, ["queued", "running"])))
       .limit(1);
     if (busy) throw conflict(`Volume ${vol.name} is busy (${busy.type}); try again when that job has finished`);
+    const reader = await jobUsingSnapshot(tx, snap.id);
+    if (reader) throw conflict(`Snapshot ${snap.name} is being read (${reader.type}); delete it when that job has finished`);
     const [current] = await tx.select().from(snapshots).where(eq(snapshots.id, snap.id)).for("update");
     if (!current || current.state === "destroyed") throw notFound("Snapshot");
     const job = await enqueueJob(tx, { ...jobFor(vol, caller?.userId ?? null), type: "snapshot.delete", input: { snapshotId: snap.id } });

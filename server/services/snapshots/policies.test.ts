@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
-import { jobs, snapshotPolicies, snapshotPolicyRuns, snapshots, volumes } from "@/db/schema";
+import { diskOfferings, jobs, snapshotPolicies, snapshotPolicyRuns, snapshots, volumes } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { deployChoicesByName, testWorkers, waitFor, waitForJob } from "@/test/orchestrator";
@@ -57,6 +57,8 @@ describe(`snapshot policies (${testDbKind()})`, () => {
     const base = { volumeId: rootId, frequency: "weekly" as const, minute: 0, hour: 3, timeZone: "Europe/Berlin", retention: 2 };
     const noWeekday = await error(tenant().snapshot.createPolicy(base));
     expect([noWeekday.code, noWeekday.message]).toEqual(["BAD_REQUEST", expect.stringContaining("weekday")]);
+    const badDay = await error(tenant().snapshot.createPolicy({ ...base, weekday: 7 as 0 }));
+    expect([badDay.code, badDay.message]).toEqual(["BAD_REQUEST", expect.stringContaining("Weekday must be 0 (Sunday) to 6 (Saturday)")]);
     const badZone = await error(tenant().snapshot.createPolicy({ ...base, weekday: 1, timeZone: "Mars/Olympus" }));
     expect(badZone.message).toContain("Time zone must be an IANA time zone");
     expect(await h.db.select().from(snapshotPolicies)).toEqual([]);
@@ -119,5 +121,37 @@ describe(`snapshot policies (${testDbKind()})`, () => {
     expect((await error(api(h.db, t.callers.globex).snapshot.deletePolicy({ id: policy.id }))).code).toBe("NOT_FOUND");
     await tenant().snapshot.deletePolicy({ id: policy.id });
     expect(await tenant().snapshot.policies({ volumeId: rootId })).toEqual([]);
+  });
+
+  it("a destroyed volume's policy rests (no run, no failed run), wakes on recover and is deleted at expunge", async () => {
+    const zoneId = (await deployChoicesByName(h.db)).zoneId;
+    const [small] = await h.db.select().from(diskOfferings).where(eq(diskOfferings.name, "Small disk"));
+    const vol = await tenant().volume.create({ name: "policy-data", zoneId, diskOfferingId: small!.id });
+    const policy = await tenant().snapshot.createPolicy({
+      volumeId: vol.id,
+      frequency: "daily",
+      minute: 0,
+      hour: 5,
+      timeZone: "UTC",
+      retention: 1,
+    });
+    await h.db
+      .update(snapshotPolicies)
+      .set({ createdAt: new Date("2030-01-01T00:00:00Z") })
+      .where(eq(snapshotPolicies.id, policy.id));
+    const runsOf = () => h.db.select().from(snapshotPolicyRuns).where(eq(snapshotPolicyRuns.policyId, policy.id));
+    // Allocated (never placed): the due run is recorded with its reason, as before.
+    await runSnapshotPolicies(h.db, new Date("2030-01-01T05:01:00Z"));
+    expect((await runsOf()).map((r) => r.error)).toEqual([expect.stringContaining("allocated")]);
+    await tenant().volume.destroy({ id: vol.id });
+    await runSnapshotPolicies(h.db, new Date("2030-01-02T05:01:00Z"));
+    expect(await runsOf()).toHaveLength(1);
+    await tenant().volume.recover({ id: vol.id });
+    await runSnapshotPolicies(h.db, new Date("2030-01-03T05:01:00Z"));
+    expect(await runsOf()).toHaveLength(2);
+    await tenant().volume.destroy({ id: vol.id });
+    const expunged = await tenant().volume.expunge({ id: vol.id });
+    expect((await waitForJob(h.db, expunged.jobId)).status).toBe("succeeded");
+    expect(await h.db.select().from(snapshotPolicies).where(eq(snapshotPolicies.id, policy.id))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, ne } from "drizzle-orm";
+import { and, asc, count, desc, eq, ne, notInArray } from "drizzle-orm";
 import type { Db } from "@/db";
 import { snapshotPolicies, snapshotPolicyRuns, snapshots, volumes } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
@@ -80,7 +80,9 @@ export async function runSnapshotPolicies(db: Db, now: Date = new Date()) {
     .select({ policy: snapshotPolicies, vol: volumes })
     .from(snapshotPolicies)
     .innerJoin(volumes, eq(volumes.id, snapshotPolicies.volumeId))
-    .where(ne(volumes.state, "expunged"));
+    // A destroyed (recoverable), failed or expunged volume's policies rest: no run, no failed run
+    // every period. Recovery wakes them; expunge deletes them (volume.expunge).
+    .where(notInArray(volumes.state, ["destroyed", "error", "expunged"]));
   for (const { policy, vol } of rows) {
     const due = lastDueAt(specOf(policy), now);
     if (due && due >= policy.createdAt) await runDue(db, policy, vol, due);

@@ -103,6 +103,32 @@ describe(`volume snapshots on the simulator (${testDbKind()})`, () => {
     expect(await tenant().snapshot.list({ volumeId: rootId })).toEqual([]);
   });
 
+  it("counts against secondary storage: the volume's size while taken, the stored GiB once Ready, none after delete", async () => {
+    const secondary = async () =>
+      (await accountLimits(h.db, t.tenantAccount.id)).find((r) => r.resourceType === "secondary_storage_gib")!.used;
+    const root = (await h.db.select().from(volumes).where(eq(volumes.id, rootId)))[0]!;
+    const before = await secondary();
+    await setSimLatency(h.db, { takeSnapshot: 400 });
+    const r = await tenant().snapshot.take({ volumeId: rootId });
+    expect(await secondary()).toBe(before + root.sizeGib);
+    expect((await waitForJob(h.db, r.jobId)).status).toBe("succeeded");
+    await setSimLatency(h.db, {});
+    const snap = await snapRow(r.id);
+    const stored = Math.max(1, Math.ceil(Number(snap.sizeBytes) / 1024 ** 3));
+    expect(snap.countedGib).toBe(stored);
+    expect(await secondary()).toBe(before + stored);
+    // A limit below the volume's size refuses the next take, changing nothing.
+    await api(h.db, t.callers.admin).limit.setForAccount({
+      accountId: t.tenantAccount.id,
+      limits: { secondary_storage_gib: before + stored },
+    });
+    const refused = await error(tenant().snapshot.take({ volumeId: rootId }));
+    expect(refused.message).toMatch(/secondary/i);
+    await api(h.db, t.callers.admin).limit.setForAccount({ accountId: t.tenantAccount.id, limits: { secondary_storage_gib: 400 } });
+    await ok(tenant().snapshot.delete({ id: r.id }));
+    expect([(await snapRow(r.id)).countedGib, await secondary()]).toEqual([0, before]);
+  });
+
   it("a take that fails leaves an Error snapshot that holds no limit", async () => {
     const before = await usedSnapshots();
     await injectFault(h.db, { operation: "takeSnapshot", remaining: 1, transient: false });
@@ -110,6 +136,7 @@ describe(`volume snapshots on the simulator (${testDbKind()})`, () => {
     expect((await waitForJob(h.db, r.jobId)).status).toBe("failed");
     await clearFaults(h.db);
     expect((await snapRow(r.id)).state).toBe("error");
+    expect((await snapRow(r.id)).countedGib).toBe(0);
     expect(await usedSnapshots()).toBe(before);
     await ok(tenant().snapshot.delete({ id: r.id }));
     expect(await usedSnapshots()).toBe(before);

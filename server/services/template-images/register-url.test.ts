@@ -12,7 +12,7 @@ import type { DbHandle } from "@/db";
 import { resourceCounters, templates, zones } from "@/db/schema";
 import { openTestDb } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
-import { testWorkers, waitForJob } from "@/test/orchestrator";
+import { testWorkers, usageSequence, waitForJob } from "@/test/orchestrator";
 import { addressProblem } from "./address-policy";
 import { storeDirectory } from "./store-files";
 
@@ -207,6 +207,8 @@ describe("template from a URL", () => {
     expect(iso.status).toBe("ready");
     expect(iso.format).toBe("iso");
     expect((await tenantApi().template.listImages({ kind: "iso" })).map((x) => x.id)).toEqual([iso.id]);
+    // ISOs bill as ISO.CREATE / ISO.DELETE (CloudStack's names), from Ready to delete.
+    expect(await usageSequence(h.db, iso.id)).toEqual(["ISO.CREATE"]);
   });
 
   it("follows at most three redirects", async () => {

@@ -7,6 +7,7 @@ import type { DbOrTx } from "@/db";
 import { templates } from "@/db/schema";
 import { recordEvent } from "@/server/core/events";
 import { consume } from "@/server/core/limits";
+import { recordTemplateUsage } from "@/server/core/usage";
 import { type ImageFormat, parseChecksum } from "@/lib/validation/templates";
 import { checkImage } from "./check-image";
 import { ImageError } from "./image-error";
@@ -16,7 +17,7 @@ type Store = { name: string; path: string };
 
 export interface StoredImage {
   path: string;
-  format: "qcow2" | "iso";
+  format: "qcow2" | "iso" | "simulator";
   storedBytes: number;
   virtualBytes: number;
 }
@@ -82,6 +83,8 @@ export async function markReady(tx: DbOrTx, templateId: string, img: StoredImage
     })
     .where(eq(templates.id, t.id))
     .returning();
+  // Once per template: only the transaction that moved it to Ready gets here.
+  if (u) await recordTemplateUsage(tx, "CREATE", u, { key: `${u.id}:CREATE` });
   await recordEvent(tx, {
     type: img.format === "iso" ? "ISO.READY" : "TEMPLATE.READY",
     description: `${img.format === "iso" ? "ISO" : "Template"} ${t.name} is ready (${img.format}, ${storedGib} GiB stored)`,

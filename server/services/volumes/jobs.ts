@@ -1,11 +1,12 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Tx } from "@/db";
-import { instances, volumes } from "@/db/schema";
+import { instances, snapshotPolicies, volumes } from "@/db/schema";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
-import { DriverError, type HostRef, type VolumeCopier, type VolumeRef } from "@/server/orchestrator/drivers/types";
+import { DriverError, type VolumeCopier } from "@/server/orchestrator/drivers/types";
 import { releaseFromPool } from "@/server/orchestrator/planner/storage";
-import { hostForVolume, loadVolumeRef } from "@/server/orchestrator/volume-ref";
+import { loadVolumeRef } from "@/server/orchestrator/volume-ref";
+import { volumeJobTarget, volumeTarget } from "./job-target";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
 import { defineJob } from "@/server/orchestrator/jobs/registry";
 import { release } from "@/server/core/limits";
@@ -57,27 +58,14 @@ async function loadInstance(db: Db, id: string | null) {
   return vm;
 }
 
-/** The host and the driver's reference for working on the volume (on `poolId`, its own pool by default). */
-export async function volumeTarget(
-  db: Db,
-  vol: Volume,
-  poolId: string | null = vol.storagePoolId,
-): Promise<{ host: HostRef; ref: VolumeRef }> {
-  const ref = await loadVolumeRef(db, vol, poolId);
-  if (!ref) throw new DriverError(`Volume ${vol.name} has no storage pool`);
-  const host = await hostForVolume(db, vol, poolId);
-  if (!host) throw new DriverError(`No host that is up can reach the storage pool of volume ${vol.name}; bring one up and retry`, true);
-  return { host, ref };
-}
+export { volumeTarget };
 
 const attach = defineJob({
   type: "volume.attach",
   input: attachInput,
   async run(ctx) {
-    const vol = await loadVolume(ctx.db, ctx.job.resourceId);
+    const { vol, host, ref, driver } = await volumeJobTarget(ctx.db, ctx.job.resourceId);
     const vm = await loadInstance(ctx.db, vol.instanceId);
-    const { host, ref } = await volumeTarget(ctx.db, vol);
-    const driver = driverFor(host);
     if (ctx.input.placed)
       await ctx.step("create", () => driver.createVolume(host, ref, { sizeGib: vol.sizeGib }), {
         progress: 50,
@@ -114,11 +102,10 @@ const detach = defineJob({
   type: "volume.detach",
   input: detachInput,
   async run(ctx) {
-    const vol = await loadVolume(ctx.db, ctx.job.resourceId);
+    const { vol, host, ref, driver } = await volumeJobTarget(ctx.db, ctx.job.resourceId);
     const vm = await loadInstance(ctx.db, vol.instanceId);
-    const { host, ref } = await volumeTarget(ctx.db, vol);
     await ctx.progress(30, `Unplugging the volume from ${vm.name}`);
-    await ctx.step("detach", () => driverFor(host).detachVolume(host, vmInternalName(vm), ref, vol.deviceTarget!));
+    await ctx.step("detach", () => driver.detachVolume(host, vmInternalName(vm), ref, vol.deviceTarget!));
     await ctx.finish(async (tx) => {
       await lockVolume(tx, vol.id);
       const ready = await transitionVolume(tx, vol.id, { from: "detaching", to: "ready", set: { instanceId: null, deviceTarget: null } });
@@ -138,14 +125,13 @@ const resize = defineJob({
   type: "volume.resize",
   input: resizeInput,
   async run(ctx) {
-    const vol = await loadVolume(ctx.db, ctx.job.resourceId);
+    const { vol, host, ref, driver } = await volumeJobTarget(ctx.db, ctx.job.resourceId);
     const { toGib } = ctx.input;
     const vm = vol.instanceId ? await loadInstance(ctx.db, vol.instanceId) : null;
-    const { host, ref } = await volumeTarget(ctx.db, vol);
     // Online (blockresize) while the VM runs; offline otherwise.
     const running = vm?.state === "running" ? vmInternalName(vm) : undefined;
     await ctx.progress(30, running ? `Growing the volume online in ${vm!.name}` : "Growing the volume");
-    await ctx.step("resize", () => driverFor(host).resizeVolume(host, ref, toGib, running));
+    await ctx.step("resize", () => driver.resizeVolume(host, ref, toGib, running));
     await ctx.finish(async (tx) => {
       await lockVolume(tx, vol.id);
       const ready = await transitionVolume(tx, vol.id, { from: "resizing", to: "ready" });
@@ -195,6 +181,8 @@ const expunge = defineJob({
         set: { removedAt: new Date(), storagePoolId: null },
       });
       if (!gone) return { state: current.state };
+      // Its recurring snapshot policies end with it (its snapshots stay until deleted).
+      await tx.delete(snapshotPolicies).where(eq(snapshotPolicies.volumeId, vol.id));
       if (current.storagePoolId) await releaseFromPool(tx, current.storagePoolId, current.sizeGib);
       // A volume never destroyed (Error) still counts: given back now, once.
       if (countsAgainstLimits(current)) {

@@ -46,6 +46,9 @@ const operationHelp: Record<SimulatorOperationName, string> = {
   takeVmSnapshot: "take a VM snapshot",
   revertVmSnapshot: "revert a VM to a VM snapshot",
   deleteVmSnapshot: "delete a VM snapshot",
+  createVolumeFromSnapshot: "create a volume from a snapshot",
+  exportSnapshot: "write a snapshot as a template",
+  exportVolume: "write a volume as a template",
 };
 
 /** A delay to edit in place: checked as typed, saved on its own. */

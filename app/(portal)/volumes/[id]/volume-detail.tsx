@@ -6,7 +6,14 @@ import { None } from "@/components/resource/cells";
 import { formatDateTime, formatGib, formatRelative } from "@/components/resource/format";
 import { JobProgress, jobNoun } from "@/components/resource/job-progress";
 import { PoliciesCard, SnapshotsCard } from "@/components/resource/volume-snapshots";
-import { useVolumeActions, volumeBusyStates, VolumeStateBadge, volumeTypeLabel, whyNotVolume } from "@/components/resource/volume-actions";
+import {
+  useVolumeActions,
+  volumeBusyStates,
+  VolumeStateBadge,
+  volumeTypeLabel,
+  whyNotCopy,
+  whyNotVolume,
+} from "@/components/resource/volume-actions";
 import { useCaller } from "@/components/shell/caller-context";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -82,6 +89,20 @@ export function VolumeDetail({ id }: { id: string }) {
                 {actions.labels[op]}
               </Button>
             ))}
+            {/* "Snapshot now" is the Snapshots card's own button on this page. */}
+            {actions.copyActions
+              .filter((a) => a === "template")
+              .map((a) => (
+                <Button
+                  key={a}
+                  variant="secondary"
+                  disabled={!!whyNotCopy(a, v)}
+                  title={whyNotCopy(a, v) ?? undefined}
+                  onClick={() => actions.copy(a, v)}
+                >
+                  {actions.copyLabels[a]}
+                </Button>
+              ))}
           </div>
         }
       />

@@ -12,6 +12,7 @@ import {
   type PoolRef,
   type PoolUsageReader,
   type VolumeCopier,
+  type ExportedImage,
   type SnapshotFile,
   type TakeSnapshotOptions,
   type VmSpec,
@@ -37,6 +38,7 @@ import { allowedUriProblem, ToolError, virsh } from "./run";
 import { ejectIso, insertIso } from "./iso";
 import { isHelperDomain, LibvirtSnapshots } from "./snapshots";
 import { LibvirtVmSnapshots } from "./vm-snapshots";
+import { LibvirtImageMaker } from "./images-from";
 import { isVolMissing, poolAllocation, volumeFiles, withPool, type VirshCall } from "./storage";
 import { deleteFile, isLayerPath, LibvirtVolumes, withXmlFile } from "./volumes";
 import { cpuTuneFor, domainXml, NAME_RE, type NicDef } from "./xml";
@@ -92,6 +94,8 @@ export class LibvirtDriver implements HypervisorDriver, VolumeCopier, NetworkDri
   readonly snapshots = new LibvirtSnapshots((host) => this.conn(host));
   /** VM snapshots: internal qcow2 snapshots (vm-snapshots.ts says why and what this libvirt allows). */
   readonly vmSnapshots = new LibvirtVmSnapshots((host) => this.conn(host));
+  /** Volumes and templates made from snapshots and volumes: the ImageMaker methods below adapt it. */
+  readonly images = new LibvirtImageMaker((host) => this.conn(host), this.volumes, this.snapshots);
 
   /** Guest networks: bridge, router namespace, dnsmasq, nftables, haproxy (network/router.ts). */
   readonly networks: LibvirtNetworks;
@@ -215,6 +219,19 @@ export class LibvirtDriver implements HypervisorDriver, VolumeCopier, NetworkDri
   /** Snapshot files live on the Stratus server's secondary store: no host is involved. */
   deleteSnapshot(_host: HostRef, snap: SnapshotFile, children: SnapshotFile[]): Promise<SnapshotFile[]> {
     return this.snapshots.delete(snap, children);
+  }
+
+  createVolumeFromSnapshot(host: HostRef, vol: VolumeRef, snap: SnapshotFile, sizeGib: number): Promise<VolumeInfo> {
+    return this.images.volumeFromSnapshot(host, vol, snap, sizeGib);
+  }
+
+  /** Snapshot files and templates both live on the Stratus server's secondary store: no host is involved. */
+  exportSnapshot(_host: HostRef, snap: SnapshotFile, target: string): Promise<ExportedImage> {
+    return this.images.exportSnapshot(snap, target);
+  }
+
+  exportVolume(host: HostRef, vol: VolumeRef, target: string): Promise<ExportedImage> {
+    return this.images.exportVolume(host, vol, target);
   }
 
   volumeInfo(host: HostRef, vol: VolumeRef): Promise<VolumeInfo | "missing"> {

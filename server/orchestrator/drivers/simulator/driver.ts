@@ -14,6 +14,7 @@ import {
   type ConsoleEndpoint,
   type DriverVm,
   type DriverVmState,
+  type ExportedImage,
   type HostFacts,
   type HostRef,
   type HypervisorDriver,
@@ -412,6 +413,42 @@ export class SimulatorDriver implements HypervisorDriver, VolumeCopier, PoolUsag
     await this.enter("deleteSnapshot", host);
     await this.db.delete(simulatorSnapshots).where(eq(simulatorSnapshots.id, snap.id));
     return children.map((c) => ({ ...c, parentFile: snap.parentFile, kind: snap.parentFile ? "incremental" : "full" }));
+  }
+
+  // Volumes and templates from snapshots and volumes: sizes carried over, no bytes written.
+
+  async createVolumeFromSnapshot(host: HostRef, vol: VolumeRef, snap: SnapshotFile, sizeGib: number): Promise<VolumeInfo> {
+    await this.enter("createVolumeFromSnapshot", host);
+    const saved = await this.savedSnapshot(snap);
+    await this.db
+      .insert(simulatorVolumes)
+      .values({
+        poolId: vol.pool.id,
+        name: vol.name,
+        capacityBytes: Math.max(Number(saved.capacityBytes), sizeGib * GIB),
+        allocationBytes: saved.allocationBytes,
+      })
+      .onConflictDoNothing();
+    return SimulatorDriver.info((await this.volumeRow(vol))!);
+  }
+
+  async exportSnapshot(host: HostRef, snap: SnapshotFile): Promise<ExportedImage> {
+    await this.enter("exportSnapshot", host);
+    const saved = await this.savedSnapshot(snap);
+    return { bytes: Number(saved.allocationBytes), virtualBytes: Number(saved.capacityBytes) };
+  }
+
+  async exportVolume(host: HostRef, vol: VolumeRef): Promise<ExportedImage> {
+    await this.enter("exportVolume", host);
+    const row = await this.volumeRow(vol);
+    if (!row) throw new DriverError(`Volume ${vol.name} does not exist on pool ${vol.pool.path}`);
+    return { bytes: Number(row.allocationBytes), virtualBytes: Number(row.capacityBytes) };
+  }
+
+  private async savedSnapshot(snap: SnapshotFile) {
+    const [saved] = await this.db.select().from(simulatorSnapshots).where(eq(simulatorSnapshots.id, snap.id));
+    if (!saved) throw new DriverError(`Snapshot ${snap.id} is not on the secondary store`);
+    return saved;
   }
 
   private static snapshotFile(row: { id: string; capacityBytes: number; allocationBytes: number }, file: string): SnapshotFile {
