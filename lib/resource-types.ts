@@ -40,6 +40,7 @@ export const meteredResourceTypes: readonly ResourceType[] = [
   "snapshots",
   "templates",
   "secondary_storage_gib",
+  "networks",
 ];
 
 /** Stratus's built-in limits of a new user account (CloudStack-like); other account types and domains start unlimited. */

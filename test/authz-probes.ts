@@ -4,6 +4,7 @@ import {
   clusters,
   diskOfferings,
   hosts,
+  nics,
   pods,
   secondaryStores,
   snapshotPolicies,
@@ -11,9 +12,11 @@ import {
   storagePools,
   templates,
   users,
+  zoneVlanRanges,
 } from "@/db/schema";
 import { createComputeOffering } from "@/server/services/offerings/compute";
 import { createDiskOffering } from "@/server/services/offerings/disk";
+import { createNetworkOffering } from "@/server/services/offerings/network";
 import { deployInstances } from "@/server/services/instances/operations";
 import { createVolume } from "@/server/services/volumes/operations";
 import { startSession } from "@/server/auth/session";
@@ -78,6 +81,21 @@ const inputs: Record<string, Probe> = {
   "capacity.summary": () => undefined,
   ...offeringProbes("computeOffering", { cpuCores: 1, cpuMhz: 1000, memoryMib: 512 }),
   ...offeringProbes("diskOffering", { sizeGib: 5 }),
+  ...offeringProbes("networkOffering", { guestType: "isolated" }),
+  "network.list": () => ({ search: "acme" }),
+  "network.get": (v) => ({ id: v.ids.network }),
+  "network.choices": (v) => ({ zoneId: v.ids.zone }),
+  "network.create": (v) => ({ name: "intruder", zoneId: v.ids.zone, networkOfferingId: v.ids.networkOffering }),
+  "network.delete": (v) => ({ id: v.ids.network }),
+  "network.restart": (v) => ({ id: v.ids.network }),
+  "nic.list": (v) => ({ instanceId: v.ids.instance }),
+  "nic.add": (v) => ({ instanceId: v.ids.instance, networkId: v.ids.network }),
+  "nic.remove": (v) => ({ instanceId: v.ids.instance, nicId: v.ids.nic }),
+  "nic.updateIp": (v) => ({ instanceId: v.ids.instance, nicId: v.ids.nic, ip: "10.1.1.200" }),
+  "zoneNetwork.get": (v) => ({ zoneId: v.ids.zone }),
+  "zoneNetwork.update": (v) => ({ zoneId: v.ids.zone, guestCidr: "10.9.0.0/24" }),
+  "zoneNetwork.addVlanRange": (v) => ({ zoneId: v.ids.zone, startId: 4000, endId: 4010 }),
+  "zoneNetwork.removeVlanRange": (v) => ({ id: v.ids.vlanRange }),
   "instance.list": (v) => ({ accountId: v.accountId }),
   "instance.get": (v) => ({ id: v.ids.instance }),
   "instance.deployChoices": () => undefined,
@@ -169,7 +187,7 @@ const inputs: Record<string, Probe> = {
 const newImage = (v: Victim) => ({ name: "intruder", osType: "Linux", zoneId: v.ids.zone, format: "qcow2", isPublic: true });
 
 /** The six offering procedures, aimed at an offering scoped to the victim's domain. */
-function offeringProbes(r: "computeOffering" | "diskOffering", size: Record<string, number>): Record<string, Probe> {
+function offeringProbes(r: "computeOffering" | "diskOffering" | "networkOffering", size: Record<string, unknown>): Record<string, Probe> {
   return {
     [`${r}.list`]: () => ({ search: "acme" }),
     [`${r}.get`]: (v) => ({ id: v.ids[r] }),
@@ -230,6 +248,15 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "diskOffering.get": "offering.read",
   "computeOffering.list": "offering.read",
   "diskOffering.list": "offering.read",
+  "networkOffering.get": "offering.read",
+  "networkOffering.list": "offering.read",
+  "network.list": null,
+  "network.choices": null,
+  "network.create": null,
+  "zoneNetwork.get": "infra.read",
+  "zoneNetwork.update": "infra.manage",
+  "zoneNetwork.addVlanRange": "infra.manage",
+  "zoneNetwork.removeVlanRange": "infra.manage",
   "zone.get": "infra.read",
   "pod.get": "infra.read",
   "cluster.get": "infra.read",
@@ -252,7 +279,8 @@ const permissionOf: Record<string, Permission | null | undefined> = {
 };
 // Instances, volumes and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
 for (const p of Object.keys(inputs))
-  if (["instance.", "volume.", "snapshot.", "job.", "console.", "session."].some((prefix) => p.startsWith(prefix))) permissionOf[p] = null;
+  if (["instance.", "volume.", "snapshot.", "job.", "console.", "session.", "network.", "nic."].some((prefix) => p.startsWith(prefix)))
+    permissionOf[p] = null;
 // Moving a volume between pools is the root admin's (pools are infrastructure).
 permissionOf["volume.migrate"] = "infra.manage";
 
@@ -264,7 +292,7 @@ export const authzProbes = {
     if (explicit !== undefined) return explicit === null || can(caller.accountType, explicit);
     const [resource] = path.split(".");
     const manage = (
-      resource === "computeOffering" || resource === "diskOffering"
+      resource === "computeOffering" || resource === "diskOffering" || resource === "networkOffering"
         ? "offering.manage"
         : ["zone", "pod", "cluster", "host", "storagePool", "secondaryStore"].includes(resource!)
           ? "infra.manage"
@@ -291,6 +319,14 @@ export const authzProbes = {
       customSize: false,
       storageTags: [],
     });
+    const network = await createNetworkOffering(db, admin, {
+      name: "Acme secret network",
+      domainId: t.domains.acme.id,
+      guestType: "isolated",
+      services: ["Dhcp"],
+      egressDefault: "allow",
+      rateLimitMbps: null,
+    });
     const choices = await deployChoicesByName(db);
     const [vm] = await deployInstances(db, t.callers.tenant, { ...choices, name: "acme-secret-vm", count: 1 });
     const [publicDisk] = await db.select({ id: diskOfferings.id }).from(diskOfferings).where(eq(diskOfferings.name, "Small disk"));
@@ -307,6 +343,10 @@ export const authzProbes = {
       user: u!.id,
       computeOffering: compute.id,
       diskOffering: disk.id,
+      networkOffering: network.id,
+      network: await one(db.select({ id: nics.networkId }).from(nics).where(eq(nics.instanceId, vm!.id))),
+      nic: await one(db.select({ id: nics.id }).from(nics).where(eq(nics.instanceId, vm!.id))),
+      vlanRange: await one(db.select({ id: zoneVlanRanges.id }).from(zoneVlanRanges)),
       instance: vm!.id,
       job: vm!.jobId,
       volume: volume.id,
@@ -363,6 +403,9 @@ export const authzProbes = {
       ids.user,
       ids.computeOffering,
       ids.diskOffering,
+      ids.networkOffering,
+      ids.network,
+      ids.nic,
       ids.instance,
       ids.job,
       ids.volume,
@@ -384,6 +427,7 @@ export const authzProbes = {
         "Team A",
         "Acme secret compute",
         "Acme secret disk",
+        "Acme secret network",
         "acme-secret-vm",
         "acme-secret-volume",
         "acme-secret-template",

@@ -14,3 +14,4 @@ export * from "./simulator";
 export * from "./metrics";
 export * from "./sessions";
 export * from "./snapshots";
+export * from "./networks";

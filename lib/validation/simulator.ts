@@ -28,6 +28,9 @@ export const simulatorOperationNames = [
   "takeSnapshot",
   "restoreSnapshot",
   "deleteSnapshot",
+  "applyNetwork",
+  "destroyNetwork",
+  "checkNetwork",
 ] as const;
 export type SimulatorOperationName = (typeof simulatorOperationNames)[number];
 

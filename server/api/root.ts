@@ -16,6 +16,7 @@ import { capacityRouter } from "./routers/capacity";
 import { metricsRouter } from "./routers/metrics";
 import { templateRouter } from "./routers/template";
 import { consoleRouter } from "./routers/console";
+import { networkRouter, nicRouter, zoneNetworkRouter } from "./routers/network";
 
 export const appRouter = createTRPCRouter({
   session: sessionRouter,
@@ -35,6 +36,9 @@ export const appRouter = createTRPCRouter({
   template: templateRouter,
   metrics: metricsRouter,
   console: consoleRouter,
+  network: networkRouter,
+  nic: nicRouter,
+  zoneNetwork: zoneNetworkRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,5 @@
 import { and, eq, isNull, or, sql, type SQL } from "drizzle-orm";
-import { accounts, domains, events, instances, jobs, snapshots, templateShares, templates, users, volumes } from "@/db/schema";
+import { accounts, domains, events, instances, jobs, networks, snapshots, templateShares, templates, users, volumes } from "@/db/schema";
 import { type Caller, domainPathCondition, isRootAdmin, ownedCondition } from "./caller";
 
 /**
@@ -19,6 +19,10 @@ export const volumeScope = (c: Caller): SQL | undefined =>
 /** Volume snapshots (destroyed ones are filtered separately). */
 export const snapshotScope = (c: Caller): SQL | undefined =>
   ownedCondition(c, { accountId: snapshots.accountId, domainPath: snapshots.domainPath });
+
+/** Guest networks (an account's own; resellers their subtree's). */
+export const networkScope = (c: Caller): SQL | undefined =>
+  ownedCondition(c, { accountId: networks.accountId, domainPath: networks.domainPath });
 
 export const jobScope = (c: Caller): SQL | undefined => ownedCondition(c, { accountId: jobs.accountId, domainPath: jobs.domainPath });
 

@@ -132,3 +132,28 @@ export async function recordSnapshotUsage(tx: DbOrTx, type: SnapshotUsageType, s
     })
     .onConflictDoNothing({ target: usageEvents.idempotencyKey });
 }
+
+export type NetworkUsageType = "NETWORK.CREATE" | "NETWORK.DELETE";
+
+/** A network's billing fact, in the transaction that counts (create) or gives back (delete) its `networks` limit. */
+export async function recordNetworkUsage(
+  tx: DbOrTx,
+  type: NetworkUsageType,
+  n: { id: string; name: string; accountId: string; domainId: string; zoneId: string; networkOfferingId: string; cidr: string | null },
+  opts: { key?: string } = {},
+) {
+  await tx
+    .insert(usageEvents)
+    .values({
+      type,
+      accountId: n.accountId,
+      domainId: n.domainId,
+      zoneId: n.zoneId,
+      resourceId: n.id,
+      resourceName: n.name,
+      offeringId: n.networkOfferingId,
+      details: { cidr: n.cidr },
+      idempotencyKey: opts.key ?? `${n.id}:${type}:${randomUUID()}`,
+    })
+    .onConflictDoNothing({ target: usageEvents.idempotencyKey });
+}

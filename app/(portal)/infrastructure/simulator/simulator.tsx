@@ -43,6 +43,9 @@ const operationHelp: Record<SimulatorOperationName, string> = {
   takeSnapshot: "take a volume snapshot",
   restoreSnapshot: "revert a volume to a snapshot",
   deleteSnapshot: "delete a volume snapshot",
+  applyNetwork: "apply a network's desired state on a host (deploy, restart, repair)",
+  destroyNetwork: "remove a network from a host (delete)",
+  checkNetwork: "compare a host's network with the database (the reconciler)",
 };
 
 /** A delay to edit in place: checked as typed, saved on its own. */
