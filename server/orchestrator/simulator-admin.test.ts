@@ -84,6 +84,9 @@ describe(`simulator administration (${testDbKind()})`, () => {
       takeSnapshot: 0,
       restoreSnapshot: 0,
       deleteSnapshot: 0,
+      applyNetwork: 0,
+      destroyNetwork: 0,
+      checkNetwork: 0,
     });
     const t0 = Date.now();
     await simulatorDriver()!.ping(hostRefs[0]!);

@@ -296,8 +296,12 @@ describe(`network model on the simulator (${testDbKind()})`, () => {
       .from(networks)
       .where(and(eq(networks.accountId, t.tenantAccount.id), eq(networks.isDefault, true)));
     const other = api(h.db, t.callers.globex);
-    for (const p of [other.network.get({ id: def!.id }), other.network.delete({ id: def!.id }), other.network.restart({ id: def!.id })])
-      expect((await error(p)).code).toBe("NOT_FOUND");
+    for (const call of [
+      () => other.network.get({ id: def!.id }),
+      () => other.network.delete({ id: def!.id }),
+      () => other.network.restart({ id: def!.id }),
+    ])
+      expect((await error(call())).code).toBe("NOT_FOUND");
     const vm = (await h.db.select().from(nics).where(eq(nics.networkId, def!.id)))[0]!;
     expect((await error(other.nic.list({ instanceId: vm.instanceId }))).code).toBe("NOT_FOUND");
     const choices = await deployChoicesByName(h.db);

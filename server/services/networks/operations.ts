@@ -191,7 +191,12 @@ const jobTarget = (n: Network, caller: Caller) => ({
  * VLAN are given back when the row goes.
  */
 export async function deleteNetwork(db: Db, caller: Caller, id: string) {
-  const n = await getNetworkInScope(db, caller, id);
+  return removeNetwork(db, await getNetworkInScope(db, caller, id), caller.userId);
+}
+
+/** deleteNetwork for a network already authorised (or the system's: an account's cleanup, with `actor` who asked). */
+export async function removeNetwork(db: Db, n: Network, actor: string | null) {
+  const target = { resourceType: "network", resourceId: n.id, accountId: n.accountId, domainPath: n.domainPath, userId: actor };
   return retryOnDeadlock(() =>
     db.transaction(async (tx) => {
       // FOR UPDATE waits for deploys holding the row FOR KEY SHARE (allocating a NIC), then sees their NICs.
@@ -205,12 +210,12 @@ export async function deleteNetwork(db: Db, caller: Caller, id: string) {
           `Network ${n.name} still has ${nicCount} NIC${nicCount === 1 ? "" : "s"}; remove them or expunge their VMs first`,
         );
       if (locked.routerHostId === null) {
-        await removeNetworkRow(tx, locked, caller.userId);
-        return { jobId: (await recordCompletedJob(tx, { ...jobTarget(locked, caller), type: "network.delete" })).id };
+        await removeNetworkRow(tx, locked, actor);
+        return { jobId: (await recordCompletedJob(tx, { ...target, type: "network.delete" })).id };
       }
       await tx.update(networks).set({ state: "destroying", stateChangedAt: new Date() }).where(eq(networks.id, n.id));
-      await networkEvent(tx, locked, "NETWORK.DELETE", `Deleting network ${n.name}`, { actor: caller.userId });
-      return { jobId: (await enqueueJob(tx, { ...jobTarget(locked, caller), type: "network.delete" })).id };
+      await networkEvent(tx, locked, "NETWORK.DELETE", `Deleting network ${n.name}`, { actor });
+      return { jobId: (await enqueueJob(tx, { ...target, type: "network.delete" })).id };
     }),
   );
 }
