@@ -32,6 +32,8 @@ const jobVerbs: Record<string, string> = {
   "volume.recover": "Recovering",
   "volume.expunge": "Expunging",
   "volume.migrate": "Migrating",
+  "network.restart": "Restarting",
+  "network.delete": "Deleting",
 };
 const jobNouns: Record<string, string> = {
   "vm.deploy": "Deploy",
@@ -54,6 +56,11 @@ const jobNouns: Record<string, string> = {
   "snapshot.take": "Snapshot",
   "snapshot.revert": "Revert",
   "snapshot.delete": "Delete snapshot",
+  "network.restart": "Restart",
+  "network.delete": "Delete",
+  "vm.addNic": "Add NIC",
+  "vm.removeNic": "Remove NIC",
+  "vm.updateNicIp": "Change address",
 };
 
 /** "Stopping", "Deploying"… for a job type; unknown types read as the type itself. */
@@ -89,6 +96,8 @@ export function useJob(jobId: string | null | undefined, onDone?: (job: Job) => 
       queryClient.invalidateQueries({ queryKey: trpc.instance.pathKey() }),
       queryClient.invalidateQueries({ queryKey: trpc.limit.pathKey() }),
       queryClient.invalidateQueries({ queryKey: trpc.volume.pathKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.network.pathKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.nic.pathKey() }),
     ]).then(() => onDoneRef.current?.(job));
   }, [job, queryClient, trpc]);
   return query;

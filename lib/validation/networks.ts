@@ -4,6 +4,8 @@ import { isPrivate, parseCidr, parseIp } from "../ipv4";
 
 /** Networks, network offerings and zone network settings. Client-safe: forms reuse these. */
 
+const blankToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+
 export const networkGuestTypes = ["isolated", "shared", "l2"] as const;
 export const networkServices = ["Dhcp", "Dns", "SourceNat", "StaticNat", "PortForwarding", "Firewall", "Lb", "UserData"] as const;
 export const networkStates = ["allocated", "implemented", "shutdown", "destroying"] as const;
@@ -76,9 +78,9 @@ export const createNetworkInput = z.object({
   name: nameSchema,
   zoneId: idSchema,
   networkOfferingId: idSchema,
-  /** Omitted: the zone's default guest CIDR. */
-  cidr: guestCidrSchema().optional(),
-  dnsDomain: dnsDomainSchema.optional(),
+  /** Omitted (or empty in a form): the zone's default guest CIDR. */
+  cidr: z.preprocess(blankToUndefined, guestCidrSchema().optional()),
+  dnsDomain: z.preprocess(blankToUndefined, dnsDomainSchema.optional()),
 });
 export type CreateNetworkInput = z.infer<typeof createNetworkInput>;
 
@@ -89,7 +91,12 @@ export const networkListFilters = { zoneId: idSchema.optional(), state: z.enum(n
 export const nicRequestSchema = z.object({ networkId: idSchema, ip: ipSchema().optional() });
 export type NicRequest = z.infer<typeof nicRequestSchema>;
 
-export const addNicInput = z.object({ instanceId: idSchema, networkId: idSchema, ip: ipSchema().optional() });
+export const addNicInput = z.object({
+  instanceId: idSchema,
+  networkId: idSchema,
+  /** Empty: the next free address. */
+  ip: z.preprocess(blankToUndefined, ipSchema().optional()),
+});
 export const removeNicInput = z.object({ instanceId: idSchema, nicId: idSchema });
 export const updateNicIpInput = z.object({ instanceId: idSchema, nicId: idSchema, ip: ipSchema() });
 export const previewAddressesInput = z.object({ networks: z.array(nicRequestSchema).max(8) });

@@ -10,6 +10,7 @@ import { InstanceActionDialog, operationLabel, whyNot } from "@/components/resou
 import { InstanceMetrics } from "@/components/resource/instance-metrics";
 import { InstanceIso } from "./instance-iso";
 import { InstanceStorage } from "./instance-storage";
+import { InstanceNetworks } from "./instance-networks";
 import { formatSize, InstanceStateBadge, transitionalStates, type VmOperation } from "@/components/resource/instance-state";
 import { type Job, JobProgress, jobNoun } from "@/components/resource/job-progress";
 import type { RouterOutputs } from "@/components/resource/router-types";
@@ -180,7 +181,7 @@ export function InstanceDetail({ id }: { id: string }) {
               {vm.ipAddress ? (
                 <span className="font-mono text-slate-800">{vm.ipAddress}</span>
               ) : (
-                <span className="text-slate-500">Not assigned</span>
+                <span className="text-slate-500">None (no NIC on a network)</span>
               )}
             </Fact>
             {caller.accountType === "root_admin" && (
@@ -201,6 +202,8 @@ export function InstanceDetail({ id }: { id: string }) {
         {!destroyed && <InstanceMetrics instanceId={vm.id} hideWhenEmpty={vm.state !== "running"} />}
 
         <InstanceStorage vm={vm} />
+
+        {!destroyed && <InstanceNetworks vm={vm} />}
 
         <div className="grid gap-6 xl:grid-cols-2">
           <Card
