@@ -174,7 +174,7 @@ export function Zones() {
           </>
         )}
       </FormDialog>
-      <ZoneNetworkDialog zone={networkOf} onClose={() => setNetworkOf(null)} />
+      {networkOf && <ZoneNetworkDialog zone={networkOf} onClose={() => setNetworkOf(null)} />}
       {confirm.dialog}
     </>
   );

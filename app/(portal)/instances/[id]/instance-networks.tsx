@@ -36,7 +36,6 @@ export function InstanceNetworks({ vm }: { vm: NetVm }) {
   const [editing, setEditing] = useState<Nic | null>(null);
   const confirm = useConfirm();
   const invalidate = useInvalidate(["nic", "network", "instance"]);
-  const choices = useQuery({ ...trpc.network.choices.queryOptions({ zoneId: vm.zoneId }), enabled: adding });
   const reason = whyNot(vm);
   return (
     <Card
@@ -109,34 +108,7 @@ export function InstanceNetworks({ vm }: { vm: NetVm }) {
           />
         )}
       </WhenLoaded>
-      <FormDialog
-        open={adding}
-        onClose={() => setAdding(false)}
-        title={`Add a NIC to ${vm.name}`}
-        schema={addNicInput}
-        waitFor={{ query: choices, what: "networks" }}
-        defaultValues={{ instanceId: vm.id, networkId: "", ip: "" }}
-        submitLabel="Add NIC"
-        onSubmit={(v) => client.nic.add.mutate(v)}
-        invalidate={["nic", "network", "instance"]}
-        success={(r) => `NIC added${r.nic.ip ? ` with ${r.nic.ip}` : ""}; the next start attaches it`}
-      >
-        {(f) => (
-          <>
-            <SelectField
-              form={f}
-              name="networkId"
-              label="Network"
-              empty={choices.data?.networks.length ? "Choose a network…" : "You have no network in this zone yet"}
-              options={(choices.data?.networks ?? []).map((n) => ({
-                value: n.id,
-                label: `${n.name} (${n.cidr ?? "L2"})${n.nextIp ? ` · next free ${n.nextIp}` : ""}`,
-              }))}
-            />
-            <TextField form={f} name="ip" label="IP address (optional)" mono placeholder="Next free address" />
-          </>
-        )}
-      </FormDialog>
+      {adding && <AddNicDialog vm={vm} onClose={() => setAdding(false)} />}
       <FormDialog
         open={editing !== null}
         onClose={() => setEditing(null)}
@@ -152,5 +124,42 @@ export function InstanceNetworks({ vm }: { vm: NetVm }) {
       </FormDialog>
       {confirm.dialog}
     </Card>
+  );
+}
+
+/** Add a NIC: one of the account's networks in the VM's zone, with the address it would get. */
+function AddNicDialog({ vm, onClose }: { vm: NetVm; onClose: () => void }) {
+  const trpc = useTRPC();
+  const client = useTRPCClient();
+  const choices = useQuery(trpc.network.choices.queryOptions({ zoneId: vm.zoneId }));
+  return (
+    <FormDialog
+      open
+      onClose={onClose}
+      title={`Add a NIC to ${vm.name}`}
+      schema={addNicInput}
+      waitFor={{ query: choices, what: "networks" }}
+      defaultValues={{ instanceId: vm.id, networkId: "", ip: "" }}
+      submitLabel="Add NIC"
+      onSubmit={(v) => client.nic.add.mutate(v)}
+      invalidate={["nic", "network", "instance"]}
+      success={(r) => `NIC added${r.nic.ip ? ` with ${r.nic.ip}` : ""}; the next start attaches it`}
+    >
+      {(f) => (
+        <>
+          <SelectField
+            form={f}
+            name="networkId"
+            label="Network"
+            empty={choices.data?.networks.length ? "Choose a network…" : "You have no network in this zone yet"}
+            options={(choices.data?.networks ?? []).map((n) => ({
+              value: n.id,
+              label: `${n.name} (${n.cidr ?? "L2"})${n.nextIp ? ` · next free ${n.nextIp}` : ""}`,
+            }))}
+          />
+          <TextField form={f} name="ip" label="IP address (optional)" mono placeholder="Next free address" />
+        </>
+      )}
+    </FormDialog>
   );
 }
