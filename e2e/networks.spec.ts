@@ -68,6 +68,8 @@ for (const width of [1280, 390]) {
       await expect(page.getByText(`10.${third}.0.50`).first()).toBeVisible();
       await page.getByRole("link", { name: netName }).first().click();
       await expect(page.getByRole("heading", { name: netName, level: 1 })).toBeVisible();
+      // The title follows a client-side navigation a moment later.
+      await expect(page).toHaveTitle(/Network/);
       await expect(page.getByTestId("network-state")).toHaveText("Implemented", { timeout: 20_000 });
       await expect(page.getByRole("row", { name: new RegExp(vmName) })).toContainText(`10.${third}.0.50`);
       await expect(page.getByTestId("network-addresses")).toHaveText("252 free of 253");
