@@ -6,6 +6,7 @@ import {
   hosts,
   nics,
   pods,
+  publicIpRanges,
   secondaryStores,
   snapshotPolicies,
   snapshots,
@@ -17,6 +18,7 @@ import {
 import { createComputeOffering } from "@/server/services/offerings/compute";
 import { createDiskOffering } from "@/server/services/offerings/disk";
 import { createNetworkOffering } from "@/server/services/offerings/network";
+import { acquirePublicIp, addPublicIpRange } from "@/server/services/networks/public-ips";
 import { deployInstances } from "@/server/services/instances/operations";
 import { createVolume } from "@/server/services/volumes/operations";
 import { startSession } from "@/server/auth/session";
@@ -92,6 +94,18 @@ const inputs: Record<string, Probe> = {
   "nic.add": (v) => ({ instanceId: v.ids.instance, networkId: v.ids.network }),
   "nic.remove": (v) => ({ instanceId: v.ids.instance, nicId: v.ids.nic }),
   "nic.updateIp": (v) => ({ instanceId: v.ids.instance, nicId: v.ids.nic, ip: "10.1.1.200" }),
+  "publicIp.list": (v) => ({ networkId: v.ids.network }),
+  "publicIp.acquire": (v) => ({ networkId: v.ids.network }),
+  "publicIp.release": (v) => ({ id: v.ids.publicIp }),
+  "publicIpRange.list": (v) => ({ zoneId: v.ids.zone }),
+  "publicIpRange.add": (v) => ({
+    zoneId: v.ids.zone,
+    gateway: "203.0.113.1",
+    prefixLength: 24,
+    startIp: "203.0.113.200",
+    endIp: "203.0.113.210",
+  }),
+  "publicIpRange.remove": (v) => ({ id: v.ids.publicIpRange }),
   "zoneNetwork.get": (v) => ({ zoneId: v.ids.zone }),
   "zoneNetwork.update": (v) => ({ zoneId: v.ids.zone, guestCidr: "10.9.0.0/24" }),
   "zoneNetwork.addVlanRange": (v) => ({ zoneId: v.ids.zone, startId: 4000, endId: 4010 }),
@@ -253,6 +267,9 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "network.list": null,
   "network.choices": null,
   "network.create": null,
+  "publicIpRange.list": "infra.read",
+  "publicIpRange.add": "infra.manage",
+  "publicIpRange.remove": "infra.manage",
   "zoneNetwork.get": "infra.read",
   "zoneNetwork.update": "infra.manage",
   "zoneNetwork.addVlanRange": "infra.manage",
@@ -279,7 +296,11 @@ const permissionOf: Record<string, Permission | null | undefined> = {
 };
 // Instances, volumes and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
 for (const p of Object.keys(inputs))
-  if (["instance.", "volume.", "snapshot.", "job.", "console.", "session.", "network.", "nic."].some((prefix) => p.startsWith(prefix)))
+  if (
+    ["instance.", "volume.", "snapshot.", "job.", "console.", "session.", "network.", "nic.", "publicIp."].some((prefix) =>
+      p.startsWith(prefix),
+    )
+  )
     permissionOf[p] = null;
 // Moving a volume between pools is the root admin's (pools are infrastructure).
 permissionOf["volume.migrate"] = "infra.manage";
@@ -328,6 +349,14 @@ export const authzProbes = {
       rateLimitMbps: null,
     });
     const choices = await deployChoicesByName(db);
+    await addPublicIpRange(db, admin, {
+      zoneId: choices.zoneId,
+      gateway: "198.51.100.1",
+      prefixLength: 24,
+      vlan: null,
+      startIp: "198.51.100.10",
+      endIp: "198.51.100.20",
+    });
     const [vm] = await deployInstances(db, t.callers.tenant, { ...choices, name: "acme-secret-vm", count: 1 });
     const [publicDisk] = await db.select({ id: diskOfferings.id }).from(diskOfferings).where(eq(diskOfferings.name, "Small disk"));
     const volume = await createVolume(db, t.callers.tenant, {
@@ -347,6 +376,7 @@ export const authzProbes = {
       network: await one(db.select({ id: nics.networkId }).from(nics).where(eq(nics.instanceId, vm!.id))),
       nic: await one(db.select({ id: nics.id }).from(nics).where(eq(nics.instanceId, vm!.id))),
       vlanRange: await one(db.select({ id: zoneVlanRanges.id }).from(zoneVlanRanges)),
+      publicIpRange: await one(db.select({ id: publicIpRanges.id }).from(publicIpRanges)),
       instance: vm!.id,
       job: vm!.jobId,
       volume: volume.id,
@@ -396,6 +426,7 @@ export const authzProbes = {
       ),
       session: await startSession(db, { userId: u!.id, sessionVersion: 0, ip: "192.0.2.1", userAgent: "victim" }),
     };
+    ids.publicIp = (await acquirePublicIp(db, t.callers.tenant, ids.network!)).id;
     const secretIds = [
       ids.domain,
       ids.subDomain,
@@ -406,6 +437,7 @@ export const authzProbes = {
       ids.networkOffering,
       ids.network,
       ids.nic,
+      ids.publicIp,
       ids.instance,
       ids.job,
       ids.volume,
@@ -433,6 +465,7 @@ export const authzProbes = {
         "acme-secret-template",
         "acme-secret-snapshot",
         "192.0.2.1",
+        "198.51.100.10",
       ],
     };
   },

@@ -162,3 +162,58 @@ export const simulatorNetworks = pgTable(
   },
   (t) => [primaryKey({ columns: [t.hostId, t.networkId] })],
 );
+
+/** A zone's public address ranges (inclusive), on the public network behind `gateway`/`prefixLength`. */
+export const publicIpRanges = pgTable(
+  "public_ip_ranges",
+  {
+    id: id(),
+    zoneId: uuid("zone_id")
+      .notNull()
+      .references(() => zones.id, { onDelete: "cascade" }),
+    gateway: text("gateway").notNull(),
+    prefixLength: integer("prefix_length").notNull(),
+    vlan: integer("vlan"),
+    startIp: text("start_ip").notNull(),
+    endIp: text("end_ip").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("public_ip_ranges_zone_idx").on(t.zoneId)],
+);
+
+/**
+ * Public addresses acquired by networks: unique per zone (the constraint is what keeps two networks
+ * off one address); the first of a network is its source-NAT address (one per network).
+ */
+export const publicIps = pgTable(
+  "public_ips",
+  {
+    id: id(),
+    zoneId: uuid("zone_id")
+      .notNull()
+      .references(() => zones.id, { onDelete: "restrict" }),
+    rangeId: uuid("range_id")
+      .notNull()
+      .references(() => publicIpRanges.id, { onDelete: "restrict" }),
+    address: text("address").notNull(),
+    networkId: uuid("network_id")
+      .notNull()
+      .references(() => networks.id, { onDelete: "restrict" }),
+    accountId: uuid("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "restrict" }),
+    domainId: uuid("domain_id")
+      .notNull()
+      .references(() => domains.id, { onDelete: "restrict" }),
+    domainPath: text("domain_path").notNull(),
+    isSourceNat: boolean("is_source_nat").notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique("public_ips_zone_address_unique").on(t.zoneId, t.address),
+    uniqueIndex("public_ips_one_source_nat")
+      .on(t.networkId)
+      .where(sql`${t.isSourceNat}`),
+    index("public_ips_network_idx").on(t.networkId),
+  ],
+);

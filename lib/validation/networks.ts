@@ -128,3 +128,33 @@ export const addVlanRangeInput = z
   .refine((v) => v.startId <= v.endId, { path: ["endId"], message: "Last VLAN must be at least the first VLAN" });
 export const removeVlanRangeInput = z.object({ id: idSchema });
 export const zoneIdInput = z.object({ zoneId: idSchema });
+
+export const addPublicIpRangeInput = z
+  .object({
+    zoneId: idSchema,
+    gateway: ipSchema("Gateway"),
+    prefixLength: z
+      .number({ message: "Prefix length must be a number" })
+      .int({ message: "Prefix length must be a whole number" })
+      .min(8, { message: "Prefix length must be at least 8" })
+      .max(30, { message: "Prefix length must be at most 30" }),
+    vlan: vlanId("VLAN").nullable().default(null),
+    startIp: ipSchema("First address"),
+    endIp: ipSchema("Last address"),
+  })
+  .superRefine((v, ctx) => {
+    const [g, a, b] = [parseIp(v.gateway), parseIp(v.startIp), parseIp(v.endIp)];
+    if (g === null || a === null || b === null) return;
+    if (a > b) ctx.addIssue({ code: "custom", path: ["endIp"], message: "Last address must not be below the first address" });
+    const size = 2 ** (32 - v.prefixLength);
+    const net = g - (g % size);
+    for (const [k, x, label] of [
+      ["startIp", a, "First address"],
+      ["endIp", b, "Last address"],
+    ] as const)
+      if (x < net || x >= net + size) ctx.addIssue({ code: "custom", path: [k], message: `${label} must be in the gateway's network` });
+    if (g >= a && g <= b) ctx.addIssue({ code: "custom", path: ["gateway"], message: "Gateway must not be inside the range" });
+  });
+export const publicIpRangeIdInput = z.object({ id: idSchema });
+export const acquirePublicIpInput = z.object({ networkId: idSchema });
+export const publicIpIdInput = z.object({ id: idSchema });

@@ -16,7 +16,7 @@ import { capacityRouter } from "./routers/capacity";
 import { metricsRouter } from "./routers/metrics";
 import { templateRouter } from "./routers/template";
 import { consoleRouter } from "./routers/console";
-import { networkRouter, nicRouter, zoneNetworkRouter } from "./routers/network";
+import { networkRouter, nicRouter, publicIpRangeRouter, publicIpRouter, zoneNetworkRouter } from "./routers/network";
 
 export const appRouter = createTRPCRouter({
   session: sessionRouter,
@@ -39,6 +39,8 @@ export const appRouter = createTRPCRouter({
   network: networkRouter,
   nic: nicRouter,
   zoneNetwork: zoneNetworkRouter,
+  publicIp: publicIpRouter,
+  publicIpRange: publicIpRangeRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -157,3 +157,27 @@ export async function recordNetworkUsage(
     })
     .onConflictDoNothing({ target: usageEvents.idempotencyKey });
 }
+
+export type PublicIpUsageType = "NET.IPASSIGN" | "NET.IPRELEASE";
+
+/** A public address's billing fact, in the transaction that counts (acquire) or gives back (release) its `public_ips` limit. */
+export async function recordPublicIpUsage(
+  tx: DbOrTx,
+  type: PublicIpUsageType,
+  ip: { id: string; address: string; accountId: string; domainId: string; zoneId: string; networkId: string; isSourceNat: boolean },
+  opts: { key?: string } = {},
+) {
+  await tx
+    .insert(usageEvents)
+    .values({
+      type,
+      accountId: ip.accountId,
+      domainId: ip.domainId,
+      zoneId: ip.zoneId,
+      resourceId: ip.id,
+      resourceName: ip.address,
+      details: { networkId: ip.networkId, sourceNat: ip.isSourceNat },
+      idempotencyKey: opts.key ?? `${ip.id}:${type}:${randomUUID()}`,
+    })
+    .onConflictDoNothing({ target: usageEvents.idempotencyKey });
+}

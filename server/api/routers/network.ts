@@ -2,11 +2,15 @@ import { z } from "zod";
 import { createTRPCRouter, permissionProcedure, protectedProcedure } from "@/server/api/trpc";
 import { idSchema, listInputOf, sortKeysOf } from "@/lib/validation/common";
 import {
+  acquirePublicIpInput,
   addNicInput,
+  addPublicIpRangeInput,
   addVlanRangeInput,
   createNetworkInput,
   networkIdInput,
   networkListFilters,
+  publicIpIdInput,
+  publicIpRangeIdInput,
   removeNicInput,
   removeVlanRangeInput,
   updateNicIpInput,
@@ -17,6 +21,7 @@ import * as ops from "@/server/services/networks/operations";
 import * as nicOps from "@/server/services/networks/nic-operations";
 import { getNetworkDetail, listNetworks, networkChoices, networkSortable, nicsOfInstance } from "@/server/services/networks/queries";
 import * as zoneNet from "@/server/services/networks/zone-settings";
+import * as publicIps from "@/server/services/networks/public-ips";
 
 /** Guest networks: every signed-in caller's own account; admins also see their scope's. */
 export const networkRouter = createTRPCRouter({
@@ -54,4 +59,28 @@ export const zoneNetworkRouter = createTRPCRouter({
   removeVlanRange: permissionProcedure("infra.manage")
     .input(removeVlanRangeInput)
     .mutation(({ ctx, input }) => zoneNet.removeVlanRange(ctx.db, ctx.caller, input.id)),
+});
+
+/** Public addresses of a network: acquire (the first is its source NAT), release. */
+export const publicIpRouter = createTRPCRouter({
+  list: protectedProcedure
+    .input(z.object({ networkId: idSchema }))
+    .query(({ ctx, input }) => publicIps.listPublicIps(ctx.db, ctx.caller, input.networkId)),
+  acquire: protectedProcedure
+    .input(acquirePublicIpInput)
+    .mutation(({ ctx, input }) => publicIps.acquirePublicIp(ctx.db, ctx.caller, input.networkId)),
+  release: protectedProcedure.input(publicIpIdInput).mutation(({ ctx, input }) => publicIps.releasePublicIp(ctx.db, ctx.caller, input.id)),
+});
+
+/** A zone's public address ranges (root admin). */
+export const publicIpRangeRouter = createTRPCRouter({
+  list: permissionProcedure("infra.read")
+    .input(zoneIdInput)
+    .query(({ ctx, input }) => publicIps.listPublicIpRanges(ctx.db, ctx.caller, input.zoneId)),
+  add: permissionProcedure("infra.manage")
+    .input(addPublicIpRangeInput)
+    .mutation(({ ctx, input }) => publicIps.addPublicIpRange(ctx.db, ctx.caller, input)),
+  remove: permissionProcedure("infra.manage")
+    .input(publicIpRangeIdInput)
+    .mutation(({ ctx, input }) => publicIps.removePublicIpRange(ctx.db, ctx.caller, input.id)),
 });

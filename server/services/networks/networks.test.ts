@@ -5,7 +5,7 @@ import type { DbHandle } from "@/db";
 import { events, networkOfferings, networks, nics, simulatorNetworks, usageEvents, zoneVlanRanges } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
-import { deployChoicesByName, testWorkers, waitForJob } from "@/test/orchestrator";
+import { deployChoicesByName, testWorkers, waitFor, waitForJob } from "@/test/orchestrator";
 import { accountLimits } from "@/server/core/limits";
 import { reconcileNetworks } from "@/server/orchestrator/sync/networks";
 
@@ -254,6 +254,85 @@ describe(`network model on the simulator (${testDbKind()})`, () => {
     expect(ev!.level).toBe("warn");
     // Restart re-applies the same spec.
     await ok(tenant().network.restart({ id: def!.id }));
+  });
+
+  it("public IPs: admin ranges, acquire (the first is source NAT) and release, limits, usage, the router's public side", async () => {
+    const bad = await error(
+      admin().publicIpRange.add({
+        zoneId,
+        gateway: "203.0.113.1",
+        prefixLength: 24,
+        vlan: null,
+        startIp: "203.0.114.10",
+        endIp: "203.0.114.11",
+      }),
+    );
+    expect(bad.code).toBe("BAD_REQUEST");
+    expect(bad.message).toMatch(/^startIp: First address must be in the gateway's network/);
+    await admin().publicIpRange.add({
+      zoneId,
+      gateway: "203.0.113.1",
+      prefixLength: 24,
+      vlan: 50,
+      startIp: "203.0.113.10",
+      endIp: "203.0.113.12",
+    });
+    const overlap = await error(
+      admin().publicIpRange.add({
+        zoneId,
+        gateway: "203.0.113.1",
+        prefixLength: 24,
+        vlan: null,
+        startIp: "203.0.113.12",
+        endIp: "203.0.113.20",
+      }),
+    );
+    expect([overlap.code, fieldOf(overlap)]).toEqual(["CONFLICT", "startIp"]);
+    expect((await error(tenant().publicIpRange.list({ zoneId }))).code).toBe("FORBIDDEN");
+
+    const [def] = await h.db
+      .select()
+      .from(networks)
+      .where(and(eq(networks.accountId, t.tenantAccount.id), eq(networks.isDefault, true)));
+    const before = await used("public_ips");
+    const first = await tenant().publicIp.acquire({ networkId: def!.id });
+    const second = await tenant().publicIp.acquire({ networkId: def!.id });
+    expect([first.address, first.isSourceNat, second.address, second.isSourceNat]).toEqual(["203.0.113.10", true, "203.0.113.11", false]);
+    expect(await used("public_ips")).toBe(before + 2);
+    const facts = await h.db.select().from(usageEvents).where(eq(usageEvents.type, "NET.IPASSIGN"));
+    expect(facts.map((f) => f.resourceName).sort()).toEqual(["203.0.113.10", "203.0.113.11"]);
+    // The implemented network is applied again: the router holds both addresses, the first as source NAT.
+    await waitFor("the router's public side", async () => {
+      const [r] = await h.db
+        .select()
+        .from(simulatorNetworks)
+        .where(and(eq(simulatorNetworks.networkId, def!.id), eq(simulatorNetworks.role, "router")));
+      const pub = (r?.spec as { public: { addresses: string[]; sourceNat: string; vlan: number } | null }).public;
+      return pub?.addresses.length === 2 ? pub : null;
+    }).then((pub) => expect([pub.sourceNat, pub.vlan]).toEqual(["203.0.113.10", 50]));
+    // An L2 network has no router; another account's network is NOT_FOUND.
+    const other = await error(api(h.db, t.callers.globex).publicIp.acquire({ networkId: def!.id }));
+    expect(other.code).toBe("NOT_FOUND");
+    expect((await error(api(h.db, t.callers.globex).publicIp.release({ id: first.id }))).code).toBe("NOT_FOUND");
+    // The source NAT goes last; the range cannot be removed while addresses are in use.
+    expect((await error(tenant().publicIp.release({ id: first.id }))).code).toBe("PRECONDITION_FAILED");
+    const range = (await admin().publicIpRange.list({ zoneId }))[0]!;
+    expect([range.used, range.size]).toEqual([2, 3]);
+    expect((await error(admin().publicIpRange.remove({ id: range.id }))).code).toBe("PRECONDITION_FAILED");
+    // The zone runs out after the third.
+    const db = (await tenant().network.list({ search: "db" })).items[0]!;
+    await tenant().publicIp.acquire({ networkId: db.id });
+    const out = await error(tenant().publicIp.acquire({ networkId: db.id }));
+    expect([out.code, fieldOf(out)]).toEqual(["PRECONDITION_FAILED", "networkId"]);
+    await tenant().publicIp.release({ id: second.id });
+    expect(await used("public_ips")).toBe(before + 2);
+    expect((await tenant().publicIp.list({ networkId: def!.id })).map((i) => i.address)).toEqual(["203.0.113.10"]);
+    // Deleting a network gives its addresses and their limit back (once the re-apply the acquire queued is done).
+    await waitFor("the re-apply", async () => (await tenant().network.get({ id: db.id })).activeJob === null);
+    await ok(tenant().network.delete({ id: db.id }));
+    expect(await used("public_ips")).toBe(before + 1);
+    await tenant().publicIp.release({ id: first.id });
+    expect(await used("public_ips")).toBe(before);
   });
 
   it("deletes: refused while NICs remain; an unused L2 network goes at once and gives back its limit and VLAN", async () => {

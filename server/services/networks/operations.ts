@@ -15,6 +15,7 @@ import { usableNetworkOffering } from "@/server/services/offerings/network";
 import { enabledZone } from "@/server/services/instances/access";
 import { insertNetworkWithVlan, type Network } from "./ipam";
 import { zoneNetworkOf } from "./spec";
+import { releaseNetworkPublicIps } from "./public-ips";
 
 /** The DNS domain a network gets unless its owner names one (CloudStack's cs<N>cloud.internal). */
 const defaultDnsDomain = (accountName: string) =>
@@ -222,10 +223,13 @@ export async function removeNetwork(db: Db, n: Network, actor: string | null) {
 
 /** The row goes, its limit and VLAN with it (counters last: the lock order). */
 export async function removeNetworkRow(tx: Tx, n: Network, actor: string | null, key?: string) {
+  const ips = await releaseNetworkPublicIps(tx, n.id, key);
   await tx.delete(networks).where(eq(networks.id, n.id));
-  await networkEvent(tx, n, "NETWORK.DELETED", `Network ${n.name} is deleted`, { actor });
+  await networkEvent(tx, n, "NETWORK.DELETED", `Network ${n.name} is deleted${ips ? ` with its ${ips} public address(es)` : ""}`, {
+    actor,
+  });
   await recordNetworkUsage(tx, "NETWORK.DELETE", n, { key });
-  await release(tx, n.accountId, { networks: 1 });
+  await release(tx, n.accountId, { networks: 1, public_ips: ips });
 }
 
 /** Re-applies the whole network on its router and member hosts (a network.restart job). */

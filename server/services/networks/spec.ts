@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, ne } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
-import { instances, networkOfferings, networks, nics, zoneNetworkSettings } from "@/db/schema";
+import { instances, networkOfferings, networks, nics, publicIpRanges, publicIps, zoneNetworkSettings } from "@/db/schema";
 import type { NetworkSpec } from "@/server/orchestrator/network/spec";
 import { parseIp } from "@/lib/ipv4";
 
@@ -40,6 +40,14 @@ export async function buildNetworkSpec(db: DbOrTx, networkId: string): Promise<N
         .map((l) => ({ mac: l.mac, ip: l.ip!, hostname: l.hostname }))
         .sort((a, b) => parseIp(a.ip)! - parseIp(b.ip)!)
     : [];
+  // The public side: every address the network holds, on the source-NAT address's range.
+  const ips = await db
+    .select({ address: publicIps.address, isSourceNat: publicIps.isSourceNat, range: publicIpRanges })
+    .from(publicIps)
+    .innerJoin(publicIpRanges, eq(publicIpRanges.id, publicIps.rangeId))
+    .where(eq(publicIps.networkId, n.id));
+  ips.sort((a, b) => parseIp(a.address)! - parseIp(b.address)!);
+  const snat = ips.find((i) => i.isSourceNat) ?? ips[0];
   return {
     id: n.id,
     key: networkKey(n),
@@ -57,8 +65,17 @@ export async function buildNetworkSpec(db: DbOrTx, networkId: string): Promise<N
             dns: o.services.includes("Dns"),
             leases,
           },
-    // Public IPs are not modelled yet: no public side, no rules.
-    public: null,
+    public:
+      o.guestType === "isolated" && snat
+        ? {
+            gateway: snat.range.gateway,
+            prefixLength: snat.range.prefixLength,
+            vlan: snat.range.vlan,
+            addresses: ips.map((i) => i.address),
+            sourceNat: ips.find((i) => i.isSourceNat)?.address ?? null,
+          }
+        : null,
+    // Rules (NAT, port forwarding, firewall, LB) are not modelled yet.
     egressDefault: o.egressDefault,
     rateLimitMbps: o.rateLimitMbps,
     rules: [],
