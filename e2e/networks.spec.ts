@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { dialog, login, logins, nav, unique } from "./fixtures";
+import { trpcMutation, trpcQuery } from "./pages";
 import { axe } from "./running-vm";
 
 /**
@@ -101,5 +102,38 @@ test("an admin sees the network offerings and a zone's VLAN ranges", async ({ pa
   await d.getByRole("button", { name: "Add range" }).click();
   await expect(d.getByText("VLANs 3990-4005 overlap the range 100-3999 of zone Zone 1")).toBeVisible();
   expect(await axe(page)).toEqual([]);
+  // A public range for the next test (documentation addresses).
+  await d.getByLabel("First address").fill("203.0.113.10");
+  await d.getByLabel("Last address").fill("203.0.113.20");
+  await d.getByLabel("Gateway").fill("203.0.113.1");
+  await d.getByRole("button", { name: "Add public range" }).click();
+  await expect(d.getByRole("row", { name: /203\.0\.113\.10–203\.0\.113\.20/ })).toContainText("0 of 11");
   await page.screenshot({ path: "test-results/networks-zone-settings.png", fullPage: true });
+});
+
+test("a tenant acquires public IPs on a network: the first is the source NAT", async ({ page }) => {
+  await login(page, logins.tenant.username, logins.tenant.password);
+  const zones = await trpcQuery<{ zones: { id: string }[] }>(page, "instance.deployChoices", undefined);
+  const choices = await trpcQuery<{ offerings: { id: string; name: string }[] }>(page, "network.choices", { zoneId: zones.zones[0]!.id });
+  const n = await trpcMutation<{ id: string; name: string }>(page, "network.create", {
+    name: unique("pub"),
+    zoneId: zones.zones[0]!.id,
+    networkOfferingId: choices.offerings.find((o) => o.name === "Default isolated")!.id,
+  });
+  await page.goto(`/networks/${n.id}`);
+  await expect(page.getByRole("heading", { name: n.name, level: 1 })).toBeVisible();
+  await page.getByRole("button", { name: "Acquire public IP" }).click();
+  await expect(page.getByRole("row", { name: /Source NAT/ })).toBeVisible();
+  await page.getByRole("button", { name: "Acquire public IP" }).click();
+  const table = page.getByRole("table", { name: "Public IP addresses" });
+  await expect(table.getByRole("row")).toHaveCount(3);
+  expect(await axe(page)).toEqual([]);
+  // The source NAT goes last: its Release is disabled while another address is held.
+  await page
+    .getByRole("button", { name: /Actions for public IP .* Source NAT|Actions for public IP/ })
+    .first()
+    .click();
+  await expect(page.getByRole("menuitem", { name: /Release/ })).toBeDisabled();
+  await page.keyboard.press("Escape");
+  await page.screenshot({ path: "test-results/networks-public-ips.png", fullPage: true });
 });

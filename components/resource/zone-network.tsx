@@ -7,11 +7,12 @@ import { useInvalidate } from "@/components/resource/mutations";
 import type { RouterOutputs } from "@/components/resource/router-types";
 import { StaticTable } from "@/components/ui/data-table";
 import { Dialog } from "@/components/ui/dialog";
-import { addVlanRangeInput, updateZoneNetworkInput } from "@/lib/validation/networks";
+import { addPublicIpRangeInput, addVlanRangeInput, updateZoneNetworkInput } from "@/lib/validation/networks";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
 
 type ZoneNetwork = RouterOutputs["zoneNetwork"]["get"];
 type Range = ZoneNetwork["ranges"][number];
+type PublicRange = RouterOutputs["publicIpRange"]["list"][number];
 
 /**
  * A zone's network settings (root admin), from the zones page: the guest VLAN ranges networks take
@@ -84,6 +85,7 @@ export function ZoneNetworkDialog({ zone, onClose }: { zone: { id: string; name:
                   )}
                 </KitFormBody>
               </section>
+              <PublicRanges zoneId={zone.id} />
               <section aria-label="Guest CIDR and traffic labels" className="space-y-3 border-t border-slate-200 pt-4">
                 <h3 className="text-sm font-semibold text-slate-800">Guest CIDR and traffic labels</h3>
                 <KitFormBody
@@ -135,5 +137,82 @@ export function ZoneNetworkDialog({ zone, onClose }: { zone: { id: string; name:
         </WhenLoaded>
       )}
     </Dialog>
+  );
+}
+
+/** The zone's public address ranges: networks acquire their public IPs from them. */
+function PublicRanges({ zoneId }: { zoneId: string }) {
+  const trpc = useTRPC();
+  const client = useTRPCClient();
+  const list = useQuery(trpc.publicIpRange.list.queryOptions({ zoneId }));
+  const invalidate = useInvalidate(["publicIpRange"]);
+  const confirm = useConfirm();
+  return (
+    <section aria-label="Public IP ranges" className="space-y-3 border-t border-slate-200 pt-4">
+      <h3 className="text-sm font-semibold text-slate-800">Public IP ranges</h3>
+      <WhenLoaded query={list} what="public IP ranges">
+        {(ranges) => (
+          <StaticTable<PublicRange>
+            label="Public IP ranges"
+            rows={ranges}
+            rowKey={(r) => r.id}
+            rowName={(r) => `public range ${r.startIp}-${r.endIp}`}
+            emptyTitle="No public IP ranges"
+            emptyHint="Networks of this zone cannot acquire public addresses until a range is added."
+            columns={[
+              { key: "range", header: "Addresses", cell: (r) => <span className="font-mono">{`${r.startIp}–${r.endIp}`}</span> },
+              {
+                key: "gateway",
+                header: "Gateway",
+                hideBelow: "sm",
+                cell: (r) => <span className="font-mono">{`${r.gateway}/${r.prefixLength}`}</span>,
+              },
+              { key: "vlan", header: "VLAN", hideBelow: "md", cell: (r) => (r.vlan === null ? "Untagged" : r.vlan) },
+              { key: "used", header: "In use", cell: (r) => <span className="tabular-nums">{`${r.used} of ${r.size}`}</span> },
+            ]}
+            rowActions={(r) => [
+              {
+                label: "Remove",
+                danger: true,
+                disabled: r.used > 0 ? "Networks hold addresses of this range" : null,
+                onSelect: () =>
+                  confirm.ask({
+                    title: `Remove ${r.startIp}–${r.endIp}?`,
+                    message: "Networks will no longer acquire addresses from it.",
+                    confirmLabel: "Remove",
+                    danger: true,
+                    run: async () => {
+                      await client.publicIpRange.remove.mutate({ id: r.id });
+                      await invalidate();
+                    },
+                  }),
+              },
+            ]}
+          />
+        )}
+      </WhenLoaded>
+      <KitFormBody
+        onClose={() => undefined}
+        schema={addPublicIpRangeInput}
+        defaultValues={{ zoneId, gateway: "", prefixLength: 24, vlan: null, startIp: "", endIp: "" }}
+        submitLabel="Add public range"
+        cancelLabel="Close"
+        onSubmit={(v) => client.publicIpRange.add.mutate(v)}
+        invalidate={["publicIpRange"]}
+        success={() => "Public IP range added"}
+        label="Add a public IP range"
+      >
+        {(f) => (
+          <div className="grid gap-3 sm:grid-cols-3">
+            <TextField form={f} name="startIp" label="First address" mono placeholder="203.0.113.10" />
+            <TextField form={f} name="endIp" label="Last address" mono placeholder="203.0.113.50" />
+            <TextField form={f} name="gateway" label="Gateway" mono placeholder="203.0.113.1" />
+            <NumberField form={f} name="prefixLength" label="Prefix length" min={8} max={30} />
+            <NumberField form={f} name="vlan" label="VLAN (optional)" min={1} max={4094} nullable />
+          </div>
+        )}
+      </KitFormBody>
+      {confirm.dialog}
+    </section>
   );
 }
