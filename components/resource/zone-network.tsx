@@ -71,7 +71,7 @@ export function ZoneNetworkDialog({ zone, onClose }: { zone: { id: string; name:
                   schema={addVlanRangeInput}
                   defaultValues={{ zoneId: zone.id, startId: undefined, endId: undefined }}
                   submitLabel="Add range"
-                  cancelLabel="Close"
+                  cancelLabel={null}
                   onSubmit={(v) => client.zoneNetwork.addVlanRange.mutate(v)}
                   invalidate={["zoneNetwork"]}
                   success={() => "VLAN range added"}
@@ -196,7 +196,7 @@ function PublicRanges({ zoneId }: { zoneId: string }) {
         schema={addPublicIpRangeInput}
         defaultValues={{ zoneId, gateway: "", prefixLength: 24, vlan: null, startIp: "", endIp: "" }}
         submitLabel="Add public range"
-        cancelLabel="Close"
+        cancelLabel={null}
         onSubmit={(v) => client.publicIpRange.add.mutate(v)}
         invalidate={["publicIpRange"]}
         success={() => "Public IP range added"}
