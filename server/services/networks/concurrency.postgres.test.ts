@@ -2,7 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
 import { rowsOf } from "@/db/rows";
-import { networkOfferings, networks, nics } from "@/db/schema";
+import { networkOfferings, networks, nics, publicIps } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { deployChoicesByName } from "@/test/orchestrator";
@@ -67,6 +67,28 @@ describe(`network allocation under concurrency (${testDbKind()})`, () => {
     expect(failed).toEqual([]);
     const vlans = (await h.db.select({ v: networks.vlan }).from(networks).where(eq(networks.zoneId, zoneId))).map((r) => r.v);
     expect(new Set(vlans).size).toBe(vlans.length);
+  });
+
+  it("20 concurrent acquires of public IPs by three accounts: every address different, one source NAT per network", async () => {
+    const { zoneId } = await deployChoicesByName(h.db);
+    await api(h.db, t.callers.admin).publicIpRange.add({
+      zoneId,
+      gateway: "198.51.100.1",
+      prefixLength: 24,
+      vlan: null,
+      startIp: "198.51.100.10",
+      endIp: "198.51.100.60",
+    });
+    const callers = [t.callers.tenant, t.callers.globex, t.callers.tenant2];
+    const nets = await Promise.all(callers.map(async (c) => (await api(h.db, c).network.list({ search: "par-" })).items[0]!));
+    const results = await Promise.allSettled(
+      Array.from({ length: 21 }, (_, i) => api(h.db, callers[i % 3]!).publicIp.acquire({ networkId: nets[i % 3]!.id })),
+    );
+    const failed = results.filter((r) => r.status === "rejected").map((r) => String((r as PromiseRejectedResult).reason));
+    expect(failed).toEqual([]);
+    const rows = await h.db.select().from(publicIps).where(eq(publicIps.zoneId, zoneId));
+    expect(new Set(rows.map((r) => r.address)).size).toBe(21);
+    for (const n of nets) expect(rows.filter((r) => r.networkId === n.id && r.isSourceNat)).toHaveLength(1);
   });
 
   it("40 concurrent deploys onto one /26 network: every NIC a different address, none reserved", async () => {

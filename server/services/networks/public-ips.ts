@@ -114,14 +114,21 @@ async function reapply(tx: Tx, n: typeof networks.$inferSelect, actor: string | 
     .from(jobs)
     .where(and(eq(jobs.resourceId, n.id), sql`${jobs.status} in ('queued', 'running')`));
   if (busy) return;
-  await enqueueJob(tx, {
-    type: "network.restart",
-    resourceType: "network",
-    resourceId: n.id,
-    accountId: n.accountId,
-    domainPath: n.domainPath,
-    userId: actor,
-  });
+  // In a savepoint: a job queued meanwhile (the one-per-resource index) leaves this change standing.
+  await tx
+    .transaction((sp) =>
+      enqueueJob(sp, {
+        type: "network.restart",
+        resourceType: "network",
+        resourceId: n.id,
+        accountId: n.accountId,
+        domainPath: n.domainPath,
+        userId: actor,
+      }),
+    )
+    .catch((e: unknown) => {
+      if (!(e instanceof ServiceError && e.code === "CONFLICT")) throw e;
+    });
 }
 
 /** Acquires a public address for an isolated network; its first becomes the source-NAT address. */
