@@ -84,7 +84,7 @@ describe(`network allocation under concurrency (${testDbKind()})`, () => {
     const results = await Promise.allSettled(
       Array.from({ length: 21 }, (_, i) => api(h.db, callers[i % 3]!).publicIp.acquire({ networkId: nets[i % 3]!.id })),
     );
-    const failed = results.filter((r) => r.status === "rejected").map((r) => String((r as PromiseRejectedResult).reason));
+    const failed = results.filter((r) => r.status === "rejected").map((r) => String(r.reason));
     expect(failed).toEqual([]);
     const rows = await h.db.select().from(publicIps).where(eq(publicIps.zoneId, zoneId));
     expect(new Set(rows.map((r) => r.address)).size).toBe(21);

@@ -1,6 +1,6 @@
-import { and, count, eq, sql } from "drizzle-orm";
+import { and, count, eq } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "@/db";
-import { instances, networkOfferings, networks, nics } from "@/db/schema";
+import { networkOfferings, networks, nics } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import { networkScope } from "@/server/authz/scopes";
 import type { CreateNetworkInput } from "@/lib/validation/networks";
@@ -246,24 +246,4 @@ export async function restartNetwork(db: Db, caller: Caller, id: string) {
       throw e;
     }
   });
-}
-
-/** Ids of the networks a VM has NICs on. */
-export async function networksOfVm(db: DbOrTx, instanceId: string): Promise<string[]> {
-  const rows = await db.select({ id: nics.networkId }).from(nics).where(eq(nics.instanceId, instanceId));
-  return rows.map((r) => r.id);
-}
-
-/** Networks that are implemented but no VM runs on any more (for the reconciler's shutdown). */
-export async function idleImplementedNetworks(db: DbOrTx): Promise<Network[]> {
-  return db
-    .select()
-    .from(networks)
-    .where(
-      and(
-        eq(networks.state, "implemented"),
-        sql`not exists (select 1 from ${nics} join ${instances} on ${instances.id} = ${nics.instanceId}
-          where ${nics.networkId} = ${networks.id} and ${instances.state} in ('starting', 'running', 'stopping'))`,
-      ),
-    );
 }
