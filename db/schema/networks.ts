@@ -146,6 +146,8 @@ export const nics = pgTable(
     unique("nics_instance_device_unique").on(t.instanceId, t.deviceId),
     unique("nics_instance_network_unique").on(t.instanceId, t.networkId),
     index("nics_network_idx").on(t.networkId),
+    // The highest address of a network in numeric order (IPAM's next address) is one index probe.
+    index("nics_network_ip_numeric_idx").on(t.networkId, sql`(${t.ip}::inet)`),
   ],
 );
 

@@ -73,10 +73,19 @@ async function usedIps(tx: DbOrTx, networkId: string): Promise<Set<number>> {
   return new Set(rows.map((r) => parseIp(r.ip!)!));
 }
 
-/** The lowest free address of the network (what a new NIC would get now), or null when full. */
+/**
+ * The address a new NIC gets now: the one after the network's highest (one index probe), or, once
+ * the top of the range is taken, the lowest free one (a scan, only then). Null when the network is full.
+ */
 export async function nextFreeIp(tx: DbOrTx, n: Pick<Network, "id" | "cidr">, skip: Set<number> = new Set()): Promise<string | null> {
   const c = n.cidr ? parseCidr(n.cidr) : null;
   if (!c) return null;
+  const [top] = rowsOf<{ ip: string }>(
+    await tx.execute(
+      sql`select ${nics.ip} as ip from ${nics} where ${nics.networkId} = ${n.id} and ${nics.ip} is not null order by (${nics.ip}::inet) desc limit 1`,
+    ),
+  );
+  for (let ip = Math.max(top ? parseIp(top.ip)! + 1 : 0, c.network + 2); ip < c.broadcast; ip++) if (!skip.has(ip)) return formatIp(ip);
   const used = await usedIps(tx, n.id);
   for (let ip = c.network + 2; ip < c.broadcast; ip++) if (!used.has(ip) && !skip.has(ip)) return formatIp(ip);
   return null;

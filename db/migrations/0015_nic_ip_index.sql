@@ -1,0 +1,1 @@
+CREATE INDEX "nics_network_ip_numeric_idx" ON "nics" USING btree ("network_id",("ip"::inet));
