@@ -8,11 +8,13 @@ import {
   diskOfferings,
   domains,
   hosts,
+  networkOfferings,
   pods,
   secondaryStores,
   storagePools,
   templates,
   users,
+  zoneVlanRanges,
   zones,
 } from "./schema";
 import { hashPassword } from "../server/auth/password";
@@ -66,6 +68,7 @@ export async function seed(db: Db, opts: { demo: boolean }) {
     const tx = t as unknown as Db;
     const root = await addDomain(tx, null, "ROOT");
     await addAccount(tx, root.id, "admin", "root_admin", { username: "admin", passwordHash: adminHash!, firstName: "Root" });
+    await seedNetworkOfferings(tx);
     if (!opts.demo) return;
 
     const acme = await addDomain(tx, root, "Acme Cloud");
@@ -75,6 +78,7 @@ export async function seed(db: Db, opts: { demo: boolean }) {
     await addAccount(tx, globex.id, "globex-ops", "user", { username: "globex", passwordHash: globexHash! });
 
     const [zone] = await tx.insert(zones).values({ name: "Zone 1", description: "Simulator zone" }).returning();
+    await tx.insert(zoneVlanRanges).values({ zoneId: zone!.id, startId: 100, endId: 3999 });
     const [pod] = await tx.insert(pods).values({ zoneId: zone!.id, name: "Pod 1" }).returning();
     const [cluster] = await tx
       .insert(clusters)
@@ -143,4 +147,23 @@ export async function seed(db: Db, opts: { demo: boolean }) {
       { name: "Custom disk", displayText: "Choose 1–1024 GiB", customSize: true, minGib: 1, maxGib: 1024 },
     ]);
   });
+}
+
+/**
+ * The network offerings every install starts with (CloudStack's defaults): the isolated one is the
+ * default, used for the network an account's first deploy creates.
+ */
+async function seedNetworkOfferings(tx: Db) {
+  await tx.insert(networkOfferings).values([
+    {
+      name: "Default isolated",
+      displayText: "Isolated network with a virtual router: DHCP, DNS, source NAT, port forwarding, firewall, load balancing",
+      guestType: "isolated",
+      services: ["Dhcp", "Dns", "SourceNat", "StaticNat", "PortForwarding", "Firewall", "Lb", "UserData"],
+      egressDefault: "allow",
+      isDefault: true,
+    },
+    { name: "Shared", displayText: "Shared network with DHCP and DNS", guestType: "shared", services: ["Dhcp", "Dns", "UserData"] },
+    { name: "L2", displayText: "Layer-2 network: no router, no IPAM", guestType: "l2", services: [] },
+  ]);
 }

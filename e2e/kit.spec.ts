@@ -129,8 +129,8 @@ test("adding an account sets its limits in the same form: memory in GiB, default
   await expect(d).toContainText("Pre-filled with Stratus's built-in defaults for a user account");
   await expect(limits.getByLabel("Memory (GiB)", { exact: true })).toHaveValue("80");
   await expect(limits).toContainText("Default: 80 GiB");
-  // Only what something consumes is offered.
-  await expect(limits.getByLabel("Public IPs", { exact: true })).toHaveCount(0);
+  // Every type is metered now, public IPs included.
+  await expect(limits.getByLabel("Public IPs", { exact: true })).toHaveValue("20");
   await d.getByLabel("Account name").fill(name);
   await d.getByLabel("Username").fill(unique("sized"));
   await d.getByLabel("Password").fill("e2e-password-1");

@@ -7,13 +7,15 @@ test("an admin edits an account's limits and the tenant sees them", async ({ pag
   await page.getByRole("table", { name: "accounts" }).getByRole("link", { name: "acme-dev" }).click();
   await expect(page.getByRole("heading", { name: "acme-dev", level: 1 })).toBeVisible();
 
-  await expect(page.getByText(/Not metered yet, so not limited: .*Public IPs/)).toBeVisible();
+  // Every type is metered now (public IPs and networks were the last): nothing is said to be unmetered.
+  await expect(page.getByText(/Not metered yet/)).toHaveCount(0);
   await page.getByRole("button", { name: "Edit limits" }).click();
   const form = page.getByRole("form", { name: "Edit limits" });
   const instances = form.getByLabel("Instances", { exact: true });
   await expect(instances).toHaveValue("20");
-  // Only what something consumes is offered; memory is asked in GiB.
-  await expect(form.getByLabel("Public IPs", { exact: true })).toHaveCount(0);
+  // Every metered type is offered (public IPs and networks too); memory is asked in GiB.
+  await expect(form.getByLabel("Public IPs", { exact: true })).toHaveValue("20");
+  await expect(form.getByLabel("Networks", { exact: true })).toHaveValue("20");
   await expect(form.getByLabel("Memory (GiB)", { exact: true })).toHaveValue("80");
   // Validated as typed: the error beside the field and the reason beside the disabled button.
   await instances.fill("-1");
@@ -29,7 +31,7 @@ test("an admin edits an account's limits and the tenant sees them", async ({ pag
   // Other specs may have left VMs in the account: check the limit, not the use.
   await expect(bars.getByTestId("limit-instances")).toContainText(/\d+ \/ 5(?!\d)/);
   await expect(bars.getByTestId("limit-memory_mib")).toContainText("/ Unlimited");
-  await expect(bars.getByTestId("limit-public_ips")).toHaveCount(0);
+  await expect(bars.getByTestId("limit-public_ips")).toContainText("/ 20");
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(/\/login/);

@@ -8,6 +8,7 @@ export const pagesOf = {
     "/",
     "/instances",
     "/volumes",
+    "/networks",
     "/instances/new",
     "/templates",
     "/isos",
@@ -18,6 +19,7 @@ export const pagesOf = {
     "/users",
     "/offerings/compute",
     "/offerings/disk",
+    "/offerings/network",
     "/infrastructure/zones",
     "/infrastructure/pods",
     "/infrastructure/clusters",
@@ -33,6 +35,7 @@ export const pagesOf = {
     "/",
     "/instances",
     "/volumes",
+    "/networks",
     "/instances/new",
     "/templates",
     "/isos",
@@ -43,9 +46,10 @@ export const pagesOf = {
     "/users",
     "/offerings/compute",
     "/offerings/disk",
+    "/offerings/network",
     "/settings",
   ],
-  tenant: ["/", "/instances", "/instances/new", "/volumes", "/templates", "/isos", "/events", "/settings"],
+  tenant: ["/", "/instances", "/instances/new", "/volumes", "/networks", "/templates", "/isos", "/events", "/settings"],
 } as const;
 export type Role = keyof typeof pagesOf;
 export const roleLogin = (role: Role) => logins[role];

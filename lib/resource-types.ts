@@ -40,6 +40,8 @@ export const meteredResourceTypes: readonly ResourceType[] = [
   "snapshots",
   "templates",
   "secondary_storage_gib",
+  "networks",
+  "public_ips",
 ];
 
 /** Stratus's built-in limits of a new user account (CloudStack-like); other account types and domains start unlimited. */

@@ -11,7 +11,18 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { eq, sql } from "drizzle-orm";
 import { openBenchDb } from "./bench-db";
-import { accounts, clusters, computeOfferings, hosts, jobs, pods, resourceCounters, templates, zones } from "../db/schema";
+import {
+  accounts,
+  clusters,
+  computeOfferings,
+  hosts,
+  jobs,
+  networkOfferings,
+  pods,
+  resourceCounters,
+  templates,
+  zones,
+} from "../db/schema";
 import { seed } from "../db/seed";
 import { rowsOf } from "../db/rows";
 import { resolveCaller } from "../server/auth/session";
@@ -20,6 +31,7 @@ import { JOB_CHANNEL } from "../server/orchestrator/jobs/queue";
 import { startWorkers } from "../server/orchestrator/jobs/runner";
 import { createCaller } from "../server/api/root";
 import { deployInstances } from "../server/services/instances/operations";
+import { createNetwork } from "../server/services/networks/operations";
 import { users } from "../db/schema";
 
 const { values: args } = parseArgs({
@@ -87,6 +99,14 @@ async function main() {
     const caller = (await resolveCaller(db, tenant!.id, 0))!;
     const [offering] = await db.select().from(computeOfferings).where(eq(computeOfferings.name, "Small"));
     const [template] = await db.select().from(templates).where(eq(templates.name, "Tiny Linux"));
+    // Every VM gets a NIC: on a /16, since a default /24 network holds 253 of them.
+    const [netOffering] = await db.select().from(networkOfferings).where(eq(networkOfferings.isDefault, true));
+    const network = await createNetwork(db, caller, {
+      name: "bench",
+      zoneId: zone!.id,
+      networkOfferingId: netOffering!.id,
+      cidr: "10.0.0.0/16",
+    });
     log(`${kind}: ${HOSTS} hosts ready; deploying ${VMS} VMs with ${CONCURRENCY} in flight`);
 
     registerOrchestrator(h);
@@ -113,6 +133,7 @@ async function main() {
           computeOfferingId: offering!.id,
           name: `vm-${i}`,
           count: 1,
+          networks: [{ networkId: network.id }],
         });
         const e = performance.now();
         apiMs[i] = e - s;

@@ -4,7 +4,9 @@ import {
   clusters,
   diskOfferings,
   hosts,
+  nics,
   pods,
+  publicIpRanges,
   secondaryStores,
   snapshotPolicies,
   snapshots,
@@ -12,9 +14,12 @@ import {
   storagePools,
   templates,
   users,
+  zoneVlanRanges,
 } from "@/db/schema";
 import { createComputeOffering } from "@/server/services/offerings/compute";
 import { createDiskOffering } from "@/server/services/offerings/disk";
+import { createNetworkOffering } from "@/server/services/offerings/network";
+import { acquirePublicIp, addPublicIpRange } from "@/server/services/networks/public-ips";
 import { deployInstances } from "@/server/services/instances/operations";
 import { createVolume } from "@/server/services/volumes/operations";
 import { startSession } from "@/server/auth/session";
@@ -79,6 +84,33 @@ const inputs: Record<string, Probe> = {
   "capacity.summary": () => undefined,
   ...offeringProbes("computeOffering", { cpuCores: 1, cpuMhz: 1000, memoryMib: 512 }),
   ...offeringProbes("diskOffering", { sizeGib: 5 }),
+  ...offeringProbes("networkOffering", { guestType: "isolated" }),
+  "network.list": () => ({ search: "acme" }),
+  "network.get": (v) => ({ id: v.ids.network }),
+  "network.choices": (v) => ({ zoneId: v.ids.zone }),
+  "network.create": (v) => ({ name: "intruder", zoneId: v.ids.zone, networkOfferingId: v.ids.networkOffering }),
+  "network.delete": (v) => ({ id: v.ids.network }),
+  "network.restart": (v) => ({ id: v.ids.network }),
+  "nic.list": (v) => ({ instanceId: v.ids.instance }),
+  "nic.add": (v) => ({ instanceId: v.ids.instance, networkId: v.ids.network }),
+  "nic.remove": (v) => ({ instanceId: v.ids.instance, nicId: v.ids.nic }),
+  "nic.updateIp": (v) => ({ instanceId: v.ids.instance, nicId: v.ids.nic, ip: "10.1.1.200" }),
+  "publicIp.list": (v) => ({ networkId: v.ids.network }),
+  "publicIp.acquire": (v) => ({ networkId: v.ids.network }),
+  "publicIp.release": (v) => ({ id: v.ids.publicIp }),
+  "publicIpRange.list": (v) => ({ zoneId: v.ids.zone }),
+  "publicIpRange.add": (v) => ({
+    zoneId: v.ids.zone,
+    gateway: "203.0.113.1",
+    prefixLength: 24,
+    startIp: "203.0.113.200",
+    endIp: "203.0.113.210",
+  }),
+  "publicIpRange.remove": (v) => ({ id: v.ids.publicIpRange }),
+  "zoneNetwork.get": (v) => ({ zoneId: v.ids.zone }),
+  "zoneNetwork.update": (v) => ({ zoneId: v.ids.zone, guestCidr: "10.9.0.0/24" }),
+  "zoneNetwork.addVlanRange": (v) => ({ zoneId: v.ids.zone, startId: 4000, endId: 4010 }),
+  "zoneNetwork.removeVlanRange": (v) => ({ id: v.ids.vlanRange }),
   "instance.list": (v) => ({ accountId: v.accountId }),
   "instance.get": (v) => ({ id: v.ids.instance }),
   "instance.deployChoices": () => undefined,
@@ -180,7 +212,7 @@ const inputs: Record<string, Probe> = {
 const newImage = (v: Victim) => ({ name: "intruder", osType: "Linux", zoneId: v.ids.zone, format: "qcow2", isPublic: true });
 
 /** The six offering procedures, aimed at an offering scoped to the victim's domain. */
-function offeringProbes(r: "computeOffering" | "diskOffering", size: Record<string, number>): Record<string, Probe> {
+function offeringProbes(r: "computeOffering" | "diskOffering" | "networkOffering", size: Record<string, unknown>): Record<string, Probe> {
   return {
     [`${r}.list`]: () => ({ search: "acme" }),
     [`${r}.get`]: (v) => ({ id: v.ids[r] }),
@@ -241,6 +273,18 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "diskOffering.get": "offering.read",
   "computeOffering.list": "offering.read",
   "diskOffering.list": "offering.read",
+  "networkOffering.get": "offering.read",
+  "networkOffering.list": "offering.read",
+  "network.list": null,
+  "network.choices": null,
+  "network.create": null,
+  "publicIpRange.list": "infra.read",
+  "publicIpRange.add": "infra.manage",
+  "publicIpRange.remove": "infra.manage",
+  "zoneNetwork.get": "infra.read",
+  "zoneNetwork.update": "infra.manage",
+  "zoneNetwork.addVlanRange": "infra.manage",
+  "zoneNetwork.removeVlanRange": "infra.manage",
   "zone.get": "infra.read",
   "pod.get": "infra.read",
   "cluster.get": "infra.read",
@@ -265,7 +309,11 @@ const permissionOf: Record<string, Permission | null | undefined> = {
 };
 // Instances, volumes and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
 for (const p of Object.keys(inputs))
-  if (["instance.", "volume.", "snapshot.", "vmSnapshot.", "job.", "console.", "session."].some((prefix) => p.startsWith(prefix)))
+  if (
+    ["instance.", "volume.", "snapshot.", "vmSnapshot.", "job.", "console.", "session.", "network.", "nic.", "publicIp."].some((prefix) =>
+      p.startsWith(prefix),
+    )
+  )
     permissionOf[p] = null;
 // Moving a volume between pools is the root admin's (pools are infrastructure).
 permissionOf["volume.migrate"] = "infra.manage";
@@ -278,7 +326,7 @@ export const authzProbes = {
     if (explicit !== undefined) return explicit === null || can(caller.accountType, explicit);
     const [resource] = path.split(".");
     const manage = (
-      resource === "computeOffering" || resource === "diskOffering"
+      resource === "computeOffering" || resource === "diskOffering" || resource === "networkOffering"
         ? "offering.manage"
         : ["zone", "pod", "cluster", "host", "storagePool", "secondaryStore"].includes(resource!)
           ? "infra.manage"
@@ -305,7 +353,23 @@ export const authzProbes = {
       customSize: false,
       storageTags: [],
     });
+    const network = await createNetworkOffering(db, admin, {
+      name: "Acme secret network",
+      domainId: t.domains.acme.id,
+      guestType: "isolated",
+      services: ["Dhcp"],
+      egressDefault: "allow",
+      rateLimitMbps: null,
+    });
     const choices = await deployChoicesByName(db);
+    await addPublicIpRange(db, admin, {
+      zoneId: choices.zoneId,
+      gateway: "198.51.100.1",
+      prefixLength: 24,
+      vlan: null,
+      startIp: "198.51.100.10",
+      endIp: "198.51.100.20",
+    });
     const [vm] = await deployInstances(db, t.callers.tenant, { ...choices, name: "acme-secret-vm", count: 1 });
     const [publicDisk] = await db.select({ id: diskOfferings.id }).from(diskOfferings).where(eq(diskOfferings.name, "Small disk"));
     const volume = await createVolume(db, t.callers.tenant, {
@@ -321,6 +385,11 @@ export const authzProbes = {
       user: u!.id,
       computeOffering: compute.id,
       diskOffering: disk.id,
+      networkOffering: network.id,
+      network: await one(db.select({ id: nics.networkId }).from(nics).where(eq(nics.instanceId, vm!.id))),
+      nic: await one(db.select({ id: nics.id }).from(nics).where(eq(nics.instanceId, vm!.id))),
+      vlanRange: await one(db.select({ id: zoneVlanRanges.id }).from(zoneVlanRanges)),
+      publicIpRange: await one(db.select({ id: publicIpRanges.id }).from(publicIpRanges)),
       instance: vm!.id,
       job: vm!.jobId,
       volume: volume.id,
@@ -386,6 +455,7 @@ export const authzProbes = {
       ),
       session: await startSession(db, { userId: u!.id, sessionVersion: 0, ip: "192.0.2.1", userAgent: "victim" }),
     };
+    ids.publicIp = (await acquirePublicIp(db, t.callers.tenant, ids.network!)).id;
     const secretIds = [
       ids.domain,
       ids.subDomain,
@@ -393,6 +463,10 @@ export const authzProbes = {
       ids.user,
       ids.computeOffering,
       ids.diskOffering,
+      ids.networkOffering,
+      ids.network,
+      ids.nic,
+      ids.publicIp,
       ids.instance,
       ids.job,
       ids.volume,
@@ -415,12 +489,14 @@ export const authzProbes = {
         "Team A",
         "Acme secret compute",
         "Acme secret disk",
+        "Acme secret network",
         "acme-secret-vm",
         "acme-secret-volume",
         "acme-secret-template",
         "acme-secret-snapshot",
         "acme-secret-vm-snapshot",
         "192.0.2.1",
+        "198.51.100.10",
       ],
     };
   },

@@ -38,6 +38,8 @@ const jobVerbs: Record<string, string> = {
   "template.copy": "Copying",
   "volume.create-from-snapshot": "Creating",
   "template.create-from": "Writing the template of",
+  "network.restart": "Restarting",
+  "network.delete": "Deleting",
 };
 const jobNouns: Record<string, string> = {
   "vm.deploy": "Deploy",
@@ -66,6 +68,11 @@ const jobNouns: Record<string, string> = {
   "template.copy": "Copy to zone",
   "volume.create-from-snapshot": "Create from snapshot",
   "template.create-from": "Template",
+  "network.restart": "Restart",
+  "network.delete": "Delete",
+  "vm.addNic": "Add NIC",
+  "vm.removeNic": "Remove NIC",
+  "vm.updateNicIp": "Change address",
 };
 
 /** "Stopping", "Deploying"… for a job type; unknown types read as the type itself. */
@@ -102,6 +109,8 @@ export function useJob(jobId: string | null | undefined, onDone?: (job: Job) => 
       queryClient.invalidateQueries({ queryKey: trpc.limit.pathKey() }),
       queryClient.invalidateQueries({ queryKey: trpc.volume.pathKey() }),
       queryClient.invalidateQueries({ queryKey: trpc.vmSnapshot.pathKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.network.pathKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.nic.pathKey() }),
     ]).then(() => onDoneRef.current?.(job));
   }, [job, queryClient, trpc]);
   return query;

@@ -50,7 +50,7 @@ export function useScopeOptions() {
 
 /** Edit, Activate/Deactivate and Delete; read-only rows say who manages them. */
 function useOfferingActions<T extends OfferingRowBase>(
-  kind: "computeOffering" | "diskOffering",
+  kind: "computeOffering" | "diskOffering" | "networkOffering",
   noun: string,
   run: {
     setState: (v: { id: string; state: "active" | "inactive" }) => Promise<{ name: string; state: string }>;
@@ -134,7 +134,7 @@ export function OfferingPage<
   editValues,
   fields,
 }: {
-  kind: "computeOffering" | "diskOffering";
+  kind: "computeOffering" | "diskOffering" | "networkOffering";
   /** "Compute offering" */
   noun: string;
   crumb: string;

@@ -18,6 +18,7 @@ export const navigation: NavSection[] = [
       { href: "/", label: "Dashboard" },
       { href: "/instances", label: "Instances" },
       { href: "/volumes", label: "Volumes" },
+      { href: "/networks", label: "Networks" },
       { href: "/templates", label: "Templates" },
       { href: "/isos", label: "ISOs" },
       { href: "/events", label: "Events", permission: "event.read" },
@@ -31,6 +32,7 @@ export const navigation: NavSection[] = [
       { href: "/users", label: "Users", permission: "user.manage" },
       { href: "/offerings/compute", label: "Compute offerings", permission: "offering.manage" },
       { href: "/offerings/disk", label: "Disk offerings", permission: "offering.manage" },
+      { href: "/offerings/network", label: "Network offerings", permission: "offering.manage" },
     ],
   },
   {

@@ -15,3 +15,4 @@ export * from "./metrics";
 export * from "./sessions";
 export * from "./snapshots";
 export * from "./vm-snapshots";
+export * from "./networks";

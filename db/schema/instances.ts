@@ -40,7 +40,7 @@ export const instances = pgTable(
     memoryMib: integer("memory_mib").notNull(),
     /** True while hostId's capacity counters include this VM (released on stop or destroy). */
     capacityReserved: boolean("capacity_reserved").notNull().default(false),
-    /** Placeholder for the networks issue. */
+    /** Unused: addresses live on the VM's NICs (`nics`); the instance queries read the default NIC's. */
     ipAddress: text("ip_address"),
     destroyedAt: timestamp("destroyed_at", { withTimezone: true }),
     /** When a destroyed VM is expunged (CloudStack's expunge delay). */

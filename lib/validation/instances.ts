@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { vmStates } from "../vm-state";
 import { idSchema, listInputOf } from "./common";
+import { nicRequestSchema } from "./networks";
 
 /** VM names become hostnames: letters, digits and hyphens, starting with a letter (RFC 1123). */
 export const vmNameSchema = z
@@ -36,6 +37,15 @@ export const deployInstanceInput = z.object({
         .max(65_536, { message: "Data disk size must be at most 65536 GiB" })
         .optional(),
     })
+    .optional(),
+  /**
+   * Networks for the VM's NICs, in device order (the first is the default NIC), each with an
+   * optional address. Absent or empty: the account's default network (made on its first deploy).
+   */
+  networks: z
+    .array(nicRequestSchema)
+    .max(8, { message: "At most 8 networks per VM" })
+    .refine((n) => new Set(n.map((x) => x.networkId)).size === n.length, { message: "Networks must not repeat" })
     .optional(),
 });
 export const instanceIdInput = z.object({ id: idSchema });

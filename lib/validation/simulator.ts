@@ -34,6 +34,9 @@ export const simulatorOperationNames = [
   "createVolumeFromSnapshot",
   "exportSnapshot",
   "exportVolume",
+  "applyNetwork",
+  "destroyNetwork",
+  "checkNetwork",
 ] as const;
 export type SimulatorOperationName = (typeof simulatorOperationNames)[number];
 

@@ -17,6 +17,7 @@ import { capacityRouter } from "./routers/capacity";
 import { metricsRouter } from "./routers/metrics";
 import { templateRouter } from "./routers/template";
 import { consoleRouter } from "./routers/console";
+import { networkRouter, nicRouter, publicIpRangeRouter, publicIpRouter, zoneNetworkRouter } from "./routers/network";
 
 export const appRouter = createTRPCRouter({
   session: sessionRouter,
@@ -37,6 +38,11 @@ export const appRouter = createTRPCRouter({
   template: templateRouter,
   metrics: metricsRouter,
   console: consoleRouter,
+  network: networkRouter,
+  nic: nicRouter,
+  zoneNetwork: zoneNetworkRouter,
+  publicIp: publicIpRouter,
+  publicIpRange: publicIpRangeRouter,
 });
 
 export type AppRouter = typeof appRouter;

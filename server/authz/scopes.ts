@@ -1,5 +1,19 @@
 import { and, eq, isNull, or, sql, type SQL } from "drizzle-orm";
-import { accounts, domains, events, instances, jobs, snapshots, templateShares, templates, users, vmSnapshots, volumes } from "@/db/schema";
+import {
+  accounts,
+  domains,
+  events,
+  instances,
+  jobs,
+  networks,
+  publicIps,
+  snapshots,
+  templateShares,
+  templates,
+  users,
+  vmSnapshots,
+  volumes,
+} from "@/db/schema";
 import { type Caller, domainPathCondition, isRootAdmin, ownedCondition } from "./caller";
 
 /**
@@ -23,6 +37,14 @@ export const snapshotScope = (c: Caller): SQL | undefined =>
 /** VM snapshots (deleted ones are filtered separately). */
 export const vmSnapshotScope = (c: Caller): SQL | undefined =>
   ownedCondition(c, { accountId: vmSnapshots.accountId, domainPath: vmSnapshots.domainPath });
+
+/** Guest networks (an account's own; resellers their subtree's). */
+export const networkScope = (c: Caller): SQL | undefined =>
+  ownedCondition(c, { accountId: networks.accountId, domainPath: networks.domainPath });
+
+/** Public IPs acquired by networks (the network's account). */
+export const publicIpScope = (c: Caller): SQL | undefined =>
+  ownedCondition(c, { accountId: publicIps.accountId, domainPath: publicIps.domainPath });
 
 export const jobScope = (c: Caller): SQL | undefined => ownedCondition(c, { accountId: jobs.accountId, domainPath: jobs.domainPath });
 

@@ -209,3 +209,52 @@ export async function recordTemplateUsage(tx: DbOrTx, action: "CREATE" | "DELETE
     })
     .onConflictDoNothing({ target: usageEvents.idempotencyKey });
 }
+
+export type NetworkUsageType = "NETWORK.CREATE" | "NETWORK.DELETE";
+
+/** A network's billing fact, in the transaction that counts (create) or gives back (delete) its `networks` limit. */
+export async function recordNetworkUsage(
+  tx: DbOrTx,
+  type: NetworkUsageType,
+  n: { id: string; name: string; accountId: string; domainId: string; zoneId: string; networkOfferingId: string; cidr: string | null },
+  opts: { key?: string } = {},
+) {
+  await tx
+    .insert(usageEvents)
+    .values({
+      type,
+      accountId: n.accountId,
+      domainId: n.domainId,
+      zoneId: n.zoneId,
+      resourceId: n.id,
+      resourceName: n.name,
+      offeringId: n.networkOfferingId,
+      details: { cidr: n.cidr },
+      idempotencyKey: opts.key ?? `${n.id}:${type}:${randomUUID()}`,
+    })
+    .onConflictDoNothing({ target: usageEvents.idempotencyKey });
+}
+
+export type PublicIpUsageType = "NET.IPASSIGN" | "NET.IPRELEASE";
+
+/** A public address's billing fact, in the transaction that counts (acquire) or gives back (release) its `public_ips` limit. */
+export async function recordPublicIpUsage(
+  tx: DbOrTx,
+  type: PublicIpUsageType,
+  ip: { id: string; address: string; accountId: string; domainId: string; zoneId: string; networkId: string; isSourceNat: boolean },
+  opts: { key?: string } = {},
+) {
+  await tx
+    .insert(usageEvents)
+    .values({
+      type,
+      accountId: ip.accountId,
+      domainId: ip.domainId,
+      zoneId: ip.zoneId,
+      resourceId: ip.id,
+      resourceName: ip.address,
+      details: { networkId: ip.networkId, sourceNat: ip.isSourceNat },
+      idempotencyKey: opts.key ?? `${ip.id}:${type}:${randomUUID()}`,
+    })
+    .onConflictDoNothing({ target: usageEvents.idempotencyKey });
+}

@@ -90,6 +90,9 @@ describe(`simulator administration (${testDbKind()})`, () => {
       createVolumeFromSnapshot: 0,
       exportSnapshot: 0,
       exportVolume: 0,
+      applyNetwork: 0,
+      destroyNetwork: 0,
+      checkNetwork: 0,
     });
     const t0 = Date.now();
     await simulatorDriver()!.ping(hostRefs[0]!);

@@ -7,6 +7,7 @@ import {
   domains,
   instances,
   jobs,
+  networks,
   resourceCounters,
   secondaryStores,
   snapshotPolicies,
@@ -27,6 +28,7 @@ import { destroyInstance, expungeInstance } from "@/server/services/instances/op
 import { destroyVolume, expungeVolume } from "@/server/services/volumes/operations";
 import { deleteSnapshot } from "@/server/services/snapshots/operations";
 import { removeImageFiles } from "@/server/services/template-images/store-files";
+import { removeNetwork } from "@/server/services/networks/operations";
 
 /** `instances`: how many the account had when its deletion was asked (for the progress shown). */
 const cleanupInput = z.object({ instances: z.number().int().nonnegative().default(0) });
@@ -194,6 +196,12 @@ export const accountCleanupJob = defineJob({
       await ctx.progress(91, `Deleting snapshot(s) ${preview(snapshotsLeft)}`);
       throw new JobWaiting(WAIT_MS);
     }
+    // Its networks, once their VMs are expunged (their NICs gone with them).
+    const networksLeft = await removeNetworks(ctx.db, account.id, ctx.job.userId);
+    if (networksLeft.length > 0) {
+      await ctx.progress(91, `Deleting network(s) ${preview(networksLeft)}`);
+      throw new JobWaiting(WAIT_MS);
+    }
     await ctx.progress(92, "Releasing limits and removing users");
     await ctx.finish(async (tx) => {
       // The account row first, then its counters: the order `consume` takes them in.
@@ -290,6 +298,21 @@ async function failOnFailedOperations(db: Db, job: Job, vms: (typeof instances.$
   const name = vms.find((v) => v.id === failed.resourceId)?.name ?? failed.resourceId;
   const verb = failed.type === "vm.destroy" ? "destroy" : "expunge";
   throw new Error(`Could not ${verb} instance ${name}: ${failed.error ?? "unknown error"}. Fix the cause, then delete the account again.`);
+}
+
+/** Deletes each network of the account (those being deleted are waited for); the names of those still there. */
+async function removeNetworks(db: Db, accountId: string, actor: string | null): Promise<string[]> {
+  const rows = await db.select().from(networks).where(eq(networks.accountId, accountId));
+  for (const n of rows) {
+    if (n.state === "destroying") continue;
+    try {
+      await removeNetwork(db, n, actor);
+    } catch (e) {
+      // A NIC or a job in flight: look again next round.
+      if (!(e instanceof ServiceError)) throw e;
+    }
+  }
+  return (await db.select({ name: networks.name }).from(networks).where(eq(networks.accountId, accountId))).map((r) => r.name);
 }
 
 /** Gives back whatever use the account's counters still show, at the account and every ancestor. */

@@ -13,6 +13,7 @@ import { recordVmEvent } from "@/server/core/events";
 import { retryOnDeadlock } from "@/server/core/retry";
 import { billedAsRunning, recordUsage } from "@/server/core/usage";
 import { transitionVm, type VmTransition } from "@/server/core/vm-transition";
+import { reconcileNetworks } from "./networks";
 
 type Instance = typeof instances.$inferSelect;
 type Host = typeof hosts.$inferSelect;
@@ -245,5 +246,7 @@ export async function reconcileAll(db: Db, opts: ReconcileOptions & { parallel?:
       )),
     );
   }
+  // Networks after VMs: leases follow the VMs' states just synced.
+  await reconcileNetworks(db).catch((e: unknown) => console.error("[reconciler] networks failed", e));
   return reports;
 }

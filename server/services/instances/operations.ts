@@ -19,6 +19,8 @@ import { usableDiskOffering } from "@/server/services/offerings/disk";
 import { sizeFromOffering } from "@/server/services/volumes/access";
 import { enabledZone, getInstanceInScope, type Instance, ownerOf, usableTemplate } from "./access";
 import { recordVmEvent } from "@/server/core/events";
+import { ensureDefaultNetwork, usableNetwork } from "@/server/services/networks/operations";
+import { allocateNic } from "@/server/services/networks/ipam";
 
 const vmDeltas = (vm: { cpuCores: number; memoryMib: number }) => ({ instances: 1, vcpus: vm.cpuCores, memory_mib: vm.memoryMib });
 /** A caller acting through the API, or (null) the system on behalf of `actorUserId` (scheduler, an account's cleanup). */
@@ -81,6 +83,11 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
   const dataOffering = input.dataDisk ? await usableDiskOffering(db, input.dataDisk.diskOfferingId, owner.domainPath) : null;
   const dataGib = dataOffering ? sizeFromOffering(dataOffering, input.dataDisk?.sizeGib, "dataDisk.sizeGib") : 0;
   const names = input.count === 1 ? [input.name] : Array.from({ length: input.count }, (_, i) => `${input.name}-${i + 1}`);
+  // Networks asked for (checked here; addresses are taken in the transaction), else the account's default one.
+  const wanted = input.networks ?? [];
+  for (const [i, w] of wanted.entries()) await usableNetwork(db, owner.id, zone.id, w.networkId, `networks.${i}.networkId`);
+  if (input.count > 1 && wanted.some((w) => w.ip))
+    throw new ServiceError("BAD_REQUEST", "A fixed address can only be asked for when deploying one VM", "networks.0.ip");
   const request = {
     zoneId: zone.id,
     accountId: owner.id,
@@ -99,6 +106,8 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
         const ranked = await rankHosts(tx, request);
         if (ranked.length === 0) throw await insufficient(tx, request);
         const out: { id: string; name: string; jobId: string; hostId: string | null; rootVolumeId: string; dataVolumeId?: string }[] = [];
+        const defaultNetwork = wanted.length === 0 ? await ensureDefaultNetwork(tx, owner, zone.id, caller.userId) : null;
+        const nicPlan = defaultNetwork ? [{ networkId: defaultNetwork.network.id, ip: undefined }] : wanted;
         for (const name of names) {
           const [vm] = await tx
             .insert(instances)
@@ -121,6 +130,9 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
             .returning();
           await recordVmEvent(tx, vm!, "VM.CREATE", `Deploying ${name} (${offering.name}, ${template.name})`, { actor: caller });
           await recordUsage(tx, "VM.CREATE", vm!);
+          // NICs (IPAM) right after the VM row: the network rows' locks come before hosts, pools and counters.
+          for (const [deviceId, w] of nicPlan.entries())
+            await allocateNic(tx, w.networkId, vm!.id, { deviceId, ip: w.ip, field: `networks.${deviceId}.ip` });
           const root = await insertRootVolume(tx, vm!, rootGib);
           const data = dataOffering ? await insertDeployDataVolume(tx, vm!, { diskOfferingId: dataOffering.id, sizeGib: dataGib }) : null;
           const job = await enqueueJob(tx, { ...jobFor(vm!, caller), type: "vm.deploy" });
@@ -161,6 +173,7 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
             memory_mib: offering.memoryMib * names.length,
             volumes: names.length * (dataOffering ? 2 : 1),
             primary_storage_gib: names.length * (rootGib + dataGib),
+            networks: defaultNetwork?.created ? 1 : 0,
           },
           { accountName: owner.name, domainPath: owner.domainPath },
         );

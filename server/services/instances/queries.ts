@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, ilike, like, ne, or, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
-import { accounts, computeOfferings, hosts, instances, jobs, templates, zones } from "@/db/schema";
+import { accounts, computeOfferings, hosts, instances, jobs, nics, templates, zones } from "@/db/schema";
 import { type Caller, escapeLike, isRootAdmin } from "@/server/authz/caller";
 import { instanceScope } from "@/server/authz/scopes";
 import type { InstanceSortKey, ListInstancesInput } from "@/lib/validation/instances";
@@ -26,7 +26,10 @@ const columns = {
   state: instances.state,
   cpuCores: instances.cpuCores,
   memoryMib: instances.memoryMib,
-  ipAddress: instances.ipAddress,
+  /** The default NIC's address (IPAM), null without one. */
+  ipAddress: sql<
+    string | null
+  >`(select ${nics.ip} from ${nics} where ${nics.instanceId} = ${instances.id} order by ${nics.deviceId} limit 1)`.as("ip_address"),
   createdAt: instances.createdAt,
   stateChangedAt: instances.stateChangedAt,
   zoneId: instances.zoneId,
@@ -52,7 +55,12 @@ export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<L
   if (input.domainId) conds.push(like(instances.domainPath, `${escapeLike((await getDomainInScope(db, caller, input.domainId)).path)}%`));
   if (input.search) {
     const q = `%${escapeLike(input.search)}%`;
-    conds.push(or(ilike(instances.name, q), ilike(instances.ipAddress, q)));
+    conds.push(
+      or(
+        ilike(instances.name, q),
+        sql`exists (select 1 from ${nics} where ${nics.instanceId} = ${instances.id} and ${nics.ip} ilike ${q})`,
+      ),
+    );
   }
   const where = and(...conds);
   const page = input.page ?? 1;

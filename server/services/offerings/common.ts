@@ -2,7 +2,7 @@ import { and, asc, desc, eq, getTableColumns, ilike, inArray, isNull, like, or, 
 import type { PgTable } from "drizzle-orm/pg-core";
 import type { Db, DbOrTx } from "@/db";
 import { rowsOf } from "@/db/rows";
-import { computeOfferings, diskOfferings, domains } from "@/db/schema";
+import { computeOfferings, diskOfferings, domains, networkOfferings } from "@/db/schema";
 import { type Caller, escapeLike, isDomainAdmin, isRootAdmin } from "@/server/authz/caller";
 import type { OfferingState } from "@/lib/validation/offerings";
 import { getDomainInScope, type Domain } from "../domains";
@@ -23,14 +23,14 @@ import { type Page, type PageInput, sortColumn } from "../paging";
  * Anything else is NOT_FOUND (never FORBIDDEN: other subtrees' offerings are not revealed).
  */
 
-export type OfferingTable = typeof computeOfferings | typeof diskOfferings;
+export type OfferingTable = typeof computeOfferings | typeof diskOfferings | typeof networkOfferings;
 
 export interface OfferingKind<T extends OfferingTable> {
   table: T;
   /** "Compute offering": used in messages. */
   noun: string;
   /** The events' resourceType. */
-  resourceType: "compute_offering" | "disk_offering";
+  resourceType: "compute_offering" | "disk_offering" | "network_offering";
   /** Sort keys a client may send, mapped to columns ("scope" sorts by the domain's name). */
   sortable: Record<string, AnyColumn>;
 }
@@ -221,7 +221,7 @@ export async function lockOffering(tx: DbOrTx, t: OfferingTable, id: string) {
  * through the foreign keys pointing at the offering's table, so this keeps working as tables arrive.
  */
 export async function offeringReferences(db: DbOrTx, t: OfferingTable, id: string): Promise<string[]> {
-  const tableName = t === computeOfferings ? "compute_offerings" : "disk_offerings";
+  const tableName = t === computeOfferings ? "compute_offerings" : t === diskOfferings ? "disk_offerings" : "network_offerings";
   const fks = rowsOf<{ nsp: string; rel: string; col: string }>(
     await db.execute(sql`
       select n.nspname as nsp, r.relname as rel, a.attname as col

@@ -49,6 +49,9 @@ const operationHelp: Record<SimulatorOperationName, string> = {
   createVolumeFromSnapshot: "create a volume from a snapshot",
   exportSnapshot: "write a snapshot as a template",
   exportVolume: "write a volume as a template",
+  applyNetwork: "apply a network's desired state on a host (deploy, restart, repair)",
+  destroyNetwork: "remove a network from a host (delete)",
+  checkNetwork: "compare a host's network with the database (the reconciler)",
 };
 
 /** A delay to edit in place: checked as typed, saved on its own. */

@@ -6,6 +6,7 @@ import { TwoLine, UsageBar } from "@/components/resource/cells";
 import { deletion, useConfirm } from "@/components/resource/confirm";
 import { StateFilter, unset, useFilters } from "@/components/resource/filters";
 import { FormDialog, SelectField, TextField } from "@/components/resource/form-dialog";
+import { ZoneNetworkDialog } from "@/components/resource/zone-network";
 import { count, formatGib, formatMhz, formatMib } from "@/components/resource/format";
 import { allocationLabel, infraCrumb, options, stateActions, type ZoneCapacity, type ZoneRow } from "@/components/resource/infrastructure";
 import { useResourceMutation } from "@/components/resource/mutations";
@@ -28,6 +29,7 @@ export function Zones() {
   const list = useQuery(trpc.zone.list.queryOptions({ ...table.query, ...filters.query }, { placeholderData: keepPreviousData }));
   const [form, setForm] = useState<{ zone: ZoneRow | null } | null>(null);
   const confirm = useConfirm();
+  const [networkOf, setNetworkOf] = useState<ZoneRow | null>(null);
   const setState = useResourceMutation({
     run: (v: { id: string; state: AllocationState }) => client.zone.setState.mutate(v),
     invalidate: changes,
@@ -117,6 +119,7 @@ export function Zones() {
         }
         rowActions={(z) => [
           { label: "Edit", onSelect: () => setForm({ zone: z }) },
+          { label: "Network settings", onSelect: () => setNetworkOf(z) },
           ...stateActions(
             "zone",
             z,
@@ -171,6 +174,7 @@ export function Zones() {
           </>
         )}
       </FormDialog>
+      {networkOf && <ZoneNetworkDialog zone={networkOf} onClose={() => setNetworkOf(null)} />}
       {confirm.dialog}
     </>
   );

@@ -11,6 +11,7 @@ import { InstanceMetrics } from "@/components/resource/instance-metrics";
 import { InstanceIso } from "./instance-iso";
 import { InstanceStorage } from "./instance-storage";
 import { VmSnapshotsCard } from "./instance-vm-snapshots";
+import { InstanceNetworks } from "./instance-networks";
 import { formatSize, InstanceStateBadge, transitionalStates, type VmOperation } from "@/components/resource/instance-state";
 import { type Job, JobProgress, jobNoun } from "@/components/resource/job-progress";
 import type { RouterOutputs } from "@/components/resource/router-types";
@@ -181,7 +182,7 @@ export function InstanceDetail({ id }: { id: string }) {
               {vm.ipAddress ? (
                 <span className="font-mono text-slate-800">{vm.ipAddress}</span>
               ) : (
-                <span className="text-slate-500">Not assigned</span>
+                <span className="text-slate-500">None (no NIC on a network)</span>
               )}
             </Fact>
             {caller.accountType === "root_admin" && (
@@ -204,6 +205,7 @@ export function InstanceDetail({ id }: { id: string }) {
         <InstanceStorage vm={vm} />
 
         {!destroyed && <VmSnapshotsCard vm={vm} busy={!!vm.activeJob} />}
+        {!destroyed && <InstanceNetworks vm={vm} />}
 
         <div className="grid gap-6 xl:grid-cols-2">
           <Card

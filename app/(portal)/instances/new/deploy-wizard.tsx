@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { fits, type LimitUse } from "@/components/resource/instance-fit";
 import { offeringSize, useDiskOfferings } from "@/components/resource/volume-create";
+import { DeployNetworks, describeNics, type NicPick, useNetworkChoices } from "@/components/resource/deploy-networks";
 import { Select } from "@/components/ui/field";
 import { formatMemory, formatSize } from "@/components/resource/instance-state";
 import { errorMessage, type RouterOutputs } from "@/components/resource/router-types";
@@ -18,8 +19,8 @@ import { useTRPC } from "@/lib/trpc/client";
 import { vmNameSchema } from "@/lib/validation/instances";
 
 type Choices = RouterOutputs["instance"]["deployChoices"];
-type FieldName = "zoneId" | "templateId" | "computeOfferingId" | "name" | "count" | "rootDiskGib" | "dataDisk";
-const fieldNames: readonly string[] = ["zoneId", "templateId", "computeOfferingId", "name", "count", "rootDiskGib", "dataDisk"];
+type FieldName = "zoneId" | "templateId" | "computeOfferingId" | "name" | "count" | "rootDiskGib" | "dataDisk" | "networks";
+const fieldNames: readonly string[] = ["zoneId", "templateId", "computeOfferingId", "name", "count", "rootDiskGib", "dataDisk", "networks"];
 
 interface ServerError {
   message: string;
@@ -46,6 +47,7 @@ export function DeployWizard() {
   const [dataOfferingId, setDataOfferingId] = useState("");
   const [dataText, setDataText] = useState("");
   const diskOfferings = useDiskOfferings();
+  const [nicPicks, setNicPicks] = useState<NicPick[]>([]);
   const [errors, setErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
 
@@ -56,6 +58,9 @@ export function DeployWizard() {
   const countOk = Number.isInteger(count) && count >= 1 && count <= 20;
   const templates = (choices.data?.templates ?? []).filter((t) => inZone(t, zoneId));
   const zone = choices.data?.zones.find((z) => z.id === zoneId);
+  const networkChoices = useNetworkChoices(zoneId);
+  // Networks of another zone are dropped when the zone changes.
+  const picks = nicPicks.filter((p) => networkChoices.data?.networks.some((n) => n.id === p.networkId));
   // A template that is not offered in the chosen zone is dropped.
   const templateId = templates.some((t) => t.id === chosenTemplateId) ? chosenTemplateId : null;
   const template = templates.find((t) => t.id === templateId);
@@ -72,6 +77,7 @@ export function DeployWizard() {
         await Promise.all([
           queryClient.invalidateQueries({ queryKey: trpc.instance.pathKey() }),
           queryClient.invalidateQueries({ queryKey: trpc.limit.pathKey() }),
+          queryClient.invalidateQueries({ queryKey: trpc.network.pathKey() }),
         ]);
         // One toast that follows the job to its end; several deploys are followed in the list's rows.
         if (made.length === 1) toastJob(made[0]!.jobId, made[0]!.name);
@@ -112,6 +118,8 @@ export function DeployWizard() {
       dataGib > (dataOffering.maxGib ?? Infinity))
   )
     problems.dataDisk = `The data disk must be between ${dataOffering.minGib} and ${dataOffering.maxGib} GiB`;
+  if (countOk && count > 1 && picks.some((p) => p.ip.trim()))
+    problems.networks = "A fixed address can only be asked for when deploying one instance";
   /** An error beside its field: the server's, or the live check once the user has typed there. */
   const shown = (f: FieldName, typed: boolean) => errors[f] ?? (typed ? problems[f] : undefined);
   const nameValid = n.success;
@@ -136,6 +144,7 @@ export function DeployWizard() {
       count,
       rootDiskGib: rootGib,
       dataDisk: dataOffering ? { diskOfferingId: dataOffering.id, sizeGib: dataGib } : undefined,
+      networks: picks.length ? picks.map((p) => ({ networkId: p.networkId, ip: p.ip.trim() || undefined })) : undefined,
     });
   };
 
@@ -339,6 +348,19 @@ export function DeployWizard() {
               )}
             </div>
           </Step>
+
+          <Step n={6} title="Network" error={errors.networks}>
+            <DeployNetworks
+              query={networkChoices}
+              picks={picks}
+              count={countOk ? count : 1}
+              error={problems.networks}
+              onChange={(p) => {
+                setNicPicks(p);
+                setErrors((er) => ({ ...er, networks: undefined }));
+              }}
+            />
+          </Step>
         </div>
 
         <aside aria-label="Deploy summary" className="lg:sticky lg:top-6 lg:self-start">
@@ -358,6 +380,7 @@ export function DeployWizard() {
                     : undefined
                 }
               />
+              <SummaryRow label="Network" value={describeNics(networkChoices.data, picks, countOk ? count : 1)} />
               <SummaryRow
                 label="Name"
                 value={nameValid ? (countOk && count > 1 ? `${name.trim()}-1 … ${name.trim()}-${count}` : name.trim()) : undefined}

@@ -3,12 +3,14 @@ import type { Db } from "@/db";
 import {
   hosts,
   simulatorFaults,
+  simulatorNetworks,
   simulatorSettings,
   simulatorSnapshots,
   simulatorVmSnapshots,
   simulatorVms,
   simulatorVolumes,
 } from "@/db/schema";
+import type { NetworkDriver, NetworkRole, NetworkSpec } from "../../network/spec";
 import {
   DriverError,
   type ConsoleEndpoint,
@@ -45,7 +47,7 @@ const GIB = 1024 ** 3;
  * simulator_vms. Latency per operation and injected failures are read from the database (cached
  * for a moment) so an admin can change them at run time, in every process at once.
  */
-export class SimulatorDriver implements HypervisorDriver, VolumeCopier, PoolUsageReader {
+export class SimulatorDriver implements HypervisorDriver, VolumeCopier, PoolUsageReader, NetworkDriver {
   private cache: { at: number; latency: Record<string, number>; faults: Fault[] } | null = null;
   /** Display names seen in create/start (the console shows them; simulator_vms has none). */
   private readonly displayNames = new Map<string, string>();
@@ -475,4 +477,46 @@ export class SimulatorDriver implements HypervisorDriver, VolumeCopier, PoolUsag
       throw new DriverError(`No console for ${name} on ${host.name}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+
+  /** Networks: the spec applied is stored per host and network (the simulated host's truth). */
+  async applyNetwork(host: HostRef, spec: NetworkSpec, role: NetworkRole) {
+    await this.enter("applyNetwork", host);
+    await this.db
+      .insert(simulatorNetworks)
+      .values({ hostId: host.id, networkId: spec.id, key: spec.key, role, spec })
+      .onConflictDoUpdate({
+        target: [simulatorNetworks.hostId, simulatorNetworks.networkId],
+        set: { key: spec.key, role, spec, appliedAt: sql`now()` },
+      });
+  }
+
+  async destroyNetwork(host: HostRef, spec: Pick<NetworkSpec, "id" | "key">) {
+    await this.enter("destroyNetwork", host);
+    await this.db.delete(simulatorNetworks).where(and(eq(simulatorNetworks.hostId, host.id), eq(simulatorNetworks.networkId, spec.id)));
+  }
+
+  async checkNetwork(host: HostRef, spec: NetworkSpec, role: NetworkRole): Promise<string[]> {
+    await this.enter("checkNetwork", host);
+    const [row] = await this.db
+      .select()
+      .from(simulatorNetworks)
+      .where(and(eq(simulatorNetworks.hostId, host.id), eq(simulatorNetworks.networkId, spec.id)));
+    if (!row) return [`network ${spec.key} is not on ${host.name}`];
+    const out: string[] = [];
+    if (row.role !== role) out.push(`role is ${row.role}, not ${role}`);
+    const applied = row.spec as Record<string, unknown>;
+    for (const k of Object.keys(spec) as (keyof NetworkSpec)[]) {
+      if (canonical(applied[k]) !== canonical(spec[k])) out.push(`${k} differs`);
+    }
+    return out;
+  }
+}
+
+/** JSON with sorted keys: jsonb does not keep key order, so specs are compared by content. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === "object" && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : x,
+  );
 }

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Tx } from "@/db";
-import { computeOfferings, hosts, instances, templates } from "@/db/schema";
+import { computeOfferings, hosts, instances, networks, nics, templates } from "@/db/schema";
 import { vmStates } from "@/lib/vm-state";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
@@ -25,6 +25,8 @@ import {
   rootVolumeOf,
   settleDeployVolumes,
 } from "@/server/core/volumes";
+import { implementNetworksFor, networkDriverOf } from "@/server/orchestrator/network/realise";
+import { networkKey } from "@/server/services/networks/spec";
 import type { Job } from "../queue";
 import { defineJob, type JobContext, type JobDefinition } from "../registry";
 
@@ -99,6 +101,23 @@ async function loadWithHost(db: Db, id: string) {
       .where(eq(templates.id, row.vm.isoId));
     if (iso) spec.iso = { iso: { id: iso.id, path: await templatePathInZone(db, iso, row.vm.zoneId) }, boot: row.vm.bootFromIso };
   }
+  // NICs on Stratus networks, when the host's driver realises networks (else its default NIC).
+  if (host && networkDriverOf(host)) {
+    const rows = await db
+      .select({ nic: nics, number: networks.number })
+      .from(nics)
+      .innerJoin(networks, eq(networks.id, nics.networkId))
+      .where(eq(nics.instanceId, id))
+      .orderBy(nics.deviceId);
+    if (rows.length > 0)
+      spec.nics = rows.map(({ nic, number }) => ({
+        networkId: nic.networkId,
+        networkKey: networkKey({ number }),
+        mac: nic.mac,
+        ip: nic.ip,
+        deviceId: nic.deviceId,
+      }));
+  }
   return { vm: row.vm, host, spec, root, rootRef };
 }
 
@@ -161,6 +180,10 @@ async function bringUp(ctx: JobContext) {
       spec.volumes = [...(spec.volumes ?? []), { vol: ref, target: d.deviceTarget }];
     }
   }
+  // Its networks first: router (with this VM's lease) and the bridge on this host.
+  const networkIds = [...new Set((spec.nics ?? []).map((n) => n.networkId))];
+  if (networkIds.length > 0)
+    await ctx.step("networks", () => implementNetworksFor(ctx.db, networkIds, host), { progress: 18, message: "Networks ready" });
   await ctx.progress(20, `Defining the VM on ${host.name}`);
   await ctx.step("define", () => driver.create(host, spec), { progress: 60, message: `Starting the VM on ${host.name}` });
   await ctx.step("start", () => driver.start(host, spec), { progress: 90, message: "Recording the new state" });
@@ -342,6 +365,8 @@ const expunge = defineJob({
       // Its root disk is expunged and its data volumes detached (the lock order: instance, volumes, host, pool, counters).
       const rootDisk = await expungeVmVolumes(tx, current, ctx.job.id);
       await dropVmSnapshotsOf(tx, current.id, ctx.job.id);
+      // Its NICs go: their addresses are free again (the reconciler drops their leases from the routers).
+      await tx.delete(nics).where(eq(nics.instanceId, vm.id));
       // An Error VM was never destroyed: any capacity it holds is given back now.
       if (from === "error") await releaseCapacity(tx, current);
       if (rootDisk.pool) await releaseFromPool(tx, rootDisk.pool.poolId, rootDisk.pool.gib);

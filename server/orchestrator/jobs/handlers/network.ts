@@ -1,0 +1,59 @@
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import { networks } from "@/db/schema";
+import { applyPlacement, destroyPlacement, placementOf } from "@/server/orchestrator/network/realise";
+import { networkEvent, removeNetworkRow } from "@/server/services/networks/operations";
+import { defineJob, type JobDefinition } from "../registry";
+
+const noInput = z.object({});
+
+declare global {
+  interface StratusJobInputs {
+    "network.restart": typeof noInput;
+    "network.delete": typeof noInput;
+  }
+}
+
+/** Restart: the whole spec applied again on the router and every member host (repairs any drift). */
+const restart = defineJob({
+  type: "network.restart",
+  input: noInput,
+  async run(ctx) {
+    const p = await placementOf(ctx.db, ctx.job.resourceId);
+    if (!p) throw new Error("The network no longer exists");
+    await ctx.step("apply", () => applyPlacement(p), { progress: 80, message: "Applied on the router and member hosts" });
+    await ctx.finish(async (tx) => {
+      const [n] = await tx.select().from(networks).where(eq(networks.id, ctx.job.resourceId));
+      if (n) await networkEvent(tx, n, "NETWORK.RESTARTED", `Network ${n.name} restarted`);
+      return { hosts: (p.router ? 1 : 0) + p.members.length };
+    });
+  },
+  async onFailure(tx, job, err) {
+    const [n] = await tx.select().from(networks).where(eq(networks.id, job.resourceId));
+    if (n)
+      await networkEvent(tx, n, "NETWORK.RESTART.FAILED", `Network ${n.name} could not be restarted: ${err.message}`, { level: "error" });
+  },
+});
+
+/** Delete (the network is Destroying, without NICs): gone from its hosts, then the row, its VLAN and limit. */
+const remove = defineJob({
+  type: "network.delete",
+  input: noInput,
+  async run(ctx) {
+    const p = await placementOf(ctx.db, ctx.job.resourceId);
+    if (p) await ctx.step("destroy", () => destroyPlacement(p), { progress: 80, message: "Removed from the hosts" });
+    await ctx.finish(async (tx) => {
+      const [n] = await tx.select().from(networks).where(eq(networks.id, ctx.job.resourceId)).for("update");
+      if (!n) return { state: "deleted" };
+      await removeNetworkRow(tx, n, ctx.job.userId, `${ctx.job.id}:NETWORK.DELETE`);
+      return { state: "deleted" };
+    });
+  },
+  async onFailure(tx, job, err) {
+    // Still on some host: back to Implemented, so it can be deleted again (or restarted).
+    const [n] = await tx.update(networks).set({ state: "implemented" }).where(eq(networks.id, job.resourceId)).returning();
+    if (n) await networkEvent(tx, n, "NETWORK.DELETE.FAILED", `Network ${n.name} could not be deleted: ${err.message}`, { level: "error" });
+  },
+});
+
+export const networkJobs: readonly JobDefinition[] = [restart, remove];

@@ -1,0 +1,90 @@
+import { and, eq, inArray, isNull } from "drizzle-orm";
+import type { Db } from "@/db";
+import { hosts, networks } from "@/db/schema";
+import { driverFor } from "../drivers/registry";
+import { hostRefOf } from "../drivers/host-ref";
+import type { HostRef } from "../drivers/types";
+import type { NetworkDriver, NetworkSpec } from "./spec";
+import { buildNetworkSpec, memberHostIds } from "@/server/services/networks/spec";
+import { networkEvent } from "@/server/services/networks/operations";
+
+/**
+ * Realising networks on hosts through a driver's NetworkDriver: the router on one host of the
+ * zone (the first VM's host), the bridge alone on the other hosts that run its VMs. The spec is
+ * always the whole desired state, built from the database just before it is applied.
+ */
+
+/** The host's driver as a NetworkDriver, or null when that driver does not realise networks (yet). */
+export function networkDriverOf(host: Pick<HostRef, "hypervisorType">): NetworkDriver | null {
+  const d = driverFor(host) as unknown as Partial<NetworkDriver>;
+  return typeof d.applyNetwork === "function" && typeof d.checkNetwork === "function" && typeof d.destroyNetwork === "function"
+    ? (d as NetworkDriver)
+    : null;
+}
+
+async function hostRefs(db: Db, ids: string[]): Promise<HostRef[]> {
+  if (ids.length === 0) return [];
+  return (await db.select().from(hosts).where(inArray(hosts.id, ids))).map(hostRefOf);
+}
+
+export interface Placement {
+  spec: NetworkSpec;
+  router: HostRef | null;
+  members: HostRef[];
+}
+
+/** The network's spec, its router host and its member hosts (those running its VMs, router excluded). */
+export async function placementOf(db: Db, networkId: string, extraMember?: string): Promise<Placement | null> {
+  const spec = await buildNetworkSpec(db, networkId);
+  const [n] = await db.select({ routerHostId: networks.routerHostId }).from(networks).where(eq(networks.id, networkId));
+  if (!spec || !n) return null;
+  const memberIds = new Set(await memberHostIds(db, networkId));
+  if (extraMember) memberIds.add(extraMember);
+  if (n.routerHostId) memberIds.delete(n.routerHostId);
+  const [router] = n.routerHostId ? await hostRefs(db, [n.routerHostId]) : [];
+  return { spec, router: router ?? null, members: await hostRefs(db, [...memberIds]) };
+}
+
+/** Applies the whole spec: router first, then members. Hosts whose driver has no networking are skipped. */
+export async function applyPlacement(p: Placement) {
+  if (p.router) await networkDriverOf(p.router)?.applyNetwork(p.router, p.spec, "router");
+  for (const h of p.members) await networkDriverOf(h)?.applyNetwork(h, p.spec, "member");
+}
+
+/**
+ * Before a VM starts on `host`: each of its networks gets a router (on this host if it has none
+ * yet, claimed with a conditional update so two first VMs pick one), the current spec (with this
+ * VM's lease) on the router, and the bridge on this host. Allocated or shut-down networks become
+ * Implemented.
+ */
+export async function implementNetworksFor(db: Db, networkIds: string[], host: HostRef) {
+  for (const id of networkIds) {
+    await db
+      .update(networks)
+      .set({ routerHostId: host.id })
+      .where(and(eq(networks.id, id), isNull(networks.routerHostId)));
+    const p = await placementOf(db, id, host.id);
+    if (!p) continue;
+    await applyPlacement(p);
+    await db.transaction(async (tx) => {
+      const [moved] = await tx
+        .update(networks)
+        .set({ state: "implemented", stateChangedAt: new Date() })
+        .where(and(eq(networks.id, id), inArray(networks.state, ["allocated", "shutdown"])))
+        .returning();
+      if (moved)
+        await networkEvent(
+          tx,
+          moved,
+          "NETWORK.IMPLEMENTED",
+          `Network ${moved.name} is implemented (router on ${p.router?.name ?? host.name})`,
+        );
+    });
+  }
+}
+
+/** Removes the network from its router and member hosts (delete, shutdown). */
+export async function destroyPlacement(p: Placement) {
+  for (const h of [...(p.router ? [p.router] : []), ...p.members])
+    await networkDriverOf(h)?.destroyNetwork(h, { id: p.spec.id, key: p.spec.key });
+}
