@@ -50,7 +50,7 @@ function inputFor(router: string, proc: string): unknown {
   const id = idOf[router]!;
   if (proc === "list") return {};
   if (proc === "capacity") return { zoneId: ids.zoneId };
-  if (proc === "get" || proc === "delete") return { id };
+  if (proc === "get" || proc === "delete" || proc === "measure") return { id };
   if (proc === "setState") return { id, state: "disabled" };
   if (proc === "update") return { id, name: "hijacked" };
   if (proc === "create") {
