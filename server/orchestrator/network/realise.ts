@@ -77,7 +77,8 @@ export async function implementNetworksFor(db: Db, networkIds: string[], host: H
           tx,
           moved,
           "NETWORK.IMPLEMENTED",
-          `Network ${moved.name} is implemented (router on ${p.router?.name ?? host.name})`,
+          `Network ${moved.name} is implemented, its router on ${p.router?.name ?? host.name}`,
+          { hostName: p.router?.name ?? host.name },
         );
     });
   }

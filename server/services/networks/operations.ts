@@ -55,7 +55,13 @@ export const networkEvent = (
   n: Pick<Network, "id" | "name" | "accountId" | "domainId" | "domainPath">,
   type: string,
   description: string,
-  opts: { actor?: string | null; level?: "info" | "warn" | "error"; details?: Record<string, unknown> } = {},
+  opts: {
+    actor?: string | null;
+    level?: "info" | "warn" | "error";
+    details?: Record<string, unknown>;
+    /** The host the description names: only the root admin is shown it (core/events). */
+    hostName?: string | null;
+  } = {},
 ) =>
   recordEvent(tx, {
     type,
@@ -68,6 +74,7 @@ export const networkEvent = (
     resourceType: "network",
     resourceId: n.id,
     details: opts.details,
+    hostName: opts.hostName,
   });
 
 /** The guest side of a new network: CIDR (given or the zone's default), gateway = first address. */
