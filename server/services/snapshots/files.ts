@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
-import { hosts, jobs, snapshots, volumes } from "@/db/schema";
+import { hosts, jobs, secondaryStores, snapshots, volumes } from "@/db/schema";
 import { hostRefOf } from "@/server/orchestrator/drivers/host-ref";
 import { DriverError, type HostRef, type SnapshotFile } from "@/server/orchestrator/drivers/types";
 import { hostForVolume } from "@/server/orchestrator/volume-ref";
@@ -9,6 +9,19 @@ type Snapshot = typeof snapshots.$inferSelect;
 
 /** Whole GiB a snapshot's stored bytes count against `secondary_storage_gib` (rounded up; at least 1). */
 export const storedGib = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024 ** 3));
+
+/**
+ * Whether a host of this kind can keep files on the store: libvirt hosts write to an absolute
+ * directory (the store mounted on the host), the simulator to its own `sim://` stores.
+ */
+export const storeServes = (hypervisorType: HostRef["hypervisorType"], storePath: string) =>
+  hypervisorType === "kvm" ? storePath.startsWith("/") : storePath.startsWith("sim://");
+
+/** The zone's oldest secondary store that the host's kind can write snapshots to; null if none. */
+export async function snapshotStoreFor(db: DbOrTx, zoneId: string, host: HostRef) {
+  const stores = await db.select().from(secondaryStores).where(eq(secondaryStores.zoneId, zoneId)).orderBy(asc(secondaryStores.createdAt));
+  return stores.find((s) => storeServes(host.hypervisorType, s.path)) ?? null;
+}
 
 /** The driver's view of a recorded snapshot. */
 export const snapshotFileOf = (s: Snapshot): SnapshotFile => ({

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Tx } from "@/db";
-import { instances, secondaryStores, snapshots, volumes } from "@/db/schema";
+import { instances, snapshots, volumes } from "@/db/schema";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import { DriverError, type SnapshotFile } from "@/server/orchestrator/drivers/types";
 import { vmInternalName } from "@/server/orchestrator/vm-name";
@@ -12,7 +12,7 @@ import { transitionSnapshot } from "@/server/core/snapshot-transition";
 import { transitionVolume } from "@/server/core/volume-transition";
 import { recordVolumeEvent } from "@/server/core/volumes";
 import { volumeJobTarget } from "@/server/services/volumes/job-target";
-import { hostForSnapshot, snapshotFileOf, storedGib } from "./files";
+import { hostForSnapshot, snapshotFileOf, snapshotStoreFor, storedGib } from "./files";
 
 /** Snapshot jobs run on the volume (resource "volume"), so one volume has one job at a time; the input names the snapshot. */
 const snapshotInput = z.object({ snapshotId: z.string().uuid() });
@@ -65,8 +65,8 @@ const take = defineJob({
   async run(ctx) {
     const snap = await loadSnapshot(ctx.db, ctx.input.snapshotId);
     const { vol, host, ref, driver } = await volumeJobTarget(ctx.db, snap.volumeId);
-    const [store] = await ctx.db.select().from(secondaryStores).where(eq(secondaryStores.zoneId, vol.zoneId)).limit(1);
-    if (!store) throw new DriverError(`Zone of volume ${vol.name} has no secondary store to keep snapshots on`);
+    const store = await snapshotStoreFor(ctx.db, vol.zoneId, host);
+    if (!store) throw new DriverError(`Zone of volume ${vol.name} has no secondary store its host can keep snapshots on`);
     const ready = (await readyOf(ctx.db, vol.id)).filter((s) => s.id !== snap.id && s.file);
     const previous = ready[0] ?? null;
     const sinceFull = ready.findIndex((s) => s.full);
