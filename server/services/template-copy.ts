@@ -15,6 +15,7 @@ import { consume, release } from "@/server/core/limits";
 import { retryOnDeadlock } from "@/server/core/retry";
 import { enqueueJob } from "@/server/orchestrator/jobs/queue";
 import { defineJob } from "@/server/orchestrator/jobs/registry";
+import { latestOnly } from "@/server/core/latest-only";
 import { storeDirectory } from "./template-images/store-files";
 
 /**
@@ -208,37 +209,24 @@ export const templateCopyJob = defineJob({
       const total = (await fsp.stat(t.path)).size;
       let done = 0;
       let lastPct = -1;
-      // One progress write at a time, the latest percent; awaited before the job finishes, so a
-      // late write never lands after the final one.
-      let writing: Promise<void> = Promise.resolve();
-      let busy = false;
-      let queued: number | null = null;
-      const report = (pct: number) => {
-        if (busy) return void (queued = pct);
-        busy = true;
-        writing = ctx.db
+      // Awaited before the job finishes, so a late progress write never lands after the final one.
+      const progress = latestOnly((pct: number) =>
+        ctx.db
           .update(templateZoneCopies)
           .set({ progress: pct })
           .where(and(eq(templateZoneCopies.id, copy.id), eq(templateZoneCopies.status, "copying")))
-          .then(() => ctx.progress(pct, `Copied ${Math.round(done / 1024 / 1024)} of ${Math.round(total / 1024 / 1024)} MiB`))
-          .catch(() => undefined)
-          .finally(() => {
-            busy = false;
-            const next = queued;
-            queued = null;
-            if (next !== null) report(next);
-          });
-      };
+          .then(() => ctx.progress(pct, `Copied ${Math.round(done / 1024 / 1024)} of ${Math.round(total / 1024 / 1024)} MiB`)),
+      );
       const meter = new Transform({
         transform(chunk: Buffer, _enc, cb) {
           done += chunk.length;
           const pct = total ? Math.floor((95 * done) / total) : 95;
-          if (pct !== lastPct) report((lastPct = pct));
+          if (pct !== lastPct) progress.report((lastPct = pct));
           cb(null, chunk);
         },
       });
       await pipeline(fs.createReadStream(t.path), meter, fs.createWriteStream(files.partial));
-      while (busy || queued !== null) await writing;
+      await progress.flush();
       bytes = (await fsp.stat(files.partial)).size;
       if (bytes !== total) throw new Error(`The copy of ${t.name} has ${bytes} bytes where the image has ${total}`);
       await fsp.rename(files.partial, files.final);

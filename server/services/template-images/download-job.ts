@@ -3,6 +3,7 @@ import fs from "node:fs/promises";
 import { z } from "zod";
 import { secondaryStores, templates } from "@/db/schema";
 import { env } from "@/server/env";
+import { latestOnly } from "@/server/core/latest-only";
 import { defineJob } from "@/server/orchestrator/jobs/registry";
 import { imageFormats, parseChecksum } from "@/lib/validation/templates";
 import { fetchImage } from "./fetch-image";
@@ -43,6 +44,13 @@ export const templateDownloadJob = defineJob({
     const files = imageFiles(store, t.id, ctx.input.format === "iso" ? "iso" : "qcow2");
     const algorithm = (t.checksum ? parseChecksum(t.checksum)?.algorithm : undefined) ?? "sha256";
     let lastPct = -1;
+    const progress = latestOnly(({ pct, received }: { pct: number; received: number }) =>
+      ctx.db
+        .update(templates)
+        .set({ progress: pct })
+        .where(eq(templates.id, t.id))
+        .then(() => ctx.progress(pct, `Downloaded ${Math.round(received / 1024 / 1024)} MiB`)),
+    );
     try {
       await fs.mkdir(files.dir, { recursive: true });
       const fetched = await fetchImage(url, files.partial, {
@@ -52,14 +60,11 @@ export const templateDownloadJob = defineJob({
           const pct = total ? Math.floor((90 * received) / total) : 0;
           if (pct === lastPct) return;
           lastPct = pct;
-          void ctx.db
-            .update(templates)
-            .set({ progress: pct })
-            .where(eq(templates.id, t.id))
-            .then(() => ctx.progress(pct, `Downloaded ${Math.round(received / 1024 / 1024)} MiB`))
-            .catch(() => undefined);
+          progress.report({ pct, received });
         },
       });
+      // Awaited before the job finishes, so a late progress write never lands after the final one.
+      await progress.flush();
       await ctx.progress(92, "Checking the image");
       const stored = await storeImage(store, t.id, ctx.input.format, t.checksum, fetched.digest);
       let kept = false;
