@@ -53,9 +53,9 @@ beforeAll(async () => {
   await waitForJob(h.db, a!.jobId);
   await waitForJob(h.db, b!.jobId);
   vmB = b!.id;
-  [nicA] = await h.db.select().from(nics).where(eq(nics.instanceId, a!.id));
-  [nicB] = await h.db.select().from(nics).where(eq(nics.instanceId, b!.id));
-  [net] = await h.db.select().from(networks).where(eq(networks.id, nicA!.networkId));
+  nicA = (await h.db.select().from(nics).where(eq(nics.instanceId, a!.id)))[0]!;
+  nicB = (await h.db.select().from(nics).where(eq(nics.instanceId, b!.id)))[0]!;
+  net = (await h.db.select().from(networks).where(eq(networks.id, nicA.networkId)))[0]!;
   await admin().publicIpRange.add({
     zoneId: choices.zoneId,
     gateway: "203.0.113.1",
@@ -112,7 +112,7 @@ describe(`network rules on the simulator (${testDbKind()})`, () => {
       [{ privateIp: "10.1.1.x" }, "privateIp"],
     ];
     for (const [bad, field] of cases) {
-      const e = await error(tenant().networkRule.createPortForward({ ...base, ...bad } as typeof base));
+      const e = await error(tenant().networkRule.createPortForward({ ...base, ...bad }));
       expect([e.code, named(e)], JSON.stringify(bad)).toEqual(["BAD_REQUEST", field]);
     }
     const wrongIp = await error(tenant().networkRule.createPortForward({ ...base, privateIp: "10.1.1.250" }));

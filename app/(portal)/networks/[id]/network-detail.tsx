@@ -9,6 +9,7 @@ import { InstanceStateBadge } from "@/components/resource/instance-state";
 import { JobProgress, jobNoun } from "@/components/resource/job-progress";
 import { NetworkStateBadge, useNetworkActions, whyNotNetwork } from "@/components/resource/network-actions";
 import { NetworkPublicIps } from "@/components/resource/network-public-ips";
+import { NetworkRules } from "@/components/resource/network-rules";
 import type { RouterOutputs } from "@/components/resource/router-types";
 import { useCaller } from "@/components/shell/caller-context";
 import { Badge } from "@/components/ui/badge";
@@ -131,6 +132,7 @@ export function NetworkDetail({ id }: { id: string }) {
           />
         </Card>
         {n.guestType === "isolated" && <NetworkPublicIps network={n} />}
+        {n.guestType === "isolated" && <NetworkRules network={n} />}
         <div className="grid gap-6 xl:grid-cols-2">
           <Card title="Events">
             {n.events.length === 0 ? (
