@@ -45,13 +45,13 @@ for (const width of [1280, 390]) {
       await panel.getByRole("tab", { name: /Port forwarding/ }).click();
       await panel.getByRole("button", { name: "Add port forward" }).click();
       const d = dialog(page, `Port forwarding on ${natIp.address}`);
+      const option = await d.getByLabel("Instance").locator("option", { hasText: vmName }).getAttribute("value");
+      await d.getByLabel("Instance").selectOption(option);
       await d.getByLabel("Public port", { exact: true }).fill("8080");
       await d.getByLabel("Public end port (optional)").fill("8081");
       await d.getByLabel("Private port", { exact: true }).fill("80");
       await expect(d.getByText("The private port range must be as long as the public one").first()).toBeVisible();
       await d.getByLabel("Private end port (optional)").fill("81");
-      const option = await d.getByLabel("Instance").locator("option", { hasText: vmName }).getAttribute("value");
-      await d.getByLabel("Instance").selectOption(option);
       expect(await axe(page)).toEqual([]);
       await d.getByRole("button", { name: "Add port forward" }).click();
       await expect(d).toBeHidden();

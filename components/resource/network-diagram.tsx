@@ -83,7 +83,8 @@ export function NetworkDiagram({
   });
   const summary = `${name}: ${ips.length} public address(es), ${rules.length} rule(s), ${vms.length} instance(s) on ${cidr ?? "no subnet"}.`;
   return (
-    <div className="overflow-x-auto p-4">
+    // Focusable: on a phone the picture scrolls sideways, and keyboards must reach it.
+    <div className="overflow-x-auto p-4" tabIndex={0} role="group" aria-label="Network diagram, scrolls sideways on small screens">
       <svg
         role="img"
         aria-labelledby="net-diagram-title net-diagram-desc"

@@ -138,7 +138,7 @@ export function NetworkDetail({ id }: { id: string }) {
             {n.events.length === 0 ? (
               <EmptyState title="No events yet" />
             ) : (
-              <ul className="max-h-96 divide-y divide-slate-100 overflow-y-auto text-sm" aria-label="Events of this network">
+              <ul tabIndex={0} className="max-h-96 divide-y divide-slate-100 overflow-y-auto text-sm" aria-label="Events of this network">
                 {n.events.map((e) => (
                   <li key={e.id} className="px-4 py-2">
                     <div className="flex flex-wrap items-center gap-2 text-xs text-slate-600">
