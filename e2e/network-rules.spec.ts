@@ -60,6 +60,24 @@ for (const width of [1280, 390]) {
       await expect(panel.getByRole("row", { name: /0\.0\.0\.0\/0/ })).toContainText("8080-8081");
     });
 
+    await test.step("a load balancer with an HTTP health check (a bad path refused beside its field) and its firewall rule", async () => {
+      await panel.getByRole("tab", { name: /Load balancing/ }).click();
+      await panel.getByRole("button", { name: "Add load balancer" }).click();
+      const d = dialog(page, `Load balancer on ${natIp.address}`);
+      await d.getByLabel("Name").fill("web");
+      const option = await d.getByLabel("Members").locator("option", { hasText: vmName }).getAttribute("value");
+      await d.getByLabel("Members").selectOption([option!]);
+      await d.getByLabel("Health check").selectOption("http");
+      await d.getByLabel("Path").fill("health");
+      await expect(d.getByText(/Health check path must start with \//).first()).toBeVisible();
+      await d.getByLabel("Path").fill("/health");
+      await d.getByRole("button", { name: "Create load balancer" }).click();
+      await expect(d).toBeHidden();
+      const row = panel.getByRole("row", { name: /web/ });
+      await expect(row).toContainText(vmName);
+      await expect(row).toContainText("Open");
+    });
+
     await test.step("static NAT is refused while forwards exist; the egress card says what rules mean", async () => {
       await panel.getByRole("tab", { name: /Static NAT/ }).click();
       await expect(panel.getByRole("button", { name: "Enable static NAT" })).toBeDisabled();

@@ -12,6 +12,7 @@ import {
   enableStaticNatInput,
   lbAlgorithms,
   ruleProtocols,
+  setLoadBalancerMembersInput,
 } from "@/lib/validation/network-rules";
 
 /** Editors of network rules: each a kit form on the server's own zod schema (errors beside their fields as you type). */
@@ -311,5 +312,42 @@ function LbFields({
         <CheckboxField form={form} name="openFirewall" label="Also allow the public port from anywhere (firewall rule)" />
       )}
     </>
+  );
+}
+
+/** Changes a load balancer's members (NICs on the network). */
+export function LbMembersDialog({
+  open,
+  onClose,
+  lb,
+  targets,
+}: DialogProps & { lb: { id: string; name: string | null; members: { nicId: string }[] }; targets: Target[] }) {
+  const client = useTRPCClient();
+  return (
+    <FormDialog
+      open={open}
+      onClose={onClose}
+      title={`Members of ${lb.name ?? "the load balancer"}`}
+      schema={setLoadBalancerMembersInput}
+      defaultValues={{ id: lb.id, nicIds: lb.members.map((m) => m.nicId) }}
+      submitLabel="Save members"
+      onSubmit={(v) => client.networkRule.setLoadBalancerMembers.mutate(v)}
+      invalidate={invalidate}
+      success={(r) => `Members saved${jobNote(r)}`}
+    >
+      {(f) => (
+        <Field label="Members" hint="Ctrl/⌘-click to pick several; none leaves the load balancer without backends" error={undefined}>
+          {(id) => (
+            <Select id={id} multiple className="h-28" {...f.register("nicIds")}>
+              {targetOptions(targets).map((o) => (
+                <option key={o.value} value={o.value}>
+                  {o.label}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+      )}
+    </FormDialog>
   );
 }

@@ -8,6 +8,7 @@ import { NetworkDiagram } from "@/components/resource/network-diagram";
 import {
   EgressDialog,
   FirewallDialog,
+  LbMembersDialog,
   LoadBalancerDialog,
   PortForwardDialog,
   StaticNatDialog,
@@ -39,7 +40,7 @@ const ports = (a: number | null, b: number | null) =>
   a === null ? <span className="text-slate-500">any</span> : <span className="font-mono">{a === b ? a : `${a}-${b}`}</span>;
 const tabs = ["firewall", "port_forward", "static_nat", "load_balancer"] as const;
 type Tab = (typeof tabs)[number];
-type Dialog = { kind: Tab; ip: Ip } | { kind: "egress" } | null;
+type Dialog = { kind: Tab; ip: Ip } | { kind: "egress" } | { kind: "members"; lb: Rule } | null;
 
 /**
  * A network's rules: its picture, a panel per public address (tabs for firewall, port forwarding,
@@ -81,6 +82,7 @@ export function NetworkRules({ network }: { network: Net }) {
                     rules={rules.filter((r) => r.publicIpId === ip.id)}
                     has={has}
                     onAdd={(kind) => setDialog({ kind, ip })}
+                    onMembers={(lb) => setDialog({ kind: "members", lb })}
                   />
                 ))}
                 <EgressCard
@@ -102,6 +104,7 @@ export function NetworkRules({ network }: { network: Net }) {
       {dialog?.kind === "load_balancer" && (
         <LoadBalancerDialog open onClose={close} ip={dialog.ip} targets={targets} canOpenFirewall={has("firewall")} />
       )}
+      {dialog?.kind === "members" && <LbMembersDialog open onClose={close} lb={dialog.lb} targets={targets} />}
       {dialog?.kind === "egress" && <EgressDialog open onClose={close} networkId={network.id} egressDefault={network.egressDefault} />}
     </>
   );
@@ -130,11 +133,13 @@ function PublicIpPanel({
   rules,
   has,
   onAdd,
+  onMembers,
 }: {
   ip: Ip;
   rules: Rule[];
   has: (k: NetworkRuleKind) => boolean;
   onAdd: (k: Tab) => void;
+  onMembers: (lb: Rule) => void;
 }) {
   const [tab, setTab] = useState<Tab>("firewall");
   const del = useDeleteRule();
@@ -205,6 +210,7 @@ function PublicIpPanel({
           emptyHint={tab === "firewall" ? "Nothing from outside reaches this address until a firewall rule allows it." : undefined}
           columns={columnsOf(tab)}
           rowActions={(r) => [
+            ...(r.kind === "load_balancer" ? [{ label: "Change members", onSelect: () => onMembers(r) }] : []),
             {
               label: r.kind === "static_nat" ? "Disable" : "Delete",
               danger: true,

@@ -61,9 +61,12 @@ function portsForProtocol(v: { protocol: string; startPort?: number | null; endP
     ctx.addIssue({ code: "custom", path: ["endPort"], message: "End port must not be below the start port" });
 }
 
+/** The target NIC (a form's "Choose an instance…" is empty until picked). */
+const nicIdSchema = z.string().min(1, { message: "Instance is required: choose one" }).uuid({ message: "Instance must be a valid id" });
+
 const protocol = z.enum(ruleProtocols, { message: "Protocol must be tcp, udp, icmp or all" });
 
-export const enableStaticNatInput = z.object({ publicIpId: idSchema, nicId: idSchema });
+export const enableStaticNatInput = z.object({ publicIpId: idSchema, nicId: nicIdSchema });
 
 export const createFirewallRuleInput = z
   .object({
@@ -95,7 +98,7 @@ export const createPortForwardInput = z
     publicEndPort: portSchema("Public end port").nullish(),
     privateStartPort: portSchema("Private start port"),
     privateEndPort: portSchema("Private end port").nullish(),
-    nicId: idSchema,
+    nicId: nicIdSchema,
     privateIp: ipSchema("Private IP").optional(),
     /** Also create the firewall rule that lets the traffic in (CloudStack drops it otherwise). */
     openFirewall: z.boolean().default(false),
