@@ -20,6 +20,7 @@ import { createComputeOffering } from "@/server/services/offerings/compute";
 import { createDiskOffering } from "@/server/services/offerings/disk";
 import { createNetworkOffering } from "@/server/services/offerings/network";
 import { acquirePublicIp, addPublicIpRange } from "@/server/services/networks/public-ips";
+import { createFirewallRule, createLoadBalancer } from "@/server/services/networks/rules";
 import { deployInstances } from "@/server/services/instances/operations";
 import { createVolume } from "@/server/services/volumes/operations";
 import { startSession } from "@/server/auth/session";
@@ -98,6 +99,26 @@ const inputs: Record<string, Probe> = {
   "publicIp.list": (v) => ({ networkId: v.ids.network }),
   "publicIp.acquire": (v) => ({ networkId: v.ids.network }),
   "publicIp.release": (v) => ({ id: v.ids.publicIp }),
+  "networkRule.list": (v) => ({ networkId: v.ids.network }),
+  "networkRule.enableStaticNat": (v) => ({ publicIpId: v.ids.publicIp, nicId: v.ids.nic }),
+  "networkRule.createPortForward": (v) => ({
+    publicIpId: v.ids.publicIp,
+    protocol: "tcp",
+    publicStartPort: 2222,
+    privateStartPort: 22,
+    nicId: v.ids.nic,
+  }),
+  "networkRule.createFirewall": (v) => ({ publicIpId: v.ids.publicIp, protocol: "tcp", startPort: 3333, sourceCidrs: ["0.0.0.0/0"] }),
+  "networkRule.createEgress": (v) => ({ networkId: v.ids.network, protocol: "all", destCidrs: ["0.0.0.0/0"] }),
+  "networkRule.createLoadBalancer": (v) => ({
+    publicIpId: v.ids.publicIp,
+    name: "intruder",
+    publicPort: 4444,
+    privatePort: 80,
+    nicIds: [v.ids.nic],
+  }),
+  "networkRule.setLoadBalancerMembers": (v) => ({ id: v.ids.loadBalancer, nicIds: [] }),
+  "networkRule.delete": (v) => ({ id: v.ids.networkRule }),
   "publicIpRange.list": (v) => ({ zoneId: v.ids.zone }),
   "publicIpRange.add": (v) => ({
     zoneId: v.ids.zone,
@@ -310,9 +331,19 @@ const permissionOf: Record<string, Permission | null | undefined> = {
 // Instances, volumes and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
 for (const p of Object.keys(inputs))
   if (
-    ["instance.", "volume.", "snapshot.", "vmSnapshot.", "job.", "console.", "session.", "network.", "nic.", "publicIp."].some((prefix) =>
-      p.startsWith(prefix),
-    )
+    [
+      "instance.",
+      "volume.",
+      "snapshot.",
+      "vmSnapshot.",
+      "job.",
+      "console.",
+      "session.",
+      "network.",
+      "nic.",
+      "publicIp.",
+      "networkRule.",
+    ].some((prefix) => p.startsWith(prefix))
   )
     permissionOf[p] = null;
 // Moving a volume between pools is the root admin's (pools are infrastructure).
@@ -456,6 +487,26 @@ export const authzProbes = {
       session: await startSession(db, { userId: u!.id, sessionVersion: 0, ip: "192.0.2.1", userAgent: "victim" }),
     };
     ids.publicIp = (await acquirePublicIp(db, t.callers.tenant, ids.network!)).id;
+    ids.networkRule = (
+      await createFirewallRule(db, t.callers.tenant, {
+        publicIpId: ids.publicIp,
+        protocol: "tcp",
+        startPort: 22,
+        endPort: 22,
+        sourceCidrs: ["0.0.0.0/0"],
+      })
+    ).rule.id;
+    ids.loadBalancer = (
+      await createLoadBalancer(db, t.callers.tenant, {
+        publicIpId: ids.publicIp,
+        name: "acme-secret-lb",
+        publicPort: 80,
+        privatePort: 8080,
+        algorithm: "roundrobin",
+        nicIds: [ids.nic!],
+        openFirewall: false,
+      })
+    ).rule.id;
     const secretIds = [
       ids.domain,
       ids.subDomain,
@@ -467,6 +518,8 @@ export const authzProbes = {
       ids.network,
       ids.nic,
       ids.publicIp,
+      ids.networkRule,
+      ids.loadBalancer,
       ids.instance,
       ids.job,
       ids.volume,

@@ -18,7 +18,7 @@ export function NetworkPublicIps({ network }: { network: { id: string; name: str
   const trpc = useTRPC();
   const client = useTRPCClient();
   const list = useQuery(trpc.publicIp.list.queryOptions({ networkId: network.id }));
-  const invalidate = useInvalidate(["publicIp", "network", "limit"]);
+  const invalidate = useInvalidate(["publicIp", "network", "networkRule", "limit"]);
   const confirm = useConfirm();
   const acquire = useResourceMutation({
     run: () => client.publicIp.acquire.mutate({ networkId: network.id }),

@@ -17,7 +17,7 @@ import { capacityRouter } from "./routers/capacity";
 import { metricsRouter } from "./routers/metrics";
 import { templateRouter } from "./routers/template";
 import { consoleRouter } from "./routers/console";
-import { networkRouter, nicRouter, publicIpRangeRouter, publicIpRouter, zoneNetworkRouter } from "./routers/network";
+import { networkRouter, networkRuleRouter, nicRouter, publicIpRangeRouter, publicIpRouter, zoneNetworkRouter } from "./routers/network";
 
 export const appRouter = createTRPCRouter({
   session: sessionRouter,
@@ -42,6 +42,7 @@ export const appRouter = createTRPCRouter({
   nic: nicRouter,
   zoneNetwork: zoneNetworkRouter,
   publicIp: publicIpRouter,
+  networkRule: networkRuleRouter,
   publicIpRange: publicIpRangeRouter,
 });
 

@@ -258,3 +258,36 @@ export async function recordPublicIpUsage(
     })
     .onConflictDoNothing({ target: usageEvents.idempotencyKey });
 }
+
+export type NetworkRuleUsageType = "NET.RULEADD" | "NET.RULEDELETE" | "LB.CREATE" | "LB.DELETE";
+
+/** A network rule's fact (CloudStack's NET.RULEADD/RULEDELETE; LB.CREATE/DELETE for load balancers), in the transaction that makes or drops it. */
+export async function recordNetworkRuleUsage(
+  tx: DbOrTx,
+  type: NetworkRuleUsageType,
+  r: {
+    id: string;
+    kind: string;
+    networkId: string;
+    publicIpId: string | null;
+    protocol: string;
+    startPort: number | null;
+    endPort: number | null;
+  },
+  n: { accountId: string; domainId: string; zoneId: string },
+  opts: { key?: string } = {},
+) {
+  await tx
+    .insert(usageEvents)
+    .values({
+      type,
+      accountId: n.accountId,
+      domainId: n.domainId,
+      zoneId: n.zoneId,
+      resourceId: r.id,
+      resourceName: r.kind,
+      details: { networkId: r.networkId, publicIpId: r.publicIpId, kind: r.kind, protocol: r.protocol, ports: [r.startPort, r.endPort] },
+      idempotencyKey: opts.key ?? `${r.id}:${type}:${randomUUID()}`,
+    })
+    .onConflictDoNothing({ target: usageEvents.idempotencyKey });
+}

@@ -22,6 +22,17 @@ import * as nicOps from "@/server/services/networks/nic-operations";
 import { getNetworkDetail, listNetworks, networkChoices, networkSortable, nicsOfInstance } from "@/server/services/networks/queries";
 import * as zoneNet from "@/server/services/networks/zone-settings";
 import * as publicIps from "@/server/services/networks/public-ips";
+import * as rules from "@/server/services/networks/rules";
+import {
+  createEgressRuleInput,
+  createFirewallRuleInput,
+  createLoadBalancerInput,
+  createPortForwardInput,
+  enableStaticNatInput,
+  networkRuleIdInput,
+  networkRulesOfInput,
+  setLoadBalancerMembersInput,
+} from "@/lib/validation/network-rules";
 
 /** Guest networks: every signed-in caller's own account; admins also see their scope's. */
 export const networkRouter = createTRPCRouter({
@@ -83,4 +94,30 @@ export const publicIpRangeRouter = createTRPCRouter({
   remove: permissionProcedure("infra.manage")
     .input(publicIpRangeIdInput)
     .mutation(({ ctx, input }) => publicIps.removePublicIpRange(ctx.db, ctx.caller, input.id)),
+});
+
+/** A network's rules: static NAT, port forwarding, firewall, egress, load balancing (each re-applies the network). */
+export const networkRuleRouter = createTRPCRouter({
+  list: protectedProcedure
+    .input(networkRulesOfInput)
+    .query(({ ctx, input }) => rules.listNetworkRules(ctx.db, ctx.caller, input.networkId)),
+  enableStaticNat: protectedProcedure
+    .input(enableStaticNatInput)
+    .mutation(({ ctx, input }) => rules.enableStaticNat(ctx.db, ctx.caller, input)),
+  createPortForward: protectedProcedure
+    .input(createPortForwardInput)
+    .mutation(({ ctx, input }) => rules.createPortForward(ctx.db, ctx.caller, input)),
+  createFirewall: protectedProcedure
+    .input(createFirewallRuleInput)
+    .mutation(({ ctx, input }) => rules.createFirewallRule(ctx.db, ctx.caller, input)),
+  createEgress: protectedProcedure
+    .input(createEgressRuleInput)
+    .mutation(({ ctx, input }) => rules.createEgressRule(ctx.db, ctx.caller, input)),
+  createLoadBalancer: protectedProcedure
+    .input(createLoadBalancerInput)
+    .mutation(({ ctx, input }) => rules.createLoadBalancer(ctx.db, ctx.caller, input)),
+  setLoadBalancerMembers: protectedProcedure
+    .input(setLoadBalancerMembersInput)
+    .mutation(({ ctx, input }) => rules.setLoadBalancerMembers(ctx.db, ctx.caller, input)),
+  delete: protectedProcedure.input(networkRuleIdInput).mutation(({ ctx, input }) => rules.deleteNetworkRule(ctx.db, ctx.caller, input.id)),
 });

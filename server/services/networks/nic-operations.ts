@@ -10,6 +10,7 @@ import { getInstanceInScope, type Instance } from "@/server/services/instances/a
 import { lockInState } from "@/server/services/instances/operations";
 import { allocateNic, checkRequestedIp } from "./ipam";
 import { usableNetwork } from "./operations";
+import { dropRulesOfNics } from "./rules";
 
 /**
  * NIC operations on a stopped VM (its next start defines it with the new NICs and applies the
@@ -70,6 +71,7 @@ export async function removeNic(db: Db, caller: Caller, input: { instanceId: str
   return retryOnDeadlock(() =>
     db.transaction(async (tx) => {
       const locked = await lockInState(tx, vm);
+      await dropRulesOfNics(tx, [nic.id], caller.userId);
       const gone = await tx.delete(nics).where(eq(nics.id, nic.id)).returning();
       if (gone.length === 0) throw notFound("NIC");
       await recordVmEvent(tx, locked, "NIC.DELETE", `Removed NIC ${nic.mac}${nic.ip ? ` (${nic.ip})` : ""} from ${vm.name}`, {

@@ -16,6 +16,7 @@ import { enabledZone } from "@/server/services/instances/access";
 import { insertNetworkWithVlan, type Network } from "./ipam";
 import { zoneNetworkOf } from "./spec";
 import { releaseNetworkPublicIps } from "./public-ips";
+import { dropRulesOfNetwork } from "./rules";
 
 /** The DNS domain a network gets unless its owner names one (CloudStack's cs<N>cloud.internal). */
 const defaultDnsDomain = (accountName: string) =>
@@ -230,6 +231,7 @@ export async function removeNetwork(db: Db, n: Network, actor: string | null) {
 
 /** The row goes, its limit and VLAN with it (counters last: the lock order). */
 export async function removeNetworkRow(tx: Tx, n: Network, actor: string | null, key?: string) {
+  await dropRulesOfNetwork(tx, n.id, actor, key);
   const ips = await releaseNetworkPublicIps(tx, n.id, key);
   await tx.delete(networks).where(eq(networks.id, n.id));
   await networkEvent(tx, n, "NETWORK.DELETED", `Network ${n.name} is deleted${ips ? ` with its ${ips} public address(es)` : ""}`, {

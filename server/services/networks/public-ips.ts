@@ -12,6 +12,7 @@ import { enqueueJob } from "@/server/orchestrator/jobs/queue";
 import { assertInfra, infraEvent } from "@/server/services/infrastructure/common";
 import { getZone, lockZone } from "@/server/services/infrastructure/zones";
 import { getNetworkInScope, networkEvent } from "./operations";
+import { dropRulesOfPublicIp } from "./rules";
 
 /**
  * Public IPs: a zone's ranges (root admin) and addresses acquired by isolated networks. The first
@@ -106,28 +107,33 @@ async function freePublicIp(tx: DbOrTx, zoneId: string, skip: Set<number>) {
   return null;
 }
 
-/** Re-applies an implemented network (its router binds or drops addresses); a job already in flight will apply it anyway. */
-async function reapply(tx: Tx, n: typeof networks.$inferSelect, actor: string | null) {
-  if (n.state !== "implemented") return;
+/**
+ * Re-applies an implemented network (its router binds or drops addresses, its rules change); a job
+ * already in flight will apply it anyway. Returns the job queued, if any.
+ */
+export async function reapply(tx: Tx, n: typeof networks.$inferSelect, actor: string | null): Promise<string | null> {
+  if (n.state !== "implemented") return null;
   const [busy] = await tx
     .select({ id: jobs.id })
     .from(jobs)
     .where(and(eq(jobs.resourceId, n.id), sql`${jobs.status} in ('queued', 'running')`));
-  if (busy) return;
+  if (busy) return busy.id;
   // In a savepoint: a job queued meanwhile (the one-per-resource index) leaves this change standing.
-  await tx
-    .transaction((sp) =>
-      enqueueJob(sp, {
+  return tx
+    .transaction(async (sp) => {
+      const job = await enqueueJob(sp, {
         type: "network.restart",
         resourceType: "network",
         resourceId: n.id,
         accountId: n.accountId,
         domainPath: n.domainPath,
         userId: actor,
-      }),
-    )
+      });
+      return job.id;
+    })
     .catch((e: unknown) => {
       if (!(e instanceof ServiceError && e.code === "CONFLICT")) throw e;
+      return null;
     });
 }
 
@@ -200,6 +206,8 @@ export async function releasePublicIp(db: Db, caller: Caller, id: string) {
           "PRECONDITION_FAILED",
           `${ip.address} is the source-NAT address of ${n.name}; release the network's other addresses first`,
         );
+      // Its rules go with it (their facts first: the FK cascade would drop them silently).
+      await dropRulesOfPublicIp(tx, ip.id, caller.userId);
       const gone = await tx.delete(publicIps).where(eq(publicIps.id, ip.id)).returning();
       if (gone.length === 0) throw notFound("Public IP");
       await networkEvent(tx, n, "NET.IPRELEASE", `Released ${ip.address} of network ${n.name}`, { actor: caller.userId });

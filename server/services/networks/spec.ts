@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, ne } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { instances, networkOfferings, networks, nics, publicIpRanges, publicIps, zoneNetworkSettings } from "@/db/schema";
 import type { NetworkSpec } from "@/server/orchestrator/network/spec";
+import { rulesOf } from "./rules-spec";
 import { parseIp } from "@/lib/ipv4";
 
 /** The driver-side key of a network: base 36 of its sequence number (`[a-z0-9]{1,8}`), never a user's string. */
@@ -75,10 +76,9 @@ export async function buildNetworkSpec(db: DbOrTx, networkId: string): Promise<N
             sourceNat: ips.find((i) => i.isSourceNat)?.address ?? null,
           }
         : null,
-    // Rules (NAT, port forwarding, firewall, LB) are not modelled yet.
     egressDefault: o.egressDefault,
     rateLimitMbps: o.rateLimitMbps,
-    rules: [],
+    rules: o.guestType === "isolated" ? await rulesOf(db, n.id) : [],
   };
 }
 

@@ -9,6 +9,7 @@ import { InstanceStateBadge } from "@/components/resource/instance-state";
 import { JobProgress, jobNoun } from "@/components/resource/job-progress";
 import { NetworkStateBadge, useNetworkActions, whyNotNetwork } from "@/components/resource/network-actions";
 import { NetworkPublicIps } from "@/components/resource/network-public-ips";
+import { NetworkRules } from "@/components/resource/network-rules";
 import type { RouterOutputs } from "@/components/resource/router-types";
 import { useCaller } from "@/components/shell/caller-context";
 import { Badge } from "@/components/ui/badge";
@@ -131,12 +132,13 @@ export function NetworkDetail({ id }: { id: string }) {
           />
         </Card>
         {n.guestType === "isolated" && <NetworkPublicIps network={n} />}
+        {n.guestType === "isolated" && <NetworkRules network={n} />}
         <div className="grid gap-6 xl:grid-cols-2">
           <Card title="Events">
             {n.events.length === 0 ? (
               <EmptyState title="No events yet" />
             ) : (
-              <ul className="max-h-96 divide-y divide-slate-100 overflow-y-auto text-sm" aria-label="Events of this network">
+              <ul tabIndex={0} className="max-h-96 divide-y divide-slate-100 overflow-y-auto text-sm" aria-label="Events of this network">
                 {n.events.map((e) => (
                   <li key={e.id} className="px-4 py-2">
                     <div className="flex flex-wrap items-center gap-2 text-xs text-slate-600">

@@ -29,6 +29,7 @@ import { implementNetworksFor, networkDriverOf } from "@/server/orchestrator/net
 import { networkKey } from "@/server/services/networks/spec";
 import type { Job } from "../queue";
 import { defineJob, type JobContext, type JobDefinition } from "../registry";
+import { dropRulesOfNics } from "@/server/services/networks/rules";
 
 /** Inputs of the VM jobs; `from` is the state the request found the VM in. */
 const noInput = z.object({});
@@ -366,6 +367,14 @@ const expunge = defineJob({
       const rootDisk = await expungeVmVolumes(tx, current, ctx.job.id);
       await dropVmSnapshotsOf(tx, current.id, ctx.job.id);
       // Its NICs go: their addresses are free again (the reconciler drops their leases from the routers).
+      // Rules aimed at them go first (static NAT, port forwards, LB membership), with their usage facts.
+      const vmNics = await tx.select({ id: nics.id }).from(nics).where(eq(nics.instanceId, vm.id));
+      await dropRulesOfNics(
+        tx,
+        vmNics.map((x) => x.id),
+        null,
+        ctx.job.id,
+      );
       await tx.delete(nics).where(eq(nics.instanceId, vm.id));
       // An Error VM was never destroyed: any capacity it holds is given back now.
       if (from === "error") await releaseCapacity(tx, current);
