@@ -34,7 +34,10 @@ let guestIp = "";
 
 const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: "utf8", timeout: 20_000 });
 const dev = () => networkDevices(key);
-const namespaces = () => sh("ip", ["netns", "list"]).stdout.split("\n").map((l) => l.split(" ")[0]);
+const namespaces = () =>
+  sh("ip", ["netns", "list"])
+    .stdout.split("\n")
+    .map((l) => l.split(" ")[0]);
 const linkExists = (name: string) => sh("ip", ["link", "show", name]).status === 0;
 const dnsmasqPids = () =>
   sh("ip", ["netns", "pids", dev().namespace])
@@ -46,9 +49,17 @@ const getFromRouter = (url: string) => {
   const r = sh("ip", ["netns", "exec", dev().namespace, "curl", "-s", "--max-time", "8", url]);
   return r.status === 0 ? r.stdout.trim() : null;
 };
-/** The guest itself fetches the internet's /cgi-bin/ip (the address the internet sees). */
-const guestSeenAs = () => getFromRouter(`http://${guestIp}/cgi-bin/fetch?${lab.server}/cgi-bin/ip`);
-const leases = () => [...(fs.existsSync(kvm!.serialLog()) ? fs.readFileSync(kvm!.serialLog(), "utf8") : "").matchAll(/STRATUS-TINY-GUEST eth0 (\S+)/g)];
+/**
+ * The guest itself fetches the internet's /cgi-bin/ip: the address the internet sees, or null when
+ * the guest cannot reach it (its fetch answers wget's error then).
+ */
+const guestSeenAs = () => {
+  const body = getFromRouter(`http://${guestIp}/cgi-bin/fetch?${lab.server}/cgi-bin/ip`);
+  return body && /^\d+\.\d+\.\d+\.\d+$/.test(body) ? body : null;
+};
+const leases = () => [
+  ...(fs.existsSync(kvm!.serialLog()) ? fs.readFileSync(kvm!.serialLog(), "utf8") : "").matchAll(/STRATUS-TINY-GUEST eth0 (\S+)/g),
+];
 
 /** Waits for the network's last job (acquire queues a network.restart) and expects it to succeed. */
 async function networkJobDone() {
@@ -61,6 +72,17 @@ async function networkJobDone() {
 const routerState = () =>
   ["addr", "route"].map((c) => sh("ip", ["-n", dev().namespace, c]).stdout).join("\n") +
   sh("ip", ["netns", "exec", dev().namespace, "nft", "list", "ruleset"]).stdout;
+
+/** The guest's side as the host sees it, for a failure message. */
+const diagnose = () =>
+  [
+    sh("ip", ["netns", "exec", dev().namespace, "busybox", "ping", "-c", "1", "-W", "2", guestIp]).stdout,
+    sh("ip", ["-n", dev().namespace, "neigh"]).stdout,
+    sh("bridge", ["link", "show", "master", dev().bridge]).stdout,
+    sh("ip", ["link", "show", "master", dev().bridge]).stdout,
+    virsh("domiflist", kvm!.vmName),
+    fs.readFileSync(kvm!.serialLog(), "utf8").slice(-1500),
+  ].join("\n");
 
 async function ok<T extends { jobId: string }>(p: Promise<T>, timeoutMs = 180_000): Promise<T> {
   const r = await p;
@@ -81,7 +103,14 @@ describe.runIf(process.env.STRATUS_NETWORK_TESTS === "1")("networks through the 
       dataVolume: false,
       beforeDeploy: async ({ admin, zoneId }) => {
         await admin.zoneNetwork.update({ zoneId, guestCidr: "10.1.1.0/24", publicBridge: lab.publicBridge, guestUplink: "" });
-        await admin.publicIpRange.add({ zoneId, gateway: lab.gateway, prefixLength: 24, vlan: null, startIp: "203.0.113.50", endIp: "203.0.113.59" });
+        await admin.publicIpRange.add({
+          zoneId,
+          gateway: lab.gateway,
+          prefixLength: 24,
+          vlan: null,
+          startIp: "203.0.113.50",
+          endIp: "203.0.113.59",
+        });
       },
     });
   }, 400_000);
@@ -120,8 +149,9 @@ describe.runIf(process.env.STRATUS_NETWORK_TESTS === "1")("networks through the 
     const detail = await kvm!.tenant.instance.get({ id: kvm!.vmId });
     expect(JSON.stringify(detail)).toContain(guestIp);
     // The guest's web server answers its hostname from that address.
-    await waitFor("the guest's web server", () => getFromRouter(`http://${guestIp}/`), 60_000, 500);
-  }, 400_000);
+    const web = await waitFor("the guest's web server", () => getFromRouter(`http://${guestIp}/`), 60_000, 500).catch(() => null);
+    expect(web, diagnose()).toBe("guest");
+  }, 600_000);
 
   it("a public IP gives the network source NAT: the internet sees the guest as that address", async () => {
     expect(guestSeenAs()).toBeNull(); // no public side yet
