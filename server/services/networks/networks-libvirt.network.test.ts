@@ -186,18 +186,27 @@ describe.runIf(process.env.STRATUS_NETWORK_TESTS === "1")("networks through the 
     expect(await reconcileNetworks(h.db)).toEqual([]);
   }, 120_000);
 
-  it("the metrics cycle records the NIC's bytes sent and received as usage", async () => {
+  it("the metrics cycle records the NIC's bytes sent and received since its last sample as usage", async () => {
+    const [nic] = await kvm!.tenant.nic.list({ instanceId: kvm!.vmId });
+    const nicFacts = async () =>
+      (await h.db.select().from(usageEvents).where(eq(usageEvents.resourceId, kvm!.vmId))).filter(
+        (f) => (f.details as { nicId?: string } | null)?.nicId === nic!.id,
+      );
     await collectAll(h.db);
-    for (let i = 0; i < 5; i++) guestSeenAs();
+    const before = await nicFacts();
+    expect(before.map((f) => f.type).sort()).toEqual(["NETWORK.BYTES.RECEIVED", "NETWORK.BYTES.SENT"]);
+    // Traffic through the NIC: the router asks the guest to fetch from the internet, five times.
+    for (let i = 0; i < 5; i++) expect(guestSeenAs()).not.toBeNull();
     await collectAll(h.db);
-    const facts = await h.db.select().from(usageEvents).where(eq(usageEvents.resourceId, kvm!.vmId));
-    const sent = facts.filter((f) => f.type === "NETWORK.BYTES.SENT");
-    const received = facts.filter((f) => f.type === "NETWORK.BYTES.RECEIVED");
-    expect(sent.length).toBeGreaterThan(0);
-    expect(received.length).toBeGreaterThan(0);
-    const total = (fs: typeof facts) => fs.reduce((s, f) => s + Number((f.details as { bytes?: number } | null)?.bytes ?? 0), 0);
-    expect(total(sent)).toBeGreaterThan(0);
-    expect(total(received)).toBeGreaterThan(0);
+    const bytes = (type: string) =>
+      nicFacts().then((fs) =>
+        fs.filter((f) => f.type === type && !before.some((b) => b.id === f.id)).map((f) => (f.details as { bytes: number }).bytes),
+      );
+    // Five HTTP exchanges each way: well over a kilobyte sent and received since the last sample.
+    const [sent] = await bytes("NETWORK.BYTES.SENT");
+    const [received] = await bytes("NETWORK.BYTES.RECEIVED");
+    expect(sent).toBeGreaterThan(1000);
+    expect(received).toBeGreaterThan(1000);
   }, 120_000);
 
   it("stop and start keep the network; destroy, expunge and delete leave nothing on the host", async () => {
