@@ -7,11 +7,12 @@ import type { VmStats } from "@/server/orchestrator/drivers/types";
 
 /**
  * Bytes since the last sample of a counter that counts from the VM's start: all of it when there
- * was no sample, when the counter went down, or when the VM started again after the last sample
- * (its tap device, and so its counter, is new).
+ * was no sample or when the counter went down (the VM started again: its tap, and so its counter, is
+ * new). As CloudStack does, a counter that did not go down is taken as the same counter: a VM that
+ * restarts and passes its old count within one interval is billed the difference only, never twice.
  */
-export function counterDelta(now: number, last: number | null, restarted: boolean) {
-  return last === null || restarted || now < last ? now : now - last;
+export function counterDelta(now: number, last: number | null) {
+  return last === null || now < last ? now : now - last;
 }
 
 interface SampledVm {
@@ -20,7 +21,6 @@ interface SampledVm {
   accountId: string;
   domainId: string;
   zoneId: string;
-  stateChangedAt: Date;
 }
 
 /**
@@ -48,11 +48,10 @@ export async function recordNicTraffic(db: Db, samples: { vm: SampledVm; stats: 
       const { vm, stats } = byVm.get(nic.instanceId)!;
       const c = stats.nics!.find((n) => n.index === index);
       if (!c) continue;
-      const restarted = nic.trafficSampledAt !== null && vm.stateChangedAt > nic.trafficSampledAt;
       updates.push({ id: nic.id, rx: c.rxBytes, tx: c.txBytes, prevAt: nic.trafficSampledAt });
       const base = { nicId: nic.id, networkId: nic.networkId, vm, at };
-      facts.push({ ...base, type: "NETWORK.BYTES.SENT", bytes: counterDelta(c.txBytes, nic.lastTxBytes, restarted) });
-      facts.push({ ...base, type: "NETWORK.BYTES.RECEIVED", bytes: counterDelta(c.rxBytes, nic.lastRxBytes, restarted) });
+      facts.push({ ...base, type: "NETWORK.BYTES.SENT", bytes: counterDelta(c.txBytes, nic.lastTxBytes) });
+      facts.push({ ...base, type: "NETWORK.BYTES.RECEIVED", bytes: counterDelta(c.rxBytes, nic.lastRxBytes) });
     }
     if (updates.length === 0) return 0;
     const values = sql.join(
@@ -81,5 +80,4 @@ export const sampledVmColumns = {
   accountId: instances.accountId,
   domainId: instances.domainId,
   zoneId: instances.zoneId,
-  stateChangedAt: instances.stateChangedAt,
 };
