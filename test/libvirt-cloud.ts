@@ -22,7 +22,16 @@ export const virsh = (...args: string[]) =>
  * sequence starts at a number of this process's own. Jobs must be running (in-process workers or
  * worker processes) while it sets up. `cleanUp` removes the domain, the pools and the directory.
  */
-export async function setUpKvmZone(h: DbHandle, prefix: string) {
+export async function setUpKvmZone(
+  h: DbHandle,
+  prefix: string,
+  opts: {
+    /** Runs after the zone exists and before the VM is deployed (e.g. the zone's network settings). */
+    beforeDeploy?: (c: { admin: ReturnType<typeof api>; zoneId: string }) => Promise<void>;
+    /** Attach a 1 GiB data volume to the VM (default true). */
+    dataVolume?: boolean;
+  } = {},
+) {
   if (!fs.existsSync(testImage)) throw new Error(`The test image ${testImage} is missing: run scripts/build-test-image.sh`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `stratus-${prefix}-`));
   fs.chmodSync(dir, 0o755);
@@ -88,6 +97,7 @@ export async function setUpKvmZone(h: DbHandle, prefix: string) {
       cpuCap: false,
       hostTags: [],
     });
+    await opts.beforeDeploy?.({ admin, zoneId: zone.id });
     const [d] = await tenant.instance.deploy({
       zoneId: zone.id,
       templateId: template.id,
@@ -98,11 +108,16 @@ export async function setUpKvmZone(h: DbHandle, prefix: string) {
     const deployed = await waitForJob(h.db, d!.jobId, 120_000);
     if (deployed.status !== "succeeded") throw new Error(`deploy failed: ${deployed.error}`);
     vmName = `i-${(await h.db.select().from(instances).where(eq(instances.id, d!.id)))[0]!.number}`;
-    const [custom] = await h.db.select().from(diskOfferings).where(eq(diskOfferings.name, "Custom disk"));
-    const vol = await tenant.volume.create({ name: "data", zoneId: zone.id, diskOfferingId: custom!.id, sizeGib: 1, instanceId: d!.id });
-    const attached = await waitForJob(h.db, vol.jobId, 120_000);
-    if (attached.status !== "succeeded") throw new Error(`attach failed: ${attached.error}`);
-    const volName = `vol-${(await h.db.select().from(volumes).where(eq(volumes.id, vol.id)))[0]!.number}`;
+    let volId = "";
+    let volName = "";
+    if (opts.dataVolume !== false) {
+      const [custom] = await h.db.select().from(diskOfferings).where(eq(diskOfferings.name, "Custom disk"));
+      const vol = await tenant.volume.create({ name: "data", zoneId: zone.id, diskOfferingId: custom!.id, sizeGib: 1, instanceId: d!.id });
+      const attached = await waitForJob(h.db, vol.jobId, 120_000);
+      if (attached.status !== "succeeded") throw new Error(`attach failed: ${attached.error}`);
+      volId = vol.id;
+      volName = `vol-${(await h.db.select().from(volumes).where(eq(volumes.id, vol.id)))[0]!.number}`;
+    }
     return {
       t,
       admin,
@@ -116,7 +131,7 @@ export async function setUpKvmZone(h: DbHandle, prefix: string) {
       hostId: host.id,
       vmId: d!.id,
       vmName,
-      volId: vol.id,
+      volId,
       volName,
       cleanUp,
       /** The volume's top file on the pool (what the VM uses): the snapshot overlay when there is one. */

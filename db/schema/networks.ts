@@ -1,5 +1,6 @@
 import {
   bigserial,
+  bigint,
   boolean,
   index,
   integer,
@@ -139,6 +140,13 @@ export const nics = pgTable(
     deviceId: integer("device_id").notNull(),
     mac: text("mac").notNull().unique(),
     ip: text("ip"),
+    /**
+     * The NIC's byte counters (guest's view) at the metrics cycle's last sample, and when: the next
+     * sample bills the difference as NETWORK.BYTES.SENT/RECEIVED. NULL: never sampled.
+     */
+    lastTxBytes: bigint("last_tx_bytes", { mode: "number" }),
+    lastRxBytes: bigint("last_rx_bytes", { mode: "number" }),
+    trafficSampledAt: timestamp("traffic_sampled_at", { withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [

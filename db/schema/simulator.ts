@@ -20,6 +20,8 @@ export const simulatorVms = pgTable(
     /** The image in the VM's CD-ROM (its path on the secondary store), and whether it boots from it. */
     isoPath: text("iso_path"),
     bootFromIso: boolean("boot_from_iso").notNull().default(false),
+    /** How many NICs the VM was defined with (its traffic counters in stats). */
+    nicCount: integer("nic_count").notNull().default(0),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.hostId, t.name] })],

@@ -291,3 +291,39 @@ export async function recordNetworkRuleUsage(
     })
     .onConflictDoNothing({ target: usageEvents.idempotencyKey });
 }
+
+export type NetworkBytesUsageType = "NETWORK.BYTES.SENT" | "NETWORK.BYTES.RECEIVED";
+
+/** One NIC's traffic since the last sample (CloudStack usage types 4 and 5), in bytes as the guest sees them. */
+export interface NetworkBytesFact {
+  type: NetworkBytesUsageType;
+  bytes: number;
+  nicId: string;
+  networkId: string;
+  vm: { id: string; name: string; accountId: string; domainId: string; zoneId: string };
+  /** The sample's time: with the NIC it keys the fact, so a repeated cycle cannot record it twice. */
+  at: Date;
+}
+
+/**
+ * The metrics cycle's network traffic facts: one set-based insert for every NIC of the cycle (the
+ * resource is the VM, the NIC and its network are in the details). Facts of zero bytes are not written.
+ */
+export async function recordNetworkBytes(tx: DbOrTx, facts: NetworkBytesFact[]) {
+  const rows = facts
+    .filter((f) => f.bytes > 0)
+    .map((f) => ({
+      type: f.type,
+      accountId: f.vm.accountId,
+      domainId: f.vm.domainId,
+      zoneId: f.vm.zoneId,
+      resourceId: f.vm.id,
+      resourceName: f.vm.name,
+      details: { bytes: f.bytes, nicId: f.nicId, networkId: f.networkId },
+      occurredAt: f.at,
+      idempotencyKey: `${f.nicId}:${f.type}:${f.at.toISOString()}`,
+    }));
+  if (rows.length === 0) return 0;
+  await tx.insert(usageEvents).values(rows).onConflictDoNothing({ target: usageEvents.idempotencyKey });
+  return rows.length;
+}

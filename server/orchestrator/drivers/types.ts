@@ -185,6 +185,11 @@ export interface VmStats {
   diskWriteBytes: number;
   netRxBytes: number;
   netTxBytes: number;
+  /**
+   * Per-NIC byte counters since the VM started, as the guest sees them (rx: received by the guest),
+   * by interface index: the domain's NICs in device order. Absent: the driver cannot tell.
+   */
+  nics?: { index: number; rxBytes: number; txBytes: number }[];
 }
 
 export interface ConsoleEndpoint {

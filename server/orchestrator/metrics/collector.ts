@@ -6,6 +6,7 @@ import { vmInternalName } from "@/server/orchestrator/vm-name";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import { env } from "@/server/env";
 import { refreshPoolUsage } from "./pool-usage";
+import { recordNicTraffic, sampledVmColumns } from "./nic-traffic";
 
 export interface MetricsOptions {
   /** How often samples are taken (default 30 s; STRATUS_METRICS_INTERVAL_MS). */
@@ -23,13 +24,14 @@ export const metricsDefaults = () => ({
 
 /**
  * One sample of one host: a single driver call (libvirt: one `virsh domstats` for every VM), then
- * one insert of the VM rows and one of the host row. No transaction is open during the call.
+ * one insert of the VM rows, one of the host row and the NICs' traffic facts (nic-traffic.ts). No
+ * transaction is open during the call.
  */
 export async function collectHost(db: Db, host: typeof hosts.$inferSelect, at = new Date()) {
   const ref = hostRefOf(host);
   const stats = await driverFor(ref).stats(ref);
   const vms = await db
-    .select({ id: instances.id, number: instances.number, cpuCores: instances.cpuCores })
+    .select({ ...sampledVmColumns, number: instances.number, cpuCores: instances.cpuCores })
     .from(instances)
     .where(and(eq(instances.hostId, host.id), inArray(instances.state, ["running", "stopping", "starting", "unknown"])));
   const byName = new Map(vms.map((v) => [vmInternalName(v), v]));
@@ -48,6 +50,15 @@ export async function collectHost(db: Db, host: typeof hosts.$inferSelect, at = 
       netTxBytes: Math.round(s.netTxBytes),
     }));
   if (rows.length) await db.insert(vmMetrics).values(rows);
+  // Each NIC's bytes since the last sample, as usage facts (billing).
+  await recordNicTraffic(
+    db,
+    stats.flatMap((s) => {
+      const vm = byName.get(s.name);
+      return vm ? [{ vm, stats: s }] : [];
+    }),
+    at,
+  );
   // Host load: CPU in percent of the host's cores, memory actually used by its VMs.
   const coreSum = stats.reduce((sum, s) => sum + (s.cpuPercent / 100) * (byName.get(s.name)?.cpuCores ?? 1), 0);
   await db.insert(hostMetrics).values({

@@ -84,8 +84,19 @@ export async function implementNetworksFor(db: Db, networkIds: string[], host: H
   }
 }
 
-/** Removes the network from its router and member hosts (delete, shutdown). */
-export async function destroyPlacement(p: Placement) {
-  for (const h of [...(p.router ? [p.router] : []), ...p.members])
-    await networkDriverOf(h)?.destroyNetwork(h, { id: p.spec.id, key: p.spec.key });
+/**
+ * Removes the network from its router and member hosts and from every other host of its zone
+ * (delete, shutdown): a host whose VMs of the network stopped or moved away is no member any more
+ * but may still have the bridge. destroyNetwork is idempotent, so a host without it costs a check.
+ */
+export async function destroyPlacement(db: Db, p: Placement) {
+  const [n] = await db.select({ zoneId: networks.zoneId }).from(networks).where(eq(networks.id, p.spec.id));
+  const zoneHosts = n ? (await db.select().from(hosts).where(eq(hosts.zoneId, n.zoneId))).map(hostRefOf) : [];
+  const placed = [...(p.router ? [p.router] : []), ...p.members];
+  for (const h of placed) await networkDriverOf(h)?.destroyNetwork(h, { id: p.spec.id, key: p.spec.key });
+  // The others only may hold a leftover bridge: one that does not answer does not stop the delete.
+  for (const h of zoneHosts.filter((z) => !placed.some((x) => x.id === z.id)))
+    await networkDriverOf(h)
+      ?.destroyNetwork(h, { id: p.spec.id, key: p.spec.key })
+      .catch(() => undefined);
 }

@@ -129,9 +129,12 @@ export async function getInstanceDetail(db: DbOrTx, caller: Caller, id: string) 
     vm.isoId ? db.select({ name: templates.name }).from(templates).where(eq(templates.id, vm.isoId)) : Promise.resolve([]),
   ]);
   const admin = isRootAdmin(caller); // hosts are infrastructure: only the root admin sees them (as in CloudStack)
+  // The default NIC's address (IPAM), as the list shows it.
+  const [defaultNic] = await db.select({ ip: nics.ip }).from(nics).where(eq(nics.instanceId, vm.id)).orderBy(asc(nics.deviceId)).limit(1);
   return {
     ...vm,
     ...names!,
+    ipAddress: defaultNic?.ip ?? vm.ipAddress,
     hostId: admin ? vm.hostId : null,
     hostName: admin ? (names?.hostName ?? null) : null,
     lastHostId: admin ? vm.lastHostId : null,

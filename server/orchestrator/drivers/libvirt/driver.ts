@@ -31,6 +31,7 @@ import {
   parseNodeInfo,
   parseVersion,
   parseVncDisplay,
+  nicCounters,
   sumCounter,
 } from "./parse";
 import { env } from "@/server/env";
@@ -418,6 +419,7 @@ export class LibvirtDriver implements HypervisorDriver, VolumeCopier, NetworkDri
         diskWriteBytes: sumCounter(s, "block", "wr.bytes"),
         netRxBytes: sumCounter(s, "net", "rx.bytes"),
         netTxBytes: sumCounter(s, "net", "tx.bytes"),
+        nics: nicCounters(s),
       });
     }
     return result;

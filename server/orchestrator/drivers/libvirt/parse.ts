@@ -96,6 +96,19 @@ export function sumCounter(stats: Map<string, string>, prefix: "block" | "net", 
   return total;
 }
 
+/**
+ * Each interface's byte counters from `virsh domstats --interface` (net.<i>.rx.bytes/tx.bytes), by
+ * index: libvirt lists a domain's interfaces in the order of its XML, which is the NICs' device order.
+ */
+export function nicCounters(stats: Map<string, string>): { index: number; rxBytes: number; txBytes: number }[] {
+  const count = Number(stats.get("net.count") ?? 0);
+  return Array.from({ length: count }, (_, index) => ({
+    index,
+    rxBytes: Number(stats.get(`net.${index}.rx.bytes`) ?? 0) || 0,
+    txBytes: Number(stats.get(`net.${index}.tx.bytes`) ?? 0) || 0,
+  }));
+}
+
 /** `virsh domblklist --details`: Type Device Target Source. */
 export function parseDomBlkList(out: string): { device: string; target: string; source: string }[] {
   const rows: { device: string; target: string; source: string }[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { macFor, uuidFor } from "./driver";
-import { parseDomStats, parseNodeInfo } from "./parse";
+import { nicCounters, parseDomStats, parseNodeInfo } from "./parse";
 import { cpuTuneFor, domainXml, esc } from "./xml";
 
 const base = {
@@ -77,6 +77,15 @@ describe("virsh output", () => {
     const s = parseDomStats("Domain: 'i-1'\n  state.state=1\n  block.count=1\n  block.0.rd.bytes=42\n\nDomain: 'i-2'\n  state.state=5\n");
     expect(s.get("i-1")!.get("block.0.rd.bytes")).toBe("42");
     expect(s.get("i-2")!.get("state.state")).toBe("5");
+    // Each interface's counters by index (the NICs' device order), for per-NIC usage.
+    const n = parseDomStats(
+      "Domain: 'i-3'\n  net.count=2\n  net.0.name=vnet1\n  net.0.rx.bytes=100\n  net.0.tx.bytes=40\n  net.1.name=vnet2\n  net.1.rx.bytes=7\n",
+    );
+    expect(nicCounters(n.get("i-3")!)).toEqual([
+      { index: 0, rxBytes: 100, txBytes: 40 },
+      { index: 1, rxBytes: 7, txBytes: 0 },
+    ]);
+    expect(nicCounters(s.get("i-2")!)).toEqual([]);
   });
 });
 

@@ -135,6 +135,7 @@ export class SimulatorDriver implements HypervisorDriver, VolumeCopier, PoolUsag
         cpuCapPercent: vm.cpuCapPercent ?? null,
         isoPath: vm.iso?.iso.path ?? null,
         bootFromIso: vm.iso?.boot ?? false,
+        nicCount: vm.nics?.length ?? 0,
       })
       .onConflictDoUpdate({
         target: [simulatorVms.hostId, simulatorVms.name],
@@ -144,6 +145,7 @@ export class SimulatorDriver implements HypervisorDriver, VolumeCopier, PoolUsag
           cpuCapPercent: vm.cpuCapPercent ?? null,
           isoPath: vm.iso?.iso.path ?? null,
           bootFromIso: vm.iso?.boot ?? false,
+          nicCount: vm.nics?.length ?? 0,
         },
       });
     // Data volumes are defined with the domain, as libvirt's define would.
@@ -243,6 +245,11 @@ export class SimulatorDriver implements HypervisorDriver, VolumeCopier, PoolUsag
         diskWriteBytes: Math.round(up * 25_000),
         netRxBytes: Math.round(up * 12_000),
         netTxBytes: Math.round(up * 8_000),
+        // The totals split over the NICs (the first carries most), counting from the start like a tap's.
+        nics: Array.from({ length: r.nicCount }, (_, index) => {
+          const share = r.nicCount === 1 ? 1 : index === 0 ? 0.7 : 0.3 / (r.nicCount - 1);
+          return { index, rxBytes: Math.round(up * 12_000 * share), txBytes: Math.round(up * 8_000 * share) };
+        }),
       };
     });
   }

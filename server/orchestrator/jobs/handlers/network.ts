@@ -41,7 +41,7 @@ const remove = defineJob({
   input: noInput,
   async run(ctx) {
     const p = await placementOf(ctx.db, ctx.job.resourceId);
-    if (p) await ctx.step("destroy", () => destroyPlacement(p), { progress: 80, message: "Removed from the hosts" });
+    if (p) await ctx.step("destroy", () => destroyPlacement(ctx.db, p), { progress: 80, message: "Removed from the hosts" });
     await ctx.finish(async (tx) => {
       const [n] = await tx.select().from(networks).where(eq(networks.id, ctx.job.resourceId)).for("update");
       if (!n) return { state: "deleted" };
