@@ -65,3 +65,31 @@ export async function recordVmEvent(
     details: opts.details,
   });
 }
+
+/** An audit event about a guest network, in the transaction of the change it records. */
+export const networkEvent = (
+  tx: DbOrTx,
+  n: { id: string; name: string; accountId: string; domainId: string; domainPath: string },
+  type: string,
+  description: string,
+  opts: {
+    actor?: string | null;
+    level?: "info" | "warn" | "error";
+    details?: Record<string, unknown>;
+    /** The host the description names: only the root admin is shown it (core/events). */
+    hostName?: string | null;
+  } = {},
+) =>
+  recordEvent(tx, {
+    type,
+    description,
+    level: opts.level,
+    actorUserId: opts.actor ?? null,
+    accountId: n.accountId,
+    domainId: n.domainId,
+    domainPath: n.domainPath,
+    resourceType: "network",
+    resourceId: n.id,
+    details: opts.details,
+    hostName: opts.hostName,
+  });

@@ -5,7 +5,6 @@ import { registerDriver } from "./drivers/registry";
 import { SimulatorDriver } from "./drivers/simulator/driver";
 import { LibvirtDriver } from "./drivers/libvirt/driver";
 import { vmJobs } from "./jobs/handlers/vm";
-import { networkJobs } from "./jobs/handlers/network";
 import { registerJobs, type JobDefinition } from "./jobs/registry";
 import { JOB_CHANNEL } from "./jobs/queue";
 import { startWorkers } from "./jobs/runner";
@@ -46,7 +45,7 @@ export function registerOrchestrator(handle: DbHandle, jobs: readonly JobDefinit
   registerDriver("simulator", g.__stratusSimulator);
   g.__stratusLibvirt ??= new LibvirtDriver();
   registerDriver("kvm", g.__stratusLibvirt);
-  registerJobs([...vmJobs, ...networkJobs, ...jobs]);
+  registerJobs([...vmJobs, ...jobs]);
 }
 
 /**

@@ -2,6 +2,7 @@ import type { JobDefinition } from "@/server/orchestrator/jobs/registry";
 import type { Schedule } from "@/server/orchestrator";
 import { purgeStaleAuthRows } from "@/server/auth/cleanup";
 import { accountCleanupJob } from "./account-cleanup";
+import { networkJobs } from "./networks/jobs";
 import { expungeDue } from "./instances/expunge-sweep";
 import { volumeJobs } from "./volumes/jobs";
 import { isoJobs } from "./instances/iso";
@@ -22,6 +23,7 @@ import { sweepAbandonedUploads } from "./template-images/upload";
  */
 export const serviceJobs: readonly JobDefinition[] = [
   accountCleanupJob,
+  ...networkJobs,
   ...volumeJobs,
   ...isoJobs,
   ...snapshotJobs,

@@ -5,8 +5,8 @@ import { driverFor } from "../drivers/registry";
 import { hostRefOf } from "../drivers/host-ref";
 import type { HostRef } from "../drivers/types";
 import type { NetworkDriver, NetworkSpec } from "./spec";
-import { buildNetworkSpec, memberHostIds } from "@/server/services/networks/spec";
-import { networkEvent } from "@/server/services/networks/operations";
+import { buildNetworkSpec, memberHostIds } from "@/server/orchestrator/network/build-spec";
+import { networkEvent } from "@/server/core/events";
 
 /**
  * Realising networks on hosts through a driver's NetworkDriver: the router on one host of the

@@ -4,7 +4,7 @@ import { jobs, networks } from "@/db/schema";
 import type { HostRef } from "@/server/orchestrator/drivers/types";
 import { networkDriverOf, placementOf } from "@/server/orchestrator/network/realise";
 import type { NetworkRole } from "@/server/orchestrator/network/spec";
-import { networkEvent } from "@/server/services/networks/operations";
+import { networkEvent } from "@/server/core/events";
 
 export interface NetworkRepair {
   networkId: string;

@@ -10,7 +10,7 @@ import { getInstanceInScope, type Instance } from "@/server/services/instances/a
 import { lockInState } from "@/server/services/instances/operations";
 import { allocateNic, checkRequestedIp } from "./ipam";
 import { usableNetwork } from "./operations";
-import { dropRulesOfNics } from "./rules";
+import { dropRulesOfNics } from "@/server/core/network-rules";
 
 /**
  * NIC operations on a stopped VM (its next start defines it with the new NICs and applies the

@@ -6,7 +6,7 @@ import { networkScope } from "@/server/authz/scopes";
 import type { CreateNetworkInput } from "@/lib/validation/networks";
 import { formatCidr, formatIp, gatewayOf, parseCidr } from "@/lib/ipv4";
 import { conflict, isUniqueViolation, notFound, ServiceError } from "@/server/core/errors";
-import { recordEvent } from "@/server/core/events";
+import { networkEvent } from "@/server/core/events";
 import { accountOwner, consume, release } from "@/server/core/limits";
 import { recordNetworkUsage } from "@/server/core/usage";
 import { retryOnDeadlock } from "@/server/core/retry";
@@ -14,7 +14,7 @@ import { enqueueJob, recordCompletedJob } from "@/server/orchestrator/jobs/queue
 import { usableNetworkOffering } from "@/server/services/offerings/network";
 import { enabledZone } from "@/server/services/instances/access";
 import { insertNetworkWithVlan, type Network } from "./ipam";
-import { zoneNetworkOf } from "./spec";
+import { zoneNetworkOf } from "@/server/orchestrator/network/build-spec";
 import { releaseNetworkPublicIps } from "./public-ips";
 import { dropRulesOfNetwork } from "./rules";
 
@@ -50,33 +50,6 @@ export async function usableNetwork(db: DbOrTx, accountId: string, zoneId: strin
   if (n.state === "destroying") throw conflict(`Network ${n.name} is being deleted`, field);
   return n;
 }
-
-export const networkEvent = (
-  tx: DbOrTx,
-  n: Pick<Network, "id" | "name" | "accountId" | "domainId" | "domainPath">,
-  type: string,
-  description: string,
-  opts: {
-    actor?: string | null;
-    level?: "info" | "warn" | "error";
-    details?: Record<string, unknown>;
-    /** The host the description names: only the root admin is shown it (core/events). */
-    hostName?: string | null;
-  } = {},
-) =>
-  recordEvent(tx, {
-    type,
-    description,
-    level: opts.level,
-    actorUserId: opts.actor ?? null,
-    accountId: n.accountId,
-    domainId: n.domainId,
-    domainPath: n.domainPath,
-    resourceType: "network",
-    resourceId: n.id,
-    details: opts.details,
-    hostName: opts.hostName,
-  });
 
 /** The guest side of a new network: CIDR (given or the zone's default), gateway = first address. */
 async function guestSide(db: DbOrTx, guestType: string, zoneId: string, cidr: string | undefined) {

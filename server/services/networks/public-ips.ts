@@ -11,7 +11,8 @@ import { recordPublicIpUsage } from "@/server/core/usage";
 import { enqueueJob } from "@/server/orchestrator/jobs/queue";
 import { assertInfra, infraEvent } from "@/server/services/infrastructure/common";
 import { getZone, lockZone } from "@/server/services/infrastructure/zones";
-import { getNetworkInScope, networkEvent } from "./operations";
+import { networkEvent } from "@/server/core/events";
+import { getNetworkInScope } from "./operations";
 import { dropRulesOfPublicIp } from "./rules";
 
 /**

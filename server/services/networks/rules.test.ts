@@ -7,7 +7,7 @@ import { networkRules, networks, nics, usageEvents } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { deployChoicesByName, testWorkers, waitFor, waitForJob } from "@/test/orchestrator";
-import { buildNetworkSpec } from "./spec";
+import { buildNetworkSpec } from "@/server/orchestrator/network/build-spec";
 
 /**
  * Network rules on the simulator through the real router: static NAT, port forwarding, firewall,

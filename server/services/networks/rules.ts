@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, ne, type SQL } from "drizzle-orm";
+import { and, asc, eq, inArray, ne } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "@/db";
 import { instances, loadBalancerMembers, networkOfferings, networkRules, networks, nics, publicIps } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
@@ -16,7 +16,9 @@ import {
   type NetworkRuleKind,
 } from "@/lib/validation/network-rules";
 import type { Network } from "./ipam";
-import { getNetworkInScope, networkEvent } from "./operations";
+import { networkEvent } from "@/server/core/events";
+import { dropRules, eventOf, usageOf } from "@/server/core/network-rules";
+import { getNetworkInScope } from "./operations";
 import { reapply } from "./public-ips";
 
 /**
@@ -29,17 +31,6 @@ import { reapply } from "./public-ips";
 
 export type NetworkRule = typeof networkRules.$inferSelect;
 type PublicIp = typeof publicIps.$inferSelect;
-
-const usageOf = (kind: NetworkRuleKind, add: boolean) =>
-  kind === "load_balancer" ? (add ? "LB.CREATE" : "LB.DELETE") : add ? "NET.RULEADD" : "NET.RULEDELETE";
-
-const eventOf: Record<NetworkRuleKind, [string, string]> = {
-  static_nat: ["STATICNAT.ENABLE", "STATICNAT.DISABLE"],
-  port_forward: ["NET.RULEADD", "NET.RULEDELETE"],
-  firewall: ["FIREWALL.OPEN", "FIREWALL.CLOSE"],
-  egress: ["FIREWALL.EGRESS.OPEN", "FIREWALL.EGRESS.CLOSE"],
-  load_balancer: ["LB.CREATE", "LB.DELETE"],
-};
 
 const portsText = (a: number | null, b: number | null) => (a === null ? "" : a === b || b === null ? `:${a}` : `:${a}-${b}`);
 
@@ -432,26 +423,6 @@ export async function setLoadBalancerMembers(db: Db, caller: Caller, input: { id
 
 // ---- delete and cascades ----
 
-/** Deletes rules (with their facts and events); the caller holds the network's lock or is removing it. */
-async function dropRules(tx: DbOrTx, where: SQL | undefined, actor: string | null, key?: string): Promise<number> {
-  const gone = await tx.delete(networkRules).where(where).returning();
-  if (gone.length === 0) return 0;
-  const owners = await tx
-    .select()
-    .from(networks)
-    .where(inArray(networks.id, [...new Set(gone.map((r) => r.networkId))]));
-  for (const r of gone) {
-    const n = owners.find((o) => o.id === r.networkId);
-    if (!n) continue;
-    await networkEvent(tx, n, eventOf[r.kind][1], `${ruleKindLabels[r.kind]} rule removed from network ${n.name}`, {
-      actor,
-      details: { ruleId: r.id },
-    });
-    await recordNetworkRuleUsage(tx, usageOf(r.kind, false), r, n, { key: key ? `${key}:${r.id}` : undefined });
-  }
-  return gone.length;
-}
-
 export async function deleteNetworkRule(db: Db, caller: Caller, id: string) {
   const { n } = await ruleInScope(db, caller, id);
   return change(
@@ -473,16 +444,6 @@ export const dropRulesOfPublicIp = (tx: DbOrTx, publicIpId: string, actor: strin
 /** A deleted network's rules go with it. */
 export const dropRulesOfNetwork = (tx: DbOrTx, networkId: string, actor: string | null, key?: string) =>
   dropRules(tx, eq(networkRules.networkId, networkId), actor, key);
-
-/**
- * An expunged VM (or a removed NIC) leaves every rule aimed at it: its static NAT and port
- * forwards go, and it leaves load balancers (the reconciler re-applies its networks, as for leases).
- */
-export async function dropRulesOfNics(tx: DbOrTx, nicIds: string[], actor: string | null, key?: string) {
-  if (nicIds.length === 0) return 0;
-  await tx.delete(loadBalancerMembers).where(inArray(loadBalancerMembers.nicId, nicIds));
-  return dropRules(tx, inArray(networkRules.nicId, nicIds), actor, key);
-}
 
 // ---- reading ----
 

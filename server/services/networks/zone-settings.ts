@@ -5,7 +5,7 @@ import type { Caller } from "@/server/authz/caller";
 import { notFound, ServiceError } from "@/server/core/errors";
 import { assertInfra, infraEvent } from "@/server/services/infrastructure/common";
 import { getZone, lockZone } from "@/server/services/infrastructure/zones";
-import { zoneNetworkOf } from "./spec";
+import { zoneNetworkOf } from "@/server/orchestrator/network/build-spec";
 
 /** A zone's network settings (root admin): default guest CIDR, traffic labels, guest VLAN ranges and their use. */
 export async function getZoneNetwork(db: DbOrTx, caller: Caller, zoneId: string) {

@@ -26,10 +26,10 @@ import {
   settleDeployVolumes,
 } from "@/server/core/volumes";
 import { implementNetworksFor, networkDriverOf } from "@/server/orchestrator/network/realise";
-import { networkKey } from "@/server/services/networks/spec";
+import { networkKey } from "@/server/orchestrator/network/build-spec";
 import type { Job } from "../queue";
 import { defineJob, type JobContext, type JobDefinition } from "../registry";
-import { dropRulesOfNics } from "@/server/services/networks/rules";
+import { dropRulesOfNics } from "@/server/core/network-rules";
 
 /** Inputs of the VM jobs; `from` is the state the request found the VM in. */
 const noInput = z.object({});

@@ -2,8 +2,9 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { networks } from "@/db/schema";
 import { applyPlacement, destroyPlacement, placementOf } from "@/server/orchestrator/network/realise";
-import { networkEvent, removeNetworkRow } from "@/server/services/networks/operations";
-import { defineJob, type JobDefinition } from "../registry";
+import { networkEvent } from "@/server/core/events";
+import { removeNetworkRow } from "./operations";
+import { defineJob, type JobDefinition } from "@/server/orchestrator/jobs/registry";
 
 const noInput = z.object({});
 
