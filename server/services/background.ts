@@ -10,13 +10,22 @@ import { runSnapshotPolicies } from "./snapshots/policies";
 import { expungeDueVolumes } from "./volumes/operations";
 import { templateDownloadJob } from "./template-images/download-job";
 import { sweepAbandonedUploads } from "./template-images/upload";
+import { enqueueUsageAggregation, usageAggregateJob } from "@/server/usage/job";
+import { env } from "@/server/env";
 
 /**
  * What the services run in the background, handed to the orchestrator by whoever starts it
  * (server.ts, scripts/orchestrator-worker.ts, tests): the orchestrator runs them without
  * importing the services, which stand on it.
  */
-export const serviceJobs: readonly JobDefinition[] = [accountCleanupJob, ...volumeJobs, ...isoJobs, ...snapshotJobs, templateDownloadJob];
+export const serviceJobs: readonly JobDefinition[] = [
+  accountCleanupJob,
+  ...volumeJobs,
+  ...isoJobs,
+  ...snapshotJobs,
+  templateDownloadJob,
+  usageAggregateJob,
+];
 
 export const serviceSchedules: readonly Schedule[] = [
   { name: "expunge", everyMs: 60_000, run: expungeDue },
@@ -24,4 +33,10 @@ export const serviceSchedules: readonly Schedule[] = [
   { name: "uploads", everyMs: 60_000, run: sweepAbandonedUploads },
   { name: "snapshot-policies", everyMs: 60_000, run: (db) => runSnapshotPolicies(db) },
   { name: "auth-cleanup", everyMs: 3_600_000, run: async (db) => void (await purgeStaleAuthRows(db)) },
+  // A durable job (not the tick itself), so an aggregation survives its process and runs once at a time.
+  {
+    name: "usage-aggregate",
+    everyMs: env().STRATUS_USAGE_AGGREGATE_MINUTES * 60_000,
+    run: async (db) => void (await enqueueUsageAggregation(db)),
+  },
 ];

@@ -18,7 +18,7 @@ let medium: { id: string };
 beforeAll(async () => {
   h = await openTestDb();
   t = await seedTenancy(h.db);
-  [medium] = await h.db.select().from(computeOfferings).where(eq(computeOfferings.name, "Medium"));
+  medium = (await h.db.select().from(computeOfferings).where(eq(computeOfferings.name, "Medium")))[0]!;
 });
 afterAll(() => h.close());
 
@@ -56,9 +56,12 @@ const recordsOf = async (resourceId: string) =>
   }));
 
 const allRecords = async () =>
-  (await h.db.select().from(usageRecords).orderBy(asc(usageRecords.resourceId), asc(usageRecords.periodStart), asc(usageRecords.usageType), asc(usageRecords.dimensionsKey))).map(
-    ({ aggregatedAt: _, ...r }) => r,
-  );
+  (
+    await h.db
+      .select()
+      .from(usageRecords)
+      .orderBy(asc(usageRecords.resourceId), asc(usageRecords.periodStart), asc(usageRecords.usageType), asc(usageRecords.dimensionsKey))
+  ).map(({ aggregatedAt: _, ...r }) => r);
 
 describe(`usage aggregation (${testDbKind()})`, () => {
   const vm = randomUUID();
@@ -80,21 +83,63 @@ describe(`usage aggregation (${testDbKind()})`, () => {
     const r = await aggregateUsage(h.db, { now: at("12:10") });
     expect([r.from.toISOString(), r.until.toISOString()]).toEqual([at("10:00").toISOString(), at("12:00").toISOString()]);
     const dims = { cpuCores: 2, cpuMhz: 2000, memoryMib: 4096 };
-    expect(await recordsOf(vm)).toEqual([
-      { type: "RUNNING_VM", usageType: 1, period: "10:00", seconds: 3600, quantity: "1.000000000", size: 1, dims },
-      { type: "RUNNING_VM", usageType: 1, period: "11:00", seconds: 1800, quantity: "0.500000000", size: 1, dims },
-      { type: "ALLOCATED_VM", usageType: 2, period: "10:00", seconds: 3600, quantity: "1.000000000", size: 1, dims },
-      { type: "ALLOCATED_VM", usageType: 2, period: "11:00", seconds: 1800, quantity: "0.500000000", size: 1, dims },
-    ].sort((a, b) => a.usageType - b.usageType));
+    expect(await recordsOf(vm)).toEqual(
+      [
+        { type: "RUNNING_VM", usageType: 1, period: "10:00", seconds: 3600, quantity: "1.000000000", size: 1, dims },
+        { type: "RUNNING_VM", usageType: 1, period: "11:00", seconds: 1800, quantity: "0.500000000", size: 1, dims },
+        { type: "ALLOCATED_VM", usageType: 2, period: "10:00", seconds: 3600, quantity: "1.000000000", size: 1, dims },
+        { type: "ALLOCATED_VM", usageType: 2, period: "11:00", seconds: 1800, quantity: "0.500000000", size: 1, dims },
+      ].sort((a, b) => a.usageType - b.usageType),
+    );
     expect(await recordsOf(vol)).toEqual([
       // 30 min × 10 GiB = 5 GiB-hours, 10 min × 30 GiB = 5 GiB-hours, then 5 min × 30 GiB = 2.5.
-      { type: "VOLUME", usageType: 6, period: "10:00", seconds: 1800, quantity: "5.000000000", size: 10, dims: { sizeGib: 10, volumeType: "datadisk" } },
-      { type: "VOLUME", usageType: 6, period: "10:00", seconds: 600, quantity: "5.000000000", size: 30, dims: { sizeGib: 30, volumeType: "datadisk" } },
-      { type: "VOLUME", usageType: 6, period: "11:00", seconds: 300, quantity: "2.500000000", size: 30, dims: { sizeGib: 30, volumeType: "datadisk" } },
+      {
+        type: "VOLUME",
+        usageType: 6,
+        period: "10:00",
+        seconds: 1800,
+        quantity: "5.000000000",
+        size: 10,
+        dims: { sizeGib: 10, volumeType: "datadisk" },
+      },
+      {
+        type: "VOLUME",
+        usageType: 6,
+        period: "10:00",
+        seconds: 600,
+        quantity: "5.000000000",
+        size: 30,
+        dims: { sizeGib: 30, volumeType: "datadisk" },
+      },
+      {
+        type: "VOLUME",
+        usageType: 6,
+        period: "11:00",
+        seconds: 300,
+        quantity: "2.500000000",
+        size: 30,
+        dims: { sizeGib: 30, volumeType: "datadisk" },
+      },
     ]);
     expect(await recordsOf(snap)).toEqual([
-      { type: "SNAPSHOT", usageType: 9, period: "10:00", seconds: 1800, quantity: "0.750000000", size: 1.5, dims: { sizeGib: 1.5, volumeId: vol } },
-      { type: "SNAPSHOT", usageType: 9, period: "11:00", seconds: 3600, quantity: "1.500000000", size: 1.5, dims: { sizeGib: 1.5, volumeId: vol } },
+      {
+        type: "SNAPSHOT",
+        usageType: 9,
+        period: "10:00",
+        seconds: 1800,
+        quantity: "0.750000000",
+        size: 1.5,
+        dims: { sizeGib: 1.5, volumeId: vol },
+      },
+      {
+        type: "SNAPSHOT",
+        usageType: 9,
+        period: "11:00",
+        seconds: 3600,
+        quantity: "1.500000000",
+        size: 1.5,
+        dims: { sizeGib: 1.5, volumeId: vol },
+      },
     ]);
   });
 
@@ -107,7 +152,9 @@ describe(`usage aggregation (${testDbKind()})`, () => {
     const after = await allRecords();
     expect(after.filter((r) => r.periodStart < at("12:00"))).toEqual(before);
     // Only the snapshot still counts: 12:00 and 13:00.
-    expect(after.filter((r) => r.periodStart >= at("12:00")).map((r) => [r.resourceId, r.periodStart.toISOString().slice(11, 16), r.seconds])).toEqual([
+    expect(
+      after.filter((r) => r.periodStart >= at("12:00")).map((r) => [r.resourceId, r.periodStart.toISOString().slice(11, 16), r.seconds]),
+    ).toEqual([
       [snap, "12:00", "3600.000000"],
       [snap, "13:00", "3600.000000"],
     ]);

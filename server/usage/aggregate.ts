@@ -114,7 +114,9 @@ async function aggregateChunk(tx: DbOrTx, finalUntil: Date, maxHours: number): P
   await tx.execute(sql`
     delete from usage_records r using usage_window w
     where w.resource_id = r.resource_id and r.period_start >= w.lo and r.period_start < ${iso(from)}::timestamptz`);
-  await tx.execute(sql`delete from usage_records where period_start >= ${iso(from)}::timestamptz and period_start < ${iso(until)}::timestamptz`);
+  await tx.execute(
+    sql`delete from usage_records where period_start >= ${iso(from)}::timestamptz and period_start < ${iso(until)}::timestamptz`,
+  );
   let records = 0;
   if (until > from || lateResources > 0) {
     const union = sql.join(
