@@ -85,7 +85,7 @@ export async function aggregateUsage(db: Db, opts: { now?: Date; maxHours?: numb
     late += step.lateResources;
     if (step.until.getTime() >= until.getTime()) break;
   }
-  return { from: first!, until, records: total, lateResources: late };
+  return { from: first, until, records: total, lateResources: late };
 }
 
 async function aggregateChunk(tx: DbOrTx, finalUntil: Date, maxHours: number): Promise<AggregateResult> {
