@@ -16,6 +16,7 @@ import { capacityRouter } from "./routers/capacity";
 import { metricsRouter } from "./routers/metrics";
 import { templateRouter } from "./routers/template";
 import { consoleRouter } from "./routers/console";
+import { usageRouter } from "./routers/usage";
 
 export const appRouter = createTRPCRouter({
   session: sessionRouter,
@@ -35,6 +36,7 @@ export const appRouter = createTRPCRouter({
   template: templateRouter,
   metrics: metricsRouter,
   console: consoleRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,17 @@
 import { and, eq, isNull, or, sql, type SQL } from "drizzle-orm";
-import { accounts, domains, events, instances, jobs, snapshots, templateShares, templates, users, volumes } from "@/db/schema";
+import {
+  accounts,
+  domains,
+  events,
+  instances,
+  jobs,
+  snapshots,
+  templateShares,
+  templates,
+  usageRecords,
+  users,
+  volumes,
+} from "@/db/schema";
 import { type Caller, domainPathCondition, isRootAdmin, ownedCondition } from "./caller";
 
 /**
@@ -21,6 +33,10 @@ export const snapshotScope = (c: Caller): SQL | undefined =>
   ownedCondition(c, { accountId: snapshots.accountId, domainPath: snapshots.domainPath });
 
 export const jobScope = (c: Caller): SQL | undefined => ownedCondition(c, { accountId: jobs.accountId, domainPath: jobs.domainPath });
+
+/** Usage records: a tenant its account's, a reseller its subtree's, the root admin all. */
+export const usageScope = (c: Caller): SQL | undefined =>
+  ownedCondition(c, { accountId: usageRecords.accountId, domainPath: usageRecords.domainPath });
 
 export const eventScope = (c: Caller): SQL | undefined => ownedCondition(c, { accountId: events.accountId, domainPath: events.domainPath });
 

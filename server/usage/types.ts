@@ -112,20 +112,3 @@ export const usageTypes: readonly IntervalUsageType[] = [
     dimensions: { instanceId: "f.details->>'instanceId'", snapshotType: "f.details->>'snapshotType'" },
   },
 ];
-
-/** CloudStack's numbers of the types Stratus knows the name of (those without facts yet included), for labels and filters. */
-export const usageTypeNames: Readonly<Record<number, string>> = {
-  1: "RUNNING_VM",
-  2: "ALLOCATED_VM",
-  3: "IP_ADDRESS",
-  4: "NETWORK_BYTES_SENT",
-  5: "NETWORK_BYTES_RECEIVED",
-  6: "VOLUME",
-  7: "TEMPLATE",
-  8: "ISO",
-  9: "SNAPSHOT",
-  11: "LOAD_BALANCER_POLICY",
-  12: "PORT_FORWARDING_RULE",
-  13: "NETWORK_OFFERING",
-  25: "VM_SNAPSHOT",
-};
