@@ -65,8 +65,9 @@ export const usageRecords = pgTable(
     dimensionsKey: text("dimensions_key").notNull(),
     periodStart: timestamp("period_start", { withTimezone: true }).notNull(),
     periodEnd: timestamp("period_end", { withTimezone: true }).notNull(),
-    seconds: numeric("seconds", { precision: 20, scale: 6 }).notNull(),
-    size: numeric("size", { precision: 30, scale: 9 }).notNull(),
+    seconds: numeric("seconds").notNull(),
+    // Unconstrained numeric: bytes as GiB need up to 30 decimals, and rounding here would not be exact.
+    size: numeric("size").notNull(),
     /** "hours", "GiB-hours" (the unit of `quantity`). */
     unit: text("unit").notNull(),
     quantity: numeric("quantity", { precision: 30, scale: 9 }).notNull(),

@@ -80,6 +80,8 @@ export async function usageSummary(db: DbOrTx, caller: Caller, input: UsageFilte
       unit: r.unit,
       quantity: sql<string>`sum(${r.quantity})::text`,
       seconds: sql<string>`sum(${r.seconds})::text`,
+      /** Σ seconds × size: the exact raw usage (GiB-seconds for storage). */
+      sizeSeconds: sql<string>`trim_scale(sum(${r.seconds} * ${r.size}))::text`,
       records: sql<number>`count(*)::int`,
       resources: sql<number>`count(distinct ${r.resourceId})::int`,
     })
