@@ -7,7 +7,13 @@ import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { insertSyntheticFacts } from "@/test/usage-facts";
 import { aggregateUsage } from "@/server/usage/aggregate";
+import { handleUsageExport } from "@/server/api/usage-export";
+import { usageExportColumns } from "@/lib/validation/usage";
+import { signInAs } from "@/test/sessions";
 import { currentMonth } from "./usage";
+
+const SECRET = "usage-test-secret-0123456789abcdef";
+const saved = { ...process.env };
 
 /**
  * Reports over records made from synthetic facts with closed-form totals (the generator's shapes:
@@ -20,6 +26,7 @@ const range = { from: start, to: new Date(start.getTime() + 3 * 86_400_000) };
 const tenantVm = randomUUID();
 
 beforeAll(async () => {
+  process.env.NEXTAUTH_SECRET = SECRET;
   h = await openTestDb();
   t = await seedTenancy(h.db);
   const [o] = await h.db.select().from(computeOfferings).where(eq(computeOfferings.name, "Medium"));
@@ -50,7 +57,10 @@ beforeAll(async () => {
     });
   await aggregateUsage(h.db, { now: range.to });
 });
-afterAll(() => h.close());
+afterAll(async () => {
+  process.env = saved;
+  await h.close();
+});
 
 const byType = (s: { byType: { typeName: string; seconds: string; sizeSeconds: string }[] }) =>
   Object.fromEntries(s.byType.map((x) => [x.typeName, [Number(x.seconds), Number(x.sizeSeconds)]]));
@@ -99,5 +109,38 @@ describe(`usage reports (${testDbKind()})`, () => {
   it("without a range, the current month (UTC)", async () => {
     const s = await api(h.db, t.callers.admin).usage.summary({});
     expect(s.range).toEqual(currentMonth());
+  });
+
+  it("CSV and JSON export: stable columns, the same rows as usage.records, scope as everywhere", async () => {
+    const q = `from=${range.from.toISOString()}&to=${range.to.toISOString()}`;
+    const get = async (who: "tenant" | "tenant2", query: string) =>
+      handleUsageExport(
+        new Request(`http://portal.test/api/usage/export?${query}`, {
+          headers: { cookie: (await signInAs(h.db, t.callers[who], SECRET)).cookie },
+        }),
+        h.db,
+      );
+    const csv = await get("tenant", `format=csv&${q}`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("content-type")).toContain("text/csv");
+    const lines = (await csv.text()).trimEnd().split("\r\n");
+    expect(lines[0]).toBe(usageExportColumns.join(","));
+    expect(lines.length).toBe(3);
+    // Fields may be quoted (the dimensions' JSON holds commas and quotes).
+    const fields = (line: string) =>
+      [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)].map((m) => m[1]!.replace(/^"|"$/g, "").replaceAll('""', '"'));
+    const col = (line: string, name: (typeof usageExportColumns)[number]) => fields(line)[usageExportColumns.indexOf(name)];
+    expect(JSON.parse(col(lines[1]!, "dimensions")!)).toEqual({ cpuCores: 2, cpuMhz: 2000, memoryMib: 4096 });
+    expect(lines.slice(1).map((l) => [col(l, "resource_name"), col(l, "period_start"), col(l, "seconds"), col(l, "quantity")])).toEqual([
+      ["tenant-vm", "2026-11-03T10:00:00.000Z", "3600", "1.000000000"],
+      ["tenant-vm", "2026-11-03T11:00:00.000Z", "1800", "0.500000000"],
+    ]);
+    const json = (await (await get("tenant", `format=json&${q}`)).json()) as Record<string, unknown>[];
+    expect(json.map((r) => Object.keys(r))).toEqual([[...usageExportColumns], [...usageExportColumns]]);
+    expect(json.map((r) => r.quantity)).toEqual(["1.000000000", "0.500000000"]);
+    // Another tenant gets none of it, and naming the victim's account is 404.
+    expect((await (await get("tenant2", `format=json&${q}`)).json()) as unknown[]).toEqual([]);
+    expect((await get("tenant2", `format=csv&accountId=${t.tenantAccount.id}`)).status).toBe(404);
+    expect((await get("tenant", "format=xml")).status).toBe(400);
   });
 });

@@ -155,8 +155,8 @@ describe(`usage aggregation (${testDbKind()})`, () => {
     expect(
       after.filter((r) => r.periodStart >= at("12:00")).map((r) => [r.resourceId, r.periodStart.toISOString().slice(11, 16), r.seconds]),
     ).toEqual([
-      [snap, "12:00", "3600.000000"],
-      [snap, "13:00", "3600.000000"],
+      [snap, "12:00", "3600"],
+      [snap, "13:00", "3600"],
     ]);
   });
 

@@ -132,7 +132,7 @@ async function aggregateChunk(tx: DbOrTx, finalUntil: Date, maxHours: number): P
           select c.account_id, c.domain_id, coalesce(d.path, ''), c.usage_type, n.name, c.resource_id, c.resource_name, c.zone_id,
             c.offering_id, c.template_id, c.dims,
             concat_ws('|', c.offering_id, c.template_id, c.dims::text),
-            c.period_start, c.period_start + interval '1 hour', c.seconds, c.size, n.unit, round(c.seconds * c.size / 3600, 9)
+            c.period_start, c.period_start + interval '1 hour', trim_scale(c.seconds), trim_scale(c.size), n.unit, round(c.seconds * c.size / 3600, 9)
           from computed c
           join (values ${sql.join(
             usageTypes.map((t) => sql`(${sql.raw(String(t.usageType))}, ${t.name}, ${t.unit})`),
