@@ -12,7 +12,7 @@ const exportQuery = z.object({ format: z.enum(usageExportFormats, { error: "form
 
 /** A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
 function csvField(v: unknown): string {
-  const s = v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v as string | number);
+  const s = v === null || v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v);
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
