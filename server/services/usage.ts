@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, like, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, ilike, inArray, like, lt, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { rowsOf } from "@/db/rows";
 import { accounts, usageRecords } from "@/db/schema";
@@ -53,7 +53,8 @@ async function accountNames(db: DbOrTx, ids: string[]) {
 
 /** One page of usage records in the caller's scope, each with its account's name. */
 export async function listUsageRecords(db: DbOrTx, caller: Caller, input: PageInput & UsageFilters) {
-  const { where, range } = await usageCondition(db, caller, input);
+  const { where: scoped, range } = await usageCondition(db, caller, input);
+  const where = input.search ? and(scoped, ilike(usageRecords.resourceName, `%${escapeLike(input.search)}%`)) : scoped;
   const page = await pageOf(db, usageRecords, where, input, usageSort, desc(usageRecords.periodStart));
   const names = await accountNames(
     db,
