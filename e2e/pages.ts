@@ -12,6 +12,7 @@ export const pagesOf = {
     "/templates",
     "/isos",
     "/events",
+    "/usage",
     "/domains",
     "/accounts",
     "/accounts/:acme-dev",
@@ -37,6 +38,7 @@ export const pagesOf = {
     "/templates",
     "/isos",
     "/events",
+    "/usage",
     "/domains",
     "/accounts",
     "/accounts/:acme-dev",
@@ -45,7 +47,7 @@ export const pagesOf = {
     "/offerings/disk",
     "/settings",
   ],
-  tenant: ["/", "/instances", "/instances/new", "/volumes", "/templates", "/isos", "/events", "/settings"],
+  tenant: ["/", "/instances", "/instances/new", "/volumes", "/templates", "/isos", "/events", "/usage", "/settings"],
 } as const;
 export type Role = keyof typeof pagesOf;
 export const roleLogin = (role: Role) => logins[role];
