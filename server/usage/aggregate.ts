@@ -119,6 +119,8 @@ async function aggregateChunk(tx: DbOrTx, finalUntil: Date, maxHours: number): P
   );
   let records = 0;
   if (until > from || lateResources > 0) {
+    // The per-period grouping hashes many rows: in memory, not spilled to disk in 4 MB batches.
+    await tx.execute(sql`set local work_mem = '256MB'`);
     const union = sql.join(
       usageTypes.map((t) => typeRecords(t, from, until)),
       sql` union all `,
