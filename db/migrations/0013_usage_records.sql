@@ -29,6 +29,6 @@ CREATE TABLE "usage_records" (
 	CONSTRAINT "usage_records_account_id_usage_type_resource_id_period_start_dimensions_key_pk" PRIMARY KEY("account_id","usage_type","resource_id","period_start","dimensions_key")
 );
 --> statement-breakpoint
-CREATE INDEX "usage_records_period_idx" ON "usage_records" USING btree ("period_start");--> statement-breakpoint
+CREATE INDEX "usage_records_period_idx" ON "usage_records" USING brin ("period_start");--> statement-breakpoint
 CREATE INDEX "usage_records_account_period_idx" ON "usage_records" USING btree ("account_id","period_start");--> statement-breakpoint
 CREATE INDEX "usage_records_domain_path_idx" ON "usage_records" USING btree ("domain_path","period_start");
