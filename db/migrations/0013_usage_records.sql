@@ -18,7 +18,7 @@ CREATE TABLE "usage_records" (
 	"offering_id" uuid,
 	"template_id" uuid,
 	"dimensions" jsonb NOT NULL,
-	"dimensions_key" text NOT NULL,
+	"dimensions_key" uuid NOT NULL,
 	"period_start" timestamp with time zone NOT NULL,
 	"period_end" timestamp with time zone NOT NULL,
 	"seconds" numeric NOT NULL,

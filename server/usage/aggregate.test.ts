@@ -44,7 +44,7 @@ const recordsOf = async (resourceId: string) =>
       .select()
       .from(usageRecords)
       .where(eq(usageRecords.resourceId, resourceId))
-      .orderBy(asc(usageRecords.usageType), asc(usageRecords.periodStart), asc(usageRecords.dimensionsKey))
+      .orderBy(asc(usageRecords.usageType), asc(usageRecords.periodStart), asc(usageRecords.size))
   ).map((r) => ({
     type: r.typeName,
     usageType: r.usageType,

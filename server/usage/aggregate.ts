@@ -133,7 +133,7 @@ async function aggregateChunk(tx: DbOrTx, finalUntil: Date, maxHours: number): P
             offering_id, template_id, dimensions, dimensions_key, period_start, period_end, seconds, size, unit, quantity)
           select c.account_id, c.domain_id, coalesce(d.path, ''), c.usage_type, n.name, c.resource_id, c.resource_name, c.zone_id,
             c.offering_id, c.template_id, c.dims,
-            concat_ws('|', c.offering_id, c.template_id, c.dims::text),
+            md5(concat_ws('|', c.offering_id, c.template_id, c.dims::text))::uuid,
             c.period_start, c.period_start + interval '1 hour', trim_scale(c.seconds), trim_scale(c.size), n.unit, round(c.seconds * c.size / 3600, 9)
           from computed c
           join (values ${sql.join(
