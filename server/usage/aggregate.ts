@@ -1,7 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { rowsOf } from "@/db/rows";
-import { type IntervalUsageType, usageTypes } from "./types";
+import { type IntervalUsageType, type SumUsageType, type UsageTypeDefinition, usageTypes } from "./types";
 
 /** Records are hourly. */
 export const PERIOD_MS = 3_600_000;
@@ -19,12 +19,12 @@ const list = (xs: readonly string[]) => sql.raw(xs.map(quote).join(", ") || "nul
  */
 function typeRecords(t: IntervalUsageType, from: Date, until: Date): SQL {
   const all = [...t.opens, ...t.closes, ...(t.changes ?? [])];
-  const dims = Object.entries(t.dimensions ?? {});
-  const dimsJson = dims.length ? `jsonb_build_object(${dims.map(([k, e]) => `${quote(k)}, ${e}`).join(", ")})` : "'{}'::jsonb";
+  const dimsJson = dimensionsJson(t.dimensions);
   const measured = t.unit === "GiB-hours" ? `jsonb_build_object('sizeGib', ${t.size}) || ` : "";
   return sql`
     select s.account_id, s.domain_id, s.usage_type, s.resource_id, max(s.resource_name) as resource_name, max(s.zone_id::text)::uuid as zone_id,
-      s.offering_id, s.template_id, s.dims, s.period_start, sum(s.seconds) as seconds, s.size
+      s.offering_id, s.template_id, s.dims, s.period_start, sum(s.seconds) as seconds, s.size,
+      round(sum(s.seconds) * s.size / 3600, 9) as quantity
     from (
       select i.*, p.period_start,
         extract(epoch from least(i.hi, p.period_start + interval '1 hour') - greatest(i.lo, p.period_start)) as seconds
@@ -55,6 +55,27 @@ function typeRecords(t: IntervalUsageType, from: Date, until: Date): SQL {
     group by s.account_id, s.domain_id, s.usage_type, s.resource_id, s.offering_id, s.template_id, s.dims, s.size, s.period_start`;
 }
 
+const dimensionsJson = (dims: Readonly<Record<string, string>> = {}) => {
+  const entries = Object.entries(dims);
+  return entries.length ? `jsonb_build_object(${entries.map(([k, e]) => `${quote(k)}, ${e}`).join(", ")})` : "'{}'::jsonb";
+};
+
+/** The records of a counter type: its facts' amounts summed per resource, dimensions and hour of occurrence. */
+function sumRecords(t: SumUsageType, from: Date, until: Date): SQL {
+  return sql`
+    select f.account_id, f.domain_id, ${sql.raw(String(t.usageType))} as usage_type, f.resource_id, max(f.resource_name) as resource_name,
+      max(f.zone_id::text)::uuid as zone_id, f.offering_id, f.template_id, ${sql.raw(dimensionsJson(t.dimensions))} as dims,
+      date_trunc('hour', f.occurred_at) as period_start, 0::numeric as seconds, sum(${sql.raw(t.amount)}) as size, sum(${sql.raw(t.amount)}) as quantity
+    from usage_events f
+    left join usage_window w on w.resource_id = f.resource_id
+    left join compute_offerings co on co.id = f.offering_id
+    where f.type in (${list(t.facts)}) and f.occurred_at >= coalesce(w.lo, ${iso(from)}::timestamptz) and f.occurred_at < ${iso(until)}::timestamptz
+    group by f.account_id, f.domain_id, f.resource_id, f.offering_id, f.template_id, 9, 10`;
+}
+
+const recordsOf = (t: UsageTypeDefinition, from: Date, until: Date) =>
+  t.kind === "sum" ? sumRecords(t, from, until) : typeRecords(t, from, until);
+
 export interface AggregateResult {
   /** Periods [from, until) computed for every resource; late facts recomputed earlier periods of theirs. */
   from: Date;
@@ -72,14 +93,17 @@ const floorHour = (d: Date) => new Date(Math.floor(d.getTime() / PERIOD_MS) * PE
  * as a whole). A fact committed since the last run whose time falls in a period already done (a
  * reconciler that noticed a VM late) makes its resource's periods from that hour on recomputed.
  */
-export async function aggregateUsage(db: Db, opts: { now?: Date; maxHours?: number } = {}): Promise<AggregateResult> {
+export async function aggregateUsage(
+  db: Db,
+  opts: { now?: Date; maxHours?: number; types?: readonly UsageTypeDefinition[] } = {},
+): Promise<AggregateResult> {
   const until = floorHour(opts.now ?? new Date());
   const maxHours = opts.maxHours ?? 24 * 31;
   let total = 0;
   let late = 0;
   let first: Date | undefined;
   for (;;) {
-    const step = await db.transaction(async (tx) => aggregateChunk(tx, until, maxHours));
+    const step = await db.transaction(async (tx) => aggregateChunk(tx, until, maxHours, opts.types ?? usageTypes));
     first ??= step.from;
     total += step.records;
     late += step.lateResources;
@@ -88,7 +112,12 @@ export async function aggregateUsage(db: Db, opts: { now?: Date; maxHours?: numb
   return { from: first, until, records: total, lateResources: late };
 }
 
-async function aggregateChunk(tx: DbOrTx, finalUntil: Date, maxHours: number): Promise<AggregateResult> {
+async function aggregateChunk(
+  tx: DbOrTx,
+  finalUntil: Date,
+  maxHours: number,
+  types: readonly UsageTypeDefinition[],
+): Promise<AggregateResult> {
   // One run at a time: the watermark row is the lock (created on first use).
   await tx.execute(sql`
     insert into usage_aggregation (id, aggregated_until, folded_xid)
@@ -122,7 +151,7 @@ async function aggregateChunk(tx: DbOrTx, finalUntil: Date, maxHours: number): P
     // The per-period grouping hashes many rows: in memory, not spilled to disk in 4 MB batches.
     await tx.execute(sql`set local work_mem = '256MB'`);
     const union = sql.join(
-      usageTypes.map((t) => typeRecords(t, from, until)),
+      types.map((t) => recordsOf(t, from, until)),
       sql` union all `,
     );
     const [inserted] = await rows<{ n: number }>(
@@ -134,14 +163,14 @@ async function aggregateChunk(tx: DbOrTx, finalUntil: Date, maxHours: number): P
           select c.account_id, c.domain_id, coalesce(d.path, ''), c.usage_type, n.name, c.resource_id, c.resource_name, c.zone_id,
             c.offering_id, c.template_id, c.dims,
             md5(concat_ws('|', c.offering_id, c.template_id, c.dims::text))::uuid,
-            c.period_start, c.period_start + interval '1 hour', trim_scale(c.seconds), trim_scale(c.size), n.unit, round(c.seconds * c.size / 3600, 9)
+            c.period_start, c.period_start + interval '1 hour', trim_scale(c.seconds), trim_scale(c.size), n.unit, c.quantity
           from computed c
           join (values ${sql.join(
-            usageTypes.map((t) => sql`(${sql.raw(String(t.usageType))}, ${t.name}, ${t.unit})`),
+            types.map((t) => sql`(${sql.raw(String(t.usageType))}, ${t.name}, ${t.unit})`),
             sql`, `,
           )}) as n(usage_type, name, unit) on n.usage_type = c.usage_type
           left join domains d on d.id = c.domain_id
-          where c.seconds > 0
+          where c.seconds > 0 or c.quantity > 0
           returning 1
         )
         select count(*)::int as n from ins`,

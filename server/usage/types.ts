@@ -7,6 +7,7 @@
  * (usage_events) and `co`, the compute offering named by the fact (left joined).
  */
 export interface IntervalUsageType {
+  kind?: "interval";
   /** CloudStack's usage type number (kept for the compatible API) and its name. */
   usageType: number;
   name: string;
@@ -24,11 +25,33 @@ export interface IntervalUsageType {
   dimensions?: Readonly<Record<string, string>>;
 }
 
+/**
+ * A counter (network bytes sent or received): each fact carries an amount, summed per resource and
+ * hour of `occurred_at`. Records have `seconds` 0 and `size` = `quantity` = the sum.
+ */
+export interface SumUsageType {
+  kind: "sum";
+  usageType: number;
+  name: string;
+  unit: "bytes";
+  facts: readonly string[];
+  /** SQL: the fact's amount, exact numeric. */
+  amount: string;
+  dimensions?: Readonly<Record<string, string>>;
+}
+
+export type UsageTypeDefinition = IntervalUsageType | SumUsageType;
+
 /** Bytes as exact GiB (2^30 divides exactly in 30 decimals; trailing zeros trimmed). */
 const gibOfBytes = (expr: string) => `trim_scale(coalesce((${expr})::numeric(60, 30), 0) / 1073741824)`;
 const vmDimensions = { cpuCores: "co.cpu_cores", cpuMhz: "co.cpu_mhz", memoryMib: "co.memory_mib" };
 
-export const usageTypes: readonly IntervalUsageType[] = [
+/*
+ * 4/5 NETWORK_BYTES_SENT/RECEIVED join as sum entries once networks write byte facts, e.g.
+ *   { kind: "sum", usageType: 4, name: "NETWORK_BYTES_SENT", unit: "bytes", facts: ["NET.BYTES"], amount: "(f.details->>'bytesSent')::numeric" }
+ * 11 LOAD_BALANCER_POLICY and 12 PORT_FORWARDING_RULE as interval entries (LB.*, NET.RULEADD/RULEDELETE).
+ */
+export const usageTypes: readonly UsageTypeDefinition[] = [
   {
     usageType: 1,
     name: "RUNNING_VM",
