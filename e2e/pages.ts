@@ -13,6 +13,7 @@ export const pagesOf = {
     "/templates",
     "/isos",
     "/events",
+    "/usage",
     "/domains",
     "/accounts",
     "/accounts/:acme-dev",
@@ -40,6 +41,7 @@ export const pagesOf = {
     "/templates",
     "/isos",
     "/events",
+    "/usage",
     "/domains",
     "/accounts",
     "/accounts/:acme-dev",
@@ -49,7 +51,7 @@ export const pagesOf = {
     "/offerings/network",
     "/settings",
   ],
-  tenant: ["/", "/instances", "/instances/new", "/volumes", "/networks", "/templates", "/isos", "/events", "/settings"],
+  tenant: ["/", "/instances", "/instances/new", "/volumes", "/networks", "/templates", "/isos", "/events", "/usage", "/settings"],
 } as const;
 export type Role = keyof typeof pagesOf;
 export const roleLogin = (role: Role) => logins[role];

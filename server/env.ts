@@ -116,6 +116,8 @@ const envSchema = z.object({
   STRATUS_TEMPLATE_MAX_MIB: z.coerce.number().int().min(1).default(51_200),
   /** Minutes an upload may stay without a new chunk before it is given up and its file removed. */
   STRATUS_UPLOAD_ABANDON_MINUTES: z.coerce.number().min(0.01).default(60),
+  /** How often (minutes) usage facts are aggregated into hourly usage records (a usage.aggregate job). */
+  STRATUS_USAGE_AGGREGATE_MINUTES: z.coerce.number().min(0.01).default(60),
 });
 
 export type Env = z.infer<typeof envSchema>;

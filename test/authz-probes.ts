@@ -28,6 +28,7 @@ import { deployChoicesByName } from "@/test/orchestrator";
 import type { Caller } from "@/server/authz/caller";
 import { can, type Permission } from "@/server/authz/permissions";
 import type { seedTenancy } from "@/test/fixtures";
+import { aggregateUsage } from "@/server/usage/aggregate";
 
 /** The objects an attacker aims at, and the strings that must never appear in its results. */
 export interface Victim {
@@ -77,6 +78,9 @@ const inputs: Record<string, Probe> = {
   "limit.setForAccount": (v) => ({ accountId: v.accountId, limits: { instances: 0 } }),
   "limit.setForDomain": (v) => ({ domainId: v.subDomainId, limits: { instances: 0 } }),
   "event.list": (v) => ({ accountId: v.accountId, domainId: v.domainId, userId: v.userId }),
+  // No account filter: the scope alone must keep the victim's records (aggregated in setUp) out.
+  "usage.records": (v) => ({ resourceId: v.ids.instance }),
+  "usage.summary": () => ({}),
   "simulator.get": () => undefined,
   "simulator.setLatency": () => ({ operation: "start", ms: 5 }),
   "simulator.addFault": () => ({ operation: "start", probability: 1, transient: false, message: "intruder" }),
@@ -290,6 +294,8 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "account.get": "account.read",
   "limit.forAccount": "limit.read",
   "event.list": "event.read",
+  "usage.records": "usage.read",
+  "usage.summary": "usage.read",
   "computeOffering.get": "offering.read",
   "diskOffering.get": "offering.read",
   "computeOffering.list": "offering.read",
@@ -507,6 +513,8 @@ export const authzProbes = {
         openFirewall: false,
       })
     ).rule.id;
+    // The victim's usage facts (deploy, volume) made into records, which the usage probes must not reveal.
+    await aggregateUsage(db, { now: new Date(Date.now() + 2 * 3_600_000) });
     const secretIds = [
       ids.domain,
       ids.subDomain,

@@ -16,3 +16,5 @@ export function errorMessage(err: unknown): string {
   if (err && typeof err === "object" && "message" in err && typeof err.message === "string") return err.message;
   return "Something went wrong";
 }
+export type UsageRecordRow = RouterOutputs["usage"]["records"]["items"][number];
+export type UsageSummary = RouterOutputs["usage"]["summary"];

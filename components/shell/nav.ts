@@ -22,6 +22,7 @@ export const navigation: NavSection[] = [
       { href: "/templates", label: "Templates" },
       { href: "/isos", label: "ISOs" },
       { href: "/events", label: "Events", permission: "event.read" },
+      { href: "/usage", label: "Usage", permission: "usage.read" },
     ],
   },
   {

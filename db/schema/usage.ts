@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id } from "./columns";
 
 /**
@@ -35,3 +35,65 @@ export const usageEvents = pgTable(
     index("usage_events_xact_idx").on(t.xactId),
   ],
 );
+
+/**
+ * Usage records: what the aggregation (server/usage/aggregate.ts) makes of the facts, one row per
+ * account, usage type, resource, hourly period and dimensions (offering, template, size…). A period
+ * is recomputed as a whole and its rows replaced, so re-running it changes nothing. Quantities are
+ * exact: `seconds` (numeric, microseconds kept) times `size` (1 for a VM or an address, GiB for
+ * storage) is the raw usage; `quantity` is the same in the type's unit (hours, GiB-hours), rounded
+ * to 9 decimals for display and sums. Prices (part 2) multiply seconds × size, never a float.
+ */
+export const usageRecords = pgTable(
+  "usage_records",
+  {
+    accountId: uuid("account_id").notNull(),
+    domainId: uuid("domain_id").notNull(),
+    /** The domain's path when aggregated, for the scope condition (reseller = path prefix). */
+    domainPath: text("domain_path").notNull(),
+    /** CloudStack's usage type number (1 RUNNING_VM, 2 ALLOCATED_VM, 6 VOLUME…) and its name. */
+    usageType: integer("usage_type").notNull(),
+    typeName: text("type_name").notNull(),
+    resourceId: uuid("resource_id").notNull(),
+    resourceName: text("resource_name"),
+    zoneId: uuid("zone_id"),
+    offeringId: uuid("offering_id"),
+    templateId: uuid("template_id"),
+    /** Further dimensions of the type (vCPU, MHz, memory MiB for VMs; volume type…), canonical JSON. */
+    dimensions: jsonb("dimensions").$type<Record<string, unknown>>().notNull(),
+    /**
+     * The offering, template and dimensions hashed (md5 as a uuid): part of the key, so two offerings
+     * in one hour are two records, in 16 bytes rather than the text (the key's index is most of the write cost).
+     */
+    dimensionsKey: uuid("dimensions_key").notNull(),
+    periodStart: timestamp("period_start", { withTimezone: true }).notNull(),
+    periodEnd: timestamp("period_end", { withTimezone: true }).notNull(),
+    seconds: numeric("seconds").notNull(),
+    // Unconstrained numeric: bytes as GiB need up to 30 decimals, and rounding here would not be exact.
+    size: numeric("size").notNull(),
+    /** "hours", "GiB-hours" (the unit of `quantity`). */
+    unit: text("unit").notNull(),
+    quantity: numeric("quantity", { precision: 30, scale: 9 }).notNull(),
+    aggregatedAt: timestamp("aggregated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.usageType, t.resourceId, t.periodStart, t.dimensionsKey] }),
+    // BRIN: records arrive in period order, so a block range index finds a period range at a fraction of a B-tree's upkeep.
+    index("usage_records_period_idx").using("brin", t.periodStart),
+    index("usage_records_account_period_idx").on(t.accountId, t.periodStart),
+    index("usage_records_domain_path_idx").on(t.domainPath, t.periodStart),
+  ],
+);
+
+/**
+ * The aggregation's watermark (one row): periods before `aggregatedUntil` are done, and facts of
+ * transactions below `foldedXid` have been folded in. Updated in the transaction that writes the
+ * records, so a run that dies leaves both as they were.
+ */
+export const usageAggregation = pgTable("usage_aggregation", {
+  id: text("id").primaryKey(),
+  aggregatedUntil: timestamp("aggregated_until", { withTimezone: true }).notNull(),
+  foldedXid: bigint("folded_xid", { mode: "number" }).notNull(),
+  lastRunAt: timestamp("last_run_at", { withTimezone: true }).notNull().defaultNow(),
+  lastRecords: integer("last_records").notNull().default(0),
+});

@@ -18,6 +18,7 @@ import { metricsRouter } from "./routers/metrics";
 import { templateRouter } from "./routers/template";
 import { consoleRouter } from "./routers/console";
 import { networkRouter, networkRuleRouter, nicRouter, publicIpRangeRouter, publicIpRouter, zoneNetworkRouter } from "./routers/network";
+import { usageRouter } from "./routers/usage";
 
 export const appRouter = createTRPCRouter({
   session: sessionRouter,
@@ -44,6 +45,7 @@ export const appRouter = createTRPCRouter({
   publicIp: publicIpRouter,
   networkRule: networkRuleRouter,
   publicIpRange: publicIpRangeRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;

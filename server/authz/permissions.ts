@@ -17,6 +17,7 @@ export const permissions = [
   "infra.read",
   "infra.manage",
   "event.read",
+  "usage.read",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -31,12 +32,13 @@ const reseller: Permission[] = [
   "offering.read",
   "offering.manage",
   "event.read",
+  "usage.read",
 ];
 
 const byType: Record<AccountType, ReadonlySet<Permission>> = {
   root_admin: new Set(permissions),
   domain_admin: new Set(reseller),
-  user: new Set<Permission>(["limit.read", "offering.read", "event.read"]),
+  user: new Set<Permission>(["limit.read", "offering.read", "event.read", "usage.read"]),
 };
 
 export function can(type: AccountType, permission: Permission): boolean {

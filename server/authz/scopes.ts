@@ -10,6 +10,7 @@ import {
   snapshots,
   templateShares,
   templates,
+  usageRecords,
   users,
   vmSnapshots,
   volumes,
@@ -47,6 +48,10 @@ export const publicIpScope = (c: Caller): SQL | undefined =>
   ownedCondition(c, { accountId: publicIps.accountId, domainPath: publicIps.domainPath });
 
 export const jobScope = (c: Caller): SQL | undefined => ownedCondition(c, { accountId: jobs.accountId, domainPath: jobs.domainPath });
+
+/** Usage records: a tenant its account's, a reseller its subtree's, the root admin all. */
+export const usageScope = (c: Caller): SQL | undefined =>
+  ownedCondition(c, { accountId: usageRecords.accountId, domainPath: usageRecords.domainPath });
 
 export const eventScope = (c: Caller): SQL | undefined => ownedCondition(c, { accountId: events.accountId, domainPath: events.domainPath });
 

@@ -15,6 +15,8 @@ import { templateCopyJob } from "./template-copy";
 import { templateFromSourceJob } from "./template-images/from-source";
 import { volumeFromSnapshotJob } from "./snapshots/volume-from";
 import { sweepAbandonedUploads } from "./template-images/upload";
+import { enqueueUsageAggregation, usageAggregateJob } from "@/server/usage/job";
+import { env } from "@/server/env";
 
 /**
  * What the services run in the background, handed to the orchestrator by whoever starts it
@@ -30,9 +32,9 @@ export const serviceJobs: readonly JobDefinition[] = [
   ...vmSnapshotJobs,
   templateDownloadJob,
   templateCopyJob,
-  templateDownloadJob,
   volumeFromSnapshotJob,
   templateFromSourceJob,
+  usageAggregateJob,
 ];
 
 export const serviceSchedules: readonly Schedule[] = [
@@ -41,4 +43,10 @@ export const serviceSchedules: readonly Schedule[] = [
   { name: "uploads", everyMs: 60_000, run: sweepAbandonedUploads },
   { name: "snapshot-policies", everyMs: 60_000, run: (db) => runSnapshotPolicies(db) },
   { name: "auth-cleanup", everyMs: 3_600_000, run: async (db) => void (await purgeStaleAuthRows(db)) },
+  // A durable job (not the tick itself), so an aggregation survives its process and runs once at a time.
+  {
+    name: "usage-aggregate",
+    everyMs: env().STRATUS_USAGE_AGGREGATE_MINUTES * 60_000,
+    run: async (db) => void (await enqueueUsageAggregation(db)),
+  },
 ];

@@ -1,0 +1,3 @@
+import { handleUsageExport } from "@/server/api/usage-export";
+
+export const GET = (req: Request) => handleUsageExport(req);
