@@ -2,7 +2,8 @@
 import { useQuery } from "@tanstack/react-query";
 import { useConfirm } from "@/components/resource/confirm";
 import { WhenLoaded } from "@/components/resource/filters";
-import { KitFormBody, NumberField, TextField } from "@/components/resource/form-dialog";
+import { KitFormBody, NumberField, SelectField, TextField } from "@/components/resource/form-dialog";
+import { useDomainOptions } from "@/components/resource/options";
 import { useInvalidate } from "@/components/resource/mutations";
 import type { RouterOutputs } from "@/components/resource/router-types";
 import { StaticTable } from "@/components/ui/data-table";
@@ -147,6 +148,7 @@ function PublicRanges({ zoneId }: { zoneId: string }) {
   const list = useQuery(trpc.publicIpRange.list.queryOptions({ zoneId }));
   const invalidate = useInvalidate(["publicIpRange"]);
   const confirm = useConfirm();
+  const domains = useDomainOptions();
   return (
     <section aria-label="Public IP ranges" className="space-y-3 border-t border-slate-200 pt-4">
       <h3 className="text-sm font-semibold text-slate-800">Public IP ranges</h3>
@@ -168,6 +170,7 @@ function PublicRanges({ zoneId }: { zoneId: string }) {
                 cell: (r) => <span className="font-mono">{`${r.gateway}/${r.prefixLength}`}</span>,
               },
               { key: "vlan", header: "VLAN", hideBelow: "md", cell: (r) => (r.vlan === null ? "Untagged" : r.vlan) },
+              { key: "domain", header: "For", hideBelow: "md", cell: (r) => r.domainName ?? "Every domain" },
               { key: "used", header: "In use", cell: (r) => <span className="tabular-nums">{`${r.used} of ${r.size}`}</span> },
             ]}
             rowActions={(r) => [
@@ -194,7 +197,7 @@ function PublicRanges({ zoneId }: { zoneId: string }) {
       <KitFormBody
         onClose={() => undefined}
         schema={addPublicIpRangeInput}
-        defaultValues={{ zoneId, gateway: "", prefixLength: 24, vlan: null, startIp: "", endIp: "" }}
+        defaultValues={{ zoneId, gateway: "", prefixLength: 24, vlan: null, startIp: "", endIp: "", domainId: null }}
         submitLabel="Add public range"
         cancelLabel={null}
         onSubmit={(v) => client.publicIpRange.add.mutate(v)}
@@ -209,6 +212,15 @@ function PublicRanges({ zoneId }: { zoneId: string }) {
             <TextField form={f} name="gateway" label="Gateway" mono placeholder="203.0.113.1" />
             <NumberField form={f} name="prefixLength" label="Prefix length" min={8} max={30} />
             <NumberField form={f} name="vlan" label="VLAN (optional)" min={1} max={4094} nullable />
+            <SelectField
+              form={f}
+              name="domainId"
+              label="Dedicated to"
+              options={domains.data ?? []}
+              empty="Every domain"
+              emptyIsNull
+              hint="Only networks of this domain's subtree take its addresses."
+            />
           </div>
         )}
       </KitFormBody>

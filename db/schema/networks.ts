@@ -186,6 +186,8 @@ export const publicIpRanges = pgTable(
     vlan: integer("vlan"),
     startIp: text("start_ip").notNull(),
     endIp: text("end_ip").notNull(),
+    /** Dedicated to a domain (CloudStack's dedicatePublicIpRange): only networks of its subtree take its addresses; null: every domain. */
+    domainId: uuid("domain_id").references(() => domains.id, { onDelete: "restrict" }),
     createdAt: createdAt(),
   },
   (t) => [index("public_ip_ranges_zone_idx").on(t.zoneId)],

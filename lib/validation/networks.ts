@@ -141,6 +141,8 @@ export const addPublicIpRangeInput = z
     vlan: vlanId("VLAN").nullable().default(null),
     startIp: ipSchema("First address"),
     endIp: ipSchema("Last address"),
+    /** Dedicated to this domain's subtree; null: every domain. */
+    domainId: idSchema.nullable().default(null),
   })
   .superRefine((v, ctx) => {
     const [g, a, b] = [parseIp(v.gateway), parseIp(v.startIp), parseIp(v.endIp)];

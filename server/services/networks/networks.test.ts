@@ -335,6 +335,50 @@ describe(`network model on the simulator (${testDbKind()})`, () => {
     expect(await used("public_ips")).toBe(before);
   });
 
+  it("a public range dedicated to a domain serves only its subtree's networks, before the shared ranges", async () => {
+    const globex = () => api(h.db, t.callers.globex);
+    const bad = await error(
+      admin().publicIpRange.add({
+        zoneId,
+        gateway: "198.51.100.1",
+        prefixLength: 24,
+        vlan: null,
+        startIp: "198.51.100.20",
+        endIp: "198.51.100.21",
+        domainId: "00000000-0000-4000-8000-000000000000",
+      }),
+    );
+    expect([bad.code, fieldOf(bad)]).toEqual(["NOT_FOUND", "domainId"]);
+    await admin().publicIpRange.add({
+      zoneId,
+      gateway: "198.51.100.1",
+      prefixLength: 24,
+      vlan: null,
+      startIp: "198.51.100.20",
+      endIp: "198.51.100.21",
+      domainId: t.domains.globex.id,
+    });
+    const dedicated = (await admin().publicIpRange.list({ zoneId })).find((r) => r.startIp === "198.51.100.20")!;
+    expect([dedicated.domainId, dedicated.domainName]).toEqual([t.domains.globex.id, "Globex"]);
+    // Globex's network takes the dedicated addresses first.
+    const gx = await globex().network.create({ name: "gx-net", zoneId, networkOfferingId: isolated });
+    const g1 = await globex().publicIp.acquire({ networkId: gx.id });
+    expect(g1.address).toBe("198.51.100.20");
+    // Acme's networks never get them, even once the shared ranges run out.
+    const acmeNet = await tenant().network.create({ name: "no-dedicated", zoneId, networkOfferingId: isolated });
+    const got: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const r = await tenant()
+        .publicIp.acquire({ networkId: acmeNet.id })
+        .catch(() => null);
+      if (!r) break;
+      got.push(r.address);
+    }
+    expect(got.length).toBeLessThan(10);
+    expect(got.filter((a) => a.startsWith("198.51.100."))).toEqual([]);
+    expect((await globex().publicIp.acquire({ networkId: gx.id })).address).toBe("198.51.100.21");
+  });
+
   it("deletes: refused while NICs remain; an unused L2 network goes at once and gives back its limit and VLAN", async () => {
     const [def] = await h.db
       .select()

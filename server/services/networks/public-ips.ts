@@ -1,6 +1,6 @@
-import { and, asc, count, eq, sql } from "drizzle-orm";
+import { and, asc, count, eq, isNull, or, sql } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "@/db";
-import { jobs, networkOfferings, networks, publicIpRanges, publicIps } from "@/db/schema";
+import { domains, jobs, networkOfferings, networks, publicIpRanges, publicIps } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import { publicIpScope } from "@/server/authz/scopes";
 import { formatIp, parseIp } from "@/lib/ipv4";
@@ -28,11 +28,16 @@ type PublicIp = typeof publicIps.$inferSelect;
 
 export async function listPublicIpRanges(db: DbOrTx, caller: Caller, zoneId: string) {
   const zone = await getZone(db, caller, zoneId);
-  const ranges = await db.select().from(publicIpRanges).where(eq(publicIpRanges.zoneId, zone.id)).orderBy(asc(publicIpRanges.createdAt));
+  const ranges = await db
+    .select({ r: publicIpRanges, domainName: domains.name })
+    .from(publicIpRanges)
+    .leftJoin(domains, eq(domains.id, publicIpRanges.domainId))
+    .where(eq(publicIpRanges.zoneId, zone.id))
+    .orderBy(asc(publicIpRanges.createdAt));
   return Promise.all(
-    ranges.map(async (r) => {
+    ranges.map(async ({ r, domainName }) => {
       const [u] = await db.select({ n: count() }).from(publicIps).where(eq(publicIps.rangeId, r.id));
-      return { ...r, size: parseIp(r.endIp)! - parseIp(r.startIp)! + 1, used: Number(u?.n ?? 0) };
+      return { ...r, domainName, size: parseIp(r.endIp)! - parseIp(r.startIp)! + 1, used: Number(u?.n ?? 0) };
     }),
   );
 }
@@ -40,10 +45,25 @@ export async function listPublicIpRanges(db: DbOrTx, caller: Caller, zoneId: str
 export async function addPublicIpRange(
   db: Db,
   caller: Caller,
-  input: { zoneId: string; gateway: string; prefixLength: number; vlan: number | null; startIp: string; endIp: string },
+  input: {
+    zoneId: string;
+    gateway: string;
+    prefixLength: number;
+    vlan: number | null;
+    startIp: string;
+    endIp: string;
+    domainId?: string | null;
+  },
 ) {
   assertInfra(caller, "manage");
   const zone = await getZone(db, caller, input.zoneId);
+  if (input.domainId) {
+    const [d] = await db
+      .select({ id: domains.id })
+      .from(domains)
+      .where(and(eq(domains.id, input.domainId), isNull(domains.removedAt)));
+    if (!d) throw new ServiceError("NOT_FOUND", "Domain not found", "domainId");
+  }
   const [a, b] = [parseIp(input.startIp)!, parseIp(input.endIp)!];
   await db.transaction(async (tx) => {
     await lockZone(tx, zone.id);
@@ -96,9 +116,22 @@ export async function listPublicIps(db: DbOrTx, caller: Caller, networkId: strin
     .orderBy(asc(publicIps.createdAt));
 }
 
-/** The lowest address of the zone's ranges that no network holds, with its range; null when all are taken. */
-async function freePublicIp(tx: DbOrTx, zoneId: string, skip: Set<number>) {
-  const ranges = await tx.select().from(publicIpRanges).where(eq(publicIpRanges.zoneId, zoneId)).orderBy(asc(publicIpRanges.startIp));
+/**
+ * The lowest free address a network of `domainPath` may take, with its range; null when none is
+ * left. Ranges dedicated to its domain or an ancestor come first (as in CloudStack), then the
+ * undedicated ones; ranges dedicated to other domains are never used.
+ */
+async function freePublicIp(tx: DbOrTx, zoneId: string, domainPath: string, skip: Set<number>) {
+  const ranges = await tx
+    .select()
+    .from(publicIpRanges)
+    .where(
+      and(
+        eq(publicIpRanges.zoneId, zoneId),
+        or(isNull(publicIpRanges.domainId), sql`${domainPath} like '%/' || ${publicIpRanges.domainId}::text || '/%'`),
+      ),
+    )
+    .orderBy(sql`${publicIpRanges.domainId} is null`, asc(publicIpRanges.startIp));
   const used = new Set(
     (await tx.select({ a: publicIps.address }).from(publicIps).where(eq(publicIps.zoneId, zoneId))).map((r) => parseIp(r.a)!),
   );
@@ -154,7 +187,7 @@ export async function acquirePublicIp(db: Db, caller: Caller, networkId: string)
       const tried = new Set<number>();
       let ip: PublicIp | undefined;
       for (let i = 0; i < 64 && !ip; i++) {
-        const free = await freePublicIp(tx, n.zoneId, tried);
+        const free = await freePublicIp(tx, n.zoneId, n.domainPath, tried);
         if (!free)
           throw new ServiceError(
             "PRECONDITION_FAILED",

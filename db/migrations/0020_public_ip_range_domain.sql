@@ -1,0 +1,2 @@
+ALTER TABLE "public_ip_ranges" ADD COLUMN "domain_id" uuid;--> statement-breakpoint
+ALTER TABLE "public_ip_ranges" ADD CONSTRAINT "public_ip_ranges_domain_id_domains_id_fk" FOREIGN KEY ("domain_id") REFERENCES "public"."domains"("id") ON DELETE restrict ON UPDATE no action;
