@@ -20,6 +20,7 @@ import { createComputeOffering } from "@/server/services/offerings/compute";
 import { createDiskOffering } from "@/server/services/offerings/disk";
 import { createNetworkOffering } from "@/server/services/offerings/network";
 import { acquirePublicIp, addPublicIpRange } from "@/server/services/networks/public-ips";
+import { addSecurityGroupRule, createSecurityGroup } from "@/server/services/security-groups/groups";
 import { deployInstances } from "@/server/services/instances/operations";
 import { createVolume } from "@/server/services/volumes/operations";
 import { startSession } from "@/server/auth/session";
@@ -98,6 +99,31 @@ const inputs: Record<string, Probe> = {
   "publicIp.list": (v) => ({ networkId: v.ids.network }),
   "publicIp.acquire": (v) => ({ networkId: v.ids.network }),
   "publicIp.release": (v) => ({ id: v.ids.publicIp }),
+  "securityGroup.list": () => undefined,
+  "securityGroup.get": (v) => ({ id: v.ids.securityGroup }),
+  // No target: a group is always made in the caller's own account; the reserved name makes it a refusal.
+  "securityGroup.create": () => ({ name: "default" }),
+  "securityGroup.delete": (v) => ({ id: v.ids.securityGroup }),
+  "securityGroup.addRule": (v) => ({
+    securityGroupId: v.ids.securityGroup,
+    direction: "ingress",
+    protocol: "tcp",
+    startPort: 22,
+    endPort: 22,
+    cidr: "0.0.0.0/0",
+  }),
+  "securityGroup.removeRule": (v) => ({ id: v.ids.securityGroupRule }),
+  "securityGroup.setNicGroups": (v) => ({ nicId: v.ids.nic, securityGroupIds: [v.ids.securityGroup] }),
+  "sharedNetwork.list": () => undefined,
+  "sharedNetwork.create": (v) => ({
+    name: "intruder",
+    zoneId: v.ids.zone,
+    networkOfferingId: v.ids.networkOffering,
+    cidr: "203.0.113.0/24",
+    gateway: "203.0.113.1",
+    ipRangeStart: "203.0.113.10",
+    ipRangeEnd: "203.0.113.20",
+  }),
   "publicIpRange.list": (v) => ({ zoneId: v.ids.zone }),
   "publicIpRange.add": (v) => ({
     zoneId: v.ids.zone,
@@ -278,6 +304,8 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "network.list": null,
   "network.choices": null,
   "network.create": null,
+  "sharedNetwork.list": "infra.read",
+  "sharedNetwork.create": "infra.manage",
   "publicIpRange.list": "infra.read",
   "publicIpRange.add": "infra.manage",
   "publicIpRange.remove": "infra.manage",
@@ -310,9 +338,19 @@ const permissionOf: Record<string, Permission | null | undefined> = {
 // Instances, volumes and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
 for (const p of Object.keys(inputs))
   if (
-    ["instance.", "volume.", "snapshot.", "vmSnapshot.", "job.", "console.", "session.", "network.", "nic.", "publicIp."].some((prefix) =>
-      p.startsWith(prefix),
-    )
+    [
+      "instance.",
+      "volume.",
+      "snapshot.",
+      "vmSnapshot.",
+      "job.",
+      "console.",
+      "session.",
+      "network.",
+      "nic.",
+      "publicIp.",
+      "securityGroup.",
+    ].some((prefix) => p.startsWith(prefix))
   )
     permissionOf[p] = null;
 // Moving a volume between pools is the root admin's (pools are infrastructure).
@@ -456,6 +494,18 @@ export const authzProbes = {
       session: await startSession(db, { userId: u!.id, sessionVersion: 0, ip: "192.0.2.1", userAgent: "victim" }),
     };
     ids.publicIp = (await acquirePublicIp(db, t.callers.tenant, ids.network!)).id;
+    ids.securityGroup = (await createSecurityGroup(db, t.callers.tenant, { name: "acme-secret-group" })).id;
+    ids.securityGroupRule = (
+      await addSecurityGroupRule(db, t.callers.tenant, {
+        securityGroupId: ids.securityGroup,
+        direction: "ingress",
+        protocol: "tcp",
+        startPort: 8443,
+        endPort: 8443,
+        cidr: null,
+        peerSecurityGroupId: ids.securityGroup,
+      })
+    ).rule.id;
     const secretIds = [
       ids.domain,
       ids.subDomain,
@@ -467,6 +517,8 @@ export const authzProbes = {
       ids.network,
       ids.nic,
       ids.publicIp,
+      ids.securityGroup,
+      ids.securityGroupRule,
       ids.instance,
       ids.job,
       ids.volume,
@@ -490,6 +542,7 @@ export const authzProbes = {
         "Acme secret compute",
         "Acme secret disk",
         "Acme secret network",
+        "acme-secret-group",
         "acme-secret-vm",
         "acme-secret-volume",
         "acme-secret-template",

@@ -16,3 +16,4 @@ export * from "./sessions";
 export * from "./snapshots";
 export * from "./vm-snapshots";
 export * from "./networks";
+export * from "./security-groups";

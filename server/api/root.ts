@@ -18,6 +18,7 @@ import { metricsRouter } from "./routers/metrics";
 import { templateRouter } from "./routers/template";
 import { consoleRouter } from "./routers/console";
 import { networkRouter, nicRouter, publicIpRangeRouter, publicIpRouter, zoneNetworkRouter } from "./routers/network";
+import { securityGroupRouter, sharedNetworkRouter } from "./routers/security-group";
 
 export const appRouter = createTRPCRouter({
   session: sessionRouter,
@@ -40,6 +41,8 @@ export const appRouter = createTRPCRouter({
   console: consoleRouter,
   network: networkRouter,
   nic: nicRouter,
+  securityGroup: securityGroupRouter,
+  sharedNetwork: sharedNetworkRouter,
   zoneNetwork: zoneNetworkRouter,
   publicIp: publicIpRouter,
   publicIpRange: publicIpRangeRouter,

@@ -26,6 +26,7 @@ import {
   settleDeployVolumes,
 } from "@/server/core/volumes";
 import { implementNetworksFor, networkDriverOf } from "@/server/orchestrator/network/realise";
+import { applySecurityGroupsFor } from "@/server/orchestrator/network/security-groups";
 import { networkKey } from "@/server/services/networks/spec";
 import type { Job } from "../queue";
 import { defineJob, type JobContext, type JobDefinition } from "../registry";
@@ -184,6 +185,8 @@ async function bringUp(ctx: JobContext) {
   const networkIds = [...new Set((spec.nics ?? []).map((n) => n.networkId))];
   if (networkIds.length > 0)
     await ctx.step("networks", () => implementNetworksFor(ctx.db, networkIds, host), { progress: 18, message: "Networks ready" });
+  // Its security groups (NICs on shared networks) before it starts, so no packet passes unfiltered.
+  await ctx.step("security-groups", () => applySecurityGroupsFor(ctx.db, [vm.id], host));
   await ctx.progress(20, `Defining the VM on ${host.name}`);
   await ctx.step("define", () => driver.create(host, spec), { progress: 60, message: `Starting the VM on ${host.name}` });
   await ctx.step("start", () => driver.start(host, spec), { progress: 90, message: "Recording the new state" });
