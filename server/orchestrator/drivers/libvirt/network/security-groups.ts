@@ -127,6 +127,7 @@ const hash = (s: string) => createHash("sha256").update(s).digest("hex").slice(0
 /**
  * Applies and checks the per-VM tables on a host. The kernel's listing after an apply is kept in a
  * state file (with the generated file's hash), so check spots a flushed, deleted or edited table.
+ * Listings are terse (`nft -t`): the flow sets' elements come and go with traffic.
  */
 export class LibvirtSecurityGroups {
   constructor(private readonly opts: { stateRoot?: string; runner?: (host: HostRef) => HostRunner } = {}) {}
@@ -147,7 +148,7 @@ export class LibvirtSecurityGroups {
       await run("rm", ["-f", file]);
       return;
     }
-    const listed = await run("nft", ["list", "table", "bridge", securityGroupTable(spec.vmName)]);
+    const listed = await run("nft", ["-t", "list", "table", "bridge", securityGroupTable(spec.vmName)]);
     await run("mkdir", ["-p", file.slice(0, file.lastIndexOf("/"))]);
     await run("tee", [file], { input: `${hash(text)}\n${canonicalListing(listed.stdout)}` });
   }
@@ -155,7 +156,7 @@ export class LibvirtSecurityGroups {
   async checkSecurityGroups(host: HostRef, spec: VmFirewallSpec): Promise<string[]> {
     const run = this.runner(host);
     const table = securityGroupTable(spec.vmName);
-    const listed = await run("nft", ["list", "table", "bridge", table]).then(
+    const listed = await run("nft", ["-t", "list", "table", "bridge", table]).then(
       (r) => r.stdout,
       (e: unknown) => {
         if (e instanceof ToolError) return null;
