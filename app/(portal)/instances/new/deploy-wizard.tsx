@@ -144,7 +144,9 @@ export function DeployWizard() {
       count,
       rootDiskGib: rootGib,
       dataDisk: dataOffering ? { diskOfferingId: dataOffering.id, sizeGib: dataGib } : undefined,
-      networks: picks.length ? picks.map((p) => ({ networkId: p.networkId, ip: p.ip.trim() || undefined })) : undefined,
+      networks: picks.length
+        ? picks.map((p) => ({ networkId: p.networkId, ip: p.ip.trim() || undefined, securityGroupIds: p.securityGroupIds }))
+        : undefined,
     });
   };
 
