@@ -30,8 +30,9 @@ for (const [i, width] of [1280, 390].entries()) {
     await d.getByLabel("Gateway").fill(`198.51.${third}.150`);
     await d.getByLabel("First guest address").fill(`198.51.${third}.100`);
     await d.getByLabel("Last guest address").fill(`198.51.${third}.199`);
-    await d.getByRole("button", { name: "Create shared network" }).click();
+    // Checked as typed: the message names the field and the submit button waits for a fix.
     await expect(d.getByText("Gateway must be outside the guest range").first()).toBeVisible();
+    await expect(d.getByRole("button", { name: "Create shared network" })).toBeDisabled();
     expect(await axe(page)).toEqual([]);
     await page.screenshot({ path: `test-results/shared-network-form-${width}.png`, fullPage: true });
     await d.getByLabel("Gateway").fill(`198.51.${third}.1`);
@@ -58,8 +59,8 @@ for (const [i, width] of [1280, 390].entries()) {
     const r = dialog(page, "Add ingress rule");
     await r.getByLabel("Start port (tcp/udp; empty: all)").fill("80");
     await r.getByLabel("End port").fill("80");
-    await r.getByRole("button", { name: "Add rule" }).click();
     await expect(r.getByText("Give either a CIDR or a security group as the peer").first()).toBeVisible();
+    await expect(r.getByRole("button", { name: "Add rule" })).toBeDisabled();
     await r.getByLabel("CIDR").fill("203.0.113.0/24");
     await r.getByRole("button", { name: "Add rule" }).click();
     await expect(r).toBeHidden();

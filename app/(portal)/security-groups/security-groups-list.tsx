@@ -75,7 +75,7 @@ export function SecurityGroupsList() {
                   : []),
                 {
                   key: "actions",
-                  header: "",
+                  header: "Actions",
                   cell: (g) =>
                     g.isDefault || g.memberCount > 0 ? (
                       <None>{g.isDefault ? "Default group" : "In use"}</None>

@@ -78,7 +78,7 @@ export function SecurityGroupDetail({ id }: { id: string }) {
           },
           {
             key: "remove",
-            header: "",
+            header: "Actions",
             cell: (r) => (
               <Button
                 size="sm"
