@@ -21,6 +21,7 @@ import { createDiskOffering } from "@/server/services/offerings/disk";
 import { createNetworkOffering } from "@/server/services/offerings/network";
 import { acquirePublicIp, addPublicIpRange } from "@/server/services/networks/public-ips";
 import { createFirewallRule, createLoadBalancer } from "@/server/services/networks/rules";
+import { addSecurityGroupRule, createSecurityGroup } from "@/server/services/security-groups/groups";
 import { deployInstances } from "@/server/services/instances/operations";
 import { createVolume } from "@/server/services/volumes/operations";
 import { startSession } from "@/server/auth/session";
@@ -123,6 +124,31 @@ const inputs: Record<string, Probe> = {
   }),
   "networkRule.setLoadBalancerMembers": (v) => ({ id: v.ids.loadBalancer, nicIds: [] }),
   "networkRule.delete": (v) => ({ id: v.ids.networkRule }),
+  "securityGroup.list": () => undefined,
+  "securityGroup.get": (v) => ({ id: v.ids.securityGroup }),
+  // No target: a group is always made in the caller's own account; the reserved name makes it a refusal.
+  "securityGroup.create": () => ({ name: "default" }),
+  "securityGroup.delete": (v) => ({ id: v.ids.securityGroup }),
+  "securityGroup.addRule": (v) => ({
+    securityGroupId: v.ids.securityGroup,
+    direction: "ingress",
+    protocol: "tcp",
+    startPort: 22,
+    endPort: 22,
+    cidr: "0.0.0.0/0",
+  }),
+  "securityGroup.removeRule": (v) => ({ id: v.ids.securityGroupRule }),
+  "securityGroup.setNicGroups": (v) => ({ nicId: v.ids.nic, securityGroupIds: [v.ids.securityGroup] }),
+  "sharedNetwork.list": () => undefined,
+  "sharedNetwork.create": (v) => ({
+    name: "intruder",
+    zoneId: v.ids.zone,
+    networkOfferingId: v.ids.networkOffering,
+    cidr: "203.0.113.0/24",
+    gateway: "203.0.113.1",
+    ipRangeStart: "203.0.113.10",
+    ipRangeEnd: "203.0.113.20",
+  }),
   "publicIpRange.list": (v) => ({ zoneId: v.ids.zone }),
   "publicIpRange.add": (v) => ({
     zoneId: v.ids.zone,
@@ -305,6 +331,8 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "network.list": null,
   "network.choices": null,
   "network.create": null,
+  "sharedNetwork.list": "infra.read",
+  "sharedNetwork.create": "infra.manage",
   "publicIpRange.list": "infra.read",
   "publicIpRange.add": "infra.manage",
   "publicIpRange.remove": "infra.manage",
@@ -349,6 +377,7 @@ for (const p of Object.keys(inputs))
       "nic.",
       "publicIp.",
       "networkRule.",
+      "securityGroup.",
     ].some((prefix) => p.startsWith(prefix))
   )
     permissionOf[p] = null;
@@ -515,6 +544,18 @@ export const authzProbes = {
     ).rule.id;
     // The victim's usage facts (deploy, volume) made into records, which the usage probes must not reveal.
     await aggregateUsage(db, { now: new Date(Date.now() + 2 * 3_600_000) });
+    ids.securityGroup = (await createSecurityGroup(db, t.callers.tenant, { name: "acme-secret-group" })).id;
+    ids.securityGroupRule = (
+      await addSecurityGroupRule(db, t.callers.tenant, {
+        securityGroupId: ids.securityGroup,
+        direction: "ingress",
+        protocol: "tcp",
+        startPort: 8443,
+        endPort: 8443,
+        cidr: null,
+        peerSecurityGroupId: ids.securityGroup,
+      })
+    ).rule.id;
     const secretIds = [
       ids.domain,
       ids.subDomain,
@@ -528,6 +569,8 @@ export const authzProbes = {
       ids.publicIp,
       ids.networkRule,
       ids.loadBalancer,
+      ids.securityGroup,
+      ids.securityGroupRule,
       ids.instance,
       ids.job,
       ids.volume,
@@ -551,6 +594,7 @@ export const authzProbes = {
         "Acme secret compute",
         "Acme secret disk",
         "Acme secret network",
+        "acme-secret-group",
         "acme-secret-vm",
         "acme-secret-volume",
         "acme-secret-template",

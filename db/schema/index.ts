@@ -17,3 +17,4 @@ export * from "./snapshots";
 export * from "./vm-snapshots";
 export * from "./networks";
 export * from "./network-rules";
+export * from "./security-groups";

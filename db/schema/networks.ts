@@ -104,6 +104,14 @@ export const networks = pgTable(
     cidr: text("cidr"),
     gateway: text("gateway"),
     dnsDomain: text("dns_domain").notNull(),
+    /**
+     * Shared networks (root admin's; usable by every account of the domain subtree `domainPath`):
+     * the guests' address range inside the CIDR, and the address of Stratus's DHCP/DNS-only router
+     * (the gateway is a router outside Stratus). Null on isolated and L2 networks.
+     */
+    ipRangeStart: text("ip_range_start"),
+    ipRangeEnd: text("ip_range_end"),
+    routerIp: text("router_ip"),
     /** From the zone's ranges; the unique constraint is what keeps two networks off one id. Null: untagged. */
     vlan: integer("vlan"),
     state: networkState("state").notNull().default("allocated"),

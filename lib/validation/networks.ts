@@ -88,7 +88,12 @@ export const networkIdInput = z.object({ id: idSchema });
 export const networkListFilters = { zoneId: idSchema.optional(), state: z.enum(networkStates).optional() };
 
 /** A NIC asked for with a deploy or added to a VM: a network and, optionally, the address. */
-export const nicRequestSchema = z.object({ networkId: idSchema, ip: ipSchema().optional() });
+export const nicRequestSchema = z.object({
+  networkId: idSchema,
+  ip: ipSchema().optional(),
+  /** Shared networks: the NIC's security groups (omitted: the account's default group). */
+  securityGroupIds: z.array(idSchema).max(10, { message: "At most 10 security groups per NIC" }).optional(),
+});
 export type NicRequest = z.infer<typeof nicRequestSchema>;
 
 export const addNicInput = z.object({

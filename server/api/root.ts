@@ -19,6 +19,7 @@ import { templateRouter } from "./routers/template";
 import { consoleRouter } from "./routers/console";
 import { networkRouter, networkRuleRouter, nicRouter, publicIpRangeRouter, publicIpRouter, zoneNetworkRouter } from "./routers/network";
 import { usageRouter } from "./routers/usage";
+import { securityGroupRouter, sharedNetworkRouter } from "./routers/security-group";
 
 export const appRouter = createTRPCRouter({
   session: sessionRouter,
@@ -41,6 +42,8 @@ export const appRouter = createTRPCRouter({
   console: consoleRouter,
   network: networkRouter,
   nic: nicRouter,
+  securityGroup: securityGroupRouter,
+  sharedNetwork: sharedNetworkRouter,
   zoneNetwork: zoneNetworkRouter,
   publicIp: publicIpRouter,
   networkRule: networkRuleRouter,

@@ -7,6 +7,7 @@ import {
   jobs,
   networks,
   publicIps,
+  securityGroups,
   snapshots,
   templateShares,
   templates,
@@ -100,3 +101,7 @@ function templateOffered(a: { accountId: string; domainPath: string }): SQL | un
 /** Templates an account may deploy from: its own and those offered to it, Ready and active. */
 export const templateUsableBy = (a: { accountId: string; domainPath: string }): SQL | undefined =>
   or(and(eq(templates.accountId, a.accountId), eq(templates.status, "ready"), eq(templates.state, "active")), templateOffered(a));
+
+/** Security groups (an account's own; resellers their subtree's). */
+export const securityGroupScope = (c: Caller): SQL | undefined =>
+  ownedCondition(c, { accountId: securityGroups.accountId, domainPath: securityGroups.domainPath });

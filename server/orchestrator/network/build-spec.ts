@@ -61,6 +61,7 @@ export async function buildNetworkSpec(db: DbOrTx, networkId: string): Promise<N
         : {
             cidr: n.cidr,
             gateway: n.gateway,
+            ...(n.routerIp ? { routerIp: n.routerIp } : {}),
             dnsDomain: n.dnsDomain,
             dhcp: o.services.includes("Dhcp"),
             dns: o.services.includes("Dns"),

@@ -121,3 +121,39 @@ export function networkDevices(key: string): { bridge: string; namespace: string
   if (!/^[a-z0-9]{1,8}$/.test(key)) throw new Error(`network key must be 1-8 of [a-z0-9], not ${JSON.stringify(key)}`);
   return { bridge: `sbr-${key}`, namespace: `srt-${key}`, guestVeth: `svg-${key}`, publicVeth: `svp-${key}` };
 }
+
+/**
+ * Security groups of one VM, resolved for the driver (CloudStack's semantics on shared networks):
+ * ingress to a NIC is dropped unless a rule allows it; egress from a NIC is allowed unless the NIC's
+ * groups have egress rules, then only what they allow. Replies to allowed traffic pass (stateful).
+ * Peers are CIDRs only: a group peer is resolved to its members' addresses (/32) by the services,
+ * so the spec changes, and is applied again, when a member comes or goes.
+ */
+export interface SecurityGroupRuleSpec {
+  direction: "ingress" | "egress";
+  protocol: RuleProtocol;
+  /** tcp/udp: ports (null: all); icmp/all: null. */
+  ports: PortRange | null;
+  /** Ingress: source CIDRs; egress: destination CIDRs. Empty: the rule matches no one (a group with no members). */
+  cidrs: string[];
+}
+
+export interface VmFirewallSpec {
+  /** The VM's hypervisor-side name (`i-<number>`). */
+  vmName: string;
+  /** Every NIC with security groups (the others are not filtered); sorted by MAC. */
+  nics: { mac: string; ip: string; rules: SecurityGroupRuleSpec[] }[];
+}
+
+/**
+ * Optional on a hypervisor driver, next to NetworkDriver: realises a VM's security groups on the
+ * host it runs on (libvirt: one nftables bridge table per VM, replaced whole by one `nft -f`).
+ */
+export interface SecurityGroupDriver {
+  /** Makes the host filter the VM's NICs as `spec` says (idempotent; one atomic replace). An empty `nics` removes the filter. */
+  applySecurityGroups(host: HostRef, spec: VmFirewallSpec): Promise<void>;
+  /** What differs between the host and `spec` (empty when it matches). */
+  checkSecurityGroups(host: HostRef, spec: VmFirewallSpec): Promise<string[]>;
+  /** Removes the VM's filter; idempotent. */
+  removeSecurityGroups(host: HostRef, vmName: string): Promise<void>;
+}

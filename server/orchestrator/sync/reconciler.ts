@@ -14,6 +14,7 @@ import { retryOnDeadlock } from "@/server/core/retry";
 import { billedAsRunning, recordUsage } from "@/server/core/usage";
 import { transitionVm, type VmTransition } from "@/server/core/vm-transition";
 import { reconcileNetworks } from "./networks";
+import { reconcileSecurityGroups } from "../network/security-groups";
 
 type Instance = typeof instances.$inferSelect;
 type Host = typeof hosts.$inferSelect;
@@ -248,5 +249,6 @@ export async function reconcileAll(db: Db, opts: ReconcileOptions & { parallel?:
   }
   // Networks after VMs: leases follow the VMs' states just synced.
   await reconcileNetworks(db).catch((e: unknown) => console.error("[reconciler] networks failed", e));
+  await reconcileSecurityGroups(db).catch((e: unknown) => console.error("[reconciler] security groups failed", e));
   return reports;
 }

@@ -132,7 +132,12 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
           await recordUsage(tx, "VM.CREATE", vm!);
           // NICs (IPAM) right after the VM row: the network rows' locks come before hosts, pools and counters.
           for (const [deviceId, w] of nicPlan.entries())
-            await allocateNic(tx, w.networkId, vm!.id, { deviceId, ip: w.ip, field: `networks.${deviceId}.ip` });
+            await allocateNic(tx, w.networkId, vm!.id, {
+              deviceId,
+              ip: w.ip,
+              field: `networks.${deviceId}.ip`,
+              securityGroupIds: "securityGroupIds" in w ? w.securityGroupIds : undefined,
+            });
           const root = await insertRootVolume(tx, vm!, rootGib);
           const data = dataOffering ? await insertDeployDataVolume(tx, vm!, { diskOfferingId: dataOffering.id, sizeGib: dataGib }) : null;
           const job = await enqueueJob(tx, { ...jobFor(vm!, caller), type: "vm.deploy" });

@@ -5,6 +5,7 @@ import { networks, nics, zoneVlanRanges } from "@/db/schema";
 import { rowsOf } from "@/db/rows";
 import { assignable, formatIp, parseCidr, parseIp } from "@/lib/ipv4";
 import { badRequest, conflict, ServiceError } from "@/server/core/errors";
+import { joinSecurityGroups } from "@/server/services/security-groups/membership";
 
 /**
  * IPAM and VLAN allocation. Uniqueness is the database's: a unique constraint on (network, ip) and
@@ -77,9 +78,14 @@ async function usedIps(tx: DbOrTx, networkId: string): Promise<Set<number>> {
  * The address a new NIC gets now: the one after the network's highest (one index probe), or, once
  * the top of the range is taken, the lowest free one (a scan, only then). Null when the network is full.
  */
-export async function nextFreeIp(tx: DbOrTx, n: Pick<Network, "id" | "cidr">, skip: Set<number> = new Set()): Promise<string | null> {
-  const c = n.cidr ? parseCidr(n.cidr) : null;
-  if (!c) return null;
+export async function nextFreeIp(
+  tx: DbOrTx,
+  n: Pick<Network, "id" | "cidr"> & Partial<Pick<Network, "ipRangeStart" | "ipRangeEnd">>,
+  skip: Set<number> = new Set(),
+): Promise<string | null> {
+  const cidr = n.cidr ? parseCidr(n.cidr) : null;
+  if (!cidr) return null;
+  const c = guestRange(cidr, n);
   const [top] = rowsOf<{ ip: string }>(
     await tx.execute(
       sql`select ${nics.ip} as ip from ${nics} where ${nics.networkId} = ${n.id} and ${nics.ip} is not null order by (${nics.ip}::inet) desc limit 1`,
@@ -91,14 +97,29 @@ export async function nextFreeIp(tx: DbOrTx, n: Pick<Network, "id" | "cidr">, sk
   return null;
 }
 
+/**
+ * The addresses IPAM hands out, as `network + 2 .. broadcast - 1` bounds: the whole CIDR after the
+ * gateway, or a shared network's guest range (its gateway and router are outside it).
+ */
+function guestRange(c: NonNullable<ReturnType<typeof parseCidr>>, n: Partial<Pick<Network, "ipRangeStart" | "ipRangeEnd">>) {
+  if (!n.ipRangeStart || !n.ipRangeEnd) return c;
+  return { ...c, network: parseIp(n.ipRangeStart)! - 2, broadcast: parseIp(n.ipRangeEnd)! + 1 };
+}
+
 /** Checks an address a tenant asked for: inside the network and not reserved. `field` names it in errors. */
-export function checkRequestedIp(n: Pick<Network, "name" | "cidr" | "gateway">, ip: string, field: string): string {
+export function checkRequestedIp(
+  n: Pick<Network, "name" | "cidr" | "gateway"> & Partial<Pick<Network, "ipRangeStart" | "ipRangeEnd">>,
+  ip: string,
+  field: string,
+): string {
   const c = n.cidr ? parseCidr(n.cidr) : null;
   if (!c) throw badRequest(`Network ${n.name} has no IP addresses (L2): do not ask for one`, field);
   const v = parseIp(ip);
   if (v === null) throw badRequest(`${ip} is not an IPv4 address`, field);
   if (v < c.network || v > c.broadcast) throw badRequest(`${ip} is not in network ${n.name} (${n.cidr})`, field);
   if (!assignable(c, v)) throw badRequest(`${ip} is the network, broadcast or gateway address of ${n.name}; choose another address`, field);
+  if (n.ipRangeStart && n.ipRangeEnd && (v < parseIp(n.ipRangeStart)! || v > parseIp(n.ipRangeEnd)!))
+    throw badRequest(`${ip} is outside the guest range of ${n.name} (${n.ipRangeStart}-${n.ipRangeEnd})`, field);
   return formatIp(v);
 }
 
@@ -107,6 +128,17 @@ export function checkRequestedIp(n: Pick<Network, "name" | "cidr" | "gateway">, 
  * row is read FOR KEY SHARE, so a delete (FOR UPDATE) waits for this transaction or is seen.
  */
 export async function allocateNic(
+  tx: DbOrTx,
+  networkId: string,
+  instanceId: string,
+  opts: { deviceId?: number; ip?: string; field?: string; securityGroupIds?: string[] } = {},
+): Promise<Nic> {
+  const nic = await insertNic(tx, networkId, instanceId, opts);
+  await joinSecurityGroups(tx, nic, opts.securityGroupIds, opts.field ?? "securityGroupIds");
+  return nic;
+}
+
+async function insertNic(
   tx: DbOrTx,
   networkId: string,
   instanceId: string,

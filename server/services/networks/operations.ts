@@ -39,16 +39,29 @@ export async function getNetworkInScope(db: DbOrTx, caller: Caller, id: string):
   return n;
 }
 
-/** A network the account may put a NIC on: its own, in the zone, not being deleted. `field` names it in errors. */
+/**
+ * A network the account may put a NIC on: its own, or a shared one whose domain subtree holds the
+ * account; in the zone, not being deleted. `field` names it in errors.
+ */
 export async function usableNetwork(db: DbOrTx, accountId: string, zoneId: string, id: string, field: string): Promise<Network> {
-  const [n] = await db
-    .select()
+  const [row] = await db
+    .select({ n: networks, guestType: networkOfferings.guestType })
     .from(networks)
-    .where(and(eq(networks.id, id), eq(networks.accountId, accountId)));
+    .innerJoin(networkOfferings, eq(networkOfferings.id, networks.networkOfferingId))
+    .where(eq(networks.id, id));
+  const n =
+    row && (row.n.accountId === accountId || (row.guestType === "shared" && (await sharedNetworkReaches(db, row.n, accountId))))
+      ? row.n
+      : null;
   if (!n) throw new ServiceError("NOT_FOUND", "Network not found", field);
   if (n.zoneId !== zoneId) throw new ServiceError("BAD_REQUEST", `Network ${n.name} is in another zone`, field);
   if (n.state === "destroying") throw conflict(`Network ${n.name} is being deleted`, field);
   return n;
+}
+
+/** Is the account inside the shared network's domain subtree? */
+async function sharedNetworkReaches(db: DbOrTx, n: Network, accountId: string) {
+  return (await accountOwner(db, accountId)).domainPath.startsWith(n.domainPath);
 }
 
 /** The guest side of a new network: CIDR (given or the zone's default), gateway = first address. */

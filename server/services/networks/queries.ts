@@ -1,3 +1,4 @@
+import { sharedNetworkChoices } from "./shared";
 import { and, asc, count, desc, eq, ilike, isNull, ne, or, inArray, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { accounts, instances, jobs, networkOfferings, networks, nics, zones } from "@/db/schema";
@@ -161,6 +162,8 @@ export async function networkChoices(db: DbOrTx, caller: Caller, zoneId: string)
   const defaultOffering = offerings.find((o) => o.isDefault);
   return {
     networks: withNext,
+    /** Shared networks the account may use (root admin's, its domain inside their subtree); NICs there take security groups. */
+    sharedNetworks: await sharedNetworkChoices(db, owner.id, zoneId),
     offerings,
     /** With no network picked, a deploy makes this one (the account's first in the zone). */
     defaultNetworkToCreate: hasDefault || !defaultOffering ? null : { name: `${owner.name}-network`, offeringName: defaultOffering.name },

@@ -60,7 +60,11 @@ export function DeployWizard() {
   const zone = choices.data?.zones.find((z) => z.id === zoneId);
   const networkChoices = useNetworkChoices(zoneId);
   // Networks of another zone are dropped when the zone changes.
-  const picks = nicPicks.filter((p) => networkChoices.data?.networks.some((n) => n.id === p.networkId));
+  const picks = nicPicks.filter(
+    (p) =>
+      networkChoices.data?.networks.some((n) => n.id === p.networkId) ||
+      networkChoices.data?.sharedNetworks.some((n) => n.id === p.networkId),
+  );
   // A template that is not offered in the chosen zone is dropped.
   const templateId = templates.some((t) => t.id === chosenTemplateId) ? chosenTemplateId : null;
   const template = templates.find((t) => t.id === templateId);
@@ -144,7 +148,9 @@ export function DeployWizard() {
       count,
       rootDiskGib: rootGib,
       dataDisk: dataOffering ? { diskOfferingId: dataOffering.id, sizeGib: dataGib } : undefined,
-      networks: picks.length ? picks.map((p) => ({ networkId: p.networkId, ip: p.ip.trim() || undefined })) : undefined,
+      networks: picks.length
+        ? picks.map((p) => ({ networkId: p.networkId, ip: p.ip.trim() || undefined, securityGroupIds: p.securityGroupIds }))
+        : undefined,
     });
   };
 

@@ -20,8 +20,16 @@ import {
   type VolumeInfo,
   type VolumeRef,
 } from "../types";
-import { networkDevices, type NetworkDriver, type NetworkRole, type NetworkSpec } from "../../network/spec";
+import {
+  networkDevices,
+  type NetworkDriver,
+  type NetworkRole,
+  type NetworkSpec,
+  type SecurityGroupDriver,
+  type VmFirewallSpec,
+} from "../../network/spec";
 import { LibvirtNetworks } from "./network/router";
+import { LibvirtSecurityGroups } from "./network/security-groups";
 import {
   domainState,
   parseCapabilities,
@@ -88,7 +96,7 @@ export function uuidFor(name: string) {
  * (vol-upload, streamed from the secondary store on the Stratus server) and each VM's root disk is
  * a qcow2 volume backed by it. A remote host therefore shares nothing with the Stratus server.
  */
-export class LibvirtDriver implements HypervisorDriver, VolumeCopier, NetworkDriver, PoolUsageReader {
+export class LibvirtDriver implements HypervisorDriver, VolumeCopier, NetworkDriver, SecurityGroupDriver, PoolUsageReader {
   private readonly prevCpu = new Map<string, { cpuNs: number; at: number }>();
   readonly volumes = new LibvirtVolumes((host) => this.conn(host));
   /** Volume snapshots on secondary storage: the SnapshotDriver methods below adapt it. */
@@ -101,8 +109,22 @@ export class LibvirtDriver implements HypervisorDriver, VolumeCopier, NetworkDri
   /** Guest networks: bridge, router namespace, dnsmasq, nftables, haproxy (network/router.ts). */
   readonly networks: LibvirtNetworks;
 
+  /** Security groups: one nftables bridge table per VM (network/security-groups.ts). */
+  readonly securityGroups: LibvirtSecurityGroups;
+
   constructor(private readonly opts: LibvirtDriverOptions = {}) {
     this.networks = new LibvirtNetworks({ stateRoot: opts.networkStateDir });
+    this.securityGroups = new LibvirtSecurityGroups({ stateRoot: opts.networkStateDir && `${opts.networkStateDir}/secgroups` });
+  }
+
+  applySecurityGroups(host: HostRef, spec: VmFirewallSpec): Promise<void> {
+    return this.securityGroups.applySecurityGroups(host, spec);
+  }
+  checkSecurityGroups(host: HostRef, spec: VmFirewallSpec): Promise<string[]> {
+    return this.securityGroups.checkSecurityGroups(host, spec);
+  }
+  removeSecurityGroups(host: HostRef, vmName: string): Promise<void> {
+    return this.securityGroups.removeSecurityGroups(host, vmName);
   }
 
   applyNetwork(host: HostRef, spec: NetworkSpec, role: NetworkRole): Promise<void> {

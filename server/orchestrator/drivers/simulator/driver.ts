@@ -4,13 +4,14 @@ import {
   hosts,
   simulatorFaults,
   simulatorNetworks,
+  simulatorSecurityGroups,
   simulatorSettings,
   simulatorSnapshots,
   simulatorVmSnapshots,
   simulatorVms,
   simulatorVolumes,
 } from "@/db/schema";
-import type { NetworkDriver, NetworkRole, NetworkSpec } from "../../network/spec";
+import type { NetworkDriver, NetworkRole, NetworkSpec, SecurityGroupDriver, VmFirewallSpec } from "../../network/spec";
 import {
   DriverError,
   type ConsoleEndpoint,
@@ -47,7 +48,7 @@ const GIB = 1024 ** 3;
  * simulator_vms. Latency per operation and injected failures are read from the database (cached
  * for a moment) so an admin can change them at run time, in every process at once.
  */
-export class SimulatorDriver implements HypervisorDriver, VolumeCopier, PoolUsageReader, NetworkDriver {
+export class SimulatorDriver implements HypervisorDriver, VolumeCopier, PoolUsageReader, NetworkDriver, SecurityGroupDriver {
   private cache: { at: number; latency: Record<string, number>; faults: Fault[] } | null = null;
   /** Display names seen in create/start (the console shows them; simulator_vms has none). */
   private readonly displayNames = new Map<string, string>();
@@ -502,6 +503,19 @@ export class SimulatorDriver implements HypervisorDriver, VolumeCopier, PoolUsag
     await this.db.delete(simulatorNetworks).where(and(eq(simulatorNetworks.hostId, host.id), eq(simulatorNetworks.networkId, spec.id)));
   }
 
+  async applySecurityGroups(host: HostRef, spec: VmFirewallSpec) {
+    await this.enter("applyNetwork", host);
+    await simApplySecurityGroups(this.db, host, spec);
+  }
+  async checkSecurityGroups(host: HostRef, spec: VmFirewallSpec): Promise<string[]> {
+    await this.enter("checkNetwork", host);
+    return simCheckSecurityGroups(this.db, host, spec);
+  }
+  async removeSecurityGroups(host: HostRef, vmName: string) {
+    await this.enter("destroyNetwork", host);
+    await simRemoveSecurityGroups(this.db, host, vmName);
+  }
+
   async checkNetwork(host: HostRef, spec: NetworkSpec, role: NetworkRole): Promise<string[]> {
     await this.enter("checkNetwork", host);
     const [row] = await this.db
@@ -517,6 +531,28 @@ export class SimulatorDriver implements HypervisorDriver, VolumeCopier, PoolUsag
     }
     return out;
   }
+}
+
+/** Security groups: the spec last applied per host and VM, compared as the libvirt driver compares its table. */
+async function simApplySecurityGroups(db: Db, host: HostRef, spec: VmFirewallSpec) {
+  if (spec.nics.length === 0) return simRemoveSecurityGroups(db, host, spec.vmName);
+  await db
+    .insert(simulatorSecurityGroups)
+    .values({ hostId: host.id, vmName: spec.vmName, spec })
+    .onConflictDoUpdate({ target: [simulatorSecurityGroups.hostId, simulatorSecurityGroups.vmName], set: { spec, appliedAt: sql`now()` } });
+}
+async function simRemoveSecurityGroups(db: Db, host: HostRef, vmName: string) {
+  await db
+    .delete(simulatorSecurityGroups)
+    .where(and(eq(simulatorSecurityGroups.hostId, host.id), eq(simulatorSecurityGroups.vmName, vmName)));
+}
+async function simCheckSecurityGroups(db: Db, host: HostRef, spec: VmFirewallSpec): Promise<string[]> {
+  const [row] = await db
+    .select()
+    .from(simulatorSecurityGroups)
+    .where(and(eq(simulatorSecurityGroups.hostId, host.id), eq(simulatorSecurityGroups.vmName, spec.vmName)));
+  if (!row) return spec.nics.length ? [`security groups of ${spec.vmName} are not on ${host.name}`] : [];
+  return canonical(row.spec) === canonical(spec) ? [] : [`security groups of ${spec.vmName} differ`];
 }
 
 /** JSON with sorted keys: jsonb does not keep key order, so specs are compared by content. */

@@ -27,6 +27,7 @@ import {
 } from "@/server/core/volumes";
 import { implementNetworksFor, networkDriverOf } from "@/server/orchestrator/network/realise";
 import { networkKey } from "@/server/orchestrator/network/build-spec";
+import { applySecurityGroupsFor } from "@/server/orchestrator/network/security-groups";
 import type { Job } from "../queue";
 import { defineJob, type JobContext, type JobDefinition } from "../registry";
 import { dropRulesOfNics } from "@/server/core/network-rules";
@@ -185,6 +186,8 @@ async function bringUp(ctx: JobContext) {
   const networkIds = [...new Set((spec.nics ?? []).map((n) => n.networkId))];
   if (networkIds.length > 0)
     await ctx.step("networks", () => implementNetworksFor(ctx.db, networkIds, host), { progress: 18, message: "Networks ready" });
+  // Its security groups (NICs on shared networks) before it starts, so no packet passes unfiltered.
+  await ctx.step("security-groups", () => applySecurityGroupsFor(ctx.db, [vm.id], host));
   await ctx.progress(20, `Defining the VM on ${host.name}`);
   await ctx.step("define", () => driver.create(host, spec), { progress: 60, message: `Starting the VM on ${host.name}` });
   await ctx.step("start", () => driver.start(host, spec), { progress: 90, message: "Recording the new state" });
