@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
-import type { Db } from "@/db";
+import type { Db, DbOrTx } from "@/db";
 import { hosts, networks } from "@/db/schema";
 import { driverFor } from "../drivers/registry";
 import { hostRefOf } from "../drivers/host-ref";
@@ -34,7 +34,7 @@ export interface Placement {
 }
 
 /** The network's spec, its router host and its member hosts (those running its VMs, router excluded). */
-export async function placementOf(db: Db, networkId: string, extraMember?: string): Promise<Placement | null> {
+export async function placementOf(db: DbOrTx, networkId: string, extraMember?: string): Promise<Placement | null> {
   const spec = await buildNetworkSpec(db, networkId);
   const [n] = await db.select({ routerHostId: networks.routerHostId }).from(networks).where(eq(networks.id, networkId));
   if (!spec || !n) return null;
@@ -50,6 +50,9 @@ export async function applyPlacement(p: Placement) {
   if (p.router) await networkDriverOf(p.router)?.applyNetwork(p.router, p.spec, "router");
   for (const h of p.members) await networkDriverOf(h)?.applyNetwork(h, p.spec, "member");
 }
+
+/** Two placements are the same when they would put the same state on the same hosts. */
+export const placementKey = (p: Placement) => JSON.stringify([p.spec, p.router?.id ?? null, p.members.map((h) => h.id).sort()]);
 
 /**
  * Before a VM starts on `host`: each of its networks gets a router (on this host if it has none

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { networks } from "@/db/schema";
-import { applyPlacement, destroyPlacement, placementOf } from "@/server/orchestrator/network/realise";
+import { applyPlacement, destroyPlacement, placementKey, placementOf } from "@/server/orchestrator/network/realise";
 import { networkEvent } from "@/server/core/events";
 import { removeNetworkRow } from "./operations";
 import { defineJob, type JobDefinition } from "@/server/orchestrator/jobs/registry";
@@ -15,19 +15,37 @@ declare global {
   }
 }
 
-/** Restart: the whole spec applied again on the router and every member host (repairs any drift). */
+/** A change committed while the restart applied: apply again before finishing. */
+class Unsettled extends Error {}
+
+/**
+ * Restart: the whole spec applied again on the router and every member host (repairs any drift).
+ * A change to the network (an address, a rule) locks its row while it decides that a busy restart
+ * will apply it, so the finish takes that lock too and compares the placement it applied with the
+ * one committed now: if they differ it applies again, so no change is left for the reconciler.
+ */
 const restart = defineJob({
   type: "network.restart",
   input: noInput,
   async run(ctx) {
-    const p = await placementOf(ctx.db, ctx.job.resourceId);
-    if (!p) throw new Error("The network no longer exists");
-    await ctx.step("apply", () => applyPlacement(p), { progress: 80, message: "Applied on the router and member hosts" });
-    await ctx.finish(async (tx) => {
-      const [n] = await tx.select().from(networks).where(eq(networks.id, ctx.job.resourceId));
-      if (n) await networkEvent(tx, n, "NETWORK.RESTARTED", `Network ${n.name} restarted`);
-      return { hosts: (p.router ? 1 : 0) + p.members.length };
-    });
+    for (let round = 1; ; round++) {
+      const p = await placementOf(ctx.db, ctx.job.resourceId);
+      if (!p) throw new Error("The network no longer exists");
+      await applyPlacement(p);
+      await ctx.progress(80, "Applied on the router and member hosts");
+      try {
+        await ctx.finish(async (tx) => {
+          const [n] = await tx.select().from(networks).where(eq(networks.id, ctx.job.resourceId)).for("no key update");
+          const now = n && round < 10 ? await placementOf(tx, ctx.job.resourceId) : null;
+          if (now && placementKey(now) !== placementKey(p)) throw new Unsettled();
+          if (n) await networkEvent(tx, n, "NETWORK.RESTARTED", `Network ${n.name} restarted`);
+          return { hosts: (p.router ? 1 : 0) + p.members.length, rounds: round };
+        });
+        return;
+      } catch (e) {
+        if (!(e instanceof Unsettled)) throw e;
+      }
+    }
   },
   async onFailure(tx, job, err) {
     const [n] = await tx.select().from(networks).where(eq(networks.id, job.resourceId));
