@@ -88,7 +88,11 @@ describe(`a worker dies mid-job and another finishes it (${testDbKind()})`, () =
       });
       await a.kill("SIGKILL");
       let job = await jobRow(d!.jobId);
-      expect([job.status, job.lockedBy, job.steps]).toEqual(["running", "crash-a", ["root-volume", "networks", "define"]]);
+      expect([job.status, job.lockedBy, job.steps]).toEqual([
+        "running",
+        "crash-a",
+        ["root-volume", "networks", "security-groups", "define"],
+      ]);
       let vm = await vmRow(d!.id);
       expect(vm.state).toBe("starting");
       expect(await simState(vm)).toBe("stopped");
@@ -99,7 +103,7 @@ describe(`a worker dies mid-job and another finishes it (${testDbKind()})`, () =
       expect(job.status, `${job.error}\n${b.output()}`).toBe("succeeded");
       expect(job.lockedBy).toBe("crash-b");
       expect(job.attempts).toBe(2);
-      expect(job.steps).toEqual(["root-volume", "networks", "define", "start"]);
+      expect(job.steps).toEqual(["root-volume", "networks", "security-groups", "define", "start"]);
       vm = await vmRow(d!.id);
       expect([vm.state, vm.capacityReserved]).toEqual(["running", true]);
       expect(await simState(vm)).toBe("running");
@@ -155,7 +159,11 @@ describe(`a worker dies mid-job and another finishes it (${testDbKind()})`, () =
       let job = await waitForJob(h.db, d!.jobId);
       await workers.stop();
       expect(job.status).toBe("succeeded");
-      expect([job.lockedBy, job.attempts, job.steps]).toEqual(["survivor", 2, ["root-volume", "define", "networks", "start"]]);
+      expect([job.lockedBy, job.attempts, job.steps]).toEqual([
+        "survivor",
+        2,
+        ["root-volume", "define", "networks", "security-groups", "start"],
+      ]);
       let vm = await vmRow(d!.id);
       expect([vm.state, vm.capacityReserved]).toEqual(["running", true]);
       expect(await simState(vm)).toBe("running");

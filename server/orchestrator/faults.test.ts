@@ -104,7 +104,7 @@ describe(`injected faults (${testDbKind()})`, () => {
     const job = await waitForJob(h.db, d!.jobId);
     expect(job.status).toBe("succeeded");
     expect(job.attempts).toBe(2);
-    expect(job.steps).toEqual(["root-volume", "networks", "define", "start"]);
+    expect(job.steps).toEqual(["root-volume", "networks", "security-groups", "define", "start"]);
     // Consumed: the one-shot fault is gone.
     expect(await h.db.select().from(simulatorFaults).where(eq(simulatorFaults.id, faultId))).toEqual([]);
     const vm = await vmRow(d!.id);

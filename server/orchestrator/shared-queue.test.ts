@@ -65,7 +65,7 @@ describe(`two orchestrators on one queue (${testDbKind()})`, () => {
       expect(done.map((j) => j.status)).toEqual(Array(N).fill("succeeded"));
       // Exactly once: one claim each, each step once, one start fact and one Running event per VM.
       expect(done.map((j) => j.attempts)).toEqual(Array(N).fill(1));
-      for (const j of done) expect(j.steps).toEqual(["root-volume", "networks", "define", "start"]);
+      for (const j of done) expect(j.steps).toEqual(["root-volume", "networks", "security-groups", "define", "start"]);
       const ids = deployed.map((d) => d.id);
       const starts = await h.db
         .select()
