@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import type { DbHandle } from "@/db";
-import { diskOfferings, instances, volumes } from "@/db/schema";
+import { diskOfferings, instances, networks, volumes } from "@/db/schema";
+import { networkDevices } from "@/server/orchestrator/network/spec";
 import { api, seedTenancy } from "@/test/fixtures";
 import { waitForJob } from "@/test/orchestrator";
 import { undefinePoolsUnder } from "@/test/libvirt-pools";
@@ -41,7 +42,29 @@ export async function setUpKvmZone(
   fs.mkdirSync(path.join(secondary, "templates"), { recursive: true });
   fs.copyFileSync(testImage, path.join(secondary, "templates", "tiny.qcow2"));
   let vmName = "";
+  let networkKeys: string[] = [];
+  /** The deploy's default network has a router on this host: its processes, namespace and links go too. */
+  const removeNetworks = () => {
+    for (const key of networkKeys) {
+      const dev = networkDevices(key);
+      try {
+        const pids = execFileSync("ip", ["netns", "pids", dev.namespace], { encoding: "utf8" }).split(/\s+/).filter(Boolean);
+        for (const pid of pids) process.kill(Number(pid), "SIGKILL");
+      } catch {}
+      for (const args of [
+        ["netns", "del", dev.namespace],
+        ["link", "del", dev.guestVeth],
+        ["link", "del", dev.publicVeth],
+        ["link", "del", dev.bridge],
+      ])
+        try {
+          execFileSync("ip", args, { stdio: "ignore" });
+        } catch {}
+      fs.rmSync(`/run/stratus/networks/${dev.namespace}`, { recursive: true, force: true });
+    }
+  };
   const cleanUp = () => {
+    removeNetworks();
     if (vmName)
       for (const args of [
         ["destroy", "--domain", vmName],
@@ -55,6 +78,8 @@ export async function setUpKvmZone(
   };
   try {
     await h.db.execute(sql`select setval(pg_get_serial_sequence('instances', 'number'), ${700_000 + (process.pid % 100_000) * 10})`);
+    // Network device names come from the network's number: per process, so runs never share a router.
+    await h.db.execute(sql`select setval(pg_get_serial_sequence('networks', 'number'), ${700_000 + (process.pid % 100_000) * 10})`);
     const t = await seedTenancy(h.db);
     const admin = api(h.db, t.callers.admin);
     const tenant = api(h.db, t.callers.tenant);
@@ -106,6 +131,7 @@ export async function setUpKvmZone(
       count: 1,
     });
     const deployed = await waitForJob(h.db, d!.jobId, 120_000);
+    networkKeys = (await h.db.select({ number: networks.number }).from(networks)).map((n) => n.number.toString(36));
     if (deployed.status !== "succeeded") throw new Error(`deploy failed: ${deployed.error}`);
     vmName = `i-${(await h.db.select().from(instances).where(eq(instances.id, d!.id)))[0]!.number}`;
     let volId = "";
