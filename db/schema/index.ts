@@ -18,3 +18,4 @@ export * from "./vm-snapshots";
 export * from "./networks";
 export * from "./network-rules";
 export * from "./security-groups";
+export * from "./billing";
