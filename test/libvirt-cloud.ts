@@ -31,6 +31,8 @@ export async function setUpKvmZone(
     beforeDeploy?: (c: { admin: ReturnType<typeof api>; zoneId: string }) => Promise<void>;
     /** Attach a 1 GiB data volume to the VM (default true). */
     dataVolume?: boolean;
+    /** The caller has numbered networks itself (the networks suite names devices after its lab run). */
+    keepNetworkNumbers?: boolean;
   } = {},
 ) {
   if (!fs.existsSync(testImage)) throw new Error(`The test image ${testImage} is missing: run scripts/build-test-image.sh`);
@@ -79,7 +81,8 @@ export async function setUpKvmZone(
   try {
     await h.db.execute(sql`select setval(pg_get_serial_sequence('instances', 'number'), ${700_000 + (process.pid % 100_000) * 10})`);
     // Network device names come from the network's number: per process, so runs never share a router.
-    await h.db.execute(sql`select setval(pg_get_serial_sequence('networks', 'number'), ${700_000 + (process.pid % 100_000) * 10})`);
+    if (!opts.keepNetworkNumbers)
+      await h.db.execute(sql`select setval(pg_get_serial_sequence('networks', 'number'), ${700_000 + (process.pid % 100_000) * 10})`);
     const t = await seedTenancy(h.db);
     const admin = api(h.db, t.callers.admin);
     const tenant = api(h.db, t.callers.tenant);

@@ -101,6 +101,7 @@ describe.runIf(process.env.STRATUS_NETWORK_TESTS === "1")("networks through the 
     await h.db.execute(sql`select setval(pg_get_serial_sequence('networks', 'number'), ${parseInt(lab.run, 36) * 36})`);
     kvm = await setUpKvmZone(h, `net${lab.run}`, {
       dataVolume: false,
+      keepNetworkNumbers: true,
       beforeDeploy: async ({ admin, zoneId }) => {
         await admin.zoneNetwork.update({ zoneId, guestCidr: "10.1.1.0/24", publicBridge: lab.publicBridge, guestUplink: "" });
         await admin.publicIpRange.add({
