@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, gt, gte, isNull, like, lte, or, sql, type SQL } from "drizzle-orm";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Db, DbOrTx } from "@/db";
 import { rowsOf } from "@/db/rows";
 import { computeOfferings, domains, priceListMargins, priceLists, tariffs } from "@/db/schema";
@@ -32,8 +33,7 @@ export function effectiveHour(requested: Date | undefined, now = new Date()): Da
   return requested;
 }
 
-const inForce = (from: SQL | typeof priceLists.effectiveFrom, until: SQL | typeof priceLists.effectiveUntil, at: Date) =>
-  and(lte(from, at), or(isNull(until), gt(until, at)));
+const inForce = (from: AnyPgColumn, until: AnyPgColumn, at: Date) => and(lte(from, at), or(isNull(until), gt(until, at)));
 
 /** Lists the caller may see: the root admin all, a reseller those of its subtree. Tenants none. */
 function listScope(caller: Caller): SQL | undefined {

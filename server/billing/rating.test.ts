@@ -10,6 +10,11 @@ import { createAccount } from "@/server/services/accounts";
 import { aggregateUsage } from "@/server/usage/aggregate";
 import { costRevenue, createPriceList, quote, setMargin, setTariff, updatePriceList } from "./price-lists";
 import { rateUsage, rerateRange } from "./rate";
+import { handleUsageExport } from "@/server/api/usage-export";
+import { api } from "@/test/fixtures";
+import { signInAs } from "@/test/sessions";
+
+const SECRET = "pricing-test-secret-0123456789abcdef";
 
 /**
  * The rating with known answers: ROOT's wholesale list (own prices), Acme Cloud's retail list at
@@ -60,6 +65,7 @@ const allCharges = async () =>
   );
 
 beforeAll(async () => {
+  process.env.NEXTAUTH_SECRET = SECRET;
   h = await openTestDb();
   t = await seedTenancy(h.db);
   medium = (await h.db.select().from(computeOfferings).where(eq(computeOfferings.name, "Medium")))[0]!;
@@ -198,6 +204,27 @@ describe(`rating on ${testDbKind()}`, () => {
     expect(c!.total).toBe("0.1392");
   });
 
+  it("the usage report and its CSV show the same amounts as the charges", async () => {
+    const range = { from: at("00:00"), to: at("23:00") };
+    const s = await api(h.db, t.callers.tenant).usage.summary(range);
+    expect(s.amountTotals).toEqual([{ currency: "EUR", amount: "0.1392" }]);
+    const page = await api(h.db, t.callers.tenant).usage.records({ ...range, pageSize: 100 });
+    expect(page.items.find((r) => r.usageType === 1)).toMatchObject({ amount: "0.060000000", currency: "EUR" });
+    const res = await handleUsageExport(
+      new Request(`http://portal.test/api/usage/export?format=csv&from=${range.from.toISOString()}&to=${range.to.toISOString()}`, {
+        headers: { cookie: (await signInAs(h.db, t.callers.tenant, SECRET)).cookie },
+      }),
+      h.db,
+    );
+    const [header, ...lines] = (await res.text()).trimEnd().split("\r\n");
+    const cols = header!.split(",");
+    expect(cols.slice(-2)).toEqual(["amount", "currency"]);
+    const amounts = lines.map((l) => l.split(",").at(-2)!);
+    expect(lines.every((l) => l.endsWith(",EUR"))).toBe(true);
+    // Summed exactly (in nanos as integers): equals the report's total.
+    expect(amounts.reduce((a, x) => a + BigInt(x.replace(".", "")), 0n)).toBe(139_200_000n);
+  });
+
   it("a sub-domain's list needs the list above to allow it; margins and prices change only from now on", async () => {
     await updatePriceList(h.db, t.callers.reseller, { id: acmeListId, allowSubLists: false });
     const sub = await callerFor(h.db, "subreseller");
@@ -222,7 +249,7 @@ describe(`rating on ${testDbKind()}`, () => {
   });
 
   it("quotes the deploy wizard's choice at the caller's own list", async () => {
-    const q = await quote(h.db, t.callers.tenant, { offeringId: medium.id, rootDiskGib: 10, dataDiskGib: 0, publicIps: 0 }, at("13:00"));
+    const q = await quote(h.db, t.callers.tenant, { offeringId: medium.id, rootDiskGib: 10 }, at("13:00"));
     // 0.16 running + 0.012 allocated (Medium's own), × 1.2; no volume tariff.
     expect(q).toMatchObject({ currency: "EUR", hourly: "0.2064", monthly: "150.672", hoursPerMonth: 730 });
   });

@@ -10,7 +10,7 @@ import { Button } from "@/components/ui/button";
 import { Checkbox, Field, Input, Select } from "@/components/ui/field";
 import { Card, PageHeader } from "@/components/ui/page-header";
 import { EmptyState, ErrorState, Loading } from "@/components/ui/states";
-import { useTRPC } from "@/lib/trpc/client";
+import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
 import { basisFits, tariffBases, tariffBasisLabels, type TariffBasis } from "@/lib/validation/pricing";
 import { usageTypeNames } from "@/lib/validation/usage";
 
@@ -91,7 +91,7 @@ export function PricingView() {
 }
 
 function CreateListCard() {
-  const trpc = useTRPC();
+  const client = useTRPCClient();
   const domains = useDomainOptions();
   const [v, setV] = useState({
     domainId: "",
@@ -105,7 +105,7 @@ function CreateListCard() {
   const [error, setError] = useState<string | null>(null);
   const create = useResourceMutation({
     run: (i: typeof v) =>
-      trpc.priceList.create.mutate({
+      client.priceList.create.mutate({
         domainId: i.domainId,
         name: i.name,
         mode: i.mode,
@@ -187,14 +187,15 @@ function CreateListCard() {
 
 function ListCard({ row }: { row: ListRow }) {
   const trpc = useTRPC();
+  const client = useTRPCClient();
   const detail = useQuery(trpc.priceList.get.queryOptions({ id: row.id }));
   const update = useResourceMutation({
-    run: (allowSubLists: boolean) => trpc.priceList.update.mutate({ id: row.id, allowSubLists }),
+    run: (allowSubLists: boolean) => client.priceList.update.mutate({ id: row.id, allowSubLists }),
     invalidate: ["priceList"],
     success: () => "Price list updated",
   });
   const end = useResourceMutation({
-    run: () => trpc.priceList.remove.mutate({ id: row.id }),
+    run: () => client.priceList.remove.mutate({ id: row.id }),
     invalidate: ["priceList"],
     success: () => "Price list ended from the current hour",
   });
@@ -254,11 +255,11 @@ const status = (from: Date | string, until: Date | string | null) => {
 };
 
 function MarginCard({ d, open }: { d: ListDetail; open: boolean }) {
-  const trpc = useTRPC();
+  const client = useTRPCClient();
   const [v, setV] = useState({ marginPercent: "", from: "" });
   const [error, setError] = useState<string | null>(null);
   const set = useResourceMutation({
-    run: (i: typeof v) => trpc.priceList.setMargin.mutate({ id: d.id, marginPercent: i.marginPercent, effectiveFrom: utcHour(i.from) }),
+    run: (i: typeof v) => client.priceList.setMargin.mutate({ id: d.id, marginPercent: i.marginPercent, effectiveFrom: utcHour(i.from) }),
     invalidate: ["priceList"],
     success: () => "Margin changed",
     quietErrors: true,
@@ -331,12 +332,13 @@ const typeEntries = Object.entries(usageTypeNames).map(([n, name]) => ({ n: Numb
 
 function TariffsCard({ d, open }: { d: ListDetail; open: boolean }) {
   const trpc = useTRPC();
+  const client = useTRPCClient();
   const offerings = useQuery(trpc.computeOffering.list.queryOptions({ pageSize: 100, sort: "name" }, { select: (p) => p.items }));
   const [v, setV] = useState({ usageType: 1, basis: "hour" as TariffBasis, offeringId: "", unitPrice: "", from: "" });
   const [error, setError] = useState<string | null>(null);
   const set = useResourceMutation({
     run: (i: typeof v) =>
-      trpc.tariff.set.mutate({
+      client.tariff.set.mutate({
         priceListId: d.id,
         usageType: i.usageType,
         basis: i.basis,
