@@ -70,10 +70,10 @@ beforeAll(async () => {
   t = await seedTenancy(h.db);
   medium = (await h.db.select().from(computeOfferings).where(eq(computeOfferings.name, "Medium")))[0]!;
   // The seeded demo tariffs would add up with this test's: start from a bare wholesale list.
-  await h.db.delete(tariffs);
   const lists = await h.db.select().from(priceLists).where(isNull(priceLists.effectiveUntil));
   wholesaleId = lists.find((l) => l.domainId === t.domains.root.id)!.id;
   acmeListId = lists.find((l) => l.domainId === t.domains.acme.id)!.id;
+  await h.db.delete(tariffs).where(eq(tariffs.priceListId, wholesaleId));
   const { admin, reseller } = t.callers;
   // RUNNING_VM 0.10 per hour, then 0.16 from 12:00 (decided at 11:20, the change in the middle of the VM's run).
   await setTariff(h.db, admin, { priceListId: wholesaleId, usageType: 1, basis: "hour", unitPrice: "0.10", effectiveFrom: before }, before);
