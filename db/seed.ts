@@ -10,8 +10,11 @@ import {
   hosts,
   networkOfferings,
   pods,
+  priceListMargins,
+  priceLists,
   secondaryStores,
   storagePools,
+  tariffs,
   templates,
   users,
   zoneVlanRanges,
@@ -146,7 +149,45 @@ export async function seed(db: Db, opts: { demo: boolean }) {
       { name: "Small disk", displayText: "20 GiB", sizeGib: 20 },
       { name: "Custom disk", displayText: "Choose 1–1024 GiB", customSize: true, minGib: 1, maxGib: 1024 },
     ]);
+    await seedPrices(tx, root.id, acme.id);
   });
+}
+
+/**
+ * The demo's prices: a wholesale list on ROOT (EUR, sub-lists allowed) and Acme Cloud's retail list
+ * at 20 % over it, in force from the hour of seeding (docs/usage.md#pricing).
+ */
+async function seedPrices(tx: Db, rootId: string, acmeId: string) {
+  const from = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+  const [wholesale] = await tx
+    .insert(priceLists)
+    .values({ domainId: rootId, name: "Wholesale", currency: "EUR", mode: "own", allowSubLists: true, effectiveFrom: from })
+    .returning();
+  const t = (usageType: number, basis: "hour" | "gib_hour" | "gib" | "vcpu_hour" | "gib_ram_hour", unitPrice: string) => ({
+    priceListId: wholesale!.id,
+    usageType,
+    basis,
+    unitPrice,
+    effectiveFrom: from,
+  });
+  await tx
+    .insert(tariffs)
+    .values([
+      t(1, "vcpu_hour", "0.012"),
+      t(1, "gib_ram_hour", "0.004"),
+      t(3, "hour", "0.005"),
+      t(4, "gib", "0.02"),
+      t(6, "gib_hour", "0.0001"),
+      t(9, "gib_hour", "0.00005"),
+      t(25, "gib_hour", "0.0001"),
+      t(7, "gib_hour", "0.00005"),
+      t(8, "gib_hour", "0.00005"),
+    ]);
+  const [retail] = await tx
+    .insert(priceLists)
+    .values({ domainId: acmeId, name: "Acme retail", currency: "EUR", mode: "margin", allowSubLists: false, effectiveFrom: from })
+    .returning();
+  await tx.insert(priceListMargins).values({ priceListId: retail!.id, marginPercent: "20", effectiveFrom: from });
 }
 
 /**

@@ -9,7 +9,7 @@ import { axe } from "./running-vm";
  * filters in its exports, and the CSV export starts with the stable column names.
  */
 const columns =
-  "account_id,account_name,domain_id,domain_path,usage_type,usage_type_name,resource_id,resource_name,zone_id,offering_id,template_id,dimensions,period_start,period_end,seconds,size,unit,quantity";
+  "account_id,account_name,domain_id,domain_path,usage_type,usage_type_name,resource_id,resource_name,zone_id,offering_id,template_id,dimensions,period_start,period_end,seconds,size,unit,quantity,amount,currency";
 
 const month = () => {
   const now = new Date();

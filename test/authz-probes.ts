@@ -6,6 +6,7 @@ import {
   hosts,
   nics,
   pods,
+  priceLists,
   publicIpRanges,
   secondaryStores,
   snapshotPolicies,
@@ -30,6 +31,7 @@ import type { Caller } from "@/server/authz/caller";
 import { can, type Permission } from "@/server/authz/permissions";
 import type { seedTenancy } from "@/test/fixtures";
 import { aggregateUsage } from "@/server/usage/aggregate";
+import { rateUsage } from "@/server/billing/rate";
 
 /** The objects an attacker aims at, and the strings that must never appear in its results. */
 export interface Victim {
@@ -82,6 +84,15 @@ const inputs: Record<string, Probe> = {
   // No account filter: the scope alone must keep the victim's records (aggregated in setUp) out.
   "usage.records": (v) => ({ resourceId: v.ids.instance }),
   "usage.summary": () => ({}),
+  "priceList.list": () => undefined,
+  "priceList.get": (v) => ({ id: v.ids.priceList }),
+  "priceList.create": (v) => ({ domainId: v.subDomainId, name: "intruder", mode: "margin", marginPercent: "50" }),
+  "priceList.update": (v) => ({ id: v.ids.priceList, name: "hijacked", allowSubLists: true }),
+  "priceList.setMargin": (v) => ({ id: v.ids.priceList, marginPercent: "90" }),
+  "priceList.remove": (v) => ({ id: v.ids.priceList }),
+  "tariff.set": (v) => ({ priceListId: v.ids.priceList, usageType: 1, basis: "hour", unitPrice: "9" }),
+  "pricing.quote": (v) => ({ offeringId: v.ids.computeOffering, rootDiskGib: 10 }),
+  "pricing.costRevenue": (v) => ({ domainId: v.domainId }),
   "simulator.get": () => undefined,
   "simulator.setLatency": () => ({ operation: "start", ms: 5 }),
   "simulator.addFault": () => ({ operation: "start", probability: 1, transient: false, message: "intruder" }),
@@ -310,6 +321,7 @@ const targeted = Object.keys(inputs).filter(
       "capacity.summary",
       "template.registerFromUrl",
       "template.startUpload",
+      "priceList.list",
     ].includes(p),
 );
 
@@ -361,6 +373,15 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "template.share": null,
   "template.registerFromUrl": null,
   "template.startUpload": null,
+  "priceList.list": "pricing.manage",
+  "priceList.get": "pricing.manage",
+  "priceList.create": "pricing.manage",
+  "priceList.update": "pricing.manage",
+  "priceList.setMargin": "pricing.manage",
+  "priceList.remove": "pricing.manage",
+  "tariff.set": "pricing.manage",
+  "pricing.quote": "usage.read",
+  "pricing.costRevenue": "pricing.manage",
 };
 // Instances, volumes and jobs need no permission beyond being signed in: out of scope is always NOT_FOUND.
 for (const p of Object.keys(inputs))
@@ -544,6 +565,9 @@ export const authzProbes = {
     ).rule.id;
     // The victim's usage facts (deploy, volume) made into records, which the usage probes must not reveal.
     await aggregateUsage(db, { now: new Date(Date.now() + 2 * 3_600_000) });
+    // …and priced (charges), at Acme Cloud's retail list (seeded), whose id is the pricing probes' target.
+    await rateUsage(db);
+    ids.priceList = (await db.select({ id: priceLists.id }).from(priceLists).where(eq(priceLists.domainId, t.domains.acme.id)))[0]!.id;
     ids.securityGroup = (await createSecurityGroup(db, t.callers.tenant, { name: "acme-secret-group" })).id;
     ids.securityGroupRule = (
       await addSecurityGroupRule(db, t.callers.tenant, {
@@ -571,6 +595,7 @@ export const authzProbes = {
       ids.loadBalancer,
       ids.securityGroup,
       ids.securityGroupRule,
+      ids.priceList,
       ids.instance,
       ids.job,
       ids.volume,
@@ -592,6 +617,7 @@ export const authzProbes = {
         "Acme Cloud",
         "Team A",
         "Acme secret compute",
+        "Acme retail",
         "Acme secret disk",
         "Acme secret network",
         "acme-secret-group",

@@ -50,3 +50,13 @@ export { count } from "@/lib/count";
 /** Timestamps written into text by the server ("…until 2026-11-30T05:40:00.000Z") as people read them. */
 export const humanizeTimes = (text: string) =>
   text.replace(/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})\b/g, (iso) => formatDateTime(iso));
+
+/**
+ * An exact decimal amount (text from the server) in its currency, 2 to 4 decimals, formatted from
+ * the string itself (Intl formats decimal strings exactly; never through a float's rounding).
+ */
+export function formatMoney(amount: string | null | undefined, currency: string | null | undefined, maxDecimals = 4): string {
+  if (amount === null || amount === undefined || !currency) return "—";
+  const f = new Intl.NumberFormat("en-GB", { style: "currency", currency, minimumFractionDigits: 2, maximumFractionDigits: maxDecimals });
+  return f.format(amount as unknown as number);
+}

@@ -32,6 +32,7 @@ export const navigation: NavSection[] = [
       { href: "/domains", label: "Domains", permission: "domain.read" },
       { href: "/accounts", label: "Accounts", permission: "account.read" },
       { href: "/users", label: "Users", permission: "user.manage" },
+      { href: "/pricing", label: "Pricing", permission: "pricing.manage" },
       { href: "/offerings/compute", label: "Compute offerings", permission: "offering.manage" },
       { href: "/offerings/disk", label: "Disk offerings", permission: "offering.manage" },
       { href: "/offerings/network", label: "Network offerings", permission: "offering.manage" },

@@ -80,6 +80,8 @@ export const usageRecords = pgTable(
     primaryKey({ columns: [t.accountId, t.usageType, t.resourceId, t.periodStart, t.dimensionsKey] }),
     // BRIN: records arrive in period order, so a block range index finds a period range at a fraction of a B-tree's upkeep.
     index("usage_records_period_idx").using("brin", t.periodStart),
+    // The rating (server/billing/rate.ts) finds what each run (re)wrote by this; BRIN, nearly free to keep.
+    index("usage_records_aggregated_at_idx").using("brin", t.aggregatedAt),
     index("usage_records_account_period_idx").on(t.accountId, t.periodStart),
     index("usage_records_domain_path_idx").on(t.domainPath, t.periodStart),
   ],

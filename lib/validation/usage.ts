@@ -67,4 +67,6 @@ export const usageExportColumns = [
   "size",
   "unit",
   "quantity",
+  "amount",
+  "currency",
 ] as const;

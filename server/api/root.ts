@@ -19,6 +19,7 @@ import { templateRouter } from "./routers/template";
 import { consoleRouter } from "./routers/console";
 import { networkRouter, networkRuleRouter, nicRouter, publicIpRangeRouter, publicIpRouter, zoneNetworkRouter } from "./routers/network";
 import { usageRouter } from "./routers/usage";
+import { priceListRouter, pricingRouter, tariffRouter } from "./routers/pricing";
 import { securityGroupRouter, sharedNetworkRouter } from "./routers/security-group";
 
 export const appRouter = createTRPCRouter({
@@ -49,6 +50,9 @@ export const appRouter = createTRPCRouter({
   networkRule: networkRuleRouter,
   publicIpRange: publicIpRangeRouter,
   usage: usageRouter,
+  priceList: priceListRouter,
+  tariff: tariffRouter,
+  pricing: pricingRouter,
 });
 
 export type AppRouter = typeof appRouter;

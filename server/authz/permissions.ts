@@ -18,6 +18,7 @@ export const permissions = [
   "infra.manage",
   "event.read",
   "usage.read",
+  "pricing.manage",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -33,6 +34,7 @@ const reseller: Permission[] = [
   "offering.manage",
   "event.read",
   "usage.read",
+  "pricing.manage",
 ];
 
 const byType: Record<AccountType, ReadonlySet<Permission>> = {

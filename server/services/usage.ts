@@ -1,13 +1,22 @@
 import { and, desc, eq, gte, ilike, inArray, like, lt, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { rowsOf } from "@/db/rows";
-import { accounts, usageRecords } from "@/db/schema";
+import { accounts, charges, usageRecords } from "@/db/schema";
 import { type Caller, escapeLike } from "@/server/authz/caller";
 import { usageScope } from "@/server/authz/scopes";
 import type { UsageFilters } from "@/lib/validation/usage";
 import { getAccountInScope } from "./accounts";
 import { getDomainInScope } from "./domains";
 import { pageOf, type PageInput } from "./paging";
+
+/** A record's charge (the rating's line with the same key), for left joins. */
+const chargeOfRecord = and(
+  eq(charges.accountId, usageRecords.accountId),
+  eq(charges.usageType, usageRecords.usageType),
+  eq(charges.resourceId, usageRecords.resourceId),
+  eq(charges.periodStart, usageRecords.periodStart),
+  eq(charges.dimensionsKey, usageRecords.dimensionsKey),
+);
 
 /** Sort keys of the record list and their columns. */
 export const usageSort = {
@@ -60,7 +69,54 @@ export async function listUsageRecords(db: DbOrTx, caller: Caller, input: PageIn
     db,
     page.items.map((r) => r.accountId),
   );
-  return { ...page, range, items: page.items.map((r) => ({ ...r, accountName: names.get(r.accountId) ?? null })) };
+  const amounts = await chargesOf(db, page.items);
+  return {
+    ...page,
+    range,
+    items: page.items.map((r) => {
+      const c = amounts.get(recordKey(r));
+      return { ...r, accountName: names.get(r.accountId) ?? null, amount: c?.amount ?? null, currency: c?.currency ?? null };
+    }),
+  };
+}
+
+type RecordKeyParts = { accountId: string; usageType: number; resourceId: string; periodStart: Date; dimensionsKey: string };
+const recordKey = (r: RecordKeyParts) => `${r.accountId}|${r.usageType}|${r.resourceId}|${r.periodStart.toISOString()}|${r.dimensionsKey}`;
+
+/** The charges of some records (one query), by record key. */
+async function chargesOf(db: DbOrTx, recs: RecordKeyParts[]) {
+  if (!recs.length) return new Map<string, { amount: string; currency: string }>();
+  const keys = sql.join(
+    recs.map(
+      (r) =>
+        sql`(${r.accountId}::uuid, ${r.usageType}::int, ${r.resourceId}::uuid, ${r.periodStart.toISOString()}::timestamptz, ${r.dimensionsKey}::uuid)`,
+    ),
+    sql`, `,
+  );
+  const rows = rowsOf<{
+    account_id: string;
+    usage_type: number;
+    resource_id: string;
+    period_start: string | Date;
+    dimensions_key: string;
+    amount: string;
+    currency: string;
+  }>(
+    await db.execute(sql`select c.account_id, c.usage_type, c.resource_id, c.period_start, c.dimensions_key, c.amount::text as amount, c.currency
+      from charges c where (c.account_id, c.usage_type, c.resource_id, c.period_start, c.dimensions_key) in (${keys})`),
+  );
+  return new Map(
+    rows.map((c) => [
+      recordKey({
+        accountId: c.account_id,
+        usageType: Number(c.usage_type),
+        resourceId: c.resource_id,
+        periodStart: new Date(c.period_start),
+        dimensionsKey: c.dimensions_key,
+      }),
+      { amount: c.amount, currency: c.currency },
+    ]),
+  );
 }
 
 type Bucket = "hour" | "day" | "month";
@@ -96,6 +152,23 @@ export async function usageSummary(db: DbOrTx, caller: Caller, input: UsageFilte
         ${r.usageType} as usage_type, sum(${r.quantity})::text as quantity
       from ${r} where ${where} group by 1, 2 order by 1, 2`),
   ).map((x) => ({ bucket: x.bucket, usageType: Number(x.usage_type), quantity: x.quantity }));
+  // What the records cost (their charges), per currency: in total, per type and over time for the chart.
+  const amountByType = rowsOf<{ usage_type: number; currency: string; amount: string }>(
+    await db.execute(sql`
+      select ${r.usageType} as usage_type, ${charges.currency} as currency, trim_scale(sum(${charges.amount}))::text as amount
+      from ${r} join ${charges} on ${chargeOfRecord} where ${where} group by 1, 2 order by 1, 2`),
+  ).map((x) => ({ usageType: Number(x.usage_type), currency: x.currency, amount: x.amount }));
+  const amountOverTime = rowsOf<{ bucket: string; currency: string; amount: string }>(
+    await db.execute(sql`
+      select to_char(date_trunc(${bucket}, ${r.periodStart} at time zone 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as bucket,
+        ${charges.currency} as currency, trim_scale(sum(${charges.amount}))::text as amount
+      from ${r} join ${charges} on ${chargeOfRecord} where ${where} group by 1, 2 order by 1, 2`),
+  );
+  const amountTotals = rowsOf<{ currency: string; amount: string }>(
+    await db.execute(sql`
+      select ${charges.currency} as currency, trim_scale(sum(${charges.amount}))::text as amount
+      from ${r} join ${charges} on ${chargeOfRecord} where ${where} group by 1 order by 1`),
+  );
   const ranked = (key: SQL) =>
     sql`select ${r.usageType} as usage_type, ${key} as id, max(${r.resourceName}) as name, max(${r.accountId}::text) as account_id,
           sum(${r.quantity})::text as quantity,
@@ -115,6 +188,9 @@ export async function usageSummary(db: DbOrTx, caller: Caller, input: UsageFilte
     bucket,
     byType,
     overTime,
+    amountByType,
+    amountOverTime,
+    amountTotals,
     topAccounts: accountsTop.map((x) => ({
       usageType: Number(x.usage_type),
       accountId: x.id,
@@ -137,13 +213,16 @@ export async function* usageExportRows(db: DbOrTx, caller: Caller, f: UsageFilte
   const { where } = await usageCondition(db, caller, f);
   const r = usageRecords;
   for (let offset = 0; ; offset += batch) {
-    const rows = await db
-      .select()
-      .from(r)
-      .where(where)
-      .orderBy(r.periodStart, r.accountId, r.usageType, r.resourceId, r.dimensionsKey)
-      .limit(batch)
-      .offset(offset);
+    const rows = (
+      await db
+        .select({ r, amount: charges.amount, currency: charges.currency })
+        .from(r)
+        .leftJoin(charges, chargeOfRecord)
+        .where(where)
+        .orderBy(r.periodStart, r.accountId, r.usageType, r.resourceId, r.dimensionsKey)
+        .limit(batch)
+        .offset(offset)
+    ).map((x) => ({ ...x.r, amount: x.amount, currency: x.currency }));
     if (!rows.length) return;
     const names = await accountNames(
       db,
@@ -169,6 +248,8 @@ export async function* usageExportRows(db: DbOrTx, caller: Caller, f: UsageFilte
         size: x.size,
         unit: x.unit,
         quantity: x.quantity,
+        amount: x.amount,
+        currency: x.currency,
       };
     if (rows.length < batch) return;
   }

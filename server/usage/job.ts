@@ -3,6 +3,7 @@ import type { Db } from "@/db";
 import { ServiceError } from "@/server/core/errors";
 import { enqueueJob } from "@/server/orchestrator/jobs/queue";
 import { defineJob } from "@/server/orchestrator/jobs/registry";
+import { rateUsage } from "@/server/billing/rate";
 import { aggregateUsage } from "./aggregate";
 
 /** `now`: aggregate the periods complete at this time instead of the clock's (tests, back-fills); `maxHours`: periods per transaction. */
@@ -20,7 +21,8 @@ export const USAGE_AGGREGATION_RESOURCE = "00000000-0000-4000-8000-000000000001"
 /**
  * usage.aggregate: folds usage facts into hourly usage records (aggregate.ts). Every chunk commits
  * its records with the watermark, so an attempt that dies is simply run again: what it committed
- * is not redone, and what it did not is done.
+ * is not redone, and what it did not is done. Then the rating prices what the aggregation (re)wrote
+ * into charges (server/billing/rate.ts; its own watermark, so a rating that dies is redone next time).
  */
 export const usageAggregateJob = defineJob({
   type: "usage.aggregate",
@@ -28,8 +30,13 @@ export const usageAggregateJob = defineJob({
   async run(ctx) {
     const r = await aggregateUsage(ctx.db, { now: ctx.input.now ? new Date(ctx.input.now) : undefined, maxHours: ctx.input.maxHours });
     await ctx.progress(
-      100,
+      90,
       `${r.records} records for ${r.from.toISOString()} – ${r.until.toISOString()} (${r.lateResources} late resources)`,
+    );
+    const rated = await rateUsage(ctx.db);
+    await ctx.progress(
+      100,
+      `${r.records} records for ${r.from.toISOString()} – ${r.until.toISOString()} (${r.lateResources} late resources); ${rated.charges} charges for ${rated.resources} resources`,
     );
   },
 });

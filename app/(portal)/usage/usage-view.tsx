@@ -1,10 +1,10 @@
 "use client";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { AccountLink } from "@/components/resource/cells";
 import { FilterSelect, idOrEmpty, useFilters } from "@/components/resource/filters";
-import { formatDateTime } from "@/components/resource/format";
+import { formatDateTime, formatMoney } from "@/components/resource/format";
 import { useAccountOptions, useDomainOptions } from "@/components/resource/options";
 import type { UsageRecordRow, UsageSummary } from "@/components/resource/router-types";
 import { useCaller } from "@/components/shell/caller-context";
@@ -139,7 +139,18 @@ export function UsageView({ initial = {} }: { initial?: UsageFilter }) {
         </span>
       ),
     },
+    {
+      key: "amount",
+      header: "Amount",
+      className: "text-right whitespace-nowrap",
+      cell: (r) => (
+        <span className="tabular-nums" title={r.amount ? `${r.amount} ${r.currency}` : "Not priced"}>
+          {formatMoney(r.amount, r.currency)}
+        </span>
+      ),
+    },
   ];
+  const canPrice = caller.permissions.includes("pricing.manage");
 
   return (
     <>
@@ -248,6 +259,7 @@ export function UsageView({ initial = {} }: { initial?: UsageFilter }) {
           admin={admin}
         />
       )}
+      {validRange && canPrice && <CostRevenueCard from={from} to={to} domainId={ids.domainId} />}
       <h2 className="mt-6 mb-2 text-sm font-semibold text-slate-800">Records</h2>
       <DataTable
         label="usage records"
@@ -334,6 +346,7 @@ function SummaryPanels({
           </ResponsiveContainer>
         </figure>
       </Card>
+      <ChargesCard s={s} />
       <div className={`grid grid-cols-1 gap-4 ${admin ? "lg:grid-cols-2" : ""}`}>
         {admin && (
           <Card title={`Top accounts · ${typeLabel(shown.usageType)}`}>
@@ -367,6 +380,107 @@ function SummaryPanels({
           </ol>
         </Card>
       </div>
+    </div>
+  );
+}
+
+/** What the range costs (the charges of its records), per currency, and over time. */
+function ChargesCard({ s }: { s: UsageSummary }) {
+  if (s.amountTotals.length === 0)
+    return (
+      <Card title="Charges">
+        <EmptyState title="No charges in this range" hint="Usage is priced at your price list right after each hourly aggregation." />
+      </Card>
+    );
+  const currency = s.amountTotals[0]!.currency;
+  const data = s.amountOverTime
+    .filter((b) => b.currency === currency)
+    .map((b) => ({ bucket: b.bucket.slice(0, s.bucket === "hour" ? 16 : 10).replace("T", " "), amount: Number(b.amount) }));
+  return (
+    <Card title={`Charges per ${s.bucket} (${currency})`}>
+      <div className="flex flex-wrap gap-x-6 gap-y-1 px-4 pt-3 text-sm" data-testid="usage-charges-total">
+        {s.amountTotals.map((t) => (
+          <span key={t.currency}>
+            Total <strong className="tabular-nums">{formatMoney(t.amount, t.currency)}</strong>
+          </span>
+        ))}
+        {s.amountByType
+          .filter((t) => t.currency === currency)
+          .map((t) => (
+            <span key={t.usageType} className="text-slate-600">
+              {typeLabel(t.usageType)} <span className="tabular-nums">{formatMoney(t.amount, t.currency)}</span>
+            </span>
+          ))}
+      </div>
+      {/* The chart draws amounts as numbers (a picture); every figure shown as text is the exact decimal. */}
+      <figure className="h-48 p-3" aria-label={`Charges over time in ${currency}`} data-testid="usage-charges-chart">
+        <ResponsiveContainer width="100%" height="100%">
+          <BarChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+            <XAxis dataKey="bucket" tick={{ fontSize: 10, fill: "#475569" }} minTickGap={16} />
+            <YAxis tick={{ fontSize: 10, fill: "#475569" }} width={56} />
+            <Tooltip formatter={(v) => `${Number(v).toFixed(4)} ${currency}`} />
+            <Bar dataKey="amount" name={currency} fill="#059669" isAnimationActive={false} />
+          </BarChart>
+        </ResponsiveContainer>
+      </figure>
+    </Card>
+  );
+}
+
+/** A reseller's cost (its usage at the list above it) beside its revenue (at its own list), per day. */
+function CostRevenueCard({ from, to, domainId }: { from: Date; to: Date; domainId?: string }) {
+  const trpc = useTRPC();
+  const q = useQuery(
+    trpc.pricing.costRevenue.queryOptions({ from, to, domainId: domainId || undefined }, { placeholderData: keepPreviousData }),
+  );
+  return (
+    <div className="mt-4">
+      <Card title={q.data ? `Cost and revenue · ${q.data.domainName}` : "Cost and revenue"}>
+        {q.isPending ? (
+          <Loading label="Loading cost and revenue…" />
+        ) : q.error ? (
+          <ErrorState error={q.error} onRetry={() => void q.refetch()} />
+        ) : q.data.totals.length === 0 ? (
+          <EmptyState
+            title="No priced usage in this range"
+            hint="Revenue is your subtree's usage at your list; cost the same usage at the list above you."
+          />
+        ) : (
+          <>
+            <dl className="flex flex-wrap gap-x-6 gap-y-1 px-4 pt-3 text-sm" data-testid="cost-revenue-totals">
+              {q.data.totals.map((t) => (
+                <div key={t.currency} className="flex gap-4">
+                  <div>
+                    <dt className="text-xs text-slate-600">Revenue</dt>
+                    <dd className="font-semibold tabular-nums">{formatMoney(t.revenue, t.currency)}</dd>
+                  </div>
+                  <div>
+                    <dt className="text-xs text-slate-600">Cost</dt>
+                    <dd className="font-semibold tabular-nums">{formatMoney(t.cost, t.currency)}</dd>
+                  </div>
+                </div>
+              ))}
+            </dl>
+            <figure className="h-48 p-3" aria-label="Cost and revenue per day" data-testid="cost-revenue-chart">
+              <ResponsiveContainer width="100%" height="100%">
+                <BarChart
+                  data={q.data.days.map((d) => ({ day: d.day, revenue: Number(d.revenue), cost: Number(d.cost) }))}
+                  margin={{ top: 4, right: 8, bottom: 0, left: 0 }}
+                >
+                  <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+                  <XAxis dataKey="day" tick={{ fontSize: 10, fill: "#475569" }} minTickGap={16} />
+                  <YAxis tick={{ fontSize: 10, fill: "#475569" }} width={56} />
+                  <Tooltip formatter={(v) => Number(v).toFixed(4)} />
+                  <Legend wrapperStyle={{ fontSize: 12 }} />
+                  <Bar dataKey="revenue" name="Revenue" fill="#2563eb" isAnimationActive={false} />
+                  <Bar dataKey="cost" name="Cost" fill="#94a3b8" isAnimationActive={false} />
+                </BarChart>
+              </ResponsiveContainer>
+            </figure>
+          </>
+        )}
+      </Card>
     </div>
   );
 }

@@ -1,5 +1,5 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
@@ -9,6 +9,7 @@ import { DeployNetworks, describeNics, type NicPick, useNetworkChoices } from "@
 import { Select } from "@/components/ui/field";
 import { formatMemory, formatSize } from "@/components/resource/instance-state";
 import { errorMessage, type RouterOutputs } from "@/components/resource/router-types";
+import { formatMoney } from "@/components/resource/format";
 import { toast, toastJob } from "@/components/resource/toast";
 import { Button } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
@@ -392,6 +393,14 @@ export function DeployWizard() {
                 value={nameValid ? (countOk && count > 1 ? `${name.trim()}-1 … ${name.trim()}-${count}` : name.trim()) : undefined}
               />
             </dl>
+            {offering && template && (
+              <PriceBox
+                offeringId={offering.id}
+                rootDiskGib={rootGib !== undefined && Number.isInteger(rootGib) && rootGib >= 1 ? rootGib : template.sizeGib}
+                dataDiskGib={dataOffering ? ((dataOffering.customSize ? dataGib : dataOffering.sizeGib) ?? 0) : 0}
+                count={countOk ? count : 1}
+              />
+            )}
             {offering && countOk && limits.data && (
               <div className="border-t border-slate-100 p-4">
                 <p className="mb-2 text-xs font-medium uppercase tracking-wide text-slate-600">Your limits after this</p>
@@ -622,5 +631,59 @@ function AfterBars({ limits, add }: { limits: LimitUse[]; add: Record<(typeof sh
         );
       })}
     </ul>
+  );
+}
+
+/** The price of what is chosen, at the caller's own price list (the rating's own resolution, server-side). */
+function PriceBox({
+  offeringId,
+  rootDiskGib,
+  dataDiskGib,
+  count,
+}: {
+  offeringId: string;
+  rootDiskGib: number;
+  dataDiskGib: number;
+  count: number;
+}) {
+  const trpc = useTRPC();
+  const dataGib = Number.isInteger(dataDiskGib) && dataDiskGib >= 0 && dataDiskGib <= 65536 ? dataDiskGib : 0;
+  const q = useQuery(
+    trpc.pricing.quote.queryOptions(
+      { offeringId, rootDiskGib: Math.min(rootDiskGib, 65536), dataDiskGib: dataGib, count },
+      { placeholderData: keepPreviousData },
+    ),
+  );
+  return (
+    <div className="border-t border-slate-100 p-4" data-testid="deploy-price" aria-live="polite">
+      <p className="mb-2 text-xs font-medium uppercase tracking-wide text-slate-600">Price</p>
+      {q.isPending ? (
+        <p className="text-sm text-slate-600">Pricing…</p>
+      ) : q.error ? (
+        <p className="text-sm text-red-700">The price could not be worked out: {q.error.message}</p>
+      ) : !q.data ? (
+        <p className="text-sm text-slate-600">No price list applies to your account.</p>
+      ) : (
+        <>
+          <p className="text-sm">
+            <strong className="tabular-nums" data-testid="deploy-price-hourly">
+              {formatMoney(q.data.hourly, q.data.currency)}
+            </strong>{" "}
+            per hour ·{" "}
+            <strong className="tabular-nums" data-testid="deploy-price-monthly">
+              {formatMoney(q.data.monthly, q.data.currency, 2)}
+            </strong>{" "}
+            per month{count > 1 ? ` for ${count} instances` : ""}
+          </p>
+          <p className="mt-1 text-xs text-slate-600">
+            {q.data.lines
+              .filter((l) => l.hourly !== "0")
+              .map((l) => `${l.label} ${formatMoney(l.hourly, q.data!.currency)}/h`)
+              .join(" · ") || "Nothing chosen is priced."}{" "}
+            A month is {q.data.hoursPerMonth} hours; usage is billed by the second.
+          </p>
+        </>
+      )}
+    </div>
   );
 }
