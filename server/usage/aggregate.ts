@@ -178,7 +178,12 @@ async function aggregateChunk(
     insert into usage_aggregation (id, aggregated_until, folded_xid)
     select ${STATE_ID}, coalesce(date_trunc('hour', min(occurred_at)), ${iso(finalUntil)}::timestamptz), 0 from usage_events
     on conflict (id) do nothing`);
-  const [state] = await rows<{ aggregated_until: Date | string; open_intervals_until: Date | string | null; folded_xid: string; xmin: string }>(
+  const [state] = await rows<{
+    aggregated_until: Date | string;
+    open_intervals_until: Date | string | null;
+    folded_xid: string;
+    xmin: string;
+  }>(
     tx,
     sql`select aggregated_until, open_intervals_until, folded_xid::text, pg_snapshot_xmin(pg_current_snapshot())::text as xmin
         from usage_aggregation where id = ${STATE_ID} for update`,
