@@ -193,12 +193,12 @@ async function aggregateChunk(
   const until = new Date(Math.max(from.getTime(), Math.min(finalUntil.getTime(), from.getTime() + maxHours * PERIOD_MS)));
   // Per resource, where its periods are recomputed from: the hour of its earliest fact that is new
   // since the last run and falls before `from`; every other resource from `from`. (A fact of a
-  // transaction at or above xmin that this run already sees counts again next run: harmless.)
+  // transaction at or above xmin is folded by the next run, which sees it below its own xmin.)
   await tx.execute(sql`create temp table if not exists usage_window (resource_id uuid primary key, lo timestamptz) on commit delete rows`);
   await tx.execute(sql`
     insert into usage_window
     select resource_id, date_trunc('hour', min(occurred_at)) from usage_events
-    where xact_id >= ${state!.folded_xid}::bigint and occurred_at < ${iso(from)}::timestamptz
+    where xact_id >= ${state!.folded_xid}::bigint and xact_id < ${state!.xmin}::bigint and occurred_at < ${iso(from)}::timestamptz
     group by resource_id`);
   await tx.execute(sql`analyze usage_window`);
   const [{ n: lateResources } = { n: 0 }] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from usage_window`);
