@@ -29,6 +29,8 @@ export const usageEvents = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
+    // The aggregation reads a type's facts from the watermark on (server/usage/aggregate.ts).
+    index("usage_events_type_occurred_idx").on(t.type, t.occurredAt),
     index("usage_events_account_seq_idx").on(t.accountId, t.seq),
     index("usage_events_resource_seq_idx").on(t.resourceId, t.seq),
     index("usage_events_seq_idx").on(t.seq),
@@ -98,4 +100,26 @@ export const usageAggregation = pgTable("usage_aggregation", {
   foldedXid: bigint("folded_xid", { mode: "number" }).notNull(),
   lastRunAt: timestamp("last_run_at", { withTimezone: true }).notNull().defaultNow(),
   lastRecords: integer("last_records").notNull().default(0),
+  /**
+   * `usage_open_intervals` holds the intervals still open at this time; when it equals
+   * `aggregatedUntil` a run reads only newer facts plus those, otherwise (first run, types
+   * restricted) all facts.
+   */
+  openIntervalsUntil: timestamp("open_intervals_until", { withTimezone: true }),
 });
+
+/**
+ * The intervals still open at the watermark, carried between runs so that a run reads only the
+ * facts since the watermark: per usage type and resource whose interval is open, the fact that
+ * opened it and the last fact (a change) since, which is all the next run needs to continue it.
+ * Replaced in the transaction that moves the watermark.
+ */
+export const usageOpenIntervals = pgTable(
+  "usage_open_intervals",
+  {
+    usageType: integer("usage_type").notNull(),
+    factId: uuid("fact_id").notNull(),
+    resourceId: uuid("resource_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.usageType, t.factId] })],
+);

@@ -11,48 +11,101 @@ const iso = (d: Date) => d.toISOString();
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const list = (xs: readonly string[]) => sql.raw(xs.map(quote).join(", ") || "null");
 
+/** Where a chunk reads facts from (see `aggregateChunk`). */
+interface Window {
+  from: Date;
+  until: Date;
+  /** Facts of non-late resources are read from here on: `from` when the open intervals are carried, else -infinity. */
+  lower: Date | "-infinity";
+}
+
+const recordColumns = sql.raw(`account_id, domain_id, domain_path, usage_type, type_name, resource_id, resource_name, zone_id,
+  offering_id, template_id, dimensions, dimensions_key, period_start, period_end, seconds, size, unit, quantity`);
+
+/** Computed rows `c` as usage_records rows, in primary-key order (the key's index is then written in order, not at random). */
+const insertRecords = (t: UsageTypeDefinition, computed: SQL) => sql`
+  insert into usage_records (${recordColumns})
+  select c.account_id, c.domain_id, coalesce(d.path, ''), ${sql.raw(String(t.usageType))}, ${t.name}, c.resource_id, c.resource_name, c.zone_id,
+    c.offering_id, c.template_id, c.dims, md5(concat_ws('|', c.offering_id, c.template_id, c.dims::text))::uuid,
+    c.period_start, c.period_start + interval '1 hour', trim_scale(c.seconds), trim_scale(c.size), ${t.unit}, c.quantity
+  from (${computed}) c
+  left join domains d on d.id = c.domain_id
+  where c.seconds > 0 or c.quantity > 0
+  order by c.account_id, c.resource_id, c.period_start`;
+
+const factColumns = sql.raw(
+  "f.id, f.type, f.account_id, f.domain_id, f.zone_id, f.resource_id, f.resource_name, f.offering_id, f.template_id, f.details, f.seq, f.occurred_at",
+);
+
 /**
- * The records of one usage type for the periods being computed, as a SELECT (set-based): the
- * type's facts per resource in (occurred_at, seq) order; each opening or changing fact starts an
- * interval that lasts until the resource's next fact of the type; intervals clipped to the
- * resource's recompute window [lo, until) and cut at period boundaries; seconds summed per key.
+ * One interval type's records for the chunk, inserted, and its intervals still open at `until`
+ * carried, as one set-based statement. The facts read: those of non-late resources since `lower`,
+ * every fact of the late resources (usage_window), and the facts carried for intervals open at
+ * `from` (usage_carry). Per resource in (occurred_at, seq) order, each opening or changing fact
+ * starts an interval that lasts until the resource's next fact of the type; a running count of
+ * non-change facts groups each change with the open or close before it, so `first_value` tells
+ * whether the resource was open when a change came (an upgrade of a stopped VM starts nothing).
+ * Intervals are clipped to the resource's recompute window [lo, until), cut at period
+ * boundaries, and their seconds summed per key.
  */
-function typeRecords(t: IntervalUsageType, from: Date, until: Date): SQL {
+export function intervalStatement(t: IntervalUsageType, w: Window): SQL {
   const all = [...t.opens, ...t.closes, ...(t.changes ?? [])];
   const dimsJson = dimensionsJson(t.dimensions);
   const measured = t.unit === "GiB-hours" ? `jsonb_build_object('sizeGib', ${t.size}) || ` : "";
-  return sql`
-    select s.account_id, s.domain_id, s.usage_type, s.resource_id, max(s.resource_name) as resource_name, max(s.zone_id::text)::uuid as zone_id,
+  const type = sql.raw(String(t.usageType));
+  const until = sql`${iso(w.until)}::timestamptz`;
+  const from = sql`${iso(w.from)}::timestamptz`;
+  const lower = sql`${w.lower === "-infinity" ? w.lower : iso(w.lower)}::timestamptz`;
+  const grp = t.changes?.length ? sql`count(*) filter (where f.type not in (${list(t.changes)}))` : sql`count(*)`;
+  const records = sql`
+    select s.account_id, s.domain_id, s.resource_id, max(s.resource_name) as resource_name, max(s.zone_id::text)::uuid as zone_id,
       s.offering_id, s.template_id, s.dims, s.period_start, sum(s.seconds) as seconds, s.size,
       round(sum(s.seconds) * s.size / 3600, 9) as quantity
     from (
       select i.*, p.period_start,
         extract(epoch from least(i.hi, p.period_start + interval '1 hour') - greatest(i.lo, p.period_start)) as seconds
       from (
-        select m.account_id, m.domain_id, ${sql.raw(String(t.usageType))} as usage_type, m.resource_id, m.resource_name, m.zone_id,
-          m.offering_id, m.template_id, m.dims, m.size,
-          greatest(m.occurred_at, m.lo) as lo, least(coalesce(m.next_at, 'infinity'::timestamptz), ${iso(until)}::timestamptz) as hi
-        from (
-          select g.*, first_value(g.type) over (partition by g.resource_id, g.grp order by g.occurred_at, g.seq) as opener,
-            lead(g.occurred_at) over (partition by g.resource_id order by g.occurred_at, g.seq) as next_at
-          from (
-            select f.account_id, f.domain_id, f.resource_id, f.resource_name, f.zone_id, f.offering_id, f.template_id, f.type, f.seq,
-              f.occurred_at, coalesce(w.lo, ${iso(from)}::timestamptz) as lo,
-              ${sql.raw(measured)}${sql.raw(dimsJson)} as dims, ${sql.raw(t.size)} as size,
-              count(*) filter (where f.type not in (${list(t.changes ?? [])}))
-                over (partition by f.resource_id order by f.occurred_at, f.seq) as grp
-            from usage_events f
-            left join usage_window w on w.resource_id = f.resource_id
-            left join compute_offerings co on co.id = f.offering_id
-            where f.type in (${list(all)}) and f.occurred_at < ${iso(until)}::timestamptz
-          ) g
-        ) m
+        select m.account_id, m.domain_id, m.resource_id, m.resource_name, m.zone_id, m.offering_id, m.template_id, m.dims, m.size,
+          greatest(m.occurred_at, m.lo) as lo, least(coalesce(m.next_at, 'infinity'::timestamptz), ${until}) as hi
+        from m
         where m.opener in (${list(t.opens)}) and m.type not in (${list(t.closes)})
       ) i
       cross join lateral generate_series(date_trunc('hour', i.lo), i.hi - interval '1 microsecond', interval '1 hour') as p(period_start)
       where i.lo < i.hi
     ) s
-    group by s.account_id, s.domain_id, s.usage_type, s.resource_id, s.offering_id, s.template_id, s.dims, s.size, s.period_start`;
+    group by s.account_id, s.resource_id, s.period_start, s.domain_id, s.offering_id, s.template_id, s.dims, s.size`;
+  return sql`
+    with m as materialized (
+      select g.*, first_value(g.type) over o as opener, first_value(g.id) over o as opener_id,
+        lead(g.occurred_at) over (partition by g.resource_id order by g.occurred_at, g.seq) as next_at
+      from (
+        select f.id, f.account_id, f.domain_id, f.resource_id, f.resource_name, f.zone_id, f.offering_id, f.template_id, f.type, f.seq,
+          f.occurred_at, f.lo, ${sql.raw(measured)}${sql.raw(dimsJson)} as dims, ${sql.raw(t.size)} as size,
+          ${grp} over (partition by f.resource_id order by f.occurred_at, f.seq) as grp
+        from (
+          select ${factColumns}, ${from} as lo from usage_events f
+          where f.type in (${list(all)}) and f.occurred_at >= ${lower} and f.occurred_at < ${until}
+            and not exists (select from usage_window w where w.resource_id = f.resource_id)
+          union all
+          select ${factColumns}, w.lo from usage_window w join usage_events f on f.resource_id = w.resource_id
+          where f.type in (${list(all)}) and f.occurred_at < ${until}
+          union all
+          select ${factColumns}, ${from} from usage_carry k join usage_events f on f.id = k.fact_id
+          where k.usage_type = ${type} and not exists (select from usage_window w where w.resource_id = f.resource_id)
+        ) f
+        left join compute_offerings co on co.id = f.offering_id
+        ${t.where ? sql`where ${sql.raw(t.where)}` : sql``}
+      ) g
+      window o as (partition by g.resource_id, g.grp order by g.occurred_at, g.seq)
+    ),
+    carried as (
+      insert into usage_open_intervals (usage_type, fact_id, resource_id)
+      select distinct ${type}, x.fact_id, m.resource_id from m, unnest(array[m.opener_id, m.id]) as x(fact_id)
+      where m.next_at is null and m.opener in (${list(t.opens)}) and m.type not in (${list(t.closes)})
+      returning 1
+    ),
+    ins as (${insertRecords(t, records)} returning 1)
+    select (select count(*) from ins)::int as n, (select count(*) from carried)::int as carried`;
 }
 
 const dimensionsJson = (dims: Readonly<Record<string, string>> = {}) => {
@@ -60,21 +113,23 @@ const dimensionsJson = (dims: Readonly<Record<string, string>> = {}) => {
   return entries.length ? `jsonb_build_object(${entries.map(([k, e]) => `${quote(k)}, ${e}`).join(", ")})` : "'{}'::jsonb";
 };
 
-/** The records of a counter type: its facts' amounts summed per resource, dimensions and hour of occurrence. */
-function sumRecords(t: SumUsageType, from: Date, until: Date): SQL {
-  return sql`
-    select f.account_id, f.domain_id, ${sql.raw(String(t.usageType))} as usage_type, f.resource_id, max(f.resource_name) as resource_name,
+/** A counter type's records, inserted: its facts' amounts summed per resource, dimensions and hour of occurrence. */
+export function sumStatement(t: SumUsageType, w: Window): SQL {
+  const records = sql`
+    select f.account_id, f.domain_id, f.resource_id, max(f.resource_name) as resource_name,
       max(f.zone_id::text)::uuid as zone_id, f.offering_id, f.template_id, ${sql.raw(dimensionsJson(t.dimensions))} as dims,
       date_trunc('hour', f.occurred_at) as period_start, 0::numeric as seconds, sum(${sql.raw(t.amount)}) as size, sum(${sql.raw(t.amount)}) as quantity
     from usage_events f
     left join usage_window w on w.resource_id = f.resource_id
     left join compute_offerings co on co.id = f.offering_id
-    where f.type in (${list(t.facts)}) and f.occurred_at >= coalesce(w.lo, ${iso(from)}::timestamptz) and f.occurred_at < ${iso(until)}::timestamptz
-    group by f.account_id, f.domain_id, f.resource_id, f.offering_id, f.template_id, 9, 10`;
+    where f.type in (${list(t.facts)}) and f.occurred_at < ${iso(w.until)}::timestamptz
+      and f.occurred_at >= coalesce(w.lo, ${iso(w.from)}::timestamptz)
+      and f.occurred_at >= least(${iso(w.from)}::timestamptz, (select min(lo) from usage_window))
+    group by f.account_id, f.resource_id, 9, f.domain_id, f.offering_id, f.template_id, 8`;
+  return sql`with ins as (${insertRecords(t, records)} returning 1) select count(*)::int as n, 0 as carried from ins`;
 }
 
-const recordsOf = (t: UsageTypeDefinition, from: Date, until: Date) =>
-  t.kind === "sum" ? sumRecords(t, from, until) : typeRecords(t, from, until);
+const statementOf = (t: UsageTypeDefinition, w: Window) => (t.kind === "sum" ? sumStatement(t, w) : intervalStatement(t, w));
 
 export interface AggregateResult {
   /** Periods [from, until) computed for every resource; late facts recomputed earlier periods of theirs. */
@@ -123,64 +178,61 @@ async function aggregateChunk(
     insert into usage_aggregation (id, aggregated_until, folded_xid)
     select ${STATE_ID}, coalesce(date_trunc('hour', min(occurred_at)), ${iso(finalUntil)}::timestamptz), 0 from usage_events
     on conflict (id) do nothing`);
-  const [state] = await rows<{ aggregated_until: Date | string; folded_xid: string; xmin: string }>(
+  const [state] = await rows<{
+    aggregated_until: Date | string;
+    open_intervals_until: Date | string | null;
+    folded_xid: string;
+    xmin: string;
+  }>(
     tx,
-    sql`select aggregated_until, folded_xid::text, pg_snapshot_xmin(pg_current_snapshot())::text as xmin
+    sql`select aggregated_until, open_intervals_until, folded_xid::text, pg_snapshot_xmin(pg_current_snapshot())::text as xmin
         from usage_aggregation where id = ${STATE_ID} for update`,
   );
   const from = new Date(state!.aggregated_until);
   // Never before `from`: a clock behind the watermark recomputes nothing rather than drop periods.
   const until = new Date(Math.max(from.getTime(), Math.min(finalUntil.getTime(), from.getTime() + maxHours * PERIOD_MS)));
   // Per resource, where its periods are recomputed from: the hour of its earliest fact that is new
-  // since the last run and falls before `from`; every other resource from `from`.
-  await tx.execute(sql`create temp table if not exists usage_window (resource_id uuid, lo timestamptz) on commit delete rows`);
+  // since the last run and falls before `from`; every other resource from `from`. (A fact of a
+  // transaction at or above xmin is folded by the next run, which sees it below its own xmin.)
+  await tx.execute(sql`create temp table if not exists usage_window (resource_id uuid primary key, lo timestamptz) on commit delete rows`);
   await tx.execute(sql`
     insert into usage_window
     select resource_id, date_trunc('hour', min(occurred_at)) from usage_events
     where xact_id >= ${state!.folded_xid}::bigint and xact_id < ${state!.xmin}::bigint and occurred_at < ${iso(from)}::timestamptz
     group by resource_id`);
+  await tx.execute(sql`analyze usage_window`);
   const [{ n: lateResources } = { n: 0 }] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from usage_window`);
+  // The intervals open at `from`, if they were carried to it (else every fact is read), move aside
+  // to be read; each type's statement carries its intervals open at `until`.
+  const carriedTo = state!.open_intervals_until ? new Date(state!.open_intervals_until) : null;
+  const carried = carriedTo !== null && carriedTo.getTime() === from.getTime();
+  await tx.execute(sql`create temp table if not exists usage_carry (usage_type int, fact_id uuid, resource_id uuid) on commit delete rows`);
+  await tx.execute(sql`
+    with gone as (delete from usage_open_intervals returning usage_type, fact_id, resource_id)
+    insert into usage_carry select * from gone ${carried ? sql`` : sql`where false`}`);
   await tx.execute(sql`
     delete from usage_records r using usage_window w
     where w.resource_id = r.resource_id and r.period_start >= w.lo and r.period_start < ${iso(from)}::timestamptz`);
   await tx.execute(
     sql`delete from usage_records where period_start >= ${iso(from)}::timestamptz and period_start < ${iso(until)}::timestamptz`,
   );
+  // The per-period grouping hashes many rows: in memory, not spilled to disk in 4 MB batches.
+  await tx.execute(sql`set local work_mem = '256MB'`);
+  const window: Window = { from, until, lower: carried ? from : "-infinity" };
   let records = 0;
-  if (until > from || lateResources > 0) {
-    // The per-period grouping hashes many rows: in memory, not spilled to disk in 4 MB batches.
-    await tx.execute(sql`set local work_mem = '256MB'`);
-    const union = sql.join(
-      types.map((t) => recordsOf(t, from, until)),
-      sql` union all `,
-    );
-    const [inserted] = await rows<{ n: number }>(
-      tx,
-      sql`with computed as (${union}),
-        ins as (
-          insert into usage_records (account_id, domain_id, domain_path, usage_type, type_name, resource_id, resource_name, zone_id,
-            offering_id, template_id, dimensions, dimensions_key, period_start, period_end, seconds, size, unit, quantity)
-          select c.account_id, c.domain_id, coalesce(d.path, ''), c.usage_type, n.name, c.resource_id, c.resource_name, c.zone_id,
-            c.offering_id, c.template_id, c.dims,
-            md5(concat_ws('|', c.offering_id, c.template_id, c.dims::text))::uuid,
-            c.period_start, c.period_start + interval '1 hour', trim_scale(c.seconds), trim_scale(c.size), n.unit, c.quantity
-          from computed c
-          join (values ${sql.join(
-            types.map((t) => sql`(${sql.raw(String(t.usageType))}, ${t.name}, ${t.unit})`),
-            sql`, `,
-          )}) as n(usage_type, name, unit) on n.usage_type = c.usage_type
-          left join domains d on d.id = c.domain_id
-          where c.seconds > 0 or c.quantity > 0
-          returning 1
-        )
-        select count(*)::int as n from ins`,
-    );
-    records = inserted?.n ?? 0;
+  // One statement per type: each writes its records in primary-key order.
+  for (const t of types) {
+    const [r] = await rows<{ n: number }>(tx, statementOf(t, window));
+    records += r?.n ?? 0;
   }
+  // The intervals are carried only for the full list of types (a run restricted to some makes the next read everything).
+  const complete = usageTypes.every((t) => types.includes(t));
   await tx.execute(sql`
     update usage_aggregation set aggregated_until = ${iso(until)}::timestamptz, folded_xid = ${state!.xmin}::bigint,
+      open_intervals_until = ${complete ? sql`${iso(until)}::timestamptz` : sql`null`},
       last_run_at = now(), last_records = ${records} where id = ${STATE_ID}`);
   await tx.execute(sql`delete from usage_window`);
+  await tx.execute(sql`delete from usage_carry`);
   return { from, until, records, lateResources };
 }
 

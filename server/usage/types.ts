@@ -23,6 +23,8 @@ export interface IntervalUsageType {
   size: string;
   /** SQL per dimension kept on the record (and part of its key). */
   dimensions?: Readonly<Record<string, string>>;
+  /** SQL: which of the named facts belong to the type, when a fact type stands for several things (NET.RULEADD's rule kinds). */
+  where?: string;
 }
 
 /**
@@ -46,10 +48,6 @@ export type UsageTypeDefinition = IntervalUsageType | SumUsageType;
 const gibOfBytes = (expr: string) => `trim_scale(coalesce((${expr})::numeric(60, 30), 0) / 1073741824)`;
 const vmDimensions = { cpuCores: "co.cpu_cores", cpuMhz: "co.cpu_mhz", memoryMib: "co.memory_mib" };
 
-/*
- * 12 PORT_FORWARDING_RULE joins when rule facts can be told apart by kind (NET.RULEADD also stands
- * for firewall, egress and static-NAT rules today, as in CloudStack's events).
- */
 export const usageTypes: readonly UsageTypeDefinition[] = [
   {
     usageType: 1,
@@ -139,6 +137,16 @@ export const usageTypes: readonly UsageTypeDefinition[] = [
     opens: ["LB.CREATE"],
     closes: ["LB.DELETE"],
     size: "1",
+  },
+  {
+    // NET.RULEADD also stands for firewall, egress and static-NAT rules (as in CloudStack's events): the fact's kind tells them apart.
+    usageType: 12,
+    name: "PORT_FORWARDING_RULE",
+    unit: "hours",
+    opens: ["NET.RULEADD"],
+    closes: ["NET.RULEDELETE"],
+    size: "1",
+    where: "f.details->>'kind' = 'port_forward'",
   },
   {
     usageType: 13,
