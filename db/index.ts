@@ -34,9 +34,15 @@ export interface DbHandle {
 const migrationsFolder = path.join(/*turbopackIgnore: true*/ process.cwd(), "db", "migrations");
 
 /** Opens a database: postgres.js when `url` is given, else PGlite in `dataDir` (in memory if omitted). */
-export function openDb(opts: { url?: string; dataDir?: string; max?: number }): DbHandle {
+export function openDb(opts: { url?: string; dataDir?: string; max?: number; onQuery?: (query: string) => void }): DbHandle {
   if (opts.url) {
-    const client = postgres(opts.url, { max: opts.max ?? 10, onnotice: () => {} });
+    const onQuery = opts.onQuery;
+    const client = postgres(opts.url, {
+      max: opts.max ?? 10,
+      onnotice: () => {},
+      // Benchmarks count the statements sent (postgres.js calls `debug` once per query).
+      ...(onQuery ? { debug: (_conn: number, query: string) => onQuery(query) } : {}),
+    });
     const db = drizzlePostgres({ client, schema }) as unknown as Db;
     return {
       db,

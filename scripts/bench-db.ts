@@ -6,7 +6,9 @@ import { type DbHandle, openDb } from "../db";
  * The database a benchmark runs on: PGlite in memory by default, or a fresh database on the
  * PostgreSQL server at DATABASE_URL, dropped afterwards (kept with BENCH_KEEP_DB=1, for EXPLAIN).
  */
-export async function openBenchDb(): Promise<{ h: DbHandle; kind: "pglite" | "postgres"; drop: () => Promise<void> }> {
+export async function openBenchDb(
+  opts: { onQuery?: (query: string) => void } = {},
+): Promise<{ h: DbHandle; kind: "pglite" | "postgres"; url?: string; drop: () => Promise<void> }> {
   const base = process.env.DATABASE_URL;
   if (!base) return { h: openDb({}), kind: "pglite", drop: async () => {} };
   const keep = process.env.BENCH_KEEP_DB === "1";
@@ -18,8 +20,9 @@ export async function openBenchDb(): Promise<{ h: DbHandle; kind: "pglite" | "po
   const url = new URL(base);
   url.pathname = `/${name}`;
   return {
-    h: openDb({ url: url.toString(), max: 24 }),
+    h: openDb({ url: url.toString(), max: 24, onQuery: opts.onQuery }),
     kind: "postgres",
+    url: url.toString(),
     drop: async () => {
       if (keep) return console.error(`[bench] kept database ${name} (BENCH_KEEP_DB=1)`);
       const a = postgres(base, { max: 1, onnotice: () => {} });

@@ -96,7 +96,12 @@ export const hosts = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index("hosts_cluster_idx").on(t.clusterId), index("hosts_zone_idx").on(t.zoneId)],
+  (t) => [
+    index("hosts_cluster_idx").on(t.clusterId),
+    // The zone's hosts in name order: first-fit placement reads the first feasible ones from it
+    // (an index scan that stops after one round), so its cost does not grow with the zone.
+    index("hosts_zone_name_idx").on(t.zoneId, t.name),
+  ],
 );
 
 export const storagePools = pgTable(

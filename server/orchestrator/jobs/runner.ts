@@ -45,19 +45,26 @@ export function startWorkers(opts: WorkerOptions) {
     wakers = [];
     w.forEach((fn) => fn());
   };
+  // One new job (a local enqueue or a NOTIFY, each carrying one job) wakes one sleeping loop: waking
+  // all of them made every loop run a claim that found nothing (a herd of empty claims per job).
+  // Loops that are busy claim again when their job ends, so no job waits for the poll.
+  const wakeOne = () => wakers.shift()?.();
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
       const t = setTimeout(done, ms);
       function done() {
         clearTimeout(t);
+        // Woken by the poll: no longer a sleeper that a wake-up could be spent on.
+        const i = wakers.indexOf(done);
+        if (i >= 0) wakers.splice(i, 1);
         resolve();
       }
       wakers.push(done);
     });
 
-  const offLocal = onLocalWake(wakeAll);
+  const offLocal = onLocalWake(wakeOne);
   let unlisten: (() => Promise<void>) | undefined;
-  void opts.listen?.(wakeAll).then(
+  void opts.listen?.(wakeOne).then(
     (u) => (unlisten = u),
     (e) => log("LISTEN failed; falling back to polling", e),
   );

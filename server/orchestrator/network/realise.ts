@@ -69,6 +69,10 @@ export async function implementNetworksFor(db: Db, networkIds: string[], host: H
     const p = await placementOf(db, id, host.id);
     if (!p) continue;
     await applyPlacement(p);
+    // Read after applying, as the conditional update below would: on the hot path (a network
+    // already implemented) one read instead of a transaction of three round trips.
+    const [now] = await db.select({ state: networks.state }).from(networks).where(eq(networks.id, id));
+    if (now?.state !== "allocated" && now?.state !== "shutdown") continue;
     await db.transaction(async (tx) => {
       const [moved] = await tx
         .update(networks)

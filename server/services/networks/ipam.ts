@@ -10,7 +10,11 @@ import { joinSecurityGroups } from "@/server/services/security-groups/membership
 /**
  * IPAM and VLAN allocation. Uniqueness is the database's: a unique constraint on (network, ip) and
  * on (zone, vlan). Allocation picks the lowest free value and inserts with ON CONFLICT DO NOTHING,
- * trying the next one when a concurrent transaction took it (no lock, no aborted transaction).
+ * trying the next one when a concurrent transaction took it (no aborted transaction).
+ * A new NIC's address is normally the first one above the network's highest that no concurrent
+ * transaction is taking: each candidate is claimed with a transaction-scoped advisory lock tried
+ * without waiting, so concurrent deploys on one network take consecutive addresses in one
+ * statement each instead of queueing on one another's uncommitted row.
  */
 
 export type Network = typeof networks.$inferSelect;
@@ -97,6 +101,64 @@ export async function nextFreeIp(
   return null;
 }
 
+/** How far above the highest address one statement looks for one that is free and not being taken. */
+const CLAIM_WINDOW = 256;
+
+/**
+ * One statement: the first address above the network's highest (within the guest range) that no
+ * NIC holds and no concurrent transaction is claiming (advisory lock on network and address, tried
+ * without waiting, held until commit), inserted as the NIC. Null when the window holds none (the
+ * top of the range is reached, or that many are in flight): the caller falls back to the scan.
+ */
+async function claimIpAboveTop(
+  tx: DbOrTx,
+  n: Pick<Network, "id" | "cidr"> & Partial<Pick<Network, "ipRangeStart" | "ipRangeEnd">>,
+  v: { instanceId: string; deviceId: number; mac: string },
+): Promise<Nic | null> {
+  const cidr = n.cidr ? parseCidr(n.cidr) : null;
+  if (!cidr) return null;
+  const c = guestRange(cidr, n);
+  // Above the gateway (network + 1) and below the broadcast address.
+  const low = formatIp(c.network + 1);
+  const high = formatIp(c.broadcast - 1);
+  const [row] = rowsOf<{ id: string; ip: string; created_at: string | Date }>(
+    await tx.execute(sql`
+      insert into ${nics} (instance_id, network_id, device_id, mac, ip)
+      select ${v.instanceId}, ${n.id}, ${v.deviceId}, ${v.mac}, host(c.ip)
+      from (
+        -- No ORDER BY: the series comes in order and LIMIT stops the filter at the first address
+        -- that passes, so only that one's lock is taken (a sort would lock the whole window).
+        select s.ip
+        from (
+          select (select greatest(
+                   (select ${nics.ip}::inet from ${nics} where ${nics.networkId} = ${n.id} and ${nics.ip} is not null order by (${nics.ip}::inet) desc limit 1),
+                   ${low}::inet)) + g as ip
+          from generate_series(1, ${CLAIM_WINDOW}) g
+        ) s
+        where s.ip <= ${high}::inet
+          and case when exists (select 1 from ${nics} x where x.network_id = ${n.id} and (x.ip::inet) = s.ip) then false
+                   else pg_try_advisory_xact_lock(hashtext(${n.id}), (s.ip - '0.0.0.0'::inet - 2147483648)::int) end
+        limit 1
+      ) c
+      on conflict (network_id, ip) do nothing
+      returning id, ip, created_at`),
+  );
+  if (!row) return null;
+  const { instanceId, deviceId, mac } = v;
+  return {
+    id: row.id,
+    instanceId,
+    networkId: n.id,
+    deviceId,
+    mac,
+    ip: row.ip,
+    lastTxBytes: null,
+    lastRxBytes: null,
+    trafficSampledAt: null,
+    createdAt: new Date(row.created_at),
+  };
+}
+
 /**
  * The addresses IPAM hands out, as `network + 2 .. broadcast - 1` bounds: the whole CIDR after the
  * gateway, or a shared network's guest range (its gateway and router are outside it).
@@ -170,6 +232,9 @@ async function insertNic(
     if (!nic) throw conflict(`${ip} is already in use in network ${n.name}; choose a free address`, field);
     return nic;
   }
+  const mac = newMac();
+  const fast = await claimIpAboveTop(tx, n, { instanceId, deviceId, mac });
+  if (fast) return fast;
   const tried = new Set<number>();
   for (let i = 0; i < ATTEMPTS; i++) {
     const ip = await nextFreeIp(tx, n, tried);

@@ -187,8 +187,11 @@ async function bringUp(ctx: JobContext) {
   if (networkIds.length > 0)
     await ctx.step("networks", () => implementNetworksFor(ctx.db, networkIds, host), { progress: 18, message: "Networks ready" });
   // Its security groups (NICs on shared networks) before it starts, so no packet passes unfiltered.
-  await ctx.step("security-groups", () => applySecurityGroupsFor(ctx.db, [vm.id], host));
-  await ctx.progress(20, `Defining the VM on ${host.name}`);
+  // Each step's mark carries the progress of the next one (one statement per step, not two).
+  await ctx.step("security-groups", () => applySecurityGroupsFor(ctx.db, [vm.id], host), {
+    progress: 20,
+    message: `Defining the VM on ${host.name}`,
+  });
   await ctx.step("define", () => driver.create(host, spec), { progress: 60, message: `Starting the VM on ${host.name}` });
   await ctx.step("start", () => driver.start(host, spec), { progress: 90, message: "Recording the new state" });
   await ctx.finish(async (tx) => {
