@@ -1,3 +1,4 @@
+import { TRPCError } from "@trpc/server";
 import type { Db } from "@/db";
 import { createCaller } from "@/server/api/root";
 import { authenticateApiKey, takeRateToken, touchApiKey } from "@/server/services/api-keys";
@@ -62,7 +63,14 @@ export async function handleCloudStackRequest(db: Db, pairs: Pair[], now = new D
       );
     }
     const args = commandParams(known.params, p);
-    const body = await known.run({ db, caller: key.caller, api: createCaller({ db, caller: key.caller }) }, args);
+    let body: CsBody;
+    try {
+      body = await known.run({ db, caller: key.caller, api: createCaller({ db, caller: key.caller }) }, args);
+    } catch (err) {
+      // A list filtered by an object the caller cannot see lists nothing (CloudStack answers an empty list).
+      if (known.name.startsWith("list") && err instanceof TRPCError && err.code === "NOT_FOUND") body = {};
+      else throw err;
+    }
     return respond(commandName, format, 200, body);
   } catch (err) {
     const e = toCsError(err, commandName || "unknown");
