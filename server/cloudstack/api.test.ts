@@ -12,7 +12,6 @@ import { signRequest, type Pair } from "./signature";
  * The CloudStack API end to end, in process (the route only turns HTTP into pairs): signed
  * requests with real keys against the simulator cloud, on PGlite and on PostgreSQL.
  */
-process.env.STRATUS_API_KEY_ENCRYPTION_KEY ??= "test-api-key-encryption-key";
 const cloud = simulatorCloud();
 
 type Body = Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { accounts, apiKeys, apiRateWindows, domains, users } from "@/db/schema";
 import { decryptSecret, encryptSecret, newKeyMaterial } from "@/server/auth/api-key-crypto";
@@ -174,7 +174,7 @@ export async function touchApiKey(db: DbOrTx, keyId: string, now = new Date()) {
   await db
     .update(apiKeys)
     .set({ lastUsedAt: now })
-    .where(and(eq(apiKeys.id, keyId), sql`(${apiKeys.lastUsedAt} is null or ${apiKeys.lastUsedAt} < ${new Date(now.getTime() - 60_000)})`));
+    .where(and(eq(apiKeys.id, keyId), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, new Date(now.getTime() - 60_000)))));
 }
 
 /**
@@ -190,7 +190,7 @@ export async function takeRateToken(db: DbOrTx, keyId: string, now = new Date())
     .onConflictDoUpdate({
       target: apiRateWindows.apiKeyId,
       set: {
-        count: sql`case when ${apiRateWindows.windowStart} = ${windowStart} then ${apiRateWindows.count} + 1 else 1 end`,
+        count: sql`case when ${apiRateWindows.windowStart} = ${windowStart.toISOString()}::timestamptz then ${apiRateWindows.count} + 1 else 1 end`,
         windowStart,
       },
     })
