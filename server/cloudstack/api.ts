@@ -94,3 +94,17 @@ export async function requestPairs(req: Request): Promise<Pair[]> {
   }
   return pairs;
 }
+
+/** A whole HTTP exchange (the Next.js route and the bare portal node both use it). */
+export async function handleCloudStackHttp(db: Db, req: Request): Promise<Response> {
+  let pairs: Pair[];
+  try {
+    pairs = await requestPairs(req);
+  } catch (err) {
+    const e = toCsError(err, "request");
+    const r = render("error", errorBody(e), "json");
+    return new Response(r.text, { status: e.code, headers: { "content-type": r.contentType } });
+  }
+  const r = await handleCloudStackRequest(db, pairs);
+  return new Response(r.text, { status: r.status, headers: { "content-type": r.contentType, "cache-control": "no-store" } });
+}
