@@ -49,7 +49,8 @@ try {
     const userId = await userIdByName(h.db, values.user);
     if (!userId) fail(`No user ${values.user}`, 1);
     const expiresAt = values.expires ? new Date(values.expires) : null;
-    if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now())) fail("--expires must be a date in the future");
+    if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now()))
+      fail("--expires must be a date in the future");
     const key = await issueApiKey(h.db, userId, { name: values.name ?? "cli", expiresAt }, null);
     console.log(JSON.stringify({ apiKey: key.apiKey, secretKey: key.secretKey }));
   } else {

@@ -52,7 +52,9 @@ describe(`the CloudStack API (${testDbKind()})`, () => {
     expect(zones.envelope).toBe("listzonesresponse");
     expect((zones.body.zone as Body[]).map((z) => z.id)).toContain(choice.zoneId);
     const offerings = await call(tenantKey, { command: "listServiceOfferings" });
-    expect((offerings.body.serviceoffering as Body[]).some((o) => o.id === choice.computeOfferingId && typeof o.cpunumber === "number")).toBe(true);
+    expect(
+      (offerings.body.serviceoffering as Body[]).some((o) => o.id === choice.computeOfferingId && typeof o.cpunumber === "number"),
+    ).toBe(true);
     const templates = await call(tenantKey, { command: "listTemplates", templatefilter: "executable" });
     expect((templates.body.template as Body[]).some((x) => x.id === choice.templateId)).toBe(true);
 
@@ -70,7 +72,14 @@ describe(`the CloudStack API (${testDbKind()})`, () => {
     expect(done.jobstatus).toBe(1);
     expect(done.jobresultcode).toBe(0);
     const vm = (done.jobresult as { virtualmachine: Body }).virtualmachine;
-    expect(vm).toMatchObject({ id, name: "cs-web-1", displayname: "cs-web-1", state: "Running", zoneid: choice.zoneId, account: "acme-dev" });
+    expect(vm).toMatchObject({
+      id,
+      name: "cs-web-1",
+      displayname: "cs-web-1",
+      state: "Running",
+      zoneid: choice.zoneId,
+      account: "acme-dev",
+    });
     expect(vm.serviceofferingid).toBe(choice.computeOfferingId);
     expect(vm.templateid).toBe(choice.templateId);
     expect(Array.isArray(vm.nic) && (vm.nic as Body[])[0]).toMatchObject({ isdefault: true });
@@ -100,25 +109,29 @@ describe(`the CloudStack API (${testDbKind()})`, () => {
   it("answers CloudStack's errors with HTTP status = errorcode, changing nothing", async () => {
     const bad = await call(tenantKey, { command: "listZones" }, { sign: () => "AAAAAAAAAAAAAAAAAAAAAAAAAAA=" });
     expect(bad.status).toBe(401);
-    expect(bad.body).toMatchObject({ errorcode: 401, errortext: expect.stringContaining("signature") });
+    expect(bad.body.errorcode).toBe(401);
+    expect(bad.body.errortext).toContain("signature");
     expect(bad.envelope).toBe("listzonesresponse");
     const unknownKey = { ...tenantKey, apiKey: "no-such-key" };
     expect((await call(unknownKey, { command: "listZones" })).status).toBe(401);
     const missing = await call(tenantKey, { command: "startVirtualMachine" });
-    expect(missing).toMatchObject({ status: 431, body: { errorcode: 431, errortext: expect.stringContaining("id") } });
+    expect([missing.status, missing.body.errorcode]).toEqual([431, 431]);
+    expect(missing.body.errortext).toContain("id");
     const unknownParam = await call(tenantKey, { command: "listZones", bogus: "1" });
-    expect(unknownParam).toMatchObject({ status: 431, body: { errortext: expect.stringContaining("bogus") } });
+    expect(unknownParam.status).toBe(431);
+    expect(unknownParam.body.errortext).toContain("bogus");
     const badType = await call(tenantKey, { command: "listVirtualMachines", pagesize: "many" });
     expect(badType.status).toBe(431);
     const notYet = await call(tenantKey, { command: "createNetwork" });
-    expect(notYet).toMatchObject({ status: 432, body: { errorcode: 432, errortext: expect.stringContaining("not supported") } });
+    expect([notYet.status, notYet.body.errorcode]).toEqual([432, 432]);
+    expect(notYet.body.errortext).toContain("not supported");
     expect((await call(tenantKey, { command: "noSuchCommand" })).status).toBe(432);
     // A user may not use admin-only commands: CloudStack's permission error.
     expect((await call(tenantKey, { command: "listDomains" })).status).toBe(531);
   });
 
   it("takes parameter names in any case, GET-style pairs in any order", async () => {
-    const r = await call(tenantKey, { COMMAND: "listZones" } as Record<string, string>);
+    const r = await call(tenantKey, { COMMAND: "listZones" });
     expect(r.status).toBe(200);
     const pairs: Pair[] = [
       ["response", "json"],
@@ -128,7 +141,8 @@ describe(`the CloudStack API (${testDbKind()})`, () => {
     pairs.push(["signature", signRequest(pairs, tenantKey.secretKey)]);
     const caps = await handleCloudStackRequest(cloud.h.db, pairs);
     expect(caps.status).toBe(200);
-    expect(JSON.parse(caps.text)).toMatchObject({ listcapabilitiesresponse: { capability: { cloudstackversion: expect.any(String) } } });
+    const parsed = JSON.parse(caps.text) as { listcapabilitiesresponse: { capability: { cloudstackversion: string } } };
+    expect(parsed.listcapabilitiesresponse.capability.cloudstackversion).toMatch(/^4\./);
   });
 
   it("honours signatureVersion=3 with expires and refuses an expired request", async () => {
@@ -136,7 +150,8 @@ describe(`the CloudStack API (${testDbKind()})`, () => {
     const ok = await call(tenantKey, { command: "listZones", signatureVersion: "3", expires: later });
     expect(ok.status).toBe(200);
     const expired = await call(tenantKey, { command: "listZones", signatureVersion: "3", expires: "2020-01-01T00:00:00+0000" });
-    expect(expired).toMatchObject({ status: 401, body: { errortext: expect.stringContaining("expired") } });
+    expect(expired.status).toBe(401);
+    expect(expired.body.errortext).toContain("expired");
     expect((await call(tenantKey, { command: "listZones", signatureVersion: "3" })).status).toBe(401);
   });
 
@@ -154,7 +169,13 @@ describe(`the CloudStack API (${testDbKind()})`, () => {
     const seen = await call(tenant2Key, { command: "listVirtualMachines", listall: "true" });
     expect(JSON.stringify(seen.body)).not.toContain(id);
     expect((await call(tenant2Key, { command: "listVirtualMachines", id })).body).toEqual({});
-    for (const command of ["startVirtualMachine", "stopVirtualMachine", "rebootVirtualMachine", "destroyVirtualMachine", "recoverVirtualMachine"]) {
+    for (const command of [
+      "startVirtualMachine",
+      "stopVirtualMachine",
+      "rebootVirtualMachine",
+      "destroyVirtualMachine",
+      "recoverVirtualMachine",
+    ]) {
       const r = await call(tenant2Key, { command, id });
       expect(r.status, command).toBe(431);
       expect(r.body.errortext, command).toMatch(/not found/i);

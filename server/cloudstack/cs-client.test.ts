@@ -38,6 +38,7 @@ async function cs(args: string[], method: "get" | "post" = "get"): Promise<Recor
       CLOUDSTACK_SECRET: key.secretKey,
       CLOUDSTACK_METHOD: method,
       CLOUDSTACK_POLL_INTERVAL: "0.2",
+      NODE_ENV: "test",
     },
     timeout: 60_000,
   });

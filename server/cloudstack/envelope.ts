@@ -32,7 +32,7 @@ function xmlOf(name: string, value: unknown): string {
       .map(([k, v]) => xmlOf(k, v))
       .join("")}</${name}>`;
   }
-  return `<${name}>${xmlEscape(String(value))}</${name}>`;
+  return `<${name}>${xmlEscape(typeof value === "string" ? value : JSON.stringify(value))}</${name}>`;
 }
 
 /** The envelope as JSON (response=json) or CloudStack's XML (the default when `response` is absent). */

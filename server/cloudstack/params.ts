@@ -39,7 +39,12 @@ export const cs = {
       .string()
       .regex(/^\d+$/, { message: `${label} must be a whole number` })
       .transform(Number)
-      .pipe(z.number().min(min, { message: `${label} must be at least ${min}` }).max(max, { message: `${label} must be at most ${max}` })),
+      .pipe(
+        z
+          .number()
+          .min(min, { message: `${label} must be at least ${min}` })
+          .max(max, { message: `${label} must be at most ${max}` }),
+      ),
 };
 
 /** CloudStack's paging: page from 1, pagesize up to 500 (CloudStack's default.page.size). */

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { asc, eq, inArray, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { accounts, domains, instances, nics, templates } from "@/db/schema";
 import { csDate } from "./envelope";
@@ -24,10 +24,11 @@ const VM_STATE: Record<string, string> = {
 };
 export const csVmState = (s: string) => VM_STATE[s] ?? s;
 export const capitalise = (s: string) => (s ? s[0]!.toUpperCase() + s.slice(1) : s);
+/** A loosely typed field (a row from a generic list) as text: strings and numbers as they are, anything else empty. */
+export const text = (v: unknown): string => (typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : "");
 
 /** Columns of the listed VMs that the tRPC list does not carry. */
 async function vmExtras(db: DbOrTx, ids: string[]) {
-  if (ids.length === 0) return { rows: new Map(), nicsByVm: new Map() };
   const [rows, nicRows] = await Promise.all([
     db
       .select({
@@ -45,11 +46,11 @@ async function vmExtras(db: DbOrTx, ids: string[]) {
       .innerJoin(templates, eq(templates.id, instances.templateId))
       .innerJoin(domains, eq(domains.id, instances.domainId))
       .innerJoin(accounts, eq(accounts.id, instances.accountId))
-      .where(inArray(instances.id, ids)),
+      .where(ids.length ? inArray(instances.id, ids) : sql`false`),
     db
       .select({ id: nics.id, vm: nics.instanceId, networkId: nics.networkId, ip: nics.ip, mac: nics.mac, deviceId: nics.deviceId })
       .from(nics)
-      .where(and(inArray(nics.instanceId, ids)))
+      .where(ids.length ? inArray(nics.instanceId, ids) : sql`false`)
       .orderBy(asc(nics.deviceId)),
   ]);
   const nicsByVm = new Map<string, typeof nicRows>();
@@ -82,7 +83,7 @@ export async function renderVms(db: DbOrTx, vms: VmListRow[]) {
   );
   return vms.map((v) => {
     const x = rows.get(v.id);
-    const vmNics = (nicsByVm.get(v.id) ?? []) as { id: string; networkId: string; ip: string | null; mac: string; deviceId: number }[];
+    const vmNics = nicsByVm.get(v.id) ?? [];
     return {
       id: v.id,
       name: v.name,

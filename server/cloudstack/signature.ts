@@ -25,7 +25,9 @@ export type Pair = [name: string, value: string];
 export function canonicalString(pairs: Pair[], opts: { sortLowercase?: boolean; encode?: (v: string) => string } = {}): string {
   const encode = opts.encode ?? javaUrlEncode;
   const key = (n: string) => (opts.sortLowercase ? n.toLowerCase() : n);
-  const sorted = pairs.filter(([n]) => n.toLowerCase() !== "signature").sort(([a], [b]) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const sorted = pairs
+    .filter(([n]) => n.toLowerCase() !== "signature")
+    .sort(([a], [b]) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   return sorted
     .map(([n, v]) => `${n}=${encode(v)}`)
     .join("&")
@@ -43,7 +45,9 @@ function sameBase64(a: string, b: string): boolean {
   const x = Buffer.from(a, "base64");
   const y = Buffer.from(b, "base64");
   // Always one comparison of equal lengths, so a wrong length costs the same as a wrong byte.
-  return timingSafeEqual(x.length === 20 ? x : Buffer.alloc(20), y.length === 20 ? y : Buffer.alloc(20, 1)) && x.length === 20 && y.length === 20;
+  return (
+    timingSafeEqual(x.length === 20 ? x : Buffer.alloc(20), y.length === 20 ? y : Buffer.alloc(20, 1)) && x.length === 20 && y.length === 20
+  );
 }
 
 /** True when `signature` signs `pairs` with `secret` in any accepted variant. */

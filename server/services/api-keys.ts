@@ -141,7 +141,8 @@ export async function regenerateApiKey(db: DbOrTx, caller: Caller, id: string): 
   return issueApiKey(db, caller.userId, { name: k.name, expiresAt: k.expiresAt }, caller.userId);
 }
 
-export type KeyCheck = { ok: true; keyId: string; secret: string; caller: Caller } | { ok: false; reason: "unknown" | "expired" | "disabled" };
+export type KeyCheck =
+  { ok: true; keyId: string; secret: string; caller: Caller } | { ok: false; reason: "unknown" | "expired" | "disabled" };
 
 /**
  * The caller behind an API key: the key live and unexpired, its user and account enabled (the

@@ -20,7 +20,9 @@ const createForm = z.object({
     .string()
     .trim()
     .refine((v) => v === "" || /^\d{4}-\d{2}-\d{2}$/.test(v), { message: "Expiry must be a date like 2027-01-31" })
-    .refine((v) => v === "" || !/^\d{4}-\d{2}-\d{2}$/.test(v) || new Date(`${v}T23:59:59`).getTime() > Date.now(), { message: "Expiry must be in the future" }),
+    .refine((v) => v === "" || !/^\d{4}-\d{2}-\d{2}$/.test(v) || new Date(`${v}T23:59:59`).getTime() > Date.now(), {
+      message: "Expiry must be in the future",
+    }),
 });
 
 interface Issued {
@@ -52,8 +54,8 @@ export function ApiKeysCard() {
     <Card title="API keys">
       <div className="space-y-4 p-4">
         <p className="text-sm text-slate-600">
-          Keys for the CloudStack-compatible API at <code className="font-mono">/client/api</code> (cmk, Terraform, the cs client). They act as
-          you, with your permissions.
+          Keys for the CloudStack-compatible API at <code className="font-mono">/client/api</code> (cmk, Terraform, the cs client). They act
+          as you, with your permissions.
         </p>
         {issued && (
           <div role="status" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm">
@@ -81,7 +83,9 @@ export function ApiKeysCard() {
           schema={createForm}
           defaultValues={{ name: "", expires: "" }}
           submitLabel="Create key"
-          onSubmit={({ name, expires }) => client.apiKey.create.mutate({ name, expiresAt: expires ? new Date(`${expires}T23:59:59`) : undefined })}
+          onSubmit={({ name, expires }) =>
+            client.apiKey.create.mutate({ name, expiresAt: expires ? new Date(`${expires}T23:59:59`) : undefined })
+          }
           invalidate={["apiKey"]}
           success={() => "API key created"}
           onSaved={(k) => setIssued(k)}
@@ -109,8 +113,8 @@ export function ApiKeysCard() {
                     {k.apiKey.slice(0, 16)}…
                   </p>
                   <p className="text-slate-600">
-                    created {formatDateTime(k.createdAt)} · {k.expiresAt ? `expires ${formatDateTime(k.expiresAt)}` : "no expiry"} · last used{" "}
-                    {k.lastUsedAt ? <When at={k.lastUsedAt} /> : "never"}
+                    created {formatDateTime(k.createdAt)} · {k.expiresAt ? `expires ${formatDateTime(k.expiresAt)}` : "no expiry"} · last
+                    used {k.lastUsedAt ? <When at={k.lastUsedAt} /> : "never"}
                   </p>
                 </div>
                 <div className="flex gap-2 self-start sm:self-auto">

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { listBody, csDate } from "../envelope";
 import { cs, pagingParams } from "../params";
-import { capitalise, lowerKeys } from "../render";
+import { text, capitalise, lowerKeys } from "../render";
 import { csPage } from "./paging";
 import { command } from "./types";
 
@@ -38,10 +38,17 @@ export const catalogCommands = [
     name: "listServiceOfferings",
     description: "Lists the compute offerings the caller may use",
     isasync: false,
-    params: { ...pagingParams, id: cs.id("id").optional(), name: z.string().optional(), virtualmachineid: cs.id("virtualmachineid").optional() },
+    params: {
+      ...pagingParams,
+      id: cs.id("id").optional(),
+      name: z.string().optional(),
+      virtualmachineid: cs.id("virtualmachineid").optional(),
+    },
     async run(ctx, p) {
       const { offerings } = await ctx.api.instance.deployChoices();
-      const hit = offerings.filter((o) => (!p.id || o.id === p.id) && (!p.name || o.name === p.name) && (!p.keyword || o.name.includes(p.keyword)));
+      const hit = offerings.filter(
+        (o) => (!p.id || o.id === p.id) && (!p.name || o.name === p.name) && (!p.keyword || o.name.includes(p.keyword)),
+      );
       const out = pageSlice(hit, p).map((o) => ({
         id: o.id,
         name: o.name,
@@ -100,10 +107,13 @@ export const catalogCommands = [
       },
       async run(ctx, p) {
         const filter = p.templatefilter ?? p.isofilter ?? "executable";
-        const stratusFilter = ({ featured: "featured", self: "mine", selfexecutable: "mine", sharedexecutable: "shared", community: "public" } as const)[
-          filter as "featured"
-        ];
-        const rows = (await ctx.api.template.listImages({ kind, filter: stratusFilter ?? "all", zoneId: p.zoneid })) as Record<string, unknown>[];
+        const stratusFilter = (
+          { featured: "featured", self: "mine", selfexecutable: "mine", sharedexecutable: "shared", community: "public" } as const
+        )[filter as "featured"];
+        const rows = (await ctx.api.template.listImages({ kind, filter: stratusFilter ?? "all", zoneId: p.zoneid })) as Record<
+          string,
+          unknown
+        >[];
         const hit = rows.filter(
           (t) =>
             (!p.id || t.id === p.id) &&
@@ -123,7 +133,7 @@ export const catalogCommands = [
           ispublic: t.isPublic,
           isfeatured: t.isFeatured,
           isready: t.status === "ready",
-          status: t.status === "ready" ? "Download Complete" : capitalise(String(t.status ?? "")),
+          status: t.status === "ready" ? "Download Complete" : capitalise(text(t.status)),
           size: typeof t.sizeGib === "number" ? t.sizeGib * 1024 ** 3 : undefined,
           account: t.accountName ?? undefined,
           domainid: t.domainId ?? undefined,

@@ -55,8 +55,8 @@ const meta: Command[] = [
     description: "Lists the capabilities of the cloud",
     isasync: false,
     params: {},
-    async run() {
-      return {
+    run() {
+      return Promise.resolve({
         capability: {
           cloudstackversion: CLOUDSTACK_VERSION,
           securitygroupsenabled: false,
@@ -71,7 +71,7 @@ const meta: Command[] = [
           apilimitmax: 0,
           dynamicrolesenabled: false,
         },
-      };
+      });
     },
   }),
   command({
@@ -79,7 +79,7 @@ const meta: Command[] = [
     description: "Lists the commands this Stratus answers",
     isasync: false,
     params: { name: z.string().optional(), ...pagingParams },
-    async run(_ctx, p) {
+    run(_ctx, p) {
       const all = [...base, ...meta].filter((c) => !p.name || c.name.toLowerCase() === p.name.toLowerCase());
       const out = all
         .sort((a, b) => a.name.localeCompare(b.name))
@@ -97,7 +97,7 @@ const meta: Command[] = [
             }),
           response: [],
         }));
-      return listBody("api", out, out.length);
+      return Promise.resolve(listBody("api", out, out.length));
     },
   }),
 ];

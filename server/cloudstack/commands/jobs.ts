@@ -51,7 +51,13 @@ export const jobCommands = [
         completed: csDate(j.finishedAt),
       };
       if (status === 0) return { ...base, jobresultcode: 0 };
-      if (status === 2) return { ...base, jobresultcode: 530, jobresulttype: "object", jobresult: { errorcode: 530, errortext: j.error ?? "The job failed" } };
+      if (status === 2)
+        return {
+          ...base,
+          jobresultcode: 530,
+          jobresulttype: "object",
+          jobresult: { errorcode: 530, errortext: j.error ?? "The job failed" },
+        };
       return { ...base, jobresultcode: 0, jobresulttype: "object", jobresult: await resultObject(ctx, j.resourceType, j.resourceId) };
     },
   }),

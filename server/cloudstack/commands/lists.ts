@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { csDate, listBody } from "../envelope";
 import { cs, pagingParams } from "../params";
-import { capitalise } from "../render";
+import { text, capitalise } from "../render";
 import { accountIdOf, csPage, ownAccountUnlessListAll } from "./paging";
 import { command } from "./types";
 
@@ -37,7 +37,7 @@ export const listCommands = [
           type: p.type ? (p.type.toLowerCase() === "root" ? "root" : "data") : undefined,
           search: p.name ?? p.keyword,
         } as never);
-        return { items: r.items as Row[], total: r.total };
+        return { items: r.items, total: r.total };
       });
       const items = page.items.filter((v) => (!p.id || v.id === p.id) && (!p.name || v.name === p.name));
       const out = items.map((v) => ({
@@ -53,11 +53,11 @@ export const listCommands = [
         diskofferingname: v.offeringName ?? undefined,
         virtualmachineid: v.instanceId ?? undefined,
         vmname: v.instanceName ?? undefined,
-        vmstate: v.instanceState ? capitalise(String(v.instanceState)) : undefined,
-        deviceid: v.deviceTarget ? String(v.deviceTarget).charCodeAt(2) - 97 : undefined,
+        vmstate: v.instanceState ? capitalise(text(v.instanceState)) : undefined,
+        deviceid: v.deviceTarget ? text(v.deviceTarget).charCodeAt(2) - 97 : undefined,
         storageid: v.storagePoolId ?? undefined,
         storage: v.poolName ?? undefined,
-        created: csDate(v.createdAt as Date),
+        created: csDate(v.createdAt),
       }));
       return listBody("volume", out, p.id || p.name ? items.length : page.total);
     },
@@ -76,7 +76,7 @@ export const listCommands = [
     },
     async run(ctx, p) {
       const page = await csPage(p.id ? {} : p, async (page, pageSize) => {
-        const r = await ctx.api.network.list({ page, pageSize, search: p.keyword } as never);
+        const r = await ctx.api.network.list({ page, pageSize, search: p.keyword });
         return { items: (r as { items: Row[] }).items, total: (r as { total: number }).total };
       });
       const items = page.items.filter((n) => (!p.id || n.id === p.id) && (!p.zoneid || n.zoneId === p.zoneid));
@@ -84,8 +84,8 @@ export const listCommands = [
         id: n.id,
         name: n.name,
         displaytext: str(n.displayText) ?? n.name,
-        state: capitalise(String(n.state ?? "")),
-        type: capitalise(String(n.guestType ?? n.type ?? "isolated")),
+        state: capitalise(text(n.state)),
+        type: capitalise(text(n.guestType ?? n.type ?? "isolated")),
         zoneid: n.zoneId,
         zonename: n.zoneName,
         cidr: n.cidr ?? undefined,
@@ -124,13 +124,13 @@ export const listCommands = [
           search: p.keyword,
           from: p.startdate ? new Date(p.startdate) : undefined,
           to: p.enddate ? new Date(p.enddate) : undefined,
-        } as never);
+        });
         return { items: (r as { items: Row[] }).items, total: (r as { total: number }).total };
       });
       const out = page.items.map((e) => ({
         id: e.id,
         type: e.type,
-        level: String(e.level).toUpperCase(),
+        level: text(e.level).toUpperCase(),
         description: e.description,
         account: e.accountName ?? undefined,
         domainid: e.domainId ?? undefined,
@@ -146,7 +146,13 @@ export const listCommands = [
     name: "listDomains",
     description: "Lists domains (admins and resellers)",
     isasync: false,
-    params: { ...pagingParams, id: cs.id("id").optional(), name: z.string().optional(), level: cs.int("level").optional(), details: z.string().optional() },
+    params: {
+      ...pagingParams,
+      id: cs.id("id").optional(),
+      name: z.string().optional(),
+      level: cs.int("level").optional(),
+      details: z.string().optional(),
+    },
     async run(ctx, p) {
       const tree = (await ctx.api.domain.tree()) as unknown as Row[];
       const byId = new Map(tree.map((d) => [d.id, d]));
@@ -154,7 +160,7 @@ export const listCommands = [
       const size = p.pagesize ?? hit.length;
       const start = ((p.page ?? 1) - 1) * size;
       const out = hit.slice(start, start + size).map((d) => {
-        const level = String(d.path ?? "").split("/").filter(Boolean).length - 1;
+        const level = text(d.path).split("/").filter(Boolean).length - 1;
         return {
           id: d.id,
           name: d.name,
@@ -162,7 +168,7 @@ export const listCommands = [
           parentdomainid: d.parentId ?? undefined,
           parentdomainname: d.parentId ? (byId.get(d.parentId)?.name as string | undefined) : undefined,
           haschild: tree.some((c) => c.parentId === d.id),
-          path: d.parentId ? `ROOT${"/"}${String(d.displayPath ?? d.name)}` : "ROOT",
+          path: d.parentId ? `ROOT${"/"}${text(d.displayPath ?? d.name)}` : "ROOT",
           state: "Active",
         };
       });
@@ -176,8 +182,14 @@ export const listCommands = [
     params: { ...pagingParams, id: cs.id("id").optional(), name: z.string().optional(), domainid: cs.id("domainid").optional() },
     async run(ctx, p) {
       const page = await csPage(p.id || p.name ? {} : p, async (page, pageSize) => {
-        const r = await ctx.api.account.list({ page, pageSize, domainId: p.domainid, includeSubdomains: p.isrecursive ?? true, search: p.name ?? p.keyword });
-        return { items: r.items as Row[], total: r.total };
+        const r = await ctx.api.account.list({
+          page,
+          pageSize,
+          domainId: p.domainid,
+          includeSubdomains: p.isrecursive ?? true,
+          search: p.name ?? p.keyword,
+        });
+        return { items: r.items, total: r.total };
       });
       const items = page.items.filter((a) => (!p.id || a.id === p.id) && (!p.name || a.name === p.name));
       const out = items.map((a) => ({
@@ -185,10 +197,10 @@ export const listCommands = [
         name: a.name,
         accounttype: a.type === "root_admin" ? 1 : a.type === "domain_admin" ? 2 : 0,
         roletype: a.type === "root_admin" ? "Admin" : a.type === "domain_admin" ? "DomainAdmin" : "User",
-        state: capitalise(String(a.state)),
+        state: capitalise(text(a.state)),
         domainid: a.domainId,
         domain: a.domainName ?? undefined,
-        created: csDate(a.createdAt as Date),
+        created: csDate(a.createdAt),
       }));
       return listBody("account", out, p.id || p.name ? items.length : page.total);
     },
@@ -197,11 +209,17 @@ export const listCommands = [
     name: "listUsers",
     description: "Lists users (admins and resellers)",
     isasync: false,
-    params: { ...pagingParams, id: cs.id("id").optional(), username: z.string().optional(), account: z.string().optional(), domainid: cs.id("domainid").optional() },
+    params: {
+      ...pagingParams,
+      id: cs.id("id").optional(),
+      username: z.string().optional(),
+      account: z.string().optional(),
+      domainid: cs.id("domainid").optional(),
+    },
     async run(ctx, p) {
       const accountId = await accountIdOf(ctx, p.account, p.domainid);
       const page = await csPage(p.id || p.username ? {} : p, async (page, pageSize) => {
-        const r = await ctx.api.user.list({ page, pageSize, accountId, search: p.username ?? p.keyword } as never);
+        const r = await ctx.api.user.list({ page, pageSize, accountId, search: p.username ?? p.keyword });
         return { items: (r as { items: Row[] }).items, total: (r as { total: number }).total };
       });
       const items = page.items.filter((u) => (!p.id || u.id === p.id) && (!p.username || u.username === p.username));
@@ -211,7 +229,7 @@ export const listCommands = [
         firstname: u.firstName ?? undefined,
         lastname: u.lastName ?? undefined,
         email: u.email ?? undefined,
-        state: capitalise(String(u.state)),
+        state: capitalise(text(u.state)),
         accountid: u.accountId,
         account: u.accountName,
         accounttype: u.accountType === "root_admin" ? 1 : u.accountType === "domain_admin" ? 2 : 0,

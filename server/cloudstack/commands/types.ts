@@ -23,4 +23,4 @@ export interface Command<S extends z.ZodRawShape = z.ZodRawShape> {
 }
 
 /** A command table entry, typed by its parameter shape. */
-export const command = <S extends z.ZodRawShape>(c: Command<S>): Command => c as unknown as Command;
+export const command = <S extends z.ZodRawShape>(c: Command<S>): Command => c;

@@ -4,7 +4,7 @@ import { vmStates } from "@/lib/vm-state";
 import { CsError } from "../errors";
 import { listBody } from "../envelope";
 import { cs, pagingParams } from "../params";
-import { renderVms, type VmListRow } from "../render";
+import { renderVms } from "../render";
 import { accountIdOf, csPage, ownAccountUnlessListAll } from "./paging";
 import { command, type CsContext } from "./types";
 
@@ -17,7 +17,7 @@ const stateParam = z
 
 export async function vmObject(ctx: CsContext, id: string) {
   const vm = await ctx.api.instance.get({ id });
-  const [out] = await renderVms(ctx.db, [vm as unknown as VmListRow]);
+  const [out] = await renderVms(ctx.db, [vm]);
   return out!;
 }
 
@@ -61,7 +61,7 @@ export const vmCommands = [
           hostId: p.hostid,
           search,
         });
-        return { items: r.items as VmListRow[], total: r.total };
+        return { items: r.items, total: r.total };
       });
       // name is an exact match in CloudStack; Stratus's search matches a substring.
       const items = p.name ? page.items.filter((v) => v.name === p.name) : page.items;
@@ -153,7 +153,8 @@ export const vmCommands = [
           const j = await ctx.api.job.get({ id: d.jobId });
           if (j.status === "succeeded") break;
           if (j.status === "failed") return { id: p.id, jobid: d.jobId };
-          if (Date.now() > deadline) throw new CsError(530, `The VM is still being destroyed (job ${d.jobId}); expunge it once that job ends`);
+          if (Date.now() > deadline)
+            throw new CsError(530, `The VM is still being destroyed (job ${d.jobId}); expunge it once that job ends`);
           await new Promise((r) => setTimeout(r, 100));
         }
       }
