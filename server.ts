@@ -1,11 +1,10 @@
-import { randomBytes } from "node:crypto";
-import fs from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
 import next from "next";
 import { dbHandle } from "./db";
 import { DataDirLockedError } from "./db/lock";
 import { demoLogins, needsSeed, seed } from "./db/seed";
+import { ensureAuthSecret } from "./server/auth/auth-secret";
 import { stampClientIp, trustedProxies } from "./server/auth/client-ip";
 import { closeAllConsoles } from "./server/console/registry";
 import { createConsoleProxy } from "./server/console/proxy";
@@ -19,15 +18,6 @@ import { upgradeRouter } from "./server/upgrade";
  * The orchestrator (job workers, reconciler, expunge scheduler) runs in this same process; the
  * console WebSocket will hang on its upgrade event.
  */
-
-/** A stable auth secret without configuration: generated once into the data directory. */
-function ensureAuthSecret(dataDir: string) {
-  if (env().NEXTAUTH_SECRET) return;
-  fs.mkdirSync(dataDir, { recursive: true });
-  const file = path.join(dataDir, "auth-secret");
-  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
-  process.env.NEXTAUTH_SECRET = fs.readFileSync(file, "utf8").trim();
-}
 
 async function main() {
   const e = env();

@@ -116,6 +116,14 @@ const envSchema = z.object({
   STRATUS_TEMPLATE_MAX_MIB: z.coerce.number().int().min(1).default(51_200),
   /** Minutes an upload may stay without a new chunk before it is given up and its file removed. */
   STRATUS_UPLOAD_ABANDON_MINUTES: z.coerce.number().min(0.01).default(60),
+  /**
+   * Key that encrypts API-key secrets at rest (CloudStack signs with HMAC-SHA1 keyed by the secret,
+   * so the server must be able to read it; a hash would not do). Unset: derived from NEXTAUTH_SECRET
+   * (which server.ts generates into the data directory). Changing it makes existing keys unusable.
+   */
+  STRATUS_API_KEY_ENCRYPTION_KEY: z.string().min(16).optional(),
+  /** CloudStack API requests one API key may make per minute (answered 429 beyond, as CloudStack's api.throttling). */
+  STRATUS_API_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** How often (minutes) usage facts are aggregated into hourly usage records (a usage.aggregate job). */
   STRATUS_USAGE_AGGREGATE_MINUTES: z.coerce.number().min(0.01).default(60),
 });

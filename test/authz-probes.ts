@@ -26,6 +26,7 @@ import { addSecurityGroupRule, createSecurityGroup } from "@/server/services/sec
 import { deployInstances } from "@/server/services/instances/operations";
 import { createVolume } from "@/server/services/volumes/operations";
 import { startSession } from "@/server/auth/session";
+import { issueApiKey } from "@/server/services/api-keys";
 import { deployChoicesByName } from "@/test/orchestrator";
 import type { Caller } from "@/server/authz/caller";
 import { can, type Permission } from "@/server/authz/permissions";
@@ -52,6 +53,12 @@ type Probe = (v: Victim) => unknown;
  */
 const inputs: Record<string, Probe> = {
   "session.me": () => undefined,
+  "apiKey.mine": () => undefined,
+  // An expiry in the past: refused before anything is written (an attacker's own new key is no leak, but would change the tables).
+  "apiKey.create": () => ({ name: "intruder", expiresAt: new Date(0) }),
+  "apiKey.regenerate": (v) => ({ id: v.ids.apiKey }),
+  "apiKey.revoke": (v) => ({ id: v.ids.apiKey }),
+  "apiKey.ofUser": (v) => ({ userId: v.userId }),
   "session.list": () => undefined,
   "session.end": (v) => ({ id: v.ids.session }),
   "session.endOthers": () => undefined,
@@ -310,6 +317,8 @@ const targeted = Object.keys(inputs).filter(
     ![
       "session.me",
       "session.list",
+      "apiKey.mine",
+      "apiKey.create",
       "session.endOthers",
       "domain.tree",
       "limit.mine",
@@ -394,6 +403,7 @@ for (const p of Object.keys(inputs))
       "job.",
       "console.",
       "session.",
+      "apiKey.",
       "network.",
       "nic.",
       "publicIp.",
@@ -542,6 +552,9 @@ export const authzProbes = {
       ),
       session: await startSession(db, { userId: u!.id, sessionVersion: 0, ip: "192.0.2.1", userAgent: "victim" }),
     };
+    const victimKey = await issueApiKey(db, u!.id, { name: "acme-secret-key" }, u!.id);
+    ids.apiKey = victimKey.id;
+    ids.apiKeyPublic = victimKey.apiKey;
     ids.publicIp = (await acquirePublicIp(db, t.callers.tenant, ids.network!)).id;
     ids.networkRule = (
       await createFirewallRule(db, t.callers.tenant, {
@@ -600,6 +613,8 @@ export const authzProbes = {
       ids.job,
       ids.volume,
       ids.session,
+      ids.apiKey,
+      ids.apiKeyPublic,
       ids.privateTemplate,
       ids.snapshot,
       ids.snapshotPolicy,
@@ -626,6 +641,7 @@ export const authzProbes = {
         "acme-secret-template",
         "acme-secret-snapshot",
         "acme-secret-vm-snapshot",
+        "acme-secret-key",
         "192.0.2.1",
         "198.51.100.10",
       ],

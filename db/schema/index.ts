@@ -20,3 +20,4 @@ export * from "./network-rules";
 export * from "./security-groups";
 export * from "./billing";
 export * from "./pricing";
+export * from "./api-keys";

@@ -8,6 +8,11 @@ import { api, seedTenancy } from "@/test/fixtures";
 import type { Caller } from "@/server/authz/caller";
 import { appRouter } from "./root";
 import { authzProbes, type Victim } from "@/test/authz-probes";
+import { cloudStackProbes } from "@/test/cloudstack-probes";
+import { commands } from "@/server/cloudstack/commands";
+import { handleCloudStackRequest } from "@/server/cloudstack/api";
+import { signRequest, type Pair } from "@/server/cloudstack/signature";
+import { issueApiKey, type IssuedKey } from "@/server/services/api-keys";
 
 /**
  * Every tRPC procedure, called by a user of another account and by a reseller of a sibling domain
@@ -22,7 +27,8 @@ let attackers: Record<string, Caller>;
 /** Every table but the audit log and the login throttle (the attacker's own failed attempts), as text: any cross-scope change shows up as a difference. */
 async function snapshot(db: Db): Promise<string> {
   const tables = await db.execute<{ tablename: string }>(
-    sql`select tablename from pg_tables where schemaname = 'public' and tablename not in ('events', 'login_throttle') order by tablename`,
+    // api_rate_windows: the attacker's own request counters, like the login throttle.
+    sql`select tablename from pg_tables where schemaname = 'public' and tablename not in ('events', 'login_throttle', 'api_rate_windows') order by tablename`,
   );
   const names = rowsOf<{ tablename: string }>(tables).map((r) => r.tablename);
   const parts: string[] = [];
@@ -114,5 +120,50 @@ describe(`authorisation of every procedure on ${testDbKind()}`, () => {
       );
       expect(code, path).toBe("UNAUTHORIZED");
     }
+  });
+});
+
+/**
+ * The same attackers through the CloudStack API (/client/api), each with its own signed API key:
+ * every command, aimed at the victim's objects, returns none of them and changes nothing; an
+ * object of the victim's is "not found" (431), never a permission error naming it.
+ */
+describe(`authorisation of every CloudStack command on ${testDbKind()}`, () => {
+  const keys: Record<string, IssuedKey> = {};
+  async function cs(key: IssuedKey, params: Record<string, string>) {
+    const pairs: Pair[] = [["apiKey", key.apiKey], ["response", "json"], ...Object.entries(params)];
+    pairs.push(["signature", signRequest(pairs, key.secretKey)]);
+    const r = await handleCloudStackRequest(h.db, pairs);
+    return { status: r.status, text: r.text };
+  }
+  beforeAll(async () => {
+    for (const [who, caller] of Object.entries(attackers)) {
+      keys[who] = await issueApiKey(h.db, caller.userId, { name: "attacker" }, caller.userId);
+      // One use first, so the key's last-used time is written before the tables are compared.
+      await cs(keys[who], { command: "listCapabilities" });
+    }
+  });
+
+  it("has a probe for every command", () => {
+    expect(commands.map((c) => c.name).filter((n) => !(n in cloudStackProbes))).toEqual([]);
+  });
+
+  it("no command returns or changes another tenant's objects", async () => {
+    const before = await snapshot(h.db);
+    const leaks: string[] = [];
+    for (const [who, key] of Object.entries(keys)) {
+      for (const c of commands) {
+        const params = cloudStackProbes[c.name]!(victim);
+        const r = await cs(key, { command: c.name, ...params });
+        const sent = JSON.stringify(params);
+        const leaked = victim.secrets.filter((s) => r.text.includes(s) && !sent.includes(s));
+        if (leaked.length) leaks.push(`${c.name} as ${who} (${r.status}) returned ${leaked.join(", ")}`);
+        if (![200, 431, 531].includes(r.status)) leaks.push(`${c.name} as ${who} answered ${r.status}: ${r.text}`);
+        if (r.status === 531 && /acme|not found/i.test(r.text))
+          leaks.push(`${c.name} as ${who}: a permission error about the victim's object`);
+      }
+    }
+    expect(leaks).toEqual([]);
+    expect(await snapshot(h.db)).toBe(before);
   });
 });

@@ -20,6 +20,7 @@ import { consoleRouter } from "./routers/console";
 import { networkRouter, networkRuleRouter, nicRouter, publicIpRangeRouter, publicIpRouter, zoneNetworkRouter } from "./routers/network";
 import { usageRouter } from "./routers/usage";
 import { priceListRouter, pricingRouter, tariffRouter } from "./routers/pricing";
+import { apiKeyRouter } from "./routers/api-key";
 import { securityGroupRouter, sharedNetworkRouter } from "./routers/security-group";
 
 export const appRouter = createTRPCRouter({
@@ -53,6 +54,7 @@ export const appRouter = createTRPCRouter({
   priceList: priceListRouter,
   tariff: tariffRouter,
   pricing: pricingRouter,
+  apiKey: apiKeyRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -16,6 +16,7 @@ import { Card, PageHeader } from "@/components/ui/page-header";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
 import { describeUserAgent } from "@/lib/user-agent";
 import { changeOwnPasswordInput } from "@/lib/validation/identity";
+import { ApiKeysCard } from "./api-keys-card";
 
 const passwordForm = changeOwnPasswordInput
   .extend({ confirmPassword: z.string() })
@@ -25,7 +26,7 @@ export function SettingsView() {
   const caller = useCaller();
   return (
     <>
-      <PageHeader title="Settings" crumbs={[{ label: "Settings" }]} description="Your profile and sign-in." />
+      <PageHeader title="Settings" crumbs={[{ label: "Settings" }]} description="Your profile, sign-in and API keys." />
       <div className="grid items-start gap-6 lg:grid-cols-[minmax(0,1fr)_minmax(0,1.3fr)]">
         <Card title="Profile">
           <dl className="divide-y divide-slate-100 text-sm">
@@ -44,6 +45,9 @@ export function SettingsView() {
         <ChangePasswordCard />
         <div className="lg:col-span-2">
           <SessionsCard />
+        </div>
+        <div className="lg:col-span-2">
+          <ApiKeysCard />
         </div>
       </div>
     </>

@@ -1,0 +1,64 @@
+import { TRPCError } from "@trpc/server";
+import { csDate } from "../envelope";
+import { cs } from "../params";
+import { vmObject } from "./vm";
+import { command, type CsContext } from "./types";
+
+/**
+ * CloudStack's async jobs are Stratus jobs (job.get, scoped like every job): jobstatus 0 pending,
+ * 1 succeeded, 2 failed; jobresult holds the object the job worked on, or the error.
+ */
+const JOB_COMMAND: Record<string, string> = {
+  "vm.deploy": "org.apache.cloudstack.api.command.user.vm.DeployVMCmd",
+  "vm.start": "org.apache.cloudstack.api.command.user.vm.StartVMCmd",
+  "vm.stop": "org.apache.cloudstack.api.command.user.vm.StopVMCmd",
+  "vm.reboot": "org.apache.cloudstack.api.command.user.vm.RebootVMCmd",
+  "vm.destroy": "org.apache.cloudstack.api.command.user.vm.DestroyVMCmd",
+  "vm.expunge": "org.apache.cloudstack.api.command.admin.vm.ExpungeVMCmd",
+};
+
+async function resultObject(ctx: CsContext, resourceType: string, resourceId: string): Promise<Record<string, unknown>> {
+  try {
+    if (resourceType === "instance") {
+      const vm = await vmObject(ctx, resourceId);
+      return vm.state === "Expunged" ? { success: true } : { virtualmachine: vm };
+    }
+  } catch (e) {
+    if (!(e instanceof TRPCError && e.code === "NOT_FOUND")) throw e;
+  }
+  return { success: true };
+}
+
+export const jobCommands = [
+  command({
+    name: "queryAsyncJobResult",
+    description: "Retrieves the current status of an asynchronous job",
+    isasync: false,
+    params: { jobid: cs.id("jobid") },
+    async run(ctx, p) {
+      const j = await ctx.api.job.get({ id: p.jobid });
+      const status = j.status === "succeeded" ? 1 : j.status === "failed" ? 2 : 0;
+      const base = {
+        jobid: j.id,
+        accountid: ctx.caller.accountId,
+        userid: ctx.caller.userId,
+        cmd: JOB_COMMAND[j.type] ?? j.type,
+        jobstatus: status,
+        jobprocstatus: 0,
+        jobinstancetype: j.resourceType === "instance" ? "VirtualMachine" : j.resourceType,
+        jobinstanceid: j.resourceId,
+        created: csDate(j.createdAt),
+        completed: csDate(j.finishedAt),
+      };
+      if (status === 0) return { ...base, jobresultcode: 0 };
+      if (status === 2)
+        return {
+          ...base,
+          jobresultcode: 530,
+          jobresulttype: "object",
+          jobresult: { errorcode: 530, errortext: j.error ?? "The job failed" },
+        };
+      return { ...base, jobresultcode: 0, jobresulttype: "object", jobresult: await resultObject(ctx, j.resourceType, j.resourceId) };
+    },
+  }),
+];

@@ -1,0 +1,194 @@
+import { z } from "zod";
+import { TRPCError } from "@trpc/server";
+import { vmStates } from "@/lib/vm-state";
+import { CsError } from "../errors";
+import { listBody } from "../envelope";
+import { cs, pagingParams } from "../params";
+import { renderVms } from "../render";
+import { accountIdOf, csPage, ownAccountUnlessListAll } from "./paging";
+import { command, type CsContext } from "./types";
+
+/** VM commands: each a CloudStack parameter table and a call of the instance router (instance.*). */
+
+const stateParam = z
+  .string()
+  .transform((s) => s.toLowerCase())
+  .pipe(z.enum(vmStates, { message: `state must be one of ${vmStates.map((s) => s[0]!.toUpperCase() + s.slice(1)).join(", ")}` }));
+
+export async function vmObject(ctx: CsContext, id: string) {
+  const vm = await ctx.api.instance.get({ id });
+  const [out] = await renderVms(ctx.db, [vm]);
+  return out!;
+}
+
+const isNotFound = (e: unknown) => e instanceof TRPCError && e.code === "NOT_FOUND";
+
+export const vmCommands = [
+  command({
+    name: "listVirtualMachines",
+    description: "Lists virtual machines",
+    isasync: false,
+    params: {
+      ...pagingParams,
+      id: cs.id("id").optional(),
+      name: z.string().max(63).optional(),
+      state: stateParam.optional(),
+      zoneid: cs.id("zoneid").optional(),
+      account: z.string().max(64).optional(),
+      domainid: cs.id("domainid").optional(),
+      hostid: cs.id("hostid").optional(),
+      details: z.string().optional(),
+    },
+    async run(ctx, p) {
+      if (p.id) {
+        try {
+          return listBody("virtualmachine", [await vmObject(ctx, p.id)], 1);
+        } catch (e) {
+          if (isNotFound(e)) return {};
+          throw e;
+        }
+      }
+      const accountId = (await accountIdOf(ctx, p.account, p.domainid)) ?? ownAccountUnlessListAll(ctx, p);
+      const search = p.name ?? p.keyword;
+      const page = await csPage(p.name ? {} : p, async (page, pageSize) => {
+        const r = await ctx.api.instance.list({
+          page,
+          pageSize,
+          state: p.state,
+          zoneId: p.zoneid,
+          accountId,
+          domainId: p.domainid,
+          hostId: p.hostid,
+          search,
+        });
+        return { items: r.items, total: r.total };
+      });
+      // name is an exact match in CloudStack; Stratus's search matches a substring.
+      const items = p.name ? page.items.filter((v) => v.name === p.name) : page.items;
+      const total = p.name ? items.length : page.total;
+      return listBody("virtualmachine", await renderVms(ctx.db, items), total);
+    },
+  }),
+  command({
+    name: "deployVirtualMachine",
+    description: "Creates and automatically starts a virtual machine",
+    isasync: true,
+    params: {
+      zoneid: cs.id("zoneid"),
+      templateid: cs.id("templateid"),
+      serviceofferingid: cs.id("serviceofferingid"),
+      name: z.string().max(63).optional(),
+      displayname: z.string().max(255).optional(),
+      networkids: z.string().optional(),
+      ipaddress: z.string().optional(),
+      diskofferingid: cs.id("diskofferingid").optional(),
+      size: cs.int("size", 1, 65_536).optional(),
+      rootdisksize: cs.int("rootdisksize", 1, 65_536).optional(),
+      hypervisor: z.string().optional(),
+      startvm: cs.bool("startvm").optional(),
+    },
+    async run(ctx, p) {
+      if (p.startvm === false) throw new CsError(431, "startvm=false is not supported: Stratus starts a VM as it deploys it");
+      const networkIds = p.networkids ? p.networkids.split(",").map((s) => s.trim()) : [];
+      const name = p.name ?? p.displayname ?? `vm-${Date.now().toString(36)}`;
+      const [vm] = await ctx.api.instance.deploy({
+        zoneId: p.zoneid,
+        templateId: p.templateid,
+        computeOfferingId: p.serviceofferingid,
+        name,
+        count: 1,
+        rootDiskGib: p.rootdisksize,
+        dataDisk: p.diskofferingid ? { diskOfferingId: p.diskofferingid, sizeGib: p.size } : undefined,
+        networks: networkIds.length ? networkIds.map((networkId, i) => ({ networkId, ip: i === 0 ? p.ipaddress : undefined })) : undefined,
+      });
+      return { id: vm!.id, jobid: vm!.jobId };
+    },
+  }),
+  command({
+    name: "startVirtualMachine",
+    description: "Starts a virtual machine",
+    isasync: true,
+    params: { id: cs.id("id") },
+    async run(ctx, p) {
+      const r = await ctx.api.instance.start({ id: p.id });
+      return { id: p.id, jobid: r.jobId };
+    },
+  }),
+  command({
+    name: "stopVirtualMachine",
+    description: "Stops a virtual machine",
+    isasync: true,
+    params: { id: cs.id("id"), forced: cs.bool("forced").optional() },
+    async run(ctx, p) {
+      const r = await ctx.api.instance.stop({ id: p.id, force: p.forced ?? false });
+      return { id: p.id, jobid: r.jobId };
+    },
+  }),
+  command({
+    name: "rebootVirtualMachine",
+    description: "Reboots a virtual machine",
+    isasync: true,
+    params: { id: cs.id("id") },
+    async run(ctx, p) {
+      const r = await ctx.api.instance.reboot({ id: p.id });
+      return { id: p.id, jobid: r.jobId };
+    },
+  }),
+  command({
+    name: "destroyVirtualMachine",
+    description: "Destroys a virtual machine (expunge=true: at once, not after the expunge delay)",
+    isasync: true,
+    params: { id: cs.id("id"), expunge: cs.bool("expunge").optional(), volumeids: z.string().optional() },
+    async run(ctx, p) {
+      if (p.volumeids) throw new CsError(431, "volumeids is not supported: detach and delete data volumes separately");
+      if (!p.expunge) return { id: p.id, jobid: (await ctx.api.instance.destroy({ id: p.id })).jobId };
+      // Stratus expunges a VM once it is Destroyed (two jobs); CloudStack answers with one job. A
+      // VM not yet destroyed is destroyed first, waited for (seconds), then expunged: the answer
+      // is the expunge job.
+      const vm = await ctx.api.instance.get({ id: p.id });
+      if (vm.state !== "destroyed" && vm.state !== "error") {
+        const d = await ctx.api.instance.destroy({ id: p.id });
+        const deadline = Date.now() + 55_000;
+        for (;;) {
+          const j = await ctx.api.job.get({ id: d.jobId });
+          if (j.status === "succeeded") break;
+          if (j.status === "failed") return { id: p.id, jobid: d.jobId };
+          if (Date.now() > deadline)
+            throw new CsError(530, `The VM is still being destroyed (job ${d.jobId}); expunge it once that job ends`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      return { id: p.id, jobid: (await ctx.api.instance.expunge({ id: p.id })).jobId };
+    },
+  }),
+  command({
+    name: "expungeVirtualMachine",
+    description: "Expunges a destroyed virtual machine",
+    isasync: true,
+    params: { id: cs.id("id") },
+    async run(ctx, p) {
+      const r = await ctx.api.instance.expunge({ id: p.id });
+      return { id: p.id, jobid: r.jobId };
+    },
+  }),
+  command({
+    name: "recoverVirtualMachine",
+    description: "Recovers a destroyed virtual machine",
+    isasync: false,
+    params: { id: cs.id("id") },
+    async run(ctx, p) {
+      await ctx.api.instance.recover({ id: p.id });
+      return { virtualmachine: await vmObject(ctx, p.id) };
+    },
+  }),
+  command({
+    name: "changeServiceForVirtualMachine",
+    description: "Changes the service offering of a stopped virtual machine",
+    isasync: false,
+    params: { id: cs.id("id"), serviceofferingid: cs.id("serviceofferingid") },
+    async run(ctx, p) {
+      await ctx.api.instance.changeOffering({ id: p.id, computeOfferingId: p.serviceofferingid });
+      return { virtualmachine: await vmObject(ctx, p.id) };
+    },
+  }),
+];
