@@ -19,6 +19,7 @@ import { templateRouter } from "./routers/template";
 import { consoleRouter } from "./routers/console";
 import { networkRouter, networkRuleRouter, nicRouter, publicIpRangeRouter, publicIpRouter, zoneNetworkRouter } from "./routers/network";
 import { usageRouter } from "./routers/usage";
+import { alertRouter } from "./routers/alert";
 import { securityGroupRouter, sharedNetworkRouter } from "./routers/security-group";
 
 export const appRouter = createTRPCRouter({
@@ -49,6 +50,7 @@ export const appRouter = createTRPCRouter({
   networkRule: networkRuleRouter,
   publicIpRange: publicIpRangeRouter,
   usage: usageRouter,
+  alert: alertRouter,
 });
 
 export type AppRouter = typeof appRouter;
