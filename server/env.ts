@@ -118,8 +118,8 @@ const envSchema = z.object({
   STRATUS_UPLOAD_ABANDON_MINUTES: z.coerce.number().min(0.01).default(60),
   /** How often (minutes) usage facts are aggregated into hourly usage records (a usage.aggregate job). */
   STRATUS_USAGE_AGGREGATE_MINUTES: z.coerce.number().min(0.01).default(60),
-  /** Log level of the JSON logs (pino); "silent" turns them off. */
-  STRATUS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Log level of the JSON logs (pino); "silent" turns them off. Default: info (warn under tests). */
+  STRATUS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   /** 1: readable coloured logs (the default in development); 0: one JSON object a line (the default otherwise). */
   STRATUS_LOG_PRETTY: z.enum(["0", "1"]).optional(),
   /** Bearer token that `/metrics` (Prometheus) requires; unset: `/metrics` is off (404). */

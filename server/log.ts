@@ -11,7 +11,7 @@ function create(): Logger {
   const e = env();
   const pretty = e.STRATUS_LOG_PRETTY ? e.STRATUS_LOG_PRETTY === "1" : e.NODE_ENV === "development";
   return pino({
-    level: e.STRATUS_LOG_LEVEL,
+    level: e.STRATUS_LOG_LEVEL ?? (e.NODE_ENV === "test" ? "warn" : "info"),
     base: { pid: process.pid },
     mixin: () => {
       const requestId = currentRequestId();

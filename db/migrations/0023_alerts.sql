@@ -8,6 +8,8 @@ CREATE TABLE "alert_deliveries" (
 	"transition" text NOT NULL,
 	"user_id" uuid,
 	"recipient" text NOT NULL,
+	"subject" text NOT NULL,
+	"body" text NOT NULL,
 	"status" "alert_delivery_status" DEFAULT 'pending' NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"last_error" text,

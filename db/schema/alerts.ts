@@ -80,6 +80,9 @@ export const alertDeliveries = pgTable(
     transition: text("transition").notNull(),
     userId: uuid("user_id"),
     recipient: text("recipient").notNull(),
+    /** The message as it was when the alert changed (the alert may change again before it is sent). */
+    subject: text("subject").notNull(),
+    body: text("body").notNull(),
     status: alertDeliveryStatus("status").notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),

@@ -1,6 +1,7 @@
 import { and, eq, isNotNull, or, sql } from "drizzle-orm";
 import type { Tx } from "@/db";
 import { accounts, alertDeliveries, alertSubscriptions, domains, users } from "@/db/schema";
+import { alertEmail } from "./message";
 import type { Alert } from "./types";
 
 export type AlertTransition = "opened" | "escalated" | "resolved";
@@ -56,8 +57,17 @@ export const emailChannel: AlertChannel = {
       );
     const wanted = rows.filter((r) => r.email && severityRank[alert.severity] >= severityRank[r.minSeverity]);
     if (!wanted.length) return;
+    const message = alertEmail(alert, transition);
     await tx.insert(alertDeliveries).values(
-      wanted.map((r) => ({ alertId: alert.id, channel: "email", transition, userId: r.userId, recipient: r.email! })),
+      wanted.map((r) => ({
+        alertId: alert.id,
+        channel: "email",
+        transition,
+        userId: r.userId,
+        recipient: r.email!,
+        subject: message.subject,
+        body: message.text,
+      })),
     );
   },
 };

@@ -1,7 +1,7 @@
 import { and, asc, eq, lte, sql } from "drizzle-orm";
 import nodemailer, { type Transporter } from "nodemailer";
 import type { Db } from "@/db";
-import { alertDeliveries, alerts } from "@/db/schema";
+import { alertDeliveries } from "@/db/schema";
 import { env } from "@/server/env";
 import { logger } from "@/server/log";
 
@@ -24,24 +24,6 @@ export function smtpTransport(): Transporter | null {
   });
 }
 
-type AlertRow = typeof alerts.$inferSelect;
-
-export function alertEmail(alert: AlertRow, transition: string): { subject: string; text: string } {
-  const e = env();
-  const base = e.STRATUS_PUBLIC_URL ?? e.NEXTAUTH_URL;
-  const tag = transition === "resolved" ? "RESOLVED" : alert.severity.toUpperCase();
-  const lines = [
-    alert.description,
-    "",
-    `Severity: ${alert.severity}`,
-    `State: ${transition === "resolved" ? "resolved" : "open"}`,
-    `Opened: ${alert.openedAt.toISOString()}`,
-    ...(alert.resolvedAt ? [`Resolved: ${alert.resolvedAt.toISOString()}`] : []),
-    ...(base ? ["", `${base.replace(/\/$/, "")}/alerts`] : []),
-  ];
-  return { subject: `[Stratus ${tag}] ${alert.title}`, text: lines.join("\n") + "\n" };
-}
-
 /**
  * Sends the pending alert e-mails (the outbox written by the e-mail channel), one at a time and
  * outside any transaction; a failure is retried with backoff, then recorded as failed. Without an
@@ -52,16 +34,15 @@ export async function sendPendingAlertEmails(db: Db, opts: { now?: Date; limit?:
   if (!transport) return { sent: 0, failed: 0 };
   const now = opts.now ?? new Date();
   const due = await db
-    .select({ d: alertDeliveries, a: alerts })
+    .select()
     .from(alertDeliveries)
-    .innerJoin(alerts, eq(alerts.id, alertDeliveries.alertId))
     .where(and(eq(alertDeliveries.status, "pending"), eq(alertDeliveries.channel, "email"), lte(alertDeliveries.nextAttemptAt, now)))
     .orderBy(asc(alertDeliveries.createdAt))
     .limit(opts.limit ?? 50);
   let sent = 0;
   let failed = 0;
   try {
-    for (const { d, a } of due) {
+    for (const d of due) {
       // Claim it: another process sending at the same moment skips it.
       const [claimed] = await db
         .update(alertDeliveries)
@@ -69,9 +50,8 @@ export async function sendPendingAlertEmails(db: Db, opts: { now?: Date; limit?:
         .where(and(eq(alertDeliveries.id, d.id), eq(alertDeliveries.status, "pending"), eq(alertDeliveries.attempts, d.attempts)))
         .returning();
       if (!claimed) continue;
-      const mail = alertEmail(a, d.transition);
       try {
-        await transport.sendMail({ from: env().STRATUS_SMTP_FROM, to: d.recipient, subject: mail.subject, text: mail.text });
+        await transport.sendMail({ from: env().STRATUS_SMTP_FROM, to: d.recipient, subject: d.subject, text: d.body });
         await db.update(alertDeliveries).set({ status: "sent", sentAt: new Date(), lastError: null }).where(eq(alertDeliveries.id, d.id));
         sent++;
       } catch (err) {
