@@ -13,10 +13,7 @@ import { env } from "./server/env";
 import { startOrchestrator } from "./server/orchestrator";
 import { serviceJobs, serviceSchedules } from "./server/services/background";
 import { upgradeRouter } from "./server/upgrade";
-import { logger } from "./server/log";
-import { requestIdFrom, runWithRequest } from "./server/telemetry/context";
-import { telemetryRoutes } from "./server/telemetry/http";
-import { observeHttp } from "./server/telemetry/metrics";
+import { instrumentRequests } from "./server/telemetry/http";
 
 /**
  * The Stratus server: migrates and (on first start) seeds the database, then serves Next.js.
@@ -62,34 +59,14 @@ async function main() {
   const upgradeHandler = app.getUpgradeHandler();
 
   const proxies = trustedProxies(e.STRATUS_TRUSTED_PROXIES);
-  const telemetry = telemetryRoutes({
-    db: handle.db,
-    dbKind: handle.kind,
-    dbPoolMax: handle.kind === "pglite" ? 1 : 10,
-    consoleSessions: () => openConsoles().length,
-  });
-  const log = logger();
+  const serve = instrumentRequests(
+    { db: handle.db, dbKind: handle.kind, dbPoolMax: handle.kind === "pglite" ? 1 : 10, consoleSessions: () => openConsoles().length },
+    (req, res) => void requestHandler(req, res),
+  );
   const server = createServer((req, res) => {
     // The login throttle keys on this; overwrite whatever the client sent.
     stampClientIp(req, proxies);
-    // One id per request, in its log lines, its response and the jobs it queues.
-    const requestId = requestIdFrom(req.headers["x-request-id"]);
-    req.headers["x-request-id"] = requestId;
-    res.setHeader("X-Request-Id", requestId);
-    const started = performance.now();
-    res.on("finish", () => {
-      const seconds = (performance.now() - started) / 1000;
-      observeHttp(req.method ?? "GET", req.url ?? "/", res.statusCode, seconds);
-      if (!req.url?.startsWith("/_next/"))
-        log.info(
-          { requestId, method: req.method, path: (req.url ?? "/").split("?")[0], status: res.statusCode, ms: Math.round(seconds * 1000) },
-          "request",
-        );
-    });
-    runWithRequest({ requestId }, () => {
-      if (telemetry(req, res)) return;
-      void requestHandler(req, res);
-    });
+    serve(req, res);
   });
   const consoles = createConsoleProxy({ db: handle.db });
   // Route handlers cannot take upgrades: consoles are handled here, hot reload (dev) by Next, the rest 404.

@@ -27,8 +27,11 @@ export const updateAlertRuleInput = z
     warning: threshold.nullable().optional(),
     critical: threshold.nullable().optional(),
   })
-  .refine((v) => v.warning === undefined || v.warning === null || v.critical === undefined || v.critical === null || v.warning <= v.critical, {
-    error: "The warning threshold must not be above the critical one",
-    path: ["warning"],
-  });
+  .refine(
+    (v) => v.warning === undefined || v.warning === null || v.critical === undefined || v.critical === null || v.warning <= v.critical,
+    {
+      error: "The warning threshold must not be above the critical one",
+      path: ["warning"],
+    },
+  );
 export type UpdateAlertRuleInput = z.infer<typeof updateAlertRuleInput>;

@@ -190,7 +190,11 @@ describe(`alerts (${testDbKind()})`, () => {
     const a = api(h.db, callers.admin);
     await expect(a.alert.updateRule({ rule: "capacity.memory", enabled: true, warning: 95, critical: 90 })).rejects.toThrow(/warning/);
     await a.alert.updateRule({ rule: "capacity.memory", enabled: true, warning: 85, critical: 90 });
-    expect((await a.alert.rules()).find((r) => r.rule === "capacity.memory")).toMatchObject({ warning: 85, critical: 90, defaults: { warning: 75 } });
+    expect((await a.alert.rules()).find((r) => r.rule === "capacity.memory")).toMatchObject({
+      warning: 85,
+      critical: 90,
+      defaults: { warning: 75 },
+    });
     await evaluateAlerts(h.db);
     expect(await memory()).toEqual([]);
 
@@ -214,7 +218,9 @@ describe(`alerts (${testDbKind()})`, () => {
       await expect(api(h.db, c).alert.rules()).rejects.toMatchObject({ code: "FORBIDDEN" });
       await expect(api(h.db, c).alert.updateRule({ rule: "capacity.cpu", enabled: false })).rejects.toMatchObject({ code: "FORBIDDEN" });
     }
-    await expect(api(h.db, callers.admin).alert.updateRule({ rule: "no.such", enabled: false })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(api(h.db, callers.admin).alert.updateRule({ rule: "no.such", enabled: false })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
     await expect(api(h.db, callers.admin).alert.updateRule({ rule: "host.unreachable", enabled: true, warning: 3 })).rejects.toMatchObject({
       code: "BAD_REQUEST",
     });

@@ -74,4 +74,3 @@ export const emailChannel: AlertChannel = {
 
 /** The channels every alert change goes through (the portal is the alerts table itself). */
 export const alertChannels: AlertChannel[] = [emailChannel];
-

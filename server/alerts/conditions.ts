@@ -72,7 +72,14 @@ export async function currentConditions(db: DbOrTx, rules: EffectiveRule[], now:
           from clusters c join zones z on z.id = c.zone_id left join hosts h on h.cluster_id = c.id
           group by z.id, z.name, c.id, c.name`,
     );
-    const storage = await q<{ zone_id: string; zone: string; cluster_id: string | null; cluster: string | null; used: number; total: number }>(
+    const storage = await q<{
+      zone_id: string;
+      zone: string;
+      cluster_id: string | null;
+      cluster: string | null;
+      used: number;
+      total: number;
+    }>(
       db,
       sql`select z.id as zone_id, z.name as zone, p.cluster_id, c.name as cluster,
                  sum(p.used_gib)::float8 as used, sum(p.capacity_gib * p.overprovisioning)::float8 as total
@@ -89,13 +96,32 @@ export async function currentConditions(db: DbOrTx, rules: EffectiveRule[], now:
       } else list.push({ type: "zone", key: zoneId, name: zone, used, total });
     };
     for (const r of compute) {
-      figures["capacity.cpu"].push({ type: "cluster", key: r.cluster_id, name: `${r.zone}/${r.cluster}`, used: r.cpu_used, total: r.cpu_total });
+      figures["capacity.cpu"].push({
+        type: "cluster",
+        key: r.cluster_id,
+        name: `${r.zone}/${r.cluster}`,
+        used: r.cpu_used,
+        total: r.cpu_total,
+      });
       zoneSum(figures["capacity.cpu"], r.zone_id, r.zone, r.cpu_used, r.cpu_total);
-      figures["capacity.memory"].push({ type: "cluster", key: r.cluster_id, name: `${r.zone}/${r.cluster}`, used: r.mem_used, total: r.mem_total });
+      figures["capacity.memory"].push({
+        type: "cluster",
+        key: r.cluster_id,
+        name: `${r.zone}/${r.cluster}`,
+        used: r.mem_used,
+        total: r.mem_total,
+      });
       zoneSum(figures["capacity.memory"], r.zone_id, r.zone, r.mem_used, r.mem_total);
     }
     for (const r of storage) {
-      if (r.cluster_id) figures["capacity.storage"].push({ type: "cluster", key: r.cluster_id, name: `${r.zone}/${r.cluster}`, used: r.used, total: r.total });
+      if (r.cluster_id)
+        figures["capacity.storage"].push({
+          type: "cluster",
+          key: r.cluster_id,
+          name: `${r.zone}/${r.cluster}`,
+          used: r.used,
+          total: r.total,
+        });
       zoneSum(figures["capacity.storage"], r.zone_id, r.zone, r.used, r.total);
     }
     const what = { "capacity.cpu": "CPU", "capacity.memory": "Memory", "capacity.storage": "Primary storage" } as const;

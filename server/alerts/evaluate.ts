@@ -21,10 +21,7 @@ export interface EvaluationResult {
  * those that moved, and resolves the open alerts whose condition cleared. Every change goes through
  * the channels in that transaction. Run by a schedule of the orchestrator (server/services/background.ts).
  */
-export async function evaluateAlerts(
-  db: Db,
-  opts: { now?: Date; channels?: readonly AlertChannel[] } = {},
-): Promise<EvaluationResult> {
+export async function evaluateAlerts(db: Db, opts: { now?: Date; channels?: readonly AlertChannel[] } = {}): Promise<EvaluationResult> {
   const now = opts.now ?? new Date();
   const channels = opts.channels ?? alertChannels;
   const rules = await effectiveRules(db);
@@ -71,7 +68,14 @@ export async function evaluateAlerts(
         const escalated = existing.severity === "warning" && c.severity === "critical";
         const [row] = await tx
           .update(alerts)
-          .set({ severity: c.severity, title: c.title, description: c.description, details: c.details ?? null, subjectName: c.subjectName, lastSeenAt: now })
+          .set({
+            severity: c.severity,
+            title: c.title,
+            description: c.description,
+            details: c.details ?? null,
+            subjectName: c.subjectName,
+            lastSeenAt: now,
+          })
           .where(eq(alerts.id, existing.id))
           .returning();
         if (existing.severity !== c.severity) result.changed++;
@@ -83,7 +87,15 @@ export async function evaluateAlerts(
         const rows = await tx
           .update(alerts)
           .set({ state: "resolved", resolvedAt: now })
-          .where(and(eq(alerts.state, "open"), inArray(alerts.id, cleared.map((a) => a.id))))
+          .where(
+            and(
+              eq(alerts.state, "open"),
+              inArray(
+                alerts.id,
+                cleared.map((a) => a.id),
+              ),
+            ),
+          )
           .returning();
         for (const row of rows) {
           result.resolved++;

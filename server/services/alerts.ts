@@ -21,7 +21,10 @@ export function alertScope(c: Caller): SQL | undefined {
 }
 
 async function lastReadAt(db: DbOrTx, c: Caller): Promise<Date | null> {
-  const [s] = await db.select({ at: alertSubscriptions.lastReadAt }).from(alertSubscriptions).where(eq(alertSubscriptions.userId, c.userId));
+  const [s] = await db
+    .select({ at: alertSubscriptions.lastReadAt })
+    .from(alertSubscriptions)
+    .where(eq(alertSubscriptions.userId, c.userId));
   return s?.at ?? null;
 }
 

@@ -2,8 +2,10 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Db } from "@/db";
 import { env } from "@/server/env";
+import { logger } from "@/server/log";
+import { requestIdFrom, runWithRequest } from "./context";
 import { checkHealth } from "./health";
-import { renderMetrics, type ScrapeSources } from "./metrics";
+import { observeHttp, renderMetrics, type ScrapeSources } from "./metrics";
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
@@ -60,4 +62,34 @@ function send(res: ServerResponse, status: number, type: string, body: string) {
   res.statusCode = status;
   res.setHeader("Content-Type", type);
   res.end(body);
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * Wraps the server's request handler: every request gets an id (x-request-id, in its log line, its
+ * response, and the jobs it queues), its duration is observed, it is logged once as JSON, and
+ * `/metrics` and `/api/health` are answered here; everything else goes to `next`.
+ */
+export function instrumentRequests(src: ScrapeSources & { db: Db }, next: Handler): Handler {
+  const telemetry = telemetryRoutes(src);
+  const log = logger();
+  return (req, res) => {
+    const requestId = requestIdFrom(req.headers["x-request-id"]);
+    req.headers["x-request-id"] = requestId;
+    res.setHeader("X-Request-Id", requestId);
+    const started = performance.now();
+    res.on("finish", () => {
+      const seconds = (performance.now() - started) / 1000;
+      observeHttp(req.method ?? "GET", req.url ?? "/", res.statusCode, seconds);
+      if (!req.url?.startsWith("/_next/"))
+        log.info(
+          { requestId, method: req.method, path: (req.url ?? "/").split("?")[0], status: res.statusCode, ms: Math.round(seconds * 1000) },
+          "request",
+        );
+    });
+    runWithRequest({ requestId }, () => {
+      if (!telemetry(req, res)) next(req, res);
+    });
+  };
 }

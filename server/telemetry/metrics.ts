@@ -11,7 +11,7 @@ import { processSingleton } from "@/lib/process-singleton";
  */
 function create() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "stratus_process_" });
+  collectDefaultMetrics({ register: registry, prefix: "stratus_" });
   const m = {
     registry,
     jobDuration: new Histogram({
@@ -47,7 +47,12 @@ function create() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
-    jobs: new Gauge({ name: "stratus_jobs", help: "Jobs by type and state", labelNames: ["type", "state"] as const, registers: [registry] }),
+    jobs: new Gauge({
+      name: "stratus_jobs",
+      help: "Jobs by type and state",
+      labelNames: ["type", "state"] as const,
+      registers: [registry],
+    }),
     hosts: new Gauge({
       name: "stratus_hosts",
       help: "Hosts by resource state and connection status",
@@ -55,7 +60,12 @@ function create() {
       registers: [registry],
     }),
     vms: new Gauge({ name: "stratus_vms", help: "Virtual machines by state", labelNames: ["state"] as const, registers: [registry] }),
-    alerts: new Gauge({ name: "stratus_alerts_open", help: "Open alerts by severity", labelNames: ["severity"] as const, registers: [registry] }),
+    alerts: new Gauge({
+      name: "stratus_alerts_open",
+      help: "Open alerts by severity",
+      labelNames: ["severity"] as const,
+      registers: [registry],
+    }),
     consoles: new Gauge({ name: "stratus_console_sessions", help: "Console sessions open in this process", registers: [registry] }),
     dbPing: new Gauge({ name: "stratus_db_ping_seconds", help: "Round trip of a trivial query to the database", registers: [registry] }),
     dbPoolMax: new Gauge({
@@ -77,7 +87,8 @@ export function observeJob(type: string, outcome: string, seconds: number) {
   if (type === "vm.deploy") m.deploys.inc({ outcome });
 }
 export const observeReconcileCycle = (seconds: number) => metrics().reconcileCycle.observe(seconds);
-export const observeReconcileBatch = (hosts: number, seconds: number) => metrics().reconcileBatch.observe({ hosts: String(hosts) }, seconds);
+export const observeReconcileBatch = (hosts: number, seconds: number) =>
+  metrics().reconcileBatch.observe({ hosts: String(hosts) }, seconds);
 
 /** A bounded route label: the API area of a path, never its ids (they would explode the series). */
 export function routeGroup(url: string): string {
@@ -90,7 +101,10 @@ export function routeGroup(url: string): string {
   return "page";
 }
 export const observeHttp = (method: string, url: string, status: number, seconds: number) =>
-  metrics().http.observe({ method: /^[A-Z]{3,7}$/.test(method) ? method : "OTHER", route: routeGroup(url), status: String(status) }, seconds);
+  metrics().http.observe(
+    { method: /^[A-Z]{3,7}$/.test(method) ? method : "OTHER", route: routeGroup(url), status: String(status) },
+    seconds,
+  );
 
 export interface ScrapeSources {
   db: Db;

@@ -16,7 +16,9 @@ export const alertRouter = createTRPCRouter({
   counts: protectedProcedure.query(({ ctx }) => alertCounts(ctx.db, ctx.caller)),
   markRead: protectedProcedure.mutation(({ ctx }) => markAlertsRead(ctx.db, ctx.caller)),
   subscription: protectedProcedure.query(({ ctx }) => getAlertSubscription(ctx.db, ctx.caller)),
-  subscribe: protectedProcedure.input(setAlertSubscriptionInput).mutation(({ ctx, input }) => setAlertSubscription(ctx.db, ctx.caller, input)),
+  subscribe: protectedProcedure
+    .input(setAlertSubscriptionInput)
+    .mutation(({ ctx, input }) => setAlertSubscription(ctx.db, ctx.caller, input)),
   rules: permissionProcedure("infra.read").query(({ ctx }) => listAlertRules(ctx.db, ctx.caller)),
   updateRule: permissionProcedure("infra.manage")
     .input(updateAlertRuleInput)
