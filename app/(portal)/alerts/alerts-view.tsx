@@ -17,7 +17,7 @@ export function AlertsView() {
   const qc = useQueryClient();
   const caller = useCaller();
   const [state, setState] = useState<StateFilter>("open");
-  const list = useQuery(trpc.alert.list.queryOptions({ state, pageSize: 100 }));
+  const list = useQuery({ ...trpc.alert.list.queryOptions({ state, pageSize: 100 }), refetchInterval: 15_000 });
   const markRead = useMutation(
     trpc.alert.markRead.mutationOptions({ onSuccess: () => void qc.invalidateQueries({ queryKey: trpc.alert.counts.queryKey() }) }),
   );
