@@ -6,12 +6,13 @@ import { DataDirLockedError } from "./db/lock";
 import { demoLogins, needsSeed, seed } from "./db/seed";
 import { ensureAuthSecret } from "./server/auth/auth-secret";
 import { stampClientIp, trustedProxies } from "./server/auth/client-ip";
-import { closeAllConsoles } from "./server/console/registry";
+import { closeAllConsoles, openConsoles } from "./server/console/registry";
 import { createConsoleProxy } from "./server/console/proxy";
 import { env } from "./server/env";
 import { startOrchestrator } from "./server/orchestrator";
 import { serviceJobs, serviceSchedules } from "./server/services/background";
 import { upgradeRouter } from "./server/upgrade";
+import { instrumentRequests } from "./server/telemetry/http";
 
 /**
  * The Stratus server: migrates and (on first start) seeds the database, then serves Next.js.
@@ -48,10 +49,14 @@ async function main() {
   const upgradeHandler = app.getUpgradeHandler();
 
   const proxies = trustedProxies(e.STRATUS_TRUSTED_PROXIES);
+  const serve = instrumentRequests(
+    { db: handle.db, dbKind: handle.kind, dbPoolMax: handle.kind === "pglite" ? 1 : 10, consoleSessions: () => openConsoles().length },
+    (req, res) => void requestHandler(req, res),
+  );
   const server = createServer((req, res) => {
     // The login throttle keys on this; overwrite whatever the client sent.
     stampClientIp(req, proxies);
-    void requestHandler(req, res);
+    serve(req, res);
   });
   const consoles = createConsoleProxy({ db: handle.db });
   // Route handlers cannot take upgrades: consoles are handled here, hot reload (dev) by Next, the rest 404.

@@ -126,6 +126,26 @@ const envSchema = z.object({
   STRATUS_API_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** How often (minutes) usage facts are aggregated into hourly usage records (a usage.aggregate job). */
   STRATUS_USAGE_AGGREGATE_MINUTES: z.coerce.number().min(0.01).default(60),
+  /** Log level of the JSON logs (pino); "silent" turns them off. Default: info (warn under tests). */
+  STRATUS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
+  /** 1: readable coloured logs (the default in development); 0: one JSON object a line (the default otherwise). */
+  STRATUS_LOG_PRETTY: z.enum(["0", "1"]).optional(),
+  /** Bearer token that `/metrics` (Prometheus) requires; unset: `/metrics` is off (404). */
+  STRATUS_METRICS_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
+  /** How often (ms) alert rules are evaluated and pending alert e-mails sent. */
+  STRATUS_ALERT_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  /** SMTP server for alert e-mails; unset: no e-mail is sent (alerts stay in the portal). */
+  STRATUS_SMTP_HOST: z.string().min(1).optional(),
+  STRATUS_SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(587),
+  /** 1: TLS from the first byte (port 465); 0: plain, upgraded with STARTTLS when the server offers it. */
+  STRATUS_SMTP_SECURE: z.enum(["0", "1"]).default("0"),
+  /** 1: refuse to send unless STARTTLS succeeds (recommended when the server is not on this machine). */
+  STRATUS_SMTP_REQUIRE_TLS: z.enum(["0", "1"]).default("0"),
+  STRATUS_SMTP_USER: z.string().optional(),
+  STRATUS_SMTP_PASSWORD: z.string().optional(),
+  STRATUS_SMTP_FROM: z.string().default("Stratus <stratus@localhost>"),
+  /** The portal's address, for links in alert e-mails (default: NEXTAUTH_URL, else none). */
+  STRATUS_PUBLIC_URL: z.string().url().optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

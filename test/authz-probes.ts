@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db";
 import {
+  alerts,
   clusters,
   diskOfferings,
   hosts,
@@ -100,6 +101,13 @@ const inputs: Record<string, Probe> = {
   "tariff.set": (v) => ({ priceListId: v.ids.priceList, usageType: 1, basis: "hour", unitPrice: "9" }),
   "pricing.quote": (v) => ({ offeringId: v.ids.computeOffering, rootDiskGib: 10 }),
   "pricing.costRevenue": (v) => ({ domainId: v.domainId }),
+  "alert.list": () => ({ state: "all" }),
+  "alert.counts": () => undefined,
+  "alert.markRead": () => undefined,
+  "alert.subscription": () => undefined,
+  "alert.subscribe": () => ({ email: true, minSeverity: "warning" }),
+  "alert.rules": () => undefined,
+  "alert.updateRule": () => ({ rule: "capacity.cpu", enabled: false }),
   "simulator.get": () => undefined,
   "simulator.setLatency": () => ({ operation: "start", ms: 5 }),
   "simulator.addFault": () => ({ operation: "start", probability: 1, transient: false, message: "intruder" }),
@@ -328,6 +336,13 @@ const targeted = Object.keys(inputs).filter(
       "simulator.addFault",
       "simulator.reset",
       "capacity.summary",
+      "alert.list",
+      "alert.counts",
+      "alert.markRead",
+      "alert.subscription",
+      "alert.subscribe",
+      "alert.rules",
+      "alert.updateRule",
       "template.registerFromUrl",
       "template.startUpload",
       "priceList.list",
@@ -343,6 +358,13 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "event.list": "event.read",
   "usage.records": "usage.read",
   "usage.summary": "usage.read",
+  "alert.list": null,
+  "alert.counts": null,
+  "alert.markRead": null,
+  "alert.subscription": null,
+  "alert.subscribe": null,
+  "alert.rules": "infra.read",
+  "alert.updateRule": "infra.manage",
   "computeOffering.get": "offering.read",
   "diskOffering.get": "offering.read",
   "computeOffering.list": "offering.read",
@@ -620,6 +642,22 @@ export const authzProbes = {
       ids.snapshotPolicy,
       ids.vmSnapshot,
     ] as string[];
+    // An alert about the victim's VMs (a host failure), which only its account and resellers above may see.
+    const [alert] = await db
+      .insert(alerts)
+      .values({
+        rule: "vm.host_failure",
+        subjectType: "account",
+        subjectKey: `00000000-0000-4000-8000-00000000a1e7:${t.tenantAccount.id}`,
+        subjectName: "acme-secret-vm",
+        severity: "critical",
+        title: "1 VM stopped by a host failure (acme-secret-alert)",
+        description: "The host running acme-secret-vm went down",
+        accountId: t.tenantAccount.id,
+        domainPath: t.domains.acme.path,
+      })
+      .returning();
+    secretIds.push(alert!.id);
     return {
       domainId: t.domains.acme.id,
       subDomainId: t.domains.teamA.id,
@@ -642,6 +680,7 @@ export const authzProbes = {
         "acme-secret-snapshot",
         "acme-secret-vm-snapshot",
         "acme-secret-key",
+        "acme-secret-alert",
         "192.0.2.1",
         "198.51.100.10",
       ],

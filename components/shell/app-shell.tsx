@@ -5,6 +5,7 @@ import { signOut } from "next-auth/react";
 import { useState } from "react";
 import { Toaster } from "@/components/resource/toast";
 import { cn } from "@/components/ui/cn";
+import { AlertBell } from "./alert-bell";
 import { CallerProvider, type SessionCaller } from "./caller-context";
 import { visibleNavigation } from "./nav";
 
@@ -67,6 +68,7 @@ export function AppShell({ caller, children }: { caller: SessionCaller; children
               ☰
             </button>
             <div className="ml-auto flex items-center gap-3 text-sm">
+              <AlertBell />
               <span className="hidden text-slate-600 sm:inline">
                 {caller.accountName} · {roleLabel[caller.accountType]}
               </span>

@@ -22,6 +22,7 @@ export const navigation: NavSection[] = [
       { href: "/security-groups", label: "Security groups" },
       { href: "/templates", label: "Templates" },
       { href: "/isos", label: "ISOs" },
+      { href: "/alerts", label: "Alerts" },
       { href: "/events", label: "Events", permission: "event.read" },
       { href: "/usage", label: "Usage", permission: "usage.read" },
     ],

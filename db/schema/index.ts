@@ -21,3 +21,4 @@ export * from "./security-groups";
 export * from "./billing";
 export * from "./pricing";
 export * from "./api-keys";
+export * from "./alerts";

@@ -20,6 +20,8 @@ export const jobs = pgTable(
     accountId: uuid("account_id"),
     domainPath: text("domain_path"),
     userId: uuid("user_id"),
+    /** The HTTP request that queued the job (x-request-id), so its log lines join the request's. */
+    requestId: text("request_id"),
     input: jsonb("input").notNull().default({}),
     result: jsonb("result"),
     error: text("error"),

@@ -24,11 +24,15 @@ let h: DbHandle;
 let victim: Victim;
 let attackers: Record<string, Caller>;
 
-/** Every table but the audit log and the login throttle (the attacker's own failed attempts), as text: any cross-scope change shows up as a difference. */
+/**
+ * Every table but the audit log, the login throttle (the attacker's own failed attempts) and alert
+ * subscriptions (a user's own preferences, keyed by the caller's user id: no input names another's),
+ * as text: any cross-scope change shows up as a difference.
+ */
 async function snapshot(db: Db): Promise<string> {
   const tables = await db.execute<{ tablename: string }>(
     // api_rate_windows: the attacker's own request counters, like the login throttle.
-    sql`select tablename from pg_tables where schemaname = 'public' and tablename not in ('events', 'login_throttle', 'api_rate_windows') order by tablename`,
+    sql`select tablename from pg_tables where schemaname = 'public' and tablename not in ('events', 'login_throttle', 'api_rate_windows', 'alert_subscriptions') order by tablename`,
   );
   const names = rowsOf<{ tablename: string }>(tables).map((r) => r.tablename);
   const parts: string[] = [];

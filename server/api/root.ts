@@ -21,6 +21,7 @@ import { networkRouter, networkRuleRouter, nicRouter, publicIpRangeRouter, publi
 import { usageRouter } from "./routers/usage";
 import { priceListRouter, pricingRouter, tariffRouter } from "./routers/pricing";
 import { apiKeyRouter } from "./routers/api-key";
+import { alertRouter } from "./routers/alert";
 import { securityGroupRouter, sharedNetworkRouter } from "./routers/security-group";
 
 export const appRouter = createTRPCRouter({
@@ -55,6 +56,7 @@ export const appRouter = createTRPCRouter({
   tariff: tariffRouter,
   pricing: pricingRouter,
   apiKey: apiKeyRouter,
+  alert: alertRouter,
 });
 
 export type AppRouter = typeof appRouter;

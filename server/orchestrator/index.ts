@@ -12,6 +12,8 @@ import { reconcileAll } from "./sync/reconciler";
 import { startMetrics } from "./metrics/collector";
 import { processSingleton } from "@/lib/process-singleton";
 import { env } from "@/server/env";
+import { logger } from "@/server/log";
+import { observeReconcileCycle } from "@/server/telemetry/metrics";
 
 /** A periodic task the orchestrator runs for others (the services' expunge sweep). */
 export interface Schedule {
@@ -73,8 +75,10 @@ export function startOrchestrator(handle: DbHandle, opts: OrchestratorOptions = 
       setInterval(() => {
         if (reconciling) return;
         reconciling = true;
+        const t0 = performance.now();
         void reconcileAll(handle.db, { reportedUnknown })
-          .catch((e: unknown) => console.error("[reconciler] cycle failed", e))
+          .then(() => observeReconcileCycle((performance.now() - t0) / 1000))
+          .catch((e: unknown) => logger().error({ err: e }, "[reconciler] cycle failed"))
           .finally(() => (reconciling = false));
       }, opts.reconcileIntervalMs ?? env().STRATUS_RECONCILE_INTERVAL_MS),
     );
@@ -86,13 +90,13 @@ export function startOrchestrator(handle: DbHandle, opts: OrchestratorOptions = 
           running = true;
           void s
             .run(handle.db)
-            .catch((e: unknown) => console.error(`[${s.name}] failed`, e))
+            .catch((e: unknown) => logger().error({ err: e, schedule: s.name }, `[${s.name}] failed`))
             .finally(() => (running = false));
         }, s.everyMs),
       );
     }
   }
-  console.log(`[orchestrator] started as ${owner}`);
+  logger().info({ owner }, `[orchestrator] started as ${owner}`);
   return {
     owner,
     async stop() {

@@ -17,6 +17,8 @@ import { volumeFromSnapshotJob } from "./snapshots/volume-from";
 import { sweepAbandonedUploads } from "./template-images/upload";
 import { enqueueUsageAggregation, usageAggregateJob } from "@/server/usage/job";
 import { env } from "@/server/env";
+import { evaluateAlerts } from "@/server/alerts/evaluate";
+import { sendPendingAlertEmails } from "@/server/alerts/email";
 
 /**
  * What the services run in the background, handed to the orchestrator by whoever starts it
@@ -48,5 +50,14 @@ export const serviceSchedules: readonly Schedule[] = [
     name: "usage-aggregate",
     everyMs: env().STRATUS_USAGE_AGGREGATE_MINUTES * 60_000,
     run: async (db) => void (await enqueueUsageAggregation(db)),
+  },
+  // Alerts: evaluate the rules, then send the e-mails the changes queued (outside the transaction).
+  {
+    name: "alerts",
+    everyMs: env().STRATUS_ALERT_INTERVAL_MS,
+    run: async (db) => {
+      await evaluateAlerts(db);
+      await sendPendingAlertEmails(db);
+    },
   },
 ];

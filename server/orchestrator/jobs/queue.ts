@@ -3,6 +3,7 @@ import type { DbOrTx } from "@/db";
 import { jobs } from "@/db/schema";
 import { isUniqueViolation, ServiceError } from "@/server/core/errors";
 import { processSingleton } from "@/lib/process-singleton";
+import { currentRequestId } from "@/server/telemetry/context";
 import type { JobInput, JobType } from "./registry";
 
 export type Job = typeof jobs.$inferSelect;
@@ -33,6 +34,7 @@ const jobRow = (job: JobTarget & { type: string; input?: unknown }) => ({
   accountId: job.accountId ?? null,
   domainPath: job.domainPath ?? null,
   userId: job.userId ?? null,
+  requestId: currentRequestId() ?? null,
   input: job.input ?? {},
 });
 

@@ -4,6 +4,10 @@ import { jobs } from "@/db/schema";
 import { isRetryableConflict } from "@/server/core/errors";
 import { retryOnDeadlock } from "@/server/core/retry";
 import { isJobWaiting, isTransient } from "./errors";
+import { logger } from "@/server/log";
+import { runWithRequest } from "@/server/telemetry/context";
+import { observeJob } from "@/server/telemetry/metrics";
+import { workerBusy, workerStarted, workerStopped, workerTick } from "@/server/telemetry/health";
 import { jobDefinition, parseJobInput, registeredJobTypes, type JobContext } from "./registry";
 import { claimJob, completeJob, deferJob, failJob, type Job, markStepDone, onLocalWake, renewLease, retryJob, setProgress } from "./queue";
 
@@ -37,7 +41,7 @@ export function startWorkers(opts: WorkerOptions) {
   const { db, owner } = opts;
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
   const pollMs = opts.pollMs ?? 1000;
-  const log = opts.log ?? ((m: string, e?: unknown) => (e ? console.error(`[jobs] ${m}`, e) : console.log(`[jobs] ${m}`)));
+  const log = opts.log ?? ((m: string, e?: unknown) => (e ? logger().error({ err: e }, `[jobs] ${m}`) : logger().info(`[jobs] ${m}`)));
   let stopping = false;
   let wakers: (() => void)[] = [];
   const wakeAll = () => {
@@ -71,6 +75,7 @@ export function startWorkers(opts: WorkerOptions) {
 
   async function loop() {
     while (!stopping) {
+      workerTick();
       let job: Job | null = null;
       try {
         job = await claimJob(db, owner, leaseMs, registeredJobTypes());
@@ -81,16 +86,23 @@ export function startWorkers(opts: WorkerOptions) {
         await sleep(pollMs);
         continue;
       }
-      await runJob(db, job, owner, leaseMs, log);
+      const claimed = job;
+      workerBusy(1);
+      // The job's log lines carry the request id of the request that queued it.
+      await runWithRequest({ requestId: claimed.requestId ?? `job:${claimed.id}` }, () => runJob(db, claimed, owner, leaseMs, log)).finally(
+        () => workerBusy(-1),
+      );
     }
   }
 
+  workerStarted();
   const loops = Array.from({ length: opts.concurrency ?? 4 }, () => loop());
   return {
     owner,
     wake: wakeAll,
     async stop() {
       stopping = true;
+      workerStopped();
       offLocal();
       wakeAll();
       await Promise.allSettled(loops);
@@ -108,6 +120,8 @@ export async function runJob(db: Db, job: Job, owner: string, leaseMs: number, l
   }
   const steps = new Set(job.steps);
   let finished = false;
+  const started = performance.now();
+  let outcome: "succeeded" | "failed" | "retried" | "deferred" = "succeeded";
   const heartbeat = setInterval(
     () => {
       void renewLease(db, job.id, owner, leaseMs).then(
@@ -159,13 +173,16 @@ export async function runJob(db: Db, job: Job, owner: string, leaseMs: number, l
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     if (isJobWaiting(err)) {
+      outcome = "deferred";
       await deferJob(db, job.id, owner, err.delayMs).catch((x) => log("defer failed", x));
     } else if ((isTransient(err) || isRetryableConflict(err)) && job.attempts < job.maxAttempts) {
       // A deadlock or serialization victim that outlived the transaction's own retries is retried as
       // a whole job: nothing of the aborted transaction was committed.
+      outcome = "retried";
       log(`job ${job.type} ${job.id} attempt ${job.attempts} failed (will retry): ${err.message}`);
       await retryJob(db, job.id, owner, err.message, job.attempts).catch((x) => log("retry failed", x));
     } else {
+      outcome = "failed";
       log(`job ${job.type} ${job.id} failed: ${err.message}`);
       await retryOnDeadlock(() =>
         db.transaction(async (tx) => {
@@ -178,6 +195,7 @@ export async function runJob(db: Db, job: Job, owner: string, leaseMs: number, l
     }
   } finally {
     clearInterval(heartbeat);
+    observeJob(job.type, outcome, (performance.now() - started) / 1000);
   }
 }
 

@@ -1,4 +1,5 @@
 import { and, eq, inArray, lt, notExists, sql } from "drizzle-orm";
+import { observeReconcileBatch } from "@/server/telemetry/metrics";
 import type { Db, Tx } from "@/db";
 import { hosts, instances, jobs } from "@/db/schema";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
@@ -236,6 +237,7 @@ export async function reconcileAll(db: Db, opts: ReconcileOptions & { parallel?:
   const parallel = opts.parallel ?? 8;
   for (let i = 0; i < all.length; i += parallel) {
     const batch = all.slice(i, i + parallel);
+    const t0 = performance.now();
     reports.push(
       ...(await Promise.all(
         batch.map((h) =>
@@ -246,6 +248,7 @@ export async function reconcileAll(db: Db, opts: ReconcileOptions & { parallel?:
         ),
       )),
     );
+    observeReconcileBatch(batch.length, (performance.now() - t0) / 1000);
   }
   // Networks after VMs: leases follow the VMs' states just synced.
   await reconcileNetworks(db).catch((e: unknown) => console.error("[reconciler] networks failed", e));

@@ -1,0 +1,3 @@
+import type { alerts } from "@/db/schema";
+
+export type Alert = typeof alerts.$inferSelect;
