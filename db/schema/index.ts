@@ -19,3 +19,5 @@ export * from "./networks";
 export * from "./network-rules";
 export * from "./security-groups";
 export * from "./billing";
+export * from "./balance";
+export * from "./webhooks";

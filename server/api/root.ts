@@ -18,6 +18,8 @@ import { metricsRouter } from "./routers/metrics";
 import { templateRouter } from "./routers/template";
 import { consoleRouter } from "./routers/console";
 import { networkRouter, networkRuleRouter, nicRouter, publicIpRangeRouter, publicIpRouter, zoneNetworkRouter } from "./routers/network";
+import { billingRouter } from "./routers/billing";
+import { webhookRouter } from "./routers/webhook";
 import { usageRouter } from "./routers/usage";
 import { securityGroupRouter, sharedNetworkRouter } from "./routers/security-group";
 
@@ -49,6 +51,8 @@ export const appRouter = createTRPCRouter({
   networkRule: networkRuleRouter,
   publicIpRange: publicIpRangeRouter,
   usage: usageRouter,
+  billing: billingRouter,
+  webhook: webhookRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -18,6 +18,9 @@ export const permissions = [
   "infra.manage",
   "event.read",
   "usage.read",
+  "billing.read",
+  "billing.manage",
+  "webhook.manage",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -33,12 +36,15 @@ const reseller: Permission[] = [
   "offering.manage",
   "event.read",
   "usage.read",
+  "billing.read",
+  "billing.manage",
+  "webhook.manage",
 ];
 
 const byType: Record<AccountType, ReadonlySet<Permission>> = {
   root_admin: new Set(permissions),
   domain_admin: new Set(reseller),
-  user: new Set<Permission>(["limit.read", "offering.read", "event.read", "usage.read"]),
+  user: new Set<Permission>(["limit.read", "offering.read", "event.read", "usage.read", "billing.read", "webhook.manage"]),
 };
 
 export function can(type: AccountType, permission: Permission): boolean {

@@ -17,6 +17,8 @@ import { volumeFromSnapshotJob } from "./snapshots/volume-from";
 import { sweepAbandonedUploads } from "./template-images/upload";
 import { enqueueUsageAggregation, usageAggregateJob } from "@/server/usage/job";
 import { env } from "@/server/env";
+import { balanceStopJob, evaluateBalances } from "@/server/billing/low-balance";
+import { webhookDeliverJob } from "@/server/webhooks/deliver";
 
 /**
  * What the services run in the background, handed to the orchestrator by whoever starts it
@@ -35,6 +37,8 @@ export const serviceJobs: readonly JobDefinition[] = [
   volumeFromSnapshotJob,
   templateFromSourceJob,
   usageAggregateJob,
+  balanceStopJob,
+  webhookDeliverJob,
 ];
 
 export const serviceSchedules: readonly Schedule[] = [
@@ -48,5 +52,11 @@ export const serviceSchedules: readonly Schedule[] = [
     name: "usage-aggregate",
     everyMs: env().STRATUS_USAGE_AGGREGATE_MINUTES * 60_000,
     run: async (db) => void (await enqueueUsageAggregation(db)),
+  },
+  // Crossings are also evaluated at once when credits or a policy change; this catches new charges.
+  {
+    name: "balance-evaluate",
+    everyMs: env().STRATUS_BALANCE_EVALUATE_MINUTES * 60_000,
+    run: async (db) => void (await evaluateBalances(db)),
   },
 ];
