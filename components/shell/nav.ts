@@ -24,6 +24,7 @@ export const navigation: NavSection[] = [
       { href: "/isos", label: "ISOs" },
       { href: "/events", label: "Events", permission: "event.read" },
       { href: "/usage", label: "Usage", permission: "usage.read" },
+      { href: "/billing", label: "Billing", permission: "billing.read" },
     ],
   },
   {

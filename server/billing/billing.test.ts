@@ -10,6 +10,8 @@ import { api, seedTenancy } from "@/test/fixtures";
 import { deployChoicesByName, testWorkers, waitForJob } from "@/test/orchestrator";
 import { balanceOf, balances } from "./balance";
 import { evaluateAccount, evaluateBalances, standingOf } from "./low-balance";
+import { statementCsv } from "@/server/api/statement-export";
+import { statementCsvColumns } from "@/lib/validation/billing";
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from "@/server/webhooks/sign";
 
 /**
@@ -158,6 +160,12 @@ describe(`credits and balances (${testDbKind()})`, () => {
     );
     const v = ((sum as { rows?: { v: string }[] }).rows ?? (sum as { v: string }[]))[0]!.v;
     expect(v).toBe(eur.closing);
+    // The CSV: stable header, exact amounts, charges negative, and its lines sum to the closing balance.
+    const csv = statementCsv(s).trim().split("\r\n");
+    expect(csv[0]).toBe(statementCsvColumns.join(","));
+    const eurLines = csv.slice(1).filter((l) => l.split(",")[11] === "EUR" && !/,(credit|adjustment),/.test(l));
+    expect(eurLines.map((l) => l.split(",")[4])).toEqual(["opening_balance", "charge", "charge", "closing_balance"]);
+    expect(eurLines[1]!.split(",").slice(6, 13)).toEqual(["1", "RUNNING_VM", "2", "hours", "", "EUR", "-3.500000001"]);
     // Another tenant's statement is NOT_FOUND.
     await expect(api(h.db, t.callers.tenant).billing.statement({ accountId: acc })).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
