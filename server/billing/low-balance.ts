@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, DbOrTx, Tx } from "@/db";
 import { rowsOf } from "@/db/rows";
@@ -136,26 +136,30 @@ async function announce(tx: Tx, s: Standing, type: string, level: "info" | "warn
   await queueWebhook(tx, { domainId: s.domainId, accountId: s.accountId, event: type, payload: payloadOf(s) });
 }
 
-/** Queues (or moves) the account's billing.balance-stop job to run at `due`. */
+/**
+ * Queues the account's billing.balance-stop job to run at `due`, or moves the one already queued
+ * (checked first: a unique violation would abort the caller's transaction). One still running
+ * re-reads the standing when it is done, so it needs no second.
+ */
 async function scheduleStop(tx: Tx, stateId: string, s: Standing, due: Date) {
-  try {
-    const job = await enqueueJob(tx, {
-      type: "billing.balance-stop",
-      resourceType: "account_balance",
-      resourceId: stateId,
-      accountId: s.accountId,
-      domainPath: s.domainPath,
-      input: { accountId: s.accountId },
-      maxAttempts: 5,
-    });
-    await tx.update(jobs).set({ runAfter: due }).where(eq(jobs.id, job.id));
-  } catch (e) {
-    if (!(e instanceof ServiceError && e.code === "CONFLICT")) throw e;
-    await tx
-      .update(jobs)
-      .set({ runAfter: due })
-      .where(and(eq(jobs.resourceId, stateId), eq(jobs.status, "queued")));
+  const [active] = await tx
+    .select({ id: jobs.id, status: jobs.status })
+    .from(jobs)
+    .where(and(eq(jobs.resourceId, stateId), inArray(jobs.status, ["queued", "running"])));
+  if (active) {
+    if (active.status === "queued") await tx.update(jobs).set({ runAfter: due }).where(eq(jobs.id, active.id));
+    return;
   }
+  const job = await enqueueJob(tx, {
+    type: "billing.balance-stop",
+    resourceType: "account_balance",
+    resourceId: stateId,
+    accountId: s.accountId,
+    domainPath: s.domainPath,
+    input: { accountId: s.accountId },
+    maxAttempts: 5,
+  });
+  await tx.update(jobs).set({ runAfter: due }).where(eq(jobs.id, job.id));
 }
 
 /**
