@@ -146,6 +146,18 @@ const envSchema = z.object({
   STRATUS_SMTP_FROM: z.string().default("Stratus <stratus@localhost>"),
   /** The portal's address, for links in alert e-mails (default: NEXTAUTH_URL, else none). */
   STRATUS_PUBLIC_URL: z.string().url().optional(),
+  /** How often (minutes) every account's balance is checked against its domain's low-balance policy. */
+  STRATUS_BALANCE_EVALUATE_MINUTES: z.coerce.number().min(0.01).default(15),
+  /**
+   * Webhook URLs: addresses or CIDR ranges (comma-separated) that may be called although private,
+   * loopback or link-local (e.g. an internal receiver, "10.1.2.0/24"). Empty (the default): only
+   * public addresses.
+   */
+  STRATUS_WEBHOOK_ALLOW_CIDRS: z.string().default(""),
+  /** Attempts per webhook delivery, the first retry's delay (ms; doubled each time, at most 6 h), and the request timeout (ms). */
+  STRATUS_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  STRATUS_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(30_000),
+  STRATUS_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

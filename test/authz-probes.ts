@@ -17,6 +17,10 @@ import {
   templates,
   users,
   zoneVlanRanges,
+  balancePolicies,
+  credits,
+  webhookDeliveries,
+  webhookSubscriptions,
 } from "@/db/schema";
 import { createComputeOffering } from "@/server/services/offerings/compute";
 import { createDiskOffering } from "@/server/services/offerings/disk";
@@ -108,6 +112,19 @@ const inputs: Record<string, Probe> = {
   "alert.subscribe": () => ({ email: true, minSeverity: "warning" }),
   "alert.rules": () => undefined,
   "alert.updateRule": () => ({ rule: "capacity.cpu", enabled: false }),
+  "billing.overview": (v) => ({ accountId: v.accountId }),
+  "billing.credits": (v) => ({ accountId: v.accountId }),
+  "billing.statement": (v) => ({ accountId: v.accountId, month: "2026-11" }),
+  "billing.statementMonths": (v) => ({ accountId: v.accountId }),
+  "billing.addCredit": (v) => ({ accountId: v.accountId, kind: "credit", currency: "EUR", amount: "5", reason: "intruder" }),
+  "billing.policy": (v) => ({ domainId: v.subDomainId }),
+  "billing.setPolicy": (v) => ({ domainId: v.subDomainId, currency: "EUR", notifyBelow: "1" }),
+  "billing.removePolicy": (v) => ({ domainId: v.subDomainId }),
+  "webhook.list": () => undefined,
+  "webhook.create": (v) => ({ accountId: v.accountId, name: "intruder", url: "https://203.0.113.9/x", eventTypes: ["*"] }),
+  "webhook.setEnabled": (v) => ({ id: v.ids.webhook, enabled: false }),
+  "webhook.delete": (v) => ({ id: v.ids.webhook }),
+  "webhook.deliveries": (v) => ({ subscriptionId: v.ids.webhook }),
   "simulator.get": () => undefined,
   "simulator.setLatency": () => ({ operation: "start", ms: 5 }),
   "simulator.addFault": () => ({ operation: "start", probability: 1, transient: false, message: "intruder" }),
@@ -343,6 +360,7 @@ const targeted = Object.keys(inputs).filter(
       "alert.subscribe",
       "alert.rules",
       "alert.updateRule",
+      "webhook.list",
       "template.registerFromUrl",
       "template.startUpload",
       "priceList.list",
@@ -365,6 +383,10 @@ const permissionOf: Record<string, Permission | null | undefined> = {
   "alert.subscribe": null,
   "alert.rules": "infra.read",
   "alert.updateRule": "infra.manage",
+  "billing.overview": "billing.read",
+  "billing.credits": "billing.read",
+  "billing.statement": "billing.read",
+  "billing.statementMonths": "billing.read",
   "computeOffering.get": "offering.read",
   "diskOffering.get": "offering.read",
   "computeOffering.list": "offering.read",
@@ -615,6 +637,40 @@ export const authzProbes = {
         peerSecurityGroupId: ids.securityGroup,
       })
     ).rule.id;
+    // The victim's billing: a credit, a policy on its sub-domain, a webhook with a delivery in its log.
+    await db.insert(credits).values({
+      accountId: t.tenantAccount.id,
+      domainId: t.domains.acme.id,
+      domainPath: t.domains.acme.path,
+      kind: "credit",
+      currency: "EUR",
+      amount: "12.5",
+      reason: "acme-secret-credit",
+    });
+    await db.insert(balancePolicies).values({ domainId: t.domains.teamA.id, currency: "EUR", notifyBelow: "3" });
+    ids.webhook = await one(
+      db
+        .insert(webhookSubscriptions)
+        .values({
+          domainId: t.domains.acme.id,
+          domainPath: t.domains.acme.path,
+          accountId: t.tenantAccount.id,
+          name: "acme-secret-hook",
+          url: "https://203.0.113.9/acme-secret-hook",
+          secret: "whsec_acme-secret",
+          eventTypes: ["*"],
+        })
+        .returning({ id: webhookSubscriptions.id }),
+    );
+    await db.insert(webhookDeliveries).values({
+      subscriptionId: ids.webhook,
+      accountId: t.tenantAccount.id,
+      domainPath: t.domains.acme.path,
+      event: "BILLING.CREDIT",
+      payload: { reason: "acme-secret-credit" },
+      maxAttempts: 1,
+      status: "failed",
+    });
     const secretIds = [
       ids.domain,
       ids.subDomain,
@@ -641,6 +697,7 @@ export const authzProbes = {
       ids.snapshot,
       ids.snapshotPolicy,
       ids.vmSnapshot,
+      ids.webhook,
     ] as string[];
     // An alert about the victim's VMs (a host failure), which only its account and resellers above may see.
     const [alert] = await db
@@ -683,6 +740,9 @@ export const authzProbes = {
         "acme-secret-alert",
         "192.0.2.1",
         "198.51.100.10",
+        "acme-secret-credit",
+        "acme-secret-hook",
+        "whsec_acme-secret",
       ],
     };
   },

@@ -1,4 +1,5 @@
 "use client";
+import { BalanceBanner } from "@/components/billing/balance-banner";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
@@ -84,7 +85,10 @@ export function AppShell({ caller, children }: { caller: SessionCaller; children
               </button>
             </div>
           </header>
-          <main className="mx-auto w-full max-w-7xl min-w-0 flex-1 p-4 sm:p-6">{children}</main>
+          <main className="mx-auto w-full max-w-7xl min-w-0 flex-1 p-4 sm:p-6">
+            <BalanceBanner />
+            {children}
+          </main>
           <Toaster />
         </div>
       </div>

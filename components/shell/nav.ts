@@ -25,6 +25,7 @@ export const navigation: NavSection[] = [
       { href: "/alerts", label: "Alerts" },
       { href: "/events", label: "Events", permission: "event.read" },
       { href: "/usage", label: "Usage", permission: "usage.read" },
+      { href: "/billing", label: "Billing", permission: "billing.read" },
     ],
   },
   {

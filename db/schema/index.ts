@@ -22,3 +22,5 @@ export * from "./billing";
 export * from "./pricing";
 export * from "./api-keys";
 export * from "./alerts";
+export * from "./balance";
+export * from "./webhooks";

@@ -18,6 +18,8 @@ import { metricsRouter } from "./routers/metrics";
 import { templateRouter } from "./routers/template";
 import { consoleRouter } from "./routers/console";
 import { networkRouter, networkRuleRouter, nicRouter, publicIpRangeRouter, publicIpRouter, zoneNetworkRouter } from "./routers/network";
+import { billingRouter } from "./routers/billing";
+import { webhookRouter } from "./routers/webhook";
 import { usageRouter } from "./routers/usage";
 import { priceListRouter, pricingRouter, tariffRouter } from "./routers/pricing";
 import { apiKeyRouter } from "./routers/api-key";
@@ -57,6 +59,8 @@ export const appRouter = createTRPCRouter({
   pricing: pricingRouter,
   apiKey: apiKeyRouter,
   alert: alertRouter,
+  billing: billingRouter,
+  webhook: webhookRouter,
 });
 
 export type AppRouter = typeof appRouter;

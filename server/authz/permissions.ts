@@ -19,6 +19,9 @@ export const permissions = [
   "event.read",
   "usage.read",
   "pricing.manage",
+  "billing.read",
+  "billing.manage",
+  "webhook.manage",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -35,12 +38,15 @@ const reseller: Permission[] = [
   "event.read",
   "usage.read",
   "pricing.manage",
+  "billing.read",
+  "billing.manage",
+  "webhook.manage",
 ];
 
 const byType: Record<AccountType, ReadonlySet<Permission>> = {
   root_admin: new Set(permissions),
   domain_admin: new Set(reseller),
-  user: new Set<Permission>(["limit.read", "offering.read", "event.read", "usage.read"]),
+  user: new Set<Permission>(["limit.read", "offering.read", "event.read", "usage.read", "billing.read", "webhook.manage"]),
 };
 
 export function can(type: AccountType, permission: Permission): boolean {

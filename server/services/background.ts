@@ -19,6 +19,8 @@ import { enqueueUsageAggregation, usageAggregateJob } from "@/server/usage/job";
 import { env } from "@/server/env";
 import { evaluateAlerts } from "@/server/alerts/evaluate";
 import { sendPendingAlertEmails } from "@/server/alerts/email";
+import { balanceStopJob, evaluateBalances } from "@/server/billing/low-balance";
+import { webhookDeliverJob } from "@/server/webhooks/deliver";
 
 /**
  * What the services run in the background, handed to the orchestrator by whoever starts it
@@ -37,6 +39,8 @@ export const serviceJobs: readonly JobDefinition[] = [
   volumeFromSnapshotJob,
   templateFromSourceJob,
   usageAggregateJob,
+  balanceStopJob,
+  webhookDeliverJob,
 ];
 
 export const serviceSchedules: readonly Schedule[] = [
@@ -59,5 +63,11 @@ export const serviceSchedules: readonly Schedule[] = [
       await evaluateAlerts(db);
       await sendPendingAlertEmails(db);
     },
+  },
+  // Crossings are also evaluated at once when credits or a policy change; this catches new charges.
+  {
+    name: "balance-evaluate",
+    everyMs: env().STRATUS_BALANCE_EVALUATE_MINUTES * 60_000,
+    run: async (db) => void (await evaluateBalances(db)),
   },
 ];

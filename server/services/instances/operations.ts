@@ -21,6 +21,7 @@ import { enabledZone, getInstanceInScope, type Instance, ownerOf, usableTemplate
 import { recordVmEvent } from "@/server/core/events";
 import { ensureDefaultNetwork, usableNetwork } from "@/server/services/networks/operations";
 import { allocateNic } from "@/server/services/networks/ipam";
+import { refuseDeployIfLowBalance } from "@/server/billing/low-balance";
 
 const vmDeltas = (vm: { cpuCores: number; memoryMib: number }) => ({ instances: 1, vcpus: vm.cpuCores, memory_mib: vm.memoryMib });
 /** A caller acting through the API, or (null) the system on behalf of `actorUserId` (scheduler, an account's cleanup). */
@@ -76,6 +77,7 @@ function requireOperation(vm: Instance, op: VmOperation) {
  */
 export async function deployInstances(db: Db, caller: Caller, input: DeployInstanceInput) {
   const owner = await ownerOf(db, caller.accountId);
+  await refuseDeployIfLowBalance(db, owner.id);
   const zone = await enabledZone(db, input.zoneId);
   const offering = await usableComputeOffering(db, input.computeOfferingId, owner.domainPath);
   const template = await usableTemplate(db, owner, input.templateId, zone.id);
@@ -270,13 +272,19 @@ async function offeringTags(tx: Tx, offeringId: string): Promise<string[]> {
   return o?.hostTags ?? [];
 }
 
-export async function stopInstance(db: Db, caller: Caller, id: string, force: boolean) {
-  const vm = await getInstanceInScope(db, caller, id);
+/**
+ * Stop a VM. Without a caller (the system: the low-balance policy) the VM row is given and
+ * `reason` says why, in the event.
+ */
+export async function stopInstance(db: Db, caller: Caller | null, id: string, force: boolean, vmRow?: Instance, reason?: string) {
+  const vm = vmRow ?? (await getInstanceInScope(db, caller!, id));
   requireOperation(vm, "stop");
   return mutate(db, async (tx) => {
     const locked = await lockInState(tx, vm);
     const moved = locked.state === "running" ? await moveState(tx, locked, "stopping") : locked;
-    await recordVmEvent(tx, moved, "VM.STOP", `${force ? "Force-stopping" : "Stopping"} ${vm.name}`, { actor: caller });
+    await recordVmEvent(tx, moved, "VM.STOP", `${force ? "Force-stopping" : "Stopping"} ${vm.name}${reason ? `: ${reason}` : ""}`, {
+      actor: caller,
+    });
     return { jobId: (await enqueueJob(tx, { ...jobFor(moved, caller), type: "vm.stop", input: { force, from: vm.state } })).id };
   });
 }

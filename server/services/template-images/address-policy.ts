@@ -40,20 +40,31 @@ const notPublic = (() => {
   return l;
 })();
 
-/** The admin's exceptions, parsed from the setting (cached per value). */
-let cached: { spec: string; list: BlockList | null } | undefined;
-function allowed(): BlockList | null {
-  const spec = env().STRATUS_TEMPLATE_URL_ALLOW_CIDRS;
-  if (cached?.spec !== spec) cached = { spec, list: cidrList(spec, "STRATUS_TEMPLATE_URL_ALLOW_CIDRS") };
-  return cached.list;
+/** The admin's exceptions, parsed from a setting (cached per setting and value). */
+const cached = new Map<string, { spec: string; list: BlockList | null }>();
+function allowed(setting: "STRATUS_TEMPLATE_URL_ALLOW_CIDRS" | "STRATUS_WEBHOOK_ALLOW_CIDRS"): BlockList | null {
+  const spec = env()[setting];
+  let c = cached.get(setting);
+  if (c?.spec !== spec) cached.set(setting, (c = { spec, list: cidrList(spec, setting) }));
+  return c.list;
+}
+
+/**
+ * Why the server may not connect to `ip` for what the setting governs (null when it may): the
+ * one address rule of every URL an admin or tenant gives the server (templates, webhooks).
+ */
+export function addressProblemFor(
+  ip: string,
+  setting: "STRATUS_TEMPLATE_URL_ALLOW_CIDRS" | "STRATUS_WEBHOOK_ALLOW_CIDRS",
+  what: string,
+): string | null {
+  const a = plainIp(ip);
+  if (!isIP(a)) return `${ip} is not an IP address`;
+  const allow = allowed(setting);
+  if (allow && inList(allow, a)) return null;
+  if (inList(notPublic, a)) return `${a} is a private, loopback, link-local or reserved address, which ${what} may not reach`;
+  return null;
 }
 
 /** Why the server may not connect to `ip` for a template download (null when it may). */
-export function addressProblem(ip: string): string | null {
-  const a = plainIp(ip);
-  if (!isIP(a)) return `${ip} is not an IP address`;
-  const allow = allowed();
-  if (allow && inList(allow, a)) return null;
-  if (inList(notPublic, a)) return `${a} is a private, loopback, link-local or reserved address, which template URLs may not reach`;
-  return null;
-}
+export const addressProblem = (ip: string) => addressProblemFor(ip, "STRATUS_TEMPLATE_URL_ALLOW_CIDRS", "template URLs");

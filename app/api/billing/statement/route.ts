@@ -1,0 +1,3 @@
+import { handleStatementExport } from "@/server/api/statement-export";
+
+export const GET = (req: Request) => handleStatementExport(req);

@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import { formatMoney, roundDecimal } from "./money";
+
+describe("exact money display", () => {
+  it("rounds half away from zero without floats", () => {
+    expect(roundDecimal("12.345")).toBe("12.35");
+    expect(roundDecimal("12.344999999")).toBe("12.34");
+    expect(roundDecimal("-12.345")).toBe("-12.35");
+    expect(roundDecimal("-0.004")).toBe("0.00");
+    expect(roundDecimal("0.1")).toBe("0.10");
+    expect(roundDecimal("9999999999999999999.995")).toBe("10000000000000000000.00");
+    expect(roundDecimal("3")).toBe("3.00");
+  });
+  it("groups thousands", () => {
+    expect(formatMoney("1234567.891", "EUR")).toBe("1,234,567.89 EUR");
+    expect(formatMoney("-0.5", "USD")).toBe("−0.50 USD");
+  });
+});
