@@ -19,3 +19,4 @@ export * from "./networks";
 export * from "./network-rules";
 export * from "./security-groups";
 export * from "./billing";
+export * from "./nodes";
