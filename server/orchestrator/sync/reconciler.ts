@@ -88,7 +88,7 @@ export async function reconcileHosts(
   // A listing is a snapshot: a VM whose state changed after it was taken (a job finished meanwhile)
   // is judged by the next cycle, not by this stale picture. Taken before every listing of the batch.
   const listedAt = new Date();
-  const listings = await mapLimit(batch, opts.parallel ?? 16, async (host) => {
+  const listings = await mapLimit(batch, opts.parallel ?? 32, async (host) => {
     try {
       const ref: HostRef = hostRefOf(host);
       return { host, listed: await driverFor(ref).list(ref) };
