@@ -67,7 +67,8 @@ function main() {
     if (r.status !== 0) process.exit(r.status ?? 1);
     fs.writeFileSync(stampFile, `${hash}\n`);
   }
-  const child = spawn("npx", ["tsx", "server.ts"], {
+  // tsx itself (not through npx, which does not pass signals on), so a SIGTERM reaches the server.
+  const child = spawn(path.join(root, "node_modules", ".bin", "tsx"), ["server.ts"], {
     cwd: root,
     stdio: "inherit",
     env: { ...process.env, NODE_ENV: "production" },
