@@ -24,3 +24,4 @@ export * from "./api-keys";
 export * from "./alerts";
 export * from "./balance";
 export * from "./webhooks";
+export * from "./nodes";

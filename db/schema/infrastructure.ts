@@ -85,6 +85,8 @@ export const hosts = pgTable(
     memoryUsedMib: bigint("memory_used_mib", { mode: "number" }).notNull().default(0),
     /** Last time the reconciler heard from the host's driver. */
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
+    /** The orchestrator process (orchestrator_nodes.id) that reconciles and samples the host (CloudStack's mgmt_server_id). */
+    managedBy: text("managed_by"),
     /** Facts read from the hypervisor when the host is added (KVM: libvirt's capabilities). */
     cpuModel: text("cpu_model"),
     hypervisorVersion: text("hypervisor_version"),

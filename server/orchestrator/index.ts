@@ -10,6 +10,7 @@ import { JOB_CHANNEL } from "./jobs/queue";
 import { startWorkers } from "./jobs/runner";
 import { reconcileAll } from "./sync/reconciler";
 import { startMetrics } from "./metrics/collector";
+import { joinCluster } from "./cluster/membership";
 import { processSingleton } from "@/lib/process-singleton";
 import { env } from "@/server/env";
 import { logger } from "@/server/log";
@@ -34,6 +35,11 @@ export interface OrchestratorOptions {
   metricsRetentionMs?: number;
   /** Set false to run only job workers (tests that drive the reconciler by hand). */
   background?: boolean;
+  /** This process's id in jobs.locked_by and orchestrator_nodes (default host:pid:random, or STRATUS_WORKER_OWNER). */
+  owner?: string;
+  /** Job and membership lease (default STRATUS_LEASE_MS). */
+  leaseMs?: number;
+  pollMs?: number;
 }
 
 const g = processSingleton("orchestrator.drivers", (): { __stratusSimulator?: SimulatorDriver; __stratusLibvirt?: LibvirtDriver } => ({}));
@@ -53,22 +59,39 @@ export function registerOrchestrator(handle: DbHandle, jobs: readonly JobDefinit
 /**
  * Starts the orchestrator inside this process: job workers, the reconciler loop, metrics and the
  * schedules it is given. Several processes may run it against one PostgreSQL: jobs are claimed
- * with row locks.
+ * with row locks and leases, and the hosts are shared out among the live processes
+ * (cluster/membership.ts): each reconciles and samples its own share, which moves when a process
+ * joins, leaves or dies.
  */
 export function startOrchestrator(handle: DbHandle, opts: OrchestratorOptions = {}) {
   registerOrchestrator(handle, opts.jobs);
-  const owner = `${hostname()}:${process.pid}:${randomBytes(2).toString("hex")}`;
+  const e = env();
+  const owner = opts.owner ?? e.STRATUS_WORKER_OWNER ?? `${hostname()}:${process.pid}:${randomBytes(2).toString("hex")}`;
+  const leaseMs = opts.leaseMs ?? e.STRATUS_LEASE_MS;
   const workers = startWorkers({
     db: handle.db,
     owner,
-    concurrency: opts.concurrency ?? env().STRATUS_JOB_CONCURRENCY,
+    concurrency: opts.concurrency ?? e.STRATUS_JOB_CONCURRENCY,
+    leaseMs,
+    pollMs: opts.pollMs,
     listen: (cb) => handle.listen(JOB_CHANNEL, cb),
   });
   const timers: NodeJS.Timeout[] = [];
   let stopMetrics = () => {};
+  let leaveCluster = async () => {};
   if (opts.background !== false) {
+    const cluster = joinCluster(handle.db, owner, leaseMs, (m, err) =>
+      err ? console.error(`[cluster] ${m}`, err) : console.log(`[cluster] ${m}`),
+    );
+    leaveCluster = cluster.stop;
+    const { share } = cluster;
     // VM and host metrics: one stats call per host per interval, kept for the retention limit.
-    stopMetrics = startMetrics(handle.db, { intervalMs: opts.metricsIntervalMs, retentionMs: opts.metricsRetentionMs });
+    stopMetrics = startMetrics(handle.db, {
+      intervalMs: opts.metricsIntervalMs,
+      retentionMs: opts.metricsRetentionMs,
+      owns: share.owns,
+      leads: share.leads,
+    });
     const reportedUnknown = new Set<string>();
     let reconciling = false;
     timers.push(
@@ -76,7 +99,8 @@ export function startOrchestrator(handle: DbHandle, opts: OrchestratorOptions = 
         if (reconciling) return;
         reconciling = true;
         const t0 = performance.now();
-        void reconcileAll(handle.db, { reportedUnknown })
+        void cluster.ready
+          .then(() => reconcileAll(handle.db, { reportedUnknown, node: owner, owns: share.owns, leads: share.leads() }))
           .then(() => observeReconcileCycle((performance.now() - t0) / 1000))
           .catch((e: unknown) => logger().error({ err: e }, "[reconciler] cycle failed"))
           .finally(() => (reconciling = false));
@@ -103,6 +127,7 @@ export function startOrchestrator(handle: DbHandle, opts: OrchestratorOptions = 
       timers.forEach(clearInterval);
       stopMetrics();
       await workers.stop();
+      await leaveCluster();
     },
   };
 }

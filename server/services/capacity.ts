@@ -1,4 +1,4 @@
-import { asc, eq, sql } from "drizzle-orm";
+import { asc, count, eq, inArray, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { clusters, hosts, instances, pods, zones } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
@@ -30,6 +30,8 @@ export interface ClusterCapacity {
   vms: number;
   cpuMhz: CapacityFigure;
   memoryMib: CapacityFigure;
+  hostCount: number;
+  /** Each host's figures; empty when the cloud has more than HOST_DETAIL_LIMIT hosts (the Hosts page lists them). */
   hosts: HostCapacity[];
 }
 export interface ZoneCapacitySummary {
@@ -55,13 +57,41 @@ const add = (a: CapacityFigure, b: CapacityFigure) => {
   a.physical += b.physical;
 };
 
+/** Up to this many hosts the summary lists every host; beyond, clusters and zones only. */
+export const HOST_DETAIL_LIMIT = 2000;
+
+// A host in maintenance takes no new VMs: what it still runs counts as used, its capacity not.
+const inService = sql`${hosts.state} <> 'maintenance'`;
+const cpuPhysical = sql`${hosts.cpuCores}::bigint * ${hosts.cpuMhz}`;
+
 /**
  * Compute capacity per zone, cluster and host (root admin). `used` is what placed VMs reserve
  * (hosts.cpu_used_mhz, memory_used_mib); `total` is what the planner may reserve: the hardware
- * times the cluster's over-provisioning factor; `physical` is the hardware alone.
+ * times the cluster's over-provisioning factor; `physical` is the hardware alone. Zones and
+ * clusters are summed by the database (one row per cluster, whatever the number of hosts); hosts
+ * are listed one by one only in clouds of up to HOST_DETAIL_LIMIT hosts.
  */
 export async function capacitySummary(db: DbOrTx, caller: Caller): Promise<ZoneCapacitySummary[]> {
   assertInfra(caller, "read");
+  const perCluster = db
+    .select({
+      clusterId: hosts.clusterId,
+      hostCount: sql<number>`count(*)::int`.as("host_count"),
+      cpuUsed: sql<number>`sum(${hosts.cpuUsedMhz})::float8`.as("cpu_used"),
+      memUsed: sql<number>`sum(${hosts.memoryUsedMib})::float8`.as("mem_used"),
+      cpuPhysical: sql<number>`coalesce(sum(${cpuPhysical}) filter (where ${inService}), 0)::float8`.as("cpu_physical"),
+      memPhysical: sql<number>`coalesce(sum(${hosts.memoryMib}) filter (where ${inService}), 0)::float8`.as("mem_physical"),
+    })
+    .from(hosts)
+    .groupBy(hosts.clusterId)
+    .as("per_cluster");
+  const vmsPerCluster = db
+    .select({ clusterId: hosts.clusterId, vms: sql<number>`count(*)::int`.as("vms") })
+    .from(instances)
+    .innerJoin(hosts, eq(hosts.id, instances.hostId))
+    .where(eq(instances.capacityReserved, true))
+    .groupBy(hosts.clusterId)
+    .as("vms_per_cluster");
   const rows = await db
     .select({
       zoneId: zones.id,
@@ -72,25 +102,19 @@ export async function capacitySummary(db: DbOrTx, caller: Caller): Promise<ZoneC
       podName: pods.name,
       cpuOvercommit: clusters.cpuOvercommit,
       memoryOvercommit: clusters.memoryOvercommit,
-      hostId: hosts.id,
-      hostName: hosts.name,
-      hostState: hosts.state,
-      hostStatus: hosts.status,
-      cpuCores: hosts.cpuCores,
-      cpuMhz: hosts.cpuMhz,
-      memoryMib: hosts.memoryMib,
-      cpuUsedMhz: hosts.cpuUsedMhz,
-      memoryUsedMib: hosts.memoryUsedMib,
-      vms: sql<number>`(select count(*)::int from ${instances} where ${instances.hostId} = ${hosts.id} and ${instances.capacityReserved})`.mapWith(
-        Number,
-      ),
+      hostCount: perCluster.hostCount,
+      cpuUsed: perCluster.cpuUsed,
+      memUsed: perCluster.memUsed,
+      cpuPhysical: perCluster.cpuPhysical,
+      memPhysical: perCluster.memPhysical,
+      vms: vmsPerCluster.vms,
     })
     .from(zones)
     .leftJoin(clusters, eq(clusters.zoneId, zones.id))
     .leftJoin(pods, eq(pods.id, clusters.podId))
-    .leftJoin(hosts, eq(hosts.clusterId, clusters.id))
-    .orderBy(asc(zones.name), asc(clusters.name), asc(hosts.name))
-    .limit(20_000);
+    .leftJoin(perCluster, eq(perCluster.clusterId, clusters.id))
+    .leftJoin(vmsPerCluster, eq(vmsPerCluster.clusterId, clusters.id))
+    .orderBy(asc(zones.name), asc(clusters.name));
   const storage = await storageByZone(db);
 
   const out: ZoneCapacitySummary[] = [];
@@ -115,43 +139,58 @@ export async function capacitySummary(db: DbOrTx, caller: Caller): Promise<ZoneC
       out.push(zone);
     }
     if (!r.clusterId) continue;
-    let cluster = clusterById.get(r.clusterId);
-    if (!cluster) {
-      cluster = {
-        id: r.clusterId,
-        name: r.clusterName!,
-        podName: r.podName ?? "",
-        cpuOvercommit: Number(r.cpuOvercommit),
-        memoryOvercommit: Number(r.memoryOvercommit),
-        vms: 0,
-        cpuMhz: zero(),
-        memoryMib: zero(),
-        hosts: [],
-      };
-      clusterById.set(r.clusterId, cluster);
-      zone.clusters.push(cluster);
-    }
-    if (!r.hostId) continue;
-    const cpuPhysical = Number(r.cpuCores) * Number(r.cpuMhz);
-    const memPhysical = Number(r.memoryMib);
-    const host: HostCapacity = {
-      id: r.hostId,
-      name: r.hostName!,
-      state: r.hostState!,
-      status: r.hostStatus!,
-      vms: Number(r.vms),
-      cpuMhz: { used: Number(r.cpuUsedMhz), total: Math.floor(cpuPhysical * cluster.cpuOvercommit), physical: cpuPhysical },
-      memoryMib: { used: Number(r.memoryUsedMib), total: Math.floor(memPhysical * cluster.memoryOvercommit), physical: memPhysical },
+    const cpuOvercommit = Number(r.cpuOvercommit);
+    const memoryOvercommit = Number(r.memoryOvercommit);
+    const cpuPhys = Number(r.cpuPhysical ?? 0);
+    const memPhys = Number(r.memPhysical ?? 0);
+    const cluster: ClusterCapacity = {
+      id: r.clusterId,
+      name: r.clusterName!,
+      podName: r.podName ?? "",
+      cpuOvercommit,
+      memoryOvercommit,
+      vms: Number(r.vms ?? 0),
+      cpuMhz: { used: Number(r.cpuUsed ?? 0), total: Math.floor(cpuPhys * cpuOvercommit), physical: cpuPhys },
+      memoryMib: { used: Number(r.memUsed ?? 0), total: Math.floor(memPhys * memoryOvercommit), physical: memPhys },
+      hostCount: Number(r.hostCount ?? 0),
+      hosts: [],
     };
-    cluster.hosts.push(host);
-    cluster.vms += host.vms;
-    zone.vms += host.vms;
-    // A host in maintenance takes no new VMs: what it still runs counts as used, its capacity not.
-    const counted = (f: CapacityFigure) => (host.state === "maintenance" ? { used: f.used, total: 0, physical: 0 } : f);
-    for (const sum of [cluster, zone]) {
-      add(sum.cpuMhz, counted(host.cpuMhz));
-      add(sum.memoryMib, counted(host.memoryMib));
-    }
+    clusterById.set(r.clusterId, cluster);
+    zone.clusters.push(cluster);
+    zone.vms += cluster.vms;
+    add(zone.cpuMhz, cluster.cpuMhz);
+    add(zone.memoryMib, cluster.memoryMib);
+  }
+
+  // Host by host, in a cloud small enough to show them all.
+  const [{ n } = { n: 0 }] = await db.select({ n: count() }).from(hosts);
+  if (Number(n) > HOST_DETAIL_LIMIT || Number(n) === 0) return out;
+  const vmsPerHost = db
+    .select({ hostId: instances.hostId, vms: sql<number>`count(*)::int`.as("host_vms") })
+    .from(instances)
+    .where(eq(instances.capacityReserved, true))
+    .groupBy(instances.hostId)
+    .as("vms_per_host");
+  const hostRows = await db
+    .select({ host: hosts, vms: vmsPerHost.vms })
+    .from(hosts)
+    .leftJoin(vmsPerHost, eq(vmsPerHost.hostId, hosts.id))
+    .where(inArray(hosts.clusterId, [...clusterById.keys()]))
+    .orderBy(asc(hosts.name));
+  for (const { host: h, vms } of hostRows) {
+    const cluster = clusterById.get(h.clusterId);
+    if (!cluster) continue;
+    const cpuPhys = Number(h.cpuCores) * Number(h.cpuMhz);
+    const memPhys = Number(h.memoryMib);
+    cluster.hosts.push({
+      id: h.id,
+      name: h.name,
+      state: h.state,
+      status: h.status,
+      vms: Number(vms ?? 0),
+      cpuMhz: { used: Number(h.cpuUsedMhz), total: Math.floor(cpuPhys * cluster.cpuOvercommit), physical: cpuPhys },
+      memoryMib: { used: Number(h.memoryUsedMib), total: Math.floor(memPhys * cluster.memoryOvercommit), physical: memPhys },
+    });
   }
   return out;
 }

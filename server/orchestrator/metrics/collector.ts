@@ -15,6 +15,8 @@ export interface MetricsOptions {
   retentionMs?: number;
   /** Hosts sampled at once. */
   parallel?: number;
+  /** Only the hosts this process works (membership.ts); every host when not given. */
+  owns?: (hostId: string) => boolean;
 }
 
 export const metricsDefaults = () => ({
@@ -71,9 +73,10 @@ export async function collectHost(db: Db, host: typeof hosts.$inferSelect, at = 
   return rows.length;
 }
 
-/** One collection over every host that is up; a host that fails is skipped (the reconciler reports it). */
-export async function collectAll(db: Db, opts: Pick<MetricsOptions, "parallel"> = {}) {
-  const all = await db.select().from(hosts).where(eq(hosts.status, "up"));
+/** One collection over every host that is up (that this process owns); a host that fails is skipped (the reconciler reports it). */
+export async function collectAll(db: Db, opts: Pick<MetricsOptions, "parallel" | "owns"> = {}) {
+  const up = await db.select().from(hosts).where(eq(hosts.status, "up"));
+  const all = opts.owns ? up.filter((h) => opts.owns!(h.id)) : up;
   const parallel = opts.parallel ?? 8;
   const at = new Date();
   let samples = 0;
@@ -102,7 +105,7 @@ export async function pruneMetrics(db: Db, retentionMs: number) {
 /** How often the metrics cycle measures the pools' real bytes (storage_pools.actual_bytes). */
 export const POOL_USAGE_EVERY_MS = 5 * 60_000;
 
-export function startMetrics(db: Db, opts: MetricsOptions = {}) {
+export function startMetrics(db: Db, opts: MetricsOptions & { leads?: () => boolean } = {}) {
   const d = metricsDefaults();
   const intervalMs = opts.intervalMs ?? d.intervalMs;
   const retentionMs = opts.retentionMs ?? d.retentionMs;
@@ -114,6 +117,8 @@ export function startMetrics(db: Db, opts: MetricsOptions = {}) {
     busy = true;
     void (async () => {
       await collectAll(db, opts);
+      // Cluster-wide chores (pools, pruning): by the leading process only.
+      if (opts.leads && !opts.leads()) return;
       // The pools' bytes on disk: a call per volume on libvirt, so less often than the VM samples.
       if (Date.now() - lastPools >= POOL_USAGE_EVERY_MS) {
         lastPools = Date.now();

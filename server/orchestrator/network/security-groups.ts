@@ -49,9 +49,9 @@ export async function applySecurityGroupsFor(db: Db, instanceIds: string[], host
 /**
  * The security-group half of the reconciler: every running VM with a NIC in a group is checked
  * against the spec built now; a difference (a flushed table, a member that came or went while the
- * apply failed) is applied again with an event.
+ * apply failed) is applied again with an event. `owns`: only VMs on the hosts this process works.
  */
-export async function reconcileSecurityGroups(db: Db) {
+export async function reconcileSecurityGroups(db: Db, owns?: (hostId: string) => boolean) {
   const rows = await db
     .select({ vm: instances, host: hosts })
     .from(instances)
@@ -71,6 +71,7 @@ export async function reconcileSecurityGroups(db: Db) {
     );
   const repairs: { instanceId: string; differences: string[] }[] = [];
   for (const { vm, host: h } of rows) {
+    if (owns && !owns(h.id)) continue;
     const host = hostRefOf(h);
     const driver = securityGroupDriverOf(host);
     if (!driver) continue;

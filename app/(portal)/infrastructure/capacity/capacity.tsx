@@ -150,8 +150,8 @@ function ZoneCard({ zone }: { zone: Zone }) {
                   {c.name} <span className="font-normal text-slate-600">· {c.podName}</span>
                 </h3>
                 <span className="text-xs text-slate-600">
-                  over-provisioning CPU × {fmt(c.cpuOvercommit, 2)}, memory × {fmt(c.memoryOvercommit, 2)} · {count(c.hosts.length, "host")}{" "}
-                  · {count(c.vms, "VM")}
+                  over-provisioning CPU × {fmt(c.cpuOvercommit, 2)}, memory × {fmt(c.memoryOvercommit, 2)} · {count(c.hostCount, "host")} ·{" "}
+                  {count(c.vms, "VM")}
                 </span>
               </div>
               <div className="grid gap-3 md:grid-cols-2">

@@ -1,4 +1,4 @@
-import { and, eq, gt, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db";
 import {
   hosts,
@@ -216,11 +216,40 @@ export class SimulatorDriver implements HypervisorDriver, VolumeCopier, PoolUsag
 
   async list(host: HostRef): Promise<DriverVm[]> {
     await this.enter("list", host);
-    const rows = await this.db
-      .select({ name: simulatorVms.name, state: simulatorVms.state })
-      .from(simulatorVms)
-      .where(eq(simulatorVms.hostId, host.id));
-    return rows.map((r) => ({ name: r.name, state: r.state as DriverVmState }));
+    // Each simulated host answers its own listing, as a libvirt host does. Listings asked in the
+    // same tick (the reconciler asks many hosts at once) are read with one query: the simulated
+    // hypervisors share one table, where real ones would answer in parallel on their own hardware.
+    return new Promise<DriverVm[]>((resolve, reject) => {
+      if (!this.pendingLists) {
+        this.pendingLists = new Map();
+        setImmediate(() => void this.flushLists());
+      }
+      const waiting = this.pendingLists.get(host.id) ?? [];
+      waiting.push({ resolve, reject });
+      this.pendingLists.set(host.id, waiting);
+    });
+  }
+
+  private pendingLists: Map<string, { resolve: (vms: DriverVm[]) => void; reject: (e: unknown) => void }[]> | null = null;
+
+  private async flushLists() {
+    const pending = this.pendingLists!;
+    this.pendingLists = null;
+    try {
+      const rows = await this.db
+        .select({ hostId: simulatorVms.hostId, name: simulatorVms.name, state: simulatorVms.state })
+        .from(simulatorVms)
+        .where(inArray(simulatorVms.hostId, [...pending.keys()]));
+      const byHost = new Map<string, DriverVm[]>();
+      for (const r of rows) {
+        const vms = byHost.get(r.hostId) ?? [];
+        vms.push({ name: r.name, state: r.state as DriverVmState });
+        byHost.set(r.hostId, vms);
+      }
+      for (const [hostId, waiting] of pending) for (const w of waiting) w.resolve(byHost.get(hostId)?.slice() ?? []);
+    } catch (e) {
+      for (const waiting of pending.values()) for (const w of waiting) w.reject(e);
+    }
   }
 
   async stats(host: HostRef): Promise<VmStats[]> {
