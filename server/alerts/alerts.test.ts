@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
-import { alertDeliveries, alerts, hosts, instances, users } from "@/db/schema";
+import { alertDeliveries, alerts, hosts, instances, users, webhookDeliveries } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { deployChoicesByName, testWorkers, waitForJob } from "@/test/orchestrator";
@@ -19,6 +19,8 @@ import { sendPendingAlertEmails } from "./email";
  */
 let h: DbHandle;
 let callers: Awaited<ReturnType<typeof seedTenancy>>["callers"];
+let tenancy: Awaited<ReturnType<typeof seedTenancy>>;
+const hooks: Record<"root" | "tenant" | "globex", string> = { root: "", tenant: "", globex: "" };
 let workers: ReturnType<typeof testWorkers>;
 let smtp: SMTPServer;
 const mail: { to: string[]; data: string }[] = [];
@@ -26,7 +28,8 @@ const savedEnv = { ...process.env };
 
 beforeAll(async () => {
   h = await openTestDb();
-  callers = (await seedTenancy(h.db)).callers;
+  tenancy = await seedTenancy(h.db);
+  callers = tenancy.callers;
   workers = testWorkers(h);
   smtp = new SMTPServer({
     authOptional: true,
@@ -59,6 +62,18 @@ beforeAll(async () => {
   }
   for (const c of [callers.admin, callers.reseller, callers.tenant, callers.globex, callers.reseller2])
     await api(h.db, c).alert.subscribe({ email: true, minSeverity: "warning" });
+  // Webhooks (to a closed local port: what is checked is who gets a delivery, not the request).
+  process.env.STRATUS_WEBHOOK_ALLOW_CIDRS = "127.0.0.1";
+  const hook = (c: Caller, scope: { domainId?: string; accountId?: string }) =>
+    api(h.db, c).webhook.create({
+      ...scope,
+      name: "alerts",
+      url: "http://127.0.0.1:9/hook",
+      eventTypes: ["ALERT.OPENED", "ALERT.RESOLVED"],
+    });
+  hooks.root = (await hook(callers.admin, { domainId: tenancy.domains.root.id })).id;
+  hooks.tenant = (await hook(callers.tenant, { accountId: tenancy.tenantAccount.id })).id;
+  hooks.globex = (await hook(callers.globex, { accountId: callers.globex.accountId })).id;
 });
 afterAll(async () => {
   process.env = savedEnv;
@@ -117,6 +132,18 @@ describe(`alerts (${testDbKind()})`, () => {
     await api(h.db, callers.tenant).alert.markRead();
     expect(await api(h.db, callers.tenant).alert.counts()).toEqual({ open: 1, unread: 0 });
     expect(await api(h.db, callers.globex).alert.counts()).toEqual({ open: 0, unread: 0 });
+
+    // Webhooks: ROOT's subscription hears both openings, the tenant's only its VM alert, globex nothing.
+    const delivered = async (id: string) =>
+      (await h.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.subscriptionId, id)))
+        .map((d) => `${d.event} ${(d.payload as { rule: string }).rule}`)
+        .sort();
+    expect(await delivered(hooks.root)).toEqual(["ALERT.OPENED host.unreachable", "ALERT.OPENED vm.host_failure"]);
+    expect(await delivered(hooks.tenant)).toEqual(["ALERT.OPENED vm.host_failure"]);
+    expect(await delivered(hooks.globex)).toEqual([]);
+    const tenantPayloads = await h.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.subscriptionId, hooks.tenant));
+    expect(JSON.stringify(tenantPayloads)).toContain("alert-vm");
+    expect(JSON.stringify(tenantPayloads)).not.toContain(host!.name);
   });
 
   it("e-mails arrive at the SMTP server, each to those who may see the alert", async () => {

@@ -1,6 +1,7 @@
-import { and, eq, isNotNull, or, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, or, sql } from "drizzle-orm";
 import type { Tx } from "@/db";
 import { accounts, alertDeliveries, alertSubscriptions, domains, users } from "@/db/schema";
+import { queueWebhook } from "@/server/webhooks/queue";
 import { alertEmail } from "./message";
 import type { Alert } from "./types";
 
@@ -12,8 +13,6 @@ export type AlertTransition = "opened" | "escalated" | "resolved";
  * talks to the outside writes an outbox row there and sends it later, outside any transaction.
  *
  * The portal channel needs nothing: the alerts table is what the bell and the Alerts page read.
- * A webhook channel plugs in here (server/webhooks' `queueWebhook(tx, { domainId, accountId?, event:
- * "alert.<transition>", payload })`, in the same transaction), added to `alertChannels` below.
  */
 export interface AlertChannel {
   name: string;
@@ -72,5 +71,38 @@ export const emailChannel: AlertChannel = {
   },
 };
 
+/**
+ * Webhooks: ALERT.OPENED / ALERT.ESCALATED / ALERT.RESOLVED to the subscriptions that hear the
+ * alert's scope (server/webhooks/queue.ts): an account's alert reaches its own subscriptions and
+ * those of its domain and the domains above; an infrastructure alert (no account) only ROOT's.
+ * The payload is what the alert shows its audience, nothing more (a tenant's alert names no host).
+ */
+export const webhookChannel: AlertChannel = {
+  name: "webhook",
+  async notify(tx, alert, transition) {
+    const domainId = alert.domainPath
+      ? alert.domainPath.split("/").filter(Boolean).at(-1)
+      : (await tx.select({ id: domains.id }).from(domains).where(isNull(domains.parentId)))[0]?.id;
+    if (!domainId) return;
+    await queueWebhook(tx, {
+      domainId,
+      accountId: alert.accountId,
+      event: `ALERT.${transition.toUpperCase()}`,
+      payload: {
+        id: alert.id,
+        rule: alert.rule,
+        severity: alert.severity,
+        state: alert.state,
+        title: alert.title,
+        description: alert.description,
+        subjectType: alert.subjectType,
+        subjectName: alert.subjectName,
+        openedAt: alert.openedAt,
+        resolvedAt: alert.resolvedAt,
+      },
+    });
+  },
+};
+
 /** The channels every alert change goes through (the portal is the alerts table itself). */
-export const alertChannels: AlertChannel[] = [emailChannel];
+export const alertChannels: AlertChannel[] = [emailChannel, webhookChannel];
