@@ -4,6 +4,7 @@ import { ServiceError } from "@/server/core/errors";
 import { enqueueJob } from "@/server/orchestrator/jobs/queue";
 import { defineJob } from "@/server/orchestrator/jobs/registry";
 import { rateUsage } from "@/server/billing/rate";
+import { evaluateBalances } from "@/server/billing/low-balance";
 import { aggregateUsage } from "./aggregate";
 
 /** `now`: aggregate the periods complete at this time instead of the clock's (tests, back-fills); `maxHours`: periods per transaction. */
@@ -22,7 +23,8 @@ export const USAGE_AGGREGATION_RESOURCE = "00000000-0000-4000-8000-000000000001"
  * usage.aggregate: folds usage facts into hourly usage records (aggregate.ts). Every chunk commits
  * its records with the watermark, so an attempt that dies is simply run again: what it committed
  * is not redone, and what it did not is done. Then the rating prices what the aggregation (re)wrote
- * into charges (server/billing/rate.ts; its own watermark, so a rating that dies is redone next time).
+ * into charges (server/billing/rate.ts; its own watermark, so a rating that dies is redone next time),
+ * and new charges are checked against the low-balance policies at once (not at the next sweep).
  */
 export const usageAggregateJob = defineJob({
   type: "usage.aggregate",
@@ -34,6 +36,7 @@ export const usageAggregateJob = defineJob({
       `${r.records} records for ${r.from.toISOString()} – ${r.until.toISOString()} (${r.lateResources} late resources)`,
     );
     const rated = await rateUsage(ctx.db);
+    if (rated.charges > 0) await evaluateBalances(ctx.db);
     await ctx.progress(
       100,
       `${r.records} records for ${r.from.toISOString()} – ${r.until.toISOString()} (${r.lateResources} late resources); ${rated.charges} charges for ${rated.resources} resources`,
