@@ -26,6 +26,8 @@ const child = spawn("npx", ["tsx", "server.ts"], {
     STRATUS_METRICS_INTERVAL_MS: process.env.STRATUS_METRICS_INTERVAL_MS ?? "5000",
     // Alerts evaluated every 2 s instead of 30 s, so e2e/alerts.spec.ts sees a host failure open one soon.
     STRATUS_ALERT_INTERVAL_MS: process.env.STRATUS_ALERT_INTERVAL_MS ?? "2000",
+    // A line per request would drown the test report; warnings and errors still show.
+    STRATUS_LOG_LEVEL: process.env.STRATUS_LOG_LEVEL ?? "warn",
     // e2e/templates.spec.ts serves images from a server it starts on 127.0.0.1.
     STRATUS_TEMPLATE_URL_ALLOW_CIDRS: process.env.STRATUS_TEMPLATE_URL_ALLOW_CIDRS ?? "127.0.0.1/32",
   },
