@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { login, logins, logout, nav, unique } from "./fixtures";
-import { openPage } from "./pages";
+import { openPage, trpcMutation, trpcQuery } from "./pages";
 import { axe } from "./running-vm";
 
 /**
@@ -48,9 +48,20 @@ test("a reseller sets its margin and its tenant's deploy wizard shows the price"
   await page.getByLabel("Name", { exact: true }).fill(name);
   await page.getByRole("button", { name: "Deploy", exact: true }).click();
   await expect(page).toHaveURL(/\/instances\/[0-9a-f-]{36}$/);
+  const id = page.url().split("/").pop()!;
 
   // The usage report has the amount column, and tenants have no Pricing page.
   await openPage(page, "/usage");
   await expect(page.getByRole("columnheader", { name: "Amount" })).toBeVisible();
   await expect(nav(page).getByRole("link", { name: "Pricing" })).toHaveCount(0);
+
+  // Give the tenant's limits back (later specs deploy under the same account): destroy and expunge.
+  const state = () => trpcQuery<{ state: string }>(page, "instance.get", { id }).then((vm) => vm.state);
+  await expect.poll(state, { timeout: 60_000 }).toBe("running");
+  await trpcMutation(page, "instance.destroy", { id });
+  await expect.poll(state, { timeout: 60_000 }).toBe("destroyed");
+  await trpcMutation(page, "instance.expunge", { id });
+  await expect
+    .poll(() => state().catch((e: Error) => (/NOT_FOUND/.test(e.message) ? "gone" : e.message)), { timeout: 60_000 })
+    .toBe("gone");
 });
