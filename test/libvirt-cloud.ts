@@ -16,6 +16,31 @@ export const virsh = (...args: string[]) =>
   execFileSync("virsh", ["-q", "-c", LIBVIRT_URI, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
 
 /**
+ * Removes what the routers of these networks (keys: their numbers in base 36) left on this host:
+ * processes in the namespace, the namespace, links and run files. For tests whose deploys made a
+ * default network and whose database goes away before the network could be deleted.
+ */
+export function removeNetworkDevices(keys: string[]) {
+  for (const key of keys) {
+    const dev = networkDevices(key);
+    try {
+      const pids = execFileSync("ip", ["netns", "pids", dev.namespace], { encoding: "utf8" }).split(/\s+/).filter(Boolean);
+      for (const pid of pids) process.kill(Number(pid), "SIGKILL");
+    } catch {}
+    for (const args of [
+      ["netns", "del", dev.namespace],
+      ["link", "del", dev.guestVeth],
+      ["link", "del", dev.publicVeth],
+      ["link", "del", dev.bridge],
+    ])
+      try {
+        execFileSync("ip", args, { stdio: "ignore" });
+      } catch {}
+    fs.rmSync(`/run/stratus/networks/${dev.namespace}`, { recursive: true, force: true });
+  }
+}
+
+/**
  * A KVM zone of its own on the local libvirtd for a service-level test: a temporary directory with
  * primary and secondary storage (the zone's only secondary store), a cluster, the host at
  * qemu:///system, the tiny template, and one tenant VM ("guest") with a 1 GiB data volume attached.
@@ -45,26 +70,7 @@ export async function setUpKvmZone(
   fs.copyFileSync(testImage, path.join(secondary, "templates", "tiny.qcow2"));
   let vmName = "";
   let networkKeys: string[] = [];
-  /** The deploy's default network has a router on this host: its processes, namespace and links go too. */
-  const removeNetworks = () => {
-    for (const key of networkKeys) {
-      const dev = networkDevices(key);
-      try {
-        const pids = execFileSync("ip", ["netns", "pids", dev.namespace], { encoding: "utf8" }).split(/\s+/).filter(Boolean);
-        for (const pid of pids) process.kill(Number(pid), "SIGKILL");
-      } catch {}
-      for (const args of [
-        ["netns", "del", dev.namespace],
-        ["link", "del", dev.guestVeth],
-        ["link", "del", dev.publicVeth],
-        ["link", "del", dev.bridge],
-      ])
-        try {
-          execFileSync("ip", args, { stdio: "ignore" });
-        } catch {}
-      fs.rmSync(`/run/stratus/networks/${dev.namespace}`, { recursive: true, force: true });
-    }
-  };
+  const removeNetworks = () => removeNetworkDevices(networkKeys);
   const cleanUp = () => {
     removeNetworks();
     if (vmName)

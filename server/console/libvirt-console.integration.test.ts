@@ -17,7 +17,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { DbHandle } from "@/db";
-import { pods, zones } from "@/db/schema";
+import { networks, pods, zones } from "@/db/schema";
 import { createCaller } from "@/server/api/root";
 import type { Caller } from "@/server/authz/caller";
 import { orchestratorConfig } from "@/server/orchestrator/config";
@@ -29,6 +29,7 @@ import { ByteQueue } from "./byte-queue";
 import { createConsoleProxy } from "./proxy";
 import { RfbTestClient, tcpTransport, type Transport } from "@/test/rfb-test-client";
 import { undefinePoolsUnder } from "@/test/libvirt-pools";
+import { removeNetworkDevices } from "@/test/libvirt-cloud";
 
 const URI = "qemu:///system";
 const SECRET = "libvirt-console-test-secret-0123456789";
@@ -172,6 +173,8 @@ describe.runIf(process.env.STRATUS_LIBVIRT_TESTS === "1")("console of a real lib
         virsh("undefine", "--domain", domain);
       } catch {}
     }
+    // The deploy made the account's default network, with a router on this host: remove it too.
+    if (h) removeNetworkDevices((await h.db.select({ number: networks.number }).from(networks)).map((n) => n.number.toString(36)));
     await h?.close();
     if (dir) undefinePoolsUnder(dir);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
