@@ -10,29 +10,14 @@ import { openDb } from "@/db";
 import { startOrchestrator } from "@/server/orchestrator";
 import { serviceJobs } from "@/server/services/background";
 import { env } from "@/server/env";
+import { runProcess } from "./process-main";
 
-function main() {
+runProcess("node", () => {
   const e = env();
   const url = e.DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL is required (the process shares a PostgreSQL database with others)");
   const owner = e.STRATUS_WORKER_OWNER ?? `node:${process.pid}`;
   const handle = openDb({ url, max: e.STRATUS_JOB_CONCURRENCY + 8 });
   const orchestrator = startOrchestrator(handle, { jobs: serviceJobs, owner, pollMs: e.STRATUS_POLL_MS });
-  console.log(`ready ${owner}`);
-  const stop = () => {
-    void orchestrator
-      .stop()
-      .then(() => handle.close())
-      .finally(() => process.exit(0));
-    setTimeout(() => process.exit(0), 5000).unref();
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-}
-
-try {
-  main();
-} catch (e) {
-  console.error("[node] failed to start:", e);
-  process.exit(1);
-}
+  return { owner, handle, stop: () => orchestrator.stop() };
+});

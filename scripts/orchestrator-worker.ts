@@ -11,8 +11,9 @@ import { serviceJobs } from "@/server/services/background";
 import { JOB_CHANNEL } from "@/server/orchestrator/jobs/queue";
 import { startWorkers } from "@/server/orchestrator/jobs/runner";
 import { env } from "@/server/env";
+import { runProcess } from "./process-main";
 
-function main() {
+runProcess("worker", () => {
   const e = env();
   const url = e.DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL is required (the worker shares a PostgreSQL database with other processes)");
@@ -29,21 +30,5 @@ function main() {
     listen: (cb) => handle.listen(JOB_CHANNEL, cb),
     log: (m, e) => console.log(`[worker ${owner}] ${m}${e ? `: ${e instanceof Error ? e.message : JSON.stringify(e)}` : ""}`),
   });
-  console.log(`ready ${owner}`);
-  const stop = () => {
-    void workers
-      .stop()
-      .then(() => handle.close())
-      .finally(() => process.exit(0));
-    setTimeout(() => process.exit(0), 5000).unref();
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-}
-
-try {
-  main();
-} catch (e) {
-  console.error("[worker] failed to start:", e);
-  process.exit(1);
-}
+  return { owner, handle, stop: () => workers.stop() };
+});
