@@ -21,6 +21,19 @@ export async function vmObject(ctx: CsContext, id: string) {
   return out!;
 }
 
+/** An async VM command whose only parameter is the VM's id: one job, answered as `{ id, jobid }`. */
+function vmJob(name: string, description: string, call: (api: CsContext["api"], id: string) => Promise<{ jobId: string }>) {
+  return command({
+    name,
+    description,
+    isasync: true,
+    params: { id: cs.id("id") },
+    async run(ctx, p) {
+      return { id: p.id, jobid: (await call(ctx.api, p.id)).jobId };
+    },
+  });
+}
+
 const isNotFound = (e: unknown) => e instanceof TRPCError && e.code === "NOT_FOUND";
 
 export const vmCommands = [
@@ -104,16 +117,7 @@ export const vmCommands = [
       return { id: vm!.id, jobid: vm!.jobId };
     },
   }),
-  command({
-    name: "startVirtualMachine",
-    description: "Starts a virtual machine",
-    isasync: true,
-    params: { id: cs.id("id") },
-    async run(ctx, p) {
-      const r = await ctx.api.instance.start({ id: p.id });
-      return { id: p.id, jobid: r.jobId };
-    },
-  }),
+  vmJob("startVirtualMachine", "Starts a virtual machine", (api, id) => api.instance.start({ id })),
   command({
     name: "stopVirtualMachine",
     description: "Stops a virtual machine",
@@ -124,16 +128,7 @@ export const vmCommands = [
       return { id: p.id, jobid: r.jobId };
     },
   }),
-  command({
-    name: "rebootVirtualMachine",
-    description: "Reboots a virtual machine",
-    isasync: true,
-    params: { id: cs.id("id") },
-    async run(ctx, p) {
-      const r = await ctx.api.instance.reboot({ id: p.id });
-      return { id: p.id, jobid: r.jobId };
-    },
-  }),
+  vmJob("rebootVirtualMachine", "Reboots a virtual machine", (api, id) => api.instance.reboot({ id })),
   command({
     name: "destroyVirtualMachine",
     description: "Destroys a virtual machine (expunge=true: at once, not after the expunge delay)",
@@ -161,16 +156,7 @@ export const vmCommands = [
       return { id: p.id, jobid: (await ctx.api.instance.expunge({ id: p.id })).jobId };
     },
   }),
-  command({
-    name: "expungeVirtualMachine",
-    description: "Expunges a destroyed virtual machine",
-    isasync: true,
-    params: { id: cs.id("id") },
-    async run(ctx, p) {
-      const r = await ctx.api.instance.expunge({ id: p.id });
-      return { id: p.id, jobid: r.jobId };
-    },
-  }),
+  vmJob("expungeVirtualMachine", "Expunges a destroyed virtual machine", (api, id) => api.instance.expunge({ id })),
   command({
     name: "recoverVirtualMachine",
     description: "Recovers a destroyed virtual machine",
