@@ -74,9 +74,9 @@ export function BillingView({ accountId }: { accountId?: string }) {
       </Card>
       <Card title="Low-balance policy">
         {!s ? (
-          <p className="text-sm text-slate-600">No low-balance policy applies to this account.</p>
+          <p className="px-4 py-3 text-sm text-slate-600">No low-balance policy applies to this account.</p>
         ) : (
-          <div className="space-y-1 text-sm" data-testid="billing-policy">
+          <div className="space-y-1 px-4 py-3 text-sm" data-testid="billing-policy">
             <p>
               Set by domain <strong>{s.policyDomainName}</strong>, in {s.currency}.
             </p>
@@ -102,7 +102,7 @@ export function BillingView({ accountId }: { accountId?: string }) {
         )}
       </Card>
       <Card title="Statements">
-        <ul className="divide-y divide-slate-200 text-sm" data-testid="statements">
+        <ul className="divide-y divide-slate-200 px-4 text-sm" data-testid="statements">
           {(months.data ?? []).map((m) => (
             <li key={m.month} className="flex flex-wrap items-center justify-between gap-2 py-2">
               <span>
@@ -127,7 +127,7 @@ export function BillingView({ accountId }: { accountId?: string }) {
       {manage && o.account.id !== caller.accountId && <CreditForm accountId={o.account.id} />}
       <Card title="Credits history">
         {credits.data?.length ? (
-          <div className="overflow-x-auto">
+          <div className="overflow-x-auto px-4 py-2">
             <table className="w-full text-sm">
               <thead className="text-left text-slate-500">
                 <tr>
@@ -152,7 +152,7 @@ export function BillingView({ accountId }: { accountId?: string }) {
             </table>
           </div>
         ) : (
-          <p className="text-sm text-slate-600">No credits yet.</p>
+          <p className="px-4 py-3 text-sm text-slate-600">No credits yet.</p>
         )}
       </Card>
       {manage && <PolicyForm />}
