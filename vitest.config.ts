@@ -20,6 +20,8 @@ export default defineConfig({
       ...(process.env.TEST_DB === "postgres" ? [] : ["**/*.postgres.test.ts", "**/*.postgres.integration.test.ts"]),
     ],
     environment: "node",
+    // Makes the migrated template every test database is copied from, once per run (test/db.ts).
+    globalSetup: ["test/global-setup.ts"],
     // API-key secrets are encrypted with a server key (server/auth/api-key-crypto.ts); tests use this one.
     env: { STRATUS_API_KEY_ENCRYPTION_KEY: "vitest-only-api-key-encryption-key" },
     testTimeout: 60_000,

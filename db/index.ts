@@ -34,7 +34,14 @@ export interface DbHandle {
 const migrationsFolder = path.join(/*turbopackIgnore: true*/ process.cwd(), "db", "migrations");
 
 /** Opens a database: postgres.js when `url` is given, else PGlite in `dataDir` (in memory if omitted). */
-export function openDb(opts: { url?: string; dataDir?: string; max?: number; onQuery?: (query: string) => void }): DbHandle {
+export function openDb(opts: {
+  url?: string;
+  dataDir?: string;
+  max?: number;
+  onQuery?: (query: string) => void;
+  /** PGlite only: start from this dump (`dumpDataDir`) instead of an empty cluster (tests' migrated template). */
+  loadDataDir?: Blob;
+}): DbHandle {
   if (opts.url) {
     const onQuery = opts.onQuery;
     const client = postgres(opts.url, {
@@ -61,7 +68,7 @@ export function openDb(opts: { url?: string; dataDir?: string; max?: number; onQ
   // Two processes on one PGlite directory corrupt it: refuse at once if another process holds it.
   const dataDir = opts.dataDir && !/^[a-z]+:\/\//.test(opts.dataDir) ? opts.dataDir : undefined;
   if (dataDir) lockDataDir(dataDir);
-  const client = new PGlite(opts.dataDir);
+  const client = new PGlite({ dataDir: opts.dataDir, loadDataDir: opts.loadDataDir });
   const pdb = drizzlePglite({ client, schema });
   return {
     db: pdb,
