@@ -27,6 +27,7 @@ interface Outcome {
   failed: number;
   skipped: number;
   note?: string;
+  seconds?: number;
 }
 const outcomes: Outcome[] = [];
 
@@ -64,12 +65,22 @@ function playwrightCounts(file: string) {
 function suite(name: string, key: string, body: () => Omit<Outcome, "suite"> | string) {
   if (chosen && !chosen.includes(key)) return;
   console.log(`\n━━ ${name} ━━`);
+  const started = Date.now();
   const r = body();
+  const seconds = Math.round((Date.now() - started) / 1000);
   if (typeof r === "string") {
     console.log(`SKIPPED ${name}: ${r}`);
-    outcomes.push({ suite: name, status: requireAll ? "failed" : "skipped", passed: 0, failed: requireAll ? 1 : 0, skipped: 1, note: r });
+    outcomes.push({
+      suite: name,
+      status: requireAll ? "failed" : "skipped",
+      passed: 0,
+      failed: requireAll ? 1 : 0,
+      skipped: 1,
+      note: r,
+      seconds,
+    });
   } else {
-    outcomes.push({ suite: name, ...r });
+    outcomes.push({ suite: name, ...r, seconds });
   }
 }
 
@@ -172,7 +183,7 @@ suite("e2e in Chromium", "e2e", () => {
 console.log("\n━━ summary ━━");
 for (const o of outcomes) {
   console.log(
-    `${o.status.toUpperCase().padEnd(8)} ${o.suite.padEnd(24)} ${o.passed} passed, ${o.failed} failed, ${o.skipped} skipped${o.note ? ` (${o.note})` : ""}`,
+    `${o.status.toUpperCase().padEnd(8)} ${o.suite.padEnd(24)} ${o.passed} passed, ${o.failed} failed, ${o.skipped} skipped in ${o.seconds ?? 0} s${o.note ? ` (${o.note})` : ""}`,
   );
 }
 const total = outcomes.reduce((a, o) => ({ passed: a.passed + o.passed, failed: a.failed + o.failed, skipped: a.skipped + o.skipped }), {
