@@ -3,19 +3,22 @@ import { eq } from "drizzle-orm";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
-import { alertDeliveries, alerts, hosts, instances, users, webhookDeliveries } from "@/db/schema";
+import { alertDeliveries, alerts, hosts, instances, jobs, users, webhookDeliveries } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
+import { webhookReceiver } from "@/test/webhook-receiver";
 import { api, seedTenancy } from "@/test/fixtures";
 import { deployChoicesByName, testWorkers, waitForJob } from "@/test/orchestrator";
 import type { Caller } from "@/server/authz/caller";
 import { reconcileAll } from "@/server/orchestrator/sync/reconciler";
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from "@/server/webhooks/sign";
 import { evaluateAlerts } from "./evaluate";
 import { sendPendingAlertEmails } from "./email";
 
 /**
  * Alerts end to end through the real parts: a host failure injected through the simulator's admin
  * API, the reconciler noticing it, the evaluator opening (once) and resolving alerts, each role
- * seeing only its scope through the API, and e-mails read back from a real SMTP server.
+ * seeing only its scope through the API, e-mails read back from a real SMTP server, and ROOT's
+ * webhook deliveries received by a real local HTTP server with valid signatures.
  */
 let h: DbHandle;
 let callers: Awaited<ReturnType<typeof seedTenancy>>["callers"];
@@ -25,6 +28,8 @@ let workers: ReturnType<typeof testWorkers>;
 let smtp: SMTPServer;
 const mail: { to: string[]; data: string }[] = [];
 const savedEnv = { ...process.env };
+let rx: Awaited<ReturnType<typeof webhookReceiver>>;
+let rootSecret = "";
 
 beforeAll(async () => {
   h = await openTestDb();
@@ -62,25 +67,43 @@ beforeAll(async () => {
   }
   for (const c of [callers.admin, callers.reseller, callers.tenant, callers.globex, callers.reseller2])
     await api(h.db, c).alert.subscribe({ email: true, minSeverity: "warning" });
-  // Webhooks (to a closed local port: what is checked is who gets a delivery, not the request).
+  // Webhooks: ROOT's to a real receiver (the requests and signatures are checked); the others to
+  // a closed local port (what is checked there is who gets a delivery).
   process.env.STRATUS_WEBHOOK_ALLOW_CIDRS = "127.0.0.1";
-  const hook = (c: Caller, scope: { domainId?: string; accountId?: string }) =>
-    api(h.db, c).webhook.create({
-      ...scope,
-      name: "alerts",
-      url: "http://127.0.0.1:9/hook",
-      eventTypes: ["ALERT.OPENED", "ALERT.RESOLVED"],
-    });
-  hooks.root = (await hook(callers.admin, { domainId: tenancy.domains.root.id })).id;
+  rx = await webhookReceiver();
+  const hook = (c: Caller, scope: { domainId?: string; accountId?: string }, url = "http://127.0.0.1:9/hook") =>
+    api(h.db, c).webhook.create({ ...scope, name: "alerts", url, eventTypes: ["ALERT.OPENED", "ALERT.RESOLVED"] });
+  const root = await hook(callers.admin, { domainId: tenancy.domains.root.id }, rx.url);
+  hooks.root = root.id;
+  rootSecret = root.secret;
   hooks.tenant = (await hook(callers.tenant, { accountId: tenancy.tenantAccount.id })).id;
   hooks.globex = (await hook(callers.globex, { accountId: callers.globex.accountId })).id;
 });
 afterAll(async () => {
   process.env = savedEnv;
   await workers.stop();
+  await rx.close();
   await new Promise<void>((resolve) => smtp.close(() => resolve()));
   await h.close();
 });
+
+/** ROOT's deliveries of `event`, once their delivery jobs ran: what the receiver got, signature checked. */
+async function receivedByRoot(event: string) {
+  const mine = await h.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.subscriptionId, hooks.root));
+  for (const d of mine.filter((d) => d.event === event)) {
+    const [job] = await h.db.select().from(jobs).where(eq(jobs.resourceId, d.id));
+    expect((await waitForJob(h.db, job!.id)).status).toBe("succeeded");
+  }
+  return rx.got
+    .filter((g) => g.headers["x-stratus-event"] === event)
+    .map((g) => {
+      const signed = { signature: g.headers[SIGNATURE_HEADER] as string, timestamp: g.headers[TIMESTAMP_HEADER] as string };
+      expect(verifyWebhook(rootSecret, signed, g.body)).toBe(true);
+      expect(verifyWebhook("whsec_wrong", signed, g.body)).toBe(false);
+      return `${event} ${(JSON.parse(g.body) as { data: { rule: string } }).data.rule}`;
+    })
+    .sort();
+}
 
 const titles = async (c: Caller, state: "open" | "resolved" | "all" = "open") =>
   (await api(h.db, c).alert.list({ state })).items.map((a) => `${a.rule} ${a.severity} ${a.state}`).sort();
@@ -144,6 +167,8 @@ describe(`alerts (${testDbKind()})`, () => {
     const tenantPayloads = await h.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.subscriptionId, hooks.tenant));
     expect(JSON.stringify(tenantPayloads)).toContain("alert-vm");
     expect(JSON.stringify(tenantPayloads)).not.toContain(host!.name);
+    // ROOT's receiver got both, signed with its secret.
+    expect(await receivedByRoot("ALERT.OPENED")).toEqual(["ALERT.OPENED host.unreachable", "ALERT.OPENED vm.host_failure"]);
   });
 
   it("e-mails arrive at the SMTP server, each to those who may see the alert", async () => {
@@ -186,6 +211,7 @@ describe(`alerts (${testDbKind()})`, () => {
       "[Stratus RESOLVED] 1 VM stopped by a host failure",
     ]);
     expect(resolved.filter((m) => m.to.includes("admin@stratus.test"))).toHaveLength(2);
+    expect(await receivedByRoot("ALERT.RESOLVED")).toEqual(["ALERT.RESOLVED host.unreachable", "ALERT.RESOLVED vm.host_failure"]);
   });
 
   it("capacity above the thresholds opens warning then critical alerts per cluster and zone, with admin-set thresholds", async () => {

@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db, DbHandle } from "@/db";
 import { charges, events, instances, jobs, usageRecords, webhookDeliveries } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
+import { webhookReceiver } from "@/test/webhook-receiver";
 import { api, seedTenancy } from "@/test/fixtures";
 import { deployChoicesByName, testWorkers, waitForJob } from "@/test/orchestrator";
 import { balanceOf, balances } from "./balance";
@@ -21,30 +20,6 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from "@/server/webh
 let h: DbHandle;
 let t: Awaited<ReturnType<typeof seedTenancy>>;
 const saved = { ...process.env };
-
-/** A receiver on 127.0.0.1 that answers 500 to the first `failFirst` attempts of each delivery, then 200, and keeps what it got. */
-function receiver(failFirst: number) {
-  const got: { headers: http.IncomingHttpHeaders; body: string; status: number }[] = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString()));
-    req.on("end", () => {
-      const before = got.filter((g) => g.headers["x-stratus-delivery"] === req.headers["x-stratus-delivery"]).length;
-      const status = before < failFirst ? 500 : 200;
-      got.push({ headers: req.headers, body, status });
-      res.writeHead(status).end();
-    });
-  });
-  return new Promise<{ url: string; got: typeof got; close: () => Promise<void> }>((resolve) =>
-    server.listen(0, "127.0.0.1", () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-        got,
-        close: () => new Promise((r) => server.close(() => r())),
-      }),
-    ),
-  );
-}
 
 /** A priced line for one hour of usage (what the rating writes), with its usage record. */
 async function charge(db: Db, accountId: string, amount: string, periodStart: Date, usageType = 1, quantity = "1") {
@@ -173,7 +148,7 @@ describe(`credits and balances (${testDbKind()})`, () => {
 
 describe(`low-balance policy (${testDbKind()})`, () => {
   it("crossing notifies once (event + signed webhook, retried after a 500), refuses deploys, stops VMs after the grace", async () => {
-    const rx = await receiver(1);
+    const rx = await webhookReceiver(1);
     const workers = testWorkers(h, "billing-worker");
     try {
       const admin = api(h.db, t.callers.admin);
