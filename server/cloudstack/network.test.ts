@@ -234,6 +234,29 @@ describe(`CloudStack network commands (${testDbKind()})`, () => {
     expect((await call(tenantKey, { command: "listNetworks", id: netId })).body).toEqual({});
   });
 
+  it("an admin creates a network in an account of its scope (account + domainid); listall shows it to the admin", async () => {
+    const { t, h } = cloud;
+    const adminKey = await issueApiKey(h.db, t.callers.admin.userId, { name: "ci" }, t.callers.admin.userId);
+    const made = await call(adminKey, {
+      command: "createNetwork",
+      name: "made-by-admin",
+      networkofferingid: isolatedOffering.id as string,
+      zoneid: choice.zoneId,
+      account: "acme-dev",
+      domainid: t.domains.acme.id,
+    });
+    expect(made.status).toBe(200);
+    const id = (made.body.network as Body).id as string;
+    expect(made.body.network).toMatchObject({ account: "acme-dev", domainid: t.domains.acme.id });
+    expect((await call(tenantKey, { command: "listNetworks", id })).body.count).toBe(1);
+    expect(JSON.stringify((await call(adminKey, { command: "listNetworks" })).body)).not.toContain(id);
+    expect(JSON.stringify((await call(adminKey, { command: "listNetworks", listall: "true" })).body)).toContain(id);
+    const own = await call(adminKey, { command: "listNetworks", account: "acme-dev", domainid: t.domains.acme.id });
+    expect((own.body.network as Body[]).every((n) => n.account === "acme-dev")).toBe(true);
+    expect((await run(tenantKey, { command: "deleteNetwork", id })).jobresult).toEqual({ success: true });
+    expect(await h.db.select().from(networks).where(eq(networks.id, id))).toHaveLength(0);
+  });
+
   describe("with a network holding addresses and rules", () => {
     const f = {} as { net: string; vm: string; ip1: string; ip2: string; ip3: string; fw: string; pf: string; lb: string };
     beforeAll(async () => {
@@ -285,7 +308,7 @@ describe(`CloudStack network commands (${testDbKind()})`, () => {
         expect(JSON.stringify(all.body), command).not.toContain(f.net);
         expect(all.body[key], command).toBeUndefined();
       }
-      for (const params of [
+      const lookups: Record<string, string>[] = [
         { command: "listNetworks", id: f.net },
         { command: "listPublicIpAddresses", id: f.ip1 },
         { command: "listPublicIpAddresses", associatednetworkid: f.net },
@@ -293,8 +316,8 @@ describe(`CloudStack network commands (${testDbKind()})`, () => {
         { command: "listFirewallRules", id: f.fw },
         { command: "listPortForwardingRules", id: f.pf },
         { command: "listLoadBalancerRules", publicipid: f.ip3 },
-      ])
-        expect((await call(tenant2Key, params)).body, JSON.stringify(params)).toEqual({});
+      ];
+      for (const params of lookups) expect((await call(tenant2Key, params)).body, JSON.stringify(params)).toEqual({});
       const tenant2Net = (
         (
           await call(tenant2Key, {
@@ -326,7 +349,7 @@ describe(`CloudStack network commands (${testDbKind()})`, () => {
         { command: "deleteFirewallRule", id: f.fw },
         { command: "deletePortForwardingRule", id: f.pf },
         { command: "deleteLoadBalancerRule", id: f.lb },
-        // Its own network, the other tenant's VM: the VM is not found either.
+        // Not in the other tenant's account either.
         {
           command: "createNetwork",
           name: "x",
@@ -338,7 +361,7 @@ describe(`CloudStack network commands (${testDbKind()})`, () => {
       for (const params of attempts) {
         const r = await call(tenant2Key, params);
         expect(r.status, params.command).toBe(431);
-        if (params.command !== "createNetwork") expect(r.body.errortext, params.command).toMatch(/not found/i);
+        expect(r.body.errortext, params.command).toMatch(/not found/i);
       }
       expect(tenant2Net).toBeTruthy();
       const after = { rules: await rulesOf(f.net), ips: await ipsOf(f.net) };
@@ -385,6 +408,10 @@ describe(`CloudStack network commands (${testDbKind()})`, () => {
           "netmask",
         ],
         [{ command: "createNetwork", name: "x", networkofferingid: off, zoneid: choice.zoneId, vlan: "100" }, "vlan"],
+        [
+          { command: "createNetwork", name: "x", networkofferingid: off, zoneid: choice.zoneId, domainid: cloud.t.domains.initech.id },
+          "account",
+        ],
         [{ command: "deleteNetwork" }, "id"],
         [{ command: "deleteNetwork", id: f.net, forced: "true" }, "forced"],
         [{ command: "listPublicIpAddresses", isstaticnat: "maybe" }, "isstaticnat"],

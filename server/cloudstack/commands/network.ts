@@ -37,6 +37,7 @@ type Api = CsContext["api"];
 type Rule = Awaited<ReturnType<Api["networkRule"]["list"]>>[number];
 
 const notFound = (what: string) => new TRPCError({ code: "NOT_FOUND", message: `${what} not found` });
+const optionalId = (label: string) => cs.id(label).optional();
 const port = (label: string) => cs.int(label, 1, 65535);
 const protocolParam = (label: string, allowed: readonly string[]) =>
   z
@@ -241,6 +242,8 @@ function deleteRule(name: string, kind: keyof typeof ruleKey, what: string, jobT
 
 /** listFirewallRules, listPortForwardingRules, listLoadBalancerRules: the rules of a kind on the caller's addresses. */
 function listRules(name: string, kind: keyof typeof ruleKey, ipParam: "ipaddressid" | "publicipid") {
+  // The address parameter's name differs by command (CloudStack's); typed as both, sent as one.
+  const ipShape = { [ipParam]: cs.id(ipParam).optional() } as Record<"ipaddressid" | "publicipid", ReturnType<typeof optionalId>>;
   return command({
     name,
     description: `Lists ${kind === "firewall" ? "firewall" : kind === "port_forward" ? "port-forwarding" : "load-balancer"} rules`,
@@ -248,7 +251,7 @@ function listRules(name: string, kind: keyof typeof ruleKey, ipParam: "ipaddress
     params: {
       ...pagingParams,
       id: cs.id("id").optional(),
-      [ipParam]: cs.id(ipParam).optional(),
+      ...ipShape,
       networkid: cs.id("networkid").optional(),
       name: z.string().optional(),
       zoneid: cs.id("zoneid").optional(),
@@ -257,8 +260,8 @@ function listRules(name: string, kind: keyof typeof ruleKey, ipParam: "ipaddress
       domainid: cs.id("domainid").optional(),
     },
     async run(ctx, p) {
-      const ipId = p[ipParam] as string | undefined;
-      const keyword = typeof p.keyword === "string" ? p.keyword : "";
+      const ipId = p[ipParam];
+      const keyword = p.keyword ?? "";
       const byId = p.id ? await networkIdOf(ctx, "rule", p.id) : undefined;
       const byIp = ipId ? await networkIdOf(ctx, "ip", ipId) : undefined;
       if (byId === null || byIp === null) return {};
@@ -419,9 +422,9 @@ export const networkCommands = [
       vpcid: z.string().optional(),
     },
     async run(ctx, p) {
-      if (p.account && (p.account !== ctx.caller.accountName || (p.domainid && p.domainid !== ctx.caller.domainId)))
-        refuse("account", "Stratus creates a network in the caller's own account; use that account's API key");
-      if (p.domainid && p.domainid !== ctx.caller.domainId) refuse("domainid", "networks are created in the caller's own account");
+      // An admin names another account with account + domainid (accountIdOf resolves it in the caller's scope).
+      if (p.domainid && !p.account && p.domainid !== ctx.caller.domainId) throw new CsError(431, "account is required with domainid");
+      const accountId = await accountIdOf(ctx, p.account, p.domainid);
       if (p.displaytext && p.displaytext !== p.name) refuse("displaytext", "a Stratus network is shown by its name");
       if (p.vlan) refuse("vlan", "Stratus gives a network a VLAN from the zone's guest ranges");
       if (p.startip || p.endip) refuse(p.startip ? "startip" : "endip", "an isolated network's whole CIDR is its guest range");
@@ -442,6 +445,7 @@ export const networkCommands = [
           throw new CsError(431, `gateway must be the first address of ${cidr} (${formatIp(network + 1)}): Stratus's router takes it`);
       }
       const n = await ctx.api.network.create({
+        accountId,
         name: p.name,
         zoneId: p.zoneid,
         networkOfferingId: p.networkofferingid,
