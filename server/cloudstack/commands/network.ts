@@ -37,7 +37,6 @@ type Api = CsContext["api"];
 type Rule = Awaited<ReturnType<Api["networkRule"]["list"]>>[number];
 
 const notFound = (what: string) => new TRPCError({ code: "NOT_FOUND", message: `${what} not found` });
-const optionalId = (label: string) => cs.id(label).optional();
 const port = (label: string) => cs.int(label, 1, 65535);
 const protocolParam = (label: string, allowed: readonly string[]) =>
   z
@@ -82,6 +81,12 @@ async function allNetworks(ctx: CsContext): Promise<NetworkRow[]> {
 }
 
 const networkRow = async (ctx: CsContext, id: string) => (await ctx.api.network.get({ id })) as NetworkRow;
+/** A lookup whose NOT_FOUND means "not there (for this caller)"; any other failure is thrown. */
+const orNull = <T>(p: Promise<T>) =>
+  p.catch((e: unknown) => {
+    if (e instanceof TRPCError && e.code === "NOT_FOUND") return null;
+    throw e;
+  });
 
 /** Which network an address or rule is on (a bare id read; the scoped procedures then decide whether the caller sees it). */
 async function networkIdOf(ctx: CsContext, table: "ip" | "rule", id: string): Promise<string | null> {
@@ -110,7 +115,7 @@ async function holdings(ctx: CsContext, nets: NetworkRow[]): Promise<Holding[]> 
 async function ipInScope(ctx: CsContext, id: string) {
   const networkId = await networkIdOf(ctx, "ip", id);
   if (!networkId) throw notFound("Public IP address");
-  const n = await networkRow(ctx, networkId).catch(() => null);
+  const n = await orNull(networkRow(ctx, networkId));
   if (!n) throw notFound("Public IP address");
   const [h] = await holdings(ctx, [n]);
   const ip = h?.ips.find((x) => x.id === id);
@@ -122,7 +127,7 @@ async function ipInScope(ctx: CsContext, id: string) {
 async function ruleInScope(ctx: CsContext, id: string, kind: string, what: string) {
   const networkId = await networkIdOf(ctx, "rule", id);
   if (!networkId) throw notFound(what);
-  const n = await networkRow(ctx, networkId).catch(() => null);
+  const n = await orNull(networkRow(ctx, networkId));
   const rule = n ? (await ctx.api.networkRule.list({ networkId })).find((r) => r.id === id && r.kind === kind) : undefined;
   if (!n || !rule) throw notFound(what);
   return { n, rule };
@@ -176,12 +181,12 @@ export async function networkJobResult(
   const gone = { success: true };
   if (resourceType === "network") {
     if (type === "network.delete") return gone;
-    const n = await networkRow(ctx, resourceId).catch(() => null);
+    const n = await orNull(networkRow(ctx, resourceId));
     return n ? { network: (await renderNetworks(ctx.db, [n]))[0] } : gone;
   }
   if (resourceType === "public_ip") {
     if (type !== "publicip.associate") return gone;
-    const found = await ipInScope(ctx, resourceId).catch(() => null);
+    const found = await orNull(ipInScope(ctx, resourceId));
     if (!found) return gone;
     const dom = (await networkDomains(ctx.db, [found.n.id])).get(found.n.id);
     const nat = found.rules.find((r) => r.kind === "static_nat" && r.publicIpId === found.ip.id) ?? null;
@@ -190,7 +195,7 @@ export async function networkJobResult(
   if (resourceType === "network_rule") {
     const kind = Object.entries(CREATE_JOB).find(([, t]) => t === type)?.[0] as keyof typeof ruleKey | undefined;
     if (!kind) return gone;
-    const found = await ruleInScope(ctx, resourceId, kind, "Rule").catch(() => null);
+    const found = await orNull(ruleInScope(ctx, resourceId, kind, "Rule"));
     if (!found) return gone;
     return { [ruleKey[kind]]: await ruleObject(ctx, found.rule, found.n) };
   }
@@ -243,7 +248,7 @@ function deleteRule(name: string, kind: keyof typeof ruleKey, what: string, jobT
 /** listFirewallRules, listPortForwardingRules, listLoadBalancerRules: the rules of a kind on the caller's addresses. */
 function listRules(name: string, kind: keyof typeof ruleKey, ipParam: "ipaddressid" | "publicipid") {
   // The address parameter's name differs by command (CloudStack's); typed as both, sent as one.
-  const ipShape = { [ipParam]: cs.id(ipParam).optional() } as Record<"ipaddressid" | "publicipid", ReturnType<typeof optionalId>>;
+  const ipShape = { [ipParam]: cs.id(ipParam).optional() } as Record<"ipaddressid" | "publicipid", z.ZodOptional<ReturnType<typeof cs.id>>>;
   return command({
     name,
     description: `Lists ${kind === "firewall" ? "firewall" : kind === "port_forward" ? "port-forwarding" : "load-balancer"} rules`,
