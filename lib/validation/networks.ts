@@ -81,6 +81,8 @@ export const createNetworkInput = z.object({
   /** Omitted (or empty in a form): the zone's default guest CIDR. */
   cidr: z.preprocess(blankToUndefined, guestCidrSchema().optional()),
   dnsDomain: z.preprocess(blankToUndefined, dnsDomainSchema.optional()),
+  /** Admins and resellers: the account (in their scope) the network is for; omitted: the caller's own. */
+  accountId: idSchema.optional(),
 });
 export type CreateNetworkInput = z.infer<typeof createNetworkInput>;
 

@@ -122,7 +122,7 @@ describe(`the CloudStack API (${testDbKind()})`, () => {
     expect(unknownParam.body.errortext).toContain("bogus");
     const badType = await call(tenantKey, { command: "listVirtualMachines", pagesize: "many" });
     expect(badType.status).toBe(431);
-    const notYet = await call(tenantKey, { command: "createNetwork" });
+    const notYet = await call(tenantKey, { command: "scaleVirtualMachine" });
     expect([notYet.status, notYet.body.errorcode]).toEqual([432, 432]);
     expect(notYet.body.errortext).toContain("not supported");
     expect((await call(tenantKey, { command: "noSuchCommand" })).status).toBe(432);
@@ -203,7 +203,7 @@ describe(`the CloudStack API (${testDbKind()})`, () => {
     const apis = await call(tenantKey, { command: "listApis" });
     const names = (apis.body.api as Body[]).map((a) => a.name);
     expect(names).toContain("deployVirtualMachine");
-    expect(names).not.toContain("createNetwork");
+    expect(names).not.toContain("scaleVirtualMachine");
     const k = await issueApiKey(cloud.h.db, cloud.t.callers.tenant.userId, { name: "short" }, null);
     expect((await call(k, { command: "listZones" })).status).toBe(200);
     const [used] = await cloud.h.db.select().from(apiKeys).where(eq(apiKeys.id, k.id));

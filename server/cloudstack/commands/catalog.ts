@@ -7,7 +7,7 @@ import { command } from "./types";
 
 /** Zones, offerings, templates and ISOs: what a caller may deploy with (instance.deployChoices, offering and template lists). */
 
-const pageSlice = <T>(items: T[], p: { page?: number; pagesize?: number }) => {
+export const pageSlice = <T>(items: T[], p: { page?: number; pagesize?: number }) => {
   const size = p.pagesize ?? items.length;
   const start = ((p.page ?? 1) - 1) * size;
   return items.slice(start, start + size);

@@ -4,6 +4,7 @@ import { pagingParams } from "../params";
 import { catalogCommands } from "./catalog";
 import { jobCommands } from "./jobs";
 import { listCommands } from "./lists";
+import { networkCommands } from "./network";
 import { command, type Command } from "./types";
 import { vmCommands } from "./vm";
 
@@ -25,16 +26,6 @@ export const NOT_YET: readonly string[] = [
   "listSnapshots",
   "deleteSnapshot",
   "createSnapshotPolicy",
-  "createNetwork",
-  "deleteNetwork",
-  "listNetworkOfferings",
-  "associateIpAddress",
-  "disassociateIpAddress",
-  "listPublicIpAddresses",
-  "createFirewallRule",
-  "createPortForwardingRule",
-  "enableStaticNat",
-  "createLoadBalancerRule",
   "listAsyncJobs",
   "listUsageRecords",
   "createDomain",
@@ -47,7 +38,7 @@ export const NOT_YET: readonly string[] = [
   "createConsoleEndpoint",
 ];
 
-const base: Command[] = [...vmCommands, ...catalogCommands, ...jobCommands, ...listCommands];
+const base: Command[] = [...vmCommands, ...catalogCommands, ...jobCommands, ...listCommands, ...networkCommands];
 
 const meta: Command[] = [
   command({

@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { csDate } from "../envelope";
 import { cs } from "../params";
+import { NETWORK_JOB_COMMAND, networkJobResult } from "./network";
 import { vmObject } from "./vm";
 import { command, type CsContext } from "./types";
 
@@ -15,6 +16,7 @@ const JOB_COMMAND: Record<string, string> = {
   "vm.reboot": "org.apache.cloudstack.api.command.user.vm.RebootVMCmd",
   "vm.destroy": "org.apache.cloudstack.api.command.user.vm.DestroyVMCmd",
   "vm.expunge": "org.apache.cloudstack.api.command.admin.vm.ExpungeVMCmd",
+  ...NETWORK_JOB_COMMAND,
 };
 
 async function resultObject(ctx: CsContext, resourceType: string, resourceId: string): Promise<Record<string, unknown>> {
@@ -58,7 +60,9 @@ export const jobCommands = [
           jobresulttype: "object",
           jobresult: { errorcode: 530, errortext: j.error ?? "The job failed" },
         };
-      return { ...base, jobresultcode: 0, jobresulttype: "object", jobresult: await resultObject(ctx, j.resourceType, j.resourceId) };
+      const jobresult =
+        (await networkJobResult(ctx, j.type, j.resourceType, j.resourceId)) ?? (await resultObject(ctx, j.resourceType, j.resourceId));
+      return { ...base, jobresultcode: 0, jobresulttype: "object", jobresult };
     },
   }),
 ];

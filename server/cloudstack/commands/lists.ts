@@ -8,7 +8,6 @@ import { command } from "./types";
 /** Lists of storage, networks, events and identity: each a call of the matching tRPC list. */
 
 type Row = Record<string, unknown>;
-const str = (v: unknown) => (typeof v === "string" ? v : undefined);
 
 export const listCommands = [
   command({
@@ -60,42 +59,6 @@ export const listCommands = [
         created: csDate(v.createdAt),
       }));
       return listBody("volume", out, p.id || p.name ? items.length : page.total);
-    },
-  }),
-  command({
-    name: "listNetworks",
-    description: "Lists guest networks",
-    isasync: false,
-    params: {
-      ...pagingParams,
-      id: cs.id("id").optional(),
-      zoneid: cs.id("zoneid").optional(),
-      account: z.string().optional(),
-      domainid: cs.id("domainid").optional(),
-      type: z.string().optional(),
-    },
-    async run(ctx, p) {
-      const page = await csPage(p.id ? {} : p, async (page, pageSize) => {
-        const r = await ctx.api.network.list({ page, pageSize, search: p.keyword });
-        return { items: (r as { items: Row[] }).items, total: (r as { total: number }).total };
-      });
-      const items = page.items.filter((n) => (!p.id || n.id === p.id) && (!p.zoneid || n.zoneId === p.zoneid));
-      const out = items.map((n) => ({
-        id: n.id,
-        name: n.name,
-        displaytext: str(n.displayText) ?? n.name,
-        state: capitalise(text(n.state)),
-        type: capitalise(text(n.guestType ?? n.type ?? "isolated")),
-        zoneid: n.zoneId,
-        zonename: n.zoneName,
-        cidr: n.cidr ?? undefined,
-        gateway: n.gateway ?? undefined,
-        networkofferingid: n.networkOfferingId ?? undefined,
-        networkofferingname: n.offeringName ?? n.networkOfferingName ?? undefined,
-        account: n.accountName ?? undefined,
-        created: csDate(n.createdAt as Date),
-      }));
-      return listBody("network", out, p.id || p.zoneid ? items.length : page.total);
     },
   }),
   command({

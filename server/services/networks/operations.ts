@@ -12,6 +12,7 @@ import { recordNetworkUsage } from "@/server/core/usage";
 import { retryOnDeadlock } from "@/server/core/retry";
 import { enqueueJob, recordCompletedJob } from "@/server/orchestrator/jobs/queue";
 import { usableNetworkOffering } from "@/server/services/offerings/network";
+import { getAccountInScope, refuseIfRemoving } from "@/server/services/accounts";
 import { enabledZone } from "@/server/services/instances/access";
 import { insertNetworkWithVlan, type Network } from "./ipam";
 import { zoneNetworkOf } from "@/server/orchestrator/network/build-spec";
@@ -75,9 +76,13 @@ async function guestSide(db: DbOrTx, guestType: string, zoneId: string, cidr: st
   return { cidr: formatCidr(c), gateway: formatIp(gatewayOf(c)) };
 }
 
-/** Creates an isolated (or L2) network for the caller's account: Allocated until a VM needs it. */
+/**
+ * Creates an isolated (or L2) network for the caller's account, or for an account in an admin's
+ * scope (CloudStack's account/domainid): Allocated until a VM needs it.
+ */
 export async function createNetwork(db: Db, caller: Caller, input: CreateNetworkInput) {
-  const owner = await accountOwner(db, caller.accountId);
+  if (input.accountId) refuseIfRemoving(await getAccountInScope(db, caller, input.accountId)); // a user's scope is its own account
+  const owner = await accountOwner(db, input.accountId ?? caller.accountId);
   const zone = await enabledZone(db, input.zoneId);
   const offering = await usableNetworkOffering(db, input.networkOfferingId, owner.domainPath);
   if (offering.guestType === "shared")
