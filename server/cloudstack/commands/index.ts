@@ -1,9 +1,11 @@
 import { z } from "zod";
 import { CLOUDSTACK_VERSION, listBody } from "../envelope";
+import { adminCommands } from "./admin";
 import { pagingParams } from "../params";
 import { catalogCommands } from "./catalog";
 import { jobCommands } from "./jobs";
 import { listCommands } from "./lists";
+import { sessionCommands } from "./session";
 import { command, type Command } from "./types";
 import { vmCommands } from "./vm";
 
@@ -12,8 +14,6 @@ import { vmCommands } from "./vm";
  * text saying so (CloudStack's "unsupported command" code), never mistaken for an unknown one.
  */
 export const NOT_YET: readonly string[] = [
-  "login",
-  "logout",
   "registerTemplate",
   "scaleVirtualMachine",
   "createVolume",
@@ -35,19 +35,11 @@ export const NOT_YET: readonly string[] = [
   "createPortForwardingRule",
   "enableStaticNat",
   "createLoadBalancerRule",
-  "listAsyncJobs",
-  "listUsageRecords",
-  "createDomain",
-  "createAccount",
-  "createUser",
-  "registerUserKeys",
-  "listCapacity",
-  "listHosts",
   "getVirtualMachineConsoleUrl",
   "createConsoleEndpoint",
 ];
 
-const base: Command[] = [...vmCommands, ...catalogCommands, ...jobCommands, ...listCommands];
+const base: Command[] = [...vmCommands, ...catalogCommands, ...jobCommands, ...listCommands, ...adminCommands, ...sessionCommands];
 
 const meta: Command[] = [
   command({

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { csDate, listBody } from "../envelope";
 import { cs, pagingParams } from "../params";
 import { text, capitalise } from "../render";
+import { accountObject, userObject } from "../render-admin";
 import { accountIdOf, csPage, ownAccountUnlessListAll } from "./paging";
 import { command } from "./types";
 
@@ -192,16 +193,7 @@ export const listCommands = [
         return { items: r.items, total: r.total };
       });
       const items = page.items.filter((a) => (!p.id || a.id === p.id) && (!p.name || a.name === p.name));
-      const out = items.map((a) => ({
-        id: a.id,
-        name: a.name,
-        accounttype: a.type === "root_admin" ? 1 : a.type === "domain_admin" ? 2 : 0,
-        roletype: a.type === "root_admin" ? "Admin" : a.type === "domain_admin" ? "DomainAdmin" : "User",
-        state: capitalise(text(a.state)),
-        domainid: a.domainId,
-        domain: a.domainName ?? undefined,
-        created: csDate(a.createdAt),
-      }));
+      const out = items.map((a) => accountObject(a));
       return listBody("account", out, p.id || p.name ? items.length : page.total);
     },
   }),
@@ -223,20 +215,7 @@ export const listCommands = [
         return { items: (r as { items: Row[] }).items, total: (r as { total: number }).total };
       });
       const items = page.items.filter((u) => (!p.id || u.id === p.id) && (!p.username || u.username === p.username));
-      const out = items.map((u) => ({
-        id: u.id,
-        username: u.username,
-        firstname: u.firstName ?? undefined,
-        lastname: u.lastName ?? undefined,
-        email: u.email ?? undefined,
-        state: capitalise(text(u.state)),
-        accountid: u.accountId,
-        account: u.accountName,
-        accounttype: u.accountType === "root_admin" ? 1 : u.accountType === "domain_admin" ? 2 : 0,
-        domainid: u.domainId,
-        domain: u.domainName,
-        created: csDate(u.createdAt as Date),
-      }));
+      const out = items.map(userObject);
       return listBody("user", out, p.id || p.username ? items.length : page.total);
     },
   }),
