@@ -60,7 +60,7 @@ async function accountInDomain(ctx: CsContext, name: string, domainId: string): 
 
 /** Users of an account (user.list), as UserResponse objects' input rows. */
 async function usersOf(ctx: CsContext, accountId: string): Promise<Row[]> {
-  return (await ctx.api.user.list({ accountId, pageSize: 200 })).items as Row[];
+  return (await ctx.api.user.list({ accountId, pageSize: 200 })).items;
 }
 
 /** A host list page with filters Stratus's host.list does not take (status, exact name) applied here. */
@@ -188,7 +188,7 @@ export const adminCommands = [
       // Only hypervisor hosts ("Routing") exist in Stratus: no storage or console-proxy hosts.
       if (p.type && p.type.toLowerCase() !== "routing") return {};
       if (p.id) {
-        const h = hostObject((await ctx.api.host.get({ id: p.id })) as Row);
+        const h = hostObject(await ctx.api.host.get({ id: p.id }));
         const match = (!p.name || h.name === p.name) && (!p.state || h.state.toLowerCase() === p.state.toLowerCase());
         return match ? listBody("host", [h], 1) : {};
       }
@@ -203,7 +203,7 @@ export const adminCommands = [
           state: p.resourcestate?.toLowerCase() as "enabled" | "disabled" | "maintenance" | undefined,
           search: p.name ?? p.keyword,
         });
-        return { items: r.items as Row[], total: r.total };
+        return { items: r.items, total: r.total };
       });
       const hits = page.items.filter(
         (h) =>
@@ -304,7 +304,7 @@ export const adminCommands = [
           resourceId: p.usageid,
           search: p.keyword,
         });
-        return { items: r.items as Row[], total: r.total };
+        return { items: r.items, total: r.total };
       });
       const ids = [...new Set(page.items.map((r) => String(r.domainId)))];
       const names = new Map(
