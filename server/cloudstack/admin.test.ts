@@ -180,6 +180,10 @@ describe(`CloudStack administration commands (${testDbKind()})`, () => {
       .where(eq(domains.id, (sub.body.domain as Body).id as string));
     expect(row!.path.startsWith(acme.path)).toBe(true);
 
+    // listDomains shows the same object, with the whole path however deep.
+    const listed = await call(keys.reseller, { command: "listDomains", id: (sub.body.domain as Body).id as string });
+    expect(listed.body.domain).toEqual([sub.body.domain]);
+
     const foreign = await call(keys.reseller, { command: "createDomain", name: "intruder", parentdomainid: initech.id });
     expect(foreign.status).toBe(431);
     expect(foreign.body.errortext).toMatch(/not found/i);

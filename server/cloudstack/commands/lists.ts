@@ -2,7 +2,8 @@ import { z } from "zod";
 import { csDate, listBody } from "../envelope";
 import { cs, pagingParams } from "../params";
 import { text, capitalise } from "../render";
-import { accountObject, userObject } from "../render-admin";
+import { accountObject, domainObject, userObject } from "../render-admin";
+import { domainDisplayPaths } from "@/server/services/domains";
 import { accountIdOf, csPage, ownAccountUnlessListAll } from "./paging";
 import { command } from "./types";
 
@@ -160,19 +161,18 @@ export const listCommands = [
       const hit = tree.filter((d) => (!p.id || d.id === p.id) && (!p.name || d.name === p.name));
       const size = p.pagesize ?? hit.length;
       const start = ((p.page ?? 1) - 1) * size;
-      const out = hit.slice(start, start + size).map((d) => {
-        const level = text(d.path).split("/").filter(Boolean).length - 1;
-        return {
-          id: d.id,
-          name: d.name,
-          level,
-          parentdomainid: d.parentId ?? undefined,
-          parentdomainname: d.parentId ? (byId.get(d.parentId)?.name as string | undefined) : undefined,
-          haschild: tree.some((c) => c.parentId === d.id),
-          path: d.parentId ? `ROOT${"/"}${text(d.displayPath ?? d.name)}` : "ROOT",
-          state: "Active",
-        };
-      });
+      const shown = hit.slice(start, start + size);
+      const paths = await domainDisplayPaths(
+        ctx.db,
+        shown.map((d) => text(d.path)),
+      );
+      const out = shown.map((d) =>
+        domainObject(d, {
+          parentName: d.parentId ? (byId.get(d.parentId)?.name as string | undefined) : undefined,
+          path: paths.get(text(d.path)) ?? text(d.name),
+          hasChild: tree.some((c) => c.parentId === d.id),
+        }),
+      );
       return listBody("domain", out, hit.length);
     },
   }),
