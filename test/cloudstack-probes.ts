@@ -71,4 +71,15 @@ export const cloudStackProbes: Record<string, (v: Victim) => Record<string, stri
   deleteLoadBalancerRule: (v) => ({ id: v.ids.loadBalancer! }),
   assignToLoadBalancerRule: (v) => ({ id: v.ids.loadBalancer!, virtualmachineids: v.ids.instance! }),
   removeFromLoadBalancerRule: (v) => ({ id: v.ids.loadBalancer!, virtualmachineids: v.ids.instance! }),
+  // Refused before any password check (login wants POST); a session request without its cookie is 401.
+  login: () => ({ username: "tenant", password: "wrong-password" }),
+  logout: () => ({}),
+  createDomain: (v) => ({ name: "intruder", parentdomainid: v.domainId }),
+  createAccount: (v) => ({ username: "intruder", password: "password-intruder", account: "intruder", domainid: v.domainId }),
+  createUser: (v) => ({ username: "intruder", password: "password-intruder", account: "acme-dev", domainid: v.domainId }),
+  registerUserKeys: (v) => ({ id: v.userId }),
+  listHosts: () => ({}),
+  listCapacity: () => ({}),
+  listAsyncJobs: (v) => ({ listall: "true", domainid: v.domainId, account: "acme-dev" }),
+  listUsageRecords: (v) => ({ startdate: "2000-01-01", enddate: "2100-01-01", domainid: v.domainId, accountid: v.accountId }),
 };

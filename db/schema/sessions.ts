@@ -25,6 +25,12 @@ export const sessions = pgTable(
     endedAt: timestamp("ended_at", { withTimezone: true }),
     /** signed_out | ended_by_user | password_changed */
     endedReason: text("ended_reason"),
+    /**
+     * SHA-256 (hex) of the session key of a CloudStack API login (/client/api command=login): the
+     * key travels with each request beside the session cookie and is never stored itself. Null for
+     * portal sign-ins, which the CloudStack API does not accept.
+     */
+    cloudstackKeyHash: text("cloudstack_key_hash"),
   },
   (t) => [
     index("sessions_user_active_idx")

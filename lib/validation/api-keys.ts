@@ -15,3 +15,6 @@ export const apiKeyIdInput = z.object({ id: idSchema });
 export const listUserApiKeysInput = z.object({ userId: idSchema });
 
 export type CreateApiKeyInput = z.infer<typeof createApiKeyInput>;
+
+/** A new key for a user: one's own, or (admins, resellers) a user's in scope (CloudStack's registerUserKeys). */
+export const createUserApiKeyInput = createApiKeyInput.extend({ userId: idSchema });

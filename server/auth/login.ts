@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Db } from "@/db";
 import { accounts, domains, users } from "@/db/schema";
 import { recordEvent } from "@/server/core/events";
@@ -13,14 +13,16 @@ export type LoginResult =
  * Checks a username and password and, when they are right, starts a session (a `sessions` row).
  * Throttled per (username, address) and per address before any hash is computed (server/auth/
  * throttle.ts); unknown usernames cost the same as known ones; disabled or locked users and
- * accounts are refused even with the right password.
+ * accounts are refused even with the right password. `domainId` (CloudStack's login names the
+ * user's domain) limits the match to users of that domain; `cloudstackKeyHash` marks the session
+ * as a CloudStack API session (server/cloudstack/session.ts).
  */
 export async function authenticate(
   db: Db,
   username: string,
   password: string,
   ip: string,
-  opts: { userAgent?: string; policy?: ThrottlePolicy } = {},
+  opts: { userAgent?: string; policy?: ThrottlePolicy; domainId?: string; cloudstackKeyHash?: string } = {},
 ): Promise<LoginResult> {
   const verdict = await beginAttempt(db, username, ip, opts.policy ?? throttlePolicy());
   if (!verdict.allowed) return { ok: false, reason: "throttled" };
@@ -39,7 +41,7 @@ export async function authenticate(
     .from(users)
     .innerJoin(accounts, eq(accounts.id, users.accountId))
     .innerJoin(domains, eq(domains.id, accounts.domainId))
-    .where(eq(users.username, username.trim()));
+    .where(and(eq(users.username, username.trim()), opts.domainId ? eq(accounts.domainId, opts.domainId) : undefined));
   const valid = await verifyPassword(password, row?.passwordHash ?? (await dummyHash()));
   if (!row || !valid) {
     if (row) {
@@ -58,7 +60,13 @@ export async function authenticate(
   }
   if (row.state !== "enabled" || row.accountState !== "enabled") return { ok: false, reason: "disabled" };
   await forgiveAttempt(db, username, ip);
-  const sessionId = await startSession(db, { userId: row.id, sessionVersion: row.sessionVersion, ip, userAgent: opts.userAgent ?? "" });
+  const sessionId = await startSession(db, {
+    userId: row.id,
+    sessionVersion: row.sessionVersion,
+    ip,
+    userAgent: opts.userAgent ?? "",
+    cloudstackKeyHash: opts.cloudstackKeyHash,
+  });
   await db.update(users).set({ lastLoginAt: new Date() }).where(eq(users.id, row.id));
   await recordEvent(db, {
     type: "USER.LOGIN",

@@ -113,14 +113,19 @@ export async function checkSession(db: DbOrTx, claims: SessionClaims | null | un
 /** A new session row for a successful sign-in; returns its id (the JWT's `sid`). */
 export async function startSession(
   db: DbOrTx,
-  s: { userId: string; sessionVersion: number; ip: string; userAgent: string },
+  s: { userId: string; sessionVersion: number; ip: string; userAgent: string; cloudstackKeyHash?: string },
 ): Promise<string> {
   const id = randomBytes(16).toString("base64url");
   // Rows older than a month are no use to anyone (the known-address check looks back a month).
   await db.delete(sessions).where(and(eq(sessions.userId, s.userId), lt(sessions.createdAt, new Date(Date.now() - 30 * 86_400_000))));
-  await db
-    .insert(sessions)
-    .values({ id, userId: s.userId, sessionVersion: s.sessionVersion, ip: s.ip, userAgent: s.userAgent.slice(0, 400) });
+  await db.insert(sessions).values({
+    id,
+    userId: s.userId,
+    sessionVersion: s.sessionVersion,
+    ip: s.ip,
+    userAgent: s.userAgent.slice(0, 400),
+    cloudstackKeyHash: s.cloudstackKeyHash,
+  });
   return id;
 }
 

@@ -1,11 +1,15 @@
 import { TRPCError } from "@trpc/server";
 import type { Db } from "@/db";
 import { createCaller } from "@/server/api/root";
+import { CLIENT_IP_HEADER } from "@/server/auth/client-ip";
+import type { Caller } from "@/server/authz/caller";
 import { authenticateApiKey, takeRateToken, touchApiKey } from "@/server/services/api-keys";
 import { findCommand, notYetName } from "./commands";
+import type { Command } from "./commands/types";
 import { errorBody, render, type CsBody } from "./envelope";
 import { CsError, toCsError } from "./errors";
-import { commandParams, paramsOf } from "./params";
+import { commandParams, paramsOf, type CsParams } from "./params";
+import { isSessionRequest, sessionRequest, type CsHttp } from "./session";
 import { parseExpires, verifySignature, type Pair } from "./signature";
 
 /**
@@ -18,6 +22,8 @@ export interface CsResponse {
   status: number;
   text: string;
   contentType: string;
+  /** Set-Cookie values (the session login). */
+  cookies?: string[];
 }
 
 const AUTH_FAILED = "unable to verify user credentials and/or request signature";
@@ -27,7 +33,7 @@ function respond(command: string, format: "json" | "xml", status: number, body: 
   return { status, text: r.text, contentType: r.contentType };
 }
 
-export async function handleCloudStackRequest(db: Db, pairs: Pair[], now = new Date()): Promise<CsResponse> {
+export async function handleCloudStackRequest(db: Db, pairs: Pair[], now = new Date(), http: CsHttp = {}): Promise<CsResponse> {
   const rawCommand = pairs.find(([n]) => n.toLowerCase() === "command")?.[1] ?? "";
   const format = pairs.find(([n]) => n.toLowerCase() === "response")?.[1]?.toLowerCase() === "json" ? "json" : "xml";
   let commandName = rawCommand;
@@ -36,6 +42,11 @@ export async function handleCloudStackRequest(db: Db, pairs: Pair[], now = new D
     if (!rawCommand) throw new CsError(431, "Missing parameter: command");
     const known = findCommand(rawCommand);
     commandName = known?.name ?? notYetName(rawCommand) ?? rawCommand;
+    // CloudStack's session login: login needs no key; sessionkey + cookie stand in for apiKey + signature.
+    if (known?.name === "login" || isSessionRequest(p)) {
+      const r = await sessionRequest(db, known, p, http, now, (caller) => runCommand(db, caller, known, rawCommand, p));
+      return { ...respond(commandName, format, 200, r.body), cookies: r.cookies };
+    }
     // Authentication comes first: an unauthenticated client learns nothing about commands.
     const apiKey = p.byName.get("apikey");
     const signature = p.byName.get("signature");
@@ -53,28 +64,31 @@ export async function handleCloudStackRequest(db: Db, pairs: Pair[], now = new D
       throw new CsError(429, "You have reached the API request limit for this key; try again in a minute");
     }
     await touchApiKey(db, key.keyId, now);
-    if (!known) {
-      const later = notYetName(rawCommand);
-      throw new CsError(
-        432,
-        later
-          ? `The command ${later} is not supported by this Stratus yet (listApis lists the ones that are)`
-          : `The given command ${rawCommand} does not exist or it is not available for the user`,
-      );
-    }
-    const args = commandParams(known.params, p);
-    let body: CsBody;
-    try {
-      body = await known.run({ db, caller: key.caller, api: createCaller({ db, caller: key.caller }) }, args);
-    } catch (err) {
-      // A list filtered by an object the caller cannot see lists nothing (CloudStack answers an empty list).
-      if (known.name.startsWith("list") && err instanceof TRPCError && err.code === "NOT_FOUND") body = {};
-      else throw err;
-    }
-    return respond(commandName, format, 200, body);
+    return respond(commandName, format, 200, await runCommand(db, key.caller, known, rawCommand, p));
   } catch (err) {
     const e = toCsError(err, commandName || "unknown");
     return respond(commandName || "error", format, e.code, errorBody(e));
+  }
+}
+
+/** Runs an authenticated request's command as `caller`. */
+async function runCommand(db: Db, caller: Caller, known: Command | undefined, rawCommand: string, p: CsParams): Promise<CsBody> {
+  if (!known) {
+    const later = notYetName(rawCommand);
+    throw new CsError(
+      432,
+      later
+        ? `The command ${later} is not supported by this Stratus yet (listApis lists the ones that are)`
+        : `The given command ${rawCommand} does not exist or it is not available for the user`,
+    );
+  }
+  const args = commandParams(known.params, p);
+  try {
+    return await known.run({ db, caller, api: createCaller({ db, caller }) }, args);
+  } catch (err) {
+    // A list filtered by an object the caller cannot see lists nothing (CloudStack answers an empty list).
+    if (known.name.startsWith("list") && err instanceof TRPCError && err.code === "NOT_FOUND") return {};
+    throw err;
   }
 }
 
@@ -105,6 +119,14 @@ export async function handleCloudStackHttp(db: Db, req: Request): Promise<Respon
     const r = render("error", errorBody(e), "json");
     return new Response(r.text, { status: e.code, headers: { "content-type": r.contentType } });
   }
-  const r = await handleCloudStackRequest(db, pairs);
-  return new Response(r.text, { status: r.status, headers: { "content-type": r.contentType, "cache-control": "no-store" } });
+  const r = await handleCloudStackRequest(db, pairs, new Date(), {
+    method: req.method,
+    cookie: req.headers.get("cookie"),
+    ip: req.headers.get(CLIENT_IP_HEADER) ?? "unknown",
+    userAgent: req.headers.get("user-agent") ?? "",
+    secure: new URL(req.url).protocol === "https:",
+  });
+  const headers = new Headers({ "content-type": r.contentType, "cache-control": "no-store" });
+  for (const c of r.cookies ?? []) headers.append("set-cookie", c);
+  return new Response(r.text, { status: r.status, headers });
 }

@@ -76,6 +76,24 @@ export async function issueApiKey(
 export const createOwnApiKey = (db: DbOrTx, caller: Caller, input: CreateApiKeyInput) =>
   issueApiKey(db, caller.userId, input, caller.userId);
 
+/**
+ * A new key for a user: a user for itself, admins and resellers for users in their scope
+ * (userScope); anyone else is NOT_FOUND.
+ */
+export async function createUserApiKey(db: DbOrTx, caller: Caller, userId: string, input: CreateApiKeyInput): Promise<IssuedKey> {
+  if (userId !== caller.userId) {
+    if (!isAdmin(caller)) throw notFound("User");
+    const [u] = await db
+      .select({ id: users.id })
+      .from(users)
+      .innerJoin(accounts, eq(accounts.id, users.accountId))
+      .innerJoin(domains, eq(domains.id, accounts.domainId))
+      .where(and(eq(users.id, userId), userScope(caller)));
+    if (!u) throw notFound("User");
+  }
+  return issueApiKey(db, userId, input, caller.userId);
+}
+
 /** The caller's own live keys (never the secret). */
 export async function listOwnApiKeys(db: DbOrTx, caller: Caller) {
   return db

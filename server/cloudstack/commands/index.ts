@@ -1,10 +1,12 @@
 import { z } from "zod";
 import { CLOUDSTACK_VERSION, listBody } from "../envelope";
+import { adminCommands } from "./admin";
 import { pagingParams } from "../params";
 import { catalogCommands } from "./catalog";
 import { jobCommands } from "./jobs";
 import { listCommands } from "./lists";
 import { networkCommands } from "./network";
+import { sessionCommands } from "./session";
 import { command, type Command } from "./types";
 import { vmCommands } from "./vm";
 
@@ -13,8 +15,6 @@ import { vmCommands } from "./vm";
  * text saying so (CloudStack's "unsupported command" code), never mistaken for an unknown one.
  */
 export const NOT_YET: readonly string[] = [
-  "login",
-  "logout",
   "registerTemplate",
   "scaleVirtualMachine",
   "createVolume",
@@ -26,19 +26,19 @@ export const NOT_YET: readonly string[] = [
   "listSnapshots",
   "deleteSnapshot",
   "createSnapshotPolicy",
-  "listAsyncJobs",
-  "listUsageRecords",
-  "createDomain",
-  "createAccount",
-  "createUser",
-  "registerUserKeys",
-  "listCapacity",
-  "listHosts",
   "getVirtualMachineConsoleUrl",
   "createConsoleEndpoint",
 ];
 
-const base: Command[] = [...vmCommands, ...catalogCommands, ...jobCommands, ...listCommands, ...networkCommands];
+const base: Command[] = [
+  ...vmCommands,
+  ...catalogCommands,
+  ...jobCommands,
+  ...listCommands,
+  ...networkCommands,
+  ...adminCommands,
+  ...sessionCommands,
+];
 
 const meta: Command[] = [
   command({

@@ -31,6 +31,36 @@ async function resultObject(ctx: CsContext, resourceType: string, resourceId: st
   return { success: true };
 }
 
+interface JobRow {
+  id: string;
+  type: string;
+  status: string;
+  resourceType: string;
+  resourceId: string;
+  accountId?: string | null;
+  userId?: string | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+/** A job as CloudStack's asyncjob object, without its result (listAsyncJobs lists these; queryAsyncJobResult adds the result). */
+export function jobObject(ctx: CsContext, j: JobRow) {
+  const status = j.status === "succeeded" ? 1 : j.status === "failed" ? 2 : 0;
+  return {
+    jobid: j.id,
+    accountid: j.accountId ?? ctx.caller.accountId,
+    userid: j.userId ?? ctx.caller.userId,
+    cmd: JOB_COMMAND[j.type] ?? j.type,
+    jobstatus: status,
+    jobprocstatus: 0,
+    jobresultcode: status === 2 ? 530 : 0,
+    jobinstancetype: j.resourceType === "instance" ? "VirtualMachine" : j.resourceType,
+    jobinstanceid: j.resourceId,
+    created: csDate(j.createdAt),
+    completed: csDate(j.finishedAt),
+  };
+}
+
 export const jobCommands = [
   command({
     name: "queryAsyncJobResult",
@@ -39,30 +69,13 @@ export const jobCommands = [
     params: { jobid: cs.id("jobid") },
     async run(ctx, p) {
       const j = await ctx.api.job.get({ id: p.jobid });
-      const status = j.status === "succeeded" ? 1 : j.status === "failed" ? 2 : 0;
-      const base = {
-        jobid: j.id,
-        accountid: ctx.caller.accountId,
-        userid: ctx.caller.userId,
-        cmd: JOB_COMMAND[j.type] ?? j.type,
-        jobstatus: status,
-        jobprocstatus: 0,
-        jobinstancetype: j.resourceType === "instance" ? "VirtualMachine" : j.resourceType,
-        jobinstanceid: j.resourceId,
-        created: csDate(j.createdAt),
-        completed: csDate(j.finishedAt),
-      };
-      if (status === 0) return { ...base, jobresultcode: 0 };
-      if (status === 2)
-        return {
-          ...base,
-          jobresultcode: 530,
-          jobresulttype: "object",
-          jobresult: { errorcode: 530, errortext: j.error ?? "The job failed" },
-        };
+      const base = jobObject(ctx, j);
+      if (base.jobstatus === 0) return base;
+      if (base.jobstatus === 2)
+        return { ...base, jobresulttype: "object", jobresult: { errorcode: 530, errortext: j.error ?? "The job failed" } };
       const jobresult =
         (await networkJobResult(ctx, j.type, j.resourceType, j.resourceId)) ?? (await resultObject(ctx, j.resourceType, j.resourceId));
-      return { ...base, jobresultcode: 0, jobresulttype: "object", jobresult };
+      return { ...base, jobresulttype: "object", jobresult };
     },
   }),
 ];

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { csDate, listBody } from "../envelope";
 import { cs, pagingParams } from "../params";
 import { text, capitalise } from "../render";
+import { accountObject, domainObject, userObject } from "../render-admin";
+import { domainDisplayPaths } from "@/server/services/domains";
 import { accountIdOf, csPage, ownAccountUnlessListAll } from "./paging";
 import { command } from "./types";
 
@@ -122,19 +124,18 @@ export const listCommands = [
       const hit = tree.filter((d) => (!p.id || d.id === p.id) && (!p.name || d.name === p.name));
       const size = p.pagesize ?? hit.length;
       const start = ((p.page ?? 1) - 1) * size;
-      const out = hit.slice(start, start + size).map((d) => {
-        const level = text(d.path).split("/").filter(Boolean).length - 1;
-        return {
-          id: d.id,
-          name: d.name,
-          level,
-          parentdomainid: d.parentId ?? undefined,
-          parentdomainname: d.parentId ? (byId.get(d.parentId)?.name as string | undefined) : undefined,
-          haschild: tree.some((c) => c.parentId === d.id),
-          path: d.parentId ? `ROOT${"/"}${text(d.displayPath ?? d.name)}` : "ROOT",
-          state: "Active",
-        };
-      });
+      const shown = hit.slice(start, start + size);
+      const paths = await domainDisplayPaths(
+        ctx.db,
+        shown.map((d) => text(d.path)),
+      );
+      const out = shown.map((d) =>
+        domainObject(d, {
+          parentName: d.parentId ? (byId.get(d.parentId)?.name as string | undefined) : undefined,
+          path: paths.get(text(d.path)) ?? text(d.name),
+          hasChild: tree.some((c) => c.parentId === d.id),
+        }),
+      );
       return listBody("domain", out, hit.length);
     },
   }),
@@ -155,16 +156,7 @@ export const listCommands = [
         return { items: r.items, total: r.total };
       });
       const items = page.items.filter((a) => (!p.id || a.id === p.id) && (!p.name || a.name === p.name));
-      const out = items.map((a) => ({
-        id: a.id,
-        name: a.name,
-        accounttype: a.type === "root_admin" ? 1 : a.type === "domain_admin" ? 2 : 0,
-        roletype: a.type === "root_admin" ? "Admin" : a.type === "domain_admin" ? "DomainAdmin" : "User",
-        state: capitalise(text(a.state)),
-        domainid: a.domainId,
-        domain: a.domainName ?? undefined,
-        created: csDate(a.createdAt),
-      }));
+      const out = items.map((a) => accountObject(a));
       return listBody("account", out, p.id || p.name ? items.length : page.total);
     },
   }),
@@ -186,20 +178,7 @@ export const listCommands = [
         return { items: (r as { items: Row[] }).items, total: (r as { total: number }).total };
       });
       const items = page.items.filter((u) => (!p.id || u.id === p.id) && (!p.username || u.username === p.username));
-      const out = items.map((u) => ({
-        id: u.id,
-        username: u.username,
-        firstname: u.firstName ?? undefined,
-        lastname: u.lastName ?? undefined,
-        email: u.email ?? undefined,
-        state: capitalise(text(u.state)),
-        accountid: u.accountId,
-        account: u.accountName,
-        accounttype: u.accountType === "root_admin" ? 1 : u.accountType === "domain_admin" ? 2 : 0,
-        domainid: u.domainId,
-        domain: u.domainName,
-        created: csDate(u.createdAt as Date),
-      }));
+      const out = items.map(userObject);
       return listBody("user", out, p.id || p.username ? items.length : page.total);
     },
   }),

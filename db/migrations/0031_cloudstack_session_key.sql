@@ -1,0 +1,1 @@
+ALTER TABLE "sessions" ADD COLUMN "cloudstack_key_hash" text;
