@@ -5,6 +5,7 @@ import { catalogCommands } from "./catalog";
 import { jobCommands } from "./jobs";
 import { listCommands } from "./lists";
 import { command, type Command } from "./types";
+import { storageCommands } from "./storage";
 import { vmCommands } from "./vm";
 
 /**
@@ -14,17 +15,6 @@ import { vmCommands } from "./vm";
 export const NOT_YET: readonly string[] = [
   "login",
   "logout",
-  "registerTemplate",
-  "scaleVirtualMachine",
-  "createVolume",
-  "attachVolume",
-  "detachVolume",
-  "resizeVolume",
-  "deleteVolume",
-  "createSnapshot",
-  "listSnapshots",
-  "deleteSnapshot",
-  "createSnapshotPolicy",
   "createNetwork",
   "deleteNetwork",
   "listNetworkOfferings",
@@ -47,7 +37,7 @@ export const NOT_YET: readonly string[] = [
   "createConsoleEndpoint",
 ];
 
-const base: Command[] = [...vmCommands, ...catalogCommands, ...jobCommands, ...listCommands];
+const base: Command[] = [...vmCommands, ...catalogCommands, ...jobCommands, ...listCommands, ...storageCommands];
 
 const meta: Command[] = [
   command({

@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { csDate } from "../envelope";
 import { cs } from "../params";
+import { STORAGE_JOB_COMMAND, storageJobResult } from "./storage-jobs";
 import { vmObject } from "./vm";
 import { command, type CsContext } from "./types";
 
@@ -15,6 +16,7 @@ const JOB_COMMAND: Record<string, string> = {
   "vm.reboot": "org.apache.cloudstack.api.command.user.vm.RebootVMCmd",
   "vm.destroy": "org.apache.cloudstack.api.command.user.vm.DestroyVMCmd",
   "vm.expunge": "org.apache.cloudstack.api.command.admin.vm.ExpungeVMCmd",
+  ...STORAGE_JOB_COMMAND,
 };
 
 async function resultObject(ctx: CsContext, resourceType: string, resourceId: string): Promise<Record<string, unknown>> {
@@ -45,7 +47,7 @@ export const jobCommands = [
         cmd: JOB_COMMAND[j.type] ?? j.type,
         jobstatus: status,
         jobprocstatus: 0,
-        jobinstancetype: j.resourceType === "instance" ? "VirtualMachine" : j.resourceType,
+        jobinstancetype: j.resourceType === "instance" ? "VirtualMachine" : j.resourceType === "volume" ? "Volume" : j.resourceType,
         jobinstanceid: j.resourceId,
         created: csDate(j.createdAt),
         completed: csDate(j.finishedAt),
@@ -58,7 +60,12 @@ export const jobCommands = [
           jobresulttype: "object",
           jobresult: { errorcode: 530, errortext: j.error ?? "The job failed" },
         };
-      return { ...base, jobresultcode: 0, jobresulttype: "object", jobresult: await resultObject(ctx, j.resourceType, j.resourceId) };
+      return {
+        ...base,
+        jobresultcode: 0,
+        jobresulttype: "object",
+        jobresult: (await storageJobResult(ctx, j)) ?? (await resultObject(ctx, j.resourceType, j.resourceId)),
+      };
     },
   }),
 ];
