@@ -112,7 +112,7 @@ describe(`CloudStack storage commands (${testDbKind()})`, () => {
     // listVolumes: by VM, type, keyword, id, paging.
     const ofVm = await call(tenant, { command: "listVolumes", virtualmachineid: vmId });
     expect(ofVm.body.count).toBe(2);
-    const byType = Object.fromEntries((ofVm.body.volume as CsBody[]).map((v) => [v.type, v.deviceid]));
+    const byType = Object.fromEntries((ofVm.body.volume as CsBody[]).map((v) => [v.type as string, v.deviceid as number]));
     expect(byType).toEqual({ ROOT: 0, DATADISK: 1 });
     const data = await call(tenant, { command: "listVolumes", virtualmachineid: vmId, type: "datadisk" });
     expect((data.body.volume as CsBody[]).map((v) => v.id)).toEqual([id]);
@@ -155,6 +155,12 @@ describe(`CloudStack storage commands (${testDbKind()})`, () => {
     expect((await call(tenant, { command: "listSnapshots", id: s.id as string })).body.count).toBe(1);
     expect((await call(tenant, { command: "listSnapshots", volumeid: id, snapshottype: "RECURRING" })).body).toEqual({});
     expect((await call(tenant, { command: "listSnapshots", keyword: "cs-sn" })).body.count).toBe(1);
+
+    // createVolume from the snapshot: a new DATADISK of the snapshot's size.
+    const fromSnap = await done(tenant, { command: "createVolume", name: "cs-from-snap", snapshotid: s.id as string });
+    expect(fromSnap.job.cmd).toMatch(/CreateVolumeCmd$/);
+    expect(fromSnap.result.volume).toMatchObject({ name: "cs-from-snap", type: "DATADISK", size: 8 * GIB, state: "Ready" });
+    expect((await call(tenant, { command: "deleteVolume", id: fromSnap.answer.id as string })).body).toEqual({ success: true });
 
     // Snapshot policies in CloudStack's schedule format; weekly day 1 is Sunday (Stratus's 0).
     const daily = await call(tenant, {
@@ -327,7 +333,7 @@ describe(`CloudStack storage commands (${testDbKind()})`, () => {
       expect(r.status).toBe(200);
       expect(JSON.stringify(r.body), params.command).not.toContain(id);
     }
-    for (const params of [
+    for (const params of <Record<string, string>[]>[
       { command: "listVolumes", id },
       { command: "listVolumes", virtualmachineid: vmId },
       { command: "listSnapshots", volumeid: id },
@@ -337,7 +343,7 @@ describe(`CloudStack storage commands (${testDbKind()})`, () => {
       expect((await call(tenant2, params)).body, params.command).toEqual({});
 
     // Every change: not found (never forbidden).
-    for (const params of [
+    for (const params of <Record<string, string>[]>[
       { command: "attachVolume", id, virtualmachineid: vmId },
       { command: "detachVolume", id },
       { command: "resizeVolume", id, size: "9" },
@@ -361,6 +367,29 @@ describe(`CloudStack storage commands (${testDbKind()})`, () => {
     expect((await cloud.h.db.select().from(snapshots).where(eq(snapshots.volumeId, id))).length).toBe(1);
     const [vm] = await cloud.h.db.select().from(instances).where(eq(instances.id, vmId));
     expect(vm!.computeOfferingId).toBe(choice.computeOfferingId);
+  });
+});
+
+describe(`CloudStack storage lists for an administrator (${testDbKind()})`, () => {
+  it("lists its own account's volumes and snapshots without listall, a tenant's with listall or account and domainid", async () => {
+    const admin = await issueApiKey(cloud.h.db, cloud.t.callers.admin.userId, { name: "ci" }, cloud.t.callers.admin.userId);
+    const id = await newVolume(tenant, "cs-admin-sees", "1");
+    const root = (await cloud.h.db.select().from(volumes).where(eq(volumes.instanceId, vmId))).find((v) => v.type === "root")!;
+    const snap = await done(tenant, { command: "createSnapshot", volumeid: root.id, name: "cs-admin-snap" });
+    const own = await call(admin, { command: "listVolumes" });
+    expect(JSON.stringify(own.body)).not.toContain(id);
+    const all = await call(admin, { command: "listVolumes", listall: "true", keyword: "cs-admin" });
+    expect(all.body).toMatchObject({ count: 1, volume: [{ id, account: "acme-dev" }] });
+    const domainid = (all.body.volume as CsBody[])[0]!.domainid as string;
+    const account = await call(admin, { command: "listVolumes", account: "acme-dev", domainid, type: "DATADISK", zoneid: choice.zoneId });
+    expect((account.body.volume as CsBody[]).map((v) => v.id)).toContain(id);
+    expect((account.body.volume as CsBody[]).every((v) => v.account === "acme-dev" && v.type === "DATADISK")).toBe(true);
+    expect(JSON.stringify((await call(admin, { command: "listSnapshots" })).body)).not.toContain(snap.answer.id as string);
+    const snaps = await call(admin, { command: "listSnapshots", listall: "true", name: "cs-admin-snap" });
+    expect(snaps.body).toMatchObject({ count: 1, snapshot: [{ id: snap.answer.id, volumetype: "ROOT", account: "acme-dev" }] });
+    // The root admin sees which pool a volume lies on; a tenant does not.
+    expect(((await call(admin, { command: "listVolumes", id: root.id })).body.volume as CsBody[])[0]!.storage).toEqual(expect.any(String));
+    expect(((await call(tenant, { command: "listVolumes", id: root.id })).body.volume as CsBody[])[0]!.storage).toBeUndefined();
   });
 });
 
