@@ -96,7 +96,8 @@ export async function renderVolumes(db: DbOrTx, rows: VolumeRow[]) {
     storage: v.poolName ?? undefined,
     storagetype: "shared",
     provisioningtype: "thin",
-    hypervisor: "KVM",
+    isextractable: false,
+    displayvolume: true,
     created: csDate(v.createdAt),
     attached: v.instanceId ? csDate(attached.get(v.id)) : undefined,
   }));
@@ -117,7 +118,7 @@ export interface SnapshotRow {
 
 const SNAPSHOT_STATE: Record<string, string> = { creating: "Creating", ready: "BackedUp", error: "Error", destroyed: "Destroyed" };
 
-/** Snapshots with the owner, zone and volume type CloudStack shows (and accountId, for the account filter). */
+/** Snapshots with the owner, zone and volume type CloudStack shows (accountid too, for the account filter: callers drop it). */
 export async function renderSnapshots(db: DbOrTx, rows: SnapshotRow[]) {
   const ids = rows.map((s) => s.id);
   const extras = await db
@@ -148,8 +149,8 @@ export async function renderSnapshots(db: DbOrTx, rows: SnapshotRow[]) {
       volumeid: s.volumeId,
       volumename: s.volumeName,
       volumetype: e?.volumeType === "root" ? "ROOT" : "DATADISK",
-      // A policy's snapshots are RECURRING (the policy may since be deleted: policyId stays).
-      snapshottype: s.policyId ? "RECURRING" : "MANUAL",
+      // A policy's snapshot is of its interval type (CloudStack's recurring type), RECURRING once the policy is gone.
+      snapshottype: e?.frequency ? e.frequency.toUpperCase() : s.policyId ? "RECURRING" : "MANUAL",
       intervaltype: e?.frequency ? e.frequency.toUpperCase() : s.policyId ? undefined : "MANUAL",
       state: SNAPSHOT_STATE[s.state] ?? capitalise(s.state),
       physicalsize: s.sizeBytes ?? 0,

@@ -8,6 +8,7 @@ import { cloudStackClient, type CsBody } from "@/test/cloudstack-client";
 import { deployChoicesByName } from "@/test/orchestrator";
 import { simulatorCloud } from "@/test/simulator-cloud";
 import { issueApiKey, type IssuedKey } from "@/server/services/api-keys";
+import { runSnapshotPolicies } from "@/server/services/snapshots/policies";
 
 /**
  * The CloudStack storage commands end to end, in process: volumes, snapshots, snapshot policies,
@@ -194,6 +195,21 @@ describe(`CloudStack storage commands (${testDbKind()})`, () => {
     expect(policies.body.count).toBe(2);
     expect((policies.body.snapshotpolicy as CsBody[]).map((p) => p.schedule).sort()).toEqual(["15:4:1", "30:2"]);
     const dailyId = (daily.body.snapshotpolicy as CsBody).id as string;
+    // The daily policy's run (the sweep a day on) lists as a recurring DAILY snapshot.
+    await runSnapshotPolicies(cloud.h.db, new Date(Date.now() + 25 * 3600_000));
+    let recurring: CsBody = {};
+    for (let i = 0; i < 200; i++) {
+      recurring = (await call(tenant, { command: "listSnapshots", volumeid: id, snapshottype: "RECURRING" })).body;
+      if ((recurring.snapshot as CsBody[] | undefined)?.[0]?.state === "BackedUp") break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(recurring).toMatchObject({ count: 1, snapshot: [{ snapshottype: "DAILY", intervaltype: "DAILY", state: "BackedUp" }] });
+    expect((await call(tenant, { command: "listSnapshots", volumeid: id, snapshottype: "MANUAL" })).body).toMatchObject({
+      count: 1,
+      snapshot: [{ id: s.id }],
+    });
+    const both = (await call(tenant, { command: "listSnapshots", volumeid: id })).body.snapshot as CsBody[];
+    expect(both.map((x) => "accountid" in x)).toEqual([false, false]); // not a SnapshotResponse field
     const del = await call(tenant, { command: "deleteSnapshotPolicies", ids: `${dailyId},${weeklyId}` });
     expect(del.body).toEqual({ success: true });
     expect((await call(tenant, { command: "listSnapshotPolicies", volumeid: id })).body).toEqual({});
@@ -201,6 +217,10 @@ describe(`CloudStack storage commands (${testDbKind()})`, () => {
     // deleteSnapshot (async, success), then deleteVolume (sync, success).
     const gone = await done(tenant, { command: "deleteSnapshot", id: s.id as string });
     expect(gone.result).toEqual({ success: true });
+    const left = (await call(tenant, { command: "listSnapshots", volumeid: id })).body;
+    // Its policy deleted, the policy's snapshot stays, RECURRING.
+    expect((left.snapshot as CsBody[]).map((x) => x.snapshottype)).toEqual(["RECURRING"]);
+    await done(tenant, { command: "deleteSnapshot", id: (left.snapshot as CsBody[])[0]!.id as string });
     expect((await call(tenant, { command: "listSnapshots", volumeid: id })).body).toEqual({});
     const [snapRow] = await cloud.h.db
       .select()

@@ -22,8 +22,12 @@ export async function volumeObject(ctx: CsContext, id: string) {
 export async function snapshotObject(ctx: CsContext, id: string, volumeId: string) {
   const rows = await ctx.api.snapshot.list({ volumeId });
   const row = rows.find((s) => s.id === id);
-  return row ? (await renderSnapshots(ctx.db, [row]))[0] : undefined;
+  const [out] = row ? await renderSnapshots(ctx.db, [row]) : [];
+  return out ? withoutAccountId(out) : undefined;
 }
+
+/** SnapshotResponse has no accountid (the renderer adds it for the account filter). */
+const withoutAccountId = <T extends { accountid?: unknown }>({ accountid: _, ...rest }: T) => rest;
 
 /** A page of an in-memory list, as CloudStack pages (page from 1; no pagesize: all). */
 const pageSlice = <T>(items: T[], p: { page?: number; pagesize?: number }) => {
@@ -272,10 +276,10 @@ export const storageCommands = [
           (!accountId || s.accountid === accountId) &&
           (!p.domainid || s.domainid === p.domainid || Boolean(p.account)) &&
           (!p.zoneid || s.zoneid === p.zoneid) &&
-          (!type || s.snapshottype === type || s.intervaltype === type) &&
+          (!type || s.snapshottype === type || (type === "RECURRING" && s.snapshottype !== "MANUAL")) &&
           (!p.intervaltype || s.intervaltype === p.intervaltype),
       );
-      return listBody("snapshot", pageSlice(hit, p), hit.length);
+      return listBody("snapshot", pageSlice(hit, p).map(withoutAccountId), hit.length);
     },
   }),
   command({
