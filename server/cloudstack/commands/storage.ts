@@ -224,6 +224,10 @@ export const storageCommands = [
     isasync: false,
     params: { id: cs.id("id") },
     async run(ctx, p) {
+      // As CloudStack: an attached volume is a bad parameter (431), checked before anything changes.
+      const vol = await ctx.api.volume.get({ id: p.id });
+      if (vol.instanceId)
+        throw new CsError(431, `id: volume ${vol.name} is attached to ${vol.instanceName ?? "a VM"}; detach it before deleting it`);
       // CloudStack's deleteVolume removes at once: destroy (limits given back), then expunge (a job deletes the disk).
       await ctx.api.volume.destroy({ id: p.id });
       await ctx.api.volume.expunge({ id: p.id });
