@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { listBody, csDate } from "../envelope";
 import { cs, pagingParams } from "../params";
-import { text, capitalise, lowerKeys } from "../render";
+import { lowerKeys } from "../render";
+import { templateObject } from "../render-storage";
 import { csPage } from "./paging";
 import { command } from "./types";
 
@@ -121,26 +122,7 @@ export const catalogCommands = [
             (!p.keyword || String(t.name).includes(p.keyword)) &&
             (p.isready === undefined || (t.status === "ready") === p.isready),
         );
-        const out = pageSlice(hit, p).map((t) => ({
-          id: t.id,
-          name: t.name,
-          displaytext: (t.displayText as string | null) ?? t.name,
-          ostypename: t.osType ?? undefined,
-          format: typeof t.format === "string" ? t.format.toUpperCase() : undefined,
-          hypervisor: t.hypervisorType === "kvm" ? "KVM" : typeof t.hypervisorType === "string" ? capitalise(t.hypervisorType) : undefined,
-          zoneid: t.zoneId ?? undefined,
-          zonename: t.zoneName ?? undefined,
-          ispublic: t.isPublic,
-          isfeatured: t.isFeatured,
-          isready: t.status === "ready",
-          status: t.status === "ready" ? "Download Complete" : capitalise(text(t.status)),
-          size: typeof t.sizeGib === "number" ? t.sizeGib * 1024 ** 3 : undefined,
-          account: t.accountName ?? undefined,
-          domainid: t.domainId ?? undefined,
-          created: csDate(t.createdAt as Date),
-          templatetype: "USER",
-          bootable: true,
-        }));
+        const out = pageSlice(hit, p).map(templateObject);
         return listBody(kind, out, hit.length);
       },
     }),

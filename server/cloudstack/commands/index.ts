@@ -8,27 +8,14 @@ import { listCommands } from "./lists";
 import { networkCommands } from "./network";
 import { sessionCommands } from "./session";
 import { command, type Command } from "./types";
+import { storageCommands } from "./storage";
 import { vmCommands } from "./vm";
 
 /**
  * Commands of CloudStack's API that Stratus does not answer yet: each is refused with 432 and a
  * text saying so (CloudStack's "unsupported command" code), never mistaken for an unknown one.
  */
-export const NOT_YET: readonly string[] = [
-  "registerTemplate",
-  "scaleVirtualMachine",
-  "createVolume",
-  "attachVolume",
-  "detachVolume",
-  "resizeVolume",
-  "deleteVolume",
-  "createSnapshot",
-  "listSnapshots",
-  "deleteSnapshot",
-  "createSnapshotPolicy",
-  "getVirtualMachineConsoleUrl",
-  "createConsoleEndpoint",
-];
+export const NOT_YET: readonly string[] = ["getVirtualMachineConsoleUrl", "createConsoleEndpoint"];
 
 const base: Command[] = [
   ...vmCommands,
@@ -38,6 +25,7 @@ const base: Command[] = [
   ...networkCommands,
   ...adminCommands,
   ...sessionCommands,
+  ...storageCommands,
 ];
 
 const meta: Command[] = [

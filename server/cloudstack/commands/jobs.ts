@@ -2,6 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { csDate } from "../envelope";
 import { cs } from "../params";
 import { NETWORK_JOB_COMMAND, networkJobResult } from "./network";
+import { STORAGE_JOB_COMMAND, storageJobResult } from "./storage-jobs";
 import { vmObject } from "./vm";
 import { command, type CsContext } from "./types";
 
@@ -17,6 +18,7 @@ const JOB_COMMAND: Record<string, string> = {
   "vm.destroy": "org.apache.cloudstack.api.command.user.vm.DestroyVMCmd",
   "vm.expunge": "org.apache.cloudstack.api.command.admin.vm.ExpungeVMCmd",
   ...NETWORK_JOB_COMMAND,
+  ...STORAGE_JOB_COMMAND,
 };
 
 async function resultObject(ctx: CsContext, resourceType: string, resourceId: string): Promise<Record<string, unknown>> {
@@ -54,7 +56,7 @@ export function jobObject(ctx: CsContext, j: JobRow) {
     jobstatus: status,
     jobprocstatus: 0,
     jobresultcode: status === 2 ? 530 : 0,
-    jobinstancetype: j.resourceType === "instance" ? "VirtualMachine" : j.resourceType,
+    jobinstancetype: j.resourceType === "instance" ? "VirtualMachine" : j.resourceType === "volume" ? "Volume" : j.resourceType,
     jobinstanceid: j.resourceId,
     created: csDate(j.createdAt),
     completed: csDate(j.finishedAt),
@@ -74,7 +76,9 @@ export const jobCommands = [
       if (base.jobstatus === 2)
         return { ...base, jobresulttype: "object", jobresult: { errorcode: 530, errortext: j.error ?? "The job failed" } };
       const jobresult =
-        (await networkJobResult(ctx, j.type, j.resourceType, j.resourceId)) ?? (await resultObject(ctx, j.resourceType, j.resourceId));
+        (await networkJobResult(ctx, j.type, j.resourceType, j.resourceId)) ??
+        (await storageJobResult(ctx, j)) ??
+        (await resultObject(ctx, j.resourceType, j.resourceId));
       return { ...base, jobresulttype: "object", jobresult };
     },
   }),

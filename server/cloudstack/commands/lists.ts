@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { csDate, listBody } from "../envelope";
 import { cs, pagingParams } from "../params";
-import { text, capitalise } from "../render";
+import { text } from "../render";
 import { accountObject, domainObject, userObject } from "../render-admin";
 import { domainDisplayPaths } from "@/server/services/domains";
 import { accountIdOf, csPage, ownAccountUnlessListAll } from "./paging";
@@ -12,57 +12,6 @@ import { command } from "./types";
 type Row = Record<string, unknown>;
 
 export const listCommands = [
-  command({
-    name: "listVolumes",
-    description: "Lists volumes",
-    isasync: false,
-    params: {
-      ...pagingParams,
-      id: cs.id("id").optional(),
-      virtualmachineid: cs.id("virtualmachineid").optional(),
-      zoneid: cs.id("zoneid").optional(),
-      type: z.enum(["ROOT", "DATADISK", "root", "datadisk"]).optional(),
-      account: z.string().optional(),
-      domainid: cs.id("domainid").optional(),
-      name: z.string().optional(),
-    },
-    async run(ctx, p) {
-      const accountId = (await accountIdOf(ctx, p.account, p.domainid)) ?? ownAccountUnlessListAll(ctx, p);
-      const page = await csPage(p.id || p.name ? {} : p, async (page, pageSize) => {
-        const r = await ctx.api.volume.list({
-          page,
-          pageSize,
-          zoneId: p.zoneid,
-          accountId,
-          instanceId: p.virtualmachineid,
-          type: p.type ? (p.type.toLowerCase() === "root" ? "root" : "data") : undefined,
-          search: p.name ?? p.keyword,
-        } as never);
-        return { items: r.items, total: r.total };
-      });
-      const items = page.items.filter((v) => (!p.id || v.id === p.id) && (!p.name || v.name === p.name));
-      const out = items.map((v) => ({
-        id: v.id,
-        name: v.name,
-        type: v.type === "root" ? "ROOT" : "DATADISK",
-        state: v.state === "ready" ? (v.instanceId ? "Ready" : "Allocated") : capitalise(String(v.state)),
-        size: typeof v.sizeGib === "number" ? v.sizeGib * 1024 ** 3 : undefined,
-        zoneid: v.zoneId,
-        zonename: v.zoneName,
-        account: v.accountName,
-        diskofferingid: v.diskOfferingId ?? undefined,
-        diskofferingname: v.offeringName ?? undefined,
-        virtualmachineid: v.instanceId ?? undefined,
-        vmname: v.instanceName ?? undefined,
-        vmstate: v.instanceState ? capitalise(text(v.instanceState)) : undefined,
-        deviceid: v.deviceTarget ? text(v.deviceTarget).charCodeAt(2) - 97 : undefined,
-        storageid: v.storagePoolId ?? undefined,
-        storage: v.poolName ?? undefined,
-        created: csDate(v.createdAt),
-      }));
-      return listBody("volume", out, p.id || p.name ? items.length : page.total);
-    },
-  }),
   command({
     name: "listEvents",
     description: "Lists events",
