@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
 import { accounts, alerts, charges, computeOfferings, hosts, instances, jobs, templates, zones } from "@/db/schema";
@@ -72,7 +72,7 @@ beforeAll(async () => {
   }
   // Hosts: the seed's all Up; one Down, one in Maintenance.
   const hs = await h.db.select().from(hosts).orderBy(hosts.name);
-  await h.db.update(hosts).set({ status: "up", state: "enabled" });
+  await h.db.update(hosts).set({ status: "up", state: "enabled" }).where(sql`true`);
   await h.db.update(hosts).set({ status: "down" }).where(eq(hosts.id, hs[0]!.id));
   await h.db.update(hosts).set({ state: "maintenance" }).where(eq(hosts.id, hs[1]!.id));
   hostCount = hs.length;
@@ -163,7 +163,7 @@ describe(`dashboards (${testDbKind()})`, () => {
   });
 
   it("marks capacity with the alert rules' effective thresholds", async () => {
-    await updateAlertRule(h.db, t.callers.admin, { rule: "capacity.memory", warning: 60, critical: 80 });
+    await updateAlertRule(h.db, t.callers.admin, { rule: "capacity.memory", enabled: true, warning: 60, critical: 80 });
     const zones = await api(h.db, t.callers.admin).dashboard.capacity();
     expect(zones.length).toBeGreaterThan(0);
     const meters = Object.fromEntries(zones[0]!.meters.map((m) => [m.key, m]));
