@@ -54,7 +54,7 @@ test("the tenant sees its own VMs, limits, spend and events, and nothing of anot
   // A card links to the list behind it, filtered.
   await vmCard(page).getByTestId("vm-state-running").click();
   await expect(page).toHaveURL(/\/instances\?state=running/);
-  await expect(page.getByRole("combobox", { name: "Filter by state" })).toHaveValue("running");
+  await expect(page.getByRole("combobox", { name: "State", exact: true })).toHaveValue("running");
   await expect(page.getByRole("link", { name: tenantVm })).toBeVisible();
 
   // A quick action: Stop from the dashboard, through the instance action dialog.
