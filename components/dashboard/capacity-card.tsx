@@ -51,9 +51,9 @@ export function CapacityCard() {
       {(zones) => (
         <div className="divide-y divide-slate-100">
           <p className="px-4 pt-3 text-xs text-slate-600">
-            <span className="mr-1 inline-block h-3 w-0.5 bg-amber-600 align-middle" aria-hidden="true" /> warning and
-            <span className="mx-1 inline-block h-3 w-0.5 bg-red-700 align-middle" aria-hidden="true" /> critical thresholds of the capacity
-            alert rules (
+            Marks: the capacity alert rules&apos; warning
+            <span className="mx-1 inline-block h-3 w-0.5 bg-amber-600 align-middle" aria-hidden="true" /> and critical
+            <span className="mx-1 inline-block h-3 w-0.5 bg-red-700 align-middle" aria-hidden="true" /> thresholds (
             <Link href="/alerts" className="text-brand-700 hover:underline">
               editable
             </Link>
@@ -65,7 +65,9 @@ export function CapacityCard() {
                 <Link href={`/infrastructure/hosts?zoneId=${z.id}`} className="hover:underline">
                   {z.name}
                 </Link>{" "}
-                <span className="font-normal text-slate-600">· {z.vms.toLocaleString("en-GB")} VMs placed</span>
+                <span className="font-normal text-slate-600">
+                  · {z.vms.toLocaleString("en-GB")} VM{z.vms === 1 ? "" : "s"} placed
+                </span>
               </h3>
               <Meters meters={z.meters} of={`zone ${z.name}`} />
               {z.clusters.length > 0 && (
@@ -73,7 +75,7 @@ export function CapacityCard() {
                   {z.clusters.map((c) => (
                     <li key={c.id}>
                       <Link href={`/infrastructure/hosts?clusterId=${c.id}`} className="text-xs font-medium text-brand-700 hover:underline">
-                        Cluster {c.name}
+                        {c.name}
                       </Link>
                       <span className="text-xs text-slate-600">
                         {" "}

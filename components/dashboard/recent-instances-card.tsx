@@ -35,28 +35,30 @@ export function RecentInstancesCard() {
         {(rows) => (
           <ul className="divide-y divide-slate-100 text-sm">
             {rows.map((vm) => (
-              <li key={vm.id} className="flex flex-wrap items-center gap-x-3 gap-y-1 px-4 py-2" data-testid="recent-instance">
-                <div className="min-w-0 flex-1">
-                  <Link href={`/instances/${vm.id}`} className="font-medium text-brand-700 hover:underline">
+              <li key={vm.id} className="space-y-1 px-4 py-2" data-testid="recent-instance">
+                <div className="flex items-center justify-between gap-2">
+                  <Link href={`/instances/${vm.id}`} className="min-w-0 truncate font-medium text-brand-700 hover:underline">
                     {vm.name}
                   </Link>
-                  <p className="text-xs text-slate-500">{formatSize(vm.cpuCores, vm.memoryMib)}</p>
+                  <InstanceStateBadge state={vm.state} />
                 </div>
-                <InstanceStateBadge state={vm.state} />
-                <div className="flex gap-1.5">
-                  {quick.map((op) => (
-                    <Button
-                      key={op}
-                      size="sm"
-                      variant="secondary"
-                      disabled={whyNot(op, vm) !== null}
-                      title={whyNot(op, vm) ?? undefined}
-                      aria-label={`${operationLabel[op]} ${vm.name}`}
-                      onClick={() => setPending({ target: { id: vm.id, name: vm.name }, action: op })}
-                    >
-                      {operationLabel[op]}
-                    </Button>
-                  ))}
+                <div className="flex items-center justify-between gap-2">
+                  <span className="text-xs text-slate-500">{formatSize(vm.cpuCores, vm.memoryMib)}</span>
+                  <div className="flex gap-1.5">
+                    {quick.map((op) => (
+                      <Button
+                        key={op}
+                        size="sm"
+                        variant="secondary"
+                        disabled={whyNot(op, vm) !== null}
+                        title={whyNot(op, vm) ?? undefined}
+                        aria-label={`${operationLabel[op]} ${vm.name}`}
+                        onClick={() => setPending({ target: { id: vm.id, name: vm.name }, action: op })}
+                      >
+                        {operationLabel[op]}
+                      </Button>
+                    ))}
+                  </div>
                 </div>
               </li>
             ))}

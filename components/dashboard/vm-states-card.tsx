@@ -37,15 +37,15 @@ export function VmStatesCard() {
                 {total.toLocaleString("en-GB")}
                 {shown.some((r) => r.capped) ? "+" : ""}
               </span>{" "}
-              instances
+              {total === 1 ? "instance" : "instances"}
             </p>
-            <figure className="mt-3 h-36" aria-label="Instances by state chart">
+            <figure className="mt-3" style={{ height: 40 + 32 * shown.length }} aria-label="Instances by state chart">
               <ResponsiveContainer width="100%" height="100%">
                 <BarChart data={shown} layout="vertical" margin={{ top: 0, right: 16, bottom: 0, left: 0 }}>
                   <XAxis type="number" allowDecimals={false} tick={{ fontSize: 10, fill: "#475569" }} />
                   <YAxis type="category" dataKey="label" width={80} tick={{ fontSize: 11, fill: "#475569" }} />
                   <Tooltip />
-                  <Bar dataKey="count" name="Instances" isAnimationActive={false}>
+                  <Bar dataKey="count" name="Instances" maxBarSize={24} isAnimationActive={false}>
                     {shown.map((r) => (
                       <Cell key={r.state} fill={colour[r.state] ?? "#2563eb"} />
                     ))}
