@@ -11,6 +11,9 @@ export const allocationAlgorithms = ["first_fit", "random", "user_dispersing"] a
 export const storagePoolTypes = ["simulator", "local_dir"] as const;
 export const allocationStates = ["enabled", "disabled"] as const;
 export const hostStates = ["enabled", "disabled", "maintenance"] as const;
+/** Whether a host answers (the reconciler's view), as opposed to its admin state. */
+export const hostStatuses = ["up", "disconnected", "down"] as const;
+export type HostStatus = (typeof hostStatuses)[number];
 
 export const hypervisorTypeSchema = z.enum(hypervisorTypes, { error: "Hypervisor type must be simulator or kvm" });
 export const allocationAlgorithmSchema = z.enum(allocationAlgorithms, {

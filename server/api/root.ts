@@ -24,6 +24,7 @@ import { usageRouter } from "./routers/usage";
 import { priceListRouter, pricingRouter, tariffRouter } from "./routers/pricing";
 import { apiKeyRouter } from "./routers/api-key";
 import { alertRouter } from "./routers/alert";
+import { dashboardRouter } from "./routers/dashboard";
 import { securityGroupRouter, sharedNetworkRouter } from "./routers/security-group";
 
 export const appRouter = createTRPCRouter({
@@ -59,6 +60,7 @@ export const appRouter = createTRPCRouter({
   pricing: pricingRouter,
   apiKey: apiKeyRouter,
   alert: alertRouter,
+  dashboard: dashboardRouter,
   billing: billingRouter,
   webhook: webhookRouter,
 });

@@ -54,6 +54,7 @@ export interface EventsFilter {
   userId?: string;
   resourceId?: string;
   time?: string;
+  level?: string;
 }
 
 const MINUTE_MS = 60_000;
@@ -82,7 +83,7 @@ export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
   const table = useTableState({ sort: "createdAt", dir: "desc" });
   const filters = useFilters(
     {
-      level: unset<Level>(),
+      level: levels.some((l) => l.value === initial.level) ? (initial.level as Level) : unset<Level>(),
       time: presets.some((p) => p.value === initial.time) ? (initial.time ?? "") : "",
       domainId: idOrEmpty(initial.domainId),
       accountId: idOrEmpty(initial.accountId),

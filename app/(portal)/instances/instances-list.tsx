@@ -37,7 +37,7 @@ const stateOptions = vmStates.filter((s) => s !== "expunged").map((s) => ({ valu
 /** Poll fast while something moves, slowly otherwise (the reconciler may change states too). */
 const busy = (rows: Row[] | undefined) => !!rows?.some((r) => r.activeJob || transitionalStates.includes(r.state));
 
-export function InstancesList({ accountId }: { accountId?: string }) {
+export function InstancesList({ accountId, state }: { accountId?: string; state?: string }) {
   const trpc = useTRPC();
   const router = useRouter();
   const caller = useCaller();
@@ -46,10 +46,13 @@ export function InstancesList({ accountId }: { accountId?: string }) {
   const rootAdmin = caller.accountType === "root_admin";
   const table = useTableState({ sort: "createdAt", dir: "desc" });
   const selection = useSelection();
-  const filters = useFilters({ state: unset<VmStateFilter>(), zoneId: "", domainId: "", accountId: idOrEmpty(accountId) }, () => {
-    table.setPage(1);
-    selection.clear();
-  });
+  const filters = useFilters(
+    { state: vmStates.find((s) => s === state) ?? unset<VmStateFilter>(), zoneId: "", domainId: "", accountId: idOrEmpty(accountId) },
+    () => {
+      table.setPage(1);
+      selection.clear();
+    },
+  );
   const list = useQuery(
     trpc.instance.list.queryOptions(
       { ...table.query, ...filters.query },

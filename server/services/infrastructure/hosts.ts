@@ -6,6 +6,7 @@ import {
   type CreateHostInput,
   hostAddressProblem,
   type HostState,
+  type HostStatus,
   type HypervisorType,
   type UpdateHostInput,
 } from "@/lib/validation/infrastructure";
@@ -86,6 +87,7 @@ export async function listHosts(
     podId?: string;
     clusterId?: string;
     state?: HostState;
+    status?: HostStatus;
     hypervisorType?: HypervisorType;
     tag?: string;
   },
@@ -96,6 +98,7 @@ export async function listHosts(
   if (input.podId) conds.push(eq(hosts.podId, input.podId));
   if (input.clusterId) conds.push(eq(hosts.clusterId, input.clusterId));
   if (input.state) conds.push(eq(hosts.state, input.state));
+  if (input.status) conds.push(eq(hosts.status, input.status));
   if (input.hypervisorType) conds.push(eq(hosts.hypervisorType, input.hypervisorType));
   if (input.tag) conds.push(sql`${input.tag} = any(${hosts.tags})`);
   if (input.search) {

@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useState } from "react";
 import { Tags, UsageBar } from "@/components/resource/cells";
 import { useConfirm } from "@/components/resource/confirm";
-import { FilterSelect, idOrEmpty, StateFilter, unset, useFilters } from "@/components/resource/filters";
+import { FilterSelect, idOrEmpty, StateFilter, useFilters } from "@/components/resource/filters";
 import { formatMhz, formatMib } from "@/components/resource/format";
 import {
   type HostRow,
@@ -19,10 +19,14 @@ import { Button } from "@/components/ui/button";
 import { type Column, DataTable, useTableState } from "@/components/ui/data-table";
 import { PageHeader } from "@/components/ui/page-header";
 import { useTRPC } from "@/lib/trpc/client";
-import type { HostState } from "@/lib/validation/infrastructure";
+import { type HostState, type HostStatus, hostStates, hostStatuses } from "@/lib/validation/infrastructure";
 import { HostFormDialog, useHostActions } from "./host-parts";
 
-export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter }) {
+const statusOptions = hostStatuses.map((s) => ({ value: s, label: s[0]!.toUpperCase() + s.slice(1) }));
+const oneOf = <T extends string>(list: readonly T[], v: string | undefined): T | "" => list.find((x) => x === v) ?? "";
+
+/** `initialFilter` comes from the address bar (the dashboard links here with ?status=down, ?state=maintenance). */
+export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter & { state?: string; status?: string } }) {
   const trpc = useTRPC();
   const table = useTableState({ sort: "name" });
   const filters = useFilters(
@@ -30,7 +34,8 @@ export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter })
       zoneId: idOrEmpty(initialFilter.zoneId),
       podId: idOrEmpty(initialFilter.podId),
       clusterId: idOrEmpty(initialFilter.clusterId),
-      state: unset<HostState>(),
+      state: oneOf(hostStates, initialFilter.state),
+      status: oneOf(hostStatuses, initialFilter.status),
     },
     () => table.setPage(1),
   );
@@ -167,6 +172,13 @@ export function Hosts({ initialFilter = {} }: { initialFilter?: InitialFilter })
               options={clusterOptions.map((c) => ({ value: c.id, label: `${c.name} (${c.zoneName})` }))}
             />
             <StateFilter kind="host" value={filters.values.state} onChange={(v) => filters.set("state", v as HostState)} />
+            <FilterSelect
+              label="Filter by status"
+              allLabel="Any status"
+              value={filters.values.status}
+              onChange={(v) => filters.set("status", v as HostStatus)}
+              options={statusOptions}
+            />
           </>
         }
         rowActions={actions}
