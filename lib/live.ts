@@ -20,7 +20,9 @@ export const allLivePrefixes = [...new Set(Object.values(invalidatedBy).flat())]
 export function liveMessage(data: string): { kind: ChangeKind; id: string } | null {
   try {
     const v = JSON.parse(data) as { kind?: unknown; id?: unknown };
-    return typeof v.id === "string" && typeof v.kind === "string" && v.kind in invalidatedBy ? { kind: v.kind as ChangeKind, id: v.id } : null;
+    return typeof v.id === "string" && typeof v.kind === "string" && v.kind in invalidatedBy
+      ? { kind: v.kind as ChangeKind, id: v.id }
+      : null;
   } catch {
     return null;
   }
@@ -29,3 +31,14 @@ export function liveMessage(data: string): { kind: ChangeKind; id: string } | nu
 /** Reconnect delay after the n-th failure in a row (1 s doubling to 60 s, with jitter so tabs do not reconnect in step). */
 export const reconnectDelayMs = (failures: number, random = Math.random()) =>
   Math.round(Math.min(60_000, 1000 * 2 ** Math.max(0, failures - 1)) * (0.75 + random * 0.5));
+
+/**
+ * The polling that remains beside the stream: a slow fallback while this tab's stream is open
+ * (the stream says when to re-read), the old quick pace while it is not (connecting, server down).
+ * `busy`: the view shows something in motion (a job running, a transitional state).
+ */
+export function liveInterval(busy: boolean): number {
+  const open = typeof document !== "undefined" && document.documentElement.dataset.liveStream === "open";
+  if (open) return busy ? 15_000 : 60_000;
+  return busy ? 1000 : 15_000;
+}

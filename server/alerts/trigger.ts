@@ -53,8 +53,10 @@ const prompt = processSingleton("alerts.prompt", () => new WeakMap<Db, () => voi
 export function evaluateAlertsSoon(db: Db) {
   let request = prompt.get(db);
   if (!request) {
-    request = debounced(() => runAlertEvaluation(db), PROMPT_EVALUATION_GAP_MS, (e) =>
-      logger().error({ err: e }, "[alerts] prompt evaluation failed"),
+    request = debounced(
+      () => runAlertEvaluation(db),
+      PROMPT_EVALUATION_GAP_MS,
+      (e) => logger().error({ err: e }, "[alerts] prompt evaluation failed"),
     );
     prompt.set(db, request);
   }

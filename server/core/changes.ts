@@ -24,7 +24,10 @@ export interface Change {
  * delivered on commit only, to every process listening on the database. Called from the few central
  * places where state changes (job queue, VM and volume transitions, alert evaluation, events).
  */
-export async function publishChange(db: DbOrTx, c: { kind: ChangeKind; id: string; accountId?: string | null; domainPath?: string | null }) {
+export async function publishChange(
+  db: DbOrTx,
+  c: { kind: ChangeKind; id: string; accountId?: string | null; domainPath?: string | null },
+) {
   const payload: Change = { kind: c.kind, id: c.id, accountId: c.accountId ?? null, domainPath: c.domainPath ?? null };
   await db.execute(sql`select pg_notify(${CHANGE_CHANNEL}, ${JSON.stringify(payload)})`);
 }

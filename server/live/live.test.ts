@@ -93,7 +93,15 @@ describe(`live change feed (${testDbKind()})`, () => {
     await recordCompletedJob(h.db, { type: "test.system", resourceType: "system", resourceId: randomUUID() });
     const [acmeVm] = await h.db.select().from(instances).where(eq(instances.name, "scope-a"));
     await h.db.insert(alerts).values([
-      { rule: "host.unreachable", subjectType: "host", subjectKey: "h1", subjectName: "h1", severity: "critical", title: "x", description: "x" },
+      {
+        rule: "host.unreachable",
+        subjectType: "host",
+        subjectKey: "h1",
+        subjectName: "h1",
+        severity: "critical",
+        title: "x",
+        description: "x",
+      },
       {
         rule: "vm.host_failure",
         subjectType: "account",
@@ -199,7 +207,10 @@ describe(`live change feed (${testDbKind()})`, () => {
         await recordEvent(tx, { type: "TEST.OTHER", description: "from elsewhere", accountId: vm!.accountId, domainPath: vm!.domainPath });
         await tx.execute(sql`select 1`);
       });
-      const [ev] = await h.db.select({ id: events.id }).from(events).where(inArray(events.type, ["TEST.OTHER"]));
+      const [ev] = await h.db
+        .select({ id: events.id })
+        .from(events)
+        .where(inArray(events.type, ["TEST.OTHER"]));
       await waitFor("the other process's event", () => s.has("event", ev!.id));
     } finally {
       await other.close();

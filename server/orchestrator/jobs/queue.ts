@@ -44,7 +44,7 @@ const changed = { id: jobs.id, accountId: jobs.accountId, domainPath: jobs.domai
 
 /**
  * Tells the live streams (server/live) that these job rows changed: the one place job changes are
- * published (queued, progress, retried, finished, failed). Returns whether any row changed.
+ * published (queued, claimed, progress, retried, finished, failed). Returns whether any row changed.
  */
 async function publishJobs(db: DbOrTx, rows: { id: string; accountId: string | null; domainPath: string | null }[]) {
   for (const r of rows) await publishChange(db, { kind: "job", ...r });
@@ -117,6 +117,8 @@ export async function claimJob(db: DbOrTx, owner: string, leaseMs: number, types
       // `=` on a one-row sub-select: evaluated once, so exactly the row it locked is claimed.
       .where(sql`${jobs.id} = (${next})`)
       .returning();
+    // Queued → running is shown too (the job's progress panel, the lists' busy marks).
+    if (row) await publishJobs(db, [row]);
     return row ?? null;
   };
   return (
