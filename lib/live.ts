@@ -1,4 +1,6 @@
-import type { ChangeKind } from "@/server/core/changes";
+/** What the change feed (server/core/changes.ts) announces; shared with the browser. */
+export const changeKinds = ["job", "instance", "volume", "alert", "event"] as const;
+export type ChangeKind = (typeof changeKinds)[number];
 
 /**
  * Which tRPC routers' queries a change makes stale (invalidated by path prefix, so a router added
@@ -20,7 +22,7 @@ export const allLivePrefixes = [...new Set(Object.values(invalidatedBy).flat())]
 export function liveMessage(data: string): { kind: ChangeKind; id: string } | null {
   try {
     const v = JSON.parse(data) as { kind?: unknown; id?: unknown };
-    return typeof v.id === "string" && typeof v.kind === "string" && v.kind in invalidatedBy
+    return typeof v.id === "string" && typeof v.kind === "string" && Object.hasOwn(invalidatedBy, v.kind)
       ? { kind: v.kind as ChangeKind, id: v.id }
       : null;
   } catch {
@@ -28,7 +30,7 @@ export function liveMessage(data: string): { kind: ChangeKind; id: string } | nu
   }
 }
 
-/** Reconnect delay after the n-th failure in a row (1 s doubling to 60 s, with jitter so tabs do not reconnect in step). */
+/** Reconnect delay after the n-th failure in a row: 1 s doubling to 60 s, ±25 % jitter so tabs do not reconnect in step. */
 export const reconnectDelayMs = (failures: number, random = Math.random()) =>
   Math.round(Math.min(60_000, 1000 * 2 ** Math.max(0, failures - 1)) * (0.75 + random * 0.5));
 

@@ -1,11 +1,11 @@
 import { sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
+import { changeKinds, type ChangeKind } from "@/lib/live";
 
 /** The channel of the change feed (server/live): every Stratus process LISTENs on it once. */
 export const CHANGE_CHANNEL = "stratus_changes";
 
-export const changeKinds = ["job", "instance", "volume", "alert", "event"] as const;
-export type ChangeKind = (typeof changeKinds)[number];
+export { changeKinds, type ChangeKind };
 
 /**
  * A small notification that something changed, with the owner it is scoped by (null: no account,
