@@ -10,7 +10,7 @@ import { closeAllConsoles, openConsoles } from "./server/console/registry";
 import { createConsoleProxy } from "./server/console/proxy";
 import { env } from "./server/env";
 import { startOrchestrator } from "./server/orchestrator";
-import { serviceJobs, serviceSchedules } from "./server/services/background";
+import { serviceHooks, serviceJobs, serviceSchedules } from "./server/services/background";
 import { upgradeRouter } from "./server/upgrade";
 import { instrumentRequests } from "./server/telemetry/http";
 
@@ -40,7 +40,7 @@ async function main() {
   }
 
   // The services' jobs and sweeps (account cleanup, expunge) run beside the orchestrator's own.
-  const orchestrator = startOrchestrator(handle, { jobs: serviceJobs, schedules: serviceSchedules });
+  const orchestrator = startOrchestrator(handle, { jobs: serviceJobs, schedules: serviceSchedules, ...serviceHooks });
 
   const dev = e.NODE_ENV !== "production";
   const app = next({ dev, hostname: "localhost", port: e.PORT });

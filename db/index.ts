@@ -24,9 +24,9 @@ export type DbOrTx = Db | Tx;
 export interface DbHandle {
   db: Db;
   kind: "pglite" | "postgres";
-  /** LISTEN on a channel (NOTIFY is sent with pg_notify inside transactions); returns unlisten. */
+  /** LISTEN on a channel (NOTIFY is sent with pg_notify inside transactions), with each payload; returns unlisten. */
   // Function-typed properties, not methods: none uses `this`, so `close = h.close` is safe.
-  listen: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
+  listen: (channel: string, onNotify: (payload: string) => void) => Promise<() => Promise<void>>;
   migrate: () => Promise<void>;
   close: () => Promise<void>;
 }
@@ -55,7 +55,7 @@ export function openDb(opts: {
       db,
       kind: "postgres",
       listen: async (channel, onNotify) => {
-        const sub = await client.listen(channel, () => onNotify());
+        const sub = await client.listen(channel, (payload) => onNotify(payload));
         return () => sub.unlisten();
       },
       migrate: async () => {
@@ -74,7 +74,7 @@ export function openDb(opts: {
     db: pdb,
     kind: "pglite",
     listen: async (channel, onNotify) => {
-      const unsub = await client.listen(channel, () => onNotify());
+      const unsub = await client.listen(channel, (payload) => onNotify(payload));
       return () => unsub();
     },
     migrate: async () => {

@@ -1,4 +1,4 @@
-import { expect, type Page } from "@playwright/test";
+import { type Browser, expect, type Page } from "@playwright/test";
 
 /** Demo logins from db/seed.ts (the e2e server seeds a fresh demo cloud on every run). */
 export const logins = {
@@ -36,3 +36,11 @@ export const nav = (page: Page) => page.getByRole("navigation", { name: "Main" }
 
 /** Selects a domain in the tree (its name button, not the expand toggle). */
 export const selectDomain = (page: Page, name: string) => treeItem(page, name).getByRole("button", { name, exact: true }).click();
+
+/** A second signed-in browser (its own context and cookies), for specs where two people act at once. */
+export async function sessionOf(browser: Browser, baseURL: string | undefined, who: { username: string; password: string }) {
+  const context = await browser.newContext({ baseURL });
+  const page = await context.newPage();
+  await login(page, who.username, who.password);
+  return { page, close: () => context.close() };
+}

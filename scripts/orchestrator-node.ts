@@ -8,7 +8,7 @@
  */
 import { openDb } from "@/db";
 import { startOrchestrator } from "@/server/orchestrator";
-import { serviceJobs } from "@/server/services/background";
+import { serviceHooks, serviceJobs } from "@/server/services/background";
 import { env } from "@/server/env";
 import { runProcess } from "./process-main";
 
@@ -18,6 +18,6 @@ runProcess("node", () => {
   if (!url) throw new Error("DATABASE_URL is required (the process shares a PostgreSQL database with others)");
   const owner = e.STRATUS_WORKER_OWNER ?? `node:${process.pid}`;
   const handle = openDb({ url, max: e.STRATUS_JOB_CONCURRENCY + 8 });
-  const orchestrator = startOrchestrator(handle, { jobs: serviceJobs, owner, pollMs: e.STRATUS_POLL_MS });
+  const orchestrator = startOrchestrator(handle, { jobs: serviceJobs, owner, pollMs: e.STRATUS_POLL_MS, ...serviceHooks });
   return { owner, handle, stop: () => orchestrator.stop() };
 });

@@ -4,13 +4,11 @@ import { useEffect, useRef } from "react";
 import type { RouterOutputs } from "@/components/resource/router-types";
 import { cn } from "@/components/ui/cn";
 import { Spinner } from "@/components/ui/states";
+import { liveInterval } from "@/lib/live";
 import { useTRPC } from "@/lib/trpc/client";
 
 export type Job = RouterOutputs["job"]["get"];
 export type JobStatus = Job["status"];
-
-/** How often a job in flight is polled (ms). */
-export const JOB_POLL_MS = 700;
 
 export const isJobActive = (status: JobStatus | undefined) => status === "queued" || status === "running";
 
@@ -81,7 +79,8 @@ export const jobVerb = (type: string) => jobVerbs[type] ?? type;
 export const jobNoun = (type: string) => jobNouns[type] ?? type;
 
 /**
- * Follows one job: polls job.get every JOB_POLL_MS while it is queued or running, then stops.
+ * Follows one job while it is queued or running: the live stream re-reads job.get at each claim,
+ * progress and end; polling is only the fallback (liveInterval), quick while the stream is down.
  * When it finishes, instance, volume and limit queries are invalidated (states and the account's
  * use changed) and `onDone` is called once with the final job.
  */
@@ -92,7 +91,7 @@ export function useJob(jobId: string | null | undefined, onDone?: (job: Job) => 
     ...trpc.job.get.queryOptions({ id: jobId ?? "" }),
     enabled: !!jobId,
     staleTime: 0,
-    refetchInterval: (q) => (q.state.data && !isJobActive(q.state.data.status) ? false : JOB_POLL_MS),
+    refetchInterval: (q) => (q.state.data && !isJobActive(q.state.data.status) ? false : liveInterval(true)),
   });
   const job = query.data;
   // The latest onDone, kept in step after each render (effects see it; rendering does not read it).

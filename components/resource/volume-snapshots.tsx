@@ -16,6 +16,7 @@ import { policyNeeds, snapshotPolicyFields } from "@/lib/validation/snapshot-pol
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
 import { createVolumeFromSnapshotInput } from "@/lib/validation/snapshots";
 import { createTemplateFromSnapshotInput } from "@/lib/validation/templates";
+import { liveInterval } from "@/lib/live";
 
 /** What the cards need of the volume. */
 export interface SnapshotVolume {
@@ -58,7 +59,7 @@ export function SnapshotsCard({ volume }: { volume: SnapshotVolume }) {
   const list = useQuery(
     trpc.snapshot.list.queryOptions(
       { volumeId: volume.id },
-      { refetchInterval: (q) => (q.state.data?.some((s) => s.state === "creating") || volume.activeJob ? 1000 : 10_000) },
+      { refetchInterval: (q) => liveInterval(!!q.state.data?.some((s) => s.state === "creating") || !!volume.activeJob) },
     ),
   );
   const take = useResourceMutation({

@@ -2,11 +2,12 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "@/lib/trpc/client";
+import { liveInterval } from "@/lib/live";
 
 /** The header's bell: open alerts in the caller's scope, with the count opened since they last read them. */
 export function AlertBell() {
   const trpc = useTRPC();
-  const counts = useQuery({ ...trpc.alert.counts.queryOptions(), refetchInterval: 30_000 });
+  const counts = useQuery({ ...trpc.alert.counts.queryOptions(), refetchInterval: () => liveInterval(false) });
   const unread = counts.data?.unread ?? 0;
   const open = counts.data?.open ?? 0;
   return (

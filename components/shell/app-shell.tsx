@@ -8,6 +8,7 @@ import { Toaster } from "@/components/resource/toast";
 import { cn } from "@/components/ui/cn";
 import { AlertBell } from "./alert-bell";
 import { CallerProvider, type SessionCaller } from "./caller-context";
+import { LiveUpdates } from "./live-updates";
 import { visibleNavigation } from "./nav";
 
 const roleLabel = { root_admin: "Root admin", domain_admin: "Domain admin", user: "User" } as const;
@@ -19,6 +20,7 @@ export function AppShell({ caller, children }: { caller: SessionCaller; children
   const isActive = (href: string) => (href === "/" ? pathname === "/" : pathname === href || pathname.startsWith(`${href}/`));
   return (
     <CallerProvider caller={caller}>
+      <LiveUpdates />
       <div className="min-h-screen lg:flex">
         <aside
           className={cn(

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { rowsOf } from "@/db/rows";
+import { standings } from "@/server/billing/low-balance";
 import { type AlertRuleKey, type EffectiveRule, severityOf } from "./rules";
 
 /** A condition that holds now: the alert it should keep open (one per rule and subject). */
@@ -259,6 +260,31 @@ export async function currentConditions(db: DbOrTx, rules: EffectiveRule[], now:
         domainPath: r.domain_path,
         details: { vms: Number(r.vms) },
       });
+  }
+  if (on.has("billing.low_balance")) {
+    // The policy and the comparison are standings()'s (billing/low-balance.ts), never a second copy.
+    for (const s of await standings(db)) {
+      if (!s.belowNotify && !s.belowRefuse && !s.belowStop) continue;
+      const critical = s.belowRefuse || s.belowStop;
+      const limit = s.belowStop ? s.stopBelow : s.belowRefuse ? s.refuseBelow : s.notifyBelow;
+      const consequence = s.belowStop
+        ? "its running VMs will be stopped"
+        : s.belowRefuse
+          ? "new deployments are refused"
+          : "add credit before deployments are refused";
+      out.push({
+        rule: "billing.low_balance",
+        subjectType: "account",
+        subjectKey: `balance:${s.accountId}`,
+        subjectName: s.accountName,
+        severity: critical ? "critical" : "warning",
+        title: `Balance of ${s.accountName} is low: ${s.balance} ${s.currency}`,
+        description: `The balance of account ${s.accountName} is ${s.balance} ${s.currency}, below ${limit} ${s.currency} (low-balance policy of domain ${s.policyDomainName}): ${consequence}.`,
+        accountId: s.accountId,
+        domainPath: s.domainPath,
+        details: { balance: s.balance, currency: s.currency, notifyBelow: s.notifyBelow, refuseBelow: s.refuseBelow, stopBelow: s.stopBelow },
+      });
+    }
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "@/db";
 import { alerts } from "@/db/schema";
+import { publishChange } from "@/server/core/changes";
 import { retryOnDeadlock } from "@/server/core/retry";
 import { logger } from "@/server/log";
 import { alertChannels, type AlertChannel, type AlertTransition } from "./channels";
@@ -35,6 +36,9 @@ export async function evaluateAlerts(db: Db, opts: { now?: Date; channels?: read
       const notify = async (a: typeof alerts.$inferSelect, t: AlertTransition) => {
         for (const ch of channels) await ch.notify(tx, a, t);
       };
+      // The live streams (bell, Alerts page): every open, severity change and resolve, on commit.
+      const publish = (a: typeof alerts.$inferSelect) =>
+        publishChange(tx, { kind: "alert", id: a.id, accountId: a.accountId, domainPath: a.domainPath });
       const open = await tx.select().from(alerts).where(eq(alerts.state, "open")).for("update");
       const openByKey = new Map(open.map((a) => [key({ rule: a.rule, subjectKey: a.subjectKey }), a]));
 
@@ -61,6 +65,7 @@ export async function evaluateAlerts(db: Db, opts: { now?: Date; channels?: read
             .returning();
           if (row) {
             result.opened++;
+            await publish(row);
             await notify(row, "opened");
           }
           continue;
@@ -78,7 +83,10 @@ export async function evaluateAlerts(db: Db, opts: { now?: Date; channels?: read
           })
           .where(eq(alerts.id, existing.id))
           .returning();
-        if (existing.severity !== c.severity) result.changed++;
+        if (existing.severity !== c.severity) {
+          result.changed++;
+          if (row) await publish(row);
+        }
         if (escalated && row) await notify(row, "escalated");
       }
 
@@ -99,6 +107,7 @@ export async function evaluateAlerts(db: Db, opts: { now?: Date; channels?: read
           .returning();
         for (const row of rows) {
           result.resolved++;
+          await publish(row);
           await notify(row, "resolved");
         }
       }

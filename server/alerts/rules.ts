@@ -70,6 +70,13 @@ export const alertRuleDefinitions = {
     thresholds: null,
     audience: "account",
   },
+  "billing.low_balance": {
+    title: "Account balance low",
+    description:
+      "An account's balance is below its domain's low-balance threshold (warning), or below the refusal or stop threshold (critical); resolves once it is back above.",
+    thresholds: null,
+    audience: "account",
+  },
 } satisfies Record<string, AlertRuleDefinition>;
 
 export type AlertRuleKey = keyof typeof alertRuleDefinitions;

@@ -75,8 +75,17 @@ export async function resolveCaller(db: DbOrTx, userId: string, sessionVersion: 
   return row ? toCaller(row, sessionVersion) : null;
 }
 
-/** Checks a session's claims (from the JWT) against its row; refreshes last_seen_at now and then. */
-export async function checkSession(db: DbOrTx, claims: SessionClaims | null | undefined, now = new Date()): Promise<SessionCheck> {
+/**
+ * Checks a session's claims (from the JWT) against its row; refreshes last_seen_at now and then.
+ * `touch: false` for re-checks that are not the user's activity (a live stream left open), so an
+ * idle tab still expires.
+ */
+export async function checkSession(
+  db: DbOrTx,
+  claims: SessionClaims | null | undefined,
+  now = new Date(),
+  opts: { touch?: boolean } = {},
+): Promise<SessionCheck> {
   const { uid, sv, sid } = claims ?? {};
   if (typeof uid !== "string" || typeof sid !== "string" || !sid) return { ok: false, reason: "missing" };
   const [row] = await db
@@ -101,7 +110,7 @@ export async function checkSession(db: DbOrTx, claims: SessionClaims | null | un
   const claimed = typeof sv === "number" ? sv : 0;
   const caller = claimed === row.sessionVersion ? toCaller(row, row.sessionVersion) : null;
   if (!caller) return { ok: false, reason: "revoked" };
-  if (t - row.lastSeenAt.getTime() > TOUCH_MS) {
+  if (opts.touch !== false && t - row.lastSeenAt.getTime() > TOUCH_MS) {
     await db
       .update(sessions)
       .set({ lastSeenAt: now })

@@ -34,6 +34,17 @@ export function ownedCondition(c: Caller, cols: { accountId: AnyColumn; domainPa
   return and(eq(cols.accountId, c.accountId));
 }
 
+/**
+ * The same rule as ownedCondition, for one row already in memory (a change-feed notification):
+ * the root admin sees all, a domain admin its subtree, a user its own account; a row without an
+ * account (infrastructure) only the root admin. Tested against the SQL for the same callers.
+ */
+export function ownedBy(c: Caller, row: { accountId: string | null; domainPath: string | null }): boolean {
+  if (isRootAdmin(c)) return true;
+  if (isDomainAdmin(c)) return row.domainPath !== null && row.domainPath.startsWith(c.domainPath);
+  return row.accountId !== null && row.accountId === c.accountId;
+}
+
 export function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (m) => `\\${m}`);
 }

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { events, hosts, instances } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
+import { publishChange } from "./changes";
 
 type Instance = typeof instances.$inferSelect;
 
@@ -20,9 +21,11 @@ export interface EventInput {
   hostName?: string | null;
 }
 
-/** Records an audit event; call it inside the transaction that makes the change. */
+/** Records an audit event (and publishes it on the change feed); call it inside the transaction that makes the change. */
 export async function recordEvent(db: DbOrTx, e: EventInput) {
-  await db.insert(events).values({
+  const [row] = await db
+    .insert(events)
+    .values({
     type: e.type,
     description: e.description,
     level: e.level ?? "info",
@@ -34,7 +37,9 @@ export async function recordEvent(db: DbOrTx, e: EventInput) {
     resourceId: e.resourceId ?? null,
     details: e.details ?? null,
     hostName: e.hostName ?? null,
-  });
+    })
+    .returning({ id: events.id });
+  await publishChange(db, { kind: "event", id: row!.id, accountId: e.accountId, domainPath: e.domainPath });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { and, eq, inArray, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { instances } from "@/db/schema";
+import { publishChange } from "./changes";
 import { assertTransition, type VmState } from "@/lib/vm-state";
 
 type Instance = typeof instances.$inferSelect;
@@ -20,7 +21,8 @@ export interface VmTransition {
  * RETURNING *`. The guard is in SQL, so a concurrent change (a stop racing a destroy, a job
  * finishing as the reconciler looks) makes it match nothing: null, and the caller decides what
  * that means (a conflict for the API, "leave it" for a job or the reconciler). A move the state
- * table (lib/vm-state.ts) does not allow is a programming error and throws.
+ * table (lib/vm-state.ts) does not allow is a programming error and throws. Each move is published
+ * on the change feed (core/changes.ts) in the same transaction.
  */
 export async function transitionVm(tx: DbOrTx, id: string, t: VmTransition): Promise<Instance | null> {
   const from: readonly VmState[] = typeof t.from === "string" ? [t.from] : t.from;
@@ -31,5 +33,7 @@ export async function transitionVm(tx: DbOrTx, id: string, t: VmTransition): Pro
     .set({ ...t.set, state: t.to, stateChangedAt: new Date() })
     .where(and(eq(instances.id, id), inArray(instances.state, [...from]), t.where))
     .returning();
+  // The live streams hear of it when (and only if) the change commits.
+  if (row) await publishChange(tx, { kind: "instance", id: row.id, accountId: row.accountId, domainPath: row.domainPath });
   return row ?? null;
 }

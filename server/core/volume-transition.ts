@@ -1,6 +1,7 @@
 import { and, eq, inArray, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { volumes } from "@/db/schema";
+import { publishChange } from "./changes";
 import { assertVolumeTransition, type VolumeState } from "@/lib/volume-state";
 
 export type Volume = typeof volumes.$inferSelect;
@@ -30,5 +31,7 @@ export async function transitionVolume(tx: DbOrTx, id: string, t: VolumeTransiti
     .set({ ...t.set, state: t.to, stateChangedAt: new Date() })
     .where(and(eq(volumes.id, id), inArray(volumes.state, [...from]), t.where))
     .returning();
+  // Published on the change feed (core/changes.ts) in the same transaction.
+  if (row) await publishChange(tx, { kind: "volume", id: row.id, accountId: row.accountId, domainPath: row.domainPath });
   return row ?? null;
 }

@@ -33,6 +33,11 @@ export interface OrchestratorOptions {
   /** Metrics sampling interval and retention (default 30 s and 7 days; see metrics/collector.ts). */
   metricsIntervalMs?: number;
   metricsRetentionMs?: number;
+  /**
+   * Called when the reconciler changed a host's status (a hook, so the orchestrator imports no
+   * service): the services evaluate alerts at once (server/services/background.ts serviceHooks).
+   */
+  onHostStatusChange?: (db: Db) => void;
   /** Set false to run only job workers (tests that drive the reconciler by hand). */
   background?: boolean;
   /** This process's id in jobs.locked_by and orchestrator_nodes (default host:pid:random, or STRATUS_WORKER_OWNER). */
@@ -93,6 +98,7 @@ export function startOrchestrator(handle: DbHandle, opts: OrchestratorOptions = 
       leads: share.leads,
     });
     const reportedUnknown = new Set<string>();
+    const onHostStatusChange = opts.onHostStatusChange && (() => opts.onHostStatusChange!(handle.db));
     let reconciling = false;
     timers.push(
       setInterval(() => {
@@ -100,7 +106,7 @@ export function startOrchestrator(handle: DbHandle, opts: OrchestratorOptions = 
         reconciling = true;
         const t0 = performance.now();
         void cluster.ready
-          .then(() => reconcileAll(handle.db, { reportedUnknown, node: owner, owns: share.owns, leads: share.leads() }))
+          .then(() => reconcileAll(handle.db, { reportedUnknown, node: owner, owns: share.owns, leads: share.leads(), onHostStatusChange }))
           .then(() => observeReconcileCycle((performance.now() - t0) / 1000))
           .catch((e: unknown) => logger().error({ err: e }, "[reconciler] cycle failed"))
           .finally(() => (reconciling = false));

@@ -1,5 +1,5 @@
 import type { JobDefinition } from "@/server/orchestrator/jobs/registry";
-import type { Schedule } from "@/server/orchestrator";
+import type { OrchestratorOptions, Schedule } from "@/server/orchestrator";
 import { purgeStaleAuthRows } from "@/server/auth/cleanup";
 import { accountCleanupJob } from "./account-cleanup";
 import { networkJobs } from "./networks/jobs";
@@ -17,8 +17,7 @@ import { volumeFromSnapshotJob } from "./snapshots/volume-from";
 import { sweepAbandonedUploads } from "./template-images/upload";
 import { enqueueUsageAggregation, usageAggregateJob } from "@/server/usage/job";
 import { env } from "@/server/env";
-import { evaluateAlerts } from "@/server/alerts/evaluate";
-import { sendPendingAlertEmails } from "@/server/alerts/email";
+import { evaluateAlertsSoon, runAlertEvaluation } from "@/server/alerts/trigger";
 import { balanceStopJob, evaluateBalances } from "@/server/billing/low-balance";
 import { webhookDeliverJob } from "@/server/webhooks/deliver";
 
@@ -59,10 +58,7 @@ export const serviceSchedules: readonly Schedule[] = [
   {
     name: "alerts",
     everyMs: env().STRATUS_ALERT_INTERVAL_MS,
-    run: async (db) => {
-      await evaluateAlerts(db);
-      await sendPendingAlertEmails(db);
-    },
+    run: runAlertEvaluation,
   },
   // Crossings are also evaluated at once when credits or a policy change; this catches new charges.
   {
@@ -71,3 +67,8 @@ export const serviceSchedules: readonly Schedule[] = [
     run: async (db) => void (await evaluateBalances(db)),
   },
 ];
+
+/** The services' answers to the orchestrator's hooks: a host that changed state is judged by the alert rules at once. */
+export const serviceHooks: Pick<OrchestratorOptions, "onHostStatusChange"> = {
+  onHostStatusChange: evaluateAlertsSoon,
+};

@@ -5,6 +5,7 @@ import { enqueueJob } from "@/server/orchestrator/jobs/queue";
 import { defineJob } from "@/server/orchestrator/jobs/registry";
 import { rateUsage } from "@/server/billing/rate";
 import { evaluateBalances } from "@/server/billing/low-balance";
+import { evaluateAlertsSoon } from "@/server/alerts/trigger";
 import { aggregateUsage } from "./aggregate";
 
 /** `now`: aggregate the periods complete at this time instead of the clock's (tests, back-fills); `maxHours`: periods per transaction. */
@@ -36,7 +37,11 @@ export const usageAggregateJob = defineJob({
       `${r.records} records for ${r.from.toISOString()} – ${r.until.toISOString()} (${r.lateResources} late resources)`,
     );
     const rated = await rateUsage(ctx.db);
-    if (rated.charges > 0) await evaluateBalances(ctx.db);
+    if (rated.charges > 0) {
+      await evaluateBalances(ctx.db);
+      // The low-balance alert follows the new charges now, not at the next scheduled evaluation.
+      evaluateAlertsSoon(ctx.db);
+    }
     await ctx.progress(
       100,
       `${r.records} records for ${r.from.toISOString()} – ${r.until.toISOString()} (${r.lateResources} late resources); ${rated.charges} charges for ${rated.resources} resources`,

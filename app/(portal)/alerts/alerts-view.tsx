@@ -8,6 +8,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { PageHeader } from "@/components/ui/page-header";
 import { useTRPC } from "@/lib/trpc/client";
+import { liveInterval } from "@/lib/live";
 
 type StateFilter = "open" | "resolved" | "all";
 
@@ -17,7 +18,7 @@ export function AlertsView() {
   const qc = useQueryClient();
   const caller = useCaller();
   const [state, setState] = useState<StateFilter>("open");
-  const list = useQuery({ ...trpc.alert.list.queryOptions({ state, pageSize: 100 }), refetchInterval: 15_000 });
+  const list = useQuery({ ...trpc.alert.list.queryOptions({ state, pageSize: 100 }), refetchInterval: () => liveInterval(false) });
   const markRead = useMutation(
     trpc.alert.markRead.mutationOptions({ onSuccess: () => void qc.invalidateQueries({ queryKey: trpc.alert.counts.queryKey() }) }),
   );

@@ -13,6 +13,7 @@ import { Input } from "@/components/ui/field";
 import { PageHeader } from "@/components/ui/page-header";
 import { useTRPC } from "@/lib/trpc/client";
 import type { eventLevels } from "@/lib/validation/events";
+import { liveInterval } from "@/lib/live";
 
 type Level = (typeof eventLevels)[number];
 const levelTone: Record<Level, Tone> = { info: "blue", warn: "amber", error: "red" };
@@ -101,7 +102,7 @@ export function EventsView({ initial = {} }: { initial?: EventsFilter }) {
   const list = useQuery(
     trpc.event.list.queryOptions(
       { ...table.query, ...rest, resourceId, from, type: type.trim().toUpperCase() || undefined },
-      { placeholderData: keepPreviousData, refetchInterval: 15_000 },
+      { placeholderData: keepPreviousData, refetchInterval: () => liveInterval(false) },
     ),
   );
   const domains = useDomainOptions(admin);

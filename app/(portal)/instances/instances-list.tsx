@@ -27,6 +27,7 @@ import { ConfirmDialog } from "@/components/ui/dialog";
 import { PageHeader } from "@/components/ui/page-header";
 import { Spinner } from "@/components/ui/states";
 import { useTRPC } from "@/lib/trpc/client";
+import { liveInterval } from "@/lib/live";
 
 type Row = RouterOutputs["instance"]["list"]["items"][number];
 type BulkAction = "start" | "stop" | "reboot" | "destroy";
@@ -56,7 +57,7 @@ export function InstancesList({ accountId, state }: { accountId?: string; state?
   const list = useQuery(
     trpc.instance.list.queryOptions(
       { ...table.query, ...filters.query },
-      { placeholderData: keepPreviousData, refetchInterval: (q) => (busy(q.state.data?.items) ? 1000 : 15_000) },
+      { placeholderData: keepPreviousData, refetchInterval: (q) => liveInterval(busy(q.state.data?.items)) },
     ),
   );
   const choices = useQuery(trpc.instance.deployChoices.queryOptions());

@@ -15,6 +15,7 @@ import { type Column, DataTable, useTableState } from "@/components/ui/data-tabl
 import { PageHeader } from "@/components/ui/page-header";
 import { useTRPC } from "@/lib/trpc/client";
 import { guestTypeLabels, networkStates, type NetworkState } from "@/lib/validation/networks";
+import { liveInterval } from "@/lib/live";
 
 const stateOptions = networkStates.map((s) => ({ value: s, label: s.charAt(0).toUpperCase() + s.slice(1) }));
 
@@ -30,7 +31,7 @@ export function NetworksList() {
       { ...table.query, ...filters.query },
       {
         placeholderData: keepPreviousData,
-        refetchInterval: (q) => (q.state.data?.items.some((n) => n.activeJob || n.state === "destroying") ? 1000 : 15_000),
+        refetchInterval: (q) => liveInterval(!!q.state.data?.items.some((n) => n.activeJob || n.state === "destroying")),
       },
     ),
   );

@@ -20,6 +20,7 @@ import { Button } from "@/components/ui/button";
 import { type Column, DataTable, useTableState } from "@/components/ui/data-table";
 import { PageHeader } from "@/components/ui/page-header";
 import { useTRPC } from "@/lib/trpc/client";
+import { liveInterval } from "@/lib/live";
 
 type StateFilter = (typeof volumeStates)[number];
 const stateOptions = volumeStates.filter((s) => s !== "expunged").map((s) => ({ value: s, label: s.charAt(0).toUpperCase() + s.slice(1) }));
@@ -35,7 +36,7 @@ export function VolumesList() {
   const list = useQuery(
     trpc.volume.list.queryOptions(
       { ...table.query, ...filters.query },
-      { placeholderData: keepPreviousData, refetchInterval: (q) => (busy(q.state.data?.items) ? 1000 : 15_000) },
+      { placeholderData: keepPreviousData, refetchInterval: (q) => liveInterval(busy(q.state.data?.items)) },
     ),
   );
   const choices = useQuery(trpc.instance.deployChoices.queryOptions());

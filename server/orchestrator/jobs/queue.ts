@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { jobs } from "@/db/schema";
+import { publishChange } from "@/server/core/changes";
 import { isUniqueViolation, ServiceError } from "@/server/core/errors";
 import { processSingleton } from "@/lib/process-singleton";
 import { currentRequestId } from "@/server/telemetry/context";
@@ -38,6 +39,18 @@ const jobRow = (job: JobTarget & { type: string; input?: unknown }) => ({
   input: job.input ?? {},
 });
 
+/** The columns a job's change notification is scoped by. */
+const changed = { id: jobs.id, accountId: jobs.accountId, domainPath: jobs.domainPath };
+
+/**
+ * Tells the live streams (server/live) that these job rows changed: the one place job changes are
+ * published (queued, claimed, progress, retried, finished, failed). Returns whether any row changed.
+ */
+async function publishJobs(db: DbOrTx, rows: { id: string; accountId: string | null; domainPath: string | null }[]) {
+  for (const r of rows) await publishChange(db, { kind: "job", ...r });
+  return rows.length > 0;
+}
+
 /**
  * Queues a job inside the caller's transaction, so the job exists if and only if the state change
  * it carries out committed. Wakes workers in every process (NOTIFY is delivered on commit).
@@ -50,6 +63,7 @@ export async function enqueueJob<T extends JobType>(tx: DbOrTx, job: EnqueueInpu
       .values({ ...jobRow(job), maxAttempts: job.maxAttempts ?? 5 })
       .returning();
     await tx.execute(sql`select pg_notify(${JOB_CHANNEL}, ${row!.id})`);
+    await publishJobs(tx, [row!]);
     localWake();
     return row!;
   } catch (e) {
@@ -103,6 +117,8 @@ export async function claimJob(db: DbOrTx, owner: string, leaseMs: number, types
       // `=` on a one-row sub-select: evaluated once, so exactly the row it locked is claimed.
       .where(sql`${jobs.id} = (${next})`)
       .returning();
+    // Queued → running is shown too (the job's progress panel, the lists' busy marks).
+    if (row) await publishJobs(db, [row]);
     return row ?? null;
   };
   return (
@@ -122,17 +138,21 @@ export async function renewLease(db: DbOrTx, jobId: string, owner: string, lease
 }
 
 export async function markStepDone(db: DbOrTx, jobId: string, owner: string, step: string, then?: { progress: number; message: string }) {
-  await db
+  const rows = await db
     .update(jobs)
     .set({ steps: sql`array_append(${jobs.steps}, ${step})`, ...(then ? { progress: then.progress, progressMessage: then.message } : {}) })
-    .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner)));
+    .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner)))
+    .returning(changed);
+  if (then) await publishJobs(db, rows);
 }
 
 export async function setProgress(db: DbOrTx, jobId: string, owner: string, progress: number, message?: string) {
-  await db
+  const rows = await db
     .update(jobs)
     .set({ progress: Math.max(0, Math.min(100, Math.round(progress))), progressMessage: message ?? null })
-    .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner)));
+    .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner)))
+    .returning(changed);
+  await publishJobs(db, rows);
 }
 
 /** Marks the job done; guarded by the owner so a worker that lost its lease cannot finish it twice. */
@@ -142,8 +162,8 @@ export async function completeJob(db: DbOrTx, jobId: string, owner: string, resu
     // error: a message from a retried attempt no longer describes a job that succeeded.
     .set({ status: "succeeded", progress: 100, result: result ?? {}, error: null, finishedAt: new Date(), leaseUntil: null })
     .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner), eq(jobs.status, "running")))
-    .returning({ id: jobs.id });
-  return rows.length > 0;
+    .returning(changed);
+  return publishJobs(db, rows);
 }
 
 export async function failJob(db: DbOrTx, jobId: string, owner: string, error: string): Promise<boolean> {
@@ -151,22 +171,24 @@ export async function failJob(db: DbOrTx, jobId: string, owner: string, error: s
     .update(jobs)
     .set({ status: "failed", error, finishedAt: new Date(), leaseUntil: null })
     .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner), eq(jobs.status, "running")))
-    .returning({ id: jobs.id });
-  return rows.length > 0;
+    .returning(changed);
+  return publishJobs(db, rows);
 }
 
 /** Puts a job back in the queue after a transient failure, with exponential backoff. */
 export async function retryJob(db: DbOrTx, jobId: string, owner: string, error: string, attempt: number) {
   const delayMs = Math.min(60_000, 500 * 2 ** Math.max(0, attempt - 1));
-  await db
+  const rows = await db
     .update(jobs)
     .set({ status: "queued", error, lockedBy: null, leaseUntil: null, runAfter: sql`now() + (${delayMs} * interval '1 millisecond')` })
-    .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner)));
+    .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner)))
+    .returning(changed);
+  await publishJobs(db, rows);
 }
 
 /** Puts a waiting job back in the queue for `delayMs`; the claim that ran it does not count as an attempt. */
 export async function deferJob(db: DbOrTx, jobId: string, owner: string, delayMs: number) {
-  await db
+  const rows = await db
     .update(jobs)
     .set({
       status: "queued",
@@ -175,7 +197,9 @@ export async function deferJob(db: DbOrTx, jobId: string, owner: string, delayMs
       leaseUntil: null,
       runAfter: sql`now() + (${delayMs} * interval '1 millisecond')`,
     })
-    .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner), eq(jobs.status, "running")));
+    .where(and(eq(jobs.id, jobId), eq(jobs.lockedBy, owner), eq(jobs.status, "running")))
+    .returning(changed);
+  await publishJobs(db, rows);
 }
 
 // In-process wake-up, so a job enqueued by this process starts at once even before NOTIFY arrives.

@@ -25,6 +25,8 @@ export interface ReconcileOptions {
   downAfterMs?: number;
   /** Names already reported as unknown to Stratus, so each is reported once per process. */
   reportedUnknown?: Set<string>;
+  /** Called after a host's status change committed (Up, Disconnected, Down): prompt alert evaluation. */
+  onHostStatusChange?: (hostId: string, status: Host["status"]) => void;
 }
 
 export interface HostReport {
@@ -103,7 +105,7 @@ export async function reconcileHosts(
     if ("listed" in l && l.listed) answered.push({ host: l.host, listed: l.listed });
     else {
       const report = reports.get(l.host.id)!;
-      report.status = await hostSilent(db, l.host, l.error ?? "no answer", opts.downAfterMs ?? 90_000, report);
+      report.status = await hostSilent(db, l.host, l.error ?? "no answer", opts.downAfterMs ?? 90_000, report, opts.onHostStatusChange);
     }
   }
   // Which process works these hosts (shown on the hosts page); written only when it changes.
@@ -116,22 +118,24 @@ export async function reconcileHosts(
   const wasUp = answered.filter((a) => a.host.status === "up").map((a) => a.host.id);
   if (wasUp.length) await db.update(hosts).set({ lastSeenAt: listedAt }).where(inArray(hosts.id, wasUp));
   for (const { host } of answered.filter((a) => a.host.status !== "up")) {
-    await retryOnDeadlock(() =>
+    const back = await retryOnDeadlock(() =>
       db.transaction(async (tx) => {
         const [back] = await tx
           .update(hosts)
           .set({ status: "up", lastSeenAt: listedAt })
           .where(and(eq(hosts.id, host.id), sql`${hosts.status} <> 'up'`))
           .returning({ id: hosts.id });
-        if (!back) return;
+        if (!back) return false;
         await recordEvent(tx, {
           type: "HOST.UP",
           description: `Host ${host.name} answers again`,
           resourceType: "host",
           resourceId: host.id,
         });
+        return true;
       }),
     );
+    if (back) opts.onHostStatusChange?.(host.id, "up");
   }
   for (const { host } of answered) reports.get(host.id)!.status = "up";
   if (!answered.length) return [...reports.values()];
@@ -265,19 +269,27 @@ async function applyTruth(tx: Tx, vm: Instance, to: VmState, host: ReconcileHost
  * status is its own short transaction (it never holds a host row while waiting for VM rows); the
  * VMs of a Down host are then marked Unknown one transaction each, VM row first.
  */
-async function hostSilent(db: Db, host: ReconcileHost, error: string, downAfterMs: number, report: HostReport): Promise<Host["status"]> {
+async function hostSilent(
+  db: Db,
+  host: ReconcileHost,
+  error: string,
+  downAfterMs: number,
+  report: HostReport,
+  onChange?: ReconcileOptions["onHostStatusChange"],
+): Promise<Host["status"]> {
   const lastSeen = host.lastSeenAt ?? host.createdAt;
   const silentFor = Date.now() - lastSeen.getTime();
   const status: Host["status"] = silentFor >= downAfterMs ? "down" : "disconnected";
+  let moved = false;
   if (status !== host.status) {
-    await retryOnDeadlock(() =>
+    moved = await retryOnDeadlock(() =>
       db.transaction(async (tx) => {
         const [updated] = await tx
           .update(hosts)
           .set({ status })
           .where(and(eq(hosts.id, host.id), eq(hosts.status, host.status)))
           .returning({ id: hosts.id });
-        if (!updated) return;
+        if (!updated) return false;
         await recordEvent(tx, {
           type: status === "down" ? "HOST.DOWN" : "HOST.DISCONNECTED",
           level: status === "down" ? "error" : "warn",
@@ -285,12 +297,15 @@ async function hostSilent(db: Db, host: ReconcileHost, error: string, downAfterM
           resourceType: "host",
           resourceId: host.id,
         });
+        return true;
       }),
     );
   }
   // Every cycle while Down (cheap when nothing runs there): a process that died between the two
   // steps, or a VM a job moved meanwhile, is still brought to Unknown.
   if (status === "down") await unknownOnDownHost(db, host, lastSeen, report);
+  // After its VMs are Unknown, so one evaluation sees the whole failure.
+  if (moved) onChange?.(host.id, status);
   return status;
 }
 

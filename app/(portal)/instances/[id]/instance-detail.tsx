@@ -22,6 +22,7 @@ import { Button } from "@/components/ui/button";
 import { StaticTable } from "@/components/ui/data-table";
 import { Card, Fact, Facts, PageHeader } from "@/components/ui/page-header";
 import { useTRPC } from "@/lib/trpc/client";
+import { liveInterval } from "@/lib/live";
 
 type Detail = RouterOutputs["instance"]["get"];
 type JobRow = Detail["recentJobs"][number];
@@ -40,7 +41,7 @@ export function InstanceDetail({ id }: { id: string }) {
       {
         refetchInterval: (q) => {
           const d = q.state.data;
-          return d && (d.activeJob || transitionalStates.includes(d.state)) ? 1000 : 10_000;
+          return liveInterval(!!d && (!!d.activeJob || transitionalStates.includes(d.state)));
         },
       },
     ),

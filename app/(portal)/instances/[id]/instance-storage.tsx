@@ -19,6 +19,7 @@ import { type Column, DataTable, useTableState } from "@/components/ui/data-tabl
 import { Card } from "@/components/ui/page-header";
 import { attachVolumeInput } from "@/lib/validation/volumes";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
+import { liveInterval } from "@/lib/live";
 
 interface StorageVm {
   id: string;
@@ -45,7 +46,7 @@ export function InstanceStorage({ vm }: { vm: StorageVm }) {
       { ...table.query, instanceId: vm.id },
       {
         placeholderData: keepPreviousData,
-        refetchInterval: (q) => (q.state.data?.items.some((v) => v.activeJob || volumeBusyStates.includes(v.state)) ? 1000 : 15_000),
+        refetchInterval: (q) => liveInterval(!!q.state.data?.items.some((v) => v.activeJob || volumeBusyStates.includes(v.state))),
       },
     ),
   );

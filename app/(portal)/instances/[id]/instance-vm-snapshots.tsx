@@ -13,6 +13,7 @@ import { EmptyState, ErrorState, Loading, Spinner } from "@/components/ui/states
 import { nameSchema, optionalText } from "@/lib/validation/common";
 import type { VmSnapshotState, VmSnapshotSupport } from "@/lib/vm-snapshot-state";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
+import { liveInterval } from "@/lib/live";
 
 /** What the card needs of the instance. */
 export interface SnapshotVm {
@@ -46,7 +47,7 @@ export function VmSnapshotsCard({ vm, busy }: { vm: SnapshotVm; busy: boolean })
   const list = useQuery(
     trpc.vmSnapshot.list.queryOptions(
       { instanceId: vm.id },
-      { refetchInterval: (q) => (q.state.data?.snapshots.some((s) => working.includes(s.state)) || busy ? 1000 : 10_000) },
+      { refetchInterval: (q) => liveInterval(!!q.state.data?.snapshots.some((s) => working.includes(s.state)) || busy) },
     ),
   );
   const started = (r: { jobId: string }, subject: string) => {

@@ -19,6 +19,7 @@ import { Card, Fact, Facts, PageHeader } from "@/components/ui/page-header";
 import { EmptyState } from "@/components/ui/states";
 import { useTRPC } from "@/lib/trpc/client";
 import { guestTypeLabels } from "@/lib/validation/networks";
+import { liveInterval } from "@/lib/live";
 
 const crumbs = [{ label: "Network" }, { label: "Networks", href: "/networks" }];
 type Detail = RouterOutputs["network"]["get"];
@@ -31,7 +32,7 @@ export function NetworkDetail({ id }: { id: string }) {
   const query = useQuery(
     trpc.network.get.queryOptions(
       { id },
-      { refetchInterval: (q) => (q.state.data && (q.state.data.activeJob || q.state.data.state === "destroying") ? 1000 : 10_000) },
+      { refetchInterval: (q) => liveInterval(!!q.state.data && (!!q.state.data.activeJob || q.state.data.state === "destroying")) },
     ),
   );
   const actions = useNetworkActions({ onDeleted: () => router.push("/networks") });

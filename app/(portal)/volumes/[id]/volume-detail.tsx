@@ -20,6 +20,7 @@ import { Button } from "@/components/ui/button";
 import { Card, PageHeader } from "@/components/ui/page-header";
 import { EmptyState, ErrorState, Loading } from "@/components/ui/states";
 import { useTRPC } from "@/lib/trpc/client";
+import { liveInterval } from "@/lib/live";
 
 const crumbs = [{ label: "Storage" }, { label: "Volumes", href: "/volumes" }];
 
@@ -33,7 +34,7 @@ export function VolumeDetail({ id }: { id: string }) {
       {
         refetchInterval: (q) => {
           const d = q.state.data;
-          return d && (d.activeJob || volumeBusyStates.includes(d.state)) ? 1000 : 10_000;
+          return liveInterval(!!d && (!!d.activeJob || volumeBusyStates.includes(d.state)));
         },
       },
     ),

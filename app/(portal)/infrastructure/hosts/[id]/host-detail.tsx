@@ -17,6 +17,7 @@ import { ActionBar } from "@/components/ui/row-menu";
 import { EmptyState, ErrorState, Loading } from "@/components/ui/states";
 import { useTRPC } from "@/lib/trpc/client";
 import { effectiveDomainType, HostFormDialog, useHostActions } from "../host-parts";
+import { liveInterval } from "@/lib/live";
 
 type VmRow = RouterOutputs["instance"]["list"]["items"][number];
 const crumbs = [infraCrumb, { label: "Hosts", href: "/infrastructure/hosts" }];
@@ -126,7 +127,10 @@ function HostVms({ hostId, hostName }: { hostId: string; hostName: string }) {
   const trpc = useTRPC();
   const table = useTableState({ sort: "name" });
   const list = useQuery(
-    trpc.instance.list.queryOptions({ ...table.query, hostId }, { placeholderData: keepPreviousData, refetchInterval: 15_000 }),
+    trpc.instance.list.queryOptions(
+      { ...table.query, hostId },
+      { placeholderData: keepPreviousData, refetchInterval: () => liveInterval(false) },
+    ),
   );
   const columns: Column<VmRow>[] = [
     {

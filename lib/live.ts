@@ -1,0 +1,46 @@
+/** What the change feed (server/core/changes.ts) announces; shared with the browser. */
+export const changeKinds = ["job", "instance", "volume", "alert", "event"] as const;
+export type ChangeKind = (typeof changeKinds)[number];
+
+/**
+ * Which tRPC routers' queries a change makes stale (invalidated by path prefix, so a router added
+ * later — `dashboard` — is covered by its name alone). A job's start, progress or end also changes
+ * the "busy" marks of the resource lists it works on.
+ */
+export const invalidatedBy: Record<ChangeKind, readonly string[]> = {
+  job: ["job", "instance", "volume", "snapshot", "vmSnapshot", "network", "dashboard"],
+  instance: ["instance", "dashboard"],
+  volume: ["volume", "instance", "dashboard"],
+  alert: ["alert", "dashboard"],
+  event: ["event", "dashboard"],
+};
+
+/** Every prefix a change may touch: re-read after the stream reconnects (changes may have been missed). */
+export const allLivePrefixes = [...new Set(Object.values(invalidatedBy).flat())];
+
+/** Parses one `data:` message of /api/stream; null for anything else. */
+export function liveMessage(data: string): { kind: ChangeKind; id: string } | null {
+  try {
+    const v = JSON.parse(data) as { kind?: unknown; id?: unknown };
+    return typeof v.id === "string" && typeof v.kind === "string" && Object.hasOwn(invalidatedBy, v.kind)
+      ? { kind: v.kind as ChangeKind, id: v.id }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Reconnect delay after the n-th failure in a row: 1 s doubling to 60 s, ±25 % jitter so tabs do not reconnect in step. */
+export const reconnectDelayMs = (failures: number, random = Math.random()) =>
+  Math.round(Math.min(60_000, 1000 * 2 ** Math.max(0, failures - 1)) * (0.75 + random * 0.5));
+
+/**
+ * The polling that remains beside the stream: a slow fallback while this tab's stream is open
+ * (the stream says when to re-read), the old quick pace while it is not (connecting, server down).
+ * `busy`: the view shows something in motion (a job running, a transitional state).
+ */
+export function liveInterval(busy: boolean): number {
+  const open = typeof document !== "undefined" && document.documentElement.dataset.liveStream === "open";
+  if (open) return busy ? 15_000 : 60_000;
+  return busy ? 1000 : 15_000;
+}
