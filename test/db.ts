@@ -95,7 +95,7 @@ export async function ensurePostgresTemplate(base = postgresBaseUrl()): Promise<
 }
 
 /** The PGlite template: a dump of a migrated in-memory cluster, kept in .cache/test-db/. */
-export async function ensurePgliteTemplate(): Promise<Buffer> {
+export async function ensurePgliteTemplate(): Promise<Uint8Array<ArrayBuffer>> {
   const file = path.resolve(".cache/test-db", `pglite-${migrationsHash()}.tar`);
   if (fs.existsSync(file)) return fs.readFileSync(file);
   const h = openDb({});
