@@ -30,6 +30,7 @@ export const pagesOf = {
     "/infrastructure/templates",
     "/infrastructure/capacity",
     "/infrastructure/simulator",
+    "/webhooks",
     "/settings",
   ],
   reseller: [
@@ -49,9 +50,22 @@ export const pagesOf = {
     "/offerings/compute",
     "/offerings/disk",
     "/offerings/network",
+    "/webhooks",
     "/settings",
   ],
-  tenant: ["/", "/instances", "/instances/new", "/volumes", "/networks", "/templates", "/isos", "/events", "/usage", "/settings"],
+  tenant: [
+    "/",
+    "/instances",
+    "/instances/new",
+    "/volumes",
+    "/networks",
+    "/templates",
+    "/isos",
+    "/events",
+    "/usage",
+    "/webhooks",
+    "/settings",
+  ],
 } as const;
 export type Role = keyof typeof pagesOf;
 export const roleLogin = (role: Role) => logins[role];

@@ -30,6 +30,8 @@ const child = spawn("npx", ["tsx", "server.ts"], {
     STRATUS_LOG_LEVEL: process.env.STRATUS_LOG_LEVEL ?? "warn",
     // e2e/templates.spec.ts serves images from a server it starts on 127.0.0.1.
     STRATUS_TEMPLATE_URL_ALLOW_CIDRS: process.env.STRATUS_TEMPLATE_URL_ALLOW_CIDRS ?? "127.0.0.1/32",
+    // e2e/webhooks.spec.ts receives deliveries on a server it starts on 127.0.0.1.
+    STRATUS_WEBHOOK_ALLOW_CIDRS: process.env.STRATUS_WEBHOOK_ALLOW_CIDRS ?? "127.0.0.1/32",
   },
 });
 

@@ -125,6 +125,7 @@ const inputs: Record<string, Probe> = {
   "webhook.create": (v) => ({ accountId: v.accountId, name: "intruder", url: "https://203.0.113.9/x", eventTypes: ["*"] }),
   "webhook.setEnabled": (v) => ({ id: v.ids.webhook, enabled: false }),
   "webhook.delete": (v) => ({ id: v.ids.webhook }),
+  "webhook.ping": (v) => ({ id: v.ids.webhook }),
   "webhook.deliveries": (v) => ({ subscriptionId: v.ids.webhook }),
   "simulator.get": () => undefined,
   "simulator.setLatency": () => ({ operation: "start", ms: 5 }),

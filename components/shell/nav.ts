@@ -26,6 +26,7 @@ export const navigation: NavSection[] = [
       { href: "/events", label: "Events", permission: "event.read" },
       { href: "/usage", label: "Usage", permission: "usage.read" },
       { href: "/billing", label: "Billing", permission: "billing.read" },
+      { href: "/webhooks", label: "Webhooks", permission: "webhook.manage" },
     ],
   },
   {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { idSchema, nameSchema, printable } from "./common";
+import { webhookEvents } from "@/lib/webhook-events";
 
 /** An exact decimal amount as typed (never a float): optional sign, up to 21 integer and 9 fraction digits. */
 export const moneySchema = z
@@ -87,6 +88,8 @@ export const createWebhookInput = z.object({
   name: nameSchema,
   url: z.string().trim().max(2000),
   /** Event types, or ["*"] for all. */
-  eventTypes: z.array(z.string().regex(/^(\*|[A-Z][A-Z0-9._]{1,63})$/, { error: "Unknown event type" })).min(1, { error: "Pick events" }),
+  eventTypes: z
+    .array(z.string().refine((t) => t === "*" || webhookEvents.some((e) => e.type === t), { error: "Unknown event type" }))
+    .min(1, { error: "Pick at least one event" }),
 });
 export type CreateWebhookInput = z.infer<typeof createWebhookInput>;

@@ -36,28 +36,30 @@ export async function queueWebhook(tx: DbOrTx, e: WebhookEvent): Promise<string[
       ),
     );
   const ids: string[] = [];
-  const maxAttempts = env().STRATUS_WEBHOOK_MAX_ATTEMPTS;
-  for (const sub of subs) {
-    const [row] = await tx
-      .insert(webhookDeliveries)
-      .values({
-        subscriptionId: sub.id,
-        accountId: e.accountId ?? null,
-        domainPath: d.path,
-        event: e.event,
-        payload: e.payload,
-        maxAttempts,
-      })
-      .returning({ id: webhookDeliveries.id });
-    await enqueueJob(tx, {
-      type: "webhook.deliver",
-      resourceType: "webhook_delivery",
-      resourceId: row!.id,
-      accountId: e.accountId ?? null,
-      domainPath: d.path,
-      maxAttempts: 3,
-    });
-    ids.push(row!.id);
-  }
+  for (const sub of subs) ids.push(await queueDelivery(tx, sub.id, e, d.path));
   return ids;
+}
+
+/** One delivery to one subscription, and the webhook.deliver job that sends it, in the caller's transaction. */
+export async function queueDelivery(tx: DbOrTx, subscriptionId: string, e: WebhookEvent, domainPath: string): Promise<string> {
+  const [row] = await tx
+    .insert(webhookDeliveries)
+    .values({
+      subscriptionId,
+      accountId: e.accountId ?? null,
+      domainPath,
+      event: e.event,
+      payload: e.payload,
+      maxAttempts: env().STRATUS_WEBHOOK_MAX_ATTEMPTS,
+    })
+    .returning({ id: webhookDeliveries.id });
+  await enqueueJob(tx, {
+    type: "webhook.deliver",
+    resourceType: "webhook_delivery",
+    resourceId: row!.id,
+    accountId: e.accountId ?? null,
+    domainPath,
+    maxAttempts: 3,
+  });
+  return row!.id;
 }

@@ -8,6 +8,7 @@ import type { CreateWebhookInput } from "@/lib/validation/billing";
 import { getAccountInScope } from "@/server/services/accounts";
 import { getDomainInScope } from "@/server/services/domains";
 import { newWebhookSecret } from "./sign";
+import { queueDelivery } from "./queue";
 import { checkWebhookUrl } from "./url-policy";
 
 /** Subscriptions: a tenant its account's, a reseller its subtree's, the root admin all. */
@@ -24,6 +25,7 @@ const shown = {
   eventTypes: webhookSubscriptions.eventTypes,
   enabled: webhookSubscriptions.enabled,
   createdAt: webhookSubscriptions.createdAt,
+  domainPath: webhookSubscriptions.domainPath,
 };
 
 async function subscriptionInScope(db: DbOrTx, caller: Caller, id: string) {
@@ -88,6 +90,24 @@ export async function setWebhookEnabled(db: Db, caller: Caller, id: string, enab
 export async function deleteWebhook(db: Db, caller: Caller, id: string) {
   const s = await subscriptionInScope(db, caller, id);
   await db.delete(webhookSubscriptions).where(eq(webhookSubscriptions.id, s.id));
+}
+
+/**
+ * A test delivery (WEBHOOK.PING) to one subscription, so its owner can check the receiver and its
+ * signature check before a real event depends on them. It goes through the normal delivery job.
+ */
+export async function pingWebhook(db: Db, caller: Caller, id: string) {
+  const s = await subscriptionInScope(db, caller, id);
+  if (!s.enabled) throw badRequest("This webhook is disabled: enable it to send a test", "id");
+  const deliveryId = await db.transaction((tx) =>
+    queueDelivery(
+      tx,
+      s.id,
+      { domainId: s.domainId, accountId: s.accountId, event: "WEBHOOK.PING", payload: { webhookId: s.id, name: s.name } },
+      s.domainPath,
+    ),
+  );
+  return { deliveryId };
 }
 
 /** The delivery log of a subscription in scope (newest first). */

@@ -2,7 +2,14 @@ import { z } from "zod";
 import { createTRPCRouter, permissionProcedure } from "@/server/api/trpc";
 import { createWebhookInput } from "@/lib/validation/billing";
 import { idSchema } from "@/lib/validation/common";
-import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, setWebhookEnabled } from "@/server/webhooks/subscriptions";
+import {
+  createWebhook,
+  deleteWebhook,
+  listDeliveries,
+  listWebhooks,
+  pingWebhook,
+  setWebhookEnabled,
+} from "@/server/webhooks/subscriptions";
 
 export const webhookRouter = createTRPCRouter({
   list: permissionProcedure("webhook.manage").query(({ ctx }) => listWebhooks(ctx.db, ctx.caller)),
@@ -15,6 +22,9 @@ export const webhookRouter = createTRPCRouter({
   delete: permissionProcedure("webhook.manage")
     .input(z.object({ id: idSchema }))
     .mutation(({ ctx, input }) => deleteWebhook(ctx.db, ctx.caller, input.id)),
+  ping: permissionProcedure("webhook.manage")
+    .input(z.object({ id: idSchema }))
+    .mutation(({ ctx, input }) => pingWebhook(ctx.db, ctx.caller, input.id)),
   deliveries: permissionProcedure("webhook.manage")
     .input(z.object({ subscriptionId: idSchema }))
     .query(({ ctx, input }) => listDeliveries(ctx.db, ctx.caller, input.subscriptionId)),
