@@ -65,7 +65,7 @@ export function Field({
 export function Checkbox({ label, ...rest }: React.InputHTMLAttributes<HTMLInputElement> & { label: string }) {
   return (
     <label className="flex items-center gap-2 text-sm text-slate-700">
-      <input type="checkbox" className="size-4 rounded border-slate-300 text-brand-600" {...rest} />
+      <input type="checkbox" className="size-4 shrink-0 rounded border-slate-300 text-brand-600" {...rest} />
       {label}
     </label>
   );

@@ -204,6 +204,7 @@ function WebhookRow({ webhook: w }: { webhook: Webhook }) {
         </div>
       </div>
       {showLog && <DeliveryLog subscriptionId={w.id} />}
+      {confirm.dialog}
     </li>
   );
 }
