@@ -282,7 +282,13 @@ export async function currentConditions(db: DbOrTx, rules: EffectiveRule[], now:
         description: `The balance of account ${s.accountName} is ${s.balance} ${s.currency}, below ${limit} ${s.currency} (low-balance policy of domain ${s.policyDomainName}): ${consequence}.`,
         accountId: s.accountId,
         domainPath: s.domainPath,
-        details: { balance: s.balance, currency: s.currency, notifyBelow: s.notifyBelow, refuseBelow: s.refuseBelow, stopBelow: s.stopBelow },
+        details: {
+          balance: s.balance,
+          currency: s.currency,
+          notifyBelow: s.notifyBelow,
+          refuseBelow: s.refuseBelow,
+          stopBelow: s.stopBelow,
+        },
       });
     }
   }

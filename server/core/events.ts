@@ -26,17 +26,17 @@ export async function recordEvent(db: DbOrTx, e: EventInput) {
   const [row] = await db
     .insert(events)
     .values({
-    type: e.type,
-    description: e.description,
-    level: e.level ?? "info",
-    actorUserId: e.actorUserId ?? null,
-    accountId: e.accountId ?? null,
-    domainId: e.domainId ?? null,
-    domainPath: e.domainPath ?? null,
-    resourceType: e.resourceType ?? null,
-    resourceId: e.resourceId ?? null,
-    details: e.details ?? null,
-    hostName: e.hostName ?? null,
+      type: e.type,
+      description: e.description,
+      level: e.level ?? "info",
+      actorUserId: e.actorUserId ?? null,
+      accountId: e.accountId ?? null,
+      domainId: e.domainId ?? null,
+      domainPath: e.domainPath ?? null,
+      resourceType: e.resourceType ?? null,
+      resourceId: e.resourceId ?? null,
+      details: e.details ?? null,
+      hostName: e.hostName ?? null,
     })
     .returning({ id: events.id });
   await publishChange(db, { kind: "event", id: row!.id, accountId: e.accountId, domainPath: e.domainPath });

@@ -72,7 +72,10 @@ beforeAll(async () => {
   }
   // Hosts: the seed's all Up; one Down, one in Maintenance.
   const hs = await h.db.select().from(hosts).orderBy(hosts.name);
-  await h.db.update(hosts).set({ status: "up", state: "enabled" }).where(sql`true`);
+  await h.db
+    .update(hosts)
+    .set({ status: "up", state: "enabled" })
+    .where(sql`true`);
   await h.db.update(hosts).set({ status: "down" }).where(eq(hosts.id, hs[0]!.id));
   await h.db.update(hosts).set({ state: "maintenance" }).where(eq(hosts.id, hs[1]!.id));
   hostCount = hs.length;
