@@ -4,6 +4,7 @@ import { apiKeys, instances } from "@/db/schema";
 import { testDbKind } from "@/test/db";
 import { deployChoicesByName } from "@/test/orchestrator";
 import { simulatorCloud } from "@/test/simulator-cloud";
+import { csCall, type CsCallOptions } from "@/test/cloudstack";
 import { issueApiKey, revokeApiKey, type IssuedKey } from "@/server/services/api-keys";
 import { handleCloudStackRequest } from "./api";
 import { signRequest, type Pair } from "./signature";
@@ -15,14 +16,7 @@ import { signRequest, type Pair } from "./signature";
 const cloud = simulatorCloud();
 
 type Body = Record<string, unknown>;
-async function call(key: IssuedKey, params: Record<string, string>, opts: { sign?: (p: Pair[]) => string; now?: Date } = {}) {
-  const pairs: Pair[] = [["apiKey", key.apiKey], ["response", "json"], ...Object.entries(params)];
-  pairs.push(["signature", opts.sign ? opts.sign(pairs) : signRequest(pairs, key.secretKey)]);
-  const r = await handleCloudStackRequest(cloud.h.db, pairs, opts.now);
-  const json = JSON.parse(r.text) as Record<string, Body>;
-  const [envelope] = Object.keys(json);
-  return { status: r.status, envelope, body: json[envelope!]! };
-}
+const call = (key: IssuedKey, params: Record<string, string>, opts: CsCallOptions = {}) => csCall(cloud.h.db, key, params, opts);
 
 async function waitJob(key: IssuedKey, jobid: string) {
   for (let i = 0; i < 400; i++) {

@@ -6,6 +6,7 @@ import { findCommand, notYetName } from "./commands";
 import { errorBody, render, type CsBody } from "./envelope";
 import { CsError, toCsError } from "./errors";
 import { commandParams, paramsOf } from "./params";
+import { firstUseOfSignature, isReadOnlyCommand } from "./replay";
 import { parseExpires, verifySignature, type Pair } from "./signature";
 
 /**
@@ -21,13 +22,15 @@ export interface CsResponse {
 }
 
 const AUTH_FAILED = "unable to verify user credentials and/or request signature";
+const REPLAYED =
+  "This signed request was already served (a state-changing request is served once per signature): sign a new request, with signatureVersion=3 and expires";
 
 function respond(command: string, format: "json" | "xml", status: number, body: CsBody): CsResponse {
   const r = render(command || "error", body, format);
   return { status, text: r.text, contentType: r.contentType };
 }
 
-export async function handleCloudStackRequest(db: Db, pairs: Pair[], now = new Date()): Promise<CsResponse> {
+export async function handleCloudStackRequest(db: Db, pairs: Pair[], now = new Date(), origin?: string): Promise<CsResponse> {
   const rawCommand = pairs.find(([n]) => n.toLowerCase() === "command")?.[1] ?? "";
   const format = pairs.find(([n]) => n.toLowerCase() === "response")?.[1]?.toLowerCase() === "json" ? "json" : "xml";
   let commandName = rawCommand;
@@ -43,11 +46,13 @@ export async function handleCloudStackRequest(db: Db, pairs: Pair[], now = new D
     const key = await authenticateApiKey(db, apiKey, now);
     if (!key.ok) throw new CsError(401, AUTH_FAILED);
     if (!verifySignature(pairs, signature, key.secret)) throw new CsError(401, AUTH_FAILED);
+    let expiresAt: Date | null = null;
     if (p.byName.get("signatureversion") === "3") {
       const expires = p.byName.get("expires");
       const at = expires ? parseExpires(expires) : null;
       if (!at) throw new CsError(401, "signatureVersion=3 needs expires as an ISO 8601 date-time, e.g. 2026-11-30T17:00:00+0000");
       if (at.getTime() <= now.getTime()) throw new CsError(401, "The request has expired (expires is in the past)");
+      expiresAt = at;
     }
     if (!(await takeRateToken(db, key.keyId, now))) {
       throw new CsError(429, "You have reached the API request limit for this key; try again in a minute");
@@ -62,10 +67,13 @@ export async function handleCloudStackRequest(db: Db, pairs: Pair[], now = new D
           : `The given command ${rawCommand} does not exist or it is not available for the user`,
       );
     }
+    if (!isReadOnlyCommand(known.name) && !(await firstUseOfSignature(db, key.keyId, signature, expiresAt, now)))
+      throw new CsError(401, REPLAYED);
     const args = commandParams(known.params, p);
     let body: CsBody;
     try {
-      body = await known.run({ db, caller: key.caller, api: createCaller({ db, caller: key.caller }) }, args);
+      const api = createCaller({ db, caller: key.caller, apiKeyId: key.keyId });
+      body = await known.run({ db, caller: key.caller, api, origin }, args);
     } catch (err) {
       // A list filtered by an object the caller cannot see lists nothing (CloudStack answers an empty list).
       if (known.name.startsWith("list") && err instanceof TRPCError && err.code === "NOT_FOUND") body = {};
@@ -105,6 +113,6 @@ export async function handleCloudStackHttp(db: Db, req: Request): Promise<Respon
     const r = render("error", errorBody(e), "json");
     return new Response(r.text, { status: e.code, headers: { "content-type": r.contentType } });
   }
-  const r = await handleCloudStackRequest(db, pairs);
+  const r = await handleCloudStackRequest(db, pairs, new Date(), new URL(req.url).origin);
   return new Response(r.text, { status: r.status, headers: { "content-type": r.contentType, "cache-control": "no-store" } });
 }

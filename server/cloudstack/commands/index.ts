@@ -2,6 +2,7 @@ import { z } from "zod";
 import { CLOUDSTACK_VERSION, listBody } from "../envelope";
 import { pagingParams } from "../params";
 import { catalogCommands } from "./catalog";
+import { consoleCommands } from "./console";
 import { jobCommands } from "./jobs";
 import { listCommands } from "./lists";
 import { command, type Command } from "./types";
@@ -43,11 +44,9 @@ export const NOT_YET: readonly string[] = [
   "registerUserKeys",
   "listCapacity",
   "listHosts",
-  "getVirtualMachineConsoleUrl",
-  "createConsoleEndpoint",
 ];
 
-const base: Command[] = [...vmCommands, ...catalogCommands, ...jobCommands, ...listCommands];
+const base: Command[] = [...vmCommands, ...catalogCommands, ...jobCommands, ...listCommands, ...consoleCommands];
 
 const meta: Command[] = [
   command({
