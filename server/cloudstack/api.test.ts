@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { apiKeys, instances } from "@/db/schema";
+import { apiKeys, instances, jobs } from "@/db/schema";
 import { testDbKind } from "@/test/db";
 import { deployChoicesByName } from "@/test/orchestrator";
 import { simulatorCloud } from "@/test/simulator-cloud";
@@ -97,6 +97,11 @@ describe(`the CloudStack API (${testDbKind()})`, () => {
     expect((await waitJob(tenantKey, destroy.body.jobid as string)).jobstatus).toBe(1);
     const [row] = await cloud.h.db.select().from(instances).where(eq(instances.id, id));
     expect(row!.state).toBe("expunged");
+    // One job, answered at once: the destroy job expunged the VM itself (no second, expunge job).
+    const vmJobs = await cloud.h.db.select().from(jobs).where(eq(jobs.resourceId, id));
+    expect(vmJobs.filter((j) => j.type === "vm.destroy" || j.type === "vm.expunge").map((j) => [j.id, j.type, j.status])).toEqual([
+      [destroy.body.jobid, "vm.destroy", "succeeded"],
+    ]);
     expect((await call(tenantKey, { command: "listVirtualMachines", id })).body).toEqual({});
   });
 
