@@ -46,7 +46,7 @@ test("a key made on Settings signs API requests until it is revoked there", asyn
   expect(apiKey.length).toBeGreaterThan(20);
   expect(secret.length).toBeGreaterThan(20);
   await page.getByRole("button", { name: "Copy secret key" }).click();
-  await expect(page.getByRole("button", { name: "Copied" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Copied", exact: true })).toBeVisible();
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
   await shoot(page, "issued");
 
