@@ -1,6 +1,8 @@
 import { createHmac } from "node:crypto";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
 import { dialog, login, logins, unique } from "./fixtures";
+import { trpcMutation } from "./pages";
+import { runningVm } from "./running-vm";
 
 /**
  * The API-keys card of Settings: a key is made (its secret shown once, copyable), a request signed
@@ -70,4 +72,31 @@ test("a key made on Settings signs API requests until it is revoked there", asyn
   const refused = await listZones(request, apiKey, secret);
   expect(refused.status()).toBe(401);
   expect(((await refused.json()) as { listzonesresponse: { errorcode: number } }).listzonesresponse.errorcode).toBe(401);
+});
+
+test("a createConsoleEndpoint link opens the VM's console in a browser without a portal session", async ({ page, browser, request }) => {
+  await login(page, logins.tenant.username, logins.tenant.password);
+  const vmId = await runningVm(page, unique("e2e-link-console"));
+  const key = await trpcMutation<{ apiKey: string; secretKey: string }>(page, "apiKey.create", { name: unique("console-link") });
+  const expires = new Date(Date.now() + 60_000).toISOString().replace(/\.\d{3}Z$/, "+0000");
+  const params = {
+    command: "createConsoleEndpoint",
+    virtualmachineid: vmId,
+    response: "json",
+    apiKey: key.apiKey,
+    signatureVersion: "3",
+    expires,
+  };
+  const res = await request.get(`/client/api?${signedQuery(params, key.secretKey)}`);
+  expect(res.status()).toBe(200);
+  const { url } = ((await res.json()) as { createconsoleendpointresponse: { consoleendpoint: { url: string } } })
+    .createconsoleendpointresponse.consoleendpoint;
+  const anonymous = await browser.newContext();
+  const tab = await anonymous.newPage();
+  const link = new URL(url);
+  await tab.goto(new URL(link.pathname + link.hash, page.url()).toString());
+  await expect(tab.getByTestId("console-status")).toHaveAttribute("data-status", "connected", { timeout: 30_000 });
+  expect(new URL(tab.url()).hash).toBe(""); // the ticket left the address bar
+  await shoot(tab, "console-link");
+  await anonymous.close();
 });
