@@ -28,6 +28,7 @@ export const cloudStackProbes: Record<string, (v: Victim) => Record<string, stri
   recoverVirtualMachine: (v) => ({ id: v.ids.instance! }),
   changeServiceForVirtualMachine: (v) => ({ id: v.ids.instance!, serviceofferingid: v.ids.computeOffering! }),
   queryAsyncJobResult: (v) => ({ jobid: v.ids.job! }),
+  createConsoleEndpoint: (v) => ({ virtualmachineid: v.ids.instance! }),
   listVolumes: (v) => ({ virtualmachineid: v.ids.instance!, listall: "true" }),
   listNetworks: (v) => ({ id: v.ids.network!, listall: "true" }),
   listEvents: (v) => ({ domainid: v.domainId, listall: "true" }),

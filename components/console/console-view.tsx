@@ -50,7 +50,12 @@ export function keysymOf(ch: string): number {
   return cp < 0x100 ? cp : 0x01000000 + cp;
 }
 
-export function ConsoleView({ instanceId }: { instanceId: string }) {
+/**
+ * `linkTicket`: the console page of a createConsoleEndpoint link (no portal session) passes the
+ * ticket the link carried; it opens one connection, and reconnecting needs a new link.
+ * `undefined`: the portal's page, which asks console.ticket for each connection.
+ */
+export function ConsoleView({ instanceId, linkTicket }: { instanceId: string; linkTicket?: string | null }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const screenRef = useRef<HTMLDivElement>(null);
@@ -67,12 +72,25 @@ export function ConsoleView({ instanceId }: { instanceId: string }) {
   const [scale, setScale] = useState(true);
   const [pasteText, setPasteText] = useState("");
   const [pasteOpen, setPasteOpen] = useState(false);
-  const ticket = useMutation(trpc.console.ticket.mutationOptions());
-  const requestTicket = ticket.mutateAsync;
+  const { mutateAsync: askTicket } = useMutation(trpc.console.ticket.mutationOptions());
+  const fromLink = linkTicket !== undefined;
+  const linkTicketLeft = useRef(linkTicket ?? null);
+  const requestTicket = useCallback(
+    async (input: { id: string }) => {
+      if (!fromLink) return askTicket(input);
+      const t = linkTicketLeft.current;
+      linkTicketLeft.current = null;
+      if (!t) throw new Error("This console link has been used: console links open once; ask for a new one (createConsoleEndpoint)");
+      return { ticket: t, path: `/api/console/${input.id}` };
+    },
+    [fromLink, askTicket],
+  );
 
   /** Asks the API why a console could not be opened (the WebSocket refusal carries no reason). */
   const explain = useCallback(
     async (fallback: string): Promise<Status> => {
+      // A console link has no portal session to ask with.
+      if (fromLink) return { kind: "disconnected", message: fallback };
       try {
         const vm = await queryClient.fetchQuery(trpc.instance.get.queryOptions({ id: instanceId }, { staleTime: 0 }));
         if (vm.state !== "running") return { kind: "vm-stopped", message: `The VM is ${vm.state}` };
@@ -83,7 +101,7 @@ export function ConsoleView({ instanceId }: { instanceId: string }) {
         return { kind: "access-revoked", message: e instanceof Error ? e.message : "Access revoked" };
       }
     },
-    [instanceId, queryClient, trpc],
+    [fromLink, instanceId, queryClient, trpc],
   );
 
   /** Drops the current connection; its late events are ignored (they carry an older generation). */
@@ -230,9 +248,11 @@ export function ConsoleView({ instanceId }: { instanceId: string }) {
         >
           Reconnect
         </Button>
-        <Link href={`/instances/${instanceId}/console`} target="_blank" className="text-sm font-medium text-brand-700 hover:underline">
-          Open in new tab
-        </Link>
+        {!fromLink && (
+          <Link href={`/instances/${instanceId}/console`} target="_blank" className="text-sm font-medium text-brand-700 hover:underline">
+            Open in new tab
+          </Link>
+        )}
       </div>
       {pasteOpen && (
         <form

@@ -41,3 +41,16 @@ export const apiRateWindows = pgTable("api_rate_windows", {
   windowStart: timestamp("window_start", { withTimezone: true }).notNull(),
   count: integer("count").notNull(),
 });
+
+/**
+ * Signatures of state-changing API requests already served, as SHA-256 hashes, each kept while
+ * its request could still be replayed (server/cloudstack/replay.ts).
+ */
+export const apiSeenSignatures = pgTable(
+  "api_seen_signatures",
+  {
+    hash: text("hash").primaryKey(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("api_seen_signatures_expires_idx").on(t.expiresAt)],
+);

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { apiKeys } from "./api-keys";
 import { users } from "./users";
 
 /**
@@ -68,6 +69,8 @@ export const consoleTickets = pgTable(
     sessionId: text("session_id").notNull(),
     sessionVersion: integer("session_version").notNull(),
     instanceId: uuid("instance_id").notNull(),
+    /** Set for a ticket asked for with an API key (createConsoleEndpoint): it needs no sign-in, only that key still live. */
+    apiKeyId: uuid("api_key_id").references(() => apiKeys.id, { onDelete: "cascade" }),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
   },
   (t) => [index("console_tickets_expires_idx").on(t.expiresAt)],

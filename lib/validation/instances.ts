@@ -49,6 +49,8 @@ export const deployInstanceInput = z.object({
     .optional(),
 });
 export const instanceIdInput = z.object({ id: idSchema });
+/** expunge: expunge right after, in the same job (not after the expunge delay). */
+export const destroyInstanceInput = z.object({ id: idSchema, expunge: z.boolean().default(false) });
 export const stopInstanceInput = z.object({ id: idSchema, force: z.boolean().default(false) });
 export const changeOfferingInput = z.object({ id: idSchema, computeOfferingId: idSchema });
 export const bulkInstanceInput = z.object({

@@ -31,8 +31,8 @@ let attackers: Record<string, Caller>;
  */
 async function snapshot(db: Db): Promise<string> {
   const tables = await db.execute<{ tablename: string }>(
-    // api_rate_windows: the attacker's own request counters, like the login throttle.
-    sql`select tablename from pg_tables where schemaname = 'public' and tablename not in ('events', 'login_throttle', 'api_rate_windows', 'alert_subscriptions') order by tablename`,
+    // api_rate_windows: the attacker's own request counters, like the login throttle; api_seen_signatures: its own requests' hashes.
+    sql`select tablename from pg_tables where schemaname = 'public' and tablename not in ('events', 'login_throttle', 'api_rate_windows', 'api_seen_signatures', 'alert_subscriptions') order by tablename`,
   );
   const names = rowsOf<{ tablename: string }>(tables).map((r) => r.tablename);
   const parts: string[] = [];

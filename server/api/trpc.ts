@@ -11,6 +11,8 @@ export interface Context {
   caller: Caller | null;
   /** The caller's sign-in (id and version from the session JWT), for things bound to it such as console tickets. */
   session?: { id: string | null; version: number } | null;
+  /** The API key of a CloudStack API request (no sign-in behind it), for things bound to it such as console tickets. */
+  apiKeyId?: string;
   /** The client's address (server.ts sets it from the socket or a trusted proxy), for the throttle. */
   ip?: string;
 }

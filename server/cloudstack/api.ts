@@ -9,6 +9,7 @@ import type { Command } from "./commands/types";
 import { errorBody, render, type CsBody } from "./envelope";
 import { CsError, toCsError } from "./errors";
 import { commandParams, paramsOf, type CsParams } from "./params";
+import { firstUseOfSignature, isReadOnlyCommand } from "./replay";
 import { isSessionRequest, sessionRequest, type CsHttp } from "./session";
 import { parseExpires, verifySignature, type Pair } from "./signature";
 
@@ -27,6 +28,8 @@ export interface CsResponse {
 }
 
 const AUTH_FAILED = "unable to verify user credentials and/or request signature";
+const REPLAYED =
+  "This signed request was already served (a state-changing request is served once per signature): sign a new request, with signatureVersion=3 and expires";
 
 function respond(command: string, format: "json" | "xml", status: number, body: CsBody): CsResponse {
   const r = render(command || "error", body, format);
@@ -44,7 +47,9 @@ export async function handleCloudStackRequest(db: Db, pairs: Pair[], now = new D
     commandName = known?.name ?? notYetName(rawCommand) ?? rawCommand;
     // CloudStack's session login: login needs no key; sessionkey + cookie stand in for apiKey + signature.
     if (known?.name === "login" || isSessionRequest(p)) {
-      const r = await sessionRequest(db, known, p, http, now, (caller) => runCommand(db, caller, known, rawCommand, p));
+      const r = await sessionRequest(db, known, p, http, now, (caller) =>
+        runCommand(db, caller, known, rawCommand, p, { origin: http.origin }),
+      );
       return { ...respond(commandName, format, 200, r.body), cookies: r.cookies };
     }
     // Authentication comes first: an unauthenticated client learns nothing about commands.
@@ -54,17 +59,26 @@ export async function handleCloudStackRequest(db: Db, pairs: Pair[], now = new D
     const key = await authenticateApiKey(db, apiKey, now);
     if (!key.ok) throw new CsError(401, AUTH_FAILED);
     if (!verifySignature(pairs, signature, key.secret)) throw new CsError(401, AUTH_FAILED);
+    let expiresAt: Date | null = null;
     if (p.byName.get("signatureversion") === "3") {
       const expires = p.byName.get("expires");
       const at = expires ? parseExpires(expires) : null;
       if (!at) throw new CsError(401, "signatureVersion=3 needs expires as an ISO 8601 date-time, e.g. 2026-11-30T17:00:00+0000");
       if (at.getTime() <= now.getTime()) throw new CsError(401, "The request has expired (expires is in the past)");
+      expiresAt = at;
     }
     if (!(await takeRateToken(db, key.keyId, now))) {
       throw new CsError(429, "You have reached the API request limit for this key; try again in a minute");
     }
     await touchApiKey(db, key.keyId, now);
-    return respond(commandName, format, 200, await runCommand(db, key.caller, known, rawCommand, p));
+    if (known && !isReadOnlyCommand(known.name) && !(await firstUseOfSignature(db, key.keyId, signature, expiresAt, now)))
+      throw new CsError(401, REPLAYED);
+    return respond(
+      commandName,
+      format,
+      200,
+      await runCommand(db, key.caller, known, rawCommand, p, { apiKeyId: key.keyId, origin: http.origin }),
+    );
   } catch (err) {
     const e = toCsError(err, commandName || "unknown");
     return respond(commandName || "error", format, e.code, errorBody(e));
@@ -72,7 +86,14 @@ export async function handleCloudStackRequest(db: Db, pairs: Pair[], now = new D
 }
 
 /** Runs an authenticated request's command as `caller`. */
-async function runCommand(db: Db, caller: Caller, known: Command | undefined, rawCommand: string, p: CsParams): Promise<CsBody> {
+async function runCommand(
+  db: Db,
+  caller: Caller,
+  known: Command | undefined,
+  rawCommand: string,
+  p: CsParams,
+  via: { apiKeyId?: string; origin?: string } = {},
+): Promise<CsBody> {
   if (!known) {
     const later = notYetName(rawCommand);
     throw new CsError(
@@ -84,7 +105,8 @@ async function runCommand(db: Db, caller: Caller, known: Command | undefined, ra
   }
   const args = commandParams(known.params, p);
   try {
-    return await known.run({ db, caller, api: createCaller({ db, caller }) }, args);
+    const api = createCaller({ db, caller, apiKeyId: via.apiKeyId });
+    return await known.run({ db, caller, api, origin: via.origin }, args);
   } catch (err) {
     // A list filtered by an object the caller cannot see lists nothing (CloudStack answers an empty list).
     if (known.name.startsWith("list") && err instanceof TRPCError && err.code === "NOT_FOUND") return {};
@@ -120,6 +142,7 @@ export async function handleCloudStackHttp(db: Db, req: Request): Promise<Respon
     return new Response(r.text, { status: e.code, headers: { "content-type": r.contentType } });
   }
   const r = await handleCloudStackRequest(db, pairs, new Date(), {
+    origin: new URL(req.url).origin,
     method: req.method,
     cookie: req.headers.get("cookie"),
     ip: req.headers.get(CLIENT_IP_HEADER) ?? "unknown",

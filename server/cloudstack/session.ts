@@ -30,6 +30,8 @@ export interface CsHttp {
   userAgent?: string;
   /** Served over HTTPS: the cookie gets Secure. */
   secure?: boolean;
+  /** The request's origin (scheme://host:port), for links the answer carries (console URLs). */
+  origin?: string;
 }
 
 export const CS_SESSION_COOKIE = "JSESSIONID";

@@ -16,6 +16,7 @@ import { loadHostRef } from "@/server/orchestrator/drivers/host-ref";
 import { getInstanceInScope, type Instance } from "@/server/services/instances/access";
 import { recordVmEvent } from "@/server/core/events";
 import { ServiceError } from "@/server/core/errors";
+import { checkApiKeyById } from "@/server/services/api-keys";
 import { ByteQueue } from "./byte-queue";
 import { consoleConfig } from "./config";
 import { addConsole, CLOSE, openConsolesOf, removeConsole } from "./registry";
@@ -74,6 +75,8 @@ interface Session {
   sessionVersion: number;
   sessionId: string;
   expiresAtMs: number;
+  /** Set for a console opened with an API-key ticket (sessionId is then `apikey:<id>`, no sign-in). */
+  apiKeyId?: string;
 }
 
 async function sessionOf(req: IncomingMessage, secret: string | undefined): Promise<Session | null> {
@@ -144,27 +147,38 @@ export function createConsoleProxy(opts: ConsoleProxyOptions) {
   /** What an ended session means for a console: signed out (or expired), or access revoked. */
   const closeFor = (check: Exclude<SessionCheck, { ok: true }>) => (check.reason === "revoked" ? CLOSE.accessRevoked : CLOSE.loggedOut);
 
+  /**
+   * Whether the console may go on: a sign-in's session (checkSession, as every request), or for a
+   * console opened with an API-key ticket, that key (live, unexpired, its user enabled).
+   */
+  async function recheck(s: Session): Promise<{ ok: true; caller: Caller } | Exclude<SessionCheck, { ok: true }>> {
+    if (!s.apiKeyId) return checkSession(opts.db, claimsOf(s));
+    const k = await checkApiKeyById(opts.db, s.apiKeyId);
+    return k.ok && k.caller.userId === s.userId ? { ok: true, caller: k.caller } : { ok: false, reason: "revoked" };
+  }
+
   /** Everything checked before the WebSocket is accepted; a Refusal says why not. */
   async function authorise(req: IncomingMessage, instanceId: string, ticket: string) {
-    const session = await sessionOf(req, secret());
-    if (!session) {
-      // The ticket is spent even so: a ticket travels with its cookie or not at all.
-      await redeemTicket(opts.db, ticket, { userId: "", sessionVersion: -1, sessionId: "", instanceId });
-      throw new Refusal(401, "Sign in to open a console");
-    }
-    const redeemed = await redeemTicket(opts.db, ticket, {
-      userId: session.userId,
-      sessionVersion: session.sessionVersion,
-      sessionId: session.sessionId,
-      instanceId,
-    });
+    const cookie = await sessionOf(req, secret());
+    // The ticket is spent whatever happens next: it travels with its cookie (or its key's binding) or not at all.
+    const redeemed = await redeemTicket(opts.db, ticket, instanceId, cookie);
+    const byKey = redeemed.ok ? redeemed.binding.apiKeyId : null;
+    if (!cookie && !byKey && !(!redeemed.ok && redeemed.byKey))
+      throw new Refusal(401, "Sign in to open a console (a console link opens once: ask for a new one)");
     if (!redeemed.ok)
       throw new Refusal(
         403,
         redeemed.reason === "expired" ? "The console ticket expired; open the console again" : "Invalid console ticket",
       );
-    const check = await checkSession(opts.db, claimsOf(session));
-    if (!check.ok) throw check.reason === "revoked" ? new Refusal(403, "Access revoked") : new Refusal(401, "Signed out");
+    const b = redeemed.binding;
+    const session: Session = byKey
+      ? { userId: b.userId, sessionVersion: b.sessionVersion, sessionId: b.sessionId, expiresAtMs: 0, apiKeyId: byKey }
+      : cookie!;
+    const check = await recheck(session);
+    if (!check.ok)
+      throw check.reason === "revoked"
+        ? new Refusal(403, byKey ? "The API key of this console link was revoked" : "Access revoked")
+        : new Refusal(401, "Signed out");
     const caller = check.caller;
     let vm: Instance;
     try {
@@ -282,7 +296,7 @@ export function createConsoleProxy(opts: ConsoleProxyOptions) {
     /** Why the session must end now, or null while it may go on. */
     const verdict = async (): Promise<{ code: number; reason: string } | null> => {
       if (ctx.session.expiresAtMs && ctx.session.expiresAtMs <= Date.now()) return CLOSE.loggedOut;
-      const check = await checkSession(opts.db, claimsOf(ctx.session));
+      const check = await recheck(ctx.session);
       if (!check.ok) return closeFor(check);
       const caller = check.caller;
       let now: Instance;

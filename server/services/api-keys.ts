@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { accounts, apiKeys, apiRateWindows, domains, users } from "@/db/schema";
 import { decryptSecret, encryptSecret, newKeyMaterial } from "@/server/auth/api-key-crypto";
@@ -166,7 +166,12 @@ export type KeyCheck =
  * The caller behind an API key: the key live and unexpired, its user and account enabled (the
  * same rule as a session: resolveCaller with the user's current session version).
  */
-export async function authenticateApiKey(db: DbOrTx, apiKey: string, now = new Date()): Promise<KeyCheck> {
+export const authenticateApiKey = (db: DbOrTx, apiKey: string, now = new Date()) => checkKey(db, eq(apiKeys.apiKey, apiKey), now);
+
+/** The same check by the key's id (a console opened with an API-key ticket, at its start and while open). */
+export const checkApiKeyById = (db: DbOrTx, keyId: string, now = new Date()) => checkKey(db, eq(apiKeys.id, keyId), now);
+
+async function checkKey(db: DbOrTx, which: SQL, now: Date): Promise<KeyCheck> {
   const [k] = await db
     .select({
       id: apiKeys.id,
@@ -178,7 +183,7 @@ export async function authenticateApiKey(db: DbOrTx, apiKey: string, now = new D
     })
     .from(apiKeys)
     .innerJoin(users, eq(users.id, apiKeys.userId))
-    .where(and(eq(apiKeys.apiKey, apiKey), isNull(apiKeys.revokedAt)));
+    .where(and(which, isNull(apiKeys.revokedAt)));
   if (!k) return { ok: false, reason: "unknown" };
   if (k.expiresAt && k.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: "expired" };
   const secret = decryptSecret(k.secretEncrypted);

@@ -31,6 +31,25 @@ interface Issued {
   secretKey: string;
 }
 
+/** Copies `text` to the clipboard and says so on the button for a moment. */
+function CopyButton({ label, text }: { label: string; text: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <Button
+      variant="secondary"
+      size="sm"
+      onClick={() =>
+        void navigator.clipboard.writeText(text).then(() => {
+          setCopied(true);
+          setTimeout(() => setCopied(false), 2000);
+        })
+      }
+    >
+      {copied ? "Copied" : label}
+    </Button>
+  );
+}
+
 /** The user's API keys for the CloudStack-compatible API: create (the secret is shown once), regenerate, revoke. */
 export function ApiKeysCard() {
   const trpc = useTRPC();
@@ -70,9 +89,13 @@ export function ApiKeysCard() {
                 {issued.secretKey}
               </dd>
             </dl>
-            <Button variant="secondary" size="sm" className="mt-2" onClick={() => setIssued(null)}>
-              I have copied it
-            </Button>
+            <div className="mt-2 flex flex-wrap gap-2">
+              <CopyButton label="Copy API key" text={issued.apiKey} />
+              <CopyButton label="Copy secret key" text={issued.secretKey} />
+              <Button variant="secondary" size="sm" onClick={() => setIssued(null)}>
+                I have copied it
+              </Button>
+            </div>
           </div>
         )}
         <KitFormBody

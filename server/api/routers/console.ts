@@ -6,5 +6,5 @@ import { requestConsoleTicket } from "@/server/console/service";
 export const consoleRouter = createTRPCRouter({
   ticket: protectedProcedure
     .input(instanceIdInput)
-    .mutation(({ ctx, input }) => requestConsoleTicket(ctx.db, ctx.caller, ctx.session, input.id)),
+    .mutation(({ ctx, input }) => requestConsoleTicket(ctx.db, ctx.caller, ctx.session, input.id, ctx.apiKeyId)),
 });

@@ -4,6 +4,7 @@ import {
   bulkInstanceInput,
   changeOfferingInput,
   deployInstanceInput,
+  destroyInstanceInput,
   instanceIdInput,
   listInstancesInput,
   stopInstanceInput,
@@ -24,7 +25,9 @@ export const instanceRouter = createTRPCRouter({
     .input(stopInstanceInput)
     .mutation(({ ctx, input }) => ops.stopInstance(ctx.db, ctx.caller, input.id, input.force)),
   reboot: protectedProcedure.input(instanceIdInput).mutation(({ ctx, input }) => ops.rebootInstance(ctx.db, ctx.caller, input.id)),
-  destroy: protectedProcedure.input(instanceIdInput).mutation(({ ctx, input }) => ops.destroyInstance(ctx.db, ctx.caller, input.id)),
+  destroy: protectedProcedure
+    .input(destroyInstanceInput)
+    .mutation(({ ctx, input }) => ops.destroyInstance(ctx.db, ctx.caller, input.id, undefined, undefined, { expunge: input.expunge })),
   recover: protectedProcedure.input(instanceIdInput).mutation(({ ctx, input }) => ops.recoverInstance(ctx.db, ctx.caller, input.id)),
   expunge: protectedProcedure.input(instanceIdInput).mutation(({ ctx, input }) => ops.expungeInstance(ctx.db, ctx.caller, input.id)),
   changeOffering: protectedProcedure.input(changeOfferingInput).mutation(({ ctx, input }) => ops.changeOffering(ctx.db, ctx.caller, input)),

@@ -3,6 +3,7 @@ import { CLOUDSTACK_VERSION, listBody } from "../envelope";
 import { adminCommands } from "./admin";
 import { pagingParams } from "../params";
 import { catalogCommands } from "./catalog";
+import { consoleCommands } from "./console";
 import { jobCommands } from "./jobs";
 import { listCommands } from "./lists";
 import { networkCommands } from "./network";
@@ -15,7 +16,7 @@ import { vmCommands } from "./vm";
  * Commands of CloudStack's API that Stratus does not answer yet: each is refused with 432 and a
  * text saying so (CloudStack's "unsupported command" code), never mistaken for an unknown one.
  */
-export const NOT_YET: readonly string[] = ["getVirtualMachineConsoleUrl", "createConsoleEndpoint"];
+export const NOT_YET: readonly string[] = [];
 
 const base: Command[] = [
   ...vmCommands,
@@ -26,6 +27,7 @@ const base: Command[] = [
   ...adminCommands,
   ...sessionCommands,
   ...storageCommands,
+  ...consoleCommands,
 ];
 
 const meta: Command[] = [

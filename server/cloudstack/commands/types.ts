@@ -9,6 +9,8 @@ export interface CsContext {
   db: Db;
   caller: Caller;
   api: ReturnType<typeof createCaller>;
+  /** The origin the request came to (links in answers prefer STRATUS_PUBLIC_URL / NEXTAUTH_URL). */
+  origin?: string;
 }
 
 export interface Command<S extends z.ZodRawShape = z.ZodRawShape> {

@@ -136,24 +136,13 @@ export const vmCommands = [
     params: { id: cs.id("id"), expunge: cs.bool("expunge").optional(), volumeids: z.string().optional() },
     async run(ctx, p) {
       if (p.volumeids) throw new CsError(431, "volumeids is not supported: detach and delete data volumes separately");
-      if (!p.expunge) return { id: p.id, jobid: (await ctx.api.instance.destroy({ id: p.id })).jobId };
-      // Stratus expunges a VM once it is Destroyed (two jobs); CloudStack answers with one job. A
-      // VM not yet destroyed is destroyed first, waited for (seconds), then expunged: the answer
-      // is the expunge job.
-      const vm = await ctx.api.instance.get({ id: p.id });
-      if (vm.state !== "destroyed" && vm.state !== "error") {
-        const d = await ctx.api.instance.destroy({ id: p.id });
-        const deadline = Date.now() + 55_000;
-        for (;;) {
-          const j = await ctx.api.job.get({ id: d.jobId });
-          if (j.status === "succeeded") break;
-          if (j.status === "failed") return { id: p.id, jobid: d.jobId };
-          if (Date.now() > deadline)
-            throw new CsError(530, `The VM is still being destroyed (job ${d.jobId}); expunge it once that job ends`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-      return { id: p.id, jobid: (await ctx.api.instance.expunge({ id: p.id })).jobId };
+      // expunge=true is one job: the destroy job expunges right after (a VM already destroyed: the expunge job).
+      const vm = p.expunge ? await ctx.api.instance.get({ id: p.id }) : null;
+      const job =
+        vm && (vm.state === "destroyed" || vm.state === "error")
+          ? await ctx.api.instance.expunge({ id: p.id })
+          : await ctx.api.instance.destroy({ id: p.id, expunge: p.expunge ?? false });
+      return { id: p.id, jobid: job.jobId };
     },
   }),
   vmJob("expungeVirtualMachine", "Expunges a destroyed virtual machine", (api, id) => api.instance.expunge({ id })),

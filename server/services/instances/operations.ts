@@ -304,7 +304,19 @@ export async function rebootInstance(db: Db, caller: Caller, id: string) {
  * first; limits and capacity are given back when it reaches Destroyed. Without a caller (the
  * system: an account's cleanup) the VM row is given and `actorUserId` is who asked for it.
  */
-export async function destroyInstance(db: Db, caller: Caller | null, id: string, vmRow?: Instance, actorUserId?: string | null) {
+/**
+ * Destroy a VM; with `expunge`, the same job expunges it right after (CloudStack's
+ * destroyVirtualMachine expunge=true): whoever may expunge it (expungeInstance: any VM in scope)
+ * may ask for that.
+ */
+export async function destroyInstance(
+  db: Db,
+  caller: Caller | null,
+  id: string,
+  vmRow?: Instance,
+  actorUserId?: string | null,
+  opts: { expunge?: boolean } = {},
+) {
   const vm = vmRow ?? (await getInstanceInScope(db, caller!, id));
   requireOperation(vm, "destroy");
   const actor = actorOf(caller, actorUserId);
@@ -314,7 +326,11 @@ export async function destroyInstance(db: Db, caller: Caller | null, id: string,
     const locked = await lockInState(tx, vm);
     const moved = locked.state === "running" ? await moveState(tx, locked, "stopping") : locked;
     await recordVmEvent(tx, moved, "VM.DESTROY", `Destroying ${vm.name}`, { actor });
-    return { jobId: (await enqueueJob(tx, { ...jobFor(moved, actor), type: "vm.destroy", input: { from: vm.state } })).id };
+    return {
+      jobId: (
+        await enqueueJob(tx, { ...jobFor(moved, actor), type: "vm.destroy", input: { from: vm.state, expunge: opts.expunge ?? false } })
+      ).id,
+    };
   });
 }
 

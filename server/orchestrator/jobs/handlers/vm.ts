@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Tx } from "@/db";
 import { computeOfferings, hosts, instances, networks, nics, templates } from "@/db/schema";
-import { vmStates } from "@/lib/vm-state";
+import { vmStates, type VmState } from "@/lib/vm-state";
 import { orchestratorConfig } from "@/server/orchestrator/config";
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import { hostRefOf, loadHostRef } from "@/server/orchestrator/drivers/host-ref";
@@ -36,6 +36,8 @@ import { dropRulesOfNics } from "@/server/core/network-rules";
 const noInput = z.object({});
 const stopInput = z.object({ force: z.boolean().default(false), from: z.enum(vmStates).optional() });
 const fromInput = z.object({ from: z.enum(vmStates) });
+/** expunge: expunge right after (CloudStack's destroyVirtualMachine expunge=true), in the same job. */
+const destroyInput = fromInput.extend({ expunge: z.boolean().default(false) });
 
 declare global {
   interface StratusJobInputs {
@@ -43,7 +45,7 @@ declare global {
     "vm.start": typeof noInput;
     "vm.stop": typeof stopInput;
     "vm.reboot": typeof noInput;
-    "vm.destroy": typeof fromInput;
+    "vm.destroy": typeof destroyInput;
     "vm.expunge": typeof fromInput;
   }
 }
@@ -287,10 +289,39 @@ const reboot = defineJob({
   },
 });
 
-/** Destroy: stop if needed, then Destroyed; limits and capacity are given back, usage recorded. */
+/** The Destroyed transition of the destroy job: limits and capacity given back, usage and event recorded. */
+async function destroyInTx(tx: Tx, job: Job, vm: Instance) {
+  const current = await lockVm(tx, vm.id);
+  if (current.state === "destroyed") return { state: current.state };
+  // A running VM was moved to Stopping by the request and is off now: Stopped on the way.
+  if (current.state === "stopping") await transitionVm(tx, vm.id, { from: "stopping", to: "stopped" });
+  const expungeAfter = new Date(Date.now() + orchestratorConfig.expungeDelaySeconds * 1000);
+  const destroyed = await transitionVm(tx, vm.id, {
+    from: ["allocated", "stopped", "error", "unknown"],
+    to: "destroyed",
+    set: { capacityReserved: false, destroyedAt: new Date(), expungeAfter },
+  });
+  if (!destroyed) return { state: current.state };
+  const rootDisk = await destroyRootVolume(tx, vm.id, expungeAfter, job.id);
+  await releaseCapacity(tx, current);
+  // Counters last and in one call, so their rows are locked in one id order (the lock order:
+  // instance, volumes, host, pool, counters). An Error VM left by a failed expunge was destroyed
+  // before: its limits were given back then.
+  await release(tx, current.accountId, { ...rootDisk, ...(current.destroyedAt === null ? deltas(current) : {}) });
+  if (current.state === "stopping" || (current.state === "unknown" && (await billedAsRunning(tx, vm.id))))
+    await usage(tx, job, "VM.STOP", destroyed);
+  await usage(tx, job, "VM.DESTROY", destroyed);
+  await recordVmEvent(tx, destroyed, "VM.DESTROYED", `${vm.name} is destroyed; recoverable until ${expungeAfter.toISOString()}`);
+  return { state: "destroyed", expungeAfter };
+}
+
+/**
+ * Destroy: stop if needed, then Destroyed; limits and capacity are given back, usage recorded.
+ * With `expunge`, Destroyed and then Expunging in one step, and the expunge follows in this job.
+ */
 const destroy = defineJob({
   type: "vm.destroy",
-  input: fromInput,
+  input: destroyInput,
   async run(ctx) {
     const vm = await loadVm(ctx.db, ctx.job.resourceId);
     const host = await hostRef(ctx.db, vm.hostId);
@@ -298,105 +329,97 @@ const destroy = defineJob({
       await ctx.progress(30, "Stopping the VM");
       await ctx.step("stop", () => driverFor(host).stop(host, vmInternalName(vm), { force: true }));
     }
-    await ctx.finish(async (tx) => {
-      const current = await lockVm(tx, vm.id);
-      if (current.state === "destroyed") return { state: current.state };
-      // A running VM was moved to Stopping by the request and is off now: Stopped on the way.
-      if (current.state === "stopping") await transitionVm(tx, vm.id, { from: "stopping", to: "stopped" });
-      const expungeAfter = new Date(Date.now() + orchestratorConfig.expungeDelaySeconds * 1000);
-      const destroyed = await transitionVm(tx, vm.id, {
-        from: ["allocated", "stopped", "error", "unknown"],
-        to: "destroyed",
-        set: { capacityReserved: false, destroyedAt: new Date(), expungeAfter },
-      });
-      if (!destroyed) return { state: current.state };
-      const rootDisk = await destroyRootVolume(tx, vm.id, expungeAfter, ctx.job.id);
-      await releaseCapacity(tx, current);
-      // Counters last and in one call, so their rows are locked in one id order (the lock order:
-      // instance, volumes, host, pool, counters). An Error VM left by a failed expunge was destroyed
-      // before: its limits were given back then.
-      await release(tx, current.accountId, { ...rootDisk, ...(current.destroyedAt === null ? deltas(current) : {}) });
-      if (current.state === "stopping" || (current.state === "unknown" && (await billedAsRunning(tx, vm.id))))
-        await usage(tx, ctx.job, "VM.STOP", destroyed);
-      await usage(tx, ctx.job, "VM.DESTROY", destroyed);
-      await recordVmEvent(tx, destroyed, "VM.DESTROYED", `${vm.name} is destroyed; recoverable until ${expungeAfter.toISOString()}`);
-      return { state: "destroyed", expungeAfter };
-    });
+    if (!ctx.input.expunge) return ctx.finish((tx) => destroyInTx(tx, ctx.job, vm));
+    await ctx.step("destroyed", () =>
+      ctx.db.transaction(async (tx) => {
+        await destroyInTx(tx, ctx.job, vm);
+        const expunging = await transitionVm(tx, vm.id, { from: "destroyed", to: "expunging" });
+        if (!expunging) throw new Error(`${vm.name} could not be destroyed before its expunge`);
+        await recordVmEvent(tx, expunging, "VM.EXPUNGE", `Expunging ${vm.name}`);
+      }),
+    );
+    await runExpunge(ctx, await loadVm(ctx.db, vm.id), "destroyed");
   },
   async onFailure(tx, job, err) {
     const vm = await lockVm(tx, job.resourceId);
+    if (vm.state === "expunging") return expungeFailed(tx, vm, err);
     await transitionVm(tx, vm.id, { from: "stopping", to: "running" });
     await recordVmEvent(tx, vm, "VM.DESTROY.FAILED", `${vm.name} could not be destroyed: ${err.message}`, { level: "error" });
   },
 });
 
-/** Expunge: remove the VM and its disks from the hypervisor, then Expunged for good. */
+/** Expunge: remove the VM and its disks from the hypervisor, then Expunged for good (`from`: the state it was expunged from). */
+async function runExpunge(ctx: JobContext<unknown>, vm: Instance, from: VmState) {
+  const current = await hostRef(ctx.db, vm.hostId ?? vm.lastHostId);
+  // Its VM snapshots go first: they live inside its disks, data volumes included, which outlive it.
+  const vmSnapshotDriver = current ? driverFor(current).vmSnapshots : undefined;
+  if (current && vmSnapshotDriver)
+    for (const s of await heldVmSnapshots(ctx.db, vm.id))
+      await ctx.step(`delete-vm-snapshot-${s.id}`, () =>
+        vmSnapshotDriver.deleteVmSnapshot(current, vmInternalName(vm), hypervisorSnapshotName(s.id)),
+      );
+  // Data volumes outlive the VM: unplugged from its definition before it goes.
+  if (current) {
+    for (const d of await attachedDataVolumes(ctx.db, vm.id)) {
+      const ref = await loadVolumeRef(ctx.db, d);
+      if (ref && d.deviceTarget)
+        await ctx.step(`detach-${d.id}`, () => driverFor(current).detachVolume(current, vmInternalName(vm), ref, d.deviceTarget!));
+    }
+  }
+  for (const hostId of new Set([vm.hostId, vm.lastHostId].filter((x): x is string => !!x))) {
+    const host = await hostRef(ctx.db, hostId);
+    if (host) await ctx.step(`remove-from-${hostId}`, () => driverFor(host).destroy(host, vmInternalName(vm)));
+  }
+  const root = await rootVolumeOf(ctx.db, vm.id);
+  const rootRef = root ? await loadVolumeRef(ctx.db, root) : null;
+  if (current && rootRef) await ctx.step("delete-root-volume", () => driverFor(current).deleteVolume(current, rootRef));
+  await ctx.progress(80, "Removed from the hypervisor");
+  await ctx.finish(async (tx) => {
+    const current = await lockVm(tx, vm.id);
+    const expunged = await transitionVm(tx, vm.id, {
+      from: "expunging",
+      to: "expunged",
+      set: { hostId: null, capacityReserved: false },
+    });
+    if (!expunged) return { state: current.state };
+    // Its root disk is expunged and its data volumes detached (the lock order: instance, volumes, host, pool, counters).
+    const rootDisk = await expungeVmVolumes(tx, current, ctx.job.id);
+    await dropVmSnapshotsOf(tx, current.id, ctx.job.id);
+    // Its NICs go: their addresses are free again (the reconciler drops their leases from the routers).
+    // Rules aimed at them go first (static NAT, port forwards, LB membership), with their usage facts.
+    const vmNics = await tx.select({ id: nics.id }).from(nics).where(eq(nics.instanceId, vm.id));
+    await dropRulesOfNics(
+      tx,
+      vmNics.map((x) => x.id),
+      null,
+      ctx.job.id,
+    );
+    await tx.delete(nics).where(eq(nics.instanceId, vm.id));
+    // An Error VM was never destroyed: any capacity it holds is given back now.
+    if (from === "error") await releaseCapacity(tx, current);
+    if (rootDisk.pool) await releaseFromPool(tx, rootDisk.pool.poolId, rootDisk.pool.gib);
+    // A VM never destroyed (an Error VM) still counts against its limits; one destroyed before
+    // (an Error VM left by a failed expunge) gave them back then. One call: one lock order.
+    await release(tx, current.accountId, { ...rootDisk.release, ...(current.destroyedAt === null ? deltas(current) : {}) });
+    await usage(tx, ctx.job, "VM.EXPUNGE", expunged);
+    await recordVmEvent(tx, expunged, "VM.EXPUNGED", `${vm.name} is expunged`);
+    return { state: "expunged" };
+  });
+}
+
+async function expungeFailed(tx: Tx, vm: Instance, err: Error) {
+  await transitionVm(tx, vm.id, { from: "expunging", to: "error" });
+  await recordVmEvent(tx, vm, "VM.EXPUNGE.FAILED", `${vm.name} could not be expunged: ${err.message}`, { level: "error" });
+}
+
 const expunge = defineJob({
   type: "vm.expunge",
   input: fromInput,
   async run(ctx) {
-    const vm = await loadVm(ctx.db, ctx.job.resourceId);
-    const current = await hostRef(ctx.db, vm.hostId ?? vm.lastHostId);
-    // Its VM snapshots go first: they live inside its disks, data volumes included, which outlive it.
-    const vmSnapshotDriver = current ? driverFor(current).vmSnapshots : undefined;
-    if (current && vmSnapshotDriver)
-      for (const s of await heldVmSnapshots(ctx.db, vm.id))
-        await ctx.step(`delete-vm-snapshot-${s.id}`, () =>
-          vmSnapshotDriver.deleteVmSnapshot(current, vmInternalName(vm), hypervisorSnapshotName(s.id)),
-        );
-    // Data volumes outlive the VM: unplugged from its definition before it goes.
-    if (current) {
-      for (const d of await attachedDataVolumes(ctx.db, vm.id)) {
-        const ref = await loadVolumeRef(ctx.db, d);
-        if (ref && d.deviceTarget)
-          await ctx.step(`detach-${d.id}`, () => driverFor(current).detachVolume(current, vmInternalName(vm), ref, d.deviceTarget!));
-      }
-    }
-    for (const hostId of new Set([vm.hostId, vm.lastHostId].filter((x): x is string => !!x))) {
-      const host = await hostRef(ctx.db, hostId);
-      if (host) await ctx.step(`remove-from-${hostId}`, () => driverFor(host).destroy(host, vmInternalName(vm)));
-    }
-    const root = await rootVolumeOf(ctx.db, vm.id);
-    const rootRef = root ? await loadVolumeRef(ctx.db, root) : null;
-    if (current && rootRef) await ctx.step("delete-root-volume", () => driverFor(current).deleteVolume(current, rootRef));
-    await ctx.progress(80, "Removed from the hypervisor");
-    await ctx.finish(async (tx) => {
-      const current = await lockVm(tx, vm.id);
-      const from = ctx.input.from;
-      const expunged = await transitionVm(tx, vm.id, {
-        from: "expunging",
-        to: "expunged",
-        set: { hostId: null, capacityReserved: false },
-      });
-      if (!expunged) return { state: current.state };
-      // Its root disk is expunged and its data volumes detached (the lock order: instance, volumes, host, pool, counters).
-      const rootDisk = await expungeVmVolumes(tx, current, ctx.job.id);
-      await dropVmSnapshotsOf(tx, current.id, ctx.job.id);
-      // Its NICs go: their addresses are free again (the reconciler drops their leases from the routers).
-      // Rules aimed at them go first (static NAT, port forwards, LB membership), with their usage facts.
-      const vmNics = await tx.select({ id: nics.id }).from(nics).where(eq(nics.instanceId, vm.id));
-      await dropRulesOfNics(
-        tx,
-        vmNics.map((x) => x.id),
-        null,
-        ctx.job.id,
-      );
-      await tx.delete(nics).where(eq(nics.instanceId, vm.id));
-      // An Error VM was never destroyed: any capacity it holds is given back now.
-      if (from === "error") await releaseCapacity(tx, current);
-      if (rootDisk.pool) await releaseFromPool(tx, rootDisk.pool.poolId, rootDisk.pool.gib);
-      // A VM never destroyed (an Error VM) still counts against its limits; one destroyed before
-      // (an Error VM left by a failed expunge) gave them back then. One call: one lock order.
-      await release(tx, current.accountId, { ...rootDisk.release, ...(current.destroyedAt === null ? deltas(current) : {}) });
-      await usage(tx, ctx.job, "VM.EXPUNGE", expunged);
-      await recordVmEvent(tx, expunged, "VM.EXPUNGED", `${vm.name} is expunged`);
-      return { state: "expunged" };
-    });
+    await runExpunge(ctx, await loadVm(ctx.db, ctx.job.resourceId), ctx.input.from);
   },
   async onFailure(tx, job, err) {
-    const vm = await lockVm(tx, job.resourceId);
-    await transitionVm(tx, vm.id, { from: "expunging", to: "error" });
-    await recordVmEvent(tx, vm, "VM.EXPUNGE.FAILED", `${vm.name} could not be expunged: ${err.message}`, { level: "error" });
+    await expungeFailed(tx, await lockVm(tx, job.resourceId), err);
   },
 });
 
