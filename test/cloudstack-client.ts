@@ -7,8 +7,11 @@ import { signRequest, type Pair } from "@/server/cloudstack/signature";
 export type CsTestBody = Record<string, unknown>;
 
 export function csTestClient(db: () => Db) {
+  let seq = 0;
   async function call(key: IssuedKey, params: Record<string, string>) {
-    const pairs: Pair[] = [["apiKey", key.apiKey], ["response", "json"], ...Object.entries(params)];
+    // A cache-buster ("_", as CloudStack's own UI sends) makes each request's signature new: two
+    // equal commands on purpose (two addresses, two volumes) are not refused as a replay.
+    const pairs: Pair[] = [["apiKey", key.apiKey], ["response", "json"], ["_", String(++seq)], ...Object.entries(params)];
     pairs.push(["signature", signRequest(pairs, key.secretKey)]);
     const r = await handleCloudStackRequest(db(), pairs);
     const json = JSON.parse(r.text) as Record<string, CsTestBody>;
