@@ -100,3 +100,23 @@ test("a createConsoleEndpoint link opens the VM's console in a browser without a
   await shoot(tab, "console-link");
   await anonymous.close();
 });
+
+test("a reseller revokes a key of a user in its subtree from the Users page", async ({ page, request }) => {
+  await login(page, logins.tenant.username, logins.tenant.password);
+  const name = unique("leaked");
+  const key = await trpcMutation<{ apiKey: string; secretKey: string }>(page, "apiKey.create", { name });
+  expect((await listZones(request, key.apiKey, key.secretKey)).status()).toBe(200);
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+
+  await login(page, logins.reseller.username, logins.reseller.password);
+  await page.goto("/users");
+  await page.getByLabel("Search users").fill(logins.tenant.username);
+  const row = page.getByRole("row").filter({ hasText: logins.tenant.username }).first();
+  await row.getByRole("button", { name: `Actions for ${logins.tenant.username}` }).click();
+  await page.getByRole("menuitem", { name: "API keys" }).click();
+  const keys = dialog(page, `API keys of ${logins.tenant.username}`);
+  await expect(keys.getByText(name)).toBeVisible();
+  await keys.getByRole("button", { name: `Revoke ${name}` }).click();
+  await expect(keys.getByText(name)).toHaveCount(0);
+  expect((await listZones(request, key.apiKey, key.secretKey)).status()).toBe(401);
+});

@@ -11,6 +11,7 @@ import { AccountLink, None, When } from "./cells";
 import { useConfirm } from "./confirm";
 import { useResourceMutation } from "./mutations";
 import type { UserRow } from "./router-types";
+import { UserApiKeysDialog } from "./user-api-keys-dialog";
 import { CreateUserDialog, EditUserDialog, ResetPasswordDialog } from "./user-dialogs";
 
 type State = "enabled" | "disabled" | "locked";
@@ -35,6 +36,7 @@ export function UsersTable({ accountId }: { accountId?: string }) {
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<UserRow | null>(null);
   const [resetting, setResetting] = useState<UserRow | null>(null);
+  const [keysOf, setKeysOf] = useState<UserRow | null>(null);
   const confirm = useConfirm();
   const setState = useResourceMutation({
     run: (v: { id: string; state: State }) => client.user.setState.mutate(v),
@@ -67,6 +69,7 @@ export function UsersTable({ accountId }: { accountId?: string }) {
               }),
           })),
           { label: "Reset password", onSelect: () => setResetting(u) },
+          { label: "API keys", onSelect: () => setKeysOf(u) },
           {
             label: "Delete",
             danger: true,
@@ -138,6 +141,7 @@ export function UsersTable({ accountId }: { accountId?: string }) {
       />
       <CreateUserDialog open={adding} onClose={() => setAdding(false)} accountId={accountId} />
       <EditUserDialog user={editing} onClose={() => setEditing(null)} />
+      <UserApiKeysDialog user={keysOf} onClose={() => setKeysOf(null)} />
       <ResetPasswordDialog user={resetting} onClose={() => setResetting(null)} />
       {confirm.dialog}
     </>
