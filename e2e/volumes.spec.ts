@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { dialog, login, logins, nav, unique } from "./fixtures";
+import { resolvePath, trpcMutation } from "./pages";
 import { axe, runningVm } from "./running-vm";
 
 /**
@@ -8,6 +9,15 @@ import { axe, runningVm } from "./running-vm";
  * Storage tab; axe finds nothing on the pages and dialogs on the way.
  */
 test.describe.configure({ timeout: 150_000 });
+
+// The run's other specs leave acme-dev's VMs (and their root volumes) behind: room for these.
+test.beforeAll(async ({ browser }) => {
+  const page = await browser.newPage();
+  await login(page, logins.admin.username, logins.admin.password);
+  const accountId = (await resolvePath(page, "/accounts/:acme-dev")).split("/").pop()!;
+  await trpcMutation(page, "limit.setForAccount", { accountId, limits: { volumes: 80, instances: 60, primary_storage_gib: 2000 } });
+  await page.close();
+});
 
 for (const width of [1280, 390]) {
   test(`a data volume is created, attached to a running VM, grown and shown on its Storage tab at ${width} px`, async ({ page }) => {

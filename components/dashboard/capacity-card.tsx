@@ -54,7 +54,7 @@ export function CapacityCard() {
             Marks: the capacity alert rules&apos; warning
             <span className="mx-1 inline-block h-3 w-0.5 bg-amber-600 align-middle" aria-hidden="true" /> and critical
             <span className="mx-1 inline-block h-3 w-0.5 bg-red-700 align-middle" aria-hidden="true" /> thresholds (
-            <Link href="/alerts" className="text-brand-700 hover:underline">
+            <Link href="/alerts" className="text-brand-700 underline hover:no-underline">
               editable
             </Link>
             ).
