@@ -1,11 +1,10 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import { ApiKeySummary } from "@/components/resource/api-key-summary";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { EmptyState, ErrorState, Loading } from "@/components/ui/states";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
-import { When } from "./cells";
-import { formatDateTime } from "./format";
 import { useResourceMutation } from "./mutations";
 import type { UserRow } from "./router-types";
 
@@ -34,15 +33,7 @@ function UserApiKeys({ userId, username }: { userId: string; username: string })
     <ul aria-label={`API keys of ${username}`} className="divide-y divide-slate-100 rounded-md border border-slate-200">
       {list.data.map((k) => (
         <li key={k.id} className="flex flex-col gap-2 px-4 py-3 sm:flex-row sm:items-center sm:justify-between">
-          <div className="min-w-0 text-sm">
-            <p className="font-medium text-slate-900">{k.name}</p>
-            <p className="truncate font-mono text-xs text-slate-600" title={k.apiKey}>
-              {k.apiKey.slice(0, 16)}…
-            </p>
-            <p className="text-slate-600">
-              created {formatDateTime(k.createdAt)} · last used {k.lastUsedAt ? <When at={k.lastUsedAt} /> : "never"}
-            </p>
-          </div>
+          <ApiKeySummary k={k} />
           <Button
             variant="danger"
             size="sm"

@@ -1,11 +1,10 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import { ApiKeySummary } from "@/components/resource/api-key-summary";
 import { useState } from "react";
 import { z } from "zod";
-import { When } from "@/components/resource/cells";
 import { useConfirm } from "@/components/resource/confirm";
 import { KitFormBody, TextField } from "@/components/resource/form-dialog";
-import { formatDateTime } from "@/components/resource/format";
 import { useResourceMutation } from "@/components/resource/mutations";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/page-header";
@@ -130,16 +129,7 @@ export function ApiKeysCard() {
           <ul aria-label="API keys" className="divide-y divide-slate-100 rounded-md border border-slate-200">
             {list.data.map((k) => (
               <li key={k.id} className="flex flex-col gap-2 px-4 py-3 sm:flex-row sm:items-center sm:justify-between">
-                <div className="min-w-0 text-sm">
-                  <p className="font-medium text-slate-900">{k.name}</p>
-                  <p className="truncate font-mono text-xs text-slate-600" title={k.apiKey}>
-                    {k.apiKey.slice(0, 16)}…
-                  </p>
-                  <p className="text-slate-600">
-                    created {formatDateTime(k.createdAt)} · {k.expiresAt ? `expires ${formatDateTime(k.expiresAt)}` : "no expiry"} · last
-                    used {k.lastUsedAt ? <When at={k.lastUsedAt} /> : "never"}
-                  </p>
-                </div>
+                <ApiKeySummary k={k} />
                 <div className="flex gap-2 self-start sm:self-auto">
                   <Button
                     variant="secondary"
