@@ -86,5 +86,5 @@ export function Stat({
   );
 }
 
-/** "10,000+" for a count that stopped at the cap. */
+/** "1,000+" for a count that stopped at the cap. */
 export const cappedLabel = (c: { count: number; capped: boolean }) => `${c.count.toLocaleString("en-GB")}${c.capped ? "+" : ""}`;

@@ -130,6 +130,8 @@ export function DataTable<T>({
   const rows = query.data?.items;
   const total = query.data?.total;
   const pages = Math.max(1, Math.ceil((total ?? 0) / state.pageSize));
+  // A capped total ("1,000+") counts a fixed number of rows past this page: there are more pages.
+  const morePages = query.data?.totalCapped === true;
   const [one, many] = noun ?? [label.replace(/s$/, ""), label];
   const selectedRows = selection ? (rows ?? []).filter((r) => selection.has(rowKey(r))) : [];
   return (
@@ -195,12 +197,13 @@ export function DataTable<T>({
             Previous
           </button>
           <span>
-            Page {state.page} of {pages}
+            Page {state.page} of {pages.toLocaleString("en-US")}
+            {morePages ? "+" : ""}
           </span>
           <button
             type="button"
             className="rounded px-2 py-1 hover:bg-slate-100 disabled:text-slate-600"
-            disabled={state.page >= pages}
+            disabled={state.page >= pages && !morePages}
             onClick={() => table.setPage(state.page + 1)}
           >
             Next

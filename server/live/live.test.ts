@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { eq, inArray, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DbHandle, openDb } from "@/db";
+import type { DbHandle } from "@/db";
 import { alerts, events, instances, jobs, volumes } from "@/db/schema";
 import { handleChangeStream } from "@/server/api/stream";
 import { endSession } from "@/server/auth/session";
-import { type Caller, ownedBy } from "@/server/authz/caller";
+import { ownedBy } from "@/server/authz/caller";
 import { eventScope, instanceScope, jobScope, volumeScope } from "@/server/authz/scopes";
 import { publishChange } from "@/server/core/changes";
 import { recordEvent } from "@/server/core/events";
@@ -15,7 +15,7 @@ import { alertScope } from "@/server/services/alerts";
 import { openTestDb, testDbKind } from "@/test/db";
 import { api, seedTenancy } from "@/test/fixtures";
 import { deployChoicesByName, testWorkers, waitFor, waitForJob } from "@/test/orchestrator";
-import { signInAs } from "@/test/sessions";
+import { liveStreams } from "@/test/live-stream";
 
 /**
  * The live change feed through its real parts: pg_notify in the transaction of a change, the
@@ -28,7 +28,8 @@ process.env.NEXTAUTH_SECRET = SECRET;
 let h: DbHandle & { url?: string };
 let t: Awaited<ReturnType<typeof seedTenancy>>;
 let workers: ReturnType<typeof testWorkers>;
-const open: { cancel: () => Promise<void> }[] = [];
+const streams = liveStreams(() => h, SECRET);
+const connect = streams.connect;
 
 beforeAll(async () => {
   h = await openTestDb();
@@ -36,46 +37,10 @@ beforeAll(async () => {
   workers = testWorkers(h);
 });
 afterAll(async () => {
-  for (const s of open) await s.cancel().catch(() => undefined);
+  await streams.cancelAll();
   await workers.stop();
   await h.close();
 });
-
-/** Reads a stream in the background; `messages()` are its data lines, `ended` its end. */
-function collect(body: ReadableStream<Uint8Array>) {
-  const reader = body.getReader();
-  const dec = new TextDecoder();
-  const s = {
-    text: "",
-    done: false,
-    messages: () =>
-      s.text
-        .split("\n\n")
-        .filter((b) => b.startsWith("data: "))
-        .map((b) => JSON.parse(b.slice(6)) as { kind: string; id: string }),
-    has: (kind: string, id: string) => s.messages().some((m) => m.kind === kind && m.id === id),
-    cancel: () => reader.cancel(),
-  };
-  void (async () => {
-    for (;;) {
-      const r = await reader.read().catch(() => ({ done: true, value: undefined }));
-      if (r.done) return void (s.done = true);
-      s.text += dec.decode(r.value);
-    }
-  })();
-  open.push(s);
-  return s;
-}
-
-async function connect(c: Caller, timing: { recheckMs?: number; heartbeatMs?: number } = {}) {
-  const login = await signInAs(h.db, c, SECRET);
-  const res = await handleChangeStream(new Request("http://stratus.test/api/stream", { headers: { cookie: login.cookie } }), h, timing);
-  expect(res.status).toBe(200);
-  expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
-  expect(res.headers.get("cache-control")).toContain("no-transform");
-  expect(res.headers.get("x-accel-buffering")).toBe("no");
-  return { login, stream: collect(res.body!) };
-}
 
 describe(`live change feed (${testDbKind()})`, () => {
   it("the in-memory visibility rule agrees with the SQL scope of every table, for every kind of caller", async () => {
@@ -196,24 +161,5 @@ describe(`live change feed (${testDbKind()})`, () => {
     await endSession(h.db, login.sid, "signed_out");
     await waitFor("the stream to end", () => stream.done);
     expect(stream.text).toContain("event: end");
-  });
-
-  it.skipIf(testDbKind() !== "postgres")("a NOTIFY committed by another process's connection reaches the stream", async () => {
-    const s = (await connect(t.callers.tenant)).stream;
-    const other = openDb({ url: h.url!, max: 2 });
-    try {
-      const [vm] = await other.db.select().from(instances).where(eq(instances.name, "scope-a"));
-      await other.db.transaction(async (tx) => {
-        await recordEvent(tx, { type: "TEST.OTHER", description: "from elsewhere", accountId: vm!.accountId, domainPath: vm!.domainPath });
-        await tx.execute(sql`select 1`);
-      });
-      const [ev] = await h.db
-        .select({ id: events.id })
-        .from(events)
-        .where(inArray(events.type, ["TEST.OTHER"]));
-      await waitFor("the other process's event", () => s.has("event", ev!.id));
-    } finally {
-      await other.close();
-    }
   });
 });

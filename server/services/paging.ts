@@ -77,20 +77,31 @@ export function pageArray<T>(rows: T[], input: PageInput, key: (row: T, sort: st
   return { items: sorted.slice((page - 1) * pageSize, page * pageSize), total: rows.length, page, pageSize };
 }
 
-/** Counting stops here: past it a list says "10,000+", and a first page stays fast however many rows the scope holds. */
-export const COUNT_CAP = 10_000;
+/**
+ * Counting stops this many rows past the page asked for: a list then says "1,000+" and a page
+ * stays fast however many rows the scope holds (a tenant with 10,000 VMs made a first page read
+ * all 10,000 at the old cap of 10,000), while Next still leads on past the cap.
+ */
+export const COUNT_CAP = 1_000;
 
-/** How many rows of `table` match `where`, counted up to COUNT_CAP + 1 (so callers can tell "more than the cap"). */
-export async function cappedCount(db: DbOrTx, table: PgTable, where: SQL | undefined): Promise<number> {
+/** How many rows of `table` match `where`, counted up to `limit` + 1 (so callers can tell "more than the cap"). */
+export async function cappedCount(db: DbOrTx, table: PgTable, where: SQL | undefined, limit = COUNT_CAP): Promise<number> {
   const [row] = await db.select({ n: count() }).from(
     db
       .select({ one: sql`1` })
       .from(table)
       .where(where)
-      .limit(COUNT_CAP + 1)
+      .limit(limit + 1)
       .as("capped"),
   );
   return row?.n ?? 0;
+}
+
+/** A list's total for the page at `offset`: exact up to COUNT_CAP rows past the page's start, then "at least". */
+export async function pageTotal(db: DbOrTx, table: PgTable, where: SQL | undefined, offset: number) {
+  const cap = offset + COUNT_CAP;
+  const n = await cappedCount(db, table, where, cap);
+  return { total: Math.min(n, cap), totalCapped: n > cap };
 }
 
 /** The job queued or running for each of these resources (one per resource: the partial unique index), by resource id. */

@@ -7,7 +7,7 @@ import type { InstanceSortKey, ListInstancesInput } from "@/lib/validation/insta
 import { getAccountInScope } from "@/server/services/accounts";
 import { getDomainInScope } from "@/server/services/domains";
 import { listEvents } from "@/server/services/events";
-import { activeJobsOf, cappedCount, COUNT_CAP, sortColumn } from "@/server/services/paging";
+import { activeJobsOf, pageTotal, sortColumn } from "@/server/services/paging";
 import { getInstanceInScope } from "./access";
 
 const sortable = {
@@ -69,7 +69,7 @@ export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<L
   const col = sortColumn(sortable, sortKey);
   const dir = input.dir === "asc" ? asc : desc;
   const order = col ? [dir(col), desc(instances.id)] : [desc(instances.createdAt), desc(instances.id)];
-  const [rows, total] = await Promise.all([
+  const [rows, counted] = await Promise.all([
     db
       .select(columns)
       .from(instances)
@@ -82,7 +82,7 @@ export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<L
       .orderBy(...order)
       .limit(pageSize)
       .offset((page - 1) * pageSize),
-    cappedCount(db, instances, where),
+    pageTotal(db, instances, where, (page - 1) * pageSize),
   ]);
   const jobByVm = await activeJobsOf(
     db,
@@ -96,8 +96,7 @@ export async function listInstances(db: DbOrTx, caller: Caller, input: Partial<L
       hostName: admin ? r.hostName : null,
       activeJob: jobByVm.get(r.id) ?? null,
     })),
-    total: Math.min(total, COUNT_CAP),
-    totalCapped: total > COUNT_CAP,
+    ...counted,
     page,
     pageSize,
   };

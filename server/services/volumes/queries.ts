@@ -6,7 +6,7 @@ import { type Caller, escapeLike, isRootAdmin } from "@/server/authz/caller";
 import type { ListVolumesInput, VolumeSortKey } from "@/lib/validation/volumes";
 import { getAccountInScope } from "@/server/services/accounts";
 import { listEvents } from "@/server/services/events";
-import { activeJobsOf, cappedCount, COUNT_CAP, sortColumn } from "@/server/services/paging";
+import { activeJobsOf, pageTotal, sortColumn } from "@/server/services/paging";
 import { volumeScope } from "@/server/authz/scopes";
 import { getVolumeInScope } from "./access";
 import { getInstanceInScope } from "@/server/services/instances/access";
@@ -77,13 +77,13 @@ export async function listVolumes(db: DbOrTx, caller: Caller, input: Partial<Lis
   const col = sortColumn(sortable, input.sort);
   const dir = input.dir === "asc" ? asc : desc;
   const order = col ? [dir(col), desc(volumes.id)] : [desc(volumes.createdAt), desc(volumes.id)];
-  const [rows, total] = await Promise.all([
+  const [rows, counted] = await Promise.all([
     base(db)
       .where(where)
       .orderBy(...order)
       .limit(pageSize)
       .offset((page - 1) * pageSize),
-    cappedCount(db, volumes, where),
+    pageTotal(db, volumes, where, (page - 1) * pageSize),
   ]);
   const jobByVolume = await activeJobsOf(
     db,
@@ -91,8 +91,7 @@ export async function listVolumes(db: DbOrTx, caller: Caller, input: Partial<Lis
   );
   return {
     items: rows.map((r) => ({ ...redact(caller, r), activeJob: jobByVolume.get(r.id) ?? null })),
-    total: Math.min(total, COUNT_CAP),
-    totalCapped: total > COUNT_CAP,
+    ...counted,
     page,
     pageSize,
   };
