@@ -38,7 +38,10 @@ describe("live change feed across processes (postgres)", () => {
         await recordEvent(tx, { type: "TEST.OTHER", description: "from elsewhere", accountId, domainPath });
         await tx.execute(sql`select 1`);
       });
-      const [ev] = await h.db.select({ id: events.id }).from(events).where(inArray(events.type, ["TEST.OTHER"]));
+      const [ev] = await h.db
+        .select({ id: events.id })
+        .from(events)
+        .where(inArray(events.type, ["TEST.OTHER"]));
       await waitFor("the other process's event", () => s.has("event", ev!.id));
     } finally {
       await other.close();
