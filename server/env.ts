@@ -134,12 +134,13 @@ const envSchema = z.object({
    * one of the lengths that divide a day evenly, so periods start on the UTC day and never straddle
    * midnight. Quantities stay in hours (GiB-hours, VM hours) whatever the period.
    */
-  STRATUS_USAGE_PERIOD_MINUTES: z.coerce
-    .number()
-    .refine((m) => (USAGE_PERIOD_MINUTES as readonly number[]).includes(m), {
+  STRATUS_USAGE_PERIOD_MINUTES: z
+    .string()
+    .default("60")
+    .refine((m) => /^\d+$/.test(m.trim()) && (USAGE_PERIOD_MINUTES as readonly number[]).includes(Number(m)), {
       error: `must be one of ${USAGE_PERIOD_MINUTES.join(", ")} (minutes that divide a day evenly)`,
     })
-    .default(60),
+    .transform(Number),
   /** Log level of the JSON logs (pino); "silent" turns them off. Default: info (warn under tests). */
   STRATUS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   /** 1: readable coloured logs (the default in development); 0: one JSON object a line (the default otherwise). */
