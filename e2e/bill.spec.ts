@@ -79,11 +79,14 @@ function parseCsv(text: string): Row[] {
   return lines.map((l) => Object.fromEntries(split(l).map((v, i) => [keys[i]!, v])));
 }
 
-/** Exact decimal strings summed (9 decimals, as the charges are). */
-const sum = (xs: string[]) => {
-  const n = xs.reduce((a, x) => a + BigInt(Math.round(Number(x) * 1e9)), 0n);
-  return Number(n) / 1e9;
+/** A decimal string (at most 9 decimals, as charges are) in billionths, exactly. */
+const nano = (x: string) => {
+  const [, sign, int, frac = ""] = /^(-?)(\d+)(?:\.(\d+))?$/.exec(x.trim())!;
+  const n = BigInt(int!) * 1_000_000_000n + BigInt(frac.padEnd(9, "0").slice(0, 9));
+  return sign ? -n : n;
 };
+const sumNano = (xs: string[]) => xs.reduce((a, x) => a + nano(x), 0n);
+const sum = (xs: string[]) => Number(sumNano(xs)) / 1e9;
 const eur = (n: number) =>
   new Intl.NumberFormat("en-GB", { style: "currency", currency: "EUR", minimumFractionDigits: 2, maximumFractionDigits: 4 }).format(n);
 
@@ -182,13 +185,19 @@ test("a reseller's price, its tenant's VM: usage records, chart, statement and C
   await shot(page, "usage-390");
   await page.setViewportSize({ width: 1280, height: 900 });
 
-  // The bill: the month's statement charges the VM's running time at the same amount, line for line.
+  // The bill: the account owes (its balance is below zero, in red), and the month's statement
+  // charges the VM's running time line for line, at exactly the CSV's amount.
   await openPage(page, "/billing");
-  await expect(page.getByTestId("balance-EUR")).toHaveText(/^-€/);
+  await expect(page.getByTestId("balance-EUR")).toHaveClass(/text-red-700/);
+  await expect(page.getByText("Spent this month EUR")).toBeVisible();
   await page.getByRole("link", { name: "View / print" }).first().click();
   await expect(page.getByText("Statement of account")).toBeVisible();
-  const line = page.getByRole("row", { name: /RUNNING_VM/ });
-  await expect(line).toContainText(`(${running.length} lines)`);
-  await expect(line).toContainText(eur(-sum(running.map((r) => r.amount!))));
+  await expect(page.getByRole("row", { name: /RUNNING_VM/ })).toContainText(`(${running.length} lines)`);
   await shot(page, "statement-1280");
+  const statementHref = (await page.getByRole("link", { name: "Download CSV" }).getAttribute("href"))!;
+  const statement = parseCsv(await (await page.request.get(statementHref)).text());
+  const charged = statement.filter((r) => r.section === "charge" && r.usage_type === "1");
+  expect(charged).toHaveLength(1);
+  expect(nano(charged[0]!.amount!)).toBe(-sumNano(running.map((r) => r.amount!)));
+  expect(charged[0]!.currency).toBe("EUR");
 });
