@@ -3,9 +3,10 @@ import { and, asc, eq, isNull } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
 import { charges, computeOfferings, priceLists, tariffs, usageEvents, usageRecords } from "@/db/schema";
-import { setTariff } from "@/server/billing/price-lists";
+import { effectiveHour, setTariff } from "@/server/billing/price-lists";
 import { rateUsage } from "@/server/billing/rate";
 import { env } from "@/server/env";
+import { spend } from "@/server/services/dashboard";
 import { openTestDb, testDbKind } from "@/test/db";
 import { seedTenancy } from "@/test/fixtures";
 import { aggregateUsage } from "./aggregate";
@@ -98,6 +99,18 @@ const everything = async () => ({
 
 const iso = (day: string, hhmm: string) => at(day, hhmm).toISOString();
 
+/** Runs `f` with STRATUS_USAGE_PERIOD_MINUTES set, then puts it back. */
+async function withPeriod<T>(minutes: string, f: () => Promise<T> | T): Promise<T> {
+  const saved = process.env.STRATUS_USAGE_PERIOD_MINUTES;
+  process.env.STRATUS_USAGE_PERIOD_MINUTES = minutes;
+  try {
+    return await f();
+  } finally {
+    if (saved === undefined) delete process.env.STRATUS_USAGE_PERIOD_MINUTES;
+    else process.env.STRATUS_USAGE_PERIOD_MINUTES = saved;
+  }
+}
+
 describe(`usage periods other than an hour (${testDbKind()})`, () => {
   let vm1: string;
 
@@ -116,6 +129,19 @@ describe(`usage periods other than an hour (${testDbKind()})`, () => {
     );
     await rateUsage(h.db);
     expect(await charged(vm1)).toEqual(["10:00", "10:15", "10:30", "10:45", "11:00", "11:15"].map((s) => [iso(D1, s), "0.030000000"]));
+    // The dashboard's run-rate is per hour: the latest rated quarter's 0.03, four times.
+    const s = await withPeriod("15", () => spend(h.db, t.callers.tenant, at(D1, "11:50")));
+    expect(s.lines.map((l) => [l.currency, l.spent, Math.round(l.hourly * 1e9) / 1e9])).toEqual([["EUR", 0.18, 0.12]]);
+  });
+
+  it("prices change from the current period when periods are shorter than an hour, never before it", async () => {
+    const now = at(D1, "10:20");
+    await withPeriod("15", () => {
+      expect(effectiveHour(undefined, now).toISOString()).toBe(iso(D1, "10:15"));
+      expect(() => effectiveHour(at(D1, "10:00"), now)).toThrow(/next whole hour at the earliest/);
+      expect(effectiveHour(at(D1, "11:00"), now).toISOString()).toBe(iso(D1, "11:00"));
+    });
+    await withPeriod("1440", () => expect(effectiveHour(undefined, now).toISOString()).toBe(iso(D1, "10:00")));
   });
 
   it("a run repeated changes nothing; a later one adds no record for a VM that is gone", async () => {
