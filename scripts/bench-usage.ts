@@ -53,7 +53,7 @@ async function main() {
     await h.db.execute(sql`analyze usage_events`);
     log(`${EVENTS} facts written in ${((performance.now() - t) / 1000).toFixed(1)} s (${kind})`);
     t = performance.now();
-    const r = await aggregateUsage(h.db, { now: new Date(start.getTime() + (HOURS + 24) * 3_600_000), maxHours: HOURS + 24 });
+    const r = await aggregateUsage(h.db, { now: new Date(start.getTime() + (HOURS + 24) * 3_600_000), maxPeriods: HOURS + 24 });
     const aggregateSeconds = (performance.now() - t) / 1000;
     log(`aggregated ${r.from.toISOString()} – ${r.until.toISOString()}: ${r.records} records`);
     clearInterval(sample);

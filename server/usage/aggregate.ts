@@ -1,10 +1,9 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { rowsOf } from "@/db/rows";
+import { DAY_MINUTES, checkedPeriod, floorPeriod, type PeriodMinutes, periodFloorSql, periodInterval, usagePeriodMinutes } from "./period";
 import { type IntervalUsageType, type SumUsageType, type UsageTypeDefinition, usageTypes } from "./types";
 
-/** Records are hourly. */
-export const PERIOD_MS = 3_600_000;
 const STATE_ID = "usage";
 // Dates go to SQL as ISO text: postgres.js takes no Date in a raw query.
 const iso = (d: Date) => d.toISOString();
@@ -17,17 +16,19 @@ interface Window {
   until: Date;
   /** Facts of non-late resources are read from here on: `from` when the open intervals are carried, else -infinity. */
   lower: Date | "-infinity";
+  /** The period length (minutes) records are cut into. */
+  period: PeriodMinutes;
 }
 
 const recordColumns = sql.raw(`account_id, domain_id, domain_path, usage_type, type_name, resource_id, resource_name, zone_id,
   offering_id, template_id, dimensions, dimensions_key, period_start, period_end, seconds, size, unit, quantity`);
 
 /** Computed rows `c` as usage_records rows, in primary-key order (the key's index is then written in order, not at random). */
-const insertRecords = (t: UsageTypeDefinition, computed: SQL) => sql`
+const insertRecords = (t: UsageTypeDefinition, w: Window, computed: SQL) => sql`
   insert into usage_records (${recordColumns})
   select c.account_id, c.domain_id, coalesce(d.path, ''), ${sql.raw(String(t.usageType))}, ${t.name}, c.resource_id, c.resource_name, c.zone_id,
     c.offering_id, c.template_id, c.dims, md5(concat_ws('|', c.offering_id, c.template_id, c.dims::text))::uuid,
-    c.period_start, c.period_start + interval '1 hour', trim_scale(c.seconds), trim_scale(c.size), ${t.unit}, c.quantity
+    c.period_start, c.period_start + ${periodInterval(w.period)}, trim_scale(c.seconds), trim_scale(c.size), ${t.unit}, c.quantity
   from (${computed}) c
   left join domains d on d.id = c.domain_id
   where c.seconds > 0 or c.quantity > 0
@@ -56,6 +57,7 @@ export function intervalStatement(t: IntervalUsageType, w: Window): SQL {
   const until = sql`${iso(w.until)}::timestamptz`;
   const from = sql`${iso(w.from)}::timestamptz`;
   const lower = sql`${w.lower === "-infinity" ? w.lower : iso(w.lower)}::timestamptz`;
+  const period = periodInterval(w.period);
   const grp = t.changes?.length ? sql`count(*) filter (where f.type not in (${list(t.changes)}))` : sql`count(*)`;
   const records = sql`
     select s.account_id, s.domain_id, s.resource_id, max(s.resource_name) as resource_name, max(s.zone_id::text)::uuid as zone_id,
@@ -63,14 +65,14 @@ export function intervalStatement(t: IntervalUsageType, w: Window): SQL {
       round(sum(s.seconds) * s.size / 3600, 9) as quantity
     from (
       select i.*, p.period_start,
-        extract(epoch from least(i.hi, p.period_start + interval '1 hour') - greatest(i.lo, p.period_start)) as seconds
+        extract(epoch from least(i.hi, p.period_start + ${period}) - greatest(i.lo, p.period_start)) as seconds
       from (
         select m.account_id, m.domain_id, m.resource_id, m.resource_name, m.zone_id, m.offering_id, m.template_id, m.dims, m.size,
           greatest(m.occurred_at, m.lo) as lo, least(coalesce(m.next_at, 'infinity'::timestamptz), ${until}) as hi
         from m
         where m.opener in (${list(t.opens)}) and m.type not in (${list(t.closes)})
       ) i
-      cross join lateral generate_series(date_trunc('hour', i.lo), i.hi - interval '1 microsecond', interval '1 hour') as p(period_start)
+      cross join lateral generate_series(${periodFloorSql(sql`i.lo`, w.period)}, i.hi - interval '1 microsecond', ${period}) as p(period_start)
       where i.lo < i.hi
     ) s
     group by s.account_id, s.resource_id, s.period_start, s.domain_id, s.offering_id, s.template_id, s.dims, s.size`;
@@ -104,7 +106,7 @@ export function intervalStatement(t: IntervalUsageType, w: Window): SQL {
       where m.next_at is null and m.opener in (${list(t.opens)}) and m.type not in (${list(t.closes)})
       returning 1
     ),
-    ins as (${insertRecords(t, records)} returning 1)
+    ins as (${insertRecords(t, w, records)} returning 1)
     select (select count(*) from ins)::int as n, (select count(*) from carried)::int as carried`;
 }
 
@@ -113,12 +115,12 @@ const dimensionsJson = (dims: Readonly<Record<string, string>> = {}) => {
   return entries.length ? `jsonb_build_object(${entries.map(([k, e]) => `${quote(k)}, ${e}`).join(", ")})` : "'{}'::jsonb";
 };
 
-/** A counter type's records, inserted: its facts' amounts summed per resource, dimensions and hour of occurrence. */
+/** A counter type's records, inserted: its facts' amounts summed per resource, dimensions and period of occurrence. */
 export function sumStatement(t: SumUsageType, w: Window): SQL {
   const records = sql`
     select f.account_id, f.domain_id, f.resource_id, max(f.resource_name) as resource_name,
       max(f.zone_id::text)::uuid as zone_id, f.offering_id, f.template_id, ${sql.raw(dimensionsJson(t.dimensions))} as dims,
-      date_trunc('hour', f.occurred_at) as period_start, 0::numeric as seconds, sum(${sql.raw(t.amount)}) as size, sum(${sql.raw(t.amount)}) as quantity
+      ${periodFloorSql(sql`f.occurred_at`, w.period)} as period_start, 0::numeric as seconds, sum(${sql.raw(t.amount)}) as size, sum(${sql.raw(t.amount)}) as quantity
     from usage_events f
     left join usage_window w on w.resource_id = f.resource_id
     left join compute_offerings co on co.id = f.offering_id
@@ -126,7 +128,7 @@ export function sumStatement(t: SumUsageType, w: Window): SQL {
       and f.occurred_at >= coalesce(w.lo, ${iso(w.from)}::timestamptz)
       and f.occurred_at >= least(${iso(w.from)}::timestamptz, (select min(lo) from usage_window))
     group by f.account_id, f.resource_id, 9, f.domain_id, f.offering_id, f.template_id, 8`;
-  return sql`with ins as (${insertRecords(t, records)} returning 1) select count(*)::int as n, 0 as carried from ins`;
+  return sql`with ins as (${insertRecords(t, w, records)} returning 1) select count(*)::int as n, 0 as carried from ins`;
 }
 
 const statementOf = (t: UsageTypeDefinition, w: Window) => (t.kind === "sum" ? sumStatement(t, w) : intervalStatement(t, w));
@@ -139,26 +141,37 @@ export interface AggregateResult {
   lateResources: number;
 }
 
-const floorHour = (d: Date) => new Date(Math.floor(d.getTime() / PERIOD_MS) * PERIOD_MS);
+export interface AggregateOptions {
+  /** Aggregate the periods complete at this time (default: the clock's). */
+  now?: Date;
+  /** Periods per transaction (default 744: a month of hours). */
+  maxPeriods?: number;
+  /** The period length in minutes (default: STRATUS_USAGE_PERIOD_MINUTES). */
+  periodMinutes?: number;
+  types?: readonly UsageTypeDefinition[];
+}
 
 /**
  * Folds facts into records for every complete period up to `now`, in one transaction per chunk of
- * at most `maxHours` periods, each with the watermark: a run that dies leaves records and
+ * at most `maxPeriods` periods, each with the watermark: a run that dies leaves records and
  * watermark as they were, and a run repeated changes nothing (each period's records are replaced
  * as a whole). A fact committed since the last run whose time falls in a period already done (a
- * reconciler that noticed a VM late) makes its resource's periods from that hour on recomputed.
+ * reconciler that noticed a VM late) makes its resource's periods from that period on recomputed.
+ *
+ * The period length is kept with the watermark. When it differs from the last run's (the setting
+ * changed), the records (and their charges) from the start of the watermark's UTC day on are made
+ * again from the facts in the new length, not carried: every period divides a day, so no record
+ * before that instant reaches past it.
  */
-export async function aggregateUsage(
-  db: Db,
-  opts: { now?: Date; maxHours?: number; types?: readonly UsageTypeDefinition[] } = {},
-): Promise<AggregateResult> {
-  const until = floorHour(opts.now ?? new Date());
-  const maxHours = opts.maxHours ?? 24 * 31;
+export async function aggregateUsage(db: Db, opts: AggregateOptions = {}): Promise<AggregateResult> {
+  const period = checkedPeriod(opts.periodMinutes ?? usagePeriodMinutes());
+  const until = floorPeriod(opts.now ?? new Date(), period);
+  const maxPeriods = opts.maxPeriods ?? 24 * 31;
   let total = 0;
   let late = 0;
   let first: Date | undefined;
   for (;;) {
-    const step = await db.transaction(async (tx) => aggregateChunk(tx, until, maxHours, opts.types ?? usageTypes));
+    const step = await db.transaction(async (tx) => aggregateChunk(tx, until, maxPeriods, period, opts.types ?? usageTypes));
     first ??= step.from;
     total += step.records;
     late += step.lateResources;
@@ -170,42 +183,62 @@ export async function aggregateUsage(
 async function aggregateChunk(
   tx: DbOrTx,
   finalUntil: Date,
-  maxHours: number,
+  maxPeriods: number,
+  period: PeriodMinutes,
   types: readonly UsageTypeDefinition[],
 ): Promise<AggregateResult> {
   // One run at a time: the watermark row is the lock (created on first use).
   await tx.execute(sql`
-    insert into usage_aggregation (id, aggregated_until, folded_xid)
-    select ${STATE_ID}, coalesce(date_trunc('hour', min(occurred_at)), ${iso(finalUntil)}::timestamptz), 0 from usage_events
+    insert into usage_aggregation (id, aggregated_until, folded_xid, period_minutes)
+    select ${STATE_ID}, coalesce(${periodFloorSql(sql`min(occurred_at)`, period)}, ${iso(finalUntil)}::timestamptz), 0, ${period} from usage_events
     on conflict (id) do nothing`);
   const [state] = await rows<{
     aggregated_until: Date | string;
     open_intervals_until: Date | string | null;
     folded_xid: string;
+    period_minutes: number | null;
     xmin: string;
   }>(
     tx,
-    sql`select aggregated_until, open_intervals_until, folded_xid::text, pg_snapshot_xmin(pg_current_snapshot())::text as xmin
+    sql`select aggregated_until, open_intervals_until, folded_xid::text, period_minutes, pg_snapshot_xmin(pg_current_snapshot())::text as xmin
         from usage_aggregation where id = ${STATE_ID} for update`,
   );
-  const from = new Date(state!.aggregated_until);
+  // A watermark without a period length was made when periods were always an hour.
+  const periodChanged = Number(state!.period_minutes ?? 60) !== period;
+  const watermark = new Date(state!.aggregated_until);
+  // A new length: everything from the watermark's UTC day on is made again (see aggregateUsage).
+  const from = periodChanged ? floorPeriod(watermark, DAY_MINUTES) : watermark;
+  if (periodChanged) {
+    await tx.execute(sql`delete from usage_records where period_start >= ${iso(from)}::timestamptz`);
+    await tx.execute(sql`delete from charges where period_start >= ${iso(from)}::timestamptz`);
+  }
   // Never before `from`: a clock behind the watermark recomputes nothing rather than drop periods.
-  const until = new Date(Math.max(from.getTime(), Math.min(finalUntil.getTime(), from.getTime() + maxHours * PERIOD_MS)));
-  // Per resource, where its periods are recomputed from: the hour of its earliest fact that is new
-  // since the last run and falls before `from`; every other resource from `from`. (A fact of a
+  const until = new Date(Math.max(from.getTime(), Math.min(finalUntil.getTime(), from.getTime() + maxPeriods * period * 60_000)));
+  // Per resource, where its periods are recomputed from: the period of its earliest fact that is
+  // new since the last run and falls before `from`; every other resource from `from`. (A fact of a
   // transaction at or above xmin is folded by the next run, which sees it below its own xmin.)
+  // Should a record of the resource made in another period length reach past that instant, from
+  // the start of the fact's UTC day instead (no record crosses midnight).
   await tx.execute(sql`create temp table if not exists usage_window (resource_id uuid primary key, lo timestamptz) on commit delete rows`);
   await tx.execute(sql`
     insert into usage_window
-    select resource_id, date_trunc('hour', min(occurred_at)) from usage_events
-    where xact_id >= ${state!.folded_xid}::bigint and xact_id < ${state!.xmin}::bigint and occurred_at < ${iso(from)}::timestamptz
-    group by resource_id`);
+    select e.resource_id, case when exists (
+        select from usage_records r where r.resource_id = e.resource_id and r.period_start >= e.day
+          and r.period_start < e.lo and r.period_end > e.lo) then e.day else e.lo end
+    from (
+      select resource_id, ${periodFloorSql(sql`min(occurred_at)`, period)} as lo,
+        ${periodFloorSql(sql`min(occurred_at)`, DAY_MINUTES)} as day
+      from usage_events
+      where xact_id >= ${state!.folded_xid}::bigint and xact_id < ${state!.xmin}::bigint and occurred_at < ${iso(from)}::timestamptz
+      group by resource_id
+    ) e`);
   await tx.execute(sql`analyze usage_window`);
   const [{ n: lateResources } = { n: 0 }] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from usage_window`);
   // The intervals open at `from`, if they were carried to it (else every fact is read), move aside
   // to be read; each type's statement carries its intervals open at `until`.
   const carriedTo = state!.open_intervals_until ? new Date(state!.open_intervals_until) : null;
-  const carried = carriedTo !== null && carriedTo.getTime() === from.getTime();
+  // Carried intervals were cut for the last run's length: not read when it changed.
+  const carried = !periodChanged && carriedTo !== null && carriedTo.getTime() === from.getTime();
   await tx.execute(sql`create temp table if not exists usage_carry (usage_type int, fact_id uuid, resource_id uuid) on commit delete rows`);
   await tx.execute(sql`
     with gone as (delete from usage_open_intervals returning usage_type, fact_id, resource_id)
@@ -218,7 +251,7 @@ async function aggregateChunk(
   );
   // The per-period grouping hashes many rows: in memory, not spilled to disk in 4 MB batches.
   await tx.execute(sql`set local work_mem = '256MB'`);
-  const window: Window = { from, until, lower: carried ? from : "-infinity" };
+  const window: Window = { from, until, lower: carried ? from : "-infinity", period };
   let records = 0;
   // One statement per type: each writes its records in primary-key order.
   for (const t of types) {
@@ -229,7 +262,7 @@ async function aggregateChunk(
   const complete = usageTypes.every((t) => types.includes(t));
   await tx.execute(sql`
     update usage_aggregation set aggregated_until = ${iso(until)}::timestamptz, folded_xid = ${state!.xmin}::bigint,
-      open_intervals_until = ${complete ? sql`${iso(until)}::timestamptz` : sql`null`},
+      open_intervals_until = ${complete ? sql`${iso(until)}::timestamptz` : sql`null`}, period_minutes = ${period},
       last_run_at = now(), last_records = ${records} where id = ${STATE_ID}`);
   await tx.execute(sql`delete from usage_window`);
   await tx.execute(sql`delete from usage_carry`);
