@@ -1,5 +1,5 @@
 /**
- * The Playwright specs in two groups at once, each against its own server (port 3100 + i, its own
+ * The Playwright specs in two groups at once, each against its own server (port 3100 + 10 i, its own
  * fresh PGlite data directory), so that neither group sees the other's VMs, limits or policies.
  * Most of a spec's time is waiting (jobs, polling), which the other group fills; one worker per
  * server keeps each group's order as before. Specs that use the real libvirtd stay in group 0: two
@@ -62,7 +62,8 @@ function runGroup(i: number, files: string[], jsonDir: string): Promise<number> 
   const child = spawn("npx", ["playwright", "test", ...files.map((f) => `e2e/${f}`)], {
     env: {
       ...process.env,
-      E2E_PORT: String(3100 + i),
+      // Ten ports a group: e2e/bill.spec.ts starts its own server on E2E_PORT + 1.
+      E2E_PORT: String(3100 + 10 * i),
       E2E_DATA_DIR: `.test-data/e2e-${i}`,
       E2E_OUTPUT_DIR: `test-results/e2e-${i}`,
       E2E_JSON: "1",

@@ -30,9 +30,3 @@ export const periodInterval = (minutes: number) => sql.raw(`interval '${checkedP
 /** SQL: the start of the period of `minutes` that holds the timestamptz `t` (PostgreSQL ≥ 14 and PGlite have date_bin). */
 export const periodFloorSql = (t: SQL, minutes: number) =>
   sql`date_bin(${periodInterval(minutes)}, ${t}, '1970-01-01T00:00:00Z'::timestamptz)`;
-
-/** "60 minutes", "15 minutes", "1 minute", "1 day": the period, for people. */
-export function describePeriod(minutes: number): string {
-  if (minutes === DAY_MINUTES) return "1 day";
-  return `${minutes} minute${minutes === 1 ? "" : "s"}`;
-}
