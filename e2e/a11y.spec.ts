@@ -27,7 +27,8 @@ test("the login page", async ({ page }) => {
 
 for (const role of Object.keys(pagesOf) as Role[]) {
   test(`every page as ${role}`, async ({ page }) => {
-    test.setTimeout(180_000);
+    // A long walk by nature: up to 12 s a page (load, network idle, axe) on a busy machine.
+    test.setTimeout(60_000 + pagesOf[role].length * 12_000);
     const who = roleLogin(role);
     await login(page, who.username, who.password);
     const failures: Record<string, string[]> = {};
