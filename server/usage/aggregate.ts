@@ -22,16 +22,23 @@ interface Window {
 const recordColumns = sql.raw(`account_id, domain_id, domain_path, usage_type, type_name, resource_id, resource_name, zone_id,
   offering_id, template_id, dimensions, dimensions_key, period_start, period_end, seconds, size, unit, quantity`);
 
-/** Computed rows `c` as usage_records rows, in primary-key order (the key's index is then written in order, not at random). */
+/**
+ * Computed rows `c` as usage_records rows, in primary-key order (account, period, …: the key's
+ * index is then written in order, not at random). `c.dims_key` is the dimensions key, computed
+ * once per interval (or fact) before the rows are cut into periods.
+ */
 const insertRecords = (t: UsageTypeDefinition, computed: SQL) => sql`
   insert into usage_records (${recordColumns})
   select c.account_id, c.domain_id, coalesce(d.path, ''), ${sql.raw(String(t.usageType))}, ${t.name}, c.resource_id, c.resource_name, c.zone_id,
-    c.offering_id, c.template_id, c.dims, md5(concat_ws('|', c.offering_id, c.template_id, c.dims::text))::uuid,
+    c.offering_id, c.template_id, c.dims, c.dims_key,
     c.period_start, c.period_start + interval '1 hour', trim_scale(c.seconds), trim_scale(c.size), ${t.unit}, c.quantity
   from (${computed}) c
   left join domains d on d.id = c.domain_id
   where c.seconds > 0 or c.quantity > 0
-  order by c.account_id, c.resource_id, c.period_start`;
+  order by c.account_id, c.period_start, c.resource_id`;
+
+const dimensionsKey = (offering: string, template: string, dims: string) =>
+  `md5(concat_ws('|', ${offering}, ${template}, ${dims}::text))::uuid`;
 
 const factColumns = sql.raw(
   "f.id, f.type, f.account_id, f.domain_id, f.zone_id, f.resource_id, f.resource_name, f.offering_id, f.template_id, f.details, f.seq, f.occurred_at",
@@ -56,16 +63,18 @@ export function intervalStatement(t: IntervalUsageType, w: Window): SQL {
   const until = sql`${iso(w.until)}::timestamptz`;
   const from = sql`${iso(w.from)}::timestamptz`;
   const lower = sql`${w.lower === "-infinity" ? w.lower : iso(w.lower)}::timestamptz`;
-  const grp = t.changes?.length ? sql`count(*) filter (where f.type not in (${list(t.changes)}))` : sql`count(*)`;
+  // Without change facts every fact is its own group: it is its own opener (no second window).
+  const changes = t.changes?.length ? t.changes : null;
   const records = sql`
     select s.account_id, s.domain_id, s.resource_id, max(s.resource_name) as resource_name, max(s.zone_id::text)::uuid as zone_id,
-      s.offering_id, s.template_id, s.dims, s.period_start, sum(s.seconds) as seconds, s.size,
+      s.offering_id, s.template_id, s.dims, s.dims_key, s.period_start, sum(s.seconds) as seconds, s.size,
       round(sum(s.seconds) * s.size / 3600, 9) as quantity
     from (
       select i.*, p.period_start,
         extract(epoch from least(i.hi, p.period_start + interval '1 hour') - greatest(i.lo, p.period_start)) as seconds
       from (
         select m.account_id, m.domain_id, m.resource_id, m.resource_name, m.zone_id, m.offering_id, m.template_id, m.dims, m.size,
+          ${sql.raw(dimensionsKey("m.offering_id", "m.template_id", "m.dims"))} as dims_key,
           greatest(m.occurred_at, m.lo) as lo, least(coalesce(m.next_at, 'infinity'::timestamptz), ${until}) as hi
         from m
         where m.opener in (${list(t.opens)}) and m.type not in (${list(t.closes)})
@@ -73,15 +82,18 @@ export function intervalStatement(t: IntervalUsageType, w: Window): SQL {
       cross join lateral generate_series(date_trunc('hour', i.lo), i.hi - interval '1 microsecond', interval '1 hour') as p(period_start)
       where i.lo < i.hi
     ) s
-    group by s.account_id, s.resource_id, s.period_start, s.domain_id, s.offering_id, s.template_id, s.dims, s.size`;
+    group by s.account_id, s.resource_id, s.period_start, s.dims_key, s.domain_id, s.offering_id, s.template_id, s.dims, s.size`;
+  // One sort of the facts per resource, one window pass for the group count and the next fact;
+  // a second (incremental) only for types with change facts, to find each group's opener.
   return sql`
     with m as materialized (
-      select g.*, first_value(g.type) over o as opener, first_value(g.id) over o as opener_id,
-        lead(g.occurred_at) over (partition by g.resource_id order by g.occurred_at, g.seq) as next_at
+      select g.*, ${changes ? sql`first_value(g.type) over o as opener, first_value(g.id) over o as opener_id` : sql`g.type as opener, g.id as opener_id`}
       from (
         select f.id, f.account_id, f.domain_id, f.resource_id, f.resource_name, f.zone_id, f.offering_id, f.template_id, f.type, f.seq,
-          f.occurred_at, f.lo, ${sql.raw(measured)}${sql.raw(dimsJson)} as dims, ${sql.raw(t.size)} as size,
-          ${grp} over (partition by f.resource_id order by f.occurred_at, f.seq) as grp
+          f.occurred_at, f.lo, case when f.type not in (${list(t.closes)}) then ${sql.raw(measured)}${sql.raw(dimsJson)} end as dims,
+          ${sql.raw(t.size)} as size,
+          ${changes ? sql`count(*) filter (where f.type not in (${list(changes)})) over r as grp,` : sql``}
+          lead(f.occurred_at) over r as next_at
         from (
           select ${factColumns}, ${from} as lo from usage_events f
           where f.type in (${list(all)}) and f.occurred_at >= ${lower} and f.occurred_at < ${until}
@@ -95,8 +107,9 @@ export function intervalStatement(t: IntervalUsageType, w: Window): SQL {
         ) f
         left join compute_offerings co on co.id = f.offering_id
         ${t.where ? sql`where ${sql.raw(t.where)}` : sql``}
+        window r as (partition by f.resource_id order by f.occurred_at, f.seq)
       ) g
-      window o as (partition by g.resource_id, g.grp order by g.occurred_at, g.seq)
+      ${changes ? sql`window o as (partition by g.resource_id, g.grp order by g.occurred_at, g.seq)` : sql``}
     ),
     carried as (
       insert into usage_open_intervals (usage_type, fact_id, resource_id)
@@ -118,6 +131,7 @@ export function sumStatement(t: SumUsageType, w: Window): SQL {
   const records = sql`
     select f.account_id, f.domain_id, f.resource_id, max(f.resource_name) as resource_name,
       max(f.zone_id::text)::uuid as zone_id, f.offering_id, f.template_id, ${sql.raw(dimensionsJson(t.dimensions))} as dims,
+      ${sql.raw(dimensionsKey("f.offering_id", "f.template_id", dimensionsJson(t.dimensions)))} as dims_key,
       date_trunc('hour', f.occurred_at) as period_start, 0::numeric as seconds, sum(${sql.raw(t.amount)}) as size, sum(${sql.raw(t.amount)}) as quantity
     from usage_events f
     left join usage_window w on w.resource_id = f.resource_id
@@ -125,7 +139,7 @@ export function sumStatement(t: SumUsageType, w: Window): SQL {
     where f.type in (${list(t.facts)}) and f.occurred_at < ${iso(w.until)}::timestamptz
       and f.occurred_at >= coalesce(w.lo, ${iso(w.from)}::timestamptz)
       and f.occurred_at >= least(${iso(w.from)}::timestamptz, (select min(lo) from usage_window))
-    group by f.account_id, f.resource_id, 9, f.domain_id, f.offering_id, f.template_id, 8`;
+    group by f.account_id, f.resource_id, 10, f.domain_id, f.offering_id, f.template_id, 8, 9`;
   return sql`with ins as (${insertRecords(t, records)} returning 1) select count(*)::int as n, 0 as carried from ins`;
 }
 
