@@ -126,6 +126,8 @@ const envSchema = z.object({
   STRATUS_API_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** How often (minutes) usage facts are aggregated into hourly usage records (a usage.aggregate job). */
   STRATUS_USAGE_AGGREGATE_MINUTES: z.coerce.number().min(0.01).default(60),
+  /** Connections that compute the usage types of an aggregation back-fill side by side (PostgreSQL; 1: none). */
+  STRATUS_USAGE_PARALLEL: z.coerce.number().int().min(1).max(16).default(2),
   /** Log level of the JSON logs (pino); "silent" turns them off. Default: info (warn under tests). */
   STRATUS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   /** 1: readable coloured logs (the default in development); 0: one JSON object a line (the default otherwise). */

@@ -1,6 +1,8 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { rowsOf } from "@/db/rows";
+import { env } from "@/server/env";
+import { computeInParallel, prepareHelpers } from "./parallel";
 import { type IntervalUsageType, type SumUsageType, type UsageTypeDefinition, usageTypes } from "./types";
 
 /** Records are hourly. */
@@ -11,8 +13,21 @@ const iso = (d: Date) => d.toISOString();
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const list = (xs: readonly string[]) => sql.raw(xs.map(quote).join(", ") || "null");
 
+/**
+ * Where a type's statement writes: the tables themselves (in the chunk's transaction), or the
+ * run's rows in the unlogged staging tables (`run` = the chunk's transaction id; parallel.ts).
+ */
+export interface Target {
+  records: string;
+  open: string;
+  run: string | null;
+}
+const direct: Target = { records: "usage_records", open: "usage_open_intervals", run: null };
+const runColumn = (to: Target) => sql.raw(to.run === null ? "" : "run_id, ");
+const runValue = (to: Target) => (to.run === null ? sql`` : sql`${to.run}::bigint, `);
+
 /** Where a chunk reads facts from (see `aggregateChunk`). */
-interface Window {
+export interface Window {
   from: Date;
   until: Date;
   /** Facts of non-late resources are read from here on: `from` when the open intervals are carried, else -infinity. */
@@ -27,15 +42,15 @@ const recordColumns = sql.raw(`account_id, domain_id, domain_path, usage_type, t
  * index is then written in order, not at random). `c.dims_key` is the dimensions key, computed
  * once per interval (or fact) before the rows are cut into periods.
  */
-const insertRecords = (t: UsageTypeDefinition, computed: SQL) => sql`
-  insert into usage_records (${recordColumns})
-  select c.account_id, c.domain_id, coalesce(d.path, ''), ${sql.raw(String(t.usageType))}, ${t.name}, c.resource_id, c.resource_name, c.zone_id,
+const insertRecords = (t: UsageTypeDefinition, computed: SQL, to: Target) => sql`
+  insert into ${sql.raw(to.records)} (${runColumn(to)}${recordColumns})
+  select ${runValue(to)}c.account_id, c.domain_id, coalesce(d.path, ''), ${sql.raw(String(t.usageType))}, ${t.name}, c.resource_id, c.resource_name, c.zone_id,
     c.offering_id, c.template_id, c.dims, c.dims_key,
     c.period_start, c.period_start + interval '1 hour', trim_scale(c.seconds), trim_scale(c.size), ${t.unit}, c.quantity
   from (${computed}) c
   left join domains d on d.id = c.domain_id
   where c.seconds > 0 or c.quantity > 0
-  order by c.account_id, c.period_start, c.resource_id`;
+  ${to.run === null ? sql`order by c.account_id, c.period_start, c.resource_id` : sql``}`;
 
 const dimensionsKey = (offering: string, template: string, dims: string) =>
   `md5(concat_ws('|', ${offering}, ${template}, ${dims}::text))::uuid`;
@@ -55,7 +70,7 @@ const factColumns = sql.raw(
  * Intervals are clipped to the resource's recompute window [lo, until), cut at period
  * boundaries, and their seconds summed per key.
  */
-export function intervalStatement(t: IntervalUsageType, w: Window): SQL {
+export function intervalStatement(t: IntervalUsageType, w: Window, to: Target = direct): SQL {
   const all = [...t.opens, ...t.closes, ...(t.changes ?? [])];
   const dimsJson = dimensionsJson(t.dimensions);
   const measured = t.unit === "GiB-hours" ? `jsonb_build_object('sizeGib', ${t.size}) || ` : "";
@@ -112,12 +127,12 @@ export function intervalStatement(t: IntervalUsageType, w: Window): SQL {
       ${changes ? sql`window o as (partition by g.resource_id, g.grp order by g.occurred_at, g.seq)` : sql``}
     ),
     carried as (
-      insert into usage_open_intervals (usage_type, fact_id, resource_id)
-      select distinct ${type}, x.fact_id, m.resource_id from m, unnest(array[m.opener_id, m.id]) as x(fact_id)
+      insert into ${sql.raw(to.open)} (${runColumn(to)}usage_type, fact_id, resource_id)
+      select distinct ${runValue(to)}${type}, x.fact_id, m.resource_id from m, unnest(array[m.opener_id, m.id]) as x(fact_id)
       where m.next_at is null and m.opener in (${list(t.opens)}) and m.type not in (${list(t.closes)})
       returning 1
     ),
-    ins as (${insertRecords(t, records)} returning 1)
+    ins as (${insertRecords(t, records, to)} returning 1)
     select (select count(*) from ins)::int as n, (select count(*) from carried)::int as carried`;
 }
 
@@ -127,7 +142,7 @@ const dimensionsJson = (dims: Readonly<Record<string, string>> = {}) => {
 };
 
 /** A counter type's records, inserted: its facts' amounts summed per resource, dimensions and hour of occurrence. */
-export function sumStatement(t: SumUsageType, w: Window): SQL {
+export function sumStatement(t: SumUsageType, w: Window, to: Target = direct): SQL {
   const records = sql`
     select f.account_id, f.domain_id, f.resource_id, max(f.resource_name) as resource_name,
       max(f.zone_id::text)::uuid as zone_id, f.offering_id, f.template_id, ${sql.raw(dimensionsJson(t.dimensions))} as dims,
@@ -140,10 +155,11 @@ export function sumStatement(t: SumUsageType, w: Window): SQL {
       and f.occurred_at >= coalesce(w.lo, ${iso(w.from)}::timestamptz)
       and f.occurred_at >= least(${iso(w.from)}::timestamptz, (select min(lo) from usage_window))
     group by f.account_id, f.resource_id, 10, f.domain_id, f.offering_id, f.template_id, 8, 9`;
-  return sql`with ins as (${insertRecords(t, records)} returning 1) select count(*)::int as n, 0 as carried from ins`;
+  return sql`with ins as (${insertRecords(t, records, to)} returning 1) select count(*)::int as n, 0 as carried from ins`;
 }
 
-const statementOf = (t: UsageTypeDefinition, w: Window) => (t.kind === "sum" ? sumStatement(t, w) : intervalStatement(t, w));
+export const statementOf = (t: UsageTypeDefinition, w: Window, to: Target = direct) =>
+  t.kind === "sum" ? sumStatement(t, w, to) : intervalStatement(t, w, to);
 
 export interface AggregateResult {
   /** Periods [from, until) computed for every resource; late facts recomputed earlier periods of theirs. */
@@ -164,15 +180,22 @@ const floorHour = (d: Date) => new Date(Math.floor(d.getTime() / PERIOD_MS) * PE
  */
 export async function aggregateUsage(
   db: Db,
-  opts: { now?: Date; maxHours?: number; types?: readonly UsageTypeDefinition[] } = {},
+  opts: {
+    now?: Date;
+    maxHours?: number;
+    types?: readonly UsageTypeDefinition[];
+    /** Connections computing a back-fill's types side by side (parallel.ts); 1: all in the chunk's transaction. */
+    parallel?: number;
+  } = {},
 ): Promise<AggregateResult> {
   const until = floorHour(opts.now ?? new Date());
+  const helpers = await prepareHelpers(db, opts.parallel ?? env().STRATUS_USAGE_PARALLEL);
   const maxHours = opts.maxHours ?? 24 * 31;
   let total = 0;
   let late = 0;
   let first: Date | undefined;
   for (;;) {
-    const step = await db.transaction(async (tx) => aggregateChunk(tx, until, maxHours, opts.types ?? usageTypes));
+    const step = await db.transaction(async (tx) => aggregateChunk(db, tx, until, maxHours, opts.types ?? usageTypes, helpers));
     first ??= step.from;
     total += step.records;
     late += step.lateResources;
@@ -182,10 +205,12 @@ export async function aggregateUsage(
 }
 
 async function aggregateChunk(
+  db: Db,
   tx: DbOrTx,
   finalUntil: Date,
   maxHours: number,
   types: readonly UsageTypeDefinition[],
+  helpers: number,
 ): Promise<AggregateResult> {
   // One run at a time: the watermark row is the lock (created on first use).
   await tx.execute(sql`
@@ -205,39 +230,33 @@ async function aggregateChunk(
   const from = new Date(state!.aggregated_until);
   // Never before `from`: a clock behind the watermark recomputes nothing rather than drop periods.
   const until = new Date(Math.max(from.getTime(), Math.min(finalUntil.getTime(), from.getTime() + maxHours * PERIOD_MS)));
-  // Per resource, where its periods are recomputed from: the hour of its earliest fact that is new
-  // since the last run and falls before `from`; every other resource from `from`. (A fact of a
-  // transaction at or above xmin is folded by the next run, which sees it below its own xmin.)
-  await tx.execute(sql`create temp table if not exists usage_window (resource_id uuid primary key, lo timestamptz) on commit delete rows`);
-  await tx.execute(sql`
-    insert into usage_window
-    select resource_id, date_trunc('hour', min(occurred_at)) from usage_events
-    where xact_id >= ${state!.folded_xid}::bigint and xact_id < ${state!.xmin}::bigint and occurred_at < ${iso(from)}::timestamptz
-    group by resource_id`);
-  await tx.execute(sql`analyze usage_window`);
-  const [{ n: lateResources } = { n: 0 }] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from usage_window`);
-  // The intervals open at `from`, if they were carried to it (else every fact is read), move aside
-  // to be read; each type's statement carries its intervals open at `until`.
+  // The intervals open at `from`, if they were carried to it (else every fact is read).
   const carriedTo = state!.open_intervals_until ? new Date(state!.open_intervals_until) : null;
   const carried = carriedTo !== null && carriedTo.getTime() === from.getTime();
-  await tx.execute(sql`create temp table if not exists usage_carry (usage_type int, fact_id uuid, resource_id uuid) on commit delete rows`);
-  await tx.execute(sql`
-    with gone as (delete from usage_open_intervals returning usage_type, fact_id, resource_id)
-    insert into usage_carry select * from gone ${carried ? sql`` : sql`where false`}`);
+  const chunk: ChunkState = { from, foldedXid: state!.folded_xid, xmin: state!.xmin, carried };
+  await prepareSession(tx, chunk, true);
+  const [{ n: lateResources } = { n: 0 }] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from usage_window`);
   await tx.execute(sql`
     delete from usage_records r using usage_window w
     where w.resource_id = r.resource_id and r.period_start >= w.lo and r.period_start < ${iso(from)}::timestamptz`);
   await tx.execute(
     sql`delete from usage_records where period_start >= ${iso(from)}::timestamptz and period_start < ${iso(until)}::timestamptz`,
   );
-  // The per-period grouping hashes many rows: in memory, not spilled to disk in 4 MB batches.
-  await tx.execute(sql`set local work_mem = '256MB'`);
+  await tx.execute(workMem);
   const window: Window = { from, until, lower: carried ? from : "-infinity" };
   let records = 0;
-  // One statement per type: each writes its records in primary-key order.
-  for (const t of types) {
-    const [r] = await rows<{ n: number }>(tx, statementOf(t, window));
-    records += r?.n ?? 0;
+  if (helpers > 1 && until.getTime() - from.getTime() > PERIOD_MS) {
+    // A back-fill: the types computed side by side on other connections (parallel.ts).
+    records = await computeInParallel(db, tx, types, helpers, {
+      prepare: (h) => prepareSession(h, chunk, false),
+      statement: (t, to) => statementOf(t, window, to),
+    });
+  } else {
+    // One statement per type: each writes its records in primary-key order.
+    for (const t of types) {
+      const [r] = await rows<{ n: number }>(tx, statementOf(t, window));
+      records += r?.n ?? 0;
+    }
   }
   // The intervals are carried only for the full list of types (a run restricted to some makes the next read everything).
   const complete = usageTypes.every((t) => types.includes(t));
@@ -248,6 +267,45 @@ async function aggregateChunk(
   await tx.execute(sql`delete from usage_window`);
   await tx.execute(sql`delete from usage_carry`);
   return { from, until, records, lateResources };
+}
+
+// The per-period grouping hashes many rows: in memory, not spilled to disk in 4 MB batches.
+const workMem = sql`set local work_mem = '256MB'`;
+
+/** What a session computing a chunk's records needs to know (the chunk's transaction's, or a helper's: parallel.ts). */
+interface ChunkState {
+  from: Date;
+  foldedXid: string;
+  xmin: string;
+  /** Whether the intervals open at `from` were carried (usage_open_intervals), else every fact is read. */
+  carried: boolean;
+}
+
+/**
+ * Fills the session's `usage_window` and `usage_carry`, which the statements read. Per resource,
+ * where its periods are recomputed from: the hour of its earliest fact that is new since the last
+ * run and falls before `from`; every other resource from `from`. (A fact of a transaction at or
+ * above xmin is folded by the next run, which sees it below its own xmin.) The intervals carried
+ * to `from` move aside to be read: the chunk's transaction (`take`) moves them out of
+ * usage_open_intervals (each type's statement carries its intervals open at `until`); a helper,
+ * whose snapshot does not see that, reads them where they are.
+ */
+async function prepareSession(tx: DbOrTx, c: ChunkState, take: boolean) {
+  await tx.execute(sql`create temp table if not exists usage_window (resource_id uuid primary key, lo timestamptz) on commit delete rows`);
+  await tx.execute(sql`
+    insert into usage_window
+    select resource_id, date_trunc('hour', min(occurred_at)) from usage_events
+    where xact_id >= ${c.foldedXid}::bigint and xact_id < ${c.xmin}::bigint and occurred_at < ${iso(c.from)}::timestamptz
+    group by resource_id`);
+  await tx.execute(sql`analyze usage_window`);
+  await tx.execute(sql`create temp table if not exists usage_carry (usage_type int, fact_id uuid, resource_id uuid) on commit delete rows`);
+  const keep = c.carried ? sql`` : sql`where false`;
+  await tx.execute(
+    take
+      ? sql`with gone as (delete from usage_open_intervals returning usage_type, fact_id, resource_id) insert into usage_carry select * from gone ${keep}`
+      : sql`insert into usage_carry select usage_type, fact_id, resource_id from usage_open_intervals ${keep}`,
+  );
+  if (!take) await tx.execute(workMem);
 }
 
 const rows = async <T>(tx: DbOrTx, q: SQL): Promise<T[]> => rowsOf<T>(await tx.execute(q));
