@@ -44,11 +44,10 @@ const recordColumns = sql.raw(`account_id, domain_id, domain_path, usage_type, t
  */
 const insertRecords = (t: UsageTypeDefinition, computed: SQL, to: Target) => sql`
   insert into ${sql.raw(to.records)} (${runColumn(to)}${recordColumns})
-  select ${runValue(to)}c.account_id, c.domain_id, coalesce(d.path, ''), ${sql.raw(String(t.usageType))}, ${t.name}, c.resource_id, c.resource_name, c.zone_id,
+  select ${runValue(to)}c.account_id, c.domain_id, c.domain_path, ${sql.raw(String(t.usageType))}, ${t.name}, c.resource_id, c.resource_name, c.zone_id,
     c.offering_id, c.template_id, c.dims, c.dims_key,
     c.period_start, c.period_start + interval '1 hour', trim_scale(c.seconds), trim_scale(c.size), ${t.unit}, c.quantity
   from (${computed}) c
-  left join domains d on d.id = c.domain_id
   where c.seconds > 0 or c.quantity > 0
   ${to.run === null ? sql`order by c.account_id, c.period_start, c.resource_id` : sql``}`;
 
@@ -81,23 +80,24 @@ export function intervalStatement(t: IntervalUsageType, w: Window, to: Target = 
   // Without change facts every fact is its own group: it is its own opener (no second window).
   const changes = t.changes?.length ? t.changes : null;
   const records = sql`
-    select s.account_id, s.domain_id, s.resource_id, max(s.resource_name) as resource_name, max(s.zone_id::text)::uuid as zone_id,
+    select s.account_id, s.domain_id, s.domain_path, s.resource_id, max(s.resource_name) as resource_name, max(s.zone_id::text)::uuid as zone_id,
       s.offering_id, s.template_id, s.dims, s.dims_key, s.period_start, sum(s.seconds) as seconds, s.size,
       round(sum(s.seconds) * s.size / 3600, 9) as quantity
     from (
       select i.*, p.period_start,
         extract(epoch from least(i.hi, p.period_start + interval '1 hour') - greatest(i.lo, p.period_start)) as seconds
       from (
-        select m.account_id, m.domain_id, m.resource_id, m.resource_name, m.zone_id, m.offering_id, m.template_id, m.dims, m.size,
+        select m.account_id, m.domain_id, coalesce(d.path, '') as domain_path, m.resource_id, m.resource_name, m.zone_id, m.offering_id, m.template_id, m.dims, m.size,
           ${sql.raw(dimensionsKey("m.offering_id", "m.template_id", "m.dims"))} as dims_key,
           greatest(m.occurred_at, m.lo) as lo, least(coalesce(m.next_at, 'infinity'::timestamptz), ${until}) as hi
         from m
+        left join domains d on d.id = m.domain_id
         where m.opener in (${list(t.opens)}) and m.type not in (${list(t.closes)})
       ) i
       cross join lateral generate_series(date_trunc('hour', i.lo), i.hi - interval '1 microsecond', interval '1 hour') as p(period_start)
       where i.lo < i.hi
     ) s
-    group by s.account_id, s.resource_id, s.period_start, s.dims_key, s.domain_id, s.offering_id, s.template_id, s.dims, s.size`;
+    group by s.account_id, s.period_start, s.resource_id, s.dims_key, s.domain_id, s.domain_path, s.offering_id, s.template_id, s.dims, s.size`;
   // One sort of the facts per resource, one window pass for the group count and the next fact;
   // a second (incremental) only for types with change facts, to find each group's opener.
   return sql`
@@ -144,17 +144,18 @@ const dimensionsJson = (dims: Readonly<Record<string, string>> = {}) => {
 /** A counter type's records, inserted: its facts' amounts summed per resource, dimensions and hour of occurrence. */
 export function sumStatement(t: SumUsageType, w: Window, to: Target = direct): SQL {
   const records = sql`
-    select f.account_id, f.domain_id, f.resource_id, max(f.resource_name) as resource_name,
+    select f.account_id, f.domain_id, coalesce(d.path, '') as domain_path, f.resource_id, max(f.resource_name) as resource_name,
       max(f.zone_id::text)::uuid as zone_id, f.offering_id, f.template_id, ${sql.raw(dimensionsJson(t.dimensions))} as dims,
       ${sql.raw(dimensionsKey("f.offering_id", "f.template_id", dimensionsJson(t.dimensions)))} as dims_key,
       date_trunc('hour', f.occurred_at) as period_start, 0::numeric as seconds, sum(${sql.raw(t.amount)}) as size, sum(${sql.raw(t.amount)}) as quantity
     from usage_events f
     left join usage_window w on w.resource_id = f.resource_id
     left join compute_offerings co on co.id = f.offering_id
+    left join domains d on d.id = f.domain_id
     where f.type in (${list(t.facts)}) and f.occurred_at < ${iso(w.until)}::timestamptz
       and f.occurred_at >= coalesce(w.lo, ${iso(w.from)}::timestamptz)
       and f.occurred_at >= least(${iso(w.from)}::timestamptz, (select min(lo) from usage_window))
-    group by f.account_id, f.resource_id, 10, f.domain_id, f.offering_id, f.template_id, 8, 9`;
+    group by f.account_id, 11, f.resource_id, f.domain_id, 3, f.offering_id, f.template_id, 9, 10`;
   return sql`with ins as (${insertRecords(t, records, to)} returning 1) select count(*)::int as n, 0 as carried from ins`;
 }
 
@@ -242,7 +243,7 @@ async function aggregateChunk(
   await tx.execute(
     sql`delete from usage_records where period_start >= ${iso(from)}::timestamptz and period_start < ${iso(until)}::timestamptz`,
   );
-  await tx.execute(workMem);
+  await settings(tx);
   const window: Window = { from, until, lower: carried ? from : "-infinity" };
   let records = 0;
   if (helpers > 1 && until.getTime() - from.getTime() > PERIOD_MS) {
@@ -269,8 +270,12 @@ async function aggregateChunk(
   return { from, until, records, lateResources };
 }
 
-// The per-period grouping hashes many rows: in memory, not spilled to disk in 4 MB batches.
-const workMem = sql`set local work_mem = '256MB'`;
+// The per-period grouping: sorted (its output is then in key order, and the insert needs no
+// sort of its own), in memory rather than spilled to disk in 4 MB batches.
+const settings = async (tx: DbOrTx) => {
+  await tx.execute(sql`set local work_mem = '256MB'`);
+  await tx.execute(sql`set local enable_hashagg = off`);
+};
 
 /** What a session computing a chunk's records needs to know (the chunk's transaction's, or a helper's: parallel.ts). */
 interface ChunkState {
@@ -305,7 +310,7 @@ async function prepareSession(tx: DbOrTx, c: ChunkState, take: boolean) {
       ? sql`with gone as (delete from usage_open_intervals returning usage_type, fact_id, resource_id) insert into usage_carry select * from gone ${keep}`
       : sql`insert into usage_carry select usage_type, fact_id, resource_id from usage_open_intervals ${keep}`,
   );
-  if (!take) await tx.execute(workMem);
+  if (!take) await settings(tx);
 }
 
 const rows = async <T>(tx: DbOrTx, q: SQL): Promise<T[]> => rowsOf<T>(await tx.execute(q));
