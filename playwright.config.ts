@@ -21,7 +21,8 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter,
-  outputDir: "test-results/e2e",
+  // Two groups of specs run at once (scripts/test.ts) each with its own output folder.
+  outputDir: process.env.E2E_OUTPUT_DIR ?? "test-results/e2e",
   use: {
     baseURL: `http://localhost:${port}`,
     headless: true,

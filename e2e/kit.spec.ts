@@ -13,9 +13,13 @@ test("a form validates as you type, says why submit is disabled, and puts the se
   const d = dialog(page, "Add zone");
   const submit = d.getByRole("button", { name: "Create zone" });
   await expect(submit).toBeDisabled();
-  await expect(d.getByTestId("submit-reason")).toHaveText("Name is required");
+  const reason = d.getByTestId("submit-reason");
+  await expect(reason).toHaveText("Name is required");
+  // Untouched, the reason is a grey hint, not a red error; it turns red once something is typed.
+  await expect(reason).toHaveClass(/text-slate-600/);
   const name = d.getByLabel("Name");
   await name.fill("a/b");
+  await expect(reason).toHaveClass(/text-red-700/);
   await expect(d.getByText("Name cannot contain slashes", { exact: true }).first()).toBeVisible();
   await expect(name).toHaveAttribute("aria-invalid", "true");
   await name.fill("Zone 1");

@@ -7,8 +7,8 @@ import { axe } from "./running-vm";
  * Pricing end to end: the reseller raises its margin on the Pricing page, and its tenant's deploy
  * wizard prices the chosen VM at the new retail price (the demo's wholesale list: Small = 1 vCPU ×
  * 0.012 + 1 GiB RAM × 0.004 per hour, Tiny Linux's 1 GiB root disk × 0.0001 per GiB-hour), then
- * deploys it. (Rated amounts on the Usage page and CSV need a complete hour of usage; they are
- * covered against the real API in server/billing/rating.test.ts.)
+ * deploys it. (Rated amounts on the Usage page, the statement and the CSV need a complete usage
+ * period: e2e/bill.spec.ts covers them on a server with 1-minute periods.)
  */
 test("a reseller sets its margin and its tenant's deploy wizard shows the price", async ({ page }) => {
   for (const width of [1280, 390]) {

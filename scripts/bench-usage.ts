@@ -59,7 +59,7 @@ async function main() {
     t = performance.now();
     const r = await aggregateUsage(h.db, {
       now: new Date(start.getTime() + (HOURS + 24) * 3_600_000),
-      maxHours: HOURS + 24,
+      maxPeriods: HOURS + 24,
       parallel: PARALLEL,
     });
     const aggregateSeconds = (performance.now() - t) / 1000;

@@ -1,6 +1,12 @@
 /**
  * Starts the Stratus server for the Playwright specs: a fresh data directory (seeded with the demo
  * cloud on start) and port 3100 (or E2E_PORT), in production mode. Run `next build` first.
+ *
+ * Usage records need a complete period: this server keeps the default hourly period and hourly
+ * aggregation (the specs expect a fresh cloud without records or charges). e2e/bill.spec.ts starts
+ * a second one through this script (E2E_PORT + 1, E2E_DATA_DIR + "-bill") with
+ * STRATUS_USAGE_PERIOD_MINUTES=1 and STRATUS_USAGE_AGGREGATE_MINUTES=0.05 (every 3 s): both are
+ * passed through from the environment, like every variable not set below.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";

@@ -6,7 +6,7 @@
  *   vitest (Postgres) the same against a real server, when TEST_DATABASE_URL is set
  *   libvirt           real VMs: the libvirt integration tests, when `virsh -c qemu:///system version` answers
  *   networks          real traffic: routers (namespace, dnsmasq, nftables, haproxy) and tiny guests, as root
- *   e2e (Chromium)    next build, then Playwright against the built app, when Chromium is installed
+ *   e2e (Chromium)    next build, then Playwright against the built app in two groups at once, when Chromium is installed
  * A suite that cannot run says why and is skipped; with REQUIRE_ALL=1 (CI) a skip is a failure.
  * TEST_SUITES=typecheck,lint,pglite,postgres,libvirt,networks,e2e picks suites.
  */
@@ -172,9 +172,16 @@ suite("e2e in Chromium", "e2e", () => {
   if (!fs.existsSync(image) && spawnSync("virsh", ["-c", "qemu:///system", "version"], { timeout: 30_000 }).status === 0)
     run("bash", ["scripts/build-test-image.sh"]);
   if (run("npx", ["next", "build"]) !== 0) return { status: "failed", passed: 0, failed: 1, skipped: 0, note: "next build failed" };
-  const out = path.join(resultsDir, "e2e.json");
-  const code = run("npx", ["playwright", "test"], { E2E_JSON: "1", PLAYWRIGHT_JSON_OUTPUT_NAME: out });
-  const c = playwrightCounts(out);
+  // Two groups of specs at once, each with its own server and database (scripts/e2e-groups.ts).
+  const code = run("npx", ["tsx", "scripts/e2e-groups.ts", "--json-dir", resultsDir]);
+  const reports = fs.readdirSync(resultsDir).filter((f) => /^e2e-\d+\.json$/.test(f));
+  const c = { passed: 0, failed: reports.length ? 0 : 1, skipped: 0 };
+  for (const f of reports) {
+    const r = playwrightCounts(path.join(resultsDir, f));
+    c.passed += r.passed;
+    c.failed += r.failed;
+    c.skipped += r.skipped;
+  }
   if (code !== 0 && c.failed === 0) c.failed = 1;
   if (c.skipped > 0 && requireAll) c.failed += c.skipped;
   return { status: code === 0 && c.failed === 0 ? "passed" : "failed", ...c };

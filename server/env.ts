@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+/** The usage period lengths allowed (minutes): those that divide a day evenly. */
+export const USAGE_PERIOD_MINUTES = [1, 5, 10, 15, 30, 60, 120, 180, 240, 360, 480, 720, 1440] as const;
+
 /** Environment, validated once. Everything optional has a default that works on a fresh machine. */
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -124,10 +127,22 @@ const envSchema = z.object({
   STRATUS_API_KEY_ENCRYPTION_KEY: z.string().min(16).optional(),
   /** CloudStack API requests one API key may make per minute (answered 429 beyond, as CloudStack's api.throttling). */
   STRATUS_API_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
-  /** How often (minutes) usage facts are aggregated into hourly usage records (a usage.aggregate job). */
+  /** How often (minutes) usage facts are aggregated into usage records (a usage.aggregate job). */
   STRATUS_USAGE_AGGREGATE_MINUTES: z.coerce.number().min(0.01).default(60),
   /** Connections that compute the usage types of an aggregation back-fill side by side (PostgreSQL; 1: none). */
   STRATUS_USAGE_PARALLEL: z.coerce.number().int().min(1).max(16).default(2),
+  /**
+   * Length (minutes) of a usage record's period (CloudStack: usage.stats.job.aggregation.range):
+   * one of the lengths that divide a day evenly, so periods start on the UTC day and never straddle
+   * midnight. Quantities stay in hours (GiB-hours, VM hours) whatever the period.
+   */
+  STRATUS_USAGE_PERIOD_MINUTES: z
+    .string()
+    .default("60")
+    .refine((m) => /^\d+$/.test(m.trim()) && (USAGE_PERIOD_MINUTES as readonly number[]).includes(Number(m)), {
+      error: `must be one of ${USAGE_PERIOD_MINUTES.join(", ")} (minutes that divide a day evenly)`,
+    })
+    .transform(Number),
   /** Log level of the JSON logs (pino); "silent" turns them off. Default: info (warn under tests). */
   STRATUS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   /** 1: readable coloured logs (the default in development); 0: one JSON object a line (the default otherwise). */

@@ -16,7 +16,7 @@ export function SpendCard() {
       query={q}
       testId="card-spend"
       isEmpty={(s) => s.lines.length === 0}
-      empty={{ title: "Nothing charged this month yet", hint: "Charges appear once an hour of usage has been rated." }}
+      empty={{ title: "Nothing charged this month yet", hint: "Charges appear once a period of usage has been rated." }}
     >
       {(s) => (
         <div className="space-y-3 p-4">
@@ -35,8 +35,8 @@ export function SpendCard() {
                 </dd>
               </div>
               <p className="col-span-2 text-xs text-slate-600">
-                Forecast = spend so far + the current run-rate ({formatMoney(String(l.hourly), l.currency)}/h, the latest rated hour) ×{" "}
-                {Math.round(s.hoursLeft)} hours left in {s.month}.
+                Forecast = spend so far + the current run-rate ({formatMoney(String(l.hourly), l.currency)}/h, from the latest rated period)
+                × {Math.round(s.hoursLeft)} hours left in {s.month}.
               </p>
             </dl>
           ))}

@@ -5,6 +5,7 @@ import { type DefaultValues, type FieldValues, get, type Path, useForm, type Use
 import type { z } from "zod";
 import { type RouterKey, useResourceMutation } from "@/components/resource/mutations";
 import { Button } from "@/components/ui/button";
+import { cn } from "@/components/ui/cn";
 import { Dialog } from "@/components/ui/dialog";
 import { Checkbox, Field, Input, Select } from "@/components/ui/field";
 import { applyServerError } from "@/lib/form-errors";
@@ -96,6 +97,9 @@ export function KitFormBody<TIn extends FieldValues, TOut extends FieldValues, T
   const check = schema.safeParse(values);
   const reason = check.success ? null : (check.error.issues[0]?.message ?? "Some values are not valid");
   const reasonId = `${title(submitLabel)}-reason`;
+  // Before anything is typed the reason is what to do next, not an error: grey until the form is touched.
+  const { isDirty, touchedFields, submitCount } = form.formState;
+  const untouched = !isDirty && submitCount === 0 && Object.keys(touchedFields).length === 0;
   return (
     <form
       noValidate
@@ -116,7 +120,7 @@ export function KitFormBody<TIn extends FieldValues, TOut extends FieldValues, T
       )}
       <div className="flex flex-wrap items-center justify-end gap-2 border-t border-slate-200 pt-4">
         {reason && (
-          <p id={reasonId} className="mr-auto text-sm text-red-700" data-testid="submit-reason">
+          <p id={reasonId} className={cn("mr-auto text-sm", untouched ? "text-slate-600" : "text-red-700")} data-testid="submit-reason">
             {reason}
           </p>
         )}

@@ -109,6 +109,11 @@ export const usageAggregation = pgTable("usage_aggregation", {
    * restricted) all facts.
    */
   openIntervalsUntil: timestamp("open_intervals_until", { withTimezone: true }),
+  /**
+   * The period length (minutes) the records up to `aggregatedUntil` were cut into; null: before
+   * the length was configurable (60). A run with another length makes the day's records again.
+   */
+  periodMinutes: integer("period_minutes"),
 });
 
 /**

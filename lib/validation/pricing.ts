@@ -39,7 +39,7 @@ export const currencySchema = z
   .trim()
   .toUpperCase()
   .regex(/^[A-Z]{3}$/, { message: "Use a three-letter ISO 4217 code such as EUR or USD" });
-/** An effective time: a whole hour (records are hourly); none means the start of the current hour. */
+/** An effective time: a whole hour; none means now (the current hour, or usage period if shorter; server/billing/price-lists.ts). */
 export const effectiveFromSchema = z.coerce
   .date({ error: "Effective from must be a date and time" })
   .refine((d) => d.getTime() % 3_600_000 === 0, { message: "Prices change on the hour (minutes and seconds 0, UTC)" })

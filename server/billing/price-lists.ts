@@ -9,12 +9,17 @@ import { getDomainInScope } from "@/server/services/domains";
 import { visibleCondition } from "@/server/services/offerings/common";
 import type { CostRevenueInput, CreatePriceListInput, QuoteInput, SetTariffInput } from "@/lib/validation/pricing";
 import { usageTypeNames } from "@/lib/validation/usage";
+import { floorPeriod, usagePeriodMinutes } from "@/server/usage/period";
 import { listAtSql, pricedSql } from "./price-sql";
 
 const HOUR = 3_600_000;
 /** Hours in a month for a monthly price (365 × 24 / 12, as the big clouds quote). */
 export const HOURS_PER_MONTH = 730;
-const floorHour = (d: Date) => new Date(Math.floor(d.getTime() / HOUR) * HOUR);
+/**
+ * "Now" for prices: the start of the current hour, or of the current usage period when periods
+ * are shorter (the periods before it may be rated already; it and later ones are not).
+ */
+export const priceNow = (now = new Date()) => floorPeriod(now, Math.min(60, usagePeriodMinutes()));
 const iso = (d: Date) => d.toISOString();
 const rows = async <T>(db: DbOrTx, q: SQL): Promise<T[]> => rowsOf<T>(await db.execute(q));
 
@@ -22,14 +27,21 @@ export type PriceList = typeof priceLists.$inferSelect;
 export type Tariff = typeof tariffs.$inferSelect;
 
 /**
- * When a change takes effect: a whole hour, not before the current one (records of earlier hours
- * may be rated already, and a price change never rewrites the past). None: the current hour.
+ * When a change takes effect: a whole hour, not before `priceNow` (records of earlier periods may
+ * be rated already, and a price change never rewrites the past). None: `priceNow` (the current
+ * hour, or the current usage period when periods are shorter than an hour).
  */
 export function effectiveHour(requested: Date | undefined, now = new Date()): Date {
-  const current = floorHour(now);
+  const current = priceNow(now);
   if (!requested) return current;
   if (requested.getTime() % HOUR !== 0) throw badRequest("Prices change on the hour (minutes and seconds 0, UTC)", "effectiveFrom");
-  if (requested < current) throw badRequest("A price change cannot start in the past (the current hour at the earliest)", "effectiveFrom");
+  if (requested < current)
+    throw badRequest(
+      current.getTime() % HOUR === 0
+        ? "A price change cannot start in the past (the current hour at the earliest)"
+        : "A price change cannot start in the past (the next whole hour at the earliest; leave it empty for now)",
+      "effectiveFrom",
+    );
   return requested;
 }
 
@@ -90,7 +102,7 @@ export async function listPriceLists(db: DbOrTx, caller: Caller, now = new Date(
     .where(listScope(caller))
     .orderBy(asc(domains.level), asc(domains.name), desc(priceLists.effectiveFrom))
     .limit(1000);
-  const at = floorHour(now);
+  const at = priceNow(now);
   const withMargins = await Promise.all(
     items.map(async (r) => ({
       ...r.list,
@@ -150,7 +162,7 @@ async function managedList(db: DbOrTx, caller: Caller, id: string) {
   const row = await getPriceListInScope(db, caller, id);
   if (row.list.effectiveUntil) throw badRequest("This price list has ended; make a new one", "id");
   if (!isRootAdmin(caller)) {
-    const above = await listAt(db, row.domainPath, floorHour(new Date()), true);
+    const above = await listAt(db, row.domainPath, priceNow(), true);
     if (above && !above.list.allowSubLists)
       throw forbidden(`The price list above (${above.list.name}) does not let sub-domains set their own prices`);
   }
@@ -300,7 +312,7 @@ export async function quote(db: DbOrTx, caller: Caller, given: QuoteInput, now =
     .leftJoin(domains, eq(domains.id, computeOfferings.domainId))
     .where(and(eq(computeOfferings.id, input.offeringId), visibleCondition(caller, computeOfferings)));
   if (!o) throw notFound("Compute offering");
-  const at = floorHour(now);
+  const at = priceNow(now);
   const dims = JSON.stringify({ cpuCores: o.cpuCores, memoryMib: o.memoryMib });
   const lines: { key: string; label: string; usageType: number; size: number; offering: boolean }[] = [
     { key: "vm", label: `VM running (${o.name})`, usageType: 1, size: 1, offering: true },

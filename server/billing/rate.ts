@@ -1,6 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { rowsOf } from "@/db/rows";
+import { DAY_MINUTES, periodFloorSql } from "@/server/usage/period";
 import { pricedSql } from "./price-sql";
 
 const STATE_ID = "usage";
@@ -41,13 +42,16 @@ export interface RateResult {
 /**
  * Rates what the aggregation (re)wrote since the last run, in one transaction: every resource with
  * records aggregated since the watermark, or with facts folded since it (a late fact may have
- * removed records), has its charges from the hour of its earliest such record or fact replaced by
+ * removed records), has its charges from the period of its earliest such record or fact replaced by
  * the pricing of its records. Run right after `aggregateUsage` (the usage.aggregate job); a run
  * repeated changes nothing. Holds the aggregation's watermark row, so it never sees half a chunk.
  */
 export async function rateUsage(db: Db): Promise<RateResult> {
   return db.transaction(async (tx) => {
-    const [agg] = await rows<{ folded_xid: string }>(tx, sql`select folded_xid::text from usage_aggregation where id = 'usage' for update`);
+    const [agg] = await rows<{ folded_xid: string; period_minutes: number | null }>(
+      tx,
+      sql`select folded_xid::text, period_minutes from usage_aggregation where id = 'usage' for update`,
+    );
     if (!agg) return { charges: 0, resources: 0 };
     await tx.execute(
       sql`insert into usage_rating (id, rated_through, folded_xid) values (${STATE_ID}, '-infinity', 0) on conflict (id) do nothing`,
@@ -70,8 +74,21 @@ export async function rateUsage(db: Db): Promise<RateResult> {
       select account_id, resource_id, min(lo) from (
         select account_id, resource_id, min(period_start) as lo from usage_records where aggregated_at > ${since} group by 1, 2
         union all
-        select account_id, resource_id, date_trunc('hour', min(occurred_at)) from usage_events
-        where xact_id >= ${state!.folded_xid}::bigint and xact_id < ${agg.folded_xid}::bigint group by 1, 2
+        select e.account_id, e.resource_id, coalesce((
+            -- A charge left without its record, since the fact's UTC day (the aggregation may
+            -- have made the day again, its records once cut in another period length).
+            select min(c.period_start) from charges c
+            where c.account_id = e.account_id and c.resource_id = e.resource_id and c.period_start >= e.day and c.period_start < e.lo
+              and not exists (select from usage_records r where r.account_id = c.account_id and r.usage_type = c.usage_type
+                and r.resource_id = c.resource_id and r.period_start = c.period_start and r.dimensions_key = c.dimensions_key)
+          ), e.lo)
+        from (
+          -- In the period length the aggregation just used.
+          select account_id, resource_id, ${periodFloorSql(sql`min(occurred_at)`, Number(agg.period_minutes ?? 60))} as lo,
+            ${periodFloorSql(sql`min(occurred_at)`, DAY_MINUTES)} as day
+          from usage_events
+          where xact_id >= ${state!.folded_xid}::bigint and xact_id < ${agg.folded_xid}::bigint group by 1, 2
+        ) e
       ) x group by 1, 2`);
     const [{ n: resources } = { n: 0 }] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from rating_window`);
     let charges = 0;
@@ -95,7 +112,7 @@ export async function rateUsage(db: Db): Promise<RateResult> {
 /**
  * Re-rates every record whose period starts in [from, until) (optionally of one account): its
  * charges are replaced as a whole, so running it twice changes nothing. For back-fills and checks;
- * prices in force at each record's hour apply, as always.
+ * prices in force at each record's period start apply, as always.
  */
 export async function rerateRange(db: Db, range: { from: Date; until: Date; accountId?: string }): Promise<number> {
   return db.transaction(async (tx) => {

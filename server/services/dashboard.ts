@@ -10,6 +10,8 @@ import { billingOverview } from "@/server/billing/overview";
 import { costRevenue } from "@/server/billing/price-lists";
 import { monthRange } from "@/server/billing/statements";
 import { accountLimits, domainLimits } from "@/server/core/limits";
+import { env } from "@/server/env";
+import { usagePeriodMinutes } from "@/server/usage/period";
 import { alertScope } from "./alerts";
 import { capacitySummary } from "./capacity";
 import { listEvents } from "./events";
@@ -245,18 +247,22 @@ export async function revenue(db: DbOrTx, caller: Caller, now = new Date()) {
   return { domainName: r.domainName, from: r.range.from, totals: r.totals };
 }
 
-/** How far back the latest rated hour may be and still count as the current run-rate. */
-const RUN_RATE_WINDOW_HOURS = 3;
+/**
+ * How far back the latest rated period may be and still count as the current run-rate: 3 hours,
+ * or 3 periods or aggregation intervals when longer.
+ */
+const runRateWindowMs = () => 3 * 60_000 * Math.max(60, usagePeriodMinutes(), env().STRATUS_USAGE_AGGREGATE_MINUTES);
 
 /**
  * A tenant's spend this month (the Billing page's month-to-date) and a forecast to month end:
  * spend so far + the current hourly run-rate × the hours left, the run-rate being the charges of
- * the latest rated hour (none within RUN_RATE_WINDOW_HOURS: nothing runs, the rate is 0).
+ * the latest rated period per hour (none within runRateWindowMs: nothing runs, the rate is 0).
  */
 export async function spend(db: DbOrTx, caller: Caller, now = new Date()) {
   const overview = await billingOverview(db, caller, caller.accountId, now);
   const month = monthRange(undefined, now);
-  const since = new Date(Math.max(month.from.getTime(), now.getTime() - RUN_RATE_WINDOW_HOURS * 3_600_000));
+  const since = new Date(Math.max(month.from.getTime(), now.getTime() - runRateWindowMs()));
+  const periodsPerHour = 60 / usagePeriodMinutes();
   const rates = rowsOf<{ currency: string; hourly: string }>(
     await db.execute(sql`
       select ${charges.currency} as currency, trim_scale(sum(${charges.amount}))::text as hourly from ${charges}
@@ -265,7 +271,7 @@ export async function spend(db: DbOrTx, caller: Caller, now = new Date()) {
         where ${charges.accountId} = ${caller.accountId} and ${charges.periodStart} >= ${since.toISOString()}::timestamptz)
       group by 1`),
   );
-  const rateOf = new Map(rates.map((r) => [r.currency, Number(r.hourly)]));
+  const rateOf = new Map(rates.map((r) => [r.currency, Number(r.hourly) * periodsPerHour]));
   const hoursLeft = Math.max(0, (month.end.getTime() - now.getTime()) / 3_600_000);
   const currencies = [...new Set([...overview.monthToDate.map((s) => s.currency), ...rateOf.keys()])].sort();
   return {

@@ -3,10 +3,9 @@ import type { Db, DbOrTx } from "@/db";
 import { rowsOf } from "@/db/rows";
 import { env } from "@/server/env";
 import { computeInParallel, prepareHelpers } from "./parallel";
+import { DAY_MINUTES, checkedPeriod, floorPeriod, type PeriodMinutes, periodFloorSql, periodInterval, usagePeriodMinutes } from "./period";
 import { type IntervalUsageType, type SumUsageType, type UsageTypeDefinition, usageTypes } from "./types";
 
-/** Records are hourly. */
-export const PERIOD_MS = 3_600_000;
 const STATE_ID = "usage";
 // Dates go to SQL as ISO text: postgres.js takes no Date in a raw query.
 const iso = (d: Date) => d.toISOString();
@@ -32,6 +31,8 @@ export interface Window {
   until: Date;
   /** Facts of non-late resources are read from here on: `from` when the open intervals are carried, else -infinity. */
   lower: Date | "-infinity";
+  /** The period length (minutes) records are cut into. */
+  period: PeriodMinutes;
 }
 
 const recordColumns = sql.raw(`account_id, domain_id, domain_path, usage_type, type_name, resource_id, resource_name, zone_id,
@@ -42,11 +43,11 @@ const recordColumns = sql.raw(`account_id, domain_id, domain_path, usage_type, t
  * index is then written in order, not at random). `c.dims_key` is the dimensions key, computed
  * once per interval (or fact) before the rows are cut into periods.
  */
-const insertRecords = (t: UsageTypeDefinition, computed: SQL, to: Target) => sql`
+const insertRecords = (t: UsageTypeDefinition, w: Window, computed: SQL, to: Target) => sql`
   insert into ${sql.raw(to.records)} (${runColumn(to)}${recordColumns})
   select ${runValue(to)}c.account_id, c.domain_id, c.domain_path, ${sql.raw(String(t.usageType))}, ${t.name}, c.resource_id, c.resource_name, c.zone_id,
     c.offering_id, c.template_id, c.dims, c.dims_key,
-    c.period_start, c.period_start + interval '1 hour', trim_scale(c.seconds), trim_scale(c.size), ${t.unit}, c.quantity
+    c.period_start, c.period_start + ${periodInterval(w.period)}, trim_scale(c.seconds), trim_scale(c.size), ${t.unit}, c.quantity
   from (${computed}) c
   where c.seconds > 0 or c.quantity > 0
   ${to.run === null ? sql`order by c.account_id, c.period_start, c.resource_id` : sql``}`;
@@ -77,6 +78,7 @@ export function intervalStatement(t: IntervalUsageType, w: Window, to: Target = 
   const until = sql`${iso(w.until)}::timestamptz`;
   const from = sql`${iso(w.from)}::timestamptz`;
   const lower = sql`${w.lower === "-infinity" ? w.lower : iso(w.lower)}::timestamptz`;
+  const period = periodInterval(w.period);
   // Without change facts every fact is its own group: it is its own opener (no second window).
   const changes = t.changes?.length ? t.changes : null;
   const records = sql`
@@ -85,7 +87,7 @@ export function intervalStatement(t: IntervalUsageType, w: Window, to: Target = 
       round(sum(s.seconds) * s.size / 3600, 9) as quantity
     from (
       select i.*, p.period_start,
-        extract(epoch from least(i.hi, p.period_start + interval '1 hour') - greatest(i.lo, p.period_start)) as seconds
+        extract(epoch from least(i.hi, p.period_start + ${period}) - greatest(i.lo, p.period_start)) as seconds
       from (
         select m.account_id, m.domain_id, coalesce(d.path, '') as domain_path, m.resource_id, m.resource_name, m.zone_id, m.offering_id, m.template_id, m.dims, m.size,
           ${sql.raw(dimensionsKey("m.offering_id", "m.template_id", "m.dims"))} as dims_key,
@@ -94,7 +96,7 @@ export function intervalStatement(t: IntervalUsageType, w: Window, to: Target = 
         left join domains d on d.id = m.domain_id
         where m.opener in (${list(t.opens)}) and m.type not in (${list(t.closes)})
       ) i
-      cross join lateral generate_series(date_trunc('hour', i.lo), i.hi - interval '1 microsecond', interval '1 hour') as p(period_start)
+      cross join lateral generate_series(${periodFloorSql(sql`i.lo`, w.period)}, i.hi - interval '1 microsecond', ${period}) as p(period_start)
       where i.lo < i.hi
     ) s
     group by s.account_id, s.period_start, s.resource_id, s.dims_key, s.domain_id, s.domain_path, s.offering_id, s.template_id, s.dims, s.size`;
@@ -132,7 +134,7 @@ export function intervalStatement(t: IntervalUsageType, w: Window, to: Target = 
       where m.next_at is null and m.opener in (${list(t.opens)}) and m.type not in (${list(t.closes)})
       returning 1
     ),
-    ins as (${insertRecords(t, records, to)} returning 1)
+    ins as (${insertRecords(t, w, records, to)} returning 1)
     select (select count(*) from ins)::int as n, (select count(*) from carried)::int as carried`;
 }
 
@@ -141,13 +143,13 @@ const dimensionsJson = (dims: Readonly<Record<string, string>> = {}) => {
   return entries.length ? `jsonb_build_object(${entries.map(([k, e]) => `${quote(k)}, ${e}`).join(", ")})` : "'{}'::jsonb";
 };
 
-/** A counter type's records, inserted: its facts' amounts summed per resource, dimensions and hour of occurrence. */
+/** A counter type's records, inserted: its facts' amounts summed per resource, dimensions and period of occurrence. */
 export function sumStatement(t: SumUsageType, w: Window, to: Target = direct): SQL {
   const records = sql`
     select f.account_id, f.domain_id, coalesce(d.path, '') as domain_path, f.resource_id, max(f.resource_name) as resource_name,
       max(f.zone_id::text)::uuid as zone_id, f.offering_id, f.template_id, ${sql.raw(dimensionsJson(t.dimensions))} as dims,
       ${sql.raw(dimensionsKey("f.offering_id", "f.template_id", dimensionsJson(t.dimensions)))} as dims_key,
-      date_trunc('hour', f.occurred_at) as period_start, 0::numeric as seconds, sum(${sql.raw(t.amount)}) as size, sum(${sql.raw(t.amount)}) as quantity
+      ${periodFloorSql(sql`f.occurred_at`, w.period)} as period_start, 0::numeric as seconds, sum(${sql.raw(t.amount)}) as size, sum(${sql.raw(t.amount)}) as quantity
     from usage_events f
     left join usage_window w on w.resource_id = f.resource_id
     left join compute_offerings co on co.id = f.offering_id
@@ -156,7 +158,7 @@ export function sumStatement(t: SumUsageType, w: Window, to: Target = direct): S
       and f.occurred_at >= coalesce(w.lo, ${iso(w.from)}::timestamptz)
       and f.occurred_at >= least(${iso(w.from)}::timestamptz, (select min(lo) from usage_window))
     group by f.account_id, 11, f.resource_id, f.domain_id, 3, f.offering_id, f.template_id, 9, 10`;
-  return sql`with ins as (${insertRecords(t, records, to)} returning 1) select count(*)::int as n, 0 as carried from ins`;
+  return sql`with ins as (${insertRecords(t, w, records, to)} returning 1) select count(*)::int as n, 0 as carried from ins`;
 }
 
 export const statementOf = (t: UsageTypeDefinition, w: Window, to: Target = direct) =>
@@ -170,33 +172,40 @@ export interface AggregateResult {
   lateResources: number;
 }
 
-const floorHour = (d: Date) => new Date(Math.floor(d.getTime() / PERIOD_MS) * PERIOD_MS);
+export interface AggregateOptions {
+  /** Aggregate the periods complete at this time (default: the clock's). */
+  now?: Date;
+  /** Periods per transaction (default 744: a month of hours). */
+  maxPeriods?: number;
+  /** The period length in minutes (default: STRATUS_USAGE_PERIOD_MINUTES). */
+  periodMinutes?: number;
+  types?: readonly UsageTypeDefinition[];
+  /** Connections computing a back-fill's types side by side (parallel.ts; default STRATUS_USAGE_PARALLEL); 1: all in the chunk's transaction. */
+  parallel?: number;
+}
 
 /**
  * Folds facts into records for every complete period up to `now`, in one transaction per chunk of
- * at most `maxHours` periods, each with the watermark: a run that dies leaves records and
+ * at most `maxPeriods` periods, each with the watermark: a run that dies leaves records and
  * watermark as they were, and a run repeated changes nothing (each period's records are replaced
  * as a whole). A fact committed since the last run whose time falls in a period already done (a
- * reconciler that noticed a VM late) makes its resource's periods from that hour on recomputed.
+ * reconciler that noticed a VM late) makes its resource's periods from that period on recomputed.
+ *
+ * The period length is kept with the watermark. When it differs from the last run's (the setting
+ * changed), the records (and their charges) from the start of the watermark's UTC day on are made
+ * again from the facts in the new length, not carried: every period divides a day, so no record
+ * before that instant reaches past it.
  */
-export async function aggregateUsage(
-  db: Db,
-  opts: {
-    now?: Date;
-    maxHours?: number;
-    types?: readonly UsageTypeDefinition[];
-    /** Connections computing a back-fill's types side by side (parallel.ts); 1: all in the chunk's transaction. */
-    parallel?: number;
-  } = {},
-): Promise<AggregateResult> {
-  const until = floorHour(opts.now ?? new Date());
+export async function aggregateUsage(db: Db, opts: AggregateOptions = {}): Promise<AggregateResult> {
+  const period = checkedPeriod(opts.periodMinutes ?? usagePeriodMinutes());
+  const until = floorPeriod(opts.now ?? new Date(), period);
+  const maxPeriods = opts.maxPeriods ?? 24 * 31;
   const helpers = await prepareHelpers(db, opts.parallel ?? env().STRATUS_USAGE_PARALLEL);
-  const maxHours = opts.maxHours ?? 24 * 31;
   let total = 0;
   let late = 0;
   let first: Date | undefined;
   for (;;) {
-    const step = await db.transaction(async (tx) => aggregateChunk(db, tx, until, maxHours, opts.types ?? usageTypes, helpers));
+    const step = await db.transaction(async (tx) => aggregateChunk(db, tx, until, maxPeriods, period, opts.types ?? usageTypes, helpers));
     first ??= step.from;
     total += step.records;
     late += step.lateResources;
@@ -209,32 +218,43 @@ async function aggregateChunk(
   db: Db,
   tx: DbOrTx,
   finalUntil: Date,
-  maxHours: number,
+  maxPeriods: number,
+  period: PeriodMinutes,
   types: readonly UsageTypeDefinition[],
   helpers: number,
 ): Promise<AggregateResult> {
   // One run at a time: the watermark row is the lock (created on first use).
   await tx.execute(sql`
-    insert into usage_aggregation (id, aggregated_until, folded_xid)
-    select ${STATE_ID}, coalesce(date_trunc('hour', min(occurred_at)), ${iso(finalUntil)}::timestamptz), 0 from usage_events
+    insert into usage_aggregation (id, aggregated_until, folded_xid, period_minutes)
+    select ${STATE_ID}, coalesce(${periodFloorSql(sql`min(occurred_at)`, period)}, ${iso(finalUntil)}::timestamptz), 0, ${period} from usage_events
     on conflict (id) do nothing`);
   const [state] = await rows<{
     aggregated_until: Date | string;
     open_intervals_until: Date | string | null;
     folded_xid: string;
+    period_minutes: number | null;
     xmin: string;
   }>(
     tx,
-    sql`select aggregated_until, open_intervals_until, folded_xid::text, pg_snapshot_xmin(pg_current_snapshot())::text as xmin
+    sql`select aggregated_until, open_intervals_until, folded_xid::text, period_minutes, pg_snapshot_xmin(pg_current_snapshot())::text as xmin
         from usage_aggregation where id = ${STATE_ID} for update`,
   );
-  const from = new Date(state!.aggregated_until);
+  // A watermark without a period length was made when periods were always an hour.
+  const periodChanged = Number(state!.period_minutes ?? 60) !== period;
+  const watermark = new Date(state!.aggregated_until);
+  // A new length: everything from the watermark's UTC day on is made again (see aggregateUsage).
+  const from = periodChanged ? floorPeriod(watermark, DAY_MINUTES) : watermark;
+  if (periodChanged) {
+    await tx.execute(sql`delete from usage_records where period_start >= ${iso(from)}::timestamptz`);
+    await tx.execute(sql`delete from charges where period_start >= ${iso(from)}::timestamptz`);
+  }
   // Never before `from`: a clock behind the watermark recomputes nothing rather than drop periods.
-  const until = new Date(Math.max(from.getTime(), Math.min(finalUntil.getTime(), from.getTime() + maxHours * PERIOD_MS)));
+  const until = new Date(Math.max(from.getTime(), Math.min(finalUntil.getTime(), from.getTime() + maxPeriods * period * 60_000)));
   // The intervals open at `from`, if they were carried to it (else every fact is read).
   const carriedTo = state!.open_intervals_until ? new Date(state!.open_intervals_until) : null;
-  const carried = carriedTo !== null && carriedTo.getTime() === from.getTime();
-  const chunk: ChunkState = { from, foldedXid: state!.folded_xid, xmin: state!.xmin, carried };
+  // Carried intervals were cut for the last run's length: not read when it changed.
+  const carried = !periodChanged && carriedTo !== null && carriedTo.getTime() === from.getTime();
+  const chunk: ChunkState = { from, period, foldedXid: state!.folded_xid, xmin: state!.xmin, carried };
   await prepareSession(tx, chunk, true);
   const [{ n: lateResources } = { n: 0 }] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from usage_window`);
   await tx.execute(sql`
@@ -244,9 +264,9 @@ async function aggregateChunk(
     sql`delete from usage_records where period_start >= ${iso(from)}::timestamptz and period_start < ${iso(until)}::timestamptz`,
   );
   await settings(tx);
-  const window: Window = { from, until, lower: carried ? from : "-infinity" };
+  const window: Window = { from, until, lower: carried ? from : "-infinity", period };
   let records = 0;
-  if (helpers > 1 && until.getTime() - from.getTime() > PERIOD_MS) {
+  if (helpers > 1 && until.getTime() - from.getTime() > period * 60_000) {
     // A back-fill: the types computed side by side on other connections (parallel.ts).
     records = await computeInParallel(db, tx, types, helpers, {
       prepare: (h) => prepareSession(h, chunk, false),
@@ -263,7 +283,7 @@ async function aggregateChunk(
   const complete = usageTypes.every((t) => types.includes(t));
   await tx.execute(sql`
     update usage_aggregation set aggregated_until = ${iso(until)}::timestamptz, folded_xid = ${state!.xmin}::bigint,
-      open_intervals_until = ${complete ? sql`${iso(until)}::timestamptz` : sql`null`},
+      open_intervals_until = ${complete ? sql`${iso(until)}::timestamptz` : sql`null`}, period_minutes = ${period},
       last_run_at = now(), last_records = ${records} where id = ${STATE_ID}`);
   await tx.execute(sql`delete from usage_window`);
   await tx.execute(sql`delete from usage_carry`);
@@ -280,6 +300,7 @@ const settings = async (tx: DbOrTx) => {
 /** What a session computing a chunk's records needs to know (the chunk's transaction's, or a helper's: parallel.ts). */
 interface ChunkState {
   from: Date;
+  period: PeriodMinutes;
   foldedXid: string;
   xmin: string;
   /** Whether the intervals open at `from` were carried (usage_open_intervals), else every fact is read. */
@@ -288,9 +309,11 @@ interface ChunkState {
 
 /**
  * Fills the session's `usage_window` and `usage_carry`, which the statements read. Per resource,
- * where its periods are recomputed from: the hour of its earliest fact that is new since the last
- * run and falls before `from`; every other resource from `from`. (A fact of a transaction at or
- * above xmin is folded by the next run, which sees it below its own xmin.) The intervals carried
+ * where its periods are recomputed from: the period of its earliest fact that is new since the
+ * last run and falls before `from`; every other resource from `from`. (A fact of a transaction at
+ * or above xmin is folded by the next run, which sees it below its own xmin.) Should a record of
+ * the resource made in another period length reach past that instant, from the start of the
+ * fact's UTC day instead (no record crosses midnight). The intervals carried
  * to `from` move aside to be read: the chunk's transaction (`take`) moves them out of
  * usage_open_intervals (each type's statement carries its intervals open at `until`); a helper,
  * whose snapshot does not see that, reads them where they are.
@@ -299,9 +322,16 @@ async function prepareSession(tx: DbOrTx, c: ChunkState, take: boolean) {
   await tx.execute(sql`create temp table if not exists usage_window (resource_id uuid primary key, lo timestamptz) on commit delete rows`);
   await tx.execute(sql`
     insert into usage_window
-    select resource_id, date_trunc('hour', min(occurred_at)) from usage_events
-    where xact_id >= ${c.foldedXid}::bigint and xact_id < ${c.xmin}::bigint and occurred_at < ${iso(c.from)}::timestamptz
-    group by resource_id`);
+    select e.resource_id, case when exists (
+        select from usage_records r where r.resource_id = e.resource_id and r.period_start >= e.day
+          and r.period_start < e.lo and r.period_end > e.lo) then e.day else e.lo end
+    from (
+      select resource_id, ${periodFloorSql(sql`min(occurred_at)`, c.period)} as lo,
+        ${periodFloorSql(sql`min(occurred_at)`, DAY_MINUTES)} as day
+      from usage_events
+      where xact_id >= ${c.foldedXid}::bigint and xact_id < ${c.xmin}::bigint and occurred_at < ${iso(c.from)}::timestamptz
+      group by resource_id
+    ) e`);
   await tx.execute(sql`analyze usage_window`);
   await tx.execute(sql`create temp table if not exists usage_carry (usage_type int, fact_id uuid, resource_id uuid) on commit delete rows`);
   const keep = c.carried ? sql`` : sql`where false`;

@@ -52,7 +52,7 @@ describe("usage aggregation killed mid-run (postgres)", () => {
     });
 
     const a = await spawnWorker(h.url!, "usage-a", { STRATUS_LEASE_MS: "2000" });
-    const job = (await enqueueUsageAggregation(h.db, { now: now.toISOString(), maxHours: 24 }))!;
+    const job = (await enqueueUsageAggregation(h.db, { now: now.toISOString(), maxPeriods: 24 }))!;
     // A has committed at least two days of periods and is inside the next chunk.
     await waitFor(
       "two chunks committed",

@@ -42,7 +42,7 @@ describe(`usage aggregation run by run (${testDbKind()})`, () => {
       insertSyntheticFacts(h.db, { events, offset, accounts: 4, start, hours: 30, domainId: t.domains.acme.id, offeringId: o!.id, salt });
     await facts(3000, 0, "inc");
     // Run every 5 hours; the intervals open at each watermark are carried, the rest read anew.
-    for (let n = 5; n <= 20; n += 5) await aggregateUsage(h.db, { now: new Date(start.getTime() + n * hour), maxHours: 3 });
+    for (let n = 5; n <= 20; n += 5) await aggregateUsage(h.db, { now: new Date(start.getTime() + n * hour), maxPeriods: 3 });
     const [state] = await h.db.select().from(usageAggregation);
     expect(state!.openIntervalsUntil?.toISOString()).toBe(new Date(start.getTime() + 20 * hour).toISOString());
     expect((await h.db.select().from(usageOpenIntervals)).length).toBeGreaterThan(0);

@@ -8,8 +8,8 @@ import { evaluateBalances } from "@/server/billing/low-balance";
 import { evaluateAlertsSoon } from "@/server/alerts/trigger";
 import { aggregateUsage } from "./aggregate";
 
-/** `now`: aggregate the periods complete at this time instead of the clock's (tests, back-fills); `maxHours`: periods per transaction. */
-const aggregateInput = z.object({ now: z.iso.datetime().optional(), maxHours: z.number().int().min(1).optional() });
+/** `now`: aggregate the periods complete at this time instead of the clock's (tests, back-fills); `maxPeriods`: periods per transaction. */
+const aggregateInput = z.object({ now: z.iso.datetime().optional(), maxPeriods: z.number().int().min(1).optional() });
 
 declare global {
   interface StratusJobInputs {
@@ -21,7 +21,7 @@ declare global {
 export const USAGE_AGGREGATION_RESOURCE = "00000000-0000-4000-8000-000000000001";
 
 /**
- * usage.aggregate: folds usage facts into hourly usage records (aggregate.ts). Every chunk commits
+ * usage.aggregate: folds usage facts into usage records of STRATUS_USAGE_PERIOD_MINUTES each (aggregate.ts). Every chunk commits
  * its records with the watermark, so an attempt that dies is simply run again: what it committed
  * is not redone, and what it did not is done. Then the rating prices what the aggregation (re)wrote
  * into charges (server/billing/rate.ts; its own watermark, so a rating that dies is redone next time),
@@ -31,7 +31,7 @@ export const usageAggregateJob = defineJob({
   type: "usage.aggregate",
   input: aggregateInput,
   async run(ctx) {
-    const r = await aggregateUsage(ctx.db, { now: ctx.input.now ? new Date(ctx.input.now) : undefined, maxHours: ctx.input.maxHours });
+    const r = await aggregateUsage(ctx.db, { now: ctx.input.now ? new Date(ctx.input.now) : undefined, maxPeriods: ctx.input.maxPeriods });
     await ctx.progress(
       90,
       `${r.records} records for ${r.from.toISOString()} – ${r.until.toISOString()} (${r.lateResources} late resources)`,

@@ -23,7 +23,8 @@ const utcHour = (v: string) => (v ? new Date(`${v.slice(0, 13)}:00:00Z`) : undef
 /**
  * Price lists (root: wholesale and any domain's; resellers: their subtree's where the list above
  * allows it): a list's currency, mode or margin, and its tariffs with their history. A change takes
- * effect on a whole hour, now or later, and never rewrites a price already charged.
+ * effect now (the current hour, or usage period if shorter) or on a later whole hour, and never
+ * rewrites a price already charged.
  */
 export function PricingView() {
   const trpc = useTRPC();
@@ -35,7 +36,7 @@ export function PricingView() {
       <PageHeader
         title="Pricing"
         crumbs={[{ label: "Pricing" }]}
-        description="Price lists and tariffs. An account is billed at the list of its nearest domain that has one; changes apply from a whole hour on, never to the past."
+        description="Price lists and tariffs. An account is billed at the list of its nearest domain that has one; changes apply from now or from a later whole hour, never to the past."
       />
       {lists.data?.upstream && (
         <p className="mb-4 text-sm text-slate-700" data-testid="pricing-upstream">
@@ -167,7 +168,7 @@ function CreateListCard() {
           checked={v.allowSubLists}
           onChange={(e) => setV({ ...v, allowSubLists: e.target.checked })}
         />
-        <Field label="Effective from (UTC, on the hour)" hint="Empty: the current hour">
+        <Field label="Effective from (UTC, on the hour)" hint="Empty: from now (the current hour, or usage period if shorter)">
           {(id) => (
             <Input id={id} type="datetime-local" step={3600} value={v.from} onChange={(e) => setV({ ...v, from: e.target.value })} />
           )}
@@ -197,7 +198,7 @@ function ListCard({ row }: { row: ListRow }) {
   const end = useResourceMutation({
     run: () => client.priceList.remove.mutate({ id: row.id }),
     invalidate: ["priceList"],
-    success: () => "Price list ended from the current hour",
+    success: () => "Price list ended from now (the current hour, or usage period if shorter)",
   });
   if (detail.isPending) return <Loading label="Loading the price list…" />;
   if (detail.error) return <ErrorState error={detail.error} onRetry={() => void detail.refetch()} />;
@@ -454,7 +455,7 @@ function TariffsCard({ d, open }: { d: ListDetail; open: boolean }) {
               />
             )}
           </Field>
-          <Field label="From (UTC, on the hour)" hint="Empty: the current hour">
+          <Field label="From (UTC, on the hour)" hint="Empty: from now (the current hour, or usage period if shorter)">
             {(id) => (
               <Input id={id} type="datetime-local" step={3600} value={v.from} onChange={(e) => setV({ ...v, from: e.target.value })} />
             )}

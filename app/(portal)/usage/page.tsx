@@ -1,4 +1,6 @@
 import type { Metadata } from "next";
+import { env } from "@/server/env";
+import { usagePeriodMinutes } from "@/server/usage/period";
 import { UsageView } from "./usage-view";
 
 export const metadata: Metadata = { title: "Usage" };
@@ -7,5 +9,10 @@ export const metadata: Metadata = { title: "Usage" };
 export default async function UsagePage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const sp = await searchParams;
   const one = (k: string) => (typeof sp[k] === "string" ? sp[k] : undefined);
-  return <UsageView initial={{ accountId: one("accountId"), domainId: one("domainId"), resourceId: one("resourceId") }} />;
+  return (
+    <UsageView
+      initial={{ accountId: one("accountId"), domainId: one("domainId"), resourceId: one("resourceId") }}
+      timing={{ periodMinutes: usagePeriodMinutes(), aggregateMinutes: env().STRATUS_USAGE_AGGREGATE_MINUTES }}
+    />
+  );
 }

@@ -13,6 +13,7 @@ import { Input } from "@/components/ui/field";
 import { Card, PageHeader } from "@/components/ui/page-header";
 import { EmptyState, ErrorState, Loading } from "@/components/ui/states";
 import { useTRPC } from "@/lib/trpc/client";
+import { describeEvery, describeMinutes } from "@/lib/usage-period";
 import { usageTypeNames } from "@/lib/validation/usage";
 
 export interface UsageFilter {
@@ -42,7 +43,15 @@ const qty = (q: string | number) => Number(q).toLocaleString("en-GB", { maximumF
  * time of one type, top accounts and resources of that type, and the records, for the current
  * month unless other days are picked. Export as CSV or JSON with the same filters.
  */
-export function UsageView({ initial = {} }: { initial?: UsageFilter }) {
+/** The usage period's length and how often usage is aggregated (minutes; the server's settings). */
+export interface UsageTiming {
+  periodMinutes: number;
+  aggregateMinutes: number;
+}
+
+export function UsageView({ initial = {}, timing }: { initial?: UsageFilter; timing: UsageTiming }) {
+  const period = describeMinutes(timing.periodMinutes);
+  const every = describeEvery(timing.aggregateMinutes);
   const trpc = useTRPC();
   const caller = useCaller();
   const admin = caller.accountType !== "user";
@@ -157,7 +166,7 @@ export function UsageView({ initial = {} }: { initial?: UsageFilter }) {
       <PageHeader
         title="Usage"
         crumbs={[{ label: "Usage" }]}
-        description="What was used, hour by hour: aggregated from the usage facts every hour."
+        description={`What was used, in periods of ${period}: aggregated from the usage facts ${every}.`}
         actions={
           <>
             <a
@@ -257,6 +266,8 @@ export function UsageView({ initial = {} }: { initial?: UsageFilter }) {
           onAccount={(id) => filters.set("accountId", id)}
           onResource={(id) => filters.set("resourceId", id)}
           admin={admin}
+          period={period}
+          every={every}
         />
       )}
       {validRange && canPrice && <CostRevenueCard from={from} to={to} domainId={ids.domainId} />}
@@ -270,7 +281,7 @@ export function UsageView({ initial = {} }: { initial?: UsageFilter }) {
         rowKey={(r) => `${r.accountId}:${r.usageType}:${r.resourceId}:${String(r.periodStart)}:${r.dimensionsKey}`}
         searchPlaceholder="Search resources…"
         emptyTitle="No usage records in this range"
-        emptyHint="Records appear after each hourly aggregation of what was running, allocated or stored."
+        emptyHint={`Records of what was running, allocated or stored appear once their period of ${period} is complete, at the next aggregation (${every}).`}
       />
     </>
   );
@@ -283,7 +294,11 @@ function SummaryPanels({
   onAccount,
   onResource,
   admin,
+  period,
+  every,
 }: {
+  period: string;
+  every: string;
   summary: { data?: UsageSummary; isPending: boolean; error: { message: string } | null; refetch: () => unknown };
   chartType: number | null;
   setChartType: (n: number) => void;
@@ -299,7 +314,7 @@ function SummaryPanels({
       <Card>
         <EmptyState
           title="No usage in this range"
-          hint={`Nothing was recorded between ${formatDateTime(s.range.from)} and ${formatDateTime(s.range.to)}. Usage is aggregated every hour; running VMs, volumes and snapshots appear after their first full hour.`}
+          hint={`Nothing was recorded between ${formatDateTime(s.range.from)} and ${formatDateTime(s.range.to)}. Usage is aggregated ${every}; running VMs, volumes and snapshots appear once their first period of ${period} is complete.`}
         />
       </Card>
     );
@@ -389,7 +404,7 @@ function ChargesCard({ s }: { s: UsageSummary }) {
   if (s.amountTotals.length === 0)
     return (
       <Card title="Charges">
-        <EmptyState title="No charges in this range" hint="Usage is priced at your price list right after each hourly aggregation." />
+        <EmptyState title="No charges in this range" hint="Usage is priced at your price list right after each aggregation." />
       </Card>
     );
   const currency = s.amountTotals[0]!.currency;

@@ -1,0 +1,1 @@
+ALTER TABLE "usage_aggregation" ADD COLUMN "period_minutes" integer;
