@@ -13,17 +13,20 @@ import { seed } from "../db/seed";
 import { aggregateUsage } from "../server/usage/aggregate";
 import { insertSyntheticFacts } from "../test/usage-facts";
 import { openBenchDb } from "./bench-db";
+import { backendCpuSeconds } from "./bench-cpu";
 
 const { values: args } = parseArgs({
   options: {
     events: { type: "string", default: "1000000" },
     accounts: { type: "string", default: "1000" },
     hours: { type: "string", default: "168" },
+    parallel: { type: "string" },
   },
 });
 const EVENTS = Number(args.events);
 const ACCOUNTS = Number(args.accounts);
 const HOURS = Number(args.hours);
+const PARALLEL = args.parallel === undefined ? undefined : Number(args.parallel);
 const log = (m: string) => console.error(`[bench] ${m}`);
 const BATCH = 1_000_000;
 
@@ -52,9 +55,15 @@ async function main() {
       });
     await h.db.execute(sql`analyze usage_events`);
     log(`${EVENTS} facts written in ${((performance.now() - t) / 1000).toFixed(1)} s (${kind})`);
+    const cpu0 = kind === "postgres" ? await backendCpuSeconds(h.db) : null;
     t = performance.now();
-    const r = await aggregateUsage(h.db, { now: new Date(start.getTime() + (HOURS + 24) * 3_600_000), maxPeriods: HOURS + 24 });
+    const r = await aggregateUsage(h.db, {
+      now: new Date(start.getTime() + (HOURS + 24) * 3_600_000),
+      maxPeriods: HOURS + 24,
+      parallel: PARALLEL,
+    });
     const aggregateSeconds = (performance.now() - t) / 1000;
+    const cpu1 = kind === "postgres" ? await backendCpuSeconds(h.db) : null;
     log(`aggregated ${r.from.toISOString()} – ${r.until.toISOString()}: ${r.records} records`);
     clearInterval(sample);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -67,6 +76,8 @@ async function main() {
         records: r.records,
         rssMiB: Math.round(peakRss / 1048576),
         db: kind,
+        ...(cpu0 && cpu1 ? { dbCpuSeconds: Math.round((cpu1.total - cpu0.before(cpu1.pids)) * 100) / 100 } : {}),
+        ...(PARALLEL !== undefined ? { parallel: PARALLEL } : {}),
       }),
     );
   } finally {

@@ -129,6 +129,8 @@ const envSchema = z.object({
   STRATUS_API_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** How often (minutes) usage facts are aggregated into usage records (a usage.aggregate job). */
   STRATUS_USAGE_AGGREGATE_MINUTES: z.coerce.number().min(0.01).default(60),
+  /** Connections that compute the usage types of an aggregation back-fill side by side (PostgreSQL; 1: none). */
+  STRATUS_USAGE_PARALLEL: z.coerce.number().int().min(1).max(16).default(2),
   /**
    * Length (minutes) of a usage record's period (CloudStack: usage.stats.job.aggregation.range):
    * one of the lengths that divide a day evenly, so periods start on the UTC day and never straddle
