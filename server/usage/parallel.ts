@@ -28,6 +28,13 @@ export async function prepareHelpers(db: Db, wanted: number): Promise<number> {
   const max = typeof client?.reserve === "function" && typeof client.options?.max === "number" ? client.options.max : 1;
   const helpers = Math.min(wanted, max - 1);
   if (helpers < 2) return 1;
+  // Made from usage_records' columns when first needed: remade when those columns have changed since.
+  const [cols] = rowsOf<{ stale: boolean }>(
+    await db.execute(sql`
+      select (select count(*) from information_schema.columns where table_name = 'usage_records_stage')
+        not in (0, (select count(*) + 1 from information_schema.columns where table_name = 'usage_records')) as stale`),
+  );
+  if (cols?.stale) await db.execute(sql`drop table if exists usage_records_stage`);
   try {
     await db.execute(
       sql.raw(`create unlogged table if not exists usage_records_stage (run_id bigint not null, like usage_records including defaults)`),
