@@ -24,13 +24,6 @@ const { values: args, positionals } = parseArgs({
 
 /** Specs on the real libvirtd: always in group 0. */
 const LIBVIRT_SPECS = ["console-libvirt.spec.ts", "libvirt.spec.ts"];
-/**
- * Seconds each spec took in one group on node-svc (2 cores), for balancing the groups; a spec not
- * listed counts as DEFAULT_SECONDS. Only the balance depends on these numbers, never a result.
- */
-const SECONDS: Record<string, number> = {};
-const DEFAULT_SECONDS = 30;
-
 function specFiles(): string[] {
   if (positionals.length) return positionals.map((f) => path.basename(f));
   return fs
@@ -40,21 +33,14 @@ function specFiles(): string[] {
     .sort();
 }
 
-/** Longest first into the lightest group, with the libvirt specs placed in group 0 first. */
+/** The libvirt specs in group 0, then each other spec, by name, into the group with the fewest. */
 export function split(files: string[], n: number): string[][] {
-  const groups = Array.from({ length: n }, () => ({ files: [] as string[], seconds: 0 }));
-  const weight = (f: string) => SECONDS[f] ?? DEFAULT_SECONDS;
-  for (const f of files.filter((f) => LIBVIRT_SPECS.includes(f))) {
-    groups[0]!.files.push(f);
-    groups[0]!.seconds += weight(f);
+  const groups: string[][] = Array.from({ length: n }, () => []);
+  groups[0]!.push(...files.filter((f) => LIBVIRT_SPECS.includes(f)));
+  for (const f of files.filter((f) => !LIBVIRT_SPECS.includes(f)).sort()) {
+    groups.reduce((a, b) => (b.length < a.length ? b : a)).push(f);
   }
-  const rest = files.filter((f) => !LIBVIRT_SPECS.includes(f)).sort((a, b) => weight(b) - weight(a) || a.localeCompare(b));
-  for (const f of rest) {
-    const lightest = groups.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-    lightest.files.push(f);
-    lightest.seconds += weight(f);
-  }
-  return groups.map((g) => g.files.sort()).filter((g) => g.length > 0);
+  return groups.map((g) => g.sort()).filter((g) => g.length > 0);
 }
 
 function runGroup(i: number, files: string[], jsonDir: string): Promise<number> {
