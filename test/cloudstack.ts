@@ -39,3 +39,37 @@ let distinct = 0;
 export function fresh(now = Date.now()): Record<string, string> {
   return { signatureVersion: "3", expires: new Date(now + 60_000 + ++distinct).toISOString() };
 }
+
+/** Polls queryAsyncJobResult through `call` until the job is no longer pending: that last answer. */
+export async function waitCsJob(call: (params: Record<string, string>) => Promise<CsAnswer>, jobid: string): Promise<CsAnswer> {
+  for (let i = 0; i < 400; i++) {
+    const r = await call({ command: "queryAsyncJobResult", jobid });
+    if (r.body.jobstatus !== 0) return r;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`job ${jobid} did not finish`);
+}
+
+export type CsTestBody = Record<string, unknown>;
+
+/** Tests' CloudStack client: signed JSON requests through handleCloudStackRequest, and a job follower. */
+export function csTestClient(db: () => Db) {
+  let seq = 0;
+  // A cache-buster ("_", as CloudStack's own UI sends) makes each request's signature new: two
+  // equal commands on purpose (two addresses, two volumes) are not refused as a replay.
+  const call = (key: IssuedKey, params: Record<string, string>) => csCall(db(), key, { _: String(++seq), ...params });
+  async function waitJob(key: IssuedKey, jobid: string) {
+    const r = await waitCsJob((p) => call(key, p), jobid);
+    if (r.status !== 200) throw new Error(`queryAsyncJobResult ${jobid}: ${JSON.stringify(r.body)}`);
+    return r.body;
+  }
+  /** An async command, followed to its end: the job's result (a failed job or an error answer throws). */
+  async function run(key: IssuedKey, params: Record<string, string>) {
+    const r = await call(key, params);
+    if (r.status !== 200) throw new Error(`${params.command}: ${r.status} ${JSON.stringify(r.body)}`);
+    const done = await waitJob(key, r.body.jobid as string);
+    if (done.jobstatus !== 1) throw new Error(`${params.command} failed: ${JSON.stringify(done.jobresult)}`);
+    return { ...done, answer: r.body } as CsTestBody & { jobresult: CsTestBody; answer: CsTestBody };
+  }
+  return { call, waitJob, run };
+}

@@ -4,7 +4,7 @@ import { apiKeys, instances, jobs } from "@/db/schema";
 import { testDbKind } from "@/test/db";
 import { deployChoicesByName } from "@/test/orchestrator";
 import { simulatorCloud } from "@/test/simulator-cloud";
-import { csCall, type CsCallOptions } from "@/test/cloudstack";
+import { csCall, type CsCallOptions, waitCsJob } from "@/test/cloudstack";
 import { issueApiKey, revokeApiKey, type IssuedKey } from "@/server/services/api-keys";
 import { handleCloudStackRequest } from "./api";
 import { signRequest, type Pair } from "./signature";
@@ -18,14 +18,7 @@ const cloud = simulatorCloud();
 type Body = Record<string, unknown>;
 const call = (key: IssuedKey, params: Record<string, string>, opts: CsCallOptions = {}) => csCall(cloud.h.db, key, params, opts);
 
-async function waitJob(key: IssuedKey, jobid: string) {
-  for (let i = 0; i < 400; i++) {
-    const r = await call(key, { command: "queryAsyncJobResult", jobid });
-    if (r.body.jobstatus !== 0) return r.body;
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error(`job ${jobid} did not finish`);
-}
+const waitJob = async (key: IssuedKey, jobid: string) => (await waitCsJob((p) => call(key, p), jobid)).body;
 
 let tenantKey: IssuedKey;
 let tenant2Key: IssuedKey;

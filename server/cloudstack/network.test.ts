@@ -5,7 +5,7 @@ import { testDbKind } from "@/test/db";
 import { api } from "@/test/fixtures";
 import { deployChoicesByName } from "@/test/orchestrator";
 import { simulatorCloud } from "@/test/simulator-cloud";
-import { csTestClient, type CsTestBody as Body } from "@/test/cloudstack-client";
+import { csTestClient, type CsTestBody as Body } from "@/test/cloudstack";
 import { issueApiKey, type IssuedKey } from "@/server/services/api-keys";
 
 /**

@@ -4,7 +4,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeOfferings, diskOfferings, instances, snapshotPolicies, snapshots, templates, volumes } from "@/db/schema";
 import { testDbKind } from "@/test/db";
-import { csTestClient as cloudStackClient, type CsTestBody as CsBody } from "@/test/cloudstack-client";
+import { csTestClient as cloudStackClient, type CsTestBody as CsBody } from "@/test/cloudstack";
 import { deployChoicesByName } from "@/test/orchestrator";
 import { simulatorCloud } from "@/test/simulator-cloud";
 import { issueApiKey, type IssuedKey } from "@/server/services/api-keys";
