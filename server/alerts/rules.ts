@@ -59,8 +59,7 @@ export const alertRuleDefinitions = {
   },
   "usage.aggregation": {
     title: "Usage aggregation failing",
-    description:
-      "The usage aggregation job is retrying after an error (warning) or failed (critical): usage and billing fall behind.",
+    description: "The usage aggregation job is retrying after an error (warning) or failed (critical): usage and billing fall behind.",
     thresholds: null,
     audience: "infrastructure",
   },
