@@ -5,6 +5,7 @@ import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { login, logins, unique } from "./fixtures";
 import { undefinePoolsUnder } from "../test/libvirt-pools";
+import { newRouterNamespaces, routerNamespaces } from "./router-namespaces";
 
 /**
  * The browser console of a real libvirt VM: the admin adds this machine's libvirt as a KVM host
@@ -31,6 +32,8 @@ const domains = () =>
 const run = unique("lvc");
 let dir = "";
 let before = new Set<string>();
+/** Router namespaces that existed before this spec. */
+let namespacesBefore = new Set<string>();
 
 test.beforeAll(() => {
   try {
@@ -42,6 +45,7 @@ test.beforeAll(() => {
   }
   if (!fs.existsSync(image)) throw new Error(`The tiny test image ${image} is missing: run bash scripts/build-test-image.sh`);
   before = new Set(domains());
+  namespacesBefore = routerNamespaces();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "stratus-e2e-console-"));
   fs.chmodSync(dir, 0o755);
   fs.mkdirSync(path.join(dir, "primary"));
@@ -216,6 +220,7 @@ test("a tenant opens the console of a real libvirt VM in the browser", async ({ 
     // Remove what the admin added, so the libvirt host's address is free again (the secondary store
     // keeps the template, deactivated: the expunged VM's record still names it).
     for (const r of ["template", "host", "storagePool", "cluster"]) await trpc(a, `${r}.delete`, { id: made[r] });
+    expect(newRouterNamespaces(namespacesBefore), "router namespaces left on this machine").toEqual([]);
     await ctx.close();
   });
 });

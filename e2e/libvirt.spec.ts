@@ -5,6 +5,7 @@ import path from "node:path";
 import { type Browser, expect, type Page, test } from "@playwright/test";
 import { dialog, login, logins, unique } from "./fixtures";
 import { undefinePoolsUnder } from "../test/libvirt-pools";
+import { newRouterNamespaces, routerNamespaces } from "./router-namespaces";
 
 /**
  * A real VM through the UI: the root admin adds this machine's libvirt (qemu:///system) as a KVM
@@ -43,6 +44,8 @@ let primary = "";
 let secondary = "";
 /** libvirt domains that existed before this spec. */
 let before = new Set<string>();
+/** Router namespaces that existed before this spec. */
+let namespacesBefore = new Set<string>();
 /**
  * New domains whose definition points into this spec's folder: its own, never those of another
  * Stratus or test using the same libvirtd at the same time (their names, i-<n>, may be the same).
@@ -70,6 +73,7 @@ test.beforeAll(() => {
   if (!fs.existsSync(image))
     throw new Error(`The tiny test image ${image} is missing: run bash scripts/build-test-image.sh (npm test's libvirt suite does)`);
   before = new Set(domains());
+  namespacesBefore = routerNamespaces();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "stratus-e2e-libvirt-"));
   fs.chmodSync(dir, 0o755); // QEMU runs as another user and must reach the disks
   primary = path.join(dir, "primary");
@@ -322,6 +326,8 @@ test("an admin adds the local libvirt host and the tiny template; a tenant runs 
     ] as const) {
       await trpc(a, `${router}.delete`, { id: await byName(router, name) });
     }
+    // The host took the router its VM's network had on it (if any) with it.
+    expect(newRouterNamespaces(namespacesBefore), "router namespaces left on this machine").toEqual([]);
   });
 
   await tenant.close();

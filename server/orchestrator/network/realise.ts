@@ -5,7 +5,7 @@ import { driverFor } from "../drivers/registry";
 import { hostRefOf } from "../drivers/host-ref";
 import type { HostRef } from "../drivers/types";
 import type { NetworkDriver, NetworkSpec } from "./spec";
-import { buildNetworkSpec, memberHostIds } from "@/server/orchestrator/network/build-spec";
+import { buildNetworkSpec, memberHostIds, networkKey } from "@/server/orchestrator/network/build-spec";
 import { networkEvent } from "@/server/core/events";
 
 /**
@@ -106,4 +106,46 @@ export async function destroyPlacement(db: Db, p: Placement) {
     await networkDriverOf(h)
       ?.destroyNetwork(h, { id: p.spec.id, key: p.spec.key })
       .catch(() => undefined);
+}
+
+/**
+ * Before a host leaves the cloud, the networks of its zone leave it: routers (the next VM to start
+ * on a network puts its router on its own host) and bridges left by VMs that have gone. A host
+ * that does not answer keeps them (it is dead, or will be reinstalled); on one that answers, the
+ * first failure stops the removal with an error naming the network, so the delete can be refused.
+ * Returns the networks whose router was on the host, and whether the devices were removed.
+ */
+export async function removeNetworksFromHost(
+  db: Db,
+  host: HostRef & { zoneId: string; status: string },
+): Promise<{ routed: string[]; removed: boolean }> {
+  const inZone = await db
+    .select({ id: networks.id, name: networks.name, number: networks.number, state: networks.state, routerHostId: networks.routerHostId })
+    .from(networks)
+    .where(eq(networks.zoneId, host.zoneId));
+  const routed = inZone.filter((n) => n.routerHostId === host.id).map((n) => n.id);
+  const placed = inZone.filter((x) => x.routerHostId === host.id || x.state === "implemented");
+  if (placed.length === 0) return { routed, removed: true };
+  const driver = networkDriverOf(host);
+  if (!driver || host.status !== "up") return { routed, removed: false };
+  for (const n of placed) {
+    try {
+      await driver.destroyNetwork(host, { id: n.id, key: networkKey(n) });
+    } catch (e) {
+      throw new Error(`network ${n.name} could not be removed from it: ${(e as Error).message}`);
+    }
+  }
+  return { routed, removed: true };
+}
+
+/**
+ * A network left without a router while its VMs run on other hosts (its router's host was
+ * removed) gets it back at once, on the first of those hosts, as a VM start would place it.
+ * Without running VMs it stays shut down until one starts. Returns the host's name, if any.
+ */
+export async function replaceRouter(db: Db, networkId: string): Promise<string | null> {
+  const [first] = await hostRefs(db, (await memberHostIds(db, networkId)).slice(0, 1));
+  if (!first) return null;
+  await implementNetworksFor(db, [networkId], first);
+  return first.name;
 }

@@ -1,6 +1,6 @@
-import { and, asc, count, eq, getTableColumns, ilike, lte, ne, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, getTableColumns, ilike, inArray, lte, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
-import { clusters, hosts, pods, zones } from "@/db/schema";
+import { clusters, hosts, networks, pods, zones } from "@/db/schema";
 import { type Caller, escapeLike } from "@/server/authz/caller";
 import {
   type CreateHostInput,
@@ -15,8 +15,12 @@ import { badRequest, conflict, isUniqueViolation, notFound } from "@/server/core
 import { driverFor } from "@/server/orchestrator/drivers/registry";
 import type { HostFacts, HostRef } from "@/server/orchestrator/drivers/types";
 import type { PageInput } from "../paging";
-import { assertInfra, changes, defined, infraEvent, isFkViolation, notEmpty, pageJoined, parentNotFound } from "./common";
+import { assertInfra, changes, defined, infraEvent, isFkViolation, notEmpty, pageJoined, parentNotFound, plural } from "./common";
 import { lockCluster } from "./clusters";
+import { hostRefOf } from "@/server/orchestrator/drivers/host-ref";
+import { removeNetworksFromHost, replaceRouter } from "@/server/orchestrator/network/realise";
+import { logger } from "@/server/log";
+import { networkEvent } from "@/server/core/events";
 
 export type Host = typeof hosts.$inferSelect;
 
@@ -308,6 +312,27 @@ export async function setHostState(db: Db, caller: Caller, input: { id: string; 
 }
 
 /** Removes a host that no VM uses; the delete is conditional on it still being empty. */
+/** Networks whose router was on a departing host: shut down, routerless, until a VM starts on one. */
+async function shutDownRoutedNetworks(tx: DbOrTx, ids: string[], h: HostRow): Promise<number> {
+  if (ids.length === 0) return 0;
+  const moved = await tx
+    .update(networks)
+    .set({ routerHostId: null, state: "shutdown", stateChangedAt: new Date() })
+    .where(and(inArray(networks.id, ids), eq(networks.routerHostId, h.id)))
+    .returning();
+  for (const n of moved)
+    await networkEvent(
+      tx,
+      n,
+      "NETWORK.SHUTDOWN",
+      `Network ${n.name} is shut down: its router's host ${h.name} was removed; the next VM to start puts it on its own host`,
+      {
+        hostName: h.name,
+      },
+    );
+  return moved.length;
+}
+
 export async function deleteHost(db: Db, caller: Caller, id: string): Promise<void> {
   assertInfra(caller, "manage");
   const h = await getHost(db, caller, id);
@@ -316,8 +341,14 @@ export async function deleteHost(db: Db, caller: Caller, id: string): Promise<vo
       `Host ${h.name} still has ${cpu.toLocaleString("en-US")} MHz of CPU and ${mem.toLocaleString("en-US")} MiB of memory reserved by VMs; put it in maintenance, then stop or destroy its VMs first`,
     );
   if (h.cpuUsedMhz > 0 || h.memoryUsedMib > 0) throw inUse(h.cpuUsedMhz, h.memoryUsedMib);
+  // Its networks' routers and bridges first: a router left on a host outside the cloud would
+  // still answer for its network's gateway. Refused, nothing changed, if the host fails to.
+  const net = await removeNetworksFromHost(db, { ...hostRefOf(h), zoneId: h.zoneId, status: h.status }).catch((e: Error) => {
+    throw notEmpty(`Host ${h.name} was not removed: ${e.message}`);
+  });
   try {
     await db.transaction(async (tx) => {
+      const moved = await shutDownRoutedNetworks(tx, net.routed, h);
       const [gone] = await tx
         .delete(hosts)
         .where(and(eq(hosts.id, h.id), eq(hosts.cpuUsedMhz, 0), eq(hosts.memoryUsedMib, 0)))
@@ -327,9 +358,11 @@ export async function deleteHost(db: Db, caller: Caller, id: string): Promise<vo
         if (!now) throw notFound("Host");
         throw inUse(now.cpuUsedMhz, now.memoryUsedMib);
       }
+      const left =
+        net.removed || net.routed.length === 0 ? "" : `; the routers of ${plural(moved, "network")} stay on it (host ${h.status})`;
       await infraEvent(tx, caller, {
         type: "HOST.DELETE",
-        description: `Removed host ${h.name} from cluster ${h.clusterName}`,
+        description: `Removed host ${h.name} from cluster ${h.clusterName}${left}`,
         resourceType: "host",
         resourceId: h.id,
       });
@@ -339,4 +372,9 @@ export async function deleteHost(db: Db, caller: Caller, id: string): Promise<vo
       throw notEmpty(`Host ${h.name} still has VMs (destroyed ones until they are expunged); destroy and expunge them first`);
     throw e;
   }
+  // The host is gone either way: a router that cannot be placed now is placed by the next VM start.
+  for (const id of net.routed)
+    await replaceRouter(db, id).catch((e: Error) =>
+      logger().warn({ err: e, networkId: id }, "router not replaced after its host was removed"),
+    );
 }
