@@ -26,7 +26,7 @@ test("low-balance banner, tenant billing page, admin credit lifts it, statement 
   await login(page, logins.tenant.username, logins.tenant.password);
   const banner = page.getByTestId("balance-banner");
   await expect(banner).toContainText("Low balance: account acme-dev has 0.00 EUR");
-  await expect(banner).toContainText("Below 2.00 EUR new deployments are refused — this applies now");
+  await expect(banner).toContainText("Below 2.00 EUR new deployments and starts of stopped VMs are refused — this applies now");
   for (const width of [1280, 390]) {
     await page.setViewportSize({ width, height: 900 });
     await openPage(page, "/billing");

@@ -35,7 +35,7 @@ export function BalanceBanner() {
         {s.notifyBelow !== null && <li>Below {money(s.notifyBelow)} you are notified (now).</li>}
         {s.refuseBelow !== null && (
           <li>
-            Below {money(s.refuseBelow)} new deployments are refused{s.belowRefuse ? " — this applies now" : ""}.
+            Below {money(s.refuseBelow)} new deployments and starts of stopped VMs are refused{s.belowRefuse ? " — this applies now" : ""}.
           </li>
         )}
         {s.stopBelow !== null && (

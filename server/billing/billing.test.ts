@@ -260,6 +260,12 @@ describe(`low-balance policy (${testDbKind()})`, () => {
       const [row] = await h.db.select().from(instances).where(eq(instances.id, vm!.id));
       expect(row!.state).toBe("stopped");
       expect((await h.db.select().from(events).where(eq(events.type, "BILLING.VMSSTOPPED"))).length).toBe(1);
+      // The tenant cannot undo the stop by starting the VM again; the root admin (the operator) can.
+      await expect(tenant.instance.start({ id: vm!.id })).rejects.toThrow(
+        /Starting VMs are refused because the balance of account acme-dev is -0.5 EUR, below 2 EUR/,
+      );
+      const started = await admin.instance.start({ id: vm!.id });
+      expect((await waitForJob(h.db, started.jobId)).status).toBe("succeeded");
 
       // A credit lifts everything at once: deploys work again.
       await admin.billing.addCredit({ accountId: acc, kind: "credit", currency: "EUR", amount: "20", reason: "paid invoice 42" });

@@ -97,18 +97,28 @@ export async function standingOf(db: DbOrTx, accountId: string): Promise<Standin
 }
 
 /**
- * The deploy path's one check (called by deployInstances before anything is reserved): an account
- * below its policy's refusal threshold deploys nothing, and is told why and what to do.
+ * The one check of what a low balance refuses, called before anything is reserved: an account
+ * below its policy's refusal threshold deploys and starts nothing, nor does one whose VMs the
+ * policy has stopped while its balance stays below the stop threshold (else a start would undo
+ * the stop). The root admin may still start a VM (the operator's decision); the caller is told
+ * why and what to do.
  */
-export async function refuseDeployIfLowBalance(db: DbOrTx, accountId: string) {
+export async function refuseIfLowBalance(db: DbOrTx, accountId: string, what: "New deployments" | "Starting VMs") {
   const s = await standingOf(db, accountId);
-  if (!s?.belowRefuse) return;
-  throw new ServiceError(
-    "PRECONDITION_FAILED",
-    `New deployments are refused because the balance of account ${s.accountName} is ${s.balance} ${s.currency}, ` +
-      `below ${s.refuseBelow} ${s.currency}, the low-balance limit of domain ${s.policyDomainName}. ` +
-      `Add credit (ask your provider) and try again`,
-  );
+  if (!s) return;
+  if (s.belowRefuse)
+    throw new ServiceError(
+      "PRECONDITION_FAILED",
+      `${what} are refused because the balance of account ${s.accountName} is ${s.balance} ${s.currency}, ` +
+        `below ${s.refuseBelow} ${s.currency}, the low-balance limit of domain ${s.policyDomainName}. ` +
+        `Add credit (ask your provider) and try again`,
+    );
+  if (s.belowStop && s.stoppedAt)
+    throw new ServiceError(
+      "PRECONDITION_FAILED",
+      `${what} are refused because the VMs of account ${s.accountName} were stopped for its balance of ${s.balance} ${s.currency}, ` +
+        `below ${s.stopBelow} ${s.currency}, the stop limit of domain ${s.policyDomainName}. Add credit (ask your provider) and try again`,
+    );
 }
 
 const eventBase = (s: Standing) => ({

@@ -88,7 +88,8 @@ export function BillingView({ accountId }: { accountId?: string }) {
               )}
               {s.refuseBelow !== null && (
                 <li>
-                  Below {formatMoney(s.refuseBelow, s.currency)}: new deployments are refused{s.belowRefuse ? " — now" : ""}.
+                  Below {formatMoney(s.refuseBelow, s.currency)}: new deployments and starts of stopped VMs are refused
+                  {s.belowRefuse ? " — now" : ""}.
                 </li>
               )}
               {s.stopBelow !== null && (

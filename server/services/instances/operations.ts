@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, ne } from "drizzle-orm";
 import type { Db, Tx } from "@/db";
 import { computeOfferings, hosts, instances, jobs, storagePools, templates, volumes } from "@/db/schema";
-import type { Caller } from "@/server/authz/caller";
+import { type Caller, isRootAdmin } from "@/server/authz/caller";
 import type { DeployInstanceInput } from "@/lib/validation/instances";
 import { enqueueJob, type JobTarget, recordCompletedJob } from "@/server/orchestrator/jobs/queue";
 import { insufficient, planAndReserve, rankHosts, releaseFromHost, reserveAmong } from "@/server/orchestrator/planner/planner";
@@ -21,7 +21,7 @@ import { enabledZone, getInstanceInScope, type Instance, ownerOf, usableTemplate
 import { recordVmEvent } from "@/server/core/events";
 import { ensureDefaultNetwork, usableNetwork } from "@/server/services/networks/operations";
 import { allocateNic } from "@/server/services/networks/ipam";
-import { refuseDeployIfLowBalance } from "@/server/billing/low-balance";
+import { refuseIfLowBalance } from "@/server/billing/low-balance";
 
 const vmDeltas = (vm: { cpuCores: number; memoryMib: number }) => ({ instances: 1, vcpus: vm.cpuCores, memory_mib: vm.memoryMib });
 /** A caller acting through the API, or (null) the system on behalf of `actorUserId` (scheduler, an account's cleanup). */
@@ -77,7 +77,7 @@ function requireOperation(vm: Instance, op: VmOperation) {
  */
 export async function deployInstances(db: Db, caller: Caller, input: DeployInstanceInput) {
   const owner = await ownerOf(db, caller.accountId);
-  await refuseDeployIfLowBalance(db, owner.id);
+  await refuseIfLowBalance(db, owner.id, "New deployments");
   const zone = await enabledZone(db, input.zoneId);
   const offering = await usableComputeOffering(db, input.computeOfferingId, owner.domainPath);
   const template = await usableTemplate(db, owner, input.templateId, zone.id);
@@ -197,6 +197,7 @@ export async function deployInstances(db: Db, caller: Caller, input: DeployInsta
 export async function startInstance(db: Db, caller: Caller, id: string) {
   const vm = await getInstanceInScope(db, caller, id);
   requireOperation(vm, "start");
+  if (!isRootAdmin(caller)) await refuseIfLowBalance(db, vm.accountId, "Starting VMs");
   return mutate(db, async (tx) => {
     const locked = await lockInState(tx, vm);
     // A volume being reverted to a snapshot is being rewritten: the VM waits (the revert holds this row's lock to check it is stopped).
