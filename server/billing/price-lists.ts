@@ -10,6 +10,7 @@ import { visibleCondition } from "@/server/services/offerings/common";
 import type { CostRevenueInput, CreatePriceListInput, QuoteInput, SetTariffInput } from "@/lib/validation/pricing";
 import { usageTypeNames } from "@/lib/validation/usage";
 import { floorPeriod, usagePeriodMinutes } from "@/server/usage/period";
+import { doneRecord } from "@/server/usage/visible";
 import { listAtSql, pricedSql } from "./price-sql";
 
 const HOUR = 3_600_000;
@@ -381,7 +382,7 @@ export async function costRevenue(db: DbOrTx, caller: Caller, input: CostRevenue
     select r.account_id, r.usage_type, r.resource_id, r.period_start, r.dimensions_key, r.offering_id, r.seconds, r.size, r.dimensions,
       ${domain.path}::text as price_path
     from usage_records r
-    where left(r.domain_path, length(${domain.path}::text)) = ${domain.path}::text
+    where left(r.domain_path, length(${domain.path}::text)) = ${domain.path}::text and ${doneRecord(sql`r.period_start`)}
       and r.period_start >= ${iso(from)}::timestamptz and r.period_start < ${iso(to)}::timestamptz`;
   const perDay = (strict: boolean) => sql`
     select to_char(date_trunc('day', p.period_start at time zone 'UTC'), 'YYYY-MM-DD') as day, p.currency, sum(p.amount) as amount

@@ -2,17 +2,23 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { rowsOf } from "@/db/rows";
 import { DAY_MINUTES, periodFloorSql } from "@/server/usage/period";
+import { doneRecord } from "@/server/usage/visible";
 import { pricedSql } from "./price-sql";
 
 const STATE_ID = "usage";
 const iso = (d: Date) => d.toISOString();
 const rows = async <T>(tx: DbOrTx, q: SQL): Promise<T[]> => rowsOf<T>(await tx.execute(q));
 
-/** The usage records matching `where` (over `r`), as the rows pricedSql takes: priced at the account's own domain's list. */
+/**
+ * The usage records matching `where` (over `r`), as the rows pricedSql takes: priced at the
+ * account's own domain's list. Only records the watermark covers (doneRecord).
+ */
 const billedRecords = (where: SQL) => sql`
-  select r.account_id, r.usage_type, r.resource_id, r.period_start, r.dimensions_key, r.offering_id, r.seconds, r.size, r.dimensions,
-    r.domain_path as price_path
-  from usage_records r ${where}`;
+  select * from (
+    select r.account_id, r.usage_type, r.resource_id, r.period_start, r.dimensions_key, r.offering_id, r.seconds, r.size, r.dimensions,
+      r.domain_path as price_path
+    from usage_records r ${where}
+  ) b where ${doneRecord(sql`b.period_start`)}`;
 
 /** Inserts the charges of the records matching `where` (their old charges must be gone). */
 async function insertCharges(tx: DbOrTx, where: SQL): Promise<number> {
@@ -63,7 +69,7 @@ export async function rateUsage(db: Db): Promise<RateResult> {
     const since = sql`${state!.rated_through}::timestamptz`;
     const [mark] = await rows<{ max: string | null }>(
       tx,
-      sql`select max(aggregated_at)::text as max from usage_records where aggregated_at > ${since}`,
+      sql`select max(aggregated_at)::text as max from usage_records where aggregated_at > ${since} and ${doneRecord(sql`period_start`)}`,
     );
     await tx.execute(
       sql`create temp table if not exists rating_window (account_id uuid, resource_id uuid, lo timestamptz) on commit delete rows`,
@@ -72,7 +78,8 @@ export async function rateUsage(db: Db): Promise<RateResult> {
     await tx.execute(sql`
       insert into rating_window
       select account_id, resource_id, min(lo) from (
-        select account_id, resource_id, min(period_start) as lo from usage_records where aggregated_at > ${since} group by 1, 2
+        select account_id, resource_id, min(period_start) as lo from usage_records
+        where aggregated_at > ${since} and ${doneRecord(sql`period_start`)} group by 1, 2
         union all
         select e.account_id, e.resource_id, coalesce((
             -- A charge left without its record, since the fact's UTC day (the aggregation may

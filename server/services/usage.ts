@@ -4,6 +4,7 @@ import { rowsOf } from "@/db/rows";
 import { accounts, charges, usageRecords } from "@/db/schema";
 import { type Caller, escapeLike } from "@/server/authz/caller";
 import { usageScope } from "@/server/authz/scopes";
+import { doneRecord } from "@/server/usage/visible";
 import type { UsageFilters } from "@/lib/validation/usage";
 import { getAccountInScope } from "./accounts";
 import { getDomainInScope } from "./domains";
@@ -43,6 +44,7 @@ export async function usageCondition(db: DbOrTx, caller: Caller, f: UsageFilters
   const range = { from: f.from ?? (f.to ? new Date(f.to.getTime() - 31 * 86_400_000) : month.from), to: f.to ?? month.to };
   const conds: (SQL | undefined)[] = [
     usageScope(caller),
+    doneRecord(usageRecords.periodStart),
     gte(usageRecords.periodStart, range.from),
     lt(usageRecords.periodStart, range.to),
   ];

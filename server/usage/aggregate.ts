@@ -13,17 +13,16 @@ const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const list = (xs: readonly string[]) => sql.raw(xs.map(quote).join(", ") || "null");
 
 /**
- * Where a type's statement writes: the tables themselves (in the chunk's transaction), or the
- * run's rows in the unlogged staging tables (`run` = the chunk's transaction id; parallel.ts).
+ * Where a type's statement writes its records and its open intervals: a table itself (`run` null),
+ * or the run's rows in an unlogged staging table (`run` = the chunk's transaction id; parallel.ts).
  */
 export interface Target {
-  records: string;
-  open: string;
-  run: string | null;
+  records: { table: string; run: string | null };
+  open: { table: string; run: string | null };
 }
-const direct: Target = { records: "usage_records", open: "usage_open_intervals", run: null };
-const runColumn = (to: Target) => sql.raw(to.run === null ? "" : "run_id, ");
-const runValue = (to: Target) => (to.run === null ? sql`` : sql`${to.run}::bigint, `);
+const direct: Target = { records: { table: "usage_records", run: null }, open: { table: "usage_open_intervals", run: null } };
+const runColumn = (run: string | null) => sql.raw(run === null ? "" : "run_id, ");
+const runValue = (run: string | null) => (run === null ? sql`` : sql`${run}::bigint, `);
 
 /** Where a chunk reads facts from (see `aggregateChunk`). */
 export interface Window {
@@ -44,13 +43,13 @@ const recordColumns = sql.raw(`account_id, domain_id, domain_path, usage_type, t
  * once per interval (or fact) before the rows are cut into periods.
  */
 const insertRecords = (t: UsageTypeDefinition, w: Window, computed: SQL, to: Target) => sql`
-  insert into ${sql.raw(to.records)} (${runColumn(to)}${recordColumns})
-  select ${runValue(to)}c.account_id, c.domain_id, c.domain_path, ${sql.raw(String(t.usageType))}, ${t.name}, c.resource_id, c.resource_name, c.zone_id,
+  insert into ${sql.raw(to.records.table)} (${runColumn(to.records.run)}${recordColumns})
+  select ${runValue(to.records.run)}c.account_id, c.domain_id, c.domain_path, ${sql.raw(String(t.usageType))}, ${t.name}, c.resource_id, c.resource_name, c.zone_id,
     c.offering_id, c.template_id, c.dims, c.dims_key,
     c.period_start, c.period_start + ${periodInterval(w.period)}, trim_scale(c.seconds), trim_scale(c.size), ${t.unit}, c.quantity
   from (${computed}) c
   where c.seconds > 0 or c.quantity > 0
-  ${to.run === null ? sql`order by c.account_id, c.period_start, c.resource_id` : sql``}`;
+  ${to.records.run === null ? sql`order by c.account_id, c.period_start, c.resource_id` : sql``}`;
 
 const dimensionsKey = (offering: string, template: string, dims: string) =>
   `md5(concat_ws('|', ${offering}, ${template}, ${dims}::text))::uuid`;
@@ -129,8 +128,8 @@ export function intervalStatement(t: IntervalUsageType, w: Window, to: Target = 
       ${changes ? sql`window o as (partition by g.resource_id, g.grp order by g.occurred_at, g.seq)` : sql``}
     ),
     carried as (
-      insert into ${sql.raw(to.open)} (${runColumn(to)}usage_type, fact_id, resource_id)
-      select distinct ${runValue(to)}${type}, x.fact_id, m.resource_id from m, unnest(array[m.opener_id, m.id]) as x(fact_id)
+      insert into ${sql.raw(to.open.table)} (${runColumn(to.open.run)}usage_type, fact_id, resource_id)
+      select distinct ${runValue(to.open.run)}${type}, x.fact_id, m.resource_id from m, unnest(array[m.opener_id, m.id]) as x(fact_id)
       where m.next_at is null and m.opener in (${list(t.opens)}) and m.type not in (${list(t.closes)})
       returning 1
     ),
@@ -260,17 +259,26 @@ async function aggregateChunk(
   await tx.execute(sql`
     delete from usage_records r using usage_window w
     where w.resource_id = r.resource_id and r.period_start >= w.lo and r.period_start < ${iso(from)}::timestamptz`);
-  await tx.execute(
-    sql`delete from usage_records where period_start >= ${iso(from)}::timestamptz and period_start < ${iso(until)}::timestamptz`,
-  );
+  // The intervals are carried only for the full list of types (a run restricted to some makes the next read everything).
+  const complete = usageTypes.every((t) => types.includes(t));
+  const parallel = helpers > 1 && until.getTime() - from.getTime() > period * 60_000;
+  // Helpers may commit records themselves when every record the chunk writes lies past the
+  // watermark (invisible until it moves: visible.ts); they then remove that range's leftovers
+  // themselves, which the chunk must not hold deleted meanwhile.
+  const helpersWriteRecords = parallel && complete && !periodChanged && lateResources === 0;
+  if (!helpersWriteRecords)
+    await tx.execute(
+      sql`delete from usage_records where period_start >= ${iso(from)}::timestamptz and period_start < ${iso(until)}::timestamptz`,
+    );
   await settings(tx);
   const window: Window = { from, until, lower: carried ? from : "-infinity", period };
   let records = 0;
-  if (helpers > 1 && until.getTime() - from.getTime() > period * 60_000) {
+  if (parallel) {
     // A back-fill: the types computed side by side on other connections (parallel.ts).
     records = await computeInParallel(db, tx, types, helpers, {
       prepare: (h) => prepareSession(h, chunk, false),
       statement: (t, to) => statementOf(t, window, to),
+      recordsRange: helpersWriteRecords ? { from, until } : null,
     });
   } else {
     // One statement per type: each writes its records in primary-key order.
@@ -279,8 +287,6 @@ async function aggregateChunk(
       records += r?.n ?? 0;
     }
   }
-  // The intervals are carried only for the full list of types (a run restricted to some makes the next read everything).
-  const complete = usageTypes.every((t) => types.includes(t));
   await tx.execute(sql`
     update usage_aggregation set aggregated_until = ${iso(until)}::timestamptz, folded_xid = ${state!.xmin}::bigint,
       open_intervals_until = ${complete ? sql`${iso(until)}::timestamptz` : sql`null`}, period_minutes = ${period},

@@ -7,14 +7,20 @@ import type { UsageTypeDefinition } from "./types";
 /**
  * A back-fill's types computed side by side (PostgreSQL only). The chunk's transaction exports its
  * snapshot; each helper connection imports it (so it reads exactly the facts the chunk would) and
- * computes one type at a time into unlogged staging tables, tagged with the chunk's transaction id,
- * in its own transaction. The chunk's transaction then copies its rows into usage_records (in key
- * order) and usage_open_intervals and empties the staging, so records and watermark still commit
- * together: a helper's rows are only staging until then, and staging left by a run that died is
- * never copied (another transaction id) and goes with the next chunk's truncate.
+ * computes one type at a time in its own transaction.
+ *
+ * Where every record of the chunk lies past the watermark (`recordsRange`), a helper replaces its
+ * type's records of that range in usage_records itself and commits them: readers see none of them
+ * until the chunk moves the watermark (server/usage/visible.ts), and a run that dies leaves only
+ * rows that the next run over the range replaces. So the records are written on all the helpers at
+ * once, with no copy. Otherwise (late facts or a new period length rewrite records readers see)
+ * the records go to unlogged staging too and the chunk's transaction copies them in key order.
+ *
+ * The open intervals always go through staging, tagged with the chunk's transaction id: the chunk
+ * took the old ones out in its own (uncommitted) transaction and copies the new ones in, so they
+ * move with the watermark. Staging left by a run that died is never copied (another transaction
+ * id) and goes with the next chunk's truncate.
  */
-
-const STAGE: Target = { records: "usage_records_stage", open: "usage_open_stage", run: null };
 const recordColumns = `account_id, domain_id, domain_path, usage_type, type_name, resource_id, resource_name, zone_id,
   offering_id, template_id, dimensions, dimensions_key, period_start, period_end, seconds, size, unit, quantity`;
 
@@ -60,12 +66,22 @@ export async function computeInParallel(
   tx: DbOrTx,
   types: readonly UsageTypeDefinition[],
   helpers: number,
-  session: { prepare: (h: DbOrTx) => Promise<void>; statement: (t: UsageTypeDefinition, to: Target) => SQL },
+  session: {
+    prepare: (h: DbOrTx) => Promise<void>;
+    statement: (t: UsageTypeDefinition, to: Target) => SQL;
+    /** The chunk's periods, when the helpers write the records themselves (all past the watermark). */
+    recordsRange: { from: Date; until: Date } | null;
+  },
 ): Promise<number> {
   const [x] = rowsOf<{ snapshot: string; run: string }>(
     await tx.execute(sql`select pg_export_snapshot() as snapshot, pg_current_xact_id()::text as run`),
   );
-  const to: Target = { ...STAGE, run: x!.run };
+  const range = session.recordsRange;
+  const to: Target = {
+    records: range ? { table: "usage_records", run: null } : { table: "usage_records_stage", run: x!.run },
+    open: { table: "usage_open_stage", run: x!.run },
+  };
+  let written = 0;
   const queue = [...types];
   const helper = async () => {
     for (let t = queue.shift(); t; t = queue.shift()) {
@@ -74,7 +90,13 @@ export async function computeInParallel(
         async (h) => {
           await h.execute(sql.raw(`set transaction snapshot '${x!.snapshot.replace(/'/g, "''")}'`));
           await session.prepare(h);
-          await h.execute(session.statement(type, to));
+          // What a run that died left of this type in the range (invisible, past the watermark).
+          if (range)
+            await h.execute(sql`
+              delete from usage_records where usage_type = ${type.usageType}
+                and period_start >= ${range.from.toISOString()}::timestamptz and period_start < ${range.until.toISOString()}::timestamptz`);
+          const [r] = rowsOf<{ n: number }>(await h.execute(session.statement(type, to)));
+          written += r?.n ?? 0;
         },
         { isolationLevel: "repeatable read" },
       );
@@ -84,19 +106,22 @@ export async function computeInParallel(
   const done = await Promise.allSettled(Array.from({ length: Math.min(helpers, types.length) }, helper));
   const failed = done.find((d): d is PromiseRejectedResult => d.status === "rejected");
   if (failed) throw failed.reason;
-  const [n] = rowsOf<{ n: number }>(
-    await tx.execute(sql`
-      with ins as (
-        insert into usage_records (${sql.raw(recordColumns)})
-        select ${sql.raw(recordColumns)} from usage_records_stage where run_id = ${to.run}::bigint
-        order by account_id, period_start, usage_type, resource_id, dimensions_key
-        returning 1
-      )
-      select count(*)::int as n from ins`),
-  );
+  if (!range) {
+    const [n] = rowsOf<{ n: number }>(
+      await tx.execute(sql`
+        with ins as (
+          insert into usage_records (${sql.raw(recordColumns)})
+          select ${sql.raw(recordColumns)} from usage_records_stage where run_id = ${x!.run}::bigint
+          order by account_id, period_start, usage_type, resource_id, dimensions_key
+          returning 1
+        )
+        select count(*)::int as n from ins`),
+    );
+    written = n?.n ?? 0;
+  }
   await tx.execute(sql`
     insert into usage_open_intervals (usage_type, fact_id, resource_id)
-    select usage_type, fact_id, resource_id from usage_open_stage where run_id = ${to.run}::bigint`);
+    select usage_type, fact_id, resource_id from usage_open_stage where run_id = ${x!.run}::bigint`);
   await tx.execute(sql`truncate usage_records_stage, usage_open_stage`);
-  return n?.n ?? 0;
+  return written;
 }
