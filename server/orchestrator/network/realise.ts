@@ -141,11 +141,9 @@ export async function removeNetworksFromHost(
 /**
  * A network left without a router while its VMs run on other hosts (its router's host was
  * removed) gets it back at once, on the first of those hosts, as a VM start would place it.
- * Without running VMs it stays shut down until one starts. Returns the host's name, if any.
+ * Without running VMs it stays shut down until one starts.
  */
-export async function replaceRouter(db: Db, networkId: string): Promise<string | null> {
+export async function replaceRouter(db: Db, networkId: string): Promise<void> {
   const [first] = await hostRefs(db, (await memberHostIds(db, networkId)).slice(0, 1));
-  if (!first) return null;
-  await implementNetworksFor(db, [networkId], first);
-  return first.name;
+  if (first) await implementNetworksFor(db, [networkId], first);
 }

@@ -311,7 +311,6 @@ export async function setHostState(db: Db, caller: Caller, input: { id: string; 
   });
 }
 
-/** Removes a host that no VM uses; the delete is conditional on it still being empty. */
 /** Networks whose router was on a departing host: shut down, routerless, until a VM starts on one. */
 async function shutDownRoutedNetworks(tx: DbOrTx, ids: string[], h: HostRow): Promise<number> {
   if (ids.length === 0) return 0;
@@ -326,13 +325,15 @@ async function shutDownRoutedNetworks(tx: DbOrTx, ids: string[], h: HostRow): Pr
       n,
       "NETWORK.SHUTDOWN",
       `Network ${n.name} is shut down: its router's host ${h.name} was removed; the next VM to start puts it on its own host`,
-      {
-        hostName: h.name,
-      },
+      { hostName: h.name },
     );
   return moved.length;
 }
 
+/**
+ * Removes a host that no VM uses, with its networks' routers and bridges; the delete is
+ * conditional on it still being empty.
+ */
 export async function deleteHost(db: Db, caller: Caller, id: string): Promise<void> {
   assertInfra(caller, "manage");
   const h = await getHost(db, caller, id);
