@@ -82,6 +82,7 @@ async function main() {
     );
   } finally {
     clearInterval(sample);
+    await h.close();
     await drop();
   }
 }
