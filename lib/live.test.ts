@@ -1,9 +1,26 @@
 import { describe, expect, it } from "vitest";
-import { changeKinds, invalidatedBy, liveMessage, reconnectDelayMs } from "./live";
+import { changeKinds, invalidatedBy, invalidatedByMessage, liveMessage, reconnectDelayMs } from "./live";
 
 describe("live updates, client side", () => {
   it("every change kind invalidates its own router and the dashboard", () => {
     for (const k of changeKinds) expect(invalidatedBy[k]).toEqual(expect.arrayContaining([k, "dashboard"]));
+  });
+  it("a job's change re-reads the lists of its resource type; the system's own jobs touch no resource list", () => {
+    expect(invalidatedByMessage({ kind: "job", id: "j", resourceType: "volume" })).toEqual([
+      "job",
+      "dashboard",
+      "volume",
+      "instance",
+      "snapshot",
+    ]);
+    expect(invalidatedByMessage({ kind: "job", id: "j", resourceType: "usage" })).toEqual(["job", "dashboard"]);
+    expect(invalidatedByMessage({ kind: "job", id: "j", resourceType: "webhook_delivery" })).toEqual(["job", "dashboard"]);
+    // Unknown or absent (an older server): every list a job may mark busy.
+    expect(invalidatedByMessage({ kind: "job", id: "j", resourceType: "account" })).toEqual(invalidatedBy.job);
+    expect(invalidatedByMessage({ kind: "job", id: "j" })).toEqual(invalidatedBy.job);
+    expect(invalidatedByMessage({ kind: "instance", id: "i", resourceType: "usage" })).toEqual(invalidatedBy.instance);
+    expect(liveMessage('{"kind":"job","id":"j","resourceType":"usage"}')).toEqual({ kind: "job", id: "j", resourceType: "usage" });
+    expect(liveMessage('{"kind":"job","id":"j","resourceType":7}')).toEqual({ kind: "job", id: "j" });
   });
   it("takes only well-formed messages of known kinds", () => {
     expect(liveMessage('{"kind":"instance","id":"a"}')).toEqual({ kind: "instance", id: "a" });

@@ -15,16 +15,44 @@ export const invalidatedBy: Record<ChangeKind, readonly string[]> = {
   event: ["event", "dashboard"],
 };
 
+/**
+ * A job's change by the type of resource it works on, where that is known to touch fewer lists:
+ * the system's own jobs (aggregation, balance checks, webhook deliveries) mark nothing busy, so an
+ * idle admin tab does not re-read every list each time one runs. Other types: all of `job`'s.
+ */
+const jobResourceLists: Readonly<Record<string, readonly string[]>> = {
+  instance: ["instance", "volume", "vmSnapshot", "network"],
+  volume: ["volume", "instance", "snapshot"],
+  network: ["network", "instance"],
+  template: ["template"],
+  template_copy: ["template"],
+  usage: [],
+  webhook_delivery: [],
+  account_balance: [],
+};
+
+export interface LiveMessage {
+  kind: ChangeKind;
+  id: string;
+  /** A job's resource type. */
+  resourceType?: string;
+}
+
+/** The tRPC router prefixes a message makes stale. */
+export function invalidatedByMessage(m: LiveMessage): readonly string[] {
+  const lists = m.kind === "job" && m.resourceType !== undefined ? jobResourceLists[m.resourceType] : undefined;
+  return lists ? ["job", "dashboard", ...lists] : invalidatedBy[m.kind];
+}
+
 /** Every prefix a change may touch: re-read after the stream reconnects (changes may have been missed). */
 export const allLivePrefixes = [...new Set(Object.values(invalidatedBy).flat())];
 
 /** Parses one `data:` message of /api/stream; null for anything else. */
-export function liveMessage(data: string): { kind: ChangeKind; id: string } | null {
+export function liveMessage(data: string): LiveMessage | null {
   try {
-    const v = JSON.parse(data) as { kind?: unknown; id?: unknown };
-    return typeof v.id === "string" && typeof v.kind === "string" && Object.hasOwn(invalidatedBy, v.kind)
-      ? { kind: v.kind as ChangeKind, id: v.id }
-      : null;
+    const v = JSON.parse(data) as { kind?: unknown; id?: unknown; resourceType?: unknown };
+    if (typeof v.id !== "string" || typeof v.kind !== "string" || !Object.hasOwn(invalidatedBy, v.kind)) return null;
+    return { kind: v.kind as ChangeKind, id: v.id, ...(typeof v.resourceType === "string" ? { resourceType: v.resourceType } : {}) };
   } catch {
     return null;
   }

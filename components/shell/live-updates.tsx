@@ -1,7 +1,7 @@
 "use client";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
-import { allLivePrefixes, invalidatedBy, liveMessage, reconnectDelayMs } from "@/lib/live";
+import { allLivePrefixes, invalidatedByMessage, liveMessage, reconnectDelayMs } from "@/lib/live";
 
 /** Changes arriving within this window are applied together (one refetch per query, not one per change). */
 const BATCH_MS = 250;
@@ -46,7 +46,7 @@ export function LiveUpdates() {
       };
       es.onmessage = (ev: MessageEvent<string>) => {
         const m = liveMessage(ev.data);
-        if (m) invalidate(invalidatedBy[m.kind]);
+        if (m) invalidate(invalidatedByMessage(m));
       };
       const reconnect = () => {
         es.close();

@@ -17,6 +17,8 @@ export interface Change {
   id: string;
   accountId: string | null;
   domainPath: string | null;
+  /** A job's resource type: the lists it marks busy (lib/live.ts). */
+  resourceType?: string;
 }
 
 /**
@@ -26,9 +28,15 @@ export interface Change {
  */
 export async function publishChange(
   db: DbOrTx,
-  c: { kind: ChangeKind; id: string; accountId?: string | null; domainPath?: string | null },
+  c: { kind: ChangeKind; id: string; accountId?: string | null; domainPath?: string | null; resourceType?: string },
 ) {
-  const payload: Change = { kind: c.kind, id: c.id, accountId: c.accountId ?? null, domainPath: c.domainPath ?? null };
+  const payload: Change = {
+    kind: c.kind,
+    id: c.id,
+    accountId: c.accountId ?? null,
+    domainPath: c.domainPath ?? null,
+    ...(c.resourceType ? { resourceType: c.resourceType } : {}),
+  };
   await db.execute(sql`select pg_notify(${CHANGE_CHANNEL}, ${JSON.stringify(payload)})`);
 }
 
@@ -38,7 +46,14 @@ export function parseChange(payload: string): Change | null {
     const v = JSON.parse(payload) as Partial<Change>;
     if (!v || typeof v.id !== "string" || !changeKinds.includes(v.kind as ChangeKind)) return null;
     const str = (x: unknown) => (typeof x === "string" ? x : null);
-    return { kind: v.kind as ChangeKind, id: v.id, accountId: str(v.accountId), domainPath: str(v.domainPath) };
+    const resourceType = str(v.resourceType);
+    return {
+      kind: v.kind as ChangeKind,
+      id: v.id,
+      accountId: str(v.accountId),
+      domainPath: str(v.domainPath),
+      ...(resourceType ? { resourceType } : {}),
+    };
   } catch {
     return null;
   }

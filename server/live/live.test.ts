@@ -120,6 +120,8 @@ describe(`live change feed (${testDbKind()})`, () => {
     for (const who of ["tenant", "reseller", "admin"] as const) {
       await waitFor(`${who} hears of the VM`, () => streams[who].has("instance", vm!.id) && streams[who].has("job", jobId));
     }
+    // A job's message names its resource type (the browser re-reads only the lists it concerns).
+    expect(streams.tenant.messages().find((m) => m.id === jobId)).toEqual({ kind: "job", id: jobId, resourceType: "instance" });
     // Changes arrive in commit order: once each other stream heard of a later change of its own, it would have heard this one.
     const [initech] = await h.db.select().from(instances).where(eq(instances.name, "scope-b"));
     const [globex] = await h.db.select().from(instances).where(eq(instances.name, "scope-c"));

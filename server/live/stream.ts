@@ -22,8 +22,8 @@ export const visibleTo = (caller: Caller, c: Change) => ownedBy(caller, c);
 
 /**
  * One browser tab's server-sent-events stream: every change the caller may see, as
- * `data: {"kind","id"}` (no owner fields: a client re-reads through its scoped queries), a comment
- * line as heartbeat (keeps proxies from timing the connection out), and `event: end` then close
+ * `data: {"kind","id"}` (a job's with its "resourceType"; no owner fields: a client re-reads
+ * through its scoped queries), a comment line as heartbeat (keeps proxies from timing the connection out), and `event: end` then close
  * when the session ended. Resolves once the process's LISTEN is in place.
  */
 export async function openChangeStream(o: ChangeStreamOptions): Promise<ReadableStream<Uint8Array>> {
@@ -51,7 +51,7 @@ export async function openChangeStream(o: ChangeStreamOptions): Promise<Readable
     ctl.enqueue(enc.encode(text));
   };
   unsubscribe = await subscribeChanges(o.handle, (c) => {
-    if (visibleTo(caller, c)) send(`data: ${JSON.stringify({ kind: c.kind, id: c.id })}\n\n`);
+    if (visibleTo(caller, c)) send(`data: ${JSON.stringify({ kind: c.kind, id: c.id, resourceType: c.resourceType })}\n\n`);
   });
   if (o.signal?.aborted) {
     unsubscribe();

@@ -40,13 +40,13 @@ const jobRow = (job: JobTarget & { type: string; input?: unknown }) => ({
 });
 
 /** The columns a job's change notification is scoped by. */
-const changed = { id: jobs.id, accountId: jobs.accountId, domainPath: jobs.domainPath };
+const changed = { id: jobs.id, accountId: jobs.accountId, domainPath: jobs.domainPath, resourceType: jobs.resourceType };
 
 /**
  * Tells the live streams (server/live) that these job rows changed: the one place job changes are
  * published (queued, claimed, progress, retried, finished, failed). Returns whether any row changed.
  */
-async function publishJobs(db: DbOrTx, rows: { id: string; accountId: string | null; domainPath: string | null }[]) {
+async function publishJobs(db: DbOrTx, rows: { id: string; accountId: string | null; domainPath: string | null; resourceType: string }[]) {
   for (const r of rows) await publishChange(db, { kind: "job", ...r });
   return rows.length > 0;
 }
