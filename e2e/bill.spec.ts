@@ -180,8 +180,12 @@ test("a reseller's price, its tenant's VM: usage records, chart, statement and C
   );
   expect(shown.sort()).toEqual(running.map((r) => `${r.amount} EUR`).sort());
   await shot(page, "usage-1280");
+  // On a phone, opened afresh: the page itself never pans sideways (a wide table scrolls in its card).
   await page.setViewportSize({ width: 390, height: 900 });
+  await page.reload();
   await expect(page.getByTestId("usage-charges-total")).toBeVisible();
+  await expect(runningRows.first()).toBeVisible();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   await shot(page, "usage-390");
   await page.setViewportSize({ width: 1280, height: 900 });
 
@@ -189,6 +193,8 @@ test("a reseller's price, its tenant's VM: usage records, chart, statement and C
   // charges the VM's running time line for line, at exactly the CSV's amount.
   await openPage(page, "/billing");
   await expect(page.getByTestId("balance-EUR")).toHaveClass(/text-red-700/);
+  // Minutes of a small VM cost less than a cent: the debt shows its digits, not "0.00".
+  await expect(page.getByTestId("balance-EUR")).toHaveText(/^−\d[\d,]*\.\d*[1-9]\d* EUR$/);
   await expect(page.getByText("Spent this month EUR")).toBeVisible();
   await page.getByRole("link", { name: "View / print" }).first().click();
   await expect(page.getByText("Statement of account")).toBeVisible();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMoney, roundDecimal } from "./money";
+import { formatBalance, formatMoney, roundDecimal } from "./money";
 
 describe("exact money display", () => {
   it("rounds half away from zero without floats", () => {
@@ -14,5 +14,14 @@ describe("exact money display", () => {
   it("groups thousands", () => {
     expect(formatMoney("1234567.891", "EUR")).toBe("1,234,567.89 EUR");
     expect(formatMoney("-0.5", "USD")).toBe("−0.50 USD");
+  });
+  it("shows a balance that rounds to 0.00 with its significant digits, so a small debt is visible", () => {
+    expect(formatBalance("-0.0012", "EUR")).toBe("−0.0012 EUR");
+    expect(formatBalance("0.004", "EUR")).toBe("0.004 EUR");
+    expect(formatBalance("-0.000000000", "EUR")).toBe("0.00 EUR");
+    expect(formatBalance("0", "EUR")).toBe("0.00 EUR");
+    expect(formatBalance("-0.0000000001", "EUR")).toBe("0.00 EUR");
+    expect(formatBalance("-12.345", "EUR")).toBe("−12.35 EUR");
+    expect(formatBalance("1234.5", "EUR")).toBe("1,234.50 EUR");
   });
 });

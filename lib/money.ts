@@ -20,3 +20,15 @@ export function formatMoney(value: string, currency: string): string {
   const [i, f] = r.replace("-", "").split(".");
   return `${neg ? "−" : ""}${i!.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${f} ${currency}`;
 }
+
+/**
+ * A balance: like formatMoney, but one that is not zero and rounds to 0.00 keeps its first
+ * significant digits ("-0.0012" → "−0.0012 EUR"), so a small debt never reads as nothing owed.
+ */
+export function formatBalance(value: string, currency: string): string {
+  const r = roundDecimal(value, 2);
+  if (!/^-?0\.00$/.test(r) || !/[1-9]/.test(value)) return formatMoney(value, currency);
+  const exact = roundDecimal(value, 9).replace(/\.?0+$/, "");
+  if (exact === "0") return formatMoney(value, currency);
+  return `${exact.startsWith("-") ? "−" : ""}${exact.replace("-", "")} ${currency}`;
+}

@@ -10,7 +10,7 @@ import { Button } from "@/components/ui/button";
 import { Field, Input, Select } from "@/components/ui/field";
 import { Card, Fact, Facts, PageHeader } from "@/components/ui/page-header";
 import { ErrorState, Loading } from "@/components/ui/states";
-import { formatMoney, roundDecimal } from "@/lib/money";
+import { formatBalance, formatMoney } from "@/lib/money";
 import { useTRPC } from "@/lib/trpc/client";
 
 const when = (d: Date | string) => new Date(d).toISOString().replace("T", " ").slice(0, 16) + " UTC";
@@ -60,8 +60,8 @@ export function BillingView({ accountId }: { accountId?: string }) {
           {o.balances.length === 0 && <Fact label="Balance">0.00 (no charges or credits yet)</Fact>}
           {o.balances.map((b) => (
             <Fact key={b.currency} label={`Balance ${b.currency}`}>
-              <span data-testid={`balance-${b.currency}`} className={roundDecimal(b.balance).startsWith("-") ? "text-red-700" : ""}>
-                {formatMoney(b.balance, b.currency)}
+              <span data-testid={`balance-${b.currency}`} className={b.balance.startsWith("-") ? "text-red-700" : ""}>
+                {formatBalance(b.balance, b.currency)}
               </span>
             </Fact>
           ))}

@@ -97,6 +97,8 @@ export function UsageView({ initial = {}, timing }: { initial?: UsageFilter; tim
       key: "usageType",
       header: "Type",
       sortable: true,
+      // On a phone the type goes under the resource's name, so the amount fits without panning.
+      hideBelow: "sm",
       cell: (r) => (
         <code className="text-xs text-slate-800">
           {r.usageType} {r.typeName}
@@ -108,10 +110,17 @@ export function UsageView({ initial = {}, timing }: { initial?: UsageFilter; tim
       header: "Resource",
       sortable: true,
       cell: (r) => (
-        <button type="button" className="text-left text-brand-700 hover:underline" onClick={() => filters.set("resourceId", r.resourceId)}>
-          {r.resourceName ?? r.resourceId}
-          <span className="sr-only"> (show its records only)</span>
-        </button>
+        <>
+          <button
+            type="button"
+            className="text-left text-brand-700 hover:underline"
+            onClick={() => filters.set("resourceId", r.resourceId)}
+          >
+            {r.resourceName ?? r.resourceId}
+            <span className="sr-only"> (show its records only)</span>
+          </button>
+          <span className="block text-xs text-slate-600 sm:hidden">{r.typeName}</span>
+        </>
       ),
     },
     ...(admin
