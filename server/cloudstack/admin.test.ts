@@ -1,11 +1,12 @@
 import { createHash, randomUUID } from "node:crypto";
-import { and, count, eq, isNull, sql } from "drizzle-orm";
+import { and, count, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { accounts, apiKeys, computeOfferings, domains, hosts, sessions, usageEvents, users } from "@/db/schema";
+import { accounts, apiKeys, computeOfferings, domains, hosts, networks, sessions, usageEvents, users } from "@/db/schema";
 import { CLIENT_IP_HEADER } from "@/server/auth/client-ip";
 import { issueApiKey, type IssuedKey } from "@/server/services/api-keys";
 import { aggregateUsage } from "@/server/usage/aggregate";
 import { testDbKind } from "@/test/db";
+import { api } from "@/test/fixtures";
 import { deployChoicesByName } from "@/test/orchestrator";
 import { simulatorCloud } from "@/test/simulator-cloud";
 import { handleCloudStackHttp, handleCloudStackRequest } from "./api";
@@ -390,10 +391,27 @@ describe(`CloudStack administration commands (${testDbKind()})`, () => {
 
   it("listCapacity: the zones' measured capacities with CloudStack's type numbers (root admin only)", async () => {
     const zoneId = (await deployChoicesByName(db())).zoneId;
+    const before = await call(keys.admin, { command: "listCapacity", zoneid: zoneId });
+    // No public address range yet: no address capacity (type 4) to speak of.
+    expect((before.body.capacity as Body[]).some((c) => c.type === 4)).toBe(false);
+    await api(db(), cloud.t.callers.admin).publicIpRange.add({
+      zoneId,
+      gateway: "198.51.100.1",
+      prefixLength: 24,
+      startIp: "198.51.100.10",
+      endIp: "198.51.100.20",
+    });
     const r = await call(keys.admin, { command: "listCapacity", zoneid: zoneId });
     expect(r.status).toBe(200);
     const caps = r.body.capacity as Body[];
-    expect(caps.map((c) => c.type).sort()).toEqual(expect.arrayContaining([0, 1, 3, 6]));
+    expect(caps.map((c) => c.type).sort()).toEqual(expect.arrayContaining([0, 1, 3, 4, 6, 7]));
+    expect(caps.find((c) => c.type === 4)).toMatchObject({ name: "VIRTUAL_NETWORK_PUBLIC_IP", capacityused: 0, capacitytotal: 11 });
+    // The seeded VLAN range 100–3999; every network of the zone with a VLAN takes one.
+    const [withVlan] = await db()
+      .select({ n: count() })
+      .from(networks)
+      .where(and(eq(networks.zoneId, zoneId), isNotNull(networks.vlan)));
+    expect(caps.find((c) => c.type === 7)).toMatchObject({ name: "VLAN", capacityused: withVlan!.n, capacitytotal: 3900 });
     const [used] = await db()
       .select({ cpu: sql<number>`sum(${hosts.cpuUsedMhz})::float8`, mem: sql<number>`sum(${hosts.memoryUsedMib})::float8` })
       .from(hosts)

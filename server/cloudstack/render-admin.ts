@@ -135,13 +135,16 @@ export interface ZoneCapacityRow {
   memoryMib: { used: number; total: number };
   primaryStorageGib: { used: number; total: number; physical: number; actualBytes: number | null };
   secondaryStorageGib: { used: number; total: number };
+  publicIps: { used: number; total: number };
+  vlans: { used: number; total: number };
 }
 
 /**
  * A zone's capacities (zone.capacity), only those Stratus measures: memory (bytes) and CPU (MHz)
  * reserved by VMs against what the planner may reserve; primary storage on disk (type 2, only once
  * a pool was measured) against its physical size; primary storage allocated to volumes against
- * capacity × over-provisioning (3); secondary storage (6).
+ * capacity × over-provisioning (3); secondary storage (6); public addresses acquired (4) and guest
+ * VLANs taken (7) against the zone's ranges.
  */
 export function zoneCapacities(z: ZoneCapacityRow) {
   const entry = (type: keyof typeof CAPACITY_TYPES, used: number, total: number) => ({
@@ -161,6 +164,9 @@ export function zoneCapacities(z: ZoneCapacityRow) {
     ...(p.actualBytes !== null ? [entry(2, p.actualBytes, p.physical * GIB)] : []),
     entry(3, p.used * GIB, p.total * GIB),
     entry(6, z.secondaryStorageGib.used * GIB, z.secondaryStorageGib.total * GIB),
+    // Addresses and VLANs only where the zone has ranges of them.
+    ...(z.publicIps.total > 0 ? [entry(4, z.publicIps.used, z.publicIps.total)] : []),
+    ...(z.vlans.total > 0 ? [entry(7, z.vlans.used, z.vlans.total)] : []),
   ];
 }
 

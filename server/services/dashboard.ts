@@ -15,6 +15,7 @@ import { usagePeriodMinutes } from "@/server/usage/period";
 import { alertScope } from "./alerts";
 import { capacitySummary } from "./capacity";
 import { listEvents } from "./events";
+import { addressesByZone } from "./infrastructure/capacity";
 import { assertInfra } from "./infrastructure/common";
 import { listInstances } from "./instances/queries";
 import { COUNT_CAP } from "./paging";
@@ -111,23 +112,7 @@ const ruleOf: Partial<Record<Meter["key"], AlertRuleKey>> = {
  */
 export async function capacity(db: DbOrTx, caller: Caller) {
   assertInfra(caller, "read");
-  const [zones, rules, ips, vlans] = await Promise.all([
-    capacitySummary(db, caller),
-    effectiveRules(db),
-    db.execute(sql`
-      select r.zone_id, sum((r.end_ip::inet - r.start_ip::inet) + 1)::int as total,
-        (select count(*)::int from public_ips p where p.zone_id = r.zone_id) as used
-      from public_ip_ranges r group by r.zone_id`),
-    db.execute(sql`
-      select r.zone_id, sum(r.end_id - r.start_id + 1)::int as total,
-        (select count(*)::int from networks n where n.zone_id = r.zone_id and n.vlan is not null
-           and exists (select 1 from zone_vlan_ranges v where v.zone_id = n.zone_id and n.vlan between v.start_id and v.end_id)) as used
-      from zone_vlan_ranges r group by r.zone_id`),
-  ]);
-  const perZone = (res: unknown) =>
-    new Map(rowsOf<{ zone_id: string; total: number; used: number }>(res as never).map((r) => [r.zone_id, r]));
-  const ipByZone = perZone(ips);
-  const vlanByZone = perZone(vlans);
+  const [zones, rules, addresses] = await Promise.all([capacitySummary(db, caller), effectiveRules(db), addressesByZone(db)]);
   const rule = new Map(rules.map((r) => [r.rule, r]));
   const meter = (key: Meter["key"], label: string, unit: Meter["unit"], f: { used: number; total: number }): Meter => {
     const r = ruleOf[key] ? rule.get(ruleOf[key]) : undefined;
@@ -151,8 +136,8 @@ export async function capacity(db: DbOrTx, caller: Caller) {
       meter("memory", "Memory", "MiB", z.memoryMib),
       meter("primaryStorage", "Primary storage", "GiB", z.primaryStorageGib),
       meter("secondaryStorage", "Secondary storage", "GiB", z.secondaryStorageGib),
-      meter("publicIps", "Public IPs", "", ipByZone.get(z.id) ?? { used: 0, total: 0 }),
-      meter("vlans", "VLANs", "", vlanByZone.get(z.id) ?? { used: 0, total: 0 }),
+      meter("publicIps", "Public IPs", "", addresses.get(z.id)?.publicIps ?? { used: 0, total: 0 }),
+      meter("vlans", "VLANs", "", addresses.get(z.id)?.vlans ?? { used: 0, total: 0 }),
     ],
     clusters: z.clusters.map((c) => ({
       id: c.id,

@@ -219,7 +219,7 @@ export const adminCommands = [
   }),
   command({
     name: "listCapacity",
-    description: "Lists the capacity of each zone (root admin): memory, CPU, primary and secondary storage",
+    description: "Lists the capacity of each zone (root admin): memory, CPU, primary and secondary storage, public IPs, VLANs",
     isasync: false,
     params: {
       ...pagingParams,

@@ -3,6 +3,7 @@ import type { DbOrTx } from "@/db";
 import { clusters, hosts, secondaryStores, snapshots, storagePools, templates, templateZoneCopies, volumes, zones } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import { notFound } from "@/server/core/errors";
+import { rowsOf } from "@/db/rows";
 import { assertInfra } from "./common";
 import { cpuTotalSql, memoryTotalSql } from "./hosts";
 
@@ -31,6 +32,32 @@ export interface ZoneCapacity {
    * zones, and Ready volume snapshots' bytes.
    */
   secondaryStorageGib: UsedTotal;
+  /** Public addresses of the zone's ranges: acquired (by networks) against all. */
+  publicIps: UsedTotal;
+  /** Guest VLANs of the zone's ranges: taken by networks against all. */
+  vlans: UsedTotal;
+}
+
+/** Public IPs and guest VLANs per zone, used against the zone's ranges: one place for the dashboard and listCapacity. */
+export async function addressesByZone(db: DbOrTx, zoneId?: string): Promise<Map<string, { publicIps: UsedTotal; vlans: UsedTotal }>> {
+  const only = (col: string) => (zoneId ? sql`where ${sql.raw(col)} = ${zoneId}` : sql``);
+  const [ips, vlans] = await Promise.all([
+    db.execute(sql`
+      select r.zone_id, sum((r.end_ip::inet - r.start_ip::inet) + 1)::int as total,
+        (select count(*)::int from public_ips p where p.zone_id = r.zone_id) as used
+      from public_ip_ranges r ${only("r.zone_id")} group by r.zone_id`),
+    db.execute(sql`
+      select r.zone_id, sum(r.end_id - r.start_id + 1)::int as total,
+        (select count(*)::int from networks n where n.zone_id = r.zone_id and n.vlan is not null
+           and exists (select 1 from zone_vlan_ranges v where v.zone_id = n.zone_id and n.vlan between v.start_id and v.end_id)) as used
+      from zone_vlan_ranges r ${only("r.zone_id")} group by r.zone_id`),
+  ]);
+  const out = new Map<string, { publicIps: UsedTotal; vlans: UsedTotal }>();
+  const entry = (id: string) => out.get(id) ?? out.set(id, { publicIps: { used: 0, total: 0 }, vlans: { used: 0, total: 0 } }).get(id)!;
+  type Row = { zone_id: string; total: number; used: number };
+  for (const r of rowsOf<Row>(ips)) entry(r.zone_id).publicIps = { used: Number(r.used), total: Number(r.total) };
+  for (const r of rowsOf<Row>(vlans)) entry(r.zone_id).vlans = { used: Number(r.used), total: Number(r.total) };
+  return out;
 }
 
 /** Primary storage of a zone: allocated GiB (volumes' sizes), and the bytes really on disk where measured. */
@@ -142,7 +169,7 @@ export async function zoneCapacity(db: DbOrTx, caller: Caller, input: { zoneId?:
     .limit(1000);
   if (input.zoneId && zoneRows.length === 0) throw notFound("Zone");
   const zoneFilter = (col: AnyColumn) => (input.zoneId ? eq(col, input.zoneId) : undefined);
-  const [hostAgg, storage] = await Promise.all([
+  const [hostAgg, storage, addresses] = await Promise.all([
     db
       .select({
         zoneId: hosts.zoneId,
@@ -161,6 +188,7 @@ export async function zoneCapacity(db: DbOrTx, caller: Caller, input: { zoneId?:
       .where(zoneFilter(hosts.zoneId))
       .groupBy(hosts.zoneId),
     storageByZone(db, input.zoneId),
+    addressesByZone(db, input.zoneId),
   ]);
   const hostsBy = new Map(hostAgg.map((r) => [r.zoneId, r]));
   return zoneRows.map((z) => {
@@ -175,6 +203,8 @@ export async function zoneCapacity(db: DbOrTx, caller: Caller, input: { zoneId?:
       memoryMib: { used: h?.memoryUsed ?? 0, total: h?.memoryTotal ?? 0 },
       primaryStorageGib: st?.primaryStorageGib ?? { used: 0, total: 0, physical: 0, actualBytes: null, measuredAt: null },
       secondaryStorageGib: st?.secondaryStorageGib ?? { used: 0, total: 0 },
+      publicIps: addresses.get(z.id)?.publicIps ?? { used: 0, total: 0 },
+      vlans: addresses.get(z.id)?.vlans ?? { used: 0, total: 0 },
     };
   });
 }
