@@ -192,6 +192,27 @@ describe(`the CloudStack API (${testDbKind()})`, () => {
     expect((await call(adminKey, { command: "listAccounts", name: "acme-dev" })).body.count).toBe(1);
   });
 
+  it("names an account as CloudStack does: in domainid, else in the caller's own domain, never a same-named one below", async () => {
+    // A second "acme-dev", in Team A below Acme: no VMs.
+    const made = await call(adminKey, {
+      command: "createAccount",
+      username: "acme-dev-team-a",
+      password: "password-team-a",
+      email: "a@example.com",
+      firstname: "A",
+      lastname: "A",
+      accounttype: "0",
+      account: "acme-dev",
+      domainid: cloud.t.domains.teamA.id,
+    });
+    expect(made.status).toBe(200);
+    const vms = (p: Record<string, string>) => call(adminKey, { command: "listVirtualMachines", listall: "true", ...p });
+    expect(JSON.stringify((await vms({ account: "acme-dev", domainid: cloud.t.domains.acme.id })).body)).toContain("cs-private");
+    expect((await vms({ account: "acme-dev", domainid: cloud.t.domains.teamA.id })).body).toEqual({});
+    // Without domainid: the root admin's own domain (ROOT), which has no acme-dev.
+    expect((await vms({ account: "acme-dev" })).body).toEqual({});
+  });
+
   it("a revoked or expired key is refused; listApis lists only what works", async () => {
     const apis = await call(tenantKey, { command: "listApis" });
     const names = (apis.body.api as Body[]).map((a) => a.name);

@@ -51,7 +51,14 @@ export async function accountIdOf(ctx: CsContext, account: string | undefined, d
   if (!account) return undefined;
   if (account === ctx.caller.accountName && (!domainid || domainid === ctx.caller.domainId)) return ctx.caller.accountId;
   if (!isAdmin(ctx.caller)) return "00000000-0000-0000-0000-000000000000";
-  const r = await ctx.api.account.list({ search: account, domainId: domainid, pageSize: 200 });
+  // As CloudStack: the account of that name in `domainid`, else in the caller's own domain (never a
+  // same-named account of a sub-domain).
+  const r = await ctx.api.account.list({
+    search: account,
+    domainId: domainid ?? ctx.caller.domainId,
+    includeSubdomains: false,
+    pageSize: 200,
+  });
   const hit = (r.items as { id: string; name: string }[]).find((a) => a.name === account);
   return hit?.id ?? "00000000-0000-0000-0000-000000000000";
 }
