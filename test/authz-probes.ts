@@ -255,6 +255,7 @@ const inputs: Record<string, Probe> = {
   "snapshot.policies": (v) => ({ volumeId: v.ids.volume }),
   "snapshot.createPolicy": (v) => ({ volumeId: v.ids.volume, frequency: "daily", minute: 0, hour: 3, timeZone: "UTC", retention: 2 }),
   "snapshot.deletePolicy": (v) => ({ id: v.ids.snapshotPolicy }),
+  "snapshot.deletePolicies": (v) => ({ ids: [v.ids.snapshotPolicy] }),
   "vmSnapshot.list": (v) => ({ instanceId: v.ids.instance }),
   "vmSnapshot.take": (v) => ({ instanceId: v.ids.instance, name: "intruder", type: "disk_and_memory" }),
   "vmSnapshot.revert": (v) => ({ id: v.ids.vmSnapshot }),

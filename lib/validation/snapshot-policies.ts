@@ -39,4 +39,7 @@ export const createSnapshotPolicyInput = snapshotPolicyFields
 export type CreateSnapshotPolicyInput = z.infer<typeof createSnapshotPolicyInput>;
 
 export const snapshotPolicyIdInput = z.object({ id: idSchema });
+export const snapshotPolicyIdsInput = z.object({
+  ids: z.array(idSchema).min(1, { message: "Name at least one policy" }).max(100, { message: "At most 100 policies at once" }),
+});
 export const listSnapshotPoliciesInput = z.object({ volumeId: idSchema });

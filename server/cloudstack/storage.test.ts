@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { eq } from "drizzle-orm";
@@ -210,6 +211,10 @@ describe(`CloudStack storage commands (${testDbKind()})`, () => {
     });
     const both = (await call(tenant, { command: "listSnapshots", volumeid: id })).body.snapshot as CsBody[];
     expect(both.map((x) => "accountid" in x)).toEqual([false, false]); // not a SnapshotResponse field
+    // All or none: with an id that is not found, neither policy goes.
+    const partly = await call(tenant, { command: "deleteSnapshotPolicies", ids: `${dailyId},${randomUUID()}` });
+    expect(partly.status).toBe(431);
+    expect(((await call(tenant, { command: "listSnapshotPolicies", volumeid: id })).body.snapshotpolicy as CsBody[]).length).toBe(2);
     const del = await call(tenant, { command: "deleteSnapshotPolicies", ids: `${dailyId},${weeklyId}` });
     expect(del.body).toEqual({ success: true });
     expect((await call(tenant, { command: "listSnapshotPolicies", volumeid: id })).body).toEqual({});

@@ -3,7 +3,12 @@ import { createVolumeFromSnapshotInput, listSnapshotsInput, snapshotIdInput, tak
 import { createTemplateFromSnapshotInput } from "@/lib/validation/templates";
 import { createVolumeFromSnapshot } from "@/server/services/snapshots/volume-from";
 import { createTemplateFromSnapshot } from "@/server/services/template-images/from-source";
-import { createSnapshotPolicyInput, listSnapshotPoliciesInput, snapshotPolicyIdInput } from "@/lib/validation/snapshot-policies";
+import {
+  createSnapshotPolicyInput,
+  listSnapshotPoliciesInput,
+  snapshotPolicyIdInput,
+  snapshotPolicyIdsInput,
+} from "@/lib/validation/snapshot-policies";
 import * as ops from "@/server/services/snapshots/operations";
 import * as policies from "@/server/services/snapshots/policies";
 
@@ -28,4 +33,8 @@ export const snapshotRouter = createTRPCRouter({
   deletePolicy: protectedProcedure
     .input(snapshotPolicyIdInput)
     .mutation(({ ctx, input }) => policies.deleteSnapshotPolicy(ctx.db, ctx.caller, input.id)),
+  /** Several at once, all or none (CloudStack's deleteSnapshotPolicies with ids). */
+  deletePolicies: protectedProcedure
+    .input(snapshotPolicyIdsInput)
+    .mutation(({ ctx, input }) => policies.deleteSnapshotPolicies(ctx.db, ctx.caller, input.ids)),
 });

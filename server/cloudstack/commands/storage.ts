@@ -343,7 +343,8 @@ export const storageCommands = [
       if (!ids.length) throw new CsError(431, "id or ids is required");
       const bad = ids.find((i) => !cs.id("ids").safeParse(i).success);
       if (bad !== undefined) throw new CsError(431, `ids: ${bad} is not a valid id`);
-      for (const id of ids) await ctx.api.snapshot.deletePolicy({ id });
+      // All or none: an id that is not found (or not yours) deletes nothing.
+      await ctx.api.snapshot.deletePolicies({ ids });
       return { success: true };
     },
   }),

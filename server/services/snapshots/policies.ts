@@ -1,9 +1,9 @@
-import { and, asc, count, desc, eq, ne, notInArray } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, ne, notInArray } from "drizzle-orm";
 import type { Db } from "@/db";
 import { snapshotPolicies, snapshotPolicyRuns, snapshots, volumes } from "@/db/schema";
 import type { Caller } from "@/server/authz/caller";
 import { volumeScope } from "@/server/authz/scopes";
-import { conflict, isUniqueViolation, notFound, ServiceError } from "@/server/core/errors";
+import { conflict, isUniqueViolation, ServiceError } from "@/server/core/errors";
 import { retryOnDeadlock } from "@/server/core/retry";
 import { lastDueAt, nextDueTimes, type SnapshotScheduleSpec } from "@/lib/snapshot-schedule";
 import type { CreateSnapshotPolicyInput } from "@/lib/validation/snapshot-policies";
@@ -58,14 +58,25 @@ export async function createSnapshotPolicy(db: Db, caller: Caller, input: Create
 
 /** Deletes a policy (its snapshots stay, counted no more by its retention). */
 export async function deleteSnapshotPolicy(db: Db, caller: Caller, id: string) {
-  const [row] = await db
-    .select({ id: snapshotPolicies.id })
-    .from(snapshotPolicies)
-    .innerJoin(volumes, eq(volumes.id, snapshotPolicies.volumeId))
-    .where(and(eq(snapshotPolicies.id, id), ne(volumes.state, "expunged"), volumeScope(caller)));
-  if (!row) throw notFound("Snapshot policy");
-  await db.delete(snapshotPolicies).where(eq(snapshotPolicies.id, id));
+  await deleteSnapshotPolicies(db, caller, [id]);
   return { id };
+}
+
+/** Deletes these policies, all or none: one not found (or not the caller's) changes nothing. */
+export async function deleteSnapshotPolicies(db: Db, caller: Caller, ids: string[]) {
+  const wanted = [...new Set(ids)];
+  return db.transaction(async (tx) => {
+    const found = await tx
+      .select({ id: snapshotPolicies.id })
+      .from(snapshotPolicies)
+      .innerJoin(volumes, eq(volumes.id, snapshotPolicies.volumeId))
+      .where(and(inArray(snapshotPolicies.id, wanted), ne(volumes.state, "expunged"), volumeScope(caller)))
+      .for("update", { of: snapshotPolicies });
+    const missing = wanted.find((id) => !found.some((f) => f.id === id));
+    if (missing) throw new ServiceError("NOT_FOUND", `Snapshot policy ${missing} not found`, "ids");
+    await tx.delete(snapshotPolicies).where(inArray(snapshotPolicies.id, wanted));
+    return { ids: wanted };
+  });
 }
 
 /**
