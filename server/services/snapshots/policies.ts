@@ -73,7 +73,7 @@ export async function deleteSnapshotPolicies(db: Db, caller: Caller, ids: string
       .where(and(inArray(snapshotPolicies.id, wanted), ne(volumes.state, "expunged"), volumeScope(caller)))
       .for("update", { of: snapshotPolicies });
     const missing = wanted.find((id) => !found.some((f) => f.id === id));
-    if (missing) throw new ServiceError("NOT_FOUND", `Snapshot policy ${missing} not found`, "ids");
+    if (missing) throw new ServiceError("NOT_FOUND", `Snapshot policy ${missing} not found`);
     await tx.delete(snapshotPolicies).where(inArray(snapshotPolicies.id, wanted));
     return { ids: wanted };
   });
