@@ -279,4 +279,43 @@ describe(`low-balance policy (${testDbKind()})`, () => {
       await rx.close();
     }
   }, 60_000);
+
+  it("with a stop limit and no refusal limit, the VMs the policy stopped cannot be started again (nor new ones deployed) until credit comes", async () => {
+    const workers = testWorkers(h, "billing-worker-2");
+    try {
+      const admin = api(h.db, t.callers.admin);
+      const tenant2 = api(h.db, t.callers.tenant2);
+      const acc = t.callers.tenant2.accountId;
+      const choices = await deployChoicesByName(h.db);
+      const [vm] = await tenant2.instance.deploy({ ...choices, name: "stop-only-1" });
+      expect((await waitForJob(h.db, vm!.jobId)).status).toBe("succeeded");
+      await admin.billing.setPolicy({ domainId: t.domains.initech.id, currency: "EUR", stopBelow: "0", stopGraceMinutes: 1 });
+      await charge(h.db, acc, "1", new Date("2026-11-04T00:00:00Z"));
+      // Below the stop limit, evaluated "61 s ago": the stop is due now.
+      await evaluateAccount(h.db, acc, new Date(Date.now() - 61_000));
+      const [stopJob] = await h.db
+        .select()
+        .from(jobs)
+        .where(and(eq(jobs.type, "billing.balance-stop"), eq(jobs.accountId, acc)));
+      expect((await waitForJob(h.db, stopJob!.id)).status).toBe("succeeded");
+      const [stopped] = await h.db
+        .select()
+        .from(jobs)
+        .where(and(eq(jobs.resourceId, vm!.id), eq(jobs.type, "vm.stop")));
+      expect((await waitForJob(h.db, stopped!.id)).status).toBe("succeeded");
+      const why =
+        /are refused because the VMs of account initech-dev were stopped for its balance of -1 EUR, below 0 EUR, the stop limit of domain Initech/;
+      await expect(tenant2.instance.start({ id: vm!.id })).rejects.toThrow(new RegExp(`Starting VMs ${why.source}`));
+      await expect(tenant2.instance.deploy({ ...choices, name: "stop-only-2" })).rejects.toThrow(
+        new RegExp(`New deployments ${why.source}`),
+      );
+      // Credit back above the limit: the VM starts again.
+      await admin.billing.addCredit({ accountId: acc, kind: "credit", currency: "EUR", amount: "5", reason: "paid" });
+      await evaluateAccount(h.db, acc);
+      const started = await tenant2.instance.start({ id: vm!.id });
+      expect((await waitForJob(h.db, started.jobId)).status).toBe("succeeded");
+    } finally {
+      await workers.stop();
+    }
+  }, 60_000);
 });
