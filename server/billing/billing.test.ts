@@ -46,6 +46,20 @@ async function charge(db: Db, accountId: string, amount: string, periodStart: Da
   });
 }
 
+/** Waits for the account's billing.balance-stop job and the vm.stop job it gave this VM, both succeeded. */
+async function policyStopped(accountId: string, vmId: string) {
+  const [stopJob] = await h.db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.type, "billing.balance-stop"), eq(jobs.accountId, accountId)));
+  expect((await waitForJob(h.db, stopJob!.id)).status).toBe("succeeded");
+  const [stopped] = await h.db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.resourceId, vmId), eq(jobs.type, "vm.stop")));
+  expect((await waitForJob(h.db, stopped!.id)).status).toBe("succeeded");
+}
+
 beforeAll(async () => {
   process.env.STRATUS_WEBHOOK_ALLOW_CIDRS = "127.0.0.1";
   process.env.STRATUS_WEBHOOK_RETRY_BASE_MS = "50";
@@ -250,13 +264,7 @@ describe(`low-balance policy (${testDbKind()})`, () => {
       const s = await standingOf(h.db, acc);
       expect(s!.belowStop).toBe(true);
       expect(s!.stopDueAt!.getTime()).toBeLessThanOrEqual(Date.now());
-      const [stopJob] = await h.db.select().from(jobs).where(eq(jobs.type, "billing.balance-stop"));
-      expect((await waitForJob(h.db, stopJob!.id)).status).toBe("succeeded");
-      const [stopped] = await h.db
-        .select()
-        .from(jobs)
-        .where(and(eq(jobs.resourceId, vm!.id), eq(jobs.type, "vm.stop")));
-      expect((await waitForJob(h.db, stopped!.id)).status).toBe("succeeded");
+      await policyStopped(acc, vm!.id);
       const [row] = await h.db.select().from(instances).where(eq(instances.id, vm!.id));
       expect(row!.state).toBe("stopped");
       expect((await h.db.select().from(events).where(eq(events.type, "BILLING.VMSSTOPPED"))).length).toBe(1);
@@ -293,16 +301,7 @@ describe(`low-balance policy (${testDbKind()})`, () => {
       await charge(h.db, acc, "1", new Date("2026-11-04T00:00:00Z"));
       // Below the stop limit, evaluated "61 s ago": the stop is due now.
       await evaluateAccount(h.db, acc, new Date(Date.now() - 61_000));
-      const [stopJob] = await h.db
-        .select()
-        .from(jobs)
-        .where(and(eq(jobs.type, "billing.balance-stop"), eq(jobs.accountId, acc)));
-      expect((await waitForJob(h.db, stopJob!.id)).status).toBe("succeeded");
-      const [stopped] = await h.db
-        .select()
-        .from(jobs)
-        .where(and(eq(jobs.resourceId, vm!.id), eq(jobs.type, "vm.stop")));
-      expect((await waitForJob(h.db, stopped!.id)).status).toBe("succeeded");
+      await policyStopped(acc, vm!.id);
       const why =
         /are refused because the VMs of account initech-dev were stopped for its balance of -1 EUR, below 0 EUR, the stop limit of domain Initech/;
       await expect(tenant2.instance.start({ id: vm!.id })).rejects.toThrow(new RegExp(`Starting VMs ${why.source}`));
