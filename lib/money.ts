@@ -26,9 +26,7 @@ export function formatMoney(value: string, currency: string): string {
  * significant digits ("-0.0012" → "−0.0012 EUR"), so a small debt never reads as nothing owed.
  */
 export function formatBalance(value: string, currency: string): string {
-  const r = roundDecimal(value, 2);
-  if (!/^-?0\.00$/.test(r) || !/[1-9]/.test(value)) return formatMoney(value, currency);
   const exact = roundDecimal(value, 9).replace(/\.?0+$/, "");
-  if (exact === "0") return formatMoney(value, currency);
+  if (roundDecimal(value, 2) !== "0.00" || exact === "0") return formatMoney(value, currency);
   return `${exact.startsWith("-") ? "−" : ""}${exact.replace("-", "")} ${currency}`;
 }

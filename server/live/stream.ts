@@ -23,8 +23,8 @@ export const visibleTo = (caller: Caller, c: Change) => ownedBy(caller, c);
 /**
  * One browser tab's server-sent-events stream: every change the caller may see, as
  * `data: {"kind","id"}` (a job's with its "resourceType"; no owner fields: a client re-reads
- * through its scoped queries), a comment line as heartbeat (keeps proxies from timing the connection out), and `event: end` then close
- * when the session ended. Resolves once the process's LISTEN is in place.
+ * through its scoped queries), a comment line as heartbeat (keeps proxies from timing the
+ * connection out), and `event: end` then close when the session ended. Resolves once the process's LISTEN is in place.
  */
 export async function openChangeStream(o: ChangeStreamOptions): Promise<ReadableStream<Uint8Array>> {
   const enc = new TextEncoder();

@@ -136,8 +136,8 @@ export async function capacity(db: DbOrTx, caller: Caller) {
       meter("memory", "Memory", "MiB", z.memoryMib),
       meter("primaryStorage", "Primary storage", "GiB", z.primaryStorageGib),
       meter("secondaryStorage", "Secondary storage", "GiB", z.secondaryStorageGib),
-      meter("publicIps", "Public IPs", "", addresses.get(z.id)?.publicIps ?? { used: 0, total: 0 }),
-      meter("vlans", "VLANs", "", addresses.get(z.id)?.vlans ?? { used: 0, total: 0 }),
+      meter("publicIps", "Public IPs", "", addresses(z.id).publicIps),
+      meter("vlans", "VLANs", "", addresses(z.id).vlans),
     ],
     clusters: z.clusters.map((c) => ({
       id: c.id,

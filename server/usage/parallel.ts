@@ -106,19 +106,12 @@ export async function computeInParallel(
   const done = await Promise.allSettled(Array.from({ length: Math.min(helpers, types.length) }, helper));
   const failed = done.find((d): d is PromiseRejectedResult => d.status === "rejected");
   if (failed) throw failed.reason;
-  if (!range) {
-    const [n] = rowsOf<{ n: number }>(
-      await tx.execute(sql`
-        with ins as (
-          insert into usage_records (${sql.raw(recordColumns)})
-          select ${sql.raw(recordColumns)} from usage_records_stage where run_id = ${x!.run}::bigint
-          order by account_id, period_start, usage_type, resource_id, dimensions_key
-          returning 1
-        )
-        select count(*)::int as n from ins`),
-    );
-    written = n?.n ?? 0;
-  }
+  // Staged records: copied in key order (the helpers counted them).
+  if (!range)
+    await tx.execute(sql`
+      insert into usage_records (${sql.raw(recordColumns)})
+      select ${sql.raw(recordColumns)} from usage_records_stage where run_id = ${x!.run}::bigint
+      order by account_id, period_start, usage_type, resource_id, dimensions_key`);
   await tx.execute(sql`
     insert into usage_open_intervals (usage_type, fact_id, resource_id)
     select usage_type, fact_id, resource_id from usage_open_stage where run_id = ${x!.run}::bigint`);

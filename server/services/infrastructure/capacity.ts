@@ -38,8 +38,16 @@ export interface ZoneCapacity {
   vlans: UsedTotal;
 }
 
-/** Public IPs and guest VLANs per zone, used against the zone's ranges: one place for the dashboard and listCapacity. */
-export async function addressesByZone(db: DbOrTx, zoneId?: string): Promise<Map<string, { publicIps: UsedTotal; vlans: UsedTotal }>> {
+export interface ZoneAddresses {
+  publicIps: UsedTotal;
+  vlans: UsedTotal;
+}
+
+/**
+ * Public IPs and guest VLANs per zone, used against the zone's ranges (one place for the dashboard
+ * and zone.capacity): a lookup by zone id, zeros for a zone without ranges.
+ */
+export async function addressesByZone(db: DbOrTx, zoneId?: string): Promise<(zoneId: string) => ZoneAddresses> {
   const only = (col: string) => (zoneId ? sql`where ${sql.raw(col)} = ${zoneId}` : sql``);
   const [ips, vlans] = await Promise.all([
     db.execute(sql`
@@ -52,12 +60,12 @@ export async function addressesByZone(db: DbOrTx, zoneId?: string): Promise<Map<
            and exists (select 1 from zone_vlan_ranges v where v.zone_id = n.zone_id and n.vlan between v.start_id and v.end_id)) as used
       from zone_vlan_ranges r ${only("r.zone_id")} group by r.zone_id`),
   ]);
-  const out = new Map<string, { publicIps: UsedTotal; vlans: UsedTotal }>();
-  const entry = (id: string) => out.get(id) ?? out.set(id, { publicIps: { used: 0, total: 0 }, vlans: { used: 0, total: 0 } }).get(id)!;
   type Row = { zone_id: string; total: number; used: number };
-  for (const r of rowsOf<Row>(ips)) entry(r.zone_id).publicIps = { used: Number(r.used), total: Number(r.total) };
-  for (const r of rowsOf<Row>(vlans)) entry(r.zone_id).vlans = { used: Number(r.used), total: Number(r.total) };
-  return out;
+  const byZone = (res: unknown) =>
+    new Map(rowsOf<Row>(res as never).map((r) => [r.zone_id, { used: Number(r.used), total: Number(r.total) }]));
+  const [ipsOf, vlansOf] = [byZone(ips), byZone(vlans)];
+  const none = { used: 0, total: 0 };
+  return (id) => ({ publicIps: ipsOf.get(id) ?? none, vlans: vlansOf.get(id) ?? none });
 }
 
 /** Primary storage of a zone: allocated GiB (volumes' sizes), and the bytes really on disk where measured. */
@@ -203,8 +211,7 @@ export async function zoneCapacity(db: DbOrTx, caller: Caller, input: { zoneId?:
       memoryMib: { used: h?.memoryUsed ?? 0, total: h?.memoryTotal ?? 0 },
       primaryStorageGib: st?.primaryStorageGib ?? { used: 0, total: 0, physical: 0, actualBytes: null, measuredAt: null },
       secondaryStorageGib: st?.secondaryStorageGib ?? { used: 0, total: 0 },
-      publicIps: addresses.get(z.id)?.publicIps ?? { used: 0, total: 0 },
-      vlans: addresses.get(z.id)?.vlans ?? { used: 0, total: 0 },
+      ...addresses(z.id),
     };
   });
 }
