@@ -13,6 +13,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { playwrightCounts, vitestCounts } from "./test-reports";
 
 const requireAll = process.env.REQUIRE_ALL === "1";
 const chosen = process.env.TEST_SUITES?.split(",").map((s) => s.trim());
@@ -28,6 +29,8 @@ interface Outcome {
   skipped: number;
   note?: string;
   seconds?: number;
+  /** Each failed test with its error (test-reports.ts). */
+  failures?: string[];
 }
 const outcomes: Outcome[] = [];
 
@@ -35,31 +38,6 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): num
   console.log(`\n$ ${[cmd, ...args].join(" ")}`);
   const r = spawnSync(cmd, args, { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...env } });
   return r.status ?? 1;
-}
-
-function vitestCounts(file: string) {
-  try {
-    const j = JSON.parse(fs.readFileSync(file, "utf8")) as {
-      numPassedTests: number;
-      numFailedTests: number;
-      numPendingTests: number;
-      numTodoTests: number;
-    };
-    return { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + j.numTodoTests };
-  } catch {
-    return { passed: 0, failed: 1, skipped: 0 };
-  }
-}
-
-function playwrightCounts(file: string) {
-  try {
-    const j = JSON.parse(fs.readFileSync(file, "utf8")) as {
-      stats: { expected: number; unexpected: number; flaky: number; skipped: number };
-    };
-    return { passed: j.stats.expected + j.stats.flaky, failed: j.stats.unexpected, skipped: j.stats.skipped };
-  } catch {
-    return { passed: 0, failed: 1, skipped: 0 };
-  }
 }
 
 function suite(name: string, key: string, body: () => Omit<Outcome, "suite"> | string) {
@@ -165,6 +143,7 @@ suite("libvirt (real VMs)", "libvirt", () => {
     passed: onPglite.passed + onPostgres.passed,
     failed: onPglite.failed + onPostgres.failed,
     skipped: onPglite.skipped + onPostgres.skipped,
+    failures: [...onPglite.failures, ...onPostgres.failures],
   };
 });
 
@@ -200,12 +179,13 @@ suite("e2e in Chromium", "e2e", () => {
   // Two groups of specs at once, each with its own server and database (scripts/e2e-groups.ts).
   const code = run("npx", ["tsx", "scripts/e2e-groups.ts", "--json-dir", resultsDir]);
   const reports = fs.readdirSync(resultsDir).filter((f) => /^e2e-\d+\.json$/.test(f));
-  const c = { passed: 0, failed: reports.length ? 0 : 1, skipped: 0 };
+  const c = { passed: 0, failed: reports.length ? 0 : 1, skipped: 0, failures: [] as string[] };
   for (const f of reports) {
     const r = playwrightCounts(path.join(resultsDir, f));
     c.passed += r.passed;
     c.failed += r.failed;
     c.skipped += r.skipped;
+    c.failures.push(...r.failures);
   }
   if (code !== 0 && c.failed === 0) c.failed = 1;
   if (c.skipped > 0 && requireAll) c.failed += c.skipped;
@@ -217,6 +197,7 @@ for (const o of outcomes) {
   console.log(
     `${o.status.toUpperCase().padEnd(8)} ${o.suite.padEnd(24)} ${o.passed} passed, ${o.failed} failed, ${o.skipped} skipped in ${o.seconds ?? 0} s${o.note ? ` (${o.note})` : ""}`,
   );
+  for (const f of o.failures ?? []) console.log(`         ✗ ${f}`);
 }
 const total = outcomes.reduce((a, o) => ({ passed: a.passed + o.passed, failed: a.failed + o.failed, skipped: a.skipped + o.skipped }), {
   passed: 0,

@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
-import type { DbOrTx } from "@/db";
+import type { Db, DbOrTx } from "@/db";
+import { rowsOf } from "@/db/rows";
+import { type AggregateOptions, aggregateUsage } from "@/server/usage/aggregate";
 
 /**
  * Synthetic usage facts for the crash test and bench:usage, written by one set-based INSERT (no
@@ -43,4 +45,32 @@ export async function insertSyntheticFacts(
       ${opts.salt} || ':' || i,
       ${opts.start.toISOString()}::timestamptz + ((r * 7919) % ${spreadMinutes}) * interval '1 minute' + k * interval '37 minutes'
     from generate_series(${from}::bigint, ${from + opts.events - 1}::bigint) as g(i), lateral (select i / 10 as r, i % 10 as k) x`);
+}
+
+/**
+ * Waits until every fact's transaction lies below the snapshot's xmin, which is when an aggregation
+ * folds a late fact (until then it leaves it to its next run, by design: aggregate.ts). On a shared
+ * PostgreSQL server a long transaction in another database (another test file's) holds xmin back.
+ */
+export async function factsSettled(db: DbOrTx, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [row] = rowsOf<{ settled: boolean }>(
+      await db.execute(
+        sql`select coalesce((select max(xact_id) from usage_events) < pg_snapshot_xmin(pg_current_snapshot())::text::bigint, true) as settled`,
+      ),
+    );
+    if (row?.settled) return;
+    if (Date.now() > deadline) throw new Error(`usage facts still above the snapshot's xmin after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * An aggregation once the facts are settled: tests that count what a run folded (or that a re-run
+ * writes nothing) would otherwise see a held-back xmin's facts folded one run later.
+ */
+export async function aggregateSettled(db: Db, opts: AggregateOptions) {
+  await factsSettled(db);
+  return aggregateUsage(db, opts);
 }

@@ -7,12 +7,12 @@ import { accounts, charges, computeOfferings, priceLists, tariffs, usageEvents }
 import { openTestDb, testDbKind } from "@/test/db";
 import { callerFor, seedTenancy } from "@/test/fixtures";
 import { createAccount } from "@/server/services/accounts";
-import { aggregateUsage } from "@/server/usage/aggregate";
 import { costRevenue, createPriceList, quote, setMargin, setTariff, updatePriceList } from "./price-lists";
 import { rateUsage, rerateRange } from "./rate";
 import { handleUsageExport } from "@/server/api/usage-export";
 import { api } from "@/test/fixtures";
 import { signInAs } from "@/test/sessions";
+import { aggregateSettled } from "@/test/usage-facts";
 
 const SECRET = "pricing-test-secret-0123456789abcdef";
 
@@ -135,7 +135,7 @@ describe(`rating on ${testDbKind()}`, () => {
     await fact(t.tenantAccount.id, t.domains.acme.id, "VM.STOP", vmA, at("13:30"), medium.id);
     await fact(teamAccountId, t.domains.teamA.id, "VM.START", vmB, at("10:00"), medium.id);
     await fact(teamAccountId, t.domains.teamA.id, "VM.STOP", vmB, at("12:00"), medium.id);
-    await aggregateUsage(h.db, { now: at("15:00") });
+    await aggregateSettled(h.db, { now: at("15:00") });
     await rateUsage(h.db);
     const a = await chargesOf(vmA);
     // RUNNING_VM: ½ h × 0.10 × 1.2, 1 h × 0.10 × 1.2, then 0.16 × 1.2 from 12:00.
@@ -169,17 +169,8 @@ describe(`rating on ${testDbKind()}`, () => {
   it("a late fact re-rates its resource, and charges of records that went go too", async () => {
     // vmA's stop at 11:00 arrives late: the 11:00–13:30 hours are gone from records and charges.
     await fact(t.tenantAccount.id, t.domains.acme.id, "VM.STOP", vmA, at("11:00"), medium.id);
-    // On a shared PostgreSQL server another database's open transaction can hold the snapshot's xmin
-    // back, and the aggregation then leaves the fact for its next run (by design): run until folded.
-    for (let i = 0; i < 60; i++) {
-      await aggregateUsage(h.db, { now: at("16:00") });
-      await rateUsage(h.db);
-      const [f] = rowsOf<{ folded: boolean }>(
-        await h.db.execute(sql`select (select folded_xid from usage_aggregation) > (select max(xact_id) from usage_events) as folded`),
-      );
-      if (f?.folded) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await aggregateSettled(h.db, { now: at("16:00") });
+    await rateUsage(h.db);
     expect((await chargesOf(vmA)).filter((c) => c.type === 1).map((c) => [c.period, c.amount])).toEqual([["10:00", "0.060000000"]]);
   });
 

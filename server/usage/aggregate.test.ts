@@ -5,7 +5,7 @@ import type { DbHandle } from "@/db";
 import { computeOfferings, usageEvents, usageRecords } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { seedTenancy } from "@/test/fixtures";
-import { aggregateUsage } from "./aggregate";
+import { aggregateSettled } from "@/test/usage-facts";
 
 /**
  * Synthetic facts with known answers: each case writes facts at chosen times and checks the exact
@@ -80,7 +80,7 @@ describe(`usage aggregation (${testDbKind()})`, () => {
     // A 1.5 GiB snapshot kept from 10:30 on (never deleted).
     await fact("SNAPSHOT.CREATE", snap, at("10:30"), { details: { sizeBytes: 1610612736, volumeId: vol } });
 
-    const r = await aggregateUsage(h.db, { now: at("12:10") });
+    const r = await aggregateSettled(h.db, { now: at("12:10") });
     expect([r.from.toISOString(), r.until.toISOString()]).toEqual([at("10:00").toISOString(), at("12:00").toISOString()]);
     const dims = { cpuCores: 2, cpuMhz: 2000, memoryMib: 4096 };
     expect(await recordsOf(vm)).toEqual(
@@ -145,10 +145,10 @@ describe(`usage aggregation (${testDbKind()})`, () => {
 
   it("running it again changes nothing; a later run adds only the new periods", async () => {
     const before = await allRecords();
-    const again = await aggregateUsage(h.db, { now: at("12:59") });
+    const again = await aggregateSettled(h.db, { now: at("12:59") });
     expect(again.records).toBe(0);
     expect(await allRecords()).toEqual(before);
-    await aggregateUsage(h.db, { now: at("14:00") });
+    await aggregateSettled(h.db, { now: at("14:00") });
     const after = await allRecords();
     expect(after.filter((r) => r.periodStart < at("12:00"))).toEqual(before);
     // Only the snapshot still counts: 12:00 and 13:00.
@@ -166,7 +166,7 @@ describe(`usage aggregation (${testDbKind()})`, () => {
     await fact("VM.STOP", late, at("12:10"), { offeringId: medium.id });
     // The snapshot was in fact deleted at 12:45: noticed late.
     await fact("SNAPSHOT.DELETE", snap, at("12:45"), { details: { sizeBytes: 1610612736, volumeId: vol } });
-    const r = await aggregateUsage(h.db, { now: at("14:30") });
+    const r = await aggregateSettled(h.db, { now: at("14:30") });
     expect(r.lateResources).toBe(2);
     expect((await recordsOf(late)).map((x) => [x.type, x.period, x.seconds])).toEqual([
       ["RUNNING_VM", "11:00", 1200],
@@ -181,7 +181,7 @@ describe(`usage aggregation (${testDbKind()})`, () => {
     expect((await recordsOf(vm)).length).toBe(4);
     expect((await recordsOf(vol)).length).toBe(3);
     const once = await allRecords();
-    await aggregateUsage(h.db, { now: at("14:30") });
+    await aggregateSettled(h.db, { now: at("14:30") });
     expect(await allRecords()).toEqual(once);
   });
 
@@ -193,7 +193,7 @@ describe(`usage aggregation (${testDbKind()})`, () => {
     await fact("VM.UPGRADE", x, at("14:10", day), { offeringId: medium.id });
     await fact("VM.START", x, at("14:20", day), { offeringId: medium.id });
     await fact("VM.UPGRADE", x, at("14:50", day), { offeringId: small!.id });
-    await aggregateUsage(h.db, { now: at("15:00", day) });
+    await aggregateSettled(h.db, { now: at("15:00", day) });
     // Running: 14:20–14:50 at Medium, 14:50–15:00 at Small. Allocated: Small 14:00–14:10 and 14:50–15:00 (one record), Medium between.
     const seen = (await recordsOf(x)).map((r) => `${r.type} ${r.seconds} ${String(r.dims.cpuCores)}`).sort();
     expect(seen).toEqual(["ALLOCATED_VM 1200 1", "ALLOCATED_VM 2400 2", "RUNNING_VM 1800 2", "RUNNING_VM 600 1"]);

@@ -6,8 +6,7 @@ import { rowsOf } from "@/db/rows";
 import { computeOfferings, usageAggregation, usageEvents, usageOpenIntervals, usageRecords } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { seedTenancy } from "@/test/fixtures";
-import { insertSyntheticFacts } from "@/test/usage-facts";
-import { aggregateUsage } from "./aggregate";
+import { aggregateSettled, insertSyntheticFacts } from "@/test/usage-facts";
 
 /**
  * Runs that read only the facts since the watermark plus the intervals still open
@@ -42,7 +41,7 @@ describe(`usage aggregation run by run (${testDbKind()})`, () => {
       insertSyntheticFacts(h.db, { events, offset, accounts: 4, start, hours: 30, domainId: t.domains.acme.id, offeringId: o!.id, salt });
     await facts(3000, 0, "inc");
     // Run every 5 hours; the intervals open at each watermark are carried, the rest read anew.
-    for (let n = 5; n <= 20; n += 5) await aggregateUsage(h.db, { now: new Date(start.getTime() + n * hour), maxPeriods: 3 });
+    for (let n = 5; n <= 20; n += 5) await aggregateSettled(h.db, { now: new Date(start.getTime() + n * hour), maxPeriods: 3 });
     const [state] = await h.db.select().from(usageAggregation);
     expect(state!.openIntervalsUntil?.toISOString()).toBe(new Date(start.getTime() + 20 * hour).toISOString());
     expect((await h.db.select().from(usageOpenIntervals)).length).toBeGreaterThan(0);
@@ -56,15 +55,15 @@ describe(`usage aggregation run by run (${testDbKind()})`, () => {
         'late-' || f.id, f.occurred_at + interval '7 minutes'
       from (select distinct fact_id from usage_open_intervals where usage_type in (1, 6)) k join usage_events f on f.id = k.fact_id
       where f.type in ('VM.START', 'VOLUME.CREATE', 'VOLUME.RESIZE')`);
-    for (let n = 25; n <= 40; n += 5) await aggregateUsage(h.db, { now: new Date(start.getTime() + n * hour) });
+    for (let n = 25; n <= 40; n += 5) await aggregateSettled(h.db, { now: new Date(start.getTime() + n * hour) });
     const incremental = await fingerprint();
     expect(Number(incremental.n)).toBeGreaterThan(1000);
     // A re-run changes nothing.
-    await aggregateUsage(h.db, { now: new Date(start.getTime() + 40 * hour) });
+    await aggregateSettled(h.db, { now: new Date(start.getTime() + 40 * hour) });
     expect(await fingerprint()).toEqual(incremental);
 
     await reset();
-    await aggregateUsage(h.db, { now: new Date(start.getTime() + 40 * hour) });
+    await aggregateSettled(h.db, { now: new Date(start.getTime() + 40 * hour) });
     expect(await fingerprint()).toEqual(incremental);
     await reset();
     await h.db.execute(sql`truncate usage_events`);
@@ -86,10 +85,10 @@ describe(`usage aggregation run by run (${testDbKind()})`, () => {
       });
     await rule("NET.RULEADD", pf, "port_forward", "2026-11-20T10:15:00Z");
     await rule("NET.RULEADD", fw, "firewall", "2026-11-20T10:15:00Z");
-    await aggregateUsage(h.db, { now: new Date("2026-11-20T12:00:00Z") });
+    await aggregateSettled(h.db, { now: new Date("2026-11-20T12:00:00Z") });
     await rule("NET.RULEDELETE", pf, "port_forward", "2026-11-20T12:30:00Z");
     await rule("NET.RULEDELETE", fw, "firewall", "2026-11-20T12:30:00Z");
-    await aggregateUsage(h.db, { now: new Date("2026-11-20T14:00:00Z") });
+    await aggregateSettled(h.db, { now: new Date("2026-11-20T14:00:00Z") });
     const records = await h.db.select().from(usageRecords).orderBy(asc(usageRecords.periodStart));
     expect(records.map((r) => [r.resourceId, r.usageType, r.typeName, r.periodStart.toISOString().slice(11, 16), r.seconds])).toEqual([
       [pf, 12, "PORT_FORWARDING_RULE", "10:00", "2700"],

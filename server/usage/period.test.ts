@@ -9,7 +9,7 @@ import { env } from "@/server/env";
 import { spend } from "@/server/services/dashboard";
 import { openTestDb, testDbKind } from "@/test/db";
 import { seedTenancy } from "@/test/fixtures";
-import { aggregateUsage } from "./aggregate";
+import { aggregateSettled } from "@/test/usage-facts";
 
 /**
  * Usage periods other than an hour (STRATUS_USAGE_PERIOD_MINUTES), with known answers: a VM
@@ -116,7 +116,7 @@ describe(`usage periods other than an hour (${testDbKind()})`, () => {
 
   it("15-minute periods: exactly six records of 0.25 h, each charged 0.25 h × 2 vCPU × 0.05 × 1.2 (Acme's margin)", async () => {
     vm1 = await ninetyMinutes(D1);
-    const r = await aggregateUsage(h.db, { now: at(D1, "12:07"), periodMinutes: 15 });
+    const r = await aggregateSettled(h.db, { now: at(D1, "12:07"), periodMinutes: 15 });
     expect(r.until.toISOString()).toBe(iso(D1, "12:00"));
     expect(await running(vm1)).toEqual(
       ["10:00", "10:15", "10:30", "10:45", "11:00", "11:15"].map((s, i, a) => [
@@ -146,11 +146,11 @@ describe(`usage periods other than an hour (${testDbKind()})`, () => {
 
   it("a run repeated changes nothing; a later one adds no record for a VM that is gone", async () => {
     const before = await everything();
-    const again = await aggregateUsage(h.db, { now: at(D1, "12:14"), periodMinutes: 15 });
+    const again = await aggregateSettled(h.db, { now: at(D1, "12:14"), periodMinutes: 15 });
     expect(again.records).toBe(0);
     await rateUsage(h.db);
     expect(await everything()).toEqual(before);
-    await aggregateUsage(h.db, { now: at(D1, "13:00"), periodMinutes: 15 });
+    await aggregateSettled(h.db, { now: at(D1, "13:00"), periodMinutes: 15 });
     await rateUsage(h.db);
     expect(await everything()).toEqual(before);
   });
@@ -158,8 +158,8 @@ describe(`usage periods other than an hour (${testDbKind()})`, () => {
   it("a daily period from the start: one record of 1.5 h, charged 0.18", async () => {
     // A second database-wide length would remake D1: here D1's day is remade in days too.
     const vm2 = await ninetyMinutes(D2);
-    await aggregateUsage(h.db, { now: at(D2, "23:59"), periodMinutes: 1440 });
-    await aggregateUsage(h.db, { now: at("2027-02-13", "00:00"), periodMinutes: 1440 });
+    await aggregateSettled(h.db, { now: at(D2, "23:59"), periodMinutes: 1440 });
+    await aggregateSettled(h.db, { now: at("2027-02-13", "00:00"), periodMinutes: 1440 });
     await rateUsage(h.db);
     expect(await running(vm2)).toEqual([[iso(D2, "00:00"), iso("2027-02-13", "00:00"), "5400", "1.500000000", "hours"]]);
     expect(await charged(vm2)).toEqual([[iso(D2, "00:00"), "0.180000000"]]);
@@ -167,13 +167,13 @@ describe(`usage periods other than an hour (${testDbKind()})`, () => {
     expect(await running(vm1)).toEqual([[iso(D1, "00:00"), iso("2027-02-11", "00:00"), "5400", "1.500000000", "hours"]]);
     expect(await charged(vm1)).toEqual([[iso(D1, "00:00"), "0.180000000"]]);
     const once = await everything();
-    await aggregateUsage(h.db, { now: at("2027-02-13", "05:00"), periodMinutes: 1440 });
+    await aggregateSettled(h.db, { now: at("2027-02-13", "05:00"), periodMinutes: 1440 });
     await rateUsage(h.db);
     expect(await everything()).toEqual(once);
   });
 
   it("back to 15 minutes, a late fact inside a daily record replaces it and its charge", async () => {
-    await aggregateUsage(h.db, { now: at("2027-02-13", "06:00"), periodMinutes: 15 });
+    await aggregateSettled(h.db, { now: at("2027-02-13", "06:00"), periodMinutes: 15 });
     // D2's VM was in fact stopped at 11:00 (noticed late): its daily record is made again in quarters.
     const [vm2] = (
       await h.db
@@ -182,7 +182,7 @@ describe(`usage periods other than an hour (${testDbKind()})`, () => {
         .where(eq(usageRecords.periodStart, at(D2, "00:00")))
     ).map((r) => r.id);
     await fact("VM.STOP", vm2!, at(D2, "11:00"));
-    const r = await aggregateUsage(h.db, { now: at("2027-02-13", "06:15"), periodMinutes: 15 });
+    const r = await aggregateSettled(h.db, { now: at("2027-02-13", "06:15"), periodMinutes: 15 });
     expect(r.lateResources).toBe(1);
     await rateUsage(h.db);
     expect((await running(vm2!)).map((x) => [x[0], x[2]])).toEqual(["10:00", "10:15", "10:30", "10:45"].map((s) => [iso(D2, s), "900"]));

@@ -5,7 +5,7 @@ import type { DbHandle } from "@/db";
 import { usageEvents, usageRecords } from "@/db/schema";
 import { openTestDb, testDbKind } from "@/test/db";
 import { seedTenancy } from "@/test/fixtures";
-import { aggregateUsage } from "./aggregate";
+import { aggregateSettled } from "@/test/usage-facts";
 
 /**
  * A counter type is one declarative entry: network bytes (NETWORK.BYTES.SENT facts from the metrics
@@ -44,14 +44,14 @@ describe(`a counter usage type (${testDbKind()})`, () => {
     await bytes(net, "2026-11-02T10:05:00Z", 1000);
     await bytes(net, "2026-11-02T10:55:00Z", 2500);
     await bytes(net, "2026-11-02T11:10:00Z", 7);
-    await aggregateUsage(h.db, { now: new Date("2026-11-02T12:00:00Z") });
+    await aggregateSettled(h.db, { now: new Date("2026-11-02T12:00:00Z") });
     expect(await rows()).toEqual([
       ["10:00", "NETWORK_BYTES_SENT", "3500.000000000", "bytes"],
       ["11:00", "NETWORK_BYTES_SENT", "7.000000000", "bytes"],
     ]);
-    await aggregateUsage(h.db, { now: new Date("2026-11-02T12:00:00Z") });
+    await aggregateSettled(h.db, { now: new Date("2026-11-02T12:00:00Z") });
     await bytes(net, "2026-11-02T10:30:00Z", 500); // late
-    await aggregateUsage(h.db, { now: new Date("2026-11-02T12:30:00Z") });
+    await aggregateSettled(h.db, { now: new Date("2026-11-02T12:30:00Z") });
     expect(await rows()).toEqual([
       ["10:00", "NETWORK_BYTES_SENT", "4000.000000000", "bytes"],
       ["11:00", "NETWORK_BYTES_SENT", "7.000000000", "bytes"],
