@@ -42,4 +42,5 @@ export const snapshotPolicyIdInput = z.object({ id: idSchema });
 export const snapshotPolicyIdsInput = z.object({
   ids: z.array(idSchema).min(1, { message: "Name at least one policy" }).max(100, { message: "At most 100 policies at once" }),
 });
-export const listSnapshotPoliciesInput = z.object({ volumeId: idSchema });
+/** One volume's policies, or (without a volume) those of every volume in the caller's scope. */
+export const listSnapshotPoliciesInput = z.object({ volumeId: idSchema.optional() });

@@ -195,6 +195,15 @@ describe(`CloudStack storage commands (${testDbKind()})`, () => {
     const policies = await call(tenant, { command: "listSnapshotPolicies", volumeid: id });
     expect(policies.body.count).toBe(2);
     expect((policies.body.snapshotpolicy as CsBody[]).map((p) => p.schedule).sort()).toEqual(["15:4:1", "30:2"]);
+    // Without volumeid: the caller's own volumes' policies; not another tenant's, nor the admin's
+    // own account's view unless it asks for everything (listall).
+    const mine = (await call(tenant, { command: "listSnapshotPolicies" })).body.snapshotpolicy as CsBody[];
+    expect(mine.filter((p) => p.volumeid === id).length).toBe(2);
+    expect(JSON.stringify((await call(tenant2, { command: "listSnapshotPolicies" })).body)).not.toContain(id);
+    const admin = await issueApiKey(cloud.h.db, cloud.t.callers.admin.userId, { name: "policies" }, cloud.t.callers.admin.userId);
+    expect(JSON.stringify((await call(admin, { command: "listSnapshotPolicies" })).body)).not.toContain(id);
+    const everyone = (await call(admin, { command: "listSnapshotPolicies", listall: "true" })).body.snapshotpolicy as CsBody[];
+    expect(everyone.filter((p) => p.volumeid === id).length).toBe(2);
     const dailyId = (daily.body.snapshotpolicy as CsBody).id as string;
     // The daily policy's run (the sweep a day on) lists as a recurring DAILY snapshot.
     await runSnapshotPolicies(cloud.h.db, new Date(Date.now() + 25 * 3600_000));
@@ -293,7 +302,6 @@ describe(`CloudStack storage commands (${testDbKind()})`, () => {
         /maxsnaps must be at least 1/,
       ],
       [{ command: "createSnapshotPolicy", volumeid: id, intervaltype: "DAILY", schedule: "0:0", timezone: "UTC" }, /maxsnaps/],
-      [{ command: "listSnapshotPolicies" }, /volumeid is required/],
       [{ command: "deleteSnapshotPolicies" }, /id or ids is required/],
       [{ command: "deleteSnapshotPolicies", ids: "a,b" }, /ids: a is not a valid id/],
       [{ command: "scaleVirtualMachine", id: vmId }, /serviceofferingid/],

@@ -325,11 +325,20 @@ export const storageCommands = [
   }),
   command({
     name: "listSnapshotPolicies",
-    description: "Lists the recurring snapshot policies of a volume",
+    description: "Lists recurring snapshot policies: a volume's, or (without volumeid) those of the caller's volumes",
     isasync: false,
-    params: { ...pagingParams, volumeid: cs.id("volumeid"), id: cs.id("id").optional(), fordisplay: cs.bool("fordisplay").optional() },
+    params: {
+      ...pagingParams,
+      volumeid: cs.id("volumeid").optional(),
+      id: cs.id("id").optional(),
+      fordisplay: cs.bool("fordisplay").optional(),
+    },
     async run(ctx, p) {
-      const rows = (await ctx.api.snapshot.policies({ volumeId: p.volumeid })).filter((r) => !p.id || r.id === p.id);
+      // Without a volume, an admin or reseller sees its own account's unless it asks for more (listall).
+      const accountId = p.volumeid ? undefined : ownAccountUnlessListAll(ctx, p);
+      const rows = (await ctx.api.snapshot.policies({ volumeId: p.volumeid })).filter(
+        (r) => (!p.id || r.id === p.id) && (!accountId || r.accountId === accountId),
+      );
       return listBody("snapshotpolicy", pageSlice(rows, p).map(policyObject), rows.length);
     },
   }),

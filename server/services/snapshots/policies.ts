@@ -21,15 +21,19 @@ const specOf = (p: Policy): SnapshotScheduleSpec => ({
   timeZone: p.timeZone,
 });
 
-/** A volume's policies with their next three run times (instants; the browser shows them in the user's zone). */
-export async function listSnapshotPolicies(db: Db, caller: Caller, volumeId: string, now = new Date()) {
-  await getVolumeInScope(db, caller, volumeId);
+/**
+ * A volume's policies (or, without one, those of every volume in the caller's scope) with their
+ * volume's account and next three run times (instants; the browser shows them in the user's zone).
+ */
+export async function listSnapshotPolicies(db: Db, caller: Caller, volumeId: string | undefined, now = new Date()) {
+  if (volumeId) await getVolumeInScope(db, caller, volumeId);
   const rows = await db
-    .select()
+    .select({ policy: snapshotPolicies, accountId: volumes.accountId })
     .from(snapshotPolicies)
-    .where(eq(snapshotPolicies.volumeId, volumeId))
-    .orderBy(asc(snapshotPolicies.createdAt));
-  return rows.map((p) => ({ ...p, nextRuns: nextDueTimes(specOf(p), now, 3) }));
+    .innerJoin(volumes, eq(volumes.id, snapshotPolicies.volumeId))
+    .where(volumeId ? eq(snapshotPolicies.volumeId, volumeId) : and(ne(volumes.state, "expunged"), volumeScope(caller)))
+    .orderBy(asc(snapshotPolicies.createdAt), asc(snapshotPolicies.id));
+  return rows.map(({ policy, accountId }) => ({ ...policy, accountId, nextRuns: nextDueTimes(specOf(policy), now, 3) }));
 }
 
 export async function createSnapshotPolicy(db: Db, caller: Caller, input: CreateSnapshotPolicyInput) {
