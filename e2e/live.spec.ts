@@ -62,3 +62,29 @@ test("the instances list follows a stop made elsewhere, and the bell counts a ne
   expect(new Set(streams).size).toBe(1);
   expect(streams).toHaveLength(1);
 });
+
+test("the admin's hosts list follows a host disabled elsewhere, without reload", async ({ page, browser, baseURL }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await login(page, logins.admin.username, logins.admin.password);
+  const { items } = await trpcQuery<{ items: { id: string; name: string; state: string }[] }>(page, "host.list", {
+    search: "sim-host-1",
+  });
+  const host = items.find((h) => h.name === "sim-host-1")!;
+  expect(host.state).toBe("enabled");
+  await page.goto("/infrastructure/hosts");
+  const row = page.getByRole("row").filter({ has: page.getByRole("link", { name: "sim-host-1", exact: true }) });
+  await expect(row).toContainText(/enabled/i);
+  await streamOpen(page);
+  await page.evaluate(() => ((window as unknown as { liveMarker: number }).liveMarker = 1));
+  const other = await sessionOf(browser, baseURL, logins.admin);
+  try {
+    // The hosts list does not poll: only the stream (the HOST.DISABLE event) can bring this.
+    await trpcMutation(other.page, "host.setState", { id: host.id, state: "disabled" });
+    await expect(row).toContainText(/disabled/i);
+    expect(await page.evaluate(() => (window as unknown as { liveMarker?: number }).liveMarker)).toBe(1);
+  } finally {
+    await trpcMutation(other.page, "host.setState", { id: host.id, state: "enabled" });
+    await other.close();
+  }
+  await expect(row).toContainText(/enabled/i);
+});

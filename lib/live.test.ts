@@ -22,6 +22,19 @@ describe("live updates, client side", () => {
     expect(liveMessage('{"kind":"job","id":"j","resourceType":"usage"}')).toEqual({ kind: "job", id: "j", resourceType: "usage" });
     expect(liveMessage('{"kind":"job","id":"j","resourceType":7}')).toEqual({ kind: "job", id: "j" });
   });
+  it("an event's change also re-reads where its resource is listed: a host Down refreshes the hosts and capacity", () => {
+    expect(invalidatedByMessage({ kind: "event", id: "e", resourceType: "host" })).toEqual([
+      "event",
+      "dashboard",
+      "host",
+      "cluster",
+      "zone",
+      "capacity",
+    ]);
+    expect(invalidatedByMessage({ kind: "event", id: "e", resourceType: "instance" })).toEqual(invalidatedBy.event);
+    expect(invalidatedByMessage({ kind: "event", id: "e" })).toEqual(invalidatedBy.event);
+    expect(liveMessage('{"kind":"event","id":"e","resourceType":"host"}')).toEqual({ kind: "event", id: "e", resourceType: "host" });
+  });
   it("takes only well-formed messages of known kinds", () => {
     expect(liveMessage('{"kind":"instance","id":"a"}')).toEqual({ kind: "instance", id: "a" });
     expect(liveMessage('{"kind":"toString","id":"a"}')).toBeNull();

@@ -31,21 +31,51 @@ const jobResourceLists: Readonly<Record<string, readonly string[]>> = {
   account_balance: [],
 };
 
+/**
+ * An event's change by the type of resource it records: what has no change kind of its own (a host
+ * going Down or coming back, a pool disabled, a network or template changed outside a job) is
+ * re-read where it is listed, since every such change records an event in its transaction.
+ */
+const eventResourceLists: Readonly<Record<string, readonly string[]>> = {
+  host: ["host", "cluster", "zone", "capacity"],
+  cluster: ["cluster", "host", "zone", "capacity"],
+  pod: ["pod", "cluster", "zone"],
+  zone: ["zone", "capacity"],
+  storage_pool: ["storagePool", "capacity"],
+  secondary_store: ["secondaryStore"],
+  network: ["network", "zoneNetwork", "sharedNetwork"],
+  security_group: ["securityGroup"],
+  template: ["template"],
+  template_copy: ["template"],
+  domain: ["domain"],
+  account: ["account", "billing"],
+  user: ["user"],
+  webhook: ["webhook"],
+  compute_offering: ["computeOffering"],
+  disk_offering: ["diskOffering"],
+  network_offering: ["networkOffering"],
+};
+
 export interface LiveMessage {
   kind: ChangeKind;
   id: string;
-  /** A job's resource type. */
+  /** A job's or event's resource type. */
   resourceType?: string;
 }
 
 /** The tRPC router prefixes a message makes stale. */
 export function invalidatedByMessage(m: LiveMessage): readonly string[] {
-  const lists = m.kind === "job" && m.resourceType !== undefined ? jobResourceLists[m.resourceType] : undefined;
-  return lists ? ["job", "dashboard", ...lists] : invalidatedBy[m.kind];
+  if (m.resourceType === undefined) return invalidatedBy[m.kind];
+  if (m.kind === "job") {
+    const lists = jobResourceLists[m.resourceType];
+    return lists ? ["job", "dashboard", ...lists] : invalidatedBy.job;
+  }
+  if (m.kind === "event") return [...invalidatedBy.event, ...(eventResourceLists[m.resourceType] ?? [])];
+  return invalidatedBy[m.kind];
 }
 
 /** Every prefix a change may touch: re-read after the stream reconnects (changes may have been missed). */
-export const allLivePrefixes = [...new Set(Object.values(invalidatedBy).flat())];
+export const allLivePrefixes = [...new Set([...Object.values(invalidatedBy), ...Object.values(eventResourceLists)].flat())];
 
 /** Parses one `data:` message of /api/stream; null for anything else. */
 export function liveMessage(data: string): LiveMessage | null {

@@ -5,7 +5,9 @@
 import fs from "node:fs";
 import path from "node:path";
 
-const firstLine = (message = "") => message.trim().split("\n")[0]!.slice(0, 200);
+// The terminal colours Playwright leaves in its messages.
+const ANSI = /\x1b\[[0-9;]*m/g;
+const firstLine = (message = "") => message.replace(ANSI, "").trim().split("\n")[0]!.slice(0, 200);
 
 export function vitestCounts(file: string) {
   try {

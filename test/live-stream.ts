@@ -8,7 +8,7 @@ import { signInAs } from "@/test/sessions";
 export interface CollectedStream {
   text: string;
   done: boolean;
-  messages: () => { kind: string; id: string }[];
+  messages: () => { kind: string; id: string; resourceType?: string }[];
   has: (kind: string, id: string) => boolean;
   cancel: () => Promise<void>;
 }
@@ -23,7 +23,7 @@ function collect(body: ReadableStream<Uint8Array>): CollectedStream {
       s.text
         .split("\n\n")
         .filter((b) => b.startsWith("data: "))
-        .map((b) => JSON.parse(b.slice(6)) as { kind: string; id: string }),
+        .map((b) => JSON.parse(b.slice(6)) as { kind: string; id: string; resourceType?: string }),
     has: (kind, id) => s.messages().some((m) => m.kind === kind && m.id === id),
     cancel: () => reader.cancel(),
   };

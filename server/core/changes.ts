@@ -17,7 +17,7 @@ export interface Change {
   id: string;
   accountId: string | null;
   domainPath: string | null;
-  /** A job's resource type: the lists it marks busy (lib/live.ts). */
+  /** A job's or event's resource type: the lists it makes stale (lib/live.ts). */
   resourceType?: string;
 }
 

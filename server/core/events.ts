@@ -39,7 +39,7 @@ export async function recordEvent(db: DbOrTx, e: EventInput) {
       hostName: e.hostName ?? null,
     })
     .returning({ id: events.id });
-  await publishChange(db, { kind: "event", id: row!.id, accountId: e.accountId, domainPath: e.domainPath });
+  await publishChange(db, { kind: "event", id: row!.id, accountId: e.accountId, domainPath: e.domainPath, resourceType: e.resourceType });
 }
 
 /**

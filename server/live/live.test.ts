@@ -3,6 +3,8 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db";
 import { alerts, events, instances, jobs, volumes } from "@/db/schema";
+import { allLivePrefixes } from "@/lib/live";
+import { appRouter } from "@/server/api/root";
 import { handleChangeStream } from "@/server/api/stream";
 import { endSession } from "@/server/auth/session";
 import { ownedBy } from "@/server/authz/caller";
@@ -138,6 +140,27 @@ describe(`live change feed (${testDbKind()})`, () => {
     await waitFor("admin hears both", () => streams.admin.has("event", "barrier-b") && streams.admin.has("event", "barrier-c"));
     // The payload names the change only: no owner or path reaches the browser.
     expect(streams.tenant.text).not.toContain(vm!.domainPath);
+  });
+
+  it("an infrastructure event reaches the root admin with its resource type, and no tenant or reseller", async () => {
+    const admin = (await connect(t.callers.admin)).stream;
+    const tenant = (await connect(t.callers.tenant)).stream;
+    const reseller = (await connect(t.callers.reseller)).stream;
+    const hostId = randomUUID();
+    await recordEvent(h.db, { type: "HOST.DOWN", description: "h1 is down", resourceType: "host", resourceId: hostId });
+    await waitFor("the admin hears of it", () => admin.messages().some((m) => m.kind === "event" && m.resourceType === "host"));
+    const [row] = await h.db.select().from(events).where(eq(events.resourceId, hostId));
+    expect(admin.messages().find((m) => m.id === row!.id)).toEqual({ kind: "event", id: row!.id, resourceType: "host" });
+    const [vm] = await h.db.select().from(instances).where(eq(instances.name, "scope-a"));
+    await publishChange(h.db, { kind: "event", id: "after-host", accountId: vm!.accountId, domainPath: vm!.domainPath });
+    await waitFor("a later change of their own", () => tenant.has("event", "after-host") && reseller.has("event", "after-host"));
+    expect(tenant.text).not.toContain(row!.id);
+    expect(reseller.text).not.toContain(row!.id);
+  });
+
+  it("every list a change may re-read is a router of the API", () => {
+    const routers = Object.keys(appRouter._def.record);
+    for (const prefix of allLivePrefixes) expect(routers, prefix).toContain(prefix);
   });
 
   it("a change rolled back is never announced", async () => {
