@@ -180,13 +180,17 @@ test("a reseller's price, its tenant's VM: usage records, chart, statement and C
   );
   expect(shown.sort()).toEqual(running.map((r) => `${r.amount} EUR`).sort());
   await shot(page, "usage-1280");
-  // On a phone, opened afresh: the page itself never pans sideways (a wide table scrolls in its card).
+  // On a phone, opened afresh: the page never pans sideways.
   await page.setViewportSize({ width: 390, height: 900 });
   await page.reload();
   await expect(page.getByTestId("usage-charges-total")).toBeVisible();
   await expect(runningRows.first()).toBeVisible();
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   await shot(page, "usage-390");
+  // Nor does the records table: each row fits, its amount under the quantity.
+  const rowBox = (await runningRows.first().boundingBox())!;
+  expect(rowBox.x + rowBox.width).toBeLessThanOrEqual(390);
+  await expect(runningRows.first().getByTestId("record-amount-phone")).toHaveText(/^€\d/);
   await page.setViewportSize({ width: 1280, height: 900 });
 
   // The bill: the account owes (its balance is below zero, in red), and the month's statement

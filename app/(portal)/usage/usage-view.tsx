@@ -90,6 +90,8 @@ export function UsageView({ initial = {}, timing }: { initial?: UsageFilter; tim
       key: "periodStart",
       header: "Period",
       sortable: true,
+      // On a phone the period goes under the resource's name with the type (below).
+      hideBelow: "sm",
       className: "whitespace-nowrap",
       cell: (r) => <span className="tabular-nums text-slate-700">{formatDateTime(r.periodStart)}</span>,
     },
@@ -97,7 +99,7 @@ export function UsageView({ initial = {}, timing }: { initial?: UsageFilter; tim
       key: "usageType",
       header: "Type",
       sortable: true,
-      // On a phone the type goes under the resource's name, so the amount fits without panning.
+      // On a phone the type and period go under the resource's name, so the amount fits without panning.
       hideBelow: "sm",
       cell: (r) => (
         <code className="text-xs text-slate-800">
@@ -113,13 +115,15 @@ export function UsageView({ initial = {}, timing }: { initial?: UsageFilter; tim
         <>
           <button
             type="button"
-            className="text-left text-brand-700 hover:underline"
+            className="text-left wrap-anywhere text-brand-700 hover:underline"
             onClick={() => filters.set("resourceId", r.resourceId)}
           >
             {r.resourceName ?? r.resourceId}
             <span className="sr-only"> (show its records only)</span>
           </button>
-          <span className="block text-xs text-slate-600 sm:hidden">{r.typeName}</span>
+          <span className="block text-xs wrap-anywhere text-slate-600 sm:hidden">
+            {r.typeName} · <span className="whitespace-nowrap tabular-nums">{formatDateTime(r.periodStart)}</span>
+          </span>
         </>
       ),
     },
@@ -152,14 +156,21 @@ export function UsageView({ initial = {}, timing }: { initial?: UsageFilter; tim
       sortable: true,
       className: "text-right whitespace-nowrap",
       cell: (r) => (
-        <span className="tabular-nums" title={`${r.seconds} s × ${r.size}`}>
-          {qty(r.quantity)} {r.unit}
-        </span>
+        <>
+          <span className="tabular-nums" title={`${r.seconds} s × ${r.size}`}>
+            {qty(r.quantity)} {r.unit}
+          </span>
+          {/* On a phone the amount goes under the quantity, so a row fits without panning. */}
+          <span className="block text-xs text-slate-600 tabular-nums sm:hidden" data-testid="record-amount-phone">
+            {formatMoney(r.amount, r.currency)}
+          </span>
+        </>
       ),
     },
     {
       key: "amount",
       header: "Amount",
+      hideBelow: "sm",
       className: "text-right whitespace-nowrap",
       cell: (r) => (
         <span className="tabular-nums" title={r.amount ? `${r.amount} ${r.currency}` : "Not priced"}>
